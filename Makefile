@@ -1,0 +1,34 @@
+# spoolview — two commands do all set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench soak venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: install if needed, then run the main job on the embedded sample quote
+run: $(STAMP)
+	$(BIN)/spoolview demo
+
+## test: the test suite (GUI tests run under Xvfb through pytest-xvfb)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## bench: benchmarks print figures and ratios against raw baselines
+bench: $(STAMP)
+	for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## soak: long fault-injection runs of the relay (not part of `make test`)
+soak: $(STAMP)
+	$(BIN)/python tests/bench/soak_relay.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

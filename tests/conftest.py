@@ -1,0 +1,82 @@
+"""Fixtures shared by every test: an isolated user home, real SMTP servers, TLS certificates."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True)
+def spoolview_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user folders and no system keyring."""
+    home = tmp_path / "spoolview-home"
+    monkeypatch.setenv("SPOOLVIEW_HOME", str(home))
+    monkeypatch.delenv("SPOOLVIEW_CONFIG", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("LANGUAGE", "fr")
+    return home
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def ca():
+    """A throw-away certificate authority (trustme)."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server_cert(ca):
+    return ca.issue_cert("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="session")
+def server_context(server_cert) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_cert.configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def ca_file(ca, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture
+def smtpd():
+    """A plain SMTP server on loopback recording what it receives."""
+    from tests.support.smtpd import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtpd_factory(server_context):
+    """Start servers with options: ``smtpd_factory(mode="starttls", auth=("u", "p"))``."""
+    from tests.support.smtpd import SmtpServer
+
+    started: list[SmtpServer] = []
+
+    def make(**kwargs) -> SmtpServer:
+        if kwargs.get("mode", "plain") != "plain":
+            kwargs.setdefault("server_context", server_context)
+        server = SmtpServer(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Sub-commands of the spoolview CLI, one module per feature."""

@@ -1,0 +1,1 @@
+"""Tk windows and dialogs (the only place tkinter is imported)."""

@@ -1,0 +1,1 @@
+"""The mail road: routing, composition, routes and the outbox."""

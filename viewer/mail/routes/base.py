@@ -1,0 +1,119 @@
+"""The one contract every route follows (like Django's mail backends), and its typed errors."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from viewer.errors import SpoolviewError
+
+
+class RouteError(SpoolviewError):
+    """A route could not carry a message. ``kind`` tells the caller what to do next."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, code: int | None = None, reply: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reply = reply
+
+
+class TemporaryError(RouteError):
+    """Try again later (4xx, connection refused or lost, timeout, disk full)."""
+
+    kind = "temporary"
+
+
+class PermanentError(RouteError):
+    """Will not work as it is (5xx, message too big, every recipient refused)."""
+
+    kind = "permanent"
+
+
+class ConfigurationError(RouteError):
+    """The settings are wrong or missing (no host, bad certificate, authentication refused)."""
+
+    kind = "configuration"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """SMTP envelope: reverse-path and forward-paths (Bcc included, not in the headers)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+
+
+@dataclass
+class RecipientResult:
+    """What happened to one recipient: accepted, or refused with the server's reply."""
+
+    address: str
+    accepted: bool
+    code: int | None = None
+    reply: str = ""
+    temporary: bool = False  # refused with a 4xx
+
+
+@dataclass
+class SendResult:
+    """The outcome of one message on one route. Never says accepted when it was not."""
+
+    route: str
+    recipients: list[RecipientResult] = field(default_factory=list)
+    file: Path | None = None  # the pickup file, or the kept copy
+    detail: str = ""  # e.g. "written to /path/pickup/xxx.eml" or the final server reply
+
+    @property
+    def accepted(self) -> list[RecipientResult]:
+        return [r for r in self.recipients if r.accepted]
+
+    @property
+    def refused(self) -> list[RecipientResult]:
+        return [r for r in self.recipients if not r.accepted]
+
+    @property
+    def ok(self) -> bool:
+        """True only when every recipient was accepted."""
+        return bool(self.recipients) and not self.refused
+
+
+class Route(ABC):
+    """A way out for messages. Use as a context manager; closes only what it opened."""
+
+    name: str = "route"
+
+    def open(self) -> None:  # noqa: B027 - optional hook
+        """Open a connection or folder handle, if the route has one."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Close what ``open`` opened."""
+
+    @abstractmethod
+    def send(self, message: bytes, envelope: Envelope) -> SendResult:
+        """Carry one RFC 5322 message (CRLF or LF line ends) to ``envelope``'s recipients.
+
+        Returns per-recipient results; raises a RouteError when nothing was accepted
+        for a reason that concerns the whole message.
+        """
+
+    def send_many(self, items: Iterable[tuple[bytes, Envelope]]) -> list[SendResult | RouteError]:
+        """Send several messages, reusing one connection; a failure does not stop the batch."""
+        results: list[SendResult | RouteError] = []
+        with self:
+            for message, envelope in items:
+                try:
+                    results.append(self.send(message, envelope))
+                except RouteError as exc:
+                    results.append(exc)
+        return results
+
+    def __enter__(self) -> "Route":
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

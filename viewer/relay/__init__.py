@@ -1,0 +1,1 @@
+"""The SMTP relay service: pickup watcher, durable queue, delivery, reports, listener."""

@@ -1,0 +1,1 @@
+"""The application server (FastAPI): connected mode, directory and send endpoints."""
