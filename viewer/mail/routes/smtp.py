@@ -1,0 +1,393 @@
+"""Direct SMTP route (smtplib): plain, STARTTLS or implicit TLS, AUTH, SIZE, per-recipient results."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+from typing import Callable
+
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    PermanentError,
+    RecipientResult,
+    Route,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
+
+__all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
+
+SECURITY_MODES = ("none", "starttls", "tls")
+OK = 250
+_EOL = re.compile(rb"\r\n|\r|\n")
+_TRACE_LINE_MAX = 300  # long DATA lines are cut in the trace
+
+TraceSink = Callable[[str], None]
+
+
+def error_for_code(code: int | None, message: str, reply: str = "") -> RouteError:
+    """The typed error for an SMTP reply code: 4xx temporary, anything else permanent."""
+    if code is not None and 400 <= code < 500:
+        return TemporaryError(message, code=code, reply=reply)
+    return PermanentError(message, code=code, reply=reply)
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def redact_secrets(text: str, secrets: list[str]) -> str:
+    """Replace every secret (and its base64 forms) in ``text`` by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _secret_forms(user: str, password: str) -> list[str]:
+    """The password as it may appear on the wire: plain, base64, inside AUTH PLAIN blobs."""
+    if not password:
+        return []
+    forms = [password, _b64(password), _b64(f"\0{user}\0{password}"), _b64(f"{user}\0{user}\0{password}")]
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def _reply_text(resp: bytes | str) -> str:
+    if isinstance(resp, bytes):
+        resp = resp.decode("utf-8", "replace")
+    return " ".join(resp.split())
+
+
+class _TracingMixin:
+    """Sends smtplib's debug output to a sink instead of stderr, redacting AUTH exchanges."""
+
+    trace_sink: TraceSink | None = None
+    secrets: list[str] = []
+    in_auth = False
+
+    def _print_debug(self, *args: object) -> None:  # overrides smtplib's stderr printer
+        sink = self.trace_sink
+        if sink is None:
+            return
+        text = " ".join(str(a) for a in args)
+        if self.in_auth and text.startswith("send:"):
+            verb = text[5:].strip().strip("'\"b")[:10].upper()
+            text = "send: AUTH <redacted>" if verb.startswith("AUTH") else "send: <redacted AUTH data>"
+        elif self.in_auth and text.startswith("reply:") and "334" in text:
+            text = "reply: 334 <challenge>"
+        text = redact_secrets(text, self.secrets)
+        if len(text) > _TRACE_LINE_MAX:
+            text = f"{text[:_TRACE_LINE_MAX]}... ({len(text)} characters)"
+        sink(text)
+
+
+class _SMTP(_TracingMixin, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_TracingMixin, smtplib.SMTP_SSL):  # noqa: N801 - mirrors smtplib's name
+    pass
+
+
+class SmtpRoute(Route):
+    """Sends straight to an SMTP server; one connection is reused while the route is open.
+
+    ``security`` is ``none``, ``starttls`` or ``tls`` (implicit TLS). Certificates are always
+    verified against the system store plus ``ca_file`` when given, host name included.
+    ``trace`` receives the SMTP conversation, AUTH exchanges and password redacted.
+    """
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        security: str = "none",
+        ca_file: str | None = None,
+        user: str = "",
+        password: str = "",
+        local_hostname: str | None = None,
+        timeout: float = 30.0,
+        trace: TraceSink | None = None,
+    ) -> None:
+        if not host:
+            raise ConfigurationError("no SMTP server name is set: fill in the server name in the SMTP (functions) settings")
+        if security not in SECURITY_MODES:
+            raise ConfigurationError(f"unknown SMTP security mode {security!r}: use one of {', '.join(SECURITY_MODES)}")
+        self.host, self.port, self.security = host, int(port), security
+        self.ca_file = ca_file or None
+        self.user, self._password = user, password
+        self.local_hostname = local_hostname or None
+        self.timeout = timeout
+        self.trace = trace
+        self._smtp: smtplib.SMTP | None = None
+        self._opened_here = False
+
+    @classmethod
+    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> "SmtpRoute":
+        """Build the route from ``settings.functions`` and the active environment's user."""
+        fn = settings.functions
+        security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
+        env = settings.environment
+        if password is None:
+            password = _environment_password(settings)
+        return cls(
+            fn.host,
+            fn.effective_port(),
+            security=security,
+            ca_file=fn.ca_file or None,
+            user=env.smtp_user,
+            password=password,
+            local_hostname=fn.domain or None,
+            timeout=fn.timeout or 30.0,
+            trace=trace,
+        )
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _context(self) -> ssl.SSLContext:
+        try:
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"cannot read the CA file {self.ca_file}: {exc}; set a PEM certificate file or clear the field") from None
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
+
+    def _note(self, text: str) -> None:
+        if self.trace:
+            self.trace(redact_secrets(text, _secret_forms(self.user, self._password)))
+
+    def open(self) -> None:
+        if self._smtp is not None:
+            return
+        self._smtp = self._connect()
+        self._opened_here = True
+
+    def _connect(self) -> smtplib.SMTP:
+        self._note(f"connect: {self.where} security={self.security} user={self.user or '(none)'}")
+        klass = _SMTP_SSL if self.security == "tls" else _SMTP
+        kwargs: dict = {"local_hostname": self.local_hostname, "timeout": self.timeout}
+        if self.security == "tls":
+            kwargs["context"] = self._context()
+        smtp = klass(**kwargs)
+        smtp._host = self.host  # the name TLS checks the certificate against
+        smtp.trace_sink = self.trace
+        smtp.secrets = _secret_forms(self.user, self._password)
+        smtp.set_debuglevel(1 if self.trace else 0)
+        try:
+            code, msg = smtp.connect(self.host, self.port)
+            if code != 220:
+                raise error_for_code(code, f"{self.where} refused the connection: {code} {_reply_text(msg)}", _reply_text(msg))
+            self._ehlo(smtp)
+            if self.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise ConfigurationError(f"{self.where} does not offer STARTTLS: choose implicit TLS (port 465) or turn SSL off")
+                code, msg = smtp.starttls(context=self._context())
+                if code != 220:
+                    raise error_for_code(code, f"{self.where} refused STARTTLS: {code} {_reply_text(msg)}", _reply_text(msg))
+                self._ehlo(smtp)
+            if self.user:
+                self._login(smtp)
+        except RouteError:
+            _quiet_close(smtp)
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            _quiet_close(smtp)
+            raise ConfigurationError(
+                f"the certificate of {self.where} is not trusted ({exc.verify_message}): "
+                "check the server name, or set the CA file of that server in the SMTP settings"
+            ) from None
+        except ssl.SSLError as exc:
+            _quiet_close(smtp)
+            raise ConfigurationError(
+                f"TLS with {self.where} failed ({exc.reason or exc}): check the SSL setting and the mode "
+                "(STARTTLS on 587/25, implicit TLS on 465)"
+            ) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            _quiet_close(smtp)
+            raise TemporaryError(f"{self.where} closed the connection ({exc}): try again later") from None
+        except smtplib.SMTPResponseException as exc:
+            _quiet_close(smtp)
+            raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
+        except (socket.timeout, TimeoutError):
+            _quiet_close(smtp)
+            raise TemporaryError(f"no answer from {self.where} within {self.timeout:g} s: check the server name and port, or try later") from None
+        except OSError as exc:
+            _quiet_close(smtp)
+            raise TemporaryError(f"cannot connect to {self.where} ({exc.strerror or exc}): check the server name and port, or try later") from None
+        return smtp
+
+    def _ehlo(self, smtp: smtplib.SMTP) -> None:
+        code, msg = smtp.ehlo()
+        if code != OK:
+            code, msg = smtp.helo()
+            if code != OK:
+                raise error_for_code(code, f"{self.where} refused EHLO/HELO: {code} {_reply_text(msg)}", _reply_text(msg))
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        if not smtp.has_extn("auth"):
+            hint = " (it may only offer it after STARTTLS: turn SSL on)" if self.security == "none" else ""
+            raise ConfigurationError(f"{self.where} does not offer authentication{hint}; or clear the user of the environment")
+        smtp.in_auth = True  # type: ignore[attr-defined]
+        try:
+            smtp.login(self.user, self._password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ConfigurationError(
+                f"{self.where} refused the login of user {self.user!r} ({exc.smtp_code} {_reply_text(exc.smtp_error)}): "
+                "check the user and password of the active environment",
+                code=exc.smtp_code,
+                reply=_reply_text(exc.smtp_error),
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise ConfigurationError(f"{self.where} offers no authentication method spoolview knows (PLAIN, LOGIN, CRAM-MD5)") from None
+        except smtplib.SMTPException as exc:
+            if isinstance(exc, smtplib.SMTPServerDisconnected):
+                raise
+            raise ConfigurationError(f"login at {self.where} failed ({_reply_text(str(exc))}): check the user and password") from None
+        finally:
+            smtp.in_auth = False  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._smtp is not None and self._opened_here:
+            smtp, self._smtp = self._smtp, None
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            _quiet_close(smtp)
+        self._opened_here = False
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            _quiet_close(self._smtp)
+        self._smtp = None
+
+    # -- sending ----------------------------------------------------------------------
+    def send(self, message: bytes, envelope: Envelope) -> SendResult:
+        if not envelope.recipients:
+            raise PermanentError("the message has no recipient")
+        keep_open = self._smtp is not None
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        try:
+            return self._transaction(smtp, message, envelope)
+        except RouteError:
+            self._reset()
+            raise
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise TemporaryError(f"{self.where} closed the connection during the send ({exc}): try again later") from None
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
+        except (socket.timeout, TimeoutError):
+            self._drop()
+            raise TemporaryError(f"{self.where} stopped answering (timeout {self.timeout:g} s): try again later") from None
+        except OSError as exc:
+            self._drop()
+            raise TemporaryError(f"connection to {self.where} lost ({exc.strerror or exc}): try again later") from None
+        finally:
+            if not keep_open and not self._opened_here and self._smtp is not None:
+                self.close_unowned()
+
+    def close_unowned(self) -> None:
+        """Close a connection opened by ``send`` outside ``open()``/``close()``."""
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            _quiet_close(smtp)
+
+    def _reset(self) -> None:
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _transaction(self, smtp: smtplib.SMTP, message: bytes, envelope: Envelope) -> SendResult:
+        data = _EOL.sub(b"\r\n", message)
+        size = len(data)
+        options: list[str] = []
+        if smtp.does_esmtp and smtp.has_extn("size"):
+            limit = int(smtp.esmtp_features.get("size", "0") or 0)
+            if limit and size > limit:
+                raise PermanentError(
+                    f"the message is {size} bytes but {self.where} accepts at most {limit} bytes: "
+                    "send a smaller document or fewer attachments",
+                    code=552,
+                )
+            options.append(f"SIZE={size}")
+        addresses = [envelope.sender, *envelope.recipients]
+        if any(not a.isascii() for a in addresses):
+            if not smtp.has_extn("smtputf8"):
+                raise PermanentError(f"{self.where} does not accept non-ASCII addresses (no SMTPUTF8): {', '.join(a for a in addresses if not a.isascii())}")
+            options.append("SMTPUTF8")
+        code, resp = smtp.mail(envelope.sender, options)
+        if code != OK:
+            raise error_for_code(code, f"{self.where} refused the sender {envelope.sender}: {code} {_reply_text(resp)}", _reply_text(resp))
+        results: list[RecipientResult] = []
+        for address in envelope.recipients:
+            code, resp = smtp.rcpt(address)
+            reply = _reply_text(resp)
+            if code in (OK, 251):
+                results.append(RecipientResult(address, True, code, reply))
+            else:
+                if code == 421:
+                    raise TemporaryError(f"{self.where} closed the session: {code} {reply}", code=code, reply=reply)
+                results.append(RecipientResult(address, False, code, reply, temporary=400 <= code < 500))
+        if not any(r.accepted for r in results):
+            temporary = all(r.temporary for r in results)
+            detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
+            exc: RouteError = (TemporaryError if temporary else PermanentError)(
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+            )
+            exc.results = results  # type: ignore[attr-defined]
+            raise exc
+        code, resp = smtp.data(data)
+        reply = _reply_text(resp)
+        if code != OK:
+            exc = error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply)
+            exc.results = [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]  # type: ignore[attr-defined]
+            raise exc
+        for r in results:
+            if r.accepted:
+                r.code, r.reply = code, reply
+        return SendResult(self.name, results, detail=f"{code} {reply}")
+
+
+def _quiet_close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.close()
+    except OSError:
+        pass
+
+
+def _environment_password(settings) -> str:
+    """The active environment's password: the keyring through settings.get_password, else the file."""
+    try:
+        from viewer.settings import get_password  # type: ignore[attr-defined]
+    except ImportError:
+        get_password = None
+    if get_password is not None:
+        try:
+            return get_password(settings) or ""
+        except Exception:  # noqa: BLE001 - a broken keyring must not stop a send; fall back
+            pass
+    return settings.environment.smtp_password or ""
