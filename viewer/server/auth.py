@@ -1,0 +1,144 @@
+"""Passwords (scrypt), bearer tokens (random, stored hashed, expiring) and the failed-login limit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from viewer.errors import SpoolviewError
+from viewer.server.db import Database
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SALT_BYTES, KEY_BYTES = 16, 32
+MAX_PASSWORD = 1024
+USER_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
+
+
+class BadUserName(SpoolviewError):
+    """A user name the server does not accept."""
+
+
+def check_user_name(name: str) -> str:
+    """Return ``name`` if it is 1–64 letters, digits or ``. _ - @``; raise BadUserName otherwise."""
+    if not name or len(name) > 64 or not set(name) <= USER_NAME_CHARS:
+        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'")
+    return name
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=KEY_BYTES)
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$key`` with a fresh 16-byte salt (hex)."""
+    if not password:
+        raise SpoolviewError("the password is empty: choose a password")
+    if len(password) > MAX_PASSWORD:
+        raise SpoolviewError(f"the password is longer than {MAX_PASSWORD} characters")
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
+
+
+# A hash of no real password, checked when the user does not exist so timing tells nothing.
+_DUMMY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * SALT_BYTES}${'00' * KEY_BYTES}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """True when ``password`` matches ``stored`` (constant-time compare)."""
+    target = stored or _DUMMY
+    try:
+        scheme, n, r, p, salt, key = target.split("$")
+        if scheme != "scrypt":
+            return False
+        got = _scrypt(password[:MAX_PASSWORD], bytes.fromhex(salt), int(n), int(r), int(p))
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(got, bytes.fromhex(key)) and stored is not None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+@dataclass
+class Session:
+    """The user a request's bearer token belongs to."""
+
+    user: str
+    token_hash: str
+    expires_at: float
+
+
+class TokenInvalid(Exception):
+    """The token is unknown (forged, logged out) or expired; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RateLimited(Exception):
+    """Too many failed logins for this user or address."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Authenticator:
+    """Login, token check and logout over the server database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        token_seconds: float,
+        window_seconds: float,
+        max_per_user: int,
+        max_per_address: int,
+    ) -> None:
+        self.db = db
+        self.token_seconds = token_seconds
+        self.window_seconds = window_seconds
+        self.max_per_user = max_per_user
+        self.max_per_address = max_per_address
+
+    def login(self, user: str, password: str, address: str) -> tuple[str, float] | None:
+        """A fresh token and its expiry time, or None when the user or password is wrong.
+
+        Raises RateLimited before checking anything when this user or address has failed
+        too often within the window.
+        """
+        now = time.time()
+        since = now - self.window_seconds
+        keys = [f"user:{user[:100]}", f"addr:{address[:100]}"]
+        limits = [self.max_per_user, self.max_per_address]
+        for key, limit in zip(keys, limits):
+            if self.db.failures_since(key, since) >= limit:
+                raise RateLimited(int(self.window_seconds))
+        if not verify_password(password, self.db.password_hash(user)):
+            self.db.add_failures(keys, since)
+            return None
+        self.db.clear_failures(keys[0])
+        token = secrets.token_urlsafe(32)
+        expires = now + self.token_seconds
+        self.db.add_token(token_hash(token), user, expires)
+        return token, expires
+
+    def check(self, token: str) -> Session:
+        """The session of ``token``; raises TokenInvalid("expired"|"unknown")."""
+        digest = token_hash(token)
+        row = self.db.token(digest)
+        if row is None:
+            raise TokenInvalid("unknown")
+        if row.expires_at <= time.time():
+            self.db.delete_token(digest)
+            raise TokenInvalid("expired")
+        return Session(row.user, digest, row.expires_at)
+
+    def logout(self, session: Session) -> None:
+        self.db.delete_token(session.token_hash)

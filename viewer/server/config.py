@@ -1,0 +1,102 @@
+"""The application server's own settings: a TOML file (listen address, databases, route, limits)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from viewer import paths
+from viewer.errors import SpoolviewError
+
+ENV_CONFIG = "SPOOLVIEW_SERVER_CONFIG"  # how `server run --workers N` hands the file to workers
+DEFAULT_PORT = 8470
+MIB = 1024 * 1024
+
+
+class ServerConfigError(SpoolviewError):
+    """The server's configuration file is unreadable or holds a wrong value."""
+
+
+@dataclass
+class ServerConfig:
+    """Everything ``spoolview server run`` needs; every field has a safe default.
+
+    ``settings_file`` points at a viewer settings file whose route (pickup service or
+    direct SMTP), journal folders and copies the server uses; ``route`` is a table laid
+    out like that file (``[route.functions]``, ``[route.service]``, ``[route.copies]``, …)
+    applied on top of it, so a server can be configured from one file.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    database_url: str = ""  # empty: SQLite file in the server's data folder
+    directory_url: str = ""  # empty: the directory's own default
+    settings_file: str = ""  # a viewer settings file holding the server's route
+    route: dict[str, Any] = field(default_factory=dict)
+    token_minutes: float = 8 * 60.0
+    max_message_bytes: int = 25 * MIB
+    max_recipients: int = 100
+    login_window_seconds: float = 15 * 60.0
+    max_failures_per_user: int = 5
+    max_failures_per_address: int = 20
+    certfile: str = ""
+    keyfile: str = ""
+    workers: int = 1
+    path: Path | None = None  # the file it was loaded from (not stored)
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        folder = paths.ensure_private_dir(paths.data_dir() / "server")
+        return f"sqlite:///{folder / 'server.db'}"
+
+
+def default_config_file() -> Path:
+    """``$SPOOLVIEW_SERVER_CONFIG`` if set, else ``config_dir()/server.toml``."""
+    value = os.environ.get(ENV_CONFIG)
+    return Path(value) if value else paths.config_dir() / "server.toml"
+
+
+def load_config(path: str | Path | None = None) -> ServerConfig:
+    """Read the server configuration; a missing default file gives the defaults."""
+    explicit = path is not None
+    file = Path(path) if path is not None else default_config_file()
+    if not file.exists():
+        if explicit:
+            raise ServerConfigError(f"server configuration {file} not found: check the --config path")
+        return ServerConfig(path=None)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ServerConfigError(f"cannot read server configuration {file}: {exc}") from None
+    table = data.get("server", data)
+    config = config_from_dict(table, source=str(file))
+    config.path = file
+    return config
+
+
+def config_from_dict(table: dict[str, Any], *, source: str = "configuration") -> ServerConfig:
+    """Build a ServerConfig from a mapping, checking every key's type."""
+    config = ServerConfig()
+    kinds = {f.name: f for f in dataclasses.fields(ServerConfig) if f.name != "path"}
+    for key, value in table.items():
+        if key not in kinds:
+            raise ServerConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(kinds))})")
+        default = getattr(config, key)
+        if isinstance(default, bool) or not isinstance(value, type(default)) and not (
+            isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
+        ):
+            raise ServerConfigError(f"{source}: {key} must be a {type(default).__name__}, not {value!r}")
+        setattr(config, key, float(value) if isinstance(default, float) else value)
+    if not 0 < config.port < 65536:
+        raise ServerConfigError(f"{source}: port must be between 1 and 65535, not {config.port}")
+    for key in ("token_minutes", "max_message_bytes", "max_recipients", "workers", "max_failures_per_user", "max_failures_per_address"):
+        if getattr(config, key) <= 0:
+            raise ServerConfigError(f"{source}: {key} must be positive")
+    if bool(config.certfile) != bool(config.keyfile):
+        raise ServerConfigError(f"{source}: certfile and keyfile go together")
+    return config

@@ -1,0 +1,140 @@
+"""The server's way out: its own Settings (route, journal folders) and the mail road's outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult
+from viewer.server.config import ServerConfig, ServerConfigError
+from viewer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RouteFactory = Callable[[], Route]
+
+
+def server_settings(config: ServerConfig) -> Settings:
+    """The viewer Settings the server sends with: ``settings_file`` then the ``route`` table.
+
+    The connected-mode switches are forced off: the server always sends by itself.
+    """
+    if config.settings_file:
+        path = Path(config.settings_file)
+        if not path.exists():
+            raise ServerConfigError(f"route settings file {path} not found: check settings_file in the server configuration")
+        from viewer import settings as settings_module
+
+        loader = getattr(settings_module, "load", None)
+        if loader is None:  # seam: viewer.settings.load not landed yet
+            raise ServerConfigError("this build cannot read a settings file yet: use an embedded [server.route] table")
+        settings = loader(path)
+    else:
+        settings = Settings()
+    apply_table(settings, config.route)
+    settings.functions.use_server_functions = False
+    settings.service.use_server_service = False
+    return settings
+
+
+def apply_table(settings: Settings, table: dict[str, Any]) -> None:
+    """Set ``settings.<section>.<key>`` from a ``{section: {key: value}}`` mapping, type-checked.
+
+    ``environment`` sets the active environment's ``smtp_user`` / ``smtp_password``.
+    """
+    for section, values in table.items():
+        if not isinstance(values, dict):
+            raise ServerConfigError(f"route.{section} must be a table")
+        if section == "environment":
+            target: Any = settings.environment
+        else:
+            target = getattr(settings, section, None)
+            if target is None or not dataclasses.is_dataclass(target):
+                raise ServerConfigError(f"route.{section} is not a settings section")
+        for key, value in values.items():
+            if not hasattr(target, key):
+                raise ServerConfigError(f"route.{section}.{key} is not a known setting")
+            current = getattr(target, key)
+            if not _same_kind(current, value):
+                raise ServerConfigError(f"route.{section}.{key} must be a {type(current).__name__}")
+            setattr(target, key, float(value) if isinstance(current, float) else value)
+
+
+def _same_kind(current: Any, value: Any) -> bool:
+    if isinstance(current, bool) or isinstance(value, bool):
+        return isinstance(current, bool) and isinstance(value, bool)
+    if isinstance(current, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(current))
+
+
+@dataclass
+class Delivery:
+    """What the server's route did with one message."""
+
+    ok: bool
+    route: str
+    recipients: list[RecipientResult] = field(default_factory=list)
+    detail: str = ""
+    message_id: str = ""
+    error: RouteError | None = None
+
+
+class Deliverer:
+    """Delivers posted messages through ``viewer.mail.outbox.Outbox`` (journal, copies).
+
+    ``route_factory`` replaces the route the settings choose (tests, benchmarks); a new
+    Outbox and route are made per message, so concurrent requests share no connection.
+    """
+
+    def __init__(self, settings: Settings, route_factory: RouteFactory | None = None) -> None:
+        self.settings = settings
+        self.route_factory = route_factory
+
+    def deliver(self, raw: bytes, envelope: Envelope, *, subject: str = "", document: str = "") -> Delivery:
+        route = self.route_factory() if self.route_factory else None
+        try:
+            from viewer.mail.outbox import Outbox
+        except ImportError:  # seam: the outbox has not landed; send on the bare route
+            return self._bare(route, raw, envelope)
+        try:
+            outcome = Outbox(self.settings, route=route).send((raw, envelope), subject=subject, document=document)
+        except RouteError as exc:
+            return self._failed(getattr(route, "name", "server"), envelope, exc)
+        result: SendResult | None = getattr(outcome, "result", None)
+        error = getattr(outcome, "error", None)
+        route_name = getattr(outcome, "route_name", "") or (result.route if result else "")
+        message_id = getattr(outcome, "message_id", "") or ""
+        if result is not None and result.recipients:
+            return Delivery(result.ok, route_name, list(result.recipients), result.detail, message_id, error if isinstance(error, RouteError) else None)
+        if not isinstance(error, RouteError):
+            error = ConfigurationError(str(error or "the route gave no outcome"))
+        delivery = self._failed(route_name, envelope, error)
+        delivery.message_id = message_id
+        return delivery
+
+    def _bare(self, route: Route | None, raw: bytes, envelope: Envelope) -> Delivery:
+        if route is None:
+            try:
+                from viewer.mail.routes.select import route_for
+
+                route = route_for(self.settings)
+            except ImportError:
+                return self._failed("server", envelope, ConfigurationError("the server has no route configured"))
+        try:
+            with route:
+                result = route.send(raw, envelope)
+        except RouteError as exc:
+            return self._failed(route.name, envelope, exc)
+        return Delivery(result.ok, result.route, list(result.recipients), result.detail)
+
+    @staticmethod
+    def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:
+        results = getattr(error, "results", None)
+        if not results:
+            temporary = getattr(error, "kind", "") == "temporary"
+            results = [RecipientResult(a, False, error.code, error.reply or str(error), temporary) for a in envelope.recipients]
+        return Delivery(False, route, list(results), str(error), error=error)
