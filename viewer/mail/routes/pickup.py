@@ -1,0 +1,212 @@
+"""Pickup-folder route: drops an IIS/Exchange-compatible message file atomically for a relay."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import secrets
+import socket
+import string
+import time
+from datetime import datetime
+from pathlib import Path
+
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    PermanentError,
+    RecipientResult,
+    Route,
+    SendResult,
+    TemporaryError,
+)
+
+__all__ = ["PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
+
+_ALPHABET = string.ascii_lowercase + string.digits
+_EOL = re.compile(rb"\r\n|\r|\n")
+_HOST_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_MAX_NAME_TRIES = 20
+
+
+def _host() -> str:
+    name = socket.gethostname().split(".")[0] or "HOST"
+    return _HOST_SAFE.sub("_", name)[:32]
+
+
+def file_name(extension: str = ".eml", *, now: datetime | None = None) -> str:
+    """A unique name like the reference's ``201009031428380000PORT_JPT28r5eihy86zo6ajn.eml``."""
+    now = now or datetime.now()
+    stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 100:04d}"
+    if extension and not extension.startswith("."):
+        extension = "." + extension
+    rand = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return f"{stamp}{_host()}{rand}{extension}"
+
+
+def strip_header(message: bytes, name: bytes) -> bytes:
+    """Remove every ``name:`` header (with its folded lines) from the header block."""
+    end = message.find(b"\r\n\r\n")
+    if end < 0:
+        end = len(message)
+    head, body = message[:end], message[end:]
+    out: list[bytes] = []
+    skipping = False
+    key = name.lower() + b":"
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                out.append(line)
+            continue
+        skipping = line.lower().startswith(key)
+        if not skipping:
+            out.append(line)
+    return b"\r\n".join(out) + body
+
+
+def pickup_bytes(message: bytes, envelope: Envelope | None) -> bytes:
+    """The file content: CRLF lines; with ``envelope``, x-sender/x-receiver lines first and no Bcc."""
+    data = _EOL.sub(b"\r\n", message)
+    if envelope is None:
+        return data
+    for address in (envelope.sender, *envelope.recipients):
+        if "\r" in address or "\n" in address:
+            raise PermanentError(f"invalid address {address!r}: it contains a line break")
+    lines = [f"x-sender: {envelope.sender}".encode()]
+    lines += [f"x-receiver: {r}".encode() for r in envelope.recipients]
+    return b"\r\n".join(lines) + b"\r\n" + strip_header(data, b"bcc")
+
+
+def _temp_folder(folder: Path) -> Path:
+    """``<parent>/<name>.tmp`` on the same file system when possible, else ``folder`` itself."""
+    sibling = folder.parent / f"{folder.name}.tmp"
+    try:
+        sibling.mkdir(mode=0o700, exist_ok=True)
+        if sibling.stat().st_dev == folder.stat().st_dev and os.access(sibling, os.W_OK | os.X_OK):
+            return sibling
+    except OSError:
+        pass
+    return folder
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(folder: Path, data: bytes, extension: str = ".eml", *, name: str | None = None, what: str = "folder") -> Path:
+    """Write ``data`` as a new file in ``folder`` so a reader never sees a partial file.
+
+    The content goes to a temporary file (sibling ``.tmp`` folder, or a hidden name in
+    ``folder``), is fsynced, then linked into place under a fresh unique name. Raises
+    ConfigurationError when the folder cannot be written, TemporaryError when the disk is
+    full; nothing half-written is left behind.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the {what} {folder} ({exc.strerror}): check the path in the settings") from None
+    if not folder.is_dir():
+        raise ConfigurationError(f"the {what} {folder} is not a folder: check the path in the settings")
+    tmp_dir = _temp_folder(folder)
+    prefix = "" if tmp_dir != folder else "."
+    tmp = tmp_dir / f"{prefix}{secrets.token_hex(8)}.{os.getpid()}.part"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise _write_error(exc, folder, what) from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        final = _link_into_place(tmp, folder, extension, name)
+    except OSError as exc:
+        _unlink(tmp)
+        raise _write_error(exc, folder, what) from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    _unlink(tmp)
+    _fsync_dir(folder)
+    return final
+
+
+def _link_into_place(tmp: Path, folder: Path, extension: str, name: str | None) -> Path:
+    for attempt in range(_MAX_NAME_TRIES):
+        final = folder / (name if name and attempt == 0 else file_name(extension))
+        try:
+            os.link(tmp, final)
+            return final
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            # No hard links here (some network shares): a rename is still atomic.
+            if final.exists():
+                continue
+            os.replace(tmp, final)
+            return final
+    raise TemporaryError(f"could not find a free file name in {folder} after {_MAX_NAME_TRIES} tries")
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        pass
+
+
+def _write_error(exc: OSError, folder: Path, what: str) -> Exception:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return TemporaryError(f"the disk of the {what} {folder} is full: free some space and send again")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ConfigurationError(f"cannot write in the {what} {folder} ({exc.strerror}): check the path and its permissions in the settings")
+    return TemporaryError(f"cannot write in the {what} {folder} ({exc.strerror or exc}): try again later")
+
+
+class PickupRoute(Route):
+    """Hands messages to a relay (spoolview's, IIS, Exchange) by dropping files in its pickup folder."""
+
+    name = "pickup"
+
+    def __init__(self, folder: str | Path, *, extension: str = ".eml", envelope_lines: bool = True, trace=None) -> None:
+        if not str(folder).strip():
+            raise ConfigurationError("no pickup folder is set: fill in the folder in the SMTP (service) settings")
+        self.folder = Path(folder).expanduser()
+        self.extension = extension or ".eml"
+        self.envelope_lines = envelope_lines
+        self.trace = trace
+
+    @classmethod
+    def from_settings(cls, settings, *, trace=None) -> "PickupRoute":
+        return cls(settings.service.pickup_folder, extension=settings.advanced.file_extension, trace=trace)
+
+    def send(self, message: bytes, envelope: Envelope) -> SendResult:
+        if not envelope.recipients:
+            raise PermanentError("the message has no recipient")
+        data = pickup_bytes(message, envelope if self.envelope_lines else None)
+        start = time.perf_counter()
+        path = atomic_write(self.folder, data, self.extension, what="pickup folder")
+        if self.trace:
+            self.trace(f"pickup: wrote {path} ({len(data)} bytes, {1000 * (time.perf_counter() - start):.1f} ms)")
+        detail = f"written to {path}"
+        results = [RecipientResult(r, True, None, "queued in the pickup folder") for r in envelope.recipients]
+        return SendResult(self.name, results, file=path, detail=detail)
