@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from viewer import paths
 
@@ -174,6 +175,10 @@ class Settings:
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
     profiles: dict[str, ConnectionProfile] = field(default_factory=dict)
     path: Path | None = None  # the file it was loaded from (not stored)
+    # Keys of the file this version does not know ("section.key"): reported by check(),
+    # written back unchanged by save() (their values are in ``unknown_values``).
+    unknown_keys: list[str] = field(default_factory=list)
+    unknown_values: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def environment(self) -> Environment:
@@ -185,3 +190,676 @@ class Settings:
         if self.functions.send_direct:
             return self.functions.from_identity or self.service.from_identity
         return self.service.from_identity or self.functions.from_identity
+
+
+# ---------------------------------------------------------------------------------------
+# Reading, writing and checking the settings file.
+# ---------------------------------------------------------------------------------------
+
+import codecs  # noqa: E402 - kept next to the code that uses them
+import dataclasses  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import tempfile  # noqa: E402
+import tomllib  # noqa: E402
+import typing  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+import tomli_w  # noqa: E402
+
+from viewer import secrets as _keyring  # noqa: E402
+from viewer.errors import SpoolviewError  # noqa: E402
+
+# Table name in the file -> dataclass of that screen.
+SECTIONS: dict[str, type] = {
+    "printing": Printing,
+    "pdf": PdfConversion,
+    "routing": AddressRouting,
+    "service": SmtpService,
+    "functions": SmtpFunctions,
+    "copies": MailCopies,
+    "advanced": Advanced,
+    "debug": Debug,
+    "directory": Directory,
+}
+# Settings whose value is one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "printing.language": ("auto", "fr", "en"),
+    "pdf.protection": ("none", "no-modify", "password"),
+    "pdf.password_policy": ("no", "yes", "ask"),
+    "functions.tls_mode": ("starttls", "implicit"),
+}
+ENVIRONMENT_KEYS = ("smtp_user", "smtp_password")
+PROFILE_KEYS = ("url", "user", "ca_file")
+TEMPLATE_KEYS = ("subjects", "bodies")
+ROUTE_PREFIXES = ("SERV_SMTP",)
+SECRETS_TABLE = "secrets"
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_TRUE = ("true", "yes", "on", "1", "oui", "vrai")
+_FALSE = ("false", "no", "off", "0", "non", "faux")
+
+
+class SettingsError(SpoolviewError):
+    """The settings file cannot be read or a value is wrong; says which and what to do."""
+
+
+@dataclass
+class Problem:
+    """One finding of ``check()``: the dotted key and a sentence saying what to do."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def smtp_secret_name(environment: str) -> str:
+    """Name under which an environment's SMTP password is stored."""
+    return f"smtp:{environment}"
+
+
+def server_secret_name(profile: str) -> str:
+    """Name under which a connection profile's token or password is stored."""
+    return f"server:{profile}"
+
+
+# --- types -------------------------------------------------------------------------------
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a text"}.get(
+        type(value), "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
+    )
+
+
+def _expected(typ: Any) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a text in quotes"}.get(typ, str(typ))
+
+
+def _fits(value: Any, typ: Any) -> bool:
+    if typ is bool:
+        return isinstance(value, bool)
+    if typ is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if typ is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if typ is str:
+        return isinstance(value, str)
+    return False
+
+
+def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
+    """Best-effort line number of ``key`` inside ``[table]`` of the TOML text."""
+    current: tuple[str, ...] = ()
+    header = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            current = tuple(p.strip().strip('"').strip("'") for p in m.group(1).split("."))
+            continue
+        m = re.match(r'^\s*["\']?([^"\'=\s]+)["\']?\s*=', line)
+        if m and current == table and m.group(1) == key:
+            return number
+    return None
+
+
+class _Reader:
+    """Applies a parsed TOML document to a Settings, collecting unknown keys."""
+
+    def __init__(self, path: Path, text: str, settings: Settings) -> None:
+        self.path, self.text, self.settings = path, text, settings
+
+    def fail(self, table: tuple[str, ...], key: str, what: str) -> SettingsError:
+        line = _line_of(self.text, table, key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        dotted = ".".join((*table, key))
+        return SettingsError(f"{where}: setting {dotted} {what}; correct the file by hand (it was left unchanged)")
+
+    def unknown(self, path: tuple[str, ...], value: Any) -> None:
+        self.settings.unknown_keys.append(".".join(path))
+        self.settings.unknown_values[path] = value
+
+    def table(self, table: tuple[str, ...], key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(table, key, f"must be a table [{'.'.join((*table, key))}], found {_type_name(value)}")
+        return value
+
+    def fields(self, obj: Any, table: tuple[str, ...], data: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+        hints = _hints(type(obj))
+        for key, value in data.items():
+            if key not in hints or key in skip:
+                self.unknown((*table, key), value)
+                continue
+            typ = hints[key]
+            if not _fits(value, typ):
+                raise self.fail(table, key, f"must be {_expected(typ)}, found {_type_name(value)}")
+            setattr(obj, key, float(value) if typ is float else value)
+
+    def apply(self, data: dict[str, Any]) -> None:
+        s = self.settings
+        for key, value in data.items():
+            if key in SECTIONS:
+                self.fields(getattr(s, key), (key,), self.table((), key, value))
+            elif key == "templates":
+                for sub, entries in self.table((), key, value).items():
+                    if sub not in TEMPLATE_KEYS:
+                        self.unknown((key, sub), entries)
+                        continue
+                    for name, text in self.table((key,), sub, entries).items():
+                        if not isinstance(text, str):
+                            raise self.fail((key, sub), name, f"must be a text in quotes, found {_type_name(text)}")
+                        getattr(s.templates, sub)[name] = text
+            elif key == "active_environment":
+                if not isinstance(value, str):
+                    raise self.fail((), key, f"must be a text in quotes, found {_type_name(value)}")
+                s.active_environment = value
+            elif key == "environments":
+                s.environments = {}
+                for name, entry in self.table((), key, value).items():
+                    env = Environment()
+                    self.fields(env, (key, name), self.table((key,), name, entry))
+                    s.environments[name] = env
+            elif key == "profiles":
+                for name, entry in self.table((), key, value).items():
+                    profile = ConnectionProfile(name=name)
+                    self.fields(profile, (key, name), self.table((key,), name, entry), skip=("name",))
+                    s.profiles[name] = profile
+            elif key == SECRETS_TABLE:
+                self.table((), key, value)  # read by get_secret(); must be a table
+            else:
+                self.unknown((key,), value)
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
+    """The parsed file and its text, None when it does not exist; SettingsError if broken."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise SettingsError(f"{path}: is a folder, not a settings file; give a file name") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SettingsError(
+            f"{path}:{line}: the settings file is not UTF-8 text; correct it by hand or move it"
+            " away to start from the defaults (it was left unchanged)"
+        ) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"{path}: not a valid TOML settings file: {exc}; correct it by hand or move it away"
+            " to start from the defaults (it was left unchanged)"
+        ) from None
+
+
+def load(path: Path | None = None) -> Settings:
+    """The settings in ``path`` (default: the per-user file); defaults when it is missing."""
+    path = Path(path) if path is not None else paths.config_file()
+    settings = Settings(path=path)
+    parsed = _read_toml(path)
+    if parsed is not None:
+        data, text = parsed
+        _Reader(path, text, settings).apply(data)
+    return settings
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def as_dict(settings: Settings, redact: bool = True) -> dict[str, Any]:
+    """The settings as nested tables like the file; passwords only when ``redact`` is False."""
+    data: dict[str, Any] = {"active_environment": settings.active_environment}
+    for name in SECTIONS:
+        data[name] = dataclasses.asdict(getattr(settings, name))
+    data["templates"] = {"subjects": dict(settings.templates.subjects), "bodies": dict(settings.templates.bodies)}
+    envs: dict[str, Any] = {}
+    for name, env in settings.environments.items():
+        envs[name] = {"smtp_user": env.smtp_user}
+        if not redact and env.smtp_password:
+            envs[name]["smtp_password"] = env.smtp_password
+    data["environments"] = envs
+    data["profiles"] = {
+        name: {key: getattr(p, key) for key in PROFILE_KEYS} for name, p in settings.profiles.items()
+    }
+    return data
+
+
+def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            return
+        node = child
+    node.setdefault(path[-1], value)
+
+
+def _atomic_write(path: Path, data: dict[str, Any]) -> None:
+    """Write TOML to a temporary file in the same folder, fsync it, then rename it in place."""
+    parent = path.parent
+    if not parent.exists():
+        paths.ensure_private_dir(parent)
+        os.chmod(parent, 0o700)
+    payload = tomli_w.dumps(data).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    os.chmod(path, 0o600)
+    try:
+        dir_fd = os.open(parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _file_secrets(path: Path) -> dict[str, str]:
+    parsed = _read_toml(path)
+    if parsed is None:
+        return {}
+    table = parsed[0].get(SECRETS_TABLE, {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise SettingsError(f"{path}: the [{SECRETS_TABLE}] table must hold texts only; correct it by hand")
+    return dict(table)
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically (mode 0600); passwords to the keyring, else the file.
+
+    An existing file that cannot be parsed is never overwritten (SettingsError).
+    """
+    path = Path(path) if path is not None else settings.path or paths.config_file()
+    stored = _file_secrets(path)  # also refuses to overwrite a broken file
+    data = as_dict(settings, redact=True)
+    for key_path, value in settings.unknown_values.items():
+        _put(data, key_path, value)
+    for name, env in settings.environments.items():
+        if env.smtp_password:
+            secret = smtp_secret_name(name)
+            if _keyring.keyring_set(secret, env.smtp_password):
+                stored.pop(secret, None)
+            else:
+                stored[secret] = env.smtp_password
+    if stored:
+        data[SECRETS_TABLE] = stored
+    try:
+        _atomic_write(path, data)
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be written ({exc.strerror}); check the folder's permissions") from None
+    settings.path = path
+    return path
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+
+def _update_file_secrets(path: Path, name: str, value: str | None) -> None:
+    parsed = _read_toml(path)
+    data = parsed[0] if parsed else {}
+    table = data.get(SECRETS_TABLE, {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: the [{SECRETS_TABLE}] table is not a table; correct it by hand")
+    if value is None:
+        if name not in table:
+            return
+        table.pop(name)
+    else:
+        table[name] = value
+    if table:
+        data[SECRETS_TABLE] = table
+    else:
+        data.pop(SECRETS_TABLE, None)
+    try:
+        _atomic_write(path, data)
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be written ({exc.strerror}); check the folder's permissions") from None
+
+
+def get_secret(name: str, path: Path | None = None) -> str:
+    """The secret ``name`` from the keyring, else from the settings file; "" when absent."""
+    value = _keyring.keyring_get(name)
+    if value is not None:
+        return value
+    return _file_secrets(Path(path) if path is not None else paths.config_file()).get(name, "")
+
+
+def set_secret(name: str, value: str, path: Path | None = None) -> str:
+    """Store a secret; answers where it went: "keyring" or "file" ("" when deleted)."""
+    path = Path(path) if path is not None else paths.config_file()
+    if not value:
+        delete_secret(name, path)
+        return ""
+    if _keyring.keyring_set(name, value):
+        if path.exists():
+            _update_file_secrets(path, name, None)
+        return "keyring"
+    _update_file_secrets(path, name, value)
+    return "file"
+
+
+def delete_secret(name: str, path: Path | None = None) -> None:
+    """Forget a secret in both the keyring and the settings file."""
+    path = Path(path) if path is not None else paths.config_file()
+    _keyring.keyring_delete(name)
+    if path.exists():
+        _update_file_secrets(path, name, None)
+
+
+def get_password(settings: Settings, environment: str | None = None) -> str:
+    """The SMTP password of ``environment`` (default: the active one); "" when none."""
+    name = environment or settings.active_environment
+    env = settings.environments.get(name)
+    if env is not None and env.smtp_password:
+        return env.smtp_password
+    value = get_secret(smtp_secret_name(name), settings.path)
+    if env is not None and value:
+        env.smtp_password = value
+    return value
+
+
+def set_password(settings: Settings, password: str, environment: str | None = None) -> None:
+    """Store the SMTP password of ``environment`` (default: the active one) right away."""
+    name = environment or settings.active_environment
+    if not _NAME_RE.match(name):
+        raise SettingsError(f"environment name {name!r} may only hold letters, digits, '-' and '_'")
+    env = settings.environments.setdefault(name, Environment())
+    set_secret(smtp_secret_name(name), password, settings.path)
+    env.smtp_password = password
+
+
+# --- changing one value ------------------------------------------------------------------
+
+
+def _parse(key: str, raw: str, typ: Any) -> Any:
+    text = raw.strip()
+    if typ is bool:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{key} takes true or false (also yes/no, on/off, 1/0), not {raw!r}")
+    if typ is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{key} takes a whole number, not {raw!r}") from None
+    if typ is float:
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            raise SettingsError(f"{key} takes a number such as 15 or 2.5, not {raw!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SettingsError(f"{key} takes a finite number, not {raw!r}")
+        return value
+    return raw
+
+
+def _valid_keys() -> list[str]:
+    keys = ["active_environment"]
+    for name, cls in SECTIONS.items():
+        keys += [f"{name}.{f.name}" for f in dataclasses.fields(cls)]
+    keys += ["environments.NAME.smtp_user", *(f"profiles.NAME.{k}" for k in PROFILE_KEYS)]
+    keys += ["templates.subjects.KIND.LANG", "templates.bodies.KIND.LANG"]
+    return keys
+
+
+def set_value(settings: Settings, key: str, value: str) -> None:
+    """Set one setting from text, e.g. ``set_value(s, "functions.port", "587")``."""
+    parts = key.split(".")
+    head = parts[0]
+    if head in SECTIONS and len(parts) == 2:
+        section = getattr(settings, head)
+        hints = _hints(type(section))
+        if parts[1] not in hints:
+            raise SettingsError(
+                f"unknown setting {key!r}; the keys of [{head}] are: "
+                + ", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section))
+            )
+        converted = _parse(key, value, hints[parts[1]])
+        if key in CHOICES and converted not in CHOICES[key]:
+            raise SettingsError(f"{key} takes one of: {', '.join(CHOICES[key])} (not {value!r})")
+        setattr(section, parts[1], converted)
+    elif key == "active_environment":
+        if value not in settings.environments:
+            raise SettingsError(
+                f"unknown environment {value!r}; known: {', '.join(sorted(settings.environments)) or 'none'}."
+                f" Create it with `spoolview settings set environments.{value}.smtp_user USER`"
+            )
+        settings.active_environment = value
+    elif head in ("environments", "profiles") and len(parts) == 3:
+        name, field_name = parts[1], parts[2]
+        if not _NAME_RE.match(name):
+            raise SettingsError(f"{head} name {name!r} may only hold letters, digits, '-' and '_'")
+        if head == "environments":
+            if field_name == "smtp_password":
+                raise SettingsError(
+                    f"passwords are not set this way; run `spoolview settings password --environment {name}`"
+                )
+            if field_name not in ENVIRONMENT_KEYS:
+                raise SettingsError(f"unknown setting {key!r}; an environment has: smtp_user (and a password)")
+            settings.environments.setdefault(name, Environment()).smtp_user = value
+        else:
+            if field_name not in PROFILE_KEYS:
+                raise SettingsError(f"unknown setting {key!r}; a profile has: {', '.join(PROFILE_KEYS)}")
+            setattr(settings.profiles.setdefault(name, ConnectionProfile(name=name)), field_name, value)
+    elif head == "templates" and len(parts) >= 3 and parts[1] in TEMPLATE_KEYS:
+        table = getattr(settings.templates, parts[1])
+        name = ".".join(parts[2:])
+        if value:
+            table[name] = value
+        else:
+            table.pop(name, None)
+    else:
+        raise SettingsError(f"unknown setting {key!r}; valid keys: {', '.join(_valid_keys())}")
+
+
+# --- checking ----------------------------------------------------------------------------
+
+
+def _folder_problem(folder: str) -> str | None:
+    """Why ``folder`` cannot be used (exists and writable, or creatable), or None."""
+    if not folder.strip():
+        return "no folder is given; set one"
+    target = Path(folder).expanduser()
+    if target.exists():
+        if not target.is_dir():
+            return f"{target} exists but is not a folder; choose a folder"
+        if not os.access(target, os.W_OK | os.X_OK):
+            return f"{target} is not writable by you; fix its permissions or choose another folder"
+        return None
+    parent = target.parent
+    for _ in range(len(target.parts)):
+        if parent.exists() or parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{target} cannot be created because {parent} is not a folder; choose another folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{target} cannot be created in {parent} (not writable by you); create it or choose another folder"
+    return None
+
+
+def _route_problem(address_type: str, template: str) -> str | None:
+    if not template:
+        if address_type == "EMAIL":
+            return "no route is set for e-mail addresses; the usual value is SERV_SMTP:%ADR%"
+        return None
+    prefix, sep, rest = template.partition(":")
+    if not sep or prefix not in ROUTE_PREFIXES:
+        return (
+            f"template {template!r} has an unknown route prefix {prefix!r}; supported: "
+            + ", ".join(f"{p}:" for p in ROUTE_PREFIXES)
+            + " (for example SERV_SMTP:%ADR%)"
+        )
+    if rest.count("%ADR%") != 1:
+        return f"template {template!r} must contain %ADR% exactly once (where the address goes)"
+    if any(c.isspace() for c in rest):
+        return f"template {template!r} contains spaces; remove them"
+    return None
+
+
+def _address_problem(value: str) -> str | None:
+    from email.utils import parseaddr
+
+    if "\r" in value or "\n" in value:
+        return "contains a line break; remove it"
+    _name, address = parseaddr(value)
+    if not address or address.count("@") != 1 or not all(address.split("@")):
+        return f"{value!r} is not an address like Name <name@example.com>"
+    return None
+
+
+def _charset_problem(name: str) -> str | None:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return f"{name!r} is not a known code page; use for example windows-1252, windows-1257 or utf-8"
+    return None
+
+
+def check(settings: Settings) -> list[Problem]:
+    """Every problem in the settings, each with its key and what to do; [] when all is well."""
+    found: list[Problem] = []
+
+    def add(key: str, message: str | None) -> None:
+        if message:
+            found.append(Problem(key, message))
+
+    for key in settings.unknown_keys:
+        add(key, "unknown setting (misspelt, or from another version); remove or rename it in the file")
+    for key, allowed in CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(settings, section), name)
+        if value not in allowed:
+            add(key, f"{value!r} is not one of: {', '.join(allowed)}")
+
+    # S1 printing, S8 debug, S4/S6 folders.
+    if settings.printing.journal:
+        add("printing.journal_folder", _folder_problem(settings.printing.journal_folder))
+    add("debug.trace_folder", _folder_problem(settings.debug.trace_folder))
+    add("service.pickup_folder", _folder_problem(settings.service.pickup_folder))
+    for name in ("sent_folder", "error_folder", "log_folder"):
+        add(f"copies.{name}", _folder_problem(getattr(settings.copies, name)))
+
+    # S2 PDF.
+    pdf = settings.pdf
+    if pdf.protection == "password" and pdf.password_policy == "no":
+        add("pdf.password_policy", 'protection "password" needs a password policy of yes or ask, not no')
+    if pdf.password_policy in ("yes", "ask") and pdf.protection == "none":
+        add("pdf.protection", f'the password policy is {pdf.password_policy!r} but protection is "none"; choose password')
+    if pdf.use_external and not pdf.external_command.strip():
+        add("pdf.external_command", "an external PDF program is switched on but no command is given")
+    elif pdf.use_external and ("{input}" not in pdf.external_command or "{output}" not in pdf.external_command):
+        add("pdf.external_command", "the command must contain {input} and {output}")
+
+    # S3 routing.
+    for address_type in ADDRESS_TYPES:
+        add(f"routing.{address_type.lower()}", _route_problem(address_type, settings.routing.template(address_type)))
+
+    # S4 / S5 identities and the SMTP server.
+    fn = settings.functions
+    for key, value in (("service.from_identity", settings.service.from_identity), ("functions.from_identity", fn.from_identity)):
+        if value:
+            add(key, _address_problem(value))
+    if not settings.from_identity():
+        add("service.from_identity", "no From identity is set; give the sender address (Name <name@example.com>)")
+    if fn.send_direct and not fn.host.strip():
+        add("functions.host", "direct sending is on but no SMTP server name is given")
+    if fn.host and (any(c.isspace() for c in fn.host) or "/" in fn.host or ":" in fn.host.strip("[]")):
+        add("functions.host", f"{fn.host!r} is not a server name; give only the name (the port has its own field)")
+    if not 0 <= fn.port <= 65535:
+        add("functions.port", f"{fn.port} is not a TCP port; use 0 (automatic), 25, 465, 587 or another port up to 65535")
+    port = fn.effective_port()
+    if fn.ssl and fn.tls_mode == "implicit" and port == 25:
+        add("functions.port", "implicit TLS on port 25 does not work; use port 465 (or STARTTLS on 587)")
+    elif fn.ssl and port == 25:
+        add("functions.port", "SSL/TLS with port 25: submission with TLS uses port 587 (or 465 for implicit TLS)")
+    if not fn.ssl and port == 465:
+        add("functions.ssl", "port 465 expects implicit TLS; tick ssl and set tls_mode to implicit")
+    if fn.timeout <= 0:
+        add("functions.timeout", "the timeout must be more than 0 seconds")
+    if fn.ca_file and not Path(fn.ca_file).expanduser().is_file():
+        add("functions.ca_file", f"{fn.ca_file} is not a file; give a PEM certificate bundle or leave it empty")
+    if fn.domain and any(c.isspace() for c in fn.domain):
+        add("functions.domain", f"{fn.domain!r} contains spaces; give a domain name")
+
+    # Environments.
+    if settings.active_environment not in settings.environments:
+        add(
+            "active_environment",
+            f"unknown environment {settings.active_environment!r}; known: "
+            + (", ".join(sorted(settings.environments)) or "none"),
+        )
+    for name, env in settings.environments.items():
+        if not _NAME_RE.match(name):
+            add(f"environments.{name}", "an environment name may only hold letters, digits, '-' and '_'")
+        if env.smtp_user and not env.smtp_password:
+            try:
+                has_password = bool(get_password(settings, name))
+            except SettingsError:
+                has_password = False
+            if not has_password:
+                add(
+                    f"environments.{name}.smtp_password",
+                    f"user {env.smtp_user!r} has no password; run `spoolview settings password --environment {name}`",
+                )
+
+    # S7 advanced.
+    adv = settings.advanced
+    if adv.delay_seconds < 0:
+        add("advanced.delay_seconds", "the delay between two sends cannot be negative")
+    ext = adv.file_extension
+    if not ext.startswith(".") or len(ext) < 2 or any(c in ext for c in "/\\ \t") or ext.count(".") != 1:
+        add("advanced.file_extension", f"{ext!r} is not a file extension; use .eml (or .txt)")
+    add("advanced.default_charset", _charset_problem(adv.default_charset))
+    if adv.charset:
+        add("advanced.charset", _charset_problem(adv.charset))
+    elif not adv.use_default_charset:
+        add("advanced.charset", "use_default_charset is off but no code page is given")
+    if adv.allow_html and adv.allow_rtf:
+        add("advanced.allow_rtf", "HTML and RTF bodies are both allowed; HTML is used, untick one of them")
+
+    # Directory, profiles, templates.
+    if settings.directory.database_url:
+        try:
+            from sqlalchemy.engine import make_url
+
+            make_url(settings.directory.database_url)
+        except Exception:  # noqa: BLE001 - any parse failure is the user's to fix
+            add("directory.database_url", "not a database URL such as sqlite:////path/directory.sqlite")
+    for name, profile in settings.profiles.items():
+        parts = urlsplit(profile.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            add(f"profiles.{name}.url", f"{profile.url!r} is not an http(s) address such as https://server:8443")
+        if profile.ca_file and not Path(profile.ca_file).expanduser().is_file():
+            add(f"profiles.{name}.ca_file", f"{profile.ca_file} is not a file")
+    for sub in TEMPLATE_KEYS:
+        for name in getattr(settings.templates, sub):
+            if name.count(".") != 1 or not all(name.split(".")):
+                add(f"templates.{sub}.{name}", "a template key is KIND.LANGUAGE, for example devis.fr")
+    return found
