@@ -1,0 +1,173 @@
+"""Drawing spv and text-spool pages on a reportlab canvas (shared by to_pdf and display)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from formats.native import MM, SpvBackend
+
+BLACK = "#000000"
+_colors: dict[str, Any] = {}
+
+
+def _color(value: str | None) -> Any:
+    value = value or BLACK
+    c = _colors.get(value)
+    if c is None:
+        c = _colors[value] = HexColor(value)
+    return c
+
+
+def _font(backend: SpvBackend, spec: dict[str, Any] | None, default_size: float = 10.0) -> tuple[str, float]:
+    spec = spec or {}
+    name = backend.font(spec.get("family", "sans"), spec.get("weight") == "bold", spec.get("style") == "italic")
+    return name, float(spec.get("size", default_size))
+
+
+def _draw_string(c: Canvas, x: float, y: float, text: str, align: str) -> None:
+    if align == "center":
+        c.drawCentredString(x, y, text)
+    elif align == "right":
+        c.drawRightString(x, y, text)
+    else:
+        c.drawString(x, y, text)
+
+
+def draw_spv_page(c: Canvas, backend: SpvBackend, index: int) -> None:
+    """Draw page ``index`` of a spool on the current canvas page (sets the page size)."""
+    raw = backend.check_page(index)
+    w_mm, h_mm = backend.page_size_mm(index)
+    height = h_mm * MM
+    c.setPageSize((w_mm * MM, height))
+    for n, item in enumerate(raw["items"]):
+        kind = item["type"]
+        if kind == "text":
+            name, size = _font(backend, item.get("font"))
+            c.setFont(name, size)
+            c.setFillColor(_color(item.get("color")))
+            x = item["x"] * MM
+            y = height - item["y"] * MM
+            step = item["line_height"] * MM if "line_height" in item else size * 1.2
+            align = item.get("align", "left")
+            for k, line in enumerate(item["text"].split("\n")):
+                _draw_string(c, x, y - k * step, line, align)
+        elif kind == "line":
+            c.setStrokeColor(_color(item.get("color")))
+            c.setLineWidth(item.get("width", 0.25) * MM)
+            c.line(item["x1"] * MM, height - item["y1"] * MM, item["x2"] * MM, height - item["y2"] * MM)
+        elif kind == "rect":
+            stroke = item.get("stroke", BLACK)
+            fill = item.get("fill")
+            if stroke:
+                c.setStrokeColor(_color(stroke))
+                c.setLineWidth(item.get("line_width", 0.25) * MM)
+            if fill:
+                c.setFillColor(_color(fill))
+            c.rect(
+                item["x"] * MM,
+                height - (item["y"] + item["height"]) * MM,
+                item["width"] * MM,
+                item["height"] * MM,
+                stroke=1 if stroke else 0,
+                fill=1 if fill else 0,
+            )
+        elif kind == "image":
+            img = backend.image(item["resource"], page=index + 1, item=n + 1)
+            c.drawImage(
+                _reader(backend, item["resource"], img),
+                item["x"] * MM,
+                height - (item["y"] + item["height"]) * MM,
+                item["width"] * MM,
+                item["height"] * MM,
+                mask="auto",
+            )
+        elif kind == "table":
+            _draw_table(c, backend, item, height)
+
+
+def _reader(backend: SpvBackend, name: str, img: Any) -> ImageReader:
+    cache = backend.__dict__.setdefault("_readers", {})
+    reader = cache.get(name)
+    if reader is None:
+        reader = cache[name] = ImageReader(img)
+    return reader
+
+
+def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: float) -> None:
+    x0 = item["x"] * MM
+    top = height - item["y"] * MM
+    rh = item.get("row_height", 6.0) * MM
+    cols = item["columns"]
+    widths = [col["width"] * MM for col in cols]
+    aligns = [col.get("align", "left") for col in cols]
+    total = sum(widths)
+    pad = 1.5 * MM
+    grid = item.get("grid", True)
+    body_font = _font(backend, item.get("font"), 9.0)
+    rows: list[tuple[list[str], tuple[str, float], bool]] = []
+    if "header" in item:
+        rows.append((item["header"], _font(backend, item.get("header_font") or item.get("font"), 9.0), True))
+    rows += [(r, body_font, False) for r in item["rows"]]
+    c.setLineWidth(0.2 * MM)
+    c.setStrokeColor(_color(BLACK))
+    y = top
+    for cells, (name, size), is_header in rows:
+        if is_header and item.get("header_fill"):
+            c.setFillColor(_color(item["header_fill"]))
+            c.rect(x0, y - rh, total, rh, stroke=0, fill=1)
+        c.setFillColor(_color(BLACK))
+        c.setFont(name, size)
+        baseline = y - rh / 2 - size * 0.35
+        x = x0
+        for k, w in enumerate(widths):
+            text = cells[k] if k < len(cells) else ""
+            if text:
+                if aligns[k] == "right":
+                    c.drawRightString(x + w - pad, baseline, text)
+                elif aligns[k] == "center":
+                    c.drawCentredString(x + w / 2, baseline, text)
+                else:
+                    c.drawString(x + pad, baseline, text)
+            x += w
+        if grid:
+            c.rect(x0, y - rh, total, rh, stroke=1, fill=0)
+            x = x0
+            for w in widths[:-1]:
+                x += w
+                c.line(x, y, x, y - rh)
+        y -= rh
+
+
+def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
+    c = Canvas(buf, pageCompression=1, invariant=1)
+    c.setCreator("spoolview")
+    c.setProducer("spoolview")
+    if title:
+        c.setTitle(title)
+    return c
+
+
+def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
+    """A one-page PDF of page ``index`` (for display)."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pageCompression=0, invariant=1)
+    draw_spv_page(c, backend, index)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def spv_pdf(backend: SpvBackend, title: str = "") -> bytes:
+    """The whole spool as a PDF with embedded (subset) fonts."""
+    buf = io.BytesIO()
+    c = new_canvas(buf, title)
+    for i in range(len(backend.pages_raw)):
+        draw_spv_page(c, backend, i)
+        c.showPage()
+    c.save()
+    return buf.getvalue()

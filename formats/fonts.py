@@ -1,0 +1,112 @@
+"""TrueType fonts for spool rendering: family (sans, serif, mono) + weight/style -> file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from formats.document import DocumentError
+
+FAMILIES = ("sans", "serif", "mono")
+
+# DejaVu covers Latin-1, Latin Extended-A (Central-European letters) and the euro sign.
+_FILES = {
+    ("sans", False, False): "DejaVuSans.ttf",
+    ("sans", True, False): "DejaVuSans-Bold.ttf",
+    ("sans", False, True): "DejaVuSans-Oblique.ttf",
+    ("sans", True, True): "DejaVuSans-BoldOblique.ttf",
+    ("serif", False, False): "DejaVuSerif.ttf",
+    ("serif", True, False): "DejaVuSerif-Bold.ttf",
+    ("serif", False, True): "DejaVuSerif-Italic.ttf",
+    ("serif", True, True): "DejaVuSerif-BoldItalic.ttf",
+    ("mono", False, False): "DejaVuSansMono.ttf",
+    ("mono", True, False): "DejaVuSansMono-Bold.ttf",
+    ("mono", False, True): "DejaVuSansMono-Oblique.ttf",
+    ("mono", True, True): "DejaVuSansMono-BoldOblique.ttf",
+}
+
+
+def _candidate_dirs() -> list[Path]:
+    dirs = []
+    env = os.environ.get("SPOOLVIEW_FONT_DIR")
+    if env:
+        dirs.append(Path(env))
+    dirs += [
+        Path("/usr/share/fonts/truetype/dejavu"),
+        Path("/usr/share/fonts/dejavu"),
+        Path("/usr/share/fonts/TTF"),
+        Path("/usr/local/share/fonts"),
+        Path.home() / ".fonts",
+        Path("C:/Windows/Fonts"),
+        Path("/Library/Fonts"),
+    ]
+    try:  # matplotlib ships DejaVu; use it when present
+        import matplotlib  # type: ignore[import-not-found]
+
+        dirs.append(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf")
+    except Exception:  # noqa: BLE001 - optional
+        pass
+    return dirs
+
+
+@lru_cache(maxsize=1)
+def font_dir() -> Path:
+    """The folder holding the DejaVu fonts; a clear error when none is installed."""
+    for d in _candidate_dirs():
+        if (d / "DejaVuSans.ttf").is_file() and (d / "DejaVuSansMono.ttf").is_file():
+            return d
+    raise DocumentError(
+        "the DejaVu fonts needed to draw spools are not installed",
+        hint="install the Debian package fonts-dejavu-core or set SPOOLVIEW_FONT_DIR to a folder holding DejaVuSans.ttf",
+    )
+
+
+def font_file(family: str, bold: bool = False, italic: bool = False) -> Path:
+    """The TrueType file for a family and weight/style (falls back to the regular face)."""
+    d = font_dir()
+    path = d / _FILES[(family, bold, italic)]
+    if not path.is_file():
+        path = d / _FILES[(family, False, False)]
+    if not path.is_file():
+        path = d / _FILES[("sans", False, False)]
+    return path
+
+
+def font_name(family: str, bold: bool = False, italic: bool = False) -> str:
+    """The name the font is registered under in reportlab."""
+    return f"SV-{family}{'-B' if bold else ''}{'-I' if italic else ''}"
+
+
+_registered: set[str] = set()
+
+
+def register_reportlab(family: str, bold: bool = False, italic: bool = False) -> str:
+    """Register the font with reportlab (once) and return its name."""
+    name = font_name(family, bold, italic)
+    if name not in _registered:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        pdfmetrics.registerFont(TTFont(name, str(font_file(family, bold, italic))))
+        _registered.add(name)
+    return name
+
+
+def register_bytes(name: str, data: bytes) -> str:
+    """Register an embedded TrueType font from a spool's resources; return its reportlab name."""
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    import hashlib
+
+    rl_name = "SVR-" + hashlib.sha1(data).hexdigest()[:16]
+    if rl_name not in _registered:
+        try:
+            pdfmetrics.registerFont(TTFont(rl_name, io.BytesIO(data)))
+        except (TTFError, Exception) as exc:  # noqa: BLE001 - any parse failure is bad input
+            raise DocumentError(f"font resource '{name}' is not a usable TrueType font ({exc})") from None
+        _registered.add(rl_name)
+    return rl_name

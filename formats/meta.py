@@ -1,0 +1,32 @@
+"""Sidecar DocInfo files: ``NAME.meta.json`` next to a spool gives kind, number, customer..."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from formats.document import DocInfo, DocumentError
+
+
+def sidecar_path(path: Path) -> Path:
+    """``report.txt`` -> ``report.meta.json`` (same folder)."""
+    return path.with_name(path.stem + ".meta.json")
+
+
+def read_sidecar(path: Path) -> DocInfo:
+    """DocInfo from the sidecar of ``path``; an empty DocInfo when there is none."""
+    meta = sidecar_path(path)
+    if not meta.is_file():
+        return DocInfo()
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DocumentError("not UTF-8 text", file=meta, hint="write the .meta.json file in UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=meta) from None
+    if not isinstance(data, dict):
+        raise DocumentError("expected a JSON object with kind, number, customer, ...", file=meta)
+    for key, value in data.items():
+        if value is not None and not isinstance(value, (str, int)):
+            raise DocumentError("expected a text value", file=meta, field=str(key))
+    return DocInfo.from_dict(data)

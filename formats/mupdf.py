@@ -1,0 +1,99 @@
+"""PDF, XPS and images (PNG, JPEG, TIFF incl. multi-page) through PyMuPDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from formats.document import Document, DocumentError, Page, PasswordRequired
+from formats.meta import read_sidecar
+from formats.native import check_image_size
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+class MupdfBackend:
+    """A PyMuPDF document; pages are loaded by PyMuPDF on demand."""
+
+    def __init__(self, doc: Any, data: bytes | None = None) -> None:
+        self.doc = doc
+        self.data = data  # original bytes when known (PDF pass-through)
+        self._pages: dict[int, Any] = {}
+
+    def mupdf_page(self, index: int) -> Any:
+        page = self._pages.get(index)
+        if page is None:
+            if len(self._pages) >= 16:
+                self._pages.pop(next(iter(self._pages)))
+            page = self._pages[index] = self.doc[index]
+        return page
+
+    def close(self) -> None:
+        self._pages.clear()
+        self.doc.close()
+
+
+def check_image_file(path: Path) -> None:
+    """Refuse images (every frame of a TIFF) too large to decode safely."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
+    try:
+        with Image.open(path) as img:
+            frames = getattr(img, "n_frames", 1)
+            for k in range(min(frames, 10_000)):
+                if k:
+                    img.seek(k)
+                check_image_size(*img.size, what="the image", file=path, page=k + 1 if frames > 1 else None)
+    except DocumentError:
+        raise
+    except Exception:  # noqa: BLE001 - PIL cannot parse it; let PyMuPDF say what it thinks
+        return
+
+
+def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Document:
+    """Open a PDF ("pdf"), XPS ("xps") or image ("image") file."""
+    if kind == "image":
+        check_image_file(path)
+    data = path.read_bytes() if kind == "pdf" else None
+    try:
+        if kind == "pdf":
+            doc = pymupdf.open(stream=data, filetype="pdf")
+        elif kind == "xps":
+            doc = pymupdf.open(path, filetype="xps")
+        else:
+            doc = pymupdf.open(path)
+    except Exception as exc:  # noqa: BLE001 - PyMuPDF raises various types on bad input
+        raise DocumentError(f"cannot read this {kind.upper() if kind != 'image' else 'image'} file ({_reason(exc)})", file=path) from None
+    if doc.needs_pass:
+        if not password:
+            doc.close()
+            raise PasswordRequired("the document is protected by a password", file=path, hint="give the password to open it")
+        if not doc.authenticate(password):
+            doc.close()
+            raise PasswordRequired("wrong password", file=path, hint="check the password and try again")
+    if doc.page_count < 1:
+        doc.close()
+        raise DocumentError("the document has no pages", file=path)
+    backend = MupdfBackend(doc, data)
+
+    def load(index: int) -> Page:
+        rect = backend.mupdf_page(index).rect
+        return Page(index=index, width=rect.width, height=rect.height)
+
+    return Document(
+        path=path,
+        source=kind,  # type: ignore[arg-type]
+        info=read_sidecar(path),
+        page_count=doc.page_count,
+        backend=backend,
+        _page_loader=load,
+    )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]

@@ -1,0 +1,422 @@
+"""The native page-description spool (.spv): lazy reader, schema check and a small writer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import io
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+from formats.document import DocInfo, Document, DocumentError, Page
+
+MM = 72.0 / 25.4  # points per millimetre
+A4 = (210.0, 297.0)
+ITEM_TYPES = ("text", "line", "rect", "image", "table")
+FAMILIES = ("sans", "serif", "mono")
+MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bombs
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the .spv format (formats/spv.schema.json)."""
+    text = importlib_resources.files("formats").joinpath("spv.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validators() -> tuple[Any, Any, dict[str, Any]]:
+    from jsonschema import Draft202012Validator
+
+    full = schema()
+    defs = full["$defs"]
+    envelope = copy.deepcopy(full)
+    # Pages are checked one at a time, when first used (lazy loading of big spools).
+    envelope["properties"]["pages"] = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+    page = {"$defs": defs, **copy.deepcopy(defs["page"])}
+    page["properties"]["items"] = {"type": "array", "items": {"type": "object"}}
+    items = {t: Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{t}"}) for t in ITEM_TYPES}
+    return Draft202012Validator(envelope), Draft202012Validator(page), items
+
+
+@lru_cache(maxsize=1)
+def _fast_page_validator() -> Any:
+    """A compiled (Rust) validator of a whole page when jsonschema-rs is installed, else None.
+
+    It only answers valid/invalid quickly; messages always come from jsonschema.
+    """
+    try:
+        import jsonschema_rs  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    defs = schema()["$defs"]
+    return jsonschema_rs.validator_for({"$defs": defs, "$ref": "#/$defs/page"})
+
+
+def _first_error(validator: Any, instance: Any) -> Any:
+    from jsonschema.exceptions import best_match
+
+    return best_match(validator.iter_errors(instance))
+
+
+def _path(err: Any) -> str:
+    return ".".join(str(p) for p in err.absolute_path)
+
+
+def _short(err: Any) -> str:
+    msg = err.message
+    return msg if len(msg) <= 160 else msg[:157] + "..."
+
+
+class SpvBackend:
+    """Holds the parsed JSON; checks pages and decodes resources on first use."""
+
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+        self.pages_raw: list[Any] = data["pages"]
+        size = data.get("page") or {}
+        self.default_size = (float(size.get("width", A4[0])), float(size.get("height", A4[1])))
+        res = data.get("resources") or {}
+        self.image_resources: dict[str, Any] = res.get("images") or {}
+        self.font_resources: dict[str, Any] = res.get("fonts") or {}
+        self._checked: set[int] = set()
+        self._images: dict[str, Any] = {}
+        self._fonts: dict[str, str] = {}
+        self._mupdf: OrderedDict[int, Any] = OrderedDict()
+
+    # -- checking -------------------------------------------------------------------
+    def check_page(self, index: int) -> dict[str, Any]:
+        """The raw page ``index``, validated against the schema (once)."""
+        raw = self.pages_raw[index]
+        if index in self._checked:
+            return raw
+        where = {"file": self.path, "page": index + 1}
+        fast = _fast_page_validator()
+        if fast is None or not fast.is_valid(raw):
+            self._explain(raw, where)
+        for n, item in enumerate(raw["items"]):
+            kind = item["type"]
+            if kind == "image" and item["resource"] not in self.image_resources:
+                raise DocumentError(
+                    f"missing image resource {item['resource']!r}",
+                    item=n + 1,
+                    field="resource",
+                    hint="add it under resources.images",
+                    **where,
+                )
+            for key in ("font", "header_font"):
+                family = (item.get(key) or {}).get("family")
+                if family and family not in FAMILIES and family not in self.font_resources:
+                    raise DocumentError(
+                        f"unknown font family {family!r}",
+                        item=n + 1,
+                        field=f"{key}.family",
+                        hint="use sans, serif, mono or the name of a font resource",
+                        **where,
+                    )
+        self._checked.add(index)
+        return raw
+
+    def _explain(self, raw: Any, where: dict[str, Any]) -> None:
+        """Check a page with jsonschema, raising an error naming the item and field."""
+        _, page_validator, item_validators = _validators()
+        if not isinstance(raw, dict):
+            raise DocumentError("a page must be a JSON object", **where)
+        err = _first_error(page_validator, raw)
+        if err is not None:
+            raise DocumentError(_short(err), field=_path(err) or None, **where)
+        for n, item in enumerate(raw["items"]):
+            kind = item.get("type")
+            if kind is None:
+                raise DocumentError("the item has no type", item=n + 1, field="type", **where)
+            if kind not in item_validators:
+                raise DocumentError(
+                    f"unknown item type {kind!r}",
+                    item=n + 1,
+                    field="type",
+                    hint="expected one of " + ", ".join(ITEM_TYPES),
+                    **where,
+                )
+            err = _first_error(item_validators[kind], item)
+            if err is not None:
+                raise DocumentError(_short(err), item=n + 1, field=_path(err) or None, **where)
+        if _fast_page_validator() is not None:  # the two validators disagree: still refuse
+            raise DocumentError("the page does not match the spool schema", **where)
+
+    def page_size_mm(self, index: int) -> tuple[float, float]:
+        raw = self.check_page(index)
+        return float(raw.get("width", self.default_size[0])), float(raw.get("height", self.default_size[1]))
+
+    # -- resources ------------------------------------------------------------------
+    def image(self, name: str, *, page: int | None = None, item: int | None = None) -> Any:
+        """The decoded image resource as a PIL image (cached); bombs are refused."""
+        if name in self._images:
+            return self._images[name]
+        from PIL import Image
+
+        where = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
+        try:
+            blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise DocumentError(f"image resource {name!r} is not valid base64", **where) from None
+        try:
+            img = Image.open(io.BytesIO(blob))
+            w, h = img.size
+        except Exception:  # noqa: BLE001 - any decoder failure is bad input
+            raise DocumentError(f"image resource {name!r} is not a readable image", **where) from None
+        check_image_size(w, h, what=f"image resource {name!r}", **where)
+        try:
+            img.load()
+        except Exception:  # noqa: BLE001
+            raise DocumentError(f"image resource {name!r} is damaged", **where) from None
+        self._images[name] = img
+        return img
+
+    def font(self, family: str, bold: bool, italic: bool) -> str:
+        """The reportlab font name for a family (built-in or resource)."""
+        from formats import fonts
+
+        if family in FAMILIES:
+            return fonts.register_reportlab(family, bold, italic)
+        if family not in self._fonts:
+            try:
+                blob = base64.b64decode(self.font_resources[family]["data"], validate=True)
+            except (binascii.Error, ValueError):
+                raise DocumentError(f"font resource {family!r} is not valid base64", file=self.path) from None
+            try:
+                self._fonts[family] = fonts.register_bytes(family, blob)
+            except DocumentError as exc:
+                raise DocumentError(exc.message, file=self.path, field=f"resources.fonts.{family}") from None
+        return self._fonts[family]
+
+    # -- display ----------------------------------------------------------------------
+    def mupdf_page(self, index: int) -> Any:
+        """A PyMuPDF page showing page ``index`` (a one-page PDF drawn on demand)."""
+        if index in self._mupdf:
+            self._mupdf.move_to_end(index)
+            return self._mupdf[index][0]
+        import pymupdf
+
+        from formats.draw import spv_page_pdf
+
+        pdf = pymupdf.open(stream=spv_page_pdf(self, index), filetype="pdf")
+        page = pdf[0]
+        self._mupdf[index] = (page, pdf)
+        while len(self._mupdf) > 8:
+            _, (_, old) = self._mupdf.popitem(last=False)
+            old.close()
+        return page
+
+    def close(self) -> None:
+        for _, pdf in self._mupdf.values():
+            pdf.close()
+        self._mupdf.clear()
+
+
+def check_image_size(width: int, height: int, *, what: str, **where: Any) -> None:
+    """Refuse images whose pixel count could exhaust memory (decompression bombs)."""
+    if width <= 0 or height <= 0 or width * height > MAX_IMAGE_PIXELS:
+        raise DocumentError(
+            f"{what} is too large ({width} x {height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels)",
+            hint="reduce the image resolution",
+            **where,
+        )
+
+
+def loads(text: str | bytes, path: Path) -> dict[str, Any]:
+    """Parse and check the envelope (info, page size, resources) of a spool."""
+    try:
+        data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not UTF-8 text (byte {exc.start})", file=path, hint="write the spool in UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            file=path,
+            hint="the spool may be truncated",
+        ) from None
+    if not isinstance(data, dict):
+        raise DocumentError("the spool must be a JSON object", file=path)
+    envelope, _, _ = _validators()
+    err = _first_error(envelope, data)
+    if err is not None:
+        p = list(err.absolute_path)
+        page = p[1] + 1 if len(p) >= 2 and p[0] == "pages" and isinstance(p[1], int) else None
+        raise DocumentError(_short(err), file=path, page=page, field=_path(err) or None)
+    return data
+
+
+def open_spv(path: Path, data: bytes | None = None) -> Document:
+    """Open a .spv file; pages are checked and drawn when first used."""
+    raw = loads(path.read_bytes() if data is None else data, path)
+    backend = SpvBackend(path, raw)
+
+    def load(index: int) -> Page:
+        w, h = backend.page_size_mm(index)
+        return Page(index=index, width=w * MM, height=h * MM)
+
+    return Document(
+        path=path,
+        source="spv",
+        info=DocInfo.from_dict(raw.get("info")),
+        page_count=len(backend.pages_raw),
+        backend=backend,
+        _page_loader=load,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Writer
+
+
+def _font(family: str, size: float, bold: bool, italic: bool) -> dict[str, Any]:
+    font: dict[str, Any] = {"family": family, "size": size}
+    if bold:
+        font["weight"] = "bold"
+    if italic:
+        font["style"] = "italic"
+    return font
+
+
+@dataclass
+class PageBuilder:
+    """Items of one page, added with millimetre coordinates (origin top-left)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    width: float | None = None
+    height: float | None = None
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        family: str = "sans",
+        size: float = 10,
+        bold: bool = False,
+        italic: bool = False,
+        color: str | None = None,
+        align: str = "left",
+    ) -> "PageBuilder":
+        item: dict[str, Any] = {"type": "text", "x": x, "y": y, "text": text, "font": _font(family, size, bold, italic)}
+        if color:
+            item["color"] = color
+        if align != "left":
+            item["align"] = align
+        self.items.append(item)
+        return self
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25, color: str | None = None) -> "PageBuilder":
+        item: dict[str, Any] = {"type": "line", "x1": x1, "y1": y1, "x2": x2, "y2": y2, "width": width}
+        if color:
+            item["color"] = color
+        self.items.append(item)
+        return self
+
+    def rect(
+        self, x: float, y: float, width: float, height: float, *, stroke: str | None = "#000000", fill: str | None = None, line_width: float = 0.25
+    ) -> "PageBuilder":
+        self.items.append(
+            {"type": "rect", "x": x, "y": y, "width": width, "height": height, "stroke": stroke, "fill": fill, "line_width": line_width}
+        )
+        return self
+
+    def image(self, x: float, y: float, width: float, height: float, resource: str) -> "PageBuilder":
+        self.items.append({"type": "image", "x": x, "y": y, "width": width, "height": height, "resource": resource})
+        return self
+
+    def table(
+        self,
+        x: float,
+        y: float,
+        columns: list[tuple[float, str]],
+        rows: list[list[str]],
+        *,
+        header: list[str] | None = None,
+        size: float = 9,
+        family: str = "sans",
+        row_height: float = 6,
+        grid: bool = True,
+        header_fill: str | None = "#e6e6e6",
+    ) -> "PageBuilder":
+        item: dict[str, Any] = {
+            "type": "table",
+            "x": x,
+            "y": y,
+            "columns": [{"width": w, "align": a} for w, a in columns],
+            "rows": rows,
+            "font": _font(family, size, False, False),
+            "row_height": row_height,
+            "grid": grid,
+        }
+        if header is not None:
+            item["header"] = header
+            item["header_font"] = _font(family, size, True, False)
+            if header_fill:
+                item["header_fill"] = header_fill
+        self.items.append(item)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.width is not None:
+            out["width"] = self.width
+        if self.height is not None:
+            out["height"] = self.height
+        out["items"] = self.items
+        return out
+
+
+class SpoolWriter:
+    """Build a .spv spool in memory: ``w = SpoolWriter(info); p = w.new_page(); p.text(...)``."""
+
+    def __init__(self, info: DocInfo | dict[str, str] | None = None, page_size: tuple[float, float] = A4) -> None:
+        self.info = info.to_dict() if isinstance(info, DocInfo) else dict(info or {})
+        self.page_size = page_size
+        self.pages: list[PageBuilder] = []
+        self.images: dict[str, dict[str, str]] = {}
+        self.fonts: dict[str, dict[str, str]] = {}
+
+    def new_page(self, width: float | None = None, height: float | None = None) -> PageBuilder:
+        page = PageBuilder(width=width, height=height)
+        self.pages.append(page)
+        return page
+
+    def add_image(self, name: str, data: bytes, mime: str = "image/png") -> str:
+        self.images[name] = {"type": mime, "data": base64.b64encode(data).decode("ascii")}
+        return name
+
+    def add_font(self, name: str, ttf: bytes) -> str:
+        self.fonts[name] = {"data": base64.b64encode(ttf).decode("ascii")}
+        return name
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": "spv", "version": 1}
+        if self.info:
+            out["info"] = self.info
+        out["page"] = {"width": self.page_size[0], "height": self.page_size[1]}
+        res: dict[str, Any] = {}
+        if self.images:
+            res["images"] = self.images
+        if self.fonts:
+            res["fonts"] = self.fonts
+        if res:
+            out["resources"] = res
+        out["pages"] = [p.to_dict() for p in self.pages]
+        return out
+
+    def dumps(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def save(self, path: str | Path, *, indent: int | None = None) -> Path:
+        path = Path(path)
+        path.write_text(self.dumps(indent=indent), encoding="utf-8")
+        return path
