@@ -582,14 +582,18 @@ def get_password(settings: Settings, environment: str | None = None) -> str:
     return value
 
 
-def set_password(settings: Settings, password: str, environment: str | None = None) -> None:
-    """Store the SMTP password of ``environment`` (default: the active one) right away."""
+def set_password(settings: Settings, password: str, environment: str | None = None) -> str:
+    """Store the SMTP password of ``environment`` (default: the active one) right away.
+
+    Answers where it went ("keyring" or "file"; "" when an empty password deleted it).
+    """
     name = environment or settings.active_environment
     if not _NAME_RE.match(name):
         raise SettingsError(f"environment name {name!r} may only hold letters, digits, '-' and '_'")
     env = settings.environments.setdefault(name, Environment())
-    set_secret(smtp_secret_name(name), password, settings.path)
+    where = set_secret(smtp_secret_name(name), password, settings.path)
     env.smtp_password = password
+    return where
 
 
 # --- changing one value ------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""Tests of `spoolview settings path|show|set|check|password`."""
+
+from __future__ import annotations
+
+import io
+import json
+import tomllib
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from tests.viewer.test_secrets import MemoryKeyring
+from viewer import paths, settings as S
+from viewer.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "settings", "path") == (0, f"{paths.config_file()}\n", "")
+
+
+def test_config_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "mine.toml"
+    code, out, _ = run(capsys, "--config", str(target), "settings", "path")
+    assert code == 0 and out.strip() == str(target)
+
+
+def test_set_then_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "settings", "set", "functions.port", "587")
+    assert code == 0 and out.startswith("functions.port = 587")
+    assert S.load().functions.port == 587
+    code, out, _ = run(capsys, "settings", "show")
+    assert code == 0
+    body = tomllib.loads("\n".join(line for line in out.splitlines() if not line.startswith("#")))
+    assert body["functions"]["port"] == 587
+    assert "# passwords: default not set" in out
+
+
+def test_set_warns_about_a_problem_of_that_key(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "settings", "set", "routing.email", "SERV_SMTP:fixed@example.com")
+    assert code == 0 and "warning: routing.email" in err and "%ADR%" in err
+
+
+def test_set_other_kinds_of_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "settings", "set", "environments.prod.smtp_user", "bob")[0] == 0
+    code, out, _ = run(capsys, "settings", "set", "active_environment", "prod")
+    assert code == 0 and out.startswith('active_environment = "prod"')
+    code, out, _ = run(capsys, "settings", "set", "templates.subjects.devis.fr", "Devis n°{number}")
+    assert out.startswith('templates.subjects.devis.fr = "Devis n°{number}"')
+    code, out, _ = run(capsys, "settings", "set", "profiles.siege.url", "https://srv")
+    assert code == 0 and S.load().profiles["siege"].url == "https://srv"
+
+
+def test_set_bad_value_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "settings", "set", "functions.port", "many")
+    assert code == 1 and out == ""
+    assert err.startswith("spoolview: error: functions.port takes a whole number")
+    assert not paths.config_file().exists()
+
+
+def test_broken_file_is_reported_not_overwritten(capsys: pytest.CaptureFixture[str]) -> None:
+    path = paths.ensure_private_dir(paths.config_dir()) / "settings.toml"
+    path.write_text("[functions\nport = 1\n")
+    for argv in (("settings", "show"), ("settings", "set", "functions.port", "2"), ("settings", "check")):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and "not a valid TOML" in err and "Traceback" not in err
+    assert path.read_text() == "[functions\nport = 1\n"
+
+
+def test_check_ok_and_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "settings", "set", "service.from_identity", "Me <me@example.com>")
+    code, out, _ = run(capsys, "settings", "check")
+    assert code == 0 and "no problem found" in out
+    run(capsys, "settings", "set", "functions.ssl", "true")
+    run(capsys, "settings", "set", "functions.tls_mode", "implicit")
+    run(capsys, "settings", "set", "functions.port", "25")
+    code, out, err = run(capsys, "settings", "check")
+    assert code == 1
+    assert "functions.port: implicit TLS on port 25" in out
+    assert "1 problem(s)" in err
+
+
+def test_show_json_never_contains_password(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Pa55-word\n"))
+    code, out, _ = run(capsys, "settings", "password")
+    assert code == 0 and "private settings file" in out and "Pa55-word" not in out
+    code, out, _ = run(capsys, "settings", "show", "--json")
+    assert code == 0 and "Pa55-word" not in out
+    assert json.loads(out)["environments"]["default"]["smtp_password"] == "stored"
+    code, out, _ = run(capsys, "settings", "show")
+    assert "Pa55-word" not in out and "default stored" in out
+
+
+def test_password_from_stdin_new_environment(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw-prod\n"))
+    code, out, _ = run(capsys, "settings", "password", "--environment", "prod")
+    assert code == 0
+    loaded = S.load()
+    assert "prod" in loaded.environments
+    assert S.get_password(loaded, "prod") == "pw-prod"
+    code, out, _ = run(capsys, "settings", "password", "-e", "prod", "--delete")
+    assert code == 0 and S.get_password(S.load(), "prod") == ""
+
+
+def test_password_into_keyring(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("kr-pw\n"))
+        code, out, _ = run(capsys, "settings", "password")
+        assert code == 0 and "system keyring" in out
+        assert backend.store == {("spoolview", "smtp:default"): "kr-pw"}
+    finally:
+        keyring.set_keyring(keyring.backends.fail.Keyring())
+
+
+def test_password_empty_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(capsys, "settings", "password")
+    assert code == 1 and "no password given" in err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_password_prompt_on_tty(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["typed", "typed", "one", "two"])
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("sys.stdin", _Tty())
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    code, out, _ = run(capsys, "settings", "password")
+    assert code == 0 and "typed" not in out
+    assert S.get_password(S.load()) == "typed"
+    assert prompts[0] == "SMTP password for environment default: "
+    code, _, err = run(capsys, "settings", "password")
+    assert code == 1 and "differ" in err
+    assert S.get_password(S.load()) == "typed"
+
+
+def test_password_bad_environment_name(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    code, _, err = run(capsys, "settings", "password", "-e", "no good")
+    assert code == 1 and "letters" in err
