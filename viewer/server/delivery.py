@@ -118,12 +118,12 @@ class Deliverer:
 
     def _bare(self, route: Route | None, raw: bytes, envelope: Envelope) -> Delivery:
         if route is None:
-            try:
-                from viewer.mail.routes.select import route_for
+            from viewer.mail.routes.server import local_route
 
-                route = route_for(self.settings)
-            except ImportError:
-                return self._failed("server", envelope, ConfigurationError("the server has no route configured"))
+            try:
+                route = local_route(self.settings)
+            except RouteError as exc:
+                return self._failed("server", envelope, exc)
         try:
             with route:
                 result = route.send(raw, envelope)

@@ -1,0 +1,230 @@
+"""End-to-end tests of the application server: a real uvicorn server and a loopback smart host."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from tests.viewer.server.live import LiveServer, smtp_config
+from viewer.server import db as dbmod
+
+RAW = (
+    b"From: Sales <sales@example.com>\r\n"
+    b"To: Client <client@example.org>\r\n"
+    b"Subject: Devis D-1001\r\n"
+    b"Message-ID: <d1001@example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"Bonjour,\r\nveuillez trouver le devis.\r\n.leading dot line\r\n"
+)
+PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def strip_trace(data: bytes) -> bytes:
+    """The message without trace headers a route may put in front (Received, Return-Path)."""
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    while lines and lines[0].lower().startswith((b"received:", b"return-path:", b"x-spoolview")):
+        lines.pop(0)
+        while lines and lines[0][:1] in (b" ", b"\t"):
+            lines.pop(0)
+    return b"\n".join(lines)
+
+
+@pytest.fixture
+def server(tmp_path, smtpd):
+    with LiveServer(smtp_config(tmp_path, smtpd, max_message_bytes=20_000), users=PASSWORDS) as live:
+        yield live
+
+
+@pytest.fixture
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def login(client: httpx.Client, user: str = "alice") -> dict[str, str]:
+    response = client.post("/login", json={"user": user, "password": PASSWORDS[user]})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def send_body(raw: bytes = RAW, recipients=("client@example.org",), **extra):
+    return {"message": b64(raw), "sender": "sales@example.com", "recipients": list(recipients), **extra}
+
+
+def test_send_delivers_exact_bytes_and_returns_outcome(server, client, smtpd):
+    headers = login(client)
+    response = client.post("/send", headers=headers, json=send_body(recipients=["client@example.org", "boss@example.org"], document="devis D-1001"))
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["ok"] is True
+    assert [(r["address"], r["accepted"]) for r in data["recipients"]] == [("client@example.org", True), ("boss@example.org", True)]
+    assert data["message_id"] == "<d1001@example.com>"
+    (received,) = smtpd.handler.wait_for(1)
+    assert received.mail_from == "sales@example.com"
+    assert received.rcpt_tos == ["client@example.org", "boss@example.org"]
+    assert strip_trace(received.data) == strip_trace(RAW)
+
+
+def test_refused_recipient_is_reported_with_the_reply(server, client, smtpd):
+    smtpd.handler.rcpt_replies["nobody@example.org"] = "550 5.1.1 no such user"
+    data = client.post("/send", headers=login(client), json=send_body(recipients=["client@example.org", "nobody@example.org"])).json()
+    assert data["ok"] is False
+    refused = [r for r in data["recipients"] if not r["accepted"]]
+    assert refused == [{"address": "nobody@example.org", "accepted": False, "code": 550, "reply": refused[0]["reply"], "temporary": False}]
+    assert "no such user" in refused[0]["reply"]
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["client@example.org"]
+
+
+def test_every_recipient_refused_gives_a_permanent_error(server, client, smtpd):
+    smtpd.handler.rcpt_replies["nobody@example.org"] = "550 5.1.1 no such user"
+    data = client.post("/send", headers=login(client), json=send_body(recipients=["nobody@example.org"])).json()
+    assert data["ok"] is False
+    assert data["error"]["kind"] == "permanent"
+    assert data["recipients"][0]["accepted"] is False
+    assert smtpd.messages == []
+
+
+def test_smart_host_down_gives_a_temporary_error(tmp_path, smtpd):
+    smtpd.stop()
+    with LiveServer(smtp_config(tmp_path, smtpd), users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
+        data = c.post("/send", headers=login(c), json=send_body()).json()
+    assert data["ok"] is False
+    assert data["error"]["kind"] == "temporary"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged-token"}, {"Authorization": "Basic YTpi"}])
+def test_missing_or_forged_token_gets_401(client, headers):
+    for method, path in [("GET", "/directory/search"), ("POST", "/send"), ("GET", "/history/alice"), ("POST", "/logout"), ("POST", "/directory/lookup")]:
+        response = client.request(method, path, headers=headers, json=send_body() if method == "POST" else None)
+        assert response.status_code == 401, (method, path)
+        assert "log in" in response.json()["detail"]
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_expired_token_gets_401_saying_so(server, client):
+    headers = login(client)
+    with server.db.engine.begin() as conn:
+        conn.execute(update(dbmod.tokens).values(expires_at=time.time() - 1))
+    response = client.get("/history/alice", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_logout_ends_the_token(client):
+    headers = login(client)
+    assert client.post("/logout", headers=headers).status_code == 204
+    assert client.get("/history/alice", headers=headers).status_code == 401
+
+
+def test_history_shows_own_sends_and_refuses_another_users(client, smtpd):
+    alice = login(client)
+    client.post("/send", headers=alice, json=send_body(document="devis D-1001"))
+    items = client.get("/history/alice", headers=alice).json()
+    assert len(items) == 1
+    assert items[0]["document"] == "devis D-1001"
+    assert items[0]["subject"] == "Devis D-1001"
+    assert items[0]["ok"] is True
+    assert items[0]["recipients"][0]["address"] == "client@example.org"
+    bob = login(client, "bob")
+    assert client.get("/history/bob", headers=bob).json() == []
+    response = client.get("/history/alice", headers=bob)
+    assert response.status_code == 403
+    assert "your own" in response.json()["detail"]
+
+
+def test_oversized_message_gets_413_and_nothing_is_sent(server, client, smtpd):
+    headers = login(client)
+    big = RAW + b"x" * 25_000
+    response = client.post("/send", headers=headers, json=send_body(big))
+    assert response.status_code == 413
+    assert "limit" in response.json()["detail"]
+    huge = client.post("/send", headers=headers, content=b"{" + b" " * 200_000 + b"}", )
+    assert huge.status_code == 413
+    assert smtpd.messages == []
+    assert client.get("/history/alice", headers=headers).json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"message": "not base64!!"}, "base64"),
+        ({"message": b64(b"Subject: no from\r\n\r\nbody")}, "no From"),
+        ({"message": b64(b"this is not a header\r\n\r\nbody")}, "malformed"),
+        ({"message": b64(b"From: a@example.com\rBcc: x@example.org\r\n\r\nbody")}, "bare CR"),
+        ({"message": b64(b"")}, "empty"),
+        ({"recipients": ["client@example.org\r\nRCPT TO:<victim@example.net>"]}, "injection"),
+        ({"recipients": ["not an address"]}, "not a valid"),
+        ({"recipients": []}, "recipients"),
+        ({"sender": "sales@example.com>\r\nX: y"}, "injection"),
+        ({"subject": "hello\r\nBcc: x@example.org"}, "control character"),
+    ],
+)
+def test_malformed_requests_get_422_with_a_reason_and_nothing_is_sent(client, smtpd, body, reason):
+    headers = login(client)
+    response = client.post("/send", headers=headers, json={**send_body(), **body})
+    assert response.status_code == 422
+    assert reason in str(response.json()["detail"])
+    assert smtpd.messages == []
+    assert client.get("/history/alice", headers=headers).json() == []
+
+
+def test_failed_logins_are_rate_limited_per_user(client):
+    for _ in range(5):
+        assert client.post("/login", json={"user": "alice", "password": "wrong"}).status_code == 401
+    response = client.post("/login", json={"user": "alice", "password": PASSWORDS["alice"]})
+    assert response.status_code == 429
+    assert "too many failed logins" in response.json()["detail"]
+    assert int(response.headers["retry-after"]) > 0
+    assert client.post("/login", json={"user": "bob", "password": PASSWORDS["bob"]}).status_code == 200
+
+
+def test_failed_logins_are_rate_limited_per_address(tmp_path, smtpd):
+    config = smtp_config(tmp_path, smtpd, max_failures_per_address=3)
+    with LiveServer(config, users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
+        for name in ("u1", "u2", "u3"):
+            assert c.post("/login", json={"user": name, "password": "x"}).status_code == 401
+        assert c.post("/login", json={"user": "bob", "password": PASSWORDS["bob"]}).status_code == 429
+
+
+def test_unknown_user_and_wrong_password_look_the_same(client):
+    a = client.post("/login", json={"user": "nobody", "password": "x"})
+    b = client.post("/login", json={"user": "alice", "password": "x"})
+    assert a.status_code == b.status_code == 401
+    assert a.json() == b.json()
+
+
+def test_health_needs_no_token_and_says_nothing_sensitive(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "server" not in response.headers
+
+
+def test_openapi_schema_is_published(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/health", "/login", "/logout", "/send", "/history/{user}", "/directory/search", "/directory/lookup"} <= set(schema["paths"])
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "413" in schema["paths"]["/send"]["post"]["responses"]
+
+
+def test_server_over_tls(tmp_path, smtpd, server_cert, ca_file):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    server_cert.cert_chain_pems[0].write_to_path(str(cert))
+    server_cert.private_key_pem.write_to_path(str(key))
+    with LiveServer(smtp_config(tmp_path, smtpd), users=PASSWORDS, certfile=str(cert), keyfile=str(key)) as live:
+        import ssl
+
+        with httpx.Client(base_url=live.url, verify=ssl.create_default_context(cafile=str(ca_file))) as c:
+            assert c.get("/health").json() == {"status": "ok"}
+        with httpx.Client(base_url=live.url) as c, pytest.raises(httpx.ConnectError):
+            c.get("/health")

@@ -1,0 +1,392 @@
+"""The client side of connected mode: profiles, an httpx client to the server, saved state."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import ipaddress
+import json
+import os
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from viewer import paths
+from viewer.errors import SpoolviewError
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    PermanentError,
+    RecipientResult,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
+from viewer.settings import ConnectionProfile, Settings
+
+__all__ = [
+    "CertificateProblem",
+    "Connection",
+    "ConnectionProblem",
+    "LoginRefused",
+    "NotConnected",
+    "ServerRefused",
+    "ServerUnavailable",
+    "SessionExpired",
+    "current",
+    "get_profile",
+    "profiles",
+]
+
+STATE_FILE = "connection.json"
+DEFAULT_TIMEOUT = 10.0
+SEND_TIMEOUT = 120.0  # the server talks to its smart host before it answers
+
+
+class ConnectionProblem(SpoolviewError):
+    """Connected mode failed; ``str()`` says what to do."""
+
+
+class ServerUnavailable(ConnectionProblem):
+    """The server does not answer (down, wrong URL, network, timeout)."""
+
+
+class CertificateProblem(ConnectionProblem):
+    """The server's TLS certificate cannot be verified."""
+
+
+class LoginRefused(ConnectionProblem):
+    """Wrong user name or password, or too many failed attempts."""
+
+
+class SessionExpired(ConnectionProblem):
+    """The token expired or was ended on the server: connect again."""
+
+
+class NotConnected(ConnectionProblem):
+    """No connection is open."""
+
+
+class ServerRefused(ConnectionProblem):
+    """The server refused a request (4xx other than 401); ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# -- profiles and saved state ----------------------------------------------------------
+
+
+def _settings(settings: Settings | None) -> Settings:
+    if settings is not None:
+        return settings
+    from viewer.settings import load
+
+    return load()
+
+
+def profiles(settings: Settings | None = None) -> dict[str, ConnectionProfile]:
+    """The connection profiles of the user settings, by name."""
+    return dict(_settings(settings).profiles)
+
+
+def get_profile(name: str, settings: Settings | None = None) -> ConnectionProfile:
+    """The profile ``name``; a ConnectionProblem naming the known ones otherwise."""
+    known = profiles(settings)
+    if name not in known:
+        names = ", ".join(sorted(known)) or "none"
+        raise ConnectionProblem(f"no connection profile {name!r} (known: {names}): add it with `spoolview profiles add {name} URL --user USER`")
+    profile = known[name]
+    if not profile.name:
+        profile = dataclasses.replace(profile, name=name)
+    return profile
+
+
+def _secret_name(profile: str) -> str:
+    from viewer.settings import server_secret_name
+
+    return server_secret_name(profile)
+
+
+def _state_path() -> Path:
+    return paths.data_dir() / STATE_FILE
+
+
+def check_url(url: str) -> str:
+    """``url`` without a trailing slash when it is https, or http on a loopback host."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConnectionProblem(f"server URL {url!r} is not valid: expected https://host[:port]")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ConnectionProblem(f"server URL {url!r} is not encrypted: use https:// (plain http is allowed on this computer only)")
+    return url.strip().rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def current(*, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+    """The connection saved by ``spoolview connect`` (any process), or None."""
+    try:
+        state = json.loads(_state_path().read_text(encoding="utf-8"))
+        profile = ConnectionProfile(**{k: str(state.get(k, "")) for k in ("name", "url", "user", "ca_file")})
+        expires_at = float(state.get("expires_at", 0))
+    except (OSError, ValueError, TypeError):
+        return None
+    from viewer.settings import get_secret
+
+    token = get_secret(_secret_name(profile.name))
+    if not token or not profile.url:
+        return None
+    conn = Connection(profile, timeout=timeout)
+    conn._token, conn.expires_at = token, expires_at
+    return conn
+
+
+# -- the client ------------------------------------------------------------------------
+
+
+class Connection:
+    """One application server, through one profile. ``connect`` logs in and saves the state."""
+
+    def __init__(
+        self,
+        profile: ConnectionProfile,
+        *,
+        ca_file: str | Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.profile = profile
+        self.url = check_url(profile.url)
+        self.ca_file = str(ca_file or profile.ca_file or "")
+        self.timeout = timeout
+        self.expires_at = 0.0
+        self._token = ""
+        self._transport = transport
+        self._client: httpx.Client | None = None
+
+    # -- life ----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.profile.name or self.url
+
+    @property
+    def is_connected(self) -> bool:
+        """True while a token is held and not known to be expired."""
+        return bool(self._token) and time.time() < self.expires_at
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            verify: Any = True
+            if self.ca_file:
+                try:
+                    verify = ssl.create_default_context(cafile=self.ca_file)
+                except (OSError, ssl.SSLError) as exc:
+                    raise CertificateProblem(f"CA file {self.ca_file} cannot be read ({exc}): fix ca_file in profile {self.name!r}") from None
+            self._client = httpx.Client(base_url=self.url, verify=verify, timeout=self.timeout, transport=self._transport)
+        return self._client
+
+    def close(self) -> None:
+        """Close the HTTP client (the session stays open on the server)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def connect(self, password: str) -> None:
+        """Log in as the profile's user and save the state for other processes."""
+        if not self.profile.user:
+            raise ConnectionProblem(f"profile {self.name!r} has no user: set one with `spoolview profiles add {self.name} URL --user USER`")
+        response = self._request("POST", "/login", json={"user": self.profile.user, "password": password}, auth=False)
+        if response.status_code == 401:
+            raise LoginRefused(f"wrong user name or password for {self.profile.user!r} on {self.url}")
+        if response.status_code == 429:
+            raise LoginRefused(f"{self.url} refuses logins for now after too many failures: {_detail(response)}")
+        if response.status_code == 422:
+            raise LoginRefused(f"{self.url} refused the login: {_detail(response)}")
+        data = self._json(response)
+        self._token = str(data["token"])
+        self.expires_at = time.time() + float(data.get("expires_in", 0))
+        self._save_state()
+
+    def disconnect(self) -> None:
+        """Log out (if the server answers) and forget the saved state."""
+        if self._token:
+            try:
+                self._request("POST", "/logout")
+            except ConnectionProblem:
+                pass  # the state is forgotten anyway
+        self._token, self.expires_at = "", 0.0
+        self._forget_state()
+        self.close()
+
+    def reachable(self) -> bool:
+        """True when the server answers its health endpoint with ``ok``."""
+        try:
+            response = self._request("GET", "/health", auth=False)
+        except ConnectionProblem:
+            return False
+        return response.status_code == 200
+
+    def _save_state(self) -> None:
+        from viewer.settings import set_secret
+
+        set_secret(_secret_name(self.profile.name or "default"), self._token)
+        state = {**dataclasses.asdict(self.profile), "url": self.url, "ca_file": self.ca_file, "expires_at": self.expires_at}
+        state["name"] = self.profile.name or "default"
+        path = _state_path()
+        paths.ensure_private_dir(path.parent)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(state, out)
+        os.replace(tmp, path)
+
+    def _forget_state(self) -> None:
+        from viewer.settings import delete_secret
+
+        delete_secret(_secret_name(self.profile.name or "default"))
+        try:
+            state = json.loads(_state_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if state.get("name") == (self.profile.name or "default"):
+            _state_path().unlink(missing_ok=True)
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {}
+        if auth:
+            if not self._token:
+                raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
+            headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            response = self._http().request(method, path, headers=headers, timeout=timeout or self.timeout, **kwargs)
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE" in str(exc).upper() or isinstance(exc.__cause__, ssl.SSLError):
+                raise CertificateProblem(
+                    f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)"
+                ) from None
+            raise ServerUnavailable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+        except httpx.TimeoutException:
+            raise ServerUnavailable(f"the application server at {self.url} did not answer within {timeout or self.timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(f"the connection to {self.url} was lost ({exc.__class__.__name__})") from None
+        if response.status_code == 401 and auth:
+            self._token, self.expires_at = "", 0.0
+            raise SessionExpired(f"the session on {self.url} has ended ({_detail(response)}): connect again with `spoolview connect {self.name}`")
+        return response
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.status_code >= 500:
+            raise ServerUnavailable(f"the application server at {self.url} failed (HTTP {response.status_code}): {_detail(response)}")
+        if response.status_code >= 400:
+            raise ServerRefused(f"the application server refused the request (HTTP {response.status_code}): {_detail(response)}", response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerUnavailable(f"{self.url} did not answer like a spoolview server: check the URL of profile {self.name!r}") from None
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self._json(self._request("GET", path, params=params or None))
+
+    # -- directory -----------------------------------------------------------------------
+    def search(self, text: str = "", limit: int = 50) -> list[Any]:
+        """Directory entries matching ``text`` on the server (viewer.directory.Entry)."""
+        return [_build("Entry", item) for item in self._get("/directory/search", text=text, limit=limit)]
+
+    def customer(self, code: str) -> Any | None:
+        return self._one(f"/directory/customers/{_segment(code)}", "Customer")
+
+    def contact(self, code: str) -> Any | None:
+        return self._one(f"/directory/contacts/{_segment(code)}", "Contact")
+
+    def contacts_of(self, code: str) -> list[Any]:
+        return [_build("Contact", item) for item in self._get(f"/directory/customers/{_segment(code)}/contacts")]
+
+    def _one(self, path: str, kind: str) -> Any | None:
+        response = self._request("GET", path)
+        if response.status_code == 404:
+            return None
+        return _build(kind, self._json(response))
+
+    def lookup(self, info: Any, address_type: str = "EMAIL") -> Any:
+        """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory.Lookup)."""
+        data = info.to_dict() if hasattr(info, "to_dict") else dict(info)
+        body = {"info": data, "address_type": address_type}
+        return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
+
+    # -- mail ----------------------------------------------------------------------------
+    def send(self, raw: bytes, envelope: Envelope, *, document: str = "", subject: str = "") -> SendResult:
+        """Post a composed message; the server's per-recipient outcome as a SendResult.
+
+        A whole-message failure of the server's route raises its RouteError (temporary,
+        permanent, configuration) carrying ``results``; connection problems raise
+        ConnectionProblem subclasses.
+        """
+        body = {
+            "message": base64.b64encode(raw).decode("ascii"),
+            "sender": envelope.sender,
+            "recipients": list(envelope.recipients),
+            "document": document,
+            "subject": subject,
+        }
+        response = self._request("POST", "/send", json=body, timeout=max(self.timeout, SEND_TIMEOUT))
+        data = self._json(response)
+        results = [RecipientResult(r["address"], bool(r["accepted"]), r.get("code"), r.get("reply", ""), bool(r.get("temporary"))) for r in data["recipients"]]
+        error = data.get("error")
+        if error and not any(r.accepted for r in results):
+            kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(error.get("kind"), RouteError)
+            exc = kind(f"the server could not send: {error.get('message', '')}", code=error.get("code"), reply=error.get("reply") or "")
+            exc.results = results  # type: ignore[attr-defined]
+            raise exc
+        detail = data.get("detail") or ""
+        return SendResult(route=f"server ({data.get('route', '')})", recipients=results, detail=f"sent by {self.url}: {detail}".rstrip(": "))
+
+    def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The sends this user made through the server, newest first."""
+        return list(self._get(f"/history/{_segment(self.profile.user)}", limit=limit))
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", "")
+    except (ValueError, AttributeError):
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    if isinstance(detail, list):  # FastAPI validation errors
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg', '')}" for d in detail if isinstance(d, dict))
+    return str(detail)
+
+
+def _build(kind: str, data: dict[str, Any]) -> Any:
+    """An instance of viewer.directory.<kind> from ``data`` (unknown keys dropped), else the dict."""
+    try:
+        from viewer import directory
+
+        cls = getattr(directory, kind)
+    except (ImportError, AttributeError):
+        return data
+    if not dataclasses.is_dataclass(cls):
+        return data
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return data

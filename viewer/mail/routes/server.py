@@ -1,0 +1,96 @@
+"""Server route (connected mode): posts the composed message to the application server."""
+
+from __future__ import annotations
+
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from typing import Any
+
+from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, Route, SendResult, TemporaryError
+
+__all__ = ["ServerRoute", "choose_route", "local_route", "wants_server"]
+
+
+class ServerRoute(Route):
+    """Carries messages through ``connection`` (a viewer.connection.Connection).
+
+    The server delivers with its own route and journal and answers per recipient; that
+    answer is returned as is. ``document`` labels the server's journal and history.
+    """
+
+    name = "server"
+
+    def __init__(self, connection: Any, *, document: str = "") -> None:
+        self.connection = connection
+        self.document = document
+
+    def send(self, message: bytes, envelope: Envelope) -> SendResult:
+        from viewer.connection import (
+            CertificateProblem,
+            ConnectionProblem,
+            NotConnected,
+            ServerRefused,
+            ServerUnavailable,
+            SessionExpired,
+        )
+
+        try:
+            return self.connection.send(message, envelope, document=self.document, subject=_subject(message))
+        except ServerRefused as exc:  # 413 / 422: the message itself is not acceptable
+            raise PermanentError(str(exc), code=exc.status) from None
+        except (SessionExpired, NotConnected, CertificateProblem) as exc:
+            raise ConfigurationError(str(exc)) from None
+        except ServerUnavailable as exc:
+            raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview history` before sending again)") from None
+        except ConnectionProblem as exc:
+            raise TemporaryError(str(exc)) from None
+
+
+def _subject(message: bytes) -> str:
+    try:
+        head = BytesHeaderParser(policy=default_policy).parsebytes(message)
+        return " ".join(str(head.get("subject", "") or "").split())
+    except Exception:  # noqa: BLE001 - only a journal label
+        return ""
+
+
+def wants_server(settings: Any) -> bool:
+    """True when the route in force has its "in connected mode, on the server" switch set (S4/S5)."""
+    if settings.functions.send_direct:
+        return bool(settings.functions.use_server_functions)
+    return bool(settings.service.use_server_service)
+
+
+def local_route(settings: Any) -> Route:
+    """The route the settings choose on this computer (pickup folder or direct SMTP)."""
+    try:
+        from viewer.mail.routes.select import route_for
+    except ImportError:  # seam: the route selector has not landed
+        if settings.functions.send_direct:
+            from viewer.mail.routes.smtp import SmtpRoute
+
+            return SmtpRoute.from_settings(settings)
+        from viewer.mail.routes.pickup import PickupRoute
+
+        return PickupRoute(settings.service.pickup_folder, extension=settings.advanced.file_extension)
+    return route_for(settings)
+
+
+def choose_route(settings: Any, connection: Any = None) -> tuple[Route, str]:
+    """The route to use and why, for the trace and the user.
+
+    When the switch is set and a connection is open and the server answers: the server
+    route. When it is set but the viewer is not connected or the server is down: the local
+    route, as the reference says, with a reason that says so.
+    """
+    if not wants_server(settings):
+        return local_route(settings), "local route (send from the application server is off)"
+    if connection is None:
+        from viewer.connection import current
+
+        connection = current()
+    if connection is None or not connection.is_connected:
+        return local_route(settings), "not connected to an application server: sent locally instead (send from the server is set)"
+    if not connection.reachable():
+        return local_route(settings), f"application server {connection.url} unreachable: sent locally instead"
+    return ServerRoute(connection), f"connected to {connection.name} ({connection.url}): sent by the application server"
