@@ -1,0 +1,62 @@
+"""Fixtures of the mail windows' tests: a hidden Tk root, a message-box recorder, an event pump."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+
+@dataclass
+class Recorder:
+    """Stands in for message boxes: records (kind, title, message); ``answer`` for yes/no questions."""
+
+    answer: bool = True
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __call__(self, kind: str, title: str, message: str) -> Any:
+        self.calls.append((kind, title, message))
+        return self.answer if kind == "yesno" else None
+
+    def kinds(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+    def last(self) -> tuple[str, str, str]:
+        assert self.calls, "no message was shown"
+        return self.calls[-1]
+
+
+@pytest.fixture
+def root():
+    tk = pytest.importorskip("tkinter")
+    try:
+        window = tk.Tk()
+    except tk.TclError as exc:  # pragma: no cover - no display
+        pytest.skip(f"no display: {exc}")
+    window.withdraw()
+    yield window
+    window.update_idletasks()
+    window.destroy()
+
+
+@pytest.fixture
+def notify() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def pump(root) -> Callable[..., bool]:
+    """Run the Tk event loop until ``predicate()`` holds (bounded); returns whether it did."""
+
+    def run(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            root.update()
+            if predicate():
+                return True
+            time.sleep(0.005)
+        return predicate()
+
+    return run

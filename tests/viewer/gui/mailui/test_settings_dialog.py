@@ -1,0 +1,130 @@
+"""Settings screens: every S parameter has a control; saved values come back; invalid input saves nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.gui.mailui.settings_dialog import FIELDS, SCREENS, SettingsDialog
+
+pytestmark = pytest.mark.gui
+
+SECTIONS = ("printing", "pdf", "routing", "service", "functions", "copies", "advanced", "debug", "directory")
+
+
+def fresh() -> settings_mod.Settings:
+    s = settings_mod.load()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    return s
+
+
+def test_every_setting_has_a_control():
+    model = settings_mod.Settings()
+    for section in SECTIONS:
+        for f in dataclasses.fields(getattr(model, section)):
+            assert f"{section}.{f.name}" in FIELDS, f"no control for {section}.{f.name}"
+
+
+def test_screens_named_like_the_reference(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    names = [dialog.notebook.tab(t, "text") for t in dialog.notebook.tabs()]
+    assert names == [
+        "Impression", "Conversion PDF", "Routage des adresses mail et fax", "Protocole SMTP (par le service smtp)",
+        "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés", "Environnements",
+    ]
+    assert [s for s, _ in SCREENS][:7] == ["printing", "pdf", "routing", "service", "functions", "copies", "advanced"]
+
+
+def test_change_save_reopen(root, notify, tmp_path):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    dialog.vars["functions.host"].set("smtp.example.com")
+    dialog.vars["functions.port"].set("587")
+    dialog.vars["functions.ssl"].set(True)
+    dialog.vars["advanced.delay_seconds"].set("2,5")
+    dialog.vars["copies.sent_folder"].set(str(tmp_path / "sent"))
+    dialog.vars["env.user"].set("ventes")
+    dialog.vars["env.password"].set("s3cret-pw")
+    assert dialog.ok(), notify.calls
+    assert notify.calls == []
+    loaded = settings_mod.load()
+    assert loaded.functions.host == "smtp.example.com"
+    assert loaded.functions.port == 587 and loaded.functions.ssl
+    assert loaded.advanced.delay_seconds == 2.5
+    assert loaded.copies.sent_folder == str(tmp_path / "sent")
+    assert loaded.environment.smtp_user == "ventes"
+    assert settings_mod.get_password(loaded) == "s3cret-pw"
+    again = SettingsDialog(root, loaded, notify=notify)
+    assert again.vars["functions.host"].get() == "smtp.example.com"
+    assert again.vars["functions.port"].get() == "587"
+    assert again.vars["env.password"].get() == "s3cret-pw"
+    again.cancel()
+
+
+@pytest.mark.parametrize("port", ["abc", "70000", "-1"])
+def test_invalid_port_refused_named_and_nothing_saved(root, notify, port):
+    path = settings_mod.paths.config_file()
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    dialog.vars["functions.host"].set("smtp.example.com")
+    dialog.vars["functions.port"].set(port)
+    assert not dialog.ok()
+    kind, _title, message = notify.last()
+    assert kind == "error"
+    assert "Port" in message and port in message
+    assert "Rien n'a été enregistré" in message
+    assert dialog.current_screen() == "functions"
+    assert str(dialog.widgets["functions.port"].cget("style")) == "Invalid.TEntry"
+    assert dialog.result is None and dialog.winfo_exists()
+    assert not path.exists()
+    # corrected: the mark goes away and it saves
+    dialog.vars["functions.port"].set("2525")
+    assert dialog.ok()
+    assert settings_mod.load().functions.port == 2525
+
+
+def test_problems_found_by_check_are_highlighted(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    dialog.vars["functions.send_direct"].set(True)
+    dialog.vars["functions.host"].set("")
+    dialog.vars["routing.fax"].set("SERV_SMTP:fax.example.com")
+    assert not dialog.ok()
+    message = notify.last()[2]
+    assert "Nom du serveur SMTP" in message
+    assert "Numéro de fax" in message
+    assert "functions.host" in dialog.invalid and "routing.fax" in dialog.invalid
+    assert not settings_mod.paths.config_file().exists()
+
+
+def test_missing_from_identity_is_explained(root, notify):
+    dialog = SettingsDialog(root, settings_mod.load(), notify=notify)
+    assert not dialog.ok()
+    assert "service.from_identity" in dialog.invalid
+    assert dialog.current_screen() == "service"
+
+
+def test_environments(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    dialog.env_name.set("prod")
+    dialog.env_user.set("prod-user")
+    dialog.env_password.set("prod-pw")
+    assert dialog.save_environment() == ""
+    dialog.set_active("prod")
+    assert dialog.vars["env.user"].get() == "prod-user"
+    dialog.env_name.set("bad name")
+    assert dialog.save_environment() != ""
+    assert notify.last()[0] == "error"
+    dialog.env_name.set("prod")
+    assert dialog.delete_environment() != ""  # the active one cannot go
+    assert dialog.ok(), notify.calls
+    loaded = settings_mod.load()
+    assert loaded.active_environment == "prod"
+    assert loaded.environment.smtp_user == "prod-user"
+    assert settings_mod.get_password(loaded, "prod") == "prod-pw"
+
+
+def test_folder_picker(root, notify, tmp_path):
+    dialog = SettingsDialog(root, fresh(), notify=notify, ask_folder=lambda initial: str(tmp_path / "pickup"))
+    dialog.browse("service.pickup_folder")
+    assert dialog.vars["service.pickup_folder"].get() == str(tmp_path / "pickup")
+    dialog.cancel()

@@ -1,0 +1,213 @@
+"""Mail windows of the viewer: mail/fax icons, records, Settings, Tools and Connection menus (``install``)."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from pathlib import Path
+from typing import Any
+
+from viewer.gui.i18n import _
+from viewer.gui.mailui.common import Notify, configure_styles, notifier
+from viewer.gui.mailui.services import MailServices, error_text
+
+__all__ = ["MailUi", "install"]
+
+
+class MailUi:
+    """What ``install`` hangs on the main window; every command is a plain method (tests call them)."""
+
+    def __init__(self, window: Any, services: MailServices | None = None, *, notify: Notify | None = None) -> None:
+        self.window = window
+        self.root: tk.Misc = getattr(window, "root", None) or window
+        if services is None:
+            settings = getattr(window, "settings", None)
+            services = MailServices(settings)
+        self.services = services
+        self.notify = notifier(self.root, notify)
+        self._notify_arg = notify
+        self.dialogs: list[tk.Toplevel] = []
+        from viewer.gui.mailui.connection_dialog import ConnectionMonitor
+
+        self.monitor = ConnectionMonitor(self.root, services, on_lost=self.connection_lost)
+        services.listeners.append(self.update_status)
+        configure_styles(self.root)
+
+    # -- hooks on the main window ---------------------------------------------------------
+    def install(self) -> "MailUi":
+        w = self.window
+        w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
+        w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
+        w.add_toolbar_button("records", "records", "records.toolbar", self.records)
+        menus = (
+            ("connection", "connection.menu.connect", self.connect),
+            ("connection", "connection.menu.disconnect", self.disconnect),
+            ("connection", "connection.menu.profiles", self.profiles),
+            ("tools", "tools.menu.records", self.records),
+            ("tools", "tools.menu.test_mail", self.test_mail),
+            ("tools", "tools.menu.trace_on", self.trace_on),
+            ("tools", "tools.menu.trace_off", self.trace_off),
+            ("tools", "tools.menu.trace_load", self.trace_load),
+            ("tools", "tools.menu.sent_folder", self.sent_folder),
+            ("tools", "tools.menu.error_folder", self.error_folder),
+            ("tools", "tools.menu.smtp_log", self.smtp_log),
+            ("settings", "settings.menu.open", self.settings),
+        )
+        for menu, key, command in menus:
+            w.add_menu_command(menu, key, command)
+        status = getattr(w, "status", None)
+        link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
+        if link is not None:  # the route in the status bar links to the settings
+            link.bind("<Button-1>", lambda e: self.settings("service"))
+        self.update_status()
+        return self
+
+    def update_status(self) -> str:
+        text = self.services.status_text()
+        status = getattr(self.window, "status", None)
+        if status is not None and hasattr(status, "set_route"):
+            status.set_route(text)
+        return text
+
+    def _keep(self, dialog: Any) -> Any:
+        if dialog is not None:
+            self.dialogs.append(dialog)
+        return dialog
+
+    def _document(self) -> Any:
+        return getattr(self.window, "current_document", None)
+
+    def _open_path(self, path: Path) -> Any:
+        opener = getattr(self.window, "open_path", None)
+        if opener is None:
+            raise OSError(f"cannot open {path}")
+        return opener(path)
+
+    # -- mail and fax icons -----------------------------------------------------------------
+    def mail(self, address_type: str = "EMAIL") -> Any:
+        """The mail icon: convert, look up, open the pre-filled send dialog."""
+        from viewer.gui.mailui.send_dialog import SendDialog
+
+        document = self._document()
+        try:
+            draft = self.services.prepare(document, address_type)
+        except Exception as exc:
+            self.notify("error", _("mail.dialog.title"), error_text(exc))
+            return None
+        dialog = SendDialog(self.root, self.services, draft, notify=self._notify_arg,
+                            open_folder=self._folder, open_trace=self.trace_load)
+        return self._keep(dialog)
+
+    def fax(self) -> Any:
+        """The fax icon: the same with the FAX route."""
+        return self.mail("FAX")
+
+    def records(self) -> Any:
+        from viewer.gui.mailui.records import RecordsWindow
+
+        return self._keep(RecordsWindow(self.root, self.services, document=self._document, open_send=self._send_to,
+                                        notify=self._notify_arg))
+
+    def _send_to(self, document: Any, **prepare: Any) -> Any:
+        from viewer.gui.mailui.send_dialog import SendDialog
+
+        try:
+            draft = self.services.prepare(document, "EMAIL", **prepare)
+        except Exception as exc:
+            self.notify("error", _("mail.dialog.title"), error_text(exc))
+            return None
+        return self._keep(SendDialog(self.root, self.services, draft, notify=self._notify_arg,
+                                     open_folder=self._folder, open_trace=self.trace_load))
+
+    # -- settings ---------------------------------------------------------------------------
+    def settings(self, screen: str | None = None) -> Any:
+        from viewer.gui.mailui.settings_dialog import SettingsDialog
+
+        return self._keep(SettingsDialog(self.root, self.services.settings, notify=self._notify_arg,
+                                         on_saved=self._settings_saved, screen=screen))
+
+    def _settings_saved(self, settings: Any) -> None:
+        self.services.reload_settings(settings)
+        if hasattr(self.window, "settings"):
+            try:
+                self.window.settings = settings
+            except AttributeError:
+                pass
+
+    # -- tools --------------------------------------------------------------------------------
+    def test_mail(self) -> Any:
+        from viewer.gui.mailui.tools import TestMailDialog
+
+        return self._keep(TestMailDialog(self.root, self.services, notify=self._notify_arg))
+
+    def trace_on(self) -> None:
+        self._trace(True)
+
+    def trace_off(self) -> None:
+        self._trace(False)
+
+    def _trace(self, on: bool) -> None:
+        try:
+            folder = self.services.set_trace(on)
+        except Exception as exc:
+            self.notify("error", _("tools.trace.title"), error_text(exc))
+            return
+        self.notify("info", _("tools.trace.title"), _("tools.trace.on" if on else "tools.trace.off", folder=folder))
+
+    def trace_load(self) -> Any:
+        from viewer.gui.mailui.tools import TraceWindow
+
+        window = TraceWindow(self.root, self.services, notify=self._notify_arg)
+        window.load()
+        return self._keep(window)
+
+    def _folder(self, folder: str) -> Any:
+        from viewer.gui.mailui.tools import FolderBrowser
+
+        return self._keep(FolderBrowser(self.root, folder, open_path=self._open_path, notify=self._notify_arg))
+
+    def sent_folder(self) -> Any:
+        return self._folder(self.services.settings.copies.sent_folder)
+
+    def error_folder(self) -> Any:
+        return self._folder(self.services.settings.copies.error_folder)
+
+    def smtp_log(self) -> Any:
+        from viewer.gui.mailui.tools import SmtpLogViewer
+
+        return self._keep(SmtpLogViewer(self.root, self.services))
+
+    # -- connection -----------------------------------------------------------------------
+    def connect(self) -> Any:
+        from viewer.gui.mailui.connection_dialog import ConnectDialog, ProfilesDialog
+
+        if not self.services.profiles():
+            return self._keep(ProfilesDialog(self.root, self.services, notify=self._notify_arg))
+        return self._keep(ConnectDialog(self.root, self.services, notify=self._notify_arg, on_connected=self.connected))
+
+    def connected(self) -> None:
+        self.update_status()
+        self.monitor.start()
+
+    def disconnect(self) -> None:
+        self.monitor.stop()
+        self.services.disconnect()
+        self.update_status()
+
+    def profiles(self) -> Any:
+        from viewer.gui.mailui.connection_dialog import ProfilesDialog
+
+        return self._keep(ProfilesDialog(self.root, self.services, notify=self._notify_arg))
+
+    def connection_lost(self) -> None:
+        self.update_status()
+        self.notify("warning", _("connection.menu.connect"), _("connection.lost", name=self.services.connection_name()))
+
+
+def install(window: Any, *, services: MailServices | None = None, notify: Notify | None = None) -> MailUi:
+    """Add the mail/fax icons, the records window and the Connection/Tools/Settings menus to ``window``."""
+    ui = MailUi(window, services, notify=notify).install()
+    try:
+        window.mailui = ui
+    except AttributeError:
+        pass
+    return ui

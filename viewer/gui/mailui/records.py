@@ -1,0 +1,230 @@
+"""The customers/contacts window: search as you type, list, details, history, a mail icon per record."""
+
+from __future__ import annotations
+
+import dataclasses
+import tkinter as tk
+from tkinter import ttk
+from typing import Any, Callable
+
+from viewer.gui.i18n import _
+from viewer.gui.mailui.common import Notify, notifier
+from viewer.gui.mailui.services import MailServices, error_text
+
+SEARCH_DELAY_MS = 150
+MAIL_ICON = "✉"
+
+
+def record_fields(record: Any) -> list[tuple[str, str]]:
+    """(name, value) pairs of a directory record, whatever its class (dataclass, ORM row, dict)."""
+    if record is None:
+        return []
+    if isinstance(record, dict):
+        items = record.items()
+    elif dataclasses.is_dataclass(record):
+        items = ((f.name, getattr(record, f.name)) for f in dataclasses.fields(record))
+    else:
+        items = ((k, v) for k, v in vars(record).items() if not k.startswith("_"))
+    out = []
+    for key, value in items:
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            continue
+        if value not in (None, ""):
+            out.append((str(key), str(value)))
+    return out
+
+
+def _field_label(name: str) -> str:
+    key = "records.field." + name
+    text = _(key)
+    return name if text == key else text
+
+
+class RecordsWindow(tk.Toplevel):
+    """Search customers and contacts; mail one of them, with the open document when there is one."""
+
+    def __init__(self, parent: tk.Misc, services: MailServices, *, document: Callable[[], Any] | None = None,
+                 open_send: Callable[..., Any] | None = None, notify: Notify | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.document = document or (lambda: None)
+        self.open_send = open_send
+        self.notify = notifier(self, notify)
+        self.entries: dict[str, Any] = {}
+        self.selected: Any = None
+        self.contact_entries: dict[str, Any] = {}
+        self._search_job: str | None = None
+        self.title(_("records.title"))
+        self._build()
+        self.bind("<Escape>", lambda e: self.destroy())
+
+    def _build(self) -> None:
+        top = ttk.Frame(self, padding=8)
+        top.pack(fill="both", expand=True)
+        bar = ttk.Frame(top)
+        bar.pack(fill="x")
+        ttk.Label(bar, text=_("records.search")).pack(side="left")
+        self.search_var = tk.StringVar()
+        self.search_entry = ttk.Entry(bar, textvariable=self.search_var, width=40)
+        self.search_entry.pack(side="left", fill="x", expand=True, padx=4)
+        self.search_var.trace_add("write", lambda *a: self._schedule_search())
+        self.attach_var = tk.BooleanVar(value=self.document() is not None)
+        self.attach_check = ttk.Checkbutton(bar, text=_("records.attach_document"), variable=self.attach_var)
+        self.attach_check.pack(side="left", padx=8)
+        if self.document() is None:
+            self.attach_check.state(["disabled"])
+        self.message = ttk.Label(top, text="", style="Error.TLabel")
+        self.message.pack(fill="x")
+        panes = ttk.Panedwindow(top, orient="horizontal")
+        panes.pack(fill="both", expand=True, pady=4)
+        left = ttk.Frame(panes)
+        self.tree = ttk.Treeview(left, columns=("kind", "code", "name", "email"), show="headings", height=14)
+        for col, width in (("kind", 70), ("code", 80), ("name", 180), ("email", 220)):
+            self.tree.heading(col, text=_(f"records.column.{col}"))
+            self.tree.column(col, width=width)
+        self.tree.pack(fill="both", expand=True)
+        self.tree.bind("<<TreeviewSelect>>", lambda e: self.show_selected())
+        self.tree.bind("<Double-1>", lambda e: self.mail_selected())
+        panes.add(left, weight=1)
+        right = ttk.Frame(panes, padding=(8, 0))
+        head = ttk.Frame(right)
+        head.pack(fill="x")
+        self.detail_title = ttk.Label(head, text="", font=("TkDefaultFont", 11, "bold"))
+        self.detail_title.pack(side="left")
+        self.mail_button = ttk.Button(head, text=f"{MAIL_ICON} {_('records.mail')}", command=self.mail_selected)
+        self.mail_button.pack(side="right")
+        self.mail_button.state(["disabled"])
+        self.details = tk.Text(right, height=8, width=48, state="disabled", wrap="word")
+        self.details.pack(fill="x", pady=4)
+        contacts_head = ttk.Frame(right)
+        contacts_head.pack(fill="x")
+        ttk.Label(contacts_head, text=_("records.contacts")).pack(side="left")
+        self.contact_mail_button = ttk.Button(contacts_head, text=f"{MAIL_ICON} {_('records.mail_contact')}",
+                                              command=self.mail_contact)
+        self.contact_mail_button.pack(side="right")
+        self.contact_mail_button.state(["disabled"])
+        self.contacts = ttk.Treeview(right, columns=("code", "name", "email"), show="headings", height=4)
+        for col in ("code", "name", "email"):
+            self.contacts.heading(col, text=_(f"records.column.{col}"))
+        self.contacts.pack(fill="x")
+        self.contacts.bind("<<TreeviewSelect>>", lambda e: self._contact_selected())
+        ttk.Label(right, text=_("records.history")).pack(anchor="w", pady=(6, 0))
+        self.history = tk.Listbox(right, height=6)
+        self.history.pack(fill="both", expand=True)
+        panes.add(right, weight=1)
+
+    # -- search -------------------------------------------------------------------------
+    def _schedule_search(self) -> None:
+        if self._search_job:
+            self.after_cancel(self._search_job)
+        self._search_job = self.after(SEARCH_DELAY_MS, self.refresh)
+
+    def refresh(self) -> list[Any]:
+        """Run the search for the text typed; fill the list."""
+        self._search_job = None
+        self.tree.delete(*self.tree.get_children())
+        self.entries.clear()
+        try:
+            found = self.services.search(self.search_var.get(), limit=100)
+        except Exception as exc:
+            self.message.configure(text=error_text(exc))
+            return []
+        self.message.configure(text="" if found or not self.search_var.get().strip() else _("records.none"))
+        for index, entry in enumerate(found):
+            iid = f"e{index}"
+            self.entries[iid] = entry
+            kind = _(f"records.kind.{entry.kind}") if entry.kind in ("customer", "contact") else entry.kind
+            self.tree.insert("", "end", iid=iid, values=(kind, entry.code, entry.name, entry.email or ""))
+        return found
+
+    def select(self, code: str, kind: str | None = None) -> bool:
+        """Select the listed record ``code`` (tests and keyboard users)."""
+        for iid, entry in self.entries.items():
+            if entry.code == code and (kind is None or entry.kind == kind):
+                self.tree.selection_set(iid)
+                self.tree.see(iid)
+                self.show_selected(iid)
+                return True
+        return False
+
+    # -- details --------------------------------------------------------------------------
+    def show_selected(self, iid: str | None = None) -> None:
+        chosen = iid or (self.tree.selection() or [None])[0]
+        entry = self.entries.get(chosen) if chosen else None
+        self.selected = entry
+        self.contacts.delete(*self.contacts.get_children())
+        self.contact_entries.clear()
+        self.contact_mail_button.state(["disabled"])
+        if entry is None:
+            self.mail_button.state(["disabled"])
+            return
+        self.mail_button.state(["!disabled"] if entry.email else ["disabled"])
+        self.detail_title.configure(text=f"{entry.code} — {entry.name}")
+        try:
+            if entry.kind == "contact":
+                record = self.services.contact(entry.code)
+                contacts: list[Any] = []
+            else:
+                record = self.services.customer(entry.code)
+                contacts = self.services.contacts_of(entry.code)
+        except Exception as exc:
+            record, contacts = None, []
+            self.message.configure(text=error_text(exc))
+        lines = [f"{_field_label(k)}: {v}" for k, v in record_fields(record)]
+        self._set_details("\n".join(lines))
+        addresses = [entry.email] + [getattr(c, "email", "") for c in contacts]
+        for index, contact in enumerate(contacts):
+            iid2 = f"c{index}"
+            self.contact_entries[iid2] = contact
+            self.contacts.insert("", "end", iid=iid2, values=(contact.code, contact.name, getattr(contact, "email", "") or ""))
+        self.history.delete(0, "end")
+        for line in self.services.history([a for a in addresses if a]):
+            self.history.insert("end", line)
+
+    def _set_details(self, text: str) -> None:
+        self.details.configure(state="normal")
+        self.details.delete("1.0", "end")
+        self.details.insert("1.0", text)
+        self.details.configure(state="disabled")
+
+    def details_text(self) -> str:
+        return self.details.get("1.0", "end-1c")
+
+    def _contact_selected(self) -> None:
+        contact = self.selected_contact()
+        self.contact_mail_button.state(["!disabled"] if contact is not None and getattr(contact, "email", "") else ["disabled"])
+
+    def selected_contact(self) -> Any:
+        chosen = self.contacts.selection()
+        return self.contact_entries.get(chosen[0]) if chosen else None
+
+    # -- mail icon ------------------------------------------------------------------------
+    def mail_selected(self) -> Any:
+        entry = self.selected
+        if entry is None:
+            return None
+        customer = entry.customer_code if entry.kind == "contact" else entry.code
+        contact = entry.code if entry.kind == "contact" else ""
+        return self._mail(entry.email, entry.name, customer, contact)
+
+    def mail_contact(self) -> Any:
+        contact = self.selected_contact()
+        if contact is None:
+            return None
+        return self._mail(getattr(contact, "email", ""), contact.name, getattr(contact, "customer_code", "") or
+                          (self.selected.code if self.selected else ""), contact.code)
+
+    def _mail(self, address: str, name: str, customer: str, contact: str) -> Any:
+        if not address:
+            self.notify("error", _("records.title"), _("records.no_address", name=name))
+            return None
+        document = self.document() if self.attach_var.get() else None
+        kwargs = dict(to=address, name=name, customer_code=customer, contact_code=contact,
+                      attach_document=document is not None)
+        if self.open_send is not None:
+            return self.open_send(document, **kwargs)
+        from viewer.gui.mailui.send_dialog import open_send_dialog
+
+        return open_send_dialog(self, self.services, document, notify=self.notify, **kwargs)

@@ -1,0 +1,310 @@
+"""The send dialog: a pre-filled mail (To, Cc, Bcc, subject, body, attachments, protection), sent off the UI thread."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import filedialog, ttk
+from typing import Any, Callable
+
+from viewer.gui.i18n import _
+from viewer.gui.mailui.common import Notify, human_size, notifier, run_in_background
+from viewer.gui.mailui.services import (
+    FAX_TYPES,
+    PROTECTIONS,
+    AttachmentItem,
+    Draft,
+    MailServices,
+    SendReport,
+    error_text,
+)
+
+COMPLETION_DELAY_MS = 200
+
+
+class SendDialog(tk.Toplevel):
+    """Edit and send one draft. ``result`` holds the SendReport once the send has finished."""
+
+    def __init__(self, parent: tk.Misc, services: MailServices, draft: Draft, *, notify: Notify | None = None,
+                 ask_files: Callable[[], Any] | None = None,
+                 open_folder: Callable[[str], None] | None = None,
+                 open_trace: Callable[[], None] | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.draft = draft
+        self.notify = notifier(self, notify)
+        self.ask_files = ask_files or (lambda: filedialog.askopenfilenames(parent=self))
+        self.open_folder = open_folder
+        self.open_trace = open_trace
+        self.result: SendReport | None = None
+        self.task: Any = None
+        self.preview: Any = None
+        self._completion_job: str | None = None
+        fax = draft.address_type in FAX_TYPES
+        self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
+        self.transient(parent.winfo_toplevel())
+        self._build()
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self.bind("<Escape>", lambda e: self.close())
+
+    # -- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        d = self.draft
+        top = ttk.Frame(self, padding=8)
+        top.pack(fill="both", expand=True)
+        top.columnconfigure(1, weight=1)
+        self.to_var, self.cc_var, self.bcc_var = tk.StringVar(value=d.to), tk.StringVar(value=d.cc), tk.StringVar(value=d.bcc)
+        self.subject_var = tk.StringVar(value=d.subject)
+        self.address_boxes: dict[str, ttk.Combobox] = {}
+        for row, (key, var) in enumerate((("to", self.to_var), ("cc", self.cc_var), ("bcc", self.bcc_var))):
+            ttk.Label(top, text=_(f"mail.field.{key}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+            box = ttk.Combobox(top, textvariable=var, width=60)
+            box.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+            box.bind("<KeyRelease>", lambda e, b=box: self._schedule_completion(e, b))
+            self.address_boxes[key] = box
+        self.to_box = self.address_boxes["to"]
+        row = 3
+        if d.lookup_message:
+            self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
+            self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
+            row += 1
+        ttk.Label(top, text=_("mail.field.subject")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+        self.subject_entry = ttk.Entry(top, textvariable=self.subject_var, width=60)
+        self.subject_entry.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+        row += 1
+        self._build_body(top, row)
+        top.rowconfigure(row, weight=1)
+        row += 1
+        self._build_attachments(top, row)
+        row += 1
+        self.protection_var = tk.StringVar(value=d.protection or "no-modify")
+        self.password_var = tk.StringVar(value=d.password)
+        if d.ask_protection:
+            frame = ttk.Frame(top)
+            frame.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+            ttk.Label(top, text=_("mail.field.protection")).grid(row=row, column=0, sticky="w", padx=4)
+            self.protection_box = ttk.Combobox(frame, state="readonly", width=28,
+                                               values=[_(f"mail.protection.{p}") for p in PROTECTIONS])
+            self.protection_box.current(PROTECTIONS.index(self.protection_var.get()))
+            self.protection_box.bind("<<ComboboxSelected>>", self._protection_changed)
+            self.protection_box.pack(side="left")
+            ttk.Label(frame, text=_("mail.field.password")).pack(side="left", padx=(12, 4))
+            self.password_entry = ttk.Entry(frame, textvariable=self.password_var, show="•", width=20)
+            self.password_entry.pack(side="left")
+            self._protection_changed()
+            row += 1
+        ttk.Label(top, text=_("mail.field.route")).grid(row=row, column=0, sticky="w", padx=4)
+        self.route_label = ttk.Label(top, text=d.route_text, wraplength=520)
+        self.route_label.grid(row=row, column=1, sticky="w", padx=4, pady=2)
+        row += 1
+        self.progress = ttk.Progressbar(top, mode="indeterminate")
+        self.progress.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+        self.progress.grid_remove()
+        row += 1
+        self.outcome = tk.Text(top, height=4, width=60, state="disabled", wrap="word")
+        self.outcome.grid(row=row, column=0, columnspan=2, sticky="ew", padx=4, pady=2)
+        self.outcome.grid_remove()
+        row += 1
+        buttons = ttk.Frame(top)
+        buttons.grid(row=row, column=0, columnspan=2, sticky="e", pady=(6, 0))
+        self.error_button = ttk.Button(buttons, text=_("mail.button.error_folder"), command=self.show_error_folder)
+        self.trace_button = ttk.Button(buttons, text=_("mail.button.trace"), command=self.show_trace)
+        self.send_button = ttk.Button(buttons, text=_("mail.button.send"), command=self.send, default="active")
+        self.close_button = ttk.Button(buttons, text=_("mail.button.close"), command=self.close)
+        self.send_button.pack(side="left", padx=4)
+        self.close_button.pack(side="left", padx=4)
+
+    def _build_body(self, top: ttk.Frame, row: int) -> None:
+        d = self.draft
+        if d.html is not None:
+            self.body_notebook = ttk.Notebook(top)
+            self.body_notebook.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
+            source = ttk.Frame(self.body_notebook)
+            self.body_text = tk.Text(source, height=12, width=70, wrap="word", undo=True)
+            self.body_text.pack(fill="both", expand=True)
+            self.body_text.insert("1.0", d.html)
+            self.preview_frame = ttk.Frame(self.body_notebook)
+            self.body_notebook.add(source, text=_("mail.body.html"))
+            self.body_notebook.add(self.preview_frame, text=_("mail.body.preview"))
+            self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
+        else:
+            self.body_notebook = None
+            self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
+            self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
+            self.body_text.insert("1.0", d.body)
+
+    def _build_attachments(self, top: ttk.Frame, row: int) -> None:
+        ttk.Label(top, text=_("mail.field.attachments")).grid(row=row, column=0, sticky="nw", padx=4)
+        frame = ttk.Frame(top)
+        frame.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+        frame.columnconfigure(0, weight=1)
+        self.attachment_list = ttk.Treeview(frame, columns=("name", "size"), show="headings", height=3)
+        self.attachment_list.heading("name", text=_("mail.attachments.name"))
+        self.attachment_list.heading("size", text=_("mail.attachments.size"))
+        self.attachment_list.column("size", width=90, anchor="e", stretch=False)
+        self.attachment_list.grid(row=0, column=0, rowspan=2, sticky="ew")
+        ttk.Button(frame, text=_("mail.button.add"), command=self.add_attachments).grid(row=0, column=1, padx=4, sticky="ew")
+        ttk.Button(frame, text=_("mail.button.remove"), command=self.remove_attachment).grid(row=1, column=1, padx=4, sticky="ew")
+        self._refresh_attachments()
+
+    def _refresh_attachments(self) -> None:
+        self.attachment_list.delete(*self.attachment_list.get_children())
+        for index, item in enumerate(self.draft.attachments):
+            self.attachment_list.insert("", "end", iid=str(index), values=(item.filename, human_size(item.size)))
+
+    # -- behaviour ----------------------------------------------------------------------
+    def _protection_changed(self, _event: object = None) -> None:
+        self.protection_var.set(PROTECTIONS[self.protection_box.current()])
+        self.password_entry.configure(state="normal" if self.protection_var.get() == "password" else "disabled")
+
+    def _tab_changed(self, _event: object = None) -> None:
+        if self.body_notebook is not None and self.body_notebook.index("current") == 1:
+            self.refresh_preview()
+
+    def refresh_preview(self) -> None:
+        """Render the HTML source in the preview tab (tkinterweb, created on first use)."""
+        source = self.body_text.get("1.0", "end-1c")
+        if self.preview is None:
+            try:
+                from tkinterweb import HtmlFrame
+
+                self.preview = HtmlFrame(self.preview_frame, messages_enabled=False)
+            except Exception as exc:  # no tkhtml on this platform: show the source as text
+                self.preview = tk.Text(self.preview_frame, wrap="word")
+                self.preview.insert("1.0", error_text(exc))
+            self.preview.pack(fill="both", expand=True)
+        if hasattr(self.preview, "load_html"):
+            self.preview.load_html(source)
+
+    def _schedule_completion(self, event: tk.Event, box: ttk.Combobox) -> None:
+        if event.keysym in ("Return", "Tab", "Up", "Down", "Escape"):
+            return
+        if self._completion_job:
+            self.after_cancel(self._completion_job)
+        self._completion_job = self.after(COMPLETION_DELAY_MS, lambda: self.complete(box))
+
+    def complete(self, box: ttk.Combobox) -> list[str]:
+        """Offer the directory's matches for the address being typed in ``box``."""
+        self._completion_job = None
+        values = self.services.completions(box.get())
+        box.configure(values=values)
+        return values
+
+    def add_attachments(self, paths: Any = None) -> None:
+        for path in paths if paths is not None else (self.ask_files() or ()):
+            try:
+                self.draft.attachments.append(AttachmentItem.from_path(path))
+            except Exception as exc:
+                self.notify("error", _("mail.dialog.title"), error_text(exc))
+        self._refresh_attachments()
+
+    def remove_attachment(self) -> None:
+        for iid in sorted((int(i) for i in self.attachment_list.selection()), reverse=True):
+            del self.draft.attachments[iid]
+        self._refresh_attachments()
+
+    def collect(self) -> Draft:
+        """The draft as the fields now say."""
+        d = self.draft
+        d.to, d.cc, d.bcc = self.to_var.get().strip(), self.cc_var.get().strip(), self.bcc_var.get().strip()
+        d.subject = self.subject_var.get()
+        text = self.body_text.get("1.0", "end-1c")
+        if d.html is not None:
+            d.html = text
+        else:
+            d.body = text
+        if d.ask_protection:
+            d.protection = self.protection_var.get()
+            d.password = self.password_var.get()
+        return d
+
+    def entry_ok(self) -> str:
+        """'' when the draft can be sent, else what to fix."""
+        return self.services.check(self.collect())
+
+    def send(self) -> bool:
+        """Check, warn about a repeated send, convert, then send on a worker thread."""
+        if self.task is not None:
+            return False
+        problem = self.entry_ok()
+        title = self.title()
+        if problem:
+            self.notify("error", title, problem)
+            return False
+        previous = self.services.already_sent(self.draft)
+        if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
+            return False
+        try:
+            self.services.finalize(self.draft)
+        except Exception as exc:
+            self.notify("error", title, error_text(exc))
+            return False
+        self._refresh_attachments()
+        self.send_button.configure(state="disabled")
+        self.progress.grid()
+        self.progress.start(15)
+        self._show_outcome(_("mail.status.sending", route=self.draft.route_text))
+        self.task = self.services.start_send(self.draft)
+        run_in_background(self, self.task, self._finished)
+        return True
+
+    def _finished(self, task: Any) -> None:
+        self.progress.stop()
+        self.progress.grid_remove()
+        report = task.result if task.error is None else self.services._failure(task.error)
+        self.task = None
+        self.result = report
+        if report.ok:
+            self._show_outcome(_("mail.status.sent") + "\n" + report.text)
+            self.send_button.configure(state="disabled")
+            self.notify("info", self.title(), _("mail.status.sent") + "\n" + report.text)
+            return
+        self._show_outcome(_("mail.status.failed") + "\n" + report.text)
+        self.send_button.configure(state="normal")
+        self.error_button.pack(side="left", padx=4, before=self.send_button)
+        if report.trace_folder:
+            self.trace_button.pack(side="left", padx=4, before=self.send_button)
+        self.notify("error", self.title(), _("mail.status.failed") + "\n" + report.text)
+
+    def _show_outcome(self, text: str) -> None:
+        self.outcome.grid()
+        self.outcome.configure(state="normal")
+        self.outcome.delete("1.0", "end")
+        self.outcome.insert("1.0", text)
+        self.outcome.configure(state="disabled")
+
+    def outcome_text(self) -> str:
+        return self.outcome.get("1.0", "end-1c")
+
+    def show_error_folder(self) -> None:
+        folder = self.result.error_folder if self.result else self.services.settings.copies.error_folder
+        if self.open_folder:
+            self.open_folder(folder)
+        else:
+            from viewer.gui.mailui.tools import FolderBrowser
+
+            FolderBrowser(self, folder)
+
+    def show_trace(self) -> None:
+        if self.open_trace:
+            self.open_trace()
+        else:
+            from viewer.gui.mailui.tools import TraceWindow
+
+            TraceWindow(self, self.services, notify=self.notify).load()
+
+    def close(self) -> None:
+        if self._completion_job:
+            self.after_cancel(self._completion_job)
+        self.destroy()
+
+
+def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = None, address_type: str = "EMAIL", *,
+                     notify: Notify | None = None, **prepare: Any) -> SendDialog | None:
+    """Prepare a draft (convert, look up, templates) and show the dialog; errors shown, not raised."""
+    show = notifier(parent, notify)
+    try:
+        draft = services.prepare(document, address_type, **prepare)
+    except Exception as exc:
+        show("error", _("mail.dialog.title"), error_text(exc))
+        return None
+    return SendDialog(parent, services, draft, notify=notify)

@@ -1,0 +1,674 @@
+"""The mail windows' non-Tk facade: prepare a send, send it in the background, records, connection."""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import mimetypes
+import queue
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from viewer.errors import SpoolviewError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AttachmentItem",
+    "BackgroundTask",
+    "Draft",
+    "MailServices",
+    "SendReport",
+    "error_text",
+    "html_to_text",
+    "text_to_html",
+]
+
+FAX_TYPES = ("FAX", "FAX2")
+PROTECTIONS = ("none", "no-modify", "password")
+
+
+def error_text(exc: BaseException) -> str:
+    """What a person reads for ``exc``: the message of a user-facing error, never a traceback."""
+    from formats.document import DocumentError
+
+    if isinstance(exc, (SpoolviewError, DocumentError)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        name = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or exc}{name}"
+    log.exception("unexpected error", exc_info=exc)
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def text_to_html(text: str) -> str:
+    """A plain body as simple HTML paragraphs (what the HTML editor starts from)."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip("\n"))]
+    parts = ["<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs if p.strip()]
+    return "<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+
+
+def html_to_text(source: str) -> str:
+    """The plain-text alternative of an HTML body (paragraphs and line breaks kept)."""
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", source)
+    text = re.sub(r"(?i)<br\s*/?>\s*\n?", "\n", text)
+    text = re.sub(r"(?i)</p\s*>\s*", "\n\n", text)
+    text = re.sub(r"(?s)<[^>]+>", "", text)
+    text = html_lib.unescape(text)
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+@dataclass
+class AttachmentItem:
+    """One file in the send dialog's list; ``from_document`` marks the converted document."""
+
+    filename: str
+    data: bytes
+    mimetype: str = "application/octet-stream"
+    from_document: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> "AttachmentItem":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SpoolviewError(f"cannot read the attachment {path}: {exc.strerror or exc}") from exc
+        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return cls(path.name, data, mimetype)
+
+
+@dataclass
+class Draft:
+    """Everything the send dialog shows and edits, before it becomes a MailSpec."""
+
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = ""
+    body: str = ""
+    html: str | None = None  # the HTML source when HTML bodies are allowed
+    attachments: list[AttachmentItem] = field(default_factory=list)
+    address_type: str = "EMAIL"
+    document: Any = None
+    document_id: str = ""
+    lookup_message: str = ""  # e.g. "no address found for customer CLI001"
+    lookup_source: str = ""
+    customer_code: str = ""
+    contact_code: str = ""
+    ask_protection: bool = False  # the policy is "ask": the dialog offers the choice
+    protection: str = ""  # none | no-modify | password (only used when ask_protection)
+    password: str = ""
+    route_text: str = ""
+
+    def recipients(self) -> list[str]:
+        return [a for field_ in (self.to, self.cc, self.bcc) for a in split_addresses(field_)]
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses typed in one field, separated by commas or semicolons."""
+    return [part.strip() for part in re.split(r"[;,]", text or "") if part.strip()]
+
+
+@dataclass
+class SendReport:
+    """A send's outcome in words: ok, per-recipient lines, and where to look on failure."""
+
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+    error: str = ""
+    file: str = ""
+    route: str = ""
+    error_folder: str = ""
+    trace_folder: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(([self.error] if self.error else []) + self.lines)
+
+
+class BackgroundTask:
+    """Run ``fn(*args)`` on a worker thread; the UI polls ``poll()`` (never touched from the worker)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name="mailui-task")
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._queue.put((True, fn(*args)))
+        except BaseException as exc:  # handed to the UI thread, shown there
+            self._queue.put((False, exc))
+
+    def poll(self) -> bool:
+        """True once finished; then ``result`` or ``error`` is set."""
+        if self.done:
+            return True
+        try:
+            ok, value = self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        self.done = True
+        if ok:
+            self.result = value
+        else:
+            self.error = value
+        return True
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until finished (tests and the CLI only)."""
+        self._thread.join(timeout)
+        return self.poll()
+
+
+class MailServices:
+    """What the dialogs call. Holds the settings, the directory and the connection in force."""
+
+    def __init__(self, settings: Any = None, *, directory: Any = None, connection: Any = None) -> None:
+        if settings is None:
+            from viewer import settings as settings_mod
+
+            settings = settings_mod.load()
+        self.settings = settings
+        self._directory = directory
+        self.connection = connection
+        self.connection_lost = False
+        self.listeners: list[Callable[[], None]] = []  # called (on the UI thread) when state changes
+
+    # -- settings -----------------------------------------------------------------
+    def reload_settings(self, settings: Any = None) -> None:
+        if settings is None:
+            from viewer import settings as settings_mod
+
+            settings = settings_mod.load()
+        self.settings = settings
+        self._directory = None
+        self._changed()
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    # -- directory ----------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return bool(self.connection is not None and getattr(self.connection, "is_connected", False))
+
+    def directory(self) -> Any:
+        if self._directory is None:
+            from viewer.directory import open_directory
+
+            self._directory = open_directory(self.settings)
+        return self._directory
+
+    def _source(self) -> Any:
+        """Where look-ups go: the application server when connected, else the local directory."""
+        return self.connection if self.connected else self.directory()
+
+    def search(self, text: str, limit: int = 20) -> list[Any]:
+        """Customers and contacts matching ``text`` (name, code or e-mail prefix)."""
+        if not text.strip():
+            return []
+        return list(self._source().search(text, limit=limit))
+
+    def completions(self, text: str, limit: int = 10) -> list[str]:
+        """``Name <address>`` suggestions for an address field (last address being typed)."""
+        head, _, last = text.rpartition(",")
+        head2, _, last2 = last.rpartition(";")
+        prefix = (head + "," if head else "") + (head2 + ";" if head2 else "")
+        word = last2.strip()
+        if len(word) < 2:
+            return []
+        try:
+            entries = self.search(word, limit=limit)
+        except Exception as exc:  # completion is a help, never an error
+            log.debug("completion failed: %s", error_text(exc))
+            return []
+        out = []
+        for entry in entries:
+            if getattr(entry, "email", ""):
+                out.append(f"{prefix}{' ' if prefix else ''}{entry.name} <{entry.email}>".strip())
+        return out
+
+    def customer(self, code: str) -> Any:
+        return self._source().customer(code)
+
+    def contact(self, code: str) -> Any:
+        return self._source().contact(code)
+
+    def contacts_of(self, code: str) -> list[Any]:
+        return list(self._source().contacts_of(code))
+
+    def lookup(self, info: Any, address_type: str = "EMAIL") -> Any:
+        return self._source().lookup(info, address_type=address_type)
+
+    def history(self, addresses: list[str], limit: int = 200) -> list[str]:
+        """The sends to any of ``addresses`` (newest first), one line each."""
+        wanted = {_bare(a).lower() for a in addresses if a}
+        if not wanted:
+            return []
+        from viewer.mail.history import History
+
+        try:
+            entries = History().recent(5000)
+        except Exception as exc:
+            return [error_text(exc)]
+        lines = []
+        for e in entries:
+            if e.recipient.lower() in wanted:
+                lines.append(f"{e.time:%Y-%m-%d %H:%M}  {Path(e.document).name or e.subject}  → {e.recipient}  "
+                             f"{_text('mail.outcome.' + ('accepted' if e.outcome == 'accepted' else 'refused'))}"
+                             + (f"  {e.reply}" if e.outcome != "accepted" and e.reply else ""))
+        return lines[:limit]
+
+    # -- preparing a send ---------------------------------------------------------
+    def route_text(self, address_type: str = "EMAIL") -> str:
+        """The route that a send of ``address_type`` will take, in words."""
+        from viewer.gui.i18n import _
+
+        s = self.settings
+        template = s.routing.template(address_type) if hasattr(s.routing, "template") else ""
+        if address_type in FAX_TYPES and not template:
+            return _("mail.route.not_configured", type=address_type)
+        via_server = s.functions.use_server_functions if s.functions.send_direct else s.service.use_server_service
+        if via_server and self.connected:
+            return _("mail.route.server", name=self.connection_name())
+        if s.functions.send_direct:
+            host = s.functions.host or "?"
+            security = (" " + s.functions.tls_mode.upper()) if s.functions.ssl else ""
+            text = _("mail.route.smtp", host=host, port=s.functions.effective_port(), security=security)
+        else:
+            text = _("mail.route.pickup", folder=s.service.pickup_folder)
+        if via_server:
+            text += " " + _("mail.route.fallback")
+        return text
+
+    def status_text(self) -> str:
+        """The status bar's connection + route text."""
+        from viewer.gui.i18n import _
+
+        if self.connection_lost:
+            state = _("connection.status.lost", name=self.connection_name())
+        elif self.connected:
+            state = _("connection.status.connected", name=self.connection_name())
+        else:
+            state = _("connection.status.local")
+        return f"{state} — {self.route_text('EMAIL')}"
+
+    def prepare(self, document: Any = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
+                customer_code: str = "", contact_code: str = "", attach_document: bool = True) -> Draft:
+        """Convert the document, look up its recipient and fill subject/body from the templates.
+
+        Runs on the UI thread (PyMuPDF). Errors of the look-up are kept in
+        ``lookup_message``; a conversion error raises (the caller shows it).
+        """
+        from viewer.mail import templates
+
+        s = self.settings
+        info = getattr(document, "info", None)
+        draft = Draft(address_type=address_type, document=document if attach_document else None)
+        draft.route_text = self.route_text(address_type)
+        draft.document_id = str(getattr(document, "path", "") or "") if document is not None else ""
+        customer_name = contact_name = ""
+        if to:
+            draft.to = to if not name else f"{name} <{to}>"
+            draft.customer_code, draft.contact_code = customer_code, contact_code
+        elif info is not None:
+            try:
+                found = self.lookup(info, address_type)
+            except Exception as exc:
+                draft.lookup_message = error_text(exc)
+            else:
+                draft.lookup_message = getattr(found, "message", "") or ""
+                draft.lookup_source = getattr(found, "source", "") or ""
+                draft.customer_code = getattr(found, "customer_code", "") or ""
+                draft.contact_code = getattr(found, "contact_code", "") or ""
+                if getattr(found, "found", False) and found.address:
+                    draft.to = found.address if address_type in FAX_TYPES or not found.name else f"{found.name} <{found.address}>"
+                    contact_name = found.name if draft.contact_code else ""
+        customer_name = self._customer_name(draft.customer_code or getattr(info, "customer", ""))
+        if contact_name == "" and draft.contact_code:
+            contact_name = self._contact_name(draft.contact_code)
+        if info is not None:
+            fields = templates.fields_for(info, customer_name=customer_name, contact_name=contact_name)
+            kind, language = info.kind or "", info.language or ""
+        else:
+            fields = templates.fields_for(_empty_info(), customer_name=customer_name, contact_name=contact_name)
+            kind, language = "", ""
+        draft.subject, draft.body = templates.render(kind, language or _ui_language(), fields, s)
+        if info is not None:
+            draft.subject = info.mail_subject or draft.subject
+            draft.body = info.mail_body or draft.body
+        if s.advanced.allow_html and address_type not in FAX_TYPES:
+            draft.html = text_to_html(draft.body)
+        draft.ask_protection = s.pdf.password_policy == "ask" and document is not None and attach_document
+        draft.protection = s.pdf.protection if s.pdf.protection in PROTECTIONS else "no-modify"
+        if document is not None and attach_document:
+            draft.attachments.append(self.document_attachment(document, address_type))
+        return draft
+
+    def _customer_name(self, code: str) -> str:
+        if not code:
+            return ""
+        try:
+            record = self.customer(code)
+        except Exception:
+            return ""
+        return getattr(record, "name", "") or ""
+
+    def _contact_name(self, code: str) -> str:
+        try:
+            record = self.contact(code)
+        except Exception:
+            return ""
+        return getattr(record, "name", "") or ""
+
+    def document_attachment(self, document: Any, address_type: str = "EMAIL", protect: str | None = None,
+                            password: str = "") -> AttachmentItem:
+        """The document as the settings want it attached (PDF or the spool itself). UI thread only."""
+        from viewer.mail.attachments import document_attachment
+
+        att = document_attachment(document, self.settings, address_type=address_type, protect=protect, password=password)
+        return AttachmentItem(att.filename, att.data, att.mimetype, from_document=True)
+
+    def finalize(self, draft: Draft) -> Draft:
+        """Apply the protection the user chose (re-converting the document). UI thread only."""
+        if not draft.ask_protection or draft.document is None:
+            return draft
+        if draft.protection == "password" and not draft.password:
+            raise SpoolviewError(_text("mail.error.password_needed"))
+        item = self.document_attachment(draft.document, draft.address_type, protect=draft.protection,
+                                        password=draft.password if draft.protection == "password" else "")
+        draft.attachments = [item if a.from_document else a for a in draft.attachments]
+        return draft
+
+    def check(self, draft: Draft) -> str:
+        """What is wrong with the draft before sending ('' when it can go)."""
+        if not split_addresses(draft.to) and not split_addresses(draft.cc) and not split_addresses(draft.bcc):
+            return _text("mail.error.no_recipient") + (f" ({draft.lookup_message})" if draft.lookup_message else "")
+        if draft.ask_protection and draft.protection == "password" and not draft.password:
+            return _text("mail.error.password_needed")
+        return ""
+
+    def already_sent(self, draft: Draft) -> list[str]:
+        """The recipients this document already went to (for the warning); [] when none or unknown."""
+        if not draft.document_id:
+            return []
+        from viewer.mail.history import History
+
+        recipients = [_bare(a) for a in draft.recipients()]
+        try:
+            previous = History().already_sent(draft.document_id, recipients)
+        except Exception as exc:
+            log.debug("history not available: %s", error_text(exc))
+            return []
+        return sorted({entry.recipient for entry in previous})
+
+    def spec(self, draft: Draft) -> Any:
+        """The MailSpec of a draft (body = plain alternative of the HTML when there is one)."""
+        from viewer.mail.compose import Attachment, MailSpec
+
+        body = html_to_text(draft.html) if draft.html is not None else draft.body
+        return MailSpec(
+            to=split_addresses(draft.to),
+            cc=split_addresses(draft.cc),
+            bcc=split_addresses(draft.bcc),
+            subject=draft.subject,
+            body=body,
+            html=draft.html,
+            attachments=[Attachment(a.filename, a.data, a.mimetype) for a in draft.attachments],
+            document_id=draft.document_id,
+        )
+
+    # -- sending --------------------------------------------------------------------
+    def send(self, draft: Draft) -> SendReport:
+        """Compose and send; every failure becomes a report (safe on a worker thread)."""
+        try:
+            spec = self.spec(draft)
+            return self._deliver(spec, draft.subject, draft.document_id, draft.address_type)
+        except Exception as exc:
+            return self._failure(exc)
+
+    def start_send(self, draft: Draft) -> BackgroundTask:
+        """``send`` on a worker thread (the draft must have been ``finalize``d on the UI thread)."""
+        return BackgroundTask(self.send, draft)
+
+    def test_mail(self, address_type: str, to: str, subject: str, body: str, attachment: str = "") -> SendReport:
+        """The Tools test utility: a plain mail through the route of ``address_type``."""
+        try:
+            from viewer.mail.compose import MailSpec
+
+            attachments = []
+            if attachment:
+                item = AttachmentItem.from_path(attachment)
+                from viewer.mail.compose import Attachment
+
+                attachments.append(Attachment(item.filename, item.data, item.mimetype))
+            if not split_addresses(to):
+                raise SpoolviewError(_text("mail.error.no_recipient"))
+            spec = MailSpec(to=split_addresses(to), cc=[], bcc=[], subject=subject, body=body, attachments=attachments)
+            return self._deliver(spec, subject, "", address_type)
+        except Exception as exc:
+            return self._failure(exc)
+
+    def _route(self) -> Any:
+        try:
+            from viewer.mail.routes.select import route_for
+        except ImportError:
+            return None
+        return route_for(self.settings, connection=self.connection if self.connected else None)
+
+    def _deliver(self, spec: Any, subject: str, document_id: str, address_type: str) -> SendReport:
+        from viewer.mail.compose import compose
+        from viewer.mail.outbox import Outbox
+
+        spec = self._routed(spec, address_type)
+        composed = compose(spec, self.settings)
+        outbox = Outbox(self.settings, route=self._route())
+        outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
+        return self._report(outcome, getattr(composed, "notes", []) or [])
+
+    def _routed(self, spec: Any, address_type: str) -> Any:
+        """Apply the S3 template of ``address_type`` to every address of the spec."""
+        from viewer.mail.routing import route
+
+        def final(addresses: list[str]) -> list[str]:
+            out = []
+            for address in addresses:
+                name, bare = _split_name(address)
+                routed = route(self.settings, address_type, bare)
+                target = getattr(routed, "address", routed)
+                out.append(f"{name} <{target}>" if name and target == bare else str(target))
+            return out
+
+        spec.to, spec.cc, spec.bcc = final(spec.to), final(spec.cc), final(spec.bcc)
+        return spec
+
+    def _report(self, outcome: Any, notes: list[str]) -> SendReport:
+        s = self.settings
+        report = SendReport(
+            ok=bool(outcome.ok),
+            route=str(getattr(outcome, "route_name", "") or ""),
+            file=str(getattr(outcome, "file", "") or ""),
+            error_folder=s.copies.error_folder,
+            trace_folder=s.debug.trace_folder if s.debug.trace else "",
+        )
+        lines = getattr(outcome, "summary_lines", None)
+        report.lines = list(lines()) if callable(lines) else []
+        if not report.lines:
+            result = getattr(outcome, "result", None)
+            for r in getattr(result, "recipients", []) or []:
+                state = _text("mail.outcome.accepted") if r.accepted else _text("mail.outcome.refused")
+                report.lines.append(f"{r.address}: {state}" + (f" — {r.code} {r.reply}" if not r.accepted else ""))
+        report.lines.extend(str(n) for n in notes)
+        error = getattr(outcome, "error", None)
+        if error:
+            report.error = error if isinstance(error, str) else error_text(error)
+        return report
+
+    def _failure(self, exc: BaseException) -> SendReport:
+        s = self.settings
+        return SendReport(ok=False, error=error_text(exc), error_folder=s.copies.error_folder,
+                          trace_folder=s.debug.trace_folder if s.debug.trace else "")
+
+    # -- journals and trace -------------------------------------------------------
+    def smtp_log_path(self) -> Path:
+        return Path(self.settings.copies.log_folder) / "Smtp.log"
+
+    def smtp_log_lines(self) -> list[str]:
+        path = self.smtp_log_path()
+        try:
+            return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def set_trace(self, on: bool) -> str:
+        """Turn the debug trace on or off (and save the setting); returns the trace folder."""
+        from viewer import settings as settings_mod
+
+        try:
+            from viewer.mail import trace
+        except ImportError:
+            trace = None
+        fn = getattr(trace, "enable" if on else "disable", None) if trace else None
+        if callable(fn):
+            result = fn(self.settings)
+            if result is not None and hasattr(result, "debug"):
+                self.settings = result
+        self.settings.debug.trace = on
+        settings_mod.save(self.settings)
+        return self.settings.debug.trace_folder
+
+    def load_trace(self, folder: str | None = None) -> str:
+        """The text of the debug trace files of ``folder`` (the configured one by default)."""
+        folder = folder or self.settings.debug.trace_folder
+        try:
+            from viewer.mail import trace
+        except ImportError:
+            trace = None
+        loader = getattr(trace, "load", None) if trace else None
+        if callable(loader):
+            loaded = loader(Path(folder))
+            if isinstance(loaded, str):
+                return loaded
+            if isinstance(loaded, (list, tuple)):
+                return "\n".join(_entry_text(e) for e in loaded)
+            return str(loaded)
+        files = sorted(p for p in Path(folder).glob("*") if p.is_file())
+        return "\n".join(f"== {p.name}\n" + p.read_text(encoding="utf-8", errors="replace") for p in files)
+
+    # -- connection -----------------------------------------------------------------
+    def profiles(self) -> list[str]:
+        return sorted(self.settings.profiles)
+
+    def connection_name(self) -> str:
+        return str(getattr(self.connection, "name", "") or "?")
+
+    def resume_connection(self) -> bool:
+        """Pick up a connection opened earlier (``spoolview connect`` or a previous session)."""
+        try:
+            from viewer.connection import current
+
+            connection = current()
+        except Exception as exc:
+            log.debug("no saved connection: %s", error_text(exc))
+            return False
+        if connection is not None and connection.is_connected:
+            self.connection = connection
+            return True
+        return False
+
+    def connect(self, profile_name: str, password: str) -> None:
+        """Log in to the application server of ``profile_name`` (raises a SpoolviewError)."""
+        from viewer.connection import Connection
+
+        profile = self.settings.profiles.get(profile_name)
+        if profile is None:
+            raise SpoolviewError(_text("connection.error.no_profile", name=profile_name))
+        if not profile.name:
+            import dataclasses
+
+            profile = dataclasses.replace(profile, name=profile_name)
+        connection = Connection(profile, ca_file=profile.ca_file or None)
+        connection.connect(password)
+        self.connection = connection
+        self.connection_lost = False
+        self._directory = None
+
+    def disconnect(self) -> None:
+        connection, self.connection = self.connection, None
+        self.connection_lost = False
+        if connection is not None:
+            try:
+                connection.disconnect()
+            except Exception as exc:  # the server may be gone already
+                log.debug("disconnect: %s", error_text(exc))
+
+    def alive(self) -> bool:
+        """Ask the server whether the session still holds (worker thread). False when lost."""
+        connection = self.connection
+        if connection is None:
+            return False
+        reachable = getattr(connection, "reachable", None)
+        try:
+            if callable(reachable) and not reachable():
+                return False
+        except Exception:
+            return False
+        return bool(getattr(connection, "is_connected", False))
+
+    def mark_lost(self) -> None:
+        self.connection_lost = True
+        self._changed()
+
+
+def _entry_text(entry: Any) -> str:
+    if isinstance(entry, str):
+        return entry
+    if callable(getattr(entry, "format", None)):
+        return entry.format()
+    for name in ("text", "line", "message"):
+        if hasattr(entry, name):
+            return str(getattr(entry, name))
+    return str(entry)
+
+
+def _split_name(address: str) -> tuple[str, str]:
+    from email.utils import parseaddr
+
+    name, bare = parseaddr(address)
+    return name, bare or address.strip()
+
+
+def _bare(address: str) -> str:
+    return _split_name(address)[1]
+
+
+def _text(key: str, **fields: object) -> str:
+    from viewer.gui.i18n import _
+
+    return _(key, **fields)
+
+
+def _ui_language() -> str:
+    from viewer.gui.i18n import language
+
+    return language()
+
+
+def _empty_info() -> Any:
+    from formats.document import DocInfo
+
+    return DocInfo()

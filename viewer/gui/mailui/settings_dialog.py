@@ -1,0 +1,437 @@
+"""The Settings screens (S1–S8), named like the reference; validated on OK, nothing saved when invalid."""
+
+from __future__ import annotations
+
+import copy
+import tkinter as tk
+from dataclasses import dataclass
+from tkinter import filedialog, ttk
+from typing import Any, Callable
+
+from viewer.gui.i18n import _
+from viewer.gui.mailui.common import Notify, configure_styles, notifier
+from viewer.gui.mailui.services import error_text
+
+ROUTING_CHOICES = ("SERV_SMTP:%ADR%", "SERV_SMTP:%ADR%@fax.example.com", "")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One control: ``key`` is "section.field" of Settings; kind: bool, str, int, float, choice, combo, folder, file."""
+
+    key: str
+    kind: str = "str"
+    choices: tuple[str, ...] = ()
+
+
+SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
+    ("printing", (
+        FieldSpec("printing.journal", "bool"),
+        FieldSpec("printing.journal_folder", "folder"),
+        FieldSpec("printing.no_save_offer", "bool"),
+        FieldSpec("printing.language", "choice", ("auto", "fr", "en")),
+        FieldSpec("debug.trace", "bool"),
+        FieldSpec("debug.trace_folder", "folder"),
+    )),
+    ("pdf", (
+        FieldSpec("pdf.convert_mail", "bool"),
+        FieldSpec("pdf.convert_fax", "bool"),
+        FieldSpec("pdf.convert_fax2", "bool"),
+        FieldSpec("pdf.protection", "choice", ("none", "no-modify", "password")),
+        FieldSpec("pdf.password_policy", "choice", ("no", "yes", "ask")),
+        FieldSpec("pdf.use_external", "bool"),
+        FieldSpec("pdf.external_command", "str"),
+    )),
+    ("routing", (
+        FieldSpec("routing.email", "combo", ROUTING_CHOICES),
+        FieldSpec("routing.email2", "combo", ROUTING_CHOICES),
+        FieldSpec("routing.fax", "combo", ROUTING_CHOICES),
+        FieldSpec("routing.fax2", "combo", ROUTING_CHOICES),
+    )),
+    ("service", (
+        FieldSpec("service.pickup_folder", "folder"),
+        FieldSpec("service.from_identity", "str"),
+        FieldSpec("service.use_server_service", "bool"),
+    )),
+    ("functions", (
+        FieldSpec("functions.send_direct", "bool"),
+        FieldSpec("functions.use_server_functions", "bool"),
+        FieldSpec("functions.from_identity", "str"),
+        FieldSpec("functions.send_without_file", "bool"),
+        FieldSpec("functions.host", "str"),
+        FieldSpec("functions.port", "int"),
+        FieldSpec("functions.domain", "str"),
+        FieldSpec("functions.ssl", "bool"),
+        FieldSpec("functions.tls_mode", "choice", ("starttls", "implicit")),
+        FieldSpec("functions.ca_file", "file"),
+        FieldSpec("functions.timeout", "float"),
+    )),
+    ("copies", (
+        FieldSpec("copies.sent_folder", "folder"),
+        FieldSpec("copies.error_folder", "folder"),
+        FieldSpec("copies.log_folder", "folder"),
+        FieldSpec("copies.log_errors_only", "bool"),
+    )),
+    ("advanced", (
+        FieldSpec("advanced.delay_seconds", "float"),
+        FieldSpec("advanced.file_extension", "combo", (".eml", ".txt")),
+        FieldSpec("advanced.use_default_charset", "bool"),
+        FieldSpec("advanced.default_charset", "combo", ("windows-1252", "windows-1250", "windows-1257", "iso-8859-15", "utf-8")),
+        FieldSpec("advanced.charset", "str"),
+        FieldSpec("advanced.allow_html", "bool"),
+        FieldSpec("advanced.allow_rtf", "bool"),
+        FieldSpec("advanced.base64_body", "bool"),
+        FieldSpec("advanced.process_cid", "bool"),
+        FieldSpec("advanced.one_to_per_recipient", "bool"),
+        FieldSpec("advanced.fold_subject", "bool"),
+        FieldSpec("advanced.omit_closing_boundaries", "bool"),
+        FieldSpec("directory.database_url", "str"),
+    )),
+)
+ENV_SCREEN = "environments"
+FIELDS = {spec.key: spec for _screen, specs in SCREENS for spec in specs}
+SCREEN_OF = {spec.key: screen for screen, specs in SCREENS for spec in specs}
+
+
+def get_value(settings: Any, key: str) -> Any:
+    section, name = key.split(".", 1)
+    return getattr(getattr(settings, section), name)
+
+
+def set_value(settings: Any, key: str, value: Any) -> None:
+    section, name = key.split(".", 1)
+    setattr(getattr(settings, section), name, value)
+
+
+def label(key: str) -> str:
+    return _("settings.field." + key)
+
+
+class SettingsDialog(tk.Toplevel):
+    """A notebook of the reference's screens over a copy of the settings; ``result`` = saved settings."""
+
+    def __init__(self, parent: tk.Misc, settings: Any, *, notify: Notify | None = None,
+                 on_saved: Callable[[Any], None] | None = None, screen: str | None = None,
+                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None) -> None:
+        super().__init__(parent)
+        configure_styles(self)
+        self.original = settings
+        self.candidate = copy.deepcopy(settings)
+        self.notify = notifier(self, notify)
+        self.on_saved = on_saved
+        self.ask_folder = ask_folder or (lambda initial: filedialog.askdirectory(parent=self, initialdir=initial or None))
+        self.ask_file = ask_file or (lambda initial: filedialog.askopenfilename(parent=self, initialdir=initial or None))
+        self.result: Any = None
+        self.vars: dict[str, tk.Variable] = {}
+        self.widgets: dict[str, tk.Widget] = {}
+        self.tabs: dict[str, ttk.Frame] = {}
+        self.invalid: list[str] = []
+        self.title(_("settings.title"))
+        self._build()
+        if screen:
+            self.show_screen(screen)
+        self.protocol("WM_DELETE_WINDOW", self.cancel)
+        self.bind("<Escape>", lambda e: self.cancel())
+
+    # -- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = ttk.Frame(self, padding=8)
+        outer.pack(fill="both", expand=True)
+        self.notebook = ttk.Notebook(outer)
+        self.notebook.pack(fill="both", expand=True)
+        for screen, specs in SCREENS:
+            tab = ttk.Frame(self.notebook, padding=8)
+            tab.columnconfigure(1, weight=1)
+            self.notebook.add(tab, text=_(f"settings.screen.{screen}"))
+            self.tabs[screen] = tab
+            for row, spec in enumerate(specs):
+                self._add_field(tab, row, spec)
+            if screen == "functions":
+                self._add_credentials(tab, len(specs))
+        self._build_environments()
+        buttons = ttk.Frame(outer)
+        buttons.pack(fill="x", pady=(8, 0))
+        ttk.Button(buttons, text=_("settings.button.cancel"), command=self.cancel).pack(side="right", padx=4)
+        ttk.Button(buttons, text=_("settings.button.ok"), command=self.ok, default="active").pack(side="right", padx=4)
+
+    def _add_field(self, tab: ttk.Frame, row: int, spec: FieldSpec) -> None:
+        value = get_value(self.candidate, spec.key)
+        if spec.kind == "bool":
+            var: tk.Variable = tk.BooleanVar(value=bool(value))
+            widget = ttk.Checkbutton(tab, text=label(spec.key), variable=var)
+            widget.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=2)
+        else:
+            ttk.Label(tab, text=label(spec.key)).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+            var = tk.StringVar(value="" if value is None else str(value))
+            if spec.kind == "choice":
+                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, state="readonly", width=20)
+                widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
+            elif spec.kind == "combo":
+                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=46)
+                widget.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
+            else:
+                widget = ttk.Entry(tab, textvariable=var, width=48 if spec.kind in ("str", "folder", "file") else 10)
+                widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
+            if spec.kind in ("folder", "file"):
+                ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2)
+            widget.bind("<KeyRelease>", lambda e, k=spec.key: self._clear_mark(k), add="+")
+        self.vars[spec.key] = var
+        self.widgets[spec.key] = widget
+
+    def _add_credentials(self, tab: ttk.Frame, row: int) -> None:
+        """User and password of the active environment (the reference's 'Environnement' button)."""
+        self.env_label = ttk.Label(tab, text=_("settings.environment.current", name=self.candidate.active_environment))
+        self.env_label.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=(8, 2))
+        for offset, key in ((1, "env.user"), (2, "env.password")):
+            ttk.Label(tab, text=label(key)).grid(row=row + offset, column=0, sticky="w", padx=4, pady=2)
+            var = tk.StringVar()
+            widget = ttk.Entry(tab, textvariable=var, width=30, show="•" if key == "env.password" else "")
+            widget.grid(row=row + offset, column=1, sticky="w", padx=4, pady=2)
+            self.vars[key], self.widgets[key] = var, widget
+        ttk.Button(tab, text=_("settings.button.environments"),
+                   command=lambda: self.show_screen(ENV_SCREEN)).grid(row=row + 1, column=2, rowspan=2, padx=4)
+        self._load_credentials()
+
+    def _password(self, name: str) -> str:
+        env = self.candidate.environments.get(name)
+        if env is None:
+            return ""
+        try:
+            from viewer.settings import get_password
+
+            return get_password(self.candidate, name) or ""
+        except Exception:
+            return env.smtp_password
+
+    def _load_credentials(self) -> None:
+        env = self.candidate.environment
+        self.vars["env.user"].set(env.smtp_user)
+        self.vars["env.password"].set(self._password(self.candidate.active_environment))
+        self.env_label.configure(text=_("settings.environment.current", name=self.candidate.active_environment))
+
+    def _store_credentials(self) -> None:
+        env = self.candidate.environment
+        env.smtp_user = self.vars["env.user"].get().strip()
+        env.smtp_password = self.vars["env.password"].get()
+
+    def _build_environments(self) -> None:
+        tab = ttk.Frame(self.notebook, padding=8)
+        self.notebook.add(tab, text=_("settings.screen.environments"))
+        self.tabs[ENV_SCREEN] = tab
+        tab.columnconfigure(1, weight=1)
+        ttk.Label(tab, text=label("env.active")).grid(row=0, column=0, sticky="w", padx=4)
+        self.active_var = tk.StringVar(value=self.candidate.active_environment)
+        self.active_box = ttk.Combobox(tab, textvariable=self.active_var, state="readonly", width=24)
+        self.active_box.grid(row=0, column=1, sticky="w", padx=4, pady=2)
+        self.widgets["env.active"] = self.active_box
+        self.active_box.bind("<<ComboboxSelected>>", lambda e: self.set_active(self.active_var.get()))
+        self.env_list = ttk.Treeview(tab, columns=("name", "user"), show="headings", height=5)
+        self.env_list.heading("name", text=label("env.name"))
+        self.env_list.heading("user", text=label("env.user"))
+        self.env_list.grid(row=1, column=0, columnspan=3, sticky="nsew", padx=4, pady=4)
+        self.env_list.bind("<<TreeviewSelect>>", lambda e: self._env_selected())
+        self.env_name = tk.StringVar()
+        self.env_user = tk.StringVar()
+        self.env_password = tk.StringVar()
+        for row, (key, var) in enumerate((("env.name", self.env_name), ("env.user", self.env_user),
+                                          ("env.password", self.env_password)), start=2):
+            ttk.Label(tab, text=label(key)).grid(row=row, column=0, sticky="w", padx=4)
+            ttk.Entry(tab, textvariable=var, width=30, show="•" if key == "env.password" else "").grid(
+                row=row, column=1, sticky="w", padx=4, pady=2)
+        buttons = ttk.Frame(tab)
+        buttons.grid(row=5, column=0, columnspan=3, sticky="w", pady=4)
+        ttk.Button(buttons, text=_("settings.button.env_save"), command=self.save_environment).pack(side="left", padx=4)
+        ttk.Button(buttons, text=_("settings.button.env_delete"), command=self.delete_environment).pack(side="left", padx=4)
+        self._refresh_environments()
+
+    def _refresh_environments(self) -> None:
+        names = sorted(self.candidate.environments)
+        self.active_box.configure(values=names)
+        self.env_list.delete(*self.env_list.get_children())
+        for name in names:
+            self.env_list.insert("", "end", iid=name, values=(name, self.candidate.environments[name].smtp_user))
+
+    def _env_selected(self) -> None:
+        chosen = self.env_list.selection()
+        if chosen:
+            name = chosen[0]
+            self.env_name.set(name)
+            self.env_user.set(self.candidate.environments[name].smtp_user)
+            self.env_password.set(self._password(name))
+
+    # -- actions --------------------------------------------------------------------------
+    def show_screen(self, screen: str) -> None:
+        self.notebook.select(self.tabs[screen])
+
+    def current_screen(self) -> str:
+        current = self.notebook.select()
+        return next(name for name, tab in self.tabs.items() if str(tab) == current)
+
+    def browse(self, key: str) -> None:
+        kind = FIELDS[key].kind
+        chosen = (self.ask_folder if kind == "folder" else self.ask_file)(self.vars[key].get())
+        if chosen:
+            self.vars[key].set(chosen)
+
+    def set_active(self, name: str) -> None:
+        """Switch the active environment (its user/password show on the SMTP functions screen)."""
+        from viewer.settings import Environment
+
+        self._store_credentials()
+        self.candidate.active_environment = name
+        self.candidate.environments.setdefault(name, Environment())
+        self.active_var.set(name)
+        self._load_credentials()
+        self._refresh_environments()
+
+    def save_environment(self) -> str:
+        """Add or update the environment named in the Environments screen; '' or the problem."""
+        from viewer.settings import Environment
+
+        self._store_credentials()
+        name = self.env_name.get().strip()
+        if not name or any(c.isspace() for c in name):
+            problem = _("settings.error.env_name")
+            self.notify("error", _("settings.title"), problem)
+            return problem
+        env = self.candidate.environments.setdefault(name, Environment())
+        env.smtp_user, env.smtp_password = self.env_user.get().strip(), self.env_password.get()
+        if name == self.candidate.active_environment:
+            self._load_credentials()
+        self._refresh_environments()
+        return ""
+
+    def delete_environment(self) -> str:
+        self._store_credentials()
+        name = self.env_name.get().strip()
+        if name == self.candidate.active_environment or name not in self.candidate.environments:
+            problem = _("settings.error.env_delete", name=name)
+            self.notify("error", _("settings.title"), problem)
+            return problem
+        del self.candidate.environments[name]
+        self.env_name.set("")
+        self._refresh_environments()
+        return ""
+
+    def apply(self) -> list[tuple[str, str]]:
+        """Copy the controls into the candidate settings; (key, problem) for values that do not parse."""
+        problems: list[tuple[str, str]] = []
+        for key, spec in FIELDS.items():
+            raw = self.vars[key].get()
+            if spec.kind == "bool":
+                value: Any = bool(raw)
+            elif spec.kind == "int":
+                try:
+                    value = int(str(raw).strip() or "0")
+                    if not 0 <= value <= 65535:
+                        raise ValueError
+                except ValueError:
+                    problems.append((key, _("settings.error.port", value=raw)))
+                    continue
+            elif spec.kind == "float":
+                try:
+                    value = float(str(raw).strip().replace(",", ".") or "0")
+                    if value < 0 or (key == "functions.timeout" and value == 0):
+                        raise ValueError
+                except ValueError:
+                    problems.append((key, _("settings.error.number", value=raw)))
+                    continue
+            else:
+                value = str(raw).strip()
+            set_value(self.candidate, key, value)
+        self._store_credentials()
+        return problems
+
+    def entry_ok(self) -> list[tuple[str, str]]:
+        """Every problem of the values entered, as (key, explanation); [] when they can be saved."""
+        problems = self.apply()
+        if problems:
+            return problems
+        try:
+            from viewer.settings import check
+        except ImportError:
+            return []
+        found = []
+        for problem in check(self.candidate):
+            key = str(getattr(problem, "key", "") or "")
+            found.append((self._field_key(key), str(getattr(problem, "message", problem))))
+        return found
+
+    def _field_key(self, key: str) -> str:
+        """The control that shows the setting ``key`` of a Problem."""
+        if key in self.widgets:
+            return key
+        if key == "active_environment" or key.startswith("environments."):
+            return "env.user" if key.endswith("smtp_user") or key.endswith("smtp_password") else "env.active"
+        return key
+
+    def mark(self, key: str) -> None:
+        """Highlight the control of ``key`` and show its screen."""
+        widget = self.widgets.get(key)
+        if widget is None:
+            return
+        screen = SCREEN_OF.get(key) or (ENV_SCREEN if key == "env.active" else "functions" if key.startswith("env.") else None)
+        if screen:
+            self.show_screen(screen)
+        if isinstance(widget, ttk.Combobox):
+            widget.configure(style="Invalid.TCombobox")
+        elif isinstance(widget, ttk.Entry):
+            widget.configure(style="Invalid.TEntry")
+        widget.focus_set()
+        self.invalid.append(key)
+
+    def _clear_mark(self, key: str) -> None:
+        if key in self.invalid:
+            widget = self.widgets[key]
+            widget.configure(style="TCombobox" if isinstance(widget, ttk.Combobox) else "TEntry")
+            self.invalid.remove(key)
+
+    def ok(self) -> bool:
+        """Validate; on success save and close; else highlight, explain, save nothing."""
+        for key in list(self.invalid):
+            self._clear_mark(key)
+        problems = self.entry_ok()
+        if problems:
+            for key, _message in reversed(problems):
+                self.mark(key)
+            text = "\n".join(f"{self._label_of(key)}: {message}" for key, message in problems)
+            self.notify("error", _("settings.title"), _("settings.error.invalid") + "\n" + text)
+            return False
+        try:
+            self._save()
+        except Exception as exc:
+            self.notify("error", _("settings.title"), error_text(exc))
+            return False
+        self.result = self.candidate
+        if self.on_saved:
+            self.on_saved(self.candidate)
+        self.destroy()
+        return True
+
+    def _label_of(self, key: str) -> str:
+        if key in FIELDS or key.startswith("env."):
+            return label(key)
+        return key
+
+    def _save(self) -> None:
+        """Write the settings (passwords go to the keyring or the file); forget cleared passwords."""
+        from viewer import settings as settings_mod
+
+        settings_mod.save(self.candidate)
+        for name, env in self.candidate.environments.items():
+            if not env.smtp_password and self._original_password(name):
+                settings_mod.set_password(self.candidate, "", environment=name)
+
+    def _original_password(self, name: str) -> str:
+        env = self.original.environments.get(name)
+        if env is None:
+            return ""
+        try:
+            from viewer.settings import get_password
+
+            return env.smtp_password or get_password(copy.deepcopy(self.original), name) or ""
+        except Exception:
+            return ""
+
+    def cancel(self) -> None:
+        self.destroy()
