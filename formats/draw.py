@@ -171,3 +171,40 @@ def spv_pdf(backend: SpvBackend, title: str = "") -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
+    """Draw one page of a text spool in the mono font."""
+    from formats.fonts import register_reportlab
+    from formats.textspool import MARGIN_MM
+
+    w_mm, h_mm = backend.size_mm
+    c.setPageSize((w_mm * MM, h_mm * MM))
+    name = register_reportlab("mono")
+    t = c.beginText()
+    t.setFont(name, backend.font_size, backend.leading)
+    t.setTextOrigin(MARGIN_MM * MM, h_mm * MM - MARGIN_MM * MM - backend.leading * 0.8)
+    for line in backend.pages[index]:
+        t.textLine(line)
+    c.drawText(t)
+
+
+def text_page_pdf(backend: Any, index: int) -> bytes:
+    """A one-page PDF of page ``index`` of a text spool (for display)."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pageCompression=0, invariant=1)
+    draw_text_page(c, backend, index)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def text_pdf(backend: Any, title: str = "") -> bytes:
+    """The whole text spool as a PDF with the embedded mono font."""
+    buf = io.BytesIO()
+    c = new_canvas(buf, title)
+    for i in range(len(backend.pages)):
+        draw_text_page(c, backend, i)
+        c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -1,0 +1,100 @@
+"""PDF output: to_pdf (reportlab for spools, pass-through or conversion otherwise) and protect."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pymupdf
+
+from formats.document import Document, DocumentError
+
+MODES = ("none", "no-modify", "password")
+MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
+MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
+# Always allowed: printing, copying text, and accessibility (screen readers).
+PERMISSIONS = (
+    pymupdf.PDF_PERM_ACCESSIBILITY | pymupdf.PDF_PERM_PRINT | pymupdf.PDF_PERM_PRINT_HQ | pymupdf.PDF_PERM_COPY
+)
+
+
+class ProtectionError(DocumentError):
+    """The protection asked for cannot be applied (bad mode, bad password, bad PDF)."""
+
+
+@dataclass
+class Protection:
+    """How to protect a PDF: "none", "no-modify" (no password to open) or "password"."""
+
+    mode: str = "none"
+    password: str = ""
+
+    def __repr__(self) -> str:  # never show the password
+        return f"Protection(mode={self.mode!r}, password={'***' if self.password else ''!r})"
+
+    def check(self) -> None:
+        """Raise ProtectionError when the mode or password is unusable."""
+        if self.mode not in MODES:
+            raise ProtectionError(f"unknown protection {self.mode!r}", hint="use none, no-modify or password")
+        if self.mode == "password":
+            if not self.password:
+                raise ProtectionError("a password is needed to protect the PDF", hint="enter a password or choose no-modify")
+            if len(self.password) > MAX_PASSWORD_CHARS or len(self.password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+                raise ProtectionError(
+                    f"the password is too long for a PDF ({len(self.password)} characters, at most {MAX_PASSWORD_CHARS})",
+                    hint="choose a shorter password",
+                )
+            if any(ord(ch) < 32 for ch in self.password):
+                raise ProtectionError("the password contains control characters", hint="use printable characters only")
+
+
+def to_pdf(doc: Document) -> bytes:
+    """The document as PDF bytes: spools are drawn with embedded fonts; PDFs pass through."""
+    title = doc.info.title or doc.info.number or doc.path.stem
+    if doc.source == "spv":
+        from formats.draw import spv_pdf
+
+        return spv_pdf(doc.backend, title)
+    if doc.source == "text":
+        from formats.draw import text_pdf
+
+        return text_pdf(doc.backend, title)
+    mdoc = getattr(doc.backend, "doc", None)
+    if mdoc is None:
+        raise DocumentError("this document cannot be converted to PDF", file=doc.path)
+    if doc.source in ("pdf", "eml"):
+        if not mdoc.is_encrypted and not mdoc.needs_pass and doc.backend.data is not None and not _was_encrypted(mdoc):
+            return doc.backend.data
+        return mdoc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1, deflate=True)
+    try:
+        return mdoc.convert_to_pdf()
+    except Exception as exc:  # noqa: BLE001
+        raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
+
+
+def _was_encrypted(mdoc: pymupdf.Document) -> bool:
+    return bool((mdoc.metadata or {}).get("encryption"))
+
+
+def protect(pdf: bytes, protection: Protection) -> bytes:
+    """Apply ``protection`` to a PDF (AES-256; printing, copying and accessibility allowed)."""
+    protection.check()
+    if protection.mode == "none":
+        return pdf
+    try:
+        doc = pymupdf.open(stream=pdf, filetype="pdf")
+    except Exception:  # noqa: BLE001
+        raise ProtectionError("the data to protect is not a readable PDF") from None
+    try:
+        if doc.needs_pass or _was_encrypted(doc):
+            raise ProtectionError("the PDF is already protected", hint="protect the unprotected original")
+        owner = secrets.token_urlsafe(24)  # 32 characters, never shown
+        user = protection.password if protection.mode == "password" else ""
+        return doc.tobytes(
+            encryption=pymupdf.PDF_ENCRYPT_AES_256,
+            owner_pw=owner,
+            user_pw=user,
+            permissions=PERMISSIONS,
+        )
+    finally:
+        doc.close()
