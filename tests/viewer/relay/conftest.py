@@ -1,0 +1,45 @@
+"""Fixtures for the relay tests: a relay configuration around a scripted smart host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from viewer.relay.config import RelayConfig, from_dict
+
+
+def make_config(tmp_path: Path, smarthost, **sections) -> RelayConfig:
+    """A relay.toml-like configuration in ``tmp_path`` pointing at ``smarthost`` (a test SmtpServer)."""
+    data = {
+        "queue": {"folder": str(tmp_path / "queue")},
+        "pickup": {"folder": str(tmp_path / "pickup"), "scan_interval": 0.2},
+        "smarthost": {"host": "127.0.0.1", "port": smarthost.port if smarthost else 1, "connections": 2, "timeout": 5.0, "idle_close": 1.0},
+        "retry": {"schedule": [0.2, 0.2], "interval": 0.3, "max_age": 3600.0},
+        "listener": {"hostname": "relay.test"},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    (tmp_path / "pickup").mkdir(exist_ok=True)
+    return from_dict(data, "test relay.toml")
+
+
+@pytest.fixture
+def relay_config(tmp_path: Path, smtpd):
+    return make_config(tmp_path, smtpd)
+
+
+def drop(folder: Path, name: str, data: bytes) -> Path:
+    """Write a pickup file the way the reference does: temporary name, then rename."""
+    tmp = folder / f".{name}.tmp"
+    tmp.write_bytes(data)
+    final = folder / name
+    tmp.rename(final)
+    return final
+
+
+def simple_message(n: int = 0, *, to: str = "bob@example.com", extra: str = "") -> bytes:
+    return (
+        f"From: Alice <alice@example.com>\r\nTo: {to}\r\n{extra}Subject: message {n}\r\n"
+        f"Message-ID: <m{n}@test>\r\n\r\nHello {n}\r\n"
+    ).encode()

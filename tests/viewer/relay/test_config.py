@@ -1,0 +1,107 @@
+"""relay.toml loading and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from viewer.relay.config import ConfigError, RelayConfig, default_config_path, from_dict, load_config
+
+ROOT = Path(__file__).resolve().parents[3]
+
+MINIMAL = {"queue": {"folder": "/tmp/q"}, "smarthost": {"host": "smtp.example.com"}}
+
+
+def test_example_config_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELAY_SMARTHOST_PASSWORD", "s3cret")
+    config = load_config(ROOT / "samples" / "relay.example.toml")
+    assert config.smarthost.host
+    assert config.listener.host == "127.0.0.1"
+    assert config.listener.relay_networks == ["127.0.0.1/32"]
+
+
+def test_defaults_are_safe_and_like_iis():
+    config = from_dict(MINIMAL)
+    assert config.listener.host == "127.0.0.1"
+    assert config.listener.relay_networks == ["127.0.0.1/32"]
+    assert config.retry.schedule == [900.0, 1800.0, 3600.0]
+    assert config.retry.interval == 14400.0
+    assert config.retry.max_age == 2 * 24 * 3600
+    assert [config.retry.delay(n) for n in (1, 2, 3, 4, 9)] == [900, 1800, 3600, 14400, 14400]
+    assert config.smarthost.effective_port == 25
+    assert config.badmail_dir == Path("/tmp/q/badmail")
+    assert config.report_sender.startswith("MAILER-DAEMON@")
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path):
+    f = tmp_path / "relay.toml"
+    f.write_text('[queue]\nfolder = "q"\n[pickup]\nfolder = "pickup"\n[smarthost]\nhost = "h"\nsecurity = "tls"\n')
+    config = load_config(f)
+    assert config.queue_dir == tmp_path / "q"
+    assert Path(config.pickup.folder) == tmp_path / "pickup"
+    assert config.smarthost.effective_port == 465
+    assert config.path == f
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"smarthost": {"host": "h"}}, "queue.folder is required"),
+        ({"queue": {"folder": "q"}}, "smarthost.host is required"),
+        ({**MINIMAL, "smarthost": {"host": "h", "security": "ssl"}}, "smarthost.security"),
+        ({**MINIMAL, "bogus": {}}, "unknown section [bogus]"),
+        ({**MINIMAL, "queue": {"folder": "q", "colour": 1}}, "unknown key queue.colour"),
+        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected str"),
+        ({**MINIMAL, "listener": {"relay_networks": ["everyone"]}}, "'everyone' is not a network"),
+        ({**MINIMAL, "listener": {"users": {"bob": "pw"}}}, "AUTH is only offered over TLS"),
+        ({**MINIMAL, "listener": {"require_tls": True}}, "require_tls needs"),
+        ({**MINIMAL, "listener": {"tls_cert": "/nonexistent.pem"}}, "go together"),
+        ({**MINIMAL, "listener": {"tls_cert": "/nonexistent.pem", "tls_key": "/nonexistent.key"}}, "does not exist"),
+        ({**MINIMAL, "smarthost": {"host": "h", "password": "pw"}}, "smarthost.user is required"),
+        ({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "NO_SUCH_VAR_X"}}, "NO_SUCH_VAR_X"),
+        ({**MINIMAL, "smarthost": {"host": "h", "connections": 0}}, "connections"),
+        ({**MINIMAL, "smarthost": {"host": "h", "ca_file": "/nonexistent/ca.pem"}}, "ca_file"),
+        ({**MINIMAL, "retry": {"schedule": [-1]}}, "retry.schedule"),
+        ({**MINIMAL, "retry": {"max_age": 0}}, "retry.max_age"),
+        ({**MINIMAL, "reports": {"copies": ["nobody"]}}, "not an e-mail address"),
+        ({**MINIMAL, "queue": {"folder": "q", "max_message_size": 0}}, "max_message_size"),
+        ({**MINIMAL, "pickup": {"scan_interval": 0}}, "scan_interval"),
+        ({**MINIMAL, "queue": []}, "must be a table"),
+    ],
+)
+def test_bad_values_are_named(data, words):
+    with pytest.raises(ConfigError) as err:
+        from_dict(data)
+    assert words in str(err.value)
+
+
+def test_password_never_in_errors_or_repr():
+    with pytest.raises(ConfigError) as err:
+        from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password": 12345}})
+    assert "12345" not in str(err.value)
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password": "topsecret"}})
+    assert "topsecret" not in repr(config.smarthost)
+    assert "topsecret" not in repr(config)
+
+
+def test_password_from_environment(monkeypatch):
+    monkeypatch.setenv("RELAY_PW", "from-env")
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "RELAY_PW"}})
+    assert config.smarthost.secret() == "from-env"
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[queue\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    assert default_config_path().name == "relay.toml"
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config()
+
+
+def test_dataclass_defaults_construct():
+    assert isinstance(RelayConfig(), RelayConfig)

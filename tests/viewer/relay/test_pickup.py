@@ -1,0 +1,93 @@
+"""The pickup folder: complete files renamed into the queue; bad ones to badmail with a reason."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.viewer.relay.conftest import drop, simple_message
+from viewer.relay.pickup import PickupFolder, is_temporary_name, start_observer
+from viewer.relay.queue import Queue
+
+
+@pytest.fixture
+def pickup(tmp_path):
+    folder = tmp_path / "pickup"
+    folder.mkdir()
+    q = Queue(tmp_path / "q")
+    q.register()
+    return PickupFolder(folder, q, max_size=1000), q
+
+
+def test_complete_files_move_into_the_queue(pickup):
+    pf, q = pickup
+    drop(pf.folder, "201009031428380000PORT_JPT28r5eihy86zo6ajn.eml", simple_message(1))
+    assert pf.scan() == 1
+    assert list(pf.folder.iterdir()) == []
+    (path,) = q.due()
+    assert path.read_bytes() == simple_message(1)
+
+
+def test_temporary_names_and_subfolders_are_ignored(pickup):
+    pf, q = pickup
+    for name in (".hidden.eml", "half.tmp", "x.eml.part", "backup~"):
+        (pf.folder / name).write_bytes(simple_message())
+    (pf.folder / "sub").mkdir()
+    (pf.folder / "sub" / "m.eml").write_bytes(simple_message())
+    assert pf.scan() == 0
+    assert len(list(pf.folder.iterdir())) == 5 and q.due() == []
+    assert is_temporary_name(".x") and is_temporary_name("a.TMP") and not is_temporary_name("a.eml")
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [(b"", "empty"), (b"x" * 2000, "over the limit of 1000 bytes"), (b"not a mail at all\n", "malformed message")],
+)
+def test_bad_files_go_to_badmail_with_a_reason_and_the_next_is_taken(pickup, content, reason):
+    pf, q = pickup
+    seen = []
+    pf.on_badmail = lambda name, why: seen.append(name)
+    (pf.folder / "a-bad.eml").write_bytes(content)
+    drop(pf.folder, "b-good.eml", simple_message(2))
+    assert pf.scan() == 1
+    assert (q.badmail / "a-bad.eml").read_bytes() == content
+    log = (q.badmail / "a-bad.log").read_text()
+    assert reason in log and "a-bad.eml" in log
+    assert len(q.due()) == 1 and seen == ["a-bad.eml"]
+
+
+def test_unreadable_file_goes_to_badmail(pickup, monkeypatch):
+    pf, q = pickup
+    f = pf.folder / "locked.eml"
+    f.write_bytes(simple_message())
+    f.chmod(0)
+    real = Path.read_bytes
+
+    def read_bytes(self):  # root reads everything: refuse like a locked file would
+        if self.name == "locked.eml":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert pf.scan() == 0
+    assert "cannot be read" in (q.badmail / "locked.log").read_text()
+
+
+def test_missing_folder_is_logged_not_fatal(tmp_path):
+    q = Queue(tmp_path / "q")
+    q.register()
+    assert PickupFolder(tmp_path / "nowhere", q, max_size=10).scan() == 0
+
+
+def test_observer_wakes_on_rename(tmp_path):
+    woke = threading.Event()
+    observer = start_observer(tmp_path, woke.set)
+    assert observer is not None
+    try:
+        drop(tmp_path, "m.eml", simple_message())
+        assert woke.wait(5)
+    finally:
+        observer.stop()
+        observer.join(5)

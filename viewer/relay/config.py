@@ -1,0 +1,295 @@
+"""The relay's configuration (relay.toml): dataclasses, loading and validation."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from viewer import paths
+from viewer.errors import SpoolviewError
+
+__all__ = [
+    "RelayConfig",
+    "QueueConfig",
+    "PickupConfig",
+    "ListenerConfig",
+    "SmartHostConfig",
+    "RetryConfig",
+    "ReportConfig",
+    "LogConfig",
+    "ConfigError",
+    "load_config",
+    "default_config_path",
+]
+
+SECURITY_MODES = ("none", "starttls", "tls")
+
+
+class ConfigError(SpoolviewError):
+    """relay.toml is missing, unreadable or has a wrong value (names the file and the key)."""
+
+
+@dataclass
+class QueueConfig:
+    folder: str = ""  # holds incoming/ active/ deferred/ badmail/ meta/ (same file system as pickup)
+    badmail_folder: str = ""  # empty: <folder>/badmail
+    max_message_size: int = 10 * 1024 * 1024  # bytes; bigger pickup files go to badmail
+    lease_seconds: float = 120.0  # a peer silent this long has its in-flight messages taken back
+
+
+@dataclass
+class PickupConfig:
+    folder: str = ""  # empty: no pickup folder watched
+    events: bool = True  # inotify/FSEvents through watchdog; the periodic scan always runs
+    scan_interval: float = 1.0  # seconds between two scans (the only way on SMB/NFS shares)
+
+
+@dataclass
+class ListenerConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 2525
+    hostname: str = ""  # name in the greeting; empty: this machine's name
+    tls_cert: str = ""  # PEM certificate chain: enables STARTTLS
+    tls_key: str = ""  # PEM private key
+    require_tls: bool = False  # refuse MAIL before STARTTLS
+    relay_networks: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
+    users: dict[str, str] = field(default_factory=dict)  # AUTH user -> password (TLS only)
+
+
+@dataclass
+class SmartHostConfig:
+    host: str = ""
+    port: int = 0  # 0: 25, 587 with starttls, 465 with tls
+    security: str = "none"  # none | starttls | tls
+    ca_file: str = ""  # extra CA bundle; certificates are always verified
+    user: str = ""
+    password: str = ""  # never logged; or password_env
+    password_env: str = ""  # name of an environment variable holding the password
+    helo: str = ""  # EHLO name; empty: this machine's name
+    timeout: float = 30.0
+    connections: int = 2  # parallel connections to the smart host
+    idle_close: float = 10.0  # close an idle connection after this many seconds
+
+    @property
+    def effective_port(self) -> int:
+        if self.port:
+            return self.port
+        return {"none": 25, "starttls": 587, "tls": 465}[self.security]
+
+    def secret(self) -> str:
+        """The smart host's password (from the file or the environment)."""
+        if self.password_env:
+            return os.environ.get(self.password_env, "")
+        return self.password
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmartHostConfig(host={self.host!r}, port={self.effective_port}, security={self.security!r}, user={self.user!r})"
+
+
+@dataclass
+class RetryConfig:
+    schedule: list[float] = field(default_factory=lambda: [900.0, 1800.0, 3600.0])  # seconds
+    interval: float = 14400.0  # after the schedule: every 4 hours
+    max_age: float = 172800.0  # 2 days, then the message fails
+    delay_notice: float = 0.0  # send a "delayed" notice after this many seconds (0: never)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if attempt <= len(self.schedule):
+            return float(self.schedule[attempt - 1])
+        return float(self.interval)
+
+
+@dataclass
+class ReportConfig:
+    sender: str = ""  # From: of reports; empty: MAILER-DAEMON@<hostname>
+    copies: list[str] = field(default_factory=list)  # addresses getting a copy of every report
+
+
+@dataclass
+class LogConfig:
+    folder: str = ""  # empty: <queue folder>/log
+    journal: str = "Smtp.log"  # one line per delivery attempt
+    journal_errors_only: bool = False
+    service_log: str = "relay.log"
+    level: str = "INFO"
+
+
+@dataclass
+class RelayConfig:
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    pickup: PickupConfig = field(default_factory=PickupConfig)
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+    smarthost: SmartHostConfig = field(default_factory=SmartHostConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    reports: ReportConfig = field(default_factory=ReportConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    path: Path | None = None
+
+    @property
+    def queue_dir(self) -> Path:
+        return Path(self.queue.folder)
+
+    @property
+    def badmail_dir(self) -> Path:
+        return Path(self.queue.badmail_folder) if self.queue.badmail_folder else self.queue_dir / "badmail"
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.log.folder) if self.log.folder else self.queue_dir / "log"
+
+    @property
+    def hostname(self) -> str:
+        return self.listener.hostname or socket.getfqdn() or "localhost"
+
+    @property
+    def report_sender(self) -> str:
+        return self.reports.sender or f"MAILER-DAEMON@{self.hostname}"
+
+
+_SECTIONS = {
+    "queue": QueueConfig,
+    "pickup": PickupConfig,
+    "listener": ListenerConfig,
+    "smarthost": SmartHostConfig,
+    "retry": RetryConfig,
+    "reports": ReportConfig,
+    "log": LogConfig,
+}
+
+
+def default_config_path() -> Path:
+    """``relay.toml`` in the per-user configuration folder."""
+    return paths.config_dir() / "relay.toml"
+
+
+def _typed(where: str, value: Any, default: Any) -> Any:
+    """Check ``value`` has the type of ``default`` (ints accepted for floats)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, list):
+        ok = isinstance(value, list)
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    else:  # pragma: no cover - every field has one of the types above
+        ok = True
+    if not ok:
+        raise ConfigError(f"{where}: expected {type(default).__name__}, got {_safe(where, value)}")
+    return value
+
+
+def _safe(where: str, value: Any) -> str:
+    return "(hidden)" if "password" in where or "users" in where else repr(value)
+
+
+_PATH_KEYS = (("queue", "folder"), ("queue", "badmail_folder"), ("pickup", "folder"), ("log", "folder"),
+              ("smarthost", "ca_file"), ("listener", "tls_cert"), ("listener", "tls_key"))
+
+
+def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None) -> RelayConfig:
+    """Build and validate a configuration from parsed TOML (relative paths against ``base``)."""
+    config = RelayConfig()
+    for key, value in data.items():
+        cls = _SECTIONS.get(key)
+        if cls is None:
+            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(_SECTIONS)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{key}] must be a table")
+        section = getattr(config, key)
+        names = {f.name for f in fields(cls)}
+        for name, item in value.items():
+            if name not in names:
+                raise ConfigError(f"{source}: unknown key {key}.{name} (known: {', '.join(sorted(names))})")
+            setattr(section, name, _typed(f"{source}: {key}.{name}", item, getattr(section, name)))
+    if base is not None:
+        for sec, name in _PATH_KEYS:
+            obj = getattr(config, sec)
+            value = getattr(obj, name)
+            if value and not Path(value).expanduser().is_absolute():
+                setattr(obj, name, str(base / value))
+            elif value:
+                setattr(obj, name, str(Path(value).expanduser()))
+    validate(config, source)
+    return config
+
+
+def validate(config: RelayConfig, source: str = "relay.toml") -> None:
+    """Raise ConfigError naming the key when a value cannot work."""
+    if not config.queue.folder:
+        raise ConfigError(f"{source}: queue.folder is required (the folder holding the relay's queue)")
+    if config.queue.max_message_size <= 0:
+        raise ConfigError(f"{source}: queue.max_message_size must be a positive number of bytes")
+    if config.pickup.scan_interval <= 0:
+        raise ConfigError(f"{source}: pickup.scan_interval must be above 0 seconds")
+    sh = config.smarthost
+    if not sh.host:
+        raise ConfigError(f"{source}: smarthost.host is required (the provider's SMTP server)")
+    if sh.security not in SECURITY_MODES:
+        raise ConfigError(f"{source}: smarthost.security must be one of {', '.join(SECURITY_MODES)}, not {sh.security!r}")
+    if not 0 <= sh.port <= 65535:
+        raise ConfigError(f"{source}: smarthost.port must be between 1 and 65535")
+    if sh.connections < 1 or sh.connections > 64:
+        raise ConfigError(f"{source}: smarthost.connections must be between 1 and 64")
+    if sh.ca_file and not Path(sh.ca_file).is_file():
+        raise ConfigError(f"{source}: smarthost.ca_file {sh.ca_file} does not exist")
+    if (sh.password or sh.password_env) and not sh.user:
+        raise ConfigError(f"{source}: smarthost.user is required when a password is given")
+    if sh.password_env and sh.password_env not in os.environ:
+        raise ConfigError(f"{source}: smarthost.password_env names {sh.password_env}, which is not set in the environment")
+    lst = config.listener
+    if not 0 <= lst.port <= 65535:
+        raise ConfigError(f"{source}: listener.port must be between 0 and 65535")
+    for net in lst.relay_networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"{source}: listener.relay_networks: {net!r} is not a network (e.g. 192.168.1.0/24)") from None
+    if bool(lst.tls_cert) != bool(lst.tls_key):
+        raise ConfigError(f"{source}: listener.tls_cert and listener.tls_key go together")
+    for key in ("tls_cert", "tls_key"):
+        value = getattr(lst, key)
+        if value and not Path(value).is_file():
+            raise ConfigError(f"{source}: listener.{key} {value} does not exist")
+    if lst.users and not lst.tls_cert:
+        raise ConfigError(f"{source}: listener.users needs listener.tls_cert/tls_key (AUTH is only offered over TLS)")
+    if lst.require_tls and not lst.tls_cert:
+        raise ConfigError(f"{source}: listener.require_tls needs listener.tls_cert/tls_key")
+    r = config.retry
+    if any(not isinstance(s, (int, float)) or s < 0 for s in r.schedule):
+        raise ConfigError(f"{source}: retry.schedule must be a list of seconds, e.g. [900, 1800, 3600]")
+    r.schedule = [float(s) for s in r.schedule]
+    if r.interval <= 0 or r.max_age <= 0 or r.delay_notice < 0:
+        raise ConfigError(f"{source}: retry.interval and retry.max_age must be above 0, retry.delay_notice 0 or more")
+    for addr in config.reports.copies:
+        if not isinstance(addr, str) or "@" not in addr:
+            raise ConfigError(f"{source}: reports.copies: {addr!r} is not an e-mail address")
+
+
+def load_config(path: Path | str | None = None) -> RelayConfig:
+    """Read relay.toml (default: the per-user one) and validate it."""
+    file = Path(path) if path else default_config_path()
+    try:
+        with open(file, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file; copy samples/relay.example.toml and edit it") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    config = from_dict(data, str(file), file.resolve().parent)
+    config.path = file
+    return config

@@ -1,0 +1,144 @@
+"""The relay's SMTP listener (aiosmtpd): relay rules, AUTH over TLS only, 250 only once fsynced."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import logging
+import ssl
+from typing import Callable
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from viewer.errors import SpoolviewError
+from viewer.relay.config import ListenerConfig, RelayConfig
+from viewer.relay.message import MalformedMessage, parse_message, pickup_bytes
+from viewer.relay.queue import Queue
+
+__all__ = ["RelayHandler", "Listener", "ListenerError", "relay_allowed"]
+
+log = logging.getLogger("viewer.relay.listener")
+
+OK = "250 2.1.0 OK"
+RELAY_DENIED = "550 5.7.1 Relaying denied: authenticate, or send from an allowed network"
+QUEUE_FAILED = "451 4.3.0 The message could not be queued; try again later"
+
+
+class ListenerError(SpoolviewError):
+    """The listener could not start (port taken, bad certificate)."""
+
+
+def relay_allowed(peer_ip: str, networks: list[ipaddress._BaseNetwork], authenticated: bool) -> bool:
+    """Relaying is for authenticated users and allowed client networks only."""
+    if authenticated:
+        return True
+    try:
+        ip = ipaddress.ip_address(peer_ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in networks)
+
+
+class RelayHandler:
+    """aiosmtpd handler: checks the relay rule per recipient and queues the message durably."""
+
+    def __init__(self, queue: Queue, config: ListenerConfig, on_queued: Callable[[str], None] | None = None) -> None:
+        self.queue = queue
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in config.relay_networks]
+        self.on_queued = on_queued
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        if not relay_allowed(peer, self.networks, bool(session.authenticated)):
+            log.warning("relay refused: client %s, recipient %s", peer, address)
+            return RELAY_DENIED
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+        content = bytes(envelope.original_content or envelope.content or b"")
+        data = pickup_bytes(envelope.mail_from or "", envelope.rcpt_tos, content)
+        try:
+            parse_message(data)
+        except MalformedMessage as exc:
+            return f"550 5.6.0 Malformed message: {exc}"
+        loop = asyncio.get_running_loop()
+        try:
+            qid = await loop.run_in_executor(None, self.queue.store, data)
+        except OSError as exc:
+            log.error("cannot queue a message from %s: %s", session.peer, exc)
+            return QUEUE_FAILED
+        log.info("queued %s from %s for %d recipient(s)", qid, session.peer[0] if session.peer else "?", len(envelope.rcpt_tos))
+        if self.on_queued:
+            self.on_queued(qid)
+        return f"250 2.0.0 Queued as {qid}"
+
+
+class _Users:
+    """aiosmtpd authenticator over the configured users (constant-time compare)."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+        ok = False
+        if isinstance(auth_data, LoginPassword):
+            user = auth_data.login.decode("utf-8", "replace")
+            expected = self.users.get(user)
+            ok = expected is not None and hmac.compare_digest(expected.encode("utf-8"), auth_data.password)
+            if not ok:
+                log.warning("authentication failed for user %r from %s", user, session.peer)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+
+def tls_context(config: ListenerConfig) -> ssl.SSLContext | None:
+    """The server TLS context from the configured certificate, or None without one."""
+    if not config.tls_cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ListenerError(f"listener.tls_cert/tls_key ({config.tls_cert}): cannot load the certificate: {exc}") from None
+    return ctx
+
+
+class Listener:
+    """Starts and stops the SMTP server; fails loudly when it does not come up."""
+
+    def __init__(self, config: RelayConfig, queue: Queue, on_queued: Callable[[str], None] | None = None) -> None:
+        lc = config.listener
+        self.config = lc
+        self.handler = RelayHandler(queue, lc, on_queued)
+        kwargs: dict = dict(
+            hostname=lc.host,
+            port=lc.port,
+            server_hostname=config.hostname,
+            ident="spoolview relay",
+            data_size_limit=config.queue.max_message_size,
+            auth_require_tls=True,
+            auth_required=False,
+        )
+        ctx = tls_context(lc)
+        if ctx is not None:
+            kwargs.update(tls_context=ctx, require_starttls=lc.require_tls)
+        if lc.users:
+            kwargs["authenticator"] = _Users(lc.users)
+        self.controller = Controller(self.handler, **kwargs)
+
+    def start(self) -> None:
+        try:
+            self.controller.start()
+        except Exception as exc:  # noqa: BLE001 - aiosmtpd raises various types
+            raise ListenerError(f"the SMTP listener cannot start on {self.config.host}:{self.config.port}: {exc}") from None
+        log.info("listening on %s:%s", self.config.host, self.config.port)
+
+    def stop(self) -> None:
+        try:
+            self.controller.stop()
+        except Exception:  # noqa: BLE001 - already stopped
+            pass

@@ -1,0 +1,147 @@
+"""Reading a pickup-format message: x-sender/x-receiver lines, else From/To/Cc/Bcc (Bcc removed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parseaddr
+
+__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers"]
+
+_X_LINE = re.compile(rb"^x-(sender|receiver)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+
+
+class MalformedMessage(ValueError):
+    """The file is not a message the relay can send; ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A message ready for the smart host: envelope, content without x- lines and Bcc, subject."""
+
+    sender: str  # "" is the null reverse-path (a report)
+    recipients: tuple[str, ...]
+    content: bytes
+    subject: str
+    headers: bytes  # the header block of ``content`` (for reports)
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if value in ("<>", ""):
+        return ""
+    name, addr = parseaddr(value)
+    return addr or value.strip("<>")
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    return data.splitlines(keepends=True)
+
+
+def _header_fields(lines: list[bytes]) -> tuple[list[list[bytes]], int]:
+    """Group the header block into fields (first line + continuations); return them and the body index."""
+    fields: list[list[bytes]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line in (b"\r\n", b"\n", b"\r"):
+            return fields, i
+        if line[:1] in (b" ", b"\t"):
+            if not fields:
+                raise MalformedMessage("the message starts with a folded line instead of a header field")
+            fields[-1].append(line)
+        elif _FIELD.match(line):
+            fields.append([line])
+        else:
+            if not fields:
+                raise MalformedMessage("the first line is not a header field (expected e.g. 'From: ...')")
+            return fields, i  # a body without the blank line: tolerated like most MTAs
+        i += 1
+    return fields, i
+
+
+def _name(field: list[bytes]) -> str:
+    return field[0].split(b":", 1)[0].strip().decode("ascii", "replace").lower()
+
+
+def _value(field: list[bytes]) -> str:
+    raw = b"".join(field).split(b":", 1)[1]
+    return _text(raw).replace("\r", "").replace("\n", "").strip()
+
+
+def strip_headers(content: bytes, names: set[str]) -> bytes:
+    """``content`` without the header fields named in ``names`` (lower case); body untouched."""
+    lines = _split_lines(content)
+    fields, body_at = _header_fields(lines)
+    kept = [b"".join(f) for f in fields if _name(f) not in names]
+    return b"".join(kept) + b"".join(lines[body_at:])
+
+
+def parse_message(raw: bytes) -> Parsed:
+    """Parse a pickup file (IIS/Exchange format) or a listener-queued message."""
+    if not raw.strip():
+        raise MalformedMessage("the file is empty")
+    lines = _split_lines(raw)
+    sender: str | None = None
+    receivers: list[str] = []
+    start = 0
+    for line in lines:
+        m = _X_LINE.match(line.rstrip(b"\r\n"))
+        if not m:
+            break
+        kind, value = m.group(1).lower(), _text(m.group(2))
+        if kind == b"sender":
+            sender = _address(value)
+        else:
+            addr = _address(value)
+            if addr:
+                receivers.append(addr)
+        start += 1
+    content = b"".join(lines[start:])
+    if not content.strip():
+        raise MalformedMessage("the file holds an envelope but no message")
+    body_lines = _split_lines(content)
+    fields, body_at = _header_fields(body_lines)
+    values: dict[str, list[str]] = {}
+    for f in fields:
+        values.setdefault(_name(f), []).append(_value(f))
+    if sender is None:
+        froms = [a for _, a in getaddresses(values.get("sender", []) or values.get("from", [])) if a]
+        if not froms:
+            raise MalformedMessage("no sender: add a From header or an x-sender line")
+        sender = froms[0]
+    if not receivers:
+        found = [a for _, a in getaddresses(values.get("to", []) + values.get("cc", []) + values.get("bcc", [])) if a]
+        receivers = list(dict.fromkeys(found))
+    if not receivers:
+        raise MalformedMessage("no recipient: add To/Cc/Bcc headers or x-receiver lines")
+    bad = [r for r in receivers if "@" not in r or any(c in r for c in " <>\r\n")]
+    if bad:
+        raise MalformedMessage(f"recipient address {bad[0]!r} is not valid")
+    if sender and ("@" not in sender or any(c in sender for c in " <>\r\n")):
+        raise MalformedMessage(f"sender address {sender!r} is not valid")
+    kept = [f for f in fields if _name(f) != "bcc"]
+    headers = b"".join(b"".join(f) for f in kept)
+    content = headers + b"".join(body_lines[body_at:])
+    subject = ""
+    if values.get("subject"):
+        try:
+            subject = str(make_header(decode_header(values["subject"][0])))
+        except Exception:  # a badly encoded subject only matters for the journal
+            subject = values["subject"][0]
+    return Parsed(sender, tuple(receivers), content, subject, headers)
+
+
+def pickup_bytes(sender: str, recipients: list[str] | tuple[str, ...], content: bytes) -> bytes:
+    """A message in pickup format: x-sender/x-receiver lines, then the message as it is."""
+    head = f"x-sender: <{sender}>\r\n" + "".join(f"x-receiver: <{r}>\r\n" for r in recipients)
+    return head.encode("utf-8") + content

@@ -1,0 +1,125 @@
+"""The pickup folder: complete files are checked and renamed into the queue (events + periodic scan)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+from viewer.relay.message import MalformedMessage, parse_message
+from viewer.relay.queue import Queue
+
+__all__ = ["PickupFolder", "is_temporary_name", "start_observer"]
+
+log = logging.getLogger("viewer.relay.pickup")
+
+
+def is_temporary_name(name: str) -> bool:
+    """Names a writer uses while a file is not complete yet: never taken."""
+    lower = name.lower()
+    return name.startswith(".") or name.startswith("~") or lower.endswith((".tmp", ".part", "~", ".partial"))
+
+
+class PickupFolder:
+    """Moves complete messages from a pickup folder into the queue; bad ones into badmail."""
+
+    def __init__(self, folder: Path | str, queue: Queue, *, max_size: int, on_badmail: Callable[[str, str], None] | None = None) -> None:
+        self.folder = Path(folder)
+        self.queue = queue
+        self.max_size = max_size
+        self.on_badmail = on_badmail
+        self._stuck: set[str] = set()  # names that could not even be moved aside (logged once)
+        self._lock = threading.Lock()
+
+    def scan(self) -> int:
+        """Take every complete file now; return how many went into the queue."""
+        with self._lock:
+            taken = 0
+            try:
+                entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
+            except FileNotFoundError:
+                log.error("pickup folder %s does not exist", self.folder)
+                return 0
+            for entry in entries:
+                if is_temporary_name(entry.name) or entry.name in self._stuck:
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue  # sub-folders and links are not messages
+                except OSError:
+                    continue
+                if self._take(Path(entry.path)):
+                    taken += 1
+            if taken:
+                self.queue.sync_incoming()
+            return taken
+
+    def _take(self, path: Path) -> bool:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return False  # another relay process took it
+        if size == 0:
+            return self._reject(path, "the file is empty")
+        if size > self.max_size:
+            return self._reject(path, f"the file is {size} bytes, over the limit of {self.max_size} bytes (queue.max_message_size)")
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            return self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
+        try:
+            parse_message(raw)
+        except MalformedMessage as exc:
+            return self._reject(path, f"malformed message: {exc}")
+        try:
+            dest = self.queue.accept_file(path, sync_dir=False)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.error("cannot move %s into the queue: %s", path, exc)
+            self._stuck.add(path.name)
+            return False
+        log.info("picked up %s as %s", path.name, self.queue.qid(dest))
+        return True
+
+    def _reject(self, path: Path, reason: str) -> bool:
+        try:
+            dest = self.queue.to_badmail(path, f"picked up as {path.name} from {self.folder}\n{reason}", name=path.name)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.error("cannot move %s to badmail (%s): %s; leaving it in place", path, exc, reason)
+            self._stuck.add(path.name)
+            return False
+        log.warning("%s moved to badmail as %s: %s", path.name, dest.name, reason)
+        if self.on_badmail:
+            self.on_badmail(path.name, reason)
+        return False
+
+
+def start_observer(folder: Path, wake: Callable[[], None]):
+    """Watch ``folder`` with watchdog (inotify where it works); None when events are unavailable."""
+    try:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:  # pragma: no cover - watchdog is a dependency
+        return None
+
+    class _Wake(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:  # noqa: ANN001
+            if event.event_type in ("created", "moved", "closed", "modified"):
+                wake()
+
+    observer = Observer()
+    try:
+        observer.schedule(_Wake(), str(folder), recursive=False)
+        observer.daemon = True
+        observer.start()
+    except OSError as exc:
+        log.warning("no file events for %s (%s): scanning only", folder, exc)
+        return None
+    return observer

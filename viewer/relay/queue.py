@@ -1,0 +1,401 @@
+"""The relay's durable queue: a state machine of folders, changed only by renames (like Postfix).
+
+Layout under the queue folder::
+
+    incoming/<id>.eml           ready to be tried now
+    deferred/<id>.eml           waiting; the file's mtime is the time of the next attempt
+    active/<owner>/<id>.eml     claimed by one relay process (claim = atomic rename)
+    meta/<id>.json              envelope and attempt history, once a message was tried
+    owners/<owner>.alive        heartbeat of a running relay process (mtime)
+    tmp/                        files being written (renamed into incoming once fsynced)
+    badmail/<name> + <name>.log messages that cannot be sent, with the reason
+
+A message file is written once and never modified. A step counts once it is fsynced.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Queue", "QueueStatus", "fsync_dir", "write_durable", "message_id_time"]
+
+STATES = ("incoming", "deferred", "active")
+SUFFIX = ".eml"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new name in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write ``data`` to ``path`` atomically: temporary name, fsync, os.replace, fsync folder."""
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def new_id() -> str:
+    """A queue id sortable by arrival time: 13 hex digits of milliseconds + 12 random."""
+    return f"{int(time.time() * 1000):013x}{secrets.token_hex(6)}"
+
+
+def message_id_time(qid: str) -> float | None:
+    """The arrival time encoded in a queue id (None for a foreign name)."""
+    try:
+        return int(qid[:13], 16) / 1000.0
+    except ValueError:
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed but not yet reaped child is a zombie: dead for us
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+@dataclass
+class QueueStatus:
+    """Counts per state, the oldest message and the next retry (epoch seconds)."""
+
+    incoming: int = 0
+    active: int = 0
+    deferred: int = 0
+    badmail: int = 0
+    oldest: float | None = None
+    next_retry: float | None = None
+    owners: int = 0
+
+
+class Queue:
+    """One relay process's handle on the shared queue folders."""
+
+    def __init__(self, root: Path | str, *, badmail: Path | str | None = None, lease: float = 120.0, owner: str | None = None) -> None:
+        self.root = Path(root)
+        self.badmail = Path(badmail) if badmail else self.root / "badmail"
+        self.lease = lease
+        self.host = socket.gethostname().replace("_", "-")
+        self.owner = owner or f"{self.host}_{os.getpid()}_{secrets.token_hex(3)}"
+        self.incoming = self.root / "incoming"
+        self.deferred = self.root / "deferred"
+        self.active_root = self.root / "active"
+        self.active = self.active_root / self.owner
+        self.meta_dir = self.root / "meta"
+        self.owners = self.root / "owners"
+        self.tmp = self.root / "tmp"
+
+    # -- setup ---------------------------------------------------------------------------
+    def ensure(self) -> "Queue":
+        for d in (self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp, self.badmail):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def register(self) -> None:
+        """Start this process's heartbeat, then its active folder."""
+        self.ensure()
+        self.heartbeat()
+        self.active.mkdir(exist_ok=True)
+
+    def heartbeat(self) -> None:
+        (self.owners / f"{self.owner}.alive").touch()
+
+    def unregister(self) -> None:
+        """After a clean stop: hand back anything still claimed, remove the heartbeat."""
+        for path in self._files(self.active):
+            self.release(path)
+        try:
+            self.active.rmdir()
+        except OSError:
+            pass
+        (self.owners / f"{self.owner}.alive").unlink(missing_ok=True)
+
+    # -- entering the queue ---------------------------------------------------------------
+    def accept_file(self, src: Path, qid: str | None = None, *, sync_dir: bool = True) -> Path:
+        """Move a complete pickup file into incoming (rename; copy across file systems).
+
+        Raises FileNotFoundError when another process took it first.
+        """
+        qid = qid or new_id()
+        dest = self.incoming / f"{qid}{SUFFIX}"
+        try:
+            os.rename(src, dest)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            write_durable(dest, src.read_bytes(), self.tmp)
+            src.unlink(missing_ok=True)
+            return dest
+        fd = os.open(dest, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the writer may not have flushed it
+        finally:
+            os.close(fd)
+        if sync_dir:
+            fsync_dir(self.incoming)
+        return dest
+
+    def sync_incoming(self) -> None:
+        fsync_dir(self.incoming)
+
+    def store(self, data: bytes) -> str:
+        """Write a new message (pickup format) durably into incoming; return its queue id."""
+        qid = new_id()
+        tmp = self.tmp / f"{qid}{SUFFIX}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        os.rename(tmp, self.incoming / f"{qid}{SUFFIX}")
+        fsync_dir(self.incoming)
+        return qid
+
+    # -- claiming ------------------------------------------------------------------------
+    @staticmethod
+    def _files(folder: Path) -> Iterator[Path]:
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
+                        yield Path(entry.path)
+        except FileNotFoundError:
+            return
+
+    def due(self, now: float | None = None, limit: int | None = None) -> list[Path]:
+        """Messages that may be tried now: incoming (oldest first), then deferred whose time came."""
+        now = time.time() if now is None else now
+        ready = sorted(self._files(self.incoming), key=lambda p: p.name)
+        if limit is not None and len(ready) >= limit:
+            return ready[:limit]
+        waiting = []
+        for path in self._files(self.deferred):
+            try:
+                when = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if when <= now:
+                waiting.append((when, path))
+        waiting.sort()
+        ready += [p for _, p in waiting]
+        return ready[:limit] if limit is not None else ready
+
+    def next_due(self) -> float | None:
+        """When the earliest deferred message becomes due (epoch seconds), if any."""
+        times = []
+        for path in self._files(self.deferred):
+            try:
+                times.append(path.stat().st_mtime)
+            except FileNotFoundError:
+                continue
+        return min(times) if times else None
+
+    def claim(self, path: Path) -> Path | None:
+        """Take a message for delivery by an atomic rename; None when another process won."""
+        dest = self.active / path.name
+        try:
+            os.rename(path, dest)
+        except FileNotFoundError:
+            return None
+        return dest
+
+    # -- after an attempt ----------------------------------------------------------------
+    @staticmethod
+    def qid(path: Path) -> str:
+        return path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.name
+
+    def meta_path(self, qid: str) -> Path:
+        return self.meta_dir / f"{qid}.json"
+
+    def load_meta(self, qid: str) -> dict[str, Any] | None:
+        """The attempt history of a message, or None if it was never tried (or it is unreadable)."""
+        try:
+            return json.loads(self.meta_path(qid).read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None
+
+    def save_meta(self, qid: str, meta: dict[str, Any]) -> None:
+        write_durable(self.meta_path(qid), json.dumps(meta, indent=1).encode("utf-8"), self.tmp)
+
+    def done(self, path: Path) -> None:
+        """The message reached every recipient (or was reported): remove it and its history."""
+        path.unlink(missing_ok=True)
+        self.meta_path(self.qid(path)).unlink(missing_ok=True)
+
+    def defer(self, path: Path, meta: dict[str, Any], when: float) -> Path:
+        """Save the history, then move the message to deferred with its next attempt time."""
+        self.save_meta(self.qid(path), meta)
+        os.utime(path, (when, when))
+        dest = self.deferred / path.name
+        os.rename(path, dest)
+        fsync_dir(self.deferred)
+        return dest
+
+    def release(self, path: Path) -> None:
+        """Hand a claimed message back untried (clean stop): back to incoming or deferred."""
+        meta = self.load_meta(self.qid(path))
+        target = self.deferred if meta else self.incoming
+        try:
+            if meta:
+                now = time.time()
+                os.utime(path, (now, now))
+            os.rename(path, target / path.name)
+        except FileNotFoundError:
+            return
+        fsync_dir(target)
+
+    def to_badmail(self, path: Path, reason: str, *, name: str | None = None, keep: bool = False) -> Path:
+        """Put a message aside with a ``.log`` saying why; ``keep`` leaves the original in place (copy)."""
+        base = name or path.name
+        stem, dot, ext = base.rpartition(".")
+        if not dot or "/" in ext:
+            stem, ext = base, "eml"
+        dest = self.badmail / f"{stem}.{ext}"
+        n = 1
+        while dest.exists() or (self.badmail / f"{dest.stem}.log").exists():
+            dest = self.badmail / f"{stem}-{n}.{ext}"
+            n += 1
+        log = self.badmail / f"{dest.stem}.log"
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
+        write_durable(log, f"{stamp}\n{reason.rstrip()}\n".encode("utf-8"), self.tmp)
+        if keep:
+            write_durable(dest, path.read_bytes(), self.tmp)
+        else:
+            try:
+                os.rename(path, dest)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                shutil.copyfile(path, dest)
+                path.unlink()
+            fsync_dir(self.badmail)
+            if path.name.endswith(SUFFIX):
+                self.meta_path(self.qid(path)).unlink(missing_ok=True)
+        return dest
+
+    # -- crash recovery and administration -------------------------------------------------
+    def _owner_stale(self, owner: str, now: float) -> bool:
+        beat = self.owners / f"{owner}.alive"
+        try:
+            age = now - beat.stat().st_mtime
+        except FileNotFoundError:
+            return True
+        parts = owner.rsplit("_", 2)
+        if len(parts) == 3 and parts[0] == self.host and parts[1].isdigit():
+            if not _pid_alive(int(parts[1])):
+                return True
+        return age > self.lease
+
+    def recover(self, now: float | None = None) -> int:
+        """Hand back messages claimed by relay processes that died; return how many."""
+        now = time.time() if now is None else now
+        count = 0
+        try:
+            owners = [d for d in self.active_root.iterdir() if d.is_dir() and d.name != self.owner]
+        except FileNotFoundError:
+            return 0
+        for folder in owners:
+            if not self._owner_stale(folder.name, now):
+                continue
+            for path in list(self._files(folder)):
+                self.release(path)
+                count += 1
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+            (self.owners / f"{folder.name}.alive").unlink(missing_ok=True)
+        # Leftovers of interrupted writes.
+        for tmp in self.tmp.glob("*"):
+            try:
+                if now - tmp.stat().st_mtime > self.lease:
+                    tmp.unlink()
+            except FileNotFoundError:
+                pass
+        return count
+
+    def flush(self) -> int:
+        """Make every deferred message due now; return how many."""
+        now = time.time()
+        count = 0
+        for path in self._files(self.deferred):
+            try:
+                os.utime(path, (now, now))
+                count += 1
+            except FileNotFoundError:
+                pass
+        return count
+
+    def status(self) -> QueueStatus:
+        st = QueueStatus()
+        times: list[float] = []
+        for path in self._files(self.incoming):
+            st.incoming += 1
+            t = message_id_time(self.qid(path))
+            if t:
+                times.append(t)
+        retries = []
+        for path in self._files(self.deferred):
+            st.deferred += 1
+            t = message_id_time(self.qid(path))
+            if t:
+                times.append(t)
+            try:
+                retries.append(path.stat().st_mtime)
+            except FileNotFoundError:
+                pass
+        if self.active_root.exists():
+            for folder in self.active_root.iterdir():
+                if folder.is_dir():
+                    for path in self._files(folder):
+                        st.active += 1
+                        t = message_id_time(self.qid(path))
+                        if t:
+                            times.append(t)
+        if self.badmail.exists():
+            st.badmail = sum(1 for p in self.badmail.iterdir() if p.is_file() and p.suffix != ".log" and not p.name.startswith("."))
+        if self.owners.exists():
+            st.owners = sum(1 for _ in self.owners.glob("*.alive"))
+        st.oldest = min(times) if times else None
+        st.next_retry = min(retries) if retries else None
+        return st

@@ -1,0 +1,189 @@
+"""The relay service: pickup + listener feed the queue, a pool delivers; clean stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from viewer.relay.config import RelayConfig
+from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
+from viewer.relay.journal import Journal
+from viewer.relay.listener import Listener
+from viewer.relay.pickup import PickupFolder, start_observer
+from viewer.relay.queue import Queue, QueueStatus
+
+__all__ = ["RelayService", "open_queue", "setup_logging"]
+
+log = logging.getLogger("viewer.relay")
+
+
+def open_queue(config: RelayConfig) -> Queue:
+    """The queue described by ``config`` (folders created)."""
+    return Queue(config.queue_dir, badmail=config.badmail_dir, lease=config.queue.lease_seconds).ensure()
+
+
+def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
+    """Log the service to stderr and to ``relay.log`` in the log folder."""
+    logger = logging.getLogger("viewer.relay")
+    logger.setLevel(getattr(logging, config.log.level.upper(), logging.INFO))
+    logger.propagate = False
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for h in list(logger.handlers):
+        if getattr(h, "_spoolview_relay", False):
+            logger.removeHandler(h)
+            h.close()
+    config.log_dir.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [logging.FileHandler(config.log_dir / config.log.service_log, encoding="utf-8")]
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for h in handlers:
+        h.setFormatter(fmt)
+        h._spoolview_relay = True  # type: ignore[attr-defined]
+        logger.addHandler(h)
+
+
+class RelayService:
+    """One relay process. ``start()``/``stop()`` for embedding, ``run()`` for the foreground command."""
+
+    def __init__(self, config: RelayConfig, route_factory: RouteFactory | None = None) -> None:
+        self.config = config
+        self.queue = Queue(config.queue_dir, badmail=config.badmail_dir, lease=config.queue.lease_seconds)
+        self.journal = Journal(config.log_dir / config.log.journal, errors_only=config.log.journal_errors_only)
+        self.deliverer = Deliverer(config, self.queue, self.journal)
+        factory = route_factory or (lambda: smarthost_route(config))
+        self.pool = DeliveryPool(self.deliverer, factory, connections=config.smarthost.connections,
+                                 idle_close=config.smarthost.idle_close, on_done=self._done)
+        self.pickup = (PickupFolder(config.pickup.folder, self.queue, max_size=config.queue.max_message_size)
+                       if config.pickup.folder else None)
+        self.listener: Listener | None = None
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self._observer = None
+        self._thread: threading.Thread | None = None
+        self._pickup_due = True
+        self.stopped = threading.Event()
+        self.stopping_requested = threading.Event()
+
+    # -- life ---------------------------------------------------------------------------
+    def start(self) -> "RelayService":
+        """Recover from disk, then start delivery, pickup and the listener; returns at once."""
+        self.queue.register()
+        taken = self.queue.recover()
+        if taken:
+            log.info("took back %d message(s) left in flight by a stopped relay process", taken)
+        self.pool.start()
+        if self.pickup:
+            Path(self.config.pickup.folder).mkdir(parents=True, exist_ok=True)
+            if self.config.pickup.events:
+                self._observer = start_observer(Path(self.config.pickup.folder), self._pickup_event)
+        if self.config.listener.enabled:
+            self.listener = Listener(self.config, self.queue, on_queued=lambda qid: self.wake.set())
+            try:
+                self.listener.start()
+            except Exception:
+                self.pool.stop(timeout=5)
+                self.queue.unregister()
+                raise
+        self._thread = threading.Thread(target=self._loop, name="relay-main", daemon=True)
+        self._thread.start()
+        log.info("relay started (queue %s, pickup %s, smart host %s:%s, %d connection(s))", self.config.queue_dir,
+                 self.config.pickup.folder or "none", self.config.smarthost.host, self.config.smarthost.effective_port,
+                 self.config.smarthost.connections)
+        return self
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop taking work, finish what is being sent, hand the rest back to the queue."""
+        if self.stopping.is_set():
+            self.stopped.wait(timeout)
+            return
+        self.stopping.set()
+        self.wake.set()
+        if self.listener:
+            self.listener.stop()
+        if self._observer is not None:
+            self._observer.stop()
+        if self._thread:
+            self._thread.join(timeout)
+        for path in self.pool.stop(timeout):
+            self.queue.release(path)
+        if self._observer is not None:
+            self._observer.join(5)
+        self.queue.unregister()
+        log.info("relay stopped")
+        self.stopped.set()
+
+    def run(self) -> int:
+        """Foreground: run until SIGTERM or SIGINT, then stop cleanly."""
+        def ask_stop(signum, frame) -> None:  # noqa: ANN001
+            log.info("signal %s: stopping", signal.Signals(signum).name)
+            self.stopping_requested.set()
+            self.wake.set()
+
+        previous = {s: signal.signal(s, ask_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not self.stopping_requested.wait(1.0):
+                pass
+        finally:
+            self.stop()
+            for s, h in previous.items():
+                signal.signal(s, h)
+        return 0
+
+    # -- the loop -----------------------------------------------------------------------
+    def _pickup_event(self) -> None:
+        self._pickup_due = True
+        self.wake.set()
+
+    def _done(self, path: Path, state: str) -> None:
+        self.wake.set()
+
+    def _loop(self) -> None:
+        scan_every = self.config.pickup.scan_interval
+        beat_every = max(0.5, min(self.config.queue.lease_seconds / 4, 30.0))
+        next_scan = next_beat = 0.0
+        while not self.stopping.is_set():
+            self.wake.clear()
+            now = time.monotonic()
+            try:
+                if now >= next_beat:
+                    self.queue.heartbeat()
+                    if self.queue.recover():
+                        log.info("took back messages of a relay process that stopped answering")
+                    next_beat = now + beat_every
+                if self.pickup and (self._pickup_due or now >= next_scan):
+                    self._pickup_due = False
+                    self.pickup.scan()
+                    next_scan = now + scan_every
+                self._dispatch()
+            except Exception:  # noqa: BLE001 - the service never stops on one bad step
+                log.exception("relay loop step failed; continuing")
+            timeout = min(next_scan - time.monotonic() if self.pickup else scan_every, next_beat - time.monotonic())
+            due = self.queue.next_due() if self.pool.load < self._capacity else None
+            if due is not None:
+                timeout = min(timeout, due - time.time())
+            self.wake.wait(max(0.01, timeout))
+
+    @property
+    def _capacity(self) -> int:
+        return self.config.smarthost.connections * 2
+
+    def _dispatch(self) -> None:
+        room = self._capacity - self.pool.load
+        if room <= 0:
+            return
+        for path in self.queue.due(limit=room * 2):
+            if room <= 0 or self.stopping.is_set():
+                break
+            claimed = self.queue.claim(path)
+            if claimed is not None:
+                self.pool.submit(claimed)
+                room -= 1
+
+    # -- administration -----------------------------------------------------------------
+    def status(self) -> QueueStatus:
+        return self.queue.status()
