@@ -135,9 +135,9 @@ class MailUi:
 
     # -- tools --------------------------------------------------------------------------------
     def test_mail(self) -> Any:
-        from viewer.gui.mailui.tools import TestMailDialog
+        from viewer.gui.mailui.tools import MailTestDialog
 
-        return self._keep(TestMailDialog(self.root, self.services, notify=self._notify_arg))
+        return self._keep(MailTestDialog(self.root, self.services, notify=self._notify_arg))
 
     def trace_on(self) -> None:
         self._trace(True)

@@ -463,21 +463,17 @@ class MailServices:
         except Exception as exc:
             return self._failure(exc)
 
-    def _route(self) -> Any:
-        try:
-            from viewer.mail.routes.select import route_for
-        except ImportError:
-            return None
-        return route_for(self.settings, connection=self.connection if self.connected else None)
-
     def _deliver(self, spec: Any, subject: str, document_id: str, address_type: str) -> SendReport:
         from viewer.mail.compose import compose
         from viewer.mail.outbox import Outbox
 
         spec = self._routed(spec, address_type)
         composed = compose(spec, self.settings)
-        outbox = Outbox(self.settings, route=self._route())
-        outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
+        outbox = Outbox(self.settings, connection=self.connection if self.connected else None)
+        try:
+            outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
+        finally:
+            outbox.close()
         return self._report(outcome, getattr(composed, "notes", []) or [])
 
     def _routed(self, spec: Any, address_type: str) -> Any:
@@ -514,7 +510,7 @@ class MailServices:
                 report.lines.append(f"{r.address}: {state}" + (f" — {r.code} {r.reply}" if not r.accepted else ""))
         report.lines.extend(str(n) for n in notes)
         error = getattr(outcome, "error", None)
-        if error:
+        if error and not report.lines:
             report.error = error if isinstance(error, str) else error_text(error)
         return report
 

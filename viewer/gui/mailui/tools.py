@@ -15,7 +15,7 @@ ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
 FILTER_DELAY_MS = 150
 
 
-class TestMailDialog(tk.Toplevel):
+class MailTestDialog(tk.Toplevel):
     """Divers > test mail: TYPE from the settings, To, subject, body, attachment; Send; a popup says how it went."""
 
     def __init__(self, parent: tk.Misc, services: MailServices, *, notify: Notify | None = None,
