@@ -103,13 +103,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(folder: Path, data: bytes, extension: str = ".eml", *, name: str | None = None, what: str = "folder") -> Path:
+def atomic_write(
+    folder: Path, data: bytes, extension: str = ".eml", *, name: str | None = None, what: str = "folder", fsync: bool = True
+) -> Path:
     """Write ``data`` as a new file in ``folder`` so a reader never sees a partial file.
 
     The content goes to a temporary file (sibling ``.tmp`` folder, or a hidden name in
     ``folder``), is fsynced, then linked into place under a fresh unique name. Raises
     ConfigurationError when the folder cannot be written, TemporaryError when the disk is
-    full; nothing half-written is left behind.
+    full; nothing half-written is left behind. ``fsync=False`` (for mere copies) skips the
+    flushes to disk but keeps the rename, so readers still never see a partial file.
     """
     folder = Path(folder)
     try:
@@ -131,7 +134,8 @@ def atomic_write(folder: Path, data: bytes, extension: str = ".eml", *, name: st
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if fsync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         final = _link_into_place(tmp, folder, extension, name)
@@ -142,7 +146,8 @@ def atomic_write(folder: Path, data: bytes, extension: str = ".eml", *, name: st
         _unlink(tmp)
         raise
     _unlink(tmp)
-    _fsync_dir(folder)
+    if fsync:
+        _fsync_dir(folder)
     return final
 
 

@@ -1,0 +1,42 @@
+"""The send history flags a second send of the same document to the same recipient."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from viewer import paths
+from viewer.errors import SpoolviewError
+from viewer.mail.history import History
+
+
+def test_default_location_and_duplicates():
+    history = History()
+    assert history.path == paths.data_dir() / "history.sqlite"
+    assert history.already_sent("devis D-42", ["client@example.org"]) == []
+    history.record("devis D-42", [("Client@Example.org", "accepted", "250 ok"), ("gone@example.org", "refused", "550 no")], message_id="<1@x>", route="pickup")
+    [entry] = history.already_sent("devis D-42", ["client@example.org", "gone@example.org"])
+    assert (entry.recipient, entry.message_id, entry.route) == ("client@example.org", "<1@x>", "pickup")
+    assert "devis D-42 went to client@example.org" in entry.describe()
+    assert history.already_sent("devis D-43", ["client@example.org"]) == []
+    assert history.already_sent("", ["client@example.org"]) == []
+    assert len(history.recent()) == 2
+
+
+def test_survives_reopen(tmp_path):
+    History(tmp_path / "h.sqlite").record("inv 1", [("a@x", "accepted", "")])
+    assert len(History(tmp_path / "h.sqlite").already_sent("inv 1", ["A@X"])) == 1
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "h.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SpoolviewError, match="send history"):
+        History(path).already_sent("x", ["a@x"])
+
+
+def test_uses_wal(tmp_path):
+    History(tmp_path / "h.sqlite").record("d", [("a@x", "accepted", "")])
+    with sqlite3.connect(tmp_path / "h.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,119 @@
+"""Send history (SQLite in the user data folder): who got which document, when, with what outcome."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from viewer import paths
+from viewer.errors import SpoolviewError
+
+__all__ = ["History", "HistoryEntry", "ACCEPTED", "REFUSED", "FAILED"]
+
+ACCEPTED, REFUSED, FAILED = "accepted", "refused", "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    document TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reply TEXT NOT NULL DEFAULT '',
+    message_id TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    route TEXT NOT NULL DEFAULT '',
+    address_type TEXT NOT NULL DEFAULT '',
+    file TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sends_document ON sends (document, recipient);
+"""
+_COLUMNS = "time, document, recipient, outcome, reply, message_id, subject, route, address_type, file"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recipient of one send."""
+
+    time: datetime
+    document: str
+    recipient: str
+    outcome: str  # accepted | refused | failed
+    reply: str = ""
+    message_id: str = ""
+    subject: str = ""
+    route: str = ""
+    address_type: str = ""
+    file: str = ""
+
+    def describe(self) -> str:
+        return f"{self.document} went to {self.recipient} on {self.time:%Y-%m-%d %H:%M} ({self.route}, {self.message_id or 'no Message-ID'})"
+
+
+class History:
+    """The history database (``data_dir()/history.sqlite`` by default); safe across processes."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else paths.data_dir() / "history.sqlite"
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            db = sqlite3.connect(self.path, timeout=10)
+            if not self._ready:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                self._ready = True
+            return db
+        except (OSError, sqlite3.Error) as exc:
+            raise SpoolviewError(f"cannot open the send history {self.path} ({exc}): check that folder, or move the file away") from None
+
+    def record(
+        self,
+        document: str,
+        results: Iterable[tuple[str, str, str]],
+        *,
+        message_id: str = "",
+        subject: str = "",
+        route: str = "",
+        address_type: str = "",
+        file: str = "",
+        when: datetime | None = None,
+    ) -> None:
+        """Store one line per ``(recipient, outcome, reply)``."""
+        stamp = (when or datetime.now()).isoformat(timespec="seconds")
+        rows = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
+        if not rows:
+            return
+        try:
+            with closing(self._connect()) as db, db:
+                db.executemany(f"INSERT INTO sends ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        except sqlite3.Error as exc:
+            raise SpoolviewError(f"cannot write the send history {self.path} ({exc})") from None
+
+    def _select(self, where: str, args: tuple, limit: int | None = None) -> list[HistoryEntry]:
+        sql = f"SELECT {_COLUMNS} FROM sends WHERE {where} ORDER BY time DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        try:
+            with closing(self._connect()) as db:
+                rows = db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise SpoolviewError(f"cannot read the send history {self.path} ({exc})") from None
+        return [HistoryEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
+
+    def already_sent(self, document: str, recipients: Iterable[str]) -> list[HistoryEntry]:
+        """Earlier accepted sends of ``document`` to any of ``recipients`` (newest first)."""
+        wanted = sorted({r.strip().lower() for r in recipients if r.strip()})
+        if not document or not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        return self._select(f"document = ? AND outcome = ? AND recipient IN ({marks})", (document, ACCEPTED, *wanted))
+
+    def recent(self, limit: int = 50) -> list[HistoryEntry]:
+        return self._select("1", (), limit)

@@ -1,0 +1,322 @@
+"""The one entry point to send: delay, route, Smtp.log, copies, error folder, trace, history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, make_msgid
+from pathlib import Path
+from typing import Any, Iterable
+
+from viewer.errors import SpoolviewError
+from viewer.mail import trace as tracing
+from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
+from viewer.mail.journal import ERROR, OK, Journal, LogLine
+from viewer.mail.routes.base import Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.pickup import file_name
+from viewer.mail.routes.select import describe, route_for
+from viewer.mail.routes.smtp import _environment_password
+from viewer.mail.throttle import Throttle
+
+__all__ = ["Outbox", "Outcome"]
+
+
+@dataclass
+class Outcome:
+    """What became of one message. ``ok`` only when the route accepted every recipient."""
+
+    ok: bool
+    route_name: str
+    recipients: tuple[str, ...]
+    result: SendResult | None = None
+    error: RouteError | None = None
+    file: Path | None = None  # the sent copy, or the copy in the error folder
+    message_id: str = ""
+    subject: str = ""
+    name: str = ""  # the file name written in Smtp.log
+    duplicate_of: list[HistoryEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # problems that did not change the outcome
+    waited: float = 0.0  # seconds spent in the delay between sends
+
+    def recipient_results(self) -> list[RecipientResult]:
+        """Per recipient; when the whole message failed, every recipient with the error."""
+        if self.result is not None:
+            return list(self.result.recipients)
+        partial = list(getattr(self.error, "results", None) or [])
+        if partial:
+            return partial
+        reply = str(self.error) if self.error else "not sent"
+        code = getattr(self.error, "code", None)
+        temporary = getattr(self.error, "kind", "") == "temporary"
+        return [RecipientResult(r, False, code, reply, temporary) for r in self.recipients]
+
+    def summary_lines(self) -> list[str]:
+        """Human-readable lines: one per recipient, then where the message went or was kept."""
+        lines = []
+        whole = self.result is None and self.error is not None and not getattr(self.error, "results", None)
+        for r in self.recipient_results():
+            reply = r.reply if whole else _reply(r)
+            if r.accepted:
+                lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
+            else:
+                kind = getattr(self.error, "kind", "error") if whole else ("temporary, try again later" if r.temporary else "permanent")
+                lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+        if self.result is not None and self.result.file is not None:
+            lines.append(f"message file: {self.result.file}")
+        if self.file is not None and (self.result is None or self.file != self.result.file):
+            lines.append(("copy kept in " if self.ok else "message kept in the error folder: ") + str(self.file))
+        for entry in self.duplicate_of:
+            lines.append(f"note: already sent before: {entry.describe()}")
+        lines.extend(f"note: {note}" for note in self.notes)
+        return lines
+
+
+def _unpack(composed: Any) -> tuple[bytes, Envelope]:
+    if isinstance(composed, tuple) and len(composed) == 2:
+        raw, envelope = composed
+    else:
+        raw, envelope = getattr(composed, "raw", None), getattr(composed, "envelope", None)
+    if isinstance(raw, bytearray | memoryview):
+        raw = bytes(raw)
+    if not isinstance(raw, bytes) or not isinstance(envelope, Envelope):
+        raise SpoolviewError("nothing to send: expected a composed message (raw bytes and an envelope)")
+    if not envelope.recipients:
+        raise SpoolviewError("the message has no recipient: give at least one address")
+    if not envelope.sender:
+        raise SpoolviewError("the message has no sender: set the From identity in the SMTP settings")
+    return raw, envelope
+
+
+def _headers(raw: bytes):
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    return BytesHeaderParser(policy=policy.default).parsebytes(raw[: end + 4] if end >= 0 else raw)
+
+
+def _with_message_id(raw: bytes, sender: str) -> tuple[bytes, str]:
+    """The Message-ID of ``raw``, adding one at the top when the composer did not."""
+    try:
+        head = _headers(raw)
+        value = str(head.get("Message-ID", "") or "").strip()
+    except Exception:  # noqa: BLE001 - a malformed header block: the route decides
+        value = ""
+    if value:
+        return raw, value
+    domain = sender.rpartition("@")[2] or None
+    value = make_msgid(domain=domain)
+    eol = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
+    return b"Message-ID: " + value.encode("ascii") + eol + raw, value
+
+
+def _subject(raw: bytes) -> str:
+    try:
+        return " ".join(str(_headers(raw).get("Subject", "") or "").split())
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+class Outbox:
+    """Sends composed messages through the route in force and records everything S6–S8 ask.
+
+    ``send`` never raises for a route failure: the Outcome carries the error. It raises
+    SpoolviewError only when given nothing sendable (no recipient, no sender).
+    Use as a context manager to keep one connection open across several sends.
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        route: Route | None = None,
+        *,
+        connection: Any = None,
+        history: History | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self.settings = settings
+        self._route = route
+        self.connection = connection
+        self.history = history or History()
+        self.throttle = throttle or Throttle(settings.advanced.delay_seconds)
+        self.journal = Journal(settings.copies)
+        self.tracer: tracing.Tracer | None = None
+        if settings.debug.trace:
+            self.tracer = tracing.Tracer(settings.debug.trace_folder, secrets=tracing.settings_secrets(settings))
+        self._traced_settings = False
+        self._opened = False
+
+    # -- route ------------------------------------------------------------------------
+    def _trace(self, kind: str, text: str) -> None:
+        if self.tracer is not None:
+            self.tracer.write(kind, text)
+
+    @property
+    def route(self) -> Route:
+        """The route in force (built from the settings on first use)."""
+        if self._route is None:
+            password = None
+            if self.settings.functions.send_direct:
+                password = _environment_password(self.settings)
+                if self.tracer is not None:
+                    self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
+            self._route = route_for(self.settings, connection=self.connection, trace=self._trace if self.tracer else None, password=password)
+        elif self.tracer is not None and getattr(self._route, "trace", "absent") is None:
+            self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]
+        return self._route
+
+    def __enter__(self) -> "Outbox":
+        try:
+            self.route.open()
+            self._opened = True
+        except RouteError as exc:  # reported by the first send
+            self._trace("route", f"could not open the route: {exc}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._opened and self._route is not None:
+            self._opened = False
+            self._route.close()
+
+    # -- history ----------------------------------------------------------------------
+    def already_sent(self, document: str, recipients: Iterable[str]) -> list[HistoryEntry]:
+        """Earlier accepted sends of ``document`` to any of ``recipients``: warn before sending."""
+        return self.history.already_sent(document, recipients)
+
+    # -- sending ----------------------------------------------------------------------
+    def send(self, composed: Any, *, subject: str = "", document: str = "", address_type: str = "EMAIL") -> Outcome:
+        raw, envelope = _unpack(composed)
+        raw, message_id = _with_message_id(raw, envelope.sender)
+        subject = subject or _subject(raw)
+        notes: list[str] = []
+        if self.tracer is not None and not self._traced_settings:
+            self._traced_settings = True
+            self._trace("settings", json.dumps(tracing.settings_summary(self.settings), ensure_ascii=False, default=str))
+        duplicates: list[HistoryEntry] = []
+        try:
+            duplicates = self.already_sent(document, envelope.recipients)
+        except SpoolviewError as exc:  # a broken history must not stop a send
+            notes.append(str(exc))
+        self._trace(
+            "send",
+            f"document={document or '-'} type={address_type} subject={subject!r} from={envelope.sender} "
+            f"to={', '.join(envelope.recipients)} size={len(raw)} message-id={message_id}"
+            + (f" already sent {len(duplicates)} time(s)" if duplicates else ""),
+        )
+        result: SendResult | None = None
+        error: RouteError | None = None
+        route_name = "route"
+        waited = 0.0
+        try:
+            route = self.route
+            route_name = describe(route)
+            if hasattr(route, "document"):  # the server route labels its journal with it
+                route.document = document  # type: ignore[attr-defined]
+            waited = self.throttle.wait()
+            if waited:
+                self._trace("delay", f"waited {waited:.2f} s (delay between sends {self.throttle.delay:g} s)")
+            result = route.send(raw, envelope)
+        except RouteError as exc:
+            error = exc
+        except OSError as exc:  # a route should have said it; never report such a send as done
+            error = TemporaryError(f"sending failed ({exc.strerror or exc}): try again later")
+        outcome = Outcome(
+            ok=result is not None and result.ok,
+            route_name=route_name,
+            recipients=envelope.recipients,
+            result=result,
+            error=error,
+            message_id=message_id,
+            subject=subject,
+            duplicate_of=duplicates,
+            notes=notes,
+            waited=waited,
+        )
+        self._record(outcome, raw, envelope, document, address_type)
+        return outcome
+
+    def send_many(self, items: Iterable[Any], **kwargs: Any) -> list[Outcome]:
+        """Several messages over one connection; each gets its own Outcome."""
+        with self:
+            return [self.send(item, **kwargs) for item in items]
+
+    # -- what a send leaves behind -------------------------------------------------------
+    def _record(self, outcome: Outcome, raw: bytes, envelope: Envelope, document: str, address_type: str) -> None:
+        result, settings = outcome.result, self.settings
+        ext = settings.advanced.file_extension or ".eml"
+        name = result.file.name if result is not None and result.file is not None else file_name(ext)
+        if result is not None and result.accepted:
+            keep = not (settings.functions.send_direct and settings.functions.send_without_file)
+            if keep:
+                path, note = self.journal.keep_sent(raw, name)
+                outcome.file = path or outcome.file
+                if note:
+                    outcome.notes.append(note)
+            elif result.file is None:
+                name = ""
+        if not outcome.ok:
+            path, note = self.journal.keep_error(raw, name, self._error_text(outcome, envelope))
+            if path is not None:
+                outcome.file, name = path, path.name
+            if note:
+                outcome.notes.append(note)
+        outcome.name = name
+        now = datetime.now()
+        lines = [
+            LogLine(now, outcome.subject, envelope.sender, r.address, OK if r.accepted else ERROR, _reply(r), name)
+            for r in outcome.recipient_results()
+        ]
+        note = self.journal.log(lines)
+        if note:
+            outcome.notes.append(note)
+        try:
+            self.history.record(
+                document,
+                [(r.address, ACCEPTED if r.accepted else (REFUSED if r.code else FAILED), _reply(r)) for r in outcome.recipient_results()],
+                message_id=outcome.message_id,
+                subject=outcome.subject,
+                route=outcome.route_name,
+                address_type=address_type,
+                file=str(outcome.file or ""),
+            )
+        except SpoolviewError as exc:
+            outcome.notes.append(str(exc))
+        if self.tracer is not None:
+            for line in outcome.summary_lines():
+                self._trace("outcome", line)
+            if self.tracer.failed:
+                outcome.notes.append(self.tracer.failed)
+
+    def _error_text(self, outcome: Outcome, envelope: Envelope) -> str:
+        lines = [
+            f"date: {datetime.now():%Y-%m-%d %H:%M:%S}",
+            f"route: {outcome.route_name}",
+            f"subject: {outcome.subject}",
+            f"sender: {envelope.sender}",
+            f"recipients: {', '.join(envelope.recipients)}",
+            f"message-id: {outcome.message_id}",
+        ]
+        if outcome.error is not None:
+            lines.append(f"error ({outcome.error.kind}): {outcome.error}")
+            if outcome.error.code:
+                lines.append(f"server reply: {outcome.error.code} {outcome.error.reply}".rstrip())
+        for r in outcome.recipient_results():
+            lines.append(f"{r.address}: {'accepted' if r.accepted else 'refused'} {_reply(r)}".rstrip())
+        return "\n".join(lines) + "\n"
+
+
+def _reply(r: RecipientResult) -> str:
+    if r.code and not r.reply.startswith(str(r.code)):
+        return f"{r.code} {r.reply}".strip()
+    return r.reply
+
+
+def recipients_of(raw: bytes) -> list[str]:
+    """Addresses in To/Cc/Bcc of ``raw`` (helper for callers building an envelope)."""
+    head = _headers(raw)
+    values = [str(v) for key in ("To", "Cc", "Bcc") for v in head.get_all(key, [])]
+    return [addr for _, addr in getaddresses(values) if addr]
