@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import socket
 import ssl
 from typing import Callable
 
@@ -131,6 +132,16 @@ class Listener:
         self.controller = Controller(self.handler, **kwargs)
 
     def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:  # fail at once, not after a timeout
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.config.host, self.config.port))
+            except OSError as exc:
+                raise ListenerError(
+                    f"the SMTP listener cannot start on {self.config.host}:{self.config.port}: {exc.strerror or exc}; "
+                    "choose another listener.port or stop the program using it"
+                ) from None
         try:
             self.controller.start()
         except Exception as exc:  # noqa: BLE001 - aiosmtpd raises various types

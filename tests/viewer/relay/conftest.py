@@ -9,12 +9,12 @@ import pytest
 from viewer.relay.config import RelayConfig, from_dict
 
 
-def make_config(tmp_path: Path, smarthost, **sections) -> RelayConfig:
-    """A relay.toml-like configuration in ``tmp_path`` pointing at ``smarthost`` (a test SmtpServer)."""
+def make_config(tmp_path: Path, server, **sections) -> RelayConfig:
+    """A relay.toml-like configuration in ``tmp_path`` pointing at ``server`` (a test SmtpServer)."""
     data = {
         "queue": {"folder": str(tmp_path / "queue")},
         "pickup": {"folder": str(tmp_path / "pickup"), "scan_interval": 0.2},
-        "smarthost": {"host": "127.0.0.1", "port": smarthost.port if smarthost else 1, "connections": 2, "timeout": 5.0, "idle_close": 1.0},
+        "smarthost": {"host": "127.0.0.1", "port": server.port if server else 1, "connections": 2, "timeout": 5.0, "idle_close": 1.0},
         "retry": {"schedule": [0.2, 0.2], "interval": 0.3, "max_age": 3600.0},
         "listener": {"hostname": "relay.test"},
     }

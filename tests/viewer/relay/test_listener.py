@@ -1,0 +1,175 @@
+"""The relay's SMTP listener: relay rules, AUTH over TLS only, SIZE, 250 only once queued."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+
+import pytest
+
+from tests.support.smtpd import free_port
+from tests.viewer.relay.conftest import make_config, simple_message
+from viewer.relay.listener import Listener, ListenerError, RelayHandler, relay_allowed
+from viewer.relay.message import parse_message
+from viewer.relay.queue import Queue
+
+import ipaddress
+
+RELAY_DENIED = 550
+
+
+@pytest.fixture
+def tls_files(tmp_path, server_cert):
+    path = tmp_path / "server.pem"
+    server_cert.private_key_and_cert_chain_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture
+def listen(tmp_path):
+    started = []
+
+    def make(**listener):
+        listener = {"enabled": True, "port": free_port(), **listener}
+        config = make_config(tmp_path, None, listener=listener, queue=listener.pop("queue", {}))
+        queue = Queue(config.queue_dir)
+        queue.register()
+        queued = threading.Event()
+        lst = Listener(config, queue, on_queued=lambda qid: queued.set())
+        lst.start()
+        started.append(lst)
+        lst.queue, lst.queued = queue, queued
+        return lst
+
+    yield make
+    for lst in started:
+        lst.stop()
+
+
+def _client(lst, **kw) -> smtplib.SMTP:
+    return smtplib.SMTP("127.0.0.1", lst.config.port, timeout=10, **kw)
+
+
+def test_relay_from_allowed_network_is_queued_before_250(listen):
+    lst = listen()
+    with _client(lst) as c:
+        c.ehlo()
+        c.mail("alice@example.com")
+        assert c.rcpt("bob@example.com")[0] == 250
+        code, reply = c.data(simple_message(1))
+        assert code == 250 and b"Queued as" in reply
+        qid = reply.split()[-1].decode()
+        # The 250 came after the message was in the queue (fsynced there).
+        path = lst.queue.incoming / f"{qid}.eml"
+        assert path.exists()
+    parsed = parse_message(path.read_bytes())
+    assert parsed.sender == "alice@example.com" and parsed.recipients == ("bob@example.com",)
+    assert lst.queued.is_set()
+
+
+def test_null_sender_accepted(listen):
+    lst = listen()
+    with _client(lst) as c:
+        c.sendmail("", ["bob@example.com"], simple_message())
+    (path,) = lst.queue.due()
+    assert parse_message(path.read_bytes()).sender == ""
+
+
+def test_relay_from_elsewhere_unauthenticated_is_refused(listen):
+    lst = listen(relay_networks=["10.0.0.0/8"])
+    with _client(lst) as c:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as err:
+            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+    code, reply = err.value.recipients["bob@example.com"]
+    assert code == RELAY_DENIED and reply.startswith(b"5.7.1")
+    assert lst.queue.due() == []
+
+
+def test_auth_over_plain_connection_refused(listen, tls_files):
+    lst = listen(relay_networks=[], tls_cert=str(tls_files), tls_key=str(tls_files), users={"scanner": "pw-1234"})
+    with _client(lst) as c:
+        c.ehlo()
+        assert not c.has_extn("auth")
+        code, _ = c.docmd("AUTH", "PLAIN AHNjYW5uZXIAcHctMTIzNA==")
+        assert code >= 500
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+
+
+def test_authenticated_over_starttls_may_relay(listen, tls_files, ca_file):
+    lst = listen(relay_networks=[], tls_cert=str(tls_files), tls_key=str(tls_files), users={"scanner": "pw-1234"})
+    with _client(lst) as c:
+        c.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
+        c.ehlo()
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            c.login("scanner", "wrong")
+    with _client(lst) as c:
+        c.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
+        c.login("scanner", "pw-1234")
+        c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+    assert len(lst.queue.due()) == 1
+
+
+def test_require_tls(listen, tls_files):
+    lst = listen(tls_cert=str(tls_files), tls_key=str(tls_files), require_tls=True)
+    with _client(lst) as c:
+        c.ehlo()
+        code, _ = c.mail("alice@example.com")
+        assert code == 530
+
+
+def test_size_advertised_and_enforced(listen):
+    lst = listen(queue={"max_message_size": 1000})
+    with _client(lst) as c:
+        c.ehlo()
+        assert c.esmtp_features["size"] == "1000"
+        with pytest.raises(smtplib.SMTPException) as err:
+            c.sendmail("alice@example.com", ["bob@example.com"], simple_message(extra="X-Pad: " + "x" * 2000 + "\r\n"))
+    assert "552" in str(err.value) or getattr(err.value, "smtp_code", 0) == 552
+    assert lst.queue.due() == []
+
+
+def test_malformed_content_refused(listen):
+    lst = listen()
+    with _client(lst) as c:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            c.sendmail("alice@example.com", ["bob@example.com"], b"no headers here, just words\r\n")
+    assert err.value.smtp_code == 550 and lst.queue.due() == []
+
+
+def test_queue_failure_answers_451_never_250(listen, monkeypatch):
+    lst = listen()
+
+    def broken(data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lst.queue, "store", broken)
+    with _client(lst) as c:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+    assert err.value.smtp_code == 451
+
+
+def test_port_in_use_fails_loudly(listen):
+    lst = listen()
+    with pytest.raises(ListenerError, match="cannot start"):
+        listen(port=lst.config.port)
+
+
+def test_bad_certificate_fails_loudly(tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    config = make_config(tmp_path, None, listener={"enabled": True, "tls_cert": str(junk), "tls_key": str(junk)})
+    with pytest.raises(ListenerError, match="cannot load the certificate"):
+        Listener(config, Queue(config.queue_dir))
+
+
+def test_relay_allowed_rules():
+    nets = [ipaddress.ip_network("192.168.1.0/24")]
+    assert relay_allowed("192.168.1.7", nets, False)
+    assert relay_allowed("::ffff:192.168.1.7", nets, False)
+    assert not relay_allowed("192.168.2.7", nets, False)
+    assert relay_allowed("8.8.8.8", nets, True)
+    assert not relay_allowed("garbage", nets, False)
+    assert isinstance(RelayHandler, type)
