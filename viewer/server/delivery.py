@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult
+from viewer.errors import SpoolviewError
+from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError
 from viewer.server.config import ServerConfig, ServerConfigError
 from viewer.settings import Settings
 
@@ -104,17 +105,14 @@ class Deliverer:
             outcome = Outbox(self.settings, route=route).send((raw, envelope), subject=subject, document=document)
         except RouteError as exc:
             return self._failed(getattr(route, "name", "server"), envelope, exc)
-        result: SendResult | None = getattr(outcome, "result", None)
-        error = getattr(outcome, "error", None)
-        route_name = getattr(outcome, "route_name", "") or (result.route if result else "")
-        message_id = getattr(outcome, "message_id", "") or ""
-        if result is not None and result.recipients:
-            return Delivery(result.ok, route_name, list(result.recipients), result.detail, message_id, error if isinstance(error, RouteError) else None)
-        if not isinstance(error, RouteError):
-            error = ConfigurationError(str(error or "the route gave no outcome"))
-        delivery = self._failed(route_name, envelope, error)
-        delivery.message_id = message_id
-        return delivery
+        except SpoolviewError as exc:  # nothing sendable: refused before any route ran
+            return self._failed(getattr(route, "name", "server"), envelope, PermanentError(str(exc)))
+        error = outcome.error
+        result = outcome.result
+        detail = result.detail if result is not None else str(error or "")
+        if outcome.notes:
+            log.warning("send %s: %s", outcome.message_id, "; ".join(outcome.notes))
+        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error)
 
     def _bare(self, route: Route | None, raw: bytes, envelope: Envelope) -> Delivery:
         if route is None:

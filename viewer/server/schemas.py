@@ -112,6 +112,7 @@ class LookupResponse(BaseModel):
     contact_code: str = ""
     message: str = ""
     found: bool = False
+    address_type: str = "EMAIL"
 
 
 DirectoryRecord = dict[str, Any]

@@ -20,9 +20,15 @@ class ServerRoute(Route):
 
     name = "server"
 
-    def __init__(self, connection: Any, *, document: str = "") -> None:
+    def __init__(self, connection: Any, *, settings: Any = None, trace: Any = None, document: str = "") -> None:
         self.connection = connection
+        self.settings = settings
+        self.trace = trace  # a callable(text) or None: receives what the server answered
         self.document = document
+
+    @property
+    def description(self) -> str:
+        return f"application server {getattr(self.connection, 'url', '')}".strip()
 
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
         from viewer.connection import (
@@ -35,7 +41,7 @@ class ServerRoute(Route):
         )
 
         try:
-            return self.connection.send(message, envelope, document=self.document, subject=_subject(message))
+            result = self.connection.send(message, envelope, document=self.document, subject=_subject(message))
         except ServerRefused as exc:  # 413 / 422: the message itself is not acceptable
             raise PermanentError(str(exc), code=exc.status) from None
         except (SessionExpired, NotConnected, CertificateProblem) as exc:
@@ -44,6 +50,10 @@ class ServerRoute(Route):
             raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview history` before sending again)") from None
         except ConnectionProblem as exc:
             raise TemporaryError(str(exc)) from None
+        if self.trace is not None:
+            for r in result.recipients:
+                self.trace(f"{r.address}: {'accepted' if r.accepted else 'refused'} {r.reply}".rstrip())
+        return result
 
 
 def _subject(message: bytes) -> str:
@@ -61,7 +71,7 @@ def wants_server(settings: Any) -> bool:
     return bool(settings.service.use_server_service)
 
 
-def local_route(settings: Any) -> Route:
+def local_route(settings: Any, **kwargs: Any) -> Route:
     """The route the settings choose on this computer (pickup folder or direct SMTP)."""
     try:
         from viewer.mail.routes.select import route_for
@@ -73,24 +83,26 @@ def local_route(settings: Any) -> Route:
         from viewer.mail.routes.pickup import PickupRoute
 
         return PickupRoute(settings.service.pickup_folder, extension=settings.advanced.file_extension)
-    return route_for(settings)
+    return route_for(settings, connection=None, **kwargs)
 
 
-def choose_route(settings: Any, connection: Any = None) -> tuple[Route, str]:
+def choose_route(settings: Any, connection: Any = None, **kwargs: Any) -> tuple[Route, str]:
     """The route to use and why, for the trace and the user.
 
-    When the switch is set and a connection is open and the server answers: the server
-    route. When it is set but the viewer is not connected or the server is down: the local
-    route, as the reference says, with a reason that says so.
+    When the switch is set, a connection is open and the server answers: the server route.
+    When it is set but the viewer is not connected, or the server does not answer: the
+    local route, as the reference says, with a reason that says so. ``connection``
+    defaults to the one saved by ``spoolview connect``. ``kwargs`` go to route_for
+    (``trace``, ``password``).
     """
     if not wants_server(settings):
-        return local_route(settings), "local route (send from the application server is off)"
+        return local_route(settings, **kwargs), "local route (send from the application server is off)"
     if connection is None:
         from viewer.connection import current
 
         connection = current()
     if connection is None or not connection.is_connected:
-        return local_route(settings), "not connected to an application server: sent locally instead (send from the server is set)"
+        return local_route(settings, **kwargs), "not connected to an application server: sent locally instead (send from the server is set)"
     if not connection.reachable():
-        return local_route(settings), f"application server {connection.url} unreachable: sent locally instead"
-    return ServerRoute(connection), f"connected to {connection.name} ({connection.url}): sent by the application server"
+        return local_route(settings, **kwargs), f"application server {connection.url} does not answer: sent locally instead (send from the server is set)"
+    return ServerRoute(connection, settings=settings), f"connected to {connection.name} ({connection.url}): sent by the application server"
