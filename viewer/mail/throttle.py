@@ -36,6 +36,7 @@ class Throttle:
         self.delay = max(0.0, float(delay or 0))
         self.folder = Path(folder) if folder is not None else paths.data_dir()
         self.clock, self.sleep = clock, sleep
+        self.last_stamp = 0.0  # when our last turn began (as recorded for the other processes)
 
     def wait(self) -> float:
         """Wait for our turn and record it; returns the seconds waited."""
@@ -54,7 +55,8 @@ class Throttle:
             pause = min(self.delay, max(0.0, last + self.delay - now))
             if pause:
                 self.sleep(pause)
-            self._stamp(self.clock())
+            self.last_stamp = self.clock()
+            self._stamp(self.last_stamp)
             return pause
         finally:
             os.close(fd)  # releases the lock

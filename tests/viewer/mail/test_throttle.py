@@ -57,12 +57,12 @@ def test_garbage_stamp_is_ignored(tmp_path):
 
 SENDER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from viewer.mail.throttle import Throttle
     throttle = Throttle(float(sys.argv[2]), sys.argv[1])
     for _ in range(3):
         throttle.wait()
-        print(repr(time.time()), flush=True)
+        print(repr(throttle.last_stamp), flush=True)
     """
 )
 
@@ -74,4 +74,4 @@ def test_two_processes_respect_the_gap(tmp_path):
     assert [p.returncode for p in procs] == [0, 0]
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= delay * 0.95, gaps  # lower bound only: never closer than the delay
+    assert min(gaps) >= delay * 0.99, gaps  # lower bound only: turns never closer than the delay
