@@ -53,6 +53,7 @@ __all__ = [
 # Address type (S3) -> column of the customer record, and of the contact record.
 CUSTOMER_COLUMNS = {"EMAIL": "email", "EMAIL2": "email2", "FAX": "fax", "FAX2": "fax2"}
 CONTACT_COLUMNS = {"EMAIL": "email", "FAX": "fax"}
+ADDRESS_TYPES_HELP = "address type: EMAIL, EMAIL2, FAX or FAX2 (default EMAIL)"
 _TOP = "\U0010ffff"  # sorts after every character: [key, key + _TOP) is a prefix range
 
 metadata = MetaData()

@@ -1,0 +1,95 @@
+"""Tests of `spoolview directory import|list|show|lookup` on the sample CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from viewer import paths
+from viewer.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def imported(capsys: pytest.CaptureFixture[str], samples: Path) -> None:
+    code, out, err = run(capsys, "directory", "import", str(samples / "customers.csv"), str(samples / "contacts.csv"))
+    assert code == 0, err
+    assert out.startswith("imported 9 customer(s) (9 new) and 6 contact(s) (6 new)")
+
+
+def test_import_into_default_database(imported: None) -> None:
+    assert (paths.data_dir() / "directory.sqlite").exists()
+
+
+def test_import_uses_database_url_setting(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere.sqlite"
+    assert run(capsys, "settings", "set", "directory.database_url", f"sqlite:///{db}")[0] == 0
+    assert run(capsys, "directory", "import", str(samples / "customers.csv"))[0] == 0
+    assert db.exists() and not (paths.data_dir() / "directory.sqlite").exists()
+
+
+def test_import_bad_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "c.csv"
+    bad.write_text("code;name;email\nA;Alpha;nope\n")
+    code, out, err = run(capsys, "directory", "import", str(bad))
+    assert code == 1 and out == ""
+    assert f"{bad}:2: customer A: email 'nope' is not an e-mail address" in err
+    assert "nothing was imported" in err
+
+
+def test_import_replace(capsys: pytest.CaptureFixture[str], imported: None, tmp_path: Path) -> None:
+    small = tmp_path / "c.csv"
+    small.write_text("code;name\nN1;Nouveau\n")
+    code, out, _ = run(capsys, "directory", "import", "--replace", str(small))
+    assert code == 0 and "holds 1 customer(s) and 0 contact(s)" in out
+
+
+def test_list_and_search(capsys: pytest.CaptureFixture[str], imported: None) -> None:
+    code, out, err = run(capsys, "directory", "list", "--limit", "3")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["CLI001", "CLI002", "CLI003"]
+    assert "6 more" in err
+    code, out, _ = run(capsys, "directory", "list", "--search", "dvorak")
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["customer", "CLI005"]
+    assert lines[1].split()[:2] == ["contact", "CT0004"] and lines[1].endswith("[CLI005]")
+    code, out, err = run(capsys, "directory", "list", "-s", "zzz")
+    assert code == 0 and out == "" and "nothing starts with 'zzz'" in err
+
+
+def test_list_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "directory", "list")
+    assert code == 0 and out == "" and "directory is empty" in err
+
+
+def test_show_customer_and_contact(capsys: pytest.CaptureFixture[str], imported: None) -> None:
+    code, out, _ = run(capsys, "directory", "show", "CLI002")
+    assert code == 0
+    assert "customer  CLI002  Brasserie Kowalski & Fils" in out
+    assert "default for facture: factures@brasserie-kowalski.example" in out
+    assert "+33 3 88 12 34 56" in out
+    code, out, _ = run(capsys, "directory", "show", "CLI001")
+    assert "contact  CT0001  Élodie Marchand  elodie.marchand@atelier-dupre.example" in out
+    code, out, _ = run(capsys, "directory", "show", "CT0002")
+    assert out.splitlines()[:2] == ["contact  CT0002  Jean Lefèvre", "  customer CLI001  Atelier Dupré SARL"]
+
+
+def test_show_unknown(capsys: pytest.CaptureFixture[str], imported: None) -> None:
+    code, _, err = run(capsys, "directory", "show", "NOPE")
+    assert code == 1 and err.startswith("spoolview: error: no customer or contact NOPE")
+
+
+def test_lookup(capsys: pytest.CaptureFixture[str], imported: None) -> None:
+    code, out, _ = run(capsys, "directory", "lookup", "CLI002", "--kind", "facture")
+    assert code == 0 and out.strip() == "factures@brasserie-kowalski.example  (default: Brasserie Kowalski & Fils)"
+    code, out, err = run(capsys, "directory", "lookup", "CLI001", "--contact", "CT0404")
+    assert code == 0 and "contact@atelier-dupre.example" in out and "CT0404 is not in the directory" in err
+    code, _, err = run(capsys, "directory", "lookup", "CLI009")
+    assert code == 1 and "CLI009 (Transports Nørgaard) has no e-mail address" in err
+    code, _, err = run(capsys, "directory", "lookup", "CLI001", "--type", "PIGEON")
+    assert code == 1 and "unknown address type" in err

@@ -1,0 +1,117 @@
+"""`spoolview directory import|list|show|lookup`: the customer/contact directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from viewer import settings as S
+from viewer.directory import ADDRESS_TYPES_HELP, Directory, open_directory
+from viewer.errors import SpoolviewError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("directory", help="import, list and show customers and contacts")
+    sub = parser.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("import", help="import customers (and contacts) from CSV files; all rows or none")
+    p.add_argument("customers", type=Path, help="CSV of customers: code;name;email;email2;fax;fax2;default_<kind>")
+    p.add_argument("contacts", type=Path, nargs="?", help="CSV of contacts: code;customer;name;email;fax")
+    p.add_argument("--replace", action="store_true", help="empty the directory first")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("list", help="list customers, or customers and contacts matching a prefix")
+    p.add_argument("--search", "-s", metavar="TEXT", help="code, name, word of the name or e-mail prefix")
+    p.add_argument("--limit", "-n", type=int, default=100, help="at most this many lines (default 100)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one customer (with its contacts) or one contact")
+    p.add_argument("code")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("lookup", help="which address a document for this customer/contact goes to (L1)")
+    p.add_argument("customer", nargs="?", default="", help="customer code")
+    p.add_argument("--contact", default="", help="contact code of the document")
+    p.add_argument("--kind", default="", help="document kind: devis, facture, ...")
+    p.add_argument("--type", default="EMAIL", help=ADDRESS_TYPES_HELP)
+    p.set_defaults(func=cmd_lookup)
+
+
+def _open() -> Directory:
+    return open_directory(S.load())
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with _open() as directory:
+        report = directory.import_csv(args.customers, args.contacts, replace=args.replace)
+        if not report.ok:
+            for error in report.errors:
+                print(error, file=sys.stderr)
+            print("spoolview: error: nothing was imported; correct the lines above and import again", file=sys.stderr)
+            return 1
+        print(
+            f"imported {report.customers} customer(s) ({report.customers_new} new) and "
+            f"{report.contacts} contact(s) ({report.contacts_new} new); "
+            f"the directory holds {directory.count()} customer(s) and {directory.count('contact')} contact(s)"
+        )
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open() as directory:
+        if args.search:
+            entries = directory.search(args.search, limit=args.limit)
+            for e in entries:
+                owner = f"  [{e.customer_code}]" if e.kind == "contact" else ""
+                print(f"{e.kind:<8}  {e.code:<12}  {e.name:<40}  {e.email}{owner}")
+            if not entries:
+                print(f"nothing starts with {args.search!r}", file=sys.stderr)
+            return 0
+        items = directory.customers(limit=args.limit)
+        for c in items:
+            print(f"{c.code:<12}  {c.name:<40}  {c.email}")
+        total = directory.count()
+        if not items:
+            print("the directory is empty: import it with `spoolview directory import customers.csv contacts.csv`", file=sys.stderr)
+        elif total > len(items):
+            print(f"... {total - len(items)} more; use --search or --limit", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open() as directory:
+        customer = directory.customer(args.code)
+        if customer is not None:
+            print(f"customer  {customer.code}  {customer.name}")
+            for label in ("email", "email2", "fax", "fax2"):
+                print(f"  {label:<8} {getattr(customer, label) or '-'}")
+            for kind, address in sorted(customer.defaults.items()):
+                print(f"  default for {kind}: {address}")
+            for contact in directory.contacts_of(customer.code):
+                print(f"  contact  {contact.code}  {contact.name}  {contact.email or '-'}  {contact.fax}".rstrip())
+            return 0
+        contact = directory.contact(args.code)
+        if contact is None:
+            raise SpoolviewError(
+                f"no customer or contact {args.code} in the directory; find codes with `spoolview directory list --search TEXT`"
+            )
+        owner = directory.customer(contact.customer_code)
+        print(f"contact  {contact.code}  {contact.name}")
+        print(f"  customer {contact.customer_code}  {owner.name if owner else ''}".rstrip())
+        print(f"  email    {contact.email or '-'}")
+        print(f"  fax      {contact.fax or '-'}")
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from formats.document import DocInfo
+
+    with _open() as directory:
+        result = directory.lookup(DocInfo(kind=args.kind, customer=args.customer, contact=args.contact), args.type)
+    if not result.found:
+        raise SpoolviewError(result.message)
+    print(f"{result.address}  ({result.source}: {result.name})")
+    if result.message:
+        print(result.message, file=sys.stderr)
+    return 0
