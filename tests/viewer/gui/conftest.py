@@ -1,0 +1,109 @@
+"""Fixtures for the Tk tests: a withdrawn root destroyed after each test, dialog answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+tk = pytest.importorskip("tkinter")
+
+
+@pytest.fixture
+def root():
+    """A hidden Tk root; every window a test makes is its child and goes with it."""
+    try:
+        r = tk.Tk()
+    except tk.TclError as exc:  # pragma: no cover - no display at all
+        pytest.skip(f"no display: {exc}")
+    r.withdraw()
+    yield r
+    r.update_idletasks()
+    r.destroy()
+
+
+@pytest.fixture
+def answer():
+    """Install a dialog responder: ``answer(fn)`` returns the list of dialogs shown."""
+    from viewer.gui import dialogs
+
+    stack = []
+
+    def install(fn=lambda d: d.cancel()):
+        cm = dialogs.respond_with(fn)
+        shown = cm.__enter__()
+        stack.append(cm)
+        return shown
+
+    yield install
+    while stack:
+        stack.pop().__exit__(None, None, None)
+
+
+@pytest.fixture
+def make_pdf(tmp_path: Path):
+    """``make_pdf(name, pages=[text, ...], password=None)`` writes a small PDF with PyMuPDF."""
+    import pymupdf
+
+    def make(name: str = "doc.pdf", pages=("Hello page 1",), password: str | None = None,
+             size=(595, 842)) -> Path:
+        doc = pymupdf.open()
+        for text in pages:
+            page = doc.new_page(width=size[0], height=size[1])
+            page.insert_text((72, 100), text, fontsize=24)
+            page.draw_rect(pymupdf.Rect(50, 50, 545, 792), color=(0, 0, 0), width=2)
+        path = tmp_path / name
+        options = {}
+        if password:
+            options = dict(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password + "-owner",
+                           permissions=pymupdf.PDF_PERM_ACCESSIBILITY | pymupdf.PDF_PERM_PRINT)
+        doc.save(path, **options)
+        doc.close()
+        return path
+
+    return make
+
+
+
+@pytest.fixture
+def settle():
+    """``settle(window)``: process pending events and run queued page renders now."""
+
+    def run(window) -> None:
+        for _ in range(3):
+            window.update()
+            view = getattr(window, "pageview", window)
+            if hasattr(view, "render_pending"):
+                view.render_pending()
+        window.update_idletasks()
+
+    return run
+
+
+@pytest.fixture
+def window(root, tmp_path, answer):
+    """A MainWindow with fresh settings and state; every dialog is cancelled unless a test answers."""
+    from viewer import settings as settings_mod
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    answer()  # default: cancel whatever asks
+    win = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings_mod.Settings())
+    win.geometry("900x700+0+0")
+    win.update()
+    yield win
+    if win.winfo_exists():
+        win.close()
+
+
+def non_blank(photo) -> bool:
+    """True when the PhotoImage holds something other than white."""
+    from PIL import ImageTk
+
+    image = ImageTk.getimage(photo).convert("L")
+    return image.getextrema()[0] < 200
+
+
+@pytest.fixture
+def is_non_blank():
+    return non_blank

@@ -1,0 +1,375 @@
+"""The main window: every sample opens and shows pages, navigation, zoom, search, errors, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
+PAGED = ["devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", "notice.pdf", "scan-3pages.tiff"]
+
+
+def sample(name: str) -> Path:
+    path = SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"sample {name} not generated yet")
+    return path
+
+
+@pytest.mark.parametrize("name", PAGED)
+def test_each_sample_opens_and_shows_a_rendered_page(window, settle, is_non_blank, name):
+    assert window.open_path(sample(name))
+    settle(window)
+    view = window.pageview
+    assert view.page_count == window.current_document.page_count >= 1
+    photo = view.photo(0)
+    assert photo is not None and is_non_blank(photo)
+    assert window.status.page.get().endswith(f"/ {view.page_count}")
+    assert window.current_document.name in window.status.document.get()
+
+
+def test_navigation_and_page_count(window, settle):
+    assert window.open_path(sample("scan-3pages.tiff"))
+    settle(window)
+    view = window.pageview
+    assert view.page_count == 3 and view.current_page == 0
+    window.next_page()
+    settle(window)
+    assert view.current_page == 1 and window.status.page.get() == "Page 2 / 3"
+    window.last_page()
+    settle(window)
+    assert view.current_page == 2 and view.photo(2) is not None
+    window.prev_page()
+    assert view.current_page == 1
+    window.first_page()
+    assert view.current_page == 0
+    window.page_entry.delete(0, "end")
+    window.page_entry.insert(0, "3")
+    window._page_entry_go()
+    assert view.current_page == 2
+
+
+def test_keyboard_shortcuts_move_and_zoom(window, settle):
+    assert window.open_path(sample("scan-3pages.tiff"))
+    settle(window)
+    view = window.pageview
+    view.canvas.focus_force()
+    settle(window)
+    view.canvas.event_generate("<Next>")
+    assert view.current_page == 1
+    view.canvas.event_generate("<End>")
+    assert view.current_page == 2
+    view.canvas.event_generate("<Home>")
+    assert view.current_page == 0
+    before = view.zoom
+    view.canvas.event_generate("<plus>")
+    assert view.zoom > before
+    view.canvas.event_generate("<minus>")
+    assert view.zoom == pytest.approx(before, rel=0.2)
+
+
+def test_zoom_changes_the_image_size(window, settle):
+    assert window.open_path(sample("devis-D2026-0042.spv"))
+    settle(window)
+    view = window.pageview
+    width = view.photo(0).width()
+    view.zoom_in()
+    settle(window)
+    assert view.photo(0).width() > width
+    view.set_zoom(0.5)
+    settle(window)
+    assert view.photo(0).width() < width
+    assert window.status.zoom.get() == "50 %"
+
+
+def test_search_finds_a_word_of_the_quote_and_highlights_it(window, settle):
+    assert window.open_path(sample("devis-D2026-0042.spv"))
+    settle(window)
+    window.show_search()
+    window.searchbar.entry.insert(0, "Devis")
+    window.searchbar.find(1)
+    settle(window)
+    page, n = window.finder.current
+    assert page == 0 and n == 0
+    boxes = window.pageview.hit_boxes(0)
+    assert boxes, "the hit is drawn on the page"
+    x0, y0, x1, y1 = window.pageview.canvas.coords("p0")
+    assert all(x0 <= b[0] < b[2] <= x1 and y0 <= b[1] < b[3] <= y1 for b in boxes)
+    assert "1" in window.searchbar.message.cget("text")
+
+
+def test_search_not_found_says_so(window, settle):
+    assert window.open_path(sample("devis-D2026-0042.spv"))
+    settle(window)
+    window.find("zzzqqq-nowhere")
+    settle(window)
+    assert window.finder.current is None
+    assert "zzzqqq-nowhere" in window.status.message.get()
+
+
+def test_corrupt_file_shows_a_dialog_and_the_window_stays_usable(window, answer, settle, tmp_path):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n this is not really a pdf \x00\x01\x02")
+    shown = answer(lambda d: d.ok())
+    assert not window.open_path(bad)
+    assert [d.kind for d in shown] == ["error"]
+    assert "broken.pdf" in shown[0].message
+    assert window.current_document is None
+    assert window.open_path(sample("notice.pdf"))  # still usable
+    settle(window)
+    assert window.pageview.photo(0) is not None
+
+
+def test_corrupt_file_keeps_the_open_document(window, answer, tmp_path):
+    assert window.open_path(sample("notice.pdf"))
+    bad = tmp_path / "broken.spv"
+    bad.write_text("{ not json", encoding="utf-8")
+    shown = answer(lambda d: d.ok())
+    assert not window.open_path(bad)
+    assert shown[0].kind == "error" and "broken.spv" in shown[0].message
+    assert window.current_document.name == "notice.pdf"
+
+
+def test_vanished_file_shows_a_dialog(window, answer, tmp_path):
+    shown = answer(lambda d: d.ok())
+    assert not window.open_path(tmp_path / "gone.spv")
+    assert shown[0].kind == "error" and "gone.spv" in shown[0].message
+
+
+def test_wrong_password_retries_then_opens(window, answer, make_pdf, settle):
+    path = make_pdf("secret.pdf", pages=["Confidential quote"], password="s3cret")
+    answers = iter(["wrong", "s3cret"])
+    seen = []
+
+    def respond(dialog):
+        seen.append((dialog.kind, getattr(dialog, "retry", None)))
+        dialog.entry.insert(0, next(answers))
+        dialog.ok()
+
+    answer(respond)
+    assert window.open_path(path)
+    assert seen == [("password", False), ("password", True)]
+    settle(window)
+    assert window.pageview.photo(0) is not None
+
+
+def test_wrong_password_cancelled_leaves_the_window_usable(window, answer, make_pdf):
+    path = make_pdf("secret.pdf", password="s3cret")
+    shown = answer(lambda d: d.cancel())
+    assert not window.open_path(path)
+    assert [d.kind for d in shown] == ["password"]
+    assert window.current_document is None
+    assert window.open_path(make_pdf("open.pdf"))
+
+
+def test_password_attempts_are_bounded(window, answer, make_pdf):
+    path = make_pdf("secret.pdf", password="s3cret")
+
+    def respond(dialog):
+        if dialog.kind == "password":
+            dialog.entry.insert(0, "nope")
+        dialog.ok()
+
+    shown = answer(respond)
+    assert not window.open_path(path)
+    assert shown[-1].kind == "error" and "secret.pdf" in shown[-1].message
+    assert sum(d.kind == "password" for d in shown) == 5
+
+
+def test_spool_opening_offers_to_save_the_preview(window, answer, tmp_path, settle):
+    target = tmp_path / "copies" / "copy.spv"
+    target.parent.mkdir()
+
+    def respond(dialog):
+        if dialog.kind == "save-preview":
+            dialog.ok()
+        elif dialog.kind == "save":
+            dialog.result = str(target)
+
+    shown = answer(respond)
+    source = sample("devis-D2026-0042.spv")
+    assert window.open_path(source)
+    settle(window)
+    assert [d.kind for d in shown] == ["save-preview", "save"]
+    assert target.read_bytes() == source.read_bytes()
+    assert str(target) in window.status.message.get()
+
+
+def test_dont_offer_again_is_saved_in_the_settings(window, answer, settle):
+    from viewer import settings
+
+    def respond(dialog):
+        dialog.dont_offer.set(True)
+        dialog.cancel()
+
+    shown = answer(respond)
+    assert window.open_path(sample("devis-D2026-0042.spv"))
+    settle(window)
+    assert len(shown) == 1 and window.settings.printing.no_save_offer
+    assert settings.load().printing.no_save_offer
+    window.open_path(sample("facture-F2026-0107.spv"))
+    settle(window)
+    assert len(shown) == 1  # not offered again
+
+
+def test_pdf_does_not_offer_the_preview_save(window, answer, settle):
+    shown = answer()
+    assert window.open_path(sample("notice.pdf"))
+    settle(window)
+    assert shown == []
+
+
+def test_save_as_pdf_with_a_password(window, answer, tmp_path, settle):
+    import pymupdf
+
+    target = tmp_path / "out.pdf"
+
+    def respond(dialog):
+        if dialog.kind == "save-pdf":
+            dialog.mode.set("password")
+            dialog._mode_changed()
+            dialog.password.insert(0, "pw-123")
+            dialog.confirm.insert(0, "pw-123")
+            dialog.ok()
+        elif dialog.kind == "save":
+            dialog.result = str(target)
+        else:
+            dialog.cancel()
+
+    window.settings.printing.no_save_offer = True
+    assert window.open_path(sample("devis-D2026-0042.spv"))
+    answer(respond)
+    window.cmd_save_pdf()
+    doc = pymupdf.open(target)
+    assert doc.needs_pass and doc.authenticate("pw-123")
+    assert "Devis" in doc[0].get_text() or "DEVIS" in doc[0].get_text()
+
+
+def test_save_to_an_unwritable_place_shows_an_error(window, answer, tmp_path):
+    window.settings.printing.no_save_offer = True
+    assert window.open_path(sample("notice.pdf"))
+
+    def respond(dialog):
+        if dialog.kind == "save":
+            dialog.result = str(tmp_path / "no-such-folder" / "copy.pdf")
+        else:
+            dialog.ok()
+
+    shown = answer(respond)
+    window.cmd_save_preview()
+    assert shown[-1].kind == "error" and "copy.pdf" in shown[-1].message
+
+
+def test_commands_without_a_document_only_say_so(window, answer):
+    shown = answer()
+    window.cmd_save_pdf()
+    window.cmd_print()
+    window.cmd_save_preview()
+    assert shown == []
+    assert window.status.message.get()
+
+
+def test_eml_shows_headers_and_opens_the_pdf_attachment_in_a_new_window(window, settle):
+    assert window.open_path(sample("mail-devis.eml"))
+    settle(window)
+    view = window.eml_view
+    assert view is not None and "Subject" in view.header_values
+    pdfs = [a for a in view.attachments if a.filename.lower().endswith(".pdf")]
+    assert pdfs
+    before = set(window.master.winfo_children())
+    window.open_attachment(pdfs[0])
+    new = [w for w in window.master.winfo_children() if w not in before]
+    assert len(new) == 1
+    settle(new[0])
+    assert new[0].current_document.source == "pdf"
+    assert new[0].pageview.photo(0) is not None
+    new[0].close()
+
+
+def test_plugins_add_menu_entries_and_toolbar_buttons(root, tmp_path, answer):
+    from viewer import settings
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    calls = []
+
+    def install(win):
+        win.add_menu_command("tools", "menu.file.open", lambda: calls.append("menu"))
+        win.add_toolbar_button("mail", "mail", "tip.open", lambda: calls.append("mail"), position="find")
+        win.status.set_route("SMTP — local")
+
+    def broken(win):
+        raise RuntimeError("plugin bug")
+
+    win = MainWindow(root, state=ViewerState(path=tmp_path / "s.json"), settings=settings.Settings(),
+                     hooks=[broken, install])
+    menu = win.menu("tools")
+    menu.invoke(menu.index("end"))
+    win.toolbar.buttons["mail"].invoke()
+    assert calls == ["menu", "mail"]
+    order = win.toolbar._order
+    assert order.index(win.toolbar.buttons["mail"]) == order.index(win.toolbar.buttons["find"]) - 1
+    assert win.status.route.get() == "SMTP — local"
+    win.close()
+
+
+def test_language_switch_relabels_the_menus(window):
+    from viewer.gui import i18n
+
+    try:
+        window.set_language("en")
+        assert window.menubar.entrycget(0, "label") == "File"
+        window.set_language("fr")
+        assert window.menubar.entrycget(0, "label") == "Fichier"
+        assert window.settings.printing.language == "fr"
+    finally:
+        i18n.set_language("fr")
+
+
+def test_recent_files_and_geometry_are_remembered(window, tmp_path):
+    path = sample("notice.pdf")
+    window.settings.printing.no_save_offer = True
+    assert window.open_path(path)
+    window._fill_recent()
+    assert window.recent_menu.entrycget(0, "label") == str(path.resolve())
+    state_path = window.state.path
+    window.close()
+    from viewer.gui.recent import ViewerState
+
+    state = ViewerState.load(state_path)
+    assert state.recent[0] == str(path.resolve())
+    assert state.geometry.startswith("900x700")
+
+
+def test_render_failure_is_reported_once(window, answer, make_pdf, settle, tmp_path):
+    path = make_pdf("pages.pdf", pages=["one", "two"])
+    assert window.open_path(path)
+    shown = answer(lambda d: d.ok())
+
+    def boom(index, dpi, rotation):
+        raise OSError(5, "Input/output error", str(path))
+
+    window.source.render_ppm = boom
+    window.pageview.cache.clear()
+    window.pageview.set_zoom(2.0)
+    settle(window)
+    assert [d.kind for d in shown] == ["error"]
+    assert "pages.pdf" in shown[0].message
+    assert window.winfo_exists()
+
+
+def test_goto_dialog_moves_to_the_page(window, answer, settle):
+    assert window.open_path(sample("scan-3pages.tiff"))
+
+    def respond(dialog):
+        dialog.entry.delete(0, "end")
+        dialog.entry.insert(0, "3")
+        dialog.ok()
+
+    answer(respond)
+    window.cmd_goto()
+    assert window.pageview.current_page == 2
+

@@ -1,0 +1,107 @@
+"""The viewer application: one hidden Tk root, one or more MainWindows, optional GUI plugins.
+
+``PLUGINS`` lists modules that extend each window; a module found is imported and its
+``install(window)`` called for every new window (see mainwindow's docstring for the API).
+A module not installed yet is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import tkinter as tk
+from typing import Any, Callable
+
+from viewer.gui import i18n
+from viewer.gui.mainwindow import MainWindow, load_settings
+from viewer.gui.recent import ViewerState
+
+log = logging.getLogger(__name__)
+
+PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
+
+
+def skip_layout_model() -> None:
+    """Keep PyMuPDF 2 from loading its ONNX layout analyser on import (about 1.5 s, unused here).
+
+    Only effective before the first ``import pymupdf`` of the process.
+    """
+    if "pymupdf" not in sys.modules:
+        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+
+
+def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow], None]]:
+    """The ``install`` functions of the plugin modules present."""
+    hooks = []
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # not built (yet)
+            log.exception("GUI plugin %s cannot be imported", name)
+            continue
+        except Exception:
+            log.exception("GUI plugin %s cannot be imported", name)
+            continue
+        install = getattr(module, "install", None)
+        if callable(install):
+            hooks.append(install)
+    return hooks
+
+
+class App:
+    """Owns the Tk root (withdrawn) and the open windows; ends when the last one closes."""
+
+    def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS) -> None:
+        skip_layout_model()
+        self.root = root or tk.Tk(className="spoolview")
+        self.root.withdraw()
+        self.settings = load_settings()
+        i18n.set_language(getattr(self.settings.printing, "language", "auto"))
+        self.state = ViewerState.load()
+        self.hooks = plugin_hooks(plugins)
+        self.windows: list[MainWindow] = []
+
+    def new_window(self, path: str | None = None) -> MainWindow:
+        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks)
+        self.windows.append(window)
+        if path:
+            window.update_idletasks()
+            window.open_path(path)
+        return window
+
+    def window_closed(self, window: Any) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+        if not self.windows:
+            self.root.after_idle(self.root.quit)
+
+    def quit(self) -> None:
+        for window in list(self.windows):
+            window.close()
+
+    def destroy(self) -> None:
+        try:
+            self.root.destroy()
+        except tk.TclError:
+            pass
+
+
+def run(paths: list[str]) -> int:
+    """Open a window per file (one empty window without files) and run until all are closed."""
+    app = App()
+    if not paths:
+        app.new_window()
+    for path in paths:
+        window = app.new_window()
+        # Open after the window is on screen, so an error dialog has a parent to sit on.
+        window.after_idle(window.open_path, path)
+    try:
+        app.root.mainloop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.destroy()
+    return 0

@@ -1,0 +1,129 @@
+"""A saved mail (.eml): its headers above the body (HTML through tkinterweb) and its attachments."""
+
+from __future__ import annotations
+
+import html
+import tkinter as tk
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from tkinter import ttk
+from typing import Any, Callable
+
+from viewer.gui.i18n import _
+
+HEADERS = ("From", "To", "Cc", "Date", "Subject")
+
+
+def body_html(document: Any) -> str:
+    """The mail body as HTML: the HTML part if any, else the text part escaped."""
+    backend = document.backend
+    for name in ("html", "body_html", "html_body"):
+        value = getattr(backend, name, None)
+        if isinstance(value, str) and value.strip():
+            return value
+    text = None
+    for name in ("text", "body_text", "text_body", "body"):
+        value = getattr(backend, name, None)
+        if isinstance(value, str):
+            text = value
+            break
+    if text is None:  # the reader keeps no body: read it from the file
+        try:
+            message = BytesParser(policy=policy.default).parsebytes(Path(document.path).read_bytes())
+            part = message.get_body(preferencelist=("html", "plain"))
+            if part is not None and part.get_content_type() == "text/html":
+                return part.get_content()
+            text = part.get_content() if part is not None else ""
+        except (OSError, LookupError, ValueError):
+            text = ""
+    return f"<pre style='white-space: pre-wrap; font-family: sans-serif'>{html.escape(text)}</pre>"
+
+
+def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
+    """A tkinterweb HtmlFrame, or a read-only Text when tkinterweb cannot load here."""
+    try:
+        from tkinterweb import HtmlFrame
+
+        frame = HtmlFrame(master, messages_enabled=False)
+        return frame, lambda markup: frame.load_html(markup)
+    except Exception:  # tkinterweb's Tk extension missing on this platform
+        text = tk.Text(master, wrap="word", state="disabled")
+
+        def load(markup: str) -> None:
+            import re
+
+            text.configure(state="normal")
+            text.delete("1.0", "end")
+            text.insert("1.0", html.unescape(re.sub(r"<[^>]+>", "", markup)))
+            text.configure(state="disabled")
+
+        return text, load
+
+
+def describe(attachment: Any) -> str:
+    size = len(getattr(attachment, "data", b"") or b"")
+    unit = f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
+    return f"{attachment.filename}  ({attachment.content_type}, {unit})"
+
+
+class EmlView(ttk.Frame):
+    """Shows one mail; ``on_open(attachment)`` opens an attachment, ``on_save(attachment)`` saves it."""
+
+    def __init__(self, master: tk.Misc, document: Any, *, on_open: Callable[[Any], None],
+                 on_save: Callable[[Any], None]) -> None:
+        super().__init__(master)
+        self.document = document
+        self.on_open = on_open
+        self.on_save = on_save
+        head = ttk.Frame(self, padding=8)
+        head.pack(fill="x")
+        self.header_values: dict[str, str] = {}
+        headers = {k.lower(): v for k, v in (document.headers or {}).items()}
+        row = 0
+        for name in HEADERS:
+            value = headers.get(name.lower(), "")
+            if not value:
+                continue
+            self.header_values[name] = value
+            ttk.Label(head, text=_(f"eml.header.{name.lower()}"), font="TkDefaultFont 9 bold").grid(
+                row=row, column=0, sticky="nw", padx=(0, 8))
+            ttk.Label(head, text=value, wraplength=700, justify="left").grid(row=row, column=1, sticky="w")
+            row += 1
+        head.columnconfigure(1, weight=1)
+        self.attachments = list(document.attachments or [])
+        if self.attachments:
+            box = ttk.LabelFrame(self, text=_("eml.attachments", count=len(self.attachments)), padding=4)
+            box.pack(fill="x", padx=8)
+            self.listbox = tk.Listbox(box, height=min(4, len(self.attachments)), activestyle="none")
+            for attachment in self.attachments:
+                self.listbox.insert("end", describe(attachment))
+            self.listbox.pack(side="left", fill="x", expand=True)
+            self.listbox.bind("<Double-Button-1>", lambda e: self.open_selected())
+            self.listbox.bind("<Return>", lambda e: self.open_selected())
+            buttons = ttk.Frame(box)
+            buttons.pack(side="left", padx=(6, 0))
+            ttk.Button(buttons, text=_("eml.open"), command=self.open_selected).pack(fill="x")
+            ttk.Button(buttons, text=_("eml.save"), command=self.save_selected).pack(fill="x", pady=(4, 0))
+            self.listbox.selection_set(0)
+        ttk.Separator(self).pack(fill="x", pady=(6, 0))
+        self.body, load = _html_frame(self)
+        self.body.pack(fill="both", expand=True)
+        self.html = body_html(document)
+        load(self.html)
+
+    def selected(self) -> Any | None:
+        if not self.attachments:
+            return None
+        chosen = self.listbox.curselection()
+        return self.attachments[chosen[0]] if chosen else None
+
+    def open_selected(self) -> None:
+        attachment = self.selected()
+        if attachment is not None:
+            self.on_open(attachment)
+
+    def save_selected(self) -> None:
+        attachment = self.selected()
+        if attachment is not None:
+            self.on_save(attachment)

@@ -1,0 +1,641 @@
+"""The viewer's main window: menus, toolbar, page area, thumbnails, find bar and status bar.
+
+Extension API for other GUI modules (mail, fax, records, settings screens), so they add
+their entries without editing this file — each is installed by ``install(window)``:
+
+- ``window.add_menu_command(menu, label_key, command, accelerator=None)`` — ``menu`` is one
+  of "file", "view", "connection", "tools", "settings", "help" (or a new name, which adds
+  a menu); ``label_key`` is a catalogue key, relabelled when the language changes.
+- ``window.add_menu_separator(menu)``, ``window.menu(name) -> tk.Menu``.
+- ``window.add_toolbar_button(name, icon, tooltip_key, command, position=None)`` — ``icon``
+  is an icon name of ``toolbar.ICONS`` ("mail", "fax", ...), a PNG/GIF path, a PIL image or a
+  ``tk.PhotoImage``; ``position`` an index or the name of the button to go before.
+- ``window.status.set_route(text)`` — the route / connection slot of the status bar.
+- ``window.current_document`` — the open ``formats.Document`` or None;
+  ``window.open_path(path)``, ``window.show_document(document)``.
+- ``window.on_document_changed`` — list of callables ``f(window, document_or_None)``.
+- ``window.add_retranslate(callback)`` — called after the language changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tkinter as tk
+from pathlib import Path
+from tkinter import ttk
+from typing import Any, Callable, Iterable
+
+from viewer.gui import dialogs, i18n
+from viewer.gui.i18n import _
+from viewer.gui.pageview import DocumentSource, PageView
+from viewer.gui.recent import ViewerState
+from viewer.gui.search import Finder, SearchBar
+from viewer.gui.statusbar import StatusBar
+from viewer.gui.thumbnails import ThumbnailBar
+from viewer.gui.toolbar import Toolbar
+
+log = logging.getLogger(__name__)
+
+MENUS = ("file", "view", "connection", "tools", "settings", "help")
+SPOOL_KINDS = ("spv", "text")  # V3: the preview-save offer is about spools
+MAX_PASSWORD_TRIES = 5
+OPEN_TYPES = [
+    ("menu.filetype.all_supported", "*.spv *.txt *.prn *.lst *.pdf *.xps *.oxps *.png *.jpg *.jpeg *.tif *.tiff *.eml"),
+    ("menu.filetype.spool", "*.spv *.txt *.prn *.lst"),
+    ("menu.filetype.pdf", "*.pdf"),
+    ("menu.filetype.mail", "*.eml"),
+    ("menu.filetype.images", "*.png *.jpg *.jpeg *.tif *.tiff"),
+    ("menu.filetype.any", "*"),
+]
+
+
+def user_message(exc: BaseException) -> str:
+    """What to tell a person about ``exc`` (never a traceback)."""
+    from formats.document import DocumentError
+
+    from viewer.errors import SpoolviewError
+
+    if isinstance(exc, (DocumentError, SpoolviewError)):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return _("error.not_found", path=exc.filename or "")
+    if isinstance(exc, PermissionError):
+        return _("error.permission", path=exc.filename or "")
+    if isinstance(exc, OSError):
+        return _("error.os", path=exc.filename or "", detail=exc.strerror or str(exc))
+    return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
+
+
+class MainWindow(tk.Toplevel):
+    """One viewer window (a Toplevel of ``master``); ``hooks`` are called with it once built."""
+
+    def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
+                 settings: Any = None, hooks: Iterable[Callable[["MainWindow"], None]] = ()) -> None:
+        super().__init__(master, class_="Spoolview")
+        self.app = app
+        self.state = state or ViewerState.load()
+        self.settings = settings if settings is not None else load_settings()
+        self.document: Any = None
+        self.source: DocumentSource | None = None
+        self.finder: Finder | None = None
+        self.on_document_changed: list[Callable[[MainWindow, Any], None]] = []
+        self._retranslate: list[Callable[[], None]] = []
+        self._menu_labels: list[tuple[tk.Menu, int, str]] = []
+        self._error_shown = False
+        self.eml_view: Any = None
+        self.title(_("app.title"))
+        self.geometry(self.state.geometry or "1000x780")
+        self.minsize(480, 360)
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self._build()
+        self._bind_keys()
+        self._enable_drop()
+        self._update_status()
+        for hook in hooks:
+            try:
+                hook(self)
+            except Exception:  # a plugin must not take the viewer down
+                log.exception("GUI plugin %r failed to install", hook)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.toolbar = Toolbar(self)
+        self.toolbar.grid(row=0, column=0, sticky="we")
+        self.searchbar = SearchBar(self, on_find=self.find, on_close=self.hide_search)
+        self.paned = ttk.PanedWindow(self, orient="horizontal")
+        self.paned.grid(row=2, column=0, sticky="nsew")
+        self.content = ttk.Frame(self.paned)
+        self.pageview = PageView(self.content, on_change=self._update_status, on_error=self._render_error)
+        self.pageview.pack(fill="both", expand=True)
+        self.thumbnails = ThumbnailBar(self.paned, on_select=self.go_to, pageview=self.pageview)
+        self.paned.add(self.thumbnails, weight=0)
+        self.paned.add(self.content, weight=1)
+        self.thumbnails_shown = True
+        self.status = StatusBar(self)
+        self.status.grid(row=3, column=0, sticky="we")
+        self.menubar = tk.Menu(self, tearoff=False)
+        self.configure(menu=self.menubar)
+        self.menus: dict[str, tk.Menu] = {}
+        for name in MENUS:
+            self.menu(name)
+        self._build_menus()
+        self._build_toolbar()
+        self.rowconfigure(2, weight=1)
+        self.columnconfigure(0, weight=1)
+
+    def menu(self, name: str) -> tk.Menu:
+        """The menu ``name`` (created at the end of the menu bar if new)."""
+        if name not in self.menus:
+            menu = tk.Menu(self.menubar, tearoff=False)
+            self.menus[name] = menu
+            key = f"menu.{name}"
+            self.menubar.add_cascade(label=_(key), menu=menu)
+            self._menu_labels.append((self.menubar, self.menubar.index("end"), key))
+        return self.menus[name]
+
+    def add_menu_command(self, menu: str, label_key: str, command: Callable[[], Any],
+                         accelerator: str | None = None) -> int:
+        """Add an entry to ``menu``; returns its index."""
+        target = self.menu(menu)
+        options: dict[str, Any] = {"label": _(label_key), "command": command}
+        if accelerator:
+            options["accelerator"] = accelerator
+        target.add_command(**options)
+        index = target.index("end")
+        self._menu_labels.append((target, index, label_key))
+        return index
+
+    def add_menu_separator(self, menu: str) -> None:
+        self.menu(menu).add_separator()
+
+    def add_toolbar_button(self, name: str, icon: Any, tooltip_key: str, command: Callable[[], Any],
+                           position: int | str | None = None) -> ttk.Button:
+        return self.toolbar.add(name, icon, tooltip_key, command, position)
+
+    def add_retranslate(self, callback: Callable[[], None]) -> None:
+        self._retranslate.append(callback)
+
+    def _build_menus(self) -> None:
+        add = self.add_menu_command
+        add("file", "menu.file.open", self.cmd_open, "Ctrl+O")
+        self.recent_menu = tk.Menu(self.menus["file"], tearoff=False, postcommand=self._fill_recent)
+        self.menus["file"].add_cascade(label=_("menu.file.recent"), menu=self.recent_menu)
+        self._menu_labels.append((self.menus["file"], self.menus["file"].index("end"), "menu.file.recent"))
+        self.add_menu_separator("file")
+        add("file", "menu.file.save_preview", self.cmd_save_preview)
+        add("file", "menu.file.save_pdf", self.cmd_save_pdf, "Ctrl+S")
+        add("file", "menu.file.print", self.cmd_print, "Ctrl+P")
+        self.add_menu_separator("file")
+        add("file", "menu.file.new_window", self.cmd_new_window, "Ctrl+N")
+        add("file", "menu.file.close", self.close, "Ctrl+W")
+        add("file", "menu.file.quit", self.cmd_quit, "Ctrl+Q")
+        add("view", "menu.view.zoom_in", self.pageview.zoom_in, "+")
+        add("view", "menu.view.zoom_out", self.pageview.zoom_out, "-")
+        add("view", "menu.view.actual_size", lambda: self.pageview.set_zoom(1.0), "Ctrl+0")
+        add("view", "menu.view.fit_width", self.pageview.fit_width, "Ctrl+1")
+        add("view", "menu.view.fit_page", self.pageview.fit_page, "Ctrl+2")
+        add("view", "menu.view.rotate_right", lambda: self.pageview.rotate(90), "Ctrl+R")
+        add("view", "menu.view.rotate_left", lambda: self.pageview.rotate(-90), "Ctrl+Shift+R")
+        self.add_menu_separator("view")
+        add("view", "menu.view.first", self.first_page, "Home")
+        add("view", "menu.view.previous", self.prev_page, "PgUp")
+        add("view", "menu.view.next", self.next_page, "PgDn")
+        add("view", "menu.view.last", self.last_page, "End")
+        add("view", "menu.view.goto", self.cmd_goto, "Ctrl+G")
+        self.add_menu_separator("view")
+        add("view", "menu.view.find", self.show_search, "Ctrl+F")
+        add("view", "menu.view.find_next", lambda: self.find(self.searchbar.entry.get(), 1), "F3")
+        add("view", "menu.view.find_previous", lambda: self.find(self.searchbar.entry.get(), -1), "Shift+F3")
+        self.add_menu_separator("view")
+        add("view", "menu.view.thumbnails", self.toggle_thumbnails, "F9")
+        self.language_var = tk.StringVar(self, value=self._language_setting())
+        self.language_menu = tk.Menu(self.menus["settings"], tearoff=False)
+        for code in ("auto", "fr", "en"):
+            self.language_menu.add_radiobutton(label=_(f"language.{code}"), value=code, variable=self.language_var,
+                                               command=lambda c=code: self.set_language(c))
+            self._menu_labels.append((self.language_menu, self.language_menu.index("end"), f"language.{code}"))
+        self.menus["settings"].add_cascade(label=_("menu.settings.language"), menu=self.language_menu)
+        self._menu_labels.append((self.menus["settings"], self.menus["settings"].index("end"),
+                                  "menu.settings.language"))
+        add("help", "menu.help.shortcuts", self.cmd_shortcuts, "F1")
+        add("help", "menu.help.about", self.cmd_about)
+
+    def _build_toolbar(self) -> None:
+        add = self.toolbar.add
+        add("open", "open", "tip.open", self.cmd_open)
+        add("save", "save", "tip.save_preview", self.cmd_save_preview)
+        add("pdf", "pdf", "tip.save_pdf", self.cmd_save_pdf)
+        add("print", "print", "tip.print", self.cmd_print)
+        self.toolbar.add_separator()
+        add("first", "first", "tip.first", self.first_page)
+        add("prev", "prev", "tip.previous", self.prev_page)
+        self.page_entry = ttk.Entry(self.toolbar, width=5, justify="right")
+        self.page_entry.bind("<Return>", self._page_entry_go)
+        self.page_entry.bind("<KP_Enter>", self._page_entry_go)
+        self.toolbar.add_widget(self.page_entry)
+        self.page_count_label = ttk.Label(self.toolbar, text="/ 0")
+        self.toolbar.add_widget(self.page_count_label)
+        add("next", "next", "tip.next", self.next_page)
+        add("last", "last", "tip.last", self.last_page)
+        self.toolbar.add_separator()
+        add("zoom-out", "zoom-out", "tip.zoom_out", self.pageview.zoom_out)
+        add("zoom-in", "zoom-in", "tip.zoom_in", self.pageview.zoom_in)
+        add("fit-width", "fit-width", "tip.fit_width", self.pageview.fit_width)
+        add("fit-page", "fit-page", "tip.fit_page", self.pageview.fit_page)
+        add("rotate", "rotate", "tip.rotate", lambda: self.pageview.rotate(90))
+        self.toolbar.add_separator()
+        add("find", "find", "tip.find", self.show_search)
+        add("thumbnails", "thumbnails", "tip.thumbnails", self.toggle_thumbnails)
+        self.toolbar.add_separator()  # mail, fax and other plugin buttons go after this
+
+    def _bind_keys(self) -> None:
+        keys: dict[str, Callable[[], Any]] = {
+            "<Control-o>": self.cmd_open, "<Control-f>": self.show_search, "<Control-p>": self.cmd_print,
+            "<Control-s>": self.cmd_save_pdf, "<Control-g>": self.cmd_goto, "<Control-n>": self.cmd_new_window,
+            "<Control-w>": self.close, "<Control-q>": self.cmd_quit, "<F1>": self.cmd_shortcuts,
+            "<F3>": lambda: self.find(self.searchbar.entry.get(), 1),
+            "<Shift-F3>": lambda: self.find(self.searchbar.entry.get(), -1),
+            "<F9>": self.toggle_thumbnails, "<Control-r>": lambda: self.pageview.rotate(90),
+            "<Control-R>": lambda: self.pageview.rotate(-90), "<Control-0>": lambda: self.pageview.set_zoom(1.0),
+            "<Control-1>": self.pageview.fit_width, "<Control-2>": self.pageview.fit_page,
+        }
+        for sequence, command in keys.items():
+            self.bind(sequence, lambda e, c=command: (c(), "break")[1])
+        view_keys: dict[str, Callable[[], Any]] = {
+            "<plus>": self.pageview.zoom_in, "<equal>": self.pageview.zoom_in, "<KP_Add>": self.pageview.zoom_in,
+            "<minus>": self.pageview.zoom_out, "<KP_Subtract>": self.pageview.zoom_out,
+            "<Home>": self.first_page, "<End>": self.last_page, "<Prior>": self.prev_page, "<Next>": self.next_page,
+            "<Down>": lambda: self.pageview.scroll_units(1), "<Up>": lambda: self.pageview.scroll_units(-1),
+            "<Control-plus>": self.pageview.zoom_in, "<Control-minus>": self.pageview.zoom_out,
+        }
+        for sequence, command in view_keys.items():
+            self.bind(sequence, lambda e, c=command: self._view_key(e, c))
+
+    def _view_key(self, event: tk.Event, command: Callable[[], Any]) -> str | None:
+        if isinstance(event.widget, (tk.Entry, ttk.Entry, tk.Text, tk.Spinbox, ttk.Spinbox)):
+            return None  # typing in a field: leave the key to it
+        command()
+        return "break"
+
+    def _enable_drop(self) -> None:
+        """Accept files dropped on the window where tkdnd exists; skip silently elsewhere."""
+        try:
+            import tkinterdnd2  # type: ignore[import-not-found]
+
+            tkinterdnd2.TkinterDnD._require(self)
+            self.pageview.canvas.drop_target_register(tkinterdnd2.DND_FILES)  # type: ignore[attr-defined]
+            self.pageview.canvas.dnd_bind("<<Drop>>", self._on_drop)  # type: ignore[attr-defined]
+            self.drop_enabled = True
+        except Exception:  # no tkdnd on this platform or build: open by menu, toolbar, command line
+            self.drop_enabled = False
+
+    def _on_drop(self, event: Any) -> None:
+        for name in self.tk.splitlist(event.data):
+            self.open_path(name)
+            break
+
+    # ------------------------------------------------------------------ documents
+    @property
+    def current_document(self) -> Any:
+        """The open ``formats.Document`` (None when the window is empty)."""
+        return self.document
+
+    def open_path(self, path: str | Path, *, password: str | None = None) -> bool:
+        """Open ``path`` in this window; errors are shown in a dialog. True when opened."""
+        import formats
+        from formats.document import PasswordRequired
+
+        path = Path(path)
+        tries = 0
+        while True:
+            try:
+                document = formats.open_document(path, password=password)
+                break
+            except PasswordRequired:
+                if tries >= MAX_PASSWORD_TRIES:
+                    dialogs.show_error(self, _("password.gave_up", name=path.name))
+                    return False
+                answer = dialogs.PasswordDialog(self, path.name, retry=password is not None).result
+                if answer is None:
+                    return False
+                password, tries = answer, tries + 1
+            except Exception as exc:  # every failure becomes a dialog; the window stays as it was
+                self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
+                return False
+        self.show_document(document)
+        self.state.add_recent(path)
+        self.state.save()
+        if document.source in SPOOL_KINDS and not getattr(self.settings.printing, "no_save_offer", False):
+            self.after_idle(self.offer_save_preview)
+        return True
+
+    def show_document(self, document: Any) -> None:
+        """Show an already opened document (e.g. an attachment) in this window."""
+        self.close_document()
+        self.document = document
+        self._error_shown = False
+        self.title(_("app.title_document", name=document.name))
+        if document.source == "eml":
+            self._show_eml(document)
+        else:
+            self.source = DocumentSource(document)
+            self.finder = Finder(self, self.source, self._search_result)
+            self.pageview.set_source(self.source)
+            if self.thumbnails_shown:
+                self.thumbnails.set_source(self.source)
+        self._update_status()
+        for callback in list(self.on_document_changed):
+            callback(self, document)
+
+    def close_document(self) -> None:
+        if self.finder is not None:
+            self.finder.reset()
+            self.finder = None
+        if self.eml_view is not None:
+            self.eml_view.destroy()
+            self.eml_view = None
+            self.pageview.pack(fill="both", expand=True)
+        self.pageview.set_source(None)
+        self.thumbnails.set_source(None)
+        self.source = None
+        if self.document is not None:
+            try:
+                self.document.close()
+            except Exception:  # closing a reader never matters to the user
+                log.debug("closing %s failed", self.document.path, exc_info=True)
+            self.document = None
+            for callback in list(self.on_document_changed):
+                callback(self, None)
+        self.title(_("app.title"))
+        self._update_status()
+
+    def _show_eml(self, document: Any) -> None:
+        from viewer.gui.emlview import EmlView
+
+        self.pageview.pack_forget()
+        self.eml_view = EmlView(self.content, document, on_open=self.open_attachment,
+                                on_save=self.save_attachment)
+        self.eml_view.pack(fill="both", expand=True)
+
+    def open_attachment(self, attachment: Any) -> None:
+        """Open an attachment (PDF, spool, image…) in a new viewer window."""
+        try:
+            document = attachment.open()
+        except Exception as exc:
+            self.show_error(_("error.attachment", name=attachment.filename, detail=user_message(exc)))
+            return
+        window = self.app.new_window() if self.app is not None else MainWindow(self.master, state=self.state,
+                                                                                settings=self.settings)
+        window.show_document(document)
+
+    def save_attachment(self, attachment: Any) -> None:
+        target = dialogs.ask_path(self, "save", _("eml.save_title"), initialfile=attachment.filename)
+        if target:
+            self._write(Path(target), attachment.data)
+
+    def _render_error(self, index: int, exc: Exception) -> None:
+        self.status.show_message(_("error.page_status", page=index + 1))
+        if not self._error_shown:
+            self._error_shown = True
+            self.show_error(_("error.render", page=index + 1, detail=user_message(exc)))
+
+    def show_error(self, message: str) -> None:
+        """Show ``message`` in an error dialog (tests answer it through ``dialogs.respond_with``)."""
+        dialogs.show_error(self, message)
+
+    # ------------------------------------------------------------------ commands
+    def cmd_open(self) -> None:
+        initial = str(Path(self.state.recent[0]).parent) if self.state.recent else ""
+        path = dialogs.ask_path(self, "open", _("menu.file.open_title"), initialdir=initial,
+                                filetypes=[(_(k), p) for k, p in OPEN_TYPES])
+        if path:
+            self.open_path(path)
+
+    def _need_document(self) -> bool:
+        if self.document is None:
+            self.status.show_message(_("status.no_document"))
+            return False
+        return True
+
+    def offer_save_preview(self) -> None:
+        """V3: after a spool opens, offer to keep a copy (unless the setting says not to)."""
+        if self.document is None or not self.winfo_exists():
+            return
+        dialog = dialogs.SavePreviewDialog(self, self.document.name)
+        if dialog.dont_offer.get():
+            self.settings.printing.no_save_offer = True
+            save_settings(self.settings)
+        if dialog.result:
+            self.cmd_save_preview()
+
+    def cmd_save_preview(self) -> None:
+        """Save a copy of the spool file as it is."""
+        if not self._need_document():
+            return
+        source = Path(self.document.path)
+        target = dialogs.ask_path(self, "save", _("savepreview.choose"), initialfile=source.name,
+                                  initialdir=str(source.parent))
+        if not target:
+            return
+        try:
+            if Path(target).resolve() != source.resolve():
+                shutil.copyfile(source, target)
+        except OSError as exc:
+            self.show_error(_("error.save", path=target, detail=user_message(exc)))
+            return
+        self.status.show_message(_("status.saved", path=target))
+
+    def cmd_save_pdf(self) -> None:
+        """Save the document as a PDF, with the protection chosen in the dialog (F3)."""
+        if not self._need_document():
+            return
+        default = getattr(getattr(self.settings, "pdf", None), "protection", "none")
+        choice = dialogs.SaveAsPdfDialog(self, mode=default).result
+        if choice is None:
+            return
+        stem = Path(self.document.name).stem
+        target = dialogs.ask_path(self, "save", _("savepdf.choose"), initialfile=f"{stem}.pdf",
+                                  filetypes=[(_("menu.filetype.pdf"), "*.pdf")])
+        if not target:
+            return
+        try:
+            from formats.pdf import Protection, protect, to_pdf
+
+            data = protect(to_pdf(self.document), Protection(mode=choice.mode, password=choice.password))
+        except Exception as exc:
+            self.show_error(_("error.pdf", detail=user_message(exc)))
+            return
+        if self._write(Path(target), data):
+            self.status.show_message(_("status.saved", path=target))
+
+    def _write(self, target: Path, data: bytes) -> bool:
+        try:
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            return True
+        except OSError as exc:
+            self.show_error(_("error.save", path=str(target), detail=user_message(exc)))
+            return False
+
+    def cmd_print(self) -> None:
+        if not self._need_document():
+            return
+        from viewer.gui.printing import print_document
+
+        try:
+            answer = print_document(self, self.document)
+        except Exception as exc:
+            self.show_error(user_message(exc))
+            return
+        if answer is not None:
+            self.status.show_message(_("status.printed", detail=answer))
+
+    def cmd_goto(self) -> None:
+        if self.source is None:
+            return
+        page = dialogs.GoToPageDialog(self, self.pageview.page_count, self.pageview.current_page).result
+        if page is not None:
+            self.go_to(page)
+
+    def cmd_new_window(self) -> None:
+        if self.app is not None:
+            self.app.new_window()
+        else:
+            MainWindow(self.master, state=self.state, settings=self.settings)
+
+    def cmd_quit(self) -> None:
+        if self.app is not None:
+            self.app.quit()
+        else:
+            self.close()
+
+    def cmd_shortcuts(self) -> None:
+        dialogs.show_info(self, _("help.shortcuts_text"), title=_("menu.help.shortcuts"))
+
+    def cmd_about(self) -> None:
+        from viewer import __version__
+
+        dialogs.show_info(self, _("help.about_text", version=__version__), title=_("menu.help.about"))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.delete(0, "end")
+        recent = self.state.existing_recent()
+        if not recent:
+            self.recent_menu.add_command(label=_("menu.file.recent_empty"), state="disabled")
+        for path in recent:
+            self.recent_menu.add_command(label=path, command=lambda p=path: self.open_path(p))
+
+    def close(self) -> None:
+        """Close this window (the application ends with its last window)."""
+        try:
+            self.state.geometry = self.geometry()
+            self.state.save()
+        except tk.TclError:
+            pass
+        self.close_document()
+        if self.app is not None:
+            self.app.window_closed(self)
+        self.destroy()
+
+    # ------------------------------------------------------------------ navigation, view
+    def go_to(self, index: int) -> None:
+        self.pageview.go_to(index)
+
+    def first_page(self) -> None:
+        self.pageview.first_page()
+
+    def last_page(self) -> None:
+        self.pageview.last_page()
+
+    def next_page(self) -> None:
+        self.pageview.next_page()
+
+    def prev_page(self) -> None:
+        self.pageview.prev_page()
+
+    def _page_entry_go(self, event: tk.Event | None = None) -> str:
+        try:
+            self.go_to(int(self.page_entry.get()) - 1)
+        except ValueError:
+            self._update_status()
+        self.pageview.canvas.focus_set()
+        return "break"
+
+    def toggle_thumbnails(self) -> None:
+        if self.thumbnails_shown:
+            self.paned.forget(self.thumbnails)
+            self.thumbnails.set_source(None)
+        else:
+            self.paned.insert(0, self.thumbnails, weight=0)
+            self.update_idletasks()
+            self.thumbnails.set_source(self.source)
+        self.thumbnails_shown = not self.thumbnails_shown
+
+    def show_search(self) -> None:
+        self.searchbar.grid(row=1, column=0, sticky="we")
+        self.searchbar.entry.focus_set()
+        self.searchbar.entry.select_range(0, "end")
+
+    def hide_search(self) -> None:
+        self.searchbar.grid_remove()
+        if self.finder is not None:
+            self.finder.reset()
+        self.pageview.set_hits({})
+        self.pageview.canvas.focus_set()
+
+    def find(self, text: str, direction: int = 1) -> None:
+        """Go to the next (1) or previous (-1) occurrence of ``text``; hits are highlighted."""
+        if self.finder is None:
+            return
+        if not text.strip():
+            self.show_search()
+            return
+        self.finder.find(text, direction, self.pageview.current_page)
+
+    def _search_result(self, hits: dict, current: tuple[int, int] | None, message: str) -> None:
+        self.pageview.set_hits(hits, current)
+        self.searchbar.message.configure(text=message)
+        self.status.show_message(message)
+
+    def _update_status(self) -> None:
+        document = self.document
+        self.status.set_document(document.name if document else "", document.source if document else "")
+        count = self.pageview.page_count
+        current = self.pageview.current_page
+        self.status.set_page(current, count)
+        self.status.set_zoom(self.pageview.zoom)
+        if self.focus_get() is not self.page_entry:
+            self.page_entry.delete(0, "end")
+            if count:
+                self.page_entry.insert(0, str(current + 1))
+        self.page_count_label.configure(text=f"/ {count}")
+        if self.thumbnails_shown and count:
+            self.thumbnails.select(current)
+
+    # ------------------------------------------------------------------ language
+    def _language_setting(self) -> str:
+        return getattr(getattr(self.settings, "printing", None), "language", "auto") or "auto"
+
+    def set_language(self, code: str) -> None:
+        """Switch the interface language now and remember it (Settings.printing.language)."""
+        i18n.set_language(code)
+        self.language_var.set(code)
+        if getattr(self.settings, "printing", None) is not None:
+            self.settings.printing.language = code
+            save_settings(self.settings)
+        for window in (self.app.windows if self.app is not None else [self]):
+            window.retranslate()
+
+    def retranslate(self) -> None:
+        for menu, index, key in self._menu_labels:
+            try:
+                menu.entryconfigure(index, label=_(key))
+            except tk.TclError:
+                pass
+        self.searchbar.retranslate()
+        self.title(_("app.title_document", name=self.document.name) if self.document else _("app.title"))
+        self._update_status()
+        for callback in list(self._retranslate):
+            callback()
+
+
+def load_settings() -> Any:
+    """The user's settings, or the defaults when the file is missing or broken."""
+    from viewer import settings
+
+    try:
+        return settings.load()
+    except Exception:  # a broken settings file must not stop the viewer; `spoolview settings check` explains
+        log.warning("settings could not be read; using defaults", exc_info=True)
+        return settings.Settings()
+
+
+def save_settings(value: Any) -> None:
+    from viewer import settings
+
+    try:
+        settings.save(value)
+    except Exception:  # the choice still holds for this session
+        log.warning("settings could not be saved", exc_info=True)

@@ -1,0 +1,510 @@
+"""The page area: continuous scrolling over all pages, lazy rendering, zoom, rotation, hits.
+
+Pages are rendered on the Tk thread (PyMuPDF is not thread-safe) one at a time in
+``after_idle`` callbacks, visible pages first, then neighbours, so the window keeps
+answering between two pages. Rendered pages live in a bounded :class:`ImageCache`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import tkinter as tk
+from collections import OrderedDict
+from tkinter import ttk
+from typing import Callable
+
+Rect = tuple[float, float, float, float]
+
+GAP = 12  # pixels between pages and around them
+ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 6.4)
+PREFETCH = 2  # pages rendered ahead of and behind the visible ones
+BACKGROUND = "#7f8790"
+
+
+class DocumentSource:
+    """What the page view needs from an opened ``formats.Document``: sizes, pixels, text hits."""
+
+    def __init__(self, document) -> None:
+        self.document = document
+        self.page_count: int = document.page_count
+
+    def page_size(self, index: int) -> tuple[float, float]:
+        page = self.document.page(index)
+        return float(page.width), float(page.height)
+
+    def render_ppm(self, index: int, dpi: float, rotation: int) -> bytes:
+        from formats import render
+
+        return render.render_ppm(self.document, index, dpi=dpi, rotation=rotation)
+
+    def search(self, index: int, needle: str) -> list[Rect]:
+        from formats import render
+
+        return [tuple(r) for r in render.search_page(self.document, index, needle)]  # type: ignore[misc]
+
+
+class ImageCache:
+    """Least-recently-used PhotoImages, bounded by a total number of pixels."""
+
+    def __init__(self, max_pixels: int = 30_000_000) -> None:
+        self.max_pixels = max_pixels
+        self.pixels = 0
+        self._items: OrderedDict[tuple, tk.PhotoImage] = OrderedDict()
+
+    def get(self, key: tuple) -> tk.PhotoImage | None:
+        image = self._items.get(key)
+        if image is not None:
+            self._items.move_to_end(key)
+        return image
+
+    def put(self, key: tuple, image: tk.PhotoImage, keep: Callable[[tuple], bool] = lambda k: False) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.pixels -= old.width() * old.height()
+        self._items[key] = image
+        self.pixels += image.width() * image.height()
+        for k in list(self._items):
+            if self.pixels <= self.max_pixels or len(self._items) <= 1:
+                break
+            if k == key or keep(k):
+                continue
+            victim = self._items.pop(k)
+            self.pixels -= victim.width() * victim.height()
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.pixels = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def rotate_rect(rect: Rect, width: float, height: float, rotation: int) -> Rect:
+    """``rect`` (points, top-left origin, unrotated page ``width`` x ``height``) after a clockwise turn."""
+    x0, y0, x1, y1 = rect
+    rotation %= 360
+    if rotation == 90:
+        return (height - y1, x0, height - y0, x1)
+    if rotation == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if rotation == 270:
+        return (y0, width - x1, y1, width - x0)
+    return rect
+
+
+class PageView(ttk.Frame):
+    """A scrolling canvas showing every page of a :class:`DocumentSource` one below the other."""
+
+    def __init__(self, master: tk.Misc, *, on_change: Callable[[], None] | None = None,
+                 on_error: Callable[[int, Exception], None] | None = None, screen_dpi: float | None = None,
+                 cache: ImageCache | None = None) -> None:
+        super().__init__(master)
+        self.on_change = on_change or (lambda: None)
+        self.on_error = on_error or (lambda index, exc: None)
+        self.canvas = tk.Canvas(self, background=BACKGROUND, highlightthickness=0, takefocus=1)
+        self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
+        self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self._xview)
+        self.canvas.configure(yscrollcommand=self._on_yscroll, xscrollcommand=self.hbar.set)
+        self.canvas.grid(row=0, column=0, sticky="nsew")
+        self.vbar.grid(row=0, column=1, sticky="ns")
+        self.hbar.grid(row=1, column=0, sticky="we")
+        self.rowconfigure(0, weight=1)
+        self.columnconfigure(0, weight=1)
+        self.screen_dpi = screen_dpi or float(self.winfo_fpixels("1i"))
+        self.cache = cache or ImageCache()
+        self.source: DocumentSource | None = None
+        self.zoom = 1.0
+        self.fit: str | None = "width"  # None | "width" | "page"
+        self.rotation = 0
+        self._sizes: list[tuple[float, float]] = []  # unrotated page sizes in points
+        self._tops: list[int] = []
+        self._lefts: list[int] = []
+        self._boxes: list[tuple[int, int]] = []  # rotated pixel sizes
+        self._images: dict[int, tuple[int, tuple]] = {}  # page -> (canvas item, cache key)
+        self._failed: set[tuple] = set()
+        self._pinned: int | None = None
+        self._job: str | None = None
+        self._sizes_job: str | None = None
+        self._hits: dict[int, list[Rect]] = {}
+        self._current_hit: tuple[int, int] | None = None
+        self._last_width = 0
+        self._total_height = 1
+        self.rendered = 0  # pages rendered since the document was set (tests, benchmarks)
+        self.canvas.bind("<Configure>", self._on_configure)
+        for widget in (self.canvas,):
+            widget.bind("<Button-4>", lambda e: self._wheel(e, -1))
+            widget.bind("<Button-5>", lambda e: self._wheel(e, 1))
+            widget.bind("<MouseWheel>", lambda e: self._wheel(e, -1 if e.delta > 0 else 1))
+            widget.bind("<Control-Button-4>", lambda e: self._ctrl_wheel(1))
+            widget.bind("<Control-Button-5>", lambda e: self._ctrl_wheel(-1))
+            widget.bind("<Control-MouseWheel>", lambda e: self._ctrl_wheel(1 if e.delta > 0 else -1))
+            widget.bind("<Button-1>", lambda e: self.canvas.focus_set())
+
+    # ----------------------------------------------------------------- document
+    def set_source(self, source: DocumentSource | None) -> None:
+        """Show ``source`` from its first page (None empties the view)."""
+        self._cancel_jobs()
+        self.source = source
+        self.cache.clear()
+        self._failed.clear()
+        self._hits, self._current_hit = {}, None
+        self.rotation = 0
+        self.rendered = 0
+        self._pinned = 0 if source else None
+        if source is None or source.page_count == 0:
+            self._sizes = []
+        else:
+            first = source.page_size(0)
+            self._sizes = [first] * source.page_count  # refined in the background
+            if source.page_count > 1:
+                self._sizes_job = self.after_idle(self._load_sizes, 1)
+        self._relayout(keep=False)
+        self.canvas.yview_moveto(0)
+        self.canvas.xview_moveto(0)
+        self._schedule()
+        self.on_change()
+
+    @property
+    def page_count(self) -> int:
+        return len(self._sizes)
+
+    def _load_sizes(self, start: int) -> None:
+        self._sizes_job = None
+        if self.source is None:
+            return
+        end = min(start + 100, self.page_count)
+        changed = False
+        for i in range(start, end):
+            try:
+                size = self.source.page_size(i)
+            except Exception:  # an unreadable page keeps the estimate; render reports it
+                continue
+            if size != self._sizes[i]:
+                self._sizes[i] = size
+                changed = True
+        if changed:
+            self._relayout(keep=True)
+        if end < self.page_count:
+            self._sizes_job = self.after_idle(self._load_sizes, end)
+
+    def _cancel_jobs(self) -> None:
+        for name in ("_job", "_sizes_job"):
+            job = getattr(self, name)
+            if job is not None:
+                self.after_cancel(job)
+                setattr(self, name, None)
+
+    def destroy(self) -> None:
+        self._cancel_jobs()
+        self.cache.clear()
+        super().destroy()
+
+    # ----------------------------------------------------------------- geometry
+    @property
+    def scale(self) -> float:
+        """Screen pixels per point."""
+        return self.zoom * self.screen_dpi / 72.0
+
+    @property
+    def render_dpi(self) -> float:
+        return round(self.zoom * self.screen_dpi, 2)
+
+    def _rotated(self, index: int) -> tuple[float, float]:
+        w, h = self._sizes[index]
+        return (h, w) if self.rotation % 180 else (w, h)
+
+    def _fit_zoom(self) -> float | None:
+        if not self._sizes or self.fit is None:
+            return None
+        width = max(self.canvas.winfo_width(), 50) - 2 * GAP
+        height = max(self.canvas.winfo_height(), 50) - 2 * GAP
+        w, h = self._rotated(min(self.current_page, self.page_count - 1))
+        per_point = self.screen_dpi / 72.0
+        zoom = width / (w * per_point)
+        if self.fit == "page":
+            zoom = min(zoom, height / (h * per_point))
+        return max(0.05, min(zoom, ZOOM_STEPS[-1]))
+
+    def _relayout(self, keep: bool = True) -> None:
+        anchor = self._anchor() if keep else None
+        fitted = self._fit_zoom()
+        if fitted is not None:
+            self.zoom = fitted
+        scale = self.scale
+        self._boxes = [(max(1, round(w * scale)), max(1, round(h * scale)))
+                       for w, h in (self._rotated(i) for i in range(self.page_count))]
+        view_w = max(self.canvas.winfo_width(), 1)
+        widest = max((b[0] for b in self._boxes), default=0) + 2 * GAP
+        total_w = max(widest, view_w)
+        self._tops, self._lefts = [], []
+        y = GAP
+        for bw, bh in self._boxes:
+            self._tops.append(y)
+            self._lefts.append((total_w - bw) // 2)
+            y += bh + GAP
+        self.canvas.delete("all")
+        self._images.clear()
+        for i, (bw, bh) in enumerate(self._boxes):
+            x0, y0 = self._lefts[i], self._tops[i]
+            self.canvas.create_rectangle(x0, y0, x0 + bw, y0 + bh, fill="white", outline="#50565c",
+                                         tags=("page", f"p{i}"))
+        self._total_height = max(y, 1)
+        self.canvas.configure(scrollregion=(0, 0, total_w, self._total_height))
+        self._draw_hits()
+        if anchor is not None:
+            self._scroll_to_anchor(*anchor)
+        self._schedule()
+
+    def _anchor(self) -> tuple[int, float] | None:
+        if not self._tops:
+            return None
+        page = self.current_page
+        top = self.canvas.canvasy(0)
+        height = self._boxes[page][1] or 1
+        return page, (top - self._tops[page]) / height
+
+    def _scroll_to_anchor(self, page: int, fraction: float) -> None:
+        y = self._tops[page] + fraction * self._boxes[page][1]
+        self._moveto(y)
+
+    def _moveto(self, y: float) -> None:
+        self.canvas.yview_moveto(max(0.0, y) / max(self._total_height, 1.0))
+
+    def _on_configure(self, event: tk.Event) -> None:
+        if event.width != self._last_width:
+            self._last_width = event.width
+            self._relayout(keep=True)
+        else:
+            self._schedule()
+
+    # ----------------------------------------------------------------- navigation
+    def visible_pages(self) -> range:
+        if not self._tops:
+            return range(0)
+        top = self.canvas.canvasy(0)
+        bottom = top + max(self.canvas.winfo_height(), 1)
+        first = max(0, bisect.bisect_right(self._tops, top) - 1)
+        if first < self.page_count and self._tops[first] + self._boxes[first][1] < top:
+            first += 1
+        last = max(first, bisect.bisect_left(self._tops, bottom) - 1)
+        return range(min(first, self.page_count - 1), min(last, self.page_count - 1) + 1)
+
+    @property
+    def current_page(self) -> int:
+        if self._pinned is not None:
+            return min(self._pinned, max(self.page_count - 1, 0))
+        if not self._tops:
+            return 0
+        probe = self.canvas.canvasy(0) + max(self.canvas.winfo_height(), 1) * 0.25
+        return max(0, min(bisect.bisect_right(self._tops, probe) - 1, self.page_count - 1))
+
+    def go_to(self, index: int) -> None:
+        if not self.page_count:
+            return
+        index = max(0, min(index, self.page_count - 1))
+        self._moveto(self._tops[index] - GAP // 2)
+        self._pinned = index
+        self._schedule()
+        self.on_change()
+
+    def next_page(self) -> None:
+        self.go_to(self.current_page + 1)
+
+    def prev_page(self) -> None:
+        self.go_to(self.current_page - 1)
+
+    def first_page(self) -> None:
+        self.go_to(0)
+
+    def last_page(self) -> None:
+        self.go_to(self.page_count - 1)
+
+    def _yview(self, *args: str) -> None:
+        self._pinned = None
+        self.canvas.yview(*args)
+
+    def _xview(self, *args: str) -> None:
+        self.canvas.xview(*args)
+
+    def scroll_units(self, units: int) -> None:
+        self._yview("scroll", str(units), "units")
+
+    def _wheel(self, event: tk.Event, direction: int) -> str:
+        self.scroll_units(direction * 3)
+        return "break"
+
+    def _ctrl_wheel(self, direction: int) -> str:
+        (self.zoom_in if direction > 0 else self.zoom_out)()
+        return "break"
+
+    def _on_yscroll(self, first: str, last: str) -> None:
+        self.vbar.set(first, last)
+        self._schedule()
+        self.on_change()
+
+    # ----------------------------------------------------------------- zoom, rotation
+    def set_zoom(self, zoom: float) -> None:
+        self.fit = None
+        self.zoom = max(ZOOM_STEPS[0], min(zoom, ZOOM_STEPS[-1]))
+        self._relayout(keep=True)
+        self.on_change()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(next((z for z in ZOOM_STEPS if z > self.zoom + 1e-3), ZOOM_STEPS[-1]))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(next((z for z in reversed(ZOOM_STEPS) if z < self.zoom - 1e-3), ZOOM_STEPS[0]))
+
+    def fit_width(self) -> None:
+        self.fit = "width"
+        self._relayout(keep=True)
+        self.on_change()
+
+    def fit_page(self) -> None:
+        self.fit = "page"
+        self._relayout(keep=True)
+        self.on_change()
+
+    def rotate(self, degrees: int = 90) -> None:
+        page = self.current_page
+        self.rotation = (self.rotation + degrees) % 360
+        self._relayout(keep=False)
+        self.go_to(page)
+
+    # ----------------------------------------------------------------- rendering
+    def _key(self, index: int) -> tuple:
+        return (index, self.render_dpi, self.rotation)
+
+    @property
+    def busy(self) -> bool:
+        """True while pages wait to be rendered."""
+        return self._job is not None
+
+    def _schedule(self) -> None:
+        if self._job is None and self.source is not None and self.page_count:
+            self._job = self.after_idle(self._work)
+
+    def _wanted(self) -> list[int]:
+        visible = self.visible_pages()
+        if not visible:
+            return []
+        centre = (visible.start + visible.stop - 1) / 2
+        order = sorted(visible, key=lambda i: abs(i - centre))
+        for d in range(1, PREFETCH + 1):
+            order += [i for i in (visible.stop - 1 + d, visible.start - d) if 0 <= i < self.page_count]
+        return order
+
+    def _work(self) -> None:
+        self._job = None
+        if self.source is None:
+            return
+        keep_pages = set(self._wanted())
+        for index in list(self._images):
+            if index not in keep_pages:
+                self.canvas.delete(self._images.pop(index)[0])
+        for index in self._wanted():
+            key = self._key(index)
+            shown = self._images.get(index)
+            if shown is not None and shown[1] == key:
+                continue
+            if key in self._failed:
+                continue
+            image = self.cache.get(key)
+            if image is None:
+                image = self._render(index, key)
+                if image is None:
+                    continue
+                self._show(index, key, image)
+                self._job = self.after_idle(self._work)  # one render per turn: stay responsive
+                return
+            self._show(index, key, image)
+
+    def _render(self, index: int, key: tuple) -> tk.PhotoImage | None:
+        assert self.source is not None
+        try:
+            data = self.source.render_ppm(index, self.render_dpi, self.rotation)
+            image = tk.PhotoImage(master=self, data=data)
+        except Exception as exc:  # any reader failure: mark the page, tell the window once
+            self._failed.add(key)
+            self._draw_failure(index)
+            self.on_error(index, exc)
+            return None
+        wanted = set(self._images) | set(self.visible_pages())
+        self.cache.put(key, image, keep=lambda k: k[0] in wanted and k[1:] == key[1:])
+        self.rendered += 1
+        return image
+
+    def _show(self, index: int, key: tuple, image: tk.PhotoImage) -> None:
+        old = self._images.pop(index, None)
+        if old is not None:
+            self.canvas.delete(old[0])
+        x0, y0 = self._lefts[index], self._tops[index]
+        item = self.canvas.create_image(x0, y0, anchor="nw", image=image, tags=("image", f"i{index}"))
+        self._images[index] = (item, key)
+        self.canvas.tag_raise("hit")
+
+    def _draw_failure(self, index: int) -> None:
+        x0, y0 = self._lefts[index], self._tops[index]
+        bw, bh = self._boxes[index]
+        self.canvas.create_line(x0, y0, x0 + bw, y0 + bh, fill="#b00020", width=2)
+        self.canvas.create_line(x0 + bw, y0, x0, y0 + bh, fill="#b00020", width=2)
+
+    def photo(self, index: int) -> tk.PhotoImage | None:
+        """The image shown for page ``index`` now, if rendered (tests, benchmarks)."""
+        shown = self._images.get(index)
+        return self.cache.get(shown[1]) if shown else None
+
+    def render_pending(self, limit: int = 1000) -> None:
+        """Run queued renders now (tests, benchmarks, screenshots); bounded by ``limit``."""
+        for _ in range(limit):
+            if self._job is None:
+                return
+            self.after_cancel(self._job)
+            self._work()
+
+    # ----------------------------------------------------------------- search hits
+    def set_hits(self, hits: dict[int, list[Rect]], current: tuple[int, int] | None = None) -> None:
+        """Highlight ``hits`` (page -> rectangles in points); ``current`` = (page, n) stands out."""
+        self._hits = {k: list(v) for k, v in hits.items() if v}
+        self._current_hit = current
+        self._draw_hits()
+        if current is not None:
+            self._reveal(*current)
+
+    def hit_boxes(self, index: int) -> list[tuple[int, int, int, int]]:
+        """Canvas rectangles of the highlights on page ``index`` (tests)."""
+        return [tuple(int(v) for v in self.canvas.coords(item))  # type: ignore[misc]
+                for item in self.canvas.find_withtag(f"hit{index}")]
+
+    def _hit_box(self, index: int, rect: Rect) -> tuple[float, float, float, float]:
+        w, h = self._sizes[index]
+        x0, y0, x1, y1 = rotate_rect(rect, w, h, self.rotation)
+        s = self.scale
+        left, top = self._lefts[index], self._tops[index]
+        return (left + x0 * s, top + y0 * s, left + x1 * s, top + y1 * s)
+
+    def _draw_hits(self) -> None:
+        self.canvas.delete("hit")
+        for index, rects in self._hits.items():
+            if index >= self.page_count:
+                continue
+            for n, rect in enumerate(rects):
+                current = self._current_hit == (index, n)
+                self.canvas.create_rectangle(
+                    *self._hit_box(index, rect), outline="#e8590c" if current else "#f2b705",
+                    width=3 if current else 2, fill="#ffd43b", stipple="gray25",
+                    tags=("hit", f"hit{index}"))
+
+    def _reveal(self, index: int, n: int) -> None:
+        rects = self._hits.get(index) or []
+        if not rects or index >= self.page_count:
+            return
+        _, y0, _, y1 = self._hit_box(index, rects[min(n, len(rects) - 1)])
+        top = self.canvas.canvasy(0)
+        height = self.canvas.winfo_height()
+        if not (top <= y0 and y1 <= top + height):
+            self._moveto((y0 + y1) / 2 - height / 2)
+        self._pinned = index
+        self._schedule()
+        self.on_change()
+

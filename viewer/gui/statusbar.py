@@ -1,0 +1,64 @@
+"""The status bar: document name and kind, page n / N, zoom, a message, and the route slot.
+
+The route slot (``set_route(text)``) belongs to the mail side: it shows the sending
+route and the connection state (local / connected), set by whoever knows it.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+
+from viewer.gui.i18n import _
+
+
+class StatusBar(ttk.Frame):
+    """Labels along the window's bottom edge; each ``set_*`` updates one field."""
+
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master, padding=(6, 2))
+        self.document = tk.StringVar(self)
+        self.page = tk.StringVar(self)
+        self.zoom = tk.StringVar(self)
+        self.message = tk.StringVar(self)
+        self.route = tk.StringVar(self)
+        columns = ((self.document, 0, 28), (self.page, 0, 14), (self.zoom, 0, 8), (self.message, 1, 10),
+                   (self.route, 0, 18))
+        for col, (var, weight, width) in enumerate(columns):
+            label = ttk.Label(self, textvariable=var, width=width, anchor="w")
+            label.grid(row=0, column=2 * col, sticky="we")
+            self.columnconfigure(2 * col, weight=weight)
+            if col < len(columns) - 1:
+                ttk.Separator(self, orient="vertical").grid(row=0, column=2 * col + 1, sticky="ns", padx=6)
+        self.route_label = self.grid_slaves(row=0, column=8)[0]
+        self._message_job: str | None = None
+
+    def set_document(self, name: str, kind: str) -> None:
+        self.document.set(f"{name} — {_('kind.' + kind)}" if name else _("status.no_document"))
+
+    def set_page(self, index: int, count: int) -> None:
+        self.page.set(_("status.page", page=index + 1, count=count) if count else "")
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom.set(f"{round(zoom * 100)} %")
+
+    def set_route(self, text: str) -> None:
+        """The sending route and connection state, e.g. "SMTP — local" (set by the mail side)."""
+        self.route.set(text)
+
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        """A transient message (search result, saved file…), cleared after ``timeout_ms``."""
+        self.message.set(text)
+        if self._message_job is not None:
+            self.after_cancel(self._message_job)
+        self._message_job = self.after(timeout_ms, self._clear) if timeout_ms else None
+
+    def _clear(self) -> None:
+        self._message_job = None
+        self.message.set("")
+
+    def destroy(self) -> None:
+        if self._message_job is not None:
+            self.after_cancel(self._message_job)
+            self._message_job = None
+        super().destroy()

@@ -1,0 +1,237 @@
+"""The toolbar: icons drawn with Pillow at the screen's scale, buttons with tooltips.
+
+``draw_icon(name, size)`` draws one of ICONS (including ``mail`` and ``fax`` for the
+send dialogs' buttons); ``Toolbar.add(name, icon, tooltip_key, command, position)``
+adds a button, where ``icon`` is an icon name, a PNG/GIF path, a PIL image or a
+``tk.PhotoImage``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import tkinter as tk
+from pathlib import Path
+from tkinter import ttk
+from typing import Any, Callable
+
+from PIL import Image, ImageDraw
+
+from viewer.gui.i18n import _
+
+BASE = 24  # icon size in pixels at 96 dpi
+SS = 4  # supersampling factor for smooth edges
+INK = (52, 58, 64, 255)
+BLUE = (25, 113, 194, 255)
+RED = (201, 42, 42, 255)
+PAPER = (255, 255, 255, 255)
+YELLOW = (250, 176, 5, 255)
+
+
+def _page(d: ImageDraw.ImageDraw, s: float, box=(5, 2, 19, 22)) -> None:
+    x0, y0, x1, y1 = (v * s for v in box)
+    d.polygon([(x0, y0), (x1 - 4 * s, y0), (x1, y0 + 4 * s), (x1, y1), (x0, y1)], fill=PAPER, outline=INK,
+              width=round(1.5 * s))
+
+
+def _lens(d: ImageDraw.ImageDraw, s: float, sign: str = "") -> None:
+    d.ellipse([3 * s, 3 * s, 16 * s, 16 * s], fill=PAPER, outline=INK, width=round(2 * s))
+    d.line([14 * s, 14 * s, 21 * s, 21 * s], fill=INK, width=round(3.5 * s))
+    if sign:
+        d.line([6.5 * s, 9.5 * s, 12.5 * s, 9.5 * s], fill=BLUE, width=round(2 * s))
+        if sign == "+":
+            d.line([9.5 * s, 6.5 * s, 9.5 * s, 12.5 * s], fill=BLUE, width=round(2 * s))
+
+
+def _triangle(d: ImageDraw.ImageDraw, s: float, direction: int, bar: bool) -> None:
+    if direction > 0:
+        d.polygon([(7 * s, 5 * s), (17 * s, 12 * s), (7 * s, 19 * s)], fill=INK)
+        if bar:
+            d.rectangle([17 * s, 5 * s, 19.5 * s, 19 * s], fill=INK)
+    else:
+        d.polygon([(17 * s, 5 * s), (7 * s, 12 * s), (17 * s, 19 * s)], fill=INK)
+        if bar:
+            d.rectangle([4.5 * s, 5 * s, 7 * s, 19 * s], fill=INK)
+
+
+def _draw(name: str, d: ImageDraw.ImageDraw, s: float) -> None:
+    w = round(1.5 * s)
+    if name == "open":
+        d.polygon([(2 * s, 6 * s), (9 * s, 6 * s), (11 * s, 8 * s), (20 * s, 8 * s), (20 * s, 19 * s),
+                   (2 * s, 19 * s)], fill=YELLOW, outline=INK, width=w)
+        d.polygon([(5 * s, 11 * s), (22.5 * s, 11 * s), (20 * s, 19 * s), (2 * s, 19 * s)], fill=(255, 212, 59, 255),
+                  outline=INK, width=w)
+    elif name == "save":
+        d.rectangle([3 * s, 3 * s, 21 * s, 21 * s], fill=BLUE, outline=INK, width=w)
+        d.rectangle([7 * s, 3 * s, 17 * s, 9 * s], fill=PAPER, outline=INK, width=w)
+        d.rectangle([6 * s, 13 * s, 18 * s, 21 * s], fill=PAPER, outline=INK, width=w)
+    elif name == "pdf":
+        _page(d, s)
+        d.rectangle([2 * s, 12 * s, 17 * s, 19 * s], fill=RED)
+        for x in (4, 8.5, 13):  # three small blocks read as "PDF" at this size
+            d.rectangle([x * s, 14 * s, (x + 2.5) * s, 17 * s], fill=PAPER)
+    elif name == "print":
+        d.rectangle([6 * s, 2 * s, 18 * s, 9 * s], fill=PAPER, outline=INK, width=w)
+        d.rounded_rectangle([2 * s, 8 * s, 22 * s, 17 * s], radius=2 * s, fill=(134, 142, 150, 255), outline=INK,
+                            width=w)
+        d.rectangle([6 * s, 13 * s, 18 * s, 22 * s], fill=PAPER, outline=INK, width=w)
+        d.line([8 * s, 16 * s, 16 * s, 16 * s], fill=INK, width=w)
+        d.line([8 * s, 19 * s, 14 * s, 19 * s], fill=INK, width=w)
+    elif name in ("zoom-in", "zoom-out", "find"):
+        _lens(d, s, {"zoom-in": "+", "zoom-out": "-", "find": ""}[name])
+    elif name == "fit-width":
+        _page(d, s, (3, 3, 21, 21))
+        d.line([6 * s, 12 * s, 18 * s, 12 * s], fill=BLUE, width=round(2 * s))
+        d.polygon([(5 * s, 12 * s), (9 * s, 8.5 * s), (9 * s, 15.5 * s)], fill=BLUE)
+        d.polygon([(19 * s, 12 * s), (15 * s, 8.5 * s), (15 * s, 15.5 * s)], fill=BLUE)
+    elif name == "fit-page":
+        _page(d, s)
+        for x, y, dx, dy in ((8, 6, 1, 1), (16, 6, -1, 1), (8, 18, 1, -1), (16, 18, -1, -1)):
+            d.line([x * s, y * s, (x + 3 * dx) * s, y * s], fill=BLUE, width=round(2 * s))
+            d.line([x * s, y * s, x * s, (y + 3 * dy) * s], fill=BLUE, width=round(2 * s))
+    elif name == "rotate":
+        d.arc([4 * s, 4 * s, 20 * s, 20 * s], start=200, end=110 + 360, fill=INK, width=round(2.5 * s))
+        a = math.radians(110)
+        x, y = 12 + 8 * math.cos(a), 12 + 8 * math.sin(a)
+        d.polygon([((x - 4) * s, (y - 3.5) * s), ((x + 2) * s, (y - 4) * s), ((x - 1) * s, (y + 2) * s)], fill=BLUE)
+    elif name == "first":
+        _triangle(d, s, -1, True)
+    elif name == "prev":
+        _triangle(d, s, -1, False)
+    elif name == "next":
+        _triangle(d, s, 1, False)
+    elif name == "last":
+        _triangle(d, s, 1, True)
+    elif name == "thumbnails":
+        for y in (3, 9.5, 16):
+            d.rectangle([3 * s, y * s, 8 * s, (y + 5) * s], fill=PAPER, outline=INK, width=w)
+            d.line([11 * s, (y + 2.5) * s, 21 * s, (y + 2.5) * s], fill=INK, width=w)
+    elif name == "mail":
+        d.rectangle([2 * s, 5 * s, 22 * s, 19 * s], fill=PAPER, outline=INK, width=w)
+        d.line([2 * s, 5 * s, 12 * s, 13 * s, 22 * s, 5 * s], fill=BLUE, width=round(2 * s), joint="curve")
+    elif name == "fax":
+        d.rectangle([7 * s, 2 * s, 19 * s, 10 * s], fill=PAPER, outline=INK, width=w)
+        d.rounded_rectangle([2 * s, 9 * s, 22 * s, 22 * s], radius=2 * s, fill=(173, 181, 189, 255), outline=INK,
+                            width=w)
+        d.rectangle([4 * s, 12 * s, 8 * s, 20 * s], fill=INK)
+        for x in (11, 14.5, 18):
+            for y in (13, 16.5):
+                d.rectangle([x * s, y * s, (x + 2) * s, (y + 2) * s], fill=PAPER)
+    else:
+        raise KeyError(name)
+
+
+ICONS = ("open", "save", "pdf", "print", "zoom-in", "zoom-out", "fit-width", "fit-page", "rotate", "first",
+         "prev", "next", "last", "find", "thumbnails", "mail", "fax")
+
+
+def draw_icon(name: str, size: int = BASE) -> Image.Image:
+    """Icon ``name`` as an RGBA image of ``size`` x ``size`` pixels."""
+    big = Image.new("RGBA", (size * SS, size * SS), (0, 0, 0, 0))
+    _draw(name, ImageDraw.Draw(big), size * SS / BASE)
+    return big.resize((size, size), Image.LANCZOS)
+
+
+def photo_from(image: Image.Image, master: tk.Misc) -> tk.PhotoImage:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return tk.PhotoImage(master=master, data=buffer.getvalue())
+
+
+def icon_size(widget: tk.Misc) -> int:
+    """BASE pixels at 96 dpi, scaled up on HiDPI screens."""
+    return max(BASE, round(BASE * float(widget.winfo_fpixels("1i")) / 96.0))
+
+
+class Tooltip:
+    """A small label shown under a widget after the pointer rests on it (idlelib-style)."""
+
+    DELAY = 500
+
+    def __init__(self, widget: tk.Widget, text: Callable[[], str]) -> None:
+        self.widget = widget
+        self.text = text
+        self.tip: tk.Toplevel | None = None
+        self._job: str | None = None
+        widget.bind("<Enter>", self._schedule, add="+")
+        widget.bind("<Leave>", self.hide, add="+")
+        widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def _schedule(self, event: tk.Event | None = None) -> None:
+        self._cancel()
+        self._job = self.widget.after(self.DELAY, self.show)
+
+    def _cancel(self) -> None:
+        if self._job is not None:
+            self.widget.after_cancel(self._job)
+            self._job = None
+
+    def show(self) -> None:
+        self._job = None
+        if self.tip is not None or not self.widget.winfo_exists():
+            return
+        self.tip = tk.Toplevel(self.widget)
+        self.tip.wm_overrideredirect(True)
+        x = self.widget.winfo_rootx() + 4
+        y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        self.tip.wm_geometry(f"+{x}+{y}")
+        tk.Label(self.tip, text=self.text(), background="#ffffe0", relief="solid", borderwidth=1,
+                 padx=4, pady=2).pack()
+
+    def hide(self, event: tk.Event | None = None) -> None:
+        self._cancel()
+        if self.tip is not None:
+            self.tip.destroy()
+            self.tip = None
+
+
+class Toolbar(ttk.Frame):
+    """A row of icon buttons; ``buttons[name]`` gives each ttk.Button (plugins add theirs)."""
+
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master, padding=(4, 2))
+        self.size = icon_size(self)
+        self.buttons: dict[str, ttk.Button] = {}
+        self.tooltips: dict[str, Tooltip] = {}
+        self._images: dict[str, tk.PhotoImage] = {}
+        self._order: list[tk.Widget] = []
+
+    def _image(self, name: str, icon: Any) -> tk.PhotoImage:
+        if isinstance(icon, tk.PhotoImage):
+            return icon
+        if isinstance(icon, Image.Image):
+            return photo_from(icon.resize((self.size, self.size), Image.LANCZOS), self)
+        if isinstance(icon, (str, Path)) and str(icon) in ICONS:
+            return photo_from(draw_icon(str(icon), self.size), self)
+        return photo_from(Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.LANCZOS), self)
+
+    def add(self, name: str, icon: Any, tooltip_key: str, command: Callable[[], Any],
+            position: int | str | None = None) -> ttk.Button:
+        """Add a button; ``position`` is an index or the name of the button to go before."""
+        self._images[name] = image = self._image(name, icon)
+        button = ttk.Button(self, image=image, command=command, style="Toolbutton", takefocus=0)
+        self.buttons[name] = button
+        self.tooltips[name] = Tooltip(button, lambda: _(tooltip_key))
+        self._insert(button, position)
+        return button
+
+    def add_separator(self, position: int | str | None = None) -> None:
+        self._insert(ttk.Separator(self, orient="vertical"), position)
+
+    def add_widget(self, widget: tk.Widget, position: int | str | None = None) -> None:
+        self._insert(widget, position)
+
+    def _insert(self, widget: tk.Widget, position: int | str | None) -> None:
+        if isinstance(position, str):
+            before = self.buttons.get(position)
+            position = self._order.index(before) if before in self._order else None
+        if position is None:
+            self._order.append(widget)
+        else:
+            self._order.insert(max(0, min(int(position), len(self._order))), widget)
+        for child in self._order:
+            child.pack_forget()
+        for child in self._order:
+            fill = "y" if isinstance(child, ttk.Separator) else "none"
+            padx = 4 if isinstance(child, ttk.Separator) else 1
+            child.pack(side="left", fill=fill, padx=padx, pady=1)
