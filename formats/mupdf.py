@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pymupdf
 
 from formats.document import Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
-from formats.native import check_image_size
+from formats.native import MAX_IMAGE_PIXELS, check_image_size
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -40,18 +41,21 @@ def check_image_file(path: Path) -> None:
     """Refuse images (every frame of a TIFF) too large to decode safely."""
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
-    try:
-        with Image.open(path) as img:
-            frames = getattr(img, "n_frames", 1)
-            for k in range(min(frames, 10_000)):
-                if k:
-                    img.seek(k)
-                check_image_size(*img.size, what="the image", file=path, page=k + 1 if frames > 1 else None)
-    except DocumentError:
-        raise
-    except Exception:  # noqa: BLE001 - PIL cannot parse it; let PyMuPDF say what it thinks
-        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as img:
+                frames = getattr(img, "n_frames", 1)
+                for k in range(min(frames, 10_000)):
+                    if k:
+                        img.seek(k)
+                    check_image_size(*img.size, what="the image", file=path, page=k + 1 if frames > 1 else None)
+        except DocumentError:
+            raise
+        except Image.DecompressionBombError:
+            check_image_size(MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS, what="the image", file=path)
+        except Exception:  # noqa: BLE001 - PIL cannot parse it; let PyMuPDF say what it thinks
+            return
 
 
 def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Document:

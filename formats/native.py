@@ -7,6 +7,7 @@ import binascii
 import copy
 import io
 import json
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -167,8 +168,12 @@ class SpvBackend:
         except (binascii.Error, ValueError):
             raise DocumentError(f"image resource {name!r} is not valid base64", **where) from None
         try:
-            img = Image.open(io.BytesIO(blob))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img = Image.open(io.BytesIO(blob))
             w, h = img.size
+        except Image.DecompressionBombError:
+            w = h = MAX_IMAGE_PIXELS  # far beyond the limit: refused just below
         except Exception:  # noqa: BLE001 - any decoder failure is bad input
             raise DocumentError(f"image resource {name!r} is not a readable image", **where) from None
         check_image_size(w, h, what=f"image resource {name!r}", **where)
@@ -223,8 +228,9 @@ class SpvBackend:
 def check_image_size(width: int, height: int, *, what: str, **where: Any) -> None:
     """Refuse images whose pixel count could exhaust memory (decompression bombs)."""
     if width <= 0 or height <= 0 or width * height > MAX_IMAGE_PIXELS:
+        size = f"{width} x {height} pixels; " if width < MAX_IMAGE_PIXELS else ""
         raise DocumentError(
-            f"{what} is too large ({width} x {height} pixels; at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels)",
+            f"{what} is too large ({size}at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels)",
             hint="reduce the image resolution",
             **where,
         )

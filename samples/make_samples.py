@@ -177,7 +177,7 @@ def statement_text() -> bytes:
         for date, ref, label, debit, credit in rows:
             balance += debit - credit
             lines_all.append(
-                f"{date}  {ref:<12}{label + (' (' + str(n + 1) + ')' if n else ''):<60}"
+                f"{date}  {ref:<12}{label + (' (' + str(n + 1) + ')' if n else ''):<54}"
                 f"{(euros(debit) if debit else ''):>18}{(euros(credit) if credit else ''):>18}{euros(balance):>18}"
             )
     per_page = 8
@@ -188,7 +188,7 @@ def statement_text() -> bytes:
             "RELEVÉ DE COMPTE CLIENT — CLI003 — Société Hôtelière du Léman (Évian)".center(width),
             "Période du 01/09/2026 au 30/11/2026 — montants en euros (€)".center(width),
             "=" * width,
-            f"{'Date':<12}{'Pièce':<12}{'Libellé':<60}{'Débit':>18}{'Crédit':>18}{'Solde':>18}",
+            f"{'Date':<12}{'Pièce':<12}{'Libellé':<54}{'Débit':>18}{'Crédit':>18}{'Solde':>18}",
             "-" * width,
         ]
         foot = ["-" * width, f"{'Solde reporté :':>112}{euros(balance):>20}" if k == len(chunks) - 1 else ""]
@@ -246,6 +246,8 @@ def mail(quote_pdf: bytes) -> bytes:
         subtype="html",
     )
     msg.add_attachment(quote_pdf, maintype="application", subtype="pdf", filename="devis-D2026-0042.pdf")
+    for k, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_spoolview_sample_{k}")  # reproducible output
     return bytes(msg)
 
 

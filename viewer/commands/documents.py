@@ -1,0 +1,165 @@
+"""CLI commands on documents: info, convert (with protection), render, and the demo job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from formats import open_document
+from viewer.errors import SpoolviewError
+
+SAMPLE_QUOTE = Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a document's kind, pages and DocInfo")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _common(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("convert", help="convert a document to PDF, optionally protected")
+    p.add_argument("file", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="the PDF to write")
+    p.add_argument("--protect", choices=("none", "no-modify", "password"), default="none")
+    _common(p)
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("render", help="draw one page to a PNG image")
+    p.add_argument("file", type=Path)
+    p.add_argument("--page", type=int, default=1, help="page number, from 1")
+    p.add_argument("--dpi", type=float, default=96.0)
+    p.add_argument("--rotation", type=int, default=0, choices=(0, 90, 180, 270))
+    p.add_argument("-o", "--output", type=Path, required=True, help="the image to write (.png, .jpg, .ppm)")
+    _common(p)
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("demo", help="convert the sample quote to a protected PDF and say where it went")
+    p.set_defaults(func=cmd_demo)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--password-file", type=Path, help="file whose first line is the password ('-': standard input)")
+    p.add_argument("--encoding", help="encoding of a text spool (utf-8, cp1252, cp850; default: detected)")
+
+
+def read_password(path: Path | None) -> str | None:
+    """The first line of a password file (or of standard input for '-')."""
+    if path is None:
+        return None
+    try:
+        if str(path) == "-":
+            text = sys.stdin.readline()
+        else:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            text = lines[0] if lines else ""
+    except FileNotFoundError:
+        raise SpoolviewError(f"password file {path} not found") from None
+    except UnicodeDecodeError:
+        raise SpoolviewError(f"password file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise SpoolviewError(f"cannot read the password file {path}: {exc.strerror or exc}") from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise SpoolviewError(f"password file {path} is empty")
+    return text
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed into place."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SpoolviewError(f"folder {folder} does not exist; create it or choose another output")
+    fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_document(args.file, password=read_password(args.password_file), encoding=args.encoding) as doc:
+        first = doc.page(0)
+        data = {
+            "file": str(doc.path),
+            "source": doc.source,
+            "pages": doc.page_count,
+            "page_size_pt": [round(first.width, 2), round(first.height, 2)],
+            "info": doc.info.to_dict(),
+        }
+        if doc.headers:
+            data["headers"] = doc.headers
+        if doc.attachments:
+            data["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)} for a in doc.attachments]
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{data['file']}: {doc.source}, {doc.page_count} page(s), {first.width:.0f} x {first.height:.0f} pt")
+    for key, value in data["info"].items():
+        print(f"  {key}: {value}")
+    for key, value in data.get("headers", {}).items():
+        print(f"  {key}: {value}")
+    for att in data.get("attachments", []):
+        print(f"  attachment: {att['filename']} ({att['content_type']}, {att['size']} bytes)")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from formats.pdf import Protection, protect, to_pdf
+
+    password = read_password(args.password_file)
+    protection = Protection(args.protect, password or "")
+    if args.protect == "password" and not password:
+        raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
+    protection.check()
+    # The password file protects the output; it is not the input's password.
+    with open_document(args.file, encoding=args.encoding) as doc:
+        pdf = protect(to_pdf(doc), protection)
+    write_atomic(args.output, pdf)
+    print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from formats.render import render_image
+
+    with open_document(args.file, password=read_password(args.password_file), encoding=args.encoding) as doc:
+        if not 1 <= args.page <= doc.page_count:
+            raise SpoolviewError(f"{args.file}: no page {args.page} (the document has {doc.page_count})")
+        if not 1 <= args.dpi <= 1200:
+            raise SpoolviewError("--dpi must be between 1 and 1200")
+        img = render_image(doc, args.page - 1, dpi=args.dpi, rotation=args.rotation)
+    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".ppm": "PPM"}.get(args.output.suffix.lower())
+    if fmt is None:
+        raise SpoolviewError(f"{args.output}: unknown image type; use .png, .jpg or .ppm")
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    write_atomic(args.output, buf.getvalue())
+    print(f"{args.output}: page {args.page}, {img.width} x {img.height} pixels")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from formats.pdf import Protection, protect, to_pdf
+    from viewer.paths import data_dir, ensure_private_dir
+
+    if not SAMPLE_QUOTE.is_file():
+        raise SpoolviewError(f"the sample quote {SAMPLE_QUOTE} is missing; run samples/make_samples.py")
+    with open_document(SAMPLE_QUOTE) as doc:
+        pdf = protect(to_pdf(doc), Protection("no-modify"))
+        info = doc.info
+    out_dir = ensure_private_dir(data_dir() / "demo")
+    out = out_dir / f"{SAMPLE_QUOTE.stem}.pdf"
+    write_atomic(out, pdf)
+    print(f"{info.title or SAMPLE_QUOTE.name} ({info.kind} {info.number}, customer {info.customer}) converted and protected (no-modify, AES-256):")
+    print(out)
+    return 0
