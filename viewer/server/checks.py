@@ -45,6 +45,8 @@ def check_message(raw: bytes) -> tuple[str, str]:
         raise MessageRejected("the message is empty")
     head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     lines = re.split(rb"\r?\n", head)
+    while lines and not lines[-1]:  # a message with no body ends its headers with a line end
+        lines.pop()
     names: set[bytes] = set()
     for number, line in enumerate(lines, start=1):
         if b"\r" in line or b"\0" in line:

@@ -1,0 +1,136 @@
+"""Password hashing, tokens and the failed-login limit, on a real SQLite database."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from viewer.errors import SpoolviewError
+from viewer.server.auth import (
+    Authenticator,
+    BadUserName,
+    RateLimited,
+    TokenInvalid,
+    check_user_name,
+    hash_password,
+    token_hash,
+    verify_password,
+)
+from viewer.server.db import Database
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'auth.db'}")
+    database.add_user("alice", hash_password("s3cret"))
+    yield database
+    database.dispose()
+
+
+def make_auth(db: Database, **kw) -> Authenticator:
+    options = dict(token_seconds=60, window_seconds=600, max_per_user=3, max_per_address=5)
+    options.update(kw)
+    return Authenticator(db, **options)
+
+
+def test_hash_is_scrypt_with_a_salt_per_password():
+    a, b = hash_password("same"), hash_password("same")
+    assert a != b
+    assert a.startswith("scrypt$16384$8$1$")
+    assert "same" not in a
+    assert verify_password("same", a)
+    assert not verify_password("other", a)
+
+
+def test_verify_refuses_missing_or_garbled_hashes():
+    assert not verify_password("x", None)
+    assert not verify_password("x", "md5$abc")
+    assert not verify_password("x", "scrypt$16384$8$1$zz$zz")
+
+
+@pytest.mark.parametrize("password", ["", "x" * 1025])
+def test_unusable_passwords_are_refused(password):
+    with pytest.raises(SpoolviewError):
+        hash_password(password)
+
+
+@pytest.mark.parametrize("name", ["", "a b", "x" * 65, "a\nb", "é"])
+def test_bad_user_names(name):
+    with pytest.raises(BadUserName):
+        check_user_name(name)
+
+
+def test_login_gives_a_token_stored_only_hashed(db):
+    auth = make_auth(db)
+    token, expires = auth.login("alice", "s3cret", "127.0.0.1")
+    assert expires > time.time()
+    assert db.token(token) is None  # the token itself is not a key
+    assert db.token(token_hash(token)).user == "alice"
+    assert auth.check(token).user == "alice"
+
+
+def test_wrong_password_and_unknown_user_give_none(db):
+    auth = make_auth(db)
+    assert auth.login("alice", "nope", "127.0.0.1") is None
+    assert auth.login("bob", "s3cret", "127.0.0.1") is None
+
+
+def test_check_refuses_forged_expired_and_logged_out_tokens(db):
+    auth = make_auth(db, token_seconds=-1)
+    token, _ = auth.login("alice", "s3cret", "127.0.0.1")
+    with pytest.raises(TokenInvalid) as expired:
+        auth.check(token)
+    assert expired.value.reason == "expired"
+    with pytest.raises(TokenInvalid) as forged:
+        auth.check("forged")
+    assert forged.value.reason == "unknown"
+    auth = make_auth(db)
+    token, _ = auth.login("alice", "s3cret", "127.0.0.1")
+    auth.logout(auth.check(token))
+    with pytest.raises(TokenInvalid):
+        auth.check(token)
+
+
+def test_rate_limit_per_user_blocks_even_the_right_password(db):
+    auth = make_auth(db)
+    for _ in range(3):
+        assert auth.login("alice", "bad", "10.0.0.1") is None
+    with pytest.raises(RateLimited) as limited:
+        auth.login("alice", "s3cret", "10.0.0.2")
+    assert limited.value.retry_after == 600
+
+
+def test_rate_limit_per_address(db):
+    auth = make_auth(db, max_per_user=100, max_per_address=2)
+    auth.login("u1", "bad", "10.0.0.9")
+    auth.login("u2", "bad", "10.0.0.9")
+    with pytest.raises(RateLimited):
+        auth.login("alice", "s3cret", "10.0.0.9")
+    assert auth.login("alice", "s3cret", "10.0.0.8") is not None
+
+
+def test_success_clears_the_users_failures(db):
+    auth = make_auth(db)
+    auth.login("alice", "bad", "10.0.0.1")
+    auth.login("alice", "bad", "10.0.0.1")
+    assert auth.login("alice", "s3cret", "10.0.0.1") is not None
+    auth.login("alice", "bad", "10.0.0.1")
+    auth.login("alice", "bad", "10.0.0.1")
+    assert auth.login("alice", "s3cret", "10.0.0.1") is not None
+
+
+def test_failures_outside_the_window_do_not_count(db):
+    auth = make_auth(db, window_seconds=0.0)
+    for _ in range(5):
+        auth.login("alice", "bad", "10.0.0.1")
+    assert auth.login("alice", "s3cret", "10.0.0.1") is not None
+
+
+def test_counters_are_shared_through_the_database(tmp_path, db):
+    other = Database(db.url)  # a second worker process would open the same URL
+    for _ in range(3):
+        make_auth(db).login("alice", "bad", "10.0.0.1")
+    with pytest.raises(RateLimited):
+        make_auth(other).login("alice", "s3cret", "10.0.0.1")
+    other.dispose()
