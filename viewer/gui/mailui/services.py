@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import html as html_lib
 import logging
 import mimetypes
@@ -139,6 +140,9 @@ class BackgroundTask:
     """Run ``fn(*args)`` on a worker thread; the UI polls ``poll()`` (never touched from the worker)."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        # Dead Tk objects must be collected here (UI thread): a tkinter Variable collected
+        # on the worker would call Tcl from that thread.
+        gc.collect()
         self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
         self.done = False
         self.result: Any = None

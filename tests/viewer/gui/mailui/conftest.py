@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -39,6 +40,9 @@ def root():
     yield window
     window.update_idletasks()
     window.destroy()
+    # Collect the dead Tk objects here, on the main thread: collected later on a server or
+    # worker thread, a tkinter Variable's __del__ calls Tcl from that thread and hangs it.
+    gc.collect()
 
 
 @pytest.fixture
