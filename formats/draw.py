@@ -143,8 +143,15 @@ def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: fl
         y -= rh
 
 
+def _canvas(buf: io.BytesIO, compress: int) -> Canvas:
+    """A canvas whose initial font is an embedded one (no stray Base-14 reference)."""
+    from formats.fonts import register_reportlab
+
+    return Canvas(buf, pageCompression=compress, invariant=1, initialFontName=register_reportlab("sans"), initialFontSize=10)
+
+
 def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
-    c = Canvas(buf, pageCompression=1, invariant=1)
+    c = _canvas(buf, 1)
     c.setCreator("spoolview")
     c.setProducer("spoolview")
     if title:
@@ -155,7 +162,7 @@ def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
 def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
     """A one-page PDF of page ``index`` (for display)."""
     buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=0, invariant=1)
+    c = _canvas(buf, 0)
     draw_spv_page(c, backend, index)
     c.showPage()
     c.save()
@@ -192,7 +199,7 @@ def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
 def text_page_pdf(backend: Any, index: int) -> bytes:
     """A one-page PDF of page ``index`` of a text spool (for display)."""
     buf = io.BytesIO()
-    c = Canvas(buf, pageCompression=0, invariant=1)
+    c = _canvas(buf, 0)
     draw_text_page(c, backend, index)
     c.showPage()
     c.save()

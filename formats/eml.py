@@ -53,7 +53,7 @@ class EmlBackend(MupdfBackend):
     """The mail drawn as PDF pages; ``html`` is the body as HTML, ``text`` as plain text."""
 
     def __init__(self, doc: Any, data: bytes, message: EmailMessage, html: str, text: str) -> None:
-        super().__init__(doc, data)
+        super().__init__(doc, data, None)
         self.message = message
         self.html = html
         self.text = text
@@ -154,6 +154,7 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
     except Exception as exc:  # noqa: BLE001
         raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
     backend = EmlBackend(doc, pdf_bytes, msg, html, text)  # type: ignore[arg-type]
+    backend.path = path
     info = read_sidecar(path)
     if not info.title and "Subject" in headers:
         info.title = headers["Subject"]

@@ -19,8 +19,9 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 class MupdfBackend:
     """A PyMuPDF document; pages are loaded by PyMuPDF on demand."""
 
-    def __init__(self, doc: Any, data: bytes | None = None) -> None:
+    def __init__(self, doc: Any, data: bytes | None = None, path: Path | None = None) -> None:
         self.doc = doc
+        self.path = path
         self.data = data  # original bytes when known (PDF pass-through)
         self._pages: dict[int, Any] = {}
 
@@ -29,7 +30,11 @@ class MupdfBackend:
         if page is None:
             if len(self._pages) >= 16:
                 self._pages.pop(next(iter(self._pages)))
-            page = self._pages[index] = self.doc[index]
+            try:
+                page = self.doc[index]
+            except Exception as exc:  # noqa: BLE001 - damaged content
+                raise DocumentError(f"cannot read this page ({_reason(exc)})", file=self.path, page=index + 1) from None
+            self._pages[index] = page
         return page
 
     def close(self) -> None:
@@ -82,7 +87,13 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
     if doc.page_count < 1:
         doc.close()
         raise DocumentError("the document has no pages", file=path)
-    backend = MupdfBackend(doc, data)
+    backend = MupdfBackend(doc, data, path)
+    if kind == "image":
+        try:
+            backend.mupdf_page(0)  # decode errors show at open, not later in a view
+        except DocumentError:
+            doc.close()
+            raise
 
     def load(index: int) -> Page:
         rect = backend.mupdf_page(index).rect

@@ -56,7 +56,18 @@ def mupdf_page(doc: Document, index: int) -> Any:
 
 def display_list(doc: Document, index: int) -> Any:
     """The cached display list of page ``index``."""
-    return _cache(doc).get(_cache(doc).lists, index, lambda: mupdf_page(doc, index).get_displaylist())
+    return _cache(doc).get(_cache(doc).lists, index, lambda: _guard(doc, index, lambda: mupdf_page(doc, index).get_displaylist()))
+
+
+def _guard(doc: Document, index: int, work: Any) -> Any:
+    """Run a PyMuPDF call; its failures become a DocumentError naming the page."""
+    try:
+        return work()
+    except (DocumentError, ValueError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - MuPDF raises its own types on damaged content
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise DocumentError(f"cannot draw this page ({reason})", file=doc.path, page=index + 1) from None
 
 
 def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
@@ -70,7 +81,7 @@ def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
     if rect.width * zoom * rect.height * zoom > MAX_PIXELS:
         raise DocumentError(f"page {index + 1} at {dpi:g} dpi is too large to draw", file=doc.path, hint="use a lower zoom")
     matrix = pymupdf.Matrix(zoom, zoom).prerotate(rotation % 360)
-    return dl.get_pixmap(matrix=matrix, alpha=False)
+    return _guard(doc, index, lambda: dl.get_pixmap(matrix=matrix, alpha=False))
 
 
 def render_ppm(doc: Document, index: int, *, dpi: float = 96.0, rotation: int = 0) -> bytes:
@@ -88,7 +99,7 @@ def render_image(doc: Document, index: int, *, dpi: float = 96.0, rotation: int 
 
 def _textpage(doc: Document, index: int) -> Any:
     cache = _cache(doc)
-    return cache.get(cache.texts, index, lambda: mupdf_page(doc, index).get_textpage())
+    return cache.get(cache.texts, index, lambda: _guard(doc, index, lambda: mupdf_page(doc, index).get_textpage()))
 
 
 def page_text(doc: Document, index: int) -> str:

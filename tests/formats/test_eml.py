@@ -1,0 +1,89 @@
+"""Saved mails: headers, HTML/text body as pages, attachments openable as documents."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from formats import DocumentError, open_document
+from formats.eml import Attachment
+from formats.pdf import to_pdf
+from formats.render import page_text
+
+
+def test_mail_sample(samples: Path) -> None:
+    doc = open_document(samples / "mail-devis.eml")
+    assert doc.source == "eml"
+    assert doc.headers["Subject"] == "Votre devis D2026-0042 — remplacement des menuiseries"
+    assert doc.headers["From"] == "Atelier Dupré <contact@atelier-dupre.example>"
+    assert doc.headers["To"].startswith("François Béranger")
+    assert doc.headers["Cc"] == "commercial@atelier-dupre.example"
+    assert "2026" in doc.headers["Date"]
+    assert "<b>devis D2026-0042</b>" in doc.backend.html
+    assert "Bonjour Monsieur Béranger" in doc.backend.text
+    text = page_text(doc, 0)
+    assert "Votre devis D2026-0042" in text and "Cœur de chêne" in text
+    assert doc.info.title == doc.headers["Subject"]
+    assert to_pdf(doc).startswith(b"%PDF")
+
+
+def test_attachment_opens_as_a_document(samples: Path) -> None:
+    doc = open_document(samples / "mail-devis.eml")
+    assert [(a.filename, a.content_type) for a in doc.attachments] == [("devis-D2026-0042.pdf", "application/pdf")]
+    att = doc.attachments[0]
+    assert isinstance(att, Attachment)
+    inner = att.open()
+    assert inner.source == "pdf" and inner.page_count == 2
+    assert "Total TTC" in page_text(inner, 1)
+    folder = inner.path.parent
+    assert folder.is_dir()
+    inner.close()
+    del inner
+    import gc
+
+    gc.collect()
+    assert not folder.exists()  # the temporary copy goes with the document
+
+
+def test_unreadable_attachment() -> None:
+    with pytest.raises(DocumentError, match="not a recognised document"):
+        Attachment("../../etc/passwd", "application/octet-stream", b"\x00\x01\x02" * 10).open()
+
+
+def test_text_only_mail_with_long_body(tmp_path: Path) -> None:
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg["To"] = "b@example.com"
+    msg["Subject"] = "Relance — facture F2026-0107 (Łódź)"
+    msg.set_content("\n".join(f"Ligne {k} : <pas du HTML> & œuvre" for k in range(150)))
+    path = tmp_path / "m.eml"
+    path.write_bytes(bytes(msg))
+    doc = open_document(path)
+    assert doc.page_count >= 2  # a long body continues on further pages
+    assert "Ligne 0 : <pas du HTML> & œuvre" in page_text(doc, 0)
+    assert "&lt;pas du HTML&gt;" in doc.backend.html
+    assert doc.attachments == []
+    assert "Cc" not in doc.headers
+
+
+def test_inline_image_is_not_an_attachment(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 10), "red").save(buf, "PNG")
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg["Subject"] = "logo"
+    msg["Date"] = "Fri, 20 Nov 2026 09:30:00 +0000"
+    msg.set_content("text")
+    msg.add_alternative('<p>Logo: <img src="cid:logo1"></p>', subtype="html")
+    msg.get_payload()[1].add_related(buf.getvalue(), "image", "png", cid="<logo1>")
+    path = tmp_path / "inline.eml"
+    path.write_bytes(bytes(msg))
+    doc = open_document(path)
+    assert doc.attachments == []
+    assert doc.page_count == 1

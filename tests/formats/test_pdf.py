@@ -1,0 +1,183 @@
+"""to_pdf and protect: text survives copy-paste; AES-256 checked by qpdf and pdftoppm."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pymupdf
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from formats import DocumentError, open_document
+from formats.native import SpoolWriter
+from formats.pdf import MAX_PASSWORD_CHARS, Protection, ProtectionError, protect, to_pdf
+
+SAMPLES = ("devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", "scan-3pages.tiff", "notice.pdf", "mail-devis.eml")
+
+
+def pdftoppm_pages(path: Path, out: Path, password: str | None = None) -> int:
+    """Render every page with poppler; returns the number of images made."""
+    cmd = ["pdftoppm", "-r", "10", "-png"]
+    if password is not None:
+        cmd += ["-upw", password]
+    subprocess.run(cmd + [str(path), str(out / "p")], check=True, capture_output=True, timeout=60)
+    return len(list(out.glob("p-*.png")))
+
+
+def qpdf_check(path: Path, password: str | None) -> int:
+    """qpdf's structural check; it needs the right password to succeed."""
+    cmd = ["qpdf", "--check"] + ([f"--password={password}"] if password is not None else [])
+    return subprocess.run(cmd + [str(path)], capture_output=True, timeout=30).returncode
+
+
+def qpdf_encryption(path: Path, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = ["qpdf", "--show-encryption"]
+    if password is not None:
+        cmd.append(f"--password={password}")
+    return subprocess.run(cmd + [str(path)], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_sample_converts_and_poppler_renders_it(samples: Path, tmp_path: Path, name: str) -> None:
+    doc = open_document(samples / name)
+    pdf = to_pdf(doc)
+    out = tmp_path / "out.pdf"
+    out.write_bytes(pdf)
+    assert pdftoppm_pages(out, tmp_path) == doc.page_count
+
+
+def test_pdf_passes_through(samples: Path) -> None:
+    assert to_pdf(open_document(samples / "notice.pdf")) == (samples / "notice.pdf").read_bytes()
+
+
+def test_encrypted_pdf_is_decrypted_for_conversion(tmp_path: Path) -> None:
+    src = pymupdf.open()
+    src.new_page().insert_text((72, 72), "inside")
+    path = tmp_path / "enc.pdf"
+    src.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner")
+    pdf = to_pdf(open_document(path, password="pw"))
+    assert not pymupdf.open(stream=pdf, filetype="pdf").needs_pass
+
+
+def test_spool_fonts_are_embedded(samples: Path) -> None:
+    pdf = pymupdf.open(stream=to_pdf(open_document(samples / "devis-D2026-0042.spv")), filetype="pdf")
+    fonts = pdf.get_page_fonts(0)
+    assert fonts and all(f[1] != "n/a" for f in fonts)
+    for xref, ext, *_ in fonts:
+        assert ext == "ttf"  # an embedded TrueType subset, not a Base-14 reference
+    assert pdf.metadata["title"] == "Devis D2026-0042"
+
+
+LATIN = st.characters(
+    codec="utf-8",
+    categories=("Lu", "Ll", "Nd", "Zs"),
+    min_codepoint=0x20,
+    max_codepoint=0x17F,
+    exclude_characters="\u00a0\u00ad",
+) | st.sampled_from("€.,;:!?'()-/%&")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.text(LATIN, min_size=1, max_size=12).map(str.strip).filter(bool), min_size=1, max_size=6))
+def test_text_comes_back_unchanged_from_the_pdf(words: list[str]) -> None:
+    text = " ".join(" ".join(words).split())
+    w = SpoolWriter()
+    w.new_page().text(10, 20, text, family="sans", size=10)
+    w.pages[0].text(10, 40, text, family="serif", bold=True)
+    w.pages[0].text(10, 60, text, family="mono", italic=True)
+    from formats.native import open_spv
+    from pathlib import Path as _P
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        doc = open_spv(w.save(_P(d) / "p.spv"))
+        pdf = pymupdf.open(stream=to_pdf(doc), filetype="pdf")
+        lines = [line.strip() for line in pdf[0].get_text().splitlines() if line.strip()]
+    assert lines == [text, text, text]
+
+
+def _pdf(samples: Path) -> bytes:
+    return to_pdf(open_document(samples / "devis-D2026-0042.spv"))
+
+
+def test_no_modify_protection(samples: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nm.pdf"
+    out.write_bytes(protect(_pdf(samples), Protection("no-modify")))
+    res = qpdf_encryption(out)
+    assert res.returncode == 0, res.stderr
+    report = res.stdout
+    assert "R = 6" in report and "file encryption method: AESv3" in report  # AES-256
+    assert "User password = \n" in report  # opens without a password
+    assert subprocess.run(["qpdf", "--requires-password", str(out)], timeout=30).returncode == 3  # encrypted, no password
+    assert qpdf_check(out, None) == 0
+    assert "modify anything: not allowed" in report
+    assert "modify annotations: not allowed" in report
+    assert "print high resolution: allowed" in report
+    assert "extract for any purpose: allowed" in report
+    assert "extract for accessibility: allowed" in report
+    assert pdftoppm_pages(out, tmp_path) == 2
+    assert pymupdf.open(out).page_count == 2
+
+
+def test_two_no_modify_files_use_different_owner_passwords(samples: Path) -> None:
+    pdf = _pdf(samples)
+    assert protect(pdf, Protection("no-modify")) != protect(pdf, Protection("no-modify"))
+
+
+def test_password_protection(samples: Path, tmp_path: Path) -> None:
+    password = "Żółw-€-sécret"
+    out = tmp_path / "pw.pdf"
+    out.write_bytes(protect(_pdf(samples), Protection("password", password)))
+    res = qpdf_encryption(out, password)
+    assert res.returncode == 0, res.stderr
+    assert "R = 6" in res.stdout and "AESv3" in res.stdout
+    assert "modify anything: not allowed" in res.stdout
+    assert "extract for accessibility: allowed" in res.stdout
+    assert "Supplied password is user password" in res.stdout
+    assert subprocess.run(["qpdf", "--requires-password", str(out)], timeout=30).returncode == 0
+    for attempt in (None, "wrong", password[:-1], password.upper()):
+        assert qpdf_check(out, attempt) != 0
+    assert qpdf_check(out, password) == 0
+    assert pdftoppm_pages(out, tmp_path, password) == 2
+    with pytest.raises(subprocess.CalledProcessError):
+        pdftoppm_pages(out, tmp_path, "wrong")
+    doc = pymupdf.open(out)
+    assert doc.needs_pass and not doc.authenticate("wrong") and doc.authenticate(password)
+
+
+def test_protection_none_is_identity(samples: Path) -> None:
+    pdf = _pdf(samples)
+    assert protect(pdf, Protection()) is pdf
+
+
+@pytest.mark.parametrize(
+    "protection, message",
+    [
+        (Protection("password", ""), "a password is needed"),
+        (Protection("password", "x" * (MAX_PASSWORD_CHARS + 1)), "too long for a PDF (41 characters, at most 40)"),
+        (Protection("password", "€" * 40), None),
+        (Protection("password", "tab\there"), "control characters"),
+        (Protection("secret"), "unknown protection 'secret'"),
+    ],
+)
+def test_protection_errors(samples: Path, protection: Protection, message: str | None) -> None:
+    if message is None:
+        assert protect(_pdf(samples), protection).startswith(b"%PDF")
+        return
+    with pytest.raises(ProtectionError) as err:
+        protect(_pdf(samples), protection)
+    assert message in str(err.value)
+    assert isinstance(err.value, DocumentError)
+    if protection.password:
+        assert protection.password not in str(err.value)
+        assert protection.password not in repr(protection)
+
+
+def test_protect_refuses_non_pdf_and_protected_pdf(samples: Path) -> None:
+    with pytest.raises(ProtectionError, match="not a readable PDF"):
+        protect(b"hello", Protection("no-modify"))
+    once = protect(_pdf(samples), Protection("no-modify"))
+    with pytest.raises(ProtectionError, match="already protected"):
+        protect(once, Protection("no-modify"))
