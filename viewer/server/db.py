@@ -107,6 +107,7 @@ class Database:
         self.url = url
         try:
             if url.startswith("sqlite"):
+                _make_folder(url)
                 self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
@@ -206,6 +207,20 @@ class Database:
             item["recipients"] = json.loads(item["recipients"])
             out.append(item)
         return out
+
+
+def _make_folder(url: str) -> None:
+    """Create the folder of a SQLite file (private), so a fresh install just works."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            pass  # create_all then says the file cannot be opened
 
 
 def _first_line(exc: BaseException) -> str:

@@ -47,8 +47,14 @@ def test_history_is_per_user_newest_first(db):
 
 
 def test_unusable_database_url_gives_a_clear_error(tmp_path):
+    (tmp_path / "server.db").write_text("not a folder")
     with pytest.raises(DatabaseError, match="cannot open the server database"):
-        Database(f"sqlite:///{tmp_path / 'missing-folder' / 'x' / 'server.db'}")
+        Database(f"sqlite:///{tmp_path / 'server.db' / 'x' / 'server.db'}")  # a file where a folder must be
+
+
+def test_sqlite_folder_is_created(tmp_path):
+    Database(f"sqlite:///{tmp_path / 'new' / 'server.db'}").dispose()
+    assert (tmp_path / "new" / "server.db").exists()
 
 
 def test_password_in_url_is_not_shown(tmp_path):

@@ -1,0 +1,138 @@
+"""The server route and the connected-mode decision, against a real server on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.viewer.server.live import LiveServer, free_port, smtp_config
+from viewer.connection import Connection, ServerUnavailable
+from viewer.mail.outbox import Outbox
+from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, TemporaryError
+from viewer.mail.routes.pickup import PickupRoute
+from viewer.mail.routes.select import route_for
+from viewer.mail.routes.server import ServerRoute, choose_route, wants_server
+from viewer.mail.routes.smtp import SmtpRoute
+from viewer.settings import ConnectionProfile, Settings
+
+RAW = b"From: sales@example.com\r\nTo: client@example.org\r\nSubject: Devis 42\r\nMessage-ID: <d42@example.com>\r\n\r\nbody\r\n"
+ENV = Envelope("sales@example.com", ("client@example.org",))
+
+
+@pytest.fixture
+def server(tmp_path, smtpd):
+    with LiveServer(smtp_config(tmp_path / "srv", smtpd, max_message_bytes=10_000), users={"alice": "alice-pw"}) as live:
+        yield live
+
+
+@pytest.fixture
+def connection(server):
+    c = Connection(ConnectionProfile(name="office", url=server.url, user="alice"))
+    c.connect("alice-pw")
+    yield c
+    c.close()
+
+
+def local_settings(tmp_path, *, direct: bool, on_server: bool, smtpd=None) -> Settings:
+    s = Settings()
+    s.functions.send_direct = direct
+    if direct:
+        s.functions.use_server_functions = on_server
+        s.functions.host, s.functions.port = smtpd.host, smtpd.port
+    else:
+        s.service.use_server_service = on_server
+        s.service.pickup_folder = str(tmp_path / "pickup")
+    s.copies.sent_folder, s.copies.error_folder, s.copies.log_folder = (str(tmp_path / n) for n in ("sent", "errors", "log"))
+    return s
+
+
+def test_server_route_carries_the_exact_bytes(connection, smtpd):
+    route = ServerRoute(connection, document="devis 42")
+    with route:
+        result = route.send(RAW, ENV)
+    assert result.ok and result.route.startswith("server")
+    received = smtpd.handler.wait_for(1)[0]
+    assert received.data.replace(b"\r\n", b"\n").endswith(RAW.replace(b"\r\n", b"\n"))
+    assert connection.history()[0]["document"] == "devis 42"
+
+
+def test_outbox_through_the_server_records_locally_too(tmp_path, connection, smtpd):
+    settings = local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd)
+    outcome = Outbox(settings, route=ServerRoute(connection)).send((RAW, ENV), document="devis 42")
+    assert outcome.ok
+    assert "application server" in outcome.route_name
+    assert connection.history()[0]["document"] == "devis 42"  # the outbox labelled the route
+
+
+def test_errors_map_to_route_errors(server, connection, smtpd):
+    smtpd.handler.rcpt_replies["client@example.org"] = "550 5.1.1 unknown"
+    with pytest.raises(PermanentError) as refused:
+        ServerRoute(connection).send(RAW, ENV)
+    assert refused.value.results[0].code == 550
+    with pytest.raises(PermanentError, match="413"):
+        ServerRoute(connection).send(RAW + b"x" * 20_000, ENV)
+    connection.disconnect()
+    with pytest.raises(ConfigurationError, match="spoolview connect office"):
+        ServerRoute(connection).send(RAW, ENV)
+
+
+def test_server_down_mid_session_is_temporary(tmp_path, smtpd):
+    live = LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}).start()
+    c = Connection(ConnectionProfile(name="office", url=live.url, user="alice"))
+    c.connect("alice-pw")
+    live.stop()
+    with pytest.raises(TemporaryError, match="history"):
+        ServerRoute(c).send(RAW, ENV)
+
+
+def test_switches():
+    s = Settings()
+    assert not wants_server(s)
+    s.service.use_server_service = True
+    assert wants_server(s)
+    s.functions.send_direct = True
+    assert not wants_server(s)
+    s.functions.use_server_functions = True
+    assert wants_server(s)
+
+
+def test_choose_server_when_connected_and_up(tmp_path, connection, smtpd):
+    route, reason = choose_route(local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd), connection)
+    assert isinstance(route, ServerRoute)
+    assert "sent by the application server" in reason
+    assert isinstance(route_for(local_settings(tmp_path, direct=False, on_server=True), connection=connection), ServerRoute)
+
+
+def test_choose_local_when_the_switch_is_off(tmp_path, connection):
+    route, reason = choose_route(local_settings(tmp_path, direct=False, on_server=False), connection)
+    assert isinstance(route, PickupRoute)
+    assert "off" in reason
+
+
+def test_fallback_not_connected_sends_locally_and_says_so(tmp_path, smtpd):
+    settings = local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd)
+    route, reason = choose_route(settings)  # nothing saved by `spoolview connect`
+    assert isinstance(route, SmtpRoute)
+    assert "not connected" in reason and "sent locally" in reason
+    outcome = Outbox(settings, route=route).send((RAW, ENV))
+    assert outcome.ok
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["client@example.org"]
+
+
+def test_fallback_server_down_sends_locally_and_says_so(tmp_path, smtpd):
+    live = LiveServer(smtp_config(tmp_path / "srv", smtpd), users={"alice": "alice-pw"}).start()
+    c = Connection(ConnectionProfile(name="office", url=live.url, user="alice"))
+    c.connect("alice-pw")
+    live.stop()  # still "connected" (token held), but the server is down
+    settings = local_settings(tmp_path, direct=False, on_server=True)
+    route, reason = choose_route(settings)  # the saved connection
+    assert isinstance(route, PickupRoute)
+    assert "does not answer" in reason and "sent locally" in reason
+    outcome = Outbox(settings, route=route).send((RAW, ENV))
+    assert outcome.ok
+    assert len(list((tmp_path / "pickup").iterdir())) == 1
+
+
+def test_connection_to_nowhere_is_unavailable():
+    c = Connection(ConnectionProfile(name="x", url=f"http://127.0.0.1:{free_port()}", user="alice"))
+    with pytest.raises(ServerUnavailable):
+        c.connect("pw")
