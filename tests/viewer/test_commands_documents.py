@@ -1,0 +1,121 @@
+"""`spoolview info|convert|render|demo`: output files, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from viewer.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_text_and_json(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "info", str(samples / "devis-D2026-0042.spv"))
+    assert code == 0
+    assert "spv, 2 page(s)" in out and "customer: CLI001" in out and "contact: CT0001" in out
+    code, out, _ = run(capsys, "info", "--json", str(samples / "releve-CLI003.txt"))
+    data = json.loads(out)
+    assert data["source"] == "text" and data["pages"] == 3
+    assert data["info"]["customer"] == "CLI003" and data["info"]["kind"] == "releve"
+
+
+def test_info_lists_mail_attachments(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "info", "--json", str(samples / "mail-devis.eml"))
+    data = json.loads(out)
+    assert data["attachments"][0]["filename"] == "devis-D2026-0042.pdf"
+    assert data["headers"]["Subject"].startswith("Votre devis")
+
+
+def test_convert_plain_and_no_modify(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "f.pdf"
+    code, stdout, _ = run(capsys, "convert", str(samples / "facture-F2026-0107.spv"), "-o", str(out))
+    assert code == 0 and str(out) in stdout
+    assert "Dvořák" in pymupdf.open(out)[0].get_text()
+    code, _, _ = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--protect", "no-modify")
+    assert code == 0
+    report = subprocess.run(["qpdf", "--show-encryption", str(out)], capture_output=True, text=True, timeout=30).stdout
+    assert "AESv3" in report and "modify anything: not allowed" in report
+    assert [p.name for p in tmp_path.iterdir()] == ["f.pdf"]  # no temporary file left
+
+
+def test_convert_with_password(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pw = tmp_path / "pw.txt"
+    pw.write_text("Łódź-2026\n", encoding="utf-8")
+    out = tmp_path / "d.pdf"
+    code, stdout, err = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--protect", "password", "--password-file", str(pw))
+    assert code == 0, err
+    assert "Łódź-2026" not in stdout + err
+    doc = pymupdf.open(out)
+    assert doc.needs_pass and doc.authenticate("Łódź-2026")
+
+
+def test_render_png(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    out = tmp_path / "p.png"
+    code, _, _ = run(capsys, "render", str(samples / "scan-3pages.tiff"), "--page", "3", "--dpi", "36", "-o", str(out))
+    assert code == 0
+    assert Image.open(out).size == (306, 396)
+    code, _, _ = run(capsys, "render", str(samples / "notice.pdf"), "--rotation", "90", "--dpi", "72", "-o", str(out))
+    assert Image.open(out).size == (842, 595)
+
+
+def test_demo_writes_protected_quote_in_data_dir(spoolview_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    path = Path(out.strip().splitlines()[-1])
+    assert path == spoolview_home / "data" / "demo" / "devis-D2026-0042.pdf"
+    doc = pymupdf.open(path)
+    assert doc.page_count == 2 and not doc.needs_pass
+    assert doc.permissions & pymupdf.PDF_PERM_MODIFY == 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["info", "{tmp}"], "is a folder, not a document"),
+        (["info", "{tmp}/missing.spv"], "file not found"),
+        (["info", "{empty}"], "the file is empty"),
+        (["render", "{samples}/notice.pdf", "--page", "9", "-o", "{tmp}/x.png"], "no page 9 (the document has 2)"),
+        (["render", "{samples}/notice.pdf", "-o", "{tmp}/x.gif"], "unknown image type"),
+        (["render", "{samples}/notice.pdf", "--dpi", "0", "-o", "{tmp}/x.png"], "--dpi must be between"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}/no/such/dir/x.pdf"], "does not exist"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password"], "needs --password-file"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{tmp}/nope"], "password file"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{long}"], "too long"),
+        (["info", "{samples}/releve-CLI003.txt", "--encoding", "utf-8"], "cannot be decoded as utf-8"),
+    ],
+)
+def test_errors_are_one_line(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    long = tmp_path / "long.txt"
+    long.write_text("p" * 50)
+    args = [a.format(tmp=tmp_path, samples=samples, empty=empty, long=long) for a in argv]
+    code, out, err = run(capsys, *args)
+    assert code == 1
+    assert err.startswith("spoolview: error: ") and err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_encrypted_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = pymupdf.open()
+    doc.new_page()
+    path = tmp_path / "enc.pdf"
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    code, _, err = run(capsys, "info", str(path))
+    assert code == 1 and "protected by a password" in err
+    pw = tmp_path / "pw"
+    pw.write_text("u")
+    code, out, _ = run(capsys, "info", str(path), "--password-file", str(pw))
+    assert code == 0 and "pdf, 1 page(s)" in out
