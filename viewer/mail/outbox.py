@@ -62,7 +62,7 @@ class Outcome:
             if r.accepted:
                 lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
             else:
-                kind = getattr(self.error, "kind", "error") if whole else ("temporary, try again later" if r.temporary else "permanent")
+                kind = getattr(self.error, "kind", "error") if whole else ("temporary" if r.temporary else "permanent")
                 lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
         if self.result is not None and self.result.file is not None:
             lines.append(f"message file: {self.result.file}")
@@ -148,6 +148,11 @@ class Outbox:
         self._opened = False
 
     # -- route ------------------------------------------------------------------------
+    def _trace_settings(self) -> None:
+        if self.tracer is not None and not self._traced_settings:
+            self._traced_settings = True
+            self._trace("settings", json.dumps(tracing.settings_summary(self.settings), ensure_ascii=False, default=str))
+
     def _trace(self, kind: str, text: str) -> None:
         if self.tracer is not None:
             self.tracer.write(kind, text)
@@ -156,6 +161,7 @@ class Outbox:
     def route(self) -> Route:
         """The route in force (built from the settings on first use)."""
         if self._route is None:
+            self._trace_settings()
             password = None
             if self.settings.functions.send_direct:
                 password = _environment_password(self.settings)
@@ -193,9 +199,7 @@ class Outbox:
         raw, message_id = _with_message_id(raw, envelope.sender)
         subject = subject or _subject(raw)
         notes: list[str] = []
-        if self.tracer is not None and not self._traced_settings:
-            self._traced_settings = True
-            self._trace("settings", json.dumps(tracing.settings_summary(self.settings), ensure_ascii=False, default=str))
+        self._trace_settings()
         duplicates: list[HistoryEntry] = []
         try:
             duplicates = self.already_sent(document, envelope.recipients)

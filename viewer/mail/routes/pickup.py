@@ -211,7 +211,7 @@ class PickupRoute(Route):
         start = time.perf_counter()
         path = atomic_write(self.folder, data, self.extension, what="pickup folder")
         if self.trace:
-            self.trace(f"pickup: wrote {path} ({len(data)} bytes, {1000 * (time.perf_counter() - start):.1f} ms)")
+            self.trace(f"wrote {path} ({len(data)} bytes, {1000 * (time.perf_counter() - start):.1f} ms)")
         detail = f"written to {path}"
         results = [RecipientResult(r, True, None, "queued in the pickup folder") for r in envelope.recipients]
         return SendResult(self.name, results, file=path, detail=detail)

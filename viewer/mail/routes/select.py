@@ -28,7 +28,7 @@ def is_connected(connection: Any) -> bool:
 def _server_route(connection: Any, settings: Any, trace: Note | None) -> Route | None:
     """The application-server route (viewer/mail/routes/server.py, written separately).
 
-    Hook: that module exposes ``ServerRoute(connection, *, document="")``, a Route whose
+    Hook: that module exposes ``ServerRoute(connection, *, settings, trace, document="")``, a Route whose
     ``send`` posts the raw message and envelope through ``connection``; the outbox sets its
     ``document`` attribute before each send.
     """
@@ -36,10 +36,10 @@ def _server_route(connection: Any, settings: Any, trace: Note | None) -> Route |
         from viewer.mail.routes.server import ServerRoute  # type: ignore[import-not-found]
     except ImportError:
         return None
-    route = ServerRoute(connection)
-    if trace is not None and getattr(route, "trace", None) is None:
-        route.trace = trace  # type: ignore[attr-defined]
-    return route
+    try:
+        return ServerRoute(connection, settings=settings, trace=trace)
+    except TypeError:  # an older ServerRoute(connection, *, document="")
+        return ServerRoute(connection)
 
 
 def route_for(

@@ -1,0 +1,232 @@
+"""`spoolview send`, `test-mail` and `trace` end to end (pickup folder and a real SMTP server)."""
+
+from __future__ import annotations
+
+import base64
+import email
+from email import policy
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from tests.support.smtpd import RecordingHandler, free_port
+from viewer import paths
+from viewer import settings as S
+from viewer.cli import main
+from viewer.mail import trace
+from viewer.mail.journal import read_log
+
+ROOT = Path(__file__).resolve().parents[2]
+QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
+USER, PASSWORD = "agent@example.com", "Cli-Secret-42!"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def configure(**changes) -> S.Settings:
+    settings = S.load()
+    settings.service.from_identity = "Agent <agent@example.com>"
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        setattr(getattr(settings, section), name, value)
+    S.save(settings)
+    return settings
+
+
+def direct(server, **changes) -> S.Settings:
+    return configure(functions__send_direct=True, functions__host=server.host, functions__port=server.port, functions__from_identity="agent@example.com", **changes)
+
+
+def import_directory() -> None:
+    from viewer.directory import open_directory
+
+    with open_directory(S.load()) as directory:
+        directory.import_csv(ROOT / "samples" / "customers.csv", ROOT / "samples" / "contacts.csv")
+
+
+def pickup_files() -> list[Path]:
+    folder = paths.data_dir() / "pickup"
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def attachments(raw: bytes) -> list:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    return list(msg.iter_attachments())
+
+
+def test_fresh_user_sends_to_the_pickup_folder_and_says_where(capsys):
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, err
+    [dropped] = pickup_files()
+    assert f"message file: {dropped}" in out
+    assert "client@example.org: accepted" in out
+    assert "no From identity is set" in err
+    [att] = attachments(dropped.read_bytes().split(b"\r\n", 2)[2])
+    assert att.get_filename().endswith(".pdf") and att.get_content().startswith(b"%PDF")
+
+
+def test_recipient_from_the_directory_and_duplicate_warning(capsys):
+    configure()
+    import_directory()
+    code, out, err = run(capsys, "send", QUOTE)
+    assert code == 0, err
+    assert "elodie.marchand@atelier-dupre.example: accepted" in out
+    assert "already sent" not in err
+    code, out, err = run(capsys, "send", QUOTE)
+    assert code == 0 and "already sent: devis D2026-0042 went to elodie.marchand@atelier-dupre.example" in err
+    code, out, err = run(capsys, "send", QUOTE, "--force")
+    assert code == 0 and "already sent" not in err
+    assert len(pickup_files()) == 3
+
+
+def test_no_recipient_found_says_to_use_to(capsys):
+    configure()
+    code, out, err = run(capsys, "send", QUOTE)
+    assert code == 1 and "--to" in err and "Traceback" not in err
+    assert pickup_files() == []
+
+
+def test_dry_run_sends_nothing(capsys):
+    configure()
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--dry-run")
+    assert code == 0 and "dry run: nothing sent" in out and "route: pickup folder" in out
+    assert pickup_files() == []
+
+
+def test_no_pdf_attaches_the_spool(capsys):
+    configure()
+    assert run(capsys, "send", QUOTE, "--to", "c@example.org", "--no-pdf", "--subject", "Sujet", "--cc", "d@example.org")[0] == 0
+    data = pickup_files()[0].read_bytes()
+    assert b"x-receiver: d@example.org" in data
+    [att] = attachments(data.split(b"\r\n", 3)[3])
+    assert att.get_filename() == QUOTE.name and att.get_content() == QUOTE.read_bytes()
+
+
+def test_password_protection(capsys, tmp_path):
+    configure()
+    pw = tmp_path / "pw.txt"
+    pw.write_text("open-sesame\n")
+    assert run(capsys, "send", QUOTE, "--to", "c@example.org", "--protect", "password", "--password-file", pw)[0] == 0
+    [att] = attachments(pickup_files()[0].read_bytes().split(b"\r\n", 2)[2])
+    pdf = pymupdf.open(stream=att.get_content(), filetype="pdf")
+    assert pdf.needs_pass and pdf.authenticate("open-sesame")
+    code, out, err = run(capsys, "send", QUOTE, "--to", "c@example.org", "--protect", "password")
+    assert code == 1 and "--password-file" in err
+
+
+def test_smtp_send_and_partial_refusal_exit_codes(capsys, smtpd_factory):
+    handler = RecordingHandler(rcpt_replies={"gone@example.org": "550 5.1.1 no such user"})
+    server = smtpd_factory(handler=handler)
+    direct(server)
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, out + err
+    assert f"route: SMTP server {server.host}:{server.port}" in out
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--to", "gone@example.org")
+    assert code == 3
+    assert "gone@example.org: NOT sent (permanent): 550 5.1.1 no such user" in out
+    code, out, err = run(capsys, "send", QUOTE, "--to", "gone@example.org")
+    assert code == 1 and "NOT sent" in out
+    log = read_log(paths.data_dir() / "log" / "Smtp.log")
+    assert [(l.recipient, l.status) for l in log] == [
+        ("client@example.org", "OK"),
+        ("client@example.org", "OK"),
+        ("gone@example.org", "ERROR"),
+        ("gone@example.org", "ERROR"),
+    ]
+    errors = sorted((paths.data_dir() / "errors").iterdir())
+    assert [p.suffix for p in errors] == [".eml", ".log", ".eml", ".log"]
+    assert len(handler.wait_for(2)) == 2
+
+
+@pytest.mark.parametrize(("reply", "kind"), [("451 4.3.0 try later", "temporary"), ("554 5.6.0 rejected", "permanent")])
+def test_smtp_data_refusal(capsys, smtpd_factory, reply, kind):
+    server = smtpd_factory(handler=RecordingHandler(data_replies=[reply]))
+    direct(server)
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 1 and f"NOT sent ({kind})" in out and reply[:3] in out
+
+
+def test_server_down(capsys):
+    port = free_port()
+    configure(functions__send_direct=True, functions__host="127.0.0.1", functions__port=port, functions__timeout=5.0)
+    code, out, err = run(capsys, "test-mail", "--to", "client@example.org")
+    assert code == 1 and f"127.0.0.1:{port}" in out and "(temporary)" in out
+    assert len(list((paths.data_dir() / "errors").glob("*.log"))) == 1
+
+
+def test_size_limit_refused_before_data(capsys, smtpd_factory):
+    server = smtpd_factory(data_size_limit=5000)
+    direct(server)
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 1 and "accepts at most 5000 bytes" in out
+    assert server.messages == []
+
+
+def test_test_mail_with_attachment(capsys, smtpd, tmp_path):
+    direct(smtpd)
+    att = tmp_path / "note.txt"
+    att.write_text("bonjour")
+    code, out, err = run(capsys, "test-mail", "--to", "x@example.org", "--attach", att, "--subject", "Essai")
+    assert code == 0, out + err
+    got = smtpd.handler.wait_for(1)[0]
+    msg = email.message_from_bytes(got.data, policy=policy.default)
+    assert msg["Subject"] == "Essai" and [a.get_filename() for a in msg.iter_attachments()] == ["note.txt"]
+    code, out, err = run(capsys, "test-mail", "--to", "x@example.org", "--attach", tmp_path / "missing.txt")
+    assert code == 1 and "missing.txt" in err
+
+
+def test_trace_on_show_files_off(capsys):
+    configure()
+    assert run(capsys, "trace", "show")[2].startswith("the trace in")
+    code, out, err = run(capsys, "trace", "on")
+    assert code == 0 and "debug trace on" in out and S.load().debug.trace
+    run(capsys, "test-mail", "--to", "x@example.org")
+    code, out, err = run(capsys, "trace", "show")
+    assert "route: send_direct is off: pickup folder" in out and "outcome: x@example.org: accepted" in out
+    code, out, err = run(capsys, "trace", "files")
+    assert out.strip().endswith(".trace.jsonl")
+    assert run(capsys, "trace", "show", "--last", "1")[1].count("\n") == 1
+    run(capsys, "trace", "off")
+    assert not S.load().debug.trace
+
+
+def test_password_never_in_any_output_after_authenticated_cli_sends(capsys, smtpd_factory, ca_file):
+    handler = RecordingHandler()
+    server = smtpd_factory(mode="starttls", auth=(USER, PASSWORD), handler=handler)
+    settings = direct(server, functions__ssl=True, functions__ca_file=str(ca_file))
+    settings.environment.smtp_user = USER
+    S.save(settings)
+    S.set_password(settings, PASSWORD)
+    outputs = []
+    for argv in (("trace", "on"), ("send", QUOTE, "--to", "client@example.org"), ("test-mail", "--to", "x@example.org"), ("trace", "show")):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, out + err
+        outputs += [out, err]
+    assert handler.wait_for(2)[0].login == USER
+    settings = S.load()
+    S.set_password(settings, "Wrong-" + PASSWORD)
+    code, out, err = run(capsys, "test-mail", "--to", "x@example.org")
+    assert code == 1 and USER in out
+    outputs += [out, err]
+    try:
+        outputs += list(run(capsys, "settings", "show")[1:])
+    except SystemExit:  # the settings command is not there
+        pass
+    entries = trace.load(S.load().debug.trace_folder)
+    assert any("AUTH <redacted>" in e.text for e in entries)
+    forms = [PASSWORD, base64.b64encode(PASSWORD.encode()).decode(), base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()]
+    config = paths.config_file()
+    for path in [p for p in Path(paths.data_dir()).rglob("*") if p.is_file()] + [p for p in paths.log_dir().rglob("*") if p.is_file()]:
+        if path == config:
+            continue
+        data = path.read_bytes()
+        for form in forms:
+            assert form.encode() not in data, f"{form!r} in {path}"
+    for text in outputs:
+        for form in forms:
+            assert form not in text
