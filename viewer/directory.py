@@ -24,7 +24,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -97,7 +99,7 @@ name_words = Table(
     Column("word", String(200), nullable=False),
     Column("kind", String(8), nullable=False),  # customer | contact
     Column("code", String(64), nullable=False),
-    Index("ix_name_words_word", "word"),
+    Index("ix_name_words_kind_word", "kind", "word"),
     Index("ix_name_words_code", "kind", "code"),
 )
 
@@ -268,24 +270,10 @@ class Directory:
         key = fold(text)
         if not key or limit <= 0:
             return []
-        high = key + _TOP
         found: dict[tuple[str, str], tuple[tuple[int, int, str], Entry]] = {}
         with self.engine.connect() as conn:
-            for kind, table in (("customer", customers), ("contact", contacts)):
-                cols = [table.c.code, table.c.name, table.c.email, table.c.code_key, table.c.name_key]
-                cols.append(table.c.code.label("customer_code") if kind == "customer" else table.c.customer_code)
-                for column in (table.c.code_key, table.c.name_key, table.c.email_key):
-                    query = select(*cols).where(and_(column >= key, column < high)).order_by(column).limit(limit)
-                    for row in conn.execute(query):
-                        _add(found, kind, row, key)
-                word_codes = (
-                    select(name_words.c.code)
-                    .where(and_(name_words.c.kind == kind, name_words.c.word >= key, name_words.c.word < high))
-                    .order_by(name_words.c.word)
-                    .limit(limit)
-                )
-                for row in conn.execute(select(*cols).where(table.c.code.in_(word_codes))):
-                    _add(found, kind, row, key)
+            for row in conn.execute(_search_statement(), {"key": key, "high": key + _TOP, "lim": limit}):
+                _add(found, row[0], row[1:], key)
         ranked = sorted(found.values(), key=lambda item: item[0])
         return [entry for _rank, entry in ranked[:limit]]
 
@@ -398,6 +386,35 @@ def open_directory(settings: "Settings | None" = None) -> Directory:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+_SEARCH: Any = None
+
+
+def _search_statement() -> Any:
+    """One UNION ALL of indexed prefix ranges (code, name, e-mail, name words) over both
+    tables, built once so SQLAlchemy compiles it once; parameters key, high and lim."""
+    global _SEARCH
+    if _SEARCH is not None:
+        return _SEARCH
+    key, high, lim = bindparam("key"), bindparam("high"), bindparam("lim")
+    parts = []
+    for kind, table in (("customer", customers), ("contact", contacts)):
+        owner = table.c.code if kind == "customer" else table.c.customer_code
+        cols = [literal(kind).label("kind"), table.c.code, table.c.name, table.c.email, table.c.code_key,
+                table.c.name_key, owner.label("customer_code")]
+        for column in (table.c.code_key, table.c.name_key, table.c.email_key):
+            ranged = select(*cols).where(column >= key, column < high).order_by(column).limit(lim)
+            parts.append(select(ranged.subquery()))
+        word_codes = (
+            select(name_words.c.code)
+            .where(name_words.c.kind == kind, name_words.c.word >= key, name_words.c.word < high)
+            .order_by(name_words.c.word)
+            .limit(lim)
+        )
+        parts.append(select(*cols).where(table.c.code.in_(word_codes)))
+    _SEARCH = union_all(*parts)
+    return _SEARCH
 
 
 def _found(result: Lookup, address: str, name: str, source: str, note: str = "") -> Lookup:
