@@ -1,0 +1,221 @@
+"""The relay service end to end: pickup -> queue -> smart host, badmail, retries, clean stop, crashes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from tests.support.smtpd import RecordingHandler, free_port
+from tests.viewer.relay.conftest import drop, make_config, simple_message
+from viewer.relay.queue import Queue
+from viewer.relay.service import RelayService
+
+ROOT = Path(__file__).resolve().parents[3]
+MSGID = re.compile(rb"Message-ID: <m(\d+)@test>")
+
+
+@pytest.fixture
+def service_for(tmp_path):
+    started = []
+
+    def make(server, **sections) -> RelayService:
+        svc = RelayService(make_config(tmp_path, server, **sections)).start()
+        started.append(svc)
+        return svc
+
+    yield make
+    for svc in started:
+        svc.stop(timeout=10)
+
+
+def test_dropped_file_delivered_and_removed_bcc_stripped(smtpd, service_for):
+    svc = service_for(smtpd)
+    pickup = Path(svc.config.pickup.folder)
+    drop(pickup, "a.eml", simple_message(1, extra="Bcc: hidden@example.com\r\n"))
+    (got,) = smtpd.handler.wait_for(1)
+    assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"]
+    assert b"hidden@" not in got.data and b"Bcc" not in got.data
+    assert list(pickup.iterdir()) == []
+
+
+def test_iis_file_goes_to_exactly_its_receivers(smtpd, service_for):
+    svc = service_for(smtpd)
+    raw = b"x-sender: robot@example.com\r\nx-receiver: one@example.com\r\nx-receiver: two@example.com\r\n" + simple_message(2)
+    drop(Path(svc.config.pickup.folder), "iis.eml", raw)
+    (got,) = smtpd.handler.wait_for(1)
+    assert got.mail_from == "robot@example.com"
+    assert got.rcpt_tos == ["one@example.com", "two@example.com"]
+    assert not got.data.lower().startswith(b"x-sender")
+
+
+def test_bad_files_aside_service_keeps_running(smtpd, service_for):
+    svc = service_for(smtpd, queue={"max_message_size": 5000})
+    pickup = Path(svc.config.pickup.folder)
+    drop(pickup, "1-empty.eml", b"")
+    drop(pickup, "2-malformed.eml", b"this is not an e-mail\r\n")
+    drop(pickup, "3-big.eml", simple_message(3, extra="X-Pad: " + "x" * 6000 + "\r\n"))
+    drop(pickup, "4-good.eml", simple_message(4))
+    (got,) = smtpd.handler.wait_for(1)
+    assert MSGID.search(got.data).group(1) == b"4"
+    badmail = svc.config.badmail_dir
+    logs = {p.name: p.read_text() for p in badmail.glob("*.log")}
+    assert "empty" in logs["1-empty.log"]
+    assert "malformed" in logs["2-malformed.log"]
+    assert "over the limit" in logs["3-big.log"]
+    assert (badmail / "3-big.eml").exists()
+
+
+def test_retry_through_the_loop(smtpd_factory, service_for):
+    server = smtpd_factory(handler=RecordingHandler(data_replies=["451 4.3.0 busy", "451 4.3.0 busy"]))
+    svc = service_for(server)
+    drop(Path(svc.config.pickup.folder), "r.eml", simple_message(5))
+    (got,) = server.handler.wait_for(1)
+    assert MSGID.search(got.data).group(1) == b"5"
+    lines = (svc.config.log_dir / "Smtp.log").read_text().splitlines()
+    assert [line.split("\t")[4].split()[0] for line in lines] == ["DEFERRED", "DEFERRED", "SENT"]
+
+
+def test_scan_only_mode(smtpd, service_for):
+    svc = service_for(smtpd, pickup={"events": False, "scan_interval": 0.1})
+    drop(Path(svc.config.pickup.folder), "s.eml", simple_message(6))
+    assert len(smtpd.handler.wait_for(1)) == 1
+
+
+def test_listener_feeds_the_same_queue(smtpd, service_for):
+    port = free_port()
+    svc = service_for(smtpd, listener={"enabled": True, "port": port})
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
+        c.sendmail("alice@example.com", ["carol@example.com"], simple_message(7))
+    (got,) = smtpd.handler.wait_for(1)
+    assert got.rcpt_tos == ["carol@example.com"]
+
+
+def test_clean_stop_requeues_what_was_not_started(smtpd_factory, tmp_path):
+    import threading
+
+    gate = threading.Event()
+    handler = RecordingHandler(on_data=lambda m: gate.wait(10))
+    server = smtpd_factory(handler=handler)
+    svc = RelayService(make_config(tmp_path, server, smarthost={"connections": 1})).start()
+    pickup = Path(svc.config.pickup.folder)
+    for n in range(5):
+        drop(pickup, f"{n}.eml", simple_message(n))
+    deadline = time.monotonic() + 10
+    while svc.pool.load < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopper = threading.Thread(target=svc.stop)
+    stopper.start()
+    gate.set()
+    stopper.join(20)
+    st = Queue(svc.config.queue_dir).status()
+    assert st.active == 0 and st.owners == 0
+    assert len(handler.messages) + st.incoming + st.deferred == 5
+
+
+# -- real processes -----------------------------------------------------------------------
+
+def _write_config(tmp_path: Path, server, **extra) -> Path:
+    data = {
+        "queue": {"folder": str(tmp_path / "queue"), "lease_seconds": 10.0},
+        "pickup": {"folder": str(tmp_path / "pickup"), "scan_interval": 0.2},
+        "smarthost": {"host": "127.0.0.1", "port": server.port, "connections": 1, "timeout": 5.0},
+        "retry": {"schedule": [0.2], "interval": 0.2},
+        "log": {"level": "WARNING"},
+    }
+    for k, v in extra.items():
+        data[k].update(v)
+    (tmp_path / "pickup").mkdir(exist_ok=True)
+    path = tmp_path / "relay.toml"
+    path.write_text(tomli_w.dumps(data))
+    return path
+
+
+def _start(config: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "viewer.cli", "relay", "run", "--config", str(config)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _ids(handler: RecordingHandler) -> list[int]:
+    with handler.lock:
+        return [int(MSGID.search(m.data).group(1)) for m in handler.messages]
+
+
+def _wait_unique(handler: RecordingHandler, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(set(_ids(handler))) < count and time.monotonic() < deadline:
+        with handler.arrived:
+            handler.arrived.wait(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(20)
+    finally:
+        proc.stderr.close()
+
+
+@pytest.mark.slow
+def test_sigkill_mid_batch_loses_nothing(smtpd, tmp_path):
+    total = 300
+    config = _write_config(tmp_path, smtpd)
+    for n in range(total):
+        drop(tmp_path / "pickup", f"{n:04d}.eml", simple_message(n))
+    kills = 0
+    for threshold in (40, 120):
+        proc = _start(config)
+        smtpd.handler.wait_for(threshold, timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc.stderr.close()
+        kills += 1
+        assert len(set(_ids(smtpd.handler))) < total, "the batch finished before the kill; use more messages"
+    proc = _start(config)
+    _wait_unique(smtpd.handler, total, 60)
+    assert _stop(proc) == 0
+    ids = _ids(smtpd.handler)
+    assert set(ids) == set(range(total))  # none lost
+    assert len(ids) - total <= kills  # at most one duplicate per kill (one connection)
+    st = Queue(tmp_path / "queue").status()
+    assert (st.incoming, st.active, st.deferred, st.badmail, st.owners) == (0, 0, 0, 0, 0)
+
+
+@pytest.mark.slow
+def test_two_processes_never_deliver_the_same_message_twice(smtpd, tmp_path):
+    total = 300
+    config = _write_config(tmp_path, smtpd, smarthost={"connections": 2})
+    procs = [_start(config), _start(config)]
+    try:
+        deadline = time.monotonic() + 15
+        while len(list((tmp_path / "queue" / "owners").glob("*.alive"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for n in range(total):
+            drop(tmp_path / "pickup", f"{n:04d}.eml", simple_message(n))
+        _wait_unique(smtpd.handler, total, 60)
+    finally:
+        codes = [_stop(p) for p in procs]
+    ids = _ids(smtpd.handler)
+    assert sorted(ids) == list(range(total))  # each exactly once
+    assert codes == [0, 0]
+    journal = (tmp_path / "queue" / "log" / "Smtp.log").read_text().splitlines()
+    assert len(journal) == total
+
+
+def test_service_log_goes_to_file(smtpd, tmp_path):
+    from viewer.relay.service import setup_logging
+
+    config = make_config(tmp_path, smtpd)
+    setup_logging(config, stderr=False)
+    svc = RelayService(config).start()
+    svc.stop()
+    assert "relay started" in (config.log_dir / "relay.log").read_text()
+    assert os.path.getsize(config.log_dir / "relay.log") > 0
