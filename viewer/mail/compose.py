@@ -6,7 +6,6 @@ import base64
 import codecs
 import email.charset
 import email.quoprimime
-import email.utils
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from functools import cached_property
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from viewer.errors import SpoolviewError
 from viewer.mail.routes.base import Envelope
@@ -344,10 +343,15 @@ def _multipart(subtype: str, parts: list[bytes], *, close: bool = True, params: 
 
 
 def _param(name: str, value: str) -> str:
-    """A Content-Type/Disposition parameter: quoted ASCII, or RFC 2231 UTF-8 otherwise."""
+    """A Content-Type/Disposition parameter: quoted ASCII, else RFC 2231 UTF-8 (continued if long)."""
     if value.isascii() and value.isprintable():
         return f'{name}="' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name}*=" + email.utils.encode_rfc2231(value, "utf-8")
+    encoded = quote(value, safe="", encoding="utf-8")
+    if len(encoded) <= 60:
+        return f"{name}*=utf-8''{encoded}"
+    chunks = re.findall(r"(?:%[0-9A-F]{2}|[^%]){1,20}", encoded)  # lines stay under 78
+    pieces = [f"{name}*0*=utf-8''{chunks[0]}"] + [f"{name}*{i}*={c}" for i, c in enumerate(chunks[1:], 1)]
+    return f";{CRLF} ".join(pieces)
 
 
 _IMAGE_TYPES = (

@@ -407,6 +407,20 @@ def test_non_ascii_attachment_name_round_trips():
     assert att.get_filename() == "relevé « été ».pdf" and att.get_content() == PDF
 
 
+def test_long_non_ascii_attachment_name_is_continued_and_round_trips():
+    name = "Relevé de compte « été » – Société Générale d'Électricité " * 4 + ".pdf"
+    composed = compose(spec(attachments=[Attachment(name, PDF, "application/pdf")]), make_settings())
+    assert_wellformed(composed.raw)
+    assert b"filename*0*=utf-8''" in composed.raw and b"filename*3*=" in composed.raw
+    [att] = list(parse(composed.raw).iter_attachments())
+    assert att.get_filename() == name and att.get_content() == PDF
+
+
+def test_too_long_attachment_name_is_refused():
+    with pytest.raises(ComposeError, match="longer than 255"):
+        compose(spec(attachments=[Attachment("x" * 300 + ".pdf", PDF)]), make_settings())
+
+
 def test_several_attachments_and_text_attachment():
     atts = [Attachment("a.pdf", PDF, "application/pdf"), Attachment("note.txt", "é\r\n".encode("cp1252"), "text/plain")]
     composed = compose(spec(attachments=atts), make_settings())
