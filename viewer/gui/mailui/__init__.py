@@ -37,7 +37,7 @@ class MailUi:
         w = self.window
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
-        w.add_toolbar_button("records", "records", "records.toolbar", self.records)
+        w.add_toolbar_button("records", records_icon(), "records.toolbar", self.records)
         menus = (
             ("connection", "connection.menu.connect", self.connect),
             ("connection", "connection.menu.disconnect", self.disconnect),
@@ -59,7 +59,18 @@ class MailUi:
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings("service"))
         self.update_status()
+        if self.services.resume_connection():
+            self.connected()
+        self.root.after(300, self.warm_up)
         return self
+
+    def warm_up(self) -> None:
+        """Load the mail road in the background so the first click on the mail icon is quick."""
+        import threading
+
+        from viewer.gui.mailui.services import warm_up
+
+        threading.Thread(target=warm_up, daemon=True, name="mailui-warm-up").start()
 
     def update_status(self) -> str:
         text = self.services.status_text()
@@ -201,6 +212,22 @@ class MailUi:
     def connection_lost(self) -> None:
         self.update_status()
         self.notify("warning", _("connection.menu.connect"), _("connection.lost", name=self.services.connection_name()))
+
+
+def records_icon(size: int = 48) -> Any:
+    """The records icon (an address card), drawn with Pillow like the toolbar's own icons."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    d = ImageDraw.Draw(image)
+    u = size / 24
+    d.rounded_rectangle((2 * u, 5 * u, 22 * u, 19 * u), radius=2 * u, outline=(60, 60, 70, 255), width=max(1, round(1.5 * u)),
+                        fill=(250, 250, 252, 255))
+    d.ellipse((5 * u, 8 * u, 10 * u, 13 * u), fill=(70, 110, 170, 255))
+    d.pieslice((4 * u, 13 * u, 11 * u, 20 * u), 180, 360, fill=(70, 110, 170, 255))
+    for y in (9, 12, 15):
+        d.line((13 * u, y * u, 19 * u, y * u), fill=(60, 60, 70, 255), width=max(1, round(u)))
+    return image
 
 
 def install(window: Any, *, services: MailServices | None = None, notify: Notify | None = None) -> MailUi:

@@ -108,6 +108,7 @@ class Draft:
     ask_protection: bool = False  # the policy is "ask": the dialog offers the choice
     protection: str = ""  # none | no-modify | password (only used when ask_protection)
     password: str = ""
+    attached_protection: str = ""  # the protection of the converted document now in the list
     route_text: str = ""
 
     def recipients(self) -> list[str]:
@@ -360,7 +361,11 @@ class MailServices:
         draft.ask_protection = s.pdf.password_policy == "ask" and document is not None and attach_document
         draft.protection = s.pdf.protection if s.pdf.protection in PROTECTIONS else "no-modify"
         if document is not None and attach_document:
-            draft.attachments.append(self.document_attachment(document, address_type))
+            protect = None
+            if draft.ask_protection:  # start with the base mode; a password is asked in the dialog
+                draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
+            draft.attachments.append(self.document_attachment(document, address_type, protect=protect))
+            draft.attached_protection = protect or ""
         return draft
 
     def _customer_name(self, code: str) -> str:
@@ -391,11 +396,14 @@ class MailServices:
         """Apply the protection the user chose (re-converting the document). UI thread only."""
         if not draft.ask_protection or draft.document is None:
             return draft
+        if draft.protection == draft.attached_protection and draft.protection != "password":
+            return draft
         if draft.protection == "password" and not draft.password:
             raise SpoolviewError(_text("mail.error.password_needed"))
         item = self.document_attachment(draft.document, draft.address_type, protect=draft.protection,
                                         password=draft.password if draft.protection == "password" else "")
         draft.attachments = [item if a.from_document else a for a in draft.attachments]
+        draft.attached_protection = draft.protection
         return draft
 
     def check(self, draft: Draft) -> str:
@@ -634,6 +642,22 @@ class MailServices:
         self._changed()
 
 
+def warm_up() -> None:
+    """Import the mail road and register the default fonts ahead of the first click (any thread)."""
+    try:
+        import viewer.directory  # noqa: F401
+        import viewer.mail.attachments  # noqa: F401
+        import viewer.mail.compose  # noqa: F401
+        import viewer.mail.outbox  # noqa: F401
+        import viewer.mail.templates  # noqa: F401
+        from formats import fonts
+
+        for bold in (False, True):
+            fonts.register_reportlab("sans", bold)
+    except Exception as exc:  # only a head start; the click reports real problems
+        log.debug("warm-up: %s", error_text(exc))
+
+
 def _entry_text(entry: Any) -> str:
     if isinstance(entry, str):
         return entry
@@ -648,6 +672,8 @@ def _entry_text(entry: Any) -> str:
 def _split_name(address: str) -> tuple[str, str]:
     from email.utils import parseaddr
 
+    if "@" not in address:  # a fax number: no display name to split off
+        return "", address.strip()
     name, bare = parseaddr(address)
     return name, bare or address.strip()
 

@@ -1,0 +1,219 @@
+"""Send dialog: pre-filled from the sample quote and the sample directory, sent for real to loopback SMTP."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.gui.mailui.send_dialog import SendDialog, open_send_dialog
+from viewer.gui.mailui.services import MailServices
+
+pytestmark = pytest.mark.gui
+
+ELODIE = "elodie.marchand@atelier-dupre.example"
+
+
+@pytest.fixture
+def directory(samples):
+    from viewer.directory import open_directory
+
+    d = open_directory(settings_mod.Settings())
+    d.import_csv(samples / "customers.csv", samples / "contacts.csv")
+    return d
+
+
+@pytest.fixture
+def quote(samples):
+    from formats import open_document
+
+    with open_document(samples / "devis-D2026-0042.spv") as doc:
+        yield doc
+
+
+def direct(port: int, **pdf) -> settings_mod.Settings:
+    s = settings_mod.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    s.functions.send_direct = True
+    s.functions.host = "127.0.0.1"
+    s.functions.port = port
+    s.functions.timeout = 5
+    for key, value in pdf.items():
+        setattr(s.pdf, key, value)
+    return s
+
+
+def attachments_of(data: bytes) -> list[tuple[str, bytes]]:
+    msg = email.message_from_bytes(data, policy=policy.default)
+    return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
+
+
+def open_dialog(root, services, doc, notify, address_type="EMAIL") -> SendDialog:
+    dialog = open_send_dialog(root, services, doc, address_type, notify=notify)
+    assert dialog is not None, notify.calls
+    return dialog
+
+
+def test_prefilled_from_lookup_and_templates(root, notify, directory, quote):
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
+    assert ELODIE in dialog.to_var.get() and "Élodie Marchand" in dialog.to_var.get()
+    assert dialog.subject_var.get() == "Votre devis D2026-0042 du 20/11/2026"
+    body = dialog.body_text.get("1.0", "end-1c")
+    assert "D2026-0042" in body and body.startswith("<html>")  # HTML allowed by default
+    rows = [dialog.attachment_list.item(i, "values") for i in dialog.attachment_list.get_children()]
+    assert rows[0][0] == "devis-D2026-0042.pdf" and rows[0][1].endswith("Ko")
+    assert "127.0.0.1:25" in dialog.route_label.cget("text")
+    assert not dialog.draft.ask_protection
+
+
+def test_send_arrives_with_protected_pdf(root, notify, pump, directory, quote, smtpd):
+    dialog = open_dialog(root, MailServices(direct(smtpd.port)), quote, notify)
+    dialog.cc_var.set("Jean Lefèvre <jean.lefevre@atelier-dupre.example>")
+    assert dialog.send()
+    assert str(dialog.send_button.cget("state")) == "disabled"
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    kind, _title, message = notify.last()
+    assert kind == "info" and ELODIE in message
+    received = smtpd.handler.wait_for(1)[0]
+    assert sorted(received.rcpt_tos) == sorted([ELODIE, "jean.lefevre@atelier-dupre.example"])
+    [(name, pdf)] = attachments_of(received.data)
+    assert name == "devis-D2026-0042.pdf"
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        assert doc.is_encrypted or doc.metadata.get("encryption")  # no-modify: encrypted with permissions
+        assert not doc.permissions & pymupdf.PDF_PERM_MODIFY
+    msg = email.message_from_bytes(received.data, policy=policy.default)
+    assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
+    assert "D2026-0042" in msg.get_body(("plain",)).get_content()
+
+
+def test_ask_policy_password_protection(root, notify, pump, directory, quote, smtpd):
+    s = direct(smtpd.port, protection="password", password_policy="ask")
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    assert dialog.draft.ask_protection
+    dialog.protection_box.current(2)
+    dialog._protection_changed()
+    assert not dialog.send()  # no password yet
+    assert "mot de passe" in notify.last()[2]
+    dialog.password_var.set("ouvre-moi")
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    [(_name, pdf)] = attachments_of(smtpd.handler.wait_for(1)[0].data)
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        assert doc.needs_pass
+        assert doc.authenticate("ouvre-moi")
+
+
+def test_server_down_shown_not_raised(root, notify, pump, directory, quote):
+    from tests.support.smtpd import free_port
+
+    services = MailServices(direct(free_port()))
+    dialog = open_dialog(root, services, quote, notify)
+    dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    kind, _title, message = notify.last()
+    assert kind == "error" and "n'a pas été envoyé" in message and ELODIE in message
+    assert dialog.error_button.winfo_manager() == "pack"
+    assert str(dialog.send_button.cget("state")) == "normal"  # may try again
+    eml = list(Path(services.settings.copies.error_folder).glob("*.eml"))
+    assert eml and eml[0].with_suffix(".log").exists()
+    opened = []
+    dialog.open_folder = opened.append
+    dialog.show_error_folder()
+    assert opened == [services.settings.copies.error_folder]
+
+
+def test_refused_recipient_reply_shown(root, notify, pump, directory, quote, smtpd_factory):
+    from tests.support.smtpd import RecordingHandler
+
+    server = smtpd_factory(handler=RecordingHandler(rcpt_replies={ELODIE: "550 5.1.1 mailbox unavailable"}))
+    dialog = open_dialog(root, MailServices(direct(server.port)), quote, notify)
+    dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert not dialog.result.ok
+    assert "550" in dialog.outcome_text() and "mailbox unavailable" in dialog.outcome_text()
+    assert notify.last()[0] == "error"
+
+
+def test_no_address_found(root, notify, directory, samples, tmp_path):
+    from formats import open_document
+
+    data = (samples / "devis-D2026-0042.spv").read_text(encoding="utf-8")
+    spool = tmp_path / "devis-unknown.spv"
+    spool.write_text(data.replace('"CLI001"', '"CLI999"').replace('"CT0001"', '""'), encoding="utf-8")
+    with open_document(spool) as doc:
+        dialog = open_dialog(root, MailServices(direct(25)), doc, notify)
+        assert dialog.to_var.get() == ""
+        assert "CLI999" in dialog.lookup_label.cget("text")
+        assert not dialog.send()
+        kind, _title, message = notify.last()
+        assert kind == "error" and "Aucun destinataire" in message
+
+
+def test_same_document_twice_warns(root, notify, pump, directory, quote, smtpd):
+    services = MailServices(direct(smtpd.port))
+    first = open_dialog(root, services, quote, notify)
+    first.send()
+    assert pump(lambda: first.result is not None) and first.result.ok
+    second = open_dialog(root, services, quote, notify)
+    notify.answer = False
+    assert not second.send()
+    kind, _title, message = notify.last()
+    assert kind == "yesno" and ELODIE in message
+    notify.answer = True
+    assert second.send()
+    assert pump(lambda: second.result is not None) and second.result.ok
+    assert len(smtpd.handler.wait_for(2)) == 2
+
+
+def test_completion_and_attachments(root, notify, directory, quote, tmp_path):
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
+    box = dialog.address_boxes["cc"]
+    box.insert(0, "Lefè")
+    assert dialog.complete(box) == ["Jean Lefèvre <jean.lefevre@atelier-dupre.example>"]
+    extra = tmp_path / "conditions.txt"
+    extra.write_text("CGV", encoding="utf-8")
+    dialog.add_attachments([extra, tmp_path / "missing.pdf"])
+    assert "missing.pdf" in notify.last()[2]
+    assert [a.filename for a in dialog.draft.attachments] == ["devis-D2026-0042.pdf", "conditions.txt"]
+    dialog.attachment_list.selection_set("0")
+    dialog.remove_attachment()
+    assert [a.filename for a in dialog.draft.attachments] == ["conditions.txt"]
+
+
+def test_html_preview(root, notify, directory, quote, pump):
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
+    dialog.body_notebook.select(1)
+    pump(lambda: dialog.preview is not None, timeout=5)
+    dialog.refresh_preview()
+    assert dialog.preview is not None
+
+
+def test_plain_body_when_html_not_allowed(root, notify, directory, quote):
+    s = direct(25)
+    s.advanced.allow_html = False
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    assert dialog.body_notebook is None
+    assert dialog.body_text.get("1.0", "end-1c").startswith("Bonjour")
+
+
+def test_fax_uses_fax_route(root, notify, directory, samples, tmp_path, smtpd):
+    from formats import open_document
+
+    data = (samples / "devis-D2026-0042.spv").read_text(encoding="utf-8")
+    spool = tmp_path / "devis-fax.spv"
+    spool.write_text(data.replace('"CLI001"', '"CLI002"').replace('"CT0001"', '""'), encoding="utf-8")
+    s = direct(smtpd.port)
+    s.routing.fax = "SERV_SMTP:%ADR%@fax.example.com"
+    with open_document(spool) as doc:
+        dialog = open_dialog(root, MailServices(s), doc, notify, "FAX")
+        assert dialog.title().startswith("Envoyer par fax")
+        assert "88" in dialog.to_var.get()
+        report = dialog.services.send(dialog.collect())
+    assert report.ok, report.text
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["+33388123456@fax.example.com"]
