@@ -9,7 +9,7 @@ from viewer.errors import SpoolviewError
 from viewer.mail.compose import addr_spec_problem, check_addr_spec
 from viewer.settings import ADDRESS_TYPES, Settings
 
-__all__ = ["PLACEHOLDER", "SERVICES", "Routed", "RoutingError", "normalise_fax", "route", "route_all"]
+__all__ = ["PLACEHOLDER", "SERVICES", "Routed", "RoutingError", "normalise_fax", "route", "route_all", "route_mailbox"]
 
 PLACEHOLDER = "%ADR%"
 SERVICES = ("SERV_SMTP",)  # the only way out spoolview knows: SMTP (pickup or direct)
@@ -90,3 +90,18 @@ def route(settings: Settings, address_type: str, address: str) -> Routed:
 def route_all(settings: Settings, address_type: str, addresses: list[str]) -> list[Routed]:
     """Route several addresses of one type (all or nothing: the first bad one raises)."""
     return [route(settings, address_type, a) for a in addresses]
+
+
+def route_mailbox(settings: Settings, address_type: str, text: str) -> str:
+    """Route ``Name <address>`` or a bare address/fax number; keep the display name.
+
+    For callers holding what a user typed: a fax number with spaces is routed before any
+    e-mail syntax check, so ``03 88 12 34 56`` works as well as ``Jean <jean@client.fr>``.
+    """
+    text = text.strip()
+    name = ""
+    if text.endswith(">") and "<" in text:
+        cut = text.rindex("<")
+        name, text = text[:cut].strip(), text[cut + 1 : -1]
+    final = route(settings, address_type, text).address
+    return f"{name} <{final}>" if name else final

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from viewer.mail.routing import Routed, RoutingError, normalise_fax, route, route_all
+from viewer.mail.routing import Routed, RoutingError, normalise_fax, route, route_all, route_mailbox
 from viewer.settings import Settings
 
 GATEWAY = "SERV_SMTP:%ADR%@fax.example.com"
@@ -127,3 +127,11 @@ def test_fax_number_that_is_not_a_number(settings, number):
 def test_empty_address(settings):
     with pytest.raises(RoutingError, match="no EMAIL address"):
         route(settings, "EMAIL", "  ")
+
+
+def test_route_mailbox_keeps_the_display_name(settings):
+    assert route_mailbox(settings, "EMAIL", " Jean Martin <jean@client.fr> ") == "Jean Martin <jean@client.fr>"
+    assert route_mailbox(settings, "FAX", "03 88 12 34 56") == "0388123456@fax.example.com"
+    assert route_mailbox(settings, "FAX", '"Martin" <03 88 12 34 56>') == '"Martin" <0388123456@fax.example.com>'
+    with pytest.raises(RoutingError, match="not a valid e-mail address"):
+        route_mailbox(settings, "EMAIL", "Jean <jean>")
