@@ -171,17 +171,20 @@ class ImportReport:
 _LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i", "ħ": "h", "Ħ": "h"})
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = re.compile(r"[^\W_]+")
+
+
 def fold(text: str) -> str:
     """Search key: lower case, accents removed, spaces collapsed ("Élodie  M" -> "elodie m")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_LETTERS)))
+    return " ".join(text.casefold().split())
 
 
 def words(text: str) -> set[str]:
     """The folded words of a name, for word-prefix search."""
-    cleaned = "".join(c if c.isalnum() else " " for c in fold(text))
-    return {w for w in cleaned.split() if w}
+    return set(_WORD.findall(fold(text)))
 
 
 def default_url() -> str:
