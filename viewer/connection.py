@@ -39,6 +39,7 @@ __all__ = [
     "SessionExpired",
     "current",
     "get_profile",
+    "live",
     "profiles",
 ]
 
@@ -136,8 +137,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def current(*, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
-    """The connection saved by ``spoolview connect`` (any process), or None."""
+def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+    """The connection saved by ``spoolview connect`` (any process), or None.
+
+    ``settings`` is accepted for symmetry with the other helpers; the state does not
+    depend on it (the token is a secret under ``server:<profile>``).
+    """
     try:
         state = json.loads(_state_path().read_text(encoding="utf-8"))
         profile = ConnectionProfile(**{k: str(state.get(k, "")) for k in ("name", "url", "user", "ca_file")})
@@ -151,6 +156,14 @@ def current(*, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
         return None
     conn = Connection(profile, timeout=timeout)
     conn._token, conn.expires_at = token, expires_at
+    return conn
+
+
+def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+    """The saved connection when it is open and the server answers now, else None."""
+    conn = current(settings, timeout=timeout)
+    if conn is None or not conn.is_connected or not conn.reachable():
+        return None
     return conn
 
 

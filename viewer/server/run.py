@@ -17,7 +17,7 @@ def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
         "date_header": True,
         "proxy_headers": True,  # X-Forwarded-For from a local reverse proxy (forwarded_allow_ips)
         "log_level": "info",
-        "lifespan": "off",
+        "lifespan": "on",
     }
     if config.certfile:
         for name in ("certfile", "keyfile"):

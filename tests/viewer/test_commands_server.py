@@ -1,0 +1,183 @@
+"""The `server`, `connect`, `disconnect`, `connection` and `profiles` commands."""
+
+from __future__ import annotations
+
+import io
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.viewer.server.live import LiveServer, free_port, smtp_config
+from viewer import cli
+from viewer import settings as S
+from viewer.server.auth import Authenticator
+from viewer.server.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server_toml(tmp_path):
+    path = tmp_path / "server.toml"
+    path.write_text(f'[server]\ndatabase_url = "sqlite:///{tmp_path / "server.db"}"\n', encoding="utf-8")
+    return path
+
+
+def run(argv: list[str], stdin: str = "", monkeypatch=None) -> int:
+    sys.stdin = io.StringIO(stdin)
+    try:
+        return cli.main(argv)
+    finally:
+        sys.stdin = sys.__stdin__
+
+
+def login_ok(toml: Path, user: str, password: str) -> bool:
+    db = Database(f"sqlite:///{toml.parent / 'server.db'}")
+    auth = Authenticator(db, token_seconds=60, window_seconds=60, max_per_user=100, max_per_address=100)
+    try:
+        return auth.login(user, password, "127.0.0.1") is not None
+    finally:
+        db.dispose()
+
+
+def test_adduser_passwd_deluser(server_toml, capsys):
+    assert run(["server", "adduser", "alice", "--config", str(server_toml)], "first-pw\n") == 0
+    assert login_ok(server_toml, "alice", "first-pw")
+    assert run(["server", "users", "--config", str(server_toml)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "alice"
+    assert run(["server", "passwd", "alice", "--config", str(server_toml)], "second-pw\n") == 0
+    assert login_ok(server_toml, "alice", "second-pw") and not login_ok(server_toml, "alice", "first-pw")
+    assert run(["server", "deluser", "alice", "--config", str(server_toml)]) == 0
+    assert not login_ok(server_toml, "alice", "second-pw")
+    out = capsys.readouterr()
+    assert "first-pw" not in out.out + out.err and "second-pw" not in out.out + out.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        (["server", "adduser", "bad name"], "pw\n", "not allowed"),
+        (["server", "adduser", "bob"], "\n", "password is empty"),
+        (["server", "passwd", "nobody"], "pw\n", "adduser nobody"),
+        (["server", "deluser", "nobody"], "", "no user 'nobody'"),
+    ],
+)
+def test_user_errors(server_toml, capsys, argv, stdin, message):
+    assert run(argv + ["--config", str(server_toml)], stdin) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_adduser_twice(server_toml, capsys):
+    run(["server", "adduser", "bob", "--config", str(server_toml)], "pw\n")
+    assert run(["server", "adduser", "bob", "--config", str(server_toml)], "pw\n") == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_password_prompt_on_a_terminal_must_match(server_toml, capsys, monkeypatch):
+    answers = iter(["one", "two"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr(sys, "stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    assert cli.main(["server", "adduser", "carol", "--config", str(server_toml)]) == 1
+    assert "differ" in capsys.readouterr().err
+
+
+def test_missing_config_file(tmp_path, capsys):
+    assert run(["server", "users", "--config", str(tmp_path / "none.toml")]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_run_refuses_half_tls(server_toml, capsys):
+    assert run(["server", "run", "--config", str(server_toml), "--certfile", "c.pem"]) == 1
+    assert "go together" in capsys.readouterr().err
+
+
+def test_profiles_add_list_remove(capsys):
+    assert run(["profiles", "add", "office", "https://apps.example.com:8470/", "--user", "alice"]) == 0
+    assert S.load().profiles["office"].url == "https://apps.example.com:8470"
+    assert run(["profiles", "list"]) == 0
+    assert "office\thttps://apps.example.com:8470\tuser=alice" in capsys.readouterr().out
+    assert run(["profiles", "remove", "office"]) == 0
+    assert S.load().profiles == {}
+    assert run(["profiles", "remove", "office"]) == 1
+    assert run(["profiles", "add", "lan", "http://apps.example.com", "--user", "a"]) == 1
+    assert "not encrypted" in capsys.readouterr().err
+
+
+def test_connect_status_disconnect(tmp_path, smtpd, capsys):
+    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+        run(["profiles", "add", "office", live.url, "--user", "alice"])
+        assert run(["connect", "office"], "wrong\n") == 1
+        assert "wrong user name or password" in capsys.readouterr().err
+        assert run(["connect", "office"], "alice-pw\n") == 0
+        assert "connected to" in capsys.readouterr().out
+        assert run(["connection"]) == 0
+        assert "server answers" in capsys.readouterr().out
+        assert run(["disconnect"]) == 0
+        assert "disconnected" in capsys.readouterr().out
+        assert run(["connection"]) == 0
+        assert "local (not connected)" in capsys.readouterr().out
+    assert run(["connect", "nowhere"]) == 1
+    assert "no connection profile 'nowhere'" in capsys.readouterr().err
+
+
+def test_connect_to_a_server_that_is_down(capsys):
+    run(["profiles", "add", "office", f"http://127.0.0.1:{free_port()}", "--user", "alice"])
+    assert run(["connect", "office"], "pw\n") == 1
+    assert "cannot reach the application server" in capsys.readouterr().err
+
+
+class Spawned:
+    """`spoolview server run` in a child process; ``wait_for`` reads its log lines."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", *argv], cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:  # type: ignore[union-attr]
+            self.lines.put(line)
+        self.lines.put("")
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        seen = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            seen.append(line)
+            if text in line:
+                return
+            if line == "":
+                raise AssertionError("server exited: " + "".join(seen))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_server_run_serves_and_workers_share_the_database(server_toml, workers):
+    assert run(["server", "adduser", "alice", "--config", str(server_toml)], "alice-pw\n") == 0
+    port = free_port()
+    spawned = Spawned(["server", "run", "--config", str(server_toml), "--port", str(port), "--workers", str(workers)])
+    try:
+        for _ in range(workers):  # each worker logs this just before it listens
+            spawned.wait_for("Application startup complete")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, transport=httpx.HTTPTransport(retries=5)) as client:
+            assert client.get("/health").json() == {"status": "ok"}
+            assert "server" not in client.get("/health").headers
+            token = client.post("/login", json={"user": "alice", "password": "alice-pw"}).json()["token"]
+            for _ in range(8):  # new connections: the kernel spreads them over the workers
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as fresh:
+                    assert fresh.get("/history/alice", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        spawned.stop()

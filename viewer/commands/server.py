@@ -1,0 +1,142 @@
+"""`spoolview server run|adduser|deluser|passwd|users`: run the application server, manage its users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from viewer.errors import SpoolviewError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("server", help="run the application server (connected mode) and manage its users")
+    sub = parser.add_subparsers(dest="server_command", metavar="ACTION", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", dest="server_config", metavar="FILE", help="server configuration file (default: server.toml in the config folder)")
+
+    p = sub.add_parser("run", help="serve the HTTP API until interrupted (127.0.0.1 unless --host)")
+    common(p)
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, help="TCP port (default 8470)")
+    p.add_argument("--certfile", help="TLS certificate chain (PEM); with --keyfile, serve https")
+    p.add_argument("--keyfile", help="TLS private key (PEM)")
+    p.add_argument("--workers", type=int, help="number of worker processes sharing the database (default 1)")
+    p.set_defaults(func=cmd_run)
+
+    for name, text, func in (
+        ("adduser", "create a user (password prompted, or read from standard input)", cmd_adduser),
+        ("deluser", "delete a user and end its sessions", cmd_deluser),
+        ("passwd", "change a user's password and end its sessions", cmd_passwd),
+    ):
+        p = sub.add_parser(name, help=text)
+        common(p)
+        p.add_argument("name", help="user name")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("users", help="list the users")
+    common(p)
+    p.set_defaults(func=cmd_users)
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from viewer.server.config import load_config
+
+    return load_config(args.server_config)
+
+
+def _database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return _database_for(_config(args))
+
+
+def read_new_password(name: str) -> str:
+    """Prompt twice without echo on a terminal; else read one line from standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(f"password for {name}: ")
+        if first != getpass.getpass("again: "):
+            raise SpoolviewError("the two passwords differ: nothing was changed")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from viewer.server.config import ServerConfigError
+    from viewer.server.run import serve
+
+    config = _config(args)
+    for key in ("host", "port", "certfile", "keyfile", "workers"):
+        value = getattr(args, key)
+        if value is not None:
+            setattr(config, key, value)
+    if bool(config.certfile) != bool(config.keyfile):
+        raise ServerConfigError("--certfile and --keyfile go together")
+    if config.workers < 1:
+        raise ServerConfigError("--workers must be at least 1")
+    db = _database_for(config)
+    if not db.user_names():
+        print("spoolview: warning: the server has no user yet: add one with `spoolview server adduser NAME`", file=sys.stderr)
+    db.dispose()
+    scheme = "https" if config.certfile else "http"
+    if config.host not in ("127.0.0.1", "::1", "localhost") and not config.certfile:
+        print("spoolview: warning: serving plain http beyond this computer: put it behind TLS (--certfile/--keyfile or a reverse proxy)", file=sys.stderr)
+    print(f"spoolview server on {scheme}://{config.host}:{config.port} (workers: {config.workers}); Ctrl+C stops it", file=sys.stderr)
+    serve(config)
+    return 0
+
+
+def _database_for(config):  # type: ignore[no-untyped-def]
+    from viewer.server.db import Database
+
+    return Database(config.effective_database_url())
+
+
+def cmd_adduser(args: argparse.Namespace) -> int:
+    from viewer.server.auth import check_user_name, hash_password
+
+    name = check_user_name(args.name)
+    db = _database(args)
+    try:
+        if name in db.user_names():
+            raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password")
+        db.add_user(name, hash_password(read_new_password(name)))
+    finally:
+        db.dispose()
+    print(f"user {name} added")
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    from viewer.server.auth import hash_password
+    from viewer.server.db import UnknownUser
+
+    db = _database(args)
+    try:
+        if args.name not in db.user_names():
+            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
+        db.set_password(args.name, hash_password(read_new_password(args.name)))
+    finally:
+        db.dispose()
+    print(f"password of {args.name} changed; its open sessions were ended")
+    return 0
+
+
+def cmd_deluser(args: argparse.Namespace) -> int:
+    db = _database(args)
+    try:
+        db.delete_user(args.name)
+    finally:
+        db.dispose()
+    print(f"user {args.name} deleted")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    db = _database(args)
+    try:
+        for name in db.user_names():
+            print(name)
+    finally:
+        db.dispose()
+    return 0
