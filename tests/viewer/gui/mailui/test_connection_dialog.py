@@ -1,0 +1,127 @@
+"""Connection menu: connect to a real loopback application server, send through it, lose it, disconnect."""
+
+from __future__ import annotations
+
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.gui.mailui.connection_dialog import ConnectDialog, ConnectionMonitor, ProfilesDialog
+from viewer.gui.mailui.services import MailServices
+
+pytestmark = pytest.mark.gui
+live = pytest.importorskip("tests.viewer.server.live")
+ELODIE = "elodie.marchand@atelier-dupre.example"
+
+
+@pytest.fixture
+def server(tmp_path, smtpd, samples):
+    from tests.viewer.server.test_directory_api import fill_directory
+
+    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    with live.LiveServer(config, users={"alice": "alice-pw"}) as running:
+        yield running
+
+
+def settings_for(url: str) -> settings_mod.Settings:
+    s = settings_mod.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    s.service.use_server_service = True  # "in connected mode, the SMTP service is on the server"
+    s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=url, user="alice")
+    return s
+
+
+def connect(root, pump, services, notify, password="alice-pw") -> ConnectDialog:
+    dialog = ConnectDialog(root, services, notify=notify)
+    assert dialog.profile_var.get() == "office"
+    assert "alice @" in dialog.detail.cget("text")
+    dialog.password_var.set(password)
+    assert dialog.connect()
+    assert pump(lambda: dialog.result is not None)
+    return dialog
+
+
+def test_connect_send_through_server_disconnect(root, notify, pump, server, smtpd, samples):
+    from formats import open_document
+
+    services = MailServices(settings_for(server.url))
+    assert services.status_text().startswith("Local")
+    assert "(envoi local" in services.status_text()
+    changes = []
+    services.listeners.append(lambda: changes.append(services.status_text()))
+    dialog = connect(root, pump, services, notify)
+    assert dialog.result is True, notify.calls
+    assert services.connected
+    assert changes and changes[-1].startswith("Connecté à office")
+    assert "serveur d'applications office" in changes[-1]
+    with open_document(samples / "devis-D2026-0042.spv") as doc:
+        draft = services.prepare(doc)  # the lookup goes to the server's directory
+    assert ELODIE in draft.to
+    report = services.send(draft)
+    assert report.ok, report.text
+    assert "application server" in report.route
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+    services.disconnect()
+    assert not services.connected and services.status_text().startswith("Local")
+
+
+def test_wrong_password_shown(root, notify, pump, server):
+    services = MailServices(settings_for(server.url))
+    dialog = connect(root, pump, services, notify, password="nope")
+    assert dialog.result is False and dialog.winfo_exists()
+    kind, _title, message = notify.last()
+    assert kind == "error" and "wrong user name or password" in message
+    assert "nope" not in message
+    assert not services.connected
+
+
+def test_server_down_shown(root, notify, pump):
+    services = MailServices(settings_for(f"http://127.0.0.1:{live.free_port()}"))
+    dialog = connect(root, pump, services, notify)
+    assert dialog.result is False
+    assert "cannot reach" in notify.last()[2]
+
+
+def test_missing_fields(root, notify):
+    services = MailServices(settings_for("http://127.0.0.1:9"))
+    dialog = ConnectDialog(root, services, notify=notify)
+    assert not dialog.connect()
+    assert "mot de passe" in notify.last()[2]
+
+
+def test_lost_connection_noticed(root, notify, pump, tmp_path, smtpd, samples):
+    from tests.viewer.server.test_directory_api import fill_directory
+
+    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    running = live.LiveServer(config, users={"alice": "alice-pw"}).start()
+    services = MailServices(settings_for(running.url))
+    connect(root, pump, services, notify)
+    assert services.connected
+    lost = []
+    monitor = ConnectionMonitor(root, services, every_ms=10, on_lost=lambda: lost.append(True))
+    monitor.check()
+    assert pump(lambda: monitor.task is None)
+    assert not lost and not services.connection_lost
+    running.stop()
+    monitor.check()
+    assert pump(lambda: bool(lost))
+    assert services.connection_lost
+    assert "perdue" in services.status_text()
+    monitor.stop()
+
+
+def test_manage_profiles(root, notify):
+    services = MailServices(settings_for("http://127.0.0.1:9"))
+    dialog = ProfilesDialog(root, services, notify=notify)
+    dialog.vars["name"].set("siege")
+    dialog.vars["url"].set("ftp://server")
+    dialog.vars["user"].set("bob")
+    assert "ftp://server" in dialog.save_profile()
+    dialog.vars["url"].set("https://erp.example.com")
+    assert dialog.save_profile() == ""
+    assert settings_mod.load().profiles["siege"].url == "https://erp.example.com"
+    assert set(dialog.list.get_children()) == {"office", "siege"}
+    dialog.list.selection_set("office")
+    dialog._selected()
+    assert dialog.vars["user"].get() == "alice"
+    assert dialog.delete_profile() == ""
+    assert set(settings_mod.load().profiles) == {"siege"}
