@@ -1,8 +1,17 @@
 """Reading print spools, rendering pages, making and protecting PDFs (no Tk, no mail)."""
 
-from formats.document import DocInfo, Document, DocumentError, Page
+import sys
 
-__all__ = ["DocInfo", "Document", "DocumentError", "Page", "open_document"]
+# PyMuPDF 2 imports its optional layout analyser and pymupdf4llm (onnxruntime, numpy) on
+# start-up when installed: over a second that spoolview never uses. Skip them unless
+# something imported PyMuPDF first.
+if "pymupdf" not in sys.modules:
+    sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+    sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]
+
+from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired  # noqa: E402
+
+__all__ = ["DocInfo", "Document", "DocumentError", "Page", "PasswordRequired", "open_document"]
 
 
 def open_document(path, *, password: str | None = None, encoding: str | None = None) -> Document:

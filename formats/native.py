@@ -35,29 +35,40 @@ def schema() -> dict[str, Any]:
 def _validators() -> tuple[Any, Any, dict[str, Any]]:
     from jsonschema import Draft202012Validator
 
-    full = schema()
-    defs = full["$defs"]
-    envelope = copy.deepcopy(full)
-    # Pages are checked one at a time, when first used (lazy loading of big spools).
-    envelope["properties"]["pages"] = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+    defs = schema()["$defs"]
+    envelope = _envelope_schema()
     page = {"$defs": defs, **copy.deepcopy(defs["page"])}
     page["properties"]["items"] = {"type": "array", "items": {"type": "object"}}
     items = {t: Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{t}"}) for t in ITEM_TYPES}
     return Draft202012Validator(envelope), Draft202012Validator(page), items
 
 
-@lru_cache(maxsize=1)
-def _fast_page_validator() -> Any:
-    """A compiled (Rust) validator of a whole page when jsonschema-rs is installed, else None.
+@lru_cache(maxsize=2)
+def _fast_validator(part: str) -> Any:
+    """A compiled (Rust) validator when jsonschema-rs is installed, else None.
 
-    It only answers valid/invalid quickly; messages always come from jsonschema.
+    ``part`` is "page" (one page) or "envelope" (all but the pages' items). It only
+    answers valid/invalid quickly; error messages always come from jsonschema.
     """
     try:
         import jsonschema_rs  # type: ignore[import-not-found]
     except ImportError:
         return None
-    defs = schema()["$defs"]
-    return jsonschema_rs.validator_for({"$defs": defs, "$ref": "#/$defs/page"})
+    if part == "page":
+        return jsonschema_rs.validator_for({"$defs": schema()["$defs"], "$ref": "#/$defs/page"})
+    return jsonschema_rs.validator_for(_envelope_schema())
+
+
+def _fast_page_validator() -> Any:
+    return _fast_validator("page")
+
+
+@lru_cache(maxsize=1)
+def _envelope_schema() -> dict[str, Any]:
+    envelope = copy.deepcopy(schema())
+    # Pages are checked one at a time, when first used (lazy loading of big spools).
+    envelope["properties"]["pages"] = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+    return envelope
 
 
 def _first_error(validator: Any, instance: Any) -> Any:
@@ -250,12 +261,17 @@ def loads(text: str | bytes, path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise DocumentError("the spool must be a JSON object", file=path)
+    fast = _fast_validator("envelope")
+    if fast is not None and fast.is_valid(data):
+        return data
     envelope, _, _ = _validators()
     err = _first_error(envelope, data)
     if err is not None:
         p = list(err.absolute_path)
         page = p[1] + 1 if len(p) >= 2 and p[0] == "pages" and isinstance(p[1], int) else None
         raise DocumentError(_short(err), file=path, page=page, field=_path(err) or None)
+    if fast is not None:
+        raise DocumentError("the spool does not match the spool schema", file=path)
     return data
 
 
