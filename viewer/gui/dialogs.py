@@ -81,15 +81,17 @@ class Dialog(tk.Toplevel):
         self._show()
 
     def _show(self) -> None:
-        try:
-            self.transient(self.parent.winfo_toplevel())
-        except tk.TclError:
-            pass
+        top = self.parent.winfo_toplevel()
+        if top.winfo_viewable():  # a transient of a withdrawn window would stay hidden
+            self.transient(top)
         self.deiconify()
         self.update_idletasks()
         self._place()
-        self.wait_visibility()
-        self.grab_set()
+        try:
+            self.wait_visibility()
+            self.grab_set()
+        except tk.TclError:  # closed before it was even mapped
+            return
         focus = self.initial_focus()
         if focus is not None:
             focus.focus_set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ def root():
     yield r
     r.update_idletasks()
     r.destroy()
+    # Collect Tk objects (images, variables) here, in the main thread: collected later in
+    # another test's thread, they would abort the interpreter (Tcl_AsyncDelete).
+    gc.collect()
 
 
 @pytest.fixture

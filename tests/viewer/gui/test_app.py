@@ -1,0 +1,71 @@
+"""The application: plugins found or skipped, windows counted, quitting with the last one."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from viewer.gui import app as app_mod
+
+pytestmark = pytest.mark.gui
+
+
+def test_missing_plugin_is_skipped():
+    assert app_mod.plugin_hooks(("viewer.gui.no_such_plugin",)) == []
+
+
+def test_plugin_install_is_collected(monkeypatch):
+    module = types.ModuleType("fake_gui_plugin")
+    module.install = lambda window: None
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin", module)
+    assert app_mod.plugin_hooks(("fake_gui_plugin",)) == [module.install]
+
+
+def test_broken_plugin_import_is_logged_not_raised(monkeypatch, tmp_path, caplog):
+    (tmp_path / "broken_gui_plugin.py").write_text("import no_such_module_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert app_mod.plugin_hooks(("broken_gui_plugin",)) == []
+    assert "broken_gui_plugin" in caplog.text
+
+
+def test_app_windows_and_quit(root, monkeypatch, make_pdf):
+    installed = []
+    module = types.ModuleType("fake_gui_plugin2")
+    module.install = installed.append
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin2", module)
+    application = app_mod.App(root, plugins=("fake_gui_plugin2",))
+    first = application.new_window(str(make_pdf()))
+    second = application.new_window()
+    assert installed == [first, second]
+    assert first.current_document is not None and second.current_document is None
+    second.close()
+    assert application.windows == [first]
+    quits = []
+    monkeypatch.setattr(root, "quit", lambda: quits.append(True))
+    application.quit()
+    root.update()
+    assert application.windows == [] and quits == [True]
+
+
+def test_language_setting_applies_at_start(root):
+    from viewer import settings
+    from viewer.gui import i18n
+
+    s = settings.Settings()
+    s.printing.language = "en"
+    settings.save(s)
+    try:
+        application = app_mod.App(root, plugins=())
+        window = application.new_window()
+        assert window.menubar.entrycget(0, "label") == "File"
+        window.close()
+    finally:
+        i18n.set_language("fr")
+
+
+def test_skip_layout_model_only_before_pymupdf(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pymupdf.layout", raising=False)
+    app_mod.skip_layout_model()  # pymupdf is already imported in this process: no change
+    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") != None  # noqa: E711

@@ -1,0 +1,192 @@
+"""The page view: lazy rendering, navigation, zoom and fit, rotation, the image cache, hits."""
+
+from __future__ import annotations
+
+import tkinter as tk
+
+import pytest
+
+import formats
+from viewer.gui.pageview import DocumentSource, ImageCache, PageView, rotate_rect
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def view(root):
+    root.deiconify()
+    root.geometry("700x500+0+0")
+    v = PageView(root, screen_dpi=96.0)
+    v.pack(fill="both", expand=True)
+    root.update()
+    yield v
+    v.destroy()
+
+
+@pytest.fixture
+def doc(make_pdf):
+    document = formats.open_document(make_pdf(pages=[f"Page number {i + 1}" for i in range(12)]))
+    yield document
+    document.close()
+
+
+def test_only_visible_pages_and_neighbours_are_rendered(view, doc, is_non_blank):
+    view.set_source(DocumentSource(doc))
+    view.render_pending()
+    assert view.page_count == 12
+    rendered = set(view._images)
+    assert 0 in rendered and 11 not in rendered
+    assert len(rendered) <= len(view.visible_pages()) + 2 * 2
+    assert is_non_blank(view.photo(0))
+
+
+def test_rendering_runs_in_idle_steps_one_page_at_a_time(view, doc):
+    view.set_source(DocumentSource(doc))
+    assert view.busy and view.rendered == 0
+    view._work()
+    assert view.rendered == 1  # one page per idle turn; the window answers in between
+
+
+def test_navigation(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.go_to(5)
+    assert view.current_page == 5
+    view.render_pending()
+    assert 5 in view._images
+    view.next_page()
+    assert view.current_page == 6
+    view.last_page()
+    assert view.current_page == 11
+    view.first_page()
+    assert view.current_page == 0
+    view.go_to(99)
+    assert view.current_page == 11
+
+
+def test_scrolling_updates_the_current_page(view, doc):
+    changes = []
+    view.on_change = lambda: changes.append(view.current_page)
+    view.set_source(DocumentSource(doc))
+    view.fit_page()
+    view.scroll_units(10_000)
+    view.update()
+    assert view.current_page == 11 and changes
+
+
+def test_fit_width_and_fit_page(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.fit_width()
+    view.render_pending()
+    width = view.photo(0).width()
+    assert abs(width - (view.canvas.winfo_width() - 24)) <= 2
+    view.fit_page()
+    view.render_pending()
+    assert view.photo(0).height() <= view.canvas.winfo_height()
+
+
+def test_zoom_steps_and_bounds(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.set_zoom(1.0)
+    view.zoom_in()
+    assert view.zoom == 1.1
+    view.zoom_out()
+    view.zoom_out()
+    assert view.zoom == 0.9
+    view.set_zoom(100)
+    assert view.zoom == 6.4
+    view.set_zoom(0.01)
+    assert view.zoom == 0.25
+    assert view.fit is None
+
+
+def test_hidpi_scaling_follows_the_screen(root, doc):
+    v = PageView(root, screen_dpi=192.0)
+    v.set_source(DocumentSource(doc))
+    v.set_zoom(1.0)
+    v.render_pending()
+    assert v.render_dpi == 192.0
+    assert v.photo(0).width() == round(595 * 192 / 72)
+    v.destroy()
+
+
+def test_rotation_swaps_the_page_box(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.set_zoom(0.5)
+    view.render_pending()
+    w, h = view.photo(0).width(), view.photo(0).height()
+    view.rotate(90)
+    view.render_pending()
+    assert (view.photo(0).width(), view.photo(0).height()) == (h, w)
+    view.rotate(-90)
+    assert view.rotation == 0
+
+
+def test_rotate_rect_turns_clockwise():
+    r = (10, 20, 30, 40)
+    assert rotate_rect(r, 100, 200, 0) == r
+    assert rotate_rect(r, 100, 200, 90) == (160, 10, 180, 30)
+    assert rotate_rect(r, 100, 200, 180) == (70, 160, 90, 180)
+    assert rotate_rect(r, 100, 200, 270) == (20, 70, 40, 90)
+
+
+def test_hit_highlights_follow_rotation_and_match_the_render(view, doc):
+    source = DocumentSource(doc)
+    view.set_source(source)
+    view.set_zoom(1.0)
+    hits = {3: source.search(3, "Page number 4")}
+    assert hits[3]
+    view.set_hits(hits, (3, 0))
+    assert view.current_page == 3
+    (x0, y0, x1, y1), = view.hit_boxes(3)
+    left, top = view._lefts[3], view._tops[3]
+    # the text sits 72 pt from the left edge at 100 % of 96 dpi
+    assert abs((x0 - left) - 72 * 96 / 72) < 4
+    view.rotate(90)
+    view.set_hits(hits, (3, 0))
+    (rx0, ry0, rx1, ry1), = view.hit_boxes(3)
+    assert (rx1 - rx0, ry1 - ry0) == pytest.approx((y1 - y0, x1 - x0), abs=2)
+
+
+def test_image_cache_is_bounded_and_keeps_pinned_entries(root):
+    cache = ImageCache(max_pixels=250)
+    images = [tk.PhotoImage(master=root, width=10, height=10) for _ in range(4)]
+    for i, image in enumerate(images):
+        cache.put((i,), image, keep=lambda k: k == (0,))
+    assert cache.pixels <= 300 and len(cache) == 2
+    assert cache.get((0,)) is images[0] and cache.get((3,)) is images[3]
+    assert cache.get((1,)) is None
+
+
+def test_render_errors_mark_the_page_and_are_reported(view, doc):
+    errors = []
+    source = DocumentSource(doc)
+
+    def boom(index, dpi, rotation):
+        raise RuntimeError("damaged page")
+
+    source.render_ppm = boom
+    view.on_error = lambda index, exc: errors.append((index, str(exc)))
+    view.set_source(source)
+    view.render_pending()
+    assert errors and errors[0] == (0, "damaged page")
+    assert view.photo(0) is None
+    count = len(errors)
+    view.render_pending()
+    assert len(errors) == count  # not retried in a loop
+
+
+def test_empty_view(view):
+    view.set_source(None)
+    assert view.page_count == 0 and view.current_page == 0
+    view.next_page()
+    view.zoom_in()
+    assert not view.busy
+
+
+def test_ctrl_wheel_zooms(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.set_zoom(1.0)
+    view._ctrl_wheel(1)
+    assert view.zoom > 1.0
+    view._ctrl_wheel(-1)
+    assert view.zoom == 1.0

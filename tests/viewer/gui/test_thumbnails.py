@@ -1,0 +1,76 @@
+"""Thumbnails: lazy small renders after the page view, selection, clicks."""
+
+from __future__ import annotations
+
+import pytest
+
+import formats
+from viewer.gui.pageview import DocumentSource
+from viewer.gui.thumbnails import ThumbnailBar
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def bar(root, make_pdf):
+    document = formats.open_document(make_pdf(pages=[f"P{i}" for i in range(30)]))
+    selected = []
+    root.deiconify()
+    b = ThumbnailBar(root, on_select=selected.append)
+    b.pack(fill="y", expand=True)
+    root.geometry("200x600+0+0")
+    root.update()
+    b.selected_pages = selected
+    b.set_source(DocumentSource(document))
+    yield b
+    b.destroy()
+    document.close()
+
+
+def drain(bar, limit=200):
+    for _ in range(limit):
+        if bar._job is None:
+            return
+        bar.after_cancel(bar._job)
+        bar._work()
+
+
+def test_only_visible_thumbnails_are_rendered(bar):
+    drain(bar)
+    assert 0 < bar.rendered() < 30
+    assert bar.rendered() == len(bar.visible())
+
+
+def test_click_selects_a_page(bar):
+    y = bar._tops[1] + 5 - int(bar.canvas.canvasy(0))
+    bar._click(type("E", (), {"y": y})())
+    assert bar.selected_pages == [1]
+
+
+def test_select_scrolls_the_thumbnail_into_view(bar):
+    bar.select(25)
+    bar.update()
+    assert 25 in bar.visible()
+    drain(bar)
+    assert 25 in bar._shown
+
+
+def test_waits_while_the_page_view_renders(root, make_pdf):
+    class Busy:
+        busy = True
+
+    document = formats.open_document(make_pdf())
+    b = ThumbnailBar(root, on_select=lambda i: None, pageview=Busy())
+    b.pack()
+    root.deiconify()
+    root.update()
+    b.set_source(DocumentSource(document))
+    b._work()
+    assert b.rendered() == 0 and b._job is not None
+    b.destroy()
+    document.close()
+
+
+def test_no_source_clears(bar):
+    bar.set_source(None)
+    assert bar.rendered() == 0 and not bar.canvas.find_all()
