@@ -1,0 +1,108 @@
+"""Records window: search as you type, details, contacts, history, mail icon on a customer and a contact."""
+
+from __future__ import annotations
+
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.gui.mailui.records import RecordsWindow, record_fields
+from viewer.gui.mailui.services import MailServices
+
+pytestmark = pytest.mark.gui
+ELODIE = "elodie.marchand@atelier-dupre.example"
+
+
+@pytest.fixture
+def services(samples):
+    from viewer.directory import open_directory
+
+    s = settings_mod.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    open_directory(s).import_csv(samples / "customers.csv", samples / "contacts.csv")
+    return MailServices(s)
+
+
+@pytest.fixture
+def quote(samples):
+    from formats import open_document
+
+    with open_document(samples / "devis-D2026-0042.spv") as doc:
+        yield doc
+
+
+def test_search_as_you_type_and_details(root, notify, pump, services):
+    window = RecordsWindow(root, services, notify=notify)
+    window.search_entry.insert(0, "dupr")
+    assert pump(lambda: bool(window.entries))
+    codes = {(e.kind, e.code) for e in window.entries.values()}
+    assert ("customer", "CLI001") in codes
+    assert window.select("CLI001", "customer")
+    assert "Atelier Dupré SARL" in window.details_text()
+    assert "contact@atelier-dupre.example" in window.details_text()
+    contacts = {window.contacts.item(i, "values")[1] for i in window.contacts.get_children()}
+    assert contacts == {"Élodie Marchand", "Jean Lefèvre"}
+    window.search_var.set("zzzz-nothing")
+    window.refresh()
+    assert window.message.cget("text") == "Aucune fiche ne correspond."
+
+
+def test_mail_icon_on_contact_sends_with_document(root, notify, pump, services, quote, smtpd):
+    services.settings.functions.send_direct = True
+    services.settings.functions.host, services.settings.functions.port = "127.0.0.1", smtpd.port
+    window = RecordsWindow(root, services, document=lambda: quote, notify=notify)
+    assert window.attach_var.get() is True
+    window.search_var.set("Élodie")
+    window.refresh()
+    assert window.select("CT0001", "contact")
+    dialog = window.mail_selected()
+    assert dialog is not None, notify.calls
+    assert ELODIE in dialog.to_var.get()
+    assert [a.filename for a in dialog.draft.attachments] == ["devis-D2026-0042.pdf"]
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+    # the history of the customer now shows it
+    window.search_var.set("CLI001")
+    window.refresh()
+    window.select("CLI001", "customer")
+    assert any(ELODIE in window.history.get(i) for i in range(window.history.size()))
+
+
+def test_mail_icon_on_customer_without_document(root, notify, services):
+    opened = []
+    window = RecordsWindow(root, services, open_send=lambda doc, **kw: opened.append((doc, kw)), notify=notify)
+    assert window.attach_var.get() is False
+    window.search_var.set("Kowalski")
+    window.refresh()
+    window.select("CLI002", "customer")
+    window.mail_selected()
+    doc, kw = opened[0]
+    assert doc is None and kw["to"] == "compta@brasserie-kowalski.example" and kw["customer_code"] == "CLI002"
+
+
+def test_mail_icon_on_a_contact_of_the_customer(root, notify, services):
+    opened = []
+    window = RecordsWindow(root, services, open_send=lambda doc, **kw: opened.append(kw), notify=notify)
+    window.search_var.set("CLI001")
+    window.refresh()
+    window.select("CLI001", "customer")
+    first = window.contacts.get_children()[0]
+    window.contacts.selection_set(first)
+    window._contact_selected()
+    window.mail_contact()
+    assert opened[0]["contact_code"] in ("CT0001", "CT0002") and opened[0]["customer_code"] == "CLI001"
+
+
+def test_record_without_address(root, notify, services):
+    window = RecordsWindow(root, services, notify=notify)
+    assert window._mail("", "Sans Adresse", "CLI009", "") is None
+    assert "Sans Adresse" in notify.last()[2]
+
+
+def test_record_fields_of_any_record():
+    from viewer.directory import Customer
+
+    fields = record_fields(Customer("C1", "Nom", email="a@example.com", defaults={"devis": "d@example.com"}))
+    assert ("email", "a@example.com") in fields and ("defaults", "devis: d@example.com") in fields
+    assert record_fields({"code": "X", "empty": ""}) == [("code", "X")]
