@@ -108,12 +108,16 @@ def page_text(doc: Document, index: int) -> str:
 
 
 def search_page(doc: Document, index: int, needle: str) -> list[Rect]:
-    """Rectangles (points, top-left origin, unrotated page) of each hit of ``needle``."""
+    """Rectangles of each hit of ``needle`` (case-insensitive), in points from the top-left
+    corner of the page as drawn at ``rotation=0`` (a PDF page's own /Rotate applied)."""
     if not needle:
         return []
     tp = _textpage(doc, index)
     page = mupdf_page(doc, index)
-    return [(r.x0, r.y0, r.x1, r.y1) for r in page.search_for(needle, textpage=tp)]
+    hits = _guard(doc, index, lambda: page.search_for(needle, textpage=tp))
+    if page.rotation:
+        hits = [(r * page.rotation_matrix).normalize() for r in hits]
+    return [(r.x0, r.y0, r.x1, r.y1) for r in hits]
 
 
 def clear_cache(doc: Document) -> None:

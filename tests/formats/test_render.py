@@ -81,3 +81,20 @@ def test_bad_page_and_bad_arguments(spool: Path) -> None:
         render_ppm(doc, 0, rotation=45)
     with pytest.raises(DocumentError, match="too large"):
         render_ppm(doc, 0, dpi=2400)
+
+
+def test_search_on_a_rotated_pdf_page_matches_the_drawn_page(tmp_path: Path) -> None:
+    src = pymupdf.open()
+    page = src.new_page(width=200, height=400)
+    page.insert_text((20, 50), "Hello")
+    page.set_rotation(90)
+    path = tmp_path / "rot.pdf"
+    src.save(path)
+    doc = open_document(path)
+    assert (doc.page(0).width, doc.page(0).height) == (400, 200)
+    [(x0, y0, x1, y1)] = search_page(doc, 0, "hello")
+    assert 0 <= x0 < x1 <= 400 and 0 <= y0 < y1 <= 200
+    img = render_image(doc, 0, dpi=72)
+    assert img.size == (400, 200)
+    crop = img.crop((int(x0), int(y0), int(x1) + 1, int(y1) + 1)).convert("L")
+    assert min(crop.getdata()) < 100  # the hit rectangle covers dark glyph pixels
