@@ -1,0 +1,202 @@
+"""install(window) on the real main window: the used-by scenarios as a person does them, and a real click."""
+
+from __future__ import annotations
+
+import email
+import shutil
+import subprocess
+from email import policy
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.gui.mailui import install
+from viewer.gui.mailui.connection_dialog import ConnectDialog
+from viewer.gui.mailui.send_dialog import SendDialog
+from viewer.gui.mailui.settings_dialog import SettingsDialog
+
+pytestmark = pytest.mark.gui
+ELODIE = "elodie.marchand@atelier-dupre.example"
+
+
+def base_settings() -> settings_mod.Settings:
+    s = settings_mod.Settings()
+    s.printing.no_save_offer = True
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    return s
+
+
+@pytest.fixture
+def directory(samples):
+    from viewer.directory import open_directory
+
+    open_directory(settings_mod.Settings()).import_csv(samples / "customers.csv", samples / "contacts.csv")
+
+
+@pytest.fixture
+def make_window(root, tmp_path, notify, answer):
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    answer()
+    made = []
+
+    def make(settings: settings_mod.Settings):
+        win = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings,
+                         hooks=[lambda w: install(w, notify=notify)])
+        win.geometry("900x700+0+0")
+        win.update()
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        if win.winfo_exists():
+            win.close()
+
+
+def dialogs_of(window, kind):
+    return [d for d in window.mailui.dialogs if isinstance(d, kind) and d.winfo_exists()]
+
+
+def menu_labels(window, name):
+    menu = window.menus[name]
+    return [menu.entrycget(i, "label") for i in range(menu.index("end") + 1) if menu.type(i) == "command"]
+
+
+def invoke_menu(window, name, label):
+    menu = window.menus[name]
+    index = menu_labels(window, name).index(label)
+    menu.invoke([i for i in range(menu.index("end") + 1) if menu.type(i) == "command"][index])
+
+
+def test_installed_menus_icons_and_fresh_status(make_window):
+    window = make_window(base_settings())
+    assert {"mail", "fax", "records"} <= set(window.toolbar.buttons)
+    assert menu_labels(window, "connection")[-3:] == ["Se connecter…", "Se déconnecter", "Profils de connexion…"]
+    assert "Utilitaire de test des courriels…" in menu_labels(window, "tools")
+    assert "Charger les fichiers de debug" in menu_labels(window, "tools")
+    route = window.status.route.get()
+    assert route.startswith("Local") and str(Path(settings_mod.paths.data_dir()) / "pickup") in route
+    window.status.route_label.event_generate("<Button-1>")
+    window.update()
+    [settings] = dialogs_of(window, SettingsDialog)
+    assert settings.current_screen() == "service"
+
+
+def test_preview_a_quote_and_click_the_mail_icon(make_window, directory, samples, smtpd, notify, pump):
+    s = base_settings()
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    window = make_window(s)
+    assert window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert ELODIE in dialog.to_var.get()
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    received = smtpd.handler.wait_for(1)[0]
+    assert received.rcpt_tos == [ELODIE]
+    msg = email.message_from_bytes(received.data, policy=policy.default)
+    [pdf] = [p.get_content() for p in msg.iter_attachments()]
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        assert doc.is_encrypted or not doc.permissions & pymupdf.PDF_PERM_MODIFY
+
+
+def test_mail_icon_errors_shown_not_raised(make_window, samples, notify):
+    s = base_settings()
+    s.pdf.protection = "bogus"  # a conversion that cannot be done
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    assert not dialogs_of(window, SendDialog)
+    kind, _title, message = notify.last()
+    assert kind == "error" and "bogus" in message
+
+
+def test_connect_from_the_menu_send_through_server_disconnect(make_window, directory, samples, smtpd, tmp_path, pump):
+    live = pytest.importorskip("tests.viewer.server.live")
+    from tests.viewer.server.test_directory_api import fill_directory
+
+    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    with live.LiveServer(config, users={"alice": "alice-pw"}) as server:
+        s = base_settings()
+        s.service.use_server_service = True
+        s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
+        window = make_window(s)
+        assert window.status.route.get().startswith("Local")
+        invoke_menu(window, "connection", "Se connecter…")
+        [connect] = dialogs_of(window, ConnectDialog)
+        connect.password_var.set("alice-pw")
+        connect.connect()
+        assert pump(lambda: connect.result is not None)
+        assert window.status.route.get().startswith("Connecté à office")
+        window.open_path(samples / "devis-D2026-0042.spv")
+        window.toolbar.buttons["mail"].invoke()
+        [dialog] = dialogs_of(window, SendDialog)
+        assert "serveur d'applications office" in dialog.route_label.cget("text")
+        dialog.send()
+        assert pump(lambda: dialog.result is not None)
+        assert dialog.result.ok, dialog.result.text
+        assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+        invoke_menu(window, "connection", "Se déconnecter")
+        assert window.status.route.get().startswith("Local")
+        window.mailui.monitor.stop()
+
+
+def test_records_from_the_menu_then_mail_a_contact(make_window, directory, samples, smtpd, pump):
+    from viewer.gui.mailui.records import RecordsWindow
+
+    s = base_settings()
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    invoke_menu(window, "tools", "Fiches clients et contacts…")
+    [records] = dialogs_of(window, RecordsWindow)
+    records.search_var.set("Lefèvre")
+    records.refresh()
+    assert records.select("CT0002", "contact")
+    records.mail_button.invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert "jean.lefevre@atelier-dupre.example" in dialog.to_var.get()
+    dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["jean.lefevre@atelier-dupre.example"]
+
+
+def test_trace_menu_entries(make_window, notify):
+    window = make_window(base_settings())
+    invoke_menu(window, "tools", "Activer le debug messagerie")
+    assert notify.last()[0] == "info" and settings_mod.load().debug.trace
+    invoke_menu(window, "tools", "Désactiver le debug messagerie")
+    assert not settings_mod.load().debug.trace
+
+
+@pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("import"), reason="needs xdotool and ImageMagick")
+def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_path):
+    from PIL import Image, ImageChops
+
+    window = make_window(base_settings())
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.lift()
+    window.update()
+    button = window.toolbar.buttons["mail"]
+    x = button.winfo_rootx() + button.winfo_width() // 2
+    y = button.winfo_rooty() + button.winfo_height() // 2
+    before, after = tmp_path / "before.png", tmp_path / "after.png"
+    subprocess.run(["import", "-window", "root", str(before)], check=True, timeout=20)
+    subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
+    assert pump(lambda: bool(dialogs_of(window, SendDialog)), timeout=15)
+    [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: dialog.winfo_viewable() and dialog.winfo_width() > 100, timeout=10)
+    for _ in range(5):
+        window.update()
+    subprocess.run(["import", "-window", "root", str(after)], check=True, timeout=20)
+    box = (dialog.winfo_rootx(), dialog.winfo_rooty(), dialog.winfo_rootx() + dialog.winfo_width(),
+           dialog.winfo_rooty() + dialog.winfo_height())
+    changed = ImageChops.difference(Image.open(before).convert("RGB").crop(box), Image.open(after).convert("RGB").crop(box))
+    assert changed.getbbox() is not None  # the dialog was painted where nothing was
+    assert ELODIE in dialog.to_var.get()
