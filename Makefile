@@ -16,7 +16,7 @@ venv: $(STAMP)
 
 ## run: install if needed, then run the main job on the embedded sample quote
 run: $(STAMP)
-	$(BIN)/spoolview demo
+	$(BIN)/spoolview open samples/devis-D2026-0042.spv
 
 ## test: the test suite (GUI tests run under Xvfb through pytest-xvfb)
 test: $(STAMP)
