@@ -1,0 +1,78 @@
+"""Shared helpers and the "mail" catalogues: complete in French and English, every key used exists."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from viewer.gui.i18n import set_language
+from viewer.gui.mailui.common import human_size, notifier
+from viewer.gui.mailui.settings_dialog import FIELDS
+
+pytestmark = pytest.mark.gui
+PACKAGE = Path(__file__).resolve().parents[4] / "viewer" / "gui" / "mailui"
+LOCALE = PACKAGE.parent / "locale"
+PREFIXES = ("mail.", "records.", "settings.", "tools.", "connection.")
+DYNAMIC = [f"settings.field.{k}" for k in FIELDS] + [
+    f"settings.field.env.{k}" for k in ("active", "name", "user", "password")] + [
+    f"mail.field.{k}" for k in ("to", "cc", "bcc")] + [
+    f"mail.protection.{k}" for k in ("none", "no-modify", "password")] + [
+    f"records.column.{k}" for k in ("kind", "code", "name", "email")] + [
+    f"records.kind.{k}" for k in ("customer", "contact")] + [
+    f"settings.screen.{k}" for k in ("printing", "pdf", "routing", "service", "functions", "copies", "advanced",
+                                     "environments")] + [
+    f"tools.test.{k}" for k in ("to", "subject")] + [
+    f"tools.folder.{k}" for k in ("name", "size", "date")] + [
+    f"connection.field.{k}" for k in ("profile", "password", "name", "url", "user", "ca_file")] + [
+    "mail.outcome.accepted", "mail.outcome.refused", "tools.trace.on", "tools.trace.off"]
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    return json.loads((LOCALE / f"mail.{lang}.json").read_text(encoding="utf-8"))
+
+
+def used_keys() -> set[str]:
+    keys = set(DYNAMIC)
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(PREFIXES):
+                if re.fullmatch(r"[a-z]+(\.[a-z0-9_-]+)+", node.value):
+                    keys.add(node.value)
+    return keys
+
+
+def test_both_catalogues_have_the_same_keys():
+    assert set(catalogue("fr")) == set(catalogue("en"))
+    assert all(k.startswith(PREFIXES) for k in catalogue("fr"))
+
+
+def test_every_key_used_is_translated():
+    fr, en = catalogue("fr"), catalogue("en")
+    missing = sorted(k for k in used_keys() if k not in fr or k not in en)
+    assert missing == []
+
+
+def test_placeholders_match():
+    fr, en = catalogue("fr"), catalogue("en")
+    for key in fr:
+        assert set(re.findall(r"{(\w+)}", fr[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+
+
+def test_human_size_per_language():
+    assert human_size(512) == "512 o"
+    assert human_size(53564) == "52.3 Ko"
+    set_language("en")
+    try:
+        assert human_size(3 * 1024 * 1024) == "3.0 MB"
+    finally:
+        set_language("fr")
+
+
+def test_injected_notifier_is_used(root):
+    calls = []
+    show = notifier(root, lambda *a: calls.append(a) or True)
+    assert show("yesno", "t", "m") is True and calls == [("yesno", "t", "m")]

@@ -1,0 +1,128 @@
+"""The mail windows' facade, without Tk: drafts, routes in words, background sends, errors as reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from viewer import settings as settings_mod
+from viewer.errors import SpoolviewError
+from viewer.gui.mailui.services import (
+    BackgroundTask,
+    Draft,
+    MailServices,
+    error_text,
+    html_to_text,
+    split_addresses,
+    text_to_html,
+    warm_up,
+)
+
+pytestmark = pytest.mark.gui
+
+
+def settings() -> settings_mod.Settings:
+    s = settings_mod.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    return s
+
+
+@pytest.fixture
+def services(samples):
+    from viewer.directory import open_directory
+
+    s = settings()
+    open_directory(s).import_csv(samples / "customers.csv", samples / "contacts.csv")
+    return MailServices(s)
+
+
+def test_html_round_trip_keeps_text_and_escapes():
+    text = "Bonjour Élodie,\n\nPrix < 100 € & TVA.\nLigne 2\n"
+    source = text_to_html(text)
+    assert "&lt; 100 € &amp; TVA.<br>" in source
+    assert html_to_text(source) == text
+
+
+def test_split_addresses():
+    assert split_addresses("a@x.example; B <b@x.example>, ,") == ["a@x.example", "B <b@x.example>"]
+
+
+def test_background_task_result_and_error():
+    ok = BackgroundTask(lambda a, b: a + b, 2, 3)
+    assert ok.wait() and ok.result == 5 and ok.error is None
+
+    def boom():
+        raise SpoolviewError("cannot do it: fix the thing")
+
+    bad = BackgroundTask(boom)
+    assert bad.wait() and isinstance(bad.error, SpoolviewError)
+
+
+def test_error_text_never_a_traceback():
+    assert error_text(SpoolviewError("what and what to do")) == "what and what to do"
+    assert "missing.pdf" in error_text(FileNotFoundError(2, "No such file", "missing.pdf"))
+    text = error_text(ZeroDivisionError("division by zero"))
+    assert "Traceback" not in text and "ZeroDivisionError" in text
+
+
+def test_route_in_words():
+    s = settings()
+    svc = MailServices(s)
+    assert "répertoire de dépôt" in svc.route_text() and s.service.pickup_folder in svc.route_text()
+    s.functions.send_direct, s.functions.host, s.functions.ssl = True, "smtp.example.com", True
+    assert svc.route_text() == "fonctions SMTP — serveur smtp.example.com:587 STARTTLS"
+    assert "non paramétré" in svc.route_text("FAX")
+    s.functions.use_server_functions = True
+    assert "(envoi local" in svc.route_text()
+    assert svc.status_text().startswith("Local — ")
+
+
+def test_completions(services):
+    assert services.completions("Marchand") == ["Élodie Marchand <elodie.marchand@atelier-dupre.example>"]
+    assert services.completions("a@example.com, Marchand") == [
+        "a@example.com, Élodie Marchand <elodie.marchand@atelier-dupre.example>"]
+    assert services.completions("x") == []
+
+
+def test_prepare_without_document_for_a_record(services):
+    draft = services.prepare(None, to="compta@brasserie-kowalski.example", name="Brasserie Kowalski & Fils",
+                             customer_code="CLI002", attach_document=False)
+    assert draft.to == "Brasserie Kowalski & Fils <compta@brasserie-kowalski.example>"
+    assert draft.attachments == [] and draft.subject
+
+
+def test_checks_before_sending(services):
+    assert "Aucun destinataire" in services.check(Draft())
+    draft = Draft(to="a@example.com", ask_protection=True, protection="password")
+    assert "mot de passe" in services.check(draft)
+    with pytest.raises(SpoolviewError):
+        services.finalize(Draft(to="a@example.com", ask_protection=True, protection="password", document=object()))
+    assert services.already_sent(Draft(to="a@example.com")) == []
+    assert services.history(["nobody@example.com"]) == []
+
+
+def test_send_failures_become_reports(services, tmp_path):
+    report = services.send(Draft(to="not an address", subject="x", body="y"))
+    assert not report.ok and report.error and "Traceback" not in report.text
+    report = services.test_mail("EMAIL", "a@example.com", "s", "b", str(tmp_path / "absent.pdf"))
+    assert not report.ok and "absent.pdf" in report.error
+    report = services.test_mail("FAX", "0388123456", "s", "b")
+    assert not report.ok and "FAX" in report.error
+
+
+def test_unknown_profile(services):
+    with pytest.raises(SpoolviewError, match="nowhere"):
+        services.connect("nowhere", "pw")
+    assert services.resume_connection() is False
+    assert services.alive() is False
+
+
+def test_trace_switch_and_load(services, tmp_path):
+    services.settings.debug.trace_folder = str(tmp_path / "trace")
+    assert services.set_trace(True) == str(tmp_path / "trace")
+    assert settings_mod.load().debug.trace
+    services.set_trace(False)
+    assert services.load_trace() == ""
+
+
+def test_warm_up_is_harmless():
+    warm_up()
