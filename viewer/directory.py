@@ -193,6 +193,15 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'directory.sqlite'}"
 
 
+def _redacted(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparsable: show only the scheme
+        return url.split(":", 1)[0] + ":..."
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -207,7 +216,10 @@ class Directory:
         try:
             self.engine: Engine = create_engine(self.url)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise DirectoryError(f"directory database {self.url!r} cannot be used ({exc}); check directory.database_url") from None
+            raise DirectoryError(
+                f"directory database {_redacted(self.url)!r} cannot be used ({type(exc).__name__});"
+                " check directory.database_url (for example sqlite:////path/directory.sqlite)"
+            ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from viewer.directory import Directory, fold  # noqa: E402
+from viewer.directory import Directory, _search_statement, fold  # noqa: E402
 
 CUSTOMERS = 100_000
 CONTACTS = 50_000
@@ -91,26 +91,38 @@ def main() -> int:
 
         ours = [timed_ms(directory.search, q, 20) for q in queries]
 
+        # Baselines on a raw sqlite3 connection to the same file: (1) one single-column
+        # prefix query; (2) the very SQL Directory.search runs, without SQLAlchemy.
+        compiled = _search_statement().compile(dialect=directory.engine.dialect)
+        union_sql, order = str(compiled), compiled.positiontup
         raw = sqlite3.connect(db)
 
-        def raw_search(text: str) -> list:
+        def raw_single(text: str) -> list:
             key = fold(text)
             return raw.execute(
                 "SELECT code, name, email FROM customers WHERE name_key >= ? AND name_key < ? "
                 "ORDER BY name_key LIMIT 20", (key, key + "\U0010ffff")).fetchall()
 
+        def raw_union(text: str) -> list:
+            key = fold(text)
+            values = {**compiled.params, "key": key, "high": key + "\U0010ffff", "lim": 20}
+            return raw.execute(union_sql, [values[name] for name in order]).fetchall()
+
         for q in queries[:20]:
-            raw_search(q)
-        baseline = [timed_ms(raw_search, q) for q in queries]
+            raw_single(q)
+            raw_union(q)
+        single = [timed_ms(raw_single, q) for q in queries]
+        union = [timed_ms(raw_union, q) for q in queries]
         raw.close()
         directory.close()
 
     med, p95 = statistics.median(ours), sorted(ours)[int(len(ours) * 0.95)]
-    base = statistics.median(baseline)
-    print(f"Directory.search (6 indexed prefix queries + word index, {len(queries)} queries): "
-          f"median {med:.2f} ms, p95 {p95:.2f} ms, max {max(ours):.2f} ms")
-    print(f"raw sqlite3 single-column prefix query: median {base:.3f} ms")
-    print(f"ratio search/raw: {med / base:.1f}x; target {TARGET_MS:.0f} ms: {'OK' if med < TARGET_MS else 'MISSED'}")
+    base1, base2 = statistics.median(single), statistics.median(union)
+    print(f"Directory.search ({len(queries)} queries; 8 prefix ranges in one UNION ALL): "
+          f"median {med:.3f} ms, p95 {p95:.3f} ms, max {max(ours):.3f} ms")
+    print(f"raw sqlite3, one single-column prefix query:  median {base1:.3f} ms  (search/raw: {med / base1:.1f}x)")
+    print(f"raw sqlite3, the same UNION ALL statement:     median {base2:.3f} ms  (search/raw: {med / base2:.1f}x)")
+    print(f"target {TARGET_MS:.0f} ms median: {'OK' if med < TARGET_MS else 'MISSED'}")
     return 0 if med < TARGET_MS else 1
 
 

@@ -344,3 +344,12 @@ def test_helpers() -> None:
     assert valid_email("a.b@c-d.example") and not valid_email("a..b@c.example")
     assert not valid_email(".a@c.example") and not valid_email("a@c") and not valid_email("a b@c.example")
     assert valid_fax("+33 (0)3 88.12-34/56") and not valid_fax("12") and not valid_fax("call me")
+
+
+def test_database_password_never_in_errors() -> None:
+    with pytest.raises(DirectoryError) as info:
+        Directory("nosuchdriver://user:Secr3t@host/db")
+    assert "Secr3t" not in str(info.value) and "***" in str(info.value)
+    with pytest.raises(DirectoryError) as info:
+        Directory("::Secr3t::")
+    assert "Secr3t" not in str(info.value)
