@@ -58,6 +58,7 @@ class MailUi:
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings("service"))
+            link.configure(cursor="hand2")
         self.update_status()
         if self.services.resume_connection():
             self.connected()
