@@ -38,6 +38,7 @@ class MupdfBackend:
         return page
 
     def close(self) -> None:
+        self.__dict__.pop("_render_cache", None)
         self._pages.clear()
         self.doc.close()
 

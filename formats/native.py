@@ -224,13 +224,14 @@ class SpvBackend:
 
         pdf = pymupdf.open(stream=spv_page_pdf(self, index), filetype="pdf")
         page = pdf[0]
+        page._spoolview_owner = pdf  # the page keeps its one-page document alive
         self._mupdf[index] = (page, pdf)
         while len(self._mupdf) > 8:
-            _, (_, old) = self._mupdf.popitem(last=False)
-            old.close()
+            self._mupdf.popitem(last=False)  # not closed: a cached page may still use it
         return page
 
     def close(self) -> None:
+        self.__dict__.pop("_render_cache", None)
         for _, pdf in self._mupdf.values():
             pdf.close()
         self._mupdf.clear()

@@ -97,14 +97,20 @@ def render_image(doc: Document, index: int, *, dpi: float = 96.0, rotation: int 
     return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
 
 
-def _textpage(doc: Document, index: int) -> Any:
+def _textpage(doc: Document, index: int) -> tuple[Any, Any]:
+    """(page, its text page), cached together: a text page is only valid with its page."""
     cache = _cache(doc)
-    return cache.get(cache.texts, index, lambda: _guard(doc, index, lambda: mupdf_page(doc, index).get_textpage()))
+
+    def make() -> tuple[Any, Any]:
+        page = mupdf_page(doc, index)
+        return page, _guard(doc, index, page.get_textpage)
+
+    return cache.get(cache.texts, index, make)
 
 
 def page_text(doc: Document, index: int) -> str:
     """The text of page ``index`` in reading order."""
-    return _textpage(doc, index).extractText()
+    return _textpage(doc, index)[1].extractText()
 
 
 def search_page(doc: Document, index: int, needle: str) -> list[Rect]:
@@ -112,8 +118,7 @@ def search_page(doc: Document, index: int, needle: str) -> list[Rect]:
     corner of the page as drawn at ``rotation=0`` (a PDF page's own /Rotate applied)."""
     if not needle:
         return []
-    tp = _textpage(doc, index)
-    page = mupdf_page(doc, index)
+    page, tp = _textpage(doc, index)
     hits = _guard(doc, index, lambda: page.search_for(needle, textpage=tp))
     if page.rotation:
         hits = [(r * page.rotation_matrix).normalize() for r in hits]

@@ -98,3 +98,18 @@ def test_search_on_a_rotated_pdf_page_matches_the_drawn_page(tmp_path: Path) -> 
     assert img.size == (400, 200)
     crop = img.crop((int(x0), int(y0), int(x1) + 1, int(y1) + 1)).convert("L")
     assert min(crop.getdata()) < 100  # the hit rectangle covers dark glyph pixels
+
+
+def test_search_after_many_pages_were_drawn(tmp_path: Path) -> None:
+    w = SpoolWriter()
+    for n in range(20):
+        w.new_page().text(10, 10, f"page {n} Łódź")
+    doc = open_document(w.save(tmp_path / "many.spv"))
+    assert len(search_page(doc, 0, "Łódź")) == 1
+    for n in range(1, 20):
+        assert f"page {n} Łódź" in page_text(doc, n)
+        render_ppm(doc, n, dpi=10)
+    assert len(search_page(doc, 0, "Łódź")) == 1
+    assert len(search_page(doc, 19, "page 19")) == 1
+    assert "page 0" in page_text(doc, 0)
+    doc.close()

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from formats import DocumentError, open_document
 from formats.pdf import to_pdf
@@ -104,3 +106,23 @@ def test_wide_report_shrinks_to_fit(tmp_path: Path) -> None:
     assert "x" * 200 in page_text(doc, 0).replace("\n", "")
     pdf = to_pdf(doc)
     assert pdf.startswith(b"%PDF")
+
+
+TEXT_CHARS = st.characters(codec="cp1252", categories=("Lu", "Ll", "Nd"), max_codepoint=0x17F) | st.sampled_from(" €.,;:-/%&'")
+
+
+@settings(max_examples=15, deadline=None)
+@given(lines=st.lists(st.text(TEXT_CHARS, min_size=1, max_size=60).map(str.strip).filter(bool), min_size=1, max_size=5))
+def test_text_spool_comes_back_unchanged_from_the_pdf(lines: list[str]) -> None:
+    import tempfile
+
+    import pymupdf
+
+    lines = [" ".join(line.split()) for line in lines]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "r.txt"
+        path.write_bytes("\r\n".join(lines).encode("cp1252"))
+        doc = open_document(path, encoding="cp1252")  # detection is tested above
+        pdf = pymupdf.open(stream=to_pdf(doc), filetype="pdf")
+        got = [" ".join(line.split()) for line in pdf[0].get_text().splitlines() if line.strip()]
+    assert got == lines
