@@ -202,9 +202,20 @@ def _redacted(url: str) -> str:
         return url.split(":", 1)[0] + ":..."
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    """An in-memory SQLite database is shared by every thread (tests, a server in-process)."""
+    if url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"):
+        from sqlalchemy.pool import StaticPool
+
+        return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    return {}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets searches run while an import is writing (file databases only).
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -214,7 +225,7 @@ class Directory:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         try:
-            self.engine: Engine = create_engine(self.url)
+            self.engine: Engine = create_engine(self.url, **_engine_options(self.url))
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             raise DirectoryError(
                 f"directory database {_redacted(self.url)!r} cannot be used ({type(exc).__name__});"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
+import os
+import re
+import tempfile
+import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
 
 from viewer import paths
+from viewer import secrets as _keyring
+from viewer.errors import SpoolviewError
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
@@ -196,19 +208,6 @@ class Settings:
 # Reading, writing and checking the settings file.
 # ---------------------------------------------------------------------------------------
 
-import codecs  # noqa: E402 - kept next to the code that uses them
-import dataclasses  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import tempfile  # noqa: E402
-import tomllib  # noqa: E402
-import typing  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
-
-import tomli_w  # noqa: E402
-
-from viewer import secrets as _keyring  # noqa: E402
-from viewer.errors import SpoolviewError  # noqa: E402
 
 # Table name in the file -> dataclass of that screen.
 SECTIONS: dict[str, type] = {

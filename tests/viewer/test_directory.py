@@ -353,3 +353,24 @@ def test_database_password_never_in_errors() -> None:
     with pytest.raises(DirectoryError) as info:
         Directory("::Secr3t::")
     assert "Secr3t" not in str(info.value)
+
+
+def test_memory_database_shared_between_threads(directory: Directory) -> None:
+    import threading
+
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(directory.count()))
+    worker.start()
+    worker.join()
+    assert seen == [9]
+
+
+def test_search_while_import_transaction_is_open(tmp_path: Path, samples: Path) -> None:
+    with Directory(f"sqlite:///{tmp_path / 'd.sqlite'}") as d:
+        assert d.import_csv(samples / "customers.csv").ok
+        with d.engine.begin() as conn:
+            from viewer.directory import customers
+
+            conn.execute(customers.delete())
+            assert [e.code for e in d.search("cli001")] == ["CLI001"]  # another connection, WAL
+        assert d.count() == 0
