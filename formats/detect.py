@@ -48,6 +48,8 @@ def _is_xps(path: Path) -> bool:
 
 
 def _looks_like_mail(head: bytes) -> bool:
+    if head.startswith(b"From "):  # an mbox separator line before the headers
+        head = head.split(b"\n", 1)[-1]
     lines = head.split(b"\n", 40)[:40]
     seen = 0
     for line in lines:

@@ -150,9 +150,14 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
         raise DocumentError(f"cannot read this mail ({type(exc).__name__}: {exc})", file=path) from None
     try:
         pdf_bytes = _render(headers, html, inline)
-        doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
-    except Exception as exc:  # noqa: BLE001
-        raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
+    except Exception:  # noqa: BLE001 - HTML the layout engine cannot take: show the text
+        plain = text or re.sub(r"<[^>]+>", " ", html)
+        pre = f"<pre style='font-family: monospace; white-space: pre-wrap'>{html_lib.escape(plain)}</pre>"
+        try:
+            pdf_bytes = _render(headers, pre, {})
+        except Exception as exc:  # noqa: BLE001
+            raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
+    doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
     backend = EmlBackend(doc, pdf_bytes, msg, html, text)  # type: ignore[arg-type]
     backend.path = path
     info = read_sidecar(path)

@@ -92,6 +92,8 @@ def test_sniff_basics(tmp_path: Path) -> None:
     assert sniff(b"\xff\xd8\xff\xe0", p) == "image"
     assert sniff(b'  {"format": "spv"}', p) == "spv"
     assert sniff(b"From: a@b\r\nTo: c@d\r\nSubject: x\r\n\r\nbody", p) == "eml"
+    assert sniff(b"From a@b Sat Nov 21 10:00:00 2026\nFrom: a@b\nSubject: x\n\nbody", p) == "eml"
+    assert sniff(b"Received: from x\n  by y\nDate: today\n\n", p) == "eml"  # folded header
     assert sniff(b"Total: 12\nNet: 3\n", p) == "text"  # header-like lines but no mail headers
     assert sniff(b"REPORT\r\n  line 1\f page 2", p) == "text"
     assert sniff(b"\x01\x02\x03\x04\x05\x06\x07" * 20, p) is None

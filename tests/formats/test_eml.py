@@ -87,3 +87,33 @@ def test_inline_image_is_not_an_attachment(tmp_path: Path) -> None:
     doc = open_document(path)
     assert doc.attachments == []
     assert doc.page_count == 1
+
+
+def test_body_the_layout_engine_refuses_falls_back_to_text(samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from formats import eml
+
+    real = eml._render
+
+    def picky(headers, html, inline):
+        if "<b>" in html:
+            raise RuntimeError("layout failure")
+        return real(headers, html, inline)
+
+    monkeypatch.setattr(eml, "_render", picky)
+    doc = open_document(samples / "mail-devis.eml")
+    assert "Bonjour Monsieur Béranger" in page_text(doc, 0)
+
+    def broken(headers, html, inline):
+        raise RuntimeError("no layout at all")
+
+    monkeypatch.setattr(eml, "_render", broken)
+    with pytest.raises(DocumentError, match="cannot lay out the mail body"):
+        open_document(samples / "mail-devis.eml")
+
+
+def test_damaged_mail_headers_still_open(tmp_path: Path) -> None:
+    path = tmp_path / "odd.eml"
+    path.write_bytes(b"From: =?utf-8?q?Caf=C3=A9?= <a@example.com>\r\nSubject: =?bogus-charset?q?x?=\r\nTo: b@example.com\r\n\r\nhello\r\n")
+    doc = open_document(path)
+    assert doc.headers["From"].startswith("Café")
+    assert "hello" in page_text(doc, 0)
