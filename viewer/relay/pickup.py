@@ -33,15 +33,20 @@ class PickupFolder:
         self._stuck: set[str] = set()  # names that could not even be moved aside (logged once)
         self._lock = threading.Lock()
 
-    def scan(self) -> int:
-        """Take every complete file now; return how many went into the queue."""
+    def scan(self, limit: int | None = None) -> int:
+        """Take complete files now (at most ``limit``); return how many went into the queue."""
+        return len(self.take(limit)[0])
+
+    def take(self, limit: int | None = None) -> tuple[list[Path], bool]:
+        """Move up to ``limit`` complete files into the queue: (their queue paths, whether more wait)."""
         with self._lock:
-            taken = 0
+            taken: list[Path] = []
             try:
                 entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
             except FileNotFoundError:
                 log.error("pickup folder %s does not exist", self.folder)
-                return 0
+                return [], False
+            more = False
             for entry in entries:
                 if is_temporary_name(entry.name) or entry.name in self._stuck:
                     continue
@@ -50,17 +55,21 @@ class PickupFolder:
                         continue  # sub-folders and links are not messages
                 except OSError:
                     continue
-                if self._take(Path(entry.path)):
-                    taken += 1
+                if limit is not None and len(taken) >= limit:
+                    more = True
+                    break
+                dest = self._take(Path(entry.path))
+                if dest is not None:
+                    taken.append(dest)
             if taken:
                 self.queue.sync_incoming()
-            return taken
+            return taken, more
 
-    def _take(self, path: Path) -> bool:
+    def _take(self, path: Path) -> Path | None:
         try:
             size = path.stat().st_size
         except FileNotFoundError:
-            return False  # another relay process took it
+            return None  # another relay process took it
         if size == 0:
             return self._reject(path, "the file is empty")
         if size > self.max_size:
@@ -68,7 +77,7 @@ class PickupFolder:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
             return self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
         try:
@@ -78,27 +87,27 @@ class PickupFolder:
         try:
             dest = self.queue.accept_file(path, sync_dir=False)
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
             log.error("cannot move %s into the queue: %s", path, exc)
             self._stuck.add(path.name)
-            return False
+            return None
         log.info("picked up %s as %s", path.name, self.queue.qid(dest))
-        return True
+        return dest
 
-    def _reject(self, path: Path, reason: str) -> bool:
+    def _reject(self, path: Path, reason: str) -> None:
         try:
             dest = self.queue.to_badmail(path, f"picked up as {path.name} from {self.folder}\n{reason}", name=path.name)
         except FileNotFoundError:
-            return False
+            return None
         except OSError as exc:
             log.error("cannot move %s to badmail (%s): %s; leaving it in place", path, exc, reason)
             self._stuck.add(path.name)
-            return False
+            return None
         log.warning("%s moved to badmail as %s: %s", path.name, dest.name, reason)
         if self.on_badmail:
             self.on_badmail(path.name, reason)
-        return False
+        return None
 
 
 def start_observer(folder: Path, wake: Callable[[], None]):
@@ -114,6 +123,12 @@ def start_observer(folder: Path, wake: Callable[[], None]):
             if event.event_type in ("created", "moved", "closed", "modified"):
                 wake()
 
+    try:  # watchdog holds every rename for up to 0.5 s to pair its two halves; we only need a wake-up
+        from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper
+
+        InotifyMoveEventGrouper.delay = 0.0
+    except ImportError:  # not Linux, or another watchdog layout: events still work, a little later
+        pass
     observer = Observer()
     try:
         observer.schedule(_Wake(), str(folder), recursive=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 import signal
 import sys
 import threading
@@ -67,6 +68,9 @@ class RelayService:
         self._pickup_due = True
         self.stopped = threading.Event()
         self.stopping_requested = threading.Event()
+        self._ready: OrderedDict[str, Path] = OrderedDict()
+        self._ready_lock = threading.Lock()
+        self._deferred_changed = False
 
     # -- life ---------------------------------------------------------------------------
     def start(self) -> "RelayService":
@@ -81,7 +85,7 @@ class RelayService:
             if self.config.pickup.events:
                 self._observer = start_observer(Path(self.config.pickup.folder), self._pickup_event)
         if self.config.listener.enabled:
-            self.listener = Listener(self.config, self.queue, on_queued=lambda qid: self.wake.set())
+            self.listener = Listener(self.config, self.queue, on_queued=self._queued)
             try:
                 self.listener.start()
             except Exception:
@@ -135,38 +139,70 @@ class RelayService:
         return 0
 
     # -- the loop -----------------------------------------------------------------------
+    # The loop keeps the paths it knows are ready (picked up or received here) in memory and
+    # lists the queue folders only every scan interval (other processes, deferred messages
+    # whose time came), so a large backlog costs no folder listing per message.
+    PICKUP_BATCH = 64
+
     def _pickup_event(self) -> None:
         self._pickup_due = True
         self.wake.set()
 
+    def _queued(self, qid: str) -> None:
+        with self._ready_lock:
+            self._ready[f"{qid}.eml"] = self.queue.incoming / f"{qid}.eml"
+        self.wake.set()
+
     def _done(self, path: Path, state: str) -> None:
+        if state == "deferred":
+            self._deferred_changed = True
         self.wake.set()
 
     def _loop(self) -> None:
         scan_every = self.config.pickup.scan_interval
         beat_every = max(0.5, min(self.config.queue.lease_seconds / 4, 30.0))
-        next_scan = next_beat = 0.0
+        next_pickup = next_beat = next_full = 0.0
+        next_deferred: float | None = None
         while not self.stopping.is_set():
             self.wake.clear()
             now = time.monotonic()
+            busy = False
             try:
                 if now >= next_beat:
                     self.queue.heartbeat()
                     if self.queue.recover():
                         log.info("took back messages of a relay process that stopped answering")
+                        next_full = 0.0
                     next_beat = now + beat_every
-                if self.pickup and (self._pickup_due or now >= next_scan):
+                if self.pickup and (self._pickup_due or now >= next_pickup):
                     self._pickup_due = False
-                    self.pickup.scan()
-                    next_scan = now + scan_every
+                    taken, more = self.pickup.take(self.PICKUP_BATCH)
+                    with self._ready_lock:
+                        for path in taken:
+                            self._ready[path.name] = path
+                    busy = more
+                    next_pickup = now + scan_every
+                deferred_due = next_deferred is not None and next_deferred <= time.time()
+                if now >= next_full or self._deferred_changed or (deferred_due and not self._ready):
+                    self._deferred_changed = False
+                    self._full_scan()
+                    next_deferred = self.queue.next_due()
+                    next_full = now + scan_every
                 self._dispatch()
             except Exception:  # noqa: BLE001 - the service never stops on one bad step
                 log.exception("relay loop step failed; continuing")
-            timeout = min(next_scan - time.monotonic() if self.pickup else scan_every, next_beat - time.monotonic())
-            due = self.queue.next_due() if self.pool.load < self._capacity else None
-            if due is not None:
-                timeout = min(timeout, due - time.time())
-            self.wake.wait(max(0.01, timeout))
+            if busy:
+                continue
+            timeout = min(next_full, next_beat, next_pickup if self.pickup else next_full) - time.monotonic()
+            if next_deferred is not None:
+                timeout = min(timeout, next_deferred - time.time())
+            self.wake.wait(max(0.005, timeout))
+
+    def _full_scan(self) -> None:
+        found = self.queue.due()
+        with self._ready_lock:
+            for path in found:
+                self._ready.setdefault(path.name, path)
 
     @property
     def _capacity(self) -> int:
@@ -174,11 +210,11 @@ class RelayService:
 
     def _dispatch(self) -> None:
         room = self._capacity - self.pool.load
-        if room <= 0:
-            return
-        for path in self.queue.due(limit=room * 2):
-            if room <= 0 or self.stopping.is_set():
-                break
+        while room > 0 and not self.stopping.is_set():
+            with self._ready_lock:
+                if not self._ready:
+                    return
+                _, path = self._ready.popitem(last=False)
             claimed = self.queue.claim(path)
             if claimed is not None:
                 self.pool.submit(claimed)
