@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
 import csv
 import io
 import re
+import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from sqlalchemy import (
-    bindparam,
     Column,
     ForeignKey,
     Index,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -244,6 +245,20 @@ class Directory:
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    @contextmanager
+    def _connection(self, write: bool = False) -> Iterator[Any]:
+        """A connection (a transaction when ``write``); database failures become DirectoryError."""
+        try:
+            with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise DirectoryError(
+                f"directory database {self._safe_url()} failed ({type(reason).__name__}: {reason})"
+                + ("; nothing was saved" if write else "")
+                + "; check the database (directory.database_url) and try again"
+            ) from None
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -256,7 +271,7 @@ class Directory:
     # --- reading ----------------------------------------------------------------------
 
     def customer(self, code: str) -> Customer | None:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             row = conn.execute(select(customers).where(customers.c.code == code)).mappings().first()
             if row is None:
                 return None
@@ -268,12 +283,12 @@ class Directory:
         return _customer(row, {kind: address for kind, address in defaults})
 
     def contact(self, code: str) -> Contact | None:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             row = conn.execute(select(contacts).where(contacts.c.code == code)).mappings().first()
         return _contact(row) if row else None
 
     def contacts_of(self, customer_code: str) -> list[Contact]:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 select(contacts).where(contacts.c.customer_code == customer_code).order_by(contacts.c.name_key)
             ).mappings()
@@ -281,14 +296,14 @@ class Directory:
 
     def customers(self, offset: int = 0, limit: int = 100) -> list[Customer]:
         """Customers ordered by code, without their per-kind defaults (see ``customer()``)."""
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             rows = conn.execute(select(customers).order_by(customers.c.code).offset(offset).limit(limit)).mappings()
             return [_customer(row, {}) for row in rows]
 
     def count(self, kind: str = "customer") -> int:
         """Number of customers (or contacts with ``kind="contact"``)."""
         table = {"customer": customers, "contact": contacts}[kind]
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     def search(self, text: str, limit: int = 20) -> list[Entry]:
@@ -297,7 +312,7 @@ class Directory:
         if not key or limit <= 0:
             return []
         found: dict[tuple[str, str], tuple[tuple[int, int, str], Entry]] = {}
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             for row in conn.execute(_search_statement(), {"key": key, "high": key + _TOP, "lim": limit}):
                 _add(found, row[0], row[1:], key)
         ranked = sorted(found.values(), key=lambda item: item[0])
@@ -357,7 +372,7 @@ class Directory:
 
     def save_customer(self, customer: Customer) -> None:
         """Create or replace one customer (and its per-kind defaults); its contacts stay."""
-        with self.engine.begin() as conn:
+        with self._connection(write=True) as conn:
             _upsert(conn, customers, "customer", [_customer_row(customer)])
             _replace_defaults(conn, [customer])
 
@@ -365,12 +380,12 @@ class Directory:
         """Create or replace one contact; its customer must exist."""
         if self.customer(contact.customer_code) is None:
             raise DirectoryError(f"customer {contact.customer_code} does not exist; add it before its contacts")
-        with self.engine.begin() as conn:
+        with self._connection(write=True) as conn:
             _upsert(conn, contacts, "contact", [_contact_row(contact)])
 
     def delete_customer(self, code: str) -> bool:
         """Remove a customer with its contacts and defaults; False when it did not exist."""
-        with self.engine.begin() as conn:
+        with self._connection(write=True) as conn:
             contact_codes = [c for (c,) in conn.execute(select(contacts.c.code).where(contacts.c.customer_code == code))]
             conn.execute(delete(name_words).where(and_(name_words.c.kind == "contact", name_words.c.code.in_(contact_codes))))
             conn.execute(delete(name_words).where(and_(name_words.c.kind == "customer", name_words.c.code == code)))
@@ -391,7 +406,7 @@ class Directory:
         if errors:
             return ImportReport(errors=errors)
         report = ImportReport(customers=len(parsed_customers), contacts=len(parsed_contacts))
-        with self.engine.begin() as conn:
+        with self._connection(write=True) as conn:
             if replace:
                 for table in (name_words, contacts, customer_defaults, customers):
                     conn.execute(delete(table))
@@ -401,7 +416,7 @@ class Directory:
         return report
 
     def _has_customer(self, code: str) -> bool:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return conn.execute(select(customers.c.code).where(customers.c.code == code)).first() is not None
 
 

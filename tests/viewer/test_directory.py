@@ -374,3 +374,18 @@ def test_search_while_import_transaction_is_open(tmp_path: Path, samples: Path) 
             conn.execute(customers.delete())
             assert [e.code for e in d.search("cli001")] == ["CLI001"]  # another connection, WAL
         assert d.count() == 0
+
+
+def test_database_failure_is_a_directory_error(tmp_path: Path, samples: Path) -> None:
+    db = tmp_path / "d.sqlite"
+    d = Directory(f"sqlite:///{db}")
+    assert d.import_csv(samples / "customers.csv").ok
+    d.engine.dispose()
+    for extra in ("-wal", "-shm"):
+        Path(f"{db}{extra}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DirectoryError, match=r"d.sqlite failed \(DatabaseError"):
+        d.search("cli")
+    with pytest.raises(DirectoryError, match="nothing was saved"):
+        d.save_customer(Customer("X1", "X"))
+    d.close()
