@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,19 +59,35 @@ class History:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else paths.data_dir() / "history.sqlite"
-        self._ready = False
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
+        """The open connection (one per History, kept: a batch pays the opening once)."""
+        if self._db is not None:
+            return self._db
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            db = sqlite3.connect(self.path, timeout=10)
-            if not self._ready:
+            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            try:
                 db.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: a commit survives a crash of the program without an fsync each
+                # time; only a power cut may lose the last lines of history, never the database.
+                db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
-                self._ready = True
-            return db
+            except sqlite3.Error:
+                db.close()
+                raise
         except (OSError, sqlite3.Error) as exc:
             raise SpoolviewError(f"cannot open the send history {self.path} ({exc}): check that folder, or move the file away") from None
+        self._db = db
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def record(
         self,
@@ -91,8 +107,10 @@ class History:
         if not rows:
             return
         try:
-            with closing(self._connect()) as db, db:
-                db.executemany(f"INSERT INTO sends ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            with self._lock:
+                db = self._connect()
+                with db:
+                    db.executemany(f"INSERT INTO sends ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         except sqlite3.Error as exc:
             raise SpoolviewError(f"cannot write the send history {self.path} ({exc})") from None
 
@@ -101,8 +119,8 @@ class History:
         if limit:
             sql += f" LIMIT {int(limit)}"
         try:
-            with closing(self._connect()) as db:
-                rows = db.execute(sql, args).fetchall()
+            with self._lock:
+                rows = self._connect().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise SpoolviewError(f"cannot read the send history {self.path} ({exc})") from None
         return [HistoryEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]

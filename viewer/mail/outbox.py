@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
+from email.header import decode_header, make_header
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import Any, Iterable
@@ -90,32 +92,43 @@ def _unpack(composed: Any) -> tuple[bytes, Envelope]:
     return raw, envelope
 
 
-def _headers(raw: bytes):
-    end = raw.find(b"\r\n\r\n")
-    end = raw.find(b"\n\n") if end < 0 else end
-    return BytesHeaderParser(policy=policy.default).parsebytes(raw[: end + 4] if end >= 0 else raw)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
 
 
-def _with_message_id(raw: bytes, sender: str) -> tuple[bytes, str]:
-    """The Message-ID of ``raw``, adding one at the top when the composer did not."""
+def _header_values(raw: bytes, names: tuple[bytes, ...]) -> dict[bytes, str]:
+    """The first value of each header in ``names`` (lower case), unfolded; a fast scan."""
+    match = _HEADER_END.search(raw)
+    head = _UNFOLD.sub(b" ", raw[: match.start()] if match else raw)
+    found: dict[bytes, str] = {}
+    for line in head.splitlines():
+        key, sep, value = line.partition(b":")
+        key = key.strip().lower()
+        if sep and key in names and key not in found:
+            found[key] = value.strip().decode("utf-8", "replace")
+    return found
+
+
+def _decoded(value: Any) -> str:
+    if value is None:
+        return ""
     try:
-        head = _headers(raw)
-        value = str(head.get("Message-ID", "") or "").strip()
-    except Exception:  # noqa: BLE001 - a malformed header block: the route decides
-        value = ""
+        return " ".join(str(make_header(decode_header(str(value)))).split())
+    except (ValueError, LookupError, UnicodeError):
+        return " ".join(str(value).split())
+
+
+def _message_facts(raw: bytes, sender: str) -> tuple[bytes, str, str]:
+    """(raw, Message-ID, subject); a Message-ID is added at the top when the composer gave none."""
+    head = _header_values(raw, (b"message-id", b"subject"))
+    value = head.get(b"message-id", "")
+    subject = _decoded(head.get(b"subject"))
     if value:
-        return raw, value
+        return raw, value, subject
     domain = sender.rpartition("@")[2] or None
     value = make_msgid(domain=domain)
     eol = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
-    return b"Message-ID: " + value.encode("ascii") + eol + raw, value
-
-
-def _subject(raw: bytes) -> str:
-    try:
-        return " ".join(str(_headers(raw).get("Subject", "") or "").split())
-    except Exception:  # noqa: BLE001
-        return ""
+    return b"Message-ID: " + value.encode("ascii") + eol + raw, value, subject
 
 
 class Outbox:
@@ -196,8 +209,8 @@ class Outbox:
     # -- sending ----------------------------------------------------------------------
     def send(self, composed: Any, *, subject: str = "", document: str = "", address_type: str = "EMAIL") -> Outcome:
         raw, envelope = _unpack(composed)
-        raw, message_id = _with_message_id(raw, envelope.sender)
-        subject = subject or _subject(raw)
+        raw, message_id, found_subject = _message_facts(raw, envelope.sender)
+        subject = subject or getattr(composed, "subject", "") or found_subject
         notes: list[str] = []
         self._trace_settings()
         duplicates: list[HistoryEntry] = []
@@ -252,17 +265,16 @@ class Outbox:
     def _record(self, outcome: Outcome, raw: bytes, envelope: Envelope, document: str, address_type: str) -> None:
         result, settings = outcome.result, self.settings
         ext = settings.advanced.file_extension or ".eml"
-        name = result.file.name if result is not None and result.file is not None else file_name(ext)
+        name = result.file.name if result is not None and result.file is not None else ""
         if result is not None and result.accepted:
-            keep = not (settings.functions.send_direct and settings.functions.send_without_file)
-            if keep:
+            if not (settings.functions.send_direct and settings.functions.send_without_file):
+                name = name or file_name(ext)
                 path, note = self.journal.keep_sent(raw, name)
                 outcome.file = path or outcome.file
                 if note:
                     outcome.notes.append(note)
-            elif result.file is None:
-                name = ""
         if not outcome.ok:
+            name = name or file_name(ext)
             path, note = self.journal.keep_error(raw, name, self._error_text(outcome, envelope))
             if path is not None:
                 outcome.file, name = path, path.name
@@ -270,17 +282,15 @@ class Outbox:
                 outcome.notes.append(note)
         outcome.name = name
         now = datetime.now()
-        lines = [
-            LogLine(now, outcome.subject, envelope.sender, r.address, OK if r.accepted else ERROR, _reply(r), name)
-            for r in outcome.recipient_results()
-        ]
+        recipients = [(r, _reply(r)) for r in outcome.recipient_results()]
+        lines = [LogLine(now, outcome.subject, envelope.sender, r.address, OK if r.accepted else ERROR, reply, name) for r, reply in recipients]
         note = self.journal.log(lines)
         if note:
             outcome.notes.append(note)
         try:
             self.history.record(
                 document,
-                [(r.address, ACCEPTED if r.accepted else (REFUSED if r.code else FAILED), _reply(r)) for r in outcome.recipient_results()],
+                [(r.address, ACCEPTED if r.accepted else (REFUSED if r.code else FAILED), reply) for r, reply in recipients],
                 message_id=outcome.message_id,
                 subject=outcome.subject,
                 route=outcome.route_name,
@@ -321,6 +331,7 @@ def _reply(r: RecipientResult) -> str:
 
 def recipients_of(raw: bytes) -> list[str]:
     """Addresses in To/Cc/Bcc of ``raw`` (helper for callers building an envelope)."""
-    head = _headers(raw)
+    match = _HEADER_END.search(raw)
+    head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: match.end()] if match else raw)
     values = [str(v) for key in ("To", "Cc", "Bcc") for v in head.get_all(key, [])]
     return [addr for _, addr in getaddresses(values) if addr]

@@ -41,7 +41,12 @@ def file_name(extension: str = ".eml", *, now: datetime | None = None) -> str:
     stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 100:04d}"
     if extension and not extension.startswith("."):
         extension = "." + extension
-    rand = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    number = int.from_bytes(secrets.token_bytes(11), "big")  # 88 random bits, 16 base-36 digits
+    digits = []
+    for _ in range(16):
+        number, rest = divmod(number, 36)
+        digits.append(_ALPHABET[rest])
+    rand = "".join(digits)
     return f"{stamp}{_host()}{rand}{extension}"
 
 

@@ -322,7 +322,9 @@ class SmtpRoute(Route):
             self._drop()
 
     def _transaction(self, smtp: smtplib.SMTP, message: bytes, envelope: Envelope) -> SendResult:
-        data = _EOL.sub(b"\r\n", message)
+        crlf = message.count(b"\r\n")
+        clean = crlf == message.count(b"\n") == message.count(b"\r")  # already CRLF only: no copy
+        data = message if clean else _EOL.sub(b"\r\n", message)
         size = len(data)
         options: list[str] = []
         if smtp.does_esmtp and smtp.has_extn("size"):
