@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from formats.document import DocInfo
 from viewer import paths, settings as S
@@ -389,3 +391,31 @@ def test_database_failure_is_a_directory_error(tmp_path: Path, samples: Path) ->
     with pytest.raises(DirectoryError, match="nothing was saved"):
         d.save_customer(Customer("X1", "X"))
     d.close()
+
+
+_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp")), min_size=1, max_size=60
+).filter(lambda s: s.strip() and fold(s))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_names, min_size=1, max_size=5))
+def test_any_name_survives_csv_import_and_is_found_by_its_prefix(names: list[str]) -> None:
+    import csv
+    import io
+    import tempfile
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["code", "name"])
+    for i, name in enumerate(names):
+        writer.writerow([f"H{i}", name])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        with Directory("sqlite://") as d:
+            report = d.import_csv(path)
+            assert report.ok, report.errors
+            for i, name in enumerate(names):
+                assert d.customer(f"H{i}").name == name.strip()
+                assert f"H{i}" in [e.code for e in d.search(name.strip()[:3])]
