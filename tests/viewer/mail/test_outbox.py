@@ -182,3 +182,22 @@ def test_password_never_written_after_authenticated_sends(smtpd_factory, ca_file
             assert form.encode() not in data, f"{form!r} found in {path}"
     for text in [str(failed.error), *failed.summary_lines(), *outcome.summary_lines()]:
         assert PASSWORD not in text
+
+
+def test_server_switch_without_connection_sends_locally_and_the_trace_says_so():
+    settings = Settings()
+    settings.service.use_server_service = True
+    settings.debug.trace = True
+    outcome = Outbox(settings, connection=None).send((RAW, ENV))
+    assert outcome.ok and outcome.route_name.startswith("pickup folder")
+    texts = [e.text for e in trace.load(settings.debug.trace_folder) if e.kind == "route"]
+    assert any("use_server_service is set but not connected" in t for t in texts)
+
+
+def test_broken_history_does_not_stop_the_send(tmp_path):
+    from viewer.mail.history import History
+
+    bad = tmp_path / "h.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    outcome = Outbox(Settings(), MemoryRoute(), history=History(bad)).send((RAW, ENV), document="d")
+    assert outcome.ok and any("send history" in n for n in outcome.notes)
