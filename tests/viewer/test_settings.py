@@ -8,6 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from viewer import paths, settings as S
 from viewer.errors import SpoolviewError
@@ -386,3 +389,25 @@ def test_temp_file_removed_when_write_fails(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(S.SettingsError, match="No space left"):
         S.save(S.Settings(), tmp_path / "s.toml")
     assert list(tmp_path.iterdir()) == []
+
+
+@hyp_settings(max_examples=30, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    number=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    port=st.integers(min_value=-(2**40), max_value=2**40),
+    key=st.from_regex(r"[a-z]{1,8}\.(fr|en)", fullmatch=True),
+)
+def test_any_value_round_trips(tmp_path_factory: pytest.TempPathFactory, text: str, number: float, port: int, key: str) -> None:
+    target = tmp_path_factory.mktemp("rt") / "settings.toml"
+    s = S.Settings()
+    s.service.from_identity = text
+    s.templates.bodies[key] = text
+    s.advanced.delay_seconds = number
+    s.functions.port = port
+    S.save(s, target)
+    loaded = S.load(target)
+    assert loaded.service.from_identity == text
+    assert loaded.templates.bodies == {key: text}
+    assert loaded.advanced.delay_seconds == number
+    assert loaded.functions.port == port
