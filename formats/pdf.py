@@ -88,7 +88,8 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     try:
         if doc.needs_pass or _was_encrypted(doc):
             raise ProtectionError("the PDF is already protected", hint="protect the unprotected original")
-        owner = secrets.token_urlsafe(24)  # 32 characters, never shown
+        # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
+        owner = secrets.token_urlsafe(15)
         user = protection.password if protection.mode == "password" else ""
         return doc.tobytes(
             encryption=pymupdf.PDF_ENCRYPT_AES_256,
