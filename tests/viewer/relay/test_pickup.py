@@ -91,3 +91,13 @@ def test_observer_wakes_on_rename(tmp_path):
     finally:
         observer.stop()
         observer.join(5)
+
+
+def test_take_in_batches(pickup):
+    pf, q = pickup
+    for n in range(3):
+        drop(pf.folder, f"{n}.eml", simple_message(n))
+    taken, more = pf.take(limit=2)
+    assert len(taken) == 2 and more and all(p.parent == q.incoming for p in taken)
+    taken, more = pf.take(limit=2)
+    assert len(taken) == 1 and not more
