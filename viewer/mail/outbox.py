@@ -151,6 +151,7 @@ class Outbox:
         self.settings = settings
         self._route = route
         self.connection = connection
+        self._own_history = history is None
         self.history = history or History()
         self.throttle = throttle or Throttle(settings.advanced.delay_seconds)
         self.journal = Journal(settings.copies)
@@ -197,9 +198,12 @@ class Outbox:
         self.close()
 
     def close(self) -> None:
+        """Close the route's connection (when ``__enter__`` opened it) and our history handle."""
         if self._opened and self._route is not None:
             self._opened = False
             self._route.close()
+        if self._own_history:
+            self.history.close()
 
     # -- history ----------------------------------------------------------------------
     def already_sent(self, document: str, recipients: Iterable[str]) -> list[HistoryEntry]:

@@ -199,3 +199,25 @@ def test_default_ports():
 def test_missing_host_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="server name"):
         SmtpRoute.from_settings(Settings())
+
+
+def test_auth_login_exchange_is_redacted(smtpd_factory, ca_file, monkeypatch):
+    from viewer.mail.routes import smtp as smtp_mod
+
+    original = smtp_mod._SMTP.ehlo
+
+    def login_only(self, name=""):
+        reply = original(self, name)
+        if "auth" in self.esmtp_features:
+            self.esmtp_features["auth"] = " LOGIN"
+        return reply
+
+    monkeypatch.setattr(smtp_mod._SMTP, "ehlo", login_only)
+    server = smtpd_factory(mode="starttls", auth=(USER, PASSWORD))
+    lines: list[str] = []
+    route = route_for(server, security="starttls", ca_file=str(ca_file), user=USER, password=PASSWORD, trace=lines.append)
+    assert route.send(MESSAGE, ENV).ok
+    text = "\n".join(lines)
+    assert "<redacted AUTH data>" in text and "AUTH <redacted>" in text
+    for form in secret_forms() + [base64.b64encode(USER.encode()).decode()]:
+        assert form not in text
