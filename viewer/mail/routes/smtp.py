@@ -217,7 +217,7 @@ class SmtpRoute(Route):
             ) from None
         except smtplib.SMTPServerDisconnected as exc:
             _quiet_close(smtp)
-            raise TemporaryError(f"{self.where} closed the connection ({exc}): try again later") from None
+            raise self._disconnected(exc) from None
         except smtplib.SMTPResponseException as exc:
             _quiet_close(smtp)
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
@@ -228,6 +228,11 @@ class SmtpRoute(Route):
             _quiet_close(smtp)
             raise TemporaryError(f"cannot connect to {self.where} ({exc.strerror or exc}): check the server name and port, or try later") from None
         return smtp
+
+    def _disconnected(self, exc: Exception, when: str = "") -> TemporaryError:
+        if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnection
+            return TemporaryError(f"no answer from {self.where}{when} within {self.timeout:g} s: check the server name and port, or try later")
+        return TemporaryError(f"{self.where} closed the connection{when} ({exc}): try again later")
 
     def _ehlo(self, smtp: smtplib.SMTP) -> None:
         code, msg = smtp.ehlo()
@@ -289,7 +294,7 @@ class SmtpRoute(Route):
             raise
         except smtplib.SMTPServerDisconnected as exc:
             self._drop()
-            raise TemporaryError(f"{self.where} closed the connection during the send ({exc}): try again later") from None
+            raise self._disconnected(exc, " during the send") from None
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None

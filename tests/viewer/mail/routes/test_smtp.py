@@ -221,3 +221,14 @@ def test_auth_login_exchange_is_redacted(smtpd_factory, ca_file, monkeypatch):
     assert "<redacted AUTH data>" in text and "AUTH <redacted>" in text
     for form in secret_forms() + [base64.b64encode(USER.encode()).decode()]:
         assert form not in text
+
+
+def test_silent_server_times_out_as_temporary():
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)  # accepts the TCP connection, never greets
+        port = listener.getsockname()[1]
+        with pytest.raises(TemporaryError, match=f"127.0.0.1:{port}.*0.3 s"):
+            SmtpRoute("127.0.0.1", port, timeout=0.3).send(MESSAGE, ENV)
