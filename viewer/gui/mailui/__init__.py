@@ -12,6 +12,8 @@ from viewer.gui.mailui.services import MailServices, error_text
 
 __all__ = ["MailUi", "install"]
 
+START_DELAY_MS = 1200
+
 
 class MailUi:
     """What ``install`` hangs on the main window; every command is a plain method (tests call them)."""
@@ -60,10 +62,14 @@ class MailUi:
             link.bind("<Button-1>", lambda e: self.settings("service"))
             link.configure(cursor="hand2")
         self.update_status()
-        if self.services.resume_connection():
-            self.connected()
-        self.root.after(300, self.warm_up)
+        self.root.after(START_DELAY_MS, self.late_start)  # after the first page is painted
         return self
+
+    def late_start(self) -> None:
+        """Pick up a saved connection, then warm the mail road up in the background."""
+        if self.services.connection is None and self.services.resume_connection():
+            self.connected()
+        self.warm_up()
 
     def warm_up(self) -> None:
         """Load the mail road in the background so the first click on the mail icon is quick."""

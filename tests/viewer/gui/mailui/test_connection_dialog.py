@@ -125,3 +125,15 @@ def test_manage_profiles(root, notify):
     assert dialog.vars["user"].get() == "alice"
     assert dialog.delete_profile() == ""
     assert set(settings_mod.load().profiles) == {"siege"}
+
+
+def test_connection_opened_elsewhere_is_picked_up(server):
+    from viewer.connection import Connection
+
+    s = settings_for(server.url)
+    Connection(s.profiles["office"]).connect("alice-pw")  # as `spoolview connect office` does
+    services = MailServices(s)
+    assert services.resume_connection()
+    assert services.connected and services.status_text().startswith("Connecté à office")
+    services.disconnect()
+    assert not MailServices(s).resume_connection()
