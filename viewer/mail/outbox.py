@@ -17,7 +17,7 @@ from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
-from viewer.mail.routes.base import Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import describe, route_for
 from viewer.mail.routes.smtp import _environment_password
@@ -230,14 +230,17 @@ class Outbox:
         )
         result: SendResult | None = None
         error: RouteError | None = None
-        route_name = "route"
+        route_name = "direct SMTP" if self.settings.functions.send_direct else "pickup folder"
         waited = 0.0
         try:
             route = self.route
             route_name = describe(route)
             if hasattr(route, "document"):  # the server route labels its journal with it
                 route.document = document  # type: ignore[attr-defined]
-            waited = self.throttle.wait()
+            try:
+                waited = self.throttle.wait()
+            except SpoolviewError as exc:  # the delay cannot be kept: do not send faster than asked
+                raise ConfigurationError(str(exc)) from None
             if waited:
                 self._trace("delay", f"waited {waited:.2f} s (delay between sends {self.throttle.delay:g} s)")
             result = route.send(raw, envelope)

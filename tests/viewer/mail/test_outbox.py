@@ -201,3 +201,20 @@ def test_broken_history_does_not_stop_the_send(tmp_path):
     bad.write_bytes(b"not a database" * 100)
     outcome = Outbox(Settings(), MemoryRoute(), history=History(bad)).send((RAW, ENV), document="d")
     assert outcome.ok and any("send history" in n for n in outcome.notes)
+
+
+def test_route_that_cannot_be_built_is_an_outcome_error():
+    settings = Settings()
+    settings.functions.send_direct = True  # and no server name
+    outcome = Outbox(settings).send((RAW, ENV))
+    assert isinstance(outcome.error, ConfigurationError) and "server name" in str(outcome.error)
+    assert outcome.route_name == "direct SMTP" and outcome.file.parent == paths.data_dir() / "errors"
+
+
+def test_delay_that_cannot_be_kept_stops_the_send(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    route = MemoryRoute()
+    outcome = Outbox(Settings(), route, throttle=Throttle(5, blocker / "d")).send((RAW, ENV))
+    assert isinstance(outcome.error, ConfigurationError) and "space the sends" in str(outcome.error)
+    assert route.sent == []
