@@ -23,6 +23,7 @@ class MupdfBackend:
         self.doc = doc
         self.path = path
         self.data = data  # original bytes when known (PDF pass-through)
+        self.encrypted = False  # opened with a password: to_pdf writes a decrypted copy
         self._pages: dict[int, Any] = {}
 
     def mupdf_page(self, index: int) -> Any:
@@ -78,7 +79,8 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
             doc = pymupdf.open(path)
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises various types on bad input
         raise DocumentError(f"cannot read this {kind.upper() if kind != 'image' else 'image'} file ({_reason(exc)})", file=path) from None
-    if doc.needs_pass:
+    encrypted = bool(doc.needs_pass)  # asked once: asking again after authenticate() breaks decryption
+    if encrypted:
         if not password:
             doc.close()
             raise PasswordRequired("the document is protected by a password", file=path, hint="give the password to open it")
@@ -89,6 +91,7 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         doc.close()
         raise DocumentError("the document has no pages", file=path)
     backend = MupdfBackend(doc, data, path)
+    backend.encrypted = encrypted
     if kind == "image":
         try:
             backend.mupdf_page(0)  # decode errors show at open, not later in a view

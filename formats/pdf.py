@@ -63,8 +63,10 @@ def to_pdf(doc: Document) -> bytes:
     if mdoc is None:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
     if doc.source in ("pdf", "eml"):
-        if not mdoc.is_encrypted and not mdoc.needs_pass and doc.backend.data is not None and not _was_encrypted(mdoc):
+        if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
             return doc.backend.data
+        # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
+        # that resets the decryption key and the copy comes out blank.
         return mdoc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1, deflate=True)
     try:
         return mdoc.convert_to_pdf()

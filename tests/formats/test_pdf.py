@@ -58,7 +58,9 @@ def test_encrypted_pdf_is_decrypted_for_conversion(tmp_path: Path) -> None:
     path = tmp_path / "enc.pdf"
     src.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner")
     pdf = to_pdf(open_document(path, password="pw"))
-    assert not pymupdf.open(stream=pdf, filetype="pdf").needs_pass
+    out = pymupdf.open(stream=pdf, filetype="pdf")
+    assert not out.needs_pass
+    assert out[0].get_text().strip() == "inside"
 
 
 def test_spool_fonts_are_embedded(samples: Path) -> None:

@@ -119,3 +119,19 @@ def test_encrypted_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
     pw.write_text("u")
     code, out, _ = run(capsys, "info", str(path), "--password-file", str(pw))
     assert code == 0 and "pdf, 1 page(s)" in out
+
+
+def test_convert_encrypted_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "inside")
+    src = tmp_path / "enc.pdf"
+    doc.save(src, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="in", owner_pw="o")
+    out = tmp_path / "out.pdf"
+    code, _, err = run(capsys, "convert", str(src), "-o", str(out))
+    assert code == 1 and "protected by a password" in err
+    pw = tmp_path / "pw"
+    pw.write_text("in\n")
+    code, _, err = run(capsys, "convert", str(src), "-o", str(out), "--input-password-file", str(pw), "--protect", "no-modify")
+    assert code == 0, err
+    result = pymupdf.open(out)
+    assert not result.needs_pass and "inside" in result[0].get_text()

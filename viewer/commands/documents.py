@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="the PDF to write")
     p.add_argument("--protect", choices=("none", "no-modify", "password"), default="none")
+    p.add_argument("--input-password-file", type=Path, help="password of an encrypted input PDF (first line)")
     _common(p)
     p.set_defaults(func=cmd_convert)
 
@@ -43,7 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--password-file", type=Path, help="file whose first line is the password ('-': standard input)")
+    p.add_argument(
+        "--password-file",
+        type=Path,
+        help="file whose first line is the password ('-': standard input); convert: the password of the output PDF",
+    )
     p.add_argument("--encoding", help="encoding of a text spool (utf-8, cp1252, cp850; default: detected)")
 
 
@@ -119,8 +124,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if args.protect == "password" and not password:
         raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
     protection.check()
-    # The password file protects the output; it is not the input's password.
-    with open_document(args.file, encoding=args.encoding) as doc:
+    # --password-file protects the output; --input-password-file opens an encrypted input.
+    with open_document(args.file, password=read_password(args.input_password_file), encoding=args.encoding) as doc:
         pdf = protect(to_pdf(doc), protection)
     write_atomic(args.output, pdf)
     print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}")
