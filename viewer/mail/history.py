@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_document ON sends (document, recipient);
 """
+_BATCH_ROWS = 200
 _COLUMNS = "time, document, recipient, outcome, reply, message_id, subject, route, address_type, file"
 
 
@@ -61,6 +62,7 @@ class History:
         self.path = Path(path) if path is not None else paths.data_dir() / "history.sqlite"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._pending: list[tuple] | None = None  # rows held during a batch (see hold())
 
     def _connect(self) -> sqlite3.Connection:
         """The open connection (one per History, kept: a batch pays the opening once)."""
@@ -84,6 +86,7 @@ class History:
         return db
 
     def close(self) -> None:
+        self.release()
         with self._lock:
             if self._db is not None:
                 self._db.close()
@@ -106,6 +109,14 @@ class History:
         rows = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
         if not rows:
             return
+        if self._pending is not None:
+            self._pending.extend(rows)
+            if len(self._pending) < _BATCH_ROWS:
+                return
+            rows, self._pending = self._pending, []
+        self._write(rows)
+
+    def _write(self, rows: list[tuple]) -> None:
         try:
             with self._lock:
                 db = self._connect()
@@ -114,7 +125,26 @@ class History:
         except sqlite3.Error as exc:
             raise SpoolviewError(f"cannot write the send history {self.path} ({exc})") from None
 
+    def hold(self) -> None:
+        """Batch mode: keep rows in memory and write them by groups (a batch of sends)."""
+        if self._pending is None:
+            self._pending = []
+
+    def flush(self) -> None:
+        """Write the rows held so far (batch mode goes on)."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._write(rows)
+
+    def release(self) -> None:
+        """Write what is held and leave batch mode."""
+        try:
+            self.flush()
+        finally:
+            self._pending = None
+
     def _select(self, where: str, args: tuple, limit: int | None = None) -> list[HistoryEntry]:
+        self.flush()  # what a batch holds counts too
         sql = f"SELECT {_COLUMNS} FROM sends WHERE {where} ORDER BY time DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"

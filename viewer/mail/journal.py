@@ -63,6 +63,28 @@ class Journal:
 
     def __init__(self, copies) -> None:
         self.copies = copies
+        self._fd: int | None = None  # Smtp.log kept open during a batch (see hold())
+
+    def hold(self) -> None:
+        """Batch mode: keep Smtp.log open (each line is still written at once)."""
+        if self._fd is None:
+            try:
+                self._fd = self._open(self.log_path)
+            except OSError:
+                self._fd = None  # log() will report it
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    @staticmethod
+    def _open(path: Path) -> int:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except FileNotFoundError:  # first line: create the folder
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     @property
     def log_path(self) -> Path:
@@ -76,13 +98,12 @@ class Journal:
         data = "".join(line.render() for line in lines).encode("utf-8")
         path = self.log_path
         try:
+            if self._fd is not None:
+                os.write(self._fd, data)  # one write with O_APPEND: lines of two processes never mix
+                return ""
+            fd = self._open(path)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            except FileNotFoundError:  # first line: create the folder
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                os.write(fd, data)  # one write with O_APPEND: lines of two processes never mix
+                os.write(fd, data)
             finally:
                 os.close(fd)
         except OSError as exc:

@@ -187,6 +187,8 @@ class Outbox:
         return self._route
 
     def __enter__(self) -> "Outbox":
+        self.journal.hold()
+        self.history.hold()
         try:
             self.route.open()
             self._opened = True
@@ -199,11 +201,19 @@ class Outbox:
 
     def close(self) -> None:
         """Close the route's connection (when ``__enter__`` opened it) and our history handle."""
-        if self._opened and self._route is not None:
-            self._opened = False
-            self._route.close()
-        if self._own_history:
-            self.history.close()
+        try:
+            if self._opened and self._route is not None:
+                self._opened = False
+                self._route.close()
+        finally:
+            self.journal.release()
+            try:
+                if self._own_history:
+                    self.history.close()
+                else:
+                    self.history.release()
+            except SpoolviewError:
+                pass  # a history that cannot be written never undoes sends
 
     # -- history ----------------------------------------------------------------------
     def already_sent(self, document: str, recipients: Iterable[str]) -> list[HistoryEntry]:

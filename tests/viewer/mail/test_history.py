@@ -40,3 +40,14 @@ def test_uses_wal(tmp_path):
     History(tmp_path / "h.sqlite").record("d", [("a@x", "accepted", "")])
     with sqlite3.connect(tmp_path / "h.sqlite") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_batch_mode_holds_rows_until_flushed_and_queries_see_them(tmp_path):
+    history = History(tmp_path / "h.sqlite")
+    history.hold()
+    history.record("d", [("a@x", "accepted", "")])
+    assert History(tmp_path / "h.sqlite").recent() == []  # not written yet
+    assert len(history.already_sent("d", ["a@x"])) == 1  # a query writes what is held first
+    history.record("d", [("b@x", "accepted", "")])
+    history.release()
+    assert len(History(tmp_path / "h.sqlite").recent()) == 2

@@ -55,3 +55,13 @@ def test_empty_sent_folder_keeps_nothing(tmp_path):
     journal = Journal(MailCopies(sent_folder="", error_folder="", log_folder=str(tmp_path)))
     assert journal.keep_sent(b"raw", "a.eml") == (None, "")
     assert "no error folder" in journal.keep_error(b"raw", "a.eml", "x")[1]
+
+
+def test_batch_mode_keeps_the_log_open_and_writes_each_line_at_once(tmp_path):
+    journal = Journal(copies(tmp_path))
+    journal.hold()
+    journal.log([line(OK)])
+    assert len(read_log(tmp_path / "log" / "Smtp.log")) == 1
+    journal.log([line(ERROR)])
+    journal.release()
+    assert len(read_log(tmp_path / "log" / "Smtp.log")) == 2
