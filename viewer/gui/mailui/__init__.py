@@ -60,7 +60,7 @@ class MailUi:
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings("service"))
-            link.configure(cursor="hand2")
+            link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
         self.update_status()
         self.root.after(START_DELAY_MS, self.late_start)  # after the first page is painted
         return self

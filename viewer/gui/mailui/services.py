@@ -279,10 +279,12 @@ class MailServices:
         return lines[:limit]
 
     # -- preparing a send ---------------------------------------------------------
-    def route_text(self, address_type: str = "EMAIL") -> str:
-        """The route that a send of ``address_type`` will take, in words."""
+    def route_text(self, address_type: str = "EMAIL", short: bool = False) -> str:
+        """The route that a send of ``address_type`` will take, in words (``short``: for the status bar)."""
         from viewer.gui.i18n import _
 
+        if short:
+            _ = _short  # noqa: F811 - the compact wording of the same keys
         s = self.settings
         template = s.routing.template(address_type) if hasattr(s.routing, "template") else ""
         if address_type in FAX_TYPES and not template:
@@ -310,7 +312,7 @@ class MailServices:
             state = _("connection.status.connected", name=self.connection_name())
         else:
             state = _("connection.status.local")
-        return f"{state} — {self.route_text('EMAIL')}"
+        return f"{state} — {self.route_text('EMAIL', short=True)}"
 
     def prepare(self, document: Any = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
                 customer_code: str = "", contact_code: str = "", attach_document: bool = True) -> Draft:
@@ -656,6 +658,17 @@ def warm_up() -> None:
             fonts.register_reportlab("sans", bold)
     except Exception as exc:  # only a head start; the click reports real problems
         log.debug("warm-up: %s", error_text(exc))
+
+
+def _short(key: str, **fields: object) -> str:
+    """The status bar's compact wording of a route key (home folder shown as ~)."""
+    from viewer.gui.i18n import _
+
+    if "folder" in fields:
+        folder = str(fields["folder"])
+        home = str(Path.home())
+        fields["folder"] = "~" + folder[len(home):] if folder.startswith(home + "/") else folder
+    return _(key.replace("mail.route.", "mail.route.short."), **fields)
 
 
 def _entry_text(entry: Any) -> str:

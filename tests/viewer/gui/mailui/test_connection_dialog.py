@@ -45,14 +45,14 @@ def test_connect_send_through_server_disconnect(root, notify, pump, server, smtp
 
     services = MailServices(settings_for(server.url))
     assert services.status_text().startswith("Local")
-    assert "(envoi local" in services.status_text()
+    assert services.status_text().endswith("(en local)")
     changes = []
     services.listeners.append(lambda: changes.append(services.status_text()))
     dialog = connect(root, pump, services, notify)
     assert dialog.result is True, notify.calls
     assert services.connected
     assert changes and changes[-1].startswith("Connecté à office")
-    assert "serveur d'applications office" in changes[-1]
+    assert "par le serveur office" in changes[-1]
     with open_document(samples / "devis-D2026-0042.spv") as doc:
         draft = services.prepare(doc)  # the lookup goes to the server's directory
     assert ELODIE in draft.to
