@@ -64,16 +64,14 @@ class Journal:
     def __init__(self, copies) -> None:
         self.copies = copies
         self._fd: int | None = None  # Smtp.log kept open during a batch (see hold())
+        self._batch = False
 
     def hold(self) -> None:
-        """Batch mode: keep Smtp.log open (each line is still written at once)."""
-        if self._fd is None:
-            try:
-                self._fd = self._open(self.log_path)
-            except OSError:
-                self._fd = None  # log() will report it
+        """Batch mode: keep Smtp.log open once written (each line is still written at once)."""
+        self._batch = True
 
     def release(self) -> None:
+        self._batch = False
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
@@ -102,6 +100,10 @@ class Journal:
                 os.write(self._fd, data)  # one write with O_APPEND: lines of two processes never mix
                 return ""
             fd = self._open(path)
+            if self._batch:
+                self._fd = fd
+                os.write(fd, data)
+                return ""
             try:
                 os.write(fd, data)
             finally:
