@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE.parent))
 from formats.document import DocInfo  # noqa: E402
 from formats.native import PageBuilder, SpoolWriter  # noqa: E402
 
-SELLER = ["Atelier Dupré & Fils SARL", "12, rue des Tanneurs", "69002 Lyon — France", "Tél. 04 78 00 00 00", "contact@atelier-dupre.example"]
+SELLER = ["Menuiseries Beaumont & Fils SARL", "12, rue des Tanneurs", "69002 Lyon — France", "Tél. 04 78 00 00 00", "devis@menuiseries-beaumont.example"]
 
 
 def euros(value: Decimal) -> str:
@@ -114,7 +114,7 @@ def quote() -> SpoolWriter:
     info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", customer="CLI001", contact="CT0001", language="fr", title="Devis D2026-0042")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
-    customer = ["Boulangerie Lefèvre", "À l'attention de M. François Béranger", "3, place de l'Église", "21000 Dijon"]
+    customer = ["Atelier Dupré SARL", "À l'attention de Mme Élodie Marchand", "3, place de l'Église", "21000 Dijon"]
     first, second = LINES[:20], LINES[20:]
     p1 = w.new_page()
     header(p1, "DEVIS", "D2026-0042", "2026-11-20", customer, 1, 2)
@@ -141,7 +141,7 @@ def invoice() -> SpoolWriter:
     info = DocInfo(kind="facture", number="F2026-0107", date="2026-11-24", customer="CLI002", language="fr", title="Facture F2026-0107")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
-    customer = ["Kowalski & Fils — Łódź", "Attn. Antonín Dvořák", "ul. Piotrkowska 104", "90-006 Łódź — Pologne"]
+    customer = ["Brasserie Kowalski & Fils", "Dépôt de Łódź — Antonín Dvořák", "ul. Piotrkowska 104", "90-006 Łódź — Pologne"]
     p = w.new_page()
     header(p, "FACTURE", "F2026-0107", "2026-11-24", customer, 1, 1)
     p.text(15, 80, "Référence commande : C2026-0318 — livraison du 21/11/2026", size=10)
@@ -154,7 +154,7 @@ def invoice() -> SpoolWriter:
     rows, ht = table_rows(lines)
     p.table(15, 88, COLS, rows, header=HEAD, size=8.5)
     totals(p, 88 + 6 * (len(rows) + 1) + 10, ht)
-    p.text(15, 160, "Autoliquidation de la TVA intracommunautaire — article 283-2 du CGI.", size=8.5, italic=True)
+    p.text(15, 160, "TVA acquittée sur les débits — livraison franco de port.", size=8.5, italic=True)
     p.text(15, 166, "Règlement à 30 jours par virement : IBAN FR76 0000 0000 0000 0000 0000 000.", size=8.5)
     p.text(15, 172, "Pénalités de retard : trois fois le taux d'intérêt légal ; indemnité forfaitaire de 40 €.", size=8.5, family="serif")
     return w
@@ -184,8 +184,8 @@ def statement_text() -> bytes:
     chunks = [lines_all[i : i + per_page] for i in range(0, len(lines_all), per_page)]
     for k, chunk in enumerate(chunks):
         head = [
-            "ATELIER DUPRÉ & FILS SARL".ljust(width - 20) + f"Page {k + 1:>3}/{len(chunks)}".rjust(20),
-            "RELEVÉ DE COMPTE CLIENT — CLI003 — Société Hôtelière du Léman (Évian)".center(width),
+            "MENUISERIES BEAUMONT & FILS SARL".ljust(width - 20) + f"Page {k + 1:>3}/{len(chunks)}".rjust(20),
+            "RELEVÉ DE COMPTE CLIENT — CLI003 — Société Générale de Menuiserie (Colmar)".center(width),
             "Période du 01/09/2026 au 30/11/2026 — montants en euros (€)".center(width),
             "=" * width,
             f"{'Date':<12}{'Pièce':<12}{'Libellé':<54}{'Débit':>18}{'Crédit':>18}{'Solde':>18}",
@@ -230,19 +230,19 @@ def notice_pdf() -> bytes:
 
 def mail(quote_pdf: bytes) -> bytes:
     msg = EmailMessage()
-    msg["From"] = "Atelier Dupré <contact@atelier-dupre.example>"
-    msg["To"] = "François Béranger <f.beranger@boulangerie-lefevre.example>"
-    msg["Cc"] = "commercial@atelier-dupre.example"
+    msg["From"] = "Menuiseries Beaumont <devis@menuiseries-beaumont.example>"
+    msg["To"] = "Élodie Marchand <elodie.marchand@atelier-dupre.example>"
+    msg["Cc"] = "commercial@menuiseries-beaumont.example"
     msg["Subject"] = "Votre devis D2026-0042 — remplacement des menuiseries"
     msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc))
-    msg["Message-ID"] = "<d2026-0042.sample@atelier-dupre.example>"
-    text = "Bonjour Monsieur Béranger,\n\nVeuillez trouver ci-joint notre devis D2026-0042 (montant TTC : voir page 2).\n\nCordialement,\nAtelier Dupré"
+    msg["Message-ID"] = "<d2026-0042.sample@menuiseries-beaumont.example>"
+    text = "Bonjour Madame Marchand,\n\nVeuillez trouver ci-joint notre devis D2026-0042 (montant TTC : voir page 2).\n\nCordialement,\nMenuiseries Beaumont"
     msg.set_content(text)
     msg.add_alternative(
-        "<html><body><p>Bonjour Monsieur Béranger,</p>"
+        "<html><body><p>Bonjour Madame Marchand,</p>"
         "<p>Veuillez trouver ci-joint notre <b>devis D2026-0042</b> pour le remplacement des menuiseries "
         "(fenêtres, porte « Cœur de chêne », volets).</p>"
-        "<p>Cordialement,<br/>Atelier Dupré — 04 78 00 00 00</p></body></html>",
+        "<p>Cordialement,<br/>Menuiseries Beaumont — 04 78 00 00 00</p></body></html>",
         subtype="html",
     )
     msg.add_attachment(quote_pdf, maintype="application", subtype="pdf", filename="devis-D2026-0042.pdf")

@@ -17,12 +17,12 @@ def test_mail_sample(samples: Path) -> None:
     doc = open_document(samples / "mail-devis.eml")
     assert doc.source == "eml"
     assert doc.headers["Subject"] == "Votre devis D2026-0042 — remplacement des menuiseries"
-    assert doc.headers["From"] == "Atelier Dupré <contact@atelier-dupre.example>"
-    assert doc.headers["To"].startswith("François Béranger")
-    assert doc.headers["Cc"] == "commercial@atelier-dupre.example"
+    assert doc.headers["From"] == "Menuiseries Beaumont <devis@menuiseries-beaumont.example>"
+    assert doc.headers["To"] == "Élodie Marchand <elodie.marchand@atelier-dupre.example>"
+    assert doc.headers["Cc"] == "commercial@menuiseries-beaumont.example"
     assert "2026" in doc.headers["Date"]
     assert "<b>devis D2026-0042</b>" in doc.backend.html
-    assert "Bonjour Monsieur Béranger" in doc.backend.text
+    assert "Bonjour Madame Marchand" in doc.backend.text
     text = page_text(doc, 0)
     assert "Votre devis D2026-0042" in text and "Cœur de chêne" in text
     assert doc.info.title == doc.headers["Subject"]
@@ -101,7 +101,7 @@ def test_body_the_layout_engine_refuses_falls_back_to_text(samples: Path, monkey
 
     monkeypatch.setattr(eml, "_render", picky)
     doc = open_document(samples / "mail-devis.eml")
-    assert "Bonjour Monsieur Béranger" in page_text(doc, 0)
+    assert "Bonjour Madame Marchand" in page_text(doc, 0)
 
     def broken(headers, html, inline):
         raise RuntimeError("no layout at all")

@@ -50,7 +50,7 @@ def test_invoice_sample_docinfo(samples: Path) -> None:
         "facture", "F2026-0107", "2026-11-24", "CLI002", "", "fr"
     )
     text = page_text(doc, 0)
-    assert "Kowalski & Fils — Łódź" in text and "Dvořák" in text
+    assert "Brasserie Kowalski & Fils" in text and "Dépôt de Łódź — Antonín Dvořák" in text
 
 
 def test_writer_round_trip_and_page_sizes(tmp_path: Path) -> None:
