@@ -21,7 +21,7 @@ import tomli_w  # noqa: E402
 from tests.support.smtpd import RecordingHandler, SmtpServer  # noqa: E402
 
 TOTAL = int(os.environ.get("SOAK_MESSAGES", "10000"))
-DEADLINE = float(os.environ.get("SOAK_SECONDS", "420"))  # the whole run is bounded
+DEADLINE = float(os.environ.get("SOAK_SECONDS", "600"))  # the whole run is bounded
 FAIL_RATE = 0.10
 MSGID = re.compile(rb"Message-ID: <soak(\d+)@test>")
 
@@ -94,7 +94,7 @@ def main() -> int:
         proc = start_relay()
         kill_until = start + DEADLINE * 0.6
         while time.monotonic() < kill_until and (writer.is_alive() or len(sink.messages) < TOTAL * 0.9):
-            time.sleep(random.uniform(0.5, 3.0))
+            time.sleep(random.uniform(1.0, 4.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             kills += 1

@@ -110,6 +110,11 @@ class PickupFolder:
         return None
 
 
+def _quiet_stop(record: logging.LogRecord) -> bool:
+    """Drop watchdog's harmless 'called when the thread is inactive' message at stop."""
+    return "thread is inactive" not in record.getMessage()
+
+
 def start_observer(folder: Path, wake: Callable[[], None]):
     """Watch ``folder`` with watchdog (inotify where it works); None when events are unavailable."""
     try:
@@ -129,6 +134,7 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         InotifyMoveEventGrouper.delay = 0.0
     except ImportError:  # not Linux, or another watchdog layout: events still work, a little later
         pass
+    logging.getLogger("watchdog.observers.inotify").addFilter(_quiet_stop)
     observer = Observer()
     try:
         observer.schedule(_Wake(), str(folder), recursive=False)
