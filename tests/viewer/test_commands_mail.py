@@ -230,3 +230,19 @@ def test_password_never_in_any_output_after_authenticated_cli_sends(capsys, smtp
     for text in outputs:
         for form in forms:
             assert form not in text
+
+
+def test_fax_number_goes_through_the_fax_gateway_template(capsys):
+    configure(routing__fax="SERV_SMTP:%ADR%@fax.example.com")
+    code, out, err = run(capsys, "send", QUOTE, "--type", "FAX", "--to", "03 88.12-34 56")
+    assert code == 0, err
+    [dropped] = pickup_files()
+    head = dropped.read_bytes().split(b"\r\n\r\n", 1)[0]
+    assert b"0388123456@fax.example.com" in head
+
+
+def test_fax_without_a_template_names_the_setting(capsys):
+    code, out, err = run(capsys, "send", QUOTE, "--type", "FAX", "--to", "03 88 12 34 56")
+    assert code == 1
+    assert "FAX" in err and "Traceback" not in err
+    assert pickup_files() == []

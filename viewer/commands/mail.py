@@ -69,15 +69,9 @@ def _settings():
 
 def _route_addresses(settings: Any, address_type: str, addresses: list[str]) -> list[str]:
     """Apply the S3 routing template of the address type to each address (display names kept)."""
-    from viewer.mail.compose import parse_mailbox
-    from viewer.mail.routing import route
+    from viewer.mail.routing import route_mailbox
 
-    out = []
-    for text in addresses:
-        name, addr = parse_mailbox(text, f"{address_type} address")
-        final = route(settings, address_type, addr).address
-        out.append(f"{name} <{final}>" if name else final)
-    return out
+    return [route_mailbox(settings, address_type, text) for text in addresses]
 
 
 def _sender(settings: Any, given: str | None) -> tuple[str | None, str]:
