@@ -38,6 +38,7 @@ __all__ = [
     "ServerUnavailable",
     "SessionExpired",
     "current",
+    "directory_for",
     "get_profile",
     "live",
     "profiles",
@@ -165,6 +166,19 @@ def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) 
     if conn is None or not conn.is_connected or not conn.reachable():
         return None
     return conn
+
+
+def directory_for(settings: Settings | None = None) -> Any:
+    """Where look-ups go: the server when connected and answering, else the local directory.
+
+    Both answer ``search``, ``customer``, ``contact``, ``contacts_of`` and ``lookup`` alike.
+    """
+    conn = live(settings)
+    if conn is not None:
+        return conn
+    from viewer.directory import open_directory
+
+    return open_directory(settings)
 
 
 # -- the client ------------------------------------------------------------------------

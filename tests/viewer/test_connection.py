@@ -182,7 +182,7 @@ def test_https_with_the_servers_ca(tmp_path, smtpd, server_cert, ca_file):
     server_cert.cert_chain_pems[0].write_to_path(str(cert))
     server_cert.private_key_pem.write_to_path(str(key))
     with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}, certfile=str(cert), keyfile=str(key)) as live:
-        url = live.url.replace("127.0.0.1", "localhost")
+        url = live.url
         with pytest.raises(CertificateProblem, match="ca_file"):
             Connection(profile(url)).connect("alice-pw")
         c = Connection(profile(url, ca_file=str(ca_file)))
@@ -198,3 +198,12 @@ def test_profiles_from_settings():
     assert get_profile("office", settings).user == "alice"
     with pytest.raises(ConnectionProblem, match=r"known: office.*profiles add"):
         get_profile("home", settings)
+
+
+def test_directory_for_prefers_the_live_server(server, connected, tmp_path):
+    from viewer.connection import directory_for
+    from viewer.directory import Directory
+
+    assert isinstance(directory_for(), Connection)
+    connected.disconnect()
+    assert isinstance(directory_for(), Directory)

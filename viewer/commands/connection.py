@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_disconnect)
 
     p = subparsers.add_parser("connection", help="show whether this computer is connected, and to what")
+    p.add_argument("--history", type=int, nargs="?", const=20, metavar="N", help="also list your last N sends made through the server")
     p.set_defaults(func=cmd_status)
 
     p = subparsers.add_parser("profiles", help="list, add or remove connection profiles")
@@ -79,6 +80,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     state = "server answers" if conn.reachable() else "server does NOT answer: sends will be made locally"
     print(f"connected to {conn.url} as {conn.profile.user} (profile {conn.profile.name}); {state}")
+    if args.history:
+        for item in conn.history(args.history):
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["at"]))
+            outcome = "sent" if item["ok"] else "NOT sent: " + (item["error"] or "some recipients refused")
+            to = ", ".join(f"{r['address']}{'' if r['accepted'] else ' (refused: ' + (r.get('reply') or '') + ')'}" for r in item["recipients"])
+            print(f"{when}\t{item['document'] or '-'}\t{item['subject']}\t{to}\t{outcome}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 from pathlib import Path
@@ -13,6 +14,12 @@ from viewer.server.app import create_app
 from viewer.server.auth import hash_password
 from viewer.server.config import ServerConfig
 from viewer.server.run import uvicorn_options
+
+
+@functools.lru_cache(maxsize=None)
+def hashed(password: str) -> str:
+    """One scrypt per test password per session (the KDF is slow on purpose)."""
+    return hash_password(password)
 
 
 def free_port() -> int:
@@ -41,7 +48,7 @@ class LiveServer:
     def __init__(self, config: ServerConfig, *, route_factory: Any = None, certfile: str = "", keyfile: str = "", users: dict[str, str] | None = None) -> None:
         self.app = create_app(config, route_factory=route_factory)
         for name, password in (users or {}).items():
-            self.app.state.db.add_user(name, hash_password(password))
+            self.app.state.db.add_user(name, hashed(password))
         self.port = free_port()
         config.host, config.port, config.certfile, config.keyfile = "127.0.0.1", self.port, certfile, keyfile
         options = {**uvicorn_options(config), "log_level": "warning"}
@@ -65,6 +72,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        self.server.force_exit = True  # do not wait for idle keep-alive or half-open TLS connections
         self.thread.join(30)
         self.app.state.db.dispose()
 

@@ -47,7 +47,7 @@ class ServerRoute(Route):
         except (SessionExpired, NotConnected, CertificateProblem) as exc:
             raise ConfigurationError(str(exc)) from None
         except ServerUnavailable as exc:
-            raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview history` before sending again)") from None
+            raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview connection --history` before sending again)") from None
         except ConnectionProblem as exc:
             raise TemporaryError(str(exc)) from None
         if self.trace is not None:
