@@ -106,8 +106,9 @@ class RecordsWindow(tk.Toplevel):
         self.contact_mail_button.pack(side="right")
         self.contact_mail_button.state(["disabled"])
         self.contacts = ttk.Treeview(right, columns=("code", "name", "email"), show="headings", height=4)
-        for col in ("code", "name", "email"):
+        for col, width in (("code", 70), ("name", 150), ("email", 230)):
             self.contacts.heading(col, text=_(f"records.column.{col}"))
+            self.contacts.column(col, width=width)
         self.contacts.pack(fill="x")
         self.contacts.bind("<<TreeviewSelect>>", lambda e: self._contact_selected())
         ttk.Label(right, text=_("records.history")).pack(anchor="w", pady=(6, 0))
@@ -123,6 +124,8 @@ class RecordsWindow(tk.Toplevel):
 
     def refresh(self) -> list[Any]:
         """Run the search for the text typed; fill the list."""
+        if self._search_job:
+            self.after_cancel(self._search_job)
         self._search_job = None
         self.tree.delete(*self.tree.get_children())
         self.entries.clear()
@@ -159,6 +162,9 @@ class RecordsWindow(tk.Toplevel):
         self.contact_mail_button.state(["disabled"])
         if entry is None:
             self.mail_button.state(["disabled"])
+            self.detail_title.configure(text="")
+            self._set_details("")
+            self.history.delete(0, "end")
             return
         self.mail_button.state(["!disabled"] if entry.email else ["disabled"])
         self.detail_title.configure(text=f"{entry.code} — {entry.name}")

@@ -108,7 +108,7 @@ def label(key: str) -> str:
 
 
 class SettingsDialog(tk.Toplevel):
-    """A notebook of the reference's screens over a copy of the settings; ``result`` = saved settings."""
+    """The reference's screens (a list on the left) over a copy of the settings; ``result`` = saved settings."""
 
     def __init__(self, parent: tk.Misc, settings: Any, *, notify: Notify | None = None,
                  on_saved: Callable[[Any], None] | None = None, screen: str | None = None,
@@ -137,13 +137,20 @@ class SettingsDialog(tk.Toplevel):
     def _build(self) -> None:
         outer = ttk.Frame(self, padding=8)
         outer.pack(fill="both", expand=True)
-        self.notebook = ttk.Notebook(outer)
-        self.notebook.pack(fill="both", expand=True)
+        body = ttk.Frame(outer)
+        body.pack(fill="both", expand=True)
+        # The screens as a list on the left, like the reference's buttons, one shown at a time.
+        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=34, height=10)
+        self.screen_list.pack(side="left", fill="y", padx=(0, 8))
+        self.screen_list.bind("<<ListboxSelect>>", lambda e: self._list_selected())
+        self.page = ttk.Frame(body)
+        self.page.pack(side="left", fill="both", expand=True)
+        self.page.columnconfigure(0, weight=1)
+        self.page.rowconfigure(1, weight=1)
+        self.page_title = ttk.Label(self.page, text="", font=("TkDefaultFont", 11, "bold"))
+        self.page_title.grid(row=0, column=0, sticky="w", pady=(0, 6))
         for screen, specs in SCREENS:
-            tab = ttk.Frame(self.notebook, padding=8)
-            tab.columnconfigure(1, weight=1)
-            self.notebook.add(tab, text=_(f"settings.screen.{screen}"))
-            self.tabs[screen] = tab
+            tab = self._new_screen(screen)
             for row, spec in enumerate(specs):
                 self._add_field(tab, row, spec)
             if screen == "functions":
@@ -167,10 +174,10 @@ class SettingsDialog(tk.Toplevel):
                 widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, state="readonly", width=20)
                 widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
             elif spec.kind == "combo":
-                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=46)
+                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=34)
                 widget.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             else:
-                widget = ttk.Entry(tab, textvariable=var, width=48 if spec.kind in ("str", "folder", "file") else 10)
+                widget = ttk.Entry(tab, textvariable=var, width=36 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
                 ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2)
@@ -215,10 +222,7 @@ class SettingsDialog(tk.Toplevel):
         env.smtp_password = self.vars["env.password"].get()
 
     def _build_environments(self) -> None:
-        tab = ttk.Frame(self.notebook, padding=8)
-        self.notebook.add(tab, text=_("settings.screen.environments"))
-        self.tabs[ENV_SCREEN] = tab
-        tab.columnconfigure(1, weight=1)
+        tab = self._new_screen(ENV_SCREEN)
         ttk.Label(tab, text=label("env.active")).grid(row=0, column=0, sticky="w", padx=4)
         self.active_var = tk.StringVar(value=self.candidate.active_environment)
         self.active_box = ttk.Combobox(tab, textvariable=self.active_var, state="readonly", width=24)
@@ -260,12 +264,36 @@ class SettingsDialog(tk.Toplevel):
             self.env_password.set(self._password(name))
 
     # -- actions --------------------------------------------------------------------------
+    def _new_screen(self, screen: str) -> ttk.Frame:
+        tab = ttk.Frame(self.page, padding=(0, 4))
+        tab.columnconfigure(1, weight=1)
+        self.tabs[screen] = tab
+        self.screen_list.insert("end", _(f"settings.screen.{screen}"))
+        if len(self.tabs) == 1:
+            self.show_screen(screen)
+        return tab
+
+    def screen_names(self) -> list[str]:
+        return list(self.screen_list.get(0, "end"))
+
+    def _list_selected(self) -> None:
+        chosen = self.screen_list.curselection()
+        if chosen:
+            self.show_screen(list(self.tabs)[chosen[0]])
+
     def show_screen(self, screen: str) -> None:
-        self.notebook.select(self.tabs[screen])
+        for tab in self.tabs.values():
+            tab.grid_remove()
+        self.tabs[screen].grid(row=1, column=0, sticky="nsew")
+        self._current = screen
+        index = list(self.tabs).index(screen)
+        self.screen_list.selection_clear(0, "end")
+        self.screen_list.selection_set(index)
+        self.screen_list.see(index)
+        self.page_title.configure(text=_(f"settings.screen.{screen}"))
 
     def current_screen(self) -> str:
-        current = self.notebook.select()
-        return next(name for name, tab in self.tabs.items() if str(tab) == current)
+        return self._current
 
     def browse(self, key: str) -> None:
         kind = FIELDS[key].kind

@@ -29,12 +29,17 @@ def test_every_setting_has_a_control():
 
 def test_screens_named_like_the_reference(root, notify):
     dialog = SettingsDialog(root, fresh(), notify=notify)
-    names = [dialog.notebook.tab(t, "text") for t in dialog.notebook.tabs()]
+    names = dialog.screen_names()
     assert names == [
         "Impression", "Conversion PDF", "Routage des adresses mail et fax", "Protocole SMTP (par le service smtp)",
         "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés", "Environnements",
     ]
     assert [s for s, _ in SCREENS][:7] == ["printing", "pdf", "routing", "service", "functions", "copies", "advanced"]
+    dialog.screen_list.selection_clear(0, "end")
+    dialog.screen_list.selection_set(3)
+    dialog._list_selected()
+    assert dialog.current_screen() == "service"
+    assert dialog.tabs["service"].winfo_manager() == "grid" and not dialog.tabs["printing"].winfo_manager()
 
 
 def test_change_save_reopen(root, notify, tmp_path):
