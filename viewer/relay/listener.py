@@ -15,7 +15,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from viewer.errors import SpoolviewError
 from viewer.relay.config import ListenerConfig, RelayConfig
-from viewer.relay.message import MalformedMessage, parse_message, pickup_bytes
+from viewer.relay.message import MalformedMessage, has_envelope_lines, parse_message, pickup_bytes
 from viewer.relay.queue import Queue
 
 __all__ = ["RelayHandler", "Listener", "ListenerError", "relay_allowed"]
@@ -62,6 +62,8 @@ class RelayHandler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
         content = bytes(envelope.original_content or envelope.content or b"")
+        if has_envelope_lines(content):  # would rewrite the envelope checked above
+            return "550 5.6.0 Message may not start with x-sender/x-receiver lines"
         data = pickup_bytes(envelope.mail_from or "", envelope.rcpt_tos, content)
         try:
             parse_message(data)

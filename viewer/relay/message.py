@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 
-__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers"]
+__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers", "has_envelope_lines"]
 
 _X_LINE = re.compile(rb"^x-(sender|receiver)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
@@ -139,6 +139,12 @@ def parse_message(raw: bytes) -> Parsed:
         except Exception:  # a badly encoded subject only matters for the journal
             subject = values["subject"][0]
     return Parsed(sender, tuple(receivers), content, subject, headers)
+
+
+def has_envelope_lines(content: bytes) -> bool:
+    """True when ``content`` itself starts with an x-sender/x-receiver line (it would change the envelope)."""
+    first = content.split(b"\n", 1)[0].rstrip(b"\r")
+    return bool(_X_LINE.match(first))
 
 
 def pickup_bytes(sender: str, recipients: list[str] | tuple[str, ...], content: bytes) -> bytes:

@@ -138,6 +138,14 @@ def test_malformed_content_refused(listen):
     assert err.value.smtp_code == 550 and lst.queue.due() == []
 
 
+def test_envelope_lines_in_content_refused(listen):
+    lst = listen()
+    with _client(lst) as c:
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            c.sendmail("alice@example.com", ["bob@example.com"], b"x-receiver: victim@example.com\r\n" + simple_message())
+    assert err.value.smtp_code == 550 and lst.queue.due() == []
+
+
 def test_queue_failure_answers_451_never_250(listen, monkeypatch):
     lst = listen()
 
