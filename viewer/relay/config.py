@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -146,11 +147,17 @@ class RelayConfig:
 
     @property
     def hostname(self) -> str:
-        return self.listener.hostname or socket.getfqdn() or "localhost"
+        return self.listener.hostname or _machine_name()
 
     @property
     def report_sender(self) -> str:
         return self.reports.sender or f"MAILER-DAEMON@{self.hostname}"
+
+
+@functools.lru_cache(maxsize=1)
+def _machine_name() -> str:
+    """This machine's name, looked up once (getfqdn may wait on DNS)."""
+    return socket.getfqdn() or socket.gethostname() or "localhost"
 
 
 _SECTIONS = {

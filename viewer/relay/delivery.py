@@ -134,6 +134,7 @@ class Deliverer:
             temp = []
         state = SENT
         if failures:
+            log.warning("%s failed for %s", qid, "; ".join(f"{f.address}: {f.reply}" for f in failures))
             state = self._report(path, qid, parsed, meta, failures, route, keep=bool(temp))
         if temp:
             meta["pending"] = [r.address for r in temp]
@@ -141,6 +142,8 @@ class Deliverer:
             when = now + self.config.retry.delay(len(meta["attempts"]))
             when = min(when, float(meta["created"]) + self.config.retry.max_age)
             self.queue.defer(path, meta, max(when, now))
+            log.info("%s deferred (attempt %d, next in %.0f s): %s", qid, len(meta["attempts"]), max(when - now, 0),
+                     "; ".join(f"{r.address}: {_reply(r)}" for r in temp))
             return DEFERRED
         if state != BADMAIL:
             self.queue.done(path)
