@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from viewer.errors import SpoolviewError
+from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError
 from viewer.server.config import ServerConfig, ServerConfigError
 from viewer.settings import Settings
+from viewer.settings import load as load_settings
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +29,7 @@ def server_settings(config: ServerConfig) -> Settings:
         path = Path(config.settings_file)
         if not path.exists():
             raise ServerConfigError(f"route settings file {path} not found: check settings_file in the server configuration")
-        from viewer import settings as settings_module
-
-        loader = getattr(settings_module, "load", None)
-        if loader is None:  # seam: viewer.settings.load not landed yet
-            raise ServerConfigError("this build cannot read a settings file yet: use an embedded [server.route] table")
-        settings = loader(path)
+        settings = load_settings(path)
     else:
         settings = Settings()
     apply_table(settings, config.route)
@@ -98,10 +95,6 @@ class Deliverer:
     def deliver(self, raw: bytes, envelope: Envelope, *, subject: str = "", document: str = "") -> Delivery:
         route = self.route_factory() if self.route_factory else None
         try:
-            from viewer.mail.outbox import Outbox
-        except ImportError:  # seam: the outbox has not landed; send on the bare route
-            return self._bare(route, raw, envelope)
-        try:
             outcome = Outbox(self.settings, route=route).send((raw, envelope), subject=subject, document=document)
         except RouteError as exc:
             return self._failed(getattr(route, "name", "server"), envelope, exc)
@@ -113,21 +106,6 @@ class Deliverer:
         if outcome.notes:
             log.warning("send %s: %s", outcome.message_id, "; ".join(outcome.notes))
         return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error)
-
-    def _bare(self, route: Route | None, raw: bytes, envelope: Envelope) -> Delivery:
-        if route is None:
-            from viewer.mail.routes.server import local_route
-
-            try:
-                route = local_route(self.settings)
-            except RouteError as exc:
-                return self._failed("server", envelope, exc)
-        try:
-            with route:
-                result = route.send(raw, envelope)
-        except RouteError as exc:
-            return self._failed(route.name, envelope, exc)
-        return Delivery(result.ok, result.route, list(result.recipients), result.detail)
 
     @staticmethod
     def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:

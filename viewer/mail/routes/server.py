@@ -73,16 +73,8 @@ def wants_server(settings: Any) -> bool:
 
 def local_route(settings: Any, **kwargs: Any) -> Route:
     """The route the settings choose on this computer (pickup folder or direct SMTP)."""
-    try:
-        from viewer.mail.routes.select import route_for
-    except ImportError:  # seam: the route selector has not landed
-        if settings.functions.send_direct:
-            from viewer.mail.routes.smtp import SmtpRoute
+    from viewer.mail.routes.select import route_for  # select imports this module: import late
 
-            return SmtpRoute.from_settings(settings)
-        from viewer.mail.routes.pickup import PickupRoute
-
-        return PickupRoute(settings.service.pickup_folder, extension=settings.advanced.file_extension)
     return route_for(settings, connection=None, **kwargs)
 
 
