@@ -144,12 +144,17 @@ class MailUi:
                                          on_saved=self._settings_saved, screen=screen))
 
     def _settings_saved(self, settings: Any) -> None:
+        old_language = getattr(getattr(self.services.settings, "printing", None), "language", None)
         self.services.reload_settings(settings)
         if hasattr(self.window, "settings"):
             try:
                 self.window.settings = settings
             except AttributeError:
                 pass
+        language = settings.printing.language
+        if language != old_language and callable(getattr(self.window, "set_language", None)):
+            self.window.set_language(language)  # the interface follows the Printing screen's choice
+            self.update_status()
 
     # -- tools --------------------------------------------------------------------------------
     def test_mail(self) -> Any:

@@ -200,3 +200,22 @@ def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_
     changed = ImageChops.difference(Image.open(before).convert("RGB").crop(box), Image.open(after).convert("RGB").crop(box))
     assert changed.getbbox() is not None  # the dialog was painted where nothing was
     assert ELODIE in dialog.to_var.get()
+
+
+def test_settings_saved_from_the_menu_apply_at_once(make_window):
+    from viewer.gui import i18n
+
+    window = make_window(base_settings())
+    invoke_menu(window, "settings", "Options avancées (messagerie, conversion PDF)…")
+    [dialog] = dialogs_of(window, SettingsDialog)
+    dialog.vars["functions.send_direct"].set(True)
+    dialog.vars["functions.host"].set("smtp.example.com")
+    dialog.vars["printing.language"].set("en")
+    try:
+        assert dialog.ok()
+        assert window.settings.functions.host == "smtp.example.com"
+        assert window.mailui.services.settings is window.settings
+        assert window.status.route.get() == "Local — SMTP smtp.example.com:25"
+        assert i18n.language() == "en"
+    finally:
+        i18n.set_language("fr")
