@@ -91,10 +91,9 @@ def draw_spv_page(c: Canvas, backend: SpvBackend, index: int) -> None:
 
 
 def _reader(backend: SpvBackend, name: str, img: Any) -> ImageReader:
-    cache = backend.__dict__.setdefault("_readers", {})
-    reader = cache.get(name)
+    reader = backend.readers.get(name)
     if reader is None:
-        reader = cache[name] = ImageReader(img)
+        reader = backend.readers[name] = ImageReader(img)
     return reader
 
 

@@ -100,6 +100,7 @@ class SpvBackend:
         self.font_resources: dict[str, Any] = res.get("fonts") or {}
         self._checked: set[int] = set()
         self._images: dict[str, Any] = {}
+        self.readers: dict[str, Any] = {}  # reportlab ImageReaders of the images, by name
         self._fonts: dict[str, str] = {}
         self._mupdf: OrderedDict[int, Any] = OrderedDict()
 
