@@ -28,12 +28,12 @@ def server_toml(tmp_path):
     return path
 
 
-def run(argv: list[str], stdin: str = "", monkeypatch=None) -> int:
-    sys.stdin = io.StringIO(stdin)
+def run(argv: list[str], stdin: str = "") -> int:
+    saved, sys.stdin = sys.stdin, io.StringIO(stdin)
     try:
         return cli.main(argv)
     finally:
-        sys.stdin = sys.__stdin__
+        sys.stdin = saved
 
 
 def login_ok(toml: Path, user: str, password: str) -> bool:
