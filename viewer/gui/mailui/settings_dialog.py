@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tkinter as tk
 from dataclasses import dataclass
 from tkinter import filedialog, ttk
@@ -89,6 +90,8 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     )),
 )
 ENV_SCREEN = "environments"
+TEMPLATE_SCREEN = "templates"
+TEMPLATE_KEY = re.compile(r"[a-z0-9_-]+\.[a-z]{2}")
 FIELDS = {spec.key: spec for _screen, specs in SCREENS for spec in specs}
 SCREEN_OF = {spec.key: screen for screen, specs in SCREENS for spec in specs}
 
@@ -156,6 +159,7 @@ class SettingsDialog(tk.Toplevel):
             if screen == "functions":
                 self._add_credentials(tab, len(specs))
         self._build_environments()
+        self._build_templates()
         buttons = ttk.Frame(outer)
         buttons.pack(fill="x", pady=(8, 0))
         ttk.Button(buttons, text=_("settings.button.cancel"), command=self.cancel).pack(side="right", padx=4)
@@ -263,6 +267,94 @@ class SettingsDialog(tk.Toplevel):
             self.env_user.set(self.candidate.environments[name].smtp_user)
             self.env_password.set(self._password(name))
 
+    def _build_templates(self) -> None:
+        """Subject and body per "kind.language" (e.g. devis.fr): the shipped text or the user's own."""
+        from viewer.mail import templates as tpl
+
+        tab = self._new_screen(TEMPLATE_SCREEN)
+        keys = sorted(set(tpl.DEFAULT_SUBJECTS) | set(self.candidate.templates.subjects) | set(self.candidate.templates.bodies))
+        ttk.Label(tab, text=label("templates.key")).grid(row=0, column=0, sticky="w", padx=4, pady=2)
+        self.template_key = tk.StringVar(value=keys[0] if keys else "devis.fr")
+        self.template_box = ttk.Combobox(tab, textvariable=self.template_key, values=keys, width=20)
+        self.template_box.grid(row=0, column=1, sticky="w", padx=4)
+        self.template_box.bind("<<ComboboxSelected>>", lambda e: self.load_template())
+        self.template_state = ttk.Label(tab, text="")
+        self.template_state.grid(row=1, column=1, sticky="w", padx=4)
+        ttk.Label(tab, text=label("templates.subject")).grid(row=2, column=0, sticky="w", padx=4, pady=2)
+        self.template_subject = tk.StringVar()
+        ttk.Entry(tab, textvariable=self.template_subject, width=50).grid(row=2, column=1, sticky="ew", padx=4)
+        ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
+        self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
+        self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join("{%s}" % f for f in tpl.FIELDS)),
+                  wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
+        buttons = ttk.Frame(tab)
+        buttons.grid(row=5, column=1, sticky="w", pady=4)
+        ttk.Button(buttons, text=_("settings.button.template_save"), command=self.store_template).pack(side="left", padx=4)
+        ttk.Button(buttons, text=_("settings.button.template_reset"), command=self.reset_template).pack(side="left", padx=4)
+        self.widgets["templates"] = self.template_box
+        self.load_template()
+
+    def _template_texts(self, key: str) -> tuple[str, str, bool]:
+        from viewer.mail import templates as tpl
+
+        t = self.candidate.templates
+        own = key in t.subjects or key in t.bodies
+        return t.subjects.get(key, tpl.DEFAULT_SUBJECTS.get(key, "")), t.bodies.get(key, tpl.DEFAULT_BODIES.get(key, "")), own
+
+    def load_template(self) -> None:
+        key = self.template_key.get().strip()
+        subject, body, own = self._template_texts(key)
+        self.template_subject.set(subject)
+        self.template_body.delete("1.0", "end")
+        self.template_body.insert("1.0", body)
+        self._loaded_template = (key, subject, body)
+        self.template_state.configure(text=_("settings.templates.own" if own else "settings.templates.default"))
+
+    def _template_edited(self) -> bool:
+        current = (self.template_key.get().strip(), self.template_subject.get(), self.template_body.get("1.0", "end-1c"))
+        return current != getattr(self, "_loaded_template", None)
+
+    def store_template(self, quiet: bool = False) -> str:
+        """Keep the template shown as the user's own (checked by rendering it); '' or the problem."""
+        from viewer.mail import templates as tpl
+
+        key = self.template_key.get().strip().lower()
+        if not TEMPLATE_KEY.fullmatch(key):
+            problem = _("settings.error.template_key", key=key)
+        else:
+            trial = copy.deepcopy(self.candidate)
+            trial.templates.subjects[key] = self.template_subject.get()
+            trial.templates.bodies[key] = self.template_body.get("1.0", "end-1c")
+            kind, lang = key.split(".")
+            try:
+                tpl.render(kind, lang, {}, trial)
+                problem = ""
+            except Exception as exc:
+                problem = error_text(exc)
+        if problem:
+            if not quiet:
+                self.notify("error", _("settings.title"), problem)
+            return problem
+        default = (tpl.DEFAULT_SUBJECTS.get(key), tpl.DEFAULT_BODIES.get(key))
+        subject, body = self.template_subject.get(), self.template_body.get("1.0", "end-1c")
+        t = self.candidate.templates
+        if (subject, body.strip()) == (default[0], (default[1] or "").strip()):
+            t.subjects.pop(key, None)
+            t.bodies.pop(key, None)
+        else:
+            t.subjects[key], t.bodies[key] = subject, body
+        self.template_key.set(key)
+        self.template_box.configure(values=sorted(set(self.template_box.cget("values")) | {key}))
+        self.load_template()
+        return ""
+
+    def reset_template(self) -> None:
+        key = self.template_key.get().strip()
+        self.candidate.templates.subjects.pop(key, None)
+        self.candidate.templates.bodies.pop(key, None)
+        self.load_template()
+
     # -- actions --------------------------------------------------------------------------
     def _new_screen(self, screen: str) -> ttk.Frame:
         tab = ttk.Frame(self.page, padding=(0, 4))
@@ -368,6 +460,10 @@ class SettingsDialog(tk.Toplevel):
                 value = str(raw).strip()
             set_value(self.candidate, key, value)
         self._store_credentials()
+        if self._template_edited():
+            problem = self.store_template(quiet=True)
+            if problem:
+                problems.append(("templates", problem))
         return problems
 
     def entry_ok(self) -> list[tuple[str, str]]:
@@ -389,6 +485,8 @@ class SettingsDialog(tk.Toplevel):
         """The control that shows the setting ``key`` of a Problem."""
         if key in self.widgets:
             return key
+        if key.startswith("templates."):
+            return "templates"
         if key == "active_environment" or key.startswith("environments."):
             return "env.user" if key.endswith("smtp_user") or key.endswith("smtp_password") else "env.active"
         return key
@@ -398,7 +496,8 @@ class SettingsDialog(tk.Toplevel):
         widget = self.widgets.get(key)
         if widget is None:
             return
-        screen = SCREEN_OF.get(key) or (ENV_SCREEN if key == "env.active" else "functions" if key.startswith("env.") else None)
+        screen = SCREEN_OF.get(key) or (ENV_SCREEN if key == "env.active" else "functions" if key.startswith("env.")
+                                         else TEMPLATE_SCREEN if key.startswith("templates") else None)
         if screen:
             self.show_screen(screen)
         if isinstance(widget, ttk.Combobox):
@@ -437,7 +536,7 @@ class SettingsDialog(tk.Toplevel):
         return True
 
     def _label_of(self, key: str) -> str:
-        if key in FIELDS or key.startswith("env."):
+        if key in FIELDS or key.startswith("env.") or key == "templates":
             return label(key)
         return key
 

@@ -24,11 +24,13 @@ DYNAMIC = [f"settings.field.{k}" for k in FIELDS] + [
     f"records.column.{k}" for k in ("kind", "code", "name", "email")] + [
     f"records.kind.{k}" for k in ("customer", "contact")] + [
     f"settings.screen.{k}" for k in ("printing", "pdf", "routing", "service", "functions", "copies", "advanced",
-                                     "environments")] + [
+                                     "environments", "templates")] + [
     f"tools.test.{k}" for k in ("to", "subject")] + [
     f"tools.folder.{k}" for k in ("name", "size", "date")] + [
     f"connection.field.{k}" for k in ("profile", "password", "name", "url", "user", "ca_file")] + [
-    "mail.outcome.accepted", "mail.outcome.refused", "tools.trace.on", "tools.trace.off"]
+    "mail.outcome.accepted", "mail.outcome.refused", "tools.trace.on", "tools.trace.off",
+    "settings.field.templates", "settings.field.templates.key", "settings.field.templates.subject",
+    "settings.field.templates.body", "settings.templates.own", "settings.templates.default"]
 
 
 def catalogue(lang: str) -> dict[str, str]:

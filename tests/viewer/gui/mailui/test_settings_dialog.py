@@ -32,7 +32,7 @@ def test_screens_named_like_the_reference(root, notify):
     names = dialog.screen_names()
     assert names == [
         "Impression", "Conversion PDF", "Routage des adresses mail et fax", "Protocole SMTP (par le service smtp)",
-        "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés", "Environnements",
+        "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés", "Environnements", "Modèles de mails",
     ]
     assert [s for s, _ in SCREENS][:7] == ["printing", "pdf", "routing", "service", "functions", "copies", "advanced"]
     dialog.screen_list.selection_clear(0, "end")
@@ -133,3 +133,26 @@ def test_folder_picker(root, notify, tmp_path):
     dialog.browse("service.pickup_folder")
     assert dialog.vars["service.pickup_folder"].get() == str(tmp_path / "pickup")
     dialog.cancel()
+
+
+def test_templates_screen(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify, screen="templates")
+    assert dialog.current_screen() == "templates"
+    dialog.template_key.set("devis.fr")
+    dialog.load_template()
+    assert dialog.template_subject.get() == "Votre devis {number} du {date}"
+    assert dialog.template_state.cget("text") == "Modèle fourni"
+    dialog.template_subject.set("Devis {numero}")  # unknown field
+    assert "numero" in dialog.store_template()
+    assert not dialog.ok()
+    assert "templates" in dialog.invalid
+    dialog.template_subject.set("Notre devis n° {number}")
+    assert dialog.ok(), notify.calls
+    assert settings_mod.load().templates.subjects["devis.fr"] == "Notre devis n° {number}"
+    again = SettingsDialog(root, settings_mod.load(), notify=notify)
+    again.template_key.set("devis.fr")
+    again.load_template()
+    assert again.template_state.cget("text") == "Modèle personnalisé"
+    again.reset_template()
+    assert again.ok()
+    assert "devis.fr" not in settings_mod.load().templates.subjects
