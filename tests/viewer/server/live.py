@@ -51,7 +51,7 @@ class LiveServer:
             self.app.state.db.add_user(name, hashed(password))
         self.port = free_port()
         config.host, config.port, config.certfile, config.keyfile = "127.0.0.1", self.port, certfile, keyfile
-        options = {**uvicorn_options(config), "log_level": "warning"}
+        options = {**uvicorn_options(config), "log_level": "warning", "lifespan": "off"}
         self.scheme = "https" if certfile else "http"
         self.server = _Server(uvicorn.Config(self.app, **options))
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)

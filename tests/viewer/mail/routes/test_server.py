@@ -20,7 +20,7 @@ ENV = Envelope("sales@example.com", ("client@example.org",))
 
 @pytest.fixture
 def server(tmp_path, smtpd):
-    with LiveServer(smtp_config(tmp_path / "srv", smtpd, max_message_bytes=10_000), users={"alice": "alice-pw"}) as live:
+    with LiveServer(smtp_config(tmp_path / "srv", smtpd, max_message_bytes=300_000), users={"alice": "alice-pw"}) as live:
         yield live
 
 
@@ -69,7 +69,7 @@ def test_errors_map_to_route_errors(server, connection, smtpd):
         ServerRoute(connection).send(RAW, ENV)
     assert refused.value.results[0].code == 550
     with pytest.raises(PermanentError, match="413"):
-        ServerRoute(connection).send(RAW + b"x" * 20_000, ENV)
+        ServerRoute(connection).send(RAW + b"x" * 400_000, ENV)
     connection.disconnect()
     with pytest.raises(ConfigurationError, match="spoolview connect office"):
         ServerRoute(connection).send(RAW, ENV)
@@ -136,3 +136,25 @@ def test_connection_to_nowhere_is_unavailable():
     c = Connection(ConnectionProfile(name="x", url=f"http://127.0.0.1:{free_port()}", user="alice"))
     with pytest.raises(ServerUnavailable):
         c.connect("pw")
+
+
+def test_composed_sample_quote_arrives_byte_for_byte(tmp_path, connection, smtpd, samples):
+    from formats import open_document
+    from formats.pdf import to_pdf
+    from viewer.mail.compose import Attachment, MailSpec, compose
+
+    settings = local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd)
+    settings.functions.from_identity = "Ventes <sales@example.com>"
+    pdf = to_pdf(open_document(samples / "devis-D2026-0042.spv"))
+    composed = compose(
+        MailSpec(to=["Client <client@example.org>"], bcc=["archive@example.com"], subject="Devis D2026-0042 — été", body="Bonjour,\n€ 1 234,00\n", attachments=[Attachment("devis.pdf", pdf, "application/pdf")]),
+        settings,
+    )
+    route, reason = choose_route(settings, connection)
+    assert isinstance(route, ServerRoute), reason
+    outcome = Outbox(settings, route=route).send(composed, document="devis D2026-0042")
+    assert outcome.ok, outcome.summary_lines()
+    received = smtpd.handler.wait_for(1)[0]
+    assert received.rcpt_tos == ["client@example.org", "archive@example.com"]
+    assert received.data == composed.raw
+    assert b"archive@example.com" not in received.data  # Bcc only in the envelope
