@@ -6,16 +6,7 @@ import pytest
 
 from viewer import settings as settings_mod
 from viewer.errors import SpoolviewError
-from viewer.gui.mailui.services import (
-    BackgroundTask,
-    Draft,
-    MailServices,
-    error_text,
-    html_to_text,
-    split_addresses,
-    text_to_html,
-    warm_up,
-)
+from viewer.gui.mailui.services import Draft, MailServices, warm_up
 
 pytestmark = pytest.mark.gui
 
@@ -33,35 +24,6 @@ def services(samples):
     s = settings()
     open_directory(s).import_csv(samples / "customers.csv", samples / "contacts.csv")
     return MailServices(s)
-
-
-def test_html_round_trip_keeps_text_and_escapes():
-    text = "Bonjour Élodie,\n\nPrix < 100 € & TVA.\nLigne 2\n"
-    source = text_to_html(text)
-    assert "&lt; 100 € &amp; TVA.<br>" in source
-    assert html_to_text(source) == text
-
-
-def test_split_addresses():
-    assert split_addresses("a@x.example; B <b@x.example>, ,") == ["a@x.example", "B <b@x.example>"]
-
-
-def test_background_task_result_and_error():
-    ok = BackgroundTask(lambda a, b: a + b, 2, 3)
-    assert ok.wait() and ok.result == 5 and ok.error is None
-
-    def boom():
-        raise SpoolviewError("cannot do it: fix the thing")
-
-    bad = BackgroundTask(boom)
-    assert bad.wait() and isinstance(bad.error, SpoolviewError)
-
-
-def test_error_text_never_a_traceback():
-    assert error_text(SpoolviewError("what and what to do")) == "what and what to do"
-    assert "missing.pdf" in error_text(FileNotFoundError(2, "No such file", "missing.pdf"))
-    text = error_text(ZeroDivisionError("division by zero"))
-    assert "Traceback" not in text and "ZeroDivisionError" in text
 
 
 def test_route_in_words():

@@ -1,0 +1,174 @@
+"""What the send dialog edits and what a send gives back: drafts, attachments, reports, a worker task."""
+
+from __future__ import annotations
+
+import gc
+import html as html_lib
+import logging
+import mimetypes
+import queue
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from viewer.errors import SpoolviewError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AttachmentItem",
+    "BackgroundTask",
+    "Draft",
+    "SendReport",
+    "error_text",
+    "html_to_text",
+    "split_addresses",
+    "text_to_html",
+]
+
+def error_text(exc: BaseException) -> str:
+    """What a person reads for ``exc``: the message of a user-facing error, never a traceback."""
+    from formats.document import DocumentError
+
+    if isinstance(exc, (SpoolviewError, DocumentError)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        name = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or exc}{name}"
+    log.exception("unexpected error", exc_info=exc)
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def text_to_html(text: str) -> str:
+    """A plain body as simple HTML paragraphs (what the HTML editor starts from)."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip("\n"))]
+    parts = ["<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs if p.strip()]
+    return "<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+
+
+def html_to_text(source: str) -> str:
+    """The plain-text alternative of an HTML body (paragraphs and line breaks kept)."""
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", source)
+    text = re.sub(r"(?i)<br\s*/?>\s*\n?", "\n", text)
+    text = re.sub(r"(?i)</p\s*>\s*", "\n\n", text)
+    text = re.sub(r"(?s)<[^>]+>", "", text)
+    text = html_lib.unescape(text)
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+@dataclass
+class AttachmentItem:
+    """One file in the send dialog's list; ``from_document`` marks the converted document."""
+
+    filename: str
+    data: bytes
+    mimetype: str = "application/octet-stream"
+    from_document: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> "AttachmentItem":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SpoolviewError(f"cannot read the attachment {path}: {exc.strerror or exc}") from exc
+        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return cls(path.name, data, mimetype)
+
+
+@dataclass
+class Draft:
+    """Everything the send dialog shows and edits, before it becomes a MailSpec."""
+
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = ""
+    body: str = ""
+    html: str | None = None  # the HTML source when HTML bodies are allowed
+    attachments: list[AttachmentItem] = field(default_factory=list)
+    address_type: str = "EMAIL"
+    document: Any = None
+    document_id: str = ""
+    lookup_message: str = ""  # e.g. "no address found for customer CLI001"
+    lookup_source: str = ""
+    customer_code: str = ""
+    contact_code: str = ""
+    ask_protection: bool = False  # the policy is "ask": the dialog offers the choice
+    protection: str = ""  # none | no-modify | password (only used when ask_protection)
+    password: str = ""
+    attached_protection: str = ""  # the protection of the converted document now in the list
+    route_text: str = ""
+
+    def recipients(self) -> list[str]:
+        return [a for field_ in (self.to, self.cc, self.bcc) for a in split_addresses(field_)]
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses typed in one field, separated by commas or semicolons."""
+    return [part.strip() for part in re.split(r"[;,]", text or "") if part.strip()]
+
+
+@dataclass
+class SendReport:
+    """A send's outcome in words: ok, per-recipient lines, and where to look on failure."""
+
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+    error: str = ""
+    file: str = ""
+    route: str = ""
+    error_folder: str = ""
+    trace_folder: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(([self.error] if self.error else []) + self.lines)
+
+
+class BackgroundTask:
+    """Run ``fn(*args)`` on a worker thread; the UI polls ``poll()`` (never touched from the worker)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        # Dead Tk objects must be collected here (UI thread): a tkinter Variable collected
+        # on the worker would call Tcl from that thread.
+        gc.collect()
+        self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name="mailui-task")
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._queue.put((True, fn(*args)))
+        except BaseException as exc:  # handed to the UI thread, shown there
+            self._queue.put((False, exc))
+
+    def poll(self) -> bool:
+        """True once finished; then ``result`` or ``error`` is set."""
+        if self.done:
+            return True
+        try:
+            ok, value = self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        self.done = True
+        if ok:
+            self.result = value
+        else:
+            self.error = value
+        return True
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until finished (tests and the CLI only)."""
+        self._thread.join(timeout)
+        return self.poll()
