@@ -96,6 +96,17 @@ def test_run_refuses_half_tls(server_toml, capsys):
     assert "go together" in capsys.readouterr().err
 
 
+def test_run_says_when_the_port_is_taken(server_toml, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert run(["server", "run", "--config", str(server_toml), "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_profiles_add_list_remove(capsys):
     assert run(["profiles", "add", "office", "https://apps.example.com:8470/", "--user", "alice"]) == 0
     assert S.load().profiles["office"].url == "https://apps.example.com:8470"

@@ -74,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ServerConfigError("--certfile and --keyfile go together")
     if config.workers < 1:
         raise ServerConfigError("--workers must be at least 1")
+    _check_port(config.host, config.port)
     db = _database_for(config)
     if not db.user_names():
         print("spoolview: warning: the server has no user yet: add one with `spoolview server adduser NAME`", file=sys.stderr)
@@ -84,6 +85,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"spoolview server on {scheme}://{config.host}:{config.port} (workers: {config.workers}); Ctrl+C stops it", file=sys.stderr)
     serve(config)
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one clear line when the address cannot be listened on (in use, no such address)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SpoolviewError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host, or stop the program using it") from None
 
 
 def _database_for(config):  # type: ignore[no-untyped-def]
