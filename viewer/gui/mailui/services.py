@@ -129,13 +129,34 @@ class MailServices:
             entries = History().recent(5000)
         except Exception as exc:
             return [error_text(exc)]
-        lines = []
+        lines = self._server_history(wanted) if self.connected else []
         for e in entries:
             if e.recipient.lower() in wanted:
                 lines.append(f"{e.time:%Y-%m-%d %H:%M}  {Path(e.document).name or e.subject}  → {e.recipient}  "
                              f"{_text('mail.outcome.' + ('accepted' if e.outcome == 'accepted' else 'refused'))}"
                              + (f"  {e.reply}" if e.outcome != "accepted" and e.reply else ""))
         return lines[:limit]
+
+    def _server_history(self, wanted: set[str]) -> list[str]:
+        """The sends made through the application server to ``wanted`` (connected mode)."""
+        import datetime
+
+        try:
+            items = self.connection.history(500)
+        except Exception as exc:
+            return [error_text(exc)]
+        lines = []
+        for item in items:
+            for r in item.get("recipients") or []:
+                address = str(r.get("address", "") if isinstance(r, dict) else r)
+                if address.lower() not in wanted:
+                    continue
+                accepted = bool(r.get("accepted", item.get("ok"))) if isinstance(r, dict) else bool(item.get("ok"))
+                when = datetime.datetime.fromtimestamp(float(item.get("at") or 0))
+                name = Path(str(item.get("document") or "")).name or str(item.get("subject", ""))
+                state = _text("mail.outcome." + ("accepted" if accepted else "refused"))
+                lines.append(f"{when:%Y-%m-%d %H:%M}  {name}  → {address}  {state}  ({self.connection_name()})")
+        return lines
 
     # -- preparing a send ---------------------------------------------------------
     def route_text(self, address_type: str = "EMAIL", short: bool = False) -> str:

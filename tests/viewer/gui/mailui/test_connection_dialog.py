@@ -60,6 +60,8 @@ def test_connect_send_through_server_disconnect(root, notify, pump, server, smtp
     assert report.ok, report.text
     assert "application server" in report.route
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+    history = services.history([ELODIE])
+    assert any("devis-D2026-0042" in line and "(office)" in line for line in history), history
     services.disconnect()
     assert not services.connected and services.status_text().startswith("Local")
 
