@@ -61,6 +61,8 @@ class MailUi:
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings("service"))
             link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
+        if callable(getattr(w, "add_retranslate", None)):
+            w.add_retranslate(self.update_status)  # the route in the status bar follows the language
         self.update_status()
         self.root.after(START_DELAY_MS, self.late_start)  # after the first page is painted
         return self

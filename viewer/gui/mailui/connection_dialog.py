@@ -224,7 +224,7 @@ class ConnectionMonitor:
         self.job = None
         if self.services.connection is None or self.services.connection_lost or self.task is not None:
             return
-        self.task = BackgroundTask(self.services.alive)
+        self.task = BackgroundTask(self.services.alive, collect=False)
         run_in_background(self.widget, self.task, self._probed)
 
     def _probed(self, task: BackgroundTask) -> None:

@@ -136,10 +136,11 @@ class SendReport:
 class BackgroundTask:
     """Run ``fn(*args)`` on a worker thread; the UI polls ``poll()`` (never touched from the worker)."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        # Dead Tk objects must be collected here (UI thread): a tkinter Variable collected
-        # on the worker would call Tcl from that thread.
-        gc.collect()
+    def __init__(self, fn: Callable[..., Any], *args: Any, collect: bool = True) -> None:
+        # Dead Tk objects are collected here (UI thread): a tkinter Variable collected on the
+        # worker would call Tcl from that thread. ``collect=False`` for frequent small probes.
+        if collect:
+            gc.collect()
         self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
         self.done = False
         self.result: Any = None

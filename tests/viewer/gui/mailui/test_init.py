@@ -80,6 +80,11 @@ def test_installed_menus_icons_and_fresh_status(make_window):
     assert "Charger les fichiers de debug" in menu_labels(window, "tools")
     route = window.status.route.get()
     assert route.startswith("Local") and str(Path(settings_mod.paths.data_dir()) / "pickup") in route
+    window.set_language("en")
+    try:
+        assert window.status.route.get().startswith("Local — pickup ")
+    finally:
+        window.set_language("fr")
     window.status.route_label.event_generate("<Button-1>")
     window.update()
     [settings] = dialogs_of(window, SettingsDialog)
