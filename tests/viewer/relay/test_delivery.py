@@ -10,7 +10,7 @@ from email import policy
 import pytest
 
 from tests.support.smtpd import RecordingHandler, free_port
-from tests.viewer.relay.conftest import make_config, simple_message
+from tests.viewer.relay.conftest import make_config
 from viewer.mail.routes.base import Envelope, Route, SendResult
 from viewer.relay.delivery import BADMAIL, DEFERRED, FAILED, SENT, Deliverer, DeliveryPool, smarthost_route
 from viewer.relay.journal import Journal
