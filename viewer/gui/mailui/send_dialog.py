@@ -164,6 +164,9 @@ class SendDialog(tk.Toplevel):
         """Render the HTML source in the preview tab (tkinterweb, created on first use)."""
         source = self.body_text.get("1.0", "end-1c")
         if self.preview is None:
+            # The preview takes the size of the source editor instead of tkhtml's own.
+            self.preview_frame.configure(width=self.body_text.winfo_reqwidth(), height=self.body_text.winfo_reqheight())
+            self.preview_frame.pack_propagate(False)
             try:
                 from tkinterweb import HtmlFrame
 
