@@ -54,14 +54,22 @@ class SendDialog(tk.Toplevel):
         top.columnconfigure(1, weight=1)
         self.to_var, self.cc_var, self.bcc_var = tk.StringVar(value=d.to), tk.StringVar(value=d.cc), tk.StringVar(value=d.bcc)
         self.subject_var = tk.StringVar(value=d.subject)
-        self.address_boxes: dict[str, ttk.Combobox] = {}
+        self.address_boxes: dict[str, ttk.Entry] = {}
         for row, (key, var) in enumerate((("to", self.to_var), ("cc", self.cc_var), ("bcc", self.bcc_var))):
             ttk.Label(top, text=_(f"mail.field.{key}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
-            box = ttk.Combobox(top, textvariable=var, width=60)
+            box = ttk.Entry(top, textvariable=var, width=62)
             box.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             box.bind("<KeyRelease>", lambda e, b=box: self._schedule_completion(e, b))
+            box.bind("<Down>", lambda e, b=box: self._enter_suggestions(b))
+            box.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
             self.address_boxes[key] = box
         self.to_box = self.address_boxes["to"]
+        # Completion: the directory's matches in a list under the field being typed.
+        self.suggestions = tk.Listbox(top, height=6, exportselection=False, activestyle="dotbox")
+        self.suggestions.bind("<Return>", lambda e: self.accept_suggestion())
+        self.suggestions.bind("<Double-1>", lambda e: self.accept_suggestion())
+        self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+        self._suggest_box: ttk.Entry | None = None
         row = 3
         if d.lookup_message:
             self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
@@ -178,19 +186,55 @@ class SendDialog(tk.Toplevel):
         if hasattr(self.preview, "load_html"):
             self.preview.load_html(source)
 
-    def _schedule_completion(self, event: tk.Event, box: ttk.Combobox) -> None:
+    def _schedule_completion(self, event: tk.Event, box: ttk.Entry) -> None:
         if event.keysym in ("Return", "Tab", "Up", "Down", "Escape"):
             return
         if self._completion_job:
             self.after_cancel(self._completion_job)
         self._completion_job = self.after(COMPLETION_DELAY_MS, lambda: self.complete(box))
 
-    def complete(self, box: ttk.Combobox) -> list[str]:
-        """Offer the directory's matches for the address being typed in ``box``."""
+    def complete(self, box: ttk.Entry) -> list[str]:
+        """Show the directory's matches for the address being typed in ``box``."""
         self._completion_job = None
         values = self.services.completions(box.get())
-        box.configure(values=values)
+        self.suggestions.delete(0, "end")
+        for value in values:
+            self.suggestions.insert("end", value)
+        if values:
+            self._suggest_box = box
+            self.suggestions.configure(height=min(6, len(values)))
+            self.suggestions.place(in_=box, x=0, rely=1.0, relwidth=1.0)
+            self.suggestions.lift()
+        else:
+            self.hide_suggestions()
         return values
+
+    def _enter_suggestions(self, box: ttk.Entry) -> str | None:
+        if self._suggest_box is not box or not self.suggestions.winfo_ismapped():
+            return None
+        self.suggestions.focus_set()
+        self.suggestions.selection_clear(0, "end")
+        self.suggestions.selection_set(0)
+        self.suggestions.activate(0)
+        return "break"
+
+    def accept_suggestion(self, index: int | None = None) -> str:
+        """Put the chosen suggestion in the field it was offered for."""
+        box = self._suggest_box
+        chosen = self.suggestions.curselection() if index is None else (index,)
+        if box is None or not chosen:
+            return ""
+        value = self.suggestions.get(chosen[0])
+        box.delete(0, "end")
+        box.insert(0, value)
+        box.icursor("end")
+        self.hide_suggestions()
+        box.focus_set()
+        return value
+
+    def hide_suggestions(self) -> None:
+        self.suggestions.place_forget()
+        self._suggest_box = None
 
     def add_attachments(self, paths: Any = None) -> None:
         for path in paths if paths is not None else (self.ask_files() or ()):

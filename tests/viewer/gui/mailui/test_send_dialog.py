@@ -176,6 +176,14 @@ def test_completion_and_attachments(root, notify, directory, quote, tmp_path):
     box = dialog.address_boxes["cc"]
     box.insert(0, "Lefè")
     assert dialog.complete(box) == ["Jean Lefèvre <jean.lefevre@atelier-dupre.example>"]
+    assert dialog.suggestions.winfo_manager() == "place"
+    assert dialog.accept_suggestion(0) == "Jean Lefèvre <jean.lefevre@atelier-dupre.example>"
+    assert dialog.cc_var.get() == "Jean Lefèvre <jean.lefevre@atelier-dupre.example>"
+    assert dialog.suggestions.winfo_manager() == ""
+    box.insert("end", ", Marchand")
+    assert dialog.complete(box) == [
+        "Jean Lefèvre <jean.lefevre@atelier-dupre.example>, Élodie Marchand <elodie.marchand@atelier-dupre.example>"]
+    dialog.hide_suggestions()
     extra = tmp_path / "conditions.txt"
     extra.write_text("CGV", encoding="utf-8")
     dialog.add_attachments([extra, tmp_path / "missing.pdf"])
