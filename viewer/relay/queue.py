@@ -73,6 +73,15 @@ def message_id_time(qid: str) -> float | None:
         return None
 
 
+def _start_time(pid: int | str) -> str:
+    """The kernel's start time of a process (tells a reused pid apart); "" where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -130,7 +139,11 @@ class Queue:
         self.active.mkdir(exist_ok=True)
 
     def heartbeat(self) -> None:
-        (self.owners / f"{self.owner}.alive").touch()
+        beat = self.owners / f"{self.owner}.alive"
+        if beat.exists():
+            beat.touch()
+        else:  # holds our start time so a peer on this host can tell a reused pid apart
+            beat.write_text(_start_time("self"))
 
     def unregister(self) -> None:
         """After a clean stop: hand back anything still claimed, remove the heartbeat."""
@@ -322,8 +335,17 @@ class Queue:
             return True
         parts = owner.rsplit("_", 2)
         if len(parts) == 3 and parts[0] == self.host and parts[1].isdigit():
-            if not _pid_alive(int(parts[1])):
+            # Same host: the process table is the truth; the lease only covers other hosts.
+            pid = int(parts[1])
+            if not _pid_alive(pid):
                 return True
+            try:
+                recorded = beat.read_text().strip()
+            except OSError:
+                recorded = ""
+            current = _start_time(pid)
+            if recorded and current:
+                return recorded != current  # the pid now belongs to another process
         return age > self.lease
 
     def recover(self, now: float | None = None) -> int:

@@ -136,3 +136,16 @@ def test_unreadable_meta_is_ignored(tmp_path):
     q = _queue(tmp_path)
     q.meta_path("abc").write_text("{broken")
     assert q.load_meta("abc") is None and q.load_meta("missing") is None
+
+
+def test_same_host_peer_alive_keeps_its_messages_past_the_lease(tmp_path):
+    q = _queue(tmp_path, lease=1)
+    peer = Queue(tmp_path / "q", owner=f"{q.host}_{os.getpid()}_peer")  # a live process: this one
+    peer.register()
+    peer.claim(peer.incoming / f"{peer.store(b'S: x')}.eml")
+    old = time.time() - 120
+    os.utime(peer.owners / f"{peer.owner}.alive", (old, old))
+    assert q.recover() == 0  # alive with the same start time: not taken over
+    (peer.owners / f"{peer.owner}.alive").write_text("12345")  # pid reused by another process
+    os.utime(peer.owners / f"{peer.owner}.alive", (old, old))
+    assert q.recover() == 1

@@ -80,6 +80,7 @@ def test_retry_through_the_loop(smtpd_factory, service_for):
     drop(Path(svc.config.pickup.folder), "r.eml", simple_message(5))
     (got,) = server.handler.wait_for(1)
     assert MSGID.search(got.data).group(1) == b"5"
+    svc.stop()  # finishes the attempt in flight (its journal line)
     lines = (svc.config.log_dir / "Smtp.log").read_text().splitlines()
     assert [line.split("\t")[4].split()[0] for line in lines] == ["DEFERRED", "DEFERRED", "SENT"]
 
@@ -219,3 +220,19 @@ def test_service_log_goes_to_file(smtpd, tmp_path):
     svc.stop()
     assert "relay started" in (config.log_dir / "relay.log").read_text()
     assert os.path.getsize(config.log_dir / "relay.log") > 0
+
+
+def test_run_command_stops_cleanly_on_sigint(smtpd, tmp_path):
+    config = _write_config(tmp_path, smtpd, log={"level": "INFO"})
+    proc = _start(config)
+    deadline = time.monotonic() + 20
+    while not list((tmp_path / "queue" / "owners").glob("*.alive")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drop(tmp_path / "pickup", "a.eml", simple_message(1))
+    smtpd.handler.wait_for(1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(20) == 0
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert "relay stopped" in err and "Traceback" not in err
+    assert not list((tmp_path / "queue" / "owners").glob("*.alive"))
