@@ -246,3 +246,50 @@ def test_fax_without_a_template_names_the_setting(capsys):
     assert code == 1
     assert "FAX" in err and "Traceback" not in err
     assert pickup_files() == []
+
+
+def _connect(live_url: str) -> None:
+    import io
+    import sys
+
+    assert main(["profiles", "add", "office", live_url, "--user", "alice"]) == 0
+    saved, sys.stdin = sys.stdin, io.StringIO("alice-pw\n")
+    try:
+        assert main(["connect", "office"]) == 0
+    finally:
+        sys.stdin = saved
+
+
+def test_via_server_when_not_connected_says_to_connect(capsys):
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")
+    assert code == 1
+    assert "spoolview connect" in err
+    assert pickup_files() == []
+
+
+def test_via_server_delivers_through_the_application_server(capsys, smtpd, tmp_path):
+    from tests.viewer.server.live import LiveServer, smtp_config
+
+    configure()
+    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+        _connect(live.url)
+        capsys.readouterr()
+        code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")
+        assert code == 0, err
+    [got] = smtpd.handler.wait_for(1)
+    assert got.rcpt_tos == ["client@example.org"]
+    assert [a.get_filename() for a in attachments(got.data)] == ["devis-D2026-0042.pdf"]
+    assert pickup_files() == []
+
+
+def test_send_from_server_set_but_server_down_sends_locally(capsys, smtpd, tmp_path):
+    from tests.viewer.server.live import LiveServer, smtp_config
+
+    configure(functions__use_server_functions=True)
+    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+        _connect(live.url)
+    capsys.readouterr()  # the server is gone now, the saved connection remains
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, err
+    assert len(pickup_files()) == 1
+    assert smtpd.handler.messages == []

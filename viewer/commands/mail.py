@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", help="encoding of a text spool (default: detected)")
     p.add_argument("--dry-run", action="store_true", help="build the message and say where it would go; send nothing")
     p.add_argument("--force", action="store_true", help="do not warn when the document already went to that recipient")
+    p.add_argument("--via-server", action="store_true", help="send through the connected application server (error when not connected)")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("test-mail", help="send a test mail through the configured route (Tools > test mail)")
@@ -85,17 +86,22 @@ def _sender(settings: Any, given: str | None) -> tuple[str | None, str]:
     return fallback, f"no From identity is set: sending as {fallback} (set {key}, or use --from)"
 
 
-def _outbox(settings: Any):
+def _outbox(settings: Any, *, via_server: bool = False):
+    """The outbox on the route in force; ``via_server`` insists on the application server."""
+    from viewer import connection as conn_mod
     from viewer.mail.outbox import Outbox
 
+    if via_server:
+        from viewer.mail.routes.server import ServerRoute
+
+        connection = conn_mod.current(settings)
+        if connection is None or not connection.is_connected:
+            raise SpoolviewError("--via-server: not connected to an application server: run `spoolview connect PROFILE` first")
+        return Outbox(settings, route=ServerRoute(connection, settings=settings), connection=connection)
     connection = None
     if settings.functions.use_server_functions or settings.service.use_server_service:
-        try:
-            from viewer import connection as conn_mod
-
-            connection = conn_mod.current(settings)
-        except (ImportError, SpoolviewError):
-            connection = None
+        # Connected and answering: through the server; else the send happens locally (S5).
+        connection = conn_mod.live(settings)
     return Outbox(settings, connection=connection)
 
 
@@ -119,10 +125,15 @@ def _warn(text: str) -> None:
 
 def _lookup(settings: Any, info: Any, address_type: str) -> tuple[list[str], str, str]:
     """Recipient by rule L1 from the directory: (addresses, customer name, contact name)."""
-    from viewer.directory import open_directory
+    from viewer.connection import directory_for
 
-    with open_directory(settings) as directory:
+    directory = directory_for(settings)  # the server's when connected, else the local one
+    try:
         found = directory.lookup(info, address_type)
+    finally:
+        closer = getattr(directory, "close", None)
+        if callable(closer):
+            closer()
     if found.found and found.address:
         display = found.name.replace('"', "").strip()
         contact = found.name if found.source == "contact" else ""
@@ -204,7 +215,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     composed = compose(spec, settings)
     for note in composed.notes:
         _warn(note)
-    outbox = _outbox(settings)
+    outbox = _outbox(settings, via_server=args.via_server)
     previous = outbox.already_sent(document, composed.envelope.recipients)
     if previous and not args.force:
         for entry in previous:
