@@ -119,7 +119,7 @@ def test_clean_stop_requeues_what_was_not_started(smtpd_factory, tmp_path):
     stopper.join(20)
     st = Queue(svc.config.queue_dir).status()
     assert st.active == 0 and st.owners == 0
-    assert len(handler.messages) + st.incoming + st.deferred == 5
+    assert len(handler.messages) + st.incoming + st.deferred + len(list(pickup.iterdir())) == 5
 
 
 # -- real processes -----------------------------------------------------------------------
