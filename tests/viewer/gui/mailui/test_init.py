@@ -224,3 +224,26 @@ def test_settings_saved_from_the_menu_apply_at_once(make_window):
         assert i18n.language() == "en"
     finally:
         i18n.set_language("fr")
+
+
+def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, directory, samples, pump):
+    from tests.support.smtpd import free_port
+    from viewer.gui.mailui.tools import FolderBrowser
+
+    s = base_settings()
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", free_port()  # server down
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert not dialog.result.ok
+    invoke_menu(window, "tools", "Répertoire des mails en erreur")
+    [browser] = dialogs_of(window, FolderBrowser)
+    [eml] = [p for p in browser.refresh() if p.suffix == ".eml"]
+    browser.open_selected(eml.with_suffix(".log"))
+    assert "127.0.0.1" in browser.shown_text()
+    browser.open_selected(eml)
+    assert window.current_document is not None and window.current_document.source == "eml"
+    assert window.current_document.headers.get("Subject", "").startswith("Votre devis D2026-0042")
