@@ -1,34 +1,48 @@
-"""The relay's Smtp.log: one line per delivery attempt and recipient (date, subject, from, to, outcome, queue id)."""
+"""The relay's Smtp.log: viewer.mail's journal format, one line per attempt and recipient."""
 
 from __future__ import annotations
 
-import threading
-import time
+import logging
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
+
+from viewer.mail.journal import ERROR, OK, Journal as MailJournal, LogLine
 
 __all__ = ["Journal"]
 
+log = logging.getLogger("viewer.relay.journal")
 
-def _clean(value: str) -> str:
-    return " ".join(value.replace("\t", " ").split())
+
+class _AtPath(MailJournal):
+    """viewer.mail's journal writing to a given file (the relay's log folder and name)."""
+
+    def __init__(self, path: Path, errors_only: bool) -> None:
+        super().__init__(SimpleNamespace(log_folder=str(path.parent), log_errors_only=errors_only))
+        self._path = path
+
+    @property
+    def log_path(self) -> Path:
+        return self._path
 
 
 class Journal:
-    """Appends tab-separated lines; safe to share between delivery threads."""
+    """Lines readable by ``viewer.mail.journal.read_log``: date, subject, from, to, status + reply, queue id.
+
+    The status is OK for an accepted recipient, else ERROR followed by what happened
+    (DEFERRED, FAILED, EXPIRED, BADMAIL) and the server's reply.
+    """
 
     def __init__(self, path: Path | str, *, errors_only: bool = False) -> None:
         self.path = Path(path)
-        self.errors_only = errors_only
-        self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._journal = _AtPath(self.path, errors_only)
 
     def record(self, *, subject: str, sender: str, recipient: str, outcome: str, reply: str, qid: str) -> None:
-        """Write one line; ``outcome`` is SENT, DEFERRED, FAILED, EXPIRED, REPORT or BADMAIL."""
-        if self.errors_only and outcome == "SENT":
-            return
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S%z")
-        line = "\t".join(
-            [stamp, _clean(subject), _clean(sender) or "<>", _clean(recipient), f"{outcome} {_clean(reply)}".strip(), qid]
-        )
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        """Write one line; ``outcome`` is SENT, DEFERRED, FAILED, EXPIRED, REPORT, DELAY-NOTICE or BADMAIL."""
+        ok = outcome in ("SENT", "REPORT", "DELAY-NOTICE")
+        text = reply if outcome == "SENT" else f"{outcome} {reply}".strip()
+        line = LogLine(datetime.now(), subject, sender or "<>", recipient or "-", OK if ok else ERROR, text, qid)
+        note = self._journal.log([line])
+        if note:
+            log.error("journal: %s", note)

@@ -43,3 +43,14 @@ def simple_message(n: int = 0, *, to: str = "bob@example.com", extra: str = "") 
         f"From: Alice <alice@example.com>\r\nTo: {to}\r\n{extra}Subject: message {n}\r\n"
         f"Message-ID: <m{n}@test>\r\n\r\nHello {n}\r\n"
     ).encode()
+
+
+def outcomes(journal: Path) -> list[str]:
+    """What each Smtp.log line says happened: SENT, DEFERRED, FAILED, EXPIRED, REPORT, ..."""
+    from viewer.mail.journal import read_log
+
+    words = []
+    for line in read_log(journal):
+        first = line.reply.split(" ", 1)[0]
+        words.append(first if line.status != "OK" or first in ("REPORT", "DELAY-NOTICE") else "SENT")
+    return words

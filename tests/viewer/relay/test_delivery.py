@@ -10,7 +10,7 @@ from email import policy
 import pytest
 
 from tests.support.smtpd import RecordingHandler, free_port
-from tests.viewer.relay.conftest import make_config
+from tests.viewer.relay.conftest import make_config, outcomes
 from viewer.mail.routes.base import Envelope, Route, SendResult
 from viewer.relay.delivery import BADMAIL, DEFERRED, FAILED, SENT, Deliverer, DeliveryPool, smarthost_route
 from viewer.relay.journal import Journal
@@ -51,6 +51,9 @@ class Relay:
     def journal_lines(self) -> list[list[str]]:
         return [line.split("\t") for line in (self.config.log_dir / "Smtp.log").read_text().splitlines()]
 
+    def outcomes(self) -> list[str]:
+        return outcomes(self.config.log_dir / "Smtp.log")
+
     def close(self) -> None:
         self.route.close()
 
@@ -87,7 +90,7 @@ def test_delivered_and_removed_with_journal_line(smtpd, relay_for):
     st = r.queue.status()
     assert (st.incoming, st.active, st.deferred) == (0, 0, 0)
     (line,) = r.journal_lines()
-    assert line[1:4] == ["Quote 42", SENDER, "bob@example.com"] and line[4].startswith("SENT 250") and line[5] == qid
+    assert line[1:4] == ["Quote 42", SENDER, "bob@example.com"] and line[4].startswith("OK 250") and line[5] == qid
 
 
 def test_4xx_then_success_after_retry(smtpd_factory, relay_for):
@@ -100,7 +103,7 @@ def test_4xx_then_success_after_retry(smtpd_factory, relay_for):
     assert meta["pending"] == ["bob@example.com"] and len(meta["attempts"]) == 1
     assert r.attempt(later=1) == [SENT]
     assert len(server.messages) == 1
-    assert [line[4].split()[0] for line in r.journal_lines()] == ["DEFERRED", "SENT"]
+    assert r.outcomes() == ["DEFERRED", "SENT"]
     assert r.queue.load_meta(qid) is None
 
 
@@ -117,7 +120,7 @@ def test_expiry_produces_a_report(smtpd_factory, relay_for):
     assert rcpt["Action"] == "failed" and rcpt["Status"] == "4.4.7"
     assert "mailbox busy" in rcpt["Diagnostic-Code"]
     assert r.queue.status().deferred == 0
-    assert "EXPIRED" in [line[4].split()[0] for line in r.journal_lines()]
+    assert "EXPIRED" in r.outcomes()
 
 
 def test_5xx_for_one_of_two_recipients(smtpd_factory, relay_for):
