@@ -235,3 +235,17 @@ def test_run_command_stops_cleanly_on_sigint(smtpd, tmp_path):
     proc.stderr.close()
     assert "relay stopped" in err and "Traceback" not in err
     assert not list((tmp_path / "queue" / "owners").glob("*.alive"))
+
+
+def test_files_from_the_viewers_pickup_route_are_relayed(smtpd, service_for):
+    from viewer.mail.routes.base import Envelope
+    from viewer.mail.routes.pickup import PickupRoute
+
+    svc = service_for(smtpd)
+    raw = simple_message(9, extra="Bcc: hidden@example.com\r\n")
+    with PickupRoute(svc.config.pickup.folder) as route:
+        route.send(raw, Envelope("alice@example.com", ("bob@example.com", "hidden@example.com")))
+    (got,) = smtpd.handler.wait_for(1)
+    assert got.mail_from == "alice@example.com"
+    assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"]
+    assert b"hidden@" not in got.data and b"x-sender" not in got.data.lower()
