@@ -24,6 +24,7 @@ __all__ = [
     "SendReport",
     "error_text",
     "html_to_text",
+    "mailbox",
     "split_addresses",
     "text_to_html",
 ]
@@ -112,8 +113,32 @@ class Draft:
 
 
 def split_addresses(text: str) -> list[str]:
-    """Addresses typed in one field, separated by commas or semicolons."""
-    return [part.strip() for part in re.split(r"[;,]", text or "") if part.strip()]
+    """Addresses typed in one field, separated by commas or semicolons (not those in quotes or <>)."""
+    parts, current, quoted, angle = [], [], False, False
+    for char in text or "":
+        if char == '"' and not angle:
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angle = True
+        elif char == ">" and not quoted:
+            angle = False
+        elif char in ",;" and not quoted and not angle:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def mailbox(name: str, address: str) -> str:
+    """``Name <address>`` as typed in an address field; a name holding , ; or quotes is quoted."""
+    name = " ".join(name.replace('"', "").split())
+    if not name:
+        return address
+    if any(c in name for c in ",;<>()@:"):
+        name = f'"{name}"'
+    return f"{name} <{address}>"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from viewer.gui.mailui.model import (
     SendReport,
     error_text,
     html_to_text,
+    mailbox,
     split_addresses,
     text_to_html,
 )
@@ -103,7 +104,7 @@ class MailServices:
         out = []
         for entry in entries:
             if getattr(entry, "email", ""):
-                out.append(f"{prefix}{' ' if prefix else ''}{entry.name} <{entry.email}>".strip())
+                out.append(f"{prefix}{' ' if prefix else ''}{mailbox(entry.name, entry.email)}".strip())
         return out
 
     def customer(self, code: str) -> Any:
@@ -210,7 +211,7 @@ class MailServices:
         draft.document_id = str(getattr(document, "path", "") or "") if document is not None else ""
         customer_name = contact_name = ""
         if to:
-            draft.to = to if not name else f"{name} <{to}>"
+            draft.to = mailbox(name, to)
             draft.customer_code, draft.contact_code = customer_code, contact_code
         elif info is not None:
             try:
@@ -223,7 +224,7 @@ class MailServices:
                 draft.customer_code = getattr(found, "customer_code", "") or ""
                 draft.contact_code = getattr(found, "contact_code", "") or ""
                 if getattr(found, "found", False) and found.address:
-                    draft.to = found.address if address_type in FAX_TYPES or not found.name else f"{found.name} <{found.address}>"
+                    draft.to = found.address if address_type in FAX_TYPES else mailbox(found.name, found.address)
                     contact_name = found.name if draft.contact_code else ""
         customer_name = self._customer_name(draft.customer_code or getattr(info, "customer", ""))
         if contact_name == "" and draft.contact_code:

@@ -12,6 +12,7 @@ from viewer.gui.mailui.model import (
     SendReport,
     error_text,
     html_to_text,
+    mailbox,
     split_addresses,
     text_to_html,
 )
@@ -28,6 +29,14 @@ def test_html_round_trip_keeps_text_and_escapes():
 
 def test_split_addresses():
     assert split_addresses("a@x.example; B <b@x.example>, ,") == ["a@x.example", "B <b@x.example>"]
+    assert split_addresses('"Dupont, Fils" <d@x.example>; c@x.example') == ['"Dupont, Fils" <d@x.example>', "c@x.example"]
+
+
+def test_mailbox_quotes_names_with_separators():
+    assert mailbox("Élodie Marchand", "e@x.example") == "Élodie Marchand <e@x.example>"
+    assert mailbox("Dupont, Fils", "d@x.example") == '"Dupont, Fils" <d@x.example>'
+    assert mailbox("", "d@x.example") == "d@x.example"
+    assert split_addresses(mailbox('Say "hi"; now', "s@x.example")) == ['"Say hi; now" <s@x.example>']
 
 
 def test_background_task_result_and_error():
