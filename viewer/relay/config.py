@@ -48,6 +48,7 @@ class PickupConfig:
     folder: str = ""  # empty: no pickup folder watched
     events: bool = True  # inotify/FSEvents through watchdog; the periodic scan always runs
     scan_interval: float = 1.0  # seconds between two scans (the only way on SMB/NFS shares)
+    settle_seconds: float = 0.0  # take a file only once unchanged this long (writers that do not rename)
 
 
 @dataclass
@@ -239,6 +240,8 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
         raise ConfigError(f"{source}: queue.folder is required (the folder holding the relay's queue)")
     if config.queue.max_message_size <= 0:
         raise ConfigError(f"{source}: queue.max_message_size must be a positive number of bytes")
+    if config.pickup.settle_seconds < 0:
+        raise ConfigError(f"{source}: pickup.settle_seconds must be 0 or more")
     if config.pickup.scan_interval <= 0:
         raise ConfigError(f"{source}: pickup.scan_interval must be above 0 seconds")
     sh = config.smarthost

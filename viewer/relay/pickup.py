@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,8 +26,10 @@ def is_temporary_name(name: str) -> bool:
 class PickupFolder:
     """Moves complete messages from a pickup folder into the queue; bad ones into badmail."""
 
-    def __init__(self, folder: Path | str, queue: Queue, *, max_size: int, on_badmail: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, folder: Path | str, queue: Queue, *, max_size: int, settle: float = 0.0,
+                 on_badmail: Callable[[str, str], None] | None = None) -> None:
         self.folder = Path(folder)
+        self.settle = settle
         self.queue = queue
         self.max_size = max_size
         self.on_badmail = on_badmail
@@ -67,9 +70,12 @@ class PickupFolder:
 
     def _take(self, path: Path) -> Path | None:
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except FileNotFoundError:
             return None  # another relay process took it
+        size = st.st_size
+        if self.settle and time.time() - st.st_mtime < self.settle:
+            return None  # may still be written (a copy onto a share): a later scan takes it
         if size == 0:
             return self._reject(path, "the file is empty")
         if size > self.max_size:

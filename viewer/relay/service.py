@@ -58,7 +58,8 @@ class RelayService:
         factory = route_factory or (lambda: smarthost_route(config))
         self.pool = DeliveryPool(self.deliverer, factory, connections=config.smarthost.connections,
                                  idle_close=config.smarthost.idle_close, on_done=self._done)
-        self.pickup = (PickupFolder(config.pickup.folder, self.queue, max_size=config.queue.max_message_size)
+        self.pickup = (PickupFolder(config.pickup.folder, self.queue, max_size=config.queue.max_message_size,
+                                    settle=config.pickup.settle_seconds)
                        if config.pickup.folder else None)
         self.listener: Listener | None = None
         self.wake = threading.Event()

@@ -67,6 +67,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "reports": {"copies": ["nobody"]}}, "not an e-mail address"),
         ({**MINIMAL, "queue": {"folder": "q", "max_message_size": 0}}, "max_message_size"),
         ({**MINIMAL, "pickup": {"scan_interval": 0}}, "scan_interval"),
+        ({**MINIMAL, "pickup": {"settle_seconds": -1}}, "settle_seconds"),
         ({**MINIMAL, "queue": []}, "must be a table"),
     ],
 )

@@ -101,3 +101,17 @@ def test_take_in_batches(pickup):
     assert len(taken) == 2 and more and all(p.parent == q.incoming for p in taken)
     taken, more = pf.take(limit=2)
     assert len(taken) == 1 and not more
+
+
+def test_settle_time_waits_for_files_copied_in_place(pickup):
+    import os
+    import time
+
+    pf, q = pickup
+    pf.settle = 30
+    f = pf.folder / "copied.eml"
+    f.write_bytes(simple_message())
+    assert pf.scan() == 0 and f.exists()
+    old = time.time() - 60
+    os.utime(f, (old, old))
+    assert pf.scan() == 1
