@@ -83,6 +83,7 @@ class MainWindow(tk.Toplevel):
         self._retranslate: list[Callable[[], None]] = []
         self._menu_labels: list[tuple[tk.Menu, int, str]] = []
         self._error_shown = False
+        self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
         self.geometry(self.state.geometry or "1000x780")
@@ -106,7 +107,7 @@ class MainWindow(tk.Toplevel):
         self.paned = ttk.PanedWindow(self, orient="horizontal")
         self.paned.grid(row=2, column=0, sticky="nsew")
         self.content = ttk.Frame(self.paned)
-        self.pageview = PageView(self.content, on_change=self._update_status, on_error=self._render_error)
+        self.pageview = PageView(self.content, on_change=self._status_soon, on_error=self._render_error)
         self.pageview.pack(fill="both", expand=True)
         self.thumbnails = ThumbnailBar(self.paned, on_select=self.go_to, pageview=self.pageview)
         self.paned.add(self.thumbnails, weight=0)
@@ -579,18 +580,27 @@ class MainWindow(tk.Toplevel):
         self.searchbar.message.configure(text=message)
         self.status.show_message(message)
 
+    def _status_soon(self) -> None:
+        """Update the status bar once the current burst of scrolling is handled."""
+        if self._status_job is None:
+            self._status_job = self.after_idle(self._update_status)
+
     def _update_status(self) -> None:
+        if self._status_job is not None:
+            self.after_cancel(self._status_job)
+            self._status_job = None
         document = self.document
         self.status.set_document(document.name if document else "", document.source if document else "")
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)
         self.status.set_zoom(self.pageview.zoom)
-        if self.focus_get() is not self.page_entry:
+        if self.focus_get() is not self.page_entry and self.page_entry.get() != (str(current + 1) if count else ""):
             self.page_entry.delete(0, "end")
             if count:
                 self.page_entry.insert(0, str(current + 1))
-        self.page_count_label.configure(text=f"/ {count}")
+        if self.page_count_label.cget("text") != f"/ {count}":
+            self.page_count_label.configure(text=f"/ {count}")
         if self.thumbnails_shown and count:
             self.thumbnails.select(current)
 

@@ -382,7 +382,7 @@ class PageView(ttk.Frame):
 
     def _schedule(self) -> None:
         if self._job is None and self.source is not None and self.page_count:
-            self._job = self.after_idle(self._work)
+            self._job = self.after(1, self._work)  # a timer: the canvas repaints (idle) first
 
     def _wanted(self) -> list[int]:
         visible = self.visible_pages()
@@ -395,29 +395,44 @@ class PageView(ttk.Frame):
         return order
 
     def _work(self) -> None:
+        """Show what is cached, render at most one page, then yield to the event loop.
+
+        The continuation is a short timer, not an idle callback, so the canvas repaints
+        (an idle task) and input events are handled before the next page is rendered.
+        """
         self._job = None
         if self.source is None:
             return
-        keep_pages = set(self._wanted())
+        wanted = self._wanted()
+        keep_pages = set(wanted)
         for index in list(self._images):
             if index not in keep_pages:
                 self.canvas.delete(self._images.pop(index)[0])
-        for index in self._wanted():
+        shown_any = False
+        for index in wanted:
             key = self._key(index)
             shown = self._images.get(index)
-            if shown is not None and shown[1] == key:
-                continue
-            if key in self._failed:
+            if (shown is not None and shown[1] == key) or key in self._failed:
                 continue
             image = self.cache.get(key)
-            if image is None:
-                image = self._render(index, key)
-                if image is None:
-                    continue
+            if image is not None:
                 self._show(index, key, image)
-                self._job = self.after_idle(self._work)  # one render per turn: stay responsive
-                return
-            self._show(index, key, image)
+                shown_any = True
+                continue
+            if not shown_any:
+                image = self._render(index, key)
+                if image is not None:
+                    self._show(index, key, image)
+            self._job = self.after(1, self._work)
+            return
+
+    def drop_images(self) -> None:
+        """Forget every rendered page (memory pressure, benchmarks); visible pages render again."""
+        for item, _key in self._images.values():
+            self.canvas.delete(item)
+        self._images.clear()
+        self.cache.clear()
+        self._schedule()
 
     def _render(self, index: int, key: tuple) -> tk.PhotoImage | None:
         assert self.source is not None

@@ -32,30 +32,37 @@ class StatusBar(ttk.Frame):
                 ttk.Separator(self, orient="vertical").grid(row=0, column=2 * col + 1, sticky="ns", padx=6)
         self.route_label = self.grid_slaves(row=0, column=8)[0]
         self._message_job: str | None = None
+        self._values: dict[str, str] = {}
+
+    def _put(self, var: tk.StringVar, value: str) -> None:
+        """Set ``var`` only when the text changes (a label update costs a relayout)."""
+        if self._values.get(str(var)) != value:
+            self._values[str(var)] = value
+            var.set(value)
 
     def set_document(self, name: str, kind: str) -> None:
-        self.document.set(f"{name} — {_('kind.' + kind)}" if name else _("status.no_document"))
+        self._put(self.document, f"{name} — {_('kind.' + kind)}" if name else _("status.no_document"))
 
     def set_page(self, index: int, count: int) -> None:
-        self.page.set(_("status.page", page=index + 1, count=count) if count else "")
+        self._put(self.page, _("status.page", page=index + 1, count=count) if count else "")
 
     def set_zoom(self, zoom: float) -> None:
-        self.zoom.set(f"{round(zoom * 100)} %")
+        self._put(self.zoom, f"{round(zoom * 100)} %")
 
     def set_route(self, text: str) -> None:
         """The sending route and connection state, e.g. "SMTP — local" (set by the mail side)."""
-        self.route.set(text)
+        self._put(self.route, text)
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
         """A transient message (search result, saved file…), cleared after ``timeout_ms``."""
-        self.message.set(text)
+        self._put(self.message, text)
         if self._message_job is not None:
             self.after_cancel(self._message_job)
         self._message_job = self.after(timeout_ms, self._clear) if timeout_ms else None
 
     def _clear(self) -> None:
         self._message_job = None
-        self.message.set("")
+        self._put(self.message, "")
 
     def destroy(self) -> None:
         if self._message_job is not None:
