@@ -381,7 +381,7 @@ class MailServices:
                 name, bare = _split_name(address)
                 routed = route(self.settings, address_type, bare)
                 target = getattr(routed, "address", routed)
-                out.append(f"{name} <{target}>" if name and target == bare else str(target))
+                out.append(mailbox(name, target) if name and target == bare else str(target))
             return out
 
         spec.to, spec.cc, spec.bcc = final(spec.to), final(spec.cc), final(spec.bcc)

@@ -88,3 +88,17 @@ def test_trace_switch_and_load(services, tmp_path):
 
 def test_warm_up_is_harmless():
     warm_up()
+
+
+def test_names_with_commas_survive_the_send(services, smtpd):
+    import email
+    from email import policy
+
+    s = services.settings
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    report = services.send(Draft(to='"Dupont, Fils" <d@example.com>; e@example.com', subject="x", body="y"))
+    assert report.ok, report.text
+    received = smtpd.handler.wait_for(1)[0]
+    assert sorted(received.rcpt_tos) == ["d@example.com", "e@example.com"]
+    msg = email.message_from_bytes(received.data, policy=policy.default)
+    assert msg["To"].addresses[0].display_name == "Dupont, Fils"
