@@ -225,3 +225,18 @@ def test_fax_uses_fax_route(root, notify, directory, samples, tmp_path, smtpd):
         report = dialog.services.send(dialog.collect())
     assert report.ok, report.text
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["+33388123456@fax.example.com"]
+
+
+def test_failure_offers_the_trace(root, notify, pump, directory, quote, tmp_path):
+    from tests.support.smtpd import free_port
+    from viewer.gui.mailui.tools import TraceWindow
+
+    s = direct(free_port())
+    s.debug.trace, s.debug.trace_folder = True, str(tmp_path / "trace")
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.trace_button.winfo_manager() == "pack"
+    dialog.show_trace()
+    [window] = [w for w in dialog.winfo_children() if isinstance(w, TraceWindow)]
+    assert "127.0.0.1" in window.content()
