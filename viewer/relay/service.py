@@ -90,8 +90,8 @@ class RelayService:
             try:
                 self.listener.start()
             except Exception:
-                self.pool.stop(timeout=5)
-                self.queue.unregister()
+                self.listener = None
+                self.stop(timeout=5)
                 raise
         self._thread = threading.Thread(target=self._loop, name="relay-main", daemon=True)
         self._thread.start()

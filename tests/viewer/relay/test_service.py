@@ -249,3 +249,19 @@ def test_files_from_the_viewers_pickup_route_are_relayed(smtpd, service_for):
     assert got.mail_from == "alice@example.com"
     assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"]
     assert b"hidden@" not in got.data and b"x-sender" not in got.data.lower()
+
+
+def test_listener_port_taken_stops_everything_with_one_error(smtpd, tmp_path):
+    import socket
+
+    from viewer.relay.listener import ListenerError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        svc = RelayService(make_config(tmp_path, smtpd, listener={"enabled": True, "port": port}))
+        with pytest.raises(ListenerError, match=f"127.0.0.1:{port}"):
+            svc.start()
+    assert svc.stopped.is_set()
+    assert Queue(svc.config.queue_dir).status().owners == 0
