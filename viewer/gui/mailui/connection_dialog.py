@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
-from typing import Any, Callable
+from typing import Callable
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
