@@ -215,11 +215,14 @@ class Queue:
 
     def due(self, now: float | None = None, limit: int | None = None) -> list[Path]:
         """Messages that may be tried now: incoming (oldest first), then deferred whose time came."""
+        return self.scan(now, limit)[0]
+
+    def scan(self, now: float | None = None, limit: int | None = None) -> tuple[list[Path], float | None]:
+        """One pass over incoming and deferred: (messages due now, time of the next deferred one)."""
         now = time.time() if now is None else now
         ready = sorted(self._files(self.incoming), key=lambda p: p.name)
-        if limit is not None and len(ready) >= limit:
-            return ready[:limit]
         waiting = []
+        later: float | None = None
         for path in self._files(self.deferred):
             try:
                 when = path.stat().st_mtime
@@ -227,9 +230,11 @@ class Queue:
                 continue
             if when <= now:
                 waiting.append((when, path))
+            elif later is None or when < later:
+                later = when
         waiting.sort()
         ready += [p for _, p in waiting]
-        return ready[:limit] if limit is not None else ready
+        return (ready[:limit] if limit is not None else ready), later
 
     def next_due(self) -> float | None:
         """When the earliest deferred message becomes due (epoch seconds), if any."""

@@ -186,8 +186,7 @@ class RelayService:
                 deferred_due = next_deferred is not None and next_deferred <= time.time()
                 if now >= next_full or self._deferred_changed or (deferred_due and not self._ready):
                     self._deferred_changed = False
-                    self._full_scan()
-                    next_deferred = self.queue.next_due()
+                    next_deferred = self._full_scan()
                     next_full = now + scan_every
                 self._dispatch()
             except Exception:  # noqa: BLE001 - the service never stops on one bad step
@@ -195,15 +194,17 @@ class RelayService:
             if busy:
                 continue
             timeout = min(next_full, next_beat, next_pickup if self.pickup else next_full) - time.monotonic()
-            if next_deferred is not None:
+            if next_deferred is not None and next_deferred > time.time():  # (a past one waits for a free slot)
                 timeout = min(timeout, next_deferred - time.time())
             self.wake.wait(max(0.005, timeout))
 
-    def _full_scan(self) -> None:
-        found = self.queue.due()
+    def _full_scan(self) -> float | None:
+        """Add every due message to the ready list; return when the next deferred one is due."""
+        found, later = self.queue.scan()
         with self._ready_lock:
             for path in found:
                 self._ready.setdefault(path.name, path)
+        return later
 
     @property
     def _capacity(self) -> int:
