@@ -9,10 +9,6 @@ from typing import Any, Callable
 
 import pytest
 
-from viewer.gui.app import skip_layout_model
-
-skip_layout_model()  # PyMuPDF's layout analyser is not used here (saves ~1.5 s of import)
-
 
 @dataclass
 class Recorder:

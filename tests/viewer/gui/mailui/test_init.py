@@ -247,3 +247,13 @@ def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, dir
     browser.open_selected(eml)
     assert window.current_document is not None and window.current_document.source == "eml"
     assert window.current_document.headers.get("Subject", "").startswith("Votre devis D2026-0042")
+
+
+def test_connect_without_profiles_opens_the_profiles(make_window):
+    from viewer.gui.mailui.connection_dialog import ProfilesDialog
+
+    window = make_window(base_settings())
+    invoke_menu(window, "connection", "Se connecter…")
+    assert dialogs_of(window, ProfilesDialog) and not dialogs_of(window, ConnectDialog)
+    invoke_menu(window, "connection", "Se déconnecter")  # harmless when not connected
+    assert window.status.route.get().startswith("Local")
