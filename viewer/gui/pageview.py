@@ -104,7 +104,7 @@ class PageView(ttk.Frame):
         self.canvas = tk.Canvas(self, background=BACKGROUND, highlightthickness=0, takefocus=1)
         self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
         self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self._xview)
-        self.canvas.configure(yscrollcommand=self._on_yscroll, xscrollcommand=self.hbar.set)
+        self.canvas.configure(yscrollcommand=self._on_yscroll, xscrollcommand=self._on_xscroll)
         self.canvas.grid(row=0, column=0, sticky="nsew")
         self.vbar.grid(row=0, column=1, sticky="ns")
         self.hbar.grid(row=1, column=0, sticky="we")
@@ -336,6 +336,14 @@ class PageView(ttk.Frame):
     def _ctrl_wheel(self, direction: int) -> str:
         (self.zoom_in if direction > 0 else self.zoom_out)()
         return "break"
+
+    def _on_xscroll(self, first: str, last: str) -> None:
+        """The horizontal bar shows only when the pages are wider than the view."""
+        self.hbar.set(first, last)
+        if float(first) <= 0.0 and float(last) >= 1.0:
+            self.hbar.grid_remove()
+        else:
+            self.hbar.grid()
 
     def _on_yscroll(self, first: str, last: str) -> None:
         self.vbar.set(first, last)
