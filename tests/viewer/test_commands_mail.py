@@ -285,11 +285,15 @@ def test_via_server_delivers_through_the_application_server(capsys, smtpd, tmp_p
 def test_send_from_server_set_but_server_down_sends_locally(capsys, smtpd, tmp_path):
     from tests.viewer.server.live import LiveServer, smtp_config
 
-    configure(functions__use_server_functions=True)
+    configure(service__use_server_service=True)
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, err
+    assert "not connected to an application server: sent locally" in err
     with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
         _connect(live.url)
     capsys.readouterr()  # the server is gone now, the saved connection remains
-    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    code, out, err = run(capsys, "send", QUOTE, "--to", "other@example.org")
     assert code == 0, err
-    assert len(pickup_files()) == 1
+    assert f"application server {live.url} does not answer: sent locally" in err
+    assert len(pickup_files()) == 2
     assert smtpd.handler.messages == []

@@ -90,18 +90,19 @@ def _outbox(settings: Any, *, via_server: bool = False):
     """The outbox on the route in force; ``via_server`` insists on the application server."""
     from viewer import connection as conn_mod
     from viewer.mail.outbox import Outbox
+    from viewer.mail.routes.server import ServerRoute, server_connection, wants_server
 
     if via_server:
-        from viewer.mail.routes.server import ServerRoute
-
         connection = conn_mod.current(settings)
         if connection is None or not connection.is_connected:
             raise SpoolviewError("--via-server: not connected to an application server: run `spoolview connect PROFILE` first")
         return Outbox(settings, route=ServerRoute(connection, settings=settings), connection=connection)
     connection = None
-    if settings.functions.use_server_functions or settings.service.use_server_service:
+    if wants_server(settings):
         # Connected and answering: through the server; else the send happens locally (S5).
-        connection = conn_mod.live(settings)
+        connection, reason = server_connection(settings)
+        if connection is None:
+            _warn(reason)
     return Outbox(settings, connection=connection)
 
 
@@ -146,6 +147,8 @@ def _lookup(settings: Any, info: Any, address_type: str) -> tuple[list[str], str
 
 def _attachment(doc: Any, settings: Any, args: argparse.Namespace, password: str):
     """The document as an attachment: PDF (protected per settings or --protect) or the spool itself."""
+    from viewer.mail.attachments import document_attachment
+
     if args.protect:  # an explicit choice wins over the policy, for this send only
         settings.pdf.protection, settings.pdf.password_policy = args.protect, "ask"
     if args.protect == "password" and not password:
@@ -156,23 +159,7 @@ def _attachment(doc: Any, settings: Any, args: argparse.Namespace, password: str
     if args.no_pdf:
         switch = {"EMAIL": "convert_mail", "EMAIL2": "convert_mail", "FAX": "convert_fax", "FAX2": "convert_fax2"}[args.address_type]
         setattr(settings.pdf, switch, False)
-    try:
-        from viewer.mail.attachments import document_attachment
-    except ImportError:  # built separately; a plain fallback until it lands
-        return _plain_attachment(doc, settings, args, password)
     return document_attachment(doc, settings, args.address_type, protect=protect, password=password)
-
-
-def _plain_attachment(doc: Any, settings: Any, args: argparse.Namespace, password: str):
-    from formats.pdf import Protection, protect as protect_pdf, to_pdf
-    from viewer.mail.compose import Attachment
-
-    convert = {"EMAIL": settings.pdf.convert_mail, "EMAIL2": settings.pdf.convert_mail, "FAX": settings.pdf.convert_fax, "FAX2": settings.pdf.convert_fax2}[args.address_type]
-    if not convert:
-        return Attachment(Path(args.file).name, Path(args.file).read_bytes(), "application/octet-stream")
-    mode = settings.pdf.protection
-    pdf = protect_pdf(to_pdf(doc), Protection(mode, password if mode == "password" else ""))
-    return Attachment(f"{Path(args.file).stem}.pdf", pdf, "application/pdf")
 
 
 def _password(args: argparse.Namespace) -> str:

@@ -7,12 +7,12 @@ from typing import Any, Callable
 from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
+from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routes.smtp import SmtpRoute
 
 __all__ = ["route_for", "route_by_name", "describe", "is_connected", "ROUTE_NAMES"]
 
 ROUTE_NAMES = ("pickup", "smtp", "memory", "server")
-Note = Callable[[str], None]
 
 
 def is_connected(connection: Any) -> bool:
@@ -23,23 +23,6 @@ def is_connected(connection: Any) -> bool:
     if state is None:
         state = getattr(connection, "connected", False)
     return bool(state() if callable(state) else state)
-
-
-def _server_route(connection: Any, settings: Any, trace: Note | None) -> Route | None:
-    """The application-server route (viewer/mail/routes/server.py, written separately).
-
-    Hook: that module exposes ``ServerRoute(connection, *, settings, trace, document="")``, a Route whose
-    ``send`` posts the raw message and envelope through ``connection``; the outbox sets its
-    ``document`` attribute before each send.
-    """
-    try:
-        from viewer.mail.routes.server import ServerRoute  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return ServerRoute(connection, settings=settings, trace=trace)
-    except TypeError:  # an older ServerRoute(connection, *, document="")
-        return ServerRoute(connection)
 
 
 def route_for(
@@ -66,11 +49,8 @@ def route_for(
     switch = "use_server_functions" if direct else "use_server_service"
     if on_server:
         if is_connected(connection):
-            route = _server_route(connection, settings, (lambda text: trace("server", text)) if trace else None)
-            if route is not None:
-                note(f"{switch} is set and connected to {getattr(connection, 'name', 'the server')}: sending from the application server")
-                return route
-            note(f"{switch} is set but this build has no server route: sending locally")
+            note(f"{switch} is set and connected to {getattr(connection, 'name', 'the server')}: sending from the application server")
+            return ServerRoute(connection, settings=settings, trace=(lambda text: trace("server", text)) if trace else None)
         else:
             note(f"{switch} is set but not connected to an application server: sending locally")
     if direct:
@@ -91,10 +71,9 @@ def route_by_name(name: str, settings: Any, **kwargs: Any) -> Route:
     if name == "memory":
         return MemoryRoute()
     if name == "server":
-        route = _server_route(kwargs.get("connection"), settings, None) if is_connected(kwargs.get("connection")) else None
-        if route is None:
+        if not is_connected(kwargs.get("connection")):
             raise ConfigurationError("the server route needs a live connection: run `spoolview connect` first")
-        return route
+        return ServerRoute(kwargs["connection"], settings=settings)
     raise ConfigurationError(f"unknown route {name!r}: use one of {', '.join(ROUTE_NAMES)}")
 
 

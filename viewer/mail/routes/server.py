@@ -8,7 +8,7 @@ from typing import Any
 
 from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, Route, SendResult, TemporaryError
 
-__all__ = ["ServerRoute", "choose_route", "local_route", "wants_server"]
+__all__ = ["ServerRoute", "choose_route", "local_route", "server_connection", "wants_server"]
 
 
 class ServerRoute(Route):
@@ -78,23 +78,29 @@ def local_route(settings: Any, **kwargs: Any) -> Route:
     return route_for(settings, connection=None, **kwargs)
 
 
-def choose_route(settings: Any, connection: Any = None, **kwargs: Any) -> tuple[Route, str]:
-    """The route to use and why, for the trace and the user.
+def server_connection(settings: Any, connection: Any = None) -> tuple[Any, str]:
+    """The live connection to send through, or None, and why, for the trace and the user.
 
-    When the switch is set, a connection is open and the server answers: the server route.
-    When it is set but the viewer is not connected, or the server does not answer: the
-    local route, as the reference says, with a reason that says so. ``connection``
-    defaults to the one saved by ``spoolview connect``. ``kwargs`` go to route_for
-    (``trace``, ``password``).
+    None when the "send from the server" switch is off, when the viewer is not connected,
+    or when the server does not answer: then the send is made locally, as the reference
+    says. ``connection`` defaults to the one saved by ``spoolview connect``.
     """
     if not wants_server(settings):
-        return local_route(settings, **kwargs), "local route (send from the application server is off)"
+        return None, "local route (send from the application server is off)"
     if connection is None:
         from viewer.connection import current
 
         connection = current()
     if connection is None or not connection.is_connected:
-        return local_route(settings, **kwargs), "not connected to an application server: sent locally instead (send from the server is set)"
+        return None, "not connected to an application server: sent locally instead (send from the server is set)"
     if not connection.reachable():
-        return local_route(settings, **kwargs), f"application server {connection.url} does not answer: sent locally instead (send from the server is set)"
-    return ServerRoute(connection, settings=settings), f"connected to {connection.name} ({connection.url}): sent by the application server"
+        return None, f"application server {connection.url} does not answer: sent locally instead (send from the server is set)"
+    return connection, f"connected to {connection.name} ({connection.url}): sent by the application server"
+
+
+def choose_route(settings: Any, connection: Any = None, **kwargs: Any) -> tuple[Route, str]:
+    """The route to use and why (see ``server_connection``); ``kwargs`` go to route_for."""
+    live, reason = server_connection(settings, connection)
+    if live is None:
+        return local_route(settings, **kwargs), reason
+    return ServerRoute(live, settings=settings), reason

@@ -9,6 +9,7 @@ from viewer.mail.routes.base import ConfigurationError
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
 from viewer.mail.routes.select import describe, is_connected, route_by_name, route_for
+from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routes.smtp import SmtpRoute
 from viewer.settings import Settings
 
@@ -64,12 +65,11 @@ def test_server_switch_without_connection_sends_locally_and_says_so(direct):
 
 
 def test_server_switch_connected_uses_the_server_route():
-    server = pytest.importorskip("viewer.mail.routes.server")
     settings = Settings()
     settings.service.use_server_service = True
     seen, trace = notes()
     route = route_for(settings, connection=FakeConnection(True), trace=trace)
-    assert isinstance(route, server.ServerRoute)
+    assert isinstance(route, ServerRoute)
     assert describe(route) == "application server https://erp.example.com"
     assert any("sending from the application server" in text for _, text in seen)
 
