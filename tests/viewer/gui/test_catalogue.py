@@ -25,6 +25,8 @@ DYNAMIC = {
 }
 KEY = re.compile(r"^[a-z]+(\.[a-z0-9_-]+)+$")
 
+pytestmark = pytest.mark.gui
+
 
 def used_keys() -> set[str]:
     keys: set[str] = set()

@@ -8,6 +8,8 @@ import pytest
 
 from viewer.commands import gui
 
+pytestmark = pytest.mark.gui
+
 
 def parse(argv):
     parser = argparse.ArgumentParser()

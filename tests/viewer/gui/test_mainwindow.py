@@ -373,3 +373,23 @@ def test_goto_dialog_moves_to_the_page(window, answer, settle):
     window.cmd_goto()
     assert window.pageview.current_page == 2
 
+
+
+def test_spool_that_vanished_after_opening_cannot_be_copied_and_says_why(window, answer, tmp_path, settle):
+    spool = tmp_path / "devis.spv"
+    spool.write_bytes(sample("devis-D2026-0042.spv").read_bytes())
+    window.settings.printing.no_save_offer = True
+    assert window.open_path(spool)
+    settle(window)
+    spool.unlink()
+
+    def respond(dialog):
+        if dialog.kind == "save":
+            dialog.result = str(tmp_path / "copy.spv")
+        else:
+            dialog.ok()
+
+    shown = answer(respond)
+    window.cmd_save_preview()
+    assert shown[-1].kind == "error" and "devis.spv" in shown[-1].message
+    assert window.current_document is not None  # the pages already read stay on screen

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from viewer import paths
 from viewer.gui.recent import MAX_RECENT, ViewerState, state_file
+
+pytestmark = pytest.mark.gui
 
 
 def test_round_trip_in_the_config_folder(tmp_path):
