@@ -86,9 +86,10 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
-        self.geometry(self.state.geometry or "1000x780")
+        self.geometry(self._initial_geometry())
         self.minsize(480, 360)
         self.protocol("WM_DELETE_WINDOW", self.close)
+        self._set_icon()
         self._build()
         self._bind_keys()
         self._enable_drop()
@@ -98,6 +99,26 @@ class MainWindow(tk.Toplevel):
                 hook(self)
             except Exception:  # a plugin must not take the viewer down
                 log.exception("GUI plugin %r failed to install", hook)
+
+    def _initial_geometry(self) -> str:
+        """The remembered size and place, kept on the screen (a monitor may have gone)."""
+        import re
+
+        match = re.match(r"^(\d+)x(\d+)([+-]-?\d+)([+-]-?\d+)$", self.state.geometry or "")
+        if not match:
+            return "1000x780"
+        screen_w, screen_h = self.winfo_screenwidth(), self.winfo_screenheight()
+        w, h = min(int(match[1]), screen_w), min(int(match[2]), screen_h)
+        x, y = int(match[3]), int(match[4])
+        if not (0 <= x <= screen_w - 100 and 0 <= y <= screen_h - 100):
+            return f"{w}x{h}"
+        return f"{w}x{h}+{x}+{y}"
+
+    def _set_icon(self) -> None:
+        from viewer.gui.toolbar import draw_icon, photo_from
+
+        self._icon = photo_from(draw_icon("pdf", 64), self)
+        self.iconphoto(False, self._icon)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:

@@ -393,3 +393,16 @@ def test_spool_that_vanished_after_opening_cannot_be_copied_and_says_why(window,
     window.cmd_save_preview()
     assert shown[-1].kind == "error" and "devis.spv" in shown[-1].message
     assert window.current_document is not None  # the pages already read stay on screen
+
+
+def test_remembered_geometry_stays_on_screen(window):
+    sw, sh = window.winfo_screenwidth(), window.winfo_screenheight()
+    window.state.geometry = "400x300+10+20"
+    assert window._initial_geometry() == "400x300+10+20"
+    window.state.geometry = "400x300+99999+20"  # the monitor it was on is gone
+    assert window._initial_geometry() == "400x300"
+    window.state.geometry = "9000x9000+0+0"
+    assert window._initial_geometry() == f"{sw}x{sh}+0+0"
+    for bad in ("", "garbage"):
+        window.state.geometry = bad
+        assert window._initial_geometry() == "1000x780"
