@@ -106,9 +106,9 @@ def _outbox(settings: Any, *, via_server: bool = False):
     return Outbox(settings, connection=connection)
 
 
-def _report(outbox: Any, outcome: Any) -> int:
+def _report(outbox: Any, outcome: Any, *, duplicates: bool = True) -> int:
     print(f"route: {outcome.route_name}")
-    for line in outcome.summary_lines():
+    for line in outcome.summary_lines(duplicates=duplicates):
         print(line)
     if outcome.ok:
         return EXIT_OK
@@ -219,7 +219,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         return EXIT_OK
     with outbox:
         outcome = outbox.send(composed, subject=subject, document=document, address_type=args.address_type)
-    return _report(outbox, outcome)
+    return _report(outbox, outcome, duplicates=False)  # warned above (or --force)
 
 
 # -- test-mail ----------------------------------------------------------------------------

@@ -55,8 +55,12 @@ class Outcome:
         temporary = getattr(self.error, "kind", "") == "temporary"
         return [RecipientResult(r, False, code, reply, temporary) for r in self.recipients]
 
-    def summary_lines(self) -> list[str]:
-        """Human-readable lines: one per recipient, then where the message went or was kept."""
+    def summary_lines(self, *, duplicates: bool = True) -> list[str]:
+        """Human-readable lines: one per recipient, then where the message went or was kept.
+
+        ``duplicates=False`` leaves out the "already sent before" notes (for a caller that
+        warned before sending).
+        """
         lines = []
         whole = self.result is None and self.error is not None and not getattr(self.error, "results", None)
         for r in self.recipient_results():
@@ -70,7 +74,7 @@ class Outcome:
             lines.append(f"message file: {self.result.file}")
         if self.file is not None and (self.result is None or self.file != self.result.file):
             lines.append(("copy kept in " if self.ok else "message kept in the error folder: ") + str(self.file))
-        for entry in self.duplicate_of:
+        for entry in self.duplicate_of if duplicates else ():
             lines.append(f"note: already sent before: {entry.describe()}")
         lines.extend(f"note: {note}" for note in self.notes)
         return lines

@@ -56,6 +56,7 @@ def test_second_send_of_the_same_document_is_flagged_before_and_after():
     again = outbox.send((RAW, ENV), document="devis D-42")
     assert again.ok and len(again.duplicate_of) == 1
     assert any("already sent before" in line for line in again.summary_lines())
+    assert not any("already sent" in line for line in again.summary_lines(duplicates=False))
     assert outbox.send((RAW, ENV), document="devis D-43").duplicate_of == []
 
 
