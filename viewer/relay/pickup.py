@@ -65,7 +65,7 @@ class PickupFolder:
                 if dest is not None:
                     taken.append(dest)
             if taken:
-                self.queue.sync_incoming()
+                self.queue.sync_files(taken)
             return taken, more
 
     def _take(self, path: Path) -> Path | None:
@@ -91,7 +91,7 @@ class PickupFolder:
         except MalformedMessage as exc:
             return self._reject(path, f"malformed message: {exc}")
         try:
-            dest = self.queue.accept_file(path, sync_dir=False)
+            dest = self.queue.accept_file(path, sync=False)
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -156,10 +156,11 @@ class Queue:
         (self.owners / f"{self.owner}.alive").unlink(missing_ok=True)
 
     # -- entering the queue ---------------------------------------------------------------
-    def accept_file(self, src: Path, qid: str | None = None, *, sync_dir: bool = True) -> Path:
+    def accept_file(self, src: Path, qid: str | None = None, *, sync: bool = True) -> Path:
         """Move a complete pickup file into incoming (rename; copy across file systems).
 
-        Raises FileNotFoundError when another process took it first.
+        With ``sync=False`` the caller makes it durable later with ``sync_files`` (one
+        journal commit for a batch). Raises FileNotFoundError when another process took it first.
         """
         qid = qid or new_id()
         dest = self.incoming / f"{qid}{SUFFIX}"
@@ -171,14 +172,22 @@ class Queue:
             write_durable(dest, src.read_bytes(), self.tmp)
             src.unlink(missing_ok=True)
             return dest
-        fd = os.open(dest, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the writer may not have flushed it
-        finally:
-            os.close(fd)
-        if sync_dir:
-            fsync_dir(self.incoming)
+        if sync:
+            self.sync_files([dest])
         return dest
+
+    def sync_files(self, paths: list[Path]) -> None:
+        """fsync accepted files (the writer may not have flushed them), then the incoming folder."""
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # already delivered
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(self.incoming)
 
     def sync_incoming(self) -> None:
         fsync_dir(self.incoming)

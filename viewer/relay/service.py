@@ -66,7 +66,8 @@ class RelayService:
         self.stopping = threading.Event()
         self._observer = None
         self._thread: threading.Thread | None = None
-        self._pickup_due = True
+        self._pickup_wake = threading.Event()
+        self._pickup_thread: threading.Thread | None = None
         self.stopped = threading.Event()
         self.stopping_requested = threading.Event()
         self._ready: OrderedDict[str, Path] = OrderedDict()
@@ -95,6 +96,9 @@ class RelayService:
                 raise
         self._thread = threading.Thread(target=self._loop, name="relay-main", daemon=True)
         self._thread.start()
+        if self.pickup:
+            self._pickup_thread = threading.Thread(target=self._pickup_loop, name="relay-pickup", daemon=True)
+            self._pickup_thread.start()
         log.info("relay started (queue %s, pickup %s, smart host %s:%s, %d connection(s))", self.config.queue_dir,
                  self.config.pickup.folder or "none", self.config.smarthost.host, self.config.smarthost.effective_port,
                  self.config.smarthost.connections)
@@ -111,6 +115,9 @@ class RelayService:
             self.listener.stop()
         if self._observer is not None:
             self._observer.stop()
+        self._pickup_wake.set()
+        if self._pickup_thread:
+            self._pickup_thread.join(timeout)
         if self._thread:
             self._thread.join(timeout)
         for path in self.pool.stop(timeout):
@@ -146,8 +153,25 @@ class RelayService:
     PICKUP_BATCH = 64
 
     def _pickup_event(self) -> None:
-        self._pickup_due = True
-        self.wake.set()
+        self._pickup_wake.set()
+
+    def _pickup_loop(self) -> None:
+        """Its own thread, so picking up a backlog never starves delivery."""
+        assert self.pickup is not None
+        while not self.stopping.is_set():
+            self._pickup_wake.clear()
+            more = False
+            try:
+                taken, more = self.pickup.take(self.PICKUP_BATCH)
+                if taken:
+                    with self._ready_lock:
+                        for path in taken:
+                            self._ready[path.name] = path
+                    self.wake.set()
+            except Exception:  # noqa: BLE001 - the service never stops on one bad file
+                log.exception("pickup scan failed; continuing")
+            if not more:
+                self._pickup_wake.wait(self.config.pickup.scan_interval)
 
     def _queued(self, qid: str) -> None:
         with self._ready_lock:
@@ -162,12 +186,11 @@ class RelayService:
     def _loop(self) -> None:
         scan_every = self.config.pickup.scan_interval
         beat_every = max(0.5, min(self.config.queue.lease_seconds / 4, 30.0))
-        next_pickup = next_beat = next_full = 0.0
+        next_beat = next_full = 0.0
         next_deferred: float | None = None
         while not self.stopping.is_set():
             self.wake.clear()
             now = time.monotonic()
-            busy = False
             try:
                 if now >= next_beat:
                     self.queue.heartbeat()
@@ -175,14 +198,6 @@ class RelayService:
                         log.info("took back messages of a relay process that stopped answering")
                         next_full = 0.0
                     next_beat = now + beat_every
-                if self.pickup and (self._pickup_due or now >= next_pickup):
-                    self._pickup_due = False
-                    taken, more = self.pickup.take(self.PICKUP_BATCH)
-                    with self._ready_lock:
-                        for path in taken:
-                            self._ready[path.name] = path
-                    busy = more
-                    next_pickup = now + scan_every
                 deferred_due = next_deferred is not None and next_deferred <= time.time()
                 if now >= next_full or self._deferred_changed or (deferred_due and not self._ready):
                     self._deferred_changed = False
@@ -191,9 +206,7 @@ class RelayService:
                 self._dispatch()
             except Exception:  # noqa: BLE001 - the service never stops on one bad step
                 log.exception("relay loop step failed; continuing")
-            if busy:
-                continue
-            timeout = min(next_full, next_beat, next_pickup if self.pickup else next_full) - time.monotonic()
+            timeout = min(next_full, next_beat) - time.monotonic()
             if next_deferred is not None and next_deferred > time.time():  # (a past one waits for a free slot)
                 timeout = min(timeout, next_deferred - time.time())
             self.wake.wait(max(0.005, timeout))
