@@ -51,6 +51,7 @@ __all__ = [
     "default_url",
     "fold",
     "open_directory",
+    "safe_url",
 ]
 
 # Address type (S3) -> column of the customer record, and of the contact record.
@@ -194,7 +195,8 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'directory.sqlite'}"
 
 
-def _redacted(url: str) -> str:
+def safe_url(url: str) -> str:
+    """A database URL as it may be shown: without its password."""
     try:
         from sqlalchemy.engine import make_url
 
@@ -229,7 +231,7 @@ class Directory:
             self.engine: Engine = create_engine(self.url, **_engine_options(self.url))
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             raise DirectoryError(
-                f"directory database {_redacted(self.url)!r} cannot be used ({type(exc).__name__});"
+                f"directory database {safe_url(self.url)!r} cannot be used ({type(exc).__name__});"
                 " check directory.database_url (for example sqlite:////path/directory.sqlite)"
             ) from None
         if self.engine.dialect.name == "sqlite":
@@ -238,12 +240,9 @@ class Directory:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
             raise DirectoryError(
-                f"directory database {self._safe_url()} cannot be opened ({type(exc).__name__}: {exc.orig if hasattr(exc, 'orig') else exc});"
+                f"directory database {safe_url(self.url)} cannot be opened ({type(exc).__name__}: {exc.orig if hasattr(exc, 'orig') else exc});"
                 " check directory.database_url and that its folder is writable"
             ) from None
-
-    def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
     def _connection(self, write: bool = False) -> Iterator[Any]:
@@ -254,7 +253,7 @@ class Directory:
         except SQLAlchemyError as exc:
             reason = getattr(exc, "orig", None) or exc
             raise DirectoryError(
-                f"directory database {self._safe_url()} failed ({type(reason).__name__}: {reason})"
+                f"directory database {safe_url(self.url)} failed ({type(reason).__name__}: {reason})"
                 + ("; nothing was saved" if write else "")
                 + "; check the database (directory.database_url) and try again"
             ) from None

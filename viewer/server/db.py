@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from viewer.directory import safe_url
 from viewer.errors import SpoolviewError
 
 metadata = MetaData()
@@ -114,7 +115,7 @@ class Database:
                 self.engine = create_engine(url, pool_pre_ping=True)
             metadata.create_all(self.engine)
         except (SQLAlchemyError, ImportError) as exc:
-            raise DatabaseError(f"cannot open the server database {_safe_url(url)}: {exc.__class__.__name__}: {_first_line(exc)}") from None
+            raise DatabaseError(f"cannot open the server database {safe_url(url)}: {exc.__class__.__name__}: {_first_line(exc)}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -227,11 +228,3 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else ""
 
 
-def _safe_url(url: str) -> str:
-    """The URL without its password."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as its scheme only
-        return url.split(":", 1)[0] + ":…"
