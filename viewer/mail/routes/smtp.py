@@ -265,13 +265,8 @@ class SmtpRoute(Route):
             smtp.in_auth = False  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        if self._smtp is not None and self._opened_here:
-            smtp, self._smtp = self._smtp, None
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-            _quiet_close(smtp)
+        if self._opened_here:
+            self.close_unowned()
         self._opened_here = False
 
     def _drop(self) -> None:
@@ -388,13 +383,9 @@ def _quiet_close(smtp: smtplib.SMTP) -> None:
 
 def _environment_password(settings) -> str:
     """The active environment's password: the keyring through settings.get_password, else the file."""
+    from viewer.settings import get_password
+
     try:
-        from viewer.settings import get_password  # type: ignore[attr-defined]
-    except ImportError:
-        get_password = None
-    if get_password is not None:
-        try:
-            return get_password(settings) or ""
-        except Exception:  # noqa: BLE001 - a broken keyring must not stop a send; fall back
-            pass
-    return settings.environment.smtp_password or ""
+        return get_password(settings) or ""
+    except Exception:  # noqa: BLE001 - a broken keyring must not stop a send; fall back
+        return settings.environment.smtp_password or ""
