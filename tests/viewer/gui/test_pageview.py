@@ -43,8 +43,8 @@ def test_only_visible_pages_and_neighbours_are_rendered(view, doc, is_non_blank)
 def test_rendering_runs_in_idle_steps_one_page_at_a_time(view, doc):
     view.set_source(DocumentSource(doc))
     assert view.busy and view.rendered == 0
-    view._work()
-    assert view.rendered == 1  # one page per idle turn; the window answers in between
+    view.render_pending(limit=1)
+    assert view.rendered == 1 and view.busy  # one page per idle turn; the window answers in between
 
 
 def test_navigation(view, doc):

@@ -65,6 +65,8 @@ def test_waits_while_the_page_view_renders(root, make_pdf):
     root.deiconify()
     root.update()
     b.set_source(DocumentSource(document))
+    if b._job is not None:
+        b.after_cancel(b._job)
     b._work()
     assert b.rendered() == 0 and b._job is not None
     b.destroy()
