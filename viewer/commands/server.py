@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from viewer.errors import SpoolviewError
 
@@ -46,8 +48,14 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return load_config(args.server_config)
 
 
-def _database(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return _database_for(_config(args))
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Any]:
+    """The server's database for one command, disposed of afterwards."""
+    db = _database_for(_config(args))
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def read_new_password(name: str) -> str:
@@ -110,13 +118,10 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     from viewer.server.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
-    db = _database(args)
-    try:
+    with _database(args) as db:
         if name in db.user_names():
             raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password")
         db.add_user(name, hash_password(read_new_password(name)))
-    finally:
-        db.dispose()
     print(f"user {name} added")
     return 0
 
@@ -125,32 +130,23 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     from viewer.server.auth import hash_password
     from viewer.server.db import UnknownUser
 
-    db = _database(args)
-    try:
+    with _database(args) as db:
         if args.name not in db.user_names():
             raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
         db.set_password(args.name, hash_password(read_new_password(args.name)))
-    finally:
-        db.dispose()
     print(f"password of {args.name} changed; its open sessions were ended")
     return 0
 
 
 def cmd_deluser(args: argparse.Namespace) -> int:
-    db = _database(args)
-    try:
+    with _database(args) as db:
         db.delete_user(args.name)
-    finally:
-        db.dispose()
     print(f"user {args.name} deleted")
     return 0
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    db = _database(args)
-    try:
+    with _database(args) as db:
         for name in db.user_names():
             print(name)
-    finally:
-        db.dispose()
     return 0
