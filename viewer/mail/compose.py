@@ -128,6 +128,8 @@ def addr_spec_problem(text: str) -> str:
     """Why ``text`` is not a strict ``local@domain`` address, or "" when it is one."""
     if not text:
         return "it is empty"
+    if ("," in text or ";" in text) and text.count("@") > 1:
+        return "it holds several addresses: give one address at a time"
     if any(c.isspace() for c in text):
         return "it contains a space or a line break"
     if text.count("@") != 1:

@@ -514,6 +514,11 @@ def test_malformed_addresses_are_refused(address):
         compose(spec(to=[address]), make_settings())
 
 
+def test_several_addresses_in_one_field_say_so():
+    with pytest.raises(ComposeError, match="several addresses: give one address at a time"):
+        compose(spec(to=["jean@client.fr, paul@client.fr"]), make_settings())
+
+
 def test_malformed_from_identity_names_the_field():
     s = make_settings()
     s.service.from_identity = "Ventes Dupont"
