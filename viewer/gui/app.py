@@ -58,11 +58,25 @@ class App:
         skip_layout_model()
         self.root = root or tk.Tk(className="spoolview")
         self.root.withdraw()
+        self.root.report_callback_exception = self.callback_error  # type: ignore[method-assign]
         self.settings = load_settings()
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
         self.hooks = plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
+
+    def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
+        from viewer.gui import dialogs
+        from viewer.gui.i18n import _
+        from viewer.gui.mainwindow import user_message
+
+        log.error("unexpected error in a window command", exc_info=(kind, value, tb))
+        parent = next((w for w in reversed(self.windows) if w.winfo_exists()), self.root)
+        try:
+            dialogs.show_error(parent, user_message(value))
+        except tk.TclError:  # the window is going away: the log has it
+            pass
 
     def new_window(self, path: str | None = None) -> MainWindow:
         window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks)

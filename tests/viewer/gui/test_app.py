@@ -69,3 +69,20 @@ def test_skip_layout_model_only_before_pymupdf(monkeypatch):
     monkeypatch.delitem(sys.modules, "pymupdf.layout", raising=False)
     app_mod.skip_layout_model()  # pymupdf is already imported in this process: no change
     assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") != None  # noqa: E711
+
+
+def test_a_failing_command_shows_a_dialog_not_a_traceback(root, answer, caplog, capsys):
+    application = app_mod.App(root, plugins=())
+    window = application.new_window()
+    shown = answer(lambda d: d.ok())
+
+    def broken():
+        raise ValueError("boom")
+
+    window.add_menu_command("tools", "menu.file.open", broken)
+    menu = window.menu("tools")
+    menu.invoke(menu.index("end"))
+    assert [d.kind for d in shown] == ["error"] and "boom" in shown[0].message
+    assert "Traceback" in caplog.text or "boom" in caplog.text
+    assert "Traceback" not in capsys.readouterr().err
+    window.close()
