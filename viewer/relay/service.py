@@ -198,9 +198,11 @@ class RelayService:
                         log.info("took back messages of a relay process that stopped answering")
                         next_full = 0.0
                     next_beat = now + beat_every
-                deferred_due = next_deferred is not None and next_deferred <= time.time()
-                if now >= next_full or self._deferred_changed or (deferred_due and not self._ready):
+                if self._deferred_changed:  # a message was just deferred: when is the next one due?
                     self._deferred_changed = False
+                    next_deferred = self.queue.next_due()
+                deferred_due = next_deferred is not None and next_deferred <= time.time()
+                if now >= next_full or (deferred_due and not self._ready):
                     next_deferred = self._full_scan()
                     next_full = now + scan_every
                 self._dispatch()
