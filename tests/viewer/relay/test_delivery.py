@@ -262,3 +262,20 @@ def test_pool_delivers_in_parallel_and_returns_unstarted(smtpd, relay_for):
     left = pool.stop()
     assert left == [] and len(smtpd.messages) == 9 and pool.load == 0
     assert done.count(SENT) == 9
+
+
+def test_implicit_tls_smart_host(smtpd_factory, relay_for, ca_file):
+    server = smtpd_factory(mode="tls")
+    r = relay_for(server, smarthost={"security": "tls", "ca_file": str(ca_file)})
+    r.put()
+    assert r.attempt() == [SENT]
+    assert len(server.messages) == 1
+
+
+def test_untrusted_certificate_defers_and_says_why(smtpd_factory, relay_for):
+    server = smtpd_factory(mode="starttls")
+    r = relay_for(server, smarthost={"security": "starttls"})  # the test CA is not trusted
+    qid = r.put()
+    assert r.attempt() == [DEFERRED]
+    assert server.messages == []
+    assert "not trusted" in r.queue.load_meta(qid)["attempts"][0]["results"][0]["reply"]
