@@ -746,6 +746,19 @@ def _charset_problem(name: str) -> str | None:
     return None
 
 
+def _is_loopback(host: str) -> bool:
+    """True for this computer's own names and addresses (nothing crosses a network)."""
+    import ipaddress
+
+    host = host.strip().strip("[]").lower()
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check(settings: Settings) -> list[Problem]:
     """Every problem in the settings, each with its key and what to do; [] when all is well."""
     found: list[Problem] = []
@@ -805,6 +818,9 @@ def check(settings: Settings) -> list[Problem]:
         add("functions.port", "SSL/TLS with port 25: submission with TLS uses port 587 (or 465 for implicit TLS)")
     if not fn.ssl and port == 465:
         add("functions.ssl", "port 465 expects implicit TLS; tick ssl and set tls_mode to implicit")
+    user = settings.environments.get(settings.active_environment, Environment()).smtp_user
+    if fn.send_direct and user and not fn.ssl and not _is_loopback(fn.host):
+        add("functions.ssl", f"user {user!r} logs in to {fn.host} without SSL/TLS: the password would cross the network unencrypted; tick ssl (STARTTLS on port 587)")
     if fn.timeout <= 0:
         add("functions.timeout", "the timeout must be more than 0 seconds")
     if fn.ca_file and not Path(fn.ca_file).expanduser().is_file():
@@ -860,6 +876,8 @@ def check(settings: Settings) -> list[Problem]:
         parts = urlsplit(profile.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             add(f"profiles.{name}.url", f"{profile.url!r} is not an http(s) address such as https://server:8443")
+        elif parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            add(f"profiles.{name}.url", f"{profile.url!r} is plain http: your password and session would cross the network unencrypted; use https")
         if profile.ca_file and not Path(profile.ca_file).expanduser().is_file():
             add(f"profiles.{name}.ca_file", f"{profile.ca_file} is not a file")
     for sub in TEMPLATE_KEYS:

@@ -354,6 +354,25 @@ def test_check_user_without_password() -> None:
     assert S.check(s) == []
 
 
+@pytest.mark.parametrize(("host", "ssl", "flagged"), [("smtp.example.com", False, True), ("smtp.example.com", True, False), ("127.0.0.1", False, False), ("localhost", False, False)])
+def test_check_password_in_clear_over_the_network(host: str, ssl: bool, flagged: bool) -> None:
+    s = _valid()
+    s.functions.send_direct, s.functions.host, s.functions.ssl = True, host, ssl
+    s.environment.smtp_user, s.environment.smtp_password = "bob", "pw"
+    found = _keys(s)
+    assert ("unencrypted" in found.get("functions.ssl", "")) is flagged
+
+
+def test_check_plain_http_profile_beyond_this_computer() -> None:
+    s = _valid()
+    s.profiles["far"] = S.ConnectionProfile(name="far", url="http://erp.example.com:8470", user="bob")
+    s.profiles["near"] = S.ConnectionProfile(name="near", url="http://127.0.0.1:8470", user="bob")
+    s.profiles["safe"] = S.ConnectionProfile(name="safe", url="https://erp.example.com", user="bob")
+    found = _keys(s)
+    assert "use https" in found["profiles.far.url"]
+    assert "profiles.near.url" not in found and "profiles.safe.url" not in found
+
+
 def test_check_empty_email_route_and_charset_choice() -> None:
     s = _valid()
     s.routing.email = ""
