@@ -660,12 +660,18 @@ def load_settings() -> Any:
         return settings.load()
     except Exception:  # a broken settings file must not stop the viewer; `spoolview settings check` explains
         log.warning("settings could not be read; using defaults", exc_info=True)
-        return settings.Settings()
+        defaults = settings.Settings()
+        defaults.load_failed = True  # type: ignore[attr-defined]  # never write these over the file
+        return defaults
 
 
 def save_settings(value: Any) -> None:
+    """Save the settings, unless they are stand-in defaults for a file that could not be read."""
     from viewer import settings
 
+    if getattr(value, "load_failed", False):
+        log.warning("settings not saved: the settings file could not be read and is kept as it is")
+        return
     try:
         settings.save(value)
     except Exception:  # the choice still holds for this session

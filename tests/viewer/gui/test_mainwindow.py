@@ -406,3 +406,24 @@ def test_remembered_geometry_stays_on_screen(window):
     for bad in ("", "garbage"):
         window.state.geometry = bad
         assert window._initial_geometry() == "1000x780"
+
+
+def test_a_broken_settings_file_is_never_overwritten(root, tmp_path):
+    from viewer import paths
+    from viewer.gui.mainwindow import MainWindow, load_settings
+    from viewer.gui.recent import ViewerState
+
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[printing\\nbroken = ", encoding="utf-8")
+    settings = load_settings()
+    assert getattr(settings, "load_failed", False)
+    win = MainWindow(root, state=ViewerState(path=tmp_path / "s.json"), settings=settings)
+    try:
+        win.set_language("en")
+    finally:
+        from viewer.gui import i18n
+
+        i18n.set_language("fr")
+        win.close()
+    assert path.read_text(encoding="utf-8") == "[printing\\nbroken = "
