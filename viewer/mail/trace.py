@@ -16,7 +16,9 @@ __all__ = ["Tracer", "TraceEntry", "load", "files", "redact", "secret_forms", "s
 
 SUFFIX = ".trace.jsonl"
 REDACTED = "***"
-_AUTH_LINE = re.compile(r"(?i)(AUTH\s+(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2|OAUTHBEARER))\s+\S+")
+_MECHANISMS = r"(?:PLAIN|LOGIN|CRAM-MD5|XOAUTH2|OAUTHBEARER)"
+# An AUTH command's argument is hidden; a server's list of mechanisms ("250-AUTH LOGIN PLAIN") is not.
+_AUTH_LINE = re.compile(rf"(?i)(AUTH\s+{_MECHANISMS})\s+(?!{_MECHANISMS}\b)\S+")
 _SECRET_KEY = re.compile(r"(?i)pass(word)?|secret|token")
 
 

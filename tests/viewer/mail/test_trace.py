@@ -19,6 +19,8 @@ def test_redact_password_base64_and_auth_lines():
     out = trace.redact(text, forms)
     assert "pw-123" not in out and base64.b64encode(b"pw-123").decode() not in out
     assert "AGJvYgBwdy0xMjM=" not in out and "AUTH PLAIN <redacted>" in out
+    # What the server offers stays readable: it is what one debugs a refused login with.
+    assert trace.redact("reply: b'250-AUTH LOGIN PLAIN CRAM-MD5'", forms) == "reply: b'250-AUTH LOGIN PLAIN CRAM-MD5'"
 
 
 def test_write_and_load_back(tmp_path):
