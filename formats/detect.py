@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from formats.document import Document, DocumentError
+from formats.lock import locked
 
 HEAD = 8192
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{0,76}:[ \t]?")
@@ -70,6 +71,7 @@ def _looks_like_text(head: bytes) -> bool:
     return controls <= max(2, len(head) // 200)
 
 
+@locked
 def open_document(path: str | os.PathLike[str], *, password: str | None = None, encoding: str | None = None) -> Document:
     """Open any supported spool or document; the reader is chosen by content."""
     path = Path(path)

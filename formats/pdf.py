@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pymupdf
 
 from formats.document import Document, DocumentError
+from formats.lock import locked
 
 MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
@@ -48,6 +49,7 @@ class Protection:
                 raise ProtectionError("the password contains control characters", hint="use printable characters only")
 
 
+@locked
 def to_pdf(doc: Document) -> bytes:
     """The document as PDF bytes: spools are drawn with embedded fonts; PDFs pass through."""
     title = doc.info.title or doc.info.number or doc.path.stem
@@ -78,6 +80,7 @@ def _was_encrypted(mdoc: pymupdf.Document) -> bool:
     return bool((mdoc.metadata or {}).get("encryption"))
 
 
+@locked
 def protect(pdf: bytes, protection: Protection) -> bytes:
     """Apply ``protection`` to a PDF (AES-256; printing, copying and accessibility allowed)."""
     protection.check()

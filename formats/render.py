@@ -8,6 +8,7 @@ from typing import Any
 import pymupdf
 
 from formats.document import Document, DocumentError
+from formats.lock import locked
 
 CACHE_PAGES = 12  # display lists kept per document
 MAX_PIXELS = 60_000_000  # refuse absurd zooms rather than exhausting memory
@@ -84,11 +85,13 @@ def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
     return _guard(doc, index, lambda: dl.get_pixmap(matrix=matrix, alpha=False))
 
 
+@locked
 def render_ppm(doc: Document, index: int, *, dpi: float = 96.0, rotation: int = 0) -> bytes:
     """Page ``index`` as binary PPM (P6) bytes, ready for ``tk.PhotoImage(data=...)``."""
     return _pixmap(doc, index, dpi, rotation).tobytes("ppm")
 
 
+@locked
 def render_image(doc: Document, index: int, *, dpi: float = 96.0, rotation: int = 0) -> Any:
     """Page ``index`` as a PIL RGB image."""
     from PIL import Image
@@ -108,11 +111,13 @@ def _textpage(doc: Document, index: int) -> tuple[Any, Any]:
     return cache.get(cache.texts, index, make)
 
 
+@locked
 def page_text(doc: Document, index: int) -> str:
     """The text of page ``index`` in reading order."""
     return _textpage(doc, index)[1].extractText()
 
 
+@locked
 def search_page(doc: Document, index: int, needle: str) -> list[Rect]:
     """Rectangles of each hit of ``needle`` (case-insensitive), in points from the top-left
     corner of the page as drawn at ``rotation=0`` (a PDF page's own /Rotate applied)."""
@@ -125,6 +130,7 @@ def search_page(doc: Document, index: int, needle: str) -> list[Rect]:
     return [(r.x0, r.y0, r.x1, r.y1) for r in hits]
 
 
+@locked
 def clear_cache(doc: Document) -> None:
     """Forget the cached display lists of ``doc`` (e.g. after memory pressure)."""
     cache = getattr(doc.backend, "_render_cache", None)
