@@ -13,6 +13,7 @@ from viewer.mail.routes.smtp import SmtpRoute
 __all__ = ["route_for", "route_by_name", "describe", "is_connected", "ROUTE_NAMES"]
 
 ROUTE_NAMES = ("pickup", "smtp", "memory", "server")
+_SECURITY_WORDS = {"none": "no TLS", "starttls": "STARTTLS", "tls": "implicit TLS"}
 
 
 def is_connected(connection: Any) -> bool:
@@ -82,7 +83,7 @@ def describe(route: Route) -> str:
     if isinstance(route, PickupRoute):
         return f"pickup folder {route.folder}"
     if isinstance(route, SmtpRoute):
-        return f"SMTP server {route.where} ({route.security})"
+        return f"SMTP server {route.where} ({_SECURITY_WORDS.get(route.security, route.security)})"
     connection = getattr(route, "connection", None)
     if route.name == "server" and connection is not None:
         return f"application server {getattr(connection, 'url', '') or getattr(connection, 'name', '')}".rstrip()

@@ -40,7 +40,9 @@ def test_send_direct_gives_smtp():
     seen, trace = notes()
     route = route_for(settings, trace=trace, password="x")
     assert isinstance(route, SmtpRoute) and route.where == "smtp.example.com:25"
-    assert "SMTP server smtp.example.com:25" in describe(route)
+    assert describe(route) == "SMTP server smtp.example.com:25 (no TLS)"
+    settings.functions.ssl = True
+    assert describe(route_for(settings, password="x")) == "SMTP server smtp.example.com:587 (STARTTLS)"
     assert any("direct SMTP to smtp.example.com:25" in text for _, text in seen)
 
 
