@@ -69,7 +69,7 @@ class App:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
         from viewer.gui import dialogs
         from viewer.gui.i18n import _
-        from viewer.gui.mainwindow import user_message
+        from viewer.gui.dialogs import user_message
 
         log.error("unexpected error in a window command", exc_info=(kind, value, tb))
         parent = next((w for w in reversed(self.windows) if w.winfo_exists()), self.root)

@@ -360,3 +360,20 @@ def show_info(parent: tk.Misc, message: str, *, title: str | None = None) -> Mes
 
 def ask_yes_no(parent: tk.Misc, message: str, *, title: str) -> bool:
     return bool(QuestionDialog(parent, message, title=title).result)
+
+
+def user_message(exc: BaseException) -> str:
+    """What to tell a person about ``exc`` (never a traceback)."""
+    from formats.document import DocumentError
+
+    from viewer.errors import SpoolviewError
+
+    if isinstance(exc, (DocumentError, SpoolviewError)):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return _("error.not_found", path=exc.filename or "")
+    if isinstance(exc, PermissionError):
+        return _("error.permission", path=exc.filename or "")
+    if isinstance(exc, OSError):
+        return _("error.os", path=exc.filename or "", detail=exc.strerror or str(exc))
+    return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")

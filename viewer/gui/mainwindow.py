@@ -20,13 +20,13 @@ their entries without editing this file — each is installed by ``install(windo
 from __future__ import annotations
 
 import logging
-import shutil
 import tkinter as tk
 from pathlib import Path
 from tkinter import ttk
 from typing import Any, Callable, Iterable
 
-from viewer.gui import dialogs, i18n
+from viewer.gui import dialogs, filecommands, i18n
+from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
 from viewer.gui.recent import ViewerState
@@ -48,23 +48,6 @@ OPEN_TYPES = [
     ("menu.filetype.images", "*.png *.jpg *.jpeg *.tif *.tiff"),
     ("menu.filetype.any", "*"),
 ]
-
-
-def user_message(exc: BaseException) -> str:
-    """What to tell a person about ``exc`` (never a traceback)."""
-    from formats.document import DocumentError
-
-    from viewer.errors import SpoolviewError
-
-    if isinstance(exc, (DocumentError, SpoolviewError)):
-        return str(exc)
-    if isinstance(exc, FileNotFoundError):
-        return _("error.not_found", path=exc.filename or "")
-    if isinstance(exc, PermissionError):
-        return _("error.permission", path=exc.filename or "")
-    if isinstance(exc, OSError):
-        return _("error.os", path=exc.filename or "", detail=exc.strerror or str(exc))
-    return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
 
 
 class MainWindow(tk.Toplevel):
@@ -392,9 +375,7 @@ class MainWindow(tk.Toplevel):
         window.show_document(document)
 
     def save_attachment(self, attachment: Any) -> None:
-        target = dialogs.ask_path(self, "save", _("eml.save_title"), initialfile=attachment.filename)
-        if target:
-            self._write(Path(target), attachment.data)
+        filecommands.save_attachment(self, attachment)
 
     def _render_error(self, index: int, exc: Exception) -> None:
         self.status.show_message(_("error.page_status", page=index + 1))
@@ -414,85 +395,17 @@ class MainWindow(tk.Toplevel):
         if path:
             self.open_path(path)
 
-    def _need_document(self) -> bool:
-        if self.document is None:
-            self.status.show_message(_("status.no_document"))
-            return False
-        return True
-
     def offer_save_preview(self) -> None:
-        """V3: after a spool opens, offer to keep a copy (unless the setting says not to)."""
-        if self.document is None or not self.winfo_exists():
-            return
-        dialog = dialogs.SavePreviewDialog(self, self.document.name)
-        if dialog.dont_offer.get():
-            self.settings.printing.no_save_offer = True
-            save_settings(self.settings)
-        if dialog.result:
-            self.cmd_save_preview()
+        filecommands.offer_save_preview(self)
 
     def cmd_save_preview(self) -> None:
-        """Save a copy of the spool file as it is."""
-        if not self._need_document():
-            return
-        source = Path(self.document.path)
-        target = dialogs.ask_path(self, "save", _("savepreview.choose"), initialfile=source.name,
-                                  initialdir=str(source.parent))
-        if not target:
-            return
-        try:
-            if Path(target).resolve() != source.resolve():
-                shutil.copyfile(source, target)
-        except OSError as exc:
-            self.show_error(_("error.save", path=target, detail=user_message(exc)))
-            return
-        self.status.show_message(_("status.saved", path=target))
+        filecommands.save_preview(self)
 
     def cmd_save_pdf(self) -> None:
-        """Save the document as a PDF, with the protection chosen in the dialog (F3)."""
-        if not self._need_document():
-            return
-        default = getattr(getattr(self.settings, "pdf", None), "protection", "none")
-        choice = dialogs.SaveAsPdfDialog(self, mode=default).result
-        if choice is None:
-            return
-        stem = Path(self.document.name).stem
-        target = dialogs.ask_path(self, "save", _("savepdf.choose"), initialfile=f"{stem}.pdf",
-                                  filetypes=[(_("menu.filetype.pdf"), "*.pdf")])
-        if not target:
-            return
-        try:
-            from formats.pdf import Protection, protect, to_pdf
-
-            data = protect(to_pdf(self.document), Protection(mode=choice.mode, password=choice.password))
-        except Exception as exc:
-            self.show_error(_("error.pdf", detail=user_message(exc)))
-            return
-        if self._write(Path(target), data):
-            self.status.show_message(_("status.saved", path=target))
-
-    def _write(self, target: Path, data: bytes) -> bool:
-        try:
-            tmp = target.with_name(target.name + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-            return True
-        except OSError as exc:
-            self.show_error(_("error.save", path=str(target), detail=user_message(exc)))
-            return False
+        filecommands.save_pdf(self)
 
     def cmd_print(self) -> None:
-        if not self._need_document():
-            return
-        from viewer.gui.printing import print_document
-
-        try:
-            answer = print_document(self, self.document)
-        except Exception as exc:
-            self.show_error(user_message(exc))
-            return
-        if answer is not None:
-            self.status.show_message(_("status.printed", detail=answer))
+        filecommands.print_document(self)
 
     def cmd_goto(self) -> None:
         if self.source is None:
