@@ -251,21 +251,23 @@ def mail(quote_pdf: bytes) -> bytes:
     return bytes(msg)
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write every sample into ``out`` (default: this folder)."""
     from formats import open_document
     from formats.pdf import to_pdf
 
-    quote().save(HERE / "devis-D2026-0042.spv", indent=1)
-    invoice().save(HERE / "facture-F2026-0107.spv", indent=1)
-    (HERE / "releve-CLI003.txt").write_bytes(statement_text())
+    out.mkdir(parents=True, exist_ok=True)
+    quote().save(out / "devis-D2026-0042.spv", indent=1)
+    invoice().save(out / "facture-F2026-0107.spv", indent=1)
+    (out / "releve-CLI003.txt").write_bytes(statement_text())
     meta = {"kind": "releve", "number": "R-CLI003-2026-11", "date": "2026-11-30", "customer": "CLI003", "language": "fr", "title": "Relevé de compte CLI003"}
-    (HERE / "releve-CLI003.meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    (HERE / "scan-3pages.tiff").write_bytes(tiff_pages())
-    (HERE / "notice.pdf").write_bytes(notice_pdf())
-    with open_document(HERE / "devis-D2026-0042.spv") as doc:
-        (HERE / "mail-devis.eml").write_bytes(mail(to_pdf(doc)))
-    print("samples written to", HERE)
+    (out / "releve-CLI003.meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "scan-3pages.tiff").write_bytes(tiff_pages())
+    (out / "notice.pdf").write_bytes(notice_pdf())
+    with open_document(out / "devis-D2026-0042.spv") as doc:
+        (out / "mail-devis.eml").write_bytes(mail(to_pdf(doc)))
+    print("samples written to", out)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
