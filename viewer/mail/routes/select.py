@@ -26,6 +26,12 @@ def is_connected(connection: Any) -> bool:
     return bool(state() if callable(state) else state)
 
 
+def _answers(connection: Any) -> bool:
+    """True unless ``connection`` can tell that its server does not answer now."""
+    reachable = getattr(connection, "reachable", None)
+    return bool(reachable()) if callable(reachable) else True
+
+
 def route_for(
     settings: Any,
     *,
@@ -36,9 +42,10 @@ def route_for(
     """The route in force: S5 direct SMTP when "send directly" is set, else the S4 pickup folder.
 
     When the matching "in connected mode, send from the server" switch is set and
-    ``connection`` is connected, the application server's route is used; when the switch is
-    set but there is no live connection, the send is made locally (as the reference says)
-    and the trace says so. ``trace(kind, text)`` receives the decisions.
+    ``connection`` is connected and its server answers, the application server's route is
+    used; when the switch is set but there is no live connection, or the server does not
+    answer, the send is made locally (as the reference says) and the trace says so.
+    ``trace(kind, text)`` receives the decisions.
     """
 
     def note(text: str) -> None:
@@ -49,11 +56,13 @@ def route_for(
     on_server = settings.functions.use_server_functions if direct else settings.service.use_server_service
     switch = "use_server_functions" if direct else "use_server_service"
     if on_server:
-        if is_connected(connection):
+        if not is_connected(connection):
+            note(f"{switch} is set but not connected to an application server: sending locally")
+        elif not _answers(connection):
+            note(f"{switch} is set but the application server {getattr(connection, 'url', '')} does not answer: sending locally")
+        else:
             note(f"{switch} is set and connected to {getattr(connection, 'name', 'the server')}: sending from the application server")
             return ServerRoute(connection, settings=settings, trace=(lambda text: trace("server", text)) if trace else None)
-        else:
-            note(f"{switch} is set but not connected to an application server: sending locally")
     if direct:
         route = SmtpRoute.from_settings(settings, password=password, trace=(lambda text: trace("smtp", text)) if trace else None)
         note(f"send_direct is set: direct SMTP to {route.where} (security {route.security}, user {route.user or 'none'})")

@@ -76,6 +76,19 @@ def test_server_switch_connected_uses_the_server_route():
     assert any("sending from the application server" in text for _, text in seen)
 
 
+@pytest.mark.parametrize("direct", [False, True])
+def test_server_switch_connected_but_server_down_sends_locally(direct):
+    settings = Settings()
+    settings.functions.send_direct, settings.functions.host = direct, "smtp.example.com"
+    settings.functions.use_server_functions = settings.service.use_server_service = True
+    down = FakeConnection(True)
+    down.reachable = lambda: False
+    seen, trace = notes()
+    route = route_for(settings, connection=down, trace=trace, password="")
+    assert isinstance(route, SmtpRoute if direct else PickupRoute)
+    assert any("https://erp.example.com does not answer: sending locally" in text for _, text in seen)
+
+
 def test_switch_off_ignores_the_connection():
     assert isinstance(route_for(Settings(), connection=FakeConnection(True)), PickupRoute)
 
