@@ -372,6 +372,10 @@ class Connection:
         response = self._request("POST", "/send", json=body, timeout=max(self.timeout, SEND_TIMEOUT))
         data = self._json(response)
         results = [RecipientResult(r["address"], bool(r["accepted"]), r.get("code"), r.get("reply", ""), bool(r.get("temporary"))) for r in data["recipients"]]
+        reported = {r.address.lower() for r in results}
+        for address in dict.fromkeys(envelope.recipients):  # never count a recipient the server did not answer for
+            if address.lower() not in reported:
+                results.append(RecipientResult(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
         error = data.get("error")
         if error and not any(r.accepted for r in results):
             kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(error.get("kind"), RouteError)

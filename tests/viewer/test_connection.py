@@ -78,6 +78,21 @@ def test_send_all_refused_raises_the_route_error_with_results(connected, smtpd):
     assert "unknown user" in caught.value.results[0].reply
 
 
+def test_a_recipient_the_server_does_not_answer_for_is_not_counted_as_sent():
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        reply = {"address": "client@example.org", "accepted": True, "code": 250, "reply": "OK", "temporary": False}
+        return httpx.Response(200, json={"ok": True, "route": "smtp", "recipients": [reply], "detail": "", "message_id": "", "error": None})
+
+    c = Connection(profile("http://127.0.0.1:9"), transport=httpx.MockTransport(answer))
+    c._token, c.expires_at = "t", time.time() + 60
+    result = c.send(RAW, Envelope("sales@example.com", ("client@example.org", "other@example.org")))
+    assert not result.ok
+    [missing] = result.refused
+    assert missing.address == "other@example.org" and "no outcome" in missing.reply
+
+
 def test_oversized_send_is_refused_with_the_reason(connected, smtpd):
     with pytest.raises(ServerRefused) as caught:
         connected.send(RAW + b"x" * 20_000, ENV)
