@@ -6,7 +6,9 @@ their entries without editing this file — each is installed by ``install(windo
 - ``window.add_menu_command(menu, label_key, command, accelerator=None)`` — ``menu`` is one
   of "file", "view", "connection", "tools", "settings", "help" (or a new name, which adds
   a menu); ``label_key`` is a catalogue key, relabelled when the language changes.
-- ``window.add_menu_separator(menu)``, ``window.menu(name) -> tk.Menu``.
+- ``window.add_menu_separator(menu)``, ``window.menu(name) -> tk.Menu``,
+  ``window.add_submenu(menu, label_key) -> tk.Menu``, ``window.track_label(menu, label_key)``
+  (relabel an entry you added yourself when the language changes).
 - ``window.add_toolbar_button(name, icon, tooltip_key, command, position=None)`` — ``icon``
   is an icon name of ``toolbar.ICONS`` ("mail", "fax", ...), a PNG/GIF path, a PIL image or a
   ``tk.PhotoImage``; ``position`` an index or the name of the button to go before.
@@ -25,7 +27,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any, Callable, Iterable
 
-from viewer.gui import dialogs, filecommands, i18n
+from viewer.gui import dialogs, filecommands, i18n, menus
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -74,7 +76,7 @@ class MainWindow(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._set_icon()
         self._build()
-        self._bind_keys()
+        menus.bind_keys(self)
         self._enable_drop()
         self._update_status()
         for hook in hooks:
@@ -124,8 +126,8 @@ class MainWindow(tk.Toplevel):
         self.menus: dict[str, tk.Menu] = {}
         for name in MENUS:
             self.menu(name)
-        self._build_menus()
-        self._build_toolbar()
+        menus.build_menus(self)
+        menus.build_toolbar(self)
         self.rowconfigure(2, weight=1)
         self.columnconfigure(0, weight=1)
 
@@ -151,6 +153,17 @@ class MainWindow(tk.Toplevel):
         self._menu_labels.append((target, index, label_key))
         return index
 
+    def add_submenu(self, menu: str, label_key: str, **options: Any) -> tk.Menu:
+        """A cascade in ``menu``; its label follows the language."""
+        submenu = tk.Menu(self.menu(menu), tearoff=False, **options)
+        self.menus[menu].add_cascade(label=_(label_key), menu=submenu)
+        self.track_label(self.menus[menu], label_key)
+        return submenu
+
+    def track_label(self, menu: tk.Menu, label_key: str, index: int | None = None) -> None:
+        """Relabel entry ``index`` (default: the last one) of ``menu`` when the language changes."""
+        self._menu_labels.append((menu, menu.index("end") if index is None else index, label_key))
+
     def add_menu_separator(self, menu: str) -> None:
         self.menu(menu).add_separator()
 
@@ -160,108 +173,6 @@ class MainWindow(tk.Toplevel):
 
     def add_retranslate(self, callback: Callable[[], None]) -> None:
         self._retranslate.append(callback)
-
-    def _build_menus(self) -> None:
-        add = self.add_menu_command
-        add("file", "menu.file.open", self.cmd_open, "Ctrl+O")
-        self.recent_menu = tk.Menu(self.menus["file"], tearoff=False, postcommand=self._fill_recent)
-        self.menus["file"].add_cascade(label=_("menu.file.recent"), menu=self.recent_menu)
-        self._menu_labels.append((self.menus["file"], self.menus["file"].index("end"), "menu.file.recent"))
-        self.add_menu_separator("file")
-        add("file", "menu.file.save_preview", self.cmd_save_preview)
-        add("file", "menu.file.save_pdf", self.cmd_save_pdf, "Ctrl+S")
-        add("file", "menu.file.print", self.cmd_print, "Ctrl+P")
-        self.add_menu_separator("file")
-        add("file", "menu.file.new_window", self.cmd_new_window, "Ctrl+N")
-        add("file", "menu.file.close", self.close, "Ctrl+W")
-        add("file", "menu.file.quit", self.cmd_quit, "Ctrl+Q")
-        add("view", "menu.view.zoom_in", self.pageview.zoom_in, "+")
-        add("view", "menu.view.zoom_out", self.pageview.zoom_out, "-")
-        add("view", "menu.view.actual_size", lambda: self.pageview.set_zoom(1.0), "Ctrl+0")
-        add("view", "menu.view.fit_width", self.pageview.fit_width, "Ctrl+1")
-        add("view", "menu.view.fit_page", self.pageview.fit_page, "Ctrl+2")
-        add("view", "menu.view.rotate_right", lambda: self.pageview.rotate(90), "Ctrl+R")
-        add("view", "menu.view.rotate_left", lambda: self.pageview.rotate(-90), "Ctrl+Shift+R")
-        self.add_menu_separator("view")
-        add("view", "menu.view.first", self.first_page, "Home")
-        add("view", "menu.view.previous", self.prev_page, "PgUp")
-        add("view", "menu.view.next", self.next_page, "PgDn")
-        add("view", "menu.view.last", self.last_page, "End")
-        add("view", "menu.view.goto", self.cmd_goto, "Ctrl+G")
-        self.add_menu_separator("view")
-        add("view", "menu.view.find", self.show_search, "Ctrl+F")
-        add("view", "menu.view.find_next", lambda: self.find(self.searchbar.entry.get(), 1), "F3")
-        add("view", "menu.view.find_previous", lambda: self.find(self.searchbar.entry.get(), -1), "Shift+F3")
-        self.add_menu_separator("view")
-        add("view", "menu.view.thumbnails", self.toggle_thumbnails, "F9")
-        self.language_var = tk.StringVar(self, value=self._language_setting())
-        self.language_menu = tk.Menu(self.menus["settings"], tearoff=False)
-        for code in ("auto", "fr", "en"):
-            self.language_menu.add_radiobutton(label=_(f"language.{code}"), value=code, variable=self.language_var,
-                                               command=lambda c=code: self.set_language(c))
-            self._menu_labels.append((self.language_menu, self.language_menu.index("end"), f"language.{code}"))
-        self.menus["settings"].add_cascade(label=_("menu.settings.language"), menu=self.language_menu)
-        self._menu_labels.append((self.menus["settings"], self.menus["settings"].index("end"),
-                                  "menu.settings.language"))
-        add("help", "menu.help.shortcuts", self.cmd_shortcuts, "F1")
-        add("help", "menu.help.about", self.cmd_about)
-
-    def _build_toolbar(self) -> None:
-        add = self.toolbar.add
-        add("open", "open", "tip.open", self.cmd_open)
-        add("save", "save", "tip.save_preview", self.cmd_save_preview)
-        add("pdf", "pdf", "tip.save_pdf", self.cmd_save_pdf)
-        add("print", "print", "tip.print", self.cmd_print)
-        self.toolbar.add_separator()
-        add("first", "first", "tip.first", self.first_page)
-        add("prev", "prev", "tip.previous", self.prev_page)
-        self.page_entry = ttk.Entry(self.toolbar, width=5, justify="right")
-        self.page_entry.bind("<Return>", self._page_entry_go)
-        self.page_entry.bind("<KP_Enter>", self._page_entry_go)
-        self.toolbar.add_widget(self.page_entry)
-        self.page_count_label = ttk.Label(self.toolbar, text="/ 0")
-        self.toolbar.add_widget(self.page_count_label)
-        add("next", "next", "tip.next", self.next_page)
-        add("last", "last", "tip.last", self.last_page)
-        self.toolbar.add_separator()
-        add("zoom-out", "zoom-out", "tip.zoom_out", self.pageview.zoom_out)
-        add("zoom-in", "zoom-in", "tip.zoom_in", self.pageview.zoom_in)
-        add("fit-width", "fit-width", "tip.fit_width", self.pageview.fit_width)
-        add("fit-page", "fit-page", "tip.fit_page", self.pageview.fit_page)
-        add("rotate", "rotate", "tip.rotate", lambda: self.pageview.rotate(90))
-        self.toolbar.add_separator()
-        add("find", "find", "tip.find", self.show_search)
-        add("thumbnails", "thumbnails", "tip.thumbnails", self.toggle_thumbnails)
-        self.toolbar.add_separator()  # mail, fax and other plugin buttons go after this
-
-    def _bind_keys(self) -> None:
-        keys: dict[str, Callable[[], Any]] = {
-            "<Control-o>": self.cmd_open, "<Control-f>": self.show_search, "<Control-p>": self.cmd_print,
-            "<Control-s>": self.cmd_save_pdf, "<Control-g>": self.cmd_goto, "<Control-n>": self.cmd_new_window,
-            "<Control-w>": self.close, "<Control-q>": self.cmd_quit, "<F1>": self.cmd_shortcuts,
-            "<F3>": lambda: self.find(self.searchbar.entry.get(), 1),
-            "<Shift-F3>": lambda: self.find(self.searchbar.entry.get(), -1),
-            "<F9>": self.toggle_thumbnails, "<Control-r>": lambda: self.pageview.rotate(90),
-            "<Control-R>": lambda: self.pageview.rotate(-90), "<Control-0>": lambda: self.pageview.set_zoom(1.0),
-            "<Control-1>": self.pageview.fit_width, "<Control-2>": self.pageview.fit_page,
-        }
-        for sequence, command in keys.items():
-            self.bind(sequence, lambda e, c=command: (c(), "break")[1])
-        view_keys: dict[str, Callable[[], Any]] = {
-            "<plus>": self.pageview.zoom_in, "<equal>": self.pageview.zoom_in, "<KP_Add>": self.pageview.zoom_in,
-            "<minus>": self.pageview.zoom_out, "<KP_Subtract>": self.pageview.zoom_out,
-            "<Home>": self.first_page, "<End>": self.last_page, "<Prior>": self.prev_page, "<Next>": self.next_page,
-            "<Down>": lambda: self.pageview.scroll_units(1), "<Up>": lambda: self.pageview.scroll_units(-1),
-            "<Control-plus>": self.pageview.zoom_in, "<Control-minus>": self.pageview.zoom_out,
-        }
-        for sequence, command in view_keys.items():
-            self.bind(sequence, lambda e, c=command: self._view_key(e, c))
-
-    def _view_key(self, event: tk.Event, command: Callable[[], Any]) -> str | None:
-        if isinstance(event.widget, (tk.Entry, ttk.Entry, tk.Text, tk.Spinbox, ttk.Spinbox)):
-            return None  # typing in a field: leave the key to it
-        command()
-        return "break"
 
     def _enable_drop(self) -> None:
         """Accept files dropped on the window where tkdnd exists; skip silently elsewhere."""
@@ -434,7 +345,7 @@ class MainWindow(tk.Toplevel):
 
         dialogs.show_info(self, _("help.about_text", version=__version__), title=_("menu.help.about"))
 
-    def _fill_recent(self) -> None:
+    def fill_recent_menu(self) -> None:
         self.recent_menu.delete(0, "end")
         recent = self.state.existing_recent()
         if not recent:
@@ -470,7 +381,7 @@ class MainWindow(tk.Toplevel):
     def prev_page(self) -> None:
         self.pageview.prev_page()
 
-    def _page_entry_go(self, event: tk.Event | None = None) -> str:
+    def page_entry_go(self, event: tk.Event | None = None) -> str:
         try:
             self.go_to(int(self.page_entry.get()) - 1)
         except ValueError:
@@ -539,7 +450,7 @@ class MainWindow(tk.Toplevel):
             self.thumbnails.select(current)
 
     # ------------------------------------------------------------------ language
-    def _language_setting(self) -> str:
+    def language_setting(self) -> str:
         return getattr(getattr(self.settings, "printing", None), "language", "auto") or "auto"
 
     def set_language(self, code: str) -> None:

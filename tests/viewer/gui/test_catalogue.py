@@ -13,7 +13,7 @@ import pytest
 GUI = Path(__file__).resolve().parents[3] / "viewer" / "gui"
 LOCALE = GUI / "locale"
 MINE = ["app.py", "mainwindow.py", "pageview.py", "thumbnails.py", "toolbar.py", "statusbar.py", "dialogs.py",
-        "printing.py", "emlview.py", "recent.py", "search.py", "filecommands.py"]
+        "printing.py", "emlview.py", "recent.py", "search.py", "filecommands.py", "menus.py"]
 # Keys built at run time from a fixed set of values.
 DYNAMIC = {
     "dialog.{}.title": ["error", "info"],

@@ -48,7 +48,7 @@ def test_navigation_and_page_count(window, settle):
     assert view.current_page == 0
     window.page_entry.delete(0, "end")
     window.page_entry.insert(0, "3")
-    window._page_entry_go()
+    window.page_entry_go()
     assert view.current_page == 2
 
 
@@ -333,7 +333,7 @@ def test_recent_files_and_geometry_are_remembered(window, tmp_path):
     path = sample("notice.pdf")
     window.settings.printing.no_save_offer = True
     assert window.open_path(path)
-    window._fill_recent()
+    window.fill_recent_menu()
     assert window.recent_menu.entrycget(0, "label") == str(path.resolve())
     state_path = window.state.path
     window.close()
