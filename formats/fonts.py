@@ -32,6 +32,9 @@ def _candidate_dirs() -> list[Path]:
     env = os.environ.get("SPOOLVIEW_FONT_DIR")
     if env:
         dirs.append(Path(env))
+    # The DejaVu faces ship with spoolview (formats/fonts, Bitstream Vera licence), so a
+    # spool draws the same on every machine; system copies are only a fallback.
+    dirs.append(Path(__file__).with_name("fonts"))
     dirs += [
         Path("/usr/share/fonts/truetype/dejavu"),
         Path("/usr/share/fonts/dejavu"),
@@ -58,7 +61,7 @@ def font_dir() -> Path:
             return d
     raise DocumentError(
         "the DejaVu fonts needed to draw spools are not installed",
-        hint="install the Debian package fonts-dejavu-core or set SPOOLVIEW_FONT_DIR to a folder holding DejaVuSans.ttf",
+        hint="reinstall spoolview (formats/fonts is missing), install the Debian package fonts-dejavu-core, or set SPOOLVIEW_FONT_DIR to a folder holding DejaVuSans.ttf",
     )
 
 

@@ -227,3 +227,15 @@ def test_missing_fonts_give_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
             fonts.font_dir()
     finally:
         fonts.font_dir.cache_clear()
+
+
+def test_the_shipped_fonts_are_used_first() -> None:
+    from formats import fonts
+
+    fonts.font_dir.cache_clear()
+    assert fonts.font_dir() == Path(fonts.__file__).with_name("fonts")
+    for family in fonts.FAMILIES:
+        for bold in (False, True):
+            for italic in (False, True):
+                path = fonts.font_file(family, bold, italic)
+                assert path.parent == fonts.font_dir() and path.name == fonts._FILES[(family, bold, italic)]
