@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import difflib
 import os
 import re
 import tempfile
@@ -679,7 +680,9 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         else:
             table.pop(name, None)
     else:
-        raise SettingsError(f"unknown setting {key!r}; valid keys: {', '.join(_valid_keys())}")
+        close = difflib.get_close_matches(key, _valid_keys(), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
 
 
 # --- checking ----------------------------------------------------------------------------

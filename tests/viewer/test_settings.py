@@ -220,6 +220,7 @@ def test_set_value_environments_profiles_templates() -> None:
         ("pdf.protection", "strong", "none, no-modify, password"),
         ("functions.prot", "1", "functions.port"),
         ("nothing", "1", "valid keys"),
+        ("fonctions.host", "h", "did you mean functions.host?"),
         ("active_environment", "ghost", "known: default"),
         ("environments.prod.smtp_password", "x", "settings password"),
         ("environments.prod.colour", "x", "smtp_user"),
