@@ -86,16 +86,28 @@ def strip_headers(content: bytes, names: set[str]) -> bytes:
     return b"".join(kept) + b"".join(lines[body_at:])
 
 
+def _split_head(content: bytes) -> tuple[list[bytes], bytes]:
+    """The lines up to the first blank line (included), and the rest untouched (no per-line work)."""
+    ends = [i for i in (content.find(b"\n\n"), content.find(b"\n\r\n")) if i >= 0]
+    if content.startswith((b"\n", b"\r\n")):
+        ends.append(-1)
+    if not ends:
+        return _split_lines(content), b""
+    cut = min(ends) + 1
+    return _split_lines(content[:cut]), content[cut:]
+
+
 def parse_message(raw: bytes) -> Parsed:
     """Parse a pickup file (IIS/Exchange format) or a listener-queued message."""
     if not raw.strip():
         raise MalformedMessage("the file is empty")
-    lines = _split_lines(raw)
     sender: str | None = None
     receivers: list[str] = []
     start = 0
-    for line in lines:
-        m = _X_LINE.match(line.rstrip(b"\r\n"))
+    while True:  # leading x-sender / x-receiver lines
+        end = raw.find(b"\n", start)
+        line = raw[start:] if end < 0 else raw[start:end]
+        m = _X_LINE.match(line.rstrip(b"\r"))
         if not m:
             break
         kind, value = m.group(1).lower(), _text(m.group(2))
@@ -105,12 +117,15 @@ def parse_message(raw: bytes) -> Parsed:
             addr = _address(value)
             if addr:
                 receivers.append(addr)
-        start += 1
-    content = b"".join(lines[start:])
+        if end < 0:
+            start = len(raw)
+            break
+        start = end + 1
+    content = raw[start:]
     if not content.strip():
         raise MalformedMessage("the file holds an envelope but no message")
-    body_lines = _split_lines(content)
-    fields, body_at = _header_fields(body_lines)
+    head_lines, rest = _split_head(content)
+    fields, body_at = _header_fields(head_lines)
     values: dict[str, list[str]] = {}
     for f in fields:
         values.setdefault(_name(f), []).append(_value(f))
@@ -129,9 +144,11 @@ def parse_message(raw: bytes) -> Parsed:
         raise MalformedMessage(f"recipient address {bad[0]!r} is not valid")
     if sender and ("@" not in sender or any(c in sender for c in " <>\r\n")):
         raise MalformedMessage(f"sender address {sender!r} is not valid")
-    kept = [f for f in fields if _name(f) != "bcc"]
-    headers = b"".join(b"".join(f) for f in kept)
-    content = headers + b"".join(body_lines[body_at:])
+    if "bcc" in values:
+        headers = b"".join(b"".join(f) for f in fields if _name(f) != "bcc")
+        content = headers + b"".join(head_lines[body_at:]) + rest
+    else:
+        headers = b"".join(b"".join(f) for f in fields)
     subject = ""
     if values.get("subject"):
         try:

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -58,6 +59,17 @@ def write_durable(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return  # already delivered
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def new_id() -> str:
@@ -177,16 +189,16 @@ class Queue:
         return dest
 
     def sync_files(self, paths: list[Path]) -> None:
-        """fsync accepted files (the writer may not have flushed them), then the incoming folder."""
-        for path in paths:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue  # already delivered
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        """fsync accepted files (the writer may not have flushed them), then the incoming folder.
+
+        The fsyncs of a batch run side by side, so the file system commits them together.
+        """
+        if len(paths) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(paths)), thread_name_prefix="relay-fsync") as pool:
+                list(pool.map(_fsync_file, paths))
+        else:
+            for path in paths:
+                _fsync_file(path)
         fsync_dir(self.incoming)
 
     def sync_incoming(self) -> None:
