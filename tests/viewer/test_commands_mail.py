@@ -181,6 +181,16 @@ def test_test_mail_with_attachment(capsys, smtpd, tmp_path):
     assert code == 1 and "missing.txt" in err
 
 
+def test_test_mail_says_when_the_body_falls_back_to_utf8(capsys):
+    configure()
+    code, out, err = run(capsys, "test-mail", "--to", "x@example.org", "--body", "Dzień dobry, Łódź")
+    assert code == 0, err
+    assert "did not fit windows-1252" in err and "UTF-8" in err
+    [dropped] = pickup_files()
+    msg = email.message_from_bytes(dropped.read_bytes().split(b"\r\n", 2)[2], policy=policy.default)
+    assert msg.get_content_charset() == "utf-8" and "Łódź" in msg.get_content()
+
+
 def test_trace_on_show_files_off(capsys):
     configure()
     assert run(capsys, "trace", "show")[2].startswith("the trace in")

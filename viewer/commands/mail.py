@@ -106,6 +106,16 @@ def _outbox(settings: Any, *, via_server: bool = False):
     return Outbox(settings, connection=connection)
 
 
+def _compose(spec: Any, settings: Any) -> Any:
+    """The composed message; what composition had to change (e.g. UTF-8 fallback) is said."""
+    from viewer.mail.compose import compose
+
+    composed = compose(spec, settings)
+    for note in composed.notes:
+        _warn(note)
+    return composed
+
+
 def _report(outbox: Any, outcome: Any, *, duplicates: bool = True) -> int:
     print(f"route: {outcome.route_name}")
     for line in outcome.summary_lines(duplicates=duplicates):
@@ -172,7 +182,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def cmd_send(args: argparse.Namespace) -> int:
     from formats import open_document
-    from viewer.mail.compose import MailSpec, compose
+    from viewer.mail.compose import MailSpec
     from viewer.mail.templates import for_document
 
     settings = _settings()
@@ -199,9 +209,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         _warn(warning)
     document = " ".join(part for part in (info.kind, info.number) if part) or Path(args.file).resolve().name
     spec = MailSpec(to=to, subject=subject, body=body, cc=cc, bcc=bcc, attachments=[attachment], sender=sender, document_id=document)
-    composed = compose(spec, settings)
-    for note in composed.notes:
-        _warn(note)
+    composed = _compose(spec, settings)
     outbox = _outbox(settings, via_server=args.via_server)
     previous = outbox.already_sent(document, composed.envelope.recipients)
     if previous and not args.force:
@@ -226,7 +234,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_test_mail(args: argparse.Namespace) -> int:
-    from viewer.mail.compose import Attachment, MailSpec, compose
+    from viewer.mail.compose import Attachment, MailSpec
 
     settings = _settings()
     to = _route_addresses(settings, args.address_type, args.to)
@@ -239,7 +247,7 @@ def cmd_test_mail(args: argparse.Namespace) -> int:
     sender, warning = _sender(settings, args.sender)
     if warning:
         _warn(warning)
-    composed = compose(MailSpec(to=to, subject=args.subject, body=args.body, attachments=attachments, sender=sender), settings)
+    composed = _compose(MailSpec(to=to, subject=args.subject, body=args.body, attachments=attachments, sender=sender), settings)
     outbox = _outbox(settings)
     with outbox:
         outcome = outbox.send(composed, subject=args.subject, address_type=args.address_type)
