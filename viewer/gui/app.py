@@ -68,7 +68,6 @@ class App:
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
         from viewer.gui import dialogs
-        from viewer.gui.i18n import _
         from viewer.gui.dialogs import user_message
 
         log.error("unexpected error in a window command", exc_info=(kind, value, tb))
