@@ -181,6 +181,16 @@ def test_test_mail_with_attachment(capsys, smtpd, tmp_path):
     assert code == 1 and "missing.txt" in err
 
 
+def test_body_file_problems_are_one_clear_line(capsys, tmp_path):
+    code, out, err = run(capsys, "send", QUOTE, "--to", "x@example.org", "--body-file", tmp_path / "missing.txt")
+    assert code == 1 and f"cannot read the body file {tmp_path / 'missing.txt'} (No such file or directory)" in err
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Café".encode("latin-1"))
+    code, out, err = run(capsys, "send", QUOTE, "--to", "x@example.org", "--body-file", latin)
+    assert code == 1 and "is not UTF-8 text" in err and "Errno" not in err
+    assert pickup_files() == []
+
+
 def test_test_mail_says_when_the_body_falls_back_to_utf8(capsys):
     configure()
     code, out, err = run(capsys, "test-mail", "--to", "x@example.org", "--body", "Dzień dobry, Łódź")

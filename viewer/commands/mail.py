@@ -201,8 +201,10 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.body_file:
         try:
             body = args.body_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpoolviewError(f"cannot read the body file {args.body_file}: {exc}") from None
+        except OSError as exc:
+            raise SpoolviewError(f"cannot read the body file {args.body_file} ({exc.strerror or exc}): check the path") from None
+        except UnicodeDecodeError:
+            raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
     attachment = _attachment(doc, settings, args, _password(args))
     sender, warning = _sender(settings, args.sender)
     if warning:
