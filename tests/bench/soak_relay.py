@@ -93,7 +93,7 @@ def main() -> int:
 
         proc = start_relay()
         kill_until = start + DEADLINE * 0.6
-        while time.monotonic() < kill_until and (writer.is_alive() or len(sink.messages) < TOTAL * 0.9):
+        while time.monotonic() < kill_until and (writer.is_alive() or len(sink.messages) < TOTAL * 0.97):
             time.sleep(random.uniform(1.0, 4.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
