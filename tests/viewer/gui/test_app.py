@@ -86,3 +86,17 @@ def test_a_failing_command_shows_a_dialog_not_a_traceback(root, answer, caplog, 
     assert "Traceback" in caplog.text or "boom" in caplog.text
     assert "Traceback" not in capsys.readouterr().err
     window.close()
+
+
+@pytest.mark.parametrize("env, expected", [("fr_FR.UTF-8", "Fichier"), ("en_GB.UTF-8", "File"), ("de_DE", "Fichier")])
+def test_automatic_language_follows_the_locale(root, monkeypatch, env, expected):
+    from viewer.gui import i18n
+
+    monkeypatch.setenv("LANGUAGE", env)
+    try:
+        application = app_mod.App(root, plugins=())  # printing.language = "auto" by default
+        window = application.new_window()
+        assert window.menubar.entrycget(0, "label") == expected
+        window.close()
+    finally:
+        i18n.set_language("fr")

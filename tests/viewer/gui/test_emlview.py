@@ -35,6 +35,7 @@ def test_headers_body_and_attachments(root, eml):
     assert view.header_values["Subject"] == "Votre devis"
     assert view.header_values["From"].startswith("Atelier")
     assert "<b>ci-joint</b>" in view.html
+    assert type(view.body).__name__ == "HtmlFrame"  # rendered by tkinterweb
     assert [a.filename for a in view.attachments] == ["devis.pdf"]
     view.open_selected()
     view.save_selected()
