@@ -96,6 +96,15 @@ def test_run_refuses_half_tls(server_toml, capsys):
     assert "go together" in capsys.readouterr().err
 
 
+def test_run_names_a_bad_route_setting_before_starting(server_toml, capsys):
+    with server_toml.open("a", encoding="utf-8") as out:
+        out.write('[server.route.environment]\nsmtp_password = 42\n')
+    assert run(["server", "run", "--config", str(server_toml), "--port", str(free_port())]) == 1
+    err = capsys.readouterr().err
+    assert f"{server_toml}: route.environment.smtp_password must be a text" in err
+    assert "spoolview server on" not in err and "42" not in err
+
+
 def test_run_says_when_the_port_is_taken(server_toml, capsys):
     import socket
 

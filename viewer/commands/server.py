@@ -71,6 +71,7 @@ def read_new_password(name: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from viewer.server.config import ServerConfigError
+    from viewer.server.delivery import server_settings
     from viewer.server.run import serve
 
     config = _config(args)
@@ -82,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ServerConfigError("--certfile and --keyfile go together")
     if config.workers < 1:
         raise ServerConfigError("--workers must be at least 1")
+    server_settings(config)  # a wrong route table is said now, not after the banner
     _check_port(config.host, config.port)
     db = _database_for(config)
     if not db.user_names():

@@ -55,6 +55,21 @@ class ServerConfig:
         return f"sqlite:///{folder / 'server.db'}"
 
 
+def kind_name(example: Any) -> str:
+    """How a TOML value like ``example`` is described to a person ("a whole number", …)."""
+    if isinstance(example, bool):
+        return "true or false"
+    if isinstance(example, int):
+        return "a whole number"
+    if isinstance(example, float):
+        return "a number"
+    if isinstance(example, str):
+        return 'a text in quotes ("…")'
+    if isinstance(example, dict):
+        return "a table"
+    return f"a {type(example).__name__}"
+
+
 def default_config_file() -> Path:
     """``$SPOOLVIEW_SERVER_CONFIG`` if set, else ``config_dir()/server.toml``."""
     value = os.environ.get(ENV_CONFIG)
@@ -90,7 +105,7 @@ def config_from_dict(table: dict[str, Any], *, source: str = "configuration") ->
         if isinstance(default, bool) or not isinstance(value, type(default)) and not (
             isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
         ):
-            raise ServerConfigError(f"{source}: {key} must be a {type(default).__name__}, not {value!r}")
+            raise ServerConfigError(f"{source}: {key} must be {kind_name(default)}, not {value!r}")
         setattr(config, key, float(value) if isinstance(default, float) else value)
     if not 0 < config.port < 65536:
         raise ServerConfigError(f"{source}: port must be between 1 and 65535, not {config.port}")

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from viewer.errors import SpoolviewError
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError
-from viewer.server.config import ServerConfig, ServerConfigError
+from viewer.server.config import ServerConfig, ServerConfigError, kind_name
 from viewer.settings import Settings
 from viewer.settings import load as load_settings
 
@@ -32,32 +32,33 @@ def server_settings(config: ServerConfig) -> Settings:
         settings = load_settings(path)
     else:
         settings = Settings()
-    apply_table(settings, config.route)
+    apply_table(settings, config.route, source=str(config.path or "server configuration"))
     settings.functions.use_server_functions = False
     settings.service.use_server_service = False
     return settings
 
 
-def apply_table(settings: Settings, table: dict[str, Any]) -> None:
+def apply_table(settings: Settings, table: dict[str, Any], *, source: str = "server configuration") -> None:
     """Set ``settings.<section>.<key>`` from a ``{section: {key: value}}`` mapping, type-checked.
 
     ``environment`` sets the active environment's ``smtp_user`` / ``smtp_password``.
+    Errors name ``source`` (the file) and the key, never a value (it may be a password).
     """
     for section, values in table.items():
         if not isinstance(values, dict):
-            raise ServerConfigError(f"route.{section} must be a table")
+            raise ServerConfigError(f"{source}: route.{section} must be a table")
         if section == "environment":
             target: Any = settings.environment
         else:
             target = getattr(settings, section, None)
             if target is None or not dataclasses.is_dataclass(target):
-                raise ServerConfigError(f"route.{section} is not a settings section")
+                raise ServerConfigError(f"{source}: route.{section} is not a settings section")
         for key, value in values.items():
             if not hasattr(target, key):
-                raise ServerConfigError(f"route.{section}.{key} is not a known setting")
+                raise ServerConfigError(f"{source}: route.{section}.{key} is not a known setting")
             current = getattr(target, key)
             if not _same_kind(current, value):
-                raise ServerConfigError(f"route.{section}.{key} must be a {type(current).__name__}")
+                raise ServerConfigError(f"{source}: route.{section}.{key} must be {kind_name(current)}")
             setattr(target, key, float(value) if isinstance(current, float) else value)
 
 

@@ -43,8 +43,8 @@ def test_settings_file_then_table(tmp_path):
     [
         ({"nosuch": {"a": 1}}, "not a settings section"),
         ({"functions": {"nosuch": 1}}, "not a known setting"),
-        ({"functions": {"port": "25"}}, "must be a int"),
-        ({"functions": {"send_direct": 1}}, "must be a bool"),
+        ({"functions": {"port": "25"}}, "must be a whole number"),
+        ({"functions": {"send_direct": 1}}, "must be true or false"),
         ({"functions": 3}, "must be a table"),
     ],
 )
