@@ -411,6 +411,8 @@ class PageView(ttk.Frame):
         self._job = None
         if self.source is None:
             return
+        if self.fit is not None and self.canvas.winfo_width() <= 1:
+            return  # not on screen yet: the zoom depends on the size; <Configure> reschedules
         wanted = self._wanted()
         keep_pages = set(wanted)
         for index in list(self._images):
