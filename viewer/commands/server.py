@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from viewer.commands.settings import read_new_password
 from viewer.errors import SpoolviewError
 
 
@@ -56,17 +56,6 @@ def _database(args: argparse.Namespace) -> Iterator[Any]:
         yield db
     finally:
         db.dispose()
-
-
-def read_new_password(name: str) -> str:
-    """Prompt twice without echo on a terminal; else read one line from standard input."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        first = getpass.getpass(f"password for {name}: ")
-        if first != getpass.getpass("again: "):
-            raise SpoolviewError("the two passwords differ: nothing was changed")
-        return first
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    return line.rstrip("\r\n")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -123,7 +112,7 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     with _database(args) as db:
         if name in db.user_names():
             raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password")
-        db.add_user(name, hash_password(read_new_password(name)))
+        db.add_user(name, hash_password(read_new_password(f"password for {name}: ")))
     print(f"user {name} added")
     return 0
 
@@ -135,7 +124,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     with _database(args) as db:
         if args.name not in db.user_names():
             raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
-        db.set_password(args.name, hash_password(read_new_password(args.name)))
+        db.set_password(args.name, hash_password(read_new_password(f"password for {args.name}: ")))
     print(f"password of {args.name} changed; its open sessions were ended")
     return 0
 

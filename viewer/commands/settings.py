@@ -103,15 +103,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
-def _read_password(environment: str) -> str:
-    if not sys.stdin.isatty():
-        line = sys.stdin.readline()
-        return line[:-1] if line.endswith("\n") else line
-    first = getpass.getpass(f"SMTP password for environment {environment}: ")
-    second = getpass.getpass("Again, to confirm: ")
-    if first != second:
-        raise SpoolviewError("the two passwords differ; nothing was stored, run the command again")
-    return first
+def read_new_password(prompt: str) -> str:
+    """A new password: typed twice without echo on a terminal, else one line of standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if first != getpass.getpass("Again, to confirm: "):
+            raise SpoolviewError("the two passwords differ; nothing was changed, run the command again")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
 
 
 def cmd_password(args: argparse.Namespace) -> int:
@@ -121,7 +121,7 @@ def cmd_password(args: argparse.Namespace) -> int:
         S.delete_secret(S.smtp_secret_name(name), settings.path)
         print(f"password of environment {name} forgotten")
         return 0
-    password = _read_password(name).rstrip("\r")
+    password = read_new_password(f"SMTP password for environment {name}: ")
     if not password:
         raise SpoolviewError("no password given; nothing was stored (use --delete to forget one)")
     is_new = name not in settings.environments
