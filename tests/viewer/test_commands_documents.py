@@ -93,6 +93,9 @@ def test_demo_writes_protected_quote_in_data_dir(spoolview_home: Path, capsys: p
         (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{tmp}/nope"], "password file"),
         (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{long}"], "too long"),
         (["info", "{samples}/releve-CLI003.txt", "--encoding", "utf-8"], "cannot be decoded as utf-8"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}"], "is a folder; give the name of the file"),
+        (["info", "{random}"], "not a recognised document"),
+        (["info", "{truncated}"], "the spool may be truncated"),
     ],
 )
 def test_errors_are_one_line(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
@@ -100,7 +103,11 @@ def test_errors_are_one_line(samples: Path, tmp_path: Path, capsys: pytest.Captu
     empty.write_bytes(b"")
     long = tmp_path / "long.txt"
     long.write_text("p" * 50)
-    args = [a.format(tmp=tmp_path, samples=samples, empty=empty, long=long) for a in argv]
+    random = tmp_path / "random.bin"
+    random.write_bytes(bytes(range(256)) * 20)
+    truncated = tmp_path / "cut.spv"
+    truncated.write_bytes((samples / "devis-D2026-0042.spv").read_bytes()[:3000])
+    args = [a.format(tmp=tmp_path, samples=samples, empty=empty, long=long, random=random, truncated=truncated) for a in argv]
     code, out, err = run(capsys, *args)
     assert code == 1
     assert err.startswith("spoolview: error: ") and err.count("\n") == 1
@@ -114,8 +121,13 @@ def test_encrypted_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path = tmp_path / "enc.pdf"
     doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
     code, _, err = run(capsys, "info", str(path))
-    assert code == 1 and "protected by a password" in err
+    assert code == 1 and "protected by a password" in err and "--password-file" in err
     pw = tmp_path / "pw"
+    pw.write_text("wrong")
+    code, _, err = run(capsys, "info", str(path), "--password-file", str(pw))
+    assert code == 1 and "wrong password" in err and "wrong" not in err.replace("wrong password", "")
+    code, _, err = run(capsys, "render", str(path), "-o", str(tmp_path / "p.png"), "--password-file", str(pw))
+    assert code == 1 and "wrong password" in err
     pw.write_text("u")
     code, out, _ = run(capsys, "info", str(path), "--password-file", str(pw))
     assert code == 0 and "pdf, 1 page(s)" in out
@@ -128,10 +140,44 @@ def test_convert_encrypted_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     doc.save(src, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="in", owner_pw="o")
     out = tmp_path / "out.pdf"
     code, _, err = run(capsys, "convert", str(src), "-o", str(out))
-    assert code == 1 and "protected by a password" in err
+    assert code == 1 and "protected by a password" in err and "--input-password-file" in err
     pw = tmp_path / "pw"
     pw.write_text("in\n")
     code, _, err = run(capsys, "convert", str(src), "-o", str(out), "--input-password-file", str(pw), "--protect", "no-modify")
     assert code == 0, err
     result = pymupdf.open(out)
     assert not result.needs_pass and "inside" in result[0].get_text()
+
+
+def test_render_refuses_unknown_type_before_drawing(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import formats.render
+
+    def no_drawing(*a: object, **k: object) -> None:
+        raise AssertionError("drew a page for an output it cannot write")
+
+    monkeypatch.setattr(formats.render, "render_image", no_drawing)
+    code, _, err = run(capsys, "render", str(samples / "notice.pdf"), "--dpi", "1200", "-o", str(tmp_path / "x.gif"))
+    assert code == 1 and "unknown image type" in err
+
+
+def test_convert_into_unwritable_folder(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def refused(*a: object, **k: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)  # root may write anywhere: simulate
+    code, _, err = run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(tmp_path / "x.pdf"))
+    assert code == 1 and f"cannot write in {tmp_path} (Permission denied)" in err
+
+
+def test_convert_disk_full_leaves_no_temporary_file(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    def full(*a: object, **k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    code, _, err = run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(tmp_path / "x.pdf"))
+    assert code == 1 and "No space left on device" in err and ".spoolview-" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from formats import open_document
+from formats import Document, PasswordRequired, open_document
 from viewer.errors import SpoolviewError
 
 SAMPLE_QUOTE = Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv"
@@ -79,18 +79,35 @@ def write_atomic(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SpoolviewError(f"folder {folder} does not exist; create it or choose another output")
-    fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
+    if path.is_dir():
+        raise SpoolviewError(f"{path} is a folder; give the name of the file to write, e.g. {path / 'out'}{path.suffix}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
+    except OSError as exc:
+        raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SpoolviewError(f"cannot write {path} ({exc.strerror or exc}); check the disk space and access rights") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _open(args: argparse.Namespace, password_file: Path | None, option: str) -> Document:
+    """Open the command's input; a password error names the ``option`` that gives it."""
+    try:
+        return open_document(args.file, password=read_password(password_file), encoding=args.encoding)
+    except PasswordRequired as exc:
+        exc.hint = f"give it with {option} FILE, whose first line is the password"
+        raise
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    with open_document(args.file, password=read_password(args.password_file), encoding=args.encoding) as doc:
+    with _open(args, args.password_file, "--password-file") as doc:
         first = doc.page(0)
         data = {
             "file": str(doc.path),
@@ -125,7 +142,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
-    with open_document(args.file, password=read_password(args.input_password_file), encoding=args.encoding) as doc:
+    with _open(args, args.input_password_file, "--input-password-file") as doc:
         pdf = protect(to_pdf(doc), protection)
     write_atomic(args.output, pdf)
     print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}")
@@ -135,15 +152,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from formats.render import render_image
 
-    with open_document(args.file, password=read_password(args.password_file), encoding=args.encoding) as doc:
+    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".ppm": "PPM"}.get(args.output.suffix.lower())
+    if fmt is None:  # checked before drawing: a big page is not drawn for nothing
+        raise SpoolviewError(f"{args.output}: unknown image type; use .png, .jpg or .ppm")
+    if not 1 <= args.dpi <= 1200:
+        raise SpoolviewError("--dpi must be between 1 and 1200")
+    with _open(args, args.password_file, "--password-file") as doc:
         if not 1 <= args.page <= doc.page_count:
             raise SpoolviewError(f"{args.file}: no page {args.page} (the document has {doc.page_count})")
-        if not 1 <= args.dpi <= 1200:
-            raise SpoolviewError("--dpi must be between 1 and 1200")
         img = render_image(doc, args.page - 1, dpi=args.dpi, rotation=args.rotation)
-    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".ppm": "PPM"}.get(args.output.suffix.lower())
-    if fmt is None:
-        raise SpoolviewError(f"{args.output}: unknown image type; use .png, .jpg or .ppm")
     import io
 
     buf = io.BytesIO()
