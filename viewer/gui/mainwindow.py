@@ -252,6 +252,8 @@ class MainWindow(tk.Toplevel):
             self.eml_view.destroy()
             self.eml_view = None
             self.pageview.pack(fill="both", expand=True)
+            if self.thumbnails_shown:
+                self.paned.insert(0, self.thumbnails, weight=0)
         self.pageview.set_source(None)
         self.thumbnails.set_source(None)
         self.source = None
@@ -270,6 +272,8 @@ class MainWindow(tk.Toplevel):
         from viewer.gui.emlview import EmlView
 
         self.pageview.pack_forget()
+        if self.thumbnails_shown:  # a mail has no pages to show in the side bar
+            self.paned.forget(self.thumbnails)
         self.eml_view = EmlView(self.content, document, on_open=self.open_attachment,
                                 on_save=self.save_attachment)
         self.eml_view.pack(fill="both", expand=True)
@@ -390,14 +394,16 @@ class MainWindow(tk.Toplevel):
         return "break"
 
     def toggle_thumbnails(self) -> None:
+        self.thumbnails_shown = not self.thumbnails_shown
+        if self.eml_view is not None:
+            return  # a mail shows no side bar; the choice applies to the next paged document
         if self.thumbnails_shown:
-            self.paned.forget(self.thumbnails)
-            self.thumbnails.set_source(None)
-        else:
             self.paned.insert(0, self.thumbnails, weight=0)
             self.update_idletasks()
             self.thumbnails.set_source(self.source)
-        self.thumbnails_shown = not self.thumbnails_shown
+        else:
+            self.paned.forget(self.thumbnails)
+            self.thumbnails.set_source(None)
 
     def show_search(self) -> None:
         self.searchbar.grid(row=1, column=0, sticky="we")

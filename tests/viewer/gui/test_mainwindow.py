@@ -427,3 +427,15 @@ def test_a_broken_settings_file_is_never_overwritten(root, tmp_path):
         i18n.set_language("fr")
         win.close()
     assert path.read_text(encoding="utf-8") == "[printing\\nbroken = "
+
+
+def test_a_mail_hides_the_thumbnails_until_a_paged_document_returns(window, make_pdf, settle):
+    assert window.open_path(sample("mail-devis.eml"))
+    assert str(window.thumbnails) not in [str(p) for p in window.paned.panes()]
+    window.toggle_thumbnails()
+    window.toggle_thumbnails()  # toggling while a mail shows is harmless
+    assert window.open_path(make_pdf())
+    settle(window)
+    assert str(window.thumbnails) in [str(p) for p in window.paned.panes()]
+    window.toggle_thumbnails()
+    assert str(window.thumbnails) not in [str(p) for p in window.paned.panes()]
