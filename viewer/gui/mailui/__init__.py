@@ -18,8 +18,10 @@ START_DELAY_MS = 1200
 class MailUi:
     """What ``install`` hangs on the main window; every command is a plain method (tests call them)."""
 
-    def __init__(self, window: Any, services: MailServices | None = None, *, notify: Notify | None = None) -> None:
+    def __init__(self, window: Any, services: MailServices | None = None, *, notify: Notify | None = None,
+                 start_delay_ms: int | None = START_DELAY_MS) -> None:
         self.window = window
+        self.start_delay_ms = start_delay_ms  # None: no late start (no saved connection, no warm-up)
         self.root: tk.Misc = getattr(window, "root", None) or window
         if services is None:
             settings = getattr(window, "settings", None)
@@ -64,7 +66,8 @@ class MailUi:
         if callable(getattr(w, "add_retranslate", None)):
             w.add_retranslate(self.update_status)  # the route in the status bar follows the language
         self.update_status()
-        self.root.after(START_DELAY_MS, self.late_start)  # after the first page is painted
+        if self.start_delay_ms is not None:
+            self.root.after(self.start_delay_ms, self.late_start)  # after the first page is painted
         return self
 
     def late_start(self) -> None:
@@ -75,10 +78,12 @@ class MailUi:
 
     def warm_up(self) -> None:
         """Load the mail road in the background so the first click on the mail icon is quick."""
+        import gc
         import threading
 
         from viewer.gui.mailui.services import warm_up
 
+        gc.collect()  # dead Tk objects go now, on this thread, not on the warm-up thread
         threading.Thread(target=warm_up, daemon=True, name="mailui-warm-up").start()
 
     def update_status(self) -> str:
@@ -244,9 +249,10 @@ def records_icon(size: int = 48) -> Any:
     return image
 
 
-def install(window: Any, *, services: MailServices | None = None, notify: Notify | None = None) -> MailUi:
+def install(window: Any, *, services: MailServices | None = None, notify: Notify | None = None,
+            start_delay_ms: int | None = START_DELAY_MS) -> MailUi:
     """Add the mail/fax icons, the records window and the Connection/Tools/Settings menus to ``window``."""
-    ui = MailUi(window, services, notify=notify).install()
+    ui = MailUi(window, services, notify=notify, start_delay_ms=start_delay_ms).install()
     try:
         window.mailui = ui
     except AttributeError:

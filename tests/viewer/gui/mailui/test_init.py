@@ -45,7 +45,7 @@ def make_window(root, tmp_path, notify, answer):
 
     def make(settings: settings_mod.Settings):
         win = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings,
-                         hooks=[lambda w: install(w, notify=notify)])
+                         hooks=[lambda w: install(w, notify=notify, start_delay_ms=None)])
         win.geometry("900x700+0+0")
         win.update()
         made.append(win)
@@ -74,6 +74,8 @@ def invoke_menu(window, name, label):
 
 def test_installed_menus_icons_and_fresh_status(make_window):
     window = make_window(base_settings())
+    window.mailui.late_start()  # what runs 1.2 s after the window opens: no saved connection here
+    assert window.mailui.services.connection is None
     assert {"mail", "fax", "records"} <= set(window.toolbar.buttons)
     assert menu_labels(window, "connection")[-3:] == ["Se connecter…", "Se déconnecter", "Profils de connexion…"]
     assert "Utilitaire de test des courriels…" in menu_labels(window, "tools")
