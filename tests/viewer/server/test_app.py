@@ -228,3 +228,31 @@ def test_server_over_tls(tmp_path, smtpd, server_cert, ca_file):
             assert c.get("/health").json() == {"status": "ok"}
         with httpx.Client(base_url=live.url) as c, pytest.raises(httpx.ConnectError):
             c.get("/health")
+
+
+def test_no_password_or_token_in_server_logs_journal_or_database(tmp_path, smtpd_factory, ca_file, caplog):
+    import logging
+
+    relay_user, relay_password = "relay@example.com", "Relay-Secret-77"
+    smart_host = smtpd_factory(mode="starttls", auth=(relay_user, relay_password))
+    config = smtp_config(tmp_path, smart_host)
+    config.route["functions"].update(ssl=True, tls_mode="starttls", ca_file=str(ca_file))
+    config.route["environment"] = {"smtp_user": relay_user, "smtp_password": relay_password}
+    caplog.set_level(logging.DEBUG)
+    with LiveServer(config, users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
+        assert c.post("/login", json={"user": "alice", "password": "Typo-alice-pw"}).status_code == 401
+        token = c.post("/login", json={"user": "alice", "password": PASSWORDS["alice"]}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert c.post("/send", headers=headers, json=send_body()).json()["ok"]
+        assert c.post("/send", headers=headers, json=send_body(recipients=["x@example.org"], document="d\n")).status_code == 422
+    assert smart_host.handler.wait_for(1)[0].login == relay_user
+    assert "failed login for 'alice'" in caplog.text  # the server's log is what is checked here
+    secrets = [PASSWORDS["alice"], "Typo-alice-pw", token, relay_password, b64(relay_password.encode())]
+    for secret in secrets:
+        assert secret not in caplog.text
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "server.db" for p in files) and any(p.name == "Smtp.log" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret!r} in {path}"
