@@ -105,6 +105,24 @@ def test_run_names_a_bad_route_setting_before_starting(server_toml, capsys):
     assert "spoolview server on" not in err and "42" not in err
 
 
+def test_run_warns_when_the_relay_password_is_readable_by_others(server_toml, capsys):
+    import socket
+
+    with server_toml.open("a", encoding="utf-8") as out:
+        out.write('[server.route.environment]\nsmtp_user = "relay"\nsmtp_password = "Relay-pw-1"\n')
+    with socket.socket() as busy:  # stop right after the checks: the port is taken
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        server_toml.chmod(0o644)
+        assert run(["server", "run", "--config", str(server_toml), "--port", port]) == 1
+        err = capsys.readouterr().err
+        assert f"run `chmod 600 {server_toml}`" in err and "Relay-pw-1" not in err
+        server_toml.chmod(0o600)
+        assert run(["server", "run", "--config", str(server_toml), "--port", port]) == 1
+        assert "chmod" not in capsys.readouterr().err
+
+
 def test_run_says_when_the_port_is_taken(server_toml, capsys):
     import socket
 

@@ -73,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config.workers < 1:
         raise ServerConfigError("--workers must be at least 1")
     server_settings(config)  # a wrong route table is said now, not after the banner
+    _warn_if_readable_secret(config)
     _check_port(config.host, config.port)
     db = _database_for(config)
     if not db.user_names():
@@ -84,6 +85,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"spoolview server on {scheme}://{config.host}:{config.port} (workers: {config.workers}); Ctrl+C stops it", file=sys.stderr)
     serve(config)
     return 0
+
+
+def _warn_if_readable_secret(config) -> None:  # type: ignore[no-untyped-def]
+    """A configuration holding the relay password must be readable by the server account only."""
+    import os
+    import stat
+
+    path = config.path
+    if path is None or not (config.route.get("environment") or {}).get("smtp_password"):
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"spoolview: warning: {path} holds an SMTP password and other accounts can read it: run `chmod 600 {path}`", file=sys.stderr)
 
 
 def _check_port(host: str, port: int) -> None:
