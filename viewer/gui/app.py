@@ -31,6 +31,18 @@ def skip_layout_model() -> None:
         sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
 
 
+def dpi_aware() -> None:
+    """On Windows, ask for real pixels so pages and icons are drawn sharp on HiDPI screens."""
+    if sys.platform != "win32":
+        return
+    try:  # pragma: no cover - Windows only
+        import ctypes
+
+        ctypes.windll.shcore.SetProcessDpiAwareness(1)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):  # pragma: no cover - older Windows: Tk's default
+        pass
+
+
 def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow], None]]:
     """The ``install`` functions of the plugin modules present."""
     hooks = []
@@ -56,6 +68,8 @@ class App:
 
     def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS) -> None:
         skip_layout_model()
+        if root is None:
+            dpi_aware()
         self.root = root or tk.Tk(className="spoolview")
         self.root.withdraw()
         self.root.report_callback_exception = self.callback_error  # type: ignore[method-assign]
