@@ -58,13 +58,14 @@ def strip_header(message: bytes, name: bytes) -> bytes:
     head, body = message[:end], message[end:]
     out: list[bytes] = []
     skipping = False
-    key = name.lower() + b":"
+    key = name.lower()
     for line in head.split(b"\r\n"):
         if line[:1] in (b" ", b"\t"):
             if not skipping:
                 out.append(line)
             continue
-        skipping = line.lower().startswith(key)
+        field, colon, _ = line.partition(b":")
+        skipping = bool(colon) and field.rstrip(b" \t").lower() == key  # "Bcc :" too
         if not skipping:
             out.append(line)
     return b"\r\n".join(out) + body
@@ -73,6 +74,9 @@ def strip_header(message: bytes, name: bytes) -> bytes:
 def pickup_bytes(message: bytes, envelope: Envelope | None) -> bytes:
     """The file content: CRLF lines; with ``envelope``, x-sender/x-receiver lines first and no Bcc."""
     data = _EOL.sub(b"\r\n", message)
+    # x-sender/x-receiver inside the message would be read by a relay as envelope lines
+    # (extra recipients nobody checked): they never pass.
+    data = strip_header(strip_header(data, b"x-sender"), b"x-receiver")
     if envelope is None:
         return data
     for address in (envelope.sender, *envelope.recipients):

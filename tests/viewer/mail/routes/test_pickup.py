@@ -83,6 +83,23 @@ def test_strip_header_keeps_other_folded_headers():
     assert strip_header(raw, b"bcc") == b"To: a@x\r\nSubject: long\r\n continued\r\n\r\nBcc: body\r\n"
 
 
+@pytest.mark.parametrize("envelope_lines", [True, False])
+def test_envelope_lines_inside_the_message_never_reach_the_relay(tmp_path, envelope_lines):
+    from viewer.relay.message import parse_message
+
+    smuggled = b"X-Receiver : extra@evil.example\r\nx-sender: forged@evil.example\r\n" + MESSAGE
+    PickupRoute(tmp_path, envelope_lines=envelope_lines).send(smuggled, ENV)
+    [path] = drops(tmp_path)
+    data = path.read_bytes()
+    assert b"evil.example" not in data
+    parsed = parse_message(data)
+    assert "extra@evil.example" not in parsed.recipients and parsed.sender != "forged@evil.example"
+
+
+def test_strip_header_allows_space_before_the_colon():
+    assert strip_header(b"Bcc : b@x\r\nTo: a@x\r\n\r\nbody", b"bcc") == b"To: a@x\r\n\r\nbody"
+
+
 def test_empty_folder_setting_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="pickup folder"):
         PickupRoute("")
