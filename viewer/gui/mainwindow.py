@@ -223,7 +223,8 @@ class MainWindow(tk.Toplevel):
         self.state.add_recent(path)
         self.state.save()
         if document.source in SPOOL_KINDS and not getattr(self.settings.printing, "no_save_offer", False):
-            self.after_idle(self.offer_save_preview)
+            # Offered once the page is on screen: the user sees what they may keep.
+            self.pageview.when_painted(self.offer_save_preview)
         return True
 
     def show_document(self, document: Any) -> None:

@@ -130,6 +130,7 @@ class PageView(ttk.Frame):
         self._last_width = 0
         self._total_height = 1
         self.rendered = 0  # pages rendered since the document was set (tests, benchmarks)
+        self._when_painted: list[Callable[[], None]] = []
         self.canvas.bind("<Configure>", self._on_configure)
         for widget in (self.canvas,):
             widget.bind("<Button-4>", lambda e: self._wheel(e, -1))
@@ -143,6 +144,7 @@ class PageView(ttk.Frame):
     # ----------------------------------------------------------------- document
     def set_source(self, source: DocumentSource | None) -> None:
         """Show ``source`` from its first page (None empties the view)."""
+        self._when_painted = []  # those waited for the previous document
         self._cancel_jobs()
         self.source = source
         self.cache.clear()
@@ -467,6 +469,7 @@ class PageView(ttk.Frame):
         item = self.canvas.create_image(x0, y0, anchor="nw", image=image, tags=("image", f"i{index}"))
         self._images[index] = (item, key)
         self.canvas.tag_raise("hit")
+        self._notify_if_painted()
 
     def _draw_failure(self, index: int) -> None:
         x0, y0 = self._lefts[index], self._tops[index]
@@ -478,6 +481,21 @@ class PageView(ttk.Frame):
         """The image shown for page ``index`` now, if rendered (tests, benchmarks)."""
         shown = self._images.get(index)
         return self.cache.get(shown[1]) if shown else None
+
+    def when_painted(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, as soon as the visible pages are on the canvas."""
+        self._when_painted.append(callback)
+        self._notify_if_painted()
+
+    def _notify_if_painted(self) -> None:
+        if not self._when_painted or self.source is None:
+            return
+        visible = self.visible_pages() if self.page_count else range(0)
+        if not visible or any(self._images.get(i, (None, None))[1] != self._key(i) and self._key(i) not in self._failed for i in visible):
+            return
+        callbacks, self._when_painted = self._when_painted, []
+        for callback in callbacks:
+            self.after_idle(callback)
 
     def render_pending(self, limit: int = 1000) -> None:
         """Run queued renders now (tests, benchmarks, screenshots); bounded by ``limit``."""

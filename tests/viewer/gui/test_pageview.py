@@ -190,3 +190,26 @@ def test_ctrl_wheel_zooms(view, doc):
     assert view.zoom > 1.0
     view._ctrl_wheel(-1)
     assert view.zoom == 1.0
+
+
+def test_when_painted_waits_for_the_visible_pages(view, doc):
+    calls = []
+    view.set_source(DocumentSource(doc))
+    view.when_painted(lambda: calls.append(view.photo(0)))
+    assert calls == []
+    view.render_pending()
+    view.update()
+    assert len(calls) == 1 and calls[0] is not None  # once, with page 1 on the canvas
+    view.render_pending()
+    view.update()
+    assert len(calls) == 1
+
+
+def test_a_new_document_drops_what_waited_for_the_old_one(view, doc):
+    calls = []
+    view.set_source(DocumentSource(doc))
+    view.when_painted(lambda: calls.append("old"))
+    view.set_source(DocumentSource(doc))
+    view.render_pending()
+    view.update()
+    assert calls == []
