@@ -39,12 +39,27 @@ class ConfigurationError(RouteError):
     kind = "configuration"
 
 
+_NOT_IN_ENVELOPE = frozenset(" \t<>,;()\\\"\x7f")
+
+
 @dataclass(frozen=True)
 class Envelope:
     """SMTP envelope: reverse-path and forward-paths (Bcc included, not in the headers)."""
 
     sender: str
     recipients: tuple[str, ...]
+
+    def check(self) -> None:
+        """PermanentError unless every address is one bare ``local@domain`` (nothing to inject).
+
+        An empty sender is the null reverse-path of a delivery report.
+        """
+        senders = (("sender", self.sender),) if self.sender else ()
+        for role, address in (*senders, *(("recipient", r) for r in self.recipients)):
+            bad = next((c for c in address if c in _NOT_IN_ENVELOPE or ord(c) < 32), None)
+            if bad is not None or address.count("@") != 1:
+                what = f"it contains {bad!r}" if bad is not None else "it must hold exactly one @"
+                raise PermanentError(f"envelope {role} {address!r} is not a bare address ({what}): nothing was sent")
 
 
 @dataclass

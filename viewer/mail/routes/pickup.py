@@ -79,9 +79,7 @@ def pickup_bytes(message: bytes, envelope: Envelope | None) -> bytes:
     data = strip_header(strip_header(data, b"x-sender"), b"x-receiver")
     if envelope is None:
         return data
-    for address in (envelope.sender, *envelope.recipients):
-        if "\r" in address or "\n" in address:
-            raise PermanentError(f"invalid address {address!r}: it contains a line break")
+    envelope.check()
     lines = [f"x-sender: {envelope.sender}".encode()]
     lines += [f"x-receiver: {r}".encode() for r in envelope.recipients]
     return b"\r\n".join(lines) + b"\r\n" + strip_header(data, b"bcc")

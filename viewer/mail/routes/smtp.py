@@ -278,6 +278,7 @@ class SmtpRoute(Route):
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
         if not envelope.recipients:
             raise PermanentError("the message has no recipient")
+        envelope.check()  # before connecting: smtplib would quietly send another address
         keep_open = self._smtp is not None
         if self._smtp is None:
             self._smtp = self._connect()

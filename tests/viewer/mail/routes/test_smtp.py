@@ -232,3 +232,24 @@ def test_silent_server_times_out_as_temporary():
         port = listener.getsockname()[1]
         with pytest.raises(TemporaryError, match=f"127.0.0.1:{port}.*0.3 s"):
             SmtpRoute("127.0.0.1", port, timeout=0.3).send(MESSAGE, ENV)
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        Envelope("agent@example.com", ("client@example.org\r\nRCPT TO:<evil@example.net>",)),
+        Envelope("agent@example.com\r\nRSET", ("client@example.org",)),
+        Envelope("agent@example.com", ("Client <client@example.org>",)),
+        Envelope("agent@example.com", ("client@example.org, evil@example.net",)),
+        Envelope("agent@example.com", ("client.example.org",)),
+    ],
+)
+def test_envelope_that_is_not_bare_addresses_is_refused_before_connecting(smtpd, envelope):
+    with pytest.raises(PermanentError, match="not a bare address.*nothing was sent"):
+        route_for(smtpd).send(MESSAGE, envelope)
+    assert smtpd.handler.messages == []
+
+
+def test_null_reverse_path_is_allowed_for_reports(smtpd):
+    assert route_for(smtpd).send(MESSAGE, Envelope("", ("client@example.org",))).ok
+    assert smtpd.handler.wait_for(1)[0].mail_from in ("", "<>")
