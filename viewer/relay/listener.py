@@ -15,14 +15,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from viewer.errors import SpoolviewError
 from viewer.relay.config import ListenerConfig, RelayConfig
-from viewer.relay.message import MalformedMessage, has_envelope_lines, parse_message, pickup_bytes
+from viewer.relay.message import MalformedMessage, has_envelope_lines, parse_message, pickup_bytes, valid_address
 from viewer.relay.queue import Queue
 
 __all__ = ["RelayHandler", "Listener", "ListenerError", "relay_allowed"]
 
 log = logging.getLogger("viewer.relay.listener")
 
-OK = "250 2.1.0 OK"
 RELAY_DENIED = "550 5.7.1 Relaying denied: authenticate, or send from an allowed network"
 QUEUE_FAILED = "451 4.3.0 The message could not be queued; try again later"
 
@@ -52,11 +51,20 @@ class RelayHandler:
         self.networks = [ipaddress.ip_network(n, strict=False) for n in config.relay_networks]
         self.on_queued = on_queued
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802, ANN001
+        if address not in ("", "<>") and not valid_address(address):  # <> is the null reverse-path of reports
+            return f"553 5.1.7 The sender address {address!r} is not valid (expected name@domain)"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         if not relay_allowed(peer, self.networks, bool(session.authenticated)):
             log.warning("relay refused: client %s, recipient %s", peer, address)
             return RELAY_DENIED
+        if not valid_address(address):
+            return f"553 5.1.3 The recipient address {address!r} is not valid (expected name@domain)"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

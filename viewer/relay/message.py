@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 
-__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers", "has_envelope_lines"]
+__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers", "has_envelope_lines", "valid_address"]
 
 _X_LINE = re.compile(rb"^x-(sender|receiver)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
@@ -26,6 +26,12 @@ class Parsed:
     content: bytes
     subject: str
     headers: bytes  # the header block of ``content`` (for reports)
+
+
+def valid_address(address: str) -> bool:
+    """An address a smart host can take: local@domain, no spaces, brackets or line breaks."""
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and domain) and not any(c in address for c in " <>\r\n\t,")
 
 
 def _address(value: str) -> str:
@@ -139,10 +145,10 @@ def parse_message(raw: bytes) -> Parsed:
         receivers = list(dict.fromkeys(found))
     if not receivers:
         raise MalformedMessage("no recipient: add To/Cc/Bcc headers or x-receiver lines")
-    bad = [r for r in receivers if "@" not in r or any(c in r for c in " <>\r\n")]
+    bad = [r for r in receivers if not valid_address(r)]
     if bad:
         raise MalformedMessage(f"recipient address {bad[0]!r} is not valid")
-    if sender and ("@" not in sender or any(c in sender for c in " <>\r\n")):
+    if sender and not valid_address(sender):
         raise MalformedMessage(f"sender address {sender!r} is not valid")
     if "bcc" in values:
         headers = b"".join(b"".join(f) for f in fields if _name(f) != "bcc")

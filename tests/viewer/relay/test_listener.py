@@ -181,3 +181,28 @@ def test_relay_allowed_rules():
     assert relay_allowed("8.8.8.8", nets, True)
     assert not relay_allowed("garbage", nets, False)
     assert isinstance(RelayHandler, type)
+
+
+def test_invalid_addresses_refused_at_once(listen):
+    lst = listen()
+    with _client(lst) as c:
+        c.ehlo()
+        code, reply = c.docmd("MAIL FROM:<not an address>")
+        assert code == 553 and reply.startswith(b"5.1.7")
+        assert c.mail("alice@example.com")[0] == 250
+        for bad in ("<nobody>", "<@example.com>", "<bob@>"):
+            code, reply = c.docmd(f"RCPT TO:{bad}")
+            assert code == 553 and reply.startswith(b"5.1.3"), bad
+        assert c.docmd("RCPT TO:<a,b@example.com>")[0] in (501, 553)  # aiosmtpd's own syntax check or ours
+        assert c.rcpt("bob@example.com")[0] == 250
+        assert c.data(simple_message(1))[0] == 250
+    (path,) = lst.queue.due()
+    assert parse_message(path.read_bytes()).recipients == ("bob@example.com",)
+
+
+def test_relay_check_comes_before_the_address_check(listen):
+    lst = listen(relay_networks=["10.0.0.0/8"])
+    with _client(lst) as c:
+        c.ehlo()
+        c.mail("alice@example.com")
+        assert c.docmd("RCPT TO:<nobody>")[0] == 550  # a stranger learns nothing more than "denied"

@@ -75,3 +75,14 @@ def test_body_without_blank_line_is_tolerated_and_latin1_headers():
     p = parse_message(b"From: a@example.com\nTo: b@example.com\nSubject: caf\xe9\nplain body line\n")
     assert p.recipients == ("b@example.com",)
     assert p.subject == "café"
+
+
+@pytest.mark.parametrize(
+    "address, ok",
+    [("bob@example.com", True), ("o'neil+tag@sub.example.org", True), ("bob", False), ("@example.com", False),
+     ("bob@", False), ("bob smith@example.com", False), ("<bob@example.com>", False), ("a@b.com,c@d.com", False)],
+)
+def test_valid_address(address, ok):
+    from viewer.relay.message import valid_address
+
+    assert valid_address(address) is ok
