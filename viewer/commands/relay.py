@@ -50,7 +50,7 @@ def _status(args: argparse.Namespace) -> int:
     from viewer.relay.service import open_queue
 
     config = _config(args)
-    st = open_queue(config).status()
+    st = open_queue(config, create=False).status()
     now = time.time()
     print(f"queue      {config.queue_dir}")
     print(f"incoming   {st.incoming}")
@@ -60,14 +60,14 @@ def _status(args: argparse.Namespace) -> int:
     age = f" ({int(now - st.oldest)} s ago)" if st.oldest else ""
     print(f"oldest     {_when(st.oldest)}{age}")
     print(f"next retry {_when(st.next_retry)}")
-    print(f"processes  {st.owners}")
+    print(f"processes  {st.owners} running")
     return 0
 
 
 def _flush(args: argparse.Namespace) -> int:
     from viewer.relay.service import open_queue
 
-    n = open_queue(_config(args)).flush()
+    n = open_queue(_config(args), create=False).flush()
     print(f"{n} deferred message(s) will be retried now")
     return 0
 

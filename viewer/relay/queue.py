@@ -442,8 +442,9 @@ class Queue:
                             times.append(t)
         if self.badmail.exists():
             st.badmail = sum(1 for p in self.badmail.iterdir() if p.is_file() and p.suffix != ".log" and not p.name.startswith("."))
-        if self.owners.exists():
-            st.owners = sum(1 for _ in self.owners.glob("*.alive"))
+        if self.owners.exists():  # a process killed without a clean stop leaves its file: not counted
+            now = time.time()
+            st.owners = sum(1 for beat in self.owners.glob("*.alive") if not self._owner_stale(beat.stem, now))
         st.oldest = min(times) if times else None
         st.next_retry = min(retries) if retries else None
         return st

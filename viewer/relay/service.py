@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from viewer.relay.config import RelayConfig
+from viewer.relay.config import ConfigError, RelayConfig
 from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
 from viewer.relay.journal import Journal
 from viewer.relay.listener import Listener
@@ -22,9 +24,28 @@ __all__ = ["RelayService", "open_queue", "setup_logging"]
 log = logging.getLogger("viewer.relay")
 
 
-def open_queue(config: RelayConfig) -> Queue:
-    """The queue described by ``config`` (folders created)."""
-    return Queue(config.queue_dir, badmail=config.badmail_dir, lease=config.queue.lease_seconds).ensure()
+def open_queue(config: RelayConfig, *, create: bool = True) -> Queue:
+    """The queue described by ``config``: folders created, or (``create=False``) required to exist."""
+    queue = Queue(config.queue_dir, badmail=config.badmail_dir, lease=config.queue.lease_seconds)
+    if not create:
+        if not config.queue_dir.is_dir():
+            raise ConfigError(f"queue folder {config.queue_dir} does not exist: the relay has not run yet, "
+                              f"or queue.folder in {config.path or 'relay.toml'} is wrong")
+        return queue
+    with _folder("queue.folder / queue.badmail_folder", config):
+        queue.ensure()
+    return queue
+
+
+@contextmanager
+def _folder(key: str, config: RelayConfig) -> Iterator[None]:
+    """An OSError creating a configured folder becomes one line naming the setting."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or "?"
+        raise ConfigError(f"cannot create the folder {where} ({exc.strerror or exc}): create it yourself "
+                          f"or change {key} in {config.path or 'relay.toml'}") from None
 
 
 def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
@@ -37,8 +58,9 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
         if getattr(h, "_spoolview_relay", False):
             logger.removeHandler(h)
             h.close()
-    config.log_dir.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [logging.FileHandler(config.log_dir / config.log.service_log, encoding="utf-8")]
+    with _folder("log.folder" if config.log.folder else "queue.folder (the log folder is inside it)", config):
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        handlers: list[logging.Handler] = [logging.FileHandler(config.log_dir / config.log.service_log, encoding="utf-8")]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:
@@ -77,23 +99,26 @@ class RelayService:
     # -- life ---------------------------------------------------------------------------
     def start(self) -> "RelayService":
         """Recover from disk, then start delivery, pickup and the listener; returns at once."""
+        with _folder("queue.folder / queue.badmail_folder", self.config):
+            self.queue.ensure()
+        if self.pickup:  # before anything runs: a wrong folder stops the start with one line
+            with _folder("pickup.folder", self.config):
+                Path(self.config.pickup.folder).mkdir(parents=True, exist_ok=True)
         self.queue.register()
-        taken = self.queue.recover()
-        if taken:
-            log.info("took back %d message(s) left in flight by a stopped relay process", taken)
-        self.pool.start()
-        if self.pickup:
-            Path(self.config.pickup.folder).mkdir(parents=True, exist_ok=True)
-            if self.config.pickup.events:
+        try:
+            taken = self.queue.recover()
+            if taken:
+                log.info("took back %d message(s) left in flight by a stopped relay process", taken)
+            self.pool.start()
+            if self.pickup and self.config.pickup.events:
                 self._observer = start_observer(Path(self.config.pickup.folder), self._pickup_event)
-        if self.config.listener.enabled:
-            self.listener = Listener(self.config, self.queue, on_queued=self._queued)
-            try:
-                self.listener.start()
-            except Exception:
-                self.listener = None
-                self.stop(timeout=5)
-                raise
+            if self.config.listener.enabled:
+                listener = Listener(self.config, self.queue, on_queued=self._queued)
+                listener.start()
+                self.listener = listener
+        except BaseException:  # e.g. the listener's port is taken: undo what started
+            self.stop(timeout=5)
+            raise
         self._thread = threading.Thread(target=self._loop, name="relay-main", daemon=True)
         self._thread.start()
         if self.pickup:
@@ -137,7 +162,12 @@ class RelayService:
 
         previous = {s: signal.signal(s, ask_stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.start()
+            self.start()  # stops what it started itself when it fails
+        except BaseException:
+            for s, h in previous.items():
+                signal.signal(s, h)
+            raise
+        try:
             while not self.stopping_requested.wait(1.0):
                 pass
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import tomli_w
 
 from tests.support.smtpd import free_port
@@ -66,3 +67,46 @@ def test_bad_config_is_one_line(tmp_path, capsys):
 def test_no_action_prints_help(capsys):
     assert main(["relay"]) == 2
     assert "status" in capsys.readouterr().out
+
+
+def test_status_and_flush_need_an_existing_queue(tmp_path, capsys):
+    cfg = _config(tmp_path, 25, queue={"folder": str(tmp_path / "typo")})
+    for action in ("status", "flush"):
+        assert main(["relay", action, "--config", str(cfg)]) == 1
+        err = capsys.readouterr().err
+        assert f"queue folder {tmp_path / 'typo'} does not exist" in err and "queue.folder" in err
+    assert not (tmp_path / "typo").exists()  # looking does not create an empty queue
+
+
+def test_status_counts_only_running_processes(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    cfg = _config(tmp_path, 25)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout)
+    q = Queue(tmp_path / "q")
+    Queue(tmp_path / "q", owner=f"{q.host}_{dead}_abc").register()  # killed with SIGKILL: its heartbeat file stays
+    assert main(["relay", "status", "--config", str(cfg)]) == 0
+    assert "processes  0 running" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key", ["queue", "log", "pickup"])
+def test_run_with_a_folder_that_cannot_be_created(tmp_path, capsys, key):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    cfg = _config(tmp_path, 25, **{key: {"folder": str(blocker / "sub")}})
+    assert main(["relay", "run", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("spoolview: error: cannot create the folder ") and f"{key}.folder" in err and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_run_with_an_unreadable_listener_certificate_stops_everything(tmp_path, capsys):
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not a certificate")
+    cfg = _config(tmp_path, 25, listener={"enabled": True, "port": free_port(), "tls_cert": str(cert), "tls_key": str(cert)})
+    assert main(["relay", "run", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "listener.tls_cert/tls_key" in err and "cannot load the certificate" in err and "Traceback" not in err
+    st = Queue(tmp_path / "q").status()
+    assert st.owners == 0 and not list((tmp_path / "q" / "owners").iterdir())  # no heartbeat left behind
