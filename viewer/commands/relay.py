@@ -35,7 +35,10 @@ def _config(args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     from viewer.relay.service import RelayService, setup_logging
 
+    from viewer.relay.config import check_password_env
+
     config = _config(args)
+    check_password_env(config)
     setup_logging(config)
     return RelayService(config).run()
 
@@ -78,7 +81,10 @@ def _check(args: argparse.Namespace) -> int:
     from viewer.relay.listener import tls_context
     from viewer.relay.service import open_queue
 
+    from viewer.relay.config import check_password_env
+
     config = _config(args)
+    check_password_env(config)
     print(f"configuration {config.path}: OK")
     try:
         open_queue(config)

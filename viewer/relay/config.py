@@ -25,6 +25,7 @@ __all__ = [
     "LogConfig",
     "ConfigError",
     "load_config",
+    "check_password_env",
     "default_config_path",
 ]
 
@@ -177,6 +178,16 @@ def default_config_path() -> Path:
     return paths.config_dir() / "relay.toml"
 
 
+_KIND_WORDS = {
+    bool: "true or false",
+    float: "a number",
+    int: "a whole number",
+    str: "text in quotes",
+    list: "a list in brackets, e.g. [1, 2]",
+    dict: "a table of names and texts",
+}
+
+
 def _typed(where: str, value: Any, default: Any) -> Any:
     """Check ``value`` has the type of ``default`` (ints accepted for floats)."""
     if isinstance(default, bool):
@@ -195,7 +206,7 @@ def _typed(where: str, value: Any, default: Any) -> Any:
     else:  # pragma: no cover - every field has one of the types above
         ok = True
     if not ok:
-        raise ConfigError(f"{where}: expected {type(default).__name__}, got {_safe(where, value)}")
+        raise ConfigError(f"{where}: expected {_KIND_WORDS[type(default)]}, got {_safe(where, value)}")
     return value
 
 
@@ -250,15 +261,15 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
     if sh.security not in SECURITY_MODES:
         raise ConfigError(f"{source}: smarthost.security must be one of {', '.join(SECURITY_MODES)}, not {sh.security!r}")
     if not 0 <= sh.port <= 65535:
-        raise ConfigError(f"{source}: smarthost.port must be between 1 and 65535")
+        raise ConfigError(f"{source}: smarthost.port must be 0 (the usual port for smarthost.security) or 1 to 65535")
     if sh.connections < 1 or sh.connections > 64:
         raise ConfigError(f"{source}: smarthost.connections must be between 1 and 64")
     if sh.ca_file and not Path(sh.ca_file).is_file():
         raise ConfigError(f"{source}: smarthost.ca_file {sh.ca_file} does not exist")
     if (sh.password or sh.password_env) and not sh.user:
-        raise ConfigError(f"{source}: smarthost.user is required when a password is given")
-    if sh.password_env and sh.password_env not in os.environ:
-        raise ConfigError(f"{source}: smarthost.password_env names {sh.password_env}, which is not set in the environment")
+        given = "smarthost.password" if sh.password else f"smarthost.password_env ({sh.password_env})"
+        raise ConfigError(f"{source}: {given} is set but smarthost.user is empty: give the user, "
+                          "or empty both password and password_env for a smart host without login")
     lst = config.listener
     if not 0 <= lst.port <= 65535:
         raise ConfigError(f"{source}: listener.port must be between 0 and 65535")
@@ -286,6 +297,18 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
     for addr in config.reports.copies:
         if not isinstance(addr, str) or "@" not in addr:
             raise ConfigError(f"{source}: reports.copies: {addr!r} is not an e-mail address")
+
+
+def check_password_env(config: RelayConfig) -> None:
+    """For commands that log in to the smart host (run, check): the named variable must be set.
+
+    Not part of ``validate``: ``relay status`` and ``flush`` need no password, and an
+    administrator's shell rarely has the service's environment.
+    """
+    name = config.smarthost.password_env
+    if name and name not in os.environ:
+        raise ConfigError(f"{config.path or 'relay.toml'}: smarthost.password_env names {name}, which is not set in the "
+                          f"environment: export {name}=... (or set it in the service's unit) before starting the relay")
 
 
 def load_config(path: Path | str | None = None) -> RelayConfig:

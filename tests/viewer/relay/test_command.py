@@ -110,3 +110,14 @@ def test_run_with_an_unreadable_listener_certificate_stops_everything(tmp_path, 
     assert "listener.tls_cert/tls_key" in err and "cannot load the certificate" in err and "Traceback" not in err
     st = Queue(tmp_path / "q").status()
     assert st.owners == 0 and not list((tmp_path / "q" / "owners").iterdir())  # no heartbeat left behind
+
+
+def test_status_works_without_the_services_password_variable(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("RELAY_PW_UNSET", raising=False)
+    cfg = _config(tmp_path, 25, smarthost={"user": "u", "password_env": "RELAY_PW_UNSET"})
+    Queue(tmp_path / "q").ensure()
+    assert main(["relay", "status", "--config", str(cfg)]) == 0
+    capsys.readouterr()
+    for action in ("check", "run"):
+        assert main(["relay", action, "--config", str(cfg)]) == 1
+        assert "RELAY_PW_UNSET, which is not set" in capsys.readouterr().err

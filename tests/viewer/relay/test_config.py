@@ -52,14 +52,16 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "smarthost": {"host": "h", "security": "ssl"}}, "smarthost.security"),
         ({**MINIMAL, "bogus": {}}, "unknown section [bogus]"),
         ({**MINIMAL, "queue": {"folder": "q", "colour": 1}}, "unknown key queue.colour"),
-        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected str"),
+        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected text in quotes, got 3"),
+        ({**MINIMAL, "smarthost": {"host": "h", "port": "587"}}, "smarthost.port: expected a whole number, got '587'"),
+        ({**MINIMAL, "pickup": {"events": "yes"}}, "pickup.events: expected true or false"),
         ({**MINIMAL, "listener": {"relay_networks": ["everyone"]}}, "'everyone' is not a network"),
         ({**MINIMAL, "listener": {"users": {"bob": "pw"}}}, "AUTH is only offered over TLS"),
         ({**MINIMAL, "listener": {"require_tls": True}}, "require_tls needs"),
         ({**MINIMAL, "listener": {"tls_cert": "/nonexistent.pem"}}, "go together"),
         ({**MINIMAL, "listener": {"tls_cert": "/nonexistent.pem", "tls_key": "/nonexistent.key"}}, "does not exist"),
-        ({**MINIMAL, "smarthost": {"host": "h", "password": "pw"}}, "smarthost.user is required"),
-        ({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "NO_SUCH_VAR_X"}}, "NO_SUCH_VAR_X"),
+        ({**MINIMAL, "smarthost": {"host": "h", "password": "pw"}}, "smarthost.password is set but smarthost.user is empty"),
+        ({**MINIMAL, "smarthost": {"host": "h", "password_env": "PW"}}, "smarthost.password_env (PW) is set but smarthost.user"),
         ({**MINIMAL, "smarthost": {"host": "h", "connections": 0}}, "connections"),
         ({**MINIMAL, "smarthost": {"host": "h", "ca_file": "/nonexistent/ca.pem"}}, "ca_file"),
         ({**MINIMAL, "retry": {"schedule": [-1]}}, "retry.schedule"),
@@ -84,6 +86,17 @@ def test_password_never_in_errors_or_repr():
     config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password": "topsecret"}})
     assert "topsecret" not in repr(config.smarthost)
     assert "topsecret" not in repr(config)
+
+
+def test_password_env_is_only_needed_to_log_in(monkeypatch):
+    from viewer.relay.config import check_password_env
+
+    monkeypatch.delenv("NO_SUCH_VAR_X", raising=False)
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "NO_SUCH_VAR_X"}})  # status, flush
+    with pytest.raises(ConfigError, match="NO_SUCH_VAR_X, which is not set in the environment: export NO_SUCH_VAR_X="):
+        check_password_env(config)
+    monkeypatch.setenv("NO_SUCH_VAR_X", "x")
+    check_password_env(config)
 
 
 def test_password_from_environment(monkeypatch):
