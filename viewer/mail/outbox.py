@@ -262,6 +262,8 @@ class Outbox:
             error = exc
         except OSError as exc:  # a route should have said it; never report such a send as done
             error = TemporaryError(f"sending failed ({exc.strerror or exc}): try again later")
+        except Exception as exc:  # noqa: BLE001 - a route's bug: keep the message, say what failed
+            error = RouteError(f"sending failed on an unexpected error ({type(exc).__name__}: {exc}); the message is kept in the error folder")
         outcome = Outcome(
             ok=result is not None and result.ok,
             route_name=route_name,

@@ -83,6 +83,17 @@ def test_route_failure_is_returned_not_raised():
     assert [l.status for l in smtp_log()] == ["ERROR"]
 
 
+def test_a_route_that_crashes_is_a_failed_send_with_the_message_kept():
+    class Broken(MemoryRoute):
+        def send(self, message, envelope):
+            raise ValueError("bug in a route")
+
+    outcome = Outbox(Settings(), Broken()).send((RAW, ENV))
+    assert not outcome.ok and "ValueError: bug in a route" in str(outcome.error)
+    assert outcome.file.read_bytes() == RAW and outcome.file.parent == paths.data_dir() / "errors"
+    assert [l.status for l in smtp_log()] == ["ERROR"]
+
+
 def test_unwritable_pickup_folder_keeps_the_message_in_the_error_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
