@@ -47,15 +47,15 @@ def write_durable(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
     tmp = (tmp_dir or path.parent) / f".{path.name}.{secrets.token_hex(4)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # e.g. disk full: no half-written file left behind
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
@@ -207,20 +207,7 @@ class Queue:
     def store(self, data: bytes) -> str:
         """Write a new message (pickup format) durably into incoming; return its queue id."""
         qid = new_id()
-        tmp = self.tmp / f"{qid}{SUFFIX}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
-        os.close(fd)
-        os.rename(tmp, self.incoming / f"{qid}{SUFFIX}")
-        fsync_dir(self.incoming)
+        write_durable(self.incoming / f"{qid}{SUFFIX}", data, self.tmp)
         return qid
 
     # -- claiming ------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from viewer.relay.queue import Queue, message_id_time, new_id, write_durable
 
 
@@ -151,3 +153,22 @@ def test_same_host_peer_alive_keeps_its_messages_past_the_lease(tmp_path):
     (peer.owners / f"{peer.owner}.alive").write_text("12345")  # pid reused by another process
     os.utime(peer.owners / f"{peer.owner}.alive", (old, old))
     assert q.recover() == 1
+
+
+def test_store_on_a_full_disk_leaves_nothing_behind(tmp_path, monkeypatch):
+    q = _queue(tmp_path)
+    real_fsync = os.fsync
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError):
+        q.store(b"From: a@example.com\r\nTo: b@example.com\r\n\r\nx")
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert list(q.tmp.iterdir()) == [] and list(q.incoming.iterdir()) == []
+    with pytest.raises(OSError):  # the same for every durable write (meta, badmail logs)
+        monkeypatch.setattr(os, "fsync", full)
+        write_durable(tmp_path / "meta.json", b"{}")
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
