@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Callable
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.utils import ImageReader
@@ -158,25 +158,26 @@ def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
     return c
 
 
-def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
-    """A one-page PDF of page ``index`` (for display)."""
+def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, title: str | None) -> bytes:
+    """Pages drawn by ``draw_page`` as PDF bytes: a whole document (``title`` given, streams
+    compressed, metadata set) or an uncompressed one-page PDF for display (``title`` None)."""
     buf = io.BytesIO()
-    c = _canvas(buf, 0)
-    draw_spv_page(c, backend, index)
-    c.showPage()
+    c = new_canvas(buf, title) if title is not None else _canvas(buf, 0)
+    for i in indexes:
+        draw_page(c, i)
+        c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
+    """A one-page PDF of page ``index`` (for display)."""
+    return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(index, index + 1), None)
 
 
 def spv_pdf(backend: SpvBackend, title: str = "") -> bytes:
     """The whole spool as a PDF with embedded (subset) fonts."""
-    buf = io.BytesIO()
-    c = new_canvas(buf, title)
-    for i in range(len(backend.pages_raw)):
-        draw_spv_page(c, backend, i)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(len(backend.pages_raw)), title)
 
 
 def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
@@ -197,20 +198,9 @@ def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
 
 def text_page_pdf(backend: Any, index: int) -> bytes:
     """A one-page PDF of page ``index`` of a text spool (for display)."""
-    buf = io.BytesIO()
-    c = _canvas(buf, 0)
-    draw_text_page(c, backend, index)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return _pdf(lambda c, i: draw_text_page(c, backend, i), range(index, index + 1), None)
 
 
 def text_pdf(backend: Any, title: str = "") -> bytes:
     """The whole text spool as a PDF with the embedded mono font."""
-    buf = io.BytesIO()
-    c = new_canvas(buf, title)
-    for i in range(len(backend.pages)):
-        draw_text_page(c, backend, i)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return _pdf(lambda c, i: draw_text_page(c, backend, i), range(len(backend.pages)), title)

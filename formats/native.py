@@ -8,7 +8,6 @@ import copy
 import io
 import json
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from formats.document import DocInfo, Document, DocumentError, Page
+from formats.drawn import DrawnPages
 
 MM = 72.0 / 25.4  # points per millimetre
 A4 = (210.0, 297.0)
@@ -102,7 +102,12 @@ class SpvBackend:
         self._images: dict[str, Any] = {}
         self.readers: dict[str, Any] = {}  # reportlab ImageReaders of the images, by name
         self._fonts: dict[str, str] = {}
-        self._mupdf: OrderedDict[int, Any] = OrderedDict()
+        self._drawn = DrawnPages(self._page_pdf)
+
+    def _page_pdf(self, index: int) -> bytes:
+        from formats.draw import spv_page_pdf
+
+        return spv_page_pdf(self, index)
 
     # -- checking -------------------------------------------------------------------
     def check_page(self, index: int) -> dict[str, Any]:
@@ -216,26 +221,11 @@ class SpvBackend:
     # -- display ----------------------------------------------------------------------
     def mupdf_page(self, index: int) -> Any:
         """A PyMuPDF page showing page ``index`` (a one-page PDF drawn on demand)."""
-        if index in self._mupdf:
-            self._mupdf.move_to_end(index)
-            return self._mupdf[index][0]
-        import pymupdf
-
-        from formats.draw import spv_page_pdf
-
-        pdf = pymupdf.open(stream=spv_page_pdf(self, index), filetype="pdf")
-        page = pdf[0]
-        page._spoolview_owner = pdf  # the page keeps its one-page document alive
-        self._mupdf[index] = (page, pdf)
-        while len(self._mupdf) > 8:
-            self._mupdf.popitem(last=False)  # not closed: a cached page may still use it
-        return page
+        return self._drawn.page(index)
 
     def close(self) -> None:
         self.__dict__.pop("_render_cache", None)
-        for _, pdf in self._mupdf.values():
-            pdf.close()
-        self._mupdf.clear()
+        self._drawn.close()
 
 
 def check_image_size(width: int, height: int, *, what: str, **where: Any) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from formats.document import Document, DocumentError, Page
+from formats.drawn import DrawnPages
 from formats.meta import read_sidecar
 from formats.native import MM
 
@@ -123,29 +123,20 @@ class TextBackend:
         usable_h = (self.size_mm[1] - 2 * MARGIN_MM) * MM
         self.leading = usable_h / LINES_PER_PAGE
         self.font_size = min(usable_w / (self.columns * MONO_ADVANCE), self.leading / 1.15)
-        self._mupdf: OrderedDict[int, Any] = OrderedDict()
+        self._drawn = DrawnPages(self._page_pdf)
 
-    def mupdf_page(self, index: int) -> Any:
-        if index in self._mupdf:
-            self._mupdf.move_to_end(index)
-            return self._mupdf[index][0]
-        import pymupdf
-
+    def _page_pdf(self, index: int) -> bytes:
         from formats.draw import text_page_pdf
 
-        pdf = pymupdf.open(stream=text_page_pdf(self, index), filetype="pdf")
-        page = pdf[0]
-        page._spoolview_owner = pdf  # the page keeps its one-page document alive
-        self._mupdf[index] = (page, pdf)
-        while len(self._mupdf) > 8:
-            self._mupdf.popitem(last=False)  # not closed: a cached page may still use it
-        return page
+        return text_page_pdf(self, index)
+
+    def mupdf_page(self, index: int) -> Any:
+        """A PyMuPDF page showing page ``index`` (a one-page PDF drawn on demand)."""
+        return self._drawn.page(index)
 
     def close(self) -> None:
         self.__dict__.pop("_render_cache", None)
-        for _, pdf in self._mupdf.values():
-            pdf.close()
-        self._mupdf.clear()
+        self._drawn.close()
 
 
 def open_text(path: Path, *, encoding: str | None = None) -> Document:
