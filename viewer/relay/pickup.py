@@ -16,6 +16,8 @@ __all__ = ["PickupFolder", "is_temporary_name", "start_observer"]
 
 log = logging.getLogger("viewer.relay.pickup")
 
+BAD_FILE_GRACE = 5.0  # seconds an empty or malformed file may still be being written
+
 
 def is_temporary_name(name: str) -> bool:
     """Names a writer uses while a file is not complete yet: never taken."""
@@ -74,10 +76,14 @@ class PickupFolder:
         except FileNotFoundError:
             return None  # another relay process took it
         size = st.st_size
-        if self.settle and time.time() - st.st_mtime < self.settle:
+        age = time.time() - st.st_mtime
+        if self.settle and age < self.settle:
             return None  # may still be written (a copy onto a share): a later scan takes it
+        # A writer that creates the file in place instead of renaming it shows an empty or
+        # half-written file first: only one left unchanged for a while goes to badmail.
+        young = age < max(self.settle, BAD_FILE_GRACE)
         if size == 0:
-            return self._reject(path, "the file is empty")
+            return None if young else self._reject(path, "the file is empty")
         if size > self.max_size:
             return self._reject(path, f"the file is {size} bytes, over the limit of {self.max_size} bytes (queue.max_message_size)")
         try:
@@ -89,7 +95,7 @@ class PickupFolder:
         try:
             parse_message(raw)
         except MalformedMessage as exc:
-            return self._reject(path, f"malformed message: {exc}")
+            return None if young else self._reject(path, f"malformed message: {exc}")
         try:
             dest = self.queue.accept_file(path, sync=False)
         except FileNotFoundError:

@@ -29,10 +29,20 @@ def relay_config(tmp_path: Path, smtpd):
     return make_config(tmp_path, smtpd)
 
 
-def drop(folder: Path, name: str, data: bytes) -> Path:
-    """Write a pickup file the way the reference does: temporary name, then rename."""
+def drop(folder: Path, name: str, data: bytes, *, age: float = 0.0) -> Path:
+    """Write a pickup file the way the reference does: temporary name, then rename.
+
+    ``age``: seconds to date the file back (a bad file goes to badmail only once it has
+    stayed unchanged for a while; a rename keeps the date).
+    """
     tmp = folder / f".{name}.tmp"
     tmp.write_bytes(data)
+    if age:
+        import os
+        import time
+
+        then = time.time() - age
+        os.utime(tmp, (then, then))
     final = folder / name
     tmp.rename(final)
     return final

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.viewer.relay.conftest import drop, simple_message
-from viewer.relay.pickup import PickupFolder, is_temporary_name, start_observer
+from viewer.relay.pickup import BAD_FILE_GRACE, PickupFolder, is_temporary_name, start_observer
 from viewer.relay.queue import Queue
 
 
@@ -49,7 +49,7 @@ def test_bad_files_go_to_badmail_with_a_reason_and_the_next_is_taken(pickup, con
     pf, q = pickup
     seen = []
     pf.on_badmail = lambda name, why: seen.append(name)
-    (pf.folder / "a-bad.eml").write_bytes(content)
+    drop(pf.folder, "a-bad.eml", content, age=BAD_FILE_GRACE + 1)
     drop(pf.folder, "b-good.eml", simple_message(2))
     assert pf.scan() == 1
     assert (q.badmail / "a-bad.eml").read_bytes() == content
@@ -115,3 +115,28 @@ def test_settle_time_waits_for_files_copied_in_place(pickup):
     old = time.time() - 60
     os.utime(f, (old, old))
     assert pf.scan() == 1
+
+
+def test_a_file_written_in_place_is_not_sent_to_badmail_while_young(pickup):
+    pf, q = pickup
+    path = pf.folder / "in-place.eml"
+    path.write_bytes(b"")  # created, not written yet
+    assert pf.scan() == 0 and path.exists() and not list(q.badmail.iterdir())
+    path.write_bytes(simple_message(1)[:12])  # half-written: no blank line, no recipient yet
+    assert pf.scan() == 0 and path.exists() and not list(q.badmail.iterdir())
+    path.write_bytes(simple_message(1))
+    assert pf.scan() == 1 and not path.exists()
+
+
+def test_an_empty_file_left_alone_goes_to_badmail(pickup):
+    import os
+    import time
+
+    pf, q = pickup
+    path = pf.folder / "empty.eml"
+    path.write_bytes(b"")
+    assert pf.scan() == 0 and path.exists()
+    then = time.time() - BAD_FILE_GRACE - 1
+    os.utime(path, (then, then))
+    assert pf.scan() == 0 and not path.exists()
+    assert "the file is empty" in (q.badmail / "empty.log").read_text()

@@ -60,8 +60,8 @@ def test_iis_file_goes_to_exactly_its_receivers(smtpd, service_for):
 def test_bad_files_aside_service_keeps_running(smtpd, service_for):
     svc = service_for(smtpd, queue={"max_message_size": 5000})
     pickup = Path(svc.config.pickup.folder)
-    drop(pickup, "1-empty.eml", b"")
-    drop(pickup, "2-malformed.eml", b"this is not an e-mail\r\n")
+    drop(pickup, "1-empty.eml", b"", age=60)  # left alone long enough to be judged bad
+    drop(pickup, "2-malformed.eml", b"this is not an e-mail\r\n", age=60)
     drop(pickup, "3-big.eml", simple_message(3, extra="X-Pad: " + "x" * 6000 + "\r\n"))
     drop(pickup, "4-good.eml", simple_message(4))
     (got,) = smtpd.handler.wait_for(1)
