@@ -333,6 +333,13 @@ class Directory:
         contact = self.contact(info.contact) if info.contact else None
         if info.contact and contact is None:
             note = f"Contact {info.contact} is not in the directory"
+        if contact is not None and info.customer and contact.customer_code != info.customer:
+            # Never send one customer's document to another customer's contact.
+            result.message = (
+                f"Contact {contact.code} ({contact.name}) belongs to customer {contact.customer_code}, not to"
+                f" {info.customer} named by the document: check the document or type the {what}."
+            )
+            return result
         if contact is not None:
             result.customer_code = result.customer_code or contact.customer_code
             column = CONTACT_COLUMNS.get(address_type)

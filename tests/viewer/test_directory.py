@@ -263,6 +263,15 @@ def test_lookup_contact_without_address_falls_back(directory: Directory) -> None
     assert result.message == "Contact CT0004 (Jiří Dvořák) has no fax number: the customer's address is used."
 
 
+def test_lookup_never_uses_another_customers_contact(directory: Directory) -> None:
+    result = directory.lookup(DocInfo(kind="devis", customer="CLI001", contact="CT0003"))
+    assert not result.found and result.address == ""
+    assert result.message == (
+        "Contact CT0003 (François Hébert) belongs to customer CLI003, not to CLI001 named by the document:"
+        " check the document or type the e-mail address."
+    )
+
+
 def test_lookup_unknown_contact_falls_back(directory: Directory) -> None:
     result = directory.lookup(DocInfo(customer="CLI001", contact="CT9999"))
     assert (result.address, result.source) == ("contact@atelier-dupre.example", "main")

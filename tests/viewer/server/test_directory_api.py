@@ -66,6 +66,7 @@ def test_unknown_records_get_404(client):
         (DocInfo(kind="devis", customer="NOPE"), "EMAIL"),
         (DocInfo(kind="devis"), "EMAIL2"),
         (DocInfo(customer="CLI001", contact="CT9999"), "EMAIL"),
+        (DocInfo(customer="CLI001", contact="CT0003"), "EMAIL"),  # another customer's contact
     ],
 )
 def test_lookup_through_the_server_equals_the_local_rule(server, client, info, address_type):
