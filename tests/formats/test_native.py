@@ -239,3 +239,35 @@ def test_the_shipped_fonts_are_used_first() -> None:
             for italic in (False, True):
                 path = fonts.font_file(family, bold, italic)
                 assert path.parent == fonts.font_dir() and path.name == fonts._FILES[(family, bold, italic)]
+
+
+FULL_INFO = {
+    "kind": "commande",
+    "number": "C-2026/0815",
+    "date": "2026-11-27",
+    "customer": "CLI001",
+    "contact": "CT0002",
+    "language": "pl",
+    "title": "Zamówienie — Łódź",
+    "mail_subject": "Votre commande C-2026/0815 — « urgent »",
+    "mail_body": "Bonjour,\n\nveuillez trouver ci-joint… 1 200,00 €\n\tCordialement",
+    "mail_to": "Zoë Dvořák <zoe@example.com>",
+}
+
+
+def test_every_docinfo_field_read_back_exactly(tmp_path: Path) -> None:
+    from formats.document import DocInfo
+
+    w = SpoolWriter(DocInfo(**FULL_INFO))
+    w.new_page().text(10, 10, "x")
+    doc = open_document(w.save(tmp_path / "c.spv"))
+    assert doc.info == DocInfo(**FULL_INFO)
+    assert doc.info.to_dict() == FULL_INFO
+
+
+def test_every_sample_docinfo_is_exactly_what_the_file_says(samples: Path) -> None:
+    for name in ("devis-D2026-0042.spv", "facture-F2026-0107.spv"):
+        declared = json.loads((samples / name).read_text("utf-8"))["info"]
+        assert open_document(samples / name).info.to_dict() == declared, name
+    sidecar = json.loads((samples / "releve-CLI003.meta.json").read_text("utf-8"))
+    assert open_document(samples / "releve-CLI003.txt").info.to_dict() == sidecar

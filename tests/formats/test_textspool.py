@@ -126,3 +126,11 @@ def test_text_spool_comes_back_unchanged_from_the_pdf(lines: list[str]) -> None:
         pdf = pymupdf.open(stream=to_pdf(doc), filetype="pdf")
         got = [" ".join(line.split()) for line in pdf[0].get_text().splitlines() if line.strip()]
     assert got == lines
+
+
+def test_sidecar_with_every_docinfo_field(tmp_path: Path) -> None:
+    info = {"kind": "releve", "number": "R-1", "date": "2026-11-30", "customer": "CLI003", "contact": "CT0009",
+            "language": "fr", "title": "Relevé", "mail_subject": "Votre relevé", "mail_body": "Bonjour,\nci-joint.", "mail_to": "a@example.com"}
+    (tmp_path / "r.txt").write_text("ligne\n", encoding="cp1252")
+    (tmp_path / "r.meta.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    assert open_document(tmp_path / "r.txt").info.to_dict() == info
