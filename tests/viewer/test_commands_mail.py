@@ -85,6 +85,18 @@ def test_recipient_from_the_directory_and_duplicate_warning(capsys):
     assert len(pickup_files()) == 3
 
 
+def test_lookup_falling_back_to_the_customer_says_so(capsys, tmp_path):
+    configure(routing__fax="SERV_SMTP:%ADR%@fax.example.com")
+    import_directory()
+    meta = tmp_path / "releve.txt"
+    meta.write_text("Relevé\n", encoding="utf-8")
+    (tmp_path / "releve.meta.json").write_text('{"kind": "releve", "customer": "CLI005", "contact": "CT0004"}', encoding="utf-8")
+    code, out, err = run(capsys, "send", meta, "--type", "FAX", "--dry-run")
+    assert code == 0, err
+    assert "Contact CT0004 (Jiří Dvořák) has no fax number: the customer's address is used." in err
+    assert "to: +420224811111@fax.example.com" in out
+
+
 def test_no_recipient_found_says_to_use_to(capsys):
     configure()
     code, out, err = run(capsys, "send", QUOTE)

@@ -146,6 +146,8 @@ def _lookup(settings: Any, info: Any, address_type: str) -> tuple[list[str], str
         if callable(closer):
             closer()
     if found.found and found.address:
+        if found.message:  # e.g. the contact has no address of that type: the customer's is used
+            _warn(found.message)
         display = found.name.replace('"', "").strip()
         contact = found.name if found.source == "contact" else ""
         customer = "" if found.source == "contact" else found.name
