@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ class MupdfBackend:
             try:
                 page = self.doc[index]
             except Exception as exc:  # noqa: BLE001 - damaged content
-                raise DocumentError(f"cannot read this page ({_reason(exc)})", file=self.path, page=index + 1) from None
+                raise DocumentError(f"cannot read this page ({reason(exc)})", file=self.path, page=index + 1, hint=_DAMAGED) from None
             self._pages[index] = page
         return page
 
@@ -78,7 +79,8 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         else:
             doc = pymupdf.open(path)
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises various types on bad input
-        raise DocumentError(f"cannot read this {kind.upper() if kind != 'image' else 'image'} file ({_reason(exc)})", file=path) from None
+        what = "image" if kind == "image" else kind.upper()
+        raise DocumentError(f"cannot read this {what} file ({reason(exc)})", file=path, hint=_DAMAGED) from None
     encrypted = bool(doc.needs_pass)  # asked once: asking again after authenticate() breaks decryption
     if encrypted:
         if not password:
@@ -113,6 +115,11 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
     )
 
 
-def _reason(exc: Exception) -> str:
+_DAMAGED = "the file may be incomplete or damaged: produce or copy it again"
+_CODE = re.compile(r"^code=\d+:\s*")
+
+
+def reason(exc: Exception) -> str:
+    """MuPDF's message, first line only, without its internal error code."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
+    return _CODE.sub("", text)[:120]

@@ -67,8 +67,9 @@ def _guard(doc: Document, index: int, work: Any) -> Any:
     except (DocumentError, ValueError):
         raise
     except Exception as exc:  # noqa: BLE001 - MuPDF raises its own types on damaged content
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise DocumentError(f"cannot draw this page ({reason})", file=doc.path, page=index + 1) from None
+        from formats.mupdf import reason
+
+        raise DocumentError(f"cannot draw this page ({reason(exc)})", file=doc.path, page=index + 1) from None
 
 
 def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:

@@ -112,7 +112,17 @@ def test_damaged_pdf(tmp_path: Path, samples: Path) -> None:
     path.write_bytes(b"%PDF-1.7\n" + b"garbage " * 50)
     with pytest.raises(DocumentError) as err:
         open_document(path)
-    assert str(path) in str(err.value)
+    assert str(path) in str(err.value) and "cannot read this PDF file" in str(err.value)
+    assert "incomplete or damaged: produce or copy it again" in str(err.value)
+
+
+def test_half_a_pdf_says_it_may_be_incomplete(tmp_path: Path, samples: Path) -> None:
+    path = tmp_path / "half.pdf"
+    data = (samples / "notice.pdf").read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DocumentError) as err:
+        render_image(open_document(path), 0)
+    assert str(err.value).startswith(str(path)) and "incomplete or damaged" in str(err.value)
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -141,4 +151,5 @@ def test_truncated_image(tmp_path: Path) -> None:
     with pytest.raises(DocumentError) as err:
         doc = open_document(path)
         render_image(doc, 0)
-    assert str(path) in str(err.value)
+    assert str(path) in str(err.value) and "code=" not in str(err.value)
+    assert "incomplete or damaged" in str(err.value)
