@@ -215,7 +215,8 @@ def test_test_mail_says_when_the_body_falls_back_to_utf8(capsys):
 
 def test_trace_on_show_files_off(capsys):
     configure()
-    assert run(capsys, "trace", "show")[2].startswith("the trace in")
+    err = run(capsys, "trace", "show")[2]
+    assert err.startswith("the trace in") and "does not exist yet; the trace is off (spoolview trace on)" in err
     code, out, err = run(capsys, "trace", "on")
     assert code == 0 and "debug trace on" in out and S.load().debug.trace
     run(capsys, "test-mail", "--to", "x@example.org")

@@ -286,5 +286,6 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(entry.format())
     if not entries:
         state = "on" if settings.debug.trace else "off (spoolview trace on)"
-        print(f"the trace in {folder} is empty; the trace is {state}", file=sys.stderr)
+        where = "is empty" if Path(folder).expanduser().is_dir() else "does not exist yet"
+        print(f"the trace in {folder} {where}; the trace is {state}", file=sys.stderr)
     return EXIT_OK
