@@ -86,12 +86,13 @@ class Deliverer:
             return GONE
         except OSError as exc:
             return self._badmail(path, qid, f"the queued file cannot be read: {exc.strerror or exc}")
-        if len(raw) > self.config.queue.max_message_size:
-            return self._badmail(path, qid, f"the message is {len(raw)} bytes, over the limit of {self.config.queue.max_message_size} bytes (queue.max_message_size)")
         try:
             parsed = parse_message(raw)
         except MalformedMessage as exc:
             return self._badmail(path, qid, f"malformed message: {exc}")
+        limit = self.config.queue.max_message_size
+        if len(parsed.content) > limit:  # the message itself: the listener's SIZE does not count the envelope lines
+            return self._badmail(path, qid, f"the message is {len(parsed.content)} bytes, over the limit of {limit} bytes (queue.max_message_size)")
         now = time.time()
         meta = self.queue.load_meta(qid) or {
             "id": qid,

@@ -235,6 +235,16 @@ def test_oversized_queue_file_goes_to_badmail(smtpd, relay_for):
     assert "over the limit" in (r.queue.badmail / f"{qid}.log").read_text()
 
 
+def test_message_at_the_size_limit_is_sent_whatever_its_envelope_lines(smtpd, relay_for):
+    r = relay_for(smtpd, queue={"max_message_size": 400})
+    content = b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: at the limit\r\n\r\n"
+    content += b"x" * (400 - len(content))
+    recipients = [f"recipient{n}@example.com" for n in range(10)]
+    r.queue.store(pickup_bytes(SENDER, recipients, content))  # as the listener does after accepting SIZE=400
+    assert r.attempt() == [SENT]
+    assert smtpd.messages[0].rcpt_tos == recipients
+
+
 class _Exploding(Route):
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
         raise RuntimeError("bug in a route")
