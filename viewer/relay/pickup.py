@@ -17,12 +17,17 @@ __all__ = ["PickupFolder", "is_temporary_name", "start_observer"]
 log = logging.getLogger("viewer.relay.pickup")
 
 BAD_FILE_GRACE = 5.0  # seconds an empty or malformed file may still be being written
+ENVELOPE_ALLOWANCE = 256 * 1024  # room for x-sender/x-receiver lines above queue.max_message_size
 
 
 def is_temporary_name(name: str) -> bool:
     """Names a writer uses while a file is not complete yet: never taken."""
     lower = name.lower()
     return name.startswith(".") or name.startswith("~") or lower.endswith((".tmp", ".part", "~", ".partial"))
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"the message is {size} bytes, over the limit of {limit} bytes (queue.max_message_size)"
 
 
 class PickupFolder:
@@ -84,8 +89,8 @@ class PickupFolder:
         young = age < max(self.settle, BAD_FILE_GRACE)
         if size == 0:
             return None if young else self._reject(path, "the file is empty")
-        if size > self.max_size:
-            return self._reject(path, f"the file is {size} bytes, over the limit of {self.max_size} bytes (queue.max_message_size)")
+        if size > self.max_size + ENVELOPE_ALLOWANCE:  # not even read
+            return self._reject(path, _too_big(size, self.max_size))
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -93,9 +98,11 @@ class PickupFolder:
         except OSError as exc:
             return self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
         try:
-            parse_message(raw)
+            parsed = parse_message(raw)
         except MalformedMessage as exc:
             return None if young else self._reject(path, f"malformed message: {exc}")
+        if len(parsed.content) > self.max_size:  # the message itself; x-sender/x-receiver lines do not count
+            return self._reject(path, _too_big(len(parsed.content), self.max_size))
         try:
             dest = self.queue.accept_file(path, sync=False)
         except FileNotFoundError:

@@ -43,7 +43,8 @@ def test_temporary_names_and_subfolders_are_ignored(pickup):
 
 @pytest.mark.parametrize(
     "content, reason",
-    [(b"", "empty"), (b"x" * 2000, "over the limit of 1000 bytes"), (b"not a mail at all\n", "malformed message")],
+    [(b"", "empty"), (b"From: a@example.com\r\nTo: b@example.com\r\n\r\n" + b"x" * 2000, "over the limit of 1000 bytes"),
+     (b"x" * 300_000, "over the limit of 1000 bytes"), (b"not a mail at all\n", "malformed message")],
 )
 def test_bad_files_go_to_badmail_with_a_reason_and_the_next_is_taken(pickup, content, reason):
     pf, q = pickup
@@ -140,3 +141,11 @@ def test_an_empty_file_left_alone_goes_to_badmail(pickup):
     os.utime(path, (then, then))
     assert pf.scan() == 0 and not path.exists()
     assert "the file is empty" in (q.badmail / "empty.log").read_text()
+
+
+def test_envelope_lines_do_not_count_towards_the_size_limit(pickup):
+    pf, q = pickup
+    content = b"From: a@example.com\r\nSubject: x\r\n\r\n" + b"y" * 900  # under 1000 bytes
+    envelope = b"x-sender: a@example.com\r\n" + b"".join(b"x-receiver: r%d@example.com\r\n" % n for n in range(20))
+    drop(pf.folder, "many.eml", envelope + content)
+    assert pf.scan() == 1 and not list(q.badmail.iterdir())
