@@ -320,12 +320,12 @@ def test_send_from_server_set_but_server_down_sends_locally(capsys, smtpd, tmp_p
     configure(service__use_server_service=True)
     code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
     assert code == 0, err
-    assert "not connected to an application server: sent locally" in err
+    assert "not connected to an application server: sending locally" in err
     with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
         _connect(live.url)
     capsys.readouterr()  # the server is gone now, the saved connection remains
     code, out, err = run(capsys, "send", QUOTE, "--to", "other@example.org")
     assert code == 0, err
-    assert f"application server {live.url} does not answer: sent locally" in err
+    assert f"application server {live.url} does not answer: sending locally" in err
     assert len(pickup_files()) == 2
     assert smtpd.handler.messages == []

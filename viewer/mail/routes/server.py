@@ -92,9 +92,9 @@ def server_connection(settings: Any, connection: Any = None) -> tuple[Any, str]:
 
         connection = current()
     if connection is None or not connection.is_connected:
-        return None, "not connected to an application server: sent locally instead (send from the server is set)"
+        return None, "not connected to an application server: sending locally instead (send from the server is set)"
     if not connection.reachable():
-        return None, f"application server {connection.url} does not answer: sent locally instead (send from the server is set)"
+        return None, f"application server {connection.url} does not answer: sending locally instead (send from the server is set)"
     return connection, f"connected to {connection.name} ({connection.url}): sent by the application server"
 
 

@@ -112,7 +112,7 @@ def test_fallback_not_connected_sends_locally_and_says_so(tmp_path, smtpd):
     settings = local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd)
     route, reason = choose_route(settings)  # nothing saved by `spoolview connect`
     assert isinstance(route, SmtpRoute)
-    assert "not connected" in reason and "sent locally" in reason
+    assert "not connected" in reason and "sending locally" in reason
     outcome = Outbox(settings, route=route).send((RAW, ENV))
     assert outcome.ok
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["client@example.org"]
@@ -126,7 +126,7 @@ def test_fallback_server_down_sends_locally_and_says_so(tmp_path, smtpd):
     settings = local_settings(tmp_path, direct=False, on_server=True)
     route, reason = choose_route(settings)  # the saved connection
     assert isinstance(route, PickupRoute)
-    assert "does not answer" in reason and "sent locally" in reason
+    assert "does not answer" in reason and "sending locally" in reason
     outcome = Outbox(settings, route=route).send((RAW, ENV))
     assert outcome.ok
     assert len(list((tmp_path / "pickup").iterdir())) == 1
