@@ -58,3 +58,17 @@ def test_large_spool_script(tmp_path: Path) -> None:
     doc = open_document(path)
     assert doc.page_count == 5 and doc.info.customer == "CLI003"
     assert render_ppm(doc, 4, dpi=20).startswith(b"P6")
+
+
+def test_sample_codes_are_in_the_directory_samples() -> None:
+    import csv
+
+    def codes(name: str, column: str) -> set[str]:
+        with open(SAMPLES / name, encoding="utf-8-sig", newline="") as f:
+            return {row[column] for row in csv.DictReader(f, delimiter=";")}
+
+    customers, contacts = codes("customers.csv", "code"), codes("contacts.csv", "code")
+    for name in ("devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt"):
+        info = open_document(SAMPLES / name).info
+        assert info.customer in customers, name
+        assert not info.contact or info.contact in contacts, name
