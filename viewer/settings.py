@@ -633,6 +633,14 @@ def _valid_keys() -> list[str]:
     return keys
 
 
+# Values no setting can take: refused by set_value (a hand-edited file is told by check()).
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "functions.port": (0, 65535),
+    "functions.timeout": (0.1, None),
+    "advanced.delay_seconds": (0, None),
+}
+
+
 def set_value(settings: Settings, key: str, value: str) -> None:
     """Set one setting from text, e.g. ``set_value(s, "functions.port", "587")``."""
     parts = key.split(".")
@@ -648,6 +656,10 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         converted = _parse(key, value, hints[parts[1]])
         if key in CHOICES and converted not in CHOICES[key]:
             raise SettingsError(f"{key} takes one of: {', '.join(CHOICES[key])} (not {value!r})")
+        low, high = _RANGES.get(key, (None, None))
+        if (low is not None and converted < low) or (high is not None and converted > high):
+            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise SettingsError(f"{key} takes a value {bounds} (not {value!r})")
         setattr(section, parts[1], converted)
     elif key == "active_environment":
         if value not in settings.environments:
