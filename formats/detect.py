@@ -90,6 +90,10 @@ def open_document(path: str | os.PathLike[str], *, password: str | None = None, 
     if size == 0:
         raise DocumentError("the file is empty", file=path, hint="the program that wrote it may have failed")
     kind = sniff(head, path)
+    if kind is None and head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(
+            "UTF-16 text is not supported", file=path, hint="save the spool as UTF-8, cp1252 or cp850 text"
+        )
     if kind is None:
         raise DocumentError(
             "not a recognised document",

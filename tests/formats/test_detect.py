@@ -97,3 +97,11 @@ def test_sniff_basics(tmp_path: Path) -> None:
     assert sniff(b"Total: 12\nNet: 3\n", p) == "text"  # header-like lines but no mail headers
     assert sniff(b"REPORT\r\n  line 1\f page 2", p) == "text"
     assert sniff(b"\x01\x02\x03\x04\x05\x06\x07" * 20, p) is None
+
+
+def test_utf16_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text("Relevé de compte\n", encoding="utf-16")
+    with pytest.raises(DocumentError) as err:
+        open_document(path)
+    assert "UTF-16 text is not supported" in str(err.value) and "UTF-8, cp1252 or cp850" in str(err.value)
