@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 from pathlib import Path
@@ -58,13 +57,20 @@ def test_missing_file(tmp_path: Path) -> None:
         open_document(tmp_path / "nope.pdf")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "secret.txt"
     path.write_text("x")
-    path.chmod(0)
-    with pytest.raises(DocumentError, match="permission denied"):
+    real_open = Path.open
+
+    def refused(self: Path, *args: object, **kwargs: object):  # root reads any file: simulate the refusal
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    with pytest.raises(DocumentError) as err:
         open_document(path)
+    assert str(err.value) == f"{path}: permission denied (check the file's access rights)"
 
 
 def test_random_binary(tmp_path: Path) -> None:
