@@ -124,6 +124,8 @@ class RelayService:
         if self.pickup:
             self._pickup_thread = threading.Thread(target=self._pickup_loop, name="relay-pickup", daemon=True)
             self._pickup_thread.start()
+        if not self.pickup and not self.config.listener.enabled:
+            log.warning("neither pickup.folder nor the listener is set: this relay only delivers what is already queued")
         log.info("relay started (queue %s, pickup %s, smart host %s:%s, %d connection(s))", self.config.queue_dir,
                  self.config.pickup.folder or "none", self.config.smarthost.host, self.config.smarthost.effective_port,
                  self.config.smarthost.connections)

@@ -265,3 +265,19 @@ def test_listener_port_taken_stops_everything_with_one_error(smtpd, tmp_path):
             svc.start()
     assert svc.stopped.is_set()
     assert Queue(svc.config.queue_dir).status().owners == 0
+
+
+def test_a_relay_fed_by_nothing_says_so(smtpd, tmp_path):
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("viewer.relay")
+    logger.addHandler(handler)
+    try:
+        svc = RelayService(make_config(tmp_path, smtpd, pickup={"folder": ""})).start()
+        svc.stop()
+    finally:
+        logger.removeHandler(handler)
+    assert any("neither pickup.folder nor the listener" in r.getMessage() and r.levelno == logging.WARNING for r in records)
