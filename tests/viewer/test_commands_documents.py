@@ -93,7 +93,7 @@ def test_demo_writes_protected_quote_in_data_dir(spoolview_home: Path, capsys: p
         (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{tmp}/nope"], "password file"),
         (["convert", "{samples}/notice.pdf", "-o", "{tmp}/x.pdf", "--protect", "password", "--password-file", "{long}"], "too long"),
         (["info", "{samples}/releve-CLI003.txt", "--encoding", "utf-8"], "cannot be decoded as utf-8"),
-        (["convert", "{samples}/notice.pdf", "-o", "{tmp}"], "is a folder; give the name of the file"),
+        (["convert", "{samples}/notice.pdf", "-o", "{tmp}"], "is a folder; give the name of the file to write in it"),
         (["info", "{random}"], "not a recognised document"),
         (["info", "{truncated}"], "the spool may be truncated"),
     ],
@@ -181,3 +181,19 @@ def test_convert_disk_full_leaves_no_temporary_file(samples: Path, tmp_path: Pat
     code, _, err = run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(tmp_path / "x.pdf"))
     assert code == 1 and "No space left on device" in err and ".spoolview-" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_gets_the_usual_rights(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "f.pdf"
+    old = os.umask(0o022)
+    try:
+        assert run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(out))[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
+    out.chmod(0o640)
+    assert run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(out))[0] == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its rights

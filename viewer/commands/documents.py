@@ -74,13 +74,23 @@ def read_password(path: Path | None) -> str | None:
     return text
 
 
+def _mode_for(path: Path) -> int:
+    """The rights of the file being replaced, else those of a new file under the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SpoolviewError(f"folder {folder} does not exist; create it or choose another output")
     if path.is_dir():
-        raise SpoolviewError(f"{path} is a folder; give the name of the file to write, e.g. {path / 'out'}{path.suffix}")
+        raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
     except OSError as exc:
@@ -88,6 +98,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes it private; the output gets the usual rights
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
