@@ -206,3 +206,15 @@ def test_relay_check_comes_before_the_address_check(listen):
         c.ehlo()
         c.mail("alice@example.com")
         assert c.docmd("RCPT TO:<nobody>")[0] == 550  # a stranger learns nothing more than "denied"
+
+
+def test_size_enforced_on_the_data_when_the_client_does_not_declare_it(listen):
+    lst = listen(queue={"max_message_size": 1000})
+    big = simple_message(extra="".join(f"X-Pad-{n}: {'x' * 70}\r\n" for n in range(30)))
+    assert len(big) > 1000
+    with _client(lst) as c:
+        c.ehlo()
+        assert c.mail("alice@example.com")[0] == 250  # no SIZE= parameter
+        assert c.rcpt("bob@example.com")[0] == 250
+        code, _ = c.data(big)
+    assert code == 552 and lst.queue.due() == []
