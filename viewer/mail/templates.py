@@ -142,6 +142,9 @@ def _pick(kind: str, lang: str, overrides: dict[str, str], defaults: dict[str, s
     return defaults[key], f"default {what[:-1]} {key}"
 
 
+_NO_DATE = re.compile(r"\s+(?:du|of|dated)\s+\{date\}")
+
+
 def render(kind: str, language: str, fields: dict[str, str], settings: Settings) -> tuple[str, str]:
     """(subject, body) for a document ``kind`` in ``language``, filled with ``fields``.
 
@@ -160,6 +163,8 @@ def render(kind: str, language: str, fields: dict[str, str], settings: Settings)
         values["sender_name"] = _display_name(settings.from_identity())
     subject_t, subject_key = _pick(kind, lang, settings.templates.subjects, DEFAULT_SUBJECTS, "subjects")
     body_t, body_key = _pick(kind, lang, settings.templates.bodies, DEFAULT_BODIES, "bodies")
+    if not values["date"]:  # no "Votre devis D42 du ." when the ERP gave no date
+        subject_t, body_t = (_NO_DATE.sub("", t) for t in (subject_t, body_t))
     subject = " ".join(_fill(subject_t, values, subject_key).split())
     body = "\n".join(line.rstrip() for line in _fill(body_t, values, body_key).splitlines()).strip("\n") + "\n"
     return subject, body

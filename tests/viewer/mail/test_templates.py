@@ -132,7 +132,7 @@ def test_attribute_access_is_not_evaluated(settings):
 
 def test_missing_fields_render_empty_and_sender_name_can_be_given(settings):
     subject, body = render("devis", "fr", {"number": "D1", "sender_name": "Anne"}, settings)
-    assert subject == "Votre devis D1 du"
+    assert subject == "Votre devis D1"  # no dangling "du" without a date
     assert body.endswith("Anne\n")
 
 
@@ -153,3 +153,10 @@ def test_for_document_prefers_the_erp_hints(settings):
     assert for_document(INFO, settings)[0] == "Votre devis D2026-0042 du 27/11/2026"
     hinted = DocInfo(kind="devis", number="D1", mail_subject="Sujet ERP", mail_body="Corps ERP")
     assert for_document(hinted, settings) == ("Sujet ERP", "Corps ERP")
+
+
+@pytest.mark.parametrize("language, dangling", [("fr", " du"), ("en", " of")])
+def test_no_date_leaves_no_dangling_word(language, dangling):
+    subject, body = render("releve", language, {"number": "R-7", "date": ""}, Settings())
+    assert subject.endswith("R-7")
+    assert f"R-7{dangling}" not in body and "R-7." in body
