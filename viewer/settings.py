@@ -7,7 +7,6 @@ import dataclasses
 import difflib
 import os
 import re
-import tempfile
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from viewer import paths
+from viewer.fsutil import write_durable
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 
@@ -450,33 +450,7 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     if not parent.exists():
         paths.ensure_private_dir(parent)
         os.chmod(parent, 0o700)
-    payload = tomli_w.dumps(data).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if hasattr(os, "fchmod"):  # mkstemp already made it 0600; keep it so on every POSIX
-                os.fchmod(handle.fileno(), 0o600)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    os.chmod(path, 0o600)
-    try:
-        dir_fd = os.open(parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_durable(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600, strict=False)
 
 
 def _file_secrets(path: Path) -> dict[str, str]:

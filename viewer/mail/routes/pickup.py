@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from viewer.fsutil import fsync_dir
 from viewer.mail.routes.base import (
     ConfigurationError,
     Envelope,
@@ -97,19 +98,6 @@ def _temp_folder(folder: Path) -> Path:
     return folder
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write(
     folder: Path, data: bytes, extension: str = ".eml", *, name: str | None = None, what: str = "folder", fsync: bool = True
 ) -> Path:
@@ -154,7 +142,7 @@ def atomic_write(
         raise
     _unlink(tmp)
     if fsync:
-        _fsync_dir(folder)
+        fsync_dir(folder)
     return final
 
 
