@@ -183,3 +183,25 @@ def test_protect_refuses_non_pdf_and_protected_pdf(samples: Path) -> None:
     once = protect(_pdf(samples), Protection("no-modify"))
     with pytest.raises(ProtectionError, match="already protected"):
         protect(once, Protection("no-modify"))
+
+
+@pytest.mark.parametrize("name", ["devis-D2026-0042.spv", "facture-F2026-0107.spv"])
+def test_poppler_extracts_every_text_item_unchanged(samples: Path, tmp_path: Path, name: str) -> None:
+    """An independent reader (poppler's pdftotext, as copy-paste in other viewers) gets the same text."""
+    import json
+
+    raw = json.loads((samples / name).read_text("utf-8"))
+    out = tmp_path / "out.pdf"
+    out.write_bytes(to_pdf(open_document(samples / name)))
+    for number, page in enumerate(raw["pages"], start=1):
+        extracted = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), "-raw", str(out), "-"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout
+        flat = " ".join(extracted.split())
+        for item in page["items"]:
+            texts = [item["text"]] if item["type"] == "text" else []
+            if item["type"] == "table":
+                texts = [cell for row in [item.get("header", []), *item["rows"]] for cell in row]
+            for text in texts:
+                assert " ".join(text.split()) in flat, (number, text)
