@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 SECURITY_MODES = ("none", "starttls", "tls")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(SpoolviewError):
@@ -294,6 +295,8 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
     r.schedule = [float(s) for s in r.schedule]
     if r.interval <= 0 or r.max_age <= 0 or r.delay_notice < 0:
         raise ConfigError(f"{source}: retry.interval and retry.max_age must be above 0, retry.delay_notice 0 or more")
+    if config.log.level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{source}: log.level must be one of {', '.join(LOG_LEVELS)}, not {config.log.level!r}")
     for addr in config.reports.copies:
         if not isinstance(addr, str) or "@" not in addr:
             raise ConfigError(f"{source}: reports.copies: {addr!r} is not an e-mail address")

@@ -52,12 +52,18 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
     """Log the service to stderr and to ``relay.log`` in the log folder."""
     logger = logging.getLogger("viewer.relay")
     logger.setLevel(getattr(logging, config.log.level.upper(), logging.INFO))
-    logger.propagate = False
+    # aiosmtpd's own warnings (bogus commands, aborted AUTH) belong in the same log; its
+    # INFO lines (one per command) would drown the relay's.
+    smtpd_logger = logging.getLogger("mail.log")
+    smtpd_logger.setLevel(max(logging.WARNING, logger.level))
+    loggers = (logger, smtpd_logger)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for h in list(logger.handlers):
-        if getattr(h, "_spoolview_relay", False):
-            logger.removeHandler(h)
-            h.close()
+    for lg in loggers:
+        lg.propagate = False
+        for h in list(lg.handlers):
+            if getattr(h, "_spoolview_relay", False):
+                lg.removeHandler(h)
+                h.close()
     with _folder("log.folder" if config.log.folder else "queue.folder (the log folder is inside it)", config):
         config.log_dir.mkdir(parents=True, exist_ok=True)
         handlers: list[logging.Handler] = [logging.FileHandler(config.log_dir / config.log.service_log, encoding="utf-8")]
@@ -66,7 +72,8 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
     for h in handlers:
         h.setFormatter(fmt)
         h._spoolview_relay = True  # type: ignore[attr-defined]
-        logger.addHandler(h)
+        for lg in loggers:
+            lg.addHandler(h)
 
 
 class RelayService:

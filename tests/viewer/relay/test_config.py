@@ -71,6 +71,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "pickup": {"scan_interval": 0}}, "scan_interval"),
         ({**MINIMAL, "pickup": {"settle_seconds": -1}}, "settle_seconds"),
         ({**MINIMAL, "queue": []}, "must be a table"),
+        ({**MINIMAL, "log": {"level": "verbose"}}, "log.level must be one of DEBUG, INFO, WARNING, ERROR, not 'verbose'"),
     ],
 )
 def test_bad_values_are_named(data, words):
