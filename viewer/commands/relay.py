@@ -86,6 +86,10 @@ def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     check_password_env(config)
     print(f"configuration {config.path}: OK")
+    if config.path and (config.smarthost.password or config.listener.users):
+        mode = config.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            print(f"warning: {config.path} holds passwords and other users may read it (mode {mode:o}): chmod 600 {config.path}")
     try:
         open_queue(config)
         probe = config.queue_dir / "tmp" / ".check"

@@ -121,3 +121,18 @@ def test_status_works_without_the_services_password_variable(tmp_path, capsys, m
     for action in ("check", "run"):
         assert main(["relay", action, "--config", str(cfg)]) == 1
         assert "RELAY_PW_UNSET, which is not set" in capsys.readouterr().err
+
+
+def test_check_warns_when_a_readable_file_holds_a_password(tmp_path, smtpd, capsys):
+    cfg = _config(tmp_path, smtpd.port)
+    cfg.chmod(0o644)
+    assert main(["relay", "check", "--config", str(cfg)]) == 0
+    assert "warning" not in capsys.readouterr().out  # no password: nothing to protect
+    cfg = _config(tmp_path, smtpd.port, smarthost={"user": "u", "password": "s3cret-pw"})
+    cfg.chmod(0o644)
+    main(["relay", "check", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert f"chmod 600 {cfg}" in out and "s3cret-pw" not in out
+    cfg.chmod(0o600)
+    main(["relay", "check", "--config", str(cfg)])
+    assert "warning" not in capsys.readouterr().out
