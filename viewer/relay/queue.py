@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from viewer.fsutil import fsync_dir as _fsync_dir
+from viewer.fsutil import write_durable
+
 __all__ = ["Queue", "QueueStatus", "fsync_dir", "write_durable", "message_id_time"]
 
 STATES = ("incoming", "deferred", "active")
@@ -34,31 +37,8 @@ SUFFIX = ".eml"
 
 
 def fsync_dir(path: Path) -> None:
-    """Make a rename or a new name in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durable(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
-    """Write ``data`` to ``path`` atomically: temporary name, fsync, os.replace, fsync folder."""
-    tmp = (tmp_dir or path.parent) / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:  # e.g. disk full: no half-written file left behind
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    """Make a rename or a new name in ``path`` durable; a queue must know when it cannot."""
+    _fsync_dir(path, strict=True)
 
 
 def _fsync_file(path: Path) -> None:
