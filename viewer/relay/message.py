@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 
+from viewer.mail.routes.base import Envelope, PermanentError
+
 __all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers", "has_envelope_lines", "valid_address"]
 
 _X_LINE = re.compile(rb"^x-(sender|receiver)\s*:\s*(.*?)\s*$", re.IGNORECASE)
@@ -29,9 +31,15 @@ class Parsed:
 
 
 def valid_address(address: str) -> bool:
-    """An address a smart host can take: local@domain, no spaces, brackets or line breaks."""
-    local, at, domain = address.rpartition("@")
-    return bool(at and local and domain) and not any(c in address for c in " <>\r\n\t,")
+    """An address the smart-host route will send to: one bare local@domain (Envelope.check's rule)."""
+    local, _, domain = address.partition("@")
+    if not local or not domain:
+        return False
+    try:
+        Envelope("", (address,)).check()
+    except PermanentError:
+        return False
+    return True
 
 
 def _address(value: str) -> str:

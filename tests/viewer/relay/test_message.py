@@ -80,7 +80,8 @@ def test_body_without_blank_line_is_tolerated_and_latin1_headers():
 @pytest.mark.parametrize(
     "address, ok",
     [("bob@example.com", True), ("o'neil+tag@sub.example.org", True), ("bob", False), ("@example.com", False),
-     ("bob@", False), ("bob smith@example.com", False), ("<bob@example.com>", False), ("a@b.com,c@d.com", False)],
+     ("bob@", False), ("bob smith@example.com", False), ("<bob@example.com>", False), ("a@b.com,c@d.com", False),
+     ("a@b@example.com", False), ('"bob"@example.com', False), ("bob(x)@example.com", False), ("bob\x01@example.com", False)],
 )
 def test_valid_address(address, ok):
     from viewer.relay.message import valid_address
