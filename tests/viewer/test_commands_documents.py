@@ -197,3 +197,12 @@ def test_output_gets_the_usual_rights(samples: Path, tmp_path: Path, capsys: pyt
     out.chmod(0o640)
     assert run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(out))[0] == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its rights
+
+
+def test_info_checks_every_page(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads((samples / "devis-D2026-0042.spv").read_text("utf-8"))
+    data["pages"][1]["items"].insert(2, {"type": "circle", "x": 1})
+    bad = tmp_path / "bad.spv"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = run(capsys, "info", str(bad))
+    assert code == 1 and "page 2, item 3, field 'type': unknown item type 'circle'" in err

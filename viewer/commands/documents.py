@@ -120,6 +120,8 @@ def _open(args: argparse.Namespace, password_file: Path | None, option: str) -> 
 def cmd_info(args: argparse.Namespace) -> int:
     with _open(args, args.password_file, "--password-file") as doc:
         first = doc.page(0)
+        for _ in doc.pages():  # every page checked (a spool's schema, a PDF's page tree), not only the first
+            pass
         data = {
             "file": str(doc.path),
             "source": doc.source,
