@@ -64,6 +64,9 @@ def _status(args: argparse.Namespace) -> int:
     print(f"oldest     {_when(st.oldest)}{age}")
     print(f"next retry {_when(st.next_retry)}")
     print(f"processes  {st.owners} running")
+    if st.active and not st.owners:
+        print(f"note: the {st.active} active message(s) belong to a relay that stopped without finishing; "
+              "the next `spoolview relay run` takes them back (nothing is lost)")
     return 0
 
 

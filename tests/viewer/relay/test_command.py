@@ -85,9 +85,13 @@ def test_status_counts_only_running_processes(tmp_path, capsys):
     cfg = _config(tmp_path, 25)
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout)
     q = Queue(tmp_path / "q")
-    Queue(tmp_path / "q", owner=f"{q.host}_{dead}_abc").register()  # killed with SIGKILL: its heartbeat file stays
+    other = Queue(tmp_path / "q", owner=f"{q.host}_{dead}_abc")
+    other.register()  # killed with SIGKILL: its heartbeat file stays
+    other.claim(other.incoming / f"{other.store(simple_message())}.eml")  # and so does what it was sending
     assert main(["relay", "status", "--config", str(cfg)]) == 0
-    assert "processes  0 running" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "processes  0 running" in out and "active     1" in out
+    assert "the next `spoolview relay run` takes them back" in out
 
 
 @pytest.mark.parametrize("key", ["queue", "log", "pickup"])
