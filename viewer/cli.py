@@ -92,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:
         # A file-system or network failure the specific code did not catch: one line.
-        name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"spoolview: error:{name} {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"spoolview: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -35,3 +35,14 @@ def test_closed_pipe_is_not_reported_as_an_error():
     assert proc.wait(timeout=60) == cli.EXIT_OK
     assert "Broken pipe" not in err
     assert "Traceback" not in err
+
+
+def test_a_file_system_error_names_the_file(monkeypatch, capsys):
+    def boom(args):
+        raise FileNotFoundError(2, "No such file or directory", "/no/such/file.spv")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser.set_defaults(func=boom)
+    assert cli.main([]) == cli.EXIT_ERROR
+    assert capsys.readouterr().err == "spoolview: error: /no/such/file.spv: No such file or directory\n"
