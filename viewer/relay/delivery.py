@@ -77,24 +77,30 @@ class Deliverer:
         self.journal = journal
 
     # -- one attempt ----------------------------------------------------------------------
-    def process(self, path: Path, route: Route) -> str:
-        """Try ``path`` (in this process's active folder) once; return the state it ends in."""
+    def process(self, path: Path, route: Route, parsed: Parsed | None = None, *, fresh: bool = False) -> str:
+        """Try ``path`` (in this process's active folder) once; return the state it ends in.
+
+        ``parsed`` is the message as the pickup parsed it (the file is never modified, so
+        it need not be read and parsed again); ``fresh`` says it was queued by this process
+        and never tried, so there is no attempt history to look for.
+        """
         qid = self.queue.qid(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return GONE
-        except OSError as exc:
-            return self._badmail(path, qid, f"the queued file cannot be read: {exc.strerror or exc}")
-        try:
-            parsed = parse_message(raw)
-        except MalformedMessage as exc:
-            return self._badmail(path, qid, f"malformed message: {exc}")
+        if parsed is None:
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                return GONE
+            except OSError as exc:
+                return self._badmail(path, qid, f"the queued file cannot be read: {exc.strerror or exc}")
+            try:
+                parsed = parse_message(raw)
+            except MalformedMessage as exc:
+                return self._badmail(path, qid, f"malformed message: {exc}")
         limit = self.config.queue.max_message_size
         if len(parsed.content) > limit:  # the message itself: the listener's SIZE does not count the envelope lines
             return self._badmail(path, qid, f"the message is {len(parsed.content)} bytes, over the limit of {limit} bytes (queue.max_message_size)")
         now = time.time()
-        meta = self.queue.load_meta(qid) or {
+        meta = (None if fresh else self.queue.load_meta(qid)) or {
             "id": qid,
             "created": message_id_time(qid) or now,
             "sender": parsed.sender,
@@ -227,7 +233,7 @@ class DeliveryPool:
         self.connections = connections
         self.idle_close = idle_close
         self.on_done = on_done
-        self.work: queue_mod.Queue[Path | None] = queue_mod.Queue()
+        self.work: queue_mod.Queue[tuple[Path, Parsed | None, bool] | None] = queue_mod.Queue()
         self.threads: list[threading.Thread] = []
         self._busy = 0
         self._lock = threading.Lock()
@@ -238,10 +244,11 @@ class DeliveryPool:
             t.start()
             self.threads.append(t)
 
-    def submit(self, path: Path) -> None:
+    def submit(self, path: Path, parsed: Parsed | None = None, *, fresh: bool = False) -> None:
+        """Deliver a claimed message (see ``Deliverer.process`` for ``parsed`` and ``fresh``)."""
         with self._lock:
             self._busy += 1
-        self.work.put(path)
+        self.work.put((path, parsed, fresh))
 
     @property
     def load(self) -> int:
@@ -258,7 +265,7 @@ class DeliveryPool:
             except queue_mod.Empty:
                 break
             if item is not None:
-                left.append(item)
+                left.append(item[0])
                 with self._lock:
                     self._busy -= 1
         for _ in self.threads:
@@ -280,20 +287,21 @@ class DeliveryPool:
                     continue
                 if item is None:
                     return
+                path, parsed, fresh = item
                 state = GONE
                 try:
-                    state = self.deliverer.process(item, route)
+                    state = self.deliverer.process(path, route, parsed, fresh=fresh)
                 except Exception:  # noqa: BLE001 - e.g. a disk error: hand the message back
-                    log.exception("delivery of %s failed; handing it back to the queue", item.name)
+                    log.exception("delivery of %s failed; handing it back to the queue", path.name)
                     try:
-                        self.deliverer.queue.release(item)
+                        self.deliverer.queue.release(path)
                     except OSError:
-                        log.exception("could not hand %s back; it is recovered at the next start", item.name)
+                        log.exception("could not hand %s back; it is recovered at the next start", path.name)
                 finally:
                     with self._lock:
                         self._busy -= 1
                     if self.on_done:
-                        self.on_done(item, state)
+                        self.on_done(path, state)
         finally:
             try:
                 route.close()

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from viewer.relay.message import MalformedMessage, parse_message
+from viewer.relay.message import MalformedMessage, Parsed, parse_message
 from viewer.relay.queue import Queue
 
 __all__ = ["PickupFolder", "is_temporary_name", "start_observer"]
@@ -49,8 +49,17 @@ class PickupFolder:
 
     def take(self, limit: int | None = None) -> tuple[list[Path], bool]:
         """Move up to ``limit`` complete files into the queue: (their queue paths, whether more wait)."""
+        taken, more = self.take_parsed(limit)
+        return [path for path, _ in taken], more
+
+    def take_parsed(self, limit: int | None = None) -> tuple[list[tuple[Path, Parsed]], bool]:
+        """Like ``take``, with each message as parsed here: delivery need not read and parse it again.
+
+        The whole batch becomes durable together (``Queue.sync_files``: the files' fsyncs
+        side by side, then one fsync of the incoming folder) before any of it is returned.
+        """
         with self._lock:
-            taken: list[Path] = []
+            taken: list[tuple[Path, Parsed]] = []
             try:
                 entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
             except FileNotFoundError:
@@ -68,14 +77,14 @@ class PickupFolder:
                 if limit is not None and len(taken) >= limit:
                     more = True
                     break
-                dest = self._take(Path(entry.path))
-                if dest is not None:
-                    taken.append(dest)
+                picked = self._take(Path(entry.path))
+                if picked is not None:
+                    taken.append(picked)
             if taken:
-                self.queue.sync_files(taken)
+                self.queue.sync_files([path for path, _ in taken])
             return taken, more
 
-    def _take(self, path: Path) -> Path | None:
+    def _take(self, path: Path) -> tuple[Path, Parsed] | None:
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -112,7 +121,7 @@ class PickupFolder:
             self._stuck.add(path.name)
             return None
         log.info("picked up %s as %s", path.name, self.queue.qid(dest))
-        return dest
+        return dest, parsed
 
     def _reject(self, path: Path, reason: str) -> None:
         try:
@@ -137,14 +146,14 @@ def _quiet_stop(record: logging.LogRecord) -> bool:
 def start_observer(folder: Path, wake: Callable[[], None]):
     """Watch ``folder`` with watchdog (inotify where it works); None when events are unavailable."""
     try:
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent, FileSystemEventHandler
         from watchdog.observers import Observer
     except ImportError:  # pragma: no cover - watchdog is a dependency
         return None
 
     class _Wake(FileSystemEventHandler):
         def on_any_event(self, event) -> None:  # noqa: ANN001
-            if event.event_type in ("created", "moved", "closed", "modified"):
+            if event.event_type in ("created", "moved", "closed"):
                 wake()
 
     try:  # watchdog holds every rename for up to 0.5 s to pair its two halves; we only need a wake-up
@@ -156,7 +165,11 @@ def start_observer(folder: Path, wake: Callable[[], None]):
     logging.getLogger("watchdog.observers.inotify").addFilter(_quiet_stop)
     observer = Observer()
     try:
-        observer.schedule(_Wake(), str(folder), recursive=False)
+        # Only the kinds of event that can announce a complete file: watchdog then asks
+        # inotify for nothing else (no IN_MODIFY per write of a file being copied in), which
+        # costs the relay's other threads much less CPU during a large pickup.
+        observer.schedule(_Wake(), str(folder), recursive=False,
+                          event_filter=[FileCreatedEvent, FileMovedEvent, FileClosedEvent])
         observer.daemon = True
         observer.start()
     except OSError as exc:

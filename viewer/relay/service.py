@@ -16,6 +16,7 @@ from viewer.relay.config import ConfigError, RelayConfig
 from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
 from viewer.relay.journal import Journal
 from viewer.relay.listener import Listener
+from viewer.relay.message import Parsed
 from viewer.relay.pickup import PickupFolder, start_observer
 from viewer.relay.queue import Queue, QueueStatus
 
@@ -99,7 +100,9 @@ class RelayService:
         self._pickup_thread: threading.Thread | None = None
         self.stopped = threading.Event()
         self.stopping_requested = threading.Event()
-        self._ready: OrderedDict[str, Path] = OrderedDict()
+        # name -> (path, the pickup's parse or None, queued by this process and never tried)
+        self._ready: OrderedDict[str, tuple[Path, Parsed | None, bool]] = OrderedDict()
+        self._room = threading.Event()  # set when the ready list has room for the pickup
         self._ready_lock = threading.Lock()
         self._deferred_changed = False
 
@@ -150,6 +153,7 @@ class RelayService:
         if self._observer is not None:
             self._observer.stop()
         self._pickup_wake.set()
+        self._room.set()
         if self._pickup_thread:
             self._pickup_thread.join(timeout)
         if self._thread:
@@ -189,7 +193,14 @@ class RelayService:
     # The loop keeps the paths it knows are ready (picked up or received here) in memory and
     # lists the queue folders only every scan interval (other processes, deferred messages
     # whose time came), so a large backlog costs no folder listing per message.
+    #
+    # A picked-up message travels with its parse (the file is never modified after the
+    # pickup checked it), so delivery neither reads nor parses it again. To bound the memory
+    # this holds, the pickup waits while READY_MAX messages are ready: a backlog stays in
+    # the pickup folder (as safe there as in the queue) instead of in memory, and the pickup
+    # does not compete for the CPU with the deliveries it is already ahead of.
     PICKUP_BATCH = 64
+    READY_MAX = 256
 
     def _pickup_event(self) -> None:
         self._pickup_wake.set()
@@ -199,13 +210,20 @@ class RelayService:
         assert self.pickup is not None
         while not self.stopping.is_set():
             self._pickup_wake.clear()
+            with self._ready_lock:
+                full = len(self._ready) >= self.READY_MAX
+                if full:
+                    self._room.clear()
+            if full:
+                self._room.wait(self.config.pickup.scan_interval)
+                continue
             more = False
             try:
-                taken, more = self.pickup.take(self.PICKUP_BATCH)
+                taken, more = self.pickup.take_parsed(self.PICKUP_BATCH)
                 if taken:
                     with self._ready_lock:
-                        for path in taken:
-                            self._ready[path.name] = path
+                        for path, parsed in taken:
+                            self._ready[path.name] = (path, parsed, True)
                     self.wake.set()
             except Exception:  # noqa: BLE001 - the service never stops on one bad file
                 log.exception("pickup scan failed; continuing")
@@ -214,7 +232,7 @@ class RelayService:
 
     def _queued(self, qid: str) -> None:
         with self._ready_lock:
-            self._ready[f"{qid}.eml"] = self.queue.incoming / f"{qid}.eml"
+            self._ready[f"{qid}.eml"] = (self.queue.incoming / f"{qid}.eml", None, True)
         self.wake.set()
 
     def _done(self, path: Path, state: str) -> None:
@@ -257,7 +275,7 @@ class RelayService:
         found, later = self.queue.scan()
         with self._ready_lock:
             for path in found:
-                self._ready.setdefault(path.name, path)
+                self._ready.setdefault(path.name, (path, None, False))
         return later
 
     @property
@@ -270,10 +288,12 @@ class RelayService:
             with self._ready_lock:
                 if not self._ready:
                     return
-                _, path = self._ready.popitem(last=False)
+                _, (path, parsed, fresh) = self._ready.popitem(last=False)
+                if len(self._ready) < self.READY_MAX // 2:
+                    self._room.set()
             claimed = self.queue.claim(path)
             if claimed is not None:
-                self.pool.submit(claimed)
+                self.pool.submit(claimed, parsed, fresh=fresh)
                 room -= 1
 
     # -- administration -----------------------------------------------------------------

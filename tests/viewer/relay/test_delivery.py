@@ -289,3 +289,16 @@ def test_untrusted_certificate_defers_and_says_why(smtpd_factory, relay_for):
     assert r.attempt() == [DEFERRED]
     assert server.messages == []
     assert "not trusted" in r.queue.load_meta(qid)["attempts"][0]["results"][0]["reply"]
+
+
+def test_a_message_parsed_at_pickup_is_sent_without_reading_the_file_again(smtpd, relay_for):
+    from viewer.relay.message import parse_message
+
+    r = relay_for(smtpd)
+    r.put()
+    path = r.queue.claim(r.queue.due()[0])
+    parsed = parse_message(path.read_bytes())
+    path.write_bytes(b"garbage that would go to badmail if it were parsed again")
+    assert r.deliverer.process(path, r.route, parsed, fresh=True) == SENT
+    assert smtpd.messages[0].rcpt_tos == ["bob@example.com"] and b"Quote 42" in smtpd.messages[0].data
+    assert not path.exists() and r.queue.load_meta(r.queue.qid(path)) is None

@@ -286,3 +286,18 @@ def test_a_relay_fed_by_nothing_says_so(smtpd, tmp_path):
     finally:
         logger.removeHandler(handler)
     assert any("neither pickup.folder nor the listener" in r.getMessage() and r.levelno == logging.WARNING for r in records)
+
+
+def test_a_backlog_larger_than_the_ready_list_is_all_delivered(smtpd, tmp_path, monkeypatch):
+    monkeypatch.setattr(RelayService, "READY_MAX", 4)  # the pickup waits for room every few files
+    pickup = tmp_path / "pickup"
+    pickup.mkdir()
+    for n in range(20):
+        drop(pickup, f"m{n:02d}.eml", simple_message(n))
+    svc = RelayService(make_config(tmp_path, smtpd)).start()
+    try:
+        got = smtpd.handler.wait_for(20)
+    finally:
+        svc.stop(timeout=10)
+    assert sorted(int(MSGID.search(m.data).group(1)) for m in got) == list(range(20))
+    assert list(pickup.iterdir()) == []
