@@ -33,11 +33,11 @@ SENT, DEFERRED, FAILED, BADMAIL, GONE = "sent", "deferred", "failed", "badmail",
 
 
 def smarthost_route(config: RelayConfig) -> Route:
-    """A connection-reusing SMTP route to the configured smart host (viewer.mail's SmtpRoute)."""
-    from viewer.mail.routes.smtp import SmtpRoute
+    """A connection-reusing SMTP route to the configured smart host (SmtpRoute, pipelined where offered)."""
+    from viewer.relay.pipelining import PipeliningSmtpRoute
 
     sh = config.smarthost
-    return SmtpRoute(
+    return PipeliningSmtpRoute(
         sh.host,
         sh.effective_port,
         security=sh.security,

@@ -1,0 +1,102 @@
+"""The smart-host route with SMTP PIPELINING (RFC 2920): MAIL, RCPT and DATA in one write.
+
+A transaction without pipelining waits for the server once per command: MAIL, each RCPT,
+DATA, then the end of the data — four round trips for one recipient, during which the
+delivery thread does nothing. When the smart host advertises PIPELINING, this route sends
+MAIL, every RCPT and DATA together and then reads their replies in order, so a message
+costs two round trips (the commands, then the data). Everything else — connection, TLS,
+AUTH, the error classes and messages, per-recipient results — is viewer.mail's SmtpRoute;
+a server without PIPELINING, or non-ASCII addresses (SMTPUTF8), take its plain path.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+
+from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.smtp import OK, SmtpRoute, _reply_text, error_for_code
+
+__all__ = ["PipeliningSmtpRoute"]
+
+CRLF = b"\r\n"
+_EOL = re.compile(rb"\r\n|\r|\n")
+
+
+def _quoted_data(data: bytes) -> bytes:
+    """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
+    if data.startswith(b".") or b"\n." in data:  # (most messages have no line to quote: no copy)
+        q = smtplib._quote_periods(data)  # noqa: SLF001 - the same quoting smtplib.data uses
+    else:
+        q = data
+    if not q.endswith(CRLF):
+        q += CRLF
+    return q + b"." + CRLF
+
+
+class PipeliningSmtpRoute(SmtpRoute):
+    """SmtpRoute sending each message's envelope commands in one write when the server allows it."""
+
+    def _transaction(self, smtp: smtplib.SMTP, message: bytes, envelope: Envelope) -> SendResult:
+        addresses = [envelope.sender, *envelope.recipients]
+        if not (smtp.does_esmtp and smtp.has_extn("pipelining")) or any(not a.isascii() for a in addresses):
+            return super()._transaction(smtp, message, envelope)
+        clean = message.count(b"\r\n") == message.count(b"\n") == message.count(b"\r")  # CRLF only: no copy
+        data = message if clean else _EOL.sub(CRLF, message)
+        size = len(data)
+        options = ""
+        if smtp.has_extn("size"):
+            limit = int(smtp.esmtp_features.get("size", "0") or 0)
+            if limit and size > limit:
+                raise PermanentError(
+                    f"the message is {size} bytes but {self.where} accepts at most {limit} bytes: "
+                    "send a smaller document or fewer attachments",
+                    code=552,
+                )
+            options = f" SIZE={size}"
+        commands = [f"MAIL FROM:{smtplib.quoteaddr(envelope.sender)}{options}"]
+        commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in envelope.recipients]
+        commands.append("DATA")
+        smtp.send(("\r\n".join(commands) + "\r\n").encode("ascii"))
+
+        # Every reply is read before anything is raised, so the session stays in step.
+        mail_code, mail_resp = smtp.getreply()
+        rcpt_replies = [smtp.getreply() for _ in envelope.recipients]
+        data_code, data_resp = smtp.getreply()
+        if data_code == 354 and (mail_code != OK or not any(c in (OK, 251) for c, _ in rcpt_replies)):
+            smtp.send(b"." + CRLF)  # a server that opened DATA anyway gets an empty, ended message
+            smtp.getreply()  # (refused: there is no transaction) — the caller resets the session
+            data_code = 554
+        if mail_code != OK:
+            raise error_for_code(mail_code, f"{self.where} refused the sender {envelope.sender}: {mail_code} {_reply_text(mail_resp)}",
+                                 _reply_text(mail_resp))
+        results: list[RecipientResult] = []
+        for address, (code, resp) in zip(envelope.recipients, rcpt_replies):
+            reply = _reply_text(resp)
+            if code in (OK, 251):
+                results.append(RecipientResult(address, True, code, reply))
+            else:
+                if code == 421:
+                    raise TemporaryError(f"{self.where} closed the session: {code} {reply}", code=code, reply=reply)
+                results.append(RecipientResult(address, False, code, reply, temporary=400 <= code < 500))
+        if not any(r.accepted for r in results):
+            temporary = all(r.temporary for r in results)
+            detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
+            exc: RouteError = (TemporaryError if temporary else PermanentError)(
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+            )
+            exc.results = results  # type: ignore[attr-defined]
+            raise exc
+        if data_code == 354:
+            smtp.send(_quoted_data(data))
+            data_code, data_resp = smtp.getreply()
+        reply = _reply_text(data_resp)
+        if data_code != OK:
+            exc = error_for_code(data_code, f"{self.where} refused the message: {data_code} {reply}", reply)
+            exc.results = [RecipientResult(r.address, False, data_code, reply, 400 <= data_code < 500) if r.accepted else r  # type: ignore[attr-defined]
+                           for r in results]
+            raise exc
+        for r in results:
+            if r.accepted:
+                r.code, r.reply = data_code, reply
+        return SendResult(self.name, results, detail=f"{data_code} {reply}")
