@@ -62,7 +62,7 @@ class ListenerConfig:
     tls_cert: str = ""  # PEM certificate chain: enables STARTTLS
     tls_key: str = ""  # PEM private key
     require_tls: bool = False  # refuse MAIL before STARTTLS
-    relay_networks: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
+    relay_networks: list[str] = field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])  # IPv4 and IPv6 loopback
     users: dict[str, str] = field(default_factory=dict)  # AUTH user -> password (TLS only)
 
 

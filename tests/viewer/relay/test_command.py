@@ -40,7 +40,7 @@ def test_check_ok(tmp_path, smtpd, capsys):
     cfg = _config(tmp_path, smtpd.port, listener={"enabled": True})
     assert main(["relay", "check", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert "connected OK" in out and "writable" in out and "relay for 127.0.0.1/32" in out
+    assert "connected OK" in out and "writable" in out and "relay for 127.0.0.1/32, ::1/128" in out
     assert smtpd.messages == []
 
 

@@ -18,13 +18,13 @@ def test_example_config_loads(tmp_path, monkeypatch):
     config = load_config(ROOT / "samples" / "relay.example.toml")
     assert config.smarthost.host
     assert config.listener.host == "127.0.0.1"
-    assert config.listener.relay_networks == ["127.0.0.1/32"]
+    assert config.listener.relay_networks == ["127.0.0.1/32", "::1/128"]
 
 
 def test_defaults_are_safe_and_like_iis():
     config = from_dict(MINIMAL)
     assert config.listener.host == "127.0.0.1"
-    assert config.listener.relay_networks == ["127.0.0.1/32"]
+    assert config.listener.relay_networks == ["127.0.0.1/32", "::1/128"]
     assert config.retry.schedule == [900.0, 1800.0, 3600.0]
     assert config.retry.interval == 14400.0
     assert config.retry.max_age == 2 * 24 * 3600
@@ -120,3 +120,14 @@ def test_missing_and_broken_files(tmp_path):
 
 def test_dataclass_defaults_construct():
     assert isinstance(RelayConfig(), RelayConfig)
+
+
+def test_default_networks_let_both_loopbacks_relay_and_nobody_else():
+    import ipaddress
+
+    from viewer.relay.listener import relay_allowed
+
+    nets = [ipaddress.ip_network(n) for n in from_dict(MINIMAL).listener.relay_networks]
+    assert relay_allowed("127.0.0.1", nets, False) and relay_allowed("::1", nets, False)
+    assert relay_allowed("::ffff:127.0.0.1", nets, False)
+    assert not relay_allowed("::2", nets, False) and not relay_allowed("10.0.0.1", nets, False)
