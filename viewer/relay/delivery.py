@@ -153,7 +153,7 @@ class Deliverer:
                      "; ".join(f"{r.address}: {_reply(r)}" for r in temp))
             return DEFERRED
         if state != BADMAIL:
-            self.queue.done(path)
+            self.queue.done(path, meta=not fresh)
         return state if failures else SENT
 
     # -- failures -------------------------------------------------------------------------

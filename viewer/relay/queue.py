@@ -6,6 +6,7 @@ Layout under the queue folder::
     deferred/<id>.eml           waiting; the file's mtime is the time of the next attempt
     active/<owner>/<id>.eml     claimed by one relay process (claim = atomic rename)
     meta/<id>.json              envelope and attempt history, once a message was tried
+    sent/<id>.eml               delivered, waiting to be deleted in bulk (``purge_sent``)
     owners/<owner>.alive        heartbeat of a running relay process (mtime)
     tmp/                        files being written (renamed into incoming once fsynced)
     badmail/<name> + <name>.log messages that cannot be sent, with the reason
@@ -117,10 +118,11 @@ class Queue:
         self.meta_dir = self.root / "meta"
         self.owners = self.root / "owners"
         self.tmp = self.root / "tmp"
+        self.sent = self.root / "sent"
 
     # -- setup ---------------------------------------------------------------------------
     def ensure(self) -> "Queue":
-        for d in (self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp, self.badmail):
+        for d in (self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp, self.sent, self.badmail):
             d.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -263,10 +265,33 @@ class Queue:
     def save_meta(self, qid: str, meta: dict[str, Any]) -> None:
         write_durable(self.meta_path(qid), json.dumps(meta, indent=1).encode("utf-8"), self.tmp)
 
-    def done(self, path: Path) -> None:
-        """The message reached every recipient (or was reported): remove it and its history."""
-        path.unlink(missing_ok=True)
-        self.meta_path(self.qid(path)).unlink(missing_ok=True)
+    def done(self, path: Path, *, meta: bool = True) -> None:
+        """The message reached every recipient (or was reported): remove it and its history.
+
+        The file is renamed into sent/ rather than deleted: a rename only changes two folder
+        entries, while deleting a file also frees its blocks, which made the delivery thread
+        wait for the disk once per message. ``purge_sent`` deletes them in bulk from another
+        thread. Neither is fsynced: after a crash the message is in sent/ (never sent again)
+        or back in active/ (sent once more: at most a duplicate, never a loss), as when it
+        was deleted here. ``meta=False``: the message was never deferred, it has no history.
+        """
+        try:
+            os.rename(path, self.sent / path.name)
+        except OSError:  # sent/ missing or not writable (or the file already gone): delete it here
+            path.unlink(missing_ok=True)
+        if meta:
+            self.meta_path(self.qid(path)).unlink(missing_ok=True)
+
+    def purge_sent(self) -> int:
+        """Delete the delivered messages waiting in sent/; return how many."""
+        count = 0
+        for path in self._files(self.sent):
+            try:
+                path.unlink()
+                count += 1
+            except FileNotFoundError:  # another relay process purged it
+                pass
+        return count
 
     def defer(self, path: Path, meta: dict[str, Any], when: float) -> Path:
         """Save the history, then move the message to deferred with its next attempt time."""
@@ -360,6 +385,7 @@ class Queue:
             except OSError:
                 pass
             (self.owners / f"{folder.name}.alive").unlink(missing_ok=True)
+        self.purge_sent()  # delivered by a process that died before deleting them
         # Leftovers of interrupted writes.
         for tmp in self.tmp.glob("*"):
             try:

@@ -105,6 +105,9 @@ class RelayService:
         self._room = threading.Event()  # set when the ready list has room for the pickup
         self._ready_lock = threading.Lock()
         self._deferred_changed = False
+        self._sent = 0  # messages moved to sent/ since the last purge
+        self._purge = threading.Event()
+        self._purge_thread: threading.Thread | None = None
 
     # -- life ---------------------------------------------------------------------------
     def start(self) -> "RelayService":
@@ -134,6 +137,8 @@ class RelayService:
         if self.pickup:
             self._pickup_thread = threading.Thread(target=self._pickup_loop, name="relay-pickup", daemon=True)
             self._pickup_thread.start()
+        self._purge_thread = threading.Thread(target=self._purge_loop, name="relay-purge", daemon=True)
+        self._purge_thread.start()
         if not self.pickup and not self.config.listener.enabled:
             log.warning("neither pickup.folder nor the listener is set: this relay only delivers what is already queued")
         log.info("relay started (queue %s, pickup %s, smart host %s:%s, %d connection(s))", self.config.queue_dir,
@@ -160,6 +165,10 @@ class RelayService:
             self._thread.join(timeout)
         for path in self.pool.stop(timeout):
             self.queue.release(path)
+        self._purge.set()
+        if self._purge_thread:
+            self._purge_thread.join(timeout)
+        self.queue.purge_sent()
         if self._observer is not None:
             self._observer.join(5)
         self.queue.unregister()
@@ -201,6 +210,7 @@ class RelayService:
     # does not compete for the CPU with the deliveries it is already ahead of.
     PICKUP_BATCH = 64
     READY_MAX = 256
+    PURGE_EVERY = 64
 
     def _pickup_event(self) -> None:
         self._pickup_wake.set()
@@ -238,7 +248,23 @@ class RelayService:
     def _done(self, path: Path, state: str) -> None:
         if state == "deferred":
             self._deferred_changed = True
-        self.wake.set()
+        elif state in ("sent", "failed"):
+            self._sent += 1  # (a lost update only delays a purge)
+            if self._sent >= self.PURGE_EVERY:
+                self._purge.set()
+        if state == "deferred" or self.pool.load <= self.config.smarthost.connections:
+            self.wake.set()  # (not after every message: the loop refills the pool in batches)
+
+    def _purge_loop(self) -> None:
+        """Delete delivered messages from sent/ in bulk, off the delivery threads (see Queue.done)."""
+        while not self.stopping.is_set():
+            self._purge.wait(self.config.pickup.scan_interval)
+            self._purge.clear()
+            self._sent = 0
+            try:
+                self.queue.purge_sent()
+            except OSError:
+                log.exception("cannot empty %s; retrying later", self.queue.sent)
 
     def _loop(self) -> None:
         scan_every = self.config.pickup.scan_interval
@@ -280,7 +306,9 @@ class RelayService:
 
     @property
     def _capacity(self) -> int:
-        return self.config.smarthost.connections * 2
+        """Claimed messages handed to the pool at most: a few per connection, so the loop is
+        woken once per batch (when the pool is down to one per connection), not per message."""
+        return self.config.smarthost.connections * 8
 
     def _dispatch(self) -> None:
         room = self._capacity - self.pool.load

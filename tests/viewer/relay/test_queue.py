@@ -29,6 +29,23 @@ def test_store_claim_done(tmp_path):
     assert q.claim(path) is None  # already taken: only one claimer wins
     q.done(claimed)
     assert not claimed.exists() and q.due() == []
+    assert (q.sent / f"{qid}.eml").exists() and q.status().incoming == q.status().active == 0
+    assert q.purge_sent() == 1 and list(q.sent.iterdir()) == []
+
+
+def test_sent_leftovers_are_deleted_at_recovery_and_never_sent_again(tmp_path):
+    q = _queue(tmp_path)
+    q.done(q.claim(q.incoming / f"{q.store(b'Subject: s')}.eml"))  # delivered, then the process died
+    q.recover()
+    assert list(q.sent.iterdir()) == [] and q.due() == []
+
+
+def test_done_without_a_sent_folder_deletes_at_once(tmp_path):
+    q = _queue(tmp_path)
+    claimed = q.claim(q.incoming / f"{q.store(b'Subject: s')}.eml")
+    q.sent.rmdir()
+    q.done(claimed)
+    assert not claimed.exists() and not q.sent.exists()
 
 
 def test_two_queues_claim_each_message_once(tmp_path):

@@ -300,4 +300,4 @@ def test_a_backlog_larger_than_the_ready_list_is_all_delivered(smtpd, tmp_path, 
     finally:
         svc.stop(timeout=10)
     assert sorted(int(MSGID.search(m.data).group(1)) for m in got) == list(range(20))
-    assert list(pickup.iterdir()) == []
+    assert list(pickup.iterdir()) == [] and list(svc.queue.sent.iterdir()) == []  # purged at the latest at stop
