@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,16 +35,36 @@ class Journal:
     (DEFERRED, FAILED, EXPIRED, BADMAIL) and the server's reply.
     """
 
+    # The file stays open between lines (an open and a close per delivered message cost the
+    # delivery threads more than the write) and is reopened every REOPEN seconds, so a log
+    # rotated by renaming it gets a new file within that time.
+    REOPEN = 2.0
+
     def __init__(self, path: Path | str, *, errors_only: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._journal = _AtPath(self.path, errors_only)
+        self._journal.hold()
+        self._lock = threading.Lock()  # the delivery threads share the open file
+        self._opened = time.monotonic()
 
     def record(self, *, subject: str, sender: str, recipient: str, outcome: str, reply: str, qid: str) -> None:
         """Write one line; ``outcome`` is SENT, DEFERRED, FAILED, EXPIRED, REPORT, DELAY-NOTICE or BADMAIL."""
         ok = outcome in ("SENT", "REPORT", "DELAY-NOTICE")
         text = reply if outcome == "SENT" else f"{outcome} {reply}".strip()
         line = LogLine(datetime.now(), subject, sender or "<>", recipient or "-", OK if ok else ERROR, text, qid)
-        note = self._journal.log([line])
+        with self._lock:
+            now = time.monotonic()
+            if now - self._opened > self.REOPEN:
+                self._journal.release()
+                self._journal.hold()
+                self._opened = now
+            note = self._journal.log([line])
         if note:
             log.error("journal: %s", note)
+
+    def close(self) -> None:
+        """Close the file (the next line opens it again)."""
+        with self._lock:
+            self._journal.release()
+            self._journal.hold()

@@ -172,6 +172,7 @@ class RelayService:
         if self._observer is not None:
             self._observer.join(5)
         self.queue.unregister()
+        self.journal.close()
         log.info("relay stopped")
         self.stopped.set()
 

@@ -27,3 +27,14 @@ def test_errors_only(tmp_path):
 def test_unwritable_journal_does_not_raise(tmp_path):
     (tmp_path / "Smtp.log").mkdir()  # a folder where the file should be
     Journal(tmp_path / "Smtp.log").record(subject="s", sender="a", recipient="b", outcome="SENT", reply="250", qid="Q")
+
+
+def test_a_rotated_journal_is_followed_by_a_new_file(tmp_path, monkeypatch):
+    j = Journal(tmp_path / "Smtp.log")
+    j.record(subject="s", sender="a@x", recipient="b@y", outcome="SENT", reply="250", qid="Q1")
+    (tmp_path / "Smtp.log").rename(tmp_path / "Smtp.log.1")  # logrotate
+    monkeypatch.setattr(Journal, "REOPEN", 0.0)
+    j.record(subject="s", sender="a@x", recipient="b@y", outcome="SENT", reply="250", qid="Q2")
+    j.close()
+    assert [line.file for line in read_log(tmp_path / "Smtp.log.1")] == ["Q1"]
+    assert [line.file for line in read_log(tmp_path / "Smtp.log")] == ["Q2"]
