@@ -110,6 +110,16 @@ def label(key: str) -> str:
     return _("settings.field." + key)
 
 
+CHOICE_KEYS = {"printing.language": "language.{}", "pdf.protection": "savepdf.mode.{}"}
+
+
+def choice_label(key: str, value: str) -> str:
+    """How a choice of the setting ``key`` reads in the interface (the value itself when unknown)."""
+    if value not in getattr(FIELDS.get(key), "choices", ()):
+        return value
+    return _(CHOICE_KEYS.get(key, f"settings.choice.{key}.{{}}").format(value))
+
+
 class SettingsDialog(tk.Toplevel):
     """The reference's screens (a list on the left) over a copy of the settings; ``result`` = saved settings."""
 
@@ -126,6 +136,7 @@ class SettingsDialog(tk.Toplevel):
         self.ask_file = ask_file or (lambda initial: filedialog.askopenfilename(parent=self, initialdir=initial or None))
         self.result: Any = None
         self.vars: dict[str, tk.Variable] = {}
+        self.shown: dict[str, tk.StringVar] = {}  # the translated label shown for a choice
         self.widgets: dict[str, tk.Widget] = {}
         self.tabs: dict[str, ttk.Frame] = {}
         self.invalid: list[str] = []
@@ -175,7 +186,7 @@ class SettingsDialog(tk.Toplevel):
             ttk.Label(tab, text=label(spec.key)).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar(value="" if value is None else str(value))
             if spec.kind == "choice":
-                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, state="readonly", width=20)
+                widget = self._choice(tab, spec, var)
                 widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
             elif spec.kind == "combo":
                 widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=34)
@@ -188,6 +199,23 @@ class SettingsDialog(tk.Toplevel):
             widget.bind("<KeyRelease>", lambda e, k=spec.key: self._clear_mark(k), add="+")
         self.vars[spec.key] = var
         self.widgets[spec.key] = widget
+
+    def _choice(self, tab: ttk.Frame, spec: FieldSpec, var: tk.StringVar) -> ttk.Combobox:
+        """A read-only list showing translated labels while ``var`` keeps the setting's value."""
+        labels = [choice_label(spec.key, c) for c in spec.choices]
+        shown = tk.StringVar(master=tab, value=choice_label(spec.key, var.get()))
+        widget = ttk.Combobox(tab, textvariable=shown, values=labels, state="readonly",
+                              width=max(20, *(len(text) + 2 for text in labels)))
+
+        def picked(_event: Any = None) -> None:
+            index = widget.current()
+            if 0 <= index < len(spec.choices):
+                var.set(spec.choices[index])
+
+        widget.bind("<<ComboboxSelected>>", picked, add="+")
+        var.trace_add("write", lambda *_a: shown.set(choice_label(spec.key, var.get())))
+        self.shown[spec.key] = shown
+        return widget
 
     def _add_credentials(self, tab: ttk.Frame, row: int) -> None:
         """User and password of the active environment (the reference's 'Environnement' button)."""

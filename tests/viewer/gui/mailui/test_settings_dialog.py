@@ -156,3 +156,32 @@ def test_templates_screen(root, notify):
     again.reset_template()
     assert again.ok()
     assert "devis.fr" not in settings_mod.load().templates.subjects
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_choices_read_as_words_not_codes(root, notify, lang):
+    """A list shows translated labels (never 'no-modify' or 'ask'), and picking one stores the setting's code."""
+    from viewer.gui import i18n
+    from viewer.gui.mailui.settings_dialog import choice_label
+
+    i18n.set_language(lang)
+    try:
+        for key, spec in FIELDS.items():
+            for code in spec.choices if spec.kind == "choice" else ():
+                text = choice_label(key, code)
+                assert text and "." not in text and (text != code or code in ("fr", "en") and lang == "fr"), (key, code, text)
+        dialog = SettingsDialog(root, fresh(), notify=notify)
+        box = dialog.widgets["pdf.password_policy"]
+        labels = list(box.cget("values"))
+        assert labels == [choice_label("pdf.password_policy", c) for c in ("no", "yes", "ask")]
+        assert box.get() == choice_label("pdf.password_policy", dialog.vars["pdf.password_policy"].get())
+        box.current(2)
+        box.event_generate("<<ComboboxSelected>>")
+        assert dialog.vars["pdf.password_policy"].get() == "ask"
+        dialog.vars["pdf.protection"].set("password")  # a value set from code shows its label
+        assert dialog.widgets["pdf.protection"].get() == choice_label("pdf.protection", "password") != "password"
+        assert dialog.entry_ok() == []
+        assert dialog.candidate.pdf.password_policy == "ask" and dialog.candidate.pdf.protection == "password"
+        dialog.destroy()
+    finally:
+        i18n.set_language("fr")
