@@ -10,7 +10,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any, Callable
 
-from viewer.gui.i18n import _
+from viewer.gui.i18n import _, size_text
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -63,8 +63,7 @@ def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
 
 def describe(attachment: Any) -> str:
     size = len(getattr(attachment, "data", b"") or b"")
-    unit = f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
-    return f"{attachment.filename}  ({attachment.content_type}, {unit})"
+    return f"{attachment.filename}  ({attachment.content_type}, {size_text(size)})"
 
 
 class EmlView(ttk.Frame):

@@ -57,3 +57,12 @@ def _(key: str, **fields: object) -> str:
     """The text of ``key`` in the current language, with ``{field}`` placeholders filled."""
     text = catalogue(_current).get(key) or catalogue("en").get(key) or key
     return text.format(**fields) if fields else text
+
+
+def size_text(size: int) -> str:
+    """A file size as a person reads it: "52,3 Ko" in French, "52.3 KB" in English."""
+    if size < 1024:
+        return f"{size} {_('unit.b')}"
+    number, unit = (size / 1024, "unit.kb") if size < 1024 * 1024 else (size / 1024 / 1024, "unit.mb")
+    text = f"{number:.1f}"
+    return f"{text.replace('.', ',') if _current == 'fr' else text} {_(unit)}"

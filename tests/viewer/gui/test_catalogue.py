@@ -22,6 +22,7 @@ DYNAMIC = {
     "eml.header.{}": ["from", "to", "cc", "date", "subject"],
     "language.{}": ["auto", "fr", "en"],
     "menu.{}": ["file", "view", "connection", "tools", "settings", "help"],
+    "unit.{}": ["b", "kb", "mb"],
 }
 KEY = re.compile(r"^[a-z]+(\.[a-z0-9_-]+)+$")
 

@@ -60,7 +60,16 @@ def test_missing_file_gives_an_empty_body(tmp_path):
 
 def test_describe_sizes():
     att = SimpleNamespace(filename="a.pdf", content_type="application/pdf", data=b"x" * 4096)
-    assert describe(att) == "a.pdf  (application/pdf, 4 KB)"
+    from viewer.gui import i18n
+
+    assert describe(att) == "a.pdf  (application/pdf, 4,0 Ko)"  # French units and decimal comma
+    i18n.set_language("en")
+    try:
+        assert describe(att) == "a.pdf  (application/pdf, 4.0 KB)"
+        assert describe(SimpleNamespace(filename="n.txt", content_type="text/plain", data=b"xy")) == \
+            "n.txt  (text/plain, 2 B)"
+    finally:
+        i18n.set_language("fr")
 
 
 def test_attachment_that_cannot_open_shows_an_error(window, answer, tmp_path):

@@ -6,7 +6,7 @@ import tkinter as tk
 from tkinter import messagebox, ttk
 from typing import Any, Callable
 
-from viewer.gui.i18n import _
+from viewer.gui.i18n import _, size_text
 
 # notify(kind, title, message) -> answer. kind: info | warning | error | yesno.
 # Windows take ``notify=`` so tests can record the text instead of showing a modal box.
@@ -60,12 +60,8 @@ def labelled_entry(parent: tk.Misc, row: int, label_key: str, variable: tk.Varia
 
 
 def human_size(size: int) -> str:
-    """A file size as a person reads it (o/Ko/Mo in French, B/KB/MB in English)."""
-    if size < 1024:
-        return f"{size} {_('mail.unit.b')}"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} {_('mail.unit.kb')}"
-    return f"{size / 1024 / 1024:.1f} {_('mail.unit.mb')}"
+    """A file size as a person reads it (52,3 Ko in French, 52.3 KB in English)."""
+    return size_text(size)
 
 
 def configure_styles(root: tk.Misc) -> None:

@@ -66,10 +66,12 @@ def test_placeholders_match():
 
 def test_human_size_per_language():
     assert human_size(512) == "512 o"
-    assert human_size(53564) == "52.3 Ko"
+    assert human_size(53564) == "52,3 Ko"  # a French decimal comma
+    assert human_size(5 * 1024 * 1024) == "5,0 Mo"
     set_language("en")
     try:
         assert human_size(3 * 1024 * 1024) == "3.0 MB"
+        assert human_size(53564) == "52.3 KB"
     finally:
         set_language("fr")
 
