@@ -59,6 +59,20 @@ class RecordsWindow(tk.Toplevel):
         self.title(_("records.title"))
         self._build()
         self.bind("<Escape>", lambda e: self.destroy())
+        self._start()
+
+    def _start(self) -> None:
+        """Open on the open document's customer when there is one; else say what to type."""
+        document = self.document()
+        code = getattr(getattr(document, "info", None), "customer", "") or ""
+        if code:
+            self.search_var.set(code)
+            if self.refresh():
+                self.select(code, "customer")
+        else:
+            self.message.configure(text=_("records.hint"), style="TLabel")
+        self.search_entry.focus_set()
+        self.search_entry.select_range(0, "end")
 
     def _build(self) -> None:
         top = ttk.Frame(self, padding=8)
@@ -132,9 +146,11 @@ class RecordsWindow(tk.Toplevel):
         try:
             found = self.services.search(self.search_var.get(), limit=100)
         except Exception as exc:
-            self.message.configure(text=error_text(exc))
+            self.message.configure(text=error_text(exc), style="Error.TLabel")
             return []
-        self.message.configure(text="" if found or not self.search_var.get().strip() else _("records.none"))
+        typed = bool(self.search_var.get().strip())
+        self.message.configure(text="" if found else _("records.none") if typed else _("records.hint"),
+                               style="Error.TLabel" if typed else "TLabel")
         for index, entry in enumerate(found):
             iid = f"e{index}"
             self.entries[iid] = entry
@@ -177,7 +193,7 @@ class RecordsWindow(tk.Toplevel):
                 contacts = self.services.contacts_of(entry.code)
         except Exception as exc:
             record, contacts = None, []
-            self.message.configure(text=error_text(exc))
+            self.message.configure(text=error_text(exc), style="Error.TLabel")
         lines = [f"{_field_label(k)}: {v}" for k, v in record_fields(record)]
         self._set_details("\n".join(lines))
         addresses = [entry.email] + [getattr(c, "email", "") for c in contacts]

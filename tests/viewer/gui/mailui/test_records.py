@@ -106,3 +106,23 @@ def test_record_fields_of_any_record():
     fields = record_fields(Customer("C1", "Nom", email="a@example.com", defaults={"devis": "d@example.com"}))
     assert ("email", "a@example.com") in fields and ("defaults", "devis: d@example.com") in fields
     assert record_fields({"code": "X", "empty": ""}) == [("code", "X")]
+
+
+def test_opens_on_the_open_documents_customer(root, notify, services, quote):
+    """Opened over the quote, the window shows its customer (CLI001) at once, selected, with its contacts."""
+    window = RecordsWindow(root, services, document=lambda: quote, notify=notify)
+    assert window.search_var.get() == "CLI001"
+    assert window.selected is not None and window.selected.code == "CLI001"
+    assert "Atelier Dupré SARL" in window.details_text()
+    assert window.contacts.get_children()
+    root.update()  # the search scheduled by typing the code must not wipe the selection
+    assert window.tree.selection() and window.selected.code == "CLI001"
+
+
+def test_without_document_says_what_to_type(root, notify, services):
+    window = RecordsWindow(root, services, notify=notify)
+    assert window.message.cget("text") == "Tapez un nom, un code client ou le début d'une adresse mail."
+    window.search_var.set("zzzz-nobody")
+    window.refresh()
+    assert window.message.cget("text") == "Aucune fiche ne correspond."
+    assert str(window.message.cget("style")) == "Error.TLabel"
