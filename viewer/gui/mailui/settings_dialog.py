@@ -195,7 +195,7 @@ class SettingsDialog(tk.Toplevel):
                 widget = ttk.Entry(tab, textvariable=var, width=36 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
-                ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2)
+                ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2, sticky="w")
             widget.bind("<KeyRelease>", lambda e, k=spec.key: self._clear_mark(k), add="+")
         self.vars[spec.key] = var
         self.widgets[spec.key] = widget

@@ -185,3 +185,12 @@ def test_choices_read_as_words_not_codes(root, notify, lang):
         dialog.destroy()
     finally:
         i18n.set_language("fr")
+
+
+def test_port_label_says_what_zero_means_and_pickers_sit_by_their_field(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify, screen="functions")
+    labels = [w.cget("text") for w in dialog.tabs["functions"].grid_slaves(column=0) if w.winfo_class() == "TLabel"]
+    assert any(text.startswith("Port (0 : 25") for text in labels), labels
+    pickers = [w for w in dialog.tabs["functions"].grid_slaves(column=2) if w.winfo_class() == "TButton"
+               and w.cget("text") == "…"]
+    assert pickers and all(w.grid_info()["sticky"] == "w" for w in pickers)  # not centred far from the entry
