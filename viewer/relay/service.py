@@ -208,9 +208,12 @@ class RelayService:
     # pickup checked it), so delivery neither reads nor parses it again. To bound the memory
     # this holds, the pickup waits while READY_MAX messages are ready: a backlog stays in
     # the pickup folder (as safe there as in the queue) instead of in memory, and the pickup
-    # does not compete for the CPU with the deliveries it is already ahead of.
+    # does not compete for the CPU with the deliveries it is already ahead of. Only messages
+    # up to CARRY_MAX bytes travel in memory (at most ~40 MB in all); a larger one is read
+    # again at delivery, where parsing costs little next to sending it.
     PICKUP_BATCH = 64
     READY_MAX = 256
+    CARRY_MAX = 128 * 1024
     PURGE_EVERY = 64
 
     def _pickup_event(self) -> None:
@@ -234,7 +237,8 @@ class RelayService:
                 if taken:
                     with self._ready_lock:
                         for path, parsed in taken:
-                            self._ready[path.name] = (path, parsed, True)
+                            carried = parsed if len(parsed.content) <= self.CARRY_MAX else None
+                            self._ready[path.name] = (path, carried, True)
                     self.wake.set()
             except Exception:  # noqa: BLE001 - the service never stops on one bad file
                 log.exception("pickup scan failed; continuing")

@@ -301,3 +301,14 @@ def test_a_backlog_larger_than_the_ready_list_is_all_delivered(smtpd, tmp_path, 
         svc.stop(timeout=10)
     assert sorted(int(MSGID.search(m.data).group(1)) for m in got) == list(range(20))
     assert list(pickup.iterdir()) == [] and list(svc.queue.sent.iterdir()) == []  # purged at the latest at stop
+
+
+def test_a_message_too_big_to_carry_is_read_again_at_delivery(smtpd, tmp_path, monkeypatch):
+    monkeypatch.setattr(RelayService, "CARRY_MAX", 0)
+    svc = RelayService(make_config(tmp_path, smtpd)).start()
+    try:
+        drop(Path(svc.config.pickup.folder), "big.eml", simple_message(7, extra="Bcc: hidden@example.com\r\n"))
+        (got,) = smtpd.handler.wait_for(1)
+    finally:
+        svc.stop(timeout=10)
+    assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"] and b"Bcc" not in got.data
