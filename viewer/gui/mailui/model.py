@@ -60,6 +60,24 @@ def html_to_text(source: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
+def text_to_rtf(text: str) -> str:
+    """A plain body as a minimal RTF document (ASCII only: other characters as \\uN escapes)."""
+    out = []
+    for char in text.replace("\r\n", "\n").strip("\n"):
+        if char in "\\{}":
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\par\n")
+        elif char == "\t":
+            out.append("\\tab ")
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            data = char.encode("utf-16-le")  # RTF counts in signed UTF-16 units (two for a surrogate pair)
+            out.extend(f"\\u{int.from_bytes(data[i:i + 2], 'little', signed=True)}?" for i in range(0, len(data), 2))
+    return "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\\f0\\fs20\n" + "".join(out) + "\\par\n}\n"
+
+
 @dataclass
 class AttachmentItem:
     """One file in the send dialog's list; ``from_document`` marks the converted document."""

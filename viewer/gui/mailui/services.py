@@ -17,6 +17,7 @@ from viewer.gui.mailui.model import (
     mailbox,
     split_addresses,
     text_to_html,
+    text_to_rtf,
 )
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,7 @@ class MailServices:
             subject=draft.subject,
             body=body,
             html=draft.html,
+            rtf=text_to_rtf(body) if self.settings.advanced.allow_rtf and draft.address_type not in FAX_TYPES else None,
             attachments=[Attachment(a.filename, a.data, a.mimetype) for a in draft.attachments],
             document_id=draft.document_id,
         )

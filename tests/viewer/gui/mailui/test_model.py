@@ -71,3 +71,15 @@ def test_draft_recipients_and_report_text():
     assert draft.recipients() == ["a@example.com", "B <b@example.com>", "c@example.com"]
     report = SendReport(ok=False, error="server down", lines=["a@example.com: NOT sent"])
     assert report.text == "server down\na@example.com: NOT sent"
+
+
+def test_text_to_rtf_escapes_and_keeps_accents():
+    from viewer.gui.mailui.model import text_to_rtf
+
+    rtf = text_to_rtf("Bonjour Élodie,\n\n{devis} C:\\dossier\t😀\n")
+    assert rtf.startswith("{\\rtf1\\ansi") and rtf.rstrip().endswith("}")
+    assert rtf.isascii()
+    assert "Bonjour \\u201?lodie,\\par" in rtf
+    assert "\\{devis\\} C:\\\\dossier\\tab " in rtf
+    assert "\\u-10179?\\u-8704?" in rtf  # a surrogate pair: two signed UTF-16 units
+    assert rtf.count("{") - rtf.count("\\{") == rtf.count("}") - rtf.count("\\}")  # groups balanced

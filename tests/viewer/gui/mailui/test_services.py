@@ -102,3 +102,23 @@ def test_names_with_commas_survive_the_send(services, smtpd):
     assert sorted(received.rcpt_tos) == ["d@example.com", "e@example.com"]
     msg = email.message_from_bytes(received.data, policy=policy.default)
     assert msg["To"].addresses[0].display_name == "Dupont, Fils"
+
+
+def test_rtf_body_sent_when_allowed(services, smtpd):
+    """Settings > Advanced 'allow RTF': the mail carries a text/rtf alternative made from the body."""
+    import email
+    from email import policy
+
+    s = services.settings
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    draft = Draft(to="e@example.com", subject="Devis", body="Bonjour Élodie,\n\nCordialement,\n")
+    assert services.spec(draft).rtf is None  # off by default
+    s.advanced.allow_rtf = True
+    assert services.spec(Draft(to="0102030405", subject="x", body="y", address_type="FAX")).rtf is None
+    report = services.send(draft)
+    assert report.ok, report.text
+    msg = email.message_from_bytes(smtpd.handler.wait_for(1)[0].data, policy=policy.default)
+    types = [part.get_content_type() for part in msg.walk()]
+    assert "text/plain" in types and "text/rtf" in types
+    rtf = next(p for p in msg.walk() if p.get_content_type() == "text/rtf").get_content()
+    assert "Bonjour \\u201?lodie,\\par" in rtf
