@@ -120,7 +120,8 @@ def relay_rate(base: Path, port: int, payloads: list[bytes], connections: int) -
         os.rename(pickup / f".{i}.tmp", pickup / f"{i:05d}.eml")
     done = threading.Semaphore(0)
     svc = RelayService(cfg)
-    svc.pool.on_done = lambda path, state: (svc.wake.set(), done.release())
+    service_done = svc.pool.on_done  # kept: the service's own bookkeeping is part of what is measured
+    svc.pool.on_done = lambda path, state: (service_done(path, state), done.release())
     t0 = time.perf_counter()
     svc.start()
     for _ in payloads:
