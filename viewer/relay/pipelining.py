@@ -54,8 +54,11 @@ class PipeliningSmtpRoute(SmtpRoute):
                     code=552,
                 )
             options = f" SIZE={size}"
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(envelope.sender)}{options}"]
-        commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in envelope.recipients]
+        # send() checked the envelope (bare local@domain: no spaces, brackets, quotes, commas,
+        # parentheses or controls), for which smtplib.quoteaddr's full parse (a tenth of a
+        # millisecond per address) gives back exactly "<address>".
+        commands = [f"MAIL FROM:<{envelope.sender}>{options}"]
+        commands += [f"RCPT TO:<{r}>" for r in envelope.recipients]
         commands.append("DATA")
         smtp.send(("\r\n".join(commands) + "\r\n").encode("ascii"))
 

@@ -115,3 +115,13 @@ def test_server_without_pipelining_gets_one_command_at_a_time(smtpd, writes):
     finally:
         route.close()
     assert len(smtpd.messages) == 1
+
+
+def test_null_sender_of_a_report(smtpd_factory):
+    server = smtpd_factory(handler=Pipelined())
+    route = _route(server)
+    try:
+        route.send(MESSAGE, Envelope("", ("b@example.com",)))
+    finally:
+        route.close()
+    assert server.messages[0].mail_from == "" and server.messages[0].rcpt_tos == ["b@example.com"]
