@@ -119,7 +119,8 @@ class MailUi:
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         dialog = SendDialog(self.root, self.services, draft, notify=self._notify_arg,
-                            open_folder=self._folder, open_trace=self.trace_load)
+                            open_folder=self._folder, open_trace=self.trace_load,
+                            open_settings=self.settings)
         return self._keep(dialog)
 
     def fax(self) -> Any:
@@ -141,7 +142,8 @@ class MailUi:
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         return self._keep(SendDialog(self.root, self.services, draft, notify=self._notify_arg,
-                                     open_folder=self._folder, open_trace=self.trace_load))
+                                     open_folder=self._folder, open_trace=self.trace_load,
+                                     open_settings=self.settings))
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self, screen: str | None = None) -> Any:

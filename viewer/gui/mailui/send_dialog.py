@@ -27,8 +27,10 @@ class SendDialog(tk.Toplevel):
     def __init__(self, parent: tk.Misc, services: MailServices, draft: Draft, *, notify: Notify | None = None,
                  ask_files: Callable[[], Any] | None = None,
                  open_folder: Callable[[str], None] | None = None,
-                 open_trace: Callable[[], None] | None = None) -> None:
+                 open_trace: Callable[[], None] | None = None,
+                 open_settings: Callable[[str], Any] | None = None) -> None:
         super().__init__(parent)
+        self.open_settings = open_settings
         self.services = services
         self.draft = draft
         self.notify = notifier(self, notify)
@@ -274,6 +276,10 @@ class SendDialog(tk.Toplevel):
             return False
         problem = self.entry_ok()
         title = self.title()
+        if problem and problem == self.services.sender_problem() and self.open_settings is not None:
+            if self.notify("yesno", title, problem + "\n\n" + _("mail.question.open_settings")):
+                self.open_settings(self.services.sender_screen())
+            return False
         if problem:
             self.notify("error", title, problem)
             return False

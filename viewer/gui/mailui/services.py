@@ -296,7 +296,17 @@ class MailServices:
             return _text("mail.error.no_recipient") + (f" ({draft.lookup_message})" if draft.lookup_message else "")
         if draft.ask_protection and draft.protection == "password" and not draft.password:
             return _text("mail.error.password_needed")
-        return ""
+        return self.sender_problem()
+
+    def sender_screen(self) -> str:
+        """The settings screen whose From identity the route in force uses."""
+        return "functions" if self.settings.functions.send_direct else "service"
+
+    def sender_problem(self) -> str:
+        """'' when a From identity is set, else what to fill in and where (a fresh install has none)."""
+        if self.settings.from_identity().strip():
+            return ""
+        return _text("mail.error.no_sender", screen=_text(f"settings.screen.{self.sender_screen()}"))
 
     def already_sent(self, draft: Draft) -> list[str]:
         """The recipients this document already went to (for the warning); [] when none or unknown."""
@@ -355,6 +365,8 @@ class MailServices:
                 attachments.append(Attachment(item.filename, item.data, item.mimetype))
             if not split_addresses(to):
                 raise SpoolviewError(_text("mail.error.no_recipient"))
+            if self.sender_problem():
+                raise SpoolviewError(self.sender_problem())
             spec = MailSpec(to=split_addresses(to), cc=[], bcc=[], subject=subject, body=body, attachments=attachments)
             return self._deliver(spec, subject, "", address_type)
         except Exception as exc:

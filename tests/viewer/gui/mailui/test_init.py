@@ -259,3 +259,34 @@ def test_connect_without_profiles_opens_the_profiles(make_window):
     assert dialogs_of(window, ProfilesDialog) and not dialogs_of(window, ConnectDialog)
     invoke_menu(window, "connection", "Se déconnecter")  # harmless when not connected
     assert window.status.route.get().startswith("Local")
+
+
+def test_fresh_install_without_sender_leads_to_the_settings_screen(make_window, directory, samples, notify, pump):
+    """A fresh install has no From identity: Send says so in the interface language and opens the right screen."""
+    s = base_settings()
+    s.service.from_identity = ""
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    notify.answer = True
+    assert not dialog.send()
+    kind, _title, message = notify.last()
+    assert kind == "yesno"
+    assert message.startswith("Aucun expéditeur n'est défini") and "Protocole SMTP (par le service smtp)" in message
+    [settings] = dialogs_of(window, SettingsDialog)
+    assert settings.current_screen() == "service"
+    settings.vars["service.from_identity"].set("Ventes <ventes@example.com>")
+    assert settings.ok()
+    assert dialog.send()  # the saved identity applies at once, to the dialog already open
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    assert Path(dialog.result.file).is_file()  # dropped in the pickup folder (the fresh-install route)
+
+
+def test_test_utility_without_sender_says_what_to_fill_in(make_window, notify):
+    s = base_settings()
+    s.service.from_identity = ""
+    window = make_window(s)
+    report = window.mailui.services.test_mail("EMAIL", "e@example.com", "x", "y")
+    assert not report.ok and "Aucun expéditeur" in report.text and "no sender" not in report.text
