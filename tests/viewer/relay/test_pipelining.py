@@ -124,4 +124,4 @@ def test_null_sender_of_a_report(smtpd_factory):
         route.send(MESSAGE, Envelope("", ("b@example.com",)))
     finally:
         route.close()
-    assert server.messages[0].mail_from == "" and server.messages[0].rcpt_tos == ["b@example.com"]
+    assert server.messages[0].mail_from == "<>" and server.messages[0].rcpt_tos == ["b@example.com"]
