@@ -16,8 +16,15 @@ POLL_MS = 40
 
 
 def default_notify(kind: str, title: str, message: str, parent: tk.Misc | None = None) -> Any:
-    """Show a real message box; ``yesno`` returns a bool."""
-    options = {"parent": parent} if parent is not None else {}
+    """Show a real message box; ``yesno`` returns a bool.
+
+    The first line is the headline (shown bold); further lines (addresses, server replies,
+    file names) go in the box's detail text, in the normal font.
+    """
+    options: dict[str, Any] = {"parent": parent} if parent is not None else {}
+    message, _newline, detail = message.partition("\n")
+    if detail.strip():
+        options["detail"] = detail.strip("\n")
     if kind == "yesno":
         return messagebox.askyesno(title, message, **options)
     if kind == "error":

@@ -80,3 +80,20 @@ def test_injected_notifier_is_used(root):
     calls = []
     show = notifier(root, lambda *a: calls.append(a) or True)
     assert show("yesno", "t", "m") is True and calls == [("yesno", "t", "m")]
+
+
+def test_real_message_box_headline_bold_details_below(monkeypatch):
+    """The first line is the box's message, the rest its detail (not one long bold paragraph)."""
+    from tkinter import messagebox
+
+    from viewer.gui.mailui.common import default_notify
+
+    shown = []
+    for name in ("showinfo", "showerror", "showwarning", "askyesno"):
+        monkeypatch.setattr(messagebox, name, lambda title, message, _n=name, **kw: shown.append((_n, title, message, kw)))
+    default_notify("info", "Envoi", "Mail envoyé.\nelodie@example.com: accepted\nmessage file: /x.eml")
+    default_notify("error", "Envoi", "Le mail n'a pas été envoyé.")
+    default_notify("yesno", "Envoi", "Déjà envoyé.\n\nEnvoyer quand même ?")
+    assert shown[0] == ("showinfo", "Envoi", "Mail envoyé.", {"detail": "elodie@example.com: accepted\nmessage file: /x.eml"})
+    assert shown[1] == ("showerror", "Envoi", "Le mail n'a pas été envoyé.", {})
+    assert shown[2] == ("askyesno", "Envoi", "Déjà envoyé.", {"detail": "Envoyer quand même ?"})
