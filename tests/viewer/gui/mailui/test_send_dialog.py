@@ -140,6 +140,24 @@ def test_refused_recipient_reply_shown(root, notify, pump, directory, quote, smt
     assert notify.last()[0] == "error"
 
 
+def test_wrong_smtp_password_shown_not_raised(root, notify, pump, directory, quote, smtpd_factory, ca_file):
+    """The SMTP server refuses the password: the dialog says so (with the server's reply), nothing is raised."""
+    server = smtpd_factory(mode="starttls", auth=("ventes", "right-pw"))
+    s = direct(server.port)
+    s.functions.ssl, s.functions.tls_mode, s.functions.ca_file = True, "starttls", str(ca_file)
+    s.environment.smtp_user, s.environment.smtp_password = "ventes", "wrong-pw"
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert not dialog.result.ok
+    text = dialog.outcome_text()
+    assert "535" in text or "authentication" in text.lower(), text
+    assert "wrong-pw" not in text and "wrong-pw" not in notify.last()[2]  # never the password
+    assert notify.last()[0] == "error"
+    assert str(dialog.send_button.cget("state")) == "normal"  # may fix the settings and try again
+    assert server.handler.messages == []  # nothing delivered
+
+
 def test_no_address_found(root, notify, directory, samples, tmp_path):
     from formats import open_document
 
