@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tkinter import filedialog, ttk
 from typing import Any, Callable
 
-from viewer.gui.i18n import _
+from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
 from viewer.gui.mailui.services import error_text
 
@@ -302,7 +302,9 @@ class SettingsDialog(tk.Toplevel):
         tab = self._new_screen(TEMPLATE_SCREEN)
         keys = sorted(set(tpl.DEFAULT_SUBJECTS) | set(self.candidate.templates.subjects) | set(self.candidate.templates.bodies))
         ttk.Label(tab, text=label("templates.key")).grid(row=0, column=0, sticky="w", padx=4, pady=2)
-        self.template_key = tk.StringVar(value=keys[0] if keys else "devis.fr")
+        preferred = f"devis.{language()}"  # the quote in the interface language, the template most used
+        first = preferred if preferred in keys else next((k for k in keys if k.endswith("." + language())), "")
+        self.template_key = tk.StringVar(value=first or (keys[0] if keys else "devis.fr"))
         self.template_box = ttk.Combobox(tab, textvariable=self.template_key, values=keys, width=20)
         self.template_box.grid(row=0, column=1, sticky="w", padx=4)
         self.template_box.bind("<<ComboboxSelected>>", lambda e: self.load_template())

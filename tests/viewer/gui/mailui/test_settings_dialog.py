@@ -194,3 +194,18 @@ def test_port_label_says_what_zero_means_and_pickers_sit_by_their_field(root, no
     pickers = [w for w in dialog.tabs["functions"].grid_slaves(column=2) if w.winfo_class() == "TButton"
                and w.cget("text") == "…"]
     assert pickers and all(w.grid_info()["sticky"] == "w" for w in pickers)  # not centred far from the entry
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_templates_screen_starts_on_the_quote_in_the_interface_language(root, notify, lang):
+    from viewer.gui import i18n
+    from viewer.mail import templates as tpl
+
+    i18n.set_language(lang)
+    try:
+        dialog = SettingsDialog(root, fresh(), notify=notify, screen="templates")
+        assert dialog.template_key.get() == f"devis.{lang}"
+        assert dialog.template_subject.get() == tpl.DEFAULT_SUBJECTS[f"devis.{lang}"]
+        dialog.destroy()
+    finally:
+        i18n.set_language("fr")
