@@ -40,7 +40,8 @@ from viewer.gui.toolbar import Toolbar
 log = logging.getLogger(__name__)
 
 MENUS = ("file", "view", "connection", "tools", "settings", "help")
-SPOOL_KINDS = ("spv", "text")  # V3: the preview-save offer is about spools
+SPOOL_KINDS = ("spv", "text")
+PAGE_TOOLS = ("first", "prev", "next", "last", "zoom-out", "zoom-in", "fit-width", "fit-page", "rotate", "find")  # V3: the preview-save offer is about spools
 MAX_PASSWORD_TRIES = 5
 OPEN_TYPES = [
     ("menu.filetype.all_supported", "*.spv *.txt *.prn *.lst *.pdf *.xps *.oxps *.png *.jpg *.jpeg *.tif *.tiff *.eml"),
@@ -455,6 +456,14 @@ class MainWindow(tk.Toplevel):
             self.page_count_label.configure(text=f"/ {count}")
         if self.thumbnails_shown and count:
             self.thumbnails.select(current)
+        self._update_buttons(count)
+
+    def _update_buttons(self, count: int) -> None:
+        """Grey out what cannot apply: page tools, PDF and print without pages (a mail, nothing open)."""
+        self.toolbar.set_enabled(PAGE_TOOLS, count > 0)
+        self.page_entry.state(["!disabled"] if count else ["disabled"])
+        self.toolbar.set_enabled(("pdf", "print"), count > 0)
+        self.toolbar.set_enabled(("save",), self.document is not None)
 
     # ------------------------------------------------------------------ language
     def language_setting(self) -> str:

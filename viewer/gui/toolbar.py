@@ -13,7 +13,7 @@ import math
 import tkinter as tk
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from PIL import Image, ImageDraw
 
@@ -132,6 +132,14 @@ def draw_icon(name: str, size: int = BASE) -> Image.Image:
     return big.resize((size, size), Image.LANCZOS)
 
 
+def greyed(image: Image.Image) -> Image.Image:
+    """The look of a disabled icon: grey, and faded."""
+    grey = image.convert("LA").convert("RGBA")
+    alpha = image.getchannel("A").point(lambda a: a * 2 // 5)
+    grey.putalpha(alpha)
+    return grey
+
+
 def photo_from(image: Image.Image, master: tk.Misc) -> tk.PhotoImage:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -196,24 +204,37 @@ class Toolbar(ttk.Frame):
         self._images: dict[str, tk.PhotoImage] = {}
         self._order: list[tk.Widget] = []
 
-    def _image(self, name: str, icon: Any) -> tk.PhotoImage:
+    def _picture(self, icon: Any) -> Image.Image | None:
+        """The icon as a Pillow image at the toolbar's size (None for a ready-made PhotoImage)."""
         if isinstance(icon, tk.PhotoImage):
-            return icon
+            return None
         if isinstance(icon, Image.Image):
-            return photo_from(icon.resize((self.size, self.size), Image.LANCZOS), self)
+            return icon.convert("RGBA").resize((self.size, self.size), Image.LANCZOS)
         if isinstance(icon, (str, Path)) and str(icon) in ICONS:
-            return photo_from(draw_icon(str(icon), self.size), self)
-        return photo_from(Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.LANCZOS), self)
+            return draw_icon(str(icon), self.size)
+        return Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.LANCZOS)
 
     def add(self, name: str, icon: Any, tooltip_key: str, command: Callable[[], Any],
             position: int | str | None = None) -> ttk.Button:
         """Add a button; ``position`` is an index or the name of the button to go before."""
-        self._images[name] = image = self._image(name, icon)
-        button = ttk.Button(self, image=image, command=command, style="Toolbutton", takefocus=0)
+        picture = self._picture(icon)
+        self._images[name] = image = icon if picture is None else photo_from(picture, self)
+        spec: Any = image
+        if picture is not None:  # a disabled button shows its icon greyed, as users expect
+            self._images[name + ":disabled"] = grey = photo_from(greyed(picture), self)
+            spec = (image, "disabled", grey)
+        button = ttk.Button(self, image=spec, command=command, style="Toolbutton", takefocus=0)
         self.buttons[name] = button
         self.tooltips[name] = Tooltip(button, lambda: _(tooltip_key))
         self._insert(button, position)
         return button
+
+    def set_enabled(self, names: Iterable[str], enabled: bool) -> None:
+        """Enable or disable (grey out) the named buttons; unknown names are ignored."""
+        for name in names:
+            button = self.buttons.get(name)
+            if button is not None:
+                button.state(["!disabled"] if enabled else ["disabled"])
 
     def add_separator(self, position: int | str | None = None) -> None:
         self._insert(ttk.Separator(self, orient="vertical"), position)

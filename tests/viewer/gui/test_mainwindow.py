@@ -439,3 +439,21 @@ def test_a_mail_hides_the_thumbnails_until_a_paged_document_returns(window, make
     assert str(window.thumbnails) in [str(p) for p in window.paned.panes()]
     window.toggle_thumbnails()
     assert str(window.thumbnails) not in [str(p) for p in window.paned.panes()]
+
+
+def test_page_tools_are_greyed_without_pages(window, settle, samples):
+    """Nothing open or a mail: navigation, zoom, find, PDF and print are greyed; a paged document enables them."""
+    from viewer.gui.mainwindow import PAGE_TOOLS
+
+    buttons = window.toolbar.buttons
+    assert all(buttons[name].instate(["disabled"]) for name in (*PAGE_TOOLS, "pdf", "print", "save"))
+    assert window.page_entry.instate(["disabled"])
+    assert window.open_path(samples / "devis-D2026-0042.spv")
+    settle(window)
+    assert not any(buttons[name].instate(["disabled"]) for name in (*PAGE_TOOLS, "pdf", "print", "save"))
+    assert not window.page_entry.instate(["disabled"])
+    assert window.open_path(samples / "mail-devis.eml")
+    settle(window)
+    assert all(buttons[name].instate(["disabled"]) for name in (*PAGE_TOOLS, "pdf", "print"))
+    assert not buttons["save"].instate(["disabled"])  # a copy of the mail can still be kept
+    assert not buttons["open"].instate(["disabled"])

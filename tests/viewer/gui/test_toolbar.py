@@ -71,3 +71,21 @@ def test_tooltip_is_scheduled_on_enter_and_cancelled_on_leave(root):
     assert tip._job is not None
     tip.hide()
     assert tip._job is None and tip.tip is None
+
+
+def test_disabled_buttons_show_a_greyed_icon(root):
+    from viewer.gui.toolbar import greyed
+
+    bar = Toolbar(root)
+    button = bar.add("zoom-in", "zoom-in", "tip.zoom_in", lambda: None)
+    image = draw_icon("zoom-in", 24)
+    grey = greyed(image)
+    r, g, b, _a = grey.getpixel(next((x, y) for x in range(24) for y in range(24) if image.getpixel((x, y))[3] > 200))
+    assert r == g == b  # no colour left
+    assert grey.getchannel("A").getextrema()[1] < image.getchannel("A").getextrema()[1]  # faded
+    spec = [str(part) for part in root.tk.splitlist(button.cget("image"))]
+    assert len(spec) == 3 and spec[1] == "disabled" and spec[0] != spec[2]
+    bar.set_enabled(["zoom-in", "unknown"], False)
+    assert button.instate(["disabled"])
+    bar.set_enabled(["zoom-in"], True)
+    assert not button.instate(["disabled"])
