@@ -182,9 +182,14 @@ class Tooltip:
         self.tip.wm_overrideredirect(True)
         x = self.widget.winfo_rootx() + 4
         y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        label = tk.Label(self.tip, text=self.text(), background="#ffffe0", relief="solid", borderwidth=1,
+                         padx=4, pady=2)
+        label.pack()
+        height, width = label.winfo_reqheight(), label.winfo_reqwidth()
+        if y + height > self.widget.winfo_screenheight():  # a status bar at the bottom: show it above
+            y = self.widget.winfo_rooty() - height - 4
+        x = max(0, min(x, self.widget.winfo_screenwidth() - width))
         self.tip.wm_geometry(f"+{x}+{y}")
-        tk.Label(self.tip, text=self.text(), background="#ffffe0", relief="solid", borderwidth=1,
-                 padx=4, pady=2).pack()
 
     def hide(self, event: tk.Event | None = None) -> None:
         self._cancel()

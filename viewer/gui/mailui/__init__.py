@@ -30,6 +30,7 @@ class MailUi:
         self.notify = notifier(self.root, notify)
         self._notify_arg = notify
         self.dialogs: list[tk.Toplevel] = []
+        self.route_tip: Any = None  # "click to change where mail goes" on the status bar's route
         from viewer.gui.mailui.connection_dialog import ConnectionMonitor
 
         self.monitor = ConnectionMonitor(self.root, services, on_lost=self.connection_lost)
@@ -63,6 +64,9 @@ class MailUi:
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings("service"))
             link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
+            from viewer.gui.toolbar import Tooltip
+
+            self.route_tip = Tooltip(link, lambda: _("mail.status.route_tip"))
         if callable(getattr(w, "add_retranslate", None)):
             w.add_retranslate(self.update_status)  # the route in the status bar follows the language
         self.update_status()

@@ -87,6 +87,17 @@ def test_installed_menus_icons_and_fresh_status(make_window):
         assert window.status.route.get().startswith("Local — pickup ")
     finally:
         window.set_language("fr")
+    window.geometry(f"900x500+0+{window.winfo_screenheight() - 500}")  # the status bar at the screen's bottom
+    window.update()
+    tip = window.mailui.route_tip
+    tip.show()  # the route says it is a link to the settings
+    try:
+        text = tip.tip.winfo_children()[0].cget("text")
+        assert text.startswith("Où partent les mails") and "paramètres" in text
+        tip.tip.update()
+        assert tip.tip.winfo_rooty() + tip.tip.winfo_height() <= window.status.route_label.winfo_rooty()  # above it
+    finally:
+        tip.hide()
     window.status.route_label.event_generate("<Button-1>")
     window.update()
     [settings] = dialogs_of(window, SettingsDialog)
