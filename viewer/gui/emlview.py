@@ -6,11 +6,12 @@ import html
 import tkinter as tk
 from email import policy
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from tkinter import ttk
 from typing import Any, Callable
 
-from viewer.gui.i18n import _, size_text
+from viewer.gui.i18n import _, language, size_text
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -61,6 +62,21 @@ def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
         return text, load
 
 
+def mail_date(value: str) -> str:
+    """A Date header as people write dates: "20/11/2026 09:30 (+0000)" in French; the header itself if unreadable."""
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return value
+    if when is None:
+        return value
+    zone = when.strftime(" (%z)") if when.tzinfo is not None else ""
+    if language() == "fr":
+        return f"{when:%d/%m/%Y %H:%M}{zone}"
+    month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[when.month - 1]  # not the C locale's
+    return f"{when.day:02d} {month} {when:%Y %H:%M}{zone}"
+
+
 def describe(attachment: Any) -> str:
     size = len(getattr(attachment, "data", b"") or b"")
     return f"{attachment.filename}  ({attachment.content_type}, {size_text(size)})"
@@ -84,6 +100,8 @@ class EmlView(ttk.Frame):
             value = headers.get(name.lower(), "")
             if not value:
                 continue
+            if name.lower() == "date":
+                value = mail_date(value)
             self.header_values[name] = value
             ttk.Label(head, text=_(f"eml.header.{name.lower()}"), font="TkDefaultFont 9 bold").grid(
                 row=row, column=0, sticky="nw", padx=(0, 8))

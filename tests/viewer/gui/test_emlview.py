@@ -93,3 +93,17 @@ def test_saving_an_attachment(window, answer, tmp_path):
     answer(respond)
     window.save_attachment(SimpleNamespace(filename="devis.pdf", data=b"%PDF-1.4 data"))
     assert target.read_bytes() == b"%PDF-1.4 data"
+
+
+def test_mail_date_reads_as_a_date_in_the_interface_language():
+    from viewer.gui import i18n
+    from viewer.gui.emlview import mail_date
+
+    assert mail_date("Fri, 20 Nov 2026 09:30:00 +0100") == "20/11/2026 09:30 (+0100)"
+    assert mail_date("not a date") == "not a date"
+    assert mail_date("") == ""
+    i18n.set_language("en")
+    try:
+        assert mail_date("Fri, 20 Nov 2026 09:30:00 +0000") == "20 Nov 2026 09:30 (+0000)"
+    finally:
+        i18n.set_language("fr")
