@@ -8,8 +8,8 @@ from tkinter import ttk
 from typing import Any, Callable
 
 from viewer.gui.i18n import _
-from viewer.gui.mailui.common import Notify, notifier
-from viewer.gui.mailui.services import MailServices, error_text
+from viewer.gui.mailui.common import Notify, notifier, run_in_background
+from viewer.gui.mailui.services import BackgroundTask, MailServices, error_text
 
 SEARCH_DELAY_MS = 150
 MAIL_ICON = "✉"
@@ -56,6 +56,8 @@ class RecordsWindow(tk.Toplevel):
         self.selected: Any = None
         self.contact_entries: dict[str, Any] = {}
         self._search_job: str | None = None
+        self._search_seq = 0  # only the latest search fills the list
+        self._select_after = ""
         self.title(_("records.title"))
         self._build()
         self.bind("<Escape>", lambda e: self.destroy())
@@ -66,9 +68,9 @@ class RecordsWindow(tk.Toplevel):
         document = self.document()
         code = getattr(getattr(document, "info", None), "customer", "") or ""
         if code:
+            self._select_after = code  # selected once the search has answered
             self.search_var.set(code)
-            if self.refresh():
-                self.select(code, "customer")
+            self.refresh()
         else:
             self.message.configure(text=_("records.hint"), style="TLabel")
         self.search_entry.focus_set()
@@ -137,18 +139,38 @@ class RecordsWindow(tk.Toplevel):
         self._search_job = self.after(SEARCH_DELAY_MS, self.refresh)
 
     def refresh(self) -> list[Any]:
-        """Run the search for the text typed; fill the list."""
+        """Run the search for the text typed and fill the list.
+
+        Local searches (SQLite) run here; a search that goes to the application server runs on
+        a worker thread so a slow or lost server never freezes the window (returns [] at once).
+        """
         if self._search_job:
             self.after_cancel(self._search_job)
         self._search_job = None
+        text = self.search_var.get()
+        self._search_seq += 1
+        if self.services.connected:
+            seq = self._search_seq
+            task = BackgroundTask(self.services.search, text, 100)
+            self.message.configure(text=_("records.searching"), style="TLabel")
+            run_in_background(self, task, lambda t: self._fill(text, t.result if t.error is None else t.error)
+                              if seq == self._search_seq else None)  # a later search replaced this one
+            return []
+        try:
+            found: Any = self.services.search(text, limit=100)
+        except Exception as exc:
+            found = exc
+        return self._fill(text, found)
+
+    def _fill(self, text: str, found: Any) -> list[Any]:
+        """Show the search's result (a list of entries, or the error that stopped it)."""
         self.tree.delete(*self.tree.get_children())
         self.entries.clear()
-        try:
-            found = self.services.search(self.search_var.get(), limit=100)
-        except Exception as exc:
-            self.message.configure(text=error_text(exc), style="Error.TLabel")
+        select, self._select_after = self._select_after, ""
+        if isinstance(found, BaseException):
+            self.message.configure(text=error_text(found), style="Error.TLabel")
             return []
-        typed = bool(self.search_var.get().strip())
+        typed = bool(text.strip())
         self.message.configure(text="" if found else _("records.none") if typed else _("records.hint"),
                                style="Error.TLabel" if typed else "TLabel")
         for index, entry in enumerate(found):
@@ -156,7 +178,9 @@ class RecordsWindow(tk.Toplevel):
             self.entries[iid] = entry
             kind = _(f"records.kind.{entry.kind}") if entry.kind in ("customer", "contact") else entry.kind
             self.tree.insert("", "end", iid=iid, values=(kind, entry.code, entry.name, entry.email or ""))
-        return found
+        if select:
+            self.select(select, "customer")
+        return list(found)
 
     def select(self, code: str, kind: str | None = None) -> bool:
         """Select the listed record ``code`` (tests and keyboard users)."""

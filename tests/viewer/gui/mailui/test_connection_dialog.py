@@ -139,3 +139,26 @@ def test_connection_opened_elsewhere_is_picked_up(server):
     assert services.connected and services.status_text().startswith("Connecté à office")
     services.disconnect()
     assert not MailServices(s).resume_connection()
+
+
+def test_records_search_on_the_server_does_not_block_the_window(root, notify, pump, server, samples):
+    """Connected, the records window searches the server's directory on a worker: refresh returns at once."""
+    from formats import open_document
+    from viewer.gui.mailui.records import RecordsWindow
+
+    services = MailServices(settings_for(server.url))
+    connect(root, pump, services, notify)
+    assert services.connected
+    with open_document(samples / "devis-D2026-0042.spv") as doc:
+        window = RecordsWindow(root, services, document=lambda: doc, notify=notify)
+        assert window.message.cget("text") == "Recherche sur le serveur…"
+        assert pump(lambda: window.selected is not None)  # the document's customer, found on the server
+        assert window.selected.code == "CLI001"
+        window.search_var.set("dupr")
+        window.search_var.set("kowal")
+        assert window.refresh() == []  # answered later, off the UI thread
+        assert pump(lambda: bool(window.entries) and window.message.cget("text") == "")
+        assert {e.code for e in window.entries.values()} >= {"CLI002"}
+        assert "CLI001" not in {e.code for e in window.entries.values()}  # only the last search fills the list
+        window.destroy()
+    services.disconnect()
