@@ -12,6 +12,7 @@ from viewer.gui.mailui.services import (
     FAX_TYPES,
     PROTECTIONS,
     AttachmentItem,
+    BackgroundTask,
     Draft,
     MailServices,
     SendReport,
@@ -41,6 +42,7 @@ class SendDialog(tk.Toplevel):
         self.task: Any = None
         self.preview: Any = None
         self._completion_job: str | None = None
+        self._completion_seq = 0  # only the latest completion request is shown
         fax = draft.address_type in FAX_TYPES
         self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
         self.transient(parent.winfo_toplevel())
@@ -196,9 +198,23 @@ class SendDialog(tk.Toplevel):
         self._completion_job = self.after(COMPLETION_DELAY_MS, lambda: self.complete(box))
 
     def complete(self, box: ttk.Entry) -> list[str]:
-        """Show the directory's matches for the address being typed in ``box``."""
+        """Show the directory's matches for the address being typed in ``box``.
+
+        Connected, the directory is the server's: asked on a worker thread, shown when it
+        answers (if the text is still the same), so typing never waits for the network.
+        """
         self._completion_job = None
-        values = self.services.completions(box.get())
+        text = box.get()
+        self._completion_seq += 1
+        if self.services.connected:
+            seq = self._completion_seq
+            task = BackgroundTask(self.services.completions, text)
+            run_in_background(self, task, lambda t: self._show_completions(box, t.result or [])
+                              if seq == self._completion_seq and box.get() == text else None)
+            return []
+        return self._show_completions(box, self.services.completions(text))
+
+    def _show_completions(self, box: ttk.Entry, values: list[str]) -> list[str]:
         self.suggestions.delete(0, "end")
         for value in values:
             self.suggestions.insert("end", value)

@@ -162,3 +162,18 @@ def test_records_search_on_the_server_does_not_block_the_window(root, notify, pu
         assert "CLI001" not in {e.code for e in window.entries.values()}  # only the last search fills the list
         window.destroy()
     services.disconnect()
+
+
+def test_address_completion_from_the_server_does_not_block(root, notify, pump, server):
+    from viewer.gui.mailui.send_dialog import SendDialog
+
+    services = MailServices(settings_for(server.url))
+    connect(root, pump, services, notify)
+    dialog = SendDialog(root, services, services.prepare(None), notify=notify)
+    box = dialog.address_boxes["to"]
+    box.insert(0, "Lefè")
+    assert dialog.complete(box) == []  # asked on a worker thread
+    assert pump(lambda: dialog.suggestions.size() > 0)
+    assert dialog.suggestions.get(0) == "Jean Lefèvre <jean.lefevre@atelier-dupre.example>"
+    dialog.destroy()
+    services.disconnect()
