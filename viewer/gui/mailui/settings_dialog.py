@@ -171,10 +171,19 @@ class SettingsDialog(tk.Toplevel):
                 self._add_credentials(tab, len(specs))
         self._build_environments()
         self._build_templates()
+        self._steady_size()
         buttons = ttk.Frame(outer)
         buttons.pack(fill="x", pady=(8, 0))
         ttk.Button(buttons, text=_("settings.button.cancel"), command=self.cancel).pack(side="right", padx=4)
         ttk.Button(buttons, text=_("settings.button.ok"), command=self.ok, default="active").pack(side="right", padx=4)
+
+    def _steady_size(self) -> None:
+        """Room for the largest screen, so the window keeps its size from one screen to the next."""
+        self.update_idletasks()
+        width = max(tab.winfo_reqwidth() for tab in self.tabs.values())
+        height = max(tab.winfo_reqheight() for tab in self.tabs.values())
+        self.page.columnconfigure(0, minsize=width)
+        self.page.rowconfigure(1, minsize=height)
 
     def _add_field(self, tab: ttk.Frame, row: int, spec: FieldSpec) -> None:
         value = get_value(self.candidate, spec.key)
@@ -205,7 +214,7 @@ class SettingsDialog(tk.Toplevel):
         labels = [choice_label(spec.key, c) for c in spec.choices]
         shown = tk.StringVar(master=tab, value=choice_label(spec.key, var.get()))
         widget = ttk.Combobox(tab, textvariable=shown, values=labels, state="readonly",
-                              width=max(20, *(len(text) + 2 for text in labels)))
+                              width=min(48, max(20, *(len(text) + 2 for text in labels))))
 
         def picked(_event: Any = None) -> None:
             index = widget.current()

@@ -209,3 +209,16 @@ def test_templates_screen_starts_on_the_quote_in_the_interface_language(root, no
         dialog.destroy()
     finally:
         i18n.set_language("fr")
+
+
+def test_window_keeps_its_size_from_screen_to_screen(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    sizes = set()
+    for screen in dialog.tabs:
+        dialog.show_screen(screen)
+        dialog.update_idletasks()
+        sizes.add((dialog.winfo_reqwidth(), dialog.winfo_reqheight()))
+        tab = dialog.tabs[screen]
+        assert tab.winfo_reqwidth() <= dialog.page.winfo_reqwidth()  # nothing cut off
+    assert len(sizes) == 1, sizes
+    assert dialog.winfo_reqwidth() <= 1280 and dialog.winfo_reqheight() <= 720  # fits an office screen
