@@ -53,6 +53,15 @@ OPEN_TYPES = [
 ]
 
 
+KEY_NAMES = {"Shift": "accel.shift", "Home": "accel.home", "End": "accel.end", "PgUp": "accel.pgup",
+             "PgDn": "accel.pgdn"}
+
+
+def accelerator_text(accelerator: str) -> str:
+    """A shortcut as the keyboard of the interface language names its keys ("Maj+F3", "Début" in French)."""
+    return "+".join(_(KEY_NAMES[part]) if part in KEY_NAMES else part for part in accelerator.split("+"))
+
+
 class MainWindow(tk.Toplevel):
     """One viewer window (a Toplevel of ``master``); ``hooks`` are called with it once built."""
 
@@ -68,6 +77,7 @@ class MainWindow(tk.Toplevel):
         self.on_document_changed: list[Callable[[MainWindow, Any], None]] = []
         self._retranslate: list[Callable[[], None]] = []
         self._menu_labels: list[tuple[tk.Menu, int, str]] = []
+        self._menu_accelerators: list[tuple[tk.Menu, int, str]] = []
         self._error_shown = False
         self._status_job: str | None = None
         self.eml_view: Any = None
@@ -148,10 +158,12 @@ class MainWindow(tk.Toplevel):
         target = self.menu(menu)
         options: dict[str, Any] = {"label": _(label_key), "command": command}
         if accelerator:
-            options["accelerator"] = accelerator
+            options["accelerator"] = accelerator_text(accelerator)
         target.add_command(**options)
         index = target.index("end")
         self._menu_labels.append((target, index, label_key))
+        if accelerator:
+            self._menu_accelerators.append((target, index, accelerator))
         return index
 
     def add_submenu(self, menu: str, label_key: str, **options: Any) -> tk.Menu:
@@ -483,6 +495,11 @@ class MainWindow(tk.Toplevel):
         for menu, index, key in self._menu_labels:
             try:
                 menu.entryconfigure(index, label=_(key))
+            except tk.TclError:
+                pass
+        for menu, index, accelerator in self._menu_accelerators:
+            try:
+                menu.entryconfigure(index, accelerator=accelerator_text(accelerator))
             except tk.TclError:
                 pass
         self.searchbar.retranslate()

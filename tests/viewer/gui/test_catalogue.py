@@ -23,6 +23,7 @@ DYNAMIC = {
     "language.{}": ["auto", "fr", "en"],
     "menu.{}": ["file", "view", "connection", "tools", "settings", "help"],
     "unit.{}": ["b", "kb", "mb"],
+    "accel.{}": ["shift", "home", "end", "pgup", "pgdn"],
 }
 KEY = re.compile(r"^[a-z]+(\.[a-z0-9_-]+)+$")
 

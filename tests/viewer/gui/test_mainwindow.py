@@ -457,3 +457,20 @@ def test_page_tools_are_greyed_without_pages(window, settle, samples):
     assert all(buttons[name].instate(["disabled"]) for name in (*PAGE_TOOLS, "pdf", "print"))
     assert not buttons["save"].instate(["disabled"])  # a copy of the mail can still be kept
     assert not buttons["open"].instate(["disabled"])
+
+
+def test_menu_shortcuts_name_the_keys_of_the_interface_language(window):
+    from viewer.gui import i18n
+
+    view = window.menus["view"]
+    accels = lambda: [view.entrycget(i, "accelerator") for i in range(view.index("end") + 1)  # noqa: E731
+                      if view.type(i) == "command"]
+    assert {"Début", "Fin", "Pg préc", "Pg suiv", "Maj+F3"} <= set(accels())
+    assert "Home" not in accels() and "Shift+F3" not in accels()
+    try:
+        window.set_language("en")
+        assert {"Home", "End", "PgUp", "PgDn", "Shift+F3"} <= set(accels())
+    finally:
+        window.set_language("fr")
+        i18n.set_language("fr")
+    assert "Début" in accels()
