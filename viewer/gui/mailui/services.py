@@ -220,7 +220,7 @@ class MailServices:
             except Exception as exc:
                 draft.lookup_message = error_text(exc)
             else:
-                draft.lookup_message = getattr(found, "message", "") or ""
+                draft.lookup_message = self.lookup_text(found, address_type)
                 draft.lookup_source = getattr(found, "source", "") or ""
                 draft.customer_code = getattr(found, "customer_code", "") or ""
                 draft.contact_code = getattr(found, "contact_code", "") or ""
@@ -251,6 +251,25 @@ class MailServices:
             draft.attachments.append(self.document_attachment(document, address_type, protect=protect))
             draft.attached_protection = protect or ""
         return draft
+
+    def lookup_text(self, found: Any, address_type: str = "EMAIL") -> str:
+        """What the look-up says, in the interface language ('' when it found the address plainly)."""
+        message = getattr(found, "message", "") or ""
+        if not message:
+            return ""
+        what = _text("mail.lookup.fax" if address_type in FAX_TYPES else "mail.lookup.email")
+        code = getattr(found, "customer_code", "") or ""
+        if getattr(found, "found", False):
+            return _text("mail.lookup.customer_used", contact=getattr(found, "contact_code", "") or "")
+        if "belongs to customer" in message:  # a contact of another customer: the directory's own words
+            return message
+        if not code:
+            return _text("mail.lookup.no_customer", what=what)
+        name = self._customer_name(code)
+        if not name:
+            return _text("mail.lookup.unknown_customer", code=code, what=what)
+        kind = _text("mail.lookup.kind_fax" if address_type in FAX_TYPES else "mail.lookup.kind_email")
+        return _text("mail.lookup.no_address", code=code, name=name, what=what, kind=kind)
 
     def _customer_name(self, code: str) -> str:
         if not code:

@@ -122,3 +122,25 @@ def test_rtf_body_sent_when_allowed(services, smtpd):
     assert "text/plain" in types and "text/rtf" in types
     rtf = next(p for p in msg.walk() if p.get_content_type() == "text/rtf").get_content()
     assert "Bonjour \\u201?lodie,\\par" in rtf
+
+
+def test_lookup_says_what_to_do_in_the_interface_language(services, samples, tmp_path):
+    from types import SimpleNamespace
+
+    from formats import open_document
+
+    with open_document(samples / "notice.pdf") as doc:  # a PDF names no customer
+        assert services.prepare(doc).lookup_message == "Le document ne nomme aucun client : saisissez l'adresse mail."
+    data = (samples / "devis-D2026-0042.spv").read_text(encoding="utf-8")
+    spool = tmp_path / "devis-unknown.spv"
+    spool.write_text(data.replace('"CLI001"', '"CLI999"').replace('"CT0001"', '""'), encoding="utf-8")
+    with open_document(spool) as doc:
+        text = services.prepare(doc).lookup_message
+    assert text.startswith("Le client CLI999 n'est pas dans l'annuaire") and "spoolview directory import" in text
+    missing = SimpleNamespace(message="Customer CLI001 (x) has no fax number", found=False, customer_code="CLI001")
+    assert services.lookup_text(missing, "FAX") == ("Le client CLI001 (Atelier Dupré SARL) n'a pas de numéro de fax"
+                                                     " dans l'annuaire : saisissez le numéro de fax ou complétez sa fiche.")
+    used = SimpleNamespace(message="Contact CT9 is not in the directory: the customer's address is used.", found=True,
+                           customer_code="CLI001", contact_code="CT9")
+    assert services.lookup_text(used).startswith("Le contact CT9 n'a pas d'adresse")
+    assert services.lookup_text(SimpleNamespace(message="", found=True)) == ""
