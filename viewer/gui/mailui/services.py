@@ -402,7 +402,7 @@ class MailServices:
             outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
         finally:
             outbox.close()
-        return self._report(outcome, getattr(composed, "notes", []) or [])
+        return self._report(outcome, getattr(composed, "notes", []) or [], address_type)
 
     def _routed(self, spec: Any, address_type: str) -> Any:
         """Apply the S3 template of ``address_type`` to every address of the spec."""
@@ -420,7 +420,7 @@ class MailServices:
         spec.to, spec.cc, spec.bcc = final(spec.to), final(spec.cc), final(spec.bcc)
         return spec
 
-    def _report(self, outcome: Any, notes: list[str]) -> SendReport:
+    def _report(self, outcome: Any, notes: list[str], address_type: str = "EMAIL") -> SendReport:
         s = self.settings
         report = SendReport(
             ok=bool(outcome.ok),
@@ -429,8 +429,7 @@ class MailServices:
             error_folder=s.copies.error_folder,
             trace_folder=s.debug.trace_folder if s.debug.trace else "",
         )
-        lines = getattr(outcome, "summary_lines", None)
-        report.lines = list(lines()) if callable(lines) else []
+        report.lines = self._outcome_lines(outcome, address_type)
         if not report.lines:
             result = getattr(outcome, "result", None)
             for r in getattr(result, "recipients", []) or []:
@@ -441,6 +440,34 @@ class MailServices:
         if error and not report.lines:
             report.error = error if isinstance(error, str) else error_text(error)
         return report
+
+    def _outcome_lines(self, outcome: Any, address_type: str) -> list[str]:
+        """One line per recipient (the server's own reply when refused), then where the message is, in words."""
+        results = getattr(outcome, "recipient_results", None)
+        if not callable(results):
+            lines = getattr(outcome, "summary_lines", None)
+            return list(lines()) if callable(lines) else []
+        error = getattr(outcome, "error", None)
+        result = getattr(outcome, "result", None)
+        whole = result is None and error is not None and not getattr(error, "results", None)
+        out = []
+        for r in results():
+            reply = r.reply if whole or not r.code or r.reply.startswith(str(r.code)) else f"{r.code} {r.reply}".strip()
+            if r.accepted:
+                out.append(_text("mail.outcome.line_accepted", address=r.address,
+                                 route=self.route_text(address_type, short=True)))
+            else:
+                temporary = getattr(error, "kind", "") == "temporary" if whole else r.temporary
+                out.append(_text("mail.outcome.line_temporary" if temporary else "mail.outcome.line_refused",
+                                 address=r.address, reply=reply))
+        message_file = getattr(result, "file", None)
+        if message_file is not None:
+            out.append(_text("mail.outcome.message_file", file=message_file))
+        copy = getattr(outcome, "file", None)
+        if copy is not None and copy != message_file:
+            out.append(_text("mail.outcome.copy" if outcome.ok else "mail.outcome.error_copy", file=copy))
+        out.extend(_text("mail.outcome.note", note=note) for note in getattr(outcome, "notes", []) or [])
+        return out
 
     def _failure(self, exc: BaseException) -> SendReport:
         s = self.settings

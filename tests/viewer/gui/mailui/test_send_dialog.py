@@ -137,6 +137,8 @@ def test_refused_recipient_reply_shown(root, notify, pump, directory, quote, smt
     assert pump(lambda: dialog.result is not None)
     assert not dialog.result.ok
     assert "550" in dialog.outcome_text() and "mailbox unavailable" in dialog.outcome_text()
+    assert f"{ELODIE} : NON envoyé, refusé par le serveur : 550" in dialog.outcome_text()  # French, the server's words
+    assert "Message conservé dans le répertoire des mails en erreur : " in dialog.outcome_text()
     assert notify.last()[0] == "error"
 
 

@@ -144,3 +144,17 @@ def test_lookup_says_what_to_do_in_the_interface_language(services, samples, tmp
                            customer_code="CLI001", contact_code="CT9")
     assert services.lookup_text(used).startswith("Le contact CT9 n'a pas d'adresse")
     assert services.lookup_text(SimpleNamespace(message="", found=True)) == ""
+
+
+def test_outcome_in_the_interface_language(services):
+    """Fresh-install route (pickup folder): the outcome reads in French, with where the message is."""
+    from pathlib import Path
+
+    report = services.send(Draft(to="Élodie <e@example.com>", subject="Devis", body="Bonjour"))
+    assert report.ok, report.text
+    first = report.lines[0]
+    assert first.startswith("e@example.com : accepté (") and "dépôt" in first
+    assert any(line.startswith("Fichier du message : ") for line in report.lines)
+    assert any(line.startswith("Copie conservée dans ") for line in report.lines)
+    assert Path(report.file).is_file()
+    assert not any("accepted by" in line or "copy kept" in line for line in report.lines)
