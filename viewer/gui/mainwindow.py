@@ -459,7 +459,7 @@ class MainWindow(tk.Toplevel):
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)
-        self.status.set_zoom(self.pageview.zoom)
+        self.status.set_zoom(self.pageview.zoom if count else None)
         if self.focus_get() is not self.page_entry and self.page_entry.get() != (str(current + 1) if count else ""):
             self.page_entry.delete(0, "end")
             if count:

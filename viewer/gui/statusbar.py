@@ -46,8 +46,9 @@ class StatusBar(ttk.Frame):
     def set_page(self, index: int, count: int) -> None:
         self._put(self.page, _("status.page", page=index + 1, count=count) if count else "")
 
-    def set_zoom(self, zoom: float) -> None:
-        self._put(self.zoom, f"{round(zoom * 100)} %")
+    def set_zoom(self, zoom: float | None) -> None:
+        """The zoom in percent; None leaves the slot empty (no pages: nothing is zoomed)."""
+        self._put(self.zoom, "" if zoom is None else f"{round(zoom * 100)} %")
 
     def set_route(self, text: str) -> None:
         """The sending route and connection state, e.g. "SMTP — local" (set by the mail side)."""

@@ -456,6 +456,7 @@ def test_page_tools_are_greyed_without_pages(window, settle, samples):
     settle(window)
     assert all(buttons[name].instate(["disabled"]) for name in (*PAGE_TOOLS, "pdf", "print"))
     assert not buttons["save"].instate(["disabled"])  # a copy of the mail can still be kept
+    assert window.status.zoom.get() == ""  # no zoom shown for a mail
     assert not buttons["open"].instate(["disabled"])
 
 
