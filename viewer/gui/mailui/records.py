@@ -28,7 +28,7 @@ def record_fields(record: Any) -> list[tuple[str, str]]:
     out = []
     for key, value in items:
         if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+            value = ", ".join(_("records.field_line", label=k, value=v) for k, v in value.items())
         elif isinstance(value, (list, tuple)):
             continue
         if value not in (None, ""):
@@ -218,7 +218,7 @@ class RecordsWindow(tk.Toplevel):
         except Exception as exc:
             record, contacts = None, []
             self.message.configure(text=error_text(exc), style="Error.TLabel")
-        lines = [f"{_field_label(k)}: {v}" for k, v in record_fields(record)]
+        lines = [_("records.field_line", label=_field_label(k), value=v) for k, v in record_fields(record)]
         self._set_details("\n".join(lines))
         addresses = [entry.email] + [getattr(c, "email", "") for c in contacts]
         for index, contact in enumerate(contacts):

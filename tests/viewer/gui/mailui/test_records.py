@@ -114,6 +114,7 @@ def test_opens_on_the_open_documents_customer(root, notify, services, quote):
     assert window.search_var.get() == "CLI001"
     assert window.selected is not None and window.selected.code == "CLI001"
     assert "Atelier Dupré SARL" in window.details_text()
+    assert "Nom : Atelier Dupré SARL" in window.details_text()  # French typography: a space before the colon
     assert window.contacts.get_children()
     root.update()  # the search scheduled by typing the code must not wipe the selection
     assert window.tree.selection() and window.selected.code == "CLI001"
