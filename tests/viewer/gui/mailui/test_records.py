@@ -104,7 +104,7 @@ def test_record_fields_of_any_record():
     from viewer.directory import Customer
 
     fields = record_fields(Customer("C1", "Nom", email="a@example.com", defaults={"devis": "d@example.com"}))
-    assert ("email", "a@example.com") in fields and ("defaults", "devis: d@example.com") in fields
+    assert ("email", "a@example.com") in fields and ("defaults", "devis : d@example.com") in fields
     assert record_fields({"code": "X", "empty": ""}) == [("code", "X")]
 
 
