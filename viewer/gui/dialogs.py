@@ -107,7 +107,8 @@ class Dialog(tk.Toplevel):
         pass
 
     def initial_focus(self) -> tk.Widget | None:
-        return None
+        """The widget with the keyboard focus when shown: the default button, so Return and Escape work at once."""
+        return getattr(self, "ok_button", None)
 
     def buttons(self, frame: ttk.Frame) -> None:
         box = ttk.Frame(frame)

@@ -98,3 +98,26 @@ def test_real_modal_dialog_returns_after_ok(root):
     root.after(50, lambda: [w for w in root.winfo_children() if isinstance(w, dialogs.GoToPageDialog)][0].ok())
     d = dialogs.GoToPageDialog(root, 4, current=2)
     assert d.result == 2
+
+
+def test_keyboard_works_at_once_escape_and_return(root):
+    """The default button has the focus when a dialog shows, so Escape (not now) and Return (save) answer it."""
+    d = dialogs.SavePreviewDialog(root, "devis.spv", _utest=True)
+    assert d.initial_focus() is d.ok_button
+    d.deiconify()
+    d.initial_focus().focus_force()
+    d.update()
+    d.event_generate("<Escape>", when="tail")
+    d.update()
+    assert not d.winfo_exists() and d.result is None
+    d = dialogs.SavePreviewDialog(root, "devis.spv", _utest=True)
+    d.deiconify()
+    d.initial_focus().focus_force()
+    d.update()
+    d.event_generate("<Return>", when="tail")
+    d.update()
+    assert not d.winfo_exists() and d.result is True
+    # dialogs with their own field keep it: the password dialog focuses its entry
+    p = dialogs.PasswordDialog(root, "secret.pdf", _utest=True)
+    assert p.initial_focus() is not p.ok_button
+    p.destroy()
