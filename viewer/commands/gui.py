@@ -24,26 +24,15 @@ def display_problem() -> str | None:
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             return "no graphical display (DISPLAY is not set)"
-    try:
-        import tkinter  # noqa: F401
-    except ImportError:
-        return "Tk is not installed with this Python"
     return None
 
 
 def _fallback(args: argparse.Namespace, problem: str) -> int:
     """No window possible: say so, then do what the documents demo does (convert to PDF)."""
+    from viewer.commands import documents
+
     print(f"spoolview: {problem}; the viewer window cannot open. Converting instead.", file=sys.stderr)
-    try:
-        from viewer.commands import documents
-    except ImportError:
-        print("spoolview: error: the conversion commands are not available", file=sys.stderr)
-        return 1
-    demo = getattr(documents, "cmd_demo", None)
-    if demo is None:
-        print("spoolview: error: the conversion demo is not available", file=sys.stderr)
-        return 1
-    return int(demo(args) or 0)
+    return int(documents.cmd_demo(args) or 0)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -53,15 +42,16 @@ def cmd_open(args: argparse.Namespace) -> int:
     problem = display_problem()
     if problem is not None:
         return _fallback(args, problem)
-    import tkinter
-
-    from viewer.gui.app import run
-
+    try:  # tkinter is imported under viewer/gui only
+        from viewer.gui.app import DisplayUnavailable, run
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tkinter", "_tkinter"):
+            raise
+        return _fallback(args, "Tk is not installed with this Python")
     try:
         return run(list(args.files))
-    except tkinter.TclError as exc:  # the display refused the connection
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return _fallback(args, f"the display cannot be opened ({first})")
+    except DisplayUnavailable as exc:
+        return _fallback(args, str(exc))
 
 
 def cmd_view_demo(args: argparse.Namespace) -> int:

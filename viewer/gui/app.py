@@ -13,6 +13,7 @@ import sys
 import tkinter as tk
 from typing import Any, Callable
 
+from viewer.errors import SpoolviewError
 from viewer.gui import i18n
 from viewer.gui.mainwindow import MainWindow, load_settings
 from viewer.gui.recent import ViewerState
@@ -116,9 +117,20 @@ class App:
             pass
 
 
+class DisplayUnavailable(SpoolviewError):
+    """No window can open: the display refused the connection (or there is none)."""
+
+
 def run(paths: list[str]) -> int:
-    """Open a window per file (one empty window without files) and run until all are closed."""
-    app = App()
+    """Open a window per file (one empty window without files) and run until all are closed.
+
+    Raises DisplayUnavailable when Tk cannot reach a display.
+    """
+    try:
+        app = App()
+    except tk.TclError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
     if not paths:
         app.new_window()
     for path in paths:

@@ -27,12 +27,10 @@ def test_no_display_says_so_and_falls_back_to_converting(monkeypatch, capsys):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr("sys.platform", "linux")
+    from viewer.commands import documents
+
     calls = []
-    try:
-        from viewer.commands import documents
-    except ImportError:
-        pytest.skip("documents commands not there yet")
-    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args) or 0, raising=False)
+    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args) or 0)
     assert gui.cmd_open(parse(["open", "x.spv"])) == 0
     err = capsys.readouterr().err
     assert "DISPLAY" in err and "Converting" in err and "x.spv: no such file" in err
@@ -47,3 +45,15 @@ def test_bare_spoolview_file_means_open(monkeypatch):
     assert cli.main(["some-file.spv"]) == 0
     assert cli.main([]) == 0
     assert seen == [["some-file.spv"], []]
+
+
+def test_a_display_that_refuses_falls_back_to_converting(monkeypatch, capsys):
+    from viewer.commands import documents
+
+    monkeypatch.setenv("DISPLAY", ":9999")  # nothing listens there
+    calls = []
+    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args) or 0)
+    assert gui.cmd_open(parse(["open"])) == 0
+    err = capsys.readouterr().err
+    assert "the display cannot be opened" in err and "Converting" in err and "Traceback" not in err
+    assert len(calls) == 1
