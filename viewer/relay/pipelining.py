@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import smtplib
 
-from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, SendResult
 from viewer.mail.routes.smtp import OK, SmtpRoute, _reply_text, error_for_code
 
 __all__ = ["PipeliningSmtpRoute"]
@@ -73,23 +73,7 @@ class PipeliningSmtpRoute(SmtpRoute):
         if mail_code != OK:
             raise error_for_code(mail_code, f"{self.where} refused the sender {envelope.sender}: {mail_code} {_reply_text(mail_resp)}",
                                  _reply_text(mail_resp))
-        results: list[RecipientResult] = []
-        for address, (code, resp) in zip(envelope.recipients, rcpt_replies):
-            reply = _reply_text(resp)
-            if code in (OK, 251):
-                results.append(RecipientResult(address, True, code, reply))
-            else:
-                if code == 421:
-                    raise TemporaryError(f"{self.where} closed the session: {code} {reply}", code=code, reply=reply)
-                results.append(RecipientResult(address, False, code, reply, temporary=400 <= code < 500))
-        if not any(r.accepted for r in results):
-            temporary = all(r.temporary for r in results)
-            detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
-            exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
-            )
-            exc.results = results  # type: ignore[attr-defined]
-            raise exc
+        results = self._recipient_results((address, code, resp) for address, (code, resp) in zip(envelope.recipients, rcpt_replies))
         if data_code == 354:
             smtp.send(_quoted_data(data))
             data_code, data_resp = smtp.getreply()

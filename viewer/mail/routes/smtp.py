@@ -6,7 +6,7 @@ import re
 import smtplib
 import socket
 import ssl
-from typing import Callable
+from typing import Callable, Iterable
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -275,6 +275,27 @@ class SmtpRoute(Route):
         self._smtp = None
 
     # -- sending ----------------------------------------------------------------------
+    def _recipient_results(self, replies: Iterable[tuple[str, int, bytes]]) -> list[RecipientResult]:
+        """Per-recipient results from the RCPT replies; raises when none was accepted or on 421."""
+        results: list[RecipientResult] = []
+        for address, code, resp in replies:
+            reply = _reply_text(resp)
+            if code in (OK, 251):
+                results.append(RecipientResult(address, True, code, reply))
+            else:
+                if code == 421:
+                    raise TemporaryError(f"{self.where} closed the session: {code} {reply}", code=code, reply=reply)
+                results.append(RecipientResult(address, False, code, reply, temporary=400 <= code < 500))
+        if not any(r.accepted for r in results):
+            temporary = all(r.temporary for r in results)
+            detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
+            exc: RouteError = (TemporaryError if temporary else PermanentError)(
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+            )
+            exc.results = results  # type: ignore[attr-defined]
+            raise exc
+        return results
+
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
         if not envelope.recipients:
             raise PermanentError("the message has no recipient")
@@ -345,24 +366,7 @@ class SmtpRoute(Route):
         code, resp = smtp.mail(envelope.sender, options)
         if code != OK:
             raise error_for_code(code, f"{self.where} refused the sender {envelope.sender}: {code} {_reply_text(resp)}", _reply_text(resp))
-        results: list[RecipientResult] = []
-        for address in envelope.recipients:
-            code, resp = smtp.rcpt(address)
-            reply = _reply_text(resp)
-            if code in (OK, 251):
-                results.append(RecipientResult(address, True, code, reply))
-            else:
-                if code == 421:
-                    raise TemporaryError(f"{self.where} closed the session: {code} {reply}", code=code, reply=reply)
-                results.append(RecipientResult(address, False, code, reply, temporary=400 <= code < 500))
-        if not any(r.accepted for r in results):
-            temporary = all(r.temporary for r in results)
-            detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
-            exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
-            )
-            exc.results = results  # type: ignore[attr-defined]
-            raise exc
+        results = self._recipient_results((address, *smtp.rcpt(address)) for address in envelope.recipients)
         code, resp = smtp.data(data)
         reply = _reply_text(resp)
         if code != OK:
