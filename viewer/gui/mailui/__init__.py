@@ -118,7 +118,7 @@ class MailUi:
 
         document = self._document()
         try:
-            draft = self.services.prepare(document, address_type)
+            draft = self.services.prepare(document, address_type, defer_lookup=True)  # connected: looked up later
         except Exception as exc:
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
@@ -141,7 +141,7 @@ class MailUi:
         from viewer.gui.mailui.send_dialog import SendDialog
 
         try:
-            draft = self.services.prepare(document, "EMAIL", **prepare)
+            draft = self.services.prepare(document, "EMAIL", defer_lookup=True, **prepare)
         except Exception as exc:
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None

@@ -125,6 +125,8 @@ class Draft:
     password: str = ""
     attached_protection: str = ""  # the protection of the converted document now in the list
     route_text: str = ""
+    lookup_pending: bool = False  # connected: the recipient look-up runs on a worker, To not filled yet
+    lookup_info: Any = None  # the DocInfo the pending look-up is for
 
     def recipients(self) -> list[str]:
         return [a for field_ in (self.to, self.cc, self.bcc) for a in split_addresses(field_)]

@@ -75,10 +75,11 @@ class SendDialog(tk.Toplevel):
         self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
         self._suggest_box: ttk.Entry | None = None
         row = 3
-        if d.lookup_message:
-            self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
-            self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
-            row += 1
+        self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
+        self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
+        if not d.lookup_message:
+            self.lookup_label.grid_remove()
+        row += 1
         ttk.Label(top, text=_("mail.field.subject")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
         self.subject_entry = ttk.Entry(top, textvariable=self.subject_var, width=60)
         self.subject_entry.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
@@ -124,6 +125,42 @@ class SendDialog(tk.Toplevel):
         self.close_button = ttk.Button(buttons, text=_("mail.button.close"), command=self.close)
         self.send_button.pack(side="left", padx=4)
         self.close_button.pack(side="left", padx=4)
+        if d.lookup_pending:
+            self._start_lookup()
+
+    # -- the recipient look-up on the application server ---------------------------------
+    def _start_lookup(self) -> None:
+        """Connected: ask the server for the recipient on a worker; the window is usable meanwhile."""
+        self.to_var.set(_("mail.lookup.pending"))
+        self.to_box.configure(state="disabled")
+        self.send_button.configure(state="disabled")
+        self._shown_texts = (self.subject_var.get(), self.body_text.get("1.0", "end-1c"))
+        self.lookup_task = BackgroundTask(self.services.fetch_recipient, self.draft.lookup_info, self.draft.address_type)
+        run_in_background(self, self.lookup_task, self._recipient_arrived)
+
+    def _recipient_arrived(self, task: Any) -> None:
+        """The worker's answer (UI thread): fill To, say what the look-up found, refresh untouched texts."""
+        d = self.draft
+        self.services.apply_recipient(d, task.result, task.error)
+        self.to_box.configure(state="normal")
+        self.to_var.set(d.to)
+        if d.lookup_message:
+            self.lookup_label.configure(text=d.lookup_message)
+            self.lookup_label.grid()
+        else:
+            self.lookup_label.grid_remove()
+        subject, body = self._shown_texts
+        if task.error is None and self.subject_var.get() == subject:  # the user has not typed one
+            self.subject_var.set(d.subject)
+            fax = d.address_type in FAX_TYPES
+            self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {d.subject}" if d.subject else ""))
+        if task.error is None and self.body_text.get("1.0", "end-1c") == body:
+            self.body_text.delete("1.0", "end")
+            self.body_text.insert("1.0", d.html if d.html is not None else d.body)
+        if self.task is None and self.result is None:
+            self.send_button.configure(state="normal")
+        if not d.to:
+            self.to_box.focus_set()
 
     def _build_body(self, top: ttk.Frame, row: int) -> None:
         d = self.draft
@@ -270,7 +307,9 @@ class SendDialog(tk.Toplevel):
     def collect(self) -> Draft:
         """The draft as the fields now say."""
         d = self.draft
-        d.to, d.cc, d.bcc = self.to_var.get().strip(), self.cc_var.get().strip(), self.bcc_var.get().strip()
+        if not d.lookup_pending:  # the To field shows the look-up placeholder meanwhile
+            d.to = self.to_var.get().strip()
+        d.cc, d.bcc = self.cc_var.get().strip(), self.bcc_var.get().strip()
         d.subject = self.subject_var.get()
         text = self.body_text.get("1.0", "end-1c")
         if d.html is not None:
@@ -288,7 +327,7 @@ class SendDialog(tk.Toplevel):
 
     def send(self) -> bool:
         """Check, warn about a repeated send, convert, then send on a worker thread."""
-        if self.task is not None:
+        if self.task is not None or self.draft.lookup_pending:
             return False
         problem = self.entry_ok()
         title = self.title()
@@ -369,8 +408,12 @@ class SendDialog(tk.Toplevel):
 
 def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = None, address_type: str = "EMAIL", *,
                      notify: Notify | None = None, **prepare: Any) -> SendDialog | None:
-    """Prepare a draft (convert, look up, templates) and show the dialog; errors shown, not raised."""
+    """Prepare a draft (convert, look up, templates) and show the dialog; errors shown, not raised.
+
+    Connected to the application server, the recipient look-up runs after the dialog is shown.
+    """
     show = notifier(parent, notify)
+    prepare.setdefault("defer_lookup", True)
     try:
         draft = services.prepare(document, address_type, **prepare)
     except Exception as exc:

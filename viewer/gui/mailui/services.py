@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +28,7 @@ __all__ = [
     "BackgroundTask",
     "Draft",
     "MailServices",
+    "RecipientAnswer",
     "SendReport",
     "error_text",
     "html_to_text",
@@ -37,6 +39,15 @@ __all__ = [
 
 FAX_TYPES = ("FAX", "FAX2")
 PROTECTIONS = ("none", "no-modify", "password")
+
+
+@dataclass
+class RecipientAnswer:
+    """What a recipient look-up brings back: the directory's answer and the names for the templates."""
+
+    found: Any
+    customer_name: str = ""
+    contact_name: str = ""
 
 
 class MailServices:
@@ -197,51 +208,40 @@ class MailServices:
         return f"{state} — {self.route_text('EMAIL', short=True)}"
 
     def prepare(self, document: Any = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
-                customer_code: str = "", contact_code: str = "", attach_document: bool = True) -> Draft:
+                customer_code: str = "", contact_code: str = "", attach_document: bool = True,
+                defer_lookup: bool = False) -> Draft:
         """Convert the document, look up its recipient and fill subject/body from the templates.
 
         Runs on the UI thread (PyMuPDF). Errors of the look-up are kept in
-        ``lookup_message``; a conversion error raises (the caller shows it).
+        ``lookup_message``; a conversion error raises (the caller shows it). With
+        ``defer_lookup`` and a connection to the application server, the look-up (HTTP) is
+        not made here: the draft comes back with ``lookup_pending`` set, for the dialog to
+        run ``fetch_recipient`` on a worker and ``apply_recipient`` with its answer.
         """
-        from viewer.mail import templates
-
-        s = self.settings
         info = getattr(document, "info", None)
         draft = Draft(address_type=address_type, document=document if attach_document else None)
         draft.route_text = self.route_text(address_type)
         draft.document_id = str(getattr(document, "path", "") or "") if document is not None else ""
-        customer_name = contact_name = ""
+        names = ("", "")
         if to:
             draft.to = mailbox(name, to)
             draft.customer_code, draft.contact_code = customer_code, contact_code
+            names = self.recipient_names(draft.customer_code or getattr(info, "customer", ""), draft.contact_code)
+        elif info is not None and defer_lookup and self.connected:
+            draft.lookup_pending, draft.lookup_info = True, info
         elif info is not None:
             try:
-                found = self.lookup(info, address_type)
+                answer = self.fetch_recipient(info, address_type)
             except Exception as exc:
                 draft.lookup_message = error_text(exc)
+                names = self.recipient_names(getattr(info, "customer", ""), "")
             else:
-                draft.lookup_message = self.lookup_text(found, address_type)
-                draft.lookup_source = getattr(found, "source", "") or ""
-                draft.customer_code = getattr(found, "customer_code", "") or ""
-                draft.contact_code = getattr(found, "contact_code", "") or ""
-                if getattr(found, "found", False) and found.address:
-                    draft.to = found.address if address_type in FAX_TYPES else mailbox(found.name, found.address)
-                    contact_name = found.name if draft.contact_code else ""
-        customer_name = self._customer_name(draft.customer_code or getattr(info, "customer", ""))
-        if contact_name == "" and draft.contact_code:
-            contact_name = self._contact_name(draft.contact_code)
-        if info is not None:
-            fields = templates.fields_for(info, customer_name=customer_name, contact_name=contact_name)
-            kind, language = info.kind or "", info.language or ""
+                self._take_recipient(draft, answer)
+                names = (answer.customer_name, answer.contact_name)
         else:
-            fields = templates.fields_for(_empty_info(), customer_name=customer_name, contact_name=contact_name)
-            kind, language = "", ""
-        draft.subject, draft.body = templates.render(kind, language or _ui_language(), fields, s)
-        if info is not None:
-            draft.subject = info.mail_subject or draft.subject
-            draft.body = info.mail_body or draft.body
-        if s.advanced.allow_html and address_type not in FAX_TYPES:
-            draft.html = text_to_html(draft.body)
+            names = self.recipient_names("", draft.contact_code)
+        self._fill_texts(draft, info, *names)
+        s = self.settings
         draft.ask_protection = s.pdf.password_policy == "ask" and document is not None and attach_document
         draft.protection = s.pdf.protection if s.pdf.protection in PROTECTIONS else "no-modify"
         if document is not None and attach_document:
@@ -252,7 +252,66 @@ class MailServices:
             draft.attached_protection = protect or ""
         return draft
 
-    def lookup_text(self, found: Any, address_type: str = "EMAIL") -> str:
+    def _fill_texts(self, draft: Draft, info: Any, customer_name: str, contact_name: str) -> None:
+        """Subject and body from the templates (and the document's own), HTML source when allowed."""
+        from viewer.mail import templates
+
+        s = self.settings
+        if info is not None:
+            fields = templates.fields_for(info, customer_name=customer_name, contact_name=contact_name)
+            kind, language = info.kind or "", info.language or ""
+        else:
+            fields = templates.fields_for(_empty_info(), customer_name=customer_name, contact_name=contact_name)
+            kind, language = "", ""
+        draft.subject, draft.body = templates.render(kind, language or _ui_language(), fields, s)
+        if info is not None:
+            draft.subject = info.mail_subject or draft.subject
+            draft.body = info.mail_body or draft.body
+        draft.html = text_to_html(draft.body) if s.advanced.allow_html and draft.address_type not in FAX_TYPES else None
+
+    def recipient_names(self, customer_code: str, contact_code: str) -> tuple[str, str]:
+        """The customer's and the contact's names from the directory ('' when unknown)."""
+        return self._customer_name(customer_code), self._contact_name(contact_code) if contact_code else ""
+
+    def fetch_recipient(self, info: Any, address_type: str = "EMAIL") -> "RecipientAnswer":
+        """The look-up of ``info``'s recipient and the names the templates need.
+
+        Touches only the directory or the connection (no Tk, no i18n): safe on a worker
+        thread. A failing look-up raises.
+        """
+        found = self.lookup(info, address_type)
+        customer_code = getattr(found, "customer_code", "") or ""
+        contact_code = getattr(found, "contact_code", "") or ""
+        customer_name = self._customer_name(customer_code or getattr(info, "customer", "") or "")
+        contact_name = ""
+        if contact_code:
+            contact_name = found.name if getattr(found, "found", False) and found.address else self._contact_name(contact_code)
+        return RecipientAnswer(found, customer_name, contact_name)
+
+    def _take_recipient(self, draft: Draft, answer: "RecipientAnswer") -> None:
+        found, address_type = answer.found, draft.address_type
+        draft.lookup_message = self.lookup_text(found, address_type, customer_name=answer.customer_name)
+        draft.lookup_source = getattr(found, "source", "") or ""
+        draft.customer_code = getattr(found, "customer_code", "") or ""
+        draft.contact_code = getattr(found, "contact_code", "") or ""
+        if getattr(found, "found", False) and found.address:
+            draft.to = found.address if address_type in FAX_TYPES else mailbox(found.name, found.address)
+
+    def apply_recipient(self, draft: Draft, answer: "RecipientAnswer | None", error: BaseException | None = None) -> None:
+        """Complete a ``lookup_pending`` draft with the worker's answer (UI thread).
+
+        On success: To, the look-up message, the codes, and subject/body rendered again with
+        the names. On ``error``: a French/English message saying To is to be typed.
+        """
+        draft.lookup_pending = False
+        info, draft.lookup_info = draft.lookup_info, None
+        if error is not None or answer is None:
+            draft.lookup_message = _text("mail.lookup.failed", error=error_text(error) if error else "?")
+            return
+        self._take_recipient(draft, answer)
+        self._fill_texts(draft, info, answer.customer_name, answer.contact_name)
+
+    def lookup_text(self, found: Any, address_type: str = "EMAIL", customer_name: str | None = None) -> str:
         """What the look-up says, in the interface language ('' when it found the address plainly)."""
         message = getattr(found, "message", "") or ""
         if not message:
@@ -265,7 +324,7 @@ class MailServices:
             return message
         if not code:
             return _text("mail.lookup.no_customer", what=what)
-        name = self._customer_name(code)
+        name = self._customer_name(code) if customer_name is None else customer_name
         if not name:
             return _text("mail.lookup.unknown_customer", code=code, what=what)
         kind = _text("mail.lookup.kind_fax" if address_type in FAX_TYPES else "mail.lookup.kind_email")

@@ -155,6 +155,7 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         window.toolbar.buttons["mail"].invoke()
         [dialog] = dialogs_of(window, SendDialog)
         assert "serveur d'applications office" in dialog.route_label.cget("text")
+        assert pump(lambda: not dialog.draft.lookup_pending)  # connected: the look-up answers after the dialog shows
         dialog.send()
         assert pump(lambda: dialog.result is not None)
         assert dialog.result.ok, dialog.result.text

@@ -260,3 +260,79 @@ def test_failure_offers_the_trace(root, notify, pump, directory, quote, tmp_path
     dialog.show_trace()
     [window] = [w for w in dialog.winfo_children() if isinstance(w, TraceWindow)]
     assert "127.0.0.1" in window.content()
+
+
+class SlowConnection:
+    """A connection to the application server whose recipient look-up waits until released."""
+
+    is_connected = True
+    name = "central"
+
+    def __init__(self, found=None, customer=None, error: Exception | None = None) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.found, self.record, self.error = found, customer, error
+        self.on_main_thread: list[bool] = []
+
+    def lookup(self, info, address_type="EMAIL"):
+        import threading
+
+        self.on_main_thread.append(threading.current_thread() is threading.main_thread())
+        assert self.release.wait(20), "the test never released the look-up"
+        if self.error is not None:
+            raise self.error
+        return self.found
+
+    def customer(self, code):
+        return self.record
+
+    def contact(self, code):
+        return None
+
+
+def test_connected_lookup_does_not_block_the_dialog(root, notify, pump, directory, quote):
+    found = directory.lookup(quote.info, address_type="EMAIL")
+    connection = SlowConnection(found, directory.customer(found.customer_code))
+    services = MailServices(direct(25), directory=directory, connection=connection)
+    dialog = open_dialog(root, services, quote, notify)  # returns while the server has not answered
+    assert dialog.draft.lookup_pending
+    assert dialog.to_var.get() == "recherche du destinataire…"
+    assert str(dialog.to_box.cget("state")) == "disabled"
+    assert str(dialog.send_button.cget("state")) == "disabled"
+    assert not dialog.send()
+    assert dialog.subject_var.get() == "Votre devis D2026-0042 du 20/11/2026"
+    dialog.body_text.insert("end", "Typed while waiting.")
+    connection.release.set()
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    assert connection.on_main_thread == [False]
+    assert ELODIE in dialog.to_var.get() and "Élodie Marchand" in dialog.to_var.get()
+    assert str(dialog.to_box.cget("state")) == "normal"
+    assert str(dialog.send_button.cget("state")) == "normal"
+    assert dialog.body_text.get("1.0", "end-1c").endswith("Typed while waiting.")  # the user's edit is kept
+    assert dialog.collect().to == dialog.to_var.get()
+    assert not notify.calls
+
+
+def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directory, quote):
+    from viewer.connection import ServerUnavailable
+
+    connection = SlowConnection(error=ServerUnavailable("the application server at https://127.0.0.1:1 did not answer within 5 s"))
+    services = MailServices(direct(25), directory=directory, connection=connection)
+    dialog = open_dialog(root, services, quote, notify)
+    assert dialog.to_var.get() == "recherche du destinataire…"
+    connection.release.set()
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    message = dialog.lookup_label.cget("text")
+    assert message.startswith("La recherche du destinataire sur le serveur d'applications a échoué")
+    assert dialog.lookup_label.winfo_manager() == "grid"
+    assert dialog.to_var.get() == "" and str(dialog.to_box.cget("state")) == "normal"
+    dialog.to_var.set(ELODIE)
+    assert dialog.collect().to == ELODIE
+    assert not notify.calls
+
+
+def test_local_lookup_stays_synchronous(root, notify, directory, quote):
+    dialog = open_dialog(root, MailServices(direct(25), directory=directory), quote, notify)
+    assert not dialog.draft.lookup_pending and ELODIE in dialog.to_var.get()
+    assert dialog.lookup_label.winfo_manager() == ""
