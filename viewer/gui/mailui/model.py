@@ -22,6 +22,7 @@ __all__ = [
     "BackgroundTask",
     "Draft",
     "SendReport",
+    "error_kind",
     "error_text",
     "html_to_text",
     "mailbox",
@@ -40,6 +41,47 @@ def error_text(exc: BaseException) -> str:
         return f"{exc.strerror or exc}{name}"
     log.exception("unexpected error", exc_info=exc)
     return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def error_kind(exc: BaseException) -> str:
+    """Which kind of mail-road failure ``exc`` is ('' when none): the key of its sentence in the catalogue.
+
+    Looks at the error and at what it was raised from (the routes re-raise connection and
+    TLS problems as route errors ``from None``, which keeps them as ``__context__``).
+    """
+    import smtplib
+    import ssl
+
+    from viewer import connection as conn
+    from viewer.mail.compose import ComposeError
+    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+
+    seen, cause = 0, exc
+    while cause is not None and seen < 6:
+        if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
+            return "certificate"
+        if isinstance(cause, conn.LoginRefused):
+            return "server_login"
+        if isinstance(cause, smtplib.SMTPAuthenticationError):
+            return "login"
+        if isinstance(cause, (conn.SessionExpired, conn.NotConnected)):
+            return "session"
+        if isinstance(cause, conn.ServerUnavailable):
+            return "unavailable"
+        if isinstance(cause, conn.ServerRefused) and cause is exc:
+            return "server_refused"
+        seen, cause = seen + 1, cause.__context__
+    if isinstance(exc, TemporaryError):
+        return "temporary"
+    if isinstance(exc, PermanentError):
+        return "permanent"
+    if isinstance(exc, ConfigurationError):
+        return "configuration"
+    if isinstance(exc, ComposeError):
+        return "compose"
+    if isinstance(exc, conn.ConnectionProblem):
+        return "unavailable"
+    return ""
 
 
 def text_to_html(text: str) -> str:
@@ -167,7 +209,8 @@ class SendReport:
 
     ok: bool
     lines: list[str] = field(default_factory=list)
-    error: str = ""
+    error: str = ""  # the technical detail (the error's own words, the server's reply)
+    headline: str = ""  # what went wrong and what to do, in the interface language
     file: str = ""
     route: str = ""
     error_folder: str = ""
@@ -175,7 +218,13 @@ class SendReport:
 
     @property
     def text(self) -> str:
-        return "\n".join(([self.error] if self.error else []) + self.lines)
+        return "\n".join(([self.headline] if self.headline else []) + ([self.error] if self.error else []) + self.lines)
+
+    def message(self, first: str) -> str:
+        """``first`` and the headline as the main text (first line), the technical detail below."""
+        head = f"{first} {self.headline}".strip()
+        rest = "\n".join(([self.error] if self.error else []) + self.lines)
+        return head + ("\n" + rest if rest else "")
 
 
 class BackgroundTask:

@@ -366,12 +366,12 @@ class SendDialog(tk.Toplevel):
             self.send_button.configure(state="disabled")
             self.notify("info", self.title(), _("mail.status.sent") + "\n" + report.text)
             return
-        self._show_outcome(_("mail.status.failed") + "\n" + report.text)
+        self._show_outcome(report.message(_("mail.status.failed")))
         self.send_button.configure(state="normal")
         self.error_button.pack(side="left", padx=4, before=self.send_button)
         if report.trace_folder:
             self.trace_button.pack(side="left", padx=4, before=self.send_button)
-        self.notify("error", self.title(), _("mail.status.failed") + "\n" + report.text)
+        self.notify("error", self.title(), report.message(_("mail.status.failed")))
 
     def _show_outcome(self, text: str) -> None:
         self.outcome.grid()

@@ -13,6 +13,7 @@ from viewer.gui.mailui.model import (
     BackgroundTask,
     Draft,
     SendReport,
+    error_kind,
     error_text,
     html_to_text,
     mailbox,
@@ -233,7 +234,7 @@ class MailServices:
             try:
                 answer = self.fetch_recipient(info, address_type)
             except Exception as exc:
-                draft.lookup_message = error_text(exc)
+                draft.lookup_message = self.error_message(exc)
                 names = self.recipient_names(getattr(info, "customer", ""), "")
             else:
                 self._take_recipient(draft, answer)
@@ -306,7 +307,7 @@ class MailServices:
         draft.lookup_pending = False
         info, draft.lookup_info = draft.lookup_info, None
         if error is not None or answer is None:
-            draft.lookup_message = _text("mail.lookup.failed", error=error_text(error) if error else "?")
+            draft.lookup_message = _text("mail.lookup.failed", error=self.error_message(error) if error else "?")
             return
         self._take_recipient(draft, answer)
         self._fill_texts(draft, info, answer.customer_name, answer.contact_name)
@@ -496,8 +497,13 @@ class MailServices:
                 report.lines.append(f"{r.address}: {state}" + (f" — {r.code} {r.reply}" if not r.accepted else ""))
         report.lines.extend(str(n) for n in notes)
         error = getattr(outcome, "error", None)
+        if error and not isinstance(error, str) and not report.ok:
+            report.headline, detail = self.describe_error(error)
+            reply_line = detail.partition("\n")[2]  # the server's reply, when the lines do not show it
+            if reply_line and not any(str(error.reply) in line for line in report.lines):
+                report.lines.insert(0, reply_line)
         if error and not report.lines:
-            report.error = error if isinstance(error, str) else error_text(error)
+            report.error = error if isinstance(error, str) else self.describe_error(error)[1]
         return report
 
     def _outcome_lines(self, outcome: Any, address_type: str) -> list[str]:
@@ -530,8 +536,28 @@ class MailServices:
 
     def _failure(self, exc: BaseException) -> SendReport:
         s = self.settings
-        return SendReport(ok=False, error=error_text(exc), error_folder=s.copies.error_folder,
+        headline, detail = self.describe_error(exc)
+        return SendReport(ok=False, error=detail, headline=headline, error_folder=s.copies.error_folder,
                           trace_folder=s.debug.trace_folder if s.debug.trace else "")
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str]:
+        """(headline, detail) of a mail-road error: what went wrong and what to check, in the
+        interface language ('' for an error of no known kind), and the technical detail
+        (the error's own words, then the server's reply verbatim when it has one)."""
+        kind = error_kind(exc)
+        screen = _text(f"settings.screen.{self.sender_screen()}")
+        headline = _text(f"mail.error.kind.{kind}", screen=screen) if kind else ""
+        detail = error_text(exc)
+        reply = str(getattr(exc, "reply", "") or "").strip()
+        if reply and reply not in detail:
+            code = getattr(exc, "code", None)
+            detail += "\n" + _text("mail.error.server_reply", reply=f"{code} {reply}" if code else reply)
+        return headline, detail
+
+    def error_message(self, exc: BaseException) -> str:
+        """A mail-road error in words: the headline on the first line, the technical detail below."""
+        headline, detail = self.describe_error(exc)
+        return f"{headline}\n{detail}" if headline else detail
 
     # -- journals and trace -------------------------------------------------------
     def smtp_log_path(self) -> Path:

@@ -103,7 +103,7 @@ class MailTestDialog(tk.Toplevel):
         if report.ok:
             self.notify("info", _("tools.test.title"), _("tools.test.sent") + "\n" + report.text)
         else:
-            self.notify("error", _("tools.test.title"), _("tools.test.failed") + "\n" + report.text)
+            self.notify("error", _("tools.test.title"), report.message(_("tools.test.failed")))
 
 
 class TraceWindow(tk.Toplevel):

@@ -118,6 +118,10 @@ def test_server_down_shown_not_raised(root, notify, pump, directory, quote):
     assert pump(lambda: dialog.result is not None)
     kind, _title, message = notify.last()
     assert kind == "error" and "n'a pas été envoyé" in message and ELODIE in message
+    headline, _newline, detail = message.partition("\n")  # the message box's main text, then the detail
+    assert headline == "Le mail n'a pas été envoyé. Le serveur n'a pas pu prendre le message pour l'instant : réessayez plus tard."
+    assert "127.0.0.1" in detail  # the technical detail is kept below
+    assert dialog.outcome_text() == message
     assert dialog.error_button.winfo_manager() == "pack"
     assert str(dialog.send_button.cget("state")) == "normal"  # may try again
     eml = list(Path(services.settings.copies.error_folder).glob("*.eml"))
@@ -154,6 +158,9 @@ def test_wrong_smtp_password_shown_not_raised(root, notify, pump, directory, quo
     assert not dialog.result.ok
     text = dialog.outcome_text()
     assert "535" in text or "authentication" in text.lower(), text
+    assert text.partition("\n")[0] == ("Le mail n'a pas été envoyé. Le serveur de messagerie a refusé l'identification : "
+                                       "vérifiez l'utilisateur et le mot de passe dans Paramètres > "
+                                       "Protocole SMTP (par les fonctions smtp).")
     assert "wrong-pw" not in text and "wrong-pw" not in notify.last()[2]  # never the password
     assert notify.last()[0] == "error"
     assert str(dialog.send_button.cget("state")) == "normal"  # may fix the settings and try again
@@ -325,6 +332,8 @@ def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directo
     assert pump(lambda: not dialog.draft.lookup_pending)
     message = dialog.lookup_label.cget("text")
     assert message.startswith("La recherche du destinataire sur le serveur d'applications a échoué")
+    assert "\nLe serveur d'applications ne répond pas : " in message  # what happened, in French
+    assert message.endswith("did not answer within 5 s")  # then the technical detail
     assert dialog.lookup_label.winfo_manager() == "grid"
     assert dialog.to_var.get() == "" and str(dialog.to_box.cget("state")) == "normal"
     dialog.to_var.set(ELODIE)

@@ -158,3 +158,98 @@ def test_outcome_in_the_interface_language(services):
     assert any(line.startswith("Copie conservée dans ") for line in report.lines)
     assert Path(report.file).is_file()
     assert not any("accepted by" in line or "copy kept" in line for line in report.lines)
+
+
+def _raised(exc: BaseException, inside: BaseException | None = None) -> BaseException:
+    """``exc`` as a route raises it: ``from None`` inside the handler of ``inside``."""
+    try:
+        try:
+            if inside is not None:
+                raise inside
+        except BaseException:
+            raise exc from None
+        raise exc
+    except BaseException as caught:
+        return caught
+
+
+HEADLINES = {
+    "fr": {
+        "temporary": "Le serveur n'a pas pu prendre le message pour l'instant : réessayez plus tard.",
+        "permanent": "Le serveur a refusé le message",
+        "configuration": "L'envoi est mal paramétré : vérifiez le serveur, le port, le mode SSL, l'utilisateur et les "
+                         "répertoires dans Paramètres > Protocole SMTP (par le service smtp).",
+        "unavailable": "Le serveur d'applications ne répond pas",
+        "server_login": "Le serveur d'applications a refusé la connexion",
+        "login": "Le serveur de messagerie a refusé l'identification",
+        "certificate": "Le certificat du serveur n'est pas reconnu",
+        "session": "La session sur le serveur d'applications a pris fin",
+        "compose": "Le message ne peut pas être construit",
+        "reply": "Réponse du serveur : 421 4.3.2 busy",
+    },
+    "en": {
+        "temporary": "The server could not take the message for now: try again later.",
+        "permanent": "The server refused the message",
+        "configuration": "Sending is not set up right: check the server, port, SSL mode, user and folders in "
+                         "Settings > SMTP protocol — service.",
+        "unavailable": "The application server does not answer",
+        "server_login": "The application server refused the login",
+        "login": "The mail server refused the login",
+        "certificate": "The server's certificate is not trusted",
+        "session": "The session on the application server has ended",
+        "compose": "The message cannot be built",
+        "reply": "Server reply: 421 4.3.2 busy",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_mail_road_errors_read_in_the_interface_language(lang):
+    """Each kind of error: a sentence saying what to do first, the technical detail (server reply verbatim) below."""
+    import smtplib
+    import ssl
+
+    from viewer import connection as conn
+    from viewer.gui import i18n
+    from viewer.mail.compose import ComposeError
+    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+
+    svc = MailServices(settings())
+    errors = {
+        "temporary": TemporaryError("127.0.0.1:2525 closed the session", code=421, reply="4.3.2 busy"),
+        "permanent": PermanentError("127.0.0.1:2525 answered 554 5.7.1 rejected as spam", code=554, reply="5.7.1 rejected as spam"),
+        "configuration": ConfigurationError("no pickup folder is set: fill in the folder in the SMTP (service) settings"),
+        "unavailable": _raised(TemporaryError("the application server at https://127.0.0.1:8443 did not answer within 5 s"),
+                               conn.ServerUnavailable("did not answer")),
+        "server_login": conn.LoginRefused("wrong user name or password for 'alice' on https://127.0.0.1:8443"),
+        "login": _raised(ConfigurationError("127.0.0.1:2525 refused the login of user 'ventes' (535 5.7.8 bad credentials)",
+                                            code=535, reply="5.7.8 bad credentials"),
+                         smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials")),
+        "certificate": _raised(ConfigurationError("the certificate of 127.0.0.1:2525 is not trusted (self-signed)"),
+                               ssl.SSLCertVerificationError("self-signed")),
+        "session": _raised(ConfigurationError("the session on https://127.0.0.1:8443 has ended"),
+                           conn.SessionExpired("ended")),
+        "compose": ComposeError("header injection in the subject"),
+    }
+    i18n.set_language(lang)
+    try:
+        reports = {kind: svc._failure(exc) for kind, exc in errors.items()}
+        lookup_text = svc.error_message(errors["unavailable"])
+    finally:
+        i18n.set_language("fr")
+    expected = HEADLINES[lang]
+    for kind, report in reports.items():
+        assert report.headline.startswith(expected[kind]), (kind, report.headline)
+        first, _newline, detail = report.message("!").partition("\n")
+        assert first == f"! {report.headline}"
+        assert str(errors[kind]) in detail  # the original words are kept, below
+    assert reports["temporary"].error.endswith(expected["reply"])  # the reply verbatim, when the message lacks it
+    assert reports["permanent"].error.count("5.7.1 rejected as spam") == 1  # not repeated
+    assert "bad credentials" in reports["login"].error
+    assert lookup_text.startswith(expected["unavailable"])
+    assert "did not answer within 5 s" in lookup_text
+
+
+def test_unknown_errors_keep_their_text():
+    report = MailServices(settings())._failure(SpoolviewError("cannot read the attachment x.pdf"))
+    assert report.headline == "" and report.text == "cannot read the attachment x.pdf"

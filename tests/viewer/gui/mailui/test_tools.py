@@ -57,6 +57,27 @@ def test_error_popup_when_server_down(root, notify, pump):
     assert "n'a pas été envoyé" in message
     assert "client@example.com" in message
     assert not dialog.result.ok
+    headline, _newline, detail = message.partition("\n")
+    assert headline == ("Le courriel de test n'a pas été envoyé. "
+                        "Le serveur n'a pas pu prendre le message pour l'instant : réessayez plus tard.")
+    assert "127.0.0.1" in detail and "client@example.com" in detail
+
+
+def test_error_popup_in_english(root, notify, pump):
+    from tests.support.smtpd import free_port
+    from viewer.gui import i18n
+
+    i18n.set_language("en")
+    try:
+        dialog = MailTestDialog(root, MailServices(direct(free_port())), notify=notify)
+        dialog.to_var.set("client@example.com")
+        assert dialog.send()
+        assert pump(lambda: dialog.result is not None)
+    finally:
+        i18n.set_language("fr")
+    headline, _newline, detail = notify.last()[2].partition("\n")
+    assert headline.endswith("The server could not take the message for now: try again later.")
+    assert "127.0.0.1" in detail
 
 
 def test_refused_recipient_popup(root, notify, pump, smtpd_factory):
@@ -70,6 +91,7 @@ def test_refused_recipient_popup(root, notify, pump, smtpd_factory):
     kind, _title, message = notify.last()
     assert kind == "error"
     assert "550" in message and "no such user" in message
+    assert message.partition("\n")[0].startswith("Le courriel de test n'a pas été envoyé. Le serveur a refusé le message")
 
 
 def test_test_mail_checks_its_fields(root, notify, tmp_path):
