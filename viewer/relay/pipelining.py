@@ -15,23 +15,12 @@ import re
 import smtplib
 
 from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, SendResult
-from viewer.mail.routes.smtp import OK, SmtpRoute, _reply_text, error_for_code
+from viewer.mail.routes.smtp import OK, SmtpRoute, _reply_text, error_for_code, quoted_data
 
 __all__ = ["PipeliningSmtpRoute"]
 
 CRLF = b"\r\n"
 _EOL = re.compile(rb"\r\n|\r|\n")
-
-
-def _quoted_data(data: bytes) -> bytes:
-    """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
-    if data.startswith(b".") or b"\n." in data:  # (most messages have no line to quote: no copy)
-        q = smtplib._quote_periods(data)  # noqa: SLF001 - the same quoting smtplib.data uses
-    else:
-        q = data
-    if not q.endswith(CRLF):
-        q += CRLF
-    return q + b"." + CRLF
 
 
 class PipeliningSmtpRoute(SmtpRoute):
@@ -75,7 +64,7 @@ class PipeliningSmtpRoute(SmtpRoute):
                                  _reply_text(mail_resp))
         results = self._recipient_results((address, code, resp) for address, (code, resp) in zip(envelope.recipients, rcpt_replies))
         if data_code == 354:
-            smtp.send(_quoted_data(data))
+            smtp.send(quoted_data(data))
             data_code, data_resp = smtp.getreply()
         reply = _reply_text(data_resp)
         if data_code != OK:
