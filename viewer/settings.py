@@ -444,6 +444,23 @@ def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     node.setdefault(path[-1], value)
 
 
+def kind_name(example: Any) -> str:
+    """How a TOML value like ``example`` is described to a person ("a whole number", …)."""
+    if isinstance(example, bool):
+        return "true or false"
+    if isinstance(example, int):
+        return "a whole number"
+    if isinstance(example, float):
+        return "a number"
+    if isinstance(example, str):
+        return 'a text in quotes ("…")'
+    if isinstance(example, list):
+        return "a list in brackets, e.g. [1, 2]"
+    if isinstance(example, dict):
+        return "a table"
+    return f"a {type(example).__name__}"
+
+
 def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     """Write TOML to a temporary file in the same folder, fsync it, then rename it in place."""
     parent = path.parent

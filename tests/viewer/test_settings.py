@@ -435,3 +435,13 @@ def test_any_value_round_trips(tmp_path_factory: pytest.TempPathFactory, text: s
     assert loaded.templates.bodies == {key: text}
     assert loaded.advanced.delay_seconds == number
     assert loaded.functions.port == port
+
+
+@pytest.mark.parametrize(
+    "example, words",
+    [(True, "true or false"), (3, "a whole number"), (2.5, "a number"), ("x", "a text in quotes"), ([1], "a list"), ({}, "a table")],
+)
+def test_kind_name_describes_toml_values_in_words(example, words):
+    from viewer.settings import kind_name
+
+    assert kind_name(example).startswith(words)

@@ -13,6 +13,7 @@ from typing import Any
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.settings import kind_name
 
 __all__ = [
     "RelayConfig",
@@ -179,16 +180,6 @@ def default_config_path() -> Path:
     return paths.config_dir() / "relay.toml"
 
 
-_KIND_WORDS = {
-    bool: "true or false",
-    float: "a number",
-    int: "a whole number",
-    str: "text in quotes",
-    list: "a list in brackets, e.g. [1, 2]",
-    dict: "a table of names and texts",
-}
-
-
 def _typed(where: str, value: Any, default: Any) -> Any:
     """Check ``value`` has the type of ``default`` (ints accepted for floats)."""
     if isinstance(default, bool):
@@ -207,7 +198,7 @@ def _typed(where: str, value: Any, default: Any) -> Any:
     else:  # pragma: no cover - every field has one of the types above
         ok = True
     if not ok:
-        raise ConfigError(f"{where}: expected {_KIND_WORDS[type(default)]}, got {_safe(where, value)}")
+        raise ConfigError(f"{where}: expected {kind_name(default)}, got {_safe(where, value)}")
     return value
 
 

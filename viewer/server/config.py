@@ -11,6 +11,7 @@ from typing import Any
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.settings import kind_name
 
 ENV_CONFIG = "SPOOLVIEW_SERVER_CONFIG"  # how `server run --workers N` hands the file to workers
 DEFAULT_PORT = 8470
@@ -53,21 +54,6 @@ class ServerConfig:
             return self.database_url
         folder = paths.ensure_private_dir(paths.data_dir() / "server")
         return f"sqlite:///{folder / 'server.db'}"
-
-
-def kind_name(example: Any) -> str:
-    """How a TOML value like ``example`` is described to a person ("a whole number", …)."""
-    if isinstance(example, bool):
-        return "true or false"
-    if isinstance(example, int):
-        return "a whole number"
-    if isinstance(example, float):
-        return "a number"
-    if isinstance(example, str):
-        return 'a text in quotes ("…")'
-    if isinstance(example, dict):
-        return "a table"
-    return f"a {type(example).__name__}"
 
 
 def default_config_file() -> Path:

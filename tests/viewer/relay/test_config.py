@@ -52,7 +52,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "smarthost": {"host": "h", "security": "ssl"}}, "smarthost.security"),
         ({**MINIMAL, "bogus": {}}, "unknown section [bogus]"),
         ({**MINIMAL, "queue": {"folder": "q", "colour": 1}}, "unknown key queue.colour"),
-        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected text in quotes, got 3"),
+        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected a text in quotes (\"…\"), got 3"),
         ({**MINIMAL, "smarthost": {"host": "h", "port": "587"}}, "smarthost.port: expected a whole number, got '587'"),
         ({**MINIMAL, "pickup": {"events": "yes"}}, "pickup.events: expected true or false"),
         ({**MINIMAL, "listener": {"relay_networks": ["everyone"]}}, "'everyone' is not a network"),
