@@ -8,9 +8,7 @@ Baseline measured in the same process: the raw conversion the click cannot avoid
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,24 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 RUNS = 15
 
-
-def ensure_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    if not shutil.which("Xvfb"):
-        sys.exit("no DISPLAY and no Xvfb: install xvfb")
-    for number in range(90, 120):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = f":{number}"
-    for _ in range(200):  # bounded: up to 10 s for the server socket
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            return proc
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("Xvfb did not start")
+from tests.bench.bench_gui import ensure_display  # noqa: E402 - after the path is set
 
 
 def main() -> None:
