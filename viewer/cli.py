@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "viewer.commands.relay",  # relay run|status|flush|check
     "viewer.commands.server",  # server run|adduser|deluser|passwd
     "viewer.commands.connection",  # connect, disconnect
+    "viewer.commands.oauth",  # oauth login|status|logout
     "viewer.commands.gui",  # open (and the bare `spoolview FILE`)
 )
 

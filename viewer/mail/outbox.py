@@ -20,7 +20,7 @@ from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import describe, route_for
-from viewer.mail.routes.smtp import _environment_password
+from viewer.mail.credentials import credentials_for
 from viewer.mail.throttle import Throttle
 
 __all__ = ["Outbox", "Outcome"]
@@ -180,12 +180,12 @@ class Outbox:
         """The route in force (built from the settings on first use)."""
         if self._route is None:
             self._trace_settings()
-            password = None
+            credentials = None
             if self.settings.functions.send_direct:
-                password = _environment_password(self.settings)
+                credentials = credentials_for(self.settings)
                 if self.tracer is not None:
-                    self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
-            self._route = route_for(self.settings, connection=self.connection, trace=self._trace if self.tracer else None, password=password)
+                    self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
+            self._route = route_for(self.settings, connection=self.connection, trace=self._trace if self.tracer else None, credentials=credentials)
         elif self.tracer is not None and getattr(self._route, "trace", "absent") is None:
             self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]
         return self._route

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from viewer.mail.credentials import Credentials
 from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
@@ -38,6 +39,7 @@ def route_for(
     connection: Any = None,
     trace: Callable[[str, str], None] | None = None,
     password: str | None = None,
+    credentials: Credentials | None = None,
 ) -> Route:
     """The route in force: S5 direct SMTP when "send directly" is set, else the S4 pickup folder.
 
@@ -64,8 +66,8 @@ def route_for(
             note(f"{switch} is set and connected to {getattr(connection, 'name', 'the server')}: sending from the application server")
             return ServerRoute(connection, settings=settings, trace=(lambda text: trace("server", text)) if trace else None)
     if direct:
-        route = SmtpRoute.from_settings(settings, password=password, trace=(lambda text: trace("smtp", text)) if trace else None)
-        note(f"send_direct is set: direct SMTP to {route.where} (security {route.security}, user {route.user or 'none'})")
+        route = SmtpRoute.from_settings(settings, password=password, credentials=credentials, trace=(lambda text: trace("smtp", text)) if trace else None)
+        note(f"send_direct is set: direct SMTP to {route.where} (security {route.security}, {route.credentials.describe()})")
         return route
     route = PickupRoute.from_settings(settings, trace=(lambda text: trace("pickup", text)) if trace else None)
     note(f"send_direct is off: pickup folder {route.folder} (extension {route.extension})")
@@ -77,7 +79,7 @@ def route_by_name(name: str, settings: Any, **kwargs: Any) -> Route:
     if name == "pickup":
         return PickupRoute.from_settings(settings)
     if name == "smtp":
-        return SmtpRoute.from_settings(settings, password=kwargs.get("password"))
+        return SmtpRoute.from_settings(settings, password=kwargs.get("password"), credentials=kwargs.get("credentials"))
     if name == "memory":
         return MemoryRoute()
     if name == "server":
