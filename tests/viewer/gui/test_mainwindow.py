@@ -14,8 +14,7 @@ PAGED = ["devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", 
 
 def sample(name: str) -> Path:
     path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample {name} not generated yet")
+    assert path.exists(), f"sample {path} missing: run `python samples/make_samples.py`"
     return path
 
 

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import tkinter as tk
+
 import pytest
 
 
@@ -31,11 +33,11 @@ class Recorder:
 
 @pytest.fixture
 def root():
-    tk = pytest.importorskip("tkinter")
     try:
         window = tk.Tk()
     except tk.TclError as exc:  # pragma: no cover - no display
-        pytest.skip(f"no display: {exc}")
+        pytest.fail(f"no display ({exc}): the GUI tests run under Xvfb (pytest-xvfb); `make deps` installs it, "
+                    "or run: sudo apt-get install -y --no-install-recommends xvfb xauth", pytrace=False)
     window.withdraw()
     yield window
     window.update_idletasks()
