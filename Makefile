@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test deps bench soak venv clean
+.PHONY: run test check deps bench soak venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ run:
 	$(MAKE) $(STAMP)
 	$(BIN)/spoolview open samples/devis-D2026-0042.spv
 
-## test: Debian packages, then the suite (GUI tests under Xvfb via pytest-xvfb)
+## check: static checks (ruff lint + import order), zero findings
+check: $(STAMP)
+	$(BIN)/ruff check .
+
+## test: Debian packages, static checks, then the suite (GUI tests under Xvfb via pytest-xvfb)
 test: deps $(STAMP)
+	$(MAKE) check
 	$(BIN)/python -m pytest
 
 ## bench: benchmarks print figures and ratios against raw baselines

@@ -19,10 +19,8 @@ def _entries(group: str) -> list[tuple[str, list[str]]]:
     text = SCRIPT.read_text()
     block = re.search(rf"^{group.upper()}_PACKAGES=\(\n(.*?)^\)", text, re.S | re.M)
     assert block, f"{group.upper()}_PACKAGES not found in {SCRIPT}"
-    pairs = []
-    for pkg, proofs in re.findall(r'^\s*"([^":]+):([^"]*)"', block.group(1), re.M):
-        pairs.append((pkg, [p for p in proofs.split(",") if p] if not proofs.startswith("py:") else [proofs]))
-    return pairs
+    return [(pkg, [p for p in proofs.split(",") if p] if not proofs.startswith("py:") else [proofs])
+            for pkg, proofs in re.findall(r'^\s*"([^":]+):([^"]*)"', block.group(1), re.M)]
 
 
 def _stub(path: Path, body: str) -> None:
@@ -44,7 +42,7 @@ class FakeDebian:
             folder.mkdir()
         self.euid = euid
         self.proofs: dict[str, list[str]] = dict(_entries("test"))
-        for pkg, proofs in self.proofs.items():
+        for pkg in self.proofs:
             if pkg not in missing:
                 self.provide(pkg)
         # The few programs the script runs besides its checks.

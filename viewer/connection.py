@@ -138,7 +138,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The connection saved by ``spoolview connect`` (any process), or None.
 
     ``settings`` is accepted for symmetry with the other helpers; the state does not
@@ -160,7 +160,7 @@ def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOU
     return conn
 
 
-def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The saved connection when it is open and the server answers now, else None."""
     conn = current(settings, timeout=timeout)
     if conn is None or not conn.is_connected or not conn.reachable():

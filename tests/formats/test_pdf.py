@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from formats import DocumentError, open_document
 from formats.native import SpoolWriter
-from tests.support.tools import require_tool
 from formats.pdf import MAX_PASSWORD_CHARS, Protection, ProtectionError, protect, to_pdf
+from tests.support.tools import require_tool
 
 SAMPLES = ("devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", "scan-3pages.tiff", "notice.pdf", "mail-devis.eml")
 
@@ -68,7 +68,7 @@ def test_spool_fonts_are_embedded(samples: Path) -> None:
     pdf = pymupdf.open(stream=to_pdf(open_document(samples / "devis-D2026-0042.spv")), filetype="pdf")
     fonts = pdf.get_page_fonts(0)
     assert fonts and all(f[1] != "n/a" for f in fonts)
-    for xref, ext, *_ in fonts:
+    for _xref, ext, *_ in fonts:
         assert ext == "ttf"  # an embedded TrueType subset, not a Base-14 reference
     assert pdf.metadata["title"] == "Devis D2026-0042"
 
@@ -90,12 +90,12 @@ def test_text_comes_back_unchanged_from_the_pdf(words: list[str]) -> None:
     w.new_page().text(10, 20, text, family="sans", size=10)
     w.pages[0].text(10, 40, text, family="serif", bold=True)
     w.pages[0].text(10, 60, text, family="mono", italic=True)
-    from formats.native import open_spv
-    from pathlib import Path as _P
     import tempfile
 
+    from formats.native import open_spv
+
     with tempfile.TemporaryDirectory() as d:
-        doc = open_spv(w.save(_P(d) / "p.spv"))
+        doc = open_spv(w.save(Path(d) / "p.spv"))
         pdf = pymupdf.open(stream=to_pdf(doc), filetype="pdf")
         lines = [line.strip() for line in pdf[0].get_text().splitlines() if line.strip()]
     assert lines == [text, text, text]

@@ -11,7 +11,8 @@ import importlib
 import logging
 import sys
 import tkinter as tk
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n

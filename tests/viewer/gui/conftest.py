@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import gc
+import tkinter as tk
 from pathlib import Path
 
-import tkinter as tk
-
 import pytest
-
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_language_setting_applies_at_start(root):
 def test_skip_layout_model_only_before_pymupdf(monkeypatch):
     monkeypatch.delitem(sys.modules, "pymupdf.layout", raising=False)
     app_mod.skip_layout_model()  # pymupdf is already imported in this process: no change
-    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") != None  # noqa: E711
+    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") is not None
 
 
 def test_a_failing_command_shows_a_dialog_not_a_traceback(root, answer, caplog, capsys):

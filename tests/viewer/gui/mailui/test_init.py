@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import shutil
 import subprocess
 from email import policy
 from pathlib import Path
