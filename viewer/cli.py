@@ -47,6 +47,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 _GLOBAL_WITH_VALUE = ("--config",)  # global options that take the next word as their value
+_GLOBAL_FLAGS = ("-v", "--verbose")
 _GLOBAL_EXITING = ("-h", "--help", "--version")
 
 
@@ -84,13 +85,16 @@ def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
         if not word.startswith("-") or word == "-":
             if word in COMMANDS:
                 return word, argv
-            return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
+            break
         if word in _GLOBAL_EXITING:
             return None, argv
-        i += 2 if word in _GLOBAL_WITH_VALUE else 1
-    if i < len(argv):  # `spoolview -- FILE`
-        return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
-    return DEFAULT_COMMAND, [*argv, DEFAULT_COMMAND]
+        if word in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif word in _GLOBAL_FLAGS or word.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
+            i += 1
+        else:  # an option of the default command: `spoolview --new-window FILE`
+            break
+    return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:

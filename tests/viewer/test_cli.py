@@ -115,6 +115,8 @@ def test_only_the_chosen_command_is_parsed_and_the_others_are_listed():
     (["--help"], None, ["--help"]),
     (["--version"], None, ["--version"]),
     (["--", "-odd-name.pdf"], "open", ["open", "--", "-odd-name.pdf"]),
+    (["--new-window", "a.pdf"], "open", ["open", "--new-window", "a.pdf"]),
+    (["-v", "--config=s.toml", "a.pdf"], "open", ["-v", "--config=s.toml", "open", "a.pdf"]),
 ])
 def test_split_command(argv, command, words):
     assert cli.split_command(argv) == (command, words)
