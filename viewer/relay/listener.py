@@ -123,7 +123,7 @@ class _Users:
 class RelaySMTP(SMTP):
     """aiosmtpd's SMTP session with the listener's limits: connection caps, idle timeout, AUTH failures."""
 
-    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:
         super().__init__(handler, **kwargs)
         self.guard = guard
         self.auth_max_failures = auth_max_failures
@@ -184,7 +184,7 @@ class RelaySMTP(SMTP):
 class _Controller(Controller):
     """aiosmtpd's controller building RelaySMTP sessions that share one ClientGuard."""
 
-    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:
         super().__init__(handler, **kwargs)
         self.guard = guard
         self.auth_max_failures = auth_max_failures

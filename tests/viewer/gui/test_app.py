@@ -137,7 +137,6 @@ def test_a_second_spoolview_opens_its_file_in_the_running_viewer(root, make_pdf,
 
 def test_new_window_flag_starts_its_own_viewer_without_asking_the_running_one(monkeypatch):
     from viewer import instance
-    from viewer.commands import gui
 
     asked = []
     monkeypatch.setattr(instance, "forward", lambda files: asked.append(files) or True)
