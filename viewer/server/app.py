@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import anyio
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
