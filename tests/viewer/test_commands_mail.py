@@ -303,7 +303,7 @@ def test_via_server_delivers_through_the_application_server(capsys, smtpd, tmp_p
     from tests.viewer.server.live import LiveServer, smtp_config
 
     configure()
-    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+    with LiveServer(smtp_config(tmp_path, smtpd, from_identity="agent@example.com"), users={"alice": "alice-pw"}) as live:
         _connect(live.url)
         capsys.readouterr()
         code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")

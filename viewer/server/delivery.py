@@ -81,6 +81,7 @@ class Delivery:
     detail: str = ""
     message_id: str = ""
     error: RouteError | None = None
+    notes: list[str] = field(default_factory=list)  # what failed after the route answered (journal, copies)
 
 
 class Deliverer:
@@ -107,7 +108,7 @@ class Deliverer:
         detail = result.detail if result is not None else str(error or "")
         if outcome.notes:
             log.warning("send %s: %s", outcome.message_id, "; ".join(outcome.notes))
-        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error)
+        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error, list(outcome.notes))
 
     @staticmethod
     def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:
