@@ -9,7 +9,7 @@ if "pymupdf" not in sys.modules:
     sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
     sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]
 
-from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired  # noqa: E402
+from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 
 __all__ = ["DocInfo", "Document", "DocumentError", "Page", "PasswordRequired", "open_document"]
 

@@ -22,7 +22,7 @@ class ClientGuard:
     """
 
     def __init__(self, *, max_connections: int, max_per_client: int, auth_delay: float,
-                 clock=time.monotonic) -> None:  # noqa: ANN001 - a callable returning seconds
+                 clock=time.monotonic) -> None:
         self.max_connections = max_connections
         self.max_per_client = max_per_client
         self.base_delay = auth_delay

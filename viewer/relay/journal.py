@@ -10,7 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from viewer.fsutil import private_dir
-from viewer.mail.journal import ERROR, OK, Journal as MailJournal, LogLine
+from viewer.mail.journal import ERROR, OK, LogLine
+from viewer.mail.journal import Journal as MailJournal
 
 __all__ = ["Journal"]
 

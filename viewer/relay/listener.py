@@ -8,7 +8,7 @@ import ipaddress
 import logging
 import socket
 import ssl
-from typing import Callable
+from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -55,14 +55,14 @@ class RelayHandler:
         self.on_queued = on_queued
         self.max_recipients = config.max_recipients
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802, ANN001
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address not in ("", "<>") and not valid_address(address):  # <> is the null reverse-path of reports
             return f"553 5.1.7 The sender address {address!r} is not valid (expected name@domain)"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
         if not relay_allowed(peer, self.networks, bool(session.authenticated)):
             log.warning("relay refused: client %s, recipient %r", peer, address)
@@ -74,7 +74,7 @@ class RelayHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+    async def handle_DATA(self, server, session, envelope):
         content = bytes(envelope.original_content or envelope.content or b"")
         if has_envelope_lines(content):  # would rewrite the envelope checked above
             return "550 5.6.0 Message may not start with x-sender/x-receiver lines"
@@ -108,7 +108,7 @@ class _Users:
     def __init__(self, users: dict[str, str]) -> None:
         self.users = users
 
-    def __call__(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+    def __call__(self, server, session, envelope, mechanism, auth_data):
         ok = False
         message = None
         if isinstance(auth_data, LoginPassword):
@@ -123,7 +123,7 @@ class _Users:
 class RelaySMTP(SMTP):
     """aiosmtpd's SMTP session with the listener's limits: connection caps, idle timeout, AUTH failures."""
 
-    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:
         super().__init__(handler, **kwargs)
         self.guard = guard
         self.auth_max_failures = auth_max_failures
@@ -184,7 +184,7 @@ class RelaySMTP(SMTP):
 class _Controller(Controller):
     """aiosmtpd's controller building RelaySMTP sessions that share one ClientGuard."""
 
-    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, handler: RelayHandler, *, guard: ClientGuard, auth_max_failures: int, **kwargs) -> None:
         super().__init__(handler, **kwargs)
         self.guard = guard
         self.auth_max_failures = auth_max_failures

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 
 __all__ = ["SafeFormatter", "RepeatFilter", "escape"]
 
@@ -38,7 +39,7 @@ class RepeatFilter(logging.Filter):
     INFO lines (one per message) are never dropped.
     """
 
-    def __init__(self, burst: int = 10, window: float = 60.0, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, burst: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.burst = burst
         self.window = window

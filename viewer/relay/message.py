@@ -88,7 +88,7 @@ def _parse(raw: bytes) -> Parsed:
     if values.get("subject"):
         try:
             subject = str(make_header(decode_header(values["subject"][0])))
-        except Exception:  # a badly encoded subject only matters for the journal
+        except Exception:  # noqa: BLE001 - a badly encoded subject only matters for the journal
             subject = values["subject"][0]
     return Parsed(sender, tuple(receivers), content, subject, headers)
 

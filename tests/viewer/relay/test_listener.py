@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 import threading
@@ -13,8 +14,6 @@ from tests.viewer.relay.conftest import make_config, simple_message
 from viewer.relay.listener import Listener, ListenerError, RelayHandler, relay_allowed
 from viewer.relay.message import parse_message
 from viewer.relay.queue import Queue
-
-import ipaddress
 
 RELAY_DENIED = 550
 

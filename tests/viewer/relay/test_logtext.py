@@ -55,7 +55,8 @@ def test_control_characters_never_start_a_line(tmp_path):
     handler.close()
     text = (tmp_path / "relay.log").read_text()
     first, second = text.splitlines()[:2]
-    assert first == r"WARNING viewer.relay.test.%s: refused evil\x0d\x0aERROR viewer.relay: forged\x0c\u2028x" % tmp_path.name
+    name = tmp_path.name
+    assert first == f"WARNING viewer.relay.test.{name}: " + r"refused evil\x0d\x0aERROR viewer.relay: forged\x0c\u2028x"
     assert second.endswith(r"with a traceback a\x0ab")
     assert "Traceback (most recent call last):" in text  # the traceback keeps its own lines
     assert escape("plain text") == "plain text"

@@ -183,7 +183,7 @@ class PickupRoute(Route):
         self.trace = trace
 
     @classmethod
-    def from_settings(cls, settings, *, trace=None) -> "PickupRoute":
+    def from_settings(cls, settings, *, trace=None) -> PickupRoute:
         return cls(settings.service.pickup_folder, extension=settings.advanced.file_extension, trace=trace)
 
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
