@@ -141,7 +141,7 @@ class Deliverer:
             temp = []
         state = SENT
         if failures:
-            log.warning("%s failed for %s", qid, "; ".join(f"{f.address}: {f.reply}" for f in failures))
+            log.warning("%s failed for %s", qid, "; ".join(f"{f.address}: {f.reply!r}" for f in failures))
             state = self._report(path, qid, parsed, meta, failures, route, keep=bool(temp))
         if temp:
             meta["pending"] = [r.address for r in temp]
@@ -150,7 +150,7 @@ class Deliverer:
             when = min(when, float(meta["created"]) + self.config.retry.max_age)
             self.queue.defer(path, meta, max(when, now))
             log.info("%s deferred (attempt %d, next in %.0f s): %s", qid, len(meta["attempts"]), max(when - now, 0),
-                     "; ".join(f"{r.address}: {_reply(r)}" for r in temp))
+                     "; ".join(f"{r.address}: {_reply(r)!r}" for r in temp))
             return DEFERRED
         if state != BADMAIL:
             self.queue.done(path, meta=not fresh)
@@ -292,11 +292,11 @@ class DeliveryPool:
                 try:
                     state = self.deliverer.process(path, route, parsed, fresh=fresh)
                 except Exception:
-                    log.exception("delivery of %s failed; handing it back to the queue", path.name)
+                    log.exception("delivery of %r failed; handing it back to the queue", path.name)
                     try:
                         self.deliverer.queue.release(path)
                     except OSError:
-                        log.exception("could not hand %s back; it is recovered at the next start", path.name)
+                        log.exception("could not hand %r back; it is recovered at the next start", path.name)
                 finally:
                     with self._lock:
                         self._busy -= 1
