@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench import screen  # noqa: E402 - after the path is set
-from tests.bench.bench_gui import ensure_display  # noqa: E402
+from tests.bench import screen
+from tests.bench.bench_gui import ensure_display
 
 RUNS = 7
 SPOOLVIEW = str(Path(sys.executable).with_name("spoolview"))
