@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from viewer.errors import SpoolviewError
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +32,7 @@ def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "unknown"
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from viewer import settings as S
 
     settings = S.load()

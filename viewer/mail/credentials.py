@@ -8,10 +8,13 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from viewer.errors import SpoolviewError
 from viewer.mail.routes.base import ConfigurationError
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 __all__ = [
     "AccessToken",
@@ -99,9 +102,9 @@ def sasl_plain(user: str, password: str) -> bytes:
     return b"\0" + _utf8(user, "user name") + b"\0" + _utf8(password, "password")
 
 
-def sasl_login_answers(user: str, password: str) -> list[bytes]:
+def sasl_login_answers(user: str, password: str) -> tuple[bytes, bytes]:
     """The two answers of AUTH LOGIN (user, then password), UTF-8."""
-    return [_utf8(user, "user name"), _utf8(password, "password")]
+    return _utf8(user, "user name"), _utf8(password, "password")
 
 
 def sasl_cram_md5(user: str, password: str, challenge: bytes) -> bytes:
@@ -211,7 +214,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def environment_password(settings) -> str:  # type: ignore[no-untyped-def]
+def environment_password(settings: Settings) -> str:
     """The active environment's password: the keyring through settings.get_password, else the file."""
     from viewer.settings import get_password
 
@@ -221,7 +224,7 @@ def environment_password(settings) -> str:  # type: ignore[no-untyped-def]
         return settings.environment.smtp_password or ""
 
 
-def credentials_for(settings, *, password: str | None = None) -> Credentials:  # type: ignore[no-untyped-def]
+def credentials_for(settings: Settings, *, password: str | None = None) -> Credentials:
     """The active environment's credentials: ``functions.auth`` = password (default) or oauth2.
 
     With oauth2 the token source is the signed-in user's stored refresh token, or — when the

@@ -17,6 +17,7 @@ from typing import Any
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
+from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -31,7 +32,6 @@ from viewer.mail.routes.base import (
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
-from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.throttle import Throttle
 from viewer.settings import Settings
 

@@ -18,19 +18,19 @@ import subprocess
 import threading
 import time
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-
-from viewer.mail.credentials import CONFIGURATION, TEMPORARY, TokenError
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from viewer.mail.credentials import CONFIGURATION, TEMPORARY, TokenError
 from viewer.oauth.http import make_client, network_error, post_token
 from viewer.oauth.providers import Endpoints, endpoints_for, provider_label, scope_for
-from viewer.oauth.replies import CONSENT_REFUSED, TIMED_OUT, explain
+from viewer.oauth.replies import TIMED_OUT, explain
 from viewer.oauth.sources import expiry
 from viewer.oauth.store import StoredTokens, delete_tokens, load_tokens, save_tokens
 
@@ -74,7 +74,7 @@ def open_browser(command: str) -> Callable[[str], None]:
     def run(url: str) -> None:
         argv = [a.replace("{url}", url) for a in args] if any("{url}" in a for a in args) else [*args, url]
         try:
-            subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)  # noqa: S603 - the administrator's command
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
             raise TokenError(f"the browser command {args[0]!r} cannot be started ({exc.strerror or exc}): fix functions.oauth_browser", kind=CONFIGURATION) from None
     return run
@@ -122,9 +122,9 @@ def _client(settings: Any) -> httpx.Client:
 class _Redirect(http.server.BaseHTTPRequestHandler):
     """Answers the browser's redirect once: records the query and shows a page saying how it went."""
 
-    server: "_Listener"
+    server: _Listener
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
         if "code" not in query and "error" not in query:
             self.send_error(404)
@@ -149,7 +149,7 @@ class _Redirect(http.server.BaseHTTPRequestHandler):
             self.server.result = params
             self.server.done.set()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the query holds the code: never log it
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

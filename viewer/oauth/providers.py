@@ -9,6 +9,7 @@ import httpx
 
 from viewer.mail.credentials import CONFIGURATION, TokenError, is_loopback
 from viewer.oauth.http import make_client, network_error
+from viewer.settings import SmtpFunctions
 
 __all__ = ["Endpoints", "PROVIDERS", "DEFAULT_SCOPES", "SMTP_SERVERS", "endpoints_for", "discover", "scope_for", "provider_label"]
 
@@ -37,7 +38,7 @@ def provider_label(name: str) -> str:
     return _LABELS.get(name, name)
 
 
-def scope_for(fn) -> str:  # type: ignore[no-untyped-def]
+def scope_for(fn: SmtpFunctions) -> str:
     """``functions.oauth_scope``, else the provider's default."""
     return fn.oauth_scope.strip() or DEFAULT_SCOPES.get(fn.oauth_provider, "")
 
@@ -82,7 +83,7 @@ def discover(issuer: str, *, ca_file: str | None = None, timeout: float = 30.0) 
     raise TokenError(f"no OAuth 2.0 discovery document at {issuer} ({last}): check functions.oauth_issuer", kind=CONFIGURATION)
 
 
-def endpoints_for(fn) -> Endpoints:  # type: ignore[no-untyped-def]
+def endpoints_for(fn: SmtpFunctions) -> Endpoints:
     """The endpoints of ``settings.functions``' provider (discovery for custom)."""
     provider = fn.oauth_provider
     if provider == "microsoft":

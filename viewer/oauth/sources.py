@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any
 
-from viewer.mail.credentials import CONFIGURATION, SIGN_IN, TEMPORARY, AccessToken, TokenError
+from viewer.mail.credentials import CONFIGURATION, SIGN_IN, AccessToken, TokenError
 from viewer.oauth.http import make_client, post_token
-from viewer.oauth.providers import endpoints_for, provider_label, scope_for
+from viewer.oauth.providers import endpoints_for, provider_label
 from viewer.oauth.store import load_tokens, save_tokens
 
 __all__ = ["StoredTokenSource", "ClientCredentialsSource", "token_source_for", "shared_client_credentials", "expiry"]

@@ -11,9 +11,15 @@ from tests.support.smtpd import free_port
 from viewer.mail.credentials import CONFIGURATION, TEMPORARY, TokenError
 from viewer.oauth.flows import DeviceCode, open_browser, sign_in_browser, sign_in_device, sign_out
 from viewer.oauth.replies import CONSENT_REFUSED, TIMED_OUT
-from viewer.oauth.store import load_tokens
+from viewer.oauth.store import StoredTokens, load_tokens
 
 from .conftest import USER
+
+
+def _stored(settings) -> StoredTokens:
+    found = load_tokens(settings)
+    assert found is not None, "nobody is signed in"
+    return found
 
 
 def test_browser_sign_in_with_pkce_and_loopback_redirect(oauth_settings, oauth, browser):
@@ -61,7 +67,7 @@ def test_device_code_sign_in(oauth_settings, oauth):
     done = sign_in_device(oauth_settings, show=show)
     assert done.account == USER and shown[0].verification_uri == f"{oauth.issuer}/verify"
     assert oauth.store.token_requests[-1] == "urn:ietf:params:oauth:grant-type:device_code"
-    assert load_tokens(oauth_settings).refresh_token
+    assert _stored(oauth_settings).refresh_token
 
 
 def test_device_code_refused(oauth_settings, oauth):
@@ -93,7 +99,7 @@ def test_untrusted_certificate_of_the_provider(oauth_settings):
 
 def test_sign_out_revokes_and_forgets(oauth_settings, oauth, browser):
     sign_in_browser(oauth_settings, open_url=browser, timeout=30)
-    stored = load_tokens(oauth_settings)
+    stored = _stored(oauth_settings)
     assert sign_out(oauth_settings) == "sign-in revoked at the provider, tokens deleted"
     assert load_tokens(oauth_settings) is None and stored.refresh_token not in oauth_settings.path.read_text()
     assert not any(t.refresh_token == stored.refresh_token and not t.revoked for t in oauth.store.tokens)

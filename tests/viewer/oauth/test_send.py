@@ -13,12 +13,18 @@ from viewer.mail.credentials import SignInRequired, sasl_xoauth2
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import ConfigurationError, Envelope
 from viewer.oauth.flows import sign_in_browser
-from viewer.oauth.store import load_tokens, save_tokens
+from viewer.oauth.store import StoredTokens, load_tokens, save_tokens
 
 from .conftest import USER
 
 RAW = b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Devis 42\r\n\r\nBonjour\r\n"
 ENV = Envelope(USER, ("bob@example.org",))
+
+
+def _stored(settings) -> StoredTokens:
+    found = load_tokens(settings)
+    assert found is not None, "nobody is signed in"
+    return found
 
 
 @pytest.fixture
@@ -46,7 +52,7 @@ def test_send_with_xoauth2_and_nothing_secret_in_trace_or_logs(signed_in, xoauth
     assert outcome.ok, outcome.summary_lines()
     assert xoauth_smtpd.handler.wait_for(1)[0].login == USER
     assert xoauth_smtpd.handler.attempts == [(USER, True)]
-    token = load_tokens(signed_in).access_token
+    token = _stored(signed_in).access_token
     entries = trace.load(signed_in.debug.trace_folder)
     assert any("AUTH <redacted>" in e.text for e in entries) and any("OAuth 2.0" in e.text for e in entries)
     data = _all_text(signed_in, caplog)
@@ -57,7 +63,7 @@ def test_send_with_xoauth2_and_nothing_secret_in_trace_or_logs(signed_in, xoauth
 
 
 def test_expired_token_is_refreshed_before_connecting(signed_in, oauth, xoauth_smtpd):
-    stored = load_tokens(signed_in)
+    stored = _stored(signed_in)
     old_refresh = stored.refresh_token
     stored.expires_at = 1.0  # the access token's lifetime has passed on this computer
     save_tokens(signed_in, stored)
@@ -65,7 +71,7 @@ def test_expired_token_is_refreshed_before_connecting(signed_in, oauth, xoauth_s
     assert Outbox(signed_in).send((RAW, ENV)).ok
     assert oauth.store.token_requests[-1] == "refresh_token"
     assert xoauth_smtpd.handler.attempts == [(USER, True)]  # no refused attempt: refreshed first
-    assert load_tokens(signed_in).refresh_token != old_refresh  # the rotated refresh token is kept
+    assert _stored(signed_in).refresh_token != old_refresh  # the rotated refresh token is kept
 
 
 def test_token_refused_by_the_server_is_refreshed_once_during_the_send(signed_in, oauth, xoauth_smtpd):

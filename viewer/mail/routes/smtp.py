@@ -8,11 +8,12 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from viewer.mail.credentials import (
     SIGN_IN,
-    AccessToken,
     TEMPORARY,
+    AccessToken,
     Credentials,
     OAuth2Credentials,
     PasswordCredentials,
@@ -37,6 +38,9 @@ from viewer.mail.routes.base import (
     TemporaryError,
     refused_after_data,
 )
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 __all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
 
@@ -172,7 +176,7 @@ class SmtpRoute(Route):
     @classmethod
     def from_settings(
         cls,
-        settings,
+        settings: Settings,
         *,
         password: str | None = None,
         credentials: Credentials | None = None,
@@ -242,7 +246,7 @@ class SmtpRoute(Route):
         self._note(f"connect: {self.where} security={self.security} {self.credentials.describe()}")
         token = self._token() if isinstance(self.credentials, OAuth2Credentials) else None
         klass = _SMTP_SSL if self.security == "tls" else _SMTP
-        kwargs: dict = {"local_hostname": self.local_hostname, "timeout": self.timeout}
+        kwargs: dict[str, Any] = {"local_hostname": self.local_hostname, "timeout": self.timeout}
         if self.security == "tls":
             kwargs["context"] = self._context()
         smtp = klass(**kwargs)
@@ -351,8 +355,8 @@ class SmtpRoute(Route):
             if mechanism == "PLAIN":
                 code, resp = _sasl(smtp, "PLAIN", sasl_plain(user, password), lambda n, c: b"")
             elif mechanism == "LOGIN":
-                answers = sasl_login_answers(user, password)
-                code, resp = _sasl(smtp, "LOGIN", answers[0], lambda n, c: answers[1] if n == 1 else b"")
+                login, secret = sasl_login_answers(user, password)
+                code, resp = _sasl(smtp, "LOGIN", login, _answer_once(secret))
             else:
                 sasl_cram_md5(user, password, b"")  # refuses a password that cannot be encoded, before talking
                 code, resp = _sasl(smtp, "CRAM-MD5", None, lambda n, c: sasl_cram_md5(user, password, c))
@@ -547,6 +551,11 @@ def _sasl(
             challenge = b""
         code, resp = smtp.docmd(b64(answer(rounds, challenge)))
     return code, resp
+
+
+def _answer_once(answer: bytes) -> Callable[[int, bytes], bytes]:
+    """A SASL responder giving ``answer`` to the first challenge, then empty answers."""
+    return lambda n, challenge: answer if n == 1 else b""
 
 
 def _quiet_close(smtp: smtplib.SMTP) -> None:

@@ -274,7 +274,7 @@ class _CountingHandler(RecordingHandler):
 
     ehlos = 0
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         type(self).ehlos += 1
         session.host_name = hostname
         return responses
