@@ -233,7 +233,7 @@ def sign_in_device(
             raise TokenError(f"the device endpoint {endpoints.device} did not answer with JSON (HTTP {response.status_code})", kind=TEMPORARY) from None
         if "error" in data or "device_code" not in data:
             raise explain(str(data.get("error", "invalid_request")), str(data.get("error_description", "")), endpoints.device, grant="device_code")
-        interval = float(data.get("interval") or 5)
+        interval = max(float(data.get("interval") or 5), 0.2)  # never a busy loop, whatever the server says
         expires_at = time.time() + float(data.get("expires_in") or 900)
         code = DeviceCode(str(data["user_code"]), str(data.get("verification_uri") or data.get("verification_url") or ""),
                           expires_at, str(data.get("message") or ""))
