@@ -379,8 +379,7 @@ class Connection:
         error = data.get("error")
         if error and not any(r.accepted for r in results):
             kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(error.get("kind"), RouteError)
-            exc = kind(f"the server could not send: {error.get('message', '')}", code=error.get("code"), reply=error.get("reply") or "")
-            exc.results = results  # type: ignore[attr-defined]
+            exc = kind(f"the server could not send: {error.get('message', '')}", code=error.get("code"), reply=error.get("reply") or "", results=results)
             raise exc
         detail = data.get("detail") or ""
         return SendResult(route=f"server ({data.get('route', '')})", recipients=results, detail=f"sent by {self.url}: {detail}".rstrip(": "))
@@ -414,7 +413,7 @@ def _build(kind: str, data: dict[str, Any]) -> Any:
         cls = getattr(directory, kind)
     except (ImportError, AttributeError):
         return data
-    if not dataclasses.is_dataclass(cls):
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:

@@ -196,7 +196,7 @@ class Outbox:
                     self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
             self._route = route_for(self.settings, connection=self.connection, trace=self._trace if self.tracer else None, password=password)
         elif self.tracer is not None and getattr(self._route, "trace", "absent") is None:
-            self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]
+            self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]  # only routes with a trace, checked above
         return self._route
 
     def __enter__(self) -> Outbox:
@@ -259,7 +259,7 @@ class Outbox:
             route = self.route
             route_name = describe(route)
             if hasattr(route, "document"):  # the server route labels its journal with it
-                route.document = document  # type: ignore[attr-defined]
+                route.document = document
             try:
                 waited = self.throttle.wait()
             except SpoolviewError as exc:  # the delay cannot be kept: do not send faster than asked

@@ -69,7 +69,7 @@ class PipeliningSmtpRoute(SmtpRoute):
         reply = _reply_text(data_resp)
         if data_code != OK:
             exc = error_for_code(data_code, f"{self.where} refused the message: {data_code} {reply}", reply)
-            exc.results = [RecipientResult(r.address, False, data_code, reply, 400 <= data_code < 500) if r.accepted else r  # type: ignore[attr-defined]
+            exc.results = [RecipientResult(r.address, False, data_code, reply, 400 <= data_code < 500) if r.accepted else r
                            for r in results]
             raise exc
         for r in results:

@@ -11,14 +11,17 @@ from viewer.errors import SpoolviewError
 
 
 class RouteError(SpoolviewError):
-    """A route could not carry a message. ``kind`` tells the caller what to do next."""
+    """A route could not carry a message. ``kind`` tells the caller what to do next;
+    ``results`` holds the per-recipient outcomes when the server answered for each."""
 
     kind = "error"
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str = "") -> None:
+    def __init__(self, message: str, *, code: int | None = None, reply: str = "",
+                 results: Iterable[RecipientResult] = ()) -> None:
         super().__init__(message)
         self.code = code
         self.reply = reply
+        self.results: list[RecipientResult] = list(results)
 
 
 class TemporaryError(RouteError):

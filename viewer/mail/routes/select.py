@@ -65,9 +65,9 @@ def route_for(
             note(f"{switch} is set and connected to {getattr(connection, 'name', 'the server')}: sending from the application server")
             return ServerRoute(connection, settings=settings, trace=(lambda text: trace("server", text)) if trace else None)
     if direct:
-        route = SmtpRoute.from_settings(settings, password=password, trace=(lambda text: trace("smtp", text)) if trace else None)
-        note(f"send_direct is set: direct SMTP to {route.where} (security {route.security}, user {route.user or 'none'})")
-        return route
+        smtp = SmtpRoute.from_settings(settings, password=password, trace=(lambda text: trace("smtp", text)) if trace else None)
+        note(f"send_direct is set: direct SMTP to {smtp.where} (security {smtp.security}, user {smtp.user or 'none'})")
+        return smtp
     route = PickupRoute.from_settings(settings, trace=(lambda text: trace("pickup", text)) if trace else None)
     note(f"send_direct is off: pickup folder {route.folder} (extension {route.extension})")
     return route

@@ -53,7 +53,8 @@ class ServerRoute(Route):
         if self.trace is not None:
             for r in result.recipients:
                 self.trace(f"{r.address}: {'accepted' if r.accepted else 'refused'} {r.reply}".rstrip())
-        return result
+        sent: SendResult = result
+        return sent
 
 
 def _subject(message: bytes) -> str:
