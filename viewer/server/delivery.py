@@ -112,8 +112,5 @@ class Deliverer:
 
     @staticmethod
     def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:
-        results = getattr(error, "results", None)
-        if not results:
-            temporary = getattr(error, "kind", "") == "temporary"
-            results = [RecipientResult(a, False, error.code, error.reply or str(error), temporary) for a in envelope.recipients]
-        return Delivery(False, route, list(results), str(error), error=error)
+        results = error.recipient_results(envelope.recipients, reply=error.reply or str(error))
+        return Delivery(False, route, results, str(error), error=error)
