@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-SourceKind = Literal["spv", "text", "pdf", "xps", "image", "eml"]
+SourceKind = Literal["spv", "text", "pdf", "ps", "xps", "image", "eml"]
 
 
 class DocumentError(Exception):
@@ -65,6 +65,8 @@ class DocInfo:
     contact: str = ""  # contact code (empty: the customer's main record is used)
     language: str = ""  # fr, en, ...
     title: str = ""
+    issuer: str = ""  # the issuing company (written as the PDF's Author)
+    customer_name: str = ""  # the customer's name (written as the PDF's Subject)
     mail_subject: str = ""
     mail_body: str = ""
     mail_to: str = ""  # an explicit address hint, if the ERP gives one

@@ -9,7 +9,7 @@ from typing import Any
 
 import pymupdf
 
-from formats.document import Document, DocumentError, Page, PasswordRequired
+from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
 from formats.native import MAX_IMAGE_PIXELS, check_image_size
 
@@ -25,6 +25,7 @@ class MupdfBackend:
         self.path = path
         self.data = data  # original bytes when known (PDF pass-through)
         self.encrypted = False  # opened with a password: to_pdf writes a decrypted copy
+        self.embedded_info = DocInfo()  # the document info the file itself carries (XMP)
         self._pages: dict[int, Any] = {}
 
     def mupdf_page(self, index: int) -> Any:
@@ -94,6 +95,13 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         raise DocumentError("the document has no pages", file=path)
     backend = MupdfBackend(doc, data, path)
     backend.encrypted = encrypted
+    info = read_sidecar(path)
+    if kind == "pdf":
+        from formats.pdfmeta import doc_info
+
+        backend.embedded_info = doc_info(doc)
+        # The sidecar, written for this file, wins field by field over what the PDF carries.
+        info = DocInfo.from_dict({**backend.embedded_info.to_dict(), **info.to_dict()})
     if kind == "image":
         try:
             backend.mupdf_page(0)  # decode errors show at open, not later in a view
@@ -108,7 +116,7 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
     return Document(
         path=path,
         source=kind,  # type: ignore[arg-type]
-        info=read_sidecar(path),
+        info=info,
         page_count=doc.page_count,
         backend=backend,
         _page_loader=load,

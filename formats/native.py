@@ -16,6 +16,7 @@ from typing import Any
 
 from formats.document import DocInfo, Document, DocumentError, Page
 from formats.drawn import DrawnPages
+from formats.limits import DEFAULT, Limits
 
 MM = 72.0 / 25.4  # points per millimetre
 A4 = (210.0, 297.0)
@@ -89,8 +90,9 @@ def _short(err: Any) -> str:
 class SpvBackend:
     """Holds the parsed JSON; checks pages and decodes resources on first use."""
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], limits: Limits = DEFAULT) -> None:
         self.path = path
+        self.limits = limits
         self.data = data
         self.pages_raw: list[Any] = data["pages"]
         size = data.get("page") or {}
@@ -116,6 +118,10 @@ class SpvBackend:
         if index in self._checked:
             return raw
         where = {"file": self.path, "page": index + 1}
+        if isinstance(raw, dict) and isinstance(raw.get("items"), list):
+            items = raw["items"]
+            rows = sum(len(i["rows"]) for i in items if isinstance(i, dict) and isinstance(i.get("rows"), list))
+            self.limits.check_items(len(items) + rows, self.path, index + 1)
         fast = _fast_page_validator()
         if fast is None or not fast.is_valid(raw):
             self._explain(raw, where)
@@ -239,8 +245,9 @@ def check_image_size(width: int, height: int, *, what: str, **where: Any) -> Non
         )
 
 
-def loads(text: str | bytes, path: Path) -> dict[str, Any]:
+def loads(text: str | bytes, path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
     """Parse and check the envelope (info, page size, resources) of a spool."""
+    limits.check_depth(text.encode("utf-8") if isinstance(text, str) else text, path)
     try:
         data = json.loads(text)
     except UnicodeDecodeError as exc:
@@ -251,8 +258,12 @@ def loads(text: str | bytes, path: Path) -> dict[str, Any]:
             file=path,
             hint="the spool may be truncated",
         ) from None
+    except RecursionError:  # only when the caller allows more nesting than Python can parse
+        raise DocumentError("the JSON is nested too deeply to read", file=path, hint="lower the limit max_depth") from None
     if not isinstance(data, dict):
         raise DocumentError("the spool must be a JSON object", file=path)
+    if isinstance(data.get("pages"), list):
+        limits.check_pages(len(data["pages"]), path)
     fast = _fast_validator("envelope")
     if fast is not None and fast.is_valid(data):
         return data
@@ -267,10 +278,10 @@ def loads(text: str | bytes, path: Path) -> dict[str, Any]:
     return data
 
 
-def open_spv(path: Path, data: bytes | None = None) -> Document:
+def open_spv(path: Path, data: bytes | None = None, *, limits: Limits = DEFAULT) -> Document:
     """Open a .spv file; pages are checked and drawn when first used."""
-    raw = loads(path.read_bytes() if data is None else data, path)
-    backend = SpvBackend(path, raw)
+    raw = loads(path.read_bytes() if data is None else data, path, limits)
+    backend = SpvBackend(path, raw, limits)
 
     def load(index: int) -> Page:
         w, h = backend.page_size_mm(index)
