@@ -60,13 +60,13 @@ def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
 
     fallback = doc.path.stem
     if doc.source == "spv":
-        from formats.draw import spv_pdf
+        from formats.draw import spv_document
 
-        return finish(spv_pdf(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
+        return finish(spv_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     if doc.source == "text":
-        from formats.draw import text_pdf
+        from formats.draw import text_document
 
-        return finish(text_pdf(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
+        return finish(text_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     mdoc = getattr(doc.backend, "doc", None)
     if mdoc is None:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
@@ -84,7 +84,7 @@ def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
         data = mdoc.convert_to_pdf()
     except Exception as exc:  # noqa: BLE001
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
-    return finish(data, doc.info, fallback_title=fallback)
+    return finish(pymupdf.open(stream=data, filetype="pdf"), doc.info, fallback_title=fallback)
 
 
 def _was_encrypted(mdoc: pymupdf.Document) -> bool:

@@ -173,10 +173,11 @@ def _add_output_intent(mdoc: pymupdf.Document) -> None:
     mdoc.xref_set_key(mdoc.pdf_catalog(), "OutputIntents", f"[{intent} 0 R]")
 
 
-def finish(pdf: bytes, info: DocInfo, *, fallback_title: str = "", pdfa: bool = False, now: datetime | None = None) -> bytes:
-    """A PDF drawn by spoolview with its properties, XMP document info and, if asked, PDF/A-2b identification."""
+def finish(mdoc: pymupdf.Document, info: DocInfo, *, fallback_title: str = "", pdfa: bool = False,
+           now: datetime | None = None) -> bytes:
+    """A PDF drawn by spoolview (``mdoc``, closed here) as bytes with its properties, the XMP
+    document info and, if asked, the PDF/A-2b identification."""
     props = Properties.of(info, fallback_title, now)
-    mdoc = pymupdf.open(stream=pdf, filetype="pdf")
     try:
         date = pdf_date(props.created)
         mdoc.set_metadata(
