@@ -14,7 +14,7 @@ if "pymupdf" not in sys.modules:
     sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
     sys.modules.setdefault("pymupdf4llm", None)  # type: ignore[arg-type]
 
-from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired  # noqa: E402
+from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 
 if TYPE_CHECKING:
     from formats.limits import Limits

@@ -155,7 +155,7 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
         pre = f"<pre style='font-family: monospace; white-space: pre-wrap'>{html_lib.escape(plain)}</pre>"
         try:
             pdf_bytes = _render(headers, pre, {})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the layout engine raises many types
             raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
     doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
     backend = EmlBackend(doc, pdf_bytes, msg, html, text)  # type: ignore[arg-type]

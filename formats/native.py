@@ -205,7 +205,7 @@ class SpvBackend:
         check_image_size(w, h, what=f"image resource {name!r}", **where)
         try:
             img.load()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - Pillow's load raises many types on damaged data
             raise DocumentError(f"image resource {name!r} is damaged", **where) from None
         self._images[name] = img
         return img
@@ -447,7 +447,7 @@ class PageBuilder:
         italic: bool = False,
         color: str | None = None,
         align: str = "left",
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         item: dict[str, Any] = {"type": "text", "x": x, "y": y, "text": text, "font": _font(family, size, bold, italic)}
         if color:
             item["color"] = color
@@ -456,7 +456,7 @@ class PageBuilder:
         self.items.append(item)
         return self
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25, color: str | None = None) -> "PageBuilder":
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25, color: str | None = None) -> PageBuilder:
         item: dict[str, Any] = {"type": "line", "x1": x1, "y1": y1, "x2": x2, "y2": y2, "width": width}
         if color:
             item["color"] = color
@@ -465,13 +465,13 @@ class PageBuilder:
 
     def rect(
         self, x: float, y: float, width: float, height: float, *, stroke: str | None = "#000000", fill: str | None = None, line_width: float = 0.25
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         self.items.append(
             {"type": "rect", "x": x, "y": y, "width": width, "height": height, "stroke": stroke, "fill": fill, "line_width": line_width}
         )
         return self
 
-    def image(self, x: float, y: float, width: float, height: float, resource: str) -> "PageBuilder":
+    def image(self, x: float, y: float, width: float, height: float, resource: str) -> PageBuilder:
         self.items.append({"type": "image", "x": x, "y": y, "width": width, "height": height, "resource": resource})
         return self
 
@@ -488,7 +488,7 @@ class PageBuilder:
         row_height: float = 6,
         grid: bool = True,
         header_fill: str | None = "#e6e6e6",
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         item: dict[str, Any] = {
             "type": "table",
             "x": x,

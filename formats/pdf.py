@@ -82,7 +82,7 @@ def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
         return add_info(data, doc.info)
     try:
         data = mdoc.convert_to_pdf()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
     return finish(pymupdf.open(stream=data, filetype="pdf"), doc.info, fallback_title=fallback)
 
@@ -99,7 +99,7 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         return pdf
     try:
         doc = pymupdf.open(stream=pdf, filetype="pdf")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - PyMuPDF raises many types on data that is not a PDF
         raise ProtectionError("the data to protect is not a readable PDF") from None
     try:
         if doc.needs_pass or _was_encrypted(doc):

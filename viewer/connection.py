@@ -10,10 +10,8 @@ import os
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from viewer import paths
 from viewer.errors import SpoolviewError
@@ -27,6 +25,9 @@ from viewer.mail.routes.base import (
     TemporaryError,
 )
 from viewer.settings import ConnectionProfile, Settings
+
+if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
+    import httpx
 
 __all__ = [
     "CertificateProblem",
@@ -138,7 +139,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The connection saved by ``spoolview connect`` (any process), or None.
 
     ``settings`` is accepted for symmetry with the other helpers; the state does not
@@ -160,7 +161,7 @@ def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOU
     return conn
 
 
-def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The saved connection when it is open and the server answers now, else None."""
     conn = current(settings, timeout=timeout)
     if conn is None or not conn.is_connected or not conn.reachable():
@@ -216,6 +217,8 @@ class Connection:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             verify: Any = True
             if self.ca_file:
                 try:
@@ -298,6 +301,8 @@ class Connection:
             if not self._token:
                 raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
             headers["Authorization"] = f"Bearer {self._token}"
+        import httpx
+
         try:
             response = self._http().request(method, path, headers=headers, timeout=timeout or self.timeout, **kwargs)
         except httpx.ConnectError as exc:

@@ -145,7 +145,7 @@ def test_smtp_send_and_partial_refusal_exit_codes(capsys, smtpd_factory):
     code, out, err = run(capsys, "send", QUOTE, "--to", "gone@example.org")
     assert code == 1 and "NOT sent" in out
     log = read_log(paths.data_dir() / "log" / "Smtp.log")
-    assert [(l.recipient, l.status) for l in log] == [
+    assert [(e.recipient, e.status) for e in log] == [
         ("client@example.org", "OK"),
         ("client@example.org", "OK"),
         ("gone@example.org", "ERROR"),

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formats.document import DocInfo
-from viewer import paths, settings as S
+from viewer import paths
+from viewer import settings as S
 from viewer.directory import (
     Contact,
     Customer,

@@ -11,8 +11,10 @@ import importlib
 import logging
 import sys
 import tkinter as tk
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from viewer import instance
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n
 from viewer.gui.mainwindow import MainWindow, load_settings
@@ -79,6 +81,7 @@ class App:
         self.state = ViewerState.load()
         self.hooks = plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
+        self.listener: instance.Listener | None = None
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -100,6 +103,23 @@ class App:
             window.open_path(path)
         return window
 
+    def open_files(self, paths: list[str]) -> None:
+        """Open each file in a new window of this process (an empty window for none).
+
+        What a second ``spoolview FILE`` asks through the single-instance socket.
+        """
+        for path in paths or [None]:
+            window = self.new_window()
+            if path:
+                window.after_idle(window.open_path, path)
+            window.lift()
+            window.focus_force()
+
+    def serve(self, listener: instance.Listener) -> None:
+        """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
+        self.listener = listener
+        self.root.tk.createfilehandler(listener.fileno(), tk.READABLE, lambda *_: listener.handle(self.open_files))
+
     def window_closed(self, window: Any) -> None:
         if window in self.windows:
             self.windows.remove(window)
@@ -110,7 +130,18 @@ class App:
         for window in list(self.windows):
             window.close()
 
+    def stop_serving(self) -> None:
+        """Stop answering other invocations; the socket file goes."""
+        if self.listener is not None:
+            try:
+                self.root.tk.deletefilehandler(self.listener.fileno())
+            except (tk.TclError, ValueError, OSError):  # the root or the socket is already gone
+                pass
+            self.listener.close()
+            self.listener = None
+
     def destroy(self) -> None:
+        self.stop_serving()
         try:
             self.root.destroy()
         except tk.TclError:
@@ -121,16 +152,22 @@ class DisplayUnavailable(SpoolviewError):
     """No window can open: the display refused the connection (or there is none)."""
 
 
-def run(paths: list[str]) -> int:
+def run(paths: list[str], *, serve: bool = True) -> int:
     """Open a window per file (one empty window without files) and run until all are closed.
 
-    Raises DisplayUnavailable when Tk cannot reach a display.
+    With ``serve``, later ``spoolview FILE`` invocations of this user open their files here
+    (unless another viewer already answers them). Raises DisplayUnavailable when Tk cannot
+    reach a display.
     """
     try:
         app = App()
     except tk.TclError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
+    if serve:
+        listener = instance.Listener.start()
+        if listener is not None:
+            app.serve(listener)
     if not paths:
         app.new_window()
     for path in paths:

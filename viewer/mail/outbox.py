@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.parser import BytesHeaderParser
 from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
-from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    RecipientResult,
+    Route,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import describe, route_for
 from viewer.mail.routes.smtp import _environment_password
@@ -190,7 +199,7 @@ class Outbox:
             self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]
         return self._route
 
-    def __enter__(self) -> "Outbox":
+    def __enter__(self) -> Outbox:
         self.journal.hold()
         self.history.hold()
         try:

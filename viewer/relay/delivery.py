@@ -6,8 +6,8 @@ import logging
 import queue as queue_mod
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -116,7 +116,7 @@ class Deliverer:
             if isinstance(exc, ConfigurationError):
                 log.error("smart host configuration problem: %s", exc)
             results = _results_from_error(exc, recipients)
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: retry it
+        except Exception as exc:
             log.exception("unexpected error delivering %s", qid)
             results = _results_from_error(exc, recipients)
         seen = {r.address for r in results}
@@ -203,7 +203,7 @@ class Deliverer:
             results = getattr(exc, "results", None)
             mine = [r for r in results or [] if r.address == parsed.sender]
             return _reply(mine[0]) if mine else (f"{exc.code} {exc.reply}" if exc.code and exc.reply else str(exc))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("unexpected error sending a report for %s", qid)
             return f"unexpected error: {exc}"
         outcome = "REPORT" if action == "failed" else "DELAY-NOTICE"
@@ -291,7 +291,7 @@ class DeliveryPool:
                 state = GONE
                 try:
                     state = self.deliverer.process(path, route, parsed, fresh=fresh)
-                except Exception:  # noqa: BLE001 - e.g. a disk error: hand the message back
+                except Exception:
                     log.exception("delivery of %s failed; handing it back to the queue", path.name)
                     try:
                         self.deliverer.queue.release(path)
@@ -305,5 +305,5 @@ class DeliveryPool:
         finally:
             try:
                 route.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - closing after the outcome is recorded: nothing left to report
                 pass

@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from viewer.mail.journal import ERROR, OK, Journal as MailJournal, LogLine
+from viewer.mail.journal import ERROR, OK, LogLine
+from viewer.mail.journal import Journal as MailJournal
 
 __all__ = ["Journal"]
 

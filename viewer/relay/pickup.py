@@ -6,8 +6,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer.relay.message import MalformedMessage, Parsed, parse_message
 from viewer.relay.queue import Queue
@@ -152,7 +152,7 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         return None
 
     class _Wake(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:  # noqa: ANN001
+        def on_any_event(self, event) -> None:
             if event.event_type in ("created", "moved", "closed"):
                 wake()
 

@@ -23,10 +23,11 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from viewer.fsutil import fsync_dir as _fsync_dir
 from viewer.fsutil import write_durable
@@ -121,7 +122,7 @@ class Queue:
         self.sent = self.root / "sent"
 
     # -- setup ---------------------------------------------------------------------------
-    def ensure(self) -> "Queue":
+    def ensure(self) -> Queue:
         for d in (self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp, self.sent, self.badmail):
             d.mkdir(parents=True, exist_ok=True)
         return self
@@ -328,7 +329,7 @@ class Queue:
             n += 1
         log = self.badmail / f"{dest.stem}.log"
         stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
-        write_durable(log, f"{stamp}\n{reason.rstrip()}\n".encode("utf-8"), self.tmp)
+        write_durable(log, f"{stamp}\n{reason.rstrip()}\n".encode(), self.tmp)
         if keep:
             write_durable(dest, path.read_bytes(), self.tmp)
         else:

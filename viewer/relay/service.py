@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from viewer.relay.config import ConfigError, RelayConfig
 from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
@@ -110,7 +110,7 @@ class RelayService:
         self._purge_thread: threading.Thread | None = None
 
     # -- life ---------------------------------------------------------------------------
-    def start(self) -> "RelayService":
+    def start(self) -> RelayService:
         """Recover from disk, then start delivery, pickup and the listener; returns at once."""
         with _folder("queue.folder / queue.badmail_folder", self.config):
             self.queue.ensure()
@@ -178,7 +178,7 @@ class RelayService:
 
     def run(self) -> int:
         """Foreground: run until SIGTERM or SIGINT, then stop cleanly."""
-        def ask_stop(signum, frame) -> None:  # noqa: ANN001
+        def ask_stop(signum, frame) -> None:
             log.info("signal %s: stopping", signal.Signals(signum).name)
             self.stopping_requested.set()
             self.wake.set()
@@ -240,7 +240,7 @@ class RelayService:
                             carried = parsed if len(parsed.content) <= self.CARRY_MAX else None
                             self._ready[path.name] = (path, carried, True)
                     self.wake.set()
-            except Exception:  # noqa: BLE001 - the service never stops on one bad file
+            except Exception:
                 log.exception("pickup scan failed; continuing")
             if not more:
                 self._pickup_wake.wait(self.config.pickup.scan_interval)
@@ -294,7 +294,7 @@ class RelayService:
                     next_deferred = self._full_scan()
                     next_full = now + scan_every
                 self._dispatch()
-            except Exception:  # noqa: BLE001 - the service never stops on one bad step
+            except Exception:
                 log.exception("relay loop step failed; continuing")
             timeout = min(next_full, next_beat) - time.monotonic()
             if next_deferred is not None and next_deferred > time.time():  # (a past one waits for a free slot)

@@ -66,7 +66,7 @@ class BodyLimit:
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = ('{"detail":"request body larger than %d bytes: the message is too large for this server"}' % limit).encode()
+    body = f'{{"detail":"request body larger than {limit} bytes: the message is too large for this server"}}'.encode()
     await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

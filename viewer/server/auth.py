@@ -117,7 +117,7 @@ class Authenticator:
         since = now - self.window_seconds
         keys = [f"user:{user[:100]}", f"addr:{address[:100]}"]
         limits = [self.max_per_user, self.max_per_address]
-        for key, limit in zip(keys, limits):
+        for key, limit in zip(keys, limits, strict=True):
             if self.db.failures_since(key, since) >= limit:
                 raise RateLimited(int(self.window_seconds))
         if not verify_password(password, self.db.password_hash(user)):

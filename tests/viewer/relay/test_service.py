@@ -93,7 +93,7 @@ def test_scan_only_mode(smtpd, service_for):
 
 def test_listener_feeds_the_same_queue(smtpd, service_for):
     port = free_port()
-    svc = service_for(smtpd, listener={"enabled": True, "port": port})
+    service_for(smtpd, listener={"enabled": True, "port": port})
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
         c.sendmail("alice@example.com", ["carol@example.com"], simple_message(7))
     (got,) = smtpd.handler.wait_for(1)

@@ -16,7 +16,7 @@ from viewer.server.config import ServerConfig
 from viewer.server.run import uvicorn_options
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hashed(password: str) -> str:
     """One scrypt per test password per session (the KDF is slow on purpose)."""
     return hash_password(password)
@@ -64,7 +64,7 @@ class LiveServer:
     def db(self) -> Any:
         return self.app.state.db
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.thread.start()
         if not self.server.ready.wait(30) or not self.server.started:
             raise RuntimeError("the test server did not start")
@@ -76,7 +76,7 @@ class LiveServer:
         self.thread.join(30)
         self.app.state.db.dispose()
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

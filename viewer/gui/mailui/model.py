@@ -9,9 +9,10 @@ import mimetypes
 import queue
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 
@@ -134,7 +135,7 @@ class AttachmentItem:
         return len(self.data)
 
     @classmethod
-    def from_path(cls, path: str | Path) -> "AttachmentItem":
+    def from_path(cls, path: str | Path) -> AttachmentItem:
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -245,7 +246,7 @@ class BackgroundTask:
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
             self._queue.put((True, fn(*args)))
-        except BaseException as exc:  # handed to the UI thread, shown there
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, shown there
             self._queue.put((False, exc))
 
     def poll(self) -> bool:

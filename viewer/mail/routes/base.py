@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from viewer.errors import SpoolviewError
 
@@ -126,7 +126,7 @@ class Route(ABC):
                     results.append(exc)
         return results
 
-    def __enter__(self) -> "Route":
+    def __enter__(self) -> Route:
         self.open()
         return self
 

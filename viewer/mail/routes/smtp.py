@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import ssl
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -107,7 +106,7 @@ class _TracingMixin:
 def quoted_data(data: bytes) -> bytes:
     """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
     if data.startswith(b".") or b"\n." in data:  # most messages have no line to quote: no copy
-        data = smtplib._quote_periods(data)  # noqa: SLF001 - the quoting smtplib.data uses
+        data = smtplib._quote_periods(data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
@@ -158,7 +157,7 @@ class SmtpRoute(Route):
         self._opened_here = False
 
     @classmethod
-    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> "SmtpRoute":
+    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> SmtpRoute:
         """Build the route from ``settings.functions`` and the active environment's user."""
         fn = settings.functions
         security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
@@ -247,7 +246,7 @@ class SmtpRoute(Route):
         except smtplib.SMTPResponseException as exc:
             _quiet_close(smtp)
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             _quiet_close(smtp)
             raise TemporaryError(f"no answer from {self.where} within {self.timeout:g} s: check the server name and port, or try later") from None
         except OSError as exc:
@@ -341,7 +340,7 @@ class SmtpRoute(Route):
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self._drop()
             raise TemporaryError(f"{self.where} stopped answering (timeout {self.timeout:g} s): try again later") from None
         except OSError as exc:

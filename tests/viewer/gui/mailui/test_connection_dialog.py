@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.viewer.server import live
 from viewer import settings as settings_mod
 from viewer.gui.mailui.connection_dialog import ConnectDialog, ConnectionMonitor, ProfilesDialog
 from viewer.gui.mailui.services import MailServices
 
 pytestmark = pytest.mark.gui
-live = pytest.importorskip("tests.viewer.server.live")
 ELODIE = "elodie.marchand@atelier-dupre.example"
 
 
