@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -43,11 +43,11 @@ class Properties:
     created: datetime
 
     @classmethod
-    def of(cls, info: DocInfo, fallback_title: str = "", now: datetime | None = None) -> "Properties":
+    def of(cls, info: DocInfo, fallback_title: str = "", now: datetime | None = None) -> Properties:
         """Title = the document's title ("Devis D2026-0042"), Author = the issuing company,
         Subject = the customer's name (its code when the name is unknown), created now."""
         title = info.title or " ".join(p for p in (info.kind.capitalize(), info.number) if p) or fallback_title
-        created = (now or datetime.now(timezone.utc)).astimezone().replace(microsecond=0)
+        created = (now or datetime.now(UTC)).astimezone().replace(microsecond=0)
         return cls(title, info.issuer, info.customer_name or info.customer, created)
 
 

@@ -36,7 +36,11 @@ def default_cache_dir() -> Path:
 
 
 def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """``path`` and its missing parents created readable by the user only (0700)."""
+    for folder in reversed([path, *path.parents]):
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+            os.chmod(folder, 0o700)  # whatever the umask
     os.chmod(path, 0o700)
     return path
 

@@ -43,3 +43,9 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the user only; return it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def cache_dir() -> Path:
+    """Folder of per-user caches (PostScript converted to PDF); created private (0700) by its user."""
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP))

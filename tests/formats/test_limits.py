@@ -143,7 +143,8 @@ def peak_mb(path: Path) -> int:
 
 def test_conversion_memory_does_not_follow_the_page_count(tmp_path: Path) -> None:
     """Proportional check of tests/bench/bench_spool_memory.py (5,000 pages under 300 MB):
-    a 1,200-page spool of 60-line pages peaks within a few MB of a 10-page one."""
-    small = peak_mb(spool(tmp_path, 10, items=60, name="small.spv"))
-    large = peak_mb(spool(tmp_path, 1200, items=60, name="large.spv"))
-    assert large - small < 40, (small, large)
+    an 800-page spool of 40-line pages peaks within a few MB of a 10-page one (measured: +7 MB;
+    parsing it whole alone takes 17 MB, and reportlab kept every page until it saved)."""
+    small = peak_mb(spool(tmp_path, 10, items=40, name="small.spv"))
+    large = peak_mb(spool(tmp_path, 800, items=40, name="large.spv"))
+    assert large - small < 15, (small, large)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pymupdf
@@ -38,7 +38,7 @@ def test_properties_are_the_documents_not_reportlabs_defaults(quote_pdf: Path) -
     assert info["Subject"] == "Atelier Dupré SARL"  # the customer's name
     assert info["Producer"] == producer() and re.fullmatch(r"spoolview \d+\.\d+.*", producer())
     created = datetime.fromisoformat(info["CreationDate"].replace("Z", "+00:00"))
-    assert abs(datetime.now(timezone.utc) - created) < timedelta(minutes=5)  # now, not 2000-01-01
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=5)  # now, not 2000-01-01
     assert subprocess.run(["qpdf", "--check", str(quote_pdf)], capture_output=True, timeout=30).returncode == 0
 
 

@@ -183,12 +183,12 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from formats import open_document
+    from viewer.docopen import open_document
     from viewer.mail.compose import MailSpec
     from viewer.mail.templates import for_document
 
     settings = _settings()
-    doc = open_document(args.file, encoding=args.encoding)
+    doc = open_document(args.file, settings, encoding=args.encoding)
     info = doc.info
     customer = contact = ""
     to = list(args.to)

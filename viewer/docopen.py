@@ -1,0 +1,79 @@
+"""Open a document the way the settings say: limits, PostScript cache, document info read from the page."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from formats import DocInfo, Document
+from formats import open_document as _open
+from viewer import paths
+from viewer.settings import Settings
+
+
+def open_document(
+    path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    password: str | None = None,
+    encoding: str | None = None,
+    directory: Any = None,
+) -> Document:
+    """``formats.open_document`` with the settings' limits and cache; a document that carries no
+    info of its own gets what the ``[extract]`` rules find on its first page (and, with
+    ``customer_by_name``, the customer code the directory gives for the printed name), so the
+    send job, the watched folder and the GUI use it as if it came from a .spv."""
+    if settings is None:
+        from viewer.settings import load
+
+        settings = load()
+    doc = _open(path, password=password, encoding=encoding, limits=settings.limits.to_limits(),
+                cache_dir=paths.cache_dir() / "postscript")
+    try:
+        read_page_info(doc, settings, directory)
+    except BaseException:
+        doc.close()
+        raise
+    return doc
+
+
+def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:
+    """Apply the extraction rules to ``doc`` (see open_document); returns what they found."""
+    from formats.extract import apply
+
+    rules = settings.extract.rules()
+    found = apply(doc, rules)
+    if settings.extract.customer_by_name and found.customer and doc.info.customer == found.customer:
+        name = found.customer
+        code = customer_code(name, settings, directory)
+        doc.info.customer = code
+        doc.info.customer_name = doc.info.customer_name or name
+        found.customer_name, found.customer = name, code
+    return found
+
+
+def customer_code(name: str, settings: Settings | None = None, directory: Any = None) -> str:
+    """The code of the one customer whose name is ``name`` (accents, case and spaces aside); "" otherwise.
+
+    ``directory`` answers ``search``; by default the server's when connected, else the local one.
+    """
+    from viewer.directory import fold
+
+    owned = None
+    if directory is None:
+        from viewer.connection import directory_for
+
+        owned = directory_for(settings)
+    source = directory if directory is not None else owned
+    try:
+        key = fold(name)
+        codes = {e.code for e in source.search(name, limit=50) if e.kind == "customer" and fold(e.name) == key}
+    finally:
+        if owned is not None:
+            closer = getattr(owned, "close", None)
+            if callable(closer):
+                closer()
+    return codes.pop() if len(codes) == 1 else ""
+
+
+__all__ = ["customer_code", "open_document", "read_page_info"]
