@@ -23,7 +23,8 @@ class Rules:
     """One pattern per field (empty: not searched); group 1 of the first match is the value.
 
     ``region`` limits the search to a rectangle of the first page, in millimetres from the
-    top-left corner: (left, top, right, bottom). Patterns ignore case; ``^``/``$`` match at lines.
+    top-left corner: (left, top, right, bottom); ``customer_region`` does so for the customer
+    rule alone (the address block). Patterns ignore case; ``^``/``$`` match at lines.
     """
 
     kind: str = ""
@@ -33,6 +34,10 @@ class Rules:
     contact: str = ""
     language: str = ""
     region: tuple[float, float, float, float] | None = None
+    customer_region: tuple[float, float, float, float] | None = None
+
+    def region_of(self, name: str) -> tuple[float, float, float, float] | None:
+        return self.customer_region if name == "customer" and self.customer_region else self.region
 
     def patterns(self) -> dict[str, re.Pattern[str]]:
         """The compiled patterns by field; RuleError names the first bad one."""
@@ -59,8 +64,12 @@ def compile_rule(name: str, pattern: str) -> re.Pattern[str]:
     return compiled
 
 
+UNREADABLE = "\ufffd"  # stands for a letter the file gives no Unicode for (common in PostScript)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]")
+
+
 def _normalise(name: str, value: str) -> str:
-    value = " ".join(value.split())
+    value = " ".join(_CONTROL.sub(UNREADABLE, value).split())
     if name == "kind":
         return value.lower()
     if name == "date":
@@ -84,24 +93,36 @@ def first_page_text(doc: Document, region: tuple[float, float, float, float] | N
 
     left, top, right, bottom = (v * _MM for v in region)
     rect = pymupdf.Rect(left, top, right, bottom)
-    return str(_guard(doc, 0, lambda: page.get_text("text", clip=rect, textpage=tp)))[:MAX_TEXT]
+    return str(_guard(doc, 0, lambda: page.get_text("text", clip=rect)))[:MAX_TEXT]
 
 
-def find_in_text(text: str, rules: Rules) -> DocInfo:
-    """What the rules find in ``text`` (fields not found stay empty)."""
+def find_in_text(text: str | dict[str, str], rules: Rules) -> DocInfo:
+    """What the rules find in ``text`` (or in each field's own text, by field name)."""
     found = {}
     for name, pattern in rules.patterns().items():
-        m = pattern.search(text)
+        m = pattern.search(text if isinstance(text, str) else text.get(name, ""))
         if m and m.group(1):
             found[name] = _normalise(name, m.group(1))
     return DocInfo.from_dict(found)
+
+
+def texts(doc: Document, rules: Rules) -> dict[str, str]:
+    """The text each rule reads: the first page, or its region of it."""
+    by_region: dict[tuple[float, float, float, float] | None, str] = {}
+    out = {}
+    for name in rules.patterns():
+        region = rules.region_of(name)
+        if region not in by_region:
+            by_region[region] = first_page_text(doc, region)
+        out[name] = by_region[region]
+    return out
 
 
 def find(doc: Document, rules: Rules) -> DocInfo:
     """What the rules find on the first page of ``doc``."""
     if not rules:
         return DocInfo()
-    return find_in_text(first_page_text(doc, rules.region), rules)
+    return find_in_text(texts(doc, rules), rules)
 
 
 def apply(doc: Document, rules: Rules) -> DocInfo:
@@ -118,7 +139,7 @@ def apply(doc: Document, rules: Rules) -> DocInfo:
     return found
 
 
-def parse_region(text: str) -> tuple[float, float, float, float] | None:
+def parse_region(text: str, name: str = "region") -> tuple[float, float, float, float] | None:
     """``"10 40 110 80"`` (left top right bottom, mm; commas allowed) -> a tuple; "" -> None."""
     parts = text.replace(",", " ").split()
     if not parts:
@@ -126,11 +147,12 @@ def parse_region(text: str) -> tuple[float, float, float, float] | None:
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
-        raise RuleError("region: four numbers in millimetres expected (left top right bottom)", field="region") from None
+        raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom)", field=name) from None
     if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
-        raise RuleError("region: four numbers in millimetres expected (left top right bottom), right > left, bottom > top",
-                        field="region")
+        raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom), right > left, bottom > top",
+                        field=name)
     return values  # type: ignore[return-value]
 
 
-__all__ = ["FIELDS", "RuleError", "Rules", "apply", "compile_rule", "find", "find_in_text", "first_page_text", "parse_region"]
+__all__ = ["FIELDS", "UNREADABLE", "RuleError", "Rules", "apply", "compile_rule", "find", "find_in_text", "first_page_text", "parse_region",
+           "texts"]

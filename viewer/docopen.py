@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from formats import DocInfo, Document
@@ -57,8 +58,15 @@ def customer_code(name: str, settings: Settings | None = None, directory: Any = 
 
     ``directory`` answers ``search``; by default the server's when connected, else the local one.
     """
+    from formats.extract import UNREADABLE
     from viewer.directory import fold
 
+    # Letters the page gives no text for match any letter: "Atelier Dupr\ufffd SARL".
+    parts = fold(name).split(UNREADABLE)
+    wanted = re.compile(".".join(re.escape(p) for p in parts))
+    query = name.split(UNREADABLE)[0]
+    if len(fold(query)) < 3:
+        return ""
     owned = None
     if directory is None:
         from viewer.connection import directory_for
@@ -66,8 +74,7 @@ def customer_code(name: str, settings: Settings | None = None, directory: Any = 
         owned = directory_for(settings)
     source = directory if directory is not None else owned
     try:
-        key = fold(name)
-        codes = {e.code for e in source.search(name, limit=50) if e.kind == "customer" and fold(e.name) == key}
+        codes = {e.code for e in source.search(query, limit=50) if e.kind == "customer" and wanted.fullmatch(fold(e.name))}
     finally:
         if owned is not None:
             closer = getattr(owned, "close", None)

@@ -182,13 +182,15 @@ class Extract:
     contact: str = ""
     language: str = ""
     region: str = ""  # "left top right bottom" in mm on the first page; empty: the whole page
+    customer_region: str = ""  # the same for the customer rule alone (the address block)
     customer_by_name: bool = False  # the customer rule finds a name: look its code up in the directory
 
     def rules(self) -> Any:
         """The formats.extract.Rules of these settings (RuleError when one is unusable)."""
         from formats.extract import Rules, parse_region
 
-        return Rules(self.kind, self.number, self.date, self.customer, self.contact, self.language, parse_region(self.region))
+        return Rules(self.kind, self.number, self.date, self.customer, self.contact, self.language,
+                     parse_region(self.region), parse_region(self.customer_region, "customer_region"))
 
 
 @dataclass
@@ -932,10 +934,11 @@ def check(settings: Settings) -> list[Problem]:
                 compile_rule(name, pattern)
             except RuleError as exc:
                 add(f"extract.{name}", exc.message + (f" ({exc.hint})" if exc.hint else ""))
-    try:
-        parse_region(settings.extract.region)
-    except RuleError as exc:
-        add("extract.region", exc.message)
+    for name in ("region", "customer_region"):
+        try:
+            parse_region(getattr(settings.extract, name), name)
+        except RuleError as exc:
+            add(f"extract.{name}", exc.message)
     if settings.extract.customer_by_name and not settings.extract.customer:
         add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
 
