@@ -147,7 +147,9 @@ def _canvas(buf: io.BytesIO, compress: int) -> Canvas:
     """A canvas whose initial font is an embedded one (no stray Base-14 reference)."""
     from formats.fonts import register_reportlab
 
-    return Canvas(buf, pageCompression=compress, invariant=1, initialFontName=register_reportlab("sans"), initialFontSize=10)
+    return Canvas(buf, pageCompression=compress, invariant=1,
+                  initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
+                  initialFontSize=10)
 
 
 def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:

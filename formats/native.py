@@ -32,7 +32,8 @@ MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bomb
 def schema() -> dict[str, Any]:
     """The JSON Schema of the .spv format (formats/spv.schema.json)."""
     text = importlib_resources.files("formats").joinpath("spv.schema.json").read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +56,7 @@ def _fast_validator(part: str) -> Any:
     answers valid/invalid quickly; error messages always come from jsonschema.
     """
     try:
-        import jsonschema_rs  # type: ignore[import-not-found]
+        import jsonschema_rs
     except ImportError:
         return None
     if part == "page":
@@ -86,7 +87,7 @@ def _path(err: Any) -> str:
 
 
 def _short(err: Any) -> str:
-    msg = err.message
+    msg: str = err.message
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
@@ -117,14 +118,18 @@ class SpvBackend:
     # -- checking -------------------------------------------------------------------
     def check_page(self, index: int) -> dict[str, Any]:
         """The raw page ``index``, validated against the schema (once)."""
-        raw = self.pages_raw[index]
+        raw: dict[str, Any] = self.pages_raw[index]
         if index in self._checked:
             return raw
+<<<<<<< HEAD
         where = {"file": self.path, "page": index + 1}
         if isinstance(raw, dict) and isinstance(raw.get("items"), list):
             items = raw["items"]
             rows = sum(len(i["rows"]) for i in items if isinstance(i, dict) and isinstance(i.get("rows"), list))
             self.limits.check_items(len(items) + rows, self.path, index + 1)
+=======
+        where: dict[str, Any] = {"file": self.path, "page": index + 1}
+>>>>>>> main
         fast = _fast_page_validator()
         if fast is None or not fast.is_valid(raw):
             self._explain(raw, where)
@@ -188,7 +193,7 @@ class SpvBackend:
             return self._images[name]
         from PIL import Image
 
-        where = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
+        where: dict[str, Any] = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
         try:
             blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
         except (binascii.Error, ValueError):

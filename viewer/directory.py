@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_file
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
@@ -223,6 +224,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(database: str | None, *, tighten: bool) -> None:
+    """Create a new SQLite file 0600 before SQLite does (it follows the umask); tighten our default one."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        if tighten or not path.exists():
+            private_file(path)
+    except OSError:
+        pass  # SQLite reports a folder it cannot write in with its own words below
+
+
 class Directory:
     """The customer/contact directory. Returns plain dataclasses, never ORM rows."""
 
@@ -237,6 +250,7 @@ class Directory:
             ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            _private_sqlite_file(self.engine.url.database, tighten=not url)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:

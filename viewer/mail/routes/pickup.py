@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from viewer.fsutil import fsync_dir
+from viewer.fsutil import fsync_dir, private_dir
 from viewer.mail import pickupfile
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -98,7 +98,7 @@ def atomic_write(
     """
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder, tighten=False)  # one we create is 0700; one set up to be shared stays so
     except OSError as exc:
         raise ConfigurationError(f"cannot create the {what} {folder} ({exc.strerror}): check the path in the settings") from None
     if not folder.is_dir():

@@ -16,6 +16,7 @@ from viewer.mail.routes.base import (
     RouteError,
     SendResult,
     TemporaryError,
+    refused_after_data,
 )
 
 __all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
@@ -28,11 +29,11 @@ _TRACE_LINE_MAX = 300  # long DATA lines are cut in the trace
 TraceSink = Callable[[str], None]
 
 
-def error_for_code(code: int | None, message: str, reply: str = "") -> RouteError:
+def error_for_code(code: int | None, message: str, reply: str = "", results: list[RecipientResult] | None = None) -> RouteError:
     """The typed error for an SMTP reply code: 4xx temporary, anything else permanent."""
     if code is not None and 400 <= code < 500:
-        return TemporaryError(message, code=code, reply=reply)
-    return PermanentError(message, code=code, reply=reply)
+        return TemporaryError(message, code=code, reply=reply, results=results)
+    return PermanentError(message, code=code, reply=reply, results=results)
 
 
 def _b64(text: str) -> str:
@@ -315,9 +316,8 @@ class SmtpRoute(Route):
             temporary = all(r.temporary for r in results)
             detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
             exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply, results=results
             )
-            exc.results = results  # type: ignore[attr-defined]
             raise exc
         return results
 
@@ -395,9 +395,7 @@ class SmtpRoute(Route):
         code, resp = smtp.data(data)
         reply = _reply_text(resp)
         if code != OK:
-            exc = error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply)
-            exc.results = [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]  # type: ignore[attr-defined]
-            raise exc
+            raise error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply, refused_after_data(results, code, reply))
         for r in results:
             if r.accepted:
                 r.code, r.reply = code, reply
