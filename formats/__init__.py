@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-<<<<<<< HEAD
 from typing import TYPE_CHECKING
-=======
->>>>>>> main
 
 # PyMuPDF 2 imports its optional layout analyser and pymupdf4llm (onnxruntime, numpy) on
 # start-up when installed: over a second that spoolview never uses. Skip them unless
@@ -25,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["DocInfo", "Document", "DocumentError", "Page", "PasswordRequired", "open_document"]
 
 
-<<<<<<< HEAD
 def open_document(
     path: str | os.PathLike[str],
     *,
@@ -35,11 +31,6 @@ def open_document(
     cache_dir: Path | None = None,
 ) -> Document:
     """Open any supported spool or document; the reader is chosen by content.
-=======
-def open_document(path: str | Path, *, password: str | None = None, encoding: str | None = None) -> Document:
-    """Open any supported spool or document; the reader is chosen by content."""
-    from formats.detect import open_document as _open
->>>>>>> main
 
     ``limits`` (formats.limits.Limits) bounds sizes; ``cache_dir`` holds PostScript converted to PDF.
     """

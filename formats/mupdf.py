@@ -127,13 +127,8 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
 
     return Document(
         path=path,
-<<<<<<< HEAD
-        source=kind,  # type: ignore[arg-type]
-        info=info,
-=======
         source=kind,  # type: ignore[arg-type]  # detect passes only pdf, xps or image
-        info=read_sidecar(path),
->>>>>>> main
+        info=info,
         page_count=doc.page_count,
         backend=backend,
         repaired=repaired,

@@ -121,15 +121,11 @@ class SpvBackend:
         raw: dict[str, Any] = self.pages_raw[index]
         if index in self._checked:
             return raw
-<<<<<<< HEAD
-        where = {"file": self.path, "page": index + 1}
+        where: dict[str, Any] = {"file": self.path, "page": index + 1}
         if isinstance(raw, dict) and isinstance(raw.get("items"), list):
             items = raw["items"]
             rows = sum(len(i["rows"]) for i in items if isinstance(i, dict) and isinstance(i.get("rows"), list))
             self.limits.check_items(len(items) + rows, self.path, index + 1)
-=======
-        where: dict[str, Any] = {"file": self.path, "page": index + 1}
->>>>>>> main
         fast = _fast_page_validator()
         if fast is None or not fast.is_valid(raw):
             self._explain(raw, where)

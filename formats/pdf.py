@@ -78,31 +78,19 @@ def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
     if doc.source in ("pdf", "eml", "ps"):
         if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
-<<<<<<< HEAD
-            data = doc.backend.data
+            data: bytes = doc.backend.data
         else:
             # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
             # that resets the decryption key and the copy comes out blank.
-            data = mdoc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1, deflate=True)
+            data = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
         if doc.info == doc.backend.embedded_info:
             return data  # the file already says what the document is
         return add_info(data, doc.info)
     try:
-        data = mdoc.convert_to_pdf()
-=======
-            data: bytes = doc.backend.data
-            return data
-        # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
-        # that resets the decryption key and the copy comes out blank.
-        copy: bytes = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
-        return copy
-    try:
         converted: bytes = mdoc.convert_to_pdf()
-        return converted
->>>>>>> main
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
-    return finish(pymupdf.open(stream=data, filetype="pdf"), doc.info, fallback_title=fallback)
+    return finish(pymupdf.open(stream=converted, filetype="pdf"), doc.info, fallback_title=fallback)
 
 
 def _was_encrypted(mdoc: pymupdf.Document) -> bool:

@@ -25,9 +25,7 @@ def open_document(
     ``customer_by_name``, the customer code the directory gives for the printed name), so the
     send job, the watched folder and the GUI use it as if it came from a .spv."""
     if settings is None:
-        from viewer.settings import load
-
-        settings = load()
+        settings = _load()
     doc = _open(path, password=password, encoding=encoding, limits=settings.limits.to_limits(),
                 cache_dir=paths.cache_dir() / "postscript")
     try:
@@ -69,18 +67,23 @@ def customer_code(name: str, settings: Settings | None = None, directory: Any = 
         return ""
     owned = None
     if directory is None:
-        from viewer.connection import directory_for
+        from viewer.connection import current
+        from viewer.mail.lookup import Lookups
 
-        owned = directory_for(settings)
-    source = directory if directory is not None else owned
+        settings = settings if settings is not None else _load()
+        owned = directory = Lookups(settings, current(settings))  # the server's, else the local one
     try:
-        codes = {e.code for e in source.search(query, limit=50) if e.kind == "customer" and wanted.fullmatch(fold(e.name))}
+        codes = {e.code for e in directory.search(query, limit=50) if e.kind == "customer" and wanted.fullmatch(fold(e.name))}
     finally:
         if owned is not None:
-            closer = getattr(owned, "close", None)
-            if callable(closer):
-                closer()
+            owned.close()
     return codes.pop() if len(codes) == 1 else ""
+
+
+def _load() -> Settings:
+    from viewer.settings import load
+
+    return load()
 
 
 __all__ = ["customer_code", "open_document", "read_page_info"]

@@ -166,29 +166,12 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-<<<<<<< HEAD
     from viewer.docopen import open_document
-    from viewer.mail.compose import MailSpec
-    from viewer.mail.templates import for_document
-
-    settings = _settings()
-    doc = open_document(args.file, settings, encoding=args.encoding)
-    info = doc.info
-    customer = contact = ""
-    to = list(args.to)
-    if not (to or args.cc or args.bcc):
-        to, customer, contact = _lookup(settings, info, args.address_type)
-    to = _route_addresses(settings, args.address_type, to)
-    cc = _route_addresses(settings, args.address_type, args.cc)
-    bcc = _route_addresses(settings, args.address_type, args.bcc)
-    subject, body = for_document(info, settings, customer_name=customer, contact_name=contact)
-=======
-    from formats import open_document
     from viewer.mail import job
     from viewer.mail.lookup import LOCAL_FALLBACK
 
     settings = _settings()
-    doc = open_document(args.file, encoding=args.encoding)
+    doc = open_document(args.file, settings, encoding=args.encoding)  # limits, PostScript, [extract] rules
     password = _password(args)
     protect = _protection(settings, args, password)
     draft = job.prepare(doc, settings, _connection(settings), address_type=args.address_type,
@@ -200,7 +183,6 @@ def cmd_send(args: argparse.Namespace) -> int:
         raise SpoolviewError(f"{found or draft.lookup_error or 'no recipient found in the directory'} (give one with --to)")
     if draft.lookup is not None and draft.lookup.found and draft.lookup.message:
         _warn(draft.lookup.message)  # e.g. the contact has no address of that type: the customer's is used
->>>>>>> main
     if args.subject:
         draft.subject = args.subject
     if args.body_file:
