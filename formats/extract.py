@@ -145,13 +145,13 @@ def parse_region(text: str, name: str = "region") -> tuple[float, float, float, 
     if not parts:
         return None
     try:
-        values = tuple(float(p) for p in parts)
+        values = [float(p) for p in parts]
     except ValueError:
         raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom)", field=name) from None
     if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
         raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom), right > left, bottom > top",
                         field=name)
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2], values[3]
 
 
 __all__ = ["FIELDS", "UNREADABLE", "RuleError", "Rules", "apply", "compile_rule", "find", "find_in_text", "first_page_text", "parse_region",

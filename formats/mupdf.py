@@ -141,7 +141,7 @@ def repair(data: bytes, password: str | None = None) -> bytes | None:
     when it reads none either. The copy is unencrypted: it only lives in memory."""
     import io
 
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]  # ships no type information
 
     try:
         damaged = pdfium.PdfDocument(data, password=password)

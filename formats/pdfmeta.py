@@ -198,7 +198,8 @@ def finish(mdoc: pymupdf.Document, info: DocInfo, *, fallback_title: str = "", p
             if mdoc.pdf_catalog() and mdoc.xref_get_key(mdoc.pdf_catalog(), "Lang")[0] == "null" and info.language:
                 mdoc.xref_set_key(mdoc.pdf_catalog(), "Lang", pymupdf.get_pdf_str(info.language))
         # No ``deflate``: PDF/A wants the metadata stream readable without a filter.
-        return mdoc.tobytes(garbage=1, no_new_id=False)
+        out: bytes = mdoc.tobytes(garbage=1, no_new_id=False)
+        return out
     finally:
         mdoc.close()
 
@@ -218,6 +219,7 @@ def add_info(pdf: bytes, info: DocInfo) -> bytes:
         changes = {k: v for k, v in (("title", props.title), ("subject", props.subject), ("author", props.author)) if v and not meta.get(k)}
         if changes:
             mdoc.set_metadata({**{k: v for k, v in meta.items() if k not in ("format", "encryption")}, **changes})
-        return mdoc.tobytes(garbage=1)
+        written: bytes = mdoc.tobytes(garbage=1)
+        return written
     finally:
         mdoc.close()

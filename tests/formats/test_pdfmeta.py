@@ -93,6 +93,7 @@ def test_pdf_with_a_sidecar_gets_the_info_and_keeps_its_own_xmp(tmp_path: Path) 
     assert (again.info.kind, again.info.number, again.info.customer) == ("facture", "F9", "CLI002")
     meta = pymupdf.open(out)
     assert "<erp:batch>B42</erp:batch>" in meta.get_xml_metadata()  # their metadata kept
+    assert meta.metadata is not None
     assert meta.metadata["title"] == "Their own title" and meta.metadata["author"] == "Their ERP"
 
 

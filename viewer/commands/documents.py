@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from formats import Document, PasswordRequired, open_document
 from viewer.errors import SpoolviewError
@@ -126,7 +127,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         first = doc.page(0)
         for _ in doc.pages():  # every page checked (a spool's schema, a PDF's page tree), not only the first
             pass
-        data = {
+        data: dict[str, Any] = {
             "file": str(doc.path),
             "source": doc.source,
             "pages": doc.page_count,

@@ -47,7 +47,8 @@ class ExtractPreview:
 
     def _rules(self) -> Rules:
         get = self.dialog.vars
-        return Rules(*(str(get[f"extract.{name}"].get()).strip() for name in FIELDS),
+        kind, number, date, customer, contact, language = (str(get[f"extract.{name}"].get()).strip() for name in FIELDS)
+        return Rules(kind, number, date, customer, contact, language,
                      region=parse_region(str(get["extract.region"].get())),
                      customer_region=parse_region(str(get["extract.customer_region"].get()), "customer_region"))
 
