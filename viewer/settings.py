@@ -49,6 +49,7 @@ class PdfConversion:
     password_policy: str = "no"  # "Générer des fichiers PDF protégés par mot de passe": no | yes | ask
     use_external: bool = False  # F4: an external PDF program (reference: Acrobat)
     external_command: str = ""  # e.g. a command line with {input} and {output}
+    pdfa: bool = False  # write spools as PDF/A-2b (archival; cannot be combined with protection)
 
 
 @dataclass
@@ -152,6 +153,46 @@ class Directory:
 
 
 @dataclass
+class DocumentLimits:
+    """What one input document may hold (formats.limits.Limits); beyond, it is refused naming the limit."""
+
+    max_file_mb: int = 200
+    max_pages: int = 10_000
+    max_items: int = 20_000  # per page; a table counts one per row
+    max_depth: int = 32  # JSON nesting of a .spv
+
+    def to_limits(self) -> Any:
+        from formats.limits import Limits
+
+        return Limits(self.max_file_mb, self.max_pages, self.max_items, self.max_depth)
+
+
+@dataclass
+class Extract:
+    """Lecture des documents imprimés: document info read from the first page of documents that carry none.
+
+    Each rule is a regular expression with one group (the value), ignoring case; empty: not read.
+    """
+
+    kind: str = ""
+    number: str = ""
+    date: str = ""
+    customer: str = ""
+    contact: str = ""
+    language: str = ""
+    region: str = ""  # "left top right bottom" in mm on the first page; empty: the whole page
+    customer_region: str = ""  # the same for the customer rule alone (the address block)
+    customer_by_name: bool = False  # the customer rule finds a name: look its code up in the directory
+
+    def rules(self) -> Any:
+        """The formats.extract.Rules of these settings (RuleError when one is unusable)."""
+        from formats.extract import Rules, parse_region
+
+        return Rules(self.kind, self.number, self.date, self.customer, self.contact, self.language,
+                     parse_region(self.region), parse_region(self.customer_region, "customer_region"))
+
+
+@dataclass
 class ConnectionProfile:
     """A connected-mode profile: an application server and the user to log in as."""
 
@@ -182,6 +223,8 @@ class Settings:
     advanced: Advanced = field(default_factory=Advanced)
     debug: Debug = field(default_factory=Debug)
     directory: Directory = field(default_factory=Directory)
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    extract: Extract = field(default_factory=Extract)
     templates: Templates = field(default_factory=Templates)
     active_environment: str = "default"
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
@@ -220,6 +263,8 @@ SECTIONS: dict[str, type] = {
     "advanced": Advanced,
     "debug": Debug,
     "directory": Directory,
+    "limits": DocumentLimits,
+    "extract": Extract,
 }
 # Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -705,6 +750,9 @@ def check(settings: Settings) -> list[Problem]:
 
     # S2 PDF.
     pdf = settings.pdf
+    if pdf.pdfa and pdf.protection != "none":
+        add("pdf.pdfa", f'PDF/A forbids encryption: with protection "{pdf.protection}" the PDFs are protected, not PDF/A; '
+                        'choose protection "none" for archival PDFs')
     if pdf.protection == "password" and pdf.password_policy == "no":
         add("pdf.password_policy", 'protection "password" needs a password policy of yes or ask, not no')
     if pdf.password_policy in ("yes", "ask") and pdf.protection == "none":
@@ -783,6 +831,30 @@ def check(settings: Settings) -> list[Problem]:
         add("advanced.charset", "use_default_charset is off but no code page is given")
     if adv.allow_html and adv.allow_rtf:
         add("advanced.allow_rtf", "HTML and RTF bodies are both allowed; HTML is used, untick one of them")
+
+    # Document limits and the extraction rules.
+    for f in dataclasses.fields(DocumentLimits):
+        if getattr(settings.limits, f.name) < 1:
+            add(f"limits.{f.name}", "must be 1 or more")
+    if settings.limits.max_depth > 500:
+        add("limits.max_depth", "at most 500 (deeper JSON cannot be read safely; a spool needs 7)")
+    from formats.extract import FIELDS as RULE_FIELDS
+    from formats.extract import RuleError, compile_rule, parse_region
+
+    for name in RULE_FIELDS:
+        pattern = getattr(settings.extract, name)
+        if pattern:
+            try:
+                compile_rule(name, pattern)
+            except RuleError as exc:
+                add(f"extract.{name}", exc.message + (f" ({exc.hint})" if exc.hint else ""))
+    for name in ("region", "customer_region"):
+        try:
+            parse_region(getattr(settings.extract, name), name)
+        except RuleError as exc:
+            add(f"extract.{name}", exc.message)
+    if settings.extract.customer_by_name and not settings.extract.customer:
+        add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
 
     # Directory, profiles, templates.
     if settings.directory.database_url:
