@@ -493,7 +493,7 @@ def _build(kind: str, data: dict[str, Any]) -> Any:
         cls = getattr(directory, kind)
     except (ImportError, AttributeError):
         return data
-    if not dataclasses.is_dataclass(cls):
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:
