@@ -25,8 +25,8 @@ import socket
 import stat
 import struct
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 MAX_REQUEST = 256 * 1024  # bytes of one request line: thousands of paths
 CLIENT_TIMEOUT = 5.0  # seconds a second `spoolview FILE` waits for the running viewer
@@ -182,7 +182,7 @@ class Listener:
                 return False
             try:
                 open_files(files)
-            except Exception as exc:  # noqa: BLE001 - the client falls back to its own window
+            except Exception as exc:
                 _send(conn, {"ok": False, "error": type(exc).__name__})
                 raise
             _send(conn, {"ok": True})

@@ -11,7 +11,8 @@ import importlib
 import logging
 import sys
 import tkinter as tk
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from viewer import instance
 from viewer.errors import SpoolviewError

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import tkinter as tk
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _, language, size_text
 
@@ -48,7 +49,7 @@ def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
 
         frame = HtmlFrame(master, messages_enabled=False)
         return frame, lambda markup: frame.load_html(markup)
-    except Exception:  # tkinterweb's Tk extension missing on this platform
+    except Exception:  # noqa: BLE001 - tkinterweb's Tk extension missing on this platform
         text = tk.Text(master, wrap="word", state="disabled")
 
         def load(markup: str) -> None:

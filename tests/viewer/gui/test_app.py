@@ -68,7 +68,7 @@ def test_language_setting_applies_at_start(root):
 def test_skip_layout_model_only_before_pymupdf(monkeypatch):
     monkeypatch.delitem(sys.modules, "pymupdf.layout", raising=False)
     app_mod.skip_layout_model()  # pymupdf is already imported in this process: no change
-    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") != None  # noqa: E711
+    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") is not None
 
 
 def test_a_failing_command_shows_a_dialog_not_a_traceback(root, answer, caplog, capsys):
@@ -137,7 +137,6 @@ def test_a_second_spoolview_opens_its_file_in_the_running_viewer(root, make_pdf,
 
 def test_new_window_flag_starts_its_own_viewer_without_asking_the_running_one(monkeypatch):
     from viewer import instance
-    from viewer.commands import gui
 
     asked = []
     monkeypatch.setattr(instance, "forward", lambda files: asked.append(files) or True)

@@ -38,7 +38,7 @@ class MailUi:
         configure_styles(self.root)
 
     # -- hooks on the main window ---------------------------------------------------------
-    def install(self) -> "MailUi":
+    def install(self) -> MailUi:
         w = self.window
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
@@ -119,7 +119,7 @@ class MailUi:
         document = self._document()
         try:
             draft = self.services.prepare(document, address_type, defer_lookup=True)  # connected: looked up later
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         dialog = SendDialog(self.root, self.services, draft, notify=self._notify_arg,
@@ -142,7 +142,7 @@ class MailUi:
 
         try:
             draft = self.services.prepare(document, "EMAIL", defer_lookup=True, **prepare)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         return self._keep(SendDialog(self.root, self.services, draft, notify=self._notify_arg,
@@ -154,7 +154,7 @@ class MailUi:
         from viewer.gui.mailui.settings_dialog import SettingsDialog
 
         return self._keep(SettingsDialog(self.root, self.services.settings, notify=self._notify_arg,
-                                         on_saved=self._settings_saved, screen=screen))
+                                         on_saved=self._settings_saved, screen=screen, document=self._document()))
 
     def _settings_saved(self, settings: Any) -> None:
         old_language = getattr(getattr(self.services.settings, "printing", None), "language", None)
@@ -184,7 +184,7 @@ class MailUi:
     def _trace(self, on: bool) -> None:
         try:
             folder = self.services.set_trace(on)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("tools.trace.title"), error_text(exc))
             return
         self.notify("info", _("tools.trace.title"), _("tools.trace.on" if on else "tools.trace.off", folder=folder))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Callable
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
@@ -57,7 +57,7 @@ class ConnectDialog(tk.Toplevel):
         profile = self.services.settings.profiles.get(self.profile_var.get())
         self.detail.configure(text=f"{profile.user} @ {profile.url}" if profile else _("connection.no_profiles"))
 
-    def manage(self) -> "ProfilesDialog":
+    def manage(self) -> ProfilesDialog:
         """Open the profiles window; the list here follows when it closes."""
         dialog = ProfilesDialog(self, self.services, notify=self.notify)
         dialog.bind("<Destroy>", lambda e: self.refresh_profiles() if e.widget is dialog and self.winfo_exists() else None)
@@ -187,7 +187,7 @@ class ProfilesDialog(tk.Toplevel):
 
         try:
             settings_mod.save(self.services.settings)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any connection failure is shown in the dialog
             text = error_text(exc)
             self.notify("error", self.title(), text)
             return text

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import re
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import filedialog, ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
@@ -42,6 +43,7 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("pdf.password_policy", "choice", ("no", "yes", "ask")),
         FieldSpec("pdf.use_external", "bool"),
         FieldSpec("pdf.external_command", "str"),
+        FieldSpec("pdf.pdfa", "bool"),
     )),
     ("routing", (
         FieldSpec("routing.email", "combo", ROUTING_CHOICES),
@@ -88,6 +90,17 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("advanced.omit_closing_boundaries", "bool"),
         FieldSpec("directory.database_url", "str"),
     )),
+    ("extract", (
+        FieldSpec("extract.kind", "str"),
+        FieldSpec("extract.number", "str"),
+        FieldSpec("extract.date", "str"),
+        FieldSpec("extract.customer", "str"),
+        FieldSpec("extract.contact", "str"),
+        FieldSpec("extract.language", "str"),
+        FieldSpec("extract.region", "str"),
+        FieldSpec("extract.customer_region", "str"),
+        FieldSpec("extract.customer_by_name", "bool"),
+    )),
 )
 ENV_SCREEN = "environments"
 TEMPLATE_SCREEN = "templates"
@@ -125,8 +138,10 @@ class SettingsDialog(tk.Toplevel):
 
     def __init__(self, parent: tk.Misc, settings: Any, *, notify: Notify | None = None,
                  on_saved: Callable[[Any], None] | None = None, screen: str | None = None,
-                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None) -> None:
+                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None,
+                 document: Any = None) -> None:
         super().__init__(parent)
+        self.document = document  # the open document, for the extraction rules' preview
         configure_styles(self)
         self.original = settings
         self.candidate = copy.deepcopy(settings)
@@ -169,6 +184,10 @@ class SettingsDialog(tk.Toplevel):
                 self._add_field(tab, row, spec)
             if screen == "functions":
                 self._add_credentials(tab, len(specs))
+            if screen == "extract":
+                from viewer.gui.mailui.extractui import ExtractPreview
+
+                self.preview = ExtractPreview(tab, len(specs), self, self.document, self.candidate)
         self._build_environments()
         self._build_templates()
         self._steady_size()
@@ -248,7 +267,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return get_password(self.candidate, name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: fall back to the environment's password
             return env.smtp_password
 
     def _load_credentials(self) -> None:
@@ -325,7 +344,7 @@ class SettingsDialog(tk.Toplevel):
         ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
         self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
         self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
-        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join("{%s}" % f for f in tpl.FIELDS)),
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"{{{f}}}" for f in tpl.FIELDS)),
                   wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
         buttons = ttk.Frame(tab)
         buttons.grid(row=5, column=1, sticky="w", pady=4)
@@ -369,7 +388,7 @@ class SettingsDialog(tk.Toplevel):
             try:
                 tpl.render(kind, lang, {}, trial)
                 problem = ""
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any template error is shown next to the template
                 problem = error_text(exc)
         if problem:
             if not quiet:
@@ -565,7 +584,7 @@ class SettingsDialog(tk.Toplevel):
             return False
         try:
             self._save()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", _("settings.title"), error_text(exc))
             return False
         self.result = self.candidate
@@ -596,7 +615,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return env.smtp_password or get_password(copy.deepcopy(self.original), name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: no stored password to show
             return ""
 
     def cancel(self) -> None:
