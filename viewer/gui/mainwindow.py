@@ -36,6 +36,7 @@ from viewer.gui.search import Finder, SearchBar
 from viewer.gui.statusbar import StatusBar
 from viewer.gui.thumbnails import ThumbnailBar
 from viewer.gui.toolbar import Toolbar
+from viewer.gui.windows import apply_tk_language
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
+        apply_tk_language(self)
         self.geometry(self._initial_geometry())
         self.minsize(480, 360)
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -492,6 +494,7 @@ class MainWindow(tk.Toplevel):
             window.retranslate()
 
     def retranslate(self) -> None:
+        apply_tk_language(self)
         for menu, index, key in self._menu_labels:
             try:
                 menu.entryconfigure(index, label=_(key))

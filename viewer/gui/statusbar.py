@@ -10,6 +10,7 @@ import tkinter as tk
 from tkinter import ttk
 
 from viewer.gui.i18n import _
+from viewer.gui.windows import elide_to_width
 
 
 class StatusBar(ttk.Frame):
@@ -31,6 +32,9 @@ class StatusBar(ttk.Frame):
             if col < len(columns) - 1:
                 ttk.Separator(self, orient="vertical").grid(row=0, column=2 * col + 1, sticky="ns", padx=6)
         self.route_label = self.grid_slaves(row=0, column=8)[0]
+        self.message_label = self.grid_slaves(row=0, column=6)[0]
+        self.message_label.bind("<Configure>", lambda e: self._fit_message())
+        self._message_text = ""  # the whole message; the label shows it elided in the middle when narrow
         self._message_job: str | None = None
         self._values: dict[str, str] = {}
 
@@ -55,14 +59,31 @@ class StatusBar(ttk.Frame):
         self._put(self.route, text)
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
-        """A transient message (search result, saved file…), cleared after ``timeout_ms``."""
-        self._put(self.message, text)
+        """A transient message (search result, saved file…), cleared after ``timeout_ms``.
+
+        When the slot is too narrow, the middle of the text gives way ("/home/…/devis.pdf"),
+        so both the start of a sentence and the file name stay readable.
+        """
+        self._message_text = text
+        self._fit_message()
         if self._message_job is not None:
             self.after_cancel(self._message_job)
         self._message_job = self.after(timeout_ms, self._clear) if timeout_ms else None
 
+    def _fit_message(self) -> None:
+        width = self.message_label.winfo_width()
+        text = self._message_text
+        if width > 1 and text:
+            text = elide_to_width(text, "TkDefaultFont", width - 4)
+        self._put(self.message, text)
+
+    def message_text(self) -> str:
+        """The whole current message (the label may show it elided)."""
+        return self._message_text
+
     def _clear(self) -> None:
         self._message_job = None
+        self._message_text = ""
         self._put(self.message, "")
 
     def destroy(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
 from viewer.gui.mailui.services import BackgroundTask, MailServices, error_text
+from viewer.gui.windows import close_bar, dress
 
 SEARCH_DELAY_MS = 150
 MAIL_ICON = "✉"
@@ -60,7 +61,7 @@ class RecordsWindow(tk.Toplevel):
         self._select_after = ""
         self.title(_("records.title"))
         self._build()
-        self.bind("<Escape>", lambda e: self.destroy())
+        dress(self, "records")
         self._start()
 
     def _start(self) -> None:
@@ -79,6 +80,7 @@ class RecordsWindow(tk.Toplevel):
     def _build(self) -> None:
         top = ttk.Frame(self, padding=8)
         top.pack(fill="both", expand=True)
+        self.close_button = close_bar(top, self.destroy)
         bar = ttk.Frame(top)
         bar.pack(fill="x")
         ttk.Label(bar, text=_("records.search")).pack(side="left")

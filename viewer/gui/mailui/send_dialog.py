@@ -7,6 +7,7 @@ from tkinter import filedialog, ttk
 from typing import Any, Callable
 
 from viewer.gui.i18n import _
+from viewer.gui.windows import dress
 from viewer.gui.mailui.common import Notify, human_size, notifier, run_in_background
 from viewer.gui.mailui.services import (
     FAX_TYPES,
@@ -47,8 +48,7 @@ class SendDialog(tk.Toplevel):
         self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
         self.transient(parent.winfo_toplevel())
         self._build()
-        self.protocol("WM_DELETE_WINDOW", self.close)
-        self.bind("<Escape>", lambda e: self.close())
+        dress(self, "send", close=self.close)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:

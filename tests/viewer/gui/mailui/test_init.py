@@ -186,12 +186,38 @@ def test_records_from_the_menu_then_mail_a_contact(make_window, directory, sampl
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["jean.lefevre@atelier-dupre.example"]
 
 
-def test_trace_menu_entries(make_window, notify):
+def test_trace_is_a_check_item_that_shows_its_state(make_window, notify):
     window = make_window(base_settings())
-    invoke_menu(window, "tools", "Activer le debug messagerie")
+    tools = window.menus["tools"]
+    index = window.mailui.trace_index
+    assert tools.type(index) == "checkbutton" and tools.entrycget(index, "label") == "Trace de debug de la messagerie"
+    assert window.mailui.trace_var.get() is False
+    tools.invoke(index)
     assert notify.last()[0] == "info" and settings_mod.load().debug.trace
-    invoke_menu(window, "tools", "Désactiver le debug messagerie")
-    assert not settings_mod.load().debug.trace
+    assert window.mailui.trace_var.get() is True
+    tools.invoke(index)
+    assert not settings_mod.load().debug.trace and window.mailui.trace_var.get() is False
+    window.set_language("en")
+    try:
+        assert tools.entrycget(index, "label") == "Mail debug trace"
+    finally:
+        window.set_language("fr")
+
+
+def test_disconnect_is_disabled_when_not_connected(make_window):
+    window = make_window(base_settings())
+    menu = window.menus["connection"]
+    assert menu.entrycget(window.mailui.disconnect_index, "state") == "disabled"
+
+
+def test_route_click_opens_the_screen_of_the_route_in_force(make_window):
+    s = base_settings()
+    s.functions.send_direct, s.functions.host = True, "smtp.example.com"
+    window = make_window(s)
+    window.status.route_label.event_generate("<Button-1>")
+    window.update()
+    [settings] = dialogs_of(window, SettingsDialog)
+    assert settings.current_screen() == "functions"  # direct SMTP: the SMTP functions screen
 
 
 @pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("import"), reason="needs xdotool and ImageMagick")
@@ -263,13 +289,11 @@ def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, dir
     assert window.current_document.headers.get("Subject", "").startswith("Votre devis D2026-0042")
 
 
-def test_connect_without_profiles_opens_the_profiles(make_window):
-    from viewer.gui.mailui.connection_dialog import ProfilesDialog
-
+def test_connect_without_profiles_opens_the_guided_connect_dialog(make_window):
     window = make_window(base_settings())
     invoke_menu(window, "connection", "Se connecter…")
-    assert dialogs_of(window, ProfilesDialog) and not dialogs_of(window, ConnectDialog)
-    invoke_menu(window, "connection", "Se déconnecter")  # harmless when not connected
+    [dialog] = dialogs_of(window, ConnectDialog)
+    assert dialog.creating and dialog.new_vars["name"].get() == "bureau"
     assert window.status.route.get().startswith("Local")
 
 
