@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from viewer.gui.i18n import _, language, size_text
 from viewer.gui.mailhtml import MailResources, browser_link, remote_references
+from viewer.gui.theme import PALETTE
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -154,8 +155,8 @@ class EmlView(ttk.Frame):
             self.remote_button = ttk.Button(self.remote_bar, text=_("eml.remote.show"), command=self.show_remote)
             self.remote_button.pack(side="right")
             style = ttk.Style(self)
-            style.configure("Notice.TFrame", background="#fff4ce")
-            style.configure("Notice.TLabel", background="#fff4ce")
+            style.configure("Notice.TFrame", background=PALETTE["notice"])
+            style.configure("Notice.TLabel", background=PALETTE["notice"])
         self.body, self._load = _html_frame(self, self.resources, self.link_clicked)
         self.body.pack(fill="both", expand=True)
         self._load(self.html)

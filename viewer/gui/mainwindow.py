@@ -27,7 +27,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any, Callable, Iterable
 
-from viewer.gui import dialogs, filecommands, i18n, menus
+from viewer.gui import dialogs, filecommands, i18n, menus, theme
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -83,6 +83,7 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
+        theme.apply(self)
         apply_tk_language(self)
         self.geometry(self._initial_geometry())
         self.minsize(480, 360)

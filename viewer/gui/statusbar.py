@@ -13,6 +13,9 @@ from viewer.gui.i18n import _
 from viewer.gui.windows import elide_to_width
 
 
+ROUTE_CHARS = 26  # the route slot's width in characters
+
+
 class StatusBar(ttk.Frame):
     """Labels along the window's bottom edge; each ``set_*`` updates one field."""
 
@@ -23,8 +26,8 @@ class StatusBar(ttk.Frame):
         self.zoom = tk.StringVar(self)
         self.message = tk.StringVar(self)
         self.route = tk.StringVar(self)
-        columns = ((self.document, 0, 28), (self.page, 0, 14), (self.zoom, 0, 8), (self.message, 1, 10),
-                   (self.route, 0, 18))
+        columns = ((self.document, 0, 22), (self.page, 0, 12), (self.zoom, 0, 6), (self.message, 1, 10),
+                   (self.route, 0, ROUTE_CHARS))
         for col, (var, weight, width) in enumerate(columns):
             label = ttk.Label(self, textvariable=var, width=width, anchor="w")
             label.grid(row=0, column=2 * col, sticky="we")
@@ -34,6 +37,8 @@ class StatusBar(ttk.Frame):
         self.route_label = self.grid_slaves(row=0, column=8)[0]
         self.message_label = self.grid_slaves(row=0, column=6)[0]
         self.message_label.bind("<Configure>", lambda e: self._fit_message())
+        self.route_label.bind("<Configure>", lambda e: self._fit_route())
+        self._route_text = ""
         self._message_text = ""  # the whole message; the label shows it elided in the middle when narrow
         self._message_job: str | None = None
         self._values: dict[str, str] = {}
@@ -55,7 +60,23 @@ class StatusBar(ttk.Frame):
         self._put(self.zoom, "" if zoom is None else f"{round(zoom * 100)} %")
 
     def set_route(self, text: str) -> None:
-        """The sending route and connection state, e.g. "SMTP — local" (set by the mail side)."""
+        """The sending route and connection state, e.g. "SMTP — local" (set by the mail side).
+
+        The slot keeps a fixed width so the message slot stays wide; a long route (a
+        pickup folder's path) gives way in its middle.
+        """
+        self._route_text = text
+        self._fit_route()
+
+    def route_text(self) -> str:
+        """The whole route text (the slot may show it elided)."""
+        return self._route_text
+
+    def _fit_route(self) -> None:
+        width = self.route_label.winfo_width()
+        text = self._route_text
+        if width > 1 and text:
+            text = elide_to_width(text, "TkDefaultFont", width - 4)
         self._put(self.route, text)
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:

@@ -115,10 +115,25 @@ def elide_middle(text: str, fits: Callable[[str], bool]) -> str:
     return text[:head] + "…" + text[len(text) - (low - head):]
 
 
-def elide_to_width(text: str, font: tkfont.Font | str, width: int) -> str:
-    """``text`` elided in the middle so it takes at most ``width`` pixels in ``font``."""
+def elide_end(text: str, fits: Callable[[str], bool]) -> str:
+    """``text`` cut at the end with "…" until ``fits(result)``: a name keeps its start."""
+    if fits(text):
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        keep = (low + high + 1) // 2
+        if fits(text[:keep].rstrip() + "…"):
+            low = keep
+        else:
+            high = keep - 1
+    return text[:low].rstrip() + "…"
+
+
+def elide_to_width(text: str, font: tkfont.Font | str, width: int, *, where: str = "middle") -> str:
+    """``text`` elided (in the ``middle``, for paths, or at the ``end``, for names) to ``width`` pixels of ``font``."""
     measure = font if isinstance(font, tkfont.Font) else tkfont.nametofont(font)
-    return elide_middle(text, lambda t: measure.measure(t) <= width)
+    elide = elide_end if where == "end" else elide_middle
+    return elide(text, lambda t: measure.measure(t) <= width)
 
 
 def close_bar(parent: tk.Misc, command: Callable[[], Any], *, padding: Any = 0) -> tk.Widget:

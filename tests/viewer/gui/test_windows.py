@@ -24,6 +24,7 @@ def test_elide_middle_keeps_both_ends():
     assert short.startswith("/home/marie/") and short.endswith("0042.pdf")
     assert windows.elide_middle("court", lambda t: len(t) <= 30) == "court"
     assert windows.elide_middle(path, lambda t: len(t) <= 1) == "…"
+    assert windows.elide_end("Société Coopérative Ouvrière", lambda t: len(t) <= 12) == "Société Coo…"
 
 
 def test_fitted_size_never_exceeds_the_screen():

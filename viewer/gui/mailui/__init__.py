@@ -72,7 +72,7 @@ class MailUi:
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
         if link is not None:  # the route in the status bar links to the settings
             link.bind("<Button-1>", lambda e: self.settings(self.route_screen()))
-            link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
+            link.configure(cursor="hand2")
             from viewer.gui.toolbar import Tooltip
 
             self.route_tip = Tooltip(link, lambda: _("mail.status.route_tip"))

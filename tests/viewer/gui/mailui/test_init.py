@@ -80,11 +80,11 @@ def test_installed_menus_icons_and_fresh_status(make_window):
     assert menu_labels(window, "connection")[-3:] == ["Se connecter…", "Se déconnecter", "Profils de connexion…"]
     assert "Utilitaire de test des courriels…" in menu_labels(window, "tools")
     assert "Charger les fichiers de debug" in menu_labels(window, "tools")
-    route = window.status.route.get()
+    route = window.status.route_text()
     assert route.startswith("Local") and str(Path(settings_mod.paths.data_dir()) / "pickup") in route
     window.set_language("en")
     try:
-        assert window.status.route.get().startswith("Local — pickup ")
+        assert window.status.route_text().startswith("Local — pickup ")
     finally:
         window.set_language("fr")
     window.geometry(f"900x500+0+{window.winfo_screenheight() - 500}")  # the status bar at the screen's bottom
@@ -144,13 +144,13 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         s.service.use_server_service = True
         s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
         window = make_window(s)
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         invoke_menu(window, "connection", "Se connecter…")
         [connect] = dialogs_of(window, ConnectDialog)
         connect.password_var.set("alice-pw")
         connect.connect()
         assert pump(lambda: connect.result is not None)
-        assert window.status.route.get().startswith("Connecté à office")
+        assert window.status.route_text().startswith("Connecté à office")
         window.open_path(samples / "devis-D2026-0042.spv")
         window.toolbar.buttons["mail"].invoke()
         [dialog] = dialogs_of(window, SendDialog)
@@ -161,7 +161,7 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         assert dialog.result.ok, dialog.result.text
         assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
         invoke_menu(window, "connection", "Se déconnecter")
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         window.mailui.monitor.stop()
 
 
@@ -260,7 +260,7 @@ def test_settings_saved_from_the_menu_apply_at_once(make_window):
         assert dialog.ok()
         assert window.settings.functions.host == "smtp.example.com"
         assert window.mailui.services.settings is window.settings
-        assert window.status.route.get() == "Local — SMTP smtp.example.com:25"
+        assert window.status.route_text() == "Local — SMTP smtp.example.com:25"
         assert i18n.language() == "en"
     finally:
         i18n.set_language("fr")
@@ -294,7 +294,7 @@ def test_connect_without_profiles_opens_the_guided_connect_dialog(make_window):
     invoke_menu(window, "connection", "Se connecter…")
     [dialog] = dialogs_of(window, ConnectDialog)
     assert dialog.creating and dialog.new_vars["name"].get() == "bureau"
-    assert window.status.route.get().startswith("Local")
+    assert window.status.route_text().startswith("Local")
 
 
 def test_fresh_install_without_sender_leads_to_the_settings_screen(make_window, directory, samples, notify, pump):
