@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 
 SourceKind = Literal["spv", "text", "pdf", "xps", "image", "eml"]
 
@@ -73,7 +74,7 @@ class DocInfo:
         return {k: v for k, v in dataclasses.asdict(self).items() if v}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "DocInfo":
+    def from_dict(cls, data: dict[str, Any] | None) -> DocInfo:
         data = data or {}
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: str(v) for k, v in data.items() if k in names and v is not None})
@@ -128,7 +129,7 @@ class Document:
         if callable(closer):
             closer()
 
-    def __enter__(self) -> "Document":
+    def __enter__(self) -> Document:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.utils import ImageReader
@@ -146,7 +147,9 @@ def _canvas(buf: io.BytesIO, compress: int) -> Canvas:
     """A canvas whose initial font is an embedded one (no stray Base-14 reference)."""
     from formats.fonts import register_reportlab
 
-    return Canvas(buf, pageCompression=compress, invariant=1, initialFontName=register_reportlab("sans"), initialFontSize=10)
+    return Canvas(buf, pageCompression=compress, invariant=1,
+                  initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
+                  initialFontSize=10)
 
 
 def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:

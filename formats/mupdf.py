@@ -107,7 +107,7 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
 
     return Document(
         path=path,
-        source=kind,  # type: ignore[arg-type]
+        source=kind,  # type: ignore[arg-type]  # detect passes only pdf, xps or image
         info=read_sidecar(path),
         page_count=doc.page_count,
         backend=backend,

@@ -28,7 +28,8 @@ MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bomb
 def schema() -> dict[str, Any]:
     """The JSON Schema of the .spv format (formats/spv.schema.json)."""
     text = importlib_resources.files("formats").joinpath("spv.schema.json").read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +52,7 @@ def _fast_validator(part: str) -> Any:
     answers valid/invalid quickly; error messages always come from jsonschema.
     """
     try:
-        import jsonschema_rs  # type: ignore[import-not-found]
+        import jsonschema_rs
     except ImportError:
         return None
     if part == "page":
@@ -82,7 +83,7 @@ def _path(err: Any) -> str:
 
 
 def _short(err: Any) -> str:
-    msg = err.message
+    msg: str = err.message
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
@@ -112,10 +113,10 @@ class SpvBackend:
     # -- checking -------------------------------------------------------------------
     def check_page(self, index: int) -> dict[str, Any]:
         """The raw page ``index``, validated against the schema (once)."""
-        raw = self.pages_raw[index]
+        raw: dict[str, Any] = self.pages_raw[index]
         if index in self._checked:
             return raw
-        where = {"file": self.path, "page": index + 1}
+        where: dict[str, Any] = {"file": self.path, "page": index + 1}
         fast = _fast_page_validator()
         if fast is None or not fast.is_valid(raw):
             self._explain(raw, where)
@@ -179,7 +180,7 @@ class SpvBackend:
             return self._images[name]
         from PIL import Image
 
-        where = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
+        where: dict[str, Any] = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
         try:
             blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
         except (binascii.Error, ValueError):
@@ -196,7 +197,7 @@ class SpvBackend:
         check_image_size(w, h, what=f"image resource {name!r}", **where)
         try:
             img.load()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - Pillow's load raises many types on damaged data
             raise DocumentError(f"image resource {name!r} is damaged", **where) from None
         self._images[name] = img
         return img
@@ -319,7 +320,7 @@ class PageBuilder:
         italic: bool = False,
         color: str | None = None,
         align: str = "left",
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         item: dict[str, Any] = {"type": "text", "x": x, "y": y, "text": text, "font": _font(family, size, bold, italic)}
         if color:
             item["color"] = color
@@ -328,7 +329,7 @@ class PageBuilder:
         self.items.append(item)
         return self
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25, color: str | None = None) -> "PageBuilder":
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 0.25, color: str | None = None) -> PageBuilder:
         item: dict[str, Any] = {"type": "line", "x1": x1, "y1": y1, "x2": x2, "y2": y2, "width": width}
         if color:
             item["color"] = color
@@ -337,13 +338,13 @@ class PageBuilder:
 
     def rect(
         self, x: float, y: float, width: float, height: float, *, stroke: str | None = "#000000", fill: str | None = None, line_width: float = 0.25
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         self.items.append(
             {"type": "rect", "x": x, "y": y, "width": width, "height": height, "stroke": stroke, "fill": fill, "line_width": line_width}
         )
         return self
 
-    def image(self, x: float, y: float, width: float, height: float, resource: str) -> "PageBuilder":
+    def image(self, x: float, y: float, width: float, height: float, resource: str) -> PageBuilder:
         self.items.append({"type": "image", "x": x, "y": y, "width": width, "height": height, "resource": resource})
         return self
 
@@ -360,7 +361,7 @@ class PageBuilder:
         row_height: float = 6,
         grid: bool = True,
         header_fill: str | None = "#e6e6e6",
-    ) -> "PageBuilder":
+    ) -> PageBuilder:
         item: dict[str, Any] = {
             "type": "table",
             "x": x,

@@ -14,9 +14,15 @@ MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
 MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
 # Always allowed: printing, copying text, and accessibility (screen readers).
-PERMISSIONS = (
-    pymupdf.PDF_PERM_ACCESSIBILITY | pymupdf.PDF_PERM_PRINT | pymupdf.PDF_PERM_PRINT_HQ | pymupdf.PDF_PERM_COPY
+# PyMuPDF defines its PDF_* constants at import time, out of the type checker's sight.
+PERMISSIONS: int = (
+    pymupdf.PDF_PERM_ACCESSIBILITY  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_PRINT  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_PRINT_HQ  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_COPY  # type: ignore[attr-defined]  # run-time constant
 )
+ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE  # type: ignore[attr-defined]  # run-time constant
+ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]  # run-time constant
 
 
 class ProtectionError(DocumentError):
@@ -66,13 +72,16 @@ def to_pdf(doc: Document) -> bytes:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
     if doc.source in ("pdf", "eml"):
         if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
-            return doc.backend.data
+            data: bytes = doc.backend.data
+            return data
         # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
         # that resets the decryption key and the copy comes out blank.
-        return mdoc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1, deflate=True)
+        copy: bytes = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
+        return copy
     try:
-        return mdoc.convert_to_pdf()
-    except Exception as exc:  # noqa: BLE001
+        converted: bytes = mdoc.convert_to_pdf()
+        return converted
+    except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
 
 
@@ -88,7 +97,7 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         return pdf
     try:
         doc = pymupdf.open(stream=pdf, filetype="pdf")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - PyMuPDF raises many types on data that is not a PDF
         raise ProtectionError("the data to protect is not a readable PDF") from None
     try:
         if doc.needs_pass or _was_encrypted(doc):
@@ -96,11 +105,12 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
         owner = secrets.token_urlsafe(15)
         user = protection.password if protection.mode == "password" else ""
-        return doc.tobytes(
-            encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        protected: bytes = doc.tobytes(
+            encryption=ENCRYPT_AES_256,
             owner_pw=owner,
             user_pw=user,
             permissions=PERMISSIONS,
         )
+        return protected
     finally:
         doc.close()

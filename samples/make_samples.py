@@ -5,17 +5,17 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from formats.document import DocInfo  # noqa: E402
-from formats.native import PageBuilder, SpoolWriter  # noqa: E402
+from formats.document import DocInfo
+from formats.native import PageBuilder, SpoolWriter
 
 SELLER = ["Menuiseries Beaumont & Fils SARL", "12, rue des Tanneurs", "69002 Lyon — France", "Tél. 04 78 00 00 00", "devis@menuiseries-beaumont.example"]
 
@@ -234,7 +234,7 @@ def mail(quote_pdf: bytes) -> bytes:
     msg["To"] = "Élodie Marchand <elodie.marchand@atelier-dupre.example>"
     msg["Cc"] = "commercial@menuiseries-beaumont.example"
     msg["Subject"] = "Votre devis D2026-0042 — remplacement des menuiseries"
-    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
     msg["Message-ID"] = "<d2026-0042.sample@menuiseries-beaumont.example>"
     text = "Bonjour Madame Marchand,\n\nVeuillez trouver ci-joint notre devis D2026-0042 (montant TTC : voir page 2).\n\nCordialement,\nMenuiseries Beaumont"
     msg.set_content(text)

@@ -10,23 +10,15 @@ import os
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from viewer import paths
 from viewer.errors import SpoolviewError
-from viewer.mail.routes.base import (
-    ConfigurationError,
-    Envelope,
-    PermanentError,
-    RecipientResult,
-    RouteError,
-    SendResult,
-    TemporaryError,
-)
 from viewer.settings import ConnectionProfile, Settings
+
+if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
+    import httpx
 
 __all__ = [
     "CertificateProblem",
@@ -34,11 +26,13 @@ __all__ = [
     "ConnectionProblem",
     "LoginRefused",
     "NotConnected",
+    "ServerAnswer",
+    "ServerRecipient",
     "ServerRefused",
     "ServerUnavailable",
+    "ServerUnreachable",
     "SessionExpired",
     "current",
-    "directory_for",
     "get_profile",
     "live",
     "profiles",
@@ -55,6 +49,10 @@ class ConnectionProblem(SpoolviewError):
 
 class ServerUnavailable(ConnectionProblem):
     """The server does not answer (down, wrong URL, network, timeout)."""
+
+
+class ServerUnreachable(ServerUnavailable):
+    """No connection could be made: the request surely never reached the server."""
 
 
 class CertificateProblem(ConnectionProblem):
@@ -138,7 +136,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The connection saved by ``spoolview connect`` (any process), or None.
 
     ``settings`` is accepted for symmetry with the other helpers; the state does not
@@ -160,7 +158,7 @@ def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOU
     return conn
 
 
-def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The saved connection when it is open and the server answers now, else None."""
     conn = current(settings, timeout=timeout)
     if conn is None or not conn.is_connected or not conn.reachable():
@@ -168,20 +166,31 @@ def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) 
     return conn
 
 
-def directory_for(settings: Settings | None = None) -> Any:
-    """Where look-ups go: the server when connected and answering, else the local directory.
-
-    Both answer ``search``, ``customer``, ``contact``, ``contacts_of`` and ``lookup`` alike.
-    """
-    conn = live(settings)
-    if conn is not None:
-        return conn
-    from viewer.directory import open_directory
-
-    return open_directory(settings)
-
-
 # -- the client ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerRecipient:
+    """The server's outcome for one recipient."""
+
+    address: str
+    accepted: bool
+    code: int | None = None
+    reply: str = ""
+    temporary: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerAnswer:
+    """What the server answered to a send: per recipient, and its route's error when it had one."""
+
+    recipients: list[ServerRecipient]
+    route: str = ""  # the server's own route (e.g. "smtp")
+    detail: str = ""
+    error_kind: str = ""  # "" | temporary | permanent | configuration | error
+    error_message: str = ""
+    error_code: int | None = None
+    error_reply: str = ""
 
 
 class Connection:
@@ -216,6 +225,8 @@ class Connection:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             verify: Any = True
             if self.ca_file:
                 try:
@@ -260,11 +271,17 @@ class Connection:
 
     def reachable(self) -> bool:
         """True when the server answers its health endpoint with ``ok``."""
+        return not self.problem()
+
+    def problem(self) -> str:
+        """'' when the server answers its health endpoint, else why not (in English)."""
         try:
             response = self._request("GET", "/health", auth=False)
-        except ConnectionProblem:
-            return False
-        return response.status_code == 200
+        except ConnectionProblem as exc:
+            return str(exc)
+        if response.status_code != 200:
+            return f"the application server at {self.url} is not healthy (HTTP {response.status_code})"
+        return ""
 
     def _save_state(self) -> None:
         from viewer.settings import set_secret
@@ -298,6 +315,8 @@ class Connection:
             if not self._token:
                 raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
             headers["Authorization"] = f"Bearer {self._token}"
+        import httpx
+
         try:
             response = self._http().request(method, path, headers=headers, timeout=timeout or self.timeout, **kwargs)
         except httpx.ConnectError as exc:
@@ -305,7 +324,7 @@ class Connection:
                 raise CertificateProblem(
                     f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)"
                 ) from None
-            raise ServerUnavailable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+            raise ServerUnreachable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
         except httpx.TimeoutException:
             raise ServerUnavailable(f"the application server at {self.url} did not answer within {timeout or self.timeout:g} s") from None
         except httpx.TransportError as exc:
@@ -355,35 +374,40 @@ class Connection:
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
 
     # -- mail ----------------------------------------------------------------------------
-    def send(self, raw: bytes, envelope: Envelope, *, document: str = "", subject: str = "") -> SendResult:
-        """Post a composed message; the server's per-recipient outcome as a SendResult.
+    def send(self, raw: bytes, sender: str, recipients: tuple[str, ...], *, document: str = "", subject: str = "") -> ServerAnswer:
+        """Post a composed message; the server's answer per recipient, as plain data.
 
-        A whole-message failure of the server's route raises its RouteError (temporary,
-        permanent, configuration) carrying ``results``; connection problems raise
-        ConnectionProblem subclasses.
+        Every recipient of ``recipients`` has one ServerRecipient (one the server gave no
+        outcome for is refused, temporarily). Connection problems raise ConnectionProblem
+        subclasses; the mail layer (ServerRoute) turns the answer into its own types.
         """
         body = {
             "message": base64.b64encode(raw).decode("ascii"),
-            "sender": envelope.sender,
-            "recipients": list(envelope.recipients),
+            "sender": sender,
+            "recipients": list(recipients),
             "document": document,
             "subject": subject,
         }
         response = self._request("POST", "/send", json=body, timeout=max(self.timeout, SEND_TIMEOUT))
         data = self._json(response)
-        results = [RecipientResult(r["address"], bool(r["accepted"]), r.get("code"), r.get("reply", ""), bool(r.get("temporary"))) for r in data["recipients"]]
+        results = [
+            ServerRecipient(str(r["address"]), bool(r["accepted"]), r.get("code"), str(r.get("reply") or ""), bool(r.get("temporary")))
+            for r in data["recipients"]
+        ]
         reported = {r.address.lower() for r in results}
-        for address in dict.fromkeys(envelope.recipients):  # never count a recipient the server did not answer for
+        for address in dict.fromkeys(recipients):  # never count a recipient the server did not answer for
             if address.lower() not in reported:
-                results.append(RecipientResult(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
-        error = data.get("error")
-        if error and not any(r.accepted for r in results):
-            kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(error.get("kind"), RouteError)
-            exc = kind(f"the server could not send: {error.get('message', '')}", code=error.get("code"), reply=error.get("reply") or "")
-            exc.results = results  # type: ignore[attr-defined]
-            raise exc
-        detail = data.get("detail") or ""
-        return SendResult(route=f"server ({data.get('route', '')})", recipients=results, detail=f"sent by {self.url}: {detail}".rstrip(": "))
+                results.append(ServerRecipient(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
+        error = data.get("error") or None
+        return ServerAnswer(
+            recipients=results,
+            route=str(data.get("route") or ""),
+            detail=str(data.get("detail") or ""),
+            error_kind=str(error.get("kind") or "error") if error else "",
+            error_message=str(error.get("message") or "") if error else "",
+            error_code=error.get("code") if error else None,
+            error_reply=str(error.get("reply") or "") if error else "",
+        )
 
     def history(self, limit: int = 100) -> list[dict[str, Any]]:
         """The sends this user made through the server, newest first."""

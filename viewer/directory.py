@@ -6,10 +6,11 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -35,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_file
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
@@ -222,6 +224,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(database: str | None, *, tighten: bool) -> None:
+    """Create a new SQLite file 0600 before SQLite does (it follows the umask); tighten our default one."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        if tighten or not path.exists():
+            private_file(path)
+    except OSError:
+        pass  # SQLite reports a folder it cannot write in with its own words below
+
+
 class Directory:
     """The customer/contact directory. Returns plain dataclasses, never ORM rows."""
 
@@ -236,6 +250,7 @@ class Directory:
             ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            _private_sqlite_file(self.engine.url.database, tighten=not url)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
@@ -261,7 +276,7 @@ class Directory:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Directory":
+    def __enter__(self) -> Directory:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -319,7 +334,7 @@ class Directory:
 
     # --- lookup L1 -----------------------------------------------------------------------
 
-    def lookup(self, info: "DocInfo", address_type: str = "EMAIL") -> Lookup:
+    def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """The address for the document: its contact's, else the customer's default for the
         document kind (e-mail only), else the customer's main address of that type."""
         address_type = address_type.upper()
@@ -426,7 +441,7 @@ class Directory:
             return conn.execute(select(customers.c.code).where(customers.c.code == code)).first() is not None
 
 
-def open_directory(settings: "Settings | None" = None) -> Directory:
+def open_directory(settings: Settings | None = None) -> Directory:
     """The directory the settings point at (default: the SQLite file in the data folder)."""
     url = settings.directory.database_url if settings is not None else ""
     return Directory(url or None)
@@ -605,7 +620,7 @@ def _rows(path: Path, required: tuple[str, ...], allowed: Callable[[str], bool])
             if len(cells) != len(header):
                 errors.append(f"{path}:{line}: {len(cells)} fields, expected {len(header)}; check the separators and quotes")
                 continue
-            rows.append((line, {name: value.strip() for name, value in zip(header, cells)}))
+            rows.append((line, {name: value.strip() for name, value in zip(header, cells, strict=True)}))
     except csv.Error as exc:
         errors.append(f"{path}:{reader.line_num}: unreadable CSV ({exc})")
     return header, rows, errors

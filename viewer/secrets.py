@@ -61,7 +61,7 @@ def keyring_set(name: str, value: str) -> bool:
         return False
     try:
         backend.set_password(SERVICE, name, value)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - keyring backends raise many types: fall back to the file
         log.warning("keyring %s: cannot store secret %r (%s)", keyring_name(), name, type(exc).__name__)
         return False
     return True

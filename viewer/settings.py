@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from viewer import paths
-from viewer.fsutil import write_durable
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
+from viewer.fsutil import write_durable
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from tests.support.tools import require_tool
 from viewer.cli import main
 
 
@@ -42,7 +43,7 @@ def test_convert_plain_and_no_modify(samples: Path, tmp_path: Path, capsys: pyte
     assert "Dvořák" in pymupdf.open(out)[0].get_text()
     code, _, _ = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--protect", "no-modify")
     assert code == 0
-    report = subprocess.run(["qpdf", "--show-encryption", str(out)], capture_output=True, text=True, timeout=30).stdout
+    report = subprocess.run([require_tool("qpdf"), "--show-encryption", str(out)], capture_output=True, text=True, timeout=30).stdout
     assert "AESv3" in report and "modify anything: not allowed" in report
     assert [p.name for p in tmp_path.iterdir()] == ["f.pdf"]  # no temporary file left
 

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from viewer import paths, settings as S
+from viewer import paths
+from viewer import settings as S
 from viewer.errors import SpoolviewError
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import tkinter as tk
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from tkinter import filedialog, ttk
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from viewer.gui.i18n import _
 
@@ -368,7 +369,6 @@ def ask_yes_no(parent: tk.Misc, message: str, *, title: str) -> bool:
 def user_message(exc: BaseException) -> str:
     """What to tell a person about ``exc`` (never a traceback)."""
     from formats.document import DocumentError
-
     from viewer.errors import SpoolviewError
 
     if isinstance(exc, DocumentError):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import tkinter as tk
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _, language, size_text
 from viewer.gui.mailhtml import MailResources, browser_link, remote_references
@@ -58,7 +59,7 @@ def _html_frame(master: tk.Misc, resources: MailResources,
                           objects_enabled=resources.allow_remote, forms_enabled=False, javascript_enabled=False,
                           on_link_click=on_link, on_form_submit=lambda *args: None)
         return frame, lambda markup: frame.load_html(markup, base_url="about:blank")
-    except Exception:  # tkinterweb's Tk extension missing on this platform
+    except Exception:  # noqa: BLE001 - tkinterweb's Tk extension missing on this platform
         text = tk.Text(master, wrap="word", state="disabled")
 
         def load(markup: str) -> None:

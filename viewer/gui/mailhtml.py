@@ -85,7 +85,8 @@ def inline_parts(message: EmailMessage | None) -> dict[str, tuple[str, bytes]]:
     for part in message.walk():
         cid = part.get("Content-ID")
         if cid and not part.is_multipart():
-            parts[cid.strip().strip("<>")] = (part.get_content_type(), part.get_payload(decode=True) or b"")
+            payload = part.get_payload(decode=True)
+            parts[cid.strip().strip("<>")] = (part.get_content_type(), payload if isinstance(payload, bytes) else b"")
     return parts
 
 

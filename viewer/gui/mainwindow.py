@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from viewer.gui import dialogs, filecommands, i18n, menus, theme
 from viewer.gui.dialogs import user_message
@@ -67,7 +68,7 @@ class MainWindow(tk.Toplevel):
     """One viewer window (a Toplevel of ``master``); ``hooks`` are called with it once built."""
 
     def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
-                 settings: Any = None, hooks: Iterable[Callable[["MainWindow"], None]] = ()) -> None:
+                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], None]] = ()) -> None:
         super().__init__(master, class_="Spoolview")
         self.app = app
         self.state = state or ViewerState.load()
@@ -199,7 +200,7 @@ class MainWindow(tk.Toplevel):
             self.pageview.canvas.drop_target_register(tkinterdnd2.DND_FILES)  # type: ignore[attr-defined]
             self.pageview.canvas.dnd_bind("<<Drop>>", self._on_drop)  # type: ignore[attr-defined]
             self.drop_enabled = True
-        except Exception:  # no tkdnd on this platform or build: open by menu, toolbar, command line
+        except Exception:  # noqa: BLE001 - no tkdnd on this platform or build: open by menu, toolbar, command line
             self.drop_enabled = False
 
     def _on_drop(self, event: Any) -> None:
@@ -232,7 +233,7 @@ class MainWindow(tk.Toplevel):
                 if answer is None:
                     return False
                 password, tries = answer, tries + 1
-            except Exception as exc:  # every failure becomes a dialog; the window stays as it was
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
                 self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
                 return False
         self.show_document(document)
@@ -299,7 +300,7 @@ class MainWindow(tk.Toplevel):
         """Open an attachment (PDF, spool, image…) in a new viewer window."""
         try:
             document = attachment.open()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any reader failure is shown in a dialog
             self.show_error(_("error.attachment", name=attachment.filename, detail=user_message(exc)))
             return
         window = self.app.new_window() if self.app is not None else MainWindow(self.master, state=self.state,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 import tkinter as tk
 from collections import OrderedDict
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Callable
 
 Rect = tuple[float, float, float, float]
 
@@ -179,7 +179,7 @@ class PageView(ttk.Frame):
         for i in range(start, end):
             try:
                 size = self.source.page_size(i)
-            except Exception:  # an unreadable page keeps the estimate; render reports it
+            except Exception:  # noqa: BLE001 - an unreadable page keeps the estimate; render reports it
                 continue
             if size != self._sizes[i]:
                 self._sizes[i] = size
@@ -451,7 +451,7 @@ class PageView(ttk.Frame):
         try:
             data = self.source.render_ppm(index, self.render_dpi, self.rotation)
             image = tk.PhotoImage(master=self, data=data)
-        except Exception as exc:  # any reader failure: mark the page, tell the window once
+        except Exception as exc:  # noqa: BLE001 - any reader failure: mark the page, tell the window once
             self._failed.add(key)
             self._draw_failure(index)
             self.on_error(index, exc)

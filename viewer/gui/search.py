@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Callable
 
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, Rect
@@ -68,7 +68,7 @@ class Finder:
             if page not in self.hits:
                 try:
                     self.hits[page] = self.source.search(page, self.needle)
-                except Exception:  # an unreadable page has no hits; the page view reports it
+                except Exception:  # noqa: BLE001 - an unreadable page has no hits; the page view reports it
                     self.hits[page] = []
             rects = self.hits[page]
             if rects:

@@ -12,7 +12,6 @@ from tkinter import ttk
 from viewer.gui.i18n import _
 from viewer.gui.windows import elide_to_width
 
-
 ROUTE_CHARS = 26  # the route slot's width in characters
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Callable
 
 from viewer.gui.pageview import DocumentSource, PageView
 
@@ -124,7 +124,7 @@ class ThumbnailBar(ttk.Frame):
             dpi = 72.0 * self.thumb_width / pw
             try:
                 image = tk.PhotoImage(master=self, data=self.source.render_ppm(i, dpi, 0))
-            except Exception:  # the page view reports render errors; leave the frame blank
+            except Exception:  # noqa: BLE001 - the page view reports render errors; leave the frame blank
                 self._shown[i] = (0, None)
                 continue
             self._shown[i] = (self.canvas.create_image(PAD, self._tops[i], anchor="nw", image=image), image)

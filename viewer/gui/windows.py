@@ -13,9 +13,10 @@ import json
 import os
 import re
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import font as tkfont
-from typing import Any, Callable
+from typing import Any
 
 from viewer import paths
 

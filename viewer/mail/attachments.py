@@ -5,7 +5,8 @@ from __future__ import annotations
 import mimetypes
 
 from formats.document import Document
-from formats.pdf import MODES, Protection, protect as protect_pdf, to_pdf
+from formats.pdf import MODES, Protection, to_pdf
+from formats.pdf import protect as protect_pdf
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import Attachment
 from viewer.settings import Settings

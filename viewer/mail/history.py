@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_file
 
 __all__ = ["History", "HistoryEntry", "ACCEPTED", "REFUSED", "FAILED"]
 
@@ -69,7 +70,8 @@ class History:
         if self._db is not None:
             return self._db
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            paths.ensure_private_dir(self.path.parent)
+            private_file(self.path)  # 0600 before SQLite creates it (its -wal and -shm files follow its mode)
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             try:
                 db.execute("PRAGMA journal_mode=WAL")

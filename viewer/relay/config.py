@@ -65,6 +65,12 @@ class ListenerConfig:
     require_tls: bool = False  # refuse MAIL before STARTTLS
     relay_networks: list[str] = field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])  # IPv4 and IPv6 loopback
     users: dict[str, str] = field(default_factory=dict)  # AUTH user -> password (TLS only)
+    max_recipients: int = 100  # RCPT per message; more get "452 4.5.3 Too many recipients"
+    max_connections: int = 100  # connections at once, all clients together (then "421")
+    max_connections_per_client: int = 10  # connections at once from one client address
+    idle_timeout: float = 60.0  # seconds a client may stay silent before it is disconnected
+    auth_max_failures: int = 3  # wrong logins on one connection before it is closed
+    auth_delay: float = 1.0  # seconds the next AUTH of a failing address waits; doubles per failure (max 30)
 
 
 @dataclass
@@ -280,6 +286,13 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
         raise ConfigError(f"{source}: listener.users needs listener.tls_cert/tls_key (AUTH is only offered over TLS)")
     if lst.require_tls and not lst.tls_cert:
         raise ConfigError(f"{source}: listener.require_tls needs listener.tls_cert/tls_key")
+    for key in ("max_recipients", "max_connections", "max_connections_per_client", "auth_max_failures"):
+        if getattr(lst, key) < 1:
+            raise ConfigError(f"{source}: listener.{key} must be 1 or more")
+    if lst.idle_timeout <= 0:
+        raise ConfigError(f"{source}: listener.idle_timeout must be above 0 seconds")
+    if lst.auth_delay < 0:
+        raise ConfigError(f"{source}: listener.auth_delay must be 0 or more seconds")
     r = config.retry
     if any(not isinstance(s, (int, float)) or s < 0 for s in r.schedule):
         raise ConfigError(f"{source}: retry.schedule must be a list of seconds, e.g. [900, 1800, 3600]")

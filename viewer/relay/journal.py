@@ -9,7 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from viewer.mail.journal import ERROR, OK, Journal as MailJournal, LogLine
+from viewer.fsutil import private_dir
+from viewer.mail.journal import ERROR, OK, LogLine
+from viewer.mail.journal import Journal as MailJournal
 
 __all__ = ["Journal"]
 
@@ -42,7 +44,7 @@ class Journal:
 
     def __init__(self, path: Path | str, *, errors_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._journal = _AtPath(self.path, errors_only)
         self._journal.hold()
         self._lock = threading.Lock()  # the delivery threads share the open file

@@ -6,8 +6,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer.relay.message import MalformedMessage, Parsed, parse_message
 from viewer.relay.queue import Queue
@@ -63,7 +63,7 @@ class PickupFolder:
             try:
                 entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
             except FileNotFoundError:
-                log.error("pickup folder %s does not exist", self.folder)
+                log.error("pickup folder %r does not exist", str(self.folder))
                 return [], False
             more = False
             for entry in entries:
@@ -117,10 +117,10 @@ class PickupFolder:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            log.error("cannot move %s into the queue: %s", path, exc)
+            log.error("cannot move %r into the queue: %s", str(path), exc)
             self._stuck.add(path.name)
             return None
-        log.info("picked up %s as %s", path.name, self.queue.qid(dest))
+        log.info("picked up %r as %s", path.name, self.queue.qid(dest))
         return dest, parsed
 
     def _reject(self, path: Path, reason: str) -> None:
@@ -129,10 +129,10 @@ class PickupFolder:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            log.error("cannot move %s to badmail (%s): %s; leaving it in place", path, exc, reason)
+            log.error("cannot move %r to badmail (%s): %s; leaving it in place", str(path), exc, reason)
             self._stuck.add(path.name)
             return None
-        log.warning("%s moved to badmail as %s: %s", path.name, dest.name, reason)
+        log.warning("%r moved to badmail as %r: %s", path.name, dest.name, reason)
         if self.on_badmail:
             self.on_badmail(path.name, reason)
         return None
@@ -152,7 +152,7 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         return None
 
     class _Wake(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:  # noqa: ANN001
+        def on_any_event(self, event) -> None:
             if event.event_type in ("created", "moved", "closed"):
                 wake()
 
@@ -173,6 +173,6 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         observer.daemon = True
         observer.start()
     except OSError as exc:
-        log.warning("no file events for %s (%s): scanning only", folder, exc)
+        log.warning("no file events for %r (%s): scanning only", str(folder), exc)
         return None
     return observer

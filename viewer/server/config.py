@@ -11,6 +11,7 @@ from typing import Any
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.server.proxies import BadProxy, networks
 from viewer.settings import kind_name
 
 ENV_CONFIG = "SPOOLVIEW_SERVER_CONFIG"  # how `server run --workers N` hands the file to workers
@@ -44,6 +45,10 @@ class ServerConfig:
     login_window_seconds: float = 15 * 60.0
     max_failures_per_user: int = 5
     max_failures_per_address: int = 20
+    max_concurrent_logins: int = 2  # scrypt computations at once (16 MiB each)
+    max_unauthenticated_body: int = 16 * 1024  # bytes a request without a token may post (/login)
+    trusted_proxies: list[str] = field(default_factory=list)  # reverse proxies whose X-Forwarded-For counts
+    idempotency_hours: float = 48.0  # how long a send's idempotency key and outcome are kept
     certfile: str = ""
     keyfile: str = ""
     workers: int = 1
@@ -95,9 +100,25 @@ def config_from_dict(table: dict[str, Any], *, source: str = "configuration") ->
         setattr(config, key, float(value) if isinstance(default, float) else value)
     if not 0 < config.port < 65536:
         raise ServerConfigError(f"{source}: port must be between 1 and 65535, not {config.port}")
-    for key in ("token_minutes", "max_message_bytes", "max_recipients", "workers", "max_failures_per_user", "max_failures_per_address"):
+    for key in (
+        "token_minutes",
+        "max_message_bytes",
+        "max_recipients",
+        "workers",
+        "max_failures_per_user",
+        "max_failures_per_address",
+        "max_concurrent_logins",
+        "max_unauthenticated_body",
+        "idempotency_hours",
+    ):
         if getattr(config, key) <= 0:
             raise ServerConfigError(f"{source}: {key} must be positive")
     if bool(config.certfile) != bool(config.keyfile):
         raise ServerConfigError(f"{source}: certfile and keyfile go together")
+    if config.idempotency_hours < 24:
+        raise ServerConfigError(f"{source}: idempotency_hours must be at least 24 (a client may ask about a send a day later)")
+    try:
+        networks(config.trusted_proxies)
+    except (BadProxy, AttributeError) as exc:
+        raise ServerConfigError(f"{source}: {exc if isinstance(exc, BadProxy) else 'trusted_proxies must be a list of addresses'}") from None
     return config

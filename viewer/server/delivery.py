@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail.outbox import Outbox
@@ -80,6 +81,7 @@ class Delivery:
     detail: str = ""
     message_id: str = ""
     error: RouteError | None = None
+    notes: list[str] = field(default_factory=list)  # what failed after the route answered (journal, copies)
 
 
 class Deliverer:
@@ -106,12 +108,9 @@ class Deliverer:
         detail = result.detail if result is not None else str(error or "")
         if outcome.notes:
             log.warning("send %s: %s", outcome.message_id, "; ".join(outcome.notes))
-        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error)
+        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error, list(outcome.notes))
 
     @staticmethod
     def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:
-        results = getattr(error, "results", None)
-        if not results:
-            temporary = getattr(error, "kind", "") == "temporary"
-            results = [RecipientResult(a, False, error.code, error.reply or str(error), temporary) for a in envelope.recipients]
-        return Delivery(False, route, list(results), str(error), error=error)
+        results = error.recipient_results(envelope.recipients, reply=error.reply or str(error))
+        return Delivery(False, route, results, str(error), error=error)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gc
+import tkinter as tk
 from pathlib import Path
 
 import pytest
-
-tk = pytest.importorskip("tkinter")
 
 
 @pytest.fixture
@@ -16,7 +15,8 @@ def root():
     try:
         r = tk.Tk()
     except tk.TclError as exc:  # pragma: no cover - no display at all
-        pytest.skip(f"no display: {exc}")
+        pytest.fail(f"no display ({exc}): the GUI tests run under Xvfb (pytest-xvfb); `make deps` installs it, "
+                    "or run: sudo apt-get install -y --no-install-recommends xvfb xauth", pytrace=False)
     r.withdraw()
     yield r
     r.update_idletasks()

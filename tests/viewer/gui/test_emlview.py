@@ -121,7 +121,7 @@ def web():
     png = _tiny_png()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             hits.append(self.path)
             body, kind = (png, "image/png") if self.path.endswith(".png") else (
                 (b"body { color: #333 }", "text/css") if self.path.endswith(".css") else (b"<p>frame</p>", "text/html"))

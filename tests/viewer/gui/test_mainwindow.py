@@ -14,8 +14,7 @@ PAGED = ["devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", 
 
 def sample(name: str) -> Path:
     path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample {name} not generated yet")
+    assert path.exists(), f"sample {path} missing: run `python samples/make_samples.py`"
     return path
 
 
@@ -464,8 +463,9 @@ def test_menu_shortcuts_name_the_keys_of_the_interface_language(window):
     from viewer.gui import i18n
 
     view = window.menus["view"]
-    accels = lambda: [view.entrycget(i, "accelerator") for i in range(view.index("end") + 1)  # noqa: E731
-                      if view.type(i) == "command"]
+    def accels() -> list[str]:
+        return [view.entrycget(i, "accelerator") for i in range(view.index("end") + 1) if view.type(i) == "command"]
+
     assert {"Début", "Fin", "Pg préc", "Pg suiv", "Maj+F3"} <= set(accels())
     assert "Home" not in accels() and "Shift+F3" not in accels()
     try:

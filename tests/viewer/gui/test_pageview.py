@@ -138,7 +138,7 @@ def test_hit_highlights_follow_rotation_and_match_the_render(view, doc):
     view.set_hits(hits, (3, 0))
     assert view.current_page == 3
     (x0, y0, x1, y1), = view.hit_boxes(3)
-    left, top = view._lefts[3], view._tops[3]
+    left = view._lefts[3]
     # the text sits 72 pt from the left edge at 100 % of 96 dpi
     assert abs((x0 - left) - 72 * 96 / 72) < 4
     view.rotate(90)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +11,7 @@ from tests.support.smtpd import RecordingHandler
 from viewer import paths
 from viewer.errors import SpoolviewError
 from viewer.mail import trace
+from viewer.mail.compose import Composed
 from viewer.mail.journal import read_log
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, TemporaryError
@@ -68,7 +68,7 @@ def test_partial_refusal_is_not_ok_and_lands_in_the_error_folder():
     assert outcome.file.parent == paths.data_dir() / "errors"
     log = outcome.file.with_suffix(".log").read_text()
     assert "gone@example.org: refusé 550 5.1.1 no such user" in log  # the interface language, the reply verbatim
-    assert [(l.recipient, l.status) for l in smtp_log()] == [("client@example.org", "OK"), ("gone@example.org", "ERROR")]
+    assert [(e.recipient, e.status) for e in smtp_log()] == [("client@example.org", "OK"), ("gone@example.org", "ERROR")]
     assert (paths.data_dir() / "sent" / outcome.name).exists()  # it did go to one recipient
     assert any(line.startswith("gone@example.org: NOT sent (permanent)") for line in outcome.summary_lines())
 
@@ -82,7 +82,7 @@ def test_route_failure_is_returned_not_raised():
     assert "détail technique: relay down" in log
     assert "réponse du serveur: 421 try later" in log
     assert not (paths.data_dir() / "sent").exists()
-    assert [l.status for l in smtp_log()] == ["ERROR"]
+    assert [e.status for e in smtp_log()] == ["ERROR"]
 
 
 def test_a_route_that_crashes_is_a_failed_send_with_the_message_kept():
@@ -93,7 +93,7 @@ def test_a_route_that_crashes_is_a_failed_send_with_the_message_kept():
     outcome = Outbox(Settings(), Broken()).send((RAW, ENV))
     assert not outcome.ok and "ValueError: bug in a route" in str(outcome.error)
     assert outcome.file.read_bytes() == RAW and outcome.file.parent == paths.data_dir() / "errors"
-    assert [l.status for l in smtp_log()] == ["ERROR"]
+    assert [e.status for e in smtp_log()] == ["ERROR"]
 
 
 def test_unwritable_pickup_folder_keeps_the_message_in_the_error_folder(tmp_path):
@@ -127,7 +127,7 @@ def test_missing_message_id_is_added():
 
 
 def test_accepts_a_composed_object():
-    composed = SimpleNamespace(raw=RAW, envelope=ENV, message=None)
+    composed = Composed(envelope=ENV, raw=RAW, charset_used="utf-8", subject="Devis")
     assert Outbox(Settings(), MemoryRoute()).send(composed).ok
 
 
@@ -202,7 +202,7 @@ def test_server_switch_without_connection_sends_locally_and_the_trace_says_so():
     settings = Settings()
     settings.service.use_server_service = True
     settings.debug.trace = True
-    outcome = Outbox(settings, connection=None).send((RAW, ENV))
+    outcome = Outbox(settings).send((RAW, ENV))
     assert outcome.ok and outcome.route_name.startswith("pickup folder")
     texts = [e.text for e in trace.load(settings.debug.trace_folder) if e.kind == "route"]
     assert any("use_server_service is set but not connected" in t for t in texts)

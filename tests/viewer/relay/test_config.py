@@ -25,6 +25,7 @@ def test_defaults_are_safe_and_like_iis():
     config = from_dict(MINIMAL)
     assert config.listener.host == "127.0.0.1"
     assert config.listener.relay_networks == ["127.0.0.1/32", "::1/128"]
+    assert (config.listener.max_recipients, config.listener.max_connections, config.listener.max_connections_per_client) == (100, 100, 10)
     assert config.retry.schedule == [900.0, 1800.0, 3600.0]
     assert config.retry.interval == 14400.0
     assert config.retry.max_age == 2 * 24 * 3600
@@ -72,6 +73,10 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "pickup": {"settle_seconds": -1}}, "settle_seconds"),
         ({**MINIMAL, "queue": []}, "must be a table"),
         ({**MINIMAL, "log": {"level": "verbose"}}, "log.level must be one of DEBUG, INFO, WARNING, ERROR, not 'verbose'"),
+        ({**MINIMAL, "listener": {"max_recipients": 0}}, "listener.max_recipients must be 1 or more"),
+        ({**MINIMAL, "listener": {"max_connections_per_client": 0}}, "listener.max_connections_per_client must be 1 or more"),
+        ({**MINIMAL, "listener": {"idle_timeout": 0}}, "listener.idle_timeout must be above 0"),
+        ({**MINIMAL, "listener": {"auth_delay": -1}}, "listener.auth_delay must be 0 or more"),
     ],
 )
 def test_bad_values_are_named(data, words):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ class MailUi:
         configure_styles(self.root)
 
     # -- hooks on the main window ---------------------------------------------------------
-    def install(self) -> "MailUi":
+    def install(self) -> MailUi:
         w = self.window
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
@@ -59,14 +60,14 @@ class MailUi:
                               command=lambda: self._trace(self.trace_var.get()))
         w.track_label(tools, "tools.menu.trace")
         self.trace_index = tools.index("end")
-        menus = (
+        more: tuple[tuple[str, str, Callable[[], Any]], ...] = (
             ("tools", "tools.menu.trace_load", self.trace_load),
             ("tools", "tools.menu.sent_folder", self.sent_folder),
             ("tools", "tools.menu.error_folder", self.error_folder),
             ("tools", "tools.menu.smtp_log", self.smtp_log),
             ("settings", "settings.menu.open", self.settings),
         )
-        for menu, key, command in menus:
+        for menu, key, command in more:
             w.add_menu_command(menu, key, command)
         status = getattr(w, "status", None)
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
@@ -139,7 +140,7 @@ class MailUi:
         document = self._document()
         try:
             draft = self.services.prepare(document, address_type, defer_lookup=True)  # connected: looked up later
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         dialog = SendDialog(self.root, self.services, draft, notify=self._notify_arg,
@@ -162,7 +163,7 @@ class MailUi:
 
         try:
             draft = self.services.prepare(document, "EMAIL", defer_lookup=True, **prepare)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
         return self._keep(SendDialog(self.root, self.services, draft, notify=self._notify_arg,
@@ -204,7 +205,7 @@ class MailUi:
     def _trace(self, on: bool) -> None:
         try:
             folder = self.services.set_trace(on)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("tools.trace.title"), error_text(exc))
             self.update_status()
             return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
-from typing import Callable
 
+from viewer.errors import SpoolviewError
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
 from viewer.gui.mailui.services import BackgroundTask, MailServices, error_text
@@ -88,7 +89,7 @@ class ConnectDialog(tk.Toplevel):
         profile = self.services.settings.profiles.get(self.profile_var.get())
         self.detail.configure(text=f"{profile.user} @ {profile.url}" if profile else _("connection.no_profiles"))
 
-    def manage(self) -> "ProfilesDialog":
+    def manage(self) -> ProfilesDialog:
         """Open the profiles window; the list here follows when it closes."""
         dialog = ProfilesDialog(self, self.services, notify=self.notify)
         dialog.bind("<Destroy>", lambda e: self.refresh_profiles() if e.widget is dialog and self.winfo_exists() else None)
@@ -123,7 +124,7 @@ class ConnectDialog(tk.Toplevel):
         self.services.settings.profiles[values["name"]] = ConnectionProfile(**values)
         try:
             settings_mod.save(self.services.settings)
-        except Exception as exc:
+        except (SpoolviewError, OSError) as exc:  # the settings file cannot be written
             del self.services.settings.profiles[values["name"]]
             return error_text(exc)
         self.profile_var.set(values["name"])
@@ -188,7 +189,7 @@ class ConnectDialog(tk.Toplevel):
         s.functions.use_server_functions = True
         try:
             settings_mod.save(s)
-        except Exception as exc:
+        except (SpoolviewError, OSError) as exc:  # the settings file cannot be written
             text = error_text(exc)
             self.notify("error", self.title(), text)
             return text
@@ -279,7 +280,7 @@ class ProfilesDialog(tk.Toplevel):
 
         try:
             settings_mod.save(self.services.settings)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any connection failure is shown in the dialog
             text = error_text(exc)
             self.notify("error", self.title(), text)
             return text

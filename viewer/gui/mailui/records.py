@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import font as tkfont
 from tkinter import ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
@@ -166,7 +167,7 @@ class RecordsWindow(tk.Toplevel):
             return []
         try:
             found: Any = self.services.search(text, limit=100)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any search failure is shown in the list's message line
             found = exc
         return self._fill(text, found)
 
@@ -226,7 +227,7 @@ class RecordsWindow(tk.Toplevel):
             else:
                 record = self.services.customer(entry.code)
                 contacts = self.services.contacts_of(entry.code)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any look-up failure is shown in the message line
             record, contacts = None, []
             self.message.configure(text=error_text(exc), style="Error.TLabel")
         lines = [_("records.field_line", label=_field_label(k), value=v) for k, v in record_fields(record)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import filedialog, ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _
-from viewer.gui.windows import dress
 from viewer.gui.mailui.common import Notify, human_size, notifier, run_in_background
 from viewer.gui.mailui.services import (
     FAX_TYPES,
@@ -19,6 +19,7 @@ from viewer.gui.mailui.services import (
     SendReport,
     error_text,
 )
+from viewer.gui.windows import dress
 
 COMPLETION_DELAY_MS = 200
 
@@ -220,7 +221,7 @@ class SendDialog(tk.Toplevel):
                 from tkinterweb import HtmlFrame
 
                 self.preview = HtmlFrame(self.preview_frame, messages_enabled=False)
-            except Exception as exc:  # no tkhtml on this platform: show the source as text
+            except Exception as exc:  # noqa: BLE001 - no tkhtml on this platform: show the source as text
                 self.preview = tk.Text(self.preview_frame, wrap="word")
                 self.preview.insert("1.0", error_text(exc))
             self.preview.pack(fill="both", expand=True)
@@ -295,7 +296,7 @@ class SendDialog(tk.Toplevel):
         for path in paths if paths is not None else (self.ask_files() or ()):
             try:
                 self.draft.attachments.append(AttachmentItem.from_path(path))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
                 self.notify("error", _("mail.dialog.title"), error_text(exc))
         self._refresh_attachments()
 
@@ -343,7 +344,7 @@ class SendDialog(tk.Toplevel):
             return False
         try:
             self.services.finalize(self.draft)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", title, error_text(exc))
             return False
         self._refresh_attachments()
@@ -416,7 +417,7 @@ def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = No
     prepare.setdefault("defer_lookup", True)
     try:
         draft = services.prepare(document, address_type, **prepare)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
         show("error", _("mail.dialog.title"), error_text(exc))
         return None
     return SendDialog(parent, services, draft, notify=notify)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.gui.mailui.model import (
@@ -111,7 +112,7 @@ class MailServices:
             return []
         try:
             entries = self.search(word, limit=limit)
-        except Exception as exc:  # completion is a help, never an error
+        except Exception as exc:  # noqa: BLE001 - completion is a help, never an error
             log.debug("completion failed: %s", error_text(exc))
             return []
         out = []
@@ -141,7 +142,7 @@ class MailServices:
 
         try:
             entries = History().recent(5000)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the history is a help: its failure is shown in its place
             return [error_text(exc)]
         lines = self._server_history(wanted) if self.connected else []
         for e in entries:
@@ -157,7 +158,7 @@ class MailServices:
 
         try:
             items = self.connection.history(500)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the history is a help: its failure is shown in its place
             return [error_text(exc)]
         lines = []
         for item in items:
@@ -178,7 +179,7 @@ class MailServices:
         from viewer.gui.i18n import _
 
         if short:
-            _ = _short  # noqa: F811 - the compact wording of the same keys
+            _ = _short
         s = self.settings
         template = s.routing.template(address_type) if hasattr(s.routing, "template") else ""
         if address_type in FAX_TYPES and not template:
@@ -233,7 +234,7 @@ class MailServices:
         elif info is not None:
             try:
                 answer = self.fetch_recipient(info, address_type)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed look-up is told in the draft; the send still works
                 draft.lookup_message = self.error_message(exc)
                 names = self.recipient_names(getattr(info, "customer", ""), "")
             else:
@@ -274,7 +275,7 @@ class MailServices:
         """The customer's and the contact's names from the directory ('' when unknown)."""
         return self._customer_name(customer_code), self._contact_name(contact_code) if contact_code else ""
 
-    def fetch_recipient(self, info: Any, address_type: str = "EMAIL") -> "RecipientAnswer":
+    def fetch_recipient(self, info: Any, address_type: str = "EMAIL") -> RecipientAnswer:
         """The look-up of ``info``'s recipient and the names the templates need.
 
         Touches only the directory or the connection (no Tk, no i18n): safe on a worker
@@ -289,7 +290,7 @@ class MailServices:
             contact_name = found.name if getattr(found, "found", False) and found.address else self._contact_name(contact_code)
         return RecipientAnswer(found, customer_name, contact_name)
 
-    def _take_recipient(self, draft: Draft, answer: "RecipientAnswer") -> None:
+    def _take_recipient(self, draft: Draft, answer: RecipientAnswer) -> None:
         found, address_type = answer.found, draft.address_type
         draft.lookup_message = self.lookup_text(found, address_type, customer_name=answer.customer_name)
         draft.lookup_source = getattr(found, "source", "") or ""
@@ -298,7 +299,7 @@ class MailServices:
         if getattr(found, "found", False) and found.address:
             draft.to = found.address if address_type in FAX_TYPES else mailbox(found.name, found.address)
 
-    def apply_recipient(self, draft: Draft, answer: "RecipientAnswer | None", error: BaseException | None = None) -> None:
+    def apply_recipient(self, draft: Draft, answer: RecipientAnswer | None, error: BaseException | None = None) -> None:
         """Complete a ``lookup_pending`` draft with the worker's answer (UI thread).
 
         On success: To, the look-up message, the codes, and subject/body rendered again with
@@ -336,14 +337,14 @@ class MailServices:
             return ""
         try:
             record = self.customer(code)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a name is only a label: none when the look-up fails
             return ""
         return getattr(record, "name", "") or ""
 
     def _contact_name(self, code: str) -> str:
         try:
             record = self.contact(code)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a name is only a label: none when the look-up fails
             return ""
         return getattr(record, "name", "") or ""
 
@@ -396,7 +397,7 @@ class MailServices:
         recipients = [_bare(a) for a in draft.recipients()]
         try:
             previous = History().already_sent(draft.document_id, recipients)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the already-sent warning is a help, never blocks a send
             log.debug("history not available: %s", error_text(exc))
             return []
         return sorted({entry.recipient for entry in previous})
@@ -424,7 +425,7 @@ class MailServices:
         try:
             spec = self.spec(draft)
             return self._deliver(spec, draft.subject, draft.document_id, draft.address_type)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
     def start_send(self, draft: Draft) -> BackgroundTask:
@@ -448,37 +449,17 @@ class MailServices:
                 raise SpoolviewError(self.sender_problem())
             spec = MailSpec(to=split_addresses(to), cc=[], bcc=[], subject=subject, body=body, attachments=attachments)
             return self._deliver(spec, subject, "", address_type)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
     def _deliver(self, spec: Any, subject: str, document_id: str, address_type: str) -> SendReport:
-        from viewer.mail.compose import compose
-        from viewer.mail.outbox import Outbox
+        from viewer.mail import job
 
-        spec = self._routed(spec, address_type)
-        composed = compose(spec, self.settings)
-        outbox = Outbox(self.settings, connection=self.connection if self.connected else None)
-        try:
-            outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
-        finally:
-            outbox.close()
-        return self._report(outcome, getattr(composed, "notes", []) or [], address_type)
-
-    def _routed(self, spec: Any, address_type: str) -> Any:
-        """Apply the S3 template of ``address_type`` to every address of the spec."""
-        from viewer.mail.routing import route
-
-        def final(addresses: list[str]) -> list[str]:
-            out = []
-            for address in addresses:
-                name, bare = _split_name(address)
-                routed = route(self.settings, address_type, bare)
-                target = getattr(routed, "address", routed)
-                out.append(mailbox(name, target) if name and target == bare else str(target))
-            return out
-
-        spec.to, spec.cc, spec.bcc = final(spec.to), final(spec.cc), final(spec.bcc)
-        return spec
+        draft = job.Draft(self.settings, self.connection if self.connected else None, address_type,
+                          to=list(spec.to), cc=list(spec.cc), bcc=list(spec.bcc), subject=subject, body=spec.body,
+                          html=spec.html, rtf=spec.rtf, attachments=list(spec.attachments), document_key=document_id)
+        outcome = job.send(draft, force=True)
+        return self._report(outcome, draft.notes, address_type)
 
     def _report(self, outcome: Any, notes: list[str], address_type: str = "EMAIL") -> SendReport:
         s = self.settings
@@ -618,7 +599,7 @@ class MailServices:
             from viewer.connection import current
 
             connection = current()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - no usable saved connection: start disconnected
             log.debug("no saved connection: %s", error_text(exc))
             return False
         if connection is not None and connection.is_connected:
@@ -649,7 +630,7 @@ class MailServices:
         if connection is not None:
             try:
                 connection.disconnect()
-            except Exception as exc:  # the server may be gone already
+            except Exception as exc:  # noqa: BLE001 - the server may be gone already
                 log.debug("disconnect: %s", error_text(exc))
 
     def alive(self) -> bool:
@@ -661,7 +642,7 @@ class MailServices:
         try:
             if callable(reachable) and not reachable():
                 return False
-        except Exception:
+        except Exception:  # noqa: BLE001 - a probe: any failure means not reachable
             return False
         return bool(getattr(connection, "is_connected", False))
 
@@ -673,16 +654,17 @@ class MailServices:
 def warm_up() -> None:
     """Import the mail road and register the default fonts ahead of the first click (any thread)."""
     try:
-        import viewer.directory  # noqa: F401
-        import viewer.mail.attachments  # noqa: F401
-        import viewer.mail.compose  # noqa: F401
-        import viewer.mail.outbox  # noqa: F401
-        import viewer.mail.templates  # noqa: F401
+        import importlib
+
         from formats import fonts
+
+        for module in ("viewer.directory", "viewer.mail.attachments", "viewer.mail.compose",
+                       "viewer.mail.outbox", "viewer.mail.templates"):
+            importlib.import_module(module)
 
         for bold in (False, True):
             fonts.register_reportlab("sans", bold)
-    except Exception as exc:  # only a head start; the click reports real problems
+    except Exception as exc:  # noqa: BLE001 - only a head start; the click reports real problems
         log.debug("warm-up: %s", error_text(exc))
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import re
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import filedialog, ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
@@ -252,7 +253,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return get_password(self.candidate, name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: fall back to the environment's password
             return env.smtp_password
 
     def _load_credentials(self) -> None:
@@ -329,7 +330,7 @@ class SettingsDialog(tk.Toplevel):
         ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
         self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
         self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
-        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join("{%s}" % f for f in tpl.FIELDS)),
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"{{{f}}}" for f in tpl.FIELDS)),
                   wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
         buttons = ttk.Frame(tab)
         buttons.grid(row=5, column=1, sticky="w", pady=4)
@@ -373,7 +374,7 @@ class SettingsDialog(tk.Toplevel):
             try:
                 tpl.render(kind, lang, {}, trial)
                 problem = ""
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any template error is shown next to the template
                 problem = error_text(exc)
         if problem:
             if not quiet:
@@ -569,7 +570,7 @@ class SettingsDialog(tk.Toplevel):
             return False
         try:
             self._save()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", _("settings.title"), error_text(exc))
             return False
         self.result = self.candidate
@@ -600,7 +601,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return env.smtp_password or get_password(copy.deepcopy(self.original), name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: no stored password to show
             return ""
 
     def cancel(self) -> None:

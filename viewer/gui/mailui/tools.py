@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import filedialog, ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
@@ -131,7 +132,7 @@ class TraceWindow(tk.Toplevel):
     def load(self, folder: str | None = None) -> str:
         try:
             content = self.services.load_trace(folder)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", _("tools.trace.title"), error_text(exc))
             return ""
         if not content.strip():
@@ -194,7 +195,7 @@ class FolderBrowser(tk.Toplevel):
         if path.suffix.lower() in (".eml", ".txt") and self.open_path is not None:
             try:
                 self.open_path(path)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
                 self.notify("error", str(self.folder), error_text(exc))
             return
         try:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import ssl
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -17,6 +16,7 @@ from viewer.mail.routes.base import (
     RouteError,
     SendResult,
     TemporaryError,
+    refused_after_data,
 )
 
 __all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
@@ -29,11 +29,11 @@ _TRACE_LINE_MAX = 300  # long DATA lines are cut in the trace
 TraceSink = Callable[[str], None]
 
 
-def error_for_code(code: int | None, message: str, reply: str = "") -> RouteError:
+def error_for_code(code: int | None, message: str, reply: str = "", results: list[RecipientResult] | None = None) -> RouteError:
     """The typed error for an SMTP reply code: 4xx temporary, anything else permanent."""
     if code is not None and 400 <= code < 500:
-        return TemporaryError(message, code=code, reply=reply)
-    return PermanentError(message, code=code, reply=reply)
+        return TemporaryError(message, code=code, reply=reply, results=results)
+    return PermanentError(message, code=code, reply=reply, results=results)
 
 
 def _b64(text: str) -> str:
@@ -107,7 +107,7 @@ class _TracingMixin:
 def quoted_data(data: bytes) -> bytes:
     """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
     if data.startswith(b".") or b"\n." in data:  # most messages have no line to quote: no copy
-        data = smtplib._quote_periods(data)  # noqa: SLF001 - the quoting smtplib.data uses
+        data = smtplib._quote_periods(data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
@@ -158,7 +158,7 @@ class SmtpRoute(Route):
         self._opened_here = False
 
     @classmethod
-    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> "SmtpRoute":
+    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> SmtpRoute:
         """Build the route from ``settings.functions`` and the active environment's user."""
         fn = settings.functions
         security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
@@ -247,7 +247,7 @@ class SmtpRoute(Route):
         except smtplib.SMTPResponseException as exc:
             _quiet_close(smtp)
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             _quiet_close(smtp)
             raise TemporaryError(f"no answer from {self.where} within {self.timeout:g} s: check the server name and port, or try later") from None
         except OSError as exc:
@@ -316,9 +316,8 @@ class SmtpRoute(Route):
             temporary = all(r.temporary for r in results)
             detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
             exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply, results=results
             )
-            exc.results = results  # type: ignore[attr-defined]
             raise exc
         return results
 
@@ -341,7 +340,7 @@ class SmtpRoute(Route):
         except smtplib.SMTPResponseException as exc:
             self._reset()
             raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self._drop()
             raise TemporaryError(f"{self.where} stopped answering (timeout {self.timeout:g} s): try again later") from None
         except OSError as exc:
@@ -396,9 +395,7 @@ class SmtpRoute(Route):
         code, resp = smtp.data(data)
         reply = _reply_text(resp)
         if code != OK:
-            exc = error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply)
-            exc.results = [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]  # type: ignore[attr-defined]
-            raise exc
+            raise error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply, refused_after_data(results, code, reply))
         for r in results:
             if r.accepted:
                 r.code, r.reply = code, reply

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.viewer.server import live
 from viewer import settings as settings_mod
 from viewer.gui.mailui.connection_dialog import ConnectDialog, ConnectionMonitor, ProfilesDialog
 from viewer.gui.mailui.services import MailServices
 
 pytestmark = pytest.mark.gui
-live = pytest.importorskip("tests.viewer.server.live")
 ELODIE = "elodie.marchand@atelier-dupre.example"
 
 
@@ -17,7 +17,7 @@ ELODIE = "elodie.marchand@atelier-dupre.example"
 def server(tmp_path, smtpd, samples):
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     with live.LiveServer(config, users={"alice": "alice-pw"}) as running:
         yield running
 
@@ -94,7 +94,7 @@ def test_missing_fields(root, notify):
 def test_lost_connection_noticed(root, notify, pump, tmp_path, smtpd, samples):
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     running = live.LiveServer(config, users={"alice": "alice-pw"}).start()
     services = MailServices(settings_for(running.url))
     connect(root, pump, services, notify)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import shutil
 import subprocess
 from email import policy
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from tests.support.tools import require_tool
+from tests.viewer.server import live
 from viewer import settings as settings_mod
 from viewer.gui.mailui import install
 from viewer.gui.mailui.connection_dialog import ConnectDialog
@@ -135,10 +136,9 @@ def test_mail_icon_errors_shown_not_raised(make_window, samples, notify):
 
 
 def test_connect_from_the_menu_send_through_server_disconnect(make_window, directory, samples, smtpd, tmp_path, pump):
-    live = pytest.importorskip("tests.viewer.server.live")
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     with live.LiveServer(config, users={"alice": "alice-pw"}) as server:
         s = base_settings()
         s.service.use_server_service = True
@@ -220,9 +220,10 @@ def test_route_click_opens_the_screen_of_the_route_in_force(make_window):
     assert settings.current_screen() == "functions"  # direct SMTP: the SMTP functions screen
 
 
-@pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("import"), reason="needs xdotool and ImageMagick")
 def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_path):
     from PIL import Image, ImageChops
+
+    xdotool, screenshot = require_tool("xdotool"), require_tool("import")
 
     window = make_window(base_settings())
     window.open_path(samples / "devis-D2026-0042.spv")
@@ -232,14 +233,14 @@ def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_
     x = button.winfo_rootx() + button.winfo_width() // 2
     y = button.winfo_rooty() + button.winfo_height() // 2
     before, after = tmp_path / "before.png", tmp_path / "after.png"
-    subprocess.run(["import", "-window", "root", str(before)], check=True, timeout=20)
-    subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
+    subprocess.run([screenshot, "-window", "root", str(before)], check=True, timeout=20)
+    subprocess.run([xdotool, "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
     assert pump(lambda: bool(dialogs_of(window, SendDialog)), timeout=15)
     [dialog] = dialogs_of(window, SendDialog)
     assert pump(lambda: dialog.winfo_viewable() and dialog.winfo_width() > 100, timeout=10)
     for _ in range(5):
         window.update()
-    subprocess.run(["import", "-window", "root", str(after)], check=True, timeout=20)
+    subprocess.run([screenshot, "-window", "root", str(after)], check=True, timeout=20)
     box = (dialog.winfo_rootx(), dialog.winfo_rooty(), dialog.winfo_rootx() + dialog.winfo_width(),
            dialog.winfo_rooty() + dialog.winfo_height())
     changed = ImageChops.difference(Image.open(before).convert("RGB").crop(box), Image.open(after).convert("RGB").crop(box))
