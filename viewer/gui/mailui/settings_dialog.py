@@ -330,7 +330,8 @@ class SettingsDialog(tk.Toplevel):
         ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
         self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
         self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
-        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"{{{f}}}" for f in tpl.FIELDS)),
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"%{f}%" for f in tpl.PERCENT_FIELDS)
+                                                        + " " + " ".join(f"{{{f}}}" for f in tpl.FIELDS)),
                   wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
         buttons = ttk.Frame(tab)
         buttons.grid(row=5, column=1, sticky="w", pady=4)
