@@ -9,6 +9,7 @@ from typing import Any
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, human_size, notifier, run_in_background
+from viewer.gui.mailui.richtext import RichEditor
 from viewer.gui.mailui.services import (
     FAX_TYPES,
     PROTECTIONS,
@@ -155,32 +156,71 @@ class SendDialog(tk.Toplevel):
             self.subject_var.set(d.subject)
             fax = d.address_type in FAX_TYPES
             self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {d.subject}" if d.subject else ""))
-        if task.error is None and self.body_text.get("1.0", "end-1c") == body:
-            self.body_text.delete("1.0", "end")
-            self.body_text.insert("1.0", d.html if d.html is not None else d.body)
+        if task.error is None and not self.body_touched() and self.body_text.get("1.0", "end-1c") == body:
+            self.set_body_html(d.html if d.html is not None else d.body)
         if self.task is None and self.result is None:
             self.send_button.configure(state="normal")
         if not d.to:
             self.to_box.focus_set()
 
     def _build_body(self, top: ttk.Frame, row: int) -> None:
+        """HTML allowed: a formatted editor first, the HTML source and a preview as secondary tabs; else plain text."""
         d = self.draft
+        self.editor: RichEditor | None = None
         if d.html is not None:
             self.body_notebook = ttk.Notebook(top)
             self.body_notebook.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
+            self.editor = RichEditor(self.body_notebook, signature=self._signature)
+            self.editor.set_html(d.html)
             source = ttk.Frame(self.body_notebook)
             self.body_text = tk.Text(source, height=12, width=70, wrap="word", undo=True)
             self.body_text.pack(fill="both", expand=True)
             self.body_text.insert("1.0", d.html)
+            self.body_text.edit_modified(False)
             self.preview_frame = ttk.Frame(self.body_notebook)
-            self.body_notebook.add(source, text=_("mail.body.html"))
+            self.body_notebook.add(self.editor, text=_("mail.body.message"))
+            self.body_notebook.add(source, text=_("mail.body.source"))
             self.body_notebook.add(self.preview_frame, text=_("mail.body.preview"))
+            self._body_tab = 0
             self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         else:
             self.body_notebook = None
             self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
             self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
             self.body_text.insert("1.0", d.body)
+
+    def _signature(self) -> str:
+        """What the signature button adds: the sender's name from the From identity."""
+        from email.utils import parseaddr
+
+        name, address = parseaddr(self.services.settings.from_identity())
+        return "-- \n" + (name or address)
+
+    def _sync_body(self) -> None:
+        """Carry the edits of the view being left over to the other one (editor <-> HTML source)."""
+        if self.editor is None:
+            return
+        if self._body_tab == 0 and self.editor.text.edit_modified():
+            self.body_text.delete("1.0", "end")
+            self.body_text.insert("1.0", self.editor.get_html())
+            self.body_text.edit_modified(False)
+            self.editor.text.edit_modified(False)
+        elif self._body_tab == 1 and self.body_text.edit_modified():
+            self.editor.set_html(self.body_text.get("1.0", "end-1c"))
+            self.body_text.edit_modified(False)
+
+    def set_body_html(self, markup: str) -> None:
+        """Replace the body in both views (a template filled in after the look-up)."""
+        self.body_text.delete("1.0", "end")
+        self.body_text.insert("1.0", markup)
+        self.body_text.edit_modified(False)
+        if self.editor is not None:
+            self.editor.set_html(markup)
+
+    def body_touched(self) -> bool:
+        """True once the user changed the body in any view."""
+        self._sync_body()
+        return self.body_text.edit_modified() or (self.editor is not None and self.editor.text.edit_modified())
 
     def _build_attachments(self, top: ttk.Frame, row: int) -> None:
         ttk.Label(top, text=_("mail.field.attachments")).grid(row=row, column=0, sticky="nw", padx=4)
@@ -207,7 +247,11 @@ class SendDialog(tk.Toplevel):
         self.password_entry.configure(state="normal" if self.protection_var.get() == "password" else "disabled")
 
     def _tab_changed(self, _event: object = None) -> None:
-        if self.body_notebook is not None and self.body_notebook.index("current") == 1:
+        if self.body_notebook is None:
+            return
+        self._sync_body()
+        self._body_tab = self.body_notebook.index("current")
+        if self._body_tab == 2:
             self.refresh_preview()
 
     def refresh_preview(self) -> None:
@@ -312,6 +356,7 @@ class SendDialog(tk.Toplevel):
             d.to = self.to_var.get().strip()
         d.cc, d.bcc = self.cc_var.get().strip(), self.bcc_var.get().strip()
         d.subject = self.subject_var.get()
+        self._sync_body()
         text = self.body_text.get("1.0", "end-1c")
         if d.html is not None:
             d.html = text

@@ -223,7 +223,7 @@ def test_completion_and_attachments(root, notify, directory, quote, tmp_path):
 
 def test_html_preview(root, notify, directory, quote, pump):
     dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
-    dialog.body_notebook.select(1)
+    dialog.body_notebook.select(2)
     pump(lambda: dialog.preview is not None, timeout=5)
     dialog.refresh_preview()
     assert dialog.preview is not None
