@@ -97,14 +97,24 @@ class SendDialog(tk.Toplevel):
             frame = ttk.Frame(top)
             frame.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             ttk.Label(top, text=_("mail.field.protection")).grid(row=row, column=0, sticky="w", padx=4)
-            self.protection_box = ttk.Combobox(frame, state="readonly", width=28,
+            self.protection_box = ttk.Combobox(frame, state="readonly", width=24,
                                                values=[_(f"mail.protection.{p}") for p in PROTECTIONS])
             self.protection_box.current(PROTECTIONS.index(self.protection_var.get()))
             self.protection_box.bind("<<ComboboxSelected>>", self._protection_changed)
-            self.protection_box.pack(side="left")
-            ttk.Label(frame, text=_("mail.field.password")).pack(side="left", padx=(12, 4))
-            self.password_entry = ttk.Entry(frame, textvariable=self.password_var, show="•", width=20)
-            self.password_entry.pack(side="left")
+            self.protection_box.grid(row=0, column=0, sticky="w")
+            ttk.Label(frame, text=_("mail.field.password")).grid(row=0, column=1, padx=(12, 4))
+            self.password_entry = ttk.Entry(frame, textvariable=self.password_var, show="•", width=18)
+            self.password_entry.grid(row=0, column=2, sticky="ew")
+            frame.columnconfigure(2, weight=1)
+            # What is typed can be shown (no second field to retype), and how strong it is is said.
+            self.show_password = tk.BooleanVar(value=False)
+            self.eye = ttk.Checkbutton(frame, text=_("mail.password.show"), variable=self.show_password,
+                                       command=lambda: self.password_entry.configure(
+                                           show="" if self.show_password.get() else "•"))
+            self.eye.grid(row=0, column=3, padx=(6, 0))
+            self.strength_label = ttk.Label(frame, text="", style="Muted.TLabel")
+            self.strength_label.grid(row=1, column=2, columnspan=2, sticky="w")
+            self.password_var.trace_add("write", lambda *_a: self._rate_password())
             self._protection_changed()
             row += 1
         ttk.Label(top, text=_("mail.field.route")).grid(row=row, column=0, sticky="w", padx=4)
@@ -244,7 +254,18 @@ class SendDialog(tk.Toplevel):
     # -- behaviour ----------------------------------------------------------------------
     def _protection_changed(self, _event: object = None) -> None:
         self.protection_var.set(PROTECTIONS[self.protection_box.current()])
-        self.password_entry.configure(state="normal" if self.protection_var.get() == "password" else "disabled")
+        on = self.protection_var.get() == "password"
+        self.password_entry.configure(state="normal" if on else "disabled")
+        self.eye.state(["!disabled"] if on else ["disabled"])
+        self._rate_password()
+
+    def _rate_password(self) -> str:
+        """Say how strong the password to open is (nothing when the PDF has none)."""
+        level = password_strength(self.password_var.get()) if self.protection_var.get() == "password" else ""
+        self.strength_label.configure(text=_(f"mail.password.{level}") if level else "",
+                                      style="Error.TLabel" if level == "weak" else "Ok.TLabel" if level == "strong"
+                                      else "Muted.TLabel")
+        return level
 
     def _tab_changed(self, _event: object = None) -> None:
         if self.body_notebook is None:
@@ -450,6 +471,19 @@ class SendDialog(tk.Toplevel):
         if self._completion_job:
             self.after_cancel(self._completion_job)
         self.destroy()
+
+
+def password_strength(password: str) -> str:
+    """'' (empty), weak, fair or strong: length first, then the kinds of characters mixed."""
+    if not password:
+        return ""
+    kinds = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit,
+                                                             lambda c: not c.isalnum()))
+    if len(password) >= 14 and kinds >= 2 or len(password) >= 10 and kinds >= 3:
+        return "strong"
+    if len(password) >= 8 and kinds >= 2:
+        return "fair"
+    return "weak"
 
 
 def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = None, address_type: str = "EMAIL", *,
