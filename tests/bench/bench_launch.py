@@ -64,7 +64,7 @@ def large_spool(path: Path, pages: int = 500) -> Path:
     w = SpoolWriter({"kind": "releve", "number": "BIG-0001", "customer": "CLI003", "language": "fr"})
     for n in range(pages):
         p = w.new_page()
-        p.rect(150, 8, 45, 15, stroke=None, fill="#%02x%02x%02x" % BLUE[0])
+        p.rect(150, 8, 45, 15, stroke=None, fill="#{:02x}{:02x}{:02x}".format(*BLUE[0]))
         p.text(15, 20, f"Relevé détaillé — page {n + 1}/{pages}", size=14, bold=True)
         rows = [[f"L{n:03d}-{k:02d}", f"Article n° {k} — façade, œil-de-bœuf, Łódź", f"{k * 3 + n % 7},50 €"] for k in range(40)]
         p.table(15, 30, [(30, "left"), (110, "left"), (40, "right")], rows, header=["Réf.", "Désignation", "Montant"],
@@ -127,9 +127,9 @@ def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
     if peers:
         for name, argv in (("evince", ["evince"]), ("mupdf", ["mupdf"]), ("mupdf-x11", ["mupdf-x11"])):
             if shutil.which(argv[0]):
-                peer = median(lambda: launch(scr, [*argv, str(pdf)]))
+                peer = median(lambda argv=argv: launch(scr, [*argv, str(pdf)]))
                 row("1-page PDF", one, f"{name}, same PDF", peer)
-                peer_q = median(lambda: launch(scr, [*argv, str(quote_pdf)]))
+                peer_q = median(lambda argv=argv: launch(scr, [*argv, str(quote_pdf)]))
                 row("sample quote .spv", quote, f"{name} on its PDF", peer_q)
             else:
                 print(f"  {name}: not installed (make bench-peers installs it)")

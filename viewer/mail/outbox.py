@@ -83,7 +83,10 @@ class Outcome:
                 lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
             else:
                 kind = self.error.kind if whole and self.error is not None else ("temporary" if r.temporary else "permanent")
-                lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+                if kind == "unknown":  # the server may have sent it: never say "not sent"
+                    lines.append(f"{r.address}: outcome UNKNOWN (the server may have sent it): {reply}")
+                else:
+                    lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
         if self.result is not None and self.result.file is not None:
             lines.append(f"message file: {self.result.file}")
         if self.file is not None and (self.result is None or self.file != self.result.file):

@@ -299,6 +299,18 @@ class Database:
         found = self.send_key(user, key)
         if found is None:  # removed between the two statements (expired): try once more
             return self.claim_key(user, key, fingerprint, keep_seconds=keep_seconds)
+        if found.state == "done" and found.fingerprint == fingerprint and not _delivered(found.response):
+            # Nothing was delivered the first time: a repeat is a new attempt, never a duplicate.
+            # The UPDATE's condition makes one of several concurrent repeats the owner.
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    update(send_keys)
+                    .where(send_keys.c.user == user, send_keys.c.key == key, send_keys.c.state == "done", send_keys.c.created_at == found.created_at)
+                    .values(state="pending", created_at=now, response="")
+                ).rowcount
+            if taken:
+                return None
+            return self.send_key(user, key) or found
         return found
 
     def finish_key(self, user: str, key: str, response: dict[str, Any]) -> None:
@@ -334,6 +346,16 @@ class Database:
             item["recipients"] = json.loads(item["recipients"])
             out.append(item)
         return out
+
+
+def _delivered(response: dict[str, Any] | None) -> bool:
+    """True when a stored send answer has at least one accepted recipient (or cannot be read)."""
+    if not isinstance(response, dict):
+        return True
+    recipients = response.get("recipients")
+    if not isinstance(recipients, list):
+        return True
+    return any(isinstance(r, dict) and r.get("accepted") for r in recipients)
 
 
 def make_folder(url: str) -> None:
