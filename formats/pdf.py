@@ -56,33 +56,41 @@ class Protection:
 
 
 @locked
-def to_pdf(doc: Document) -> bytes:
-    """The document as PDF bytes: spools are drawn with embedded fonts; PDFs pass through."""
-    title = doc.info.title or doc.info.number or doc.path.stem
+def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
+    """The document as PDF bytes with its properties and document info (formats.pdfmeta).
+
+    Spools are drawn with embedded fonts (``pdfa``: identified as PDF/A-2b with an sRGB output
+    intent); PDFs pass through, with the document info added when it did not come from them.
+    """
+    from formats.pdfmeta import add_info, finish
+
+    fallback = doc.path.stem
     if doc.source == "spv":
-        from formats.draw import spv_pdf
+        from formats.draw import spv_document
 
-        return spv_pdf(doc.backend, title)
+        return finish(spv_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     if doc.source == "text":
-        from formats.draw import text_pdf
+        from formats.draw import text_document
 
-        return text_pdf(doc.backend, title)
+        return finish(text_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     mdoc = getattr(doc.backend, "doc", None)
     if mdoc is None:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
-    if doc.source in ("pdf", "eml"):
+    if doc.source in ("pdf", "eml", "ps"):
         if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
             data: bytes = doc.backend.data
-            return data
-        # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
-        # that resets the decryption key and the copy comes out blank.
-        copy: bytes = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
-        return copy
+        else:
+            # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
+            # that resets the decryption key and the copy comes out blank.
+            data = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
+        if doc.info == doc.backend.embedded_info:
+            return data  # the file already says what the document is
+        return add_info(data, doc.info)
     try:
         converted: bytes = mdoc.convert_to_pdf()
-        return converted
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
+    return finish(pymupdf.open(stream=converted, filetype="pdf"), doc.info, fallback_title=fallback)
 
 
 def _was_encrypted(mdoc: pymupdf.Document) -> bool:

@@ -1,7 +1,7 @@
 """What a user waits for at the screen: `spoolview FILE` launched to first page painted, a second
 `spoolview FILE` into the running viewer, and the memory of the 500-page spool after paging.
 
-Run: ``.venv/bin/python tests/bench/bench_launch.py [--peers]`` (starts its own Xvfb when
+Run: ``.venv/bin/python tests/bench/bench_launch.py [--peers] [cold|warm|memory...]`` (starts its own Xvfb when
 DISPLAY is unset). Each launch execs the real ``spoolview`` command and polls the screen
 with XGetImage (tests/bench/screen.py) until the page's marker colour shows: the time
 counts interpreter start, imports, the window, rendering and the X server drawing it.
@@ -64,7 +64,7 @@ def large_spool(path: Path, pages: int = 500) -> Path:
     w = SpoolWriter({"kind": "releve", "number": "BIG-0001", "customer": "CLI003", "language": "fr"})
     for n in range(pages):
         p = w.new_page()
-        p.rect(150, 8, 45, 15, stroke=None, fill="#%02x%02x%02x" % BLUE[0])
+        p.rect(150, 8, 45, 15, stroke=None, fill="#{:02x}{:02x}{:02x}".format(*BLUE[0]))
         p.text(15, 20, f"Relevé détaillé — page {n + 1}/{pages}", size=14, bold=True)
         rows = [[f"L{n:03d}-{k:02d}", f"Article n° {k} — façade, œil-de-bœuf, Łódź", f"{k * 3 + n % 7},50 €"] for k in range(40)]
         p.table(15, 30, [(30, "left"), (110, "left"), (40, "right")], rows, header=["Réf.", "Désignation", "Montant"],
@@ -127,9 +127,9 @@ def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
     if peers:
         for name, argv in (("evince", ["evince"]), ("mupdf", ["mupdf"]), ("mupdf-x11", ["mupdf-x11"])):
             if shutil.which(argv[0]):
-                peer = median(lambda: launch(scr, [*argv, str(pdf)]))
+                peer = median(lambda argv=argv: launch(scr, [*argv, str(pdf)]))
                 row("1-page PDF", one, f"{name}, same PDF", peer)
-                peer_q = median(lambda: launch(scr, [*argv, str(quote_pdf)]))
+                peer_q = median(lambda argv=argv: launch(scr, [*argv, str(quote_pdf)]))
                 row("sample quote .spv", quote, f"{name} on its PDF", peer_q)
             else:
                 print(f"  {name}: not installed (make bench-peers installs it)")
@@ -195,6 +195,10 @@ def memory(scr: screen.Screen, spool: Path, big_pdf: Path, peers: bool) -> None:
 
 def main() -> int:
     peers = "--peers" in sys.argv
+    parts = [a for a in sys.argv[1:] if not a.startswith("-")] or ["cold", "warm", "memory"]
+    # A user's install has compiled bytecode; a shell that forbids writing it would make every
+    # launch compile the project's sources again and time that instead.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     xvfb = ensure_display()
     folder = Path(tempfile.mkdtemp(prefix="spoolview-bench-launch-"))
     try:
@@ -212,9 +216,12 @@ def main() -> int:
         with formats.open_document(spool) as doc:
             big_pdf = folder / "large-500.pdf"
             big_pdf.write_bytes(to_pdf(doc))
-        cold(scr, pdf, quote_pdf, peers)
-        warm(scr, pdf, second)
-        memory(scr, spool, big_pdf, peers)
+        if "cold" in parts:
+            cold(scr, pdf, quote_pdf, peers)
+        if "warm" in parts:
+            warm(scr, pdf, second)
+        if "memory" in parts:
+            memory(scr, spool, big_pdf, peers)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if xvfb is not None:

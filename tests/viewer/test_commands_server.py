@@ -189,11 +189,10 @@ def test_connect_status_disconnect(tmp_path, smtpd, capsys):
         assert run(["connection"]) == 0
         assert "server answers" in capsys.readouterr().out
         from viewer.connection import current
-        from viewer.mail.routes.base import Envelope
 
         raw = b"From: s@example.com\r\nSubject: Devis 9\r\n\r\nbody\r\n"
         smtpd.handler.rcpt_replies["no@example.org"] = "550 5.1.1 unknown"
-        current().send(raw, Envelope("s@example.com", ("c@example.org", "no@example.org")), document="devis 9")
+        current().send(raw, "s@example.com", ("c@example.org", "no@example.org"), document="devis 9")
         assert run(["connection", "--history"]) == 0
         line = capsys.readouterr().out.splitlines()[-1]
         assert "devis 9" in line and "Devis 9" in line and "no@example.org (refused: " in line and "NOT sent" in line

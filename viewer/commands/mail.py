@@ -166,12 +166,12 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from formats import open_document
+    from viewer.docopen import open_document
     from viewer.mail import job
     from viewer.mail.lookup import LOCAL_FALLBACK
 
     settings = _settings()
-    doc = open_document(args.file, encoding=args.encoding)
+    doc = open_document(args.file, settings, encoding=args.encoding)  # limits, PostScript, [extract] rules
     password = _password(args)
     protect = _protection(settings, args, password)
     draft = job.prepare(doc, settings, _connection(settings), address_type=args.address_type,

@@ -28,7 +28,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from viewer.gui import dialogs, filecommands, i18n, menus
+from viewer.gui import dialogs, filecommands, i18n, menus, theme
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -37,6 +37,7 @@ from viewer.gui.search import Finder, SearchBar
 from viewer.gui.statusbar import StatusBar
 from viewer.gui.thumbnails import ThumbnailBar
 from viewer.gui.toolbar import Toolbar
+from viewer.gui.windows import apply_tk_language
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
+        theme.apply(self)
+        apply_tk_language(self)
         self.geometry(self._initial_geometry())
         self.minsize(480, 360)
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -213,14 +216,14 @@ class MainWindow(tk.Toplevel):
 
     def open_path(self, path: str | Path, *, password: str | None = None) -> bool:
         """Open ``path`` in this window; errors are shown in a dialog. True when opened."""
-        import formats
         from formats.document import PasswordRequired
+        from viewer.docopen import open_document
 
         path = Path(path)
         tries = 0
         while True:
             try:
-                document = formats.open_document(path, password=password)
+                document = open_document(path, self.settings, password=password)
                 break
             except PasswordRequired:
                 if tries >= MAX_PASSWORD_TRIES:
@@ -234,6 +237,8 @@ class MainWindow(tk.Toplevel):
                 self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
                 return False
         self.show_document(document)
+        if document.repaired:
+            self.status.show_message(_("status.repaired", name=path.name), timeout_ms=15000)
         self.state.add_recent(path)
         self.state.save()
         if document.source in SPOOL_KINDS and not getattr(self.settings.printing, "no_save_offer", False):
@@ -456,7 +461,8 @@ class MainWindow(tk.Toplevel):
             self.after_cancel(self._status_job)
             self._status_job = None
         document = self.document
-        self.status.set_document(document.name if document else "", document.source if document else "")
+        self.status.set_document(document.name if document else "", document.source if document else "",
+                                 bool(document and document.repaired))
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)
@@ -493,6 +499,7 @@ class MainWindow(tk.Toplevel):
             window.retranslate()
 
     def retranslate(self) -> None:
+        apply_tk_language(self)
         for menu, index, key in self._menu_labels:
             try:
                 menu.entryconfigure(index, label=_(key))

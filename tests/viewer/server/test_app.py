@@ -407,3 +407,55 @@ def test_a_history_write_failing_after_delivery_gives_200_with_the_outcome_and_a
     assert any("history" in w for w in data["warnings"])
     assert len(smtpd.handler.wait_for(1)) == 1
     assert "history row was not written" in caplog.text
+
+
+# -- idempotent send (issue 19.2, server side) -------------------------------------------
+
+
+def test_a_repeated_key_is_answered_from_the_store_without_sending_again(server, client, smtpd):
+    headers = {**login(client), "Idempotency-Key": "3f0c7a52-key-1"}
+    first = client.post("/send", headers=headers, json=send_body())
+    assert first.status_code == 200 and first.json()["replayed"] is False
+    again = client.post("/send", headers=headers, json=send_body())
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    assert {k: v for k, v in again.json().items() if k != "replayed"} == {k: v for k, v in first.json().items() if k != "replayed"}
+    smtpd.handler.wait_for(1)
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
+    assert len(client.get("/history/alice", headers=headers).json()) == 1
+    status = client.get("/send/3f0c7a52-key-1", headers=headers).json()
+    assert status["state"] == "done" and status["response"]["recipients"][0]["accepted"] is True
+
+
+def test_a_key_is_per_user_and_names_one_message(server, client, smtpd):
+    alice = {**login(client), "Idempotency-Key": "k-2"}
+    assert client.post("/send", headers=alice, json=send_body()).status_code == 200
+    other = client.post("/send", headers=alice, json=send_body(recipients=["boss@example.org"]))
+    assert other.status_code == 422
+    assert "already used for another message" in other.json()["detail"]
+    bob = {**login(client, "bob"), "Idempotency-Key": "k-2"}
+    assert client.get("/send/k-2", headers=bob).status_code == 404  # alice's key says nothing to bob
+    assert client.post("/send", headers=bob, json=send_body()).json()["replayed"] is False
+    assert len(smtpd.handler.wait_for(2)) == 2
+
+
+def test_unknown_key_is_404_meaning_not_sent_and_a_pending_one_is_409(server, client, smtpd):
+    headers = login(client)
+    response = client.get("/send/never-seen", headers=headers)
+    assert response.status_code == 404 and "was not sent" in response.json()["detail"]
+    from viewer.server.api import _fingerprint
+
+    fingerprint = _fingerprint(RAW, "sales@example.com", ("client@example.org",))
+    assert server.db.claim_key("alice", "in-flight", fingerprint, keep_seconds=86400) is None  # as a send still working does
+    busy = client.post("/send", headers={**headers, "Idempotency-Key": "in-flight"}, json=send_body())
+    assert busy.status_code == 409 and "outcome is unknown" in busy.json()["detail"]
+    assert client.get("/send/in-flight", headers=headers).json() == {"key": "in-flight", "state": "pending", "response": None}
+    assert smtpd.messages == []
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 201, "é".encode()])
+def test_a_malformed_key_is_refused_before_sending(client, smtpd, key):
+    response = client.post("/send", headers={**login(client), "Idempotency-Key": key}, json=send_body())
+    assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
+    assert smtpd.messages == []

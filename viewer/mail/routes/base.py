@@ -68,6 +68,20 @@ class ConfigurationError(RouteError):
     kind = "configuration"
 
 
+class OutcomeUnknown(RouteError):
+    """The request may have reached the server but its answer was lost: sent or not is not known.
+
+    Never send the message again by another route; ``key`` (its idempotency key) lets the
+    server say later what became of it.
+    """
+
+    kind = "unknown"
+
+    def __init__(self, message: str, *, key: str, results: list[RecipientResult] | None = None) -> None:
+        super().__init__(message, results=results)
+        self.key = key
+
+
 _NOT_IN_ENVELOPE = frozenset(" \t<>,;()\\\"\x7f")
 
 

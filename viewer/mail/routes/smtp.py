@@ -40,6 +40,8 @@ from viewer.mail.routes.base import (
 )
 
 if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
     from viewer.settings import Settings
 
 __all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
@@ -73,7 +75,7 @@ def _reply_text(resp: bytes | str) -> str:
     return " ".join(resp.split())
 
 
-class _TracingMixin:
+class _TracingMixin(smtplib.SMTP):
     """Sends smtplib's debug output to a sink instead of stderr, redacting AUTH exchanges."""
 
     trace_sink: TraceSink | None = None
@@ -96,19 +98,19 @@ class _TracingMixin:
         sink(text)
 
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         """smtplib's DATA, without copying a message that has no line to dot-quote."""
         if not isinstance(msg, bytes):
-            return super().data(msg)  # type: ignore[misc]
-        self.putcmd("data")  # type: ignore[attr-defined]
-        code, repl = self.getreply()  # type: ignore[attr-defined]
-        if self.debuglevel > 0:  # type: ignore[attr-defined]
+            return super().data(msg)
+        self.putcmd("data")
+        code, repl = self.getreply()
+        if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         if code != 354:
             raise smtplib.SMTPDataError(code, repl)
-        self.send(quoted_data(msg))  # type: ignore[attr-defined]
-        code, repl = self.getreply()  # type: ignore[attr-defined]
-        if self.debuglevel > 0:  # type: ignore[attr-defined]
+        self.send(quoted_data(msg))
+        code, repl = self.getreply()
+        if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         return code, repl
 
@@ -116,13 +118,13 @@ class _TracingMixin:
 def quoted_data(data: bytes) -> bytes:
     """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
     if data.startswith(b".") or b"\n." in data:  # most messages have no line to quote: no copy
-        data = smtplib._quote_periods(data)
+        data = smtplib._quote_periods(data)  # type: ignore[attr-defined]  # private, absent from typeshed
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
 
 
-class _SMTP(_TracingMixin, smtplib.SMTP):
+class _SMTP(_TracingMixin):
     pass
 
 
@@ -165,7 +167,7 @@ class SmtpRoute(Route):
         self.local_hostname = local_hostname or None
         self.timeout = timeout
         self.trace = trace
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _TracingMixin | None = None
         self._opened_here = False
 
     @property
@@ -239,18 +241,18 @@ class SmtpRoute(Route):
         self._smtp = self._connect()
         self._opened_here = True
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _TracingMixin:
         self.check_login_security()
         if isinstance(self.credentials, PasswordCredentials) and self.user:
             sasl_plain(self.user, self.credentials.password)  # a password that cannot be sent fails before connecting
         self._note(f"connect: {self.where} security={self.security} {self.credentials.describe()}")
         token = self._token() if isinstance(self.credentials, OAuth2Credentials) else None
-        klass = _SMTP_SSL if self.security == "tls" else _SMTP
+        klass: type[_TracingMixin] = _SMTP_SSL if self.security == "tls" else _SMTP
         kwargs: dict[str, Any] = {"local_hostname": self.local_hostname, "timeout": self.timeout}
         if self.security == "tls":
             kwargs["context"] = self._context()
         smtp = klass(**kwargs)
-        smtp._host = self.host  # the name TLS checks the certificate against
+        smtp._host = self.host  # type: ignore[attr-defined]  # smtplib's private name TLS checks the certificate against
         smtp.trace_sink = self.trace
         smtp.secrets = self._secret_forms()
         smtp.set_debuglevel(1 if self.trace else 0)
@@ -322,12 +324,12 @@ class SmtpRoute(Route):
                 raise SignInRequired(f"{exc}", reply=exc.reply) from None
             raise ConfigurationError(f"no OAuth 2.0 token for {self.user}: {exc}", reply=exc.reply) from None
 
-    def _login(self, smtp: smtplib.SMTP, token: AccessToken | None = None) -> None:
+    def _login(self, smtp: _TracingMixin, token: AccessToken | None = None) -> None:
         if not smtp.has_extn("auth"):
             hint = " (it may only offer it after STARTTLS: turn SSL on)" if self.security == "none" else ""
             raise ConfigurationError(f"{self.where} does not offer authentication{hint}; or clear the user of the environment")
         offered = smtp.esmtp_features.get("auth", "").upper().split()
-        smtp.in_auth = True  # type: ignore[attr-defined]
+        smtp.in_auth = True
         try:
             if isinstance(self.credentials, OAuth2Credentials):
                 self._login_oauth(smtp, offered, token)
@@ -338,9 +340,9 @@ class SmtpRoute(Route):
         except smtplib.SMTPException as exc:
             raise ConfigurationError(f"login at {self.where} failed ({_reply_text(str(exc))}): check the user and password") from None
         finally:
-            smtp.in_auth = False  # type: ignore[attr-defined]
+            smtp.in_auth = False
 
-    def _login_password(self, smtp: smtplib.SMTP, offered: list[str]) -> None:
+    def _login_password(self, smtp: _TracingMixin, offered: list[str]) -> None:
         creds = self.credentials
         assert isinstance(creds, PasswordCredentials)
         user, password = creds.user, creds.password
@@ -376,7 +378,7 @@ class SmtpRoute(Route):
             reply=reply,
         )
 
-    def _login_oauth(self, smtp: smtplib.SMTP, offered: list[str], token: AccessToken | None) -> None:
+    def _login_oauth(self, smtp: _TracingMixin, offered: list[str], token: AccessToken | None) -> None:
         creds = self.credentials
         assert isinstance(creds, OAuth2Credentials)
         if "XOAUTH2" in offered:
@@ -392,7 +394,7 @@ class SmtpRoute(Route):
         for attempt in (1, 2):  # once more with a refreshed token after a refusal
             if token is None or attempt == 2:
                 token = self._token(refresh=attempt == 2)
-            smtp.secrets = self._secret_forms()  # type: ignore[attr-defined]
+            smtp.secrets = self._secret_forms()
             if mechanism == "XOAUTH2":
                 initial = sasl_xoauth2(creds.user, token.value)
                 code, resp = _sasl(smtp, mechanism, initial, lambda n, c: b"")  # an error challenge gets an empty answer
