@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench soak venv clean
+.PHONY: run test check deps bench soak venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +14,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## deps: the Debian packages the tests need (installs them as root, else prints the command)
+deps:
+	PYTHON=$(PYTHON) bash tools/system-deps.sh test
+
 ## run: install if needed, then run the main job on the embedded sample quote
-run: $(STAMP)
+run:
+	PYTHON=$(PYTHON) bash tools/system-deps.sh run
+	$(MAKE) $(STAMP)
 	$(BIN)/spoolview open samples/devis-D2026-0042.spv
 
-## test: the test suite (GUI tests run under Xvfb through pytest-xvfb)
-test: $(STAMP)
+## check: static checks (ruff lint + import order), zero findings
+check: $(STAMP)
+	$(BIN)/ruff check .
+
+## test: Debian packages, static checks, then the suite (GUI tests under Xvfb via pytest-xvfb)
+test: deps $(STAMP)
+	$(MAKE) check
 	$(BIN)/python -m pytest
 
 ## bench: benchmarks print figures and ratios against raw baselines

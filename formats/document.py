@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 
-SourceKind = Literal["spv", "text", "pdf", "xps", "image", "eml"]
+SourceKind = Literal["spv", "text", "pdf", "ps", "xps", "image", "eml"]
 
 
 class DocumentError(Exception):
@@ -63,8 +64,12 @@ class DocInfo:
     date: str = ""  # ISO date as written by the ERP
     customer: str = ""  # customer code
     contact: str = ""  # contact code (empty: the customer's main record is used)
+    civility: str = ""  # the contact's civility as the ERP writes it (Madame, Monsieur, Mr, Ms...)
+    amount: str = ""  # the document's total as printed (e.g. "1 234,56 €")
     language: str = ""  # fr, en, ...
     title: str = ""
+    issuer: str = ""  # the issuing company (written as the PDF's Author)
+    customer_name: str = ""  # the customer's name (written as the PDF's Subject)
     mail_subject: str = ""
     mail_body: str = ""
     mail_to: str = ""  # an explicit address hint, if the ERP gives one
@@ -73,7 +78,7 @@ class DocInfo:
         return {k: v for k, v in dataclasses.asdict(self).items() if v}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "DocInfo":
+    def from_dict(cls, data: dict[str, Any] | None) -> DocInfo:
         data = data or {}
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: str(v) for k, v in data.items() if k in names and v is not None})
@@ -103,6 +108,7 @@ class Document:
     backend: Any = None
     attachments: list[Any] = field(default_factory=list)  # eml: list of formats.eml.Attachment
     headers: dict[str, str] = field(default_factory=dict)  # eml: main headers
+    repaired: bool = False  # damaged file read by the second PDF engine (say so to the user)
     _page_loader: Callable[[int], Page] | None = None
     _pages: dict[int, Page] = field(default_factory=dict)
 
@@ -128,7 +134,7 @@ class Document:
         if callable(closer):
             closer()
 
-    def __enter__(self) -> "Document":
+    def __enter__(self) -> Document:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -45,7 +45,7 @@ def _candidate_dirs() -> list[Path]:
         Path("/Library/Fonts"),
     ]
     try:  # matplotlib ships DejaVu; use it when present
-        import matplotlib  # type: ignore[import-not-found]
+        import matplotlib  # type: ignore[import-not-found]  # optional, not a dependency
 
         dirs.append(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf")
     except Exception:  # noqa: BLE001 - optional
@@ -98,12 +98,11 @@ def register_reportlab(family: str, bold: bool = False, italic: bool = False) ->
 
 def register_bytes(name: str, data: bytes) -> str:
     """Register an embedded TrueType font from a spool's resources; return its reportlab name."""
+    import hashlib
     import io
 
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    import hashlib
 
     rl_name = "SVR-" + hashlib.sha1(data).hexdigest()[:16]
     if rl_name not in _registered:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from formats.native import SpoolWriter  # noqa: E402
+from formats.native import SpoolWriter
 
 
 def make(path: Path, pages: int = 500) -> Path:

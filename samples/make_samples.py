@@ -5,17 +5,17 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from formats.document import DocInfo  # noqa: E402
-from formats.native import PageBuilder, SpoolWriter  # noqa: E402
+from formats.document import DocInfo
+from formats.native import PageBuilder, SpoolWriter
 
 SELLER = ["Menuiseries Beaumont & Fils SARL", "12, rue des Tanneurs", "69002 Lyon — France", "Tél. 04 78 00 00 00", "devis@menuiseries-beaumont.example"]
 
@@ -111,7 +111,8 @@ def totals(p: PageBuilder, y: float, ht: Decimal) -> None:
 
 
 def quote() -> SpoolWriter:
-    info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", customer="CLI001", contact="CT0001", language="fr", title="Devis D2026-0042")
+    info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", customer="CLI001", contact="CT0001", language="fr", title="Devis D2026-0042",
+                   issuer=SELLER[0], customer_name="Atelier Dupré SARL")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
     customer = ["Atelier Dupré SARL", "À l'attention de Mme Élodie Marchand", "3, place de l'Église", "21000 Dijon"]
@@ -138,7 +139,8 @@ def quote() -> SpoolWriter:
 
 
 def invoice() -> SpoolWriter:
-    info = DocInfo(kind="facture", number="F2026-0107", date="2026-11-24", customer="CLI002", language="fr", title="Facture F2026-0107")
+    info = DocInfo(kind="facture", number="F2026-0107", date="2026-11-24", customer="CLI002", language="fr", title="Facture F2026-0107",
+                   issuer=SELLER[0], customer_name="Brasserie Kowalski & Fils")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
     customer = ["Brasserie Kowalski & Fils", "Dépôt de Łódź — Antonín Dvořák", "ul. Piotrkowska 104", "90-006 Łódź — Pologne"]
@@ -234,7 +236,7 @@ def mail(quote_pdf: bytes) -> bytes:
     msg["To"] = "Élodie Marchand <elodie.marchand@atelier-dupre.example>"
     msg["Cc"] = "commercial@menuiseries-beaumont.example"
     msg["Subject"] = "Votre devis D2026-0042 — remplacement des menuiseries"
-    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
     msg["Message-ID"] = "<d2026-0042.sample@menuiseries-beaumont.example>"
     text = "Bonjour Madame Marchand,\n\nVeuillez trouver ci-joint notre devis D2026-0042 (montant TTC : voir page 2).\n\nCordialement,\nMenuiseries Beaumont"
     msg.set_content(text)

@@ -1,4 +1,12 @@
-"""The ``spoolview`` command: one sub-command module per feature under viewer/commands/."""
+"""The ``spoolview`` command: a static table of sub-commands, each imported only when chosen.
+
+Adding a command is ONE line in ``COMMANDS`` below, ``"name": ("module", "help")``, and a
+``register(subparsers)`` in that module adding the sub-parser ``name`` (a module may own
+several names: one line each). ``spoolview --help`` lists the table without importing any
+command module; ``spoolview NAME ...`` imports only NAME's module, so a command pays for
+the libraries it uses and no other (sqlalchemy, httpx, keyring, Tk, PyMuPDF...). Inside a
+command module, import heavy libraries in the handler, not at the top.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +14,45 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from viewer import __version__
 
-# Each module exposes ``register(subparsers)`` adding its sub-commands; a sub-command's
-# handler is set with ``parser.set_defaults(func=handler)`` and returns the exit status.
-COMMAND_MODULES = (
-    "viewer.commands.documents",  # info, convert, render, demo
-    "viewer.commands.settings",  # settings path|show|set|check
-    "viewer.commands.directory",  # directory import|list|show
-    "viewer.commands.mail",  # send, test-mail, trace
-    "viewer.commands.relay",  # relay run|status|flush|check
-    "viewer.commands.server",  # server run|adduser|deluser|passwd
-    "viewer.commands.connection",  # connect, disconnect
-    "viewer.commands.gui",  # open (and the bare `spoolview FILE`)
-)
+# name -> (module whose ``register(subparsers)`` adds it, one-line help for `spoolview --help`).
+# A handler is set with ``parser.set_defaults(func=handler)`` and returns the exit status.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "open": ("viewer.commands.gui", "open documents in the viewer window (also `spoolview FILE...`)"),
+    "view-demo": ("viewer.commands.gui", "open the viewer on the sample quote"),
+    "info": ("viewer.commands.documents", "show a document's kind, pages and DocInfo"),
+    "convert": ("viewer.commands.documents", "convert a document to PDF, optionally protected"),
+    "render": ("viewer.commands.documents", "draw one page to a PNG image"),
+    "demo": ("viewer.commands.documents", "convert the sample quote to a protected PDF and say where it went"),
+    "send": ("viewer.commands.mail", "send a document by e-mail through the configured route"),
+    "test-mail": ("viewer.commands.mail", "send a test mail through the configured route (Tools > test mail)"),
+    "trace": ("viewer.commands.mail", "debug trace: on, off, show, files"),
+    "settings": ("viewer.commands.settings", "show, change and check the per-user settings"),
+    "directory": ("viewer.commands.directory", "import, list and show customers and contacts"),
+    "connect": ("viewer.commands.connection", "log in to an application server (connected mode)"),
+    "disconnect": ("viewer.commands.connection", "log out from the application server"),
+    "connection": ("viewer.commands.connection", "show whether this computer is connected, and to what"),
+    "profiles": ("viewer.commands.connection", "list, add or remove connection profiles"),
+    "relay": ("viewer.commands.relay", "the SMTP relay service (pickup folder, listener, smart host)"),
+    "server": ("viewer.commands.server", "run the application server (connected mode) and manage its users"),
+}
+
+DEFAULT_COMMAND = "open"  # `spoolview` alone and `spoolview FILE...`
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
+_GLOBAL_WITH_VALUE = ("--config",)  # global options that take the next word as their value
+_GLOBAL_FLAGS = ("-v", "--verbose")
+_GLOBAL_EXITING = ("-h", "--help", "--version")
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s module registered; the other commands are listed only."""
     parser = argparse.ArgumentParser(
         prog="spoolview",
         description="View print spools, convert them to PDF and send them by e-mail.",
@@ -37,15 +61,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="settings file to use instead of the per-user one")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that feature is not built yet
-                continue
-            raise
-        module.register(sub)
+    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    for name, (module, help_text) in COMMANDS.items():
+        if module != chosen:  # listed in --help; never parsed (the command word picks the module)
+            sub.add_parser(name, help=help_text, add_help=False)
+    if chosen is not None:
+        importlib.import_module(chosen).register(sub)
     return parser
+
+
+def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The sub-command named by ``argv`` and the arguments to parse.
+
+    The first word that is not a global option names the command; a word that is no
+    command is a file to open (``spoolview FILE`` = ``spoolview open FILE``), and no word
+    at all opens an empty viewer, unless ``--help``/``--version`` asks for something else.
+    """
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            break
+        if not word.startswith("-") or word == "-":
+            if word in COMMANDS:
+                return word, argv
+            break
+        if word in _GLOBAL_EXITING:
+            return None, argv
+        if word in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif word in _GLOBAL_FLAGS or word.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
+            i += 1
+        else:  # an option of the default command: `spoolview --new-window FILE`
+            break
+    return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:
@@ -56,13 +105,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    # `spoolview FILE` is a shortcut for `spoolview open FILE`.
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
-    if argv and not argv[0].startswith("-") and argv[0] not in known and "open" in known:
-        argv.insert(0, "open")
-    args = parser.parse_args(argv)
+    command, words = split_command(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(command)
+    args = parser.parse_args(words)
     if args.config:
         import os
 
@@ -71,13 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not getattr(args, "func", None):
-        if "open" in known:
-            return main(["open"])
+    func = vars(args).get("func")
+    if func is None:  # a command whose module did not set a handler
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except _user_error_types() as exc:
         print(f"spoolview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -92,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:
         # A file-system or network failure the specific code did not catch: one line.
-        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        where = f"{exc.filename}: " if exc.filename else ""
         print(f"spoolview: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
 

@@ -10,14 +10,15 @@ import os
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from viewer import paths
 from viewer.errors import SpoolviewError
 from viewer.settings import ConnectionProfile, Settings
+
+if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
+    import httpx
 
 __all__ = [
     "CertificateProblem",
@@ -25,6 +26,8 @@ __all__ = [
     "ConnectionProblem",
     "LoginRefused",
     "NotConnected",
+    "SendOutcomeUnknown",
+    "SendStatus",
     "ServerAnswer",
     "ServerRecipient",
     "ServerRefused",
@@ -68,6 +71,10 @@ class SessionExpired(ConnectionProblem):
 
 class NotConnected(ConnectionProblem):
     """No connection is open."""
+
+
+class SendOutcomeUnknown(ConnectionProblem):
+    """A send may have reached the server but no answer came (connection lost, 5xx, still running)."""
 
 
 class ServerRefused(ConnectionProblem):
@@ -135,7 +142,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The connection saved by ``spoolview connect`` (any process), or None.
 
     ``settings`` is accepted for symmetry with the other helpers; the state does not
@@ -157,7 +164,7 @@ def current(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOU
     return conn
 
 
-def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> "Connection | None":
+def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Connection | None:
     """The saved connection when it is open and the server answers now, else None."""
     conn = current(settings, timeout=timeout)
     if conn is None or not conn.is_connected or not conn.reachable():
@@ -190,6 +197,19 @@ class ServerAnswer:
     error_message: str = ""
     error_code: int | None = None
     error_reply: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)  # what failed on the server after delivery
+    replayed: bool = False  # the stored answer of an earlier request with the same key
+
+
+@dataclasses.dataclass(frozen=True)
+class SendStatus:
+    """What the server says of a send key: ``done`` (with its answer), ``pending``, or ``absent`` (never received)."""
+
+    state: str
+    answer: ServerAnswer | None = None
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class Connection:
@@ -224,6 +244,8 @@ class Connection:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             verify: Any = True
             if self.ca_file:
                 try:
@@ -306,12 +328,16 @@ class Connection:
             _state_path().unlink(missing_ok=True)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def _request(self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {}
+    def _request(
+        self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = dict(headers or {})
         if auth:
             if not self._token:
                 raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
             headers["Authorization"] = f"Bearer {self._token}"
+        import httpx
+
         try:
             response = self._http().request(method, path, headers=headers, timeout=timeout or self.timeout, **kwargs)
         except httpx.ConnectError as exc:
@@ -320,6 +346,8 @@ class Connection:
                     f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)"
                 ) from None
             raise ServerUnreachable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+        except httpx.ConnectTimeout:
+            raise ServerUnreachable(f"the application server at {self.url} did not accept a connection within {timeout or self.timeout:g} s") from None
         except httpx.TimeoutException:
             raise ServerUnavailable(f"the application server at {self.url} did not answer within {timeout or self.timeout:g} s") from None
         except httpx.TransportError as exc:
@@ -369,12 +397,16 @@ class Connection:
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
 
     # -- mail ----------------------------------------------------------------------------
-    def send(self, raw: bytes, sender: str, recipients: tuple[str, ...], *, document: str = "", subject: str = "") -> "ServerAnswer":
+    def send(self, raw: bytes, sender: str, recipients: tuple[str, ...], *, document: str = "", subject: str = "", key: str = "") -> ServerAnswer:
         """Post a composed message; the server's answer per recipient, as plain data.
 
         Every recipient of ``recipients`` has one ServerRecipient (one the server gave no
-        outcome for is refused, temporarily). Connection problems raise ConnectionProblem
-        subclasses; the mail layer (ServerRoute) turns the answer into its own types.
+        outcome for is refused, temporarily). ``key`` goes in the Idempotency-Key header:
+        the server sends a message once per key and answers a repeat from its store.
+        ServerUnreachable means the request surely never left; SendOutcomeUnknown that it
+        may have reached the server (connection lost after sending, a 5xx, or the send
+        with this key still running). The mail layer (ServerRoute) turns these into its
+        own types.
         """
         body = {
             "message": base64.b64encode(raw).decode("ascii"),
@@ -383,30 +415,58 @@ class Connection:
             "document": document,
             "subject": subject,
         }
-        response = self._request("POST", "/send", json=body, timeout=max(self.timeout, SEND_TIMEOUT))
+        headers = {IDEMPOTENCY_HEADER: key} if key else {}
+        try:
+            response = self._request("POST", "/send", json=body, headers=headers, timeout=max(self.timeout, SEND_TIMEOUT))
+        except ServerUnreachable:
+            raise
+        except ServerUnavailable as exc:  # the request left: the server may have sent it
+            raise SendOutcomeUnknown(f"{exc}; the request may have reached the server") from None
+        if response.status_code >= 500 or response.status_code == 409:
+            raise SendOutcomeUnknown(f"the application server at {self.url} answered HTTP {response.status_code} after receiving the message: {_detail(response)}")
+        return _answer(self._json(response), recipients)
+
+    def send_status(self, key: str) -> SendStatus:
+        """What the server knows of the send with ``key`` (see SendStatus)."""
+        response = self._request("GET", f"/send/{_segment(key)}")
+        if response.status_code == 404:
+            return SendStatus("absent")
         data = self._json(response)
-        results = [
-            ServerRecipient(str(r["address"]), bool(r["accepted"]), r.get("code"), str(r.get("reply") or ""), bool(r.get("temporary")))
-            for r in data["recipients"]
-        ]
-        reported = {r.address.lower() for r in results}
-        for address in dict.fromkeys(recipients):  # never count a recipient the server did not answer for
-            if address.lower() not in reported:
-                results.append(ServerRecipient(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
-        error = data.get("error") or None
-        return ServerAnswer(
-            recipients=results,
-            route=str(data.get("route") or ""),
-            detail=str(data.get("detail") or ""),
-            error_kind=str(error.get("kind") or "error") if error else "",
-            error_message=str(error.get("message") or "") if error else "",
-            error_code=error.get("code") if error else None,
-            error_reply=str(error.get("reply") or "") if error else "",
-        )
+        if data.get("state") == "done" and data.get("response"):
+            return SendStatus("done", _answer(data["response"], tuple(r["address"] for r in data["response"].get("recipients", []))))
+        return SendStatus("pending")
+
+    def identities(self) -> dict[str, Any]:
+        """``{"user", "identities", "email"}``: the From addresses the server lets this user send as."""
+        return dict(self._get("/me"))
 
     def history(self, limit: int = 100) -> list[dict[str, Any]]:
         """The sends this user made through the server, newest first."""
         return list(self._get(f"/history/{_segment(self.profile.user)}", limit=limit))
+
+
+def _answer(data: dict[str, Any], recipients: tuple[str, ...]) -> ServerAnswer:
+    """A ServerAnswer from the JSON of a send answer; a recipient without outcome is refused."""
+    results = [
+        ServerRecipient(str(r["address"]), bool(r["accepted"]), r.get("code"), str(r.get("reply") or ""), bool(r.get("temporary")))
+        for r in data["recipients"]
+    ]
+    reported = {r.address.lower() for r in results}
+    for address in dict.fromkeys(recipients):  # never count a recipient the server did not answer for
+        if address.lower() not in reported:
+            results.append(ServerRecipient(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
+    error = data.get("error") or None
+    return ServerAnswer(
+        recipients=results,
+        route=str(data.get("route") or ""),
+        detail=str(data.get("detail") or ""),
+        error_kind=str(error.get("kind") or "error") if error else "",
+        error_message=str(error.get("message") or "") if error else "",
+        error_code=error.get("code") if error else None,
+        error_reply=str(error.get("reply") or "") if error else "",
+        warnings=[str(w) for w in data.get("warnings") or []],
+        replayed=bool(data.get("replayed")),
+    )
 
 
 def _segment(value: str) -> str:
@@ -433,7 +493,7 @@ def _build(kind: str, data: dict[str, Any]) -> Any:
         cls = getattr(directory, kind)
     except (ImportError, AttributeError):
         return data
-    if not dataclasses.is_dataclass(cls):
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:

@@ -6,10 +6,11 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -32,9 +33,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import BindParameter
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_file
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
@@ -222,6 +225,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(database: str | None, *, tighten: bool) -> None:
+    """Create a new SQLite file 0600 before SQLite does (it follows the umask); tighten our default one."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        if tighten or not path.exists():
+            private_file(path)
+    except OSError:
+        pass  # SQLite reports a folder it cannot write in with its own words below
+
+
 class Directory:
     """The customer/contact directory. Returns plain dataclasses, never ORM rows."""
 
@@ -236,6 +251,7 @@ class Directory:
             ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            _private_sqlite_file(self.engine.url.database, tighten=not url)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
@@ -261,7 +277,7 @@ class Directory:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Directory":
+    def __enter__(self) -> Directory:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -319,7 +335,7 @@ class Directory:
 
     # --- lookup L1 -----------------------------------------------------------------------
 
-    def lookup(self, info: "DocInfo", address_type: str = "EMAIL") -> Lookup:
+    def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """The address for the document: its contact's, else the customer's default for the
         document kind (e-mail only), else the customer's main address of that type."""
         address_type = address_type.upper()
@@ -426,7 +442,7 @@ class Directory:
             return conn.execute(select(customers.c.code).where(customers.c.code == code)).first() is not None
 
 
-def open_directory(settings: "Settings | None" = None) -> Directory:
+def open_directory(settings: Settings | None = None) -> Directory:
     """The directory the settings point at (default: the SQLite file in the data folder)."""
     url = settings.directory.database_url if settings is not None else ""
     return Directory(url or None)
@@ -444,7 +460,9 @@ def _search_statement() -> Any:
     global _SEARCH
     if _SEARCH is not None:
         return _SEARCH
-    key, high, lim = bindparam("key"), bindparam("high"), bindparam("lim")
+    key: BindParameter[str] = bindparam("key")
+    high: BindParameter[str] = bindparam("high")
+    lim: BindParameter[int] = bindparam("lim")
     parts = []
     for kind, table in (("customer", customers), ("contact", contacts)):
         owner = table.c.code if kind == "customer" else table.c.customer_code
@@ -519,7 +537,7 @@ def _upsert(conn: Any, table: Table, kind: str, rows: list[dict[str, str]]) -> i
     if new:
         conn.execute(insert(table), new)
     if old:
-        values = {k: bindparam(f"v_{k}") for k in rows[0] if k != "code"}
+        values: dict[str, BindParameter[Any]] = {k: bindparam(f"v_{k}") for k in rows[0] if k != "code"}
         statement = update(table).where(table.c.code == bindparam("v_code")).values(**values)
         conn.execute(statement, [{f"v_{k}": v for k, v in r.items()} for r in old])
         for chunk in _chunks(sorted(existing)):
@@ -605,7 +623,7 @@ def _rows(path: Path, required: tuple[str, ...], allowed: Callable[[str], bool])
             if len(cells) != len(header):
                 errors.append(f"{path}:{line}: {len(cells)} fields, expected {len(header)}; check the separators and quotes")
                 continue
-            rows.append((line, {name: value.strip() for name, value in zip(header, cells)}))
+            rows.append((line, {name: value.strip() for name, value in zip(header, cells, strict=True)}))
     except csv.Error as exc:
         errors.append(f"{path}:{reader.line_num}: unreadable CSV ({exc})")
     return header, rows, errors

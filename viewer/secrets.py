@@ -8,13 +8,14 @@ secret value is ever logged.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 SERVICE = "spoolview"
 
 log = logging.getLogger(__name__)
 
 
-def _backend():  # type: ignore[no-untyped-def]
+def _backend() -> Any:
     try:
         import keyring
         from keyring.backends import chainer, fail
@@ -61,7 +62,7 @@ def keyring_set(name: str, value: str) -> bool:
         return False
     try:
         backend.set_password(SERVICE, name, value)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - keyring backends raise many types: fall back to the file
         log.warning("keyring %s: cannot store secret %r (%s)", keyring_name(), name, type(exc).__name__)
         return False
     return True

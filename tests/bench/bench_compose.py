@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SPOOLVIEW_HOME", tempfile.mkdtemp(prefix="bench-compose-"))
 
-from viewer.mail.compose import Attachment, MailSpec, compose  # noqa: E402
-from viewer.mail.templates import for_document  # noqa: E402
-from viewer.settings import Settings  # noqa: E402
+from viewer.mail.compose import Attachment, MailSpec, compose
+from viewer.mail.templates import for_document
+from viewer.settings import Settings
 
 RUNS = 300
 TARGET_MS = 5.0

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from viewer.directory import Directory, _search_statement, fold  # noqa: E402
+from viewer.directory import Directory, _search_statement, fold
 
 CUSTOMERS = 100_000
 CONTACTS = 50_000

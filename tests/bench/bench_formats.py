@@ -13,11 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import pymupdf  # noqa: E402
+import pymupdf
 
-from formats import open_document  # noqa: E402
-from formats.pdf import Protection, protect, to_pdf  # noqa: E402
-from formats.render import render_ppm  # noqa: E402
+from formats import open_document
+from formats.pdf import Protection, protect, to_pdf
+from formats.render import render_ppm
 
 
 def best(fn, repeat: int = 30, clock=time.perf_counter) -> float:
@@ -159,7 +159,7 @@ def bench_protect(tmp: Path) -> None:
     }
     for label, options in variants.items():
         kwargs = {"owner_pw": "x" * 20, "permissions": -1, **options}
-        t = best(lambda: pymupdf.open(stream=pdf, filetype="pdf").tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, **kwargs), 20, time.process_time)
+        t = best(lambda kwargs=kwargs: pymupdf.open(stream=pdf, filetype="pdf").tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, **kwargs), 20, time.process_time)
         print(f"{'  variant: ' + label:<46} {t * 1000:8.2f} ms CPU")
     tiny = pymupdf.open()
     tiny.new_page()

@@ -103,11 +103,11 @@ def bench_launch() -> None:
 
 
 def open_window():
+    import tkinter as tk
+
     from viewer import settings
     from viewer.gui.mainwindow import MainWindow
     from viewer.gui.recent import ViewerState
-
-    import tkinter as tk
 
     root = tk.Tk()
     root.withdraw()

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 RUNS = 15
 
-from tests.bench.bench_gui import ensure_display  # noqa: E402 - after the path is set
+from tests.bench.bench_gui import ensure_display
 
 
 def main() -> None:

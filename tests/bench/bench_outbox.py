@@ -16,6 +16,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from viewer.mail.routes.base import Envelope
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -70,7 +74,7 @@ def start_sink() -> tuple[multiprocessing.Process, int]:
 
 
 # -- helpers --------------------------------------------------------------------------------
-def message_30k(i: int) -> tuple[bytes, "Envelope"]:
+def message_30k(i: int) -> tuple[bytes, Envelope]:
     from viewer.mail.routes.base import Envelope
 
     body = (b"Ligne de texte du message de test numero %06d pour le banc d'essai.\r\n" % i) * 440
@@ -133,7 +137,7 @@ def bench_smtp(n: int, rounds: int) -> None:
     bare_rates = rates["bare smtplib, one connection "]
     for name, values in rates.items():
         best, med = max(values), statistics.median(values)
-        paired = statistics.median(v / b for v, b in zip(values, bare_rates))  # same round, same load
+        paired = statistics.median(v / b for v, b in zip(values, bare_rates, strict=True))  # same round, same load
         print(f"  {name}: best {best:6.0f} msg/s, median {med:6.0f}; ratio to bare (median of rounds) {paired:.2f}x")
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.smtpd import RecordingHandler, SmtpServer, free_port  # noqa: E402
-from viewer.relay.config import from_dict  # noqa: E402
-from viewer.relay.service import RelayService  # noqa: E402
+from tests.support.smtpd import RecordingHandler, SmtpServer, free_port
+from viewer.relay.config import from_dict
+from viewer.relay.service import RelayService
 
 COUNT = int(os.environ.get("BENCH_RELAY_COUNT", "2000"))
 SIZE = 30 * 1024
@@ -139,10 +139,10 @@ def latency(base: Path, events: bool, samples: int) -> list[float]:
     arrived = threading.Condition()
 
     class Timed(RecordingHandler):
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):
             return "250 ok"
 
-        async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
             with arrived:
                 stamps[len(stamps)] = time.perf_counter()
                 arrived.notify_all()
@@ -161,7 +161,7 @@ def latency(base: Path, events: bool, samples: int) -> list[float]:
                 t0 = time.perf_counter()
                 os.rename(pickup / f".{i}.tmp", pickup / f"l{i}.eml")
                 with arrived:
-                    if not arrived.wait_for(lambda: len(stamps) > i, 10):
+                    if not arrived.wait_for(lambda i=i: len(stamps) > i, 10):
                         raise SystemExit("no delivery")
                 out.append(stamps[i] - t0)
                 # a random phase against the scan clock (else the samples lock onto it)

@@ -29,10 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.controller import Controller
 
-from tests.support.smtpd import free_port  # noqa: E402
-
+from tests.support.smtpd import free_port
 
 USERS = 10
 
@@ -45,7 +44,7 @@ class CountingSink:
         self.lock = threading.Lock()
         self.done = threading.Condition(self.lock)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         data = envelope.original_content or envelope.content
         mid = ""
         for line in data.split(b"\r\n"):

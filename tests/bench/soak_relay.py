@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import tomli_w  # noqa: E402
+import tomli_w
 
-from tests.support.smtpd import RecordingHandler, SmtpServer  # noqa: E402
+from tests.support.smtpd import RecordingHandler, SmtpServer
 
 TOTAL = int(os.environ.get("SOAK_MESSAGES", "10000"))
 DEADLINE = float(os.environ.get("SOAK_SECONDS", "600"))  # the whole run is bounded
@@ -29,7 +29,7 @@ MSGID = re.compile(rb"Message-ID: <soak(\d+)@test>")
 class Flaky(RecordingHandler):
     """Answers 451 to 10% of the messages, records the rest."""
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if random.random() < FAIL_RATE:
             with self.lock:
                 self.failures = getattr(self, "failures", 0) + 1

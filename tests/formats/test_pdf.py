@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 from formats import DocumentError, open_document
 from formats.native import SpoolWriter
 from formats.pdf import MAX_PASSWORD_CHARS, Protection, ProtectionError, protect, to_pdf
+from tests.support.tools import require_tool
 
 SAMPLES = ("devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", "scan-3pages.tiff", "notice.pdf", "mail-devis.eml")
 
 
 def pdftoppm_pages(path: Path, out: Path, password: str | None = None) -> int:
     """Render every page with poppler; returns the number of images made."""
-    cmd = ["pdftoppm", "-r", "10", "-png"]
+    cmd = [require_tool("pdftoppm"), "-r", "10", "-png"]
     if password is not None:
         cmd += ["-upw", password]
     subprocess.run(cmd + [str(path), str(out / "p")], check=True, capture_output=True, timeout=60)
@@ -28,12 +29,12 @@ def pdftoppm_pages(path: Path, out: Path, password: str | None = None) -> int:
 
 def qpdf_check(path: Path, password: str | None) -> int:
     """qpdf's structural check; it needs the right password to succeed."""
-    cmd = ["qpdf", "--check"] + ([f"--password={password}"] if password is not None else [])
+    cmd = [require_tool("qpdf"), "--check"] + ([f"--password={password}"] if password is not None else [])
     return subprocess.run(cmd + [str(path)], capture_output=True, timeout=30).returncode
 
 
 def qpdf_encryption(path: Path, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = ["qpdf", "--show-encryption"]
+    cmd = [require_tool("qpdf"), "--show-encryption"]
     if password is not None:
         cmd.append(f"--password={password}")
     return subprocess.run(cmd + [str(path)], capture_output=True, text=True, timeout=30)
@@ -67,7 +68,7 @@ def test_spool_fonts_are_embedded(samples: Path) -> None:
     pdf = pymupdf.open(stream=to_pdf(open_document(samples / "devis-D2026-0042.spv")), filetype="pdf")
     fonts = pdf.get_page_fonts(0)
     assert fonts and all(f[1] != "n/a" for f in fonts)
-    for xref, ext, *_ in fonts:
+    for _xref, ext, *_ in fonts:
         assert ext == "ttf"  # an embedded TrueType subset, not a Base-14 reference
     assert pdf.metadata["title"] == "Devis D2026-0042"
 
@@ -89,12 +90,12 @@ def test_text_comes_back_unchanged_from_the_pdf(words: list[str]) -> None:
     w.new_page().text(10, 20, text, family="sans", size=10)
     w.pages[0].text(10, 40, text, family="serif", bold=True)
     w.pages[0].text(10, 60, text, family="mono", italic=True)
-    from formats.native import open_spv
-    from pathlib import Path as _P
     import tempfile
 
+    from formats.native import open_spv
+
     with tempfile.TemporaryDirectory() as d:
-        doc = open_spv(w.save(_P(d) / "p.spv"))
+        doc = open_spv(w.save(Path(d) / "p.spv"))
         pdf = pymupdf.open(stream=to_pdf(doc), filetype="pdf")
         lines = [line.strip() for line in pdf[0].get_text().splitlines() if line.strip()]
     assert lines == [text, text, text]
@@ -112,7 +113,7 @@ def test_no_modify_protection(samples: Path, tmp_path: Path) -> None:
     report = res.stdout
     assert "R = 6" in report and "file encryption method: AESv3" in report  # AES-256
     assert "User password = \n" in report  # opens without a password
-    assert subprocess.run(["qpdf", "--requires-password", str(out)], timeout=30).returncode == 3  # encrypted, no password
+    assert subprocess.run([require_tool("qpdf"), "--requires-password", str(out)], timeout=30).returncode == 3  # encrypted, no password
     assert qpdf_check(out, None) == 0
     assert "modify anything: not allowed" in report
     assert "modify annotations: not allowed" in report
@@ -138,7 +139,7 @@ def test_password_protection(samples: Path, tmp_path: Path) -> None:
     assert "modify anything: not allowed" in res.stdout
     assert "extract for accessibility: allowed" in res.stdout
     assert "Supplied password is user password" in res.stdout
-    assert subprocess.run(["qpdf", "--requires-password", str(out)], timeout=30).returncode == 0
+    assert subprocess.run([require_tool("qpdf"), "--requires-password", str(out)], timeout=30).returncode == 0
     for attempt in (None, "wrong", password[:-1], password.upper()):
         assert qpdf_check(out, attempt) != 0
     assert qpdf_check(out, password) == 0
@@ -195,7 +196,7 @@ def test_poppler_extracts_every_text_item_unchanged(samples: Path, tmp_path: Pat
     out.write_bytes(to_pdf(open_document(samples / name)))
     for number, page in enumerate(raw["pages"], start=1):
         extracted = subprocess.run(
-            ["pdftotext", "-f", str(number), "-l", str(number), "-raw", str(out), "-"],
+            [require_tool("pdftotext"), "-f", str(number), "-l", str(number), "-raw", str(out), "-"],
             capture_output=True, text=True, check=True, timeout=30,
         ).stdout
         flat = " ".join(extracted.split())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -50,21 +50,21 @@ class RecordingHandler:
     def __post_init__(self) -> None:
         self.arrived = threading.Condition(self.lock)
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.mail_reply:
             return self.mail_reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return OK
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.rcpt_replies.get(address)
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
         return OK
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             reply = self.data_replies.pop(0) if self.data_replies else None
         if reply and not reply.startswith("250"):
@@ -136,17 +136,17 @@ class SmtpServer:
     def messages(self) -> list[Received]:
         return self.handler.messages
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self.controller.start()  # raises when the server does not come up
         return self
 
     def stop(self) -> None:
         try:
             self.controller.stop()
-        except Exception:  # already stopped
+        except Exception:  # noqa: BLE001 - already stopped
             pass
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from viewer import cli
 
 
@@ -38,11 +40,90 @@ def test_closed_pipe_is_not_reported_as_an_error():
 
 
 def test_a_file_system_error_names_the_file(monkeypatch, capsys):
+    from viewer.commands import documents
+
     def boom(args):
         raise FileNotFoundError(2, "No such file or directory", "/no/such/file.spv")
 
-    parser = cli.build_parser()
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
-    parser.set_defaults(func=boom)
-    assert cli.main([]) == cli.EXIT_ERROR
+    monkeypatch.setattr(documents, "cmd_info", boom)
+    assert cli.main(["info", "x.spv"]) == cli.EXIT_ERROR
     assert capsys.readouterr().err == "spoolview: error: /no/such/file.spv: No such file or directory\n"
+
+
+# -- the command table ----------------------------------------------------------------------
+
+HEAVY = ("sqlalchemy", "httpx", "keyring", "tkinter", "_tkinter", "tkinterweb", "fastapi", "aiosmtpd")
+
+
+def _imported_by(*argv: str, tmp_path) -> set[str]:
+    """The top-level packages a real ``spoolview ARGV`` process has imported when it ends."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr))\n"
+        "from viewer.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES "))
+    return {name.split(".")[0] for name in line.split()[1:]}
+
+
+def test_help_imports_no_command_module_and_lists_every_command(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "viewer.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for name in cli.COMMANDS:
+        assert name in proc.stdout
+    loaded = _imported_by("--help", tmp_path=tmp_path)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    assert "formats" not in loaded  # no command module: not even the document readers
+
+
+def test_info_imports_neither_database_nor_network_nor_tk(tmp_path, samples):
+    loaded = _imported_by("info", str(samples / "devis-D2026-0042.spv"), tmp_path=tmp_path)
+    assert "formats" in loaded  # the probe saw the command run
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_each_module_registers_exactly_its_table_entries():
+    import argparse
+    import importlib
+
+    modules = {module for module, _ in cli.COMMANDS.values()}
+    for module in modules:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert set(sub.choices) == {n for n, (m, _) in cli.COMMANDS.items() if m == module}, module
+
+
+def test_only_the_chosen_command_is_parsed_and_the_others_are_listed():
+    parser = cli.build_parser("info")
+    args = parser.parse_args(["info", "x.spv", "--json"])
+    assert args.json and args.func.__name__ == "cmd_info"
+    with pytest.raises(SystemExit):
+        cli.build_parser(None).parse_args(["info", "x.spv"])  # not registered: a listing only
+
+
+@pytest.mark.parametrize(("argv", "command", "words"), [
+    ([], "open", ["open"]),
+    (["-v"], "open", ["-v", "open"]),
+    (["a.pdf", "b.pdf"], "open", ["open", "a.pdf", "b.pdf"]),
+    (["--config", "s.toml", "a.pdf"], "open", ["--config", "s.toml", "open", "a.pdf"]),
+    (["--config", "info"], "open", ["--config", "info", "open"]),  # the value of --config is no command
+    (["-v", "info", "a.spv"], "info", ["-v", "info", "a.spv"]),
+    (["--help"], None, ["--help"]),
+    (["--version"], None, ["--version"]),
+    (["--", "-odd-name.pdf"], "open", ["open", "--", "-odd-name.pdf"]),
+    (["--new-window", "a.pdf"], "open", ["open", "--new-window", "a.pdf"]),
+    (["-v", "--config=s.toml", "a.pdf"], "open", ["-v", "--config=s.toml", "open", "a.pdf"]),
+])
+def test_split_command(argv, command, words):
+    assert cli.split_command(argv) == (command, words)
+
+
+def test_unknown_option_of_a_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["info", "--no-such-option", "x.spv"])
+    assert exc.value.code == cli.EXIT_USAGE
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err

@@ -12,7 +12,8 @@ import keyring.backends.fail
 import pytest
 
 from tests.viewer.test_secrets import MemoryKeyring
-from viewer import paths, settings as S
+from viewer import paths
+from viewer import settings as S
 from viewer.cli import main
 
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formats.document import DocInfo
-from viewer import paths, settings as S
+from viewer import paths
+from viewer import settings as S
 from viewer.directory import (
     Contact,
     Customer,
@@ -26,9 +27,26 @@ from viewer.directory import (
 )
 
 
-@pytest.fixture
-def directory(samples: Path, tmp_path: Path) -> Directory:
-    d = Directory("sqlite://")
+@pytest.fixture(scope="module")
+def postgres_directory_url(postgres_cluster):
+    """One PostgreSQL database for this module's directory tests (emptied before each)."""
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def directory(request: pytest.FixtureRequest, samples: Path, tmp_path: Path) -> Directory:
+    """The sample directory, in memory (SQLite) and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        d = Directory("sqlite://")
+    else:
+        from viewer.directory import metadata
+
+        d = Directory(request.getfixturevalue("postgres_directory_url"))
+        with d.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
     report = d.import_csv(samples / "customers.csv", samples / "contacts.csv")
     assert report.ok, report.errors
     yield d
@@ -428,3 +446,18 @@ def test_any_name_survives_csv_import_and_is_found_by_its_prefix(names: list[str
             for i, name in enumerate(names):
                 assert d.customer(f"H{i}").name == name.strip()
                 assert f"H{i}" in [e.code for e in d.search(name.strip()[:3])]
+
+
+def test_default_database_private_under_umask_022() -> None:
+    """Issue 12.10: the directory (customers' addresses) is 0600 in a 0700 folder."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with Directory() as d:
+            assert d.count() == 0
+    finally:
+        os.umask(old)
+    db = paths.data_dir() / "directory.sqlite"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(paths.data_dir().stat().st_mode) == 0o700

@@ -41,3 +41,41 @@ def test_fsync_dir_strict_only_when_asked(tmp_path):
     fsync_dir(missing)  # lenient: a share that cannot be flushed is accepted
     with pytest.raises(OSError):
         fsync_dir(missing, strict=True)
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_private_dir_under_umask_022_parents_too_and_an_old_one_tightened(tmp_path, umask_022):
+    from viewer.fsutil import private_dir
+
+    made = private_dir(tmp_path / "a" / "b")
+    assert (_mode(tmp_path / "a"), _mode(made)) == (0o700, 0o700)
+    old = tmp_path / "old"
+    old.mkdir(mode=0o755)
+    private_dir(old)
+    assert _mode(old) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o775)
+    private_dir(shared, tighten=False)  # set up to be shared on purpose: left alone
+    assert _mode(shared) == 0o755
+
+
+def test_private_file_created_0600_and_an_old_one_tightened(tmp_path, umask_022):
+    from viewer.fsutil import private_file
+
+    new = private_file(tmp_path / "new.log")
+    assert new.read_bytes() == b"" and _mode(new) == 0o600
+    old = tmp_path / "old.sqlite"
+    old.write_bytes(b"kept")
+    assert _mode(old) == 0o644
+    private_file(old)
+    assert _mode(old) == 0o600 and old.read_bytes() == b"kept"

@@ -11,7 +11,8 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 
-from viewer import paths, secrets, settings as S
+from viewer import paths, secrets
+from viewer import settings as S
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

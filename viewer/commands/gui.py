@@ -14,9 +14,18 @@ SAMPLE_QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open documents in the viewer window")
     parser.add_argument("files", nargs="*", metavar="FILE", help="spool, PDF, XPS, image or .eml to show")
+    _new_window(parser)
     parser.set_defaults(func=cmd_open)
     demo = subparsers.add_parser("view-demo", help="open the viewer on the sample quote")
+    _new_window(demo)
     demo.set_defaults(func=cmd_view_demo, files=[str(SAMPLE_QUOTE)])
+
+
+def _new_window(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new-window", "--no-reuse", dest="new_window", action="store_true",
+        help="start a new viewer process even when one is running (default: the running viewer opens the files)",
+    )
 
 
 def display_problem() -> str | None:
@@ -42,6 +51,11 @@ def cmd_open(args: argparse.Namespace) -> int:
     problem = display_problem()
     if problem is not None:
         return _fallback(args, problem)
+    if not args.new_window:
+        from viewer import instance
+
+        if instance.forward(list(args.files)):  # a viewer of this user runs: it opens them
+            return 0
     try:  # tkinter is imported under viewer/gui only
         from viewer.gui.app import DisplayUnavailable, run
     except ModuleNotFoundError as exc:

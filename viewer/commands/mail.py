@@ -75,7 +75,7 @@ def _settings() -> Settings:
     return S.load()
 
 
-def _connection(settings: Settings) -> "Connection | None":
+def _connection(settings: Settings) -> Connection | None:
     """The connection saved by ``spoolview connect`` (directory look-ups and connected-mode sends)."""
     from viewer.connection import current
 
@@ -93,7 +93,7 @@ def _sender(settings: Settings, given: str | None) -> tuple[str | None, str]:
     return fallback, f"no From identity is set: sending as {fallback} (set {key}, or use --from)"
 
 
-def _report(outcome: "Outcome", *, duplicates: bool = True) -> int:
+def _report(outcome: Outcome, *, duplicates: bool = True) -> int:
     print(f"route: {outcome.route_name}")
     for line in outcome.summary_lines(duplicates=duplicates):
         print(line)
@@ -108,13 +108,13 @@ def _warn(text: str) -> None:
     print(f"spoolview: warning: {text}", file=sys.stderr)
 
 
-def _say_route(choice: "Choice") -> None:
+def _say_route(choice: Choice) -> None:
     """Warn when the send could have gone through the server but goes locally (S5)."""
     if choice.decision.fallback:
         _warn(choice.decision.label if choice.decision.label != "local" else choice.decision.reason)
 
 
-def _send(draft: "Draft", *, via_server: bool, dry_run: bool = False, duplicates: bool = True) -> int:
+def _send(draft: Draft, *, via_server: bool, dry_run: bool = False, duplicates: bool = True) -> int:
     """Decide the route once, say it, then send (or describe, with ``dry_run``)."""
     from viewer.mail import job
     from viewer.mail.outbox import Outbox
@@ -166,12 +166,12 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from formats import open_document
+    from viewer.docopen import open_document
     from viewer.mail import job
     from viewer.mail.lookup import LOCAL_FALLBACK
 
     settings = _settings()
-    doc = open_document(args.file, encoding=args.encoding)
+    doc = open_document(args.file, settings, encoding=args.encoding)  # limits, PostScript, [extract] rules
     password = _password(args)
     protect = _protection(settings, args, password)
     draft = job.prepare(doc, settings, _connection(settings), address_type=args.address_type,

@@ -33,9 +33,8 @@ def _config(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from viewer.relay.service import RelayService, setup_logging
-
     from viewer.relay.config import check_password_env
+    from viewer.relay.service import RelayService, setup_logging
 
     config = _config(args)
     check_password_env(config)
@@ -80,11 +79,10 @@ def _flush(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from viewer.mail.routes.base import RouteError
+    from viewer.relay.config import check_password_env
     from viewer.relay.delivery import smarthost_route
     from viewer.relay.listener import tls_context
     from viewer.relay.service import open_queue
-
-    from viewer.relay.config import check_password_env
 
     config = _config(args)
     check_password_env(config)

@@ -9,7 +9,8 @@ import sys
 
 import tomli_w
 
-from viewer import paths, settings as S
+from viewer import paths
+from viewer import settings as S
 from viewer.errors import SpoolviewError
 
 

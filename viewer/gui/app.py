@@ -11,8 +11,10 @@ import importlib
 import logging
 import sys
 import tkinter as tk
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from viewer import instance
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n
 from viewer.gui.mainwindow import MainWindow, load_settings
@@ -21,6 +23,7 @@ from viewer.gui.recent import ViewerState
 log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
+PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
 
 
 def skip_layout_model() -> None:
@@ -30,6 +33,29 @@ def skip_layout_model() -> None:
     """
     if "pymupdf" not in sys.modules:
         sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+
+
+M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
+MMAP_THRESHOLD = 256 * 1024
+
+
+def return_freed_memory() -> bool:
+    """Have glibc give freed page images (1-10 MB each) back to the system; True when set.
+
+    glibc raises its mmap threshold each time a big block is freed; afterwards page-sized
+    buffers come from the heap and, once freed, stay in the process's memory (measured:
+    ~20 MB more RSS after paging 60 pages). A fixed threshold keeps them mmapped.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): its own policy
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def dpi_aware() -> None:
@@ -52,7 +78,8 @@ def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow]
 class App:
     """Owns the Tk root (withdrawn) and the open windows; ends when the last one closes."""
 
-    def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS) -> None:
+    def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS,
+                 defer_plugins: bool = False) -> None:
         skip_layout_model()
         if root is None:
             dpi_aware()
@@ -65,8 +92,12 @@ class App:
         self.settings = store.settings if not store.problem else load_settings()  # broken file: stand-in defaults
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
-        self.hooks = plugin_hooks(plugins)
+        # Deferred: the first page is painted before the plugins (the mail road) are imported;
+        # load_plugins() then installs them in the windows already open.
+        self._plugins_pending = plugins if defer_plugins else ()
+        self.hooks = [] if defer_plugins else plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
+        self.listener: instance.Listener | None = None
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -93,6 +124,42 @@ class App:
             window.open_path(path)
         return window
 
+    def after_first_paint(self) -> None:
+        """What start-up leaves until the first page is on screen: the plugins, the heap policy."""
+        if self._plugins_pending:
+            return_freed_memory()
+        self.load_plugins()
+
+    def load_plugins(self) -> None:
+        """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
+        names, self._plugins_pending = self._plugins_pending, ()
+        if not names:
+            return
+        self.hooks = plugin_hooks(names)
+        for window in self.windows:
+            for hook in self.hooks:
+                try:
+                    hook(window)
+                except Exception:  # a plugin must not take the viewer down
+                    log.exception("GUI plugin %r failed to install", hook)
+
+    def open_files(self, paths: list[str]) -> None:
+        """Open each file in a new window of this process (an empty window for none).
+
+        What a second ``spoolview FILE`` asks through the single-instance socket.
+        """
+        for path in paths or [None]:
+            window = self.new_window()
+            if path:
+                window.after_idle(window.open_path, path)
+            window.lift()
+            window.focus_force()
+
+    def serve(self, listener: instance.Listener) -> None:
+        """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
+        self.listener = listener
+        self.root.tk.createfilehandler(listener.fileno(), tk.READABLE, lambda *_: listener.handle(self.open_files))
+
     def window_closed(self, window: Any) -> None:
         if window in self.windows:
             self.windows.remove(window)
@@ -103,7 +170,18 @@ class App:
         for window in list(self.windows):
             window.close()
 
+    def stop_serving(self) -> None:
+        """Stop answering other invocations; the socket file goes."""
+        if self.listener is not None:
+            try:
+                self.root.tk.deletefilehandler(self.listener.fileno())
+            except (tk.TclError, ValueError, OSError):  # the root or the socket is already gone
+                pass
+            self.listener.close()
+            self.listener = None
+
     def destroy(self) -> None:
+        self.stop_serving()
         try:
             self.root.destroy()
         except tk.TclError:
@@ -114,22 +192,33 @@ class DisplayUnavailable(SpoolviewError):
     """No window can open: the display refused the connection (or there is none)."""
 
 
-def run(paths: list[str]) -> int:
+def run(paths: list[str], *, serve: bool = True) -> int:
     """Open a window per file (one empty window without files) and run until all are closed.
 
-    Raises DisplayUnavailable when Tk cannot reach a display.
+    With ``serve``, later ``spoolview FILE`` invocations of this user open their files here
+    (unless another viewer already answers them). Raises DisplayUnavailable when Tk cannot
+    reach a display.
     """
     try:
-        app = App()
+        app = App(defer_plugins=True)
     except tk.TclError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
+    if serve:
+        listener = instance.Listener.start()
+        if listener is not None:
+            app.serve(listener)
     if not paths:
         app.new_window()
     for path in paths:
         window = app.new_window()
         # Open after the window is on screen, so an error dialog has a parent to sit on.
         window.after_idle(window.open_path, path)
+    first = app.windows[0]
+    if paths:  # the plugins come once the first page is on screen (or a little later at worst)
+        # A timer, not at once: the event loop first flushes the painted page to the X server.
+        first.after_idle(lambda: first.pageview.when_painted(lambda: app.root.after(20, app.after_first_paint)))
+    app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.after_first_paint)
     try:
         app.root.mainloop()
     except KeyboardInterrupt:

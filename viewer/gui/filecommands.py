@@ -68,7 +68,7 @@ def save_pdf(window: Any) -> None:
         from formats.pdf import Protection, protect, to_pdf
 
         data = protect(to_pdf(document), Protection(mode=choice.mode, password=choice.password))
-    except Exception as exc:  # any conversion failure is told, not raised
+    except Exception as exc:  # noqa: BLE001 - any conversion failure is told, not raised
         window.show_error(_("error.pdf", detail=user_message(exc)))
         return
     if write_file(window, Path(target), data):
@@ -105,7 +105,7 @@ def print_document(window: Any) -> None:
 
     try:
         answer = system_print(window, window.current_document)
-    except Exception as exc:  # no printer, no CUPS, lp failed, conversion failed: all told
+    except Exception as exc:  # noqa: BLE001 - no printer, no CUPS, lp failed, conversion failed: all told
         window.show_error(user_message(exc))
         return
     if answer is not None:

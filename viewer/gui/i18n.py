@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import locale
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -33,7 +33,7 @@ def system_language() -> str:
     return code if code in LANGUAGES else "fr"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """All keys of ``lang``, merged over every domain file."""
     merged: dict[str, str] = {}

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from viewer.gui import dialogs, filecommands, i18n, menus
+from viewer.gui import dialogs, filecommands, i18n, menus, theme
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -36,6 +37,7 @@ from viewer.gui.search import Finder, SearchBar
 from viewer.gui.statusbar import StatusBar
 from viewer.gui.thumbnails import ThumbnailBar
 from viewer.gui.toolbar import Toolbar
+from viewer.gui.windows import apply_tk_language
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class MainWindow(tk.Toplevel):
     """One viewer window (a Toplevel of ``master``); ``hooks`` are called with it once built."""
 
     def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
-                 settings: Any = None, hooks: Iterable[Callable[["MainWindow"], None]] = ()) -> None:
+                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], None]] = ()) -> None:
         super().__init__(master, class_="Spoolview")
         self.app = app
         self.state = state or ViewerState.load()
@@ -82,6 +84,8 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
+        theme.apply(self)
+        apply_tk_language(self)
         self.geometry(self._initial_geometry())
         self.minsize(480, 360)
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -196,7 +200,7 @@ class MainWindow(tk.Toplevel):
             self.pageview.canvas.drop_target_register(tkinterdnd2.DND_FILES)  # type: ignore[attr-defined]
             self.pageview.canvas.dnd_bind("<<Drop>>", self._on_drop)  # type: ignore[attr-defined]
             self.drop_enabled = True
-        except Exception:  # no tkdnd on this platform or build: open by menu, toolbar, command line
+        except Exception:  # noqa: BLE001 - no tkdnd on this platform or build: open by menu, toolbar, command line
             self.drop_enabled = False
 
     def _on_drop(self, event: Any) -> None:
@@ -212,14 +216,14 @@ class MainWindow(tk.Toplevel):
 
     def open_path(self, path: str | Path, *, password: str | None = None) -> bool:
         """Open ``path`` in this window; errors are shown in a dialog. True when opened."""
-        import formats
         from formats.document import PasswordRequired
+        from viewer.docopen import open_document
 
         path = Path(path)
         tries = 0
         while True:
             try:
-                document = formats.open_document(path, password=password)
+                document = open_document(path, self.settings, password=password)
                 break
             except PasswordRequired:
                 if tries >= MAX_PASSWORD_TRIES:
@@ -229,10 +233,12 @@ class MainWindow(tk.Toplevel):
                 if answer is None:
                     return False
                 password, tries = answer, tries + 1
-            except Exception as exc:  # every failure becomes a dialog; the window stays as it was
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
                 self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
                 return False
         self.show_document(document)
+        if document.repaired:
+            self.status.show_message(_("status.repaired", name=path.name), timeout_ms=15000)
         self.state.add_recent(path)
         self.state.save()
         if document.source in SPOOL_KINDS and not getattr(self.settings.printing, "no_save_offer", False):
@@ -296,7 +302,7 @@ class MainWindow(tk.Toplevel):
         """Open an attachment (PDF, spool, image…) in a new viewer window."""
         try:
             document = attachment.open()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any reader failure is shown in a dialog
             self.show_error(_("error.attachment", name=attachment.filename, detail=user_message(exc)))
             return
         window = self.app.new_window() if self.app is not None else MainWindow(self.master, state=self.state,
@@ -455,7 +461,8 @@ class MainWindow(tk.Toplevel):
             self.after_cancel(self._status_job)
             self._status_job = None
         document = self.document
-        self.status.set_document(document.name if document else "", document.source if document else "")
+        self.status.set_document(document.name if document else "", document.source if document else "",
+                                 bool(document and document.repaired))
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)
@@ -492,6 +499,7 @@ class MainWindow(tk.Toplevel):
             window.retranslate()
 
     def retranslate(self) -> None:
+        apply_tk_language(self)
         for menu, index, key in self._menu_labels:
             try:
                 menu.entryconfigure(index, label=_(key))

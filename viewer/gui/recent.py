@@ -26,7 +26,7 @@ class ViewerState:
         self.path = path or state_file()
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "ViewerState":
+    def load(cls, path: Path | None = None) -> ViewerState:
         path = path or state_file()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import math
 import tkinter as tk
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from PIL import Image, ImageDraw
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_file
 
 __all__ = ["History", "HistoryEntry", "ACCEPTED", "REFUSED", "FAILED"]
 
@@ -62,14 +63,15 @@ class History:
         self.path = Path(path) if path is not None else paths.data_dir() / "history.sqlite"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._pending: list[tuple] | None = None  # rows held during a batch (see hold())
+        self._pending: list[tuple[object, ...]] | None = None  # rows held during a batch (see hold())
 
     def _connect(self) -> sqlite3.Connection:
         """The open connection (one per History, kept: a batch pays the opening once)."""
         if self._db is not None:
             return self._db
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            paths.ensure_private_dir(self.path.parent)
+            private_file(self.path)  # 0600 before SQLite creates it (its -wal and -shm files follow its mode)
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             try:
                 db.execute("PRAGMA journal_mode=WAL")
@@ -106,7 +108,7 @@ class History:
     ) -> None:
         """Store one line per ``(recipient, outcome, reply)``."""
         stamp = (when or datetime.now()).isoformat(timespec="seconds")
-        rows = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
+        rows: list[tuple[object, ...]] = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
         if not rows:
             return
         if self._pending is not None:
@@ -116,7 +118,7 @@ class History:
             rows, self._pending = self._pending, []
         self._write(rows)
 
-    def _write(self, rows: list[tuple]) -> None:
+    def _write(self, rows: list[tuple[object, ...]]) -> None:
         try:
             with self._lock:
                 db = self._connect()
@@ -143,7 +145,7 @@ class History:
         finally:
             self._pending = None
 
-    def _select(self, where: str, args: tuple, limit: int | None = None) -> list[HistoryEntry]:
+    def _select(self, where: str, args: tuple[object, ...], limit: int | None = None) -> list[HistoryEntry]:
         self.flush()  # what a batch holds counts too
         sql = f"SELECT {_COLUMNS} FROM sends WHERE {where} ORDER BY time DESC, id DESC"
         if limit:

@@ -32,9 +32,10 @@ No Tk here: the GUI edits the Draft and shows the Outcome.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from viewer.directory import Lookup
 from viewer.errors import SpoolviewError
@@ -70,7 +71,7 @@ FAX_TYPES = ("FAX", "FAX2")
 class CustomerMismatch(SpoolviewError):
     """The document's customer is not the recipient's: nothing was sent (use force to send anyway)."""
 
-    def __init__(self, mismatches: "list[Mismatch]") -> None:
+    def __init__(self, mismatches: list[Mismatch]) -> None:
         self.mismatches = list(mismatches)
         super().__init__("; ".join(m.text for m in self.mismatches) + ": nothing was sent (use --force to send it anyway)")
 
@@ -105,7 +106,7 @@ class Draft:
     """A mail ready to send; every field may be edited before ``send``."""
 
     settings: Settings
-    connection: "Connection | None" = None
+    connection: Connection | None = None
     address_type: str = "EMAIL"
     to: list[str] = field(default_factory=list)  # "addr" or "Name <addr>" (or fax numbers), before S3 routing
     cc: list[str] = field(default_factory=list)
@@ -148,7 +149,7 @@ class Progress:
 # -- preparing ------------------------------------------------------------------------------
 
 
-def document_key(document: "Document") -> str:
+def document_key(document: Document) -> str:
     """``kind number`` of a document (``devis D2026-0042``); its file name when it has no number."""
     info = document.info
     if info.number.strip():
@@ -167,9 +168,9 @@ def mailbox(name: str, address: str) -> str:
 
 
 def prepare(
-    document: "Document | None",
+    document: Document | None,
     settings: Settings,
-    connection: "Connection | None" = None,
+    connection: Connection | None = None,
     *,
     address_type: str = "EMAIL",
     to: Iterable[str] = (),
@@ -219,7 +220,7 @@ def prepare(
     return draft
 
 
-def fill_recipient(draft: Draft, info: "DocInfo", lookups: Lookups) -> None:
+def fill_recipient(draft: Draft, info: DocInfo, lookups: Lookups) -> None:
     """Rule L1 for ``info`` into ``draft`` (To, names, look-up note); safe on a worker thread."""
     try:
         found = lookups.lookup(info, draft.address_type)
@@ -238,7 +239,7 @@ def fill_recipient(draft: Draft, info: "DocInfo", lookups: Lookups) -> None:
         draft.to = [info.mail_to]
 
 
-def fill_texts(draft: Draft, info: "DocInfo", language: str = "") -> None:
+def fill_texts(draft: Draft, info: DocInfo, language: str = "") -> None:
     """Subject and body from the templates (the document's own when it gives them), and the alternatives."""
     from viewer.mail import templates
 
@@ -384,7 +385,7 @@ def _bare(address: str) -> str:
         return address.strip()
 
 
-def _blank_info() -> "DocInfo":
+def _blank_info() -> DocInfo:
     from formats.document import DocInfo
 
     return DocInfo()

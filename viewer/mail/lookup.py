@@ -10,7 +10,8 @@ NoDirectory error says so plainly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from viewer.directory import Contact, Customer, Directory, DirectoryError, Entry, Lookup, open_directory
 from viewer.errors import SpoolviewError
@@ -33,7 +34,7 @@ class NoDirectory(SpoolviewError):
 class Lookups:
     """Where directory questions go, with the local directory as the server's fallback."""
 
-    def __init__(self, settings: Settings, connection: "Connection | None" = None, *, directory: Directory | None = None) -> None:
+    def __init__(self, settings: Settings, connection: Connection | None = None, *, directory: Directory | None = None) -> None:
         """``directory``: the local directory to use (kept open by its owner), else the settings' one."""
         self.settings = settings
         self.connection = connection if connection is not None and connection.is_connected else None
@@ -47,7 +48,7 @@ class Lookups:
             self._local.close()
         self._local = None if self._own_local else self._local
 
-    def __enter__(self) -> "Lookups":
+    def __enter__(self) -> Lookups:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -62,7 +63,7 @@ class Lookups:
             self._local = open_directory(self.settings)
         return self._local
 
-    def _ask(self, on_server: "Callable[[Connection], T]", locally: Callable[[Directory], T]) -> T:
+    def _ask(self, on_server: Callable[[Connection], T], locally: Callable[[Directory], T]) -> T:
         from viewer.connection import CertificateProblem, ServerUnavailable
 
         if self.connection is not None and self.source == SERVER:
@@ -77,7 +78,7 @@ class Lookups:
                 raise NoDirectory(f"no directory answers: {self.problem}, and the local directory fails ({exc})") from None
             raise NoDirectory(f"the local directory does not answer ({exc})") from None
 
-    def lookup(self, info: "DocInfo", address_type: str = "EMAIL") -> Lookup:
+    def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """The recipient of ``info`` by rule L1."""
         return self._ask(lambda c: c.lookup(info, address_type), lambda d: d.lookup(info, address_type))
 

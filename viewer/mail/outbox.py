@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.parser import BytesHeaderParser
 from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
-from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.compose import Composed
+from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
-from viewer.mail.routes.base import ConfigurationError, Envelope, RecipientResult, Route, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    RecipientResult,
+    Route,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.routes.smtp import _environment_password
-from viewer.settings import Settings
 from viewer.mail.throttle import Throttle
+from viewer.settings import Settings
 
 __all__ = ["Outbox", "Outcome"]
 
@@ -74,7 +83,10 @@ class Outcome:
                 lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
             else:
                 kind = self.error.kind if whole and self.error is not None else ("temporary" if r.temporary else "permanent")
-                lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+                if kind == "unknown":  # the server may have sent it: never say "not sent"
+                    lines.append(f"{r.address}: outcome UNKNOWN (the server may have sent it): {reply}")
+                else:
+                    lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
         if self.result is not None and self.result.file is not None:
             lines.append(f"message file: {self.result.file}")
         if self.file is not None and (self.result is None or self.file != self.result.file):
@@ -85,7 +97,7 @@ class Outcome:
         return lines
 
 
-def _unpack(composed: "Composed | tuple[bytes, Envelope]") -> tuple[bytes, Envelope]:
+def _unpack(composed: Composed | tuple[bytes, Envelope]) -> tuple[bytes, Envelope]:
     if isinstance(composed, Composed):
         raw, envelope = composed.raw, composed.envelope
     elif isinstance(composed, tuple) and len(composed) == 2:
@@ -228,7 +240,7 @@ class Outbox:
         self._opened = True
         return route
 
-    def __enter__(self) -> "Outbox":
+    def __enter__(self) -> Outbox:
         self.journal.hold()
         self.history.hold()
         try:
@@ -373,21 +385,60 @@ class Outbox:
                 outcome.notes.append(self.tracer.failed)
 
     def _error_text(self, outcome: Outcome, envelope: Envelope) -> str:
+        """The .log beside an error mail, in the interface language; the server's reply verbatim."""
+        words = LOG_WORDS[log_language(self.settings.printing.language)]
         lines = [
-            f"date: {datetime.now():%Y-%m-%d %H:%M:%S}",
-            f"route: {outcome.route_name}",
-            f"subject: {outcome.subject}",
-            f"sender: {envelope.sender}",
-            f"recipients: {', '.join(envelope.recipients)}",
+            f"{words['date']}: {datetime.now():%Y-%m-%d %H:%M:%S}",
+            f"{words['route']}: {outcome.route_name}",
+            f"{words['subject']}: {outcome.subject}",
+            f"{words['sender']}: {envelope.sender}",
+            f"{words['recipients']}: {', '.join(envelope.recipients)}",
             f"message-id: {outcome.message_id}",
         ]
         if outcome.error is not None:
-            lines.append(f"error ({outcome.error.kind}): {outcome.error}")
+            kind = outcome.error.kind
+            lines.append(f"{words['error']}: {words.get('kind.' + kind, kind)}")
+            lines.append(f"{words['detail']}: {outcome.error}")
             if outcome.error.code:
-                lines.append(f"server reply: {outcome.error.code} {outcome.error.reply}".rstrip())
+                lines.append(f"{words['reply']}: {outcome.error.code} {outcome.error.reply}".rstrip())
         for r in outcome.recipient_results():
-            lines.append(f"{r.address}: {'accepted' if r.accepted else 'refused'} {_reply(r)}".rstrip())
+            lines.append(f"{r.address}: {words['accepted'] if r.accepted else words['refused']} {_reply(r)}".rstrip())
         return "\n".join(lines) + "\n"
+
+
+# The words of the error .log, per interface language (viewer/mail does not use the GUI's catalogues).
+LOG_WORDS: dict[str, dict[str, str]] = {
+    "fr": {"date": "date", "route": "voie d'envoi", "subject": "objet", "sender": "expéditeur",
+           "recipients": "destinataires", "error": "erreur", "detail": "détail technique",
+           "reply": "réponse du serveur", "accepted": "accepté", "refused": "refusé",
+           "kind.temporary": "le serveur n'a pas pu prendre le message pour l'instant (réessayer plus tard)",
+           "kind.permanent": "le serveur a refusé le message",
+           "kind.configuration": "l'envoi est mal paramétré (voir les paramètres)"},
+    "en": {"date": "date", "route": "route", "subject": "subject", "sender": "sender",
+           "recipients": "recipients", "error": "error", "detail": "technical detail",
+           "reply": "server reply", "accepted": "accepted", "refused": "refused",
+           "kind.temporary": "the server could not take the message for now (try again later)",
+           "kind.permanent": "the server refused the message",
+           "kind.configuration": "the sending settings are wrong (see the settings)"},
+}
+
+
+def log_language(setting: str) -> str:
+    """fr or en from the interface language setting ("auto": the system's, French unless English)."""
+    if setting in LOG_WORDS:
+        return setting
+    import locale
+    import os
+
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "en" if value[:2].lower() == "en" else "fr"
+    try:
+        code = (locale.getlocale()[0] or "fr")[:2].lower()
+    except ValueError:
+        code = "fr"
+    return "en" if code == "en" else "fr"
 
 
 def _reply(r: RecipientResult) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer import paths
 from viewer.errors import SpoolviewError

@@ -7,10 +7,11 @@ import dataclasses
 import json
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 __all__ = ["Tracer", "TraceEntry", "load", "files", "redact", "secret_forms", "settings_summary", "settings_secrets"]
 
@@ -69,7 +70,8 @@ def settings_summary(settings: Any) -> dict[str, Any]:
     }
     data["active_environment"] = settings.active_environment
     data["smtp_user"] = settings.environment.smtp_user
-    return _scrub(data)
+    scrubbed: dict[str, Any] = _scrub(data)
+    return scrubbed
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,12 @@ import functools
 import ipaddress
 import os
 import socket
-import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viewer import paths
+from viewer import paths, tomlconfig
 from viewer.errors import SpoolviewError
-from viewer.settings import kind_name
 
 __all__ = [
     "RelayConfig",
@@ -65,6 +63,12 @@ class ListenerConfig:
     require_tls: bool = False  # refuse MAIL before STARTTLS
     relay_networks: list[str] = field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])  # IPv4 and IPv6 loopback
     users: dict[str, str] = field(default_factory=dict)  # AUTH user -> password (TLS only)
+    max_recipients: int = 100  # RCPT per message; more get "452 4.5.3 Too many recipients"
+    max_connections: int = 100  # connections at once, all clients together (then "421")
+    max_connections_per_client: int = 10  # connections at once from one client address
+    idle_timeout: float = 60.0  # seconds a client may stay silent before it is disconnected
+    auth_max_failures: int = 3  # wrong logins on one connection before it is closed
+    auth_delay: float = 1.0  # seconds the next AUTH of a failing address waits; doubles per failure (max 30)
 
 
 @dataclass
@@ -180,51 +184,22 @@ def default_config_path() -> Path:
     return paths.config_dir() / "relay.toml"
 
 
-def _typed(where: str, value: Any, default: Any) -> Any:
-    """Check ``value`` has the type of ``default`` (ints accepted for floats)."""
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, str):
-        ok = isinstance(value, str)
-    elif isinstance(default, list):
-        ok = isinstance(value, list)
-    elif isinstance(default, dict):
-        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-    else:  # pragma: no cover - every field has one of the types above
-        ok = True
-    if not ok:
-        raise ConfigError(f"{where}: expected {kind_name(default)}, got {_safe(where, value)}")
-    return value
-
-
-def _safe(where: str, value: Any) -> str:
-    return "(hidden)" if "password" in where or "users" in where else repr(value)
-
-
 _PATH_KEYS = (("queue", "folder"), ("queue", "badmail_folder"), ("pickup", "folder"), ("log", "folder"),
               ("smarthost", "ca_file"), ("listener", "tls_cert"), ("listener", "tls_key"))
 
 
-def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None) -> RelayConfig:
-    """Build and validate a configuration from parsed TOML (relative paths against ``base``)."""
-    config = RelayConfig()
-    for key, value in data.items():
-        cls = _SECTIONS.get(key)
-        if cls is None:
-            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(_SECTIONS)})")
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: [{key}] must be a table")
-        section = getattr(config, key)
-        names = {f.name for f in fields(cls)}
-        for name, item in value.items():
-            if name not in names:
-                raise ConfigError(f"{source}: unknown key {key}.{name} (known: {', '.join(sorted(names))})")
-            setattr(section, name, _typed(f"{source}: {key}.{name}", item, getattr(section, name)))
+def _hidden(dotted: str) -> bool:
+    """Keys whose value never appears in an error (passwords, AUTH users)."""
+    return "password" in dotted or dotted.startswith("listener.users")
+
+
+def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None, *, text: str = "") -> RelayConfig:
+    """Build and validate a configuration from parsed TOML (relative paths against ``base``).
+
+    ``text`` is the file's text, for the line numbers of errors.
+    """
+    toml = tomlconfig.TomlFile(source, text, error=ConfigError, hide=_hidden)
+    config = toml.load(RelayConfig(), data, skip=("path",))
     if base is not None:
         for sec, name in _PATH_KEYS:
             obj = getattr(config, sec)
@@ -280,6 +255,13 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
         raise ConfigError(f"{source}: listener.users needs listener.tls_cert/tls_key (AUTH is only offered over TLS)")
     if lst.require_tls and not lst.tls_cert:
         raise ConfigError(f"{source}: listener.require_tls needs listener.tls_cert/tls_key")
+    for key in ("max_recipients", "max_connections", "max_connections_per_client", "auth_max_failures"):
+        if getattr(lst, key) < 1:
+            raise ConfigError(f"{source}: listener.{key} must be 1 or more")
+    if lst.idle_timeout <= 0:
+        raise ConfigError(f"{source}: listener.idle_timeout must be above 0 seconds")
+    if lst.auth_delay < 0:
+        raise ConfigError(f"{source}: listener.auth_delay must be 0 or more seconds")
     r = config.retry
     if any(not isinstance(s, (int, float)) or s < 0 for s in r.schedule):
         raise ConfigError(f"{source}: retry.schedule must be a list of seconds, e.g. [900, 1800, 3600]")
@@ -308,15 +290,10 @@ def check_password_env(config: RelayConfig) -> None:
 def load_config(path: Path | str | None = None) -> RelayConfig:
     """Read relay.toml (default: the per-user one) and validate it."""
     file = Path(path) if path else default_config_path()
-    try:
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such file; copy samples/relay.example.toml and edit it") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read it ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-    config = from_dict(data, str(file), file.resolve().parent)
+    parsed = tomlconfig.read(file, ConfigError)
+    if parsed is None:
+        raise ConfigError(f"{file}: no such file; copy samples/relay.example.toml and edit it")
+    data, text = parsed
+    config = from_dict(data, str(file), file.resolve().parent, text=text)
     config.path = file
     return config

@@ -6,8 +6,8 @@ import logging
 import queue as queue_mod
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -113,7 +113,7 @@ class Deliverer:
             if isinstance(exc, ConfigurationError):
                 log.error("smart host configuration problem: %s", exc)
             results = _results_from_error(exc, recipients)
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: retry it
+        except Exception as exc:
             log.exception("unexpected error delivering %s", qid)
             results = _results_from_error(exc, recipients)
         seen = {r.address for r in results}
@@ -138,7 +138,7 @@ class Deliverer:
             temp = []
         state = SENT
         if failures:
-            log.warning("%s failed for %s", qid, "; ".join(f"{f.address}: {f.reply}" for f in failures))
+            log.warning("%s failed for %s", qid, "; ".join(f"{f.address}: {f.reply!r}" for f in failures))
             state = self._report(path, qid, parsed, meta, failures, route, keep=bool(temp))
         if temp:
             meta["pending"] = [r.address for r in temp]
@@ -147,7 +147,7 @@ class Deliverer:
             when = min(when, float(meta["created"]) + self.config.retry.max_age)
             self.queue.defer(path, meta, max(when, now))
             log.info("%s deferred (attempt %d, next in %.0f s): %s", qid, len(meta["attempts"]), max(when - now, 0),
-                     "; ".join(f"{r.address}: {_reply(r)}" for r in temp))
+                     "; ".join(f"{r.address}: {_reply(r)!r}" for r in temp))
             return DEFERRED
         if state != BADMAIL:
             self.queue.done(path, meta=not fresh)
@@ -199,7 +199,7 @@ class Deliverer:
         except RouteError as exc:
             mine = [r for r in exc.results if r.address == parsed.sender]
             return _reply(mine[0]) if mine else (f"{exc.code} {exc.reply}" if exc.code and exc.reply else str(exc))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("unexpected error sending a report for %s", qid)
             return f"unexpected error: {exc}"
         outcome = "REPORT" if action == "failed" else "DELAY-NOTICE"
@@ -287,12 +287,12 @@ class DeliveryPool:
                 state = GONE
                 try:
                     state = self.deliverer.process(path, route, parsed, fresh=fresh)
-                except Exception:  # noqa: BLE001 - e.g. a disk error: hand the message back
-                    log.exception("delivery of %s failed; handing it back to the queue", path.name)
+                except Exception:
+                    log.exception("delivery of %r failed; handing it back to the queue", path.name)
                     try:
                         self.deliverer.queue.release(path)
                     except OSError:
-                        log.exception("could not hand %s back; it is recovered at the next start", path.name)
+                        log.exception("could not hand %r back; it is recovered at the next start", path.name)
                 finally:
                     with self._lock:
                         self._busy -= 1
@@ -301,5 +301,5 @@ class DeliveryPool:
         finally:
             try:
                 route.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - closing after the outcome is recorded: nothing left to report
                 pass

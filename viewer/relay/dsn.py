@@ -6,8 +6,8 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime, formatdate, make_msgid
-from datetime import datetime, timezone
 
 __all__ = ["Failure", "build_report", "status_code"]
 
@@ -63,10 +63,10 @@ def build_report(
     title = "Delivery Status Notification (Delay)" if delayed else "Undelivered Mail Returned to Sender"
     lines = []
     if delayed:
-        lines.append("This is the mail relay at %s. Your message could not be delivered yet" % reporting_mta)
+        lines.append(f"This is the mail relay at {reporting_mta}. Your message could not be delivered yet")
         lines.append("to the recipients below; it is still being tried. No action is required.")
     else:
-        lines.append("This is the mail relay at %s. Your message could not be delivered" % reporting_mta)
+        lines.append(f"This is the mail relay at {reporting_mta}. Your message could not be delivered")
         lines.append("to the recipients below.")
     lines.append("")
     for f in failures:
@@ -76,7 +76,7 @@ def build_report(
         lines.append(f"Subject of your message: {_ascii(subject)}")
     human = "\r\n".join(lines)
 
-    arrived = format_datetime(datetime.fromtimestamp(arrival, timezone.utc))
+    arrived = format_datetime(datetime.fromtimestamp(arrival, UTC))
     per_message = [f"Reporting-MTA: dns; {reporting_mta}", f"X-Spoolview-Queue-ID: {queue_id}", f"Arrival-Date: {arrived}"]
     blocks = ["\r\n".join(per_message)]
     for f in failures:

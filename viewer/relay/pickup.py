@@ -6,8 +6,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from viewer.relay.message import MalformedMessage, Parsed, parse_message
 from viewer.relay.queue import Queue
@@ -63,7 +63,7 @@ class PickupFolder:
             try:
                 entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
             except FileNotFoundError:
-                log.error("pickup folder %s does not exist", self.folder)
+                log.error("pickup folder %r does not exist", str(self.folder))
                 return [], False
             more = False
             for entry in entries:
@@ -97,30 +97,37 @@ class PickupFolder:
         # half-written file first: only one left unchanged for a while goes to badmail.
         young = age < max(self.settle, BAD_FILE_GRACE)
         if size == 0:
-            return None if young else self._reject(path, "the file is empty")
+            if not young:
+                self._reject(path, "the file is empty")
+            return None
         if size > self.max_size + ENVELOPE_ALLOWANCE:  # not even read
-            return self._reject(path, _too_big(size, self.max_size))
+            self._reject(path, _too_big(size, self.max_size))
+            return None
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            return self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
+            self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
+            return None
         try:
             parsed = parse_message(raw)
         except MalformedMessage as exc:
-            return None if young else self._reject(path, f"malformed message: {exc}")
+            if not young:
+                self._reject(path, f"malformed message: {exc}")
+            return None
         if len(parsed.content) > self.max_size:  # the message itself; x-sender/x-receiver lines do not count
-            return self._reject(path, _too_big(len(parsed.content), self.max_size))
+            self._reject(path, _too_big(len(parsed.content), self.max_size))
+            return None
         try:
             dest = self.queue.accept_file(path, sync=False)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            log.error("cannot move %s into the queue: %s", path, exc)
+            log.error("cannot move %r into the queue: %s", str(path), exc)
             self._stuck.add(path.name)
             return None
-        log.info("picked up %s as %s", path.name, self.queue.qid(dest))
+        log.info("picked up %r as %s", path.name, self.queue.qid(dest))
         return dest, parsed
 
     def _reject(self, path: Path, reason: str) -> None:
@@ -129,10 +136,10 @@ class PickupFolder:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            log.error("cannot move %s to badmail (%s): %s; leaving it in place", path, exc, reason)
+            log.error("cannot move %r to badmail (%s): %s; leaving it in place", str(path), exc, reason)
             self._stuck.add(path.name)
             return None
-        log.warning("%s moved to badmail as %s: %s", path.name, dest.name, reason)
+        log.warning("%r moved to badmail as %r: %s", path.name, dest.name, reason)
         if self.on_badmail:
             self.on_badmail(path.name, reason)
         return None
@@ -152,7 +159,7 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         return None
 
     class _Wake(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:  # noqa: ANN001
+        def on_any_event(self, event) -> None:
             if event.event_type in ("created", "moved", "closed"):
                 wake()
 
@@ -173,6 +180,6 @@ def start_observer(folder: Path, wake: Callable[[], None]):
         observer.daemon = True
         observer.start()
     except OSError as exc:
-        log.warning("no file events for %s (%s): scanning only", folder, exc)
+        log.warning("no file events for %r (%s): scanning only", str(folder), exc)
         return None
     return observer

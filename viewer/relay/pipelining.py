@@ -62,7 +62,7 @@ class PipeliningSmtpRoute(SmtpRoute):
         if mail_code != OK:
             raise error_for_code(mail_code, f"{self.where} refused the sender {envelope.sender}: {mail_code} {_reply_text(mail_resp)}",
                                  _reply_text(mail_resp))
-        results = self._recipient_results((address, code, resp) for address, (code, resp) in zip(envelope.recipients, rcpt_replies))
+        results = self._recipient_results((address, code, resp) for address, (code, resp) in zip(envelope.recipients, rcpt_replies, strict=True))
         if data_code == 354:
             smtp.send(quoted_data(data))
             data_code, data_resp = smtp.getreply()

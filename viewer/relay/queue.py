@@ -23,13 +23,14 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from viewer.fsutil import fsync_dir as _fsync_dir
-from viewer.fsutil import write_durable
+from viewer.fsutil import private_dir, write_durable
 
 __all__ = ["Queue", "QueueStatus", "fsync_dir", "write_durable", "message_id_time"]
 
@@ -51,6 +52,14 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _private(path: Path) -> None:
+    """A writer's 0644 file moved into the queue or badmail: private like everything else there."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass  # another account's file (we may move it, not change it): its folder is 0700 anyway
 
 
 def new_id() -> str:
@@ -121,16 +130,17 @@ class Queue:
         self.sent = self.root / "sent"
 
     # -- setup ---------------------------------------------------------------------------
-    def ensure(self) -> "Queue":
-        for d in (self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp, self.sent, self.badmail):
-            d.mkdir(parents=True, exist_ok=True)
+    def ensure(self) -> Queue:
+        for d in (self.root, self.incoming, self.deferred, self.active_root, self.meta_dir, self.owners, self.tmp,
+                  self.sent, self.badmail):
+            private_dir(d)  # mail and recipients: this user only, whatever the umask
         return self
 
     def register(self) -> None:
         """Start this process's heartbeat, then its active folder."""
         self.ensure()
         self.heartbeat()
-        self.active.mkdir(exist_ok=True)
+        private_dir(self.active)
 
     def heartbeat(self) -> None:
         beat = self.owners / f"{self.owner}.alive"
@@ -166,6 +176,7 @@ class Queue:
             write_durable(dest, src.read_bytes(), self.tmp)
             src.unlink(missing_ok=True)
             return dest
+        _private(dest)
         if sync:
             self.sync_files([dest])
         return dest
@@ -328,7 +339,7 @@ class Queue:
             n += 1
         log = self.badmail / f"{dest.stem}.log"
         stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
-        write_durable(log, f"{stamp}\n{reason.rstrip()}\n".encode("utf-8"), self.tmp)
+        write_durable(log, f"{stamp}\n{reason.rstrip()}\n".encode(), self.tmp)
         if keep:
             write_durable(dest, path.read_bytes(), self.tmp)
         else:
@@ -339,6 +350,7 @@ class Queue:
                     raise
                 shutil.copyfile(path, dest)
                 path.unlink()
+            _private(dest)
             fsync_dir(self.badmail)
             if path.name.endswith(SUFFIX):
                 self.meta_path(self.qid(path)).unlink(missing_ok=True)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+from viewer.fsutil import private_dir, private_file
 from viewer.relay.config import ConfigError, RelayConfig
 from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
 from viewer.relay.journal import Journal
 from viewer.relay.listener import Listener
+from viewer.relay.logtext import RepeatFilter, SafeFormatter
 from viewer.relay.message import Parsed
 from viewer.relay.pickup import PickupFolder, start_observer
 from viewer.relay.queue import Queue, QueueStatus
@@ -57,8 +60,12 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
     # INFO lines (one per command) would drown the relay's.
     smtpd_logger = logging.getLogger("mail.log")
     smtpd_logger.setLevel(max(logging.WARNING, logger.level))
-    loggers = (logger, smtpd_logger)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # asyncio's own errors (an accept() failing with EMFILE) are the listener's too.
+    asyncio_logger = logging.getLogger("asyncio")
+    asyncio_logger.setLevel(max(logging.WARNING, logger.level))
+    loggers = (logger, smtpd_logger, asyncio_logger)
+    fmt = SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    repeats = RepeatFilter()
     for lg in loggers:
         lg.propagate = False
         for h in list(lg.handlers):
@@ -66,12 +73,15 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
                 lg.removeHandler(h)
                 h.close()
     with _folder("log.folder" if config.log.folder else "queue.folder (the log folder is inside it)", config):
-        config.log_dir.mkdir(parents=True, exist_ok=True)
-        handlers: list[logging.Handler] = [logging.FileHandler(config.log_dir / config.log.service_log, encoding="utf-8")]
+        private_dir(config.log_dir)
+        path = config.log_dir / config.log.service_log
+        private_file(path)
+        handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:
         h.setFormatter(fmt)
+        h.addFilter(repeats)
         h._spoolview_relay = True  # type: ignore[attr-defined]
         for lg in loggers:
             lg.addHandler(h)
@@ -110,13 +120,13 @@ class RelayService:
         self._purge_thread: threading.Thread | None = None
 
     # -- life ---------------------------------------------------------------------------
-    def start(self) -> "RelayService":
+    def start(self) -> RelayService:
         """Recover from disk, then start delivery, pickup and the listener; returns at once."""
         with _folder("queue.folder / queue.badmail_folder", self.config):
             self.queue.ensure()
         if self.pickup:  # before anything runs: a wrong folder stops the start with one line
             with _folder("pickup.folder", self.config):
-                Path(self.config.pickup.folder).mkdir(parents=True, exist_ok=True)
+                private_dir(Path(self.config.pickup.folder), tighten=False)
         self.queue.register()
         try:
             taken = self.queue.recover()
@@ -178,11 +188,14 @@ class RelayService:
 
     def run(self) -> int:
         """Foreground: run until SIGTERM or SIGINT, then stop cleanly."""
-        def ask_stop(signum, frame) -> None:  # noqa: ANN001
+        def ask_stop(signum, frame) -> None:
             log.info("signal %s: stopping", signal.Signals(signum).name)
             self.stopping_requested.set()
             self.wake.set()
 
+        # Run by hand (not under the unit's UMask=0077), the logs, the journal and anything
+        # else this process creates would follow the shell's umask (022: readable by all).
+        os.umask(0o077)
         previous = {s: signal.signal(s, ask_stop) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.start()  # stops what it started itself when it fails
@@ -240,7 +253,7 @@ class RelayService:
                             carried = parsed if len(parsed.content) <= self.CARRY_MAX else None
                             self._ready[path.name] = (path, carried, True)
                     self.wake.set()
-            except Exception:  # noqa: BLE001 - the service never stops on one bad file
+            except Exception:
                 log.exception("pickup scan failed; continuing")
             if not more:
                 self._pickup_wake.wait(self.config.pickup.scan_interval)
@@ -294,7 +307,7 @@ class RelayService:
                     next_deferred = self._full_scan()
                     next_full = now + scan_every
                 self._dispatch()
-            except Exception:  # noqa: BLE001 - the service never stops on one bad step
+            except Exception:
                 log.exception("relay loop step failed; continuing")
             timeout = min(next_full, next_beat) - time.monotonic()
             if next_deferred is not None and next_deferred > time.time():  # (a past one waits for a free slot)

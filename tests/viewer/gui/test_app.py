@@ -69,7 +69,7 @@ def test_language_setting_applies_at_start(root):
 def test_skip_layout_model_only_before_pymupdf(monkeypatch):
     monkeypatch.delitem(sys.modules, "pymupdf.layout", raising=False)
     app_mod.skip_layout_model()  # pymupdf is already imported in this process: no change
-    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") != None  # noqa: E711
+    assert "pymupdf" in sys.modules and sys.modules.get("pymupdf.layout", "absent") is not None
 
 
 def test_a_failing_command_shows_a_dialog_not_a_traceback(root, answer, caplog, capsys):
@@ -101,3 +101,72 @@ def test_automatic_language_follows_the_locale(root, monkeypatch, env, expected)
         window.close()
     finally:
         i18n.set_language("fr")
+
+
+def test_a_second_spoolview_opens_its_file_in_the_running_viewer(root, make_pdf, tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from viewer import instance
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    application = app_mod.App(root, plugins=())
+    application.serve(instance.Listener.start())
+    first = application.new_window(str(make_pdf("a.pdf")))
+    second_file = make_pdf("b.pdf", pages=("Second", "document"))
+    root_dir = Path(app_mod.__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", str(second_file)], cwd=root_dir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        root.update()  # the running viewer's event loop answers the socket
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    root.update()
+    assert len(application.windows) == 2 and application.windows[0] is first
+    opened = application.windows[1]
+    assert opened.current_document is not None and opened.current_document.path == second_file
+    assert opened.current_document.page_count == 2
+    application.stop_serving()
+    assert not instance.socket_path().exists()
+
+
+def test_new_window_flag_starts_its_own_viewer_without_asking_the_running_one(monkeypatch):
+    from viewer import instance
+
+    asked = []
+    monkeypatch.setattr(instance, "forward", lambda files: asked.append(files) or True)
+    ran = []
+    monkeypatch.setattr(app_mod, "run", lambda files, **kw: ran.append(files) or 0)
+    from viewer import cli
+
+    assert cli.main(["--no-reuse", "x.pdf"]) == 0  # an option of `open`, the default command
+    assert cli.main(["open", "--new-window", "x.pdf"]) == 0
+    assert asked == [] and ran == [["x.pdf"], ["x.pdf"]]
+    assert cli.main(["open", "x.pdf"]) == 0
+    assert asked == [["x.pdf"]] and len(ran) == 2  # the running viewer took it
+
+
+def test_deferred_plugins_are_installed_in_the_open_windows_once(root, monkeypatch):
+    installed = []
+    module = types.ModuleType("fake_gui_plugin3")
+    module.install = installed.append
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin3", module)
+    application = app_mod.App(root, plugins=("fake_gui_plugin3",), defer_plugins=True)
+    first = application.new_window()
+    assert installed == []  # the first page is painted before the plugins are imported
+    application.load_plugins()
+    application.load_plugins()
+    assert installed == [first]
+    second = application.new_window()
+    assert installed == [first, second]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_freed_page_images_go_back_to_the_system():
+    assert app_mod.return_freed_memory() is True

@@ -14,8 +14,7 @@ PAGED = ["devis-D2026-0042.spv", "facture-F2026-0107.spv", "releve-CLI003.txt", 
 
 def sample(name: str) -> Path:
     path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample {name} not generated yet")
+    assert path.exists(), f"sample {path} missing: run `python samples/make_samples.py`"
     return path
 
 
@@ -107,7 +106,7 @@ def test_search_not_found_says_so(window, settle):
     window.find("zzzqqq-nowhere")
     settle(window)
     assert window.finder.current is None
-    assert "zzzqqq-nowhere" in window.status.message.get()
+    assert "zzzqqq-nowhere" in window.status.message_text()
 
 
 def test_corrupt_file_shows_a_dialog_and_the_window_stays_usable(window, answer, settle, tmp_path):
@@ -195,7 +194,7 @@ def test_spool_opening_offers_to_save_the_preview(window, answer, tmp_path, sett
     settle(window)
     assert [d.kind for d in shown] == ["save-preview", "save"]
     assert target.read_bytes() == source.read_bytes()
-    assert str(target) in window.status.message.get()
+    assert str(target) in window.status.message_text()
 
 
 def test_dont_offer_again_is_saved_in_the_settings(window, answer, settle):
@@ -269,7 +268,7 @@ def test_commands_without_a_document_only_say_so(window, answer):
     window.cmd_print()
     window.cmd_save_preview()
     assert shown == []
-    assert window.status.message.get()
+    assert window.status.message_text()
 
 
 def test_eml_shows_headers_and_opens_the_pdf_attachment_in_a_new_window(window, settle):
@@ -312,7 +311,7 @@ def test_plugins_add_menu_entries_and_toolbar_buttons(root, tmp_path, answer):
     assert calls == ["menu", "mail"]
     order = win.toolbar._order
     assert order.index(win.toolbar.buttons["mail"]) == order.index(win.toolbar.buttons["find"]) - 1
-    assert win.status.route.get() == "SMTP — local"
+    assert win.status.route_text() == "SMTP — local"
     win.close()
 
 
@@ -464,8 +463,9 @@ def test_menu_shortcuts_name_the_keys_of_the_interface_language(window):
     from viewer.gui import i18n
 
     view = window.menus["view"]
-    accels = lambda: [view.entrycget(i, "accelerator") for i in range(view.index("end") + 1)  # noqa: E731
-                      if view.type(i) == "command"]
+    def accels() -> list[str]:
+        return [view.entrycget(i, "accelerator") for i in range(view.index("end") + 1) if view.type(i) == "command"]
+
     assert {"Début", "Fin", "Pg préc", "Pg suiv", "Maj+F3"} <= set(accels())
     assert "Home" not in accels() and "Shift+F3" not in accels()
     try:
@@ -475,3 +475,21 @@ def test_menu_shortcuts_name_the_keys_of_the_interface_language(window):
         window.set_language("fr")
         i18n.set_language("fr")
     assert "Début" in accels()
+
+
+def test_a_damaged_pdf_opens_and_the_status_bar_says_it_was_repaired(window, settle, tmp_path):
+    import re
+
+    import pymupdf
+
+    from formats import open_document
+    from formats.pdf import to_pdf
+
+    raw = pymupdf.open(stream=to_pdf(open_document(sample("devis-D2026-0042.spv"))), filetype="pdf").tobytes(expand=255)
+    damaged = tmp_path / "abime.pdf"
+    damaged.write_bytes(re.sub(rb"/Count \d+", b"/Count 0", raw))  # MuPDF finds no page; PDFium finds two
+    assert window.open_path(damaged)
+    settle(window)
+    assert window.pageview.page_count == 2
+    assert window.status.document.get() == "abime.pdf — PDF (réparé)"
+    assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message.get()

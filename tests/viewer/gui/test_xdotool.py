@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("import")), reason="xdotool/imagemagick"),
-]
+from tests.support.tools import require_tool
+
+pytestmark = pytest.mark.gui
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "devis-D2026-0042.spv"
 
@@ -23,7 +22,7 @@ def screenshot(window):
     from PIL import Image
 
     window.update()
-    png = subprocess.run(["import", "-window", "root", "png:-"], capture_output=True, check=True, timeout=30).stdout
+    png = subprocess.run([require_tool("import"), "-window", "root", "png:-"], capture_output=True, check=True, timeout=30).stdout
     x, y = window.winfo_rootx(), window.winfo_rooty()
     return Image.open(io.BytesIO(png)).convert("RGB").crop((x, y, x + window.winfo_width(), y + window.winfo_height()))
 
@@ -35,7 +34,7 @@ def differs(a, b) -> bool:
 
 
 def xdo(*args: str) -> None:
-    subprocess.run(["xdotool", *args], check=True, timeout=30)
+    subprocess.run([require_tool("xdotool"), *args], check=True, timeout=30)
 
 
 def pump(window, until, limit=400):
@@ -63,8 +62,6 @@ def real_window(root, tmp_path):
 
 def test_open_page_down_and_zoom_with_real_input(real_window, tmp_path):
     window = real_window
-    if not SAMPLE.exists():
-        pytest.skip("sample quote not generated")
     doc = tmp_path / "devis.spv"
     shutil.copy(SAMPLE, doc)
     window.geometry("900x700+0+0")

@@ -8,7 +8,9 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from viewer.mail.compose import Attachment, ComposeError, MailSpec, compose, encode_unstructured
 from viewer.settings import Settings

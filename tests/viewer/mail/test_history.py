@@ -51,3 +51,20 @@ def test_batch_mode_holds_rows_until_flushed_and_queries_see_them(tmp_path):
     history.record("d", [("b@x", "accepted", "")])
     history.release()
     assert len(History(tmp_path / "h.sqlite").recent()) == 2
+
+
+def test_history_private_under_umask_022():
+    """Issue 12.10: with umask 022 the history and its folder were 0644 / 0755."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        History().record("devis D-42", [("client@example.org", "accepted", "250 ok")])
+    finally:
+        os.umask(old)
+    folder = paths.data_dir()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir() if p.name.startswith("history.sqlite")}
+    assert modes and set(modes.values()) == {0o600}, modes  # the -wal and -shm files too
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.parent.stat().st_mode) == 0o700  # SPOOLVIEW_HOME, created with it

@@ -25,6 +25,7 @@ def test_defaults_are_safe_and_like_iis():
     config = from_dict(MINIMAL)
     assert config.listener.host == "127.0.0.1"
     assert config.listener.relay_networks == ["127.0.0.1/32", "::1/128"]
+    assert (config.listener.max_recipients, config.listener.max_connections, config.listener.max_connections_per_client) == (100, 100, 10)
     assert config.retry.schedule == [900.0, 1800.0, 3600.0]
     assert config.retry.interval == 14400.0
     assert config.retry.max_age == 2 * 24 * 3600
@@ -50,11 +51,11 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({"smarthost": {"host": "h"}}, "queue.folder is required"),
         ({"queue": {"folder": "q"}}, "smarthost.host is required"),
         ({**MINIMAL, "smarthost": {"host": "h", "security": "ssl"}}, "smarthost.security"),
-        ({**MINIMAL, "bogus": {}}, "unknown section [bogus]"),
+        ({**MINIMAL, "bogus": {}}, "unknown key bogus (known: listener, log, pickup, queue, reports, retry, smarthost)"),
         ({**MINIMAL, "queue": {"folder": "q", "colour": 1}}, "unknown key queue.colour"),
-        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder: expected a text in quotes (\"…\"), got 3"),
-        ({**MINIMAL, "smarthost": {"host": "h", "port": "587"}}, "smarthost.port: expected a whole number, got '587'"),
-        ({**MINIMAL, "pickup": {"events": "yes"}}, "pickup.events: expected true or false"),
+        ({**MINIMAL, "queue": {"folder": 3}}, "queue.folder must be a text in quotes (\"…\"), found 3"),
+        ({**MINIMAL, "smarthost": {"host": "h", "port": "587"}}, "smarthost.port must be a whole number, found '587'"),
+        ({**MINIMAL, "pickup": {"events": "yes"}}, "pickup.events must be true or false, found 'yes'"),
         ({**MINIMAL, "listener": {"relay_networks": ["everyone"]}}, "'everyone' is not a network"),
         ({**MINIMAL, "listener": {"users": {"bob": "pw"}}}, "AUTH is only offered over TLS"),
         ({**MINIMAL, "listener": {"require_tls": True}}, "require_tls needs"),
@@ -72,6 +73,10 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "pickup": {"settle_seconds": -1}}, "settle_seconds"),
         ({**MINIMAL, "queue": []}, "must be a table"),
         ({**MINIMAL, "log": {"level": "verbose"}}, "log.level must be one of DEBUG, INFO, WARNING, ERROR, not 'verbose'"),
+        ({**MINIMAL, "listener": {"max_recipients": 0}}, "listener.max_recipients must be 1 or more"),
+        ({**MINIMAL, "listener": {"max_connections_per_client": 0}}, "listener.max_connections_per_client must be 1 or more"),
+        ({**MINIMAL, "listener": {"idle_timeout": 0}}, "listener.idle_timeout must be above 0"),
+        ({**MINIMAL, "listener": {"auth_delay": -1}}, "listener.auth_delay must be 0 or more"),
     ],
 )
 def test_bad_values_are_named(data, words):
@@ -111,7 +116,7 @@ def test_missing_and_broken_files(tmp_path):
         load_config(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[queue\n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad.toml:1: not a valid TOML file"):
         load_config(bad)
     assert default_config_path().name == "relay.toml"
     with pytest.raises(ConfigError, match="no such file"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 import threading
@@ -13,8 +14,6 @@ from tests.viewer.relay.conftest import make_config, simple_message
 from viewer.relay.listener import Listener, ListenerError, RelayHandler, relay_allowed
 from viewer.relay.message import parse_message
 from viewer.relay.queue import Queue
-
-import ipaddress
 
 RELAY_DENIED = 550
 
@@ -218,3 +217,123 @@ def test_size_enforced_on_the_data_when_the_client_does_not_declare_it(listen):
         assert c.rcpt("bob@example.com")[0] == 250
         code, _ = c.data(big)
     assert code == 552 and lst.queue.due() == []
+
+
+# -- limits (issue 12.4, 12.7, 12.8) -------------------------------------------------------
+
+
+def _banner(sock) -> bytes:
+    sock.settimeout(10)
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _connect(lst, source: str = "127.0.0.1"):
+    import socket
+
+    return socket.create_connection(("127.0.0.1", lst.config.port), timeout=10, source_address=(source, 0))
+
+
+def test_recipients_per_message_capped_with_452(listen):
+    lst = listen(max_recipients=5)
+    with _client(lst) as c:
+        c.ehlo()
+        c.mail("alice@example.com")
+        codes = [c.rcpt(f"r{n}@example.com") for n in range(8)]
+        assert [code for code, _ in codes] == [250] * 5 + [452] * 3
+        assert codes[-1][1] == b"4.5.3 Too many recipients"
+        assert c.data(simple_message())[0] == 250
+    (path,) = lst.queue.due()
+    assert parse_message(path.read_bytes()).recipients == tuple(f"r{n}@example.com" for n in range(5))
+
+
+def test_recipients_default_cap_is_100(listen):
+    lst = listen()
+    with _client(lst) as c:
+        c.ehlo()
+        c.mail("alice@example.com")
+        codes = [c.rcpt(f"r{n}@example.com")[0] for n in range(101)]
+    assert codes.count(250) == 100 and codes[-1] == 452
+
+
+def test_connections_per_client_capped_others_still_served(listen):
+    lst = listen(max_connections_per_client=3, relay_networks=["127.0.0.0/8"])
+    held = [_connect(lst) for _ in range(3)]
+    try:
+        assert all(_banner(s).startswith(b"220") for s in held)
+        extra = _connect(lst)
+        assert _banner(extra).startswith(b"421 4.7.0")
+        assert extra.recv(100) == b""  # closed by the listener
+        extra.close()
+        # Another client address is not locked out by the first one's idle connections.
+        with smtplib.SMTP("127.0.0.1", lst.config.port, timeout=10, source_address=("127.0.0.2", 0)) as c:
+            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+        assert len(lst.queue.due()) == 1
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_total_connections_capped_and_freed_on_close(listen):
+    lst = listen(max_connections=2, max_connections_per_client=50)
+    first, second = _connect(lst), _connect(lst)
+    assert _banner(first).startswith(b"220") and _banner(second).startswith(b"220")
+    third = _connect(lst)
+    assert _banner(third).startswith(b"421")
+    third.close()
+    first.close()
+    for _ in range(100):  # the listener sees the close a moment later
+        again = _connect(lst)
+        banner = _banner(again)
+        again.close()
+        if banner.startswith(b"220"):
+            break
+        threading.Event().wait(0.05)
+    assert banner.startswith(b"220")
+    second.close()
+
+
+def test_idle_client_disconnected_after_idle_timeout(listen):
+    lst = listen(idle_timeout=0.3)
+    sock = _connect(lst)
+    assert _banner(sock).startswith(b"220")
+    sock.settimeout(10)
+    assert sock.recv(200).startswith(b"421 4.4.2")  # nothing sent: the listener gives up on us
+    sock.close()
+
+
+def _auth_plain(user: str, password: str) -> str:
+    import base64
+
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+def test_auth_brute_force_disconnected_counted_and_logged(listen, tls_files, ca_file, caplog):
+    lst = listen(relay_networks=[], tls_cert=str(tls_files), tls_key=str(tls_files), users={"scanner": "pw-1234"},
+                 auth_max_failures=3, auth_delay=0.01)
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    replies = []
+    with caplog.at_level("WARNING", logger="viewer.relay.listener"):
+        with _client(lst) as c:
+            c.starttls(context=ctx)
+            c.ehlo()
+            with pytest.raises(smtplib.SMTPServerDisconnected):
+                for n in range(200):
+                    replies.append(c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", f"guess-{n}")))
+    assert [code for code, _ in replies] == [535, 535, 421]  # the third failure closes the connection
+    assert lst.guard.failures("127.0.0.1") == 3
+    assert lst.guard.auth_delay("127.0.0.1") == pytest.approx(0.04)  # doubles with each failure
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("authentication failed for user 'scanner' from 127.0.0.1" in m for m in lines) == 3
+    assert any("closing the connection from 127.0.0.1 after 3 failed logins" in m for m in lines)
+    # The right password from that address still works (after the wait), and nothing was lost.
+    with _client(lst) as c:
+        c.starttls(context=ctx)
+        c.login("scanner", "pw-1234")
+        c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
+    assert len(lst.queue.due()) == 1

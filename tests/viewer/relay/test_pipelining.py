@@ -16,7 +16,7 @@ MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nline 
 class Pipelined(RecordingHandler):
     """The test smart host, advertising PIPELINING (aiosmtpd reads pipelined commands in order)."""
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import smtplib
+import stat
 import subprocess
 import sys
 import time
@@ -93,7 +94,7 @@ def test_scan_only_mode(smtpd, service_for):
 
 def test_listener_feeds_the_same_queue(smtpd, service_for):
     port = free_port()
-    svc = service_for(smtpd, listener={"enabled": True, "port": port})
+    service_for(smtpd, listener={"enabled": True, "port": port})
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
         c.sendmail("alice@example.com", ["carol@example.com"], simple_message(7))
     (got,) = smtpd.handler.wait_for(1)
@@ -312,3 +313,60 @@ def test_a_message_too_big_to_carry_is_read_again_at_delivery(smtpd, tmp_path, m
     finally:
         svc.stop(timeout=10)
     assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"] and b"Bcc" not in got.data
+
+
+def _modes(root: Path) -> dict[str, int]:
+    """Every folder and file under ``root`` with its permission bits (relative names)."""
+    found = {".": stat.S_IMODE(root.stat().st_mode)}
+    for path in root.rglob("*"):
+        found[str(path.relative_to(root))] = stat.S_IMODE(path.lstat().st_mode)
+    return found
+
+
+def test_run_by_hand_under_umask_022_keeps_everything_private(smtpd, tmp_path):
+    """Issue 12.10: queue, badmail, relay.log and Smtp.log are 0600 in 0700 folders."""
+    config = _write_config(tmp_path, smtpd, log={"level": "INFO"})
+    proc = subprocess.Popen([sys.executable, "-m", "viewer.cli", "relay", "run", "--config", str(config)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, umask=0o022)
+    deadline = time.monotonic() + 20
+    while not list((tmp_path / "queue" / "owners").glob("*.alive")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drop(tmp_path / "pickup", "a.eml", simple_message(1))
+    drop(tmp_path / "pickup", "bad.eml", b"not a message at all\r\n", age=60)
+    smtpd.handler.wait_for(1)
+    deadline = time.monotonic() + 20
+    while not list((tmp_path / "queue" / "badmail").glob("*.log")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stop(proc) == 0
+    modes = _modes(tmp_path / "queue")
+    assert {"badmail/bad.eml", "badmail/bad.log", "log/relay.log", "log/Smtp.log"} <= set(modes)
+    loose = {name: oct(mode) for name, mode in modes.items()
+             if mode != (0o700 if (tmp_path / "queue" / name).is_dir() else 0o600)
+             and not name.startswith("owners/")}  # the heartbeat holds a process start time only
+    assert loose == {}
+
+
+def test_a_file_name_with_a_newline_forges_no_log_line(smtpd, tmp_path):
+    """Issue 12.11: names and client text are quoted; no control character starts a new line."""
+    from viewer.relay.service import setup_logging
+
+    config = make_config(tmp_path, smtpd)
+    setup_logging(config, stderr=False)
+    svc = RelayService(config).start()
+    try:
+        forged = "x.eml\n2026-01-01 00:00:00,000 INFO viewer.relay: relay stopped\rform\x0cfeed"
+        drop(Path(config.pickup.folder), forged, simple_message(1))
+        drop(Path(config.pickup.folder), "bad\nname.eml", b"nonsense\r\n", age=60)
+        smtpd.handler.wait_for(1)
+        deadline = time.monotonic() + 10
+        while not list(config.badmail_dir.glob("*.log")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        svc.stop()
+    text = (config.log_dir / "relay.log").read_text()
+    lines = text.splitlines()
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ [\w.]+: ")
+    assert lines and all(stamp.match(line) for line in lines), text
+    assert sum(line.endswith("INFO viewer.relay: relay stopped") for line in lines) == 1  # the real one only
+    assert r"picked up 'x.eml\n2026-01-01" in text and r"\rform\x0cfeed'" in text
+    assert r"'bad\nname.eml' moved to badmail" in text

@@ -16,7 +16,7 @@ from viewer.server.config import ServerConfig
 from viewer.server.run import uvicorn_options
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hashed(password: str) -> str:
     """One scrypt per test password per session (the KDF is slow on purpose)."""
     return hash_password(password)
@@ -64,7 +64,7 @@ class LiveServer:
     def db(self) -> Any:
         return self.app.state.db
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.thread.start()
         if not self.server.ready.wait(30) or not self.server.started:
             raise RuntimeError("the test server did not start")
@@ -76,17 +76,17 @@ class LiveServer:
         self.thread.join(30)
         self.app.state.db.dispose()
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def smtp_config(tmp: Path, smtpd: Any, **overrides: Any) -> ServerConfig:
-    """A server configuration sending directly to ``smtpd`` with journals under ``tmp``."""
+def smtp_config(tmp: Path, smtpd: Any, *, from_identity: str = "sales@example.com", **overrides: Any) -> ServerConfig:
+    """A server configuration sending directly to ``smtpd`` as ``from_identity``, journals under ``tmp``."""
     route = {
-        "functions": {"send_direct": True, "host": smtpd.host, "port": smtpd.port, "from_identity": "server@example.com", "send_without_file": False},
+        "functions": {"send_direct": True, "host": smtpd.host, "port": smtpd.port, "from_identity": from_identity, "send_without_file": False},
         "copies": {"sent_folder": str(tmp / "sent"), "error_folder": str(tmp / "errors"), "log_folder": str(tmp / "log")},
         "advanced": {"delay_seconds": 0.0},
     }

@@ -7,9 +7,10 @@ import logging
 import mimetypes
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail.bodies import html_to_text, text_to_html, text_to_rtf
@@ -102,7 +103,7 @@ class AttachmentItem:
         return len(self.data)
 
     @classmethod
-    def from_path(cls, path: str | Path) -> "AttachmentItem":
+    def from_path(cls, path: str | Path) -> AttachmentItem:
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -125,7 +126,7 @@ class Draft:
     prepared_html: str | None = None  # the HTML the templates gave: unchanged, the plain body is sent as prepared
     attachments: list[AttachmentItem] = field(default_factory=list)
     address_type: str = "EMAIL"
-    document: "Document | None" = None
+    document: Document | None = None
     document_id: str = ""  # the document key ("devis D2026-0042", or a file name): never a path
     document_customer: str = ""  # the document's customer code, for the customer guard
     lookup_message: str = ""  # e.g. "no address found for customer CLI001"
@@ -138,7 +139,7 @@ class Draft:
     attached_protection: str = ""  # the protection of the converted document now in the list
     route_text: str = ""
     lookup_pending: bool = False  # connected: the recipient look-up runs on a worker, To not filled yet
-    lookup_info: "DocInfo | None" = None  # the DocInfo the pending look-up is for
+    lookup_info: DocInfo | None = None  # the DocInfo the pending look-up is for
     force: bool = False  # the user confirmed sending to another customer's recipient
 
     def recipients(self) -> list[str]:
@@ -208,7 +209,7 @@ class BackgroundTask:
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
             self._queue.put((True, fn(*args)))
-        except BaseException as exc:  # handed to the UI thread, shown there
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, shown there
             self._queue.put((False, exc))
 
     def poll(self) -> bool:

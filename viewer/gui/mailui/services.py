@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from viewer.errors import SpoolviewError
 from viewer.gui.mailui.model import (
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from formats.document import DocInfo, Document
     from viewer.connection import Connection
     from viewer.directory import Contact, Customer, Directory, Entry, Lookup
-    from viewer.mail.lookup import Lookups
     from viewer.mail import job
+    from viewer.mail.lookup import Lookups
     from viewer.mail.outbox import Outcome
 
 T = TypeVar("T")
@@ -132,7 +133,7 @@ class MailServices:
             return _text("records.local_fallback")
         return ""
 
-    def _directory_call(self, call: "Callable[[Lookups], T]") -> T:
+    def _directory_call(self, call: Callable[[Lookups], T]) -> T:
         from viewer.mail.lookup import NoDirectory
 
         try:
@@ -156,7 +157,7 @@ class MailServices:
             return []
         try:
             entries = self.search(word, limit=limit)
-        except Exception as exc:  # completion is a help, never an error
+        except Exception as exc:  # noqa: BLE001 - completion is a help, never an error
             log.debug("completion failed: %s", error_text(exc))
             return []
         return [f"{prefix}{' ' if prefix else ''}{mailbox(e.name, e.email)}".strip() for e in entries if e.email]
@@ -238,7 +239,7 @@ class MailServices:
         from viewer.gui.i18n import _
 
         if short:
-            _ = _short  # noqa: F811 - the compact wording of the same keys
+            _ = _short
         s = self.settings
         if address_type in FAX_TYPES and not s.routing.template(address_type):
             return _("mail.route.not_configured", type=address_type)
@@ -315,7 +316,7 @@ class MailServices:
             draft.lookup_pending, draft.lookup_info = True, source.info
         return draft
 
-    def _take(self, draft: Draft, prepared: "job.Draft") -> None:
+    def _take(self, draft: Draft, prepared: job.Draft) -> None:
         """The texts, recipient and look-up messages of a job draft into the dialog's draft."""
         draft.to = ", ".join(prepared.to)
         draft.subject, draft.body = prepared.subject, prepared.body
@@ -326,7 +327,7 @@ class MailServices:
             draft.lookup_message = _text("mail.lookup.failed", error=prepared.lookup_error)
         draft.directory_note = self.directory_note()
 
-    def fetch_recipient(self, info: DocInfo, address_type: str = "EMAIL") -> "job.Draft":
+    def fetch_recipient(self, info: DocInfo, address_type: str = "EMAIL") -> job.Draft:
         """The L1 look-up of ``info`` as a job draft (To, names, look-up result).
 
         Touches only the directory or the connection (no Tk, no i18n): safe on a worker thread.
@@ -337,7 +338,7 @@ class MailServices:
         job.fill_recipient(found, info, self.lookups)
         return found
 
-    def apply_recipient(self, draft: Draft, answer: "job.Draft | None", error: BaseException | None = None) -> None:
+    def apply_recipient(self, draft: Draft, answer: job.Draft | None, error: BaseException | None = None) -> None:
         """Complete a ``lookup_pending`` draft with the worker's answer (UI thread).
 
         On success: To, the look-up message, the codes, and subject/body rendered again with
@@ -373,7 +374,7 @@ class MailServices:
         kind = _text("mail.lookup.kind_fax" if address_type in FAX_TYPES else "mail.lookup.kind_email")
         return _text("mail.lookup.no_address", code=code, name=name, what=what, kind=kind)
 
-    def document_attachment(self, document: "Document", address_type: str = "EMAIL", protect: str | None = None,
+    def document_attachment(self, document: Document, address_type: str = "EMAIL", protect: str | None = None,
                             password: str = "") -> AttachmentItem:
         """The document as the settings want it attached (PDF or the spool itself). UI thread only."""
         from viewer.mail.attachments import document_attachment
@@ -417,7 +418,7 @@ class MailServices:
         """The recipients this document already went to (for the warning); [] when none or unknown."""
         return sorted({entry.recipient for entry in self.guards(draft).already_sent})
 
-    def guards(self, draft: Draft) -> "job.Guards":
+    def guards(self, draft: Draft) -> job.Guards:
         """The send job's guards for the draft as the fields now say (history, customer of each recipient)."""
         from viewer.mail import job
 
@@ -427,14 +428,14 @@ class MailServices:
             log.debug("guards not available: %s", error_text(exc))
             return job.Guards()
 
-    def mismatch_question(self, mismatches: "list[job.Mismatch]") -> str:
+    def mismatch_question(self, mismatches: list[job.Mismatch]) -> str:
         """The question asked before sending a document to another customer's recipient."""
         lines = [_text("mail.warning.other_customer_line", address=m.recipient,
                        theirs=_named(m.recipient_customer, m.recipient_customer_name),
                        ours=_named(m.document_customer, m.document_customer_name)) for m in mismatches]
         return _text("mail.warning.other_customer", lines="\n".join(lines))
 
-    def job_draft(self, draft: Draft) -> "job.Draft":
+    def job_draft(self, draft: Draft) -> job.Draft:
         """The send job's draft for what the dialog shows (body = plain alternative of an edited HTML)."""
         from viewer.mail import job
         from viewer.mail.compose import Attachment
@@ -462,7 +463,7 @@ class MailServices:
             prepared = self.job_draft(draft)
             outcome = job.send(prepared, force=draft.force)
             return self._report(outcome, prepared.notes, draft.address_type)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
     def start_send(self, draft: Draft) -> BackgroundTask:
@@ -494,7 +495,7 @@ class MailServices:
                 prepared.attachments.append(Attachment(item.filename, item.data, item.mimetype))
             outcome = job.send(prepared)
             return self._report(outcome, prepared.notes, address_type)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
     def _report(self, outcome: Outcome, notes: list[str], address_type: str = "EMAIL") -> SendReport:
@@ -661,16 +662,16 @@ class MailServices:
 def warm_up() -> None:
     """Import the mail road and register the default fonts ahead of the first click (any thread)."""
     try:
-        import viewer.directory  # noqa: F401
-        import viewer.mail.attachments  # noqa: F401
-        import viewer.mail.compose  # noqa: F401
-        import viewer.mail.outbox  # noqa: F401
+        import viewer.directory
+        import viewer.mail.attachments
+        import viewer.mail.compose
+        import viewer.mail.outbox
         import viewer.mail.templates  # noqa: F401
         from formats import fonts
 
         for bold in (False, True):
             fonts.register_reportlab("sans", bold)
-    except Exception as exc:  # only a head start; the click reports real problems
+    except Exception as exc:  # noqa: BLE001 - only a head start; the click reports real problems
         log.debug("warm-up: %s", error_text(exc))
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import re
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import filedialog, ttk
-from typing import Any, Callable
+from typing import Any
 
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
 from viewer.gui.mailui.services import error_text
+from viewer.gui.windows import dress, usable_screen
 
 ROUTING_CHOICES = ("SERV_SMTP:%ADR%", "SERV_SMTP:%ADR%@fax.example.com", "")
 
@@ -42,6 +44,7 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("pdf.password_policy", "choice", ("no", "yes", "ask")),
         FieldSpec("pdf.use_external", "bool"),
         FieldSpec("pdf.external_command", "str"),
+        FieldSpec("pdf.pdfa", "bool"),
     )),
     ("routing", (
         FieldSpec("routing.email", "combo", ROUTING_CHOICES),
@@ -88,8 +91,20 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("advanced.omit_closing_boundaries", "bool"),
         FieldSpec("directory.database_url", "str"),
     )),
+    ("extract", (
+        FieldSpec("extract.kind", "str"),
+        FieldSpec("extract.number", "str"),
+        FieldSpec("extract.date", "str"),
+        FieldSpec("extract.customer", "str"),
+        FieldSpec("extract.contact", "str"),
+        FieldSpec("extract.language", "str"),
+        FieldSpec("extract.region", "str"),
+        FieldSpec("extract.customer_region", "str"),
+        FieldSpec("extract.customer_by_name", "bool"),
+    )),
 )
 ENV_SCREEN = "environments"
+LABEL_WRAP = 230  # px: long field names wrap, so every screen fits a 1024x768 display
 TEMPLATE_SCREEN = "templates"
 TEMPLATE_KEY = re.compile(r"[a-z0-9_-]+\.[a-z]{2}")
 FIELDS = {spec.key: spec for _screen, specs in SCREENS for spec in specs}
@@ -125,8 +140,10 @@ class SettingsDialog(tk.Toplevel):
 
     def __init__(self, parent: tk.Misc, settings: Any, *, notify: Notify | None = None,
                  on_saved: Callable[[Any], None] | None = None, screen: str | None = None,
-                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None) -> None:
+                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None,
+                 document: Any = None) -> None:
         super().__init__(parent)
+        self.document = document  # the open document, for the extraction rules' preview
         configure_styles(self)
         self.original = settings
         self.candidate = copy.deepcopy(settings)
@@ -144,8 +161,7 @@ class SettingsDialog(tk.Toplevel):
         self._build()
         if screen:
             self.show_screen(screen)
-        self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self.bind("<Escape>", lambda e: self.cancel())
+        dress(self, "settings", close=self.cancel)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -154,7 +170,7 @@ class SettingsDialog(tk.Toplevel):
         body = ttk.Frame(outer)
         body.pack(fill="both", expand=True)
         # The screens as a list on the left, like the reference's buttons, one shown at a time.
-        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=34, height=10)
+        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=32, height=10)
         self.screen_list.pack(side="left", fill="y", padx=(0, 8))
         self.screen_list.bind("<<ListboxSelect>>", lambda e: self._list_selected())
         self.page = ttk.Frame(body)
@@ -169,6 +185,10 @@ class SettingsDialog(tk.Toplevel):
                 self._add_field(tab, row, spec)
             if screen == "functions":
                 self._add_credentials(tab, len(specs))
+            if screen == "extract":
+                from viewer.gui.mailui.extractui import ExtractPreview
+
+                self.preview = ExtractPreview(tab, len(specs), self, self.document, self.candidate)
         self._build_environments()
         self._build_templates()
         self._steady_size()
@@ -180,8 +200,11 @@ class SettingsDialog(tk.Toplevel):
     def _steady_size(self) -> None:
         """Room for the largest screen, so the window keeps its size from one screen to the next."""
         self.update_idletasks()
-        width = max(tab.winfo_reqwidth() for tab in self.tabs.values())
-        height = max(tab.winfo_reqheight() for tab in self.tabs.values())
+        # ... but never wider or taller than a 1024x768 screen leaves (fields shrink instead).
+        room_w, room_h = usable_screen(self)
+        width = min(max(tab.winfo_reqwidth() for tab in self.tabs.values()),
+                    room_w - self.screen_list.winfo_reqwidth() - 40)
+        height = min(max(tab.winfo_reqheight() for tab in self.tabs.values()), room_h - 120)
         self.page.columnconfigure(0, minsize=width)
         self.page.rowconfigure(1, minsize=height)
 
@@ -192,16 +215,16 @@ class SettingsDialog(tk.Toplevel):
             widget = ttk.Checkbutton(tab, text=label(spec.key), variable=var)
             widget.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=2)
         else:
-            ttk.Label(tab, text=label(spec.key)).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+            ttk.Label(tab, text=label(spec.key), wraplength=LABEL_WRAP).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar(value="" if value is None else str(value))
             if spec.kind == "choice":
                 widget = self._choice(tab, spec, var)
                 widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
             elif spec.kind == "combo":
-                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=34)
+                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=30)
                 widget.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             else:
-                widget = ttk.Entry(tab, textvariable=var, width=36 if spec.kind in ("str", "folder", "file") else 10)
+                widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
                 ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2, sticky="w")
@@ -214,7 +237,7 @@ class SettingsDialog(tk.Toplevel):
         labels = [choice_label(spec.key, c) for c in spec.choices]
         shown = tk.StringVar(master=tab, value=choice_label(spec.key, var.get()))
         widget = ttk.Combobox(tab, textvariable=shown, values=labels, state="readonly",
-                              width=min(48, max(20, *(len(text) + 2 for text in labels))))
+                              width=min(32, max(20, *(len(text) + 2 for text in labels))))
 
         def picked(_event: Any = None) -> None:
             index = widget.current()
@@ -231,7 +254,7 @@ class SettingsDialog(tk.Toplevel):
         self.env_label = ttk.Label(tab, text=_("settings.environment.current", name=self.candidate.active_environment))
         self.env_label.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=(8, 2))
         for offset, key in ((1, "env.user"), (2, "env.password")):
-            ttk.Label(tab, text=label(key)).grid(row=row + offset, column=0, sticky="w", padx=4, pady=2)
+            ttk.Label(tab, text=label(key), wraplength=LABEL_WRAP).grid(row=row + offset, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar()
             widget = ttk.Entry(tab, textvariable=var, width=30, show="•" if key == "env.password" else "")
             widget.grid(row=row + offset, column=1, sticky="w", padx=4, pady=2)
@@ -248,7 +271,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return get_password(self.candidate, name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: fall back to the environment's password
             return env.smtp_password
 
     def _load_credentials(self) -> None:
@@ -325,7 +348,8 @@ class SettingsDialog(tk.Toplevel):
         ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
         self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
         self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
-        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join("{%s}" % f for f in tpl.FIELDS)),
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"%{f}%" for f in tpl.PERCENT_FIELDS)
+                                                        + " " + " ".join(f"{{{f}}}" for f in tpl.FIELDS)),
                   wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
         buttons = ttk.Frame(tab)
         buttons.grid(row=5, column=1, sticky="w", pady=4)
@@ -369,7 +393,7 @@ class SettingsDialog(tk.Toplevel):
             try:
                 tpl.render(kind, lang, {}, trial)
                 problem = ""
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any template error is shown next to the template
                 problem = error_text(exc)
         if problem:
             if not quiet:
@@ -565,7 +589,7 @@ class SettingsDialog(tk.Toplevel):
             return False
         try:
             self._save()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", _("settings.title"), error_text(exc))
             return False
         self.result = self.candidate
@@ -596,7 +620,7 @@ class SettingsDialog(tk.Toplevel):
             from viewer.settings import get_password
 
             return env.smtp_password or get_password(copy.deepcopy(self.original), name) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 - no keyring backend: no stored password to show
             return ""
 
     def cancel(self) -> None:

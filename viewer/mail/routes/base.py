@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from viewer.errors import SpoolviewError
 
@@ -20,7 +20,7 @@ class RouteError(SpoolviewError):
 
     kind = "error"
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str = "", results: "list[RecipientResult] | None" = None) -> None:
+    def __init__(self, message: str, *, code: int | None = None, reply: str = "", results: list[RecipientResult] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reply = reply
@@ -31,7 +31,7 @@ class RouteError(SpoolviewError):
         """True when the error concerns the whole message (no per-recipient answer)."""
         return not self.results
 
-    def recipient_results(self, recipients: Iterable[str], *, temporary: bool | None = None, reply: str | None = None) -> "list[RecipientResult]":
+    def recipient_results(self, recipients: Iterable[str], *, temporary: bool | None = None, reply: str | None = None) -> list[RecipientResult]:
         """One result per recipient: the declared ones, else each of ``recipients`` refused with this error.
 
         The outbox, the relay and the server all expand an error with this; ``temporary``
@@ -45,7 +45,7 @@ class RouteError(SpoolviewError):
         return [RecipientResult(r, False, self.code, text, temporary) for r in recipients]
 
 
-def refused_after_data(results: "list[RecipientResult]", code: int, reply: str) -> "list[RecipientResult]":
+def refused_after_data(results: list[RecipientResult], code: int, reply: str) -> list[RecipientResult]:
     """The results once DATA was refused: the recipients RCPT accepted are refused with DATA's reply."""
     return [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]
 
@@ -66,6 +66,20 @@ class ConfigurationError(RouteError):
     """The settings are wrong or missing (no host, bad certificate, authentication refused)."""
 
     kind = "configuration"
+
+
+class OutcomeUnknown(RouteError):
+    """The request may have reached the server but its answer was lost: sent or not is not known.
+
+    Never send the message again by another route; ``key`` (its idempotency key) lets the
+    server say later what became of it.
+    """
+
+    kind = "unknown"
+
+    def __init__(self, message: str, *, key: str, results: list[RecipientResult] | None = None) -> None:
+        super().__init__(message, results=results)
+        self.key = key
 
 
 _NOT_IN_ENVELOPE = frozenset(" \t<>,;()\\\"\x7f")
@@ -156,7 +170,7 @@ class Route(ABC):
                     results.append(exc)
         return results
 
-    def __enter__(self) -> "Route":
+    def __enter__(self) -> Route:
         self.open()
         return self
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError, SendResult, TemporaryError
+from viewer.mail.routes.base import (
+    Envelope,
+    PermanentError,
+    RecipientResult,
+    Route,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
 
 __all__ = ["MemoryRoute"]
 

@@ -9,10 +9,13 @@ import secrets
 import socket
 import string
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from viewer.fsutil import fsync_dir
+from viewer.fsutil import fsync_dir, private_dir
+from viewer.mail import pickupfile
 from viewer.mail.routes.base import (
     ConfigurationError,
     Envelope,
@@ -23,10 +26,12 @@ from viewer.mail.routes.base import (
     TemporaryError,
 )
 
+if TYPE_CHECKING:
+    from viewer.settings import Settings
+
 __all__ = ["PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
 
 _ALPHABET = string.ascii_lowercase + string.digits
-_EOL = re.compile(rb"\r\n|\r|\n")
 _HOST_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_NAME_TRIES = 20
 
@@ -53,37 +58,24 @@ def file_name(extension: str = ".eml", *, now: datetime | None = None) -> str:
 
 def strip_header(message: bytes, name: bytes) -> bytes:
     """Remove every ``name:`` header (with its folded lines) from the header block."""
-    end = message.find(b"\r\n\r\n")
-    if end < 0:
-        end = len(message)
-    head, body = message[:end], message[end:]
-    out: list[bytes] = []
-    skipping = False
-    key = name.lower()
-    for line in head.split(b"\r\n"):
-        if line[:1] in (b" ", b"\t"):
-            if not skipping:
-                out.append(line)
-            continue
-        field, colon, _ = line.partition(b":")
-        skipping = bool(colon) and field.rstrip(b" \t").lower() == key  # "Bcc :" too
-        if not skipping:
-            out.append(line)
-    return b"\r\n".join(out) + body
+    return pickupfile.strip_fields(message, {name.decode("ascii").lower()})
 
 
 def pickup_bytes(message: bytes, envelope: Envelope | None) -> bytes:
-    """The file content: CRLF lines; with ``envelope``, x-sender/x-receiver lines first and no Bcc."""
-    data = _EOL.sub(b"\r\n", message)
-    # x-sender/x-receiver inside the message would be read by a relay as envelope lines
-    # (extra recipients nobody checked): they never pass.
-    data = strip_header(strip_header(data, b"x-sender"), b"x-receiver")
-    if envelope is None:
-        return data
-    envelope.check()
-    lines = [f"x-sender: {envelope.sender}".encode()]
-    lines += [f"x-receiver: {r}".encode() for r in envelope.recipients]
-    return b"\r\n".join(lines) + b"\r\n" + strip_header(data, b"bcc")
+    """The file content: CRLF lines; with ``envelope``, x-sender/x-receiver lines first and no Bcc.
+
+    x-sender/x-receiver inside the message would be read by a relay as envelope lines
+    (extra recipients nobody checked): they never pass, and a header whose name holds a
+    control character is refused (the grammar is ``viewer.mail.pickupfile``'s, the relay's).
+    """
+    if envelope is not None:
+        envelope.check()
+    try:
+        if envelope is None:
+            return pickupfile.write(message, None)
+        return pickupfile.write(message, envelope.sender, envelope.recipients)
+    except pickupfile.PickupFormatError as exc:
+        raise PermanentError(f"the message cannot be written to the pickup folder: {exc}") from None
 
 
 def _temp_folder(folder: Path) -> Path:
@@ -111,7 +103,7 @@ def atomic_write(
     """
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder, tighten=False)  # one we create is 0700; one set up to be shared stays so
     except OSError as exc:
         raise ConfigurationError(f"cannot create the {what} {folder} ({exc.strerror}): check the path in the settings") from None
     if not folder.is_dir():
@@ -187,7 +179,8 @@ class PickupRoute(Route):
 
     name = "pickup"
 
-    def __init__(self, folder: str | Path, *, extension: str = ".eml", envelope_lines: bool = True, trace=None) -> None:
+    def __init__(self, folder: str | Path, *, extension: str = ".eml", envelope_lines: bool = True,
+                 trace: Callable[[str], None] | None = None) -> None:
         if not str(folder).strip():
             raise ConfigurationError("no pickup folder is set: fill in the folder in the SMTP (service) settings")
         self.folder = Path(folder).expanduser()
@@ -196,7 +189,7 @@ class PickupRoute(Route):
         self.trace = trace
 
     @classmethod
-    def from_settings(cls, settings, *, trace=None) -> "PickupRoute":
+    def from_settings(cls, settings: Settings, *, trace: Callable[[str], None] | None = None) -> PickupRoute:
         return cls(settings.service.pickup_folder, extension=settings.advanced.file_extension, trace=trace)
 
     def send(self, message: bytes, envelope: Envelope) -> SendResult:

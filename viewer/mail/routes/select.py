@@ -16,8 +16,9 @@ as the route: ``Choice.description`` is the local route's (pickup folder or SMTP
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
@@ -89,7 +90,7 @@ class Decision:
             return f"local after server failure: {self.reason}"
         return LOCAL
 
-    def after_failure(self, reason: str) -> "Decision":
+    def after_failure(self, reason: str) -> Decision:
         """The same send, made locally because the server failed while it was tried."""
         return replace(self, kind=LOCAL, fallback=FAILED, reason=reason)
 
@@ -101,7 +102,7 @@ def wants_server(settings: Settings) -> bool:
     return settings.service.use_server_service
 
 
-def server_state(connection: "Connection | None", *, probe: bool = True) -> ServerState:
+def server_state(connection: Connection | None, *, probe: bool = True) -> ServerState:
     """The state of ``connection``; with ``probe``, asks the server's health endpoint once."""
     if connection is None or not connection.is_connected:
         return NO_SERVER
@@ -177,7 +178,7 @@ def local_route(settings: Settings, *, password: str | None = None, trace: Trace
 
 def choose(
     settings: Settings,
-    connection: "Connection | None" = None,
+    connection: Connection | None = None,
     *,
     via_server: bool = False,
     password: str | None = None,
@@ -203,7 +204,7 @@ def fall_back(choice: Choice, settings: Settings, reason: str, *, password: str 
     return Choice(decision, local_route(settings, password=password, trace=trace))
 
 
-def route_by_name(name: str, settings: Settings, *, password: str | None = None, connection: "Connection | None" = None) -> Route:
+def route_by_name(name: str, settings: Settings, *, password: str | None = None, connection: Connection | None = None) -> Route:
     """A route by name ("pickup", "smtp", "memory", "server"), ignoring the send_direct switch."""
     if name == "pickup":
         return PickupRoute.from_settings(settings)

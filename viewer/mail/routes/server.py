@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import (
     ConfigurationError,
     Envelope,
+    OutcomeUnknown,
     PermanentError,
     RecipientResult,
     Route,
@@ -18,9 +20,9 @@ from viewer.mail.routes.base import (
 )
 
 if TYPE_CHECKING:
-    from viewer.connection import Connection
+    from viewer.connection import Connection, ServerAnswer
 
-__all__ = ["ServerNotReached", "ServerRoute"]
+__all__ = ["ServerNotReached", "ServerRoute", "idempotency_key"]
 
 
 class ServerNotReached(TemporaryError):
@@ -40,11 +42,21 @@ class ServerRoute(Route):
     """
 
     name = "server"
+    RETRIES = 3  # asks again with the same key after an unknown outcome
+    RETRY_DELAYS = (1.0, 3.0, 6.0)
 
-    def __init__(self, connection: "Connection", *, trace: Callable[[str], None] | None = None, document: str = "") -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        trace: Callable[[str], None] | None = None,
+        document: str = "",
+        retry_delays: tuple[float, ...] | None = None,
+    ) -> None:
         self.connection = connection
         self.trace = trace  # receives what the server answered
         self.document = document
+        self.retry_delays = self.RETRY_DELAYS[: self.RETRIES] if retry_delays is None else retry_delays
 
     @property
     def description(self) -> str:
@@ -55,22 +67,23 @@ class ServerRoute(Route):
             CertificateProblem,
             ConnectionProblem,
             NotConnected,
+            SendOutcomeUnknown,
             ServerRefused,
-            ServerUnavailable,
             ServerUnreachable,
             SessionExpired,
         )
 
+        key = idempotency_key(message)
         try:
-            answer = self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message))
-        except ServerRefused as exc:  # 413 / 422: the message itself is not acceptable
+            answer = self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
+        except ServerRefused as exc:  # 403 / 413 / 422: the message itself is not acceptable
             raise PermanentError(str(exc), code=exc.status) from None
         except (SessionExpired, NotConnected, CertificateProblem) as exc:
             raise ConfigurationError(str(exc)) from None
         except ServerUnreachable as exc:
             raise ServerNotReached(str(exc)) from None
-        except ServerUnavailable as exc:
-            raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview connection --history` before sending again)") from None
+        except SendOutcomeUnknown as exc:
+            answer = self._ask_again(message, envelope, key, str(exc))
         except ConnectionProblem as exc:
             raise TemporaryError(str(exc)) from None
         results = [RecipientResult(r.address, r.accepted, r.code, r.reply, r.temporary) for r in answer.recipients]
@@ -81,7 +94,52 @@ class ServerRoute(Route):
             kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(answer.error_kind, RouteError)
             raise kind(f"the server could not send: {answer.error_message}", code=answer.error_code, reply=answer.error_reply, results=results)
         detail = f"sent by {self.connection.url}: {answer.detail}".rstrip(": ")
+        if answer.warnings:
+            detail += " (server warnings: " + "; ".join(answer.warnings) + ")"
         return SendResult(route=f"server ({answer.route})", recipients=results, detail=detail)
+
+    def _ask_again(self, message: bytes, envelope: Envelope, key: str, first: str) -> ServerAnswer:
+        """Post again with the same key (the server answers from its store, never sends twice).
+
+        After the bounded retries the outcome stays unknown: the key is remembered for
+        ``spoolview connection --history`` and OutcomeUnknown is raised — never a fallback
+        to another route, since the server may have sent the message.
+        """
+        import time
+
+        from viewer.connection import ConnectionProblem, SendOutcomeUnknown, ServerRefused
+
+        last = first
+        for delay in self.retry_delays:
+            if self.trace is not None:
+                self.trace(f"no answer from the server ({last}): asking again in {delay:g} s with the same key {key}")
+            time.sleep(delay)
+            try:
+                return self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
+            except SendOutcomeUnknown as exc:
+                last = str(exc)
+            except ServerRefused as exc:
+                raise PermanentError(str(exc), code=exc.status) from None
+            except ConnectionProblem as exc:  # unreachable now, session ended…: still unknown
+                last = str(exc)
+        from viewer import unknown_sends
+
+        unknown_sends.remember(key, self.connection.url, self.connection.profile.user, document=self.document, recipients=list(envelope.recipients))
+        raise OutcomeUnknown(
+            f"the application server may have sent this message but its answer was lost ({last}); the outcome is unknown: "
+            f"do not send it again, run `spoolview connection --history` to ask the server (key {key})",
+            key=key,
+        )
+
+
+def idempotency_key(message: bytes) -> str:
+    """The message's Message-ID (without <>) when it makes a valid key, else a fresh UUID."""
+    import re
+    import uuid
+
+    head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]
+    found = re.search(rb"(?im)^message-id:[ \t]*<?([!-;=?-~]{1,200}?)>?[ \t]*\r?$", head)
+    return found.group(1).decode("ascii") if found else str(uuid.uuid4())
 
 
 def _subject(message: bytes) -> str:

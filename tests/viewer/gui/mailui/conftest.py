@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import time
+import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -31,11 +33,11 @@ class Recorder:
 
 @pytest.fixture
 def root():
-    tk = pytest.importorskip("tkinter")
     try:
         window = tk.Tk()
     except tk.TclError as exc:  # pragma: no cover - no display
-        pytest.skip(f"no display: {exc}")
+        pytest.fail(f"no display ({exc}): the GUI tests run under Xvfb (pytest-xvfb); `make deps` installs it, "
+                    "or run: sudo apt-get install -y --no-install-recommends xvfb xauth", pytrace=False)
     window.withdraw()
     yield window
     window.update_idletasks()

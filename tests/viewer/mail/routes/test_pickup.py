@@ -230,3 +230,19 @@ def test_concurrent_reader_never_sees_a_partial_file(tmp_path):
             break
     assert proc.returncode == 0
     assert len(checked) == 60
+
+
+def test_folders_it_creates_are_private_under_umask_022(tmp_path):
+    """Issue 12.10: a pickup (or sent, or error) folder the program creates is 0700, its files 0600."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        PickupRoute(tmp_path / "new" / "pickup").send(MESSAGE, ENV)
+    finally:
+        os.umask(old)
+    [path] = drops(tmp_path / "new" / "pickup")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new" / "pickup").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700

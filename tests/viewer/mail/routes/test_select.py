@@ -8,7 +8,17 @@ from viewer import paths
 from viewer.mail.routes.base import ConfigurationError
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
-from viewer.mail.routes.select import LOCAL, NOT_CONNECTED, SERVER, UNREACHABLE, ServerState, choose, decide, route_by_name, wants_server
+from viewer.mail.routes.select import (
+    LOCAL,
+    NOT_CONNECTED,
+    SERVER,
+    UNREACHABLE,
+    ServerState,
+    choose,
+    decide,
+    route_by_name,
+    wants_server,
+)
 from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routes.smtp import SmtpRoute
 from viewer.settings import Settings
