@@ -193,10 +193,15 @@ class SettingsDialog(tk.Toplevel):
         self.page_title.grid(row=0, column=0, sticky="w", pady=(0, 6))
         for screen, specs in SCREENS:
             tab = self._new_screen(screen)
-            for row, spec in enumerate(specs):
+            row = 0
+            for spec in specs:
                 self._add_field(tab, row, spec)
+                row += 1
+                if spec.key == "functions.auth":  # « Se connecter… » right under the choice it serves
+                    self._add_sign_in(tab, row)
+                    row += 1
             if screen == "functions":
-                self._add_credentials(tab, len(specs))
+                self._add_credentials(tab, row)
             if screen == "extract":
                 from viewer.gui.mailui.extractui import ExtractPreview
 
@@ -273,12 +278,15 @@ class SettingsDialog(tk.Toplevel):
             self.vars[key], self.widgets[key] = var, widget
         ttk.Button(tab, text=_("settings.button.environments"),
                    command=lambda: self.show_screen(ENV_SCREEN)).grid(row=row + 1, column=2, rowspan=2, padx=4)
-        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
-        self.signin_button.grid(row=row + 3, column=0, sticky="w", padx=4, pady=(6, 2))
-        self.signin_status = ttk.Label(tab, text="", wraplength=420, justify="left")
-        self.signin_status.grid(row=row + 3, column=1, columnspan=2, sticky="w", padx=4, pady=(6, 2))
-        self.signin_runner: SignInRunner | None = None
         self._load_credentials()
+
+    def _add_sign_in(self, tab: ttk.Frame, row: int) -> None:
+        """The « Se connecter… » button and who is signed in, until when."""
+        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
+        self.signin_button.grid(row=row, column=0, sticky="w", padx=4, pady=2)
+        self.signin_status = ttk.Label(tab, text="", wraplength=230, justify="left")
+        self.signin_status.grid(row=row, column=1, columnspan=2, sticky="w", padx=4, pady=2)
+        self.signin_runner: SignInRunner | None = None
 
     def sign_in(self) -> SignInRunner | None:
         """« Se connecter… »: the browser sign-in of the active environment on a worker thread."""
