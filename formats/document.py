@@ -64,6 +64,8 @@ class DocInfo:
     date: str = ""  # ISO date as written by the ERP
     customer: str = ""  # customer code
     contact: str = ""  # contact code (empty: the customer's main record is used)
+    civility: str = ""  # the contact's civility as the ERP writes it (Madame, Monsieur, Mr, Ms...)
+    amount: str = ""  # the document's total as printed (e.g. "1 234,56 €")
     language: str = ""  # fr, en, ...
     title: str = ""
     issuer: str = ""  # the issuing company (written as the PDF's Author)

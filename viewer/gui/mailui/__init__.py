@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +44,36 @@ class MailUi:
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
         w.add_toolbar_button("records", records_icon(), "records.toolbar", self.records)
+        w.add_menu_command("connection", "connection.menu.connect", self.connect)
+        self.disconnect_index = w.add_menu_command("connection", "connection.menu.disconnect", self.disconnect)
         menus = (
-            ("connection", "connection.menu.connect", self.connect),
-            ("connection", "connection.menu.disconnect", self.disconnect),
             ("connection", "connection.menu.profiles", self.profiles),
             ("tools", "tools.menu.records", self.records),
             ("tools", "tools.menu.test_mail", self.test_mail),
-            ("tools", "tools.menu.trace_on", self.trace_on),
-            ("tools", "tools.menu.trace_off", self.trace_off),
+        )
+        for menu, key, command in menus:
+            w.add_menu_command(menu, key, command)
+        # The debug trace is a switch: a check item showing whether it is on.
+        self.trace_var = tk.BooleanVar(self.root, value=bool(self.services.settings.debug.trace))
+        tools = w.menu("tools")
+        tools.add_checkbutton(label=_("tools.menu.trace"), variable=self.trace_var,
+                              command=lambda: self._trace(self.trace_var.get()))
+        w.track_label(tools, "tools.menu.trace")
+        self.trace_index = tools.index("end")
+        more: tuple[tuple[str, str, Callable[[], Any]], ...] = (
             ("tools", "tools.menu.trace_load", self.trace_load),
             ("tools", "tools.menu.sent_folder", self.sent_folder),
             ("tools", "tools.menu.error_folder", self.error_folder),
             ("tools", "tools.menu.smtp_log", self.smtp_log),
             ("settings", "settings.menu.open", self.settings),
         )
-        for menu, key, command in menus:
+        for menu, key, command in more:
             w.add_menu_command(menu, key, command)
         status = getattr(w, "status", None)
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
         if link is not None:  # the route in the status bar links to the settings
-            link.bind("<Button-1>", lambda e: self.settings("service"))
-            link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
+            link.bind("<Button-1>", lambda e: self.settings(self.route_screen()))
+            link.configure(cursor="hand2")
             from viewer.gui.toolbar import Tooltip
 
             self.route_tip = Tooltip(link, lambda: _("mail.status.route_tip"))
@@ -91,11 +101,22 @@ class MailUi:
         threading.Thread(target=warm_up, daemon=True, name="mailui-warm-up").start()
 
     def update_status(self) -> str:
+        """The route in the status bar, and the menu entries that depend on the connection and trace."""
         text = self.services.status_text()
         status = getattr(self.window, "status", None)
         if status is not None and hasattr(status, "set_route"):
             status.set_route(text)
+        menus = getattr(self.window, "menus", {})
+        if "connection" in menus and hasattr(self, "disconnect_index"):
+            menus["connection"].entryconfigure(self.disconnect_index,
+                                               state="normal" if self.services.connection is not None else "disabled")
+        if hasattr(self, "trace_var"):
+            self.trace_var.set(bool(self.services.settings.debug.trace))
         return text
+
+    def route_screen(self) -> str:
+        """The settings screen of the route in force: direct SMTP ("functions") or pickup/service ("service")."""
+        return "functions" if self.services.settings.functions.send_direct else "service"
 
     def _keep(self, dialog: Any) -> Any:
         if dialog is not None:
@@ -186,7 +207,9 @@ class MailUi:
             folder = self.services.set_trace(on)
         except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("tools.trace.title"), error_text(exc))
+            self.update_status()
             return
+        self.update_status()
         self.notify("info", _("tools.trace.title"), _("tools.trace.on" if on else "tools.trace.off", folder=folder))
 
     def trace_load(self) -> Any:
@@ -214,10 +237,9 @@ class MailUi:
 
     # -- connection -----------------------------------------------------------------------
     def connect(self) -> Any:
-        from viewer.gui.mailui.connection_dialog import ConnectDialog, ProfilesDialog
+        from viewer.gui.mailui.connection_dialog import ConnectDialog
 
-        if not self.services.profiles():
-            return self._keep(ProfilesDialog(self.root, self.services, notify=self._notify_arg))
+        # With no profile yet the dialog asks for the server too and creates the profile.
         return self._keep(ConnectDialog(self.root, self.services, notify=self._notify_arg, on_connected=self.connected))
 
     def connected(self) -> None:

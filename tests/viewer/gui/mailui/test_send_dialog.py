@@ -223,7 +223,7 @@ def test_completion_and_attachments(root, notify, directory, quote, tmp_path):
 
 def test_html_preview(root, notify, directory, quote, pump):
     dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
-    dialog.body_notebook.select(1)
+    dialog.body_notebook.select(2)
     pump(lambda: dialog.preview is not None, timeout=5)
     dialog.refresh_preview()
     assert dialog.preview is not None
@@ -345,3 +345,32 @@ def test_local_lookup_stays_synchronous(root, notify, directory, quote):
     dialog = open_dialog(root, MailServices(direct(25), directory=directory), quote, notify)
     assert not dialog.draft.lookup_pending and ELODIE in dialog.to_var.get()
     assert dialog.lookup_label.winfo_manager() == ""
+
+
+def test_password_to_open_can_be_shown_and_its_strength_is_said(root, notify, directory, quote, tmp_path):
+    import os
+
+    from tests.viewer.gui.conftest import shoot
+    from viewer.gui.mailui.send_dialog import password_strength
+
+    assert [password_strength(p) for p in ("", "abc", "ouvre-moi", "Ouvre-moi-2026!")] == ["", "weak", "fair", "strong"]
+    s = direct(25, protection="password", password_policy="ask")
+    root.deiconify()
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    dialog.protection_box.current(2)
+    dialog._protection_changed()
+    dialog.password_var.set("abc")
+    assert dialog.strength_label.cget("text").startswith("Faible")
+    assert dialog.password_entry.cget("show") == "•"
+    dialog.eye.invoke()  # the eye: what was typed shows, so no second field to retype
+    assert dialog.password_entry.cget("show") == ""
+    dialog.password_var.set("Ouvre-moi-2026!")
+    assert dialog.strength_label.cget("text") == "Fort"
+    dialog.geometry("+0+0")
+    dialog.update()
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "password.png", dialog)
+    dialog.protection_box.current(1)  # no password: no hint, no eye
+    dialog._protection_changed()
+    assert dialog.strength_label.cget("text") == "" and dialog.eye.instate(["disabled"])
+    dialog.destroy()
+    root.withdraw()
