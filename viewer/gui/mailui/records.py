@@ -180,8 +180,10 @@ class RecordsWindow(tk.Toplevel):
             self.message.configure(text=error_text(found), style="Error.TLabel")
             return []
         typed = bool(text.strip())
-        self.message.configure(text="" if found else _("records.none") if typed else _("records.hint"),
-                               style="Error.TLabel" if typed else "TLabel")
+        words = "" if found else _("records.none") if typed else _("records.hint")
+        note = self.services.directory_note()  # the local directory answers for a server that does not
+        self.message.configure(text=f"{note}\n{words}".strip() if note else words,
+                               style="Error.TLabel" if typed or note else "TLabel")
         for index, entry in enumerate(found):
             iid = f"e{index}"
             self.entries[iid] = entry

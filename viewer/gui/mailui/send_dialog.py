@@ -77,9 +77,9 @@ class SendDialog(tk.Toplevel):
         self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
         self._suggest_box: ttk.Entry | None = None
         row = 3
-        self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
+        self.lookup_label = ttk.Label(top, text=self._lookup_words(), style="Error.TLabel", wraplength=520)
         self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
-        if not d.lookup_message:
+        if not self._lookup_words():
             self.lookup_label.grid_remove()
         row += 1
         ttk.Label(top, text=_("mail.field.subject")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
@@ -156,8 +156,8 @@ class SendDialog(tk.Toplevel):
         self.services.apply_recipient(d, task.result, task.error)
         self.to_box.configure(state="normal")
         self.to_var.set(d.to)
-        if d.lookup_message:
-            self.lookup_label.configure(text=d.lookup_message)
+        if self._lookup_words():
+            self.lookup_label.configure(text=self._lookup_words())
             self.lookup_label.grid()
         else:
             self.lookup_label.grid_remove()
@@ -172,6 +172,10 @@ class SendDialog(tk.Toplevel):
             self.send_button.configure(state="normal")
         if not d.to:
             self.to_box.focus_set()
+
+    def _lookup_words(self) -> str:
+        """What the look-up says, and which directory answered when it was not the expected one."""
+        return "\n".join(t for t in (self.draft.directory_note, self.draft.lookup_message) if t)
 
     def _build_body(self, top: ttk.Frame, row: int) -> None:
         """HTML allowed: a formatted editor first, the HTML source and a preview as secondary tabs; else plain text."""
@@ -405,7 +409,12 @@ class SendDialog(tk.Toplevel):
         if problem:
             self.notify("error", title, problem)
             return False
-        previous = self.services.already_sent(self.draft)
+        guards = self.services.guards(self.draft)
+        if guards.mismatches:  # never another customer's recipient without asking, naming both customers
+            if not self.notify("yesno", title, self.services.mismatch_question(guards.mismatches)):
+                return False
+            self.draft.force = True
+        previous = sorted({entry.recipient for entry in guards.already_sent})
         if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
             return False
         try:
@@ -414,6 +423,9 @@ class SendDialog(tk.Toplevel):
             self.notify("error", title, error_text(exc))
             return False
         self._refresh_attachments()
+        self.services.refresh_settings()  # another window or process may have changed the route since
+        self.draft.route_text = self.services.route_text(self.draft.address_type)
+        self.route_label.configure(text=self.draft.route_text)
         self.send_button.configure(state="disabled")
         self.progress.grid()
         self.progress.start(15)
@@ -428,6 +440,10 @@ class SendDialog(tk.Toplevel):
         report = task.result if task.error is None else self.services._failure(task.error)
         self.task = None
         self.result = report
+        if report.route:  # the route the send took, and why when it fell back: the same words as the outcome
+            self.draft.route_text = report.route
+            self.route_label.configure(text=report.route)
+        self.services.sent(report)
         if report.ok:
             self._show_outcome(_("mail.status.sent") + "\n" + report.text)
             self.send_button.configure(state="disabled")
