@@ -64,7 +64,7 @@ class MailServices:
         self._directory = directory
         self.connection = connection
         self.connection_lost = False
-        self.listeners: list[Callable[[], None]] = []  # called (on the UI thread) when state changes
+        self.listeners: list[Callable[[], object]] = []  # called (on the UI thread) when state changes
 
     # -- settings -----------------------------------------------------------------
     def reload_settings(self, settings: Any = None) -> None:
@@ -554,12 +554,9 @@ class MailServices:
     def set_trace(self, on: bool) -> str:
         """Turn the debug trace on or off (and save the setting); returns the trace folder."""
         from viewer import settings as settings_mod
+        from viewer.mail import trace
 
-        try:
-            from viewer.mail import trace
-        except ImportError:
-            trace = None
-        fn = getattr(trace, "enable" if on else "disable", None) if trace else None
+        fn = getattr(trace, "enable" if on else "disable", None)
         if callable(fn):
             result = fn(self.settings)
             if result is not None and hasattr(result, "debug"):
@@ -571,11 +568,9 @@ class MailServices:
     def load_trace(self, folder: str | None = None) -> str:
         """The text of the debug trace files of ``folder`` (the configured one by default)."""
         folder = folder or self.settings.debug.trace_folder
-        try:
-            from viewer.mail import trace
-        except ImportError:
-            trace = None
-        loader = getattr(trace, "load", None) if trace else None
+        from viewer.mail import trace
+
+        loader = getattr(trace, "load", None)
         if callable(loader):
             loaded = loader(Path(folder))
             if isinstance(loaded, str):
@@ -668,7 +663,7 @@ def warm_up() -> None:
         log.debug("warm-up: %s", error_text(exc))
 
 
-def _short(key: str, **fields: object) -> str:
+def _short(key: str, /, **fields: object) -> str:
     """The status bar's compact wording of a route key (home folder shown as ~)."""
     from viewer.gui.i18n import _
 
