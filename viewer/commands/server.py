@@ -209,7 +209,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     config = _config(args)
     from viewer.server.delivery import server_settings
 
-    server_identity = server_settings(config).functions.from_identity
+    server_identity = server_settings(config).from_identity()
     print(f"user {row.name}")
     print(f"  server identity: {server_identity or '(none: set from_identity in the route)'}")
     print(f"  own identities:  {', '.join(row.identities) or '(none)'}")

@@ -177,7 +177,10 @@ def lookup(current: Current, request: Request, body: schemas.LookupRequest) -> d
 
 def _identities(request: Request, user: str) -> tuple[list[str], str]:
     """The From addresses ``user`` may send as (the server's own first) and the user's address."""
-    server_identity = request.app.state.deliverer.settings.functions.from_identity.strip().lower()
+    from email.utils import parseaddr
+
+    # The From of the server's route in force ("Sales <sales@example.com>" gives the address).
+    server_identity = parseaddr(request.app.state.deliverer.settings.from_identity())[1].strip().lower()
     row = request.app.state.db.user(user)
     allowed = ([server_identity] if server_identity else []) + [a.lower() for a in (row.identities if row else [])]
     return list(dict.fromkeys(allowed)), (row.email.lower() if row else "")
