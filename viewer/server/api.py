@@ -29,7 +29,7 @@ router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="the token returned by POST /login")
 _directory_lock = threading.Lock()
 
-UNAUTHORIZED = {401: {"model": schemas.Problem, "description": "missing, unknown or expired token"}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"model": schemas.Problem, "description": "missing, unknown or expired token"}}
 CODE = Annotated[str, Path(min_length=1, max_length=100)]
 
 
