@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from viewer.commands.settings import read_new_password
 from viewer.errors import SpoolviewError
 
-if TYPE_CHECKING:  # imported where used: `spoolview --help` stays quick
+if TYPE_CHECKING:
     from viewer.server.config import ServerConfig
     from viewer.server.db import Database
 
