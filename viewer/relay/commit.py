@@ -23,19 +23,22 @@ class GroupCommit:
     """
 
     MAX_GROUP = 64
+    THREADS = 2  # a group is written while the previous one waits for the disk
 
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
         self._pending: list[tuple[bytes, Future[str]]] = []
         self._cond = threading.Condition()
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self.groups = 0  # flushes done (figures for the benchmark)
         self.messages = 0
 
     def start(self) -> GroupCommit:
-        self._thread = threading.Thread(target=self._run, name="relay-commit", daemon=True)
-        self._thread.start()
+        for n in range(self.THREADS):
+            thread = threading.Thread(target=self._run, name=f"relay-commit-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def submit(self, data: bytes) -> Future[str]:
@@ -53,9 +56,9 @@ class GroupCommit:
         """Finish what was handed over, then end the thread."""
         with self._cond:
             self._stopping = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _run(self) -> None:
         while True:
