@@ -77,7 +77,8 @@ class GroupCommit:
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            self.groups += 1
-            self.messages += len(group)
+            with self._cond:
+                self.groups += 1
+                self.messages += len(group)
             for (_, future), qid in zip(group, ids, strict=True):
                 future.set_result(qid)
