@@ -25,7 +25,7 @@ from viewer.relay.message import (
     MalformedMessage,
     Parsed,
     has_envelope_lines,
-    parse_message,
+    parse_received,
     pickup_bytes,
     valid_address,
 )
@@ -93,7 +93,7 @@ class RelayHandler:
             return "550 5.6.0 Message may not start with x-sender/x-receiver lines"
         data = pickup_bytes(envelope.mail_from or "", envelope.rcpt_tos, content)
         try:
-            parsed = parse_message(data)
+            parsed = parse_received(envelope.mail_from or "", envelope.rcpt_tos, content)
         except MalformedMessage as exc:
             return f"550 5.6.0 Malformed message: {exc}"
         try:
