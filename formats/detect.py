@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from formats.document import Document, DocumentError
+from formats.limits import DEFAULT, Limits
 from formats.lock import locked
 
 HEAD = 8192
@@ -16,7 +17,11 @@ TEXT_EXTENSIONS = {".txt", ".prn", ".lst", ".spl", ".log", ""}
 
 
 def sniff(head: bytes, path: Path) -> str | None:
-    """The kind of a file from its first bytes: spv, pdf, xps, image, eml, text or None."""
+    """The kind of a file from its first bytes: spv, ps, pdf, xps, image, eml, text or None."""
+    from formats.postscript import is_postscript
+
+    if is_postscript(head):
+        return "ps"
     if b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a", b"BM")):
@@ -72,9 +77,28 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 @locked
-def open_document(path: str | os.PathLike[str], *, password: str | None = None, encoding: str | None = None) -> Document:
-    """Open any supported spool or document; the reader is chosen by content."""
-    path = Path(path)
+def open_document(
+    path: str | os.PathLike[str],
+    *,
+    password: str | None = None,
+    encoding: str | None = None,
+    limits: Limits = DEFAULT,
+    cache_dir: Path | None = None,
+) -> Document:
+    """Open any supported spool or document; the reader is chosen by content.
+
+    ``limits`` bounds what a file may hold; ``cache_dir`` keeps PostScript files converted to PDF.
+    """
+    doc = _open(Path(path), password, encoding, limits, cache_dir)
+    try:
+        limits.check_pages(doc.page_count, doc.path)
+    except DocumentError:
+        doc.close()
+        raise
+    return doc
+
+
+def _open(path: Path, password: str | None, encoding: str | None, limits: Limits, cache_dir: Path | None) -> Document:
     if path.is_dir():
         raise DocumentError("is a folder, not a document", file=path, hint="choose a file")
     try:
@@ -89,6 +113,7 @@ def open_document(path: str | os.PathLike[str], *, password: str | None = None, 
         raise DocumentError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
     if size == 0:
         raise DocumentError("the file is empty", file=path, hint="the program that wrote it may have failed")
+    limits.check_size(size, path)
     kind = sniff(head, path)
     if kind is None and head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(
@@ -98,16 +123,20 @@ def open_document(path: str | os.PathLike[str], *, password: str | None = None, 
         raise DocumentError(
             "not a recognised document",
             file=path,
-            hint="spoolview reads .spv spools, text spools, PDF, XPS, PNG/JPEG/TIFF images and .eml mails",
+            hint="spoolview reads .spv spools, text spools, PDF, PostScript, XPS, PNG/JPEG/TIFF images and .eml mails",
         )
     if kind == "spv":
         from formats.native import open_spv
 
-        return open_spv(path)
+        return open_spv(path, limits=limits)
     if kind in ("pdf", "xps", "image"):
         from formats.mupdf import open_mupdf
 
         return open_mupdf(path, kind, password=password)
+    if kind == "ps":
+        from formats.postscript import open_postscript
+
+        return open_postscript(path, cache_dir=cache_dir, limits=limits)
     if kind == "eml":
         from formats.eml import open_eml
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-SourceKind = Literal["spv", "text", "pdf", "xps", "image", "eml"]
+SourceKind = Literal["spv", "text", "pdf", "ps", "xps", "image", "eml"]
 
 
 class DocumentError(Exception):
@@ -66,6 +66,8 @@ class DocInfo:
     contact: str = ""  # contact code (empty: the customer's main record is used)
     language: str = ""  # fr, en, ...
     title: str = ""
+    issuer: str = ""  # the issuing company (written as the PDF's Author)
+    customer_name: str = ""  # the customer's name (written as the PDF's Subject)
     mail_subject: str = ""
     mail_body: str = ""
     mail_to: str = ""  # an explicit address hint, if the ERP gives one
@@ -104,6 +106,7 @@ class Document:
     backend: Any = None
     attachments: list[Any] = field(default_factory=list)  # eml: list of formats.eml.Attachment
     headers: dict[str, str] = field(default_factory=dict)  # eml: main headers
+    repaired: bool = False  # damaged file read by the second PDF engine (say so to the user)
     _page_loader: Callable[[int], Page] | None = None
     _pages: dict[int, Page] = field(default_factory=dict)
 

@@ -147,7 +147,9 @@ def _canvas(buf: io.BytesIO, compress: int) -> Canvas:
     """A canvas whose initial font is an embedded one (no stray Base-14 reference)."""
     from formats.fonts import register_reportlab
 
-    return Canvas(buf, pageCompression=compress, invariant=1, initialFontName=register_reportlab("sans"), initialFontSize=10)
+    return Canvas(buf, pageCompression=compress, invariant=1,
+                  initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
+                  initialFontSize=10)
 
 
 def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
@@ -157,6 +159,9 @@ def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
     if title:
         c.setTitle(title)
     return c
+
+
+CHUNK = 250  # pages drawn per reportlab document: reportlab keeps every page uncompressed until it saves
 
 
 def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, title: str | None) -> bytes:
@@ -171,14 +176,28 @@ def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, title: str | 
     return buf.getvalue()
 
 
+def _document(draw_page: Callable[[Canvas, int], None], count: int) -> Any:
+    """A PyMuPDF document of ``count`` drawn pages, made ``CHUNK`` pages at a time so that memory
+    follows a chunk, not the document (each chunk embeds its own font subsets)."""
+    import pymupdf
+
+    if count <= CHUNK:
+        return pymupdf.open(stream=_pdf(draw_page, range(count), ""), filetype="pdf")
+    out = pymupdf.open()
+    for start in range(0, count, CHUNK):
+        with pymupdf.open(stream=_pdf(draw_page, range(start, min(start + CHUNK, count)), ""), filetype="pdf") as part:
+            out.insert_pdf(part)
+    return out
+
+
 def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
     """A one-page PDF of page ``index`` (for display)."""
     return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(index, index + 1), None)
 
 
-def spv_pdf(backend: SpvBackend, title: str = "") -> bytes:
-    """The whole spool as a PDF with embedded (subset) fonts."""
-    return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(len(backend.pages_raw)), title)
+def spv_document(backend: SpvBackend) -> Any:
+    """The whole spool as a PyMuPDF document with embedded (subset) fonts."""
+    return _document(lambda c, i: draw_spv_page(c, backend, i), len(backend.pages_raw))
 
 
 def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
@@ -202,6 +221,6 @@ def text_page_pdf(backend: Any, index: int) -> bytes:
     return _pdf(lambda c, i: draw_text_page(c, backend, i), range(index, index + 1), None)
 
 
-def text_pdf(backend: Any, title: str = "") -> bytes:
-    """The whole text spool as a PDF with the embedded mono font."""
-    return _pdf(lambda c, i: draw_text_page(c, backend, i), range(len(backend.pages)), title)
+def text_document(backend: Any) -> Any:
+    """The whole text spool as a PyMuPDF document with the embedded mono font."""
+    return _document(lambda c, i: draw_text_page(c, backend, i), len(backend.pages))

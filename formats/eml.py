@@ -61,7 +61,8 @@ class EmlBackend(MupdfBackend):
 
 def _decode(part: Any) -> str:
     try:
-        return part.get_content()
+        content: str = part.get_content()
+        return content
     except (LookupError, UnicodeError):
         raw = part.get_payload(decode=True) or b""
         return raw.decode("latin-1")
@@ -80,7 +81,8 @@ def _bodies(msg: EmailMessage) -> tuple[str, str, dict[str, bytes]]:
     for part in msg.walk():
         cid = part.get("Content-ID")
         if cid and part.get_content_maintype() == "image":
-            inline[cid.strip().strip("<>")] = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            inline[cid.strip().strip("<>")] = payload if isinstance(payload, bytes) else b""
     return html, text, inline
 
 
@@ -90,7 +92,8 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
         filename = part.get_filename()
         if not filename and part.get("Content-ID"):
             continue  # an inline image of the HTML body
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         out.append(Attachment(filename=filename or "attachment", content_type=part.get_content_type(), data=data))
     return out
 
@@ -142,8 +145,8 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
         headers = {h: str(msg[h]) for h in SHOWN_HEADERS if msg[h] is not None}
-        html, text, inline = _bodies(msg)  # type: ignore[arg-type]
-        attachments = _attachments(msg)  # type: ignore[arg-type]
+        html, text, inline = _bodies(msg)
+        attachments = _attachments(msg)
     except DocumentError:
         raise
     except Exception as exc:  # noqa: BLE001 - the email package raises many types
@@ -158,7 +161,7 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
         except Exception as exc:  # noqa: BLE001 - the layout engine raises many types
             raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
     doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
-    backend = EmlBackend(doc, pdf_bytes, msg, html, text)  # type: ignore[arg-type]
+    backend = EmlBackend(doc, pdf_bytes, msg, html, text)
     backend.path = path
     info = read_sidecar(path)
     if not info.title and "Subject" in headers:

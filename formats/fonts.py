@@ -45,7 +45,7 @@ def _candidate_dirs() -> list[Path]:
         Path("/Library/Fonts"),
     ]
     try:  # matplotlib ships DejaVu; use it when present
-        import matplotlib  # type: ignore[import-not-found]
+        import matplotlib  # type: ignore[import-not-found]  # optional, not a dependency
 
         dirs.append(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf")
     except Exception:  # noqa: BLE001 - optional

@@ -6,19 +6,20 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MUPDF_LOCK = threading.RLock()
 
 
-def locked(fn: F) -> F:
+def locked(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` while holding the PyMuPDF lock (re-entrant)."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with MUPDF_LOCK:
             return fn(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

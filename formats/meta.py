@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from formats.document import DocInfo, DocumentError
+from formats.limits import DEFAULT
 
 
 def sidecar_path(path: Path) -> Path:
@@ -18,8 +19,10 @@ def read_sidecar(path: Path) -> DocInfo:
     meta = sidecar_path(path)
     if not meta.is_file():
         return DocInfo()
+    raw = meta.read_bytes()
+    DEFAULT.check_depth(raw, meta)  # a sidecar is one flat object
     try:
-        data = json.loads(meta.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise DocumentError("not UTF-8 text", file=meta, hint="write the .meta.json file in UTF-8") from None
     except json.JSONDecodeError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pymupdf
 
-from formats.document import Document, DocumentError, Page, PasswordRequired
+from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
 from formats.native import MAX_IMAGE_PIXELS, check_image_size
 
@@ -25,6 +25,7 @@ class MupdfBackend:
         self.path = path
         self.data = data  # original bytes when known (PDF pass-through)
         self.encrypted = False  # opened with a password: to_pdf writes a decrypted copy
+        self.embedded_info = DocInfo()  # the document info the file itself carries (XMP)
         self._pages: dict[int, Any] = {}
 
     def mupdf_page(self, index: int) -> Any:
@@ -71,6 +72,8 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
     if kind == "image":
         check_image_file(path)
     data = path.read_bytes() if kind == "pdf" else None
+    repaired = False
+    embedded = DocInfo()
     try:
         if kind == "pdf":
             doc = pymupdf.open(stream=data, filetype="pdf")
@@ -80,7 +83,10 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
             doc = pymupdf.open(path)
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises various types on bad input
         what = "image" if kind == "image" else kind.upper()
-        raise DocumentError(f"cannot read this {what} file ({reason(exc)})", file=path, hint=_DAMAGED) from None
+        fixed = repair(data, password) if data is not None else None
+        if fixed is None:
+            raise DocumentError(f"cannot read this {what} file ({reason(exc)})", file=path, hint=_DAMAGED) from None
+        doc, data, repaired = pymupdf.open(stream=fixed, filetype="pdf"), fixed, True
     encrypted = bool(doc.needs_pass)  # asked once: asking again after authenticate() breaks decryption
     if encrypted:
         if not password:
@@ -89,11 +95,25 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         if not doc.authenticate(password):
             doc.close()
             raise PasswordRequired("wrong password", file=path, hint="check the password and try again")
+    if kind == "pdf":
+        from formats.pdfmeta import doc_info
+
+        embedded = doc_info(doc)
+    if doc.page_count < 1 and data is not None and not repaired:
+        fixed = repair(data, password)  # MuPDF finds no page: PDFium may (e.g. a wrong /Count)
+        if fixed is not None:
+            doc.close()
+            doc, data, repaired, encrypted = pymupdf.open(stream=fixed, filetype="pdf"), fixed, True, False
     if doc.page_count < 1:
         doc.close()
         raise DocumentError("the document has no pages", file=path)
     backend = MupdfBackend(doc, data, path)
     backend.encrypted = encrypted
+    info = read_sidecar(path)
+    if kind == "pdf":
+        backend.embedded_info = DocInfo() if repaired else embedded  # the repaired copy lost its XMP
+        # The sidecar, written for this file, wins field by field over what the PDF carries.
+        info = DocInfo.from_dict({**embedded.to_dict(), **info.to_dict()})
     if kind == "image":
         try:
             backend.mupdf_page(0)  # decode errors show at open, not later in a view
@@ -107,12 +127,37 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
 
     return Document(
         path=path,
-        source=kind,  # type: ignore[arg-type]
-        info=read_sidecar(path),
+        source=kind,  # type: ignore[arg-type]  # detect passes only pdf, xps or image
+        info=info,
         page_count=doc.page_count,
         backend=backend,
+        repaired=repaired,
         _page_loader=load,
     )
+
+
+def repair(data: bytes, password: str | None = None) -> bytes | None:
+    """The pages PDFium (the second engine) reads in a damaged PDF, copied into a new PDF; None
+    when it reads none either. The copy is unencrypted: it only lives in memory."""
+    import io
+
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]  # ships no type information
+
+    try:
+        damaged = pdfium.PdfDocument(data, password=password)
+        try:
+            if len(damaged) < 1:
+                return None
+            fresh = pdfium.PdfDocument.new()
+            fresh.import_pages(damaged)
+            buf = io.BytesIO()
+            fresh.save(buf)
+            fresh.close()
+        finally:
+            damaged.close()
+    except Exception:  # noqa: BLE001 - PDFium cannot read it either: the caller says the file is damaged
+        return None
+    return buf.getvalue()
 
 
 _DAMAGED = "the file may be incomplete or damaged: produce or copy it again"

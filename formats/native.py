@@ -7,15 +7,19 @@ import binascii
 import copy
 import io
 import json
+import re
 import warnings
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as importlib_resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, overload
 
 from formats.document import DocInfo, Document, DocumentError, Page
 from formats.drawn import DrawnPages
+from formats.limits import DEFAULT, Limits
 
 MM = 72.0 / 25.4  # points per millimetre
 A4 = (210.0, 297.0)
@@ -28,7 +32,8 @@ MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bomb
 def schema() -> dict[str, Any]:
     """The JSON Schema of the .spv format (formats/spv.schema.json)."""
     text = importlib_resources.files("formats").joinpath("spv.schema.json").read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +56,7 @@ def _fast_validator(part: str) -> Any:
     answers valid/invalid quickly; error messages always come from jsonschema.
     """
     try:
-        import jsonschema_rs  # type: ignore[import-not-found]
+        import jsonschema_rs
     except ImportError:
         return None
     if part == "page":
@@ -82,17 +87,18 @@ def _path(err: Any) -> str:
 
 
 def _short(err: Any) -> str:
-    msg = err.message
+    msg: str = err.message
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
 class SpvBackend:
     """Holds the parsed JSON; checks pages and decodes resources on first use."""
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], limits: Limits = DEFAULT) -> None:
         self.path = path
+        self.limits = limits
         self.data = data
-        self.pages_raw: list[Any] = data["pages"]
+        self.pages_raw: Sequence[Any] = data["pages"]
         size = data.get("page") or {}
         self.default_size = (float(size.get("width", A4[0])), float(size.get("height", A4[1])))
         res = data.get("resources") or {}
@@ -112,10 +118,14 @@ class SpvBackend:
     # -- checking -------------------------------------------------------------------
     def check_page(self, index: int) -> dict[str, Any]:
         """The raw page ``index``, validated against the schema (once)."""
-        raw = self.pages_raw[index]
+        raw: dict[str, Any] = self.pages_raw[index]
         if index in self._checked:
             return raw
-        where = {"file": self.path, "page": index + 1}
+        where: dict[str, Any] = {"file": self.path, "page": index + 1}
+        if isinstance(raw, dict) and isinstance(raw.get("items"), list):
+            items = raw["items"]
+            rows = sum(len(i["rows"]) for i in items if isinstance(i, dict) and isinstance(i.get("rows"), list))
+            self.limits.check_items(len(items) + rows, self.path, index + 1)
         fast = _fast_page_validator()
         if fast is None or not fast.is_valid(raw):
             self._explain(raw, where)
@@ -179,7 +189,7 @@ class SpvBackend:
             return self._images[name]
         from PIL import Image
 
-        where = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
+        where: dict[str, Any] = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
         try:
             blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
         except (binascii.Error, ValueError):
@@ -239,10 +249,119 @@ def check_image_size(width: int, height: int, *, what: str, **where: Any) -> Non
         )
 
 
-def loads(text: str | bytes, path: Path) -> dict[str, Any]:
-    """Parse and check the envelope (info, page size, resources) of a spool."""
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+KEEP_PARSED = 4  # parsed pages kept per spool (drawing goes page by page)
+
+
+class LazyPages(Sequence[Any]):
+    """The pages of a spool as spans of its text, each parsed when used, the last few kept:
+    memory follows one page, not the document (a 5,000-page statement converts in bounded memory)."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self._text = text
+        self._spans = spans
+        self._parsed: OrderedDict[int, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if index in self._parsed:
+            self._parsed.move_to_end(index)
+            return self._parsed[index]
+        value = _DECODER.raw_decode(self._text, self._spans[index][0])[0]
+        self._parsed[index] = value
+        while len(self._parsed) > KEEP_PARSED:
+            self._parsed.popitem(last=False)
+        return value
+
+
+def _split(text: str) -> tuple[Any, list[tuple[int, int]] | None, list[Any]]:
+    """Parse a spool's JSON but its pages: (top object, spans of the pages, placeholders).
+
+    Each page is parsed once to find where it ends, then dropped. Placeholders stand for
+    the pages in schema checks of the envelope (``{}`` for an object, else the value itself).
+    """
+
+    def fail(msg: str, pos: int) -> NoReturn:
+        raise json.JSONDecodeError(msg, text, pos)
+
+    i = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    if not text.startswith("{", i):
+        return json.loads(text), None, []
+    top: dict[str, Any] = {}
+    spans: list[tuple[int, int]] | None = None
+    holders: list[Any] = []
+    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    if text.startswith("}", i):
+        i += 1
+    else:
+        while True:
+            if not text.startswith('"', i):
+                fail("Expecting property name enclosed in double quotes", i)
+            key, i = _DECODER.raw_decode(text, i)
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if not text.startswith(":", i):
+                fail("Expecting ':' delimiter", i)
+            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+            if key == "pages" and text.startswith("[", i):
+                spans, holders, i = _page_spans(text, i)
+                top[key] = holders
+            else:
+                top[key], i = _DECODER.raw_decode(text, i)
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if text.startswith(",", i):
+                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                continue
+            if text.startswith("}", i):
+                i += 1
+                break
+            fail("Expecting ',' delimiter", i)
+    if _WS.match(text, i).end() != len(text):  # type: ignore[union-attr]
+        fail("Extra data", i)
+    if not isinstance(top.get("pages"), list) or top["pages"] is not holders:
+        spans = None  # a later "pages" key that is not an array replaced the first
+    return top, spans, holders
+
+
+def _page_spans(text: str, i: int) -> tuple[list[tuple[int, int]], list[Any], int]:
+    spans: list[tuple[int, int]] = []
+    holders: list[Any] = []
+    empty: dict[str, Any] = {}
+    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    if text.startswith("]", i):
+        return spans, holders, i + 1
+    while True:
+        value, end = _DECODER.raw_decode(text, i)
+        spans.append((i, end))
+        holders.append(empty if isinstance(value, dict) else value)
+        del value
+        i = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text.startswith(",", i):
+            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+            continue
+        if text.startswith("]", i):
+            return spans, holders, i + 1
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, i)
+
+
+def loads(text: str | bytes, path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
+    """Parse and check the envelope (info, page size, resources) of a spool; pages stay text
+    (a LazyPages) until used."""
+    limits.check_depth(text.encode("utf-8") if isinstance(text, str) else text, path)
     try:
-        data = json.loads(text)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        data, spans, holders = _split(text)
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not UTF-8 text (byte {exc.start})", file=path, hint="write the spool in UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -251,11 +370,22 @@ def loads(text: str | bytes, path: Path) -> dict[str, Any]:
             file=path,
             hint="the spool may be truncated",
         ) from None
+    except RecursionError:  # only when the caller allows more nesting than Python can parse
+        raise DocumentError("the JSON is nested too deeply to read", file=path, hint="lower the limit max_depth") from None
     if not isinstance(data, dict):
         raise DocumentError("the spool must be a JSON object", file=path)
+    if isinstance(data.get("pages"), list):
+        limits.check_pages(len(data["pages"]), path)
+    _check_envelope(data, path)
+    if spans is not None:
+        data["pages"] = LazyPages(text, spans)
+    return data
+
+
+def _check_envelope(data: dict[str, Any], path: Path) -> None:
     fast = _fast_validator("envelope")
     if fast is not None and fast.is_valid(data):
-        return data
+        return
     envelope, _, _ = _validators()
     err = _first_error(envelope, data)
     if err is not None:
@@ -264,13 +394,12 @@ def loads(text: str | bytes, path: Path) -> dict[str, Any]:
         raise DocumentError(_short(err), file=path, page=page, field=_path(err) or None)
     if fast is not None:
         raise DocumentError("the spool does not match the spool schema", file=path)
-    return data
 
 
-def open_spv(path: Path, data: bytes | None = None) -> Document:
+def open_spv(path: Path, data: bytes | None = None, *, limits: Limits = DEFAULT) -> Document:
     """Open a .spv file; pages are checked and drawn when first used."""
-    raw = loads(path.read_bytes() if data is None else data, path)
-    backend = SpvBackend(path, raw)
+    raw = loads(path.read_bytes() if data is None else data, path, limits)
+    backend = SpvBackend(path, raw, limits)
 
     def load(index: int) -> Page:
         w, h = backend.page_size_mm(index)

@@ -14,9 +14,15 @@ MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
 MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
 # Always allowed: printing, copying text, and accessibility (screen readers).
-PERMISSIONS = (
-    pymupdf.PDF_PERM_ACCESSIBILITY | pymupdf.PDF_PERM_PRINT | pymupdf.PDF_PERM_PRINT_HQ | pymupdf.PDF_PERM_COPY
+# PyMuPDF defines its PDF_* constants at import time, out of the type checker's sight.
+PERMISSIONS: int = (
+    pymupdf.PDF_PERM_ACCESSIBILITY  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_PRINT  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_PRINT_HQ  # type: ignore[attr-defined]  # run-time constant
+    | pymupdf.PDF_PERM_COPY  # type: ignore[attr-defined]  # run-time constant
 )
+ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE  # type: ignore[attr-defined]  # run-time constant
+ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]  # run-time constant
 
 
 class ProtectionError(DocumentError):
@@ -50,30 +56,41 @@ class Protection:
 
 
 @locked
-def to_pdf(doc: Document) -> bytes:
-    """The document as PDF bytes: spools are drawn with embedded fonts; PDFs pass through."""
-    title = doc.info.title or doc.info.number or doc.path.stem
+def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
+    """The document as PDF bytes with its properties and document info (formats.pdfmeta).
+
+    Spools are drawn with embedded fonts (``pdfa``: identified as PDF/A-2b with an sRGB output
+    intent); PDFs pass through, with the document info added when it did not come from them.
+    """
+    from formats.pdfmeta import add_info, finish
+
+    fallback = doc.path.stem
     if doc.source == "spv":
-        from formats.draw import spv_pdf
+        from formats.draw import spv_document
 
-        return spv_pdf(doc.backend, title)
+        return finish(spv_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     if doc.source == "text":
-        from formats.draw import text_pdf
+        from formats.draw import text_document
 
-        return text_pdf(doc.backend, title)
+        return finish(text_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     mdoc = getattr(doc.backend, "doc", None)
     if mdoc is None:
         raise DocumentError("this document cannot be converted to PDF", file=doc.path)
-    if doc.source in ("pdf", "eml"):
+    if doc.source in ("pdf", "eml", "ps"):
         if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
-            return doc.backend.data
-        # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
-        # that resets the decryption key and the copy comes out blank.
-        return mdoc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE, garbage=1, deflate=True)
+            data: bytes = doc.backend.data
+        else:
+            # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
+            # that resets the decryption key and the copy comes out blank.
+            data = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
+        if doc.info == doc.backend.embedded_info:
+            return data  # the file already says what the document is
+        return add_info(data, doc.info)
     try:
-        return mdoc.convert_to_pdf()
+        converted: bytes = mdoc.convert_to_pdf()
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
         raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
+    return finish(pymupdf.open(stream=converted, filetype="pdf"), doc.info, fallback_title=fallback)
 
 
 def _was_encrypted(mdoc: pymupdf.Document) -> bool:
@@ -96,11 +113,12 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
         owner = secrets.token_urlsafe(15)
         user = protection.password if protection.mode == "password" else ""
-        return doc.tobytes(
-            encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        protected: bytes = doc.tobytes(
+            encryption=ENCRYPT_AES_256,
             owner_pw=owner,
             user_pw=user,
             permissions=PERMISSIONS,
         )
+        return protected
     finally:
         doc.close()

@@ -89,7 +89,8 @@ def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
 @locked
 def render_ppm(doc: Document, index: int, *, dpi: float = 96.0, rotation: int = 0) -> bytes:
     """Page ``index`` as binary PPM (P6) bytes, ready for ``tk.PhotoImage(data=...)``."""
-    return _pixmap(doc, index, dpi, rotation).tobytes("ppm")
+    ppm: bytes = _pixmap(doc, index, dpi, rotation).tobytes("ppm")
+    return ppm
 
 
 @locked
@@ -109,13 +110,15 @@ def _textpage(doc: Document, index: int) -> tuple[Any, Any]:
         page = mupdf_page(doc, index)
         return page, _guard(doc, index, page.get_textpage)
 
-    return cache.get(cache.texts, index, make)
+    pair: tuple[Any, Any] = cache.get(cache.texts, index, make)
+    return pair
 
 
 @locked
 def page_text(doc: Document, index: int) -> str:
     """The text of page ``index`` in reading order."""
-    return _textpage(doc, index)[1].extractText()
+    text: str = _textpage(doc, index)[1].extractText()
+    return text
 
 
 @locked

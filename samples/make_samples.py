@@ -111,7 +111,8 @@ def totals(p: PageBuilder, y: float, ht: Decimal) -> None:
 
 
 def quote() -> SpoolWriter:
-    info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", customer="CLI001", contact="CT0001", language="fr", title="Devis D2026-0042")
+    info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", customer="CLI001", contact="CT0001", language="fr", title="Devis D2026-0042",
+                   issuer=SELLER[0], customer_name="Atelier Dupré SARL")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
     customer = ["Atelier Dupré SARL", "À l'attention de Mme Élodie Marchand", "3, place de l'Église", "21000 Dijon"]
@@ -138,7 +139,8 @@ def quote() -> SpoolWriter:
 
 
 def invoice() -> SpoolWriter:
-    info = DocInfo(kind="facture", number="F2026-0107", date="2026-11-24", customer="CLI002", language="fr", title="Facture F2026-0107")
+    info = DocInfo(kind="facture", number="F2026-0107", date="2026-11-24", customer="CLI002", language="fr", title="Facture F2026-0107",
+                   issuer=SELLER[0], customer_name="Brasserie Kowalski & Fils")
     w = SpoolWriter(info)
     w.add_image("logo", logo_png())
     customer = ["Brasserie Kowalski & Fils", "Dépôt de Łódź — Antonín Dvořák", "ul. Piotrkowska 104", "90-006 Łódź — Pologne"]

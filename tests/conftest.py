@@ -80,3 +80,21 @@ def smtpd_factory(server_context):
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One private PostgreSQL server for the whole session (Debian package `postgresql`)."""
+    from tests.support.postgres import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster):
+    """A fresh empty PostgreSQL database for one test, dropped afterwards."""
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)

@@ -15,15 +15,6 @@ from urllib.parse import urlsplit
 
 from viewer import paths
 from viewer.errors import SpoolviewError
-from viewer.mail.routes.base import (
-    ConfigurationError,
-    Envelope,
-    PermanentError,
-    RecipientResult,
-    RouteError,
-    SendResult,
-    TemporaryError,
-)
 from viewer.settings import ConnectionProfile, Settings
 
 if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
@@ -35,11 +26,15 @@ __all__ = [
     "ConnectionProblem",
     "LoginRefused",
     "NotConnected",
+    "SendOutcomeUnknown",
+    "SendStatus",
+    "ServerAnswer",
+    "ServerRecipient",
     "ServerRefused",
     "ServerUnavailable",
+    "ServerUnreachable",
     "SessionExpired",
     "current",
-    "directory_for",
     "get_profile",
     "live",
     "profiles",
@@ -58,6 +53,10 @@ class ServerUnavailable(ConnectionProblem):
     """The server does not answer (down, wrong URL, network, timeout)."""
 
 
+class ServerUnreachable(ServerUnavailable):
+    """No connection could be made: the request surely never reached the server."""
+
+
 class CertificateProblem(ConnectionProblem):
     """The server's TLS certificate cannot be verified."""
 
@@ -72,6 +71,10 @@ class SessionExpired(ConnectionProblem):
 
 class NotConnected(ConnectionProblem):
     """No connection is open."""
+
+
+class SendOutcomeUnknown(ConnectionProblem):
+    """A send may have reached the server but no answer came (connection lost, 5xx, still running)."""
 
 
 class ServerRefused(ConnectionProblem):
@@ -169,20 +172,44 @@ def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) 
     return conn
 
 
-def directory_for(settings: Settings | None = None) -> Any:
-    """Where look-ups go: the server when connected and answering, else the local directory.
-
-    Both answer ``search``, ``customer``, ``contact``, ``contacts_of`` and ``lookup`` alike.
-    """
-    conn = live(settings)
-    if conn is not None:
-        return conn
-    from viewer.directory import open_directory
-
-    return open_directory(settings)
-
-
 # -- the client ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerRecipient:
+    """The server's outcome for one recipient."""
+
+    address: str
+    accepted: bool
+    code: int | None = None
+    reply: str = ""
+    temporary: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerAnswer:
+    """What the server answered to a send: per recipient, and its route's error when it had one."""
+
+    recipients: list[ServerRecipient]
+    route: str = ""  # the server's own route (e.g. "smtp")
+    detail: str = ""
+    error_kind: str = ""  # "" | temporary | permanent | configuration | error
+    error_message: str = ""
+    error_code: int | None = None
+    error_reply: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)  # what failed on the server after delivery
+    replayed: bool = False  # the stored answer of an earlier request with the same key
+
+
+@dataclasses.dataclass(frozen=True)
+class SendStatus:
+    """What the server says of a send key: ``done`` (with its answer), ``pending``, or ``absent`` (never received)."""
+
+    state: str
+    answer: ServerAnswer | None = None
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class Connection:
@@ -263,11 +290,17 @@ class Connection:
 
     def reachable(self) -> bool:
         """True when the server answers its health endpoint with ``ok``."""
+        return not self.problem()
+
+    def problem(self) -> str:
+        """'' when the server answers its health endpoint, else why not (in English)."""
         try:
             response = self._request("GET", "/health", auth=False)
-        except ConnectionProblem:
-            return False
-        return response.status_code == 200
+        except ConnectionProblem as exc:
+            return str(exc)
+        if response.status_code != 200:
+            return f"the application server at {self.url} is not healthy (HTTP {response.status_code})"
+        return ""
 
     def _save_state(self) -> None:
         from viewer.settings import set_secret
@@ -295,8 +328,10 @@ class Connection:
             _state_path().unlink(missing_ok=True)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def _request(self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {}
+    def _request(
+        self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = dict(headers or {})
         if auth:
             if not self._token:
                 raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
@@ -310,7 +345,9 @@ class Connection:
                 raise CertificateProblem(
                     f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)"
                 ) from None
-            raise ServerUnavailable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+            raise ServerUnreachable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+        except httpx.ConnectTimeout:
+            raise ServerUnreachable(f"the application server at {self.url} did not accept a connection within {timeout or self.timeout:g} s") from None
         except httpx.TimeoutException:
             raise ServerUnavailable(f"the application server at {self.url} did not answer within {timeout or self.timeout:g} s") from None
         except httpx.TransportError as exc:
@@ -360,39 +397,76 @@ class Connection:
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
 
     # -- mail ----------------------------------------------------------------------------
-    def send(self, raw: bytes, envelope: Envelope, *, document: str = "", subject: str = "") -> SendResult:
-        """Post a composed message; the server's per-recipient outcome as a SendResult.
+    def send(self, raw: bytes, sender: str, recipients: tuple[str, ...], *, document: str = "", subject: str = "", key: str = "") -> ServerAnswer:
+        """Post a composed message; the server's answer per recipient, as plain data.
 
-        A whole-message failure of the server's route raises its RouteError (temporary,
-        permanent, configuration) carrying ``results``; connection problems raise
-        ConnectionProblem subclasses.
+        Every recipient of ``recipients`` has one ServerRecipient (one the server gave no
+        outcome for is refused, temporarily). ``key`` goes in the Idempotency-Key header:
+        the server sends a message once per key and answers a repeat from its store.
+        ServerUnreachable means the request surely never left; SendOutcomeUnknown that it
+        may have reached the server (connection lost after sending, a 5xx, or the send
+        with this key still running). The mail layer (ServerRoute) turns these into its
+        own types.
         """
         body = {
             "message": base64.b64encode(raw).decode("ascii"),
-            "sender": envelope.sender,
-            "recipients": list(envelope.recipients),
+            "sender": sender,
+            "recipients": list(recipients),
             "document": document,
             "subject": subject,
         }
-        response = self._request("POST", "/send", json=body, timeout=max(self.timeout, SEND_TIMEOUT))
+        headers = {IDEMPOTENCY_HEADER: key} if key else {}
+        try:
+            response = self._request("POST", "/send", json=body, headers=headers, timeout=max(self.timeout, SEND_TIMEOUT))
+        except ServerUnreachable:
+            raise
+        except ServerUnavailable as exc:  # the request left: the server may have sent it
+            raise SendOutcomeUnknown(f"{exc}; the request may have reached the server") from None
+        if response.status_code >= 500 or response.status_code == 409:
+            raise SendOutcomeUnknown(f"the application server at {self.url} answered HTTP {response.status_code} after receiving the message: {_detail(response)}")
+        return _answer(self._json(response), recipients)
+
+    def send_status(self, key: str) -> SendStatus:
+        """What the server knows of the send with ``key`` (see SendStatus)."""
+        response = self._request("GET", f"/send/{_segment(key)}")
+        if response.status_code == 404:
+            return SendStatus("absent")
         data = self._json(response)
-        results = [RecipientResult(r["address"], bool(r["accepted"]), r.get("code"), r.get("reply", ""), bool(r.get("temporary"))) for r in data["recipients"]]
-        reported = {r.address.lower() for r in results}
-        for address in dict.fromkeys(envelope.recipients):  # never count a recipient the server did not answer for
-            if address.lower() not in reported:
-                results.append(RecipientResult(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
-        error = data.get("error")
-        if error and not any(r.accepted for r in results):
-            kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(error.get("kind"), RouteError)
-            exc = kind(f"the server could not send: {error.get('message', '')}", code=error.get("code"), reply=error.get("reply") or "")
-            exc.results = results  # type: ignore[attr-defined]
-            raise exc
-        detail = data.get("detail") or ""
-        return SendResult(route=f"server ({data.get('route', '')})", recipients=results, detail=f"sent by {self.url}: {detail}".rstrip(": "))
+        if data.get("state") == "done" and data.get("response"):
+            return SendStatus("done", _answer(data["response"], tuple(r["address"] for r in data["response"].get("recipients", []))))
+        return SendStatus("pending")
+
+    def identities(self) -> dict[str, Any]:
+        """``{"user", "identities", "email"}``: the From addresses the server lets this user send as."""
+        return dict(self._get("/me"))
 
     def history(self, limit: int = 100) -> list[dict[str, Any]]:
         """The sends this user made through the server, newest first."""
         return list(self._get(f"/history/{_segment(self.profile.user)}", limit=limit))
+
+
+def _answer(data: dict[str, Any], recipients: tuple[str, ...]) -> ServerAnswer:
+    """A ServerAnswer from the JSON of a send answer; a recipient without outcome is refused."""
+    results = [
+        ServerRecipient(str(r["address"]), bool(r["accepted"]), r.get("code"), str(r.get("reply") or ""), bool(r.get("temporary")))
+        for r in data["recipients"]
+    ]
+    reported = {r.address.lower() for r in results}
+    for address in dict.fromkeys(recipients):  # never count a recipient the server did not answer for
+        if address.lower() not in reported:
+            results.append(ServerRecipient(address, False, None, "the application server gave no outcome for this recipient: check its history", True))
+    error = data.get("error") or None
+    return ServerAnswer(
+        recipients=results,
+        route=str(data.get("route") or ""),
+        detail=str(data.get("detail") or ""),
+        error_kind=str(error.get("kind") or "error") if error else "",
+        error_message=str(error.get("message") or "") if error else "",
+        error_code=error.get("code") if error else None,
+        error_reply=str(error.get("reply") or "") if error else "",
+        warnings=[str(w) for w in data.get("warnings") or []],
+        replayed=bool(data.get("replayed")),
+    )
 
 
 def _segment(value: str) -> str:
@@ -419,7 +493,7 @@ def _build(kind: str, data: dict[str, Any]) -> Any:
         cls = getattr(directory, kind)
     except (ImportError, AttributeError):
         return data
-    if not dataclasses.is_dataclass(cls):
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:

@@ -45,3 +45,9 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) readable by the user only (0700 whatever the umask,
     an existing one of ours tightened); return it."""
     return private_dir(path)
+
+
+def cache_dir() -> Path:
+    """Folder of per-user caches (PostScript converted to PDF); created private (0700) by its user."""
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP))

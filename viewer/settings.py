@@ -7,7 +7,6 @@ import dataclasses
 import difflib
 import os
 import re
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from viewer import paths
+from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 from viewer.fsutil import write_durable
@@ -50,6 +49,7 @@ class PdfConversion:
     password_policy: str = "no"  # "Générer des fichiers PDF protégés par mot de passe": no | yes | ask
     use_external: bool = False  # F4: an external PDF program (reference: Acrobat)
     external_command: str = ""  # e.g. a command line with {input} and {output}
+    pdfa: bool = False  # write spools as PDF/A-2b (archival; cannot be combined with protection)
 
 
 @dataclass
@@ -153,6 +153,46 @@ class Directory:
 
 
 @dataclass
+class DocumentLimits:
+    """What one input document may hold (formats.limits.Limits); beyond, it is refused naming the limit."""
+
+    max_file_mb: int = 200
+    max_pages: int = 10_000
+    max_items: int = 20_000  # per page; a table counts one per row
+    max_depth: int = 32  # JSON nesting of a .spv
+
+    def to_limits(self) -> Any:
+        from formats.limits import Limits
+
+        return Limits(self.max_file_mb, self.max_pages, self.max_items, self.max_depth)
+
+
+@dataclass
+class Extract:
+    """Lecture des documents imprimés: document info read from the first page of documents that carry none.
+
+    Each rule is a regular expression with one group (the value), ignoring case; empty: not read.
+    """
+
+    kind: str = ""
+    number: str = ""
+    date: str = ""
+    customer: str = ""
+    contact: str = ""
+    language: str = ""
+    region: str = ""  # "left top right bottom" in mm on the first page; empty: the whole page
+    customer_region: str = ""  # the same for the customer rule alone (the address block)
+    customer_by_name: bool = False  # the customer rule finds a name: look its code up in the directory
+
+    def rules(self) -> Any:
+        """The formats.extract.Rules of these settings (RuleError when one is unusable)."""
+        from formats.extract import Rules, parse_region
+
+        return Rules(self.kind, self.number, self.date, self.customer, self.contact, self.language,
+                     parse_region(self.region), parse_region(self.customer_region, "customer_region"))
+
+
+@dataclass
 class ConnectionProfile:
     """A connected-mode profile: an application server and the user to log in as."""
 
@@ -183,6 +223,8 @@ class Settings:
     advanced: Advanced = field(default_factory=Advanced)
     debug: Debug = field(default_factory=Debug)
     directory: Directory = field(default_factory=Directory)
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    extract: Extract = field(default_factory=Extract)
     templates: Templates = field(default_factory=Templates)
     active_environment: str = "default"
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
@@ -221,6 +263,8 @@ SECTIONS: dict[str, type] = {
     "advanced": Advanced,
     "debug": Debug,
     "directory": Directory,
+    "limits": DocumentLimits,
+    "extract": Extract,
 }
 # Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -267,78 +311,28 @@ def server_secret_name(profile: str) -> str:
 # --- types -------------------------------------------------------------------------------
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a text"}.get(
-        type(value), "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
-    )
-
-
-def _expected(typ: Any) -> str:
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a text in quotes"}.get(typ, str(typ))
-
-
-def _fits(value: Any, typ: Any) -> bool:
-    if typ is bool:
-        return isinstance(value, bool)
-    if typ is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if typ is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if typ is str:
-        return isinstance(value, str)
-    return False
-
-
-def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
-    """Best-effort line number of ``key`` inside ``[table]`` of the TOML text."""
-    current: tuple[str, ...] = ()
-    header = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = header.match(line)
-        if m:
-            current = tuple(p.strip().strip('"').strip("'") for p in m.group(1).split("."))
-            continue
-        m = re.match(r'^\s*["\']?([^"\'=\s]+)["\']?\s*=', line)
-        if m and current == table and m.group(1) == key:
-            return number
-    return None
+ADVICE = "correct the file by hand (it was left unchanged)"
 
 
 class _Reader:
-    """Applies a parsed TOML document to a Settings, collecting unknown keys."""
+    """Applies a parsed TOML document to a Settings through the one loader (viewer.tomlconfig);
+    unknown keys are kept (written back on save) and reported by ``settings check``."""
 
     def __init__(self, path: Path, text: str, settings: Settings) -> None:
-        self.path, self.text, self.settings = path, text, settings
+        self.settings = settings
+        self.toml = tomlconfig.TomlFile(path, text, error=SettingsError, advice=ADVICE,
+                                        hide=lambda dotted: "password" in dotted or dotted.startswith(SECRETS_TABLE))
 
-    def fail(self, table: tuple[str, ...], key: str, what: str) -> SettingsError:
-        line = _line_of(self.text, table, key)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        dotted = ".".join((*table, key))
-        return SettingsError(f"{where}: setting {dotted} {what}; correct the file by hand (it was left unchanged)")
-
-    def unknown(self, path: tuple[str, ...], value: Any) -> None:
-        self.settings.unknown_keys.append(".".join(path))
-        self.settings.unknown_values[path] = value
+    def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
+        return self.toml.fail(table, key, what)
 
     def table(self, table: tuple[str, ...], key: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(table, key, f"must be a table [{'.'.join((*table, key))}], found {_type_name(value)}")
+            raise self.fail(table, key, f"must be a table [{'.'.join((*table, key))}], found {value!r}")
         return value
 
     def fields(self, obj: Any, table: tuple[str, ...], data: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
-        hints = _hints(type(obj))
-        for key, value in data.items():
-            if key not in hints or key in skip:
-                self.unknown((*table, key), value)
-                continue
-            typ = hints[key]
-            if not _fits(value, typ):
-                raise self.fail(table, key, f"must be {_expected(typ)}, found {_type_name(value)}")
-            setattr(obj, key, float(value) if typ is float else value)
+        self.toml.load(obj, data, table, unknown="keep", skip=skip)
 
     def apply(self, data: dict[str, Any]) -> None:
         s = self.settings
@@ -348,16 +342,11 @@ class _Reader:
             elif key == "templates":
                 for sub, entries in self.table((), key, value).items():
                     if sub not in TEMPLATE_KEYS:
-                        self.unknown((key, sub), entries)
+                        self.toml.unknown[(key, sub)] = entries
                         continue
-                    for name, text in self.table((key,), sub, entries).items():
-                        if not isinstance(text, str):
-                            raise self.fail((key, sub), name, f"must be a text in quotes, found {_type_name(text)}")
-                        getattr(s.templates, sub)[name] = text
+                    getattr(s.templates, sub).update(self.toml.value(dict[str, str], entries, (key,), sub))
             elif key == "active_environment":
-                if not isinstance(value, str):
-                    raise self.fail((), key, f"must be a text in quotes, found {_type_name(value)}")
-                s.active_environment = value
+                s.active_environment = self.toml.value(str, value, (), key)
             elif key == "environments":
                 s.environments = {}
                 for name, entry in self.table((), key, value).items():
@@ -372,34 +361,16 @@ class _Reader:
             elif key == SECRETS_TABLE:
                 self.table((), key, value)  # read by get_secret(); must be a table
             else:
-                self.unknown((key,), value)
+                self.toml.unknown[(key,)] = value
+        for path, value in self.toml.unknown.items():
+            s.unknown_keys.append(".".join(path))
+            s.unknown_values[path] = value
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
     """The parsed file and its text, None when it does not exist; SettingsError if broken."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise SettingsError(f"{path}: is a folder, not a settings file; give a file name") from None
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SettingsError(
-            f"{path}:{line}: the settings file is not UTF-8 text; correct it by hand or move it"
-            " away to start from the defaults (it was left unchanged)"
-        ) from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
-            f"{path}: not a valid TOML settings file: {exc}; correct it by hand or move it away"
-            " to start from the defaults (it was left unchanged)"
-        ) from None
+    return tomlconfig.read(path, SettingsError, advice="correct it by hand or move it away to start from the "
+                                                      "defaults (it was left unchanged)")
 
 
 def load(path: Path | None = None) -> Settings:
@@ -446,19 +417,7 @@ def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 def kind_name(example: Any) -> str:
     """How a TOML value like ``example`` is described to a person ("a whole number", …)."""
-    if isinstance(example, bool):
-        return "true or false"
-    if isinstance(example, int):
-        return "a whole number"
-    if isinstance(example, float):
-        return "a number"
-    if isinstance(example, str):
-        return 'a text in quotes ("…")'
-    if isinstance(example, list):
-        return "a list in brackets, e.g. [1, 2]"
-    if isinstance(example, dict):
-        return "a table"
-    return f"a {type(example).__name__}"
+    return tomlconfig.describe(example)
 
 
 def _atomic_write(path: Path, data: dict[str, Any]) -> None:
@@ -638,7 +597,7 @@ def set_value(settings: Settings, key: str, value: str) -> None:
     head = parts[0]
     if head in SECTIONS and len(parts) == 2:
         section = getattr(settings, head)
-        hints = _hints(type(section))
+        hints = typing.get_type_hints(type(section))
         if parts[1] not in hints:
             raise SettingsError(
                 f"unknown setting {key!r}; the keys of [{head}] are: "
@@ -791,6 +750,9 @@ def check(settings: Settings) -> list[Problem]:
 
     # S2 PDF.
     pdf = settings.pdf
+    if pdf.pdfa and pdf.protection != "none":
+        add("pdf.pdfa", f'PDF/A forbids encryption: with protection "{pdf.protection}" the PDFs are protected, not PDF/A; '
+                        'choose protection "none" for archival PDFs')
     if pdf.protection == "password" and pdf.password_policy == "no":
         add("pdf.password_policy", 'protection "password" needs a password policy of yes or ask, not no')
     if pdf.password_policy in ("yes", "ask") and pdf.protection == "none":
@@ -869,6 +831,30 @@ def check(settings: Settings) -> list[Problem]:
         add("advanced.charset", "use_default_charset is off but no code page is given")
     if adv.allow_html and adv.allow_rtf:
         add("advanced.allow_rtf", "HTML and RTF bodies are both allowed; HTML is used, untick one of them")
+
+    # Document limits and the extraction rules.
+    for f in dataclasses.fields(DocumentLimits):
+        if getattr(settings.limits, f.name) < 1:
+            add(f"limits.{f.name}", "must be 1 or more")
+    if settings.limits.max_depth > 500:
+        add("limits.max_depth", "at most 500 (deeper JSON cannot be read safely; a spool needs 7)")
+    from formats.extract import FIELDS as RULE_FIELDS
+    from formats.extract import RuleError, compile_rule, parse_region
+
+    for name in RULE_FIELDS:
+        pattern = getattr(settings.extract, name)
+        if pattern:
+            try:
+                compile_rule(name, pattern)
+            except RuleError as exc:
+                add(f"extract.{name}", exc.message + (f" ({exc.hint})" if exc.hint else ""))
+    for name in ("region", "customer_region"):
+        try:
+            parse_region(getattr(settings.extract, name), name)
+        except RuleError as exc:
+            add(f"extract.{name}", exc.message)
+    if settings.extract.customer_by_name and not settings.extract.customer:
+        add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
 
     # Directory, profiles, templates.
     if settings.directory.database_url:

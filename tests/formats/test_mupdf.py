@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -153,3 +154,43 @@ def test_truncated_image(tmp_path: Path) -> None:
         render_image(doc, 0)
     assert str(path) in str(err.value) and "code=" not in str(err.value)
     assert "incomplete or damaged" in str(err.value)
+
+
+# -- damaged PDFs: the second engine (PDFium) ----------------------------------------------
+
+
+def wrong_count_pdf(samples: Path, tmp_path: Path) -> Path:
+    """The sample quote's PDF whose page tree says /Count 0 (a buggy writer): MuPDF trusts the
+    count and finds no page; PDFium walks the tree and finds two."""
+    import re
+
+    from formats.pdf import to_pdf
+
+    raw = pymupdf.open(stream=to_pdf(open_document(samples / "devis-D2026-0042.spv")), filetype="pdf").tobytes(expand=255)
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(re.sub(rb"/Count \d+", b"/Count 0", raw))
+    assert pymupdf.open(path).page_count == 0
+    return path
+
+
+def test_damaged_pdf_is_read_by_the_second_engine_and_said_repaired(samples: Path, tmp_path: Path) -> None:
+    from formats.pdf import to_pdf
+    from formats.render import page_text
+
+    doc = open_document(wrong_count_pdf(samples, tmp_path))
+    assert doc.repaired and doc.page_count == 2
+    assert "D2026-0042" in page_text(doc, 0)
+    assert doc.info.customer == "CLI001"  # its XMP was still readable
+    out = tmp_path / "out.pdf"
+    out.write_bytes(to_pdf(doc))
+    assert subprocess.run(["qpdf", "--check", str(out)], capture_output=True, timeout=30).returncode == 0
+    again = open_document(out)
+    assert not again.repaired and again.page_count == 2 and again.info.customer == "CLI001"
+
+
+def test_a_pdf_neither_engine_reads_is_still_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100)
+    with pytest.raises(DocumentError) as err:
+        open_document(path)
+    assert str(err.value).startswith(str(path)) and ("damaged" in str(err.value) or "no pages" in str(err.value))

@@ -207,3 +207,27 @@ def test_info_checks_every_page(samples: Path, tmp_path: Path, capsys: pytest.Ca
     bad.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = run(capsys, "info", str(bad))
     assert code == 1 and "page 2, item 3, field 'type': unknown item type 'circle'" in err
+
+
+def test_info_and_convert_say_a_damaged_file_was_repaired(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    from formats import open_document
+    from formats.pdf import to_pdf
+
+    raw = pymupdf.open(stream=to_pdf(open_document(samples / "devis-D2026-0042.spv")), filetype="pdf").tobytes(expand=255)
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(re.sub(rb"/Count \d+", b"/Count 0", raw))  # MuPDF finds no page; PDFium finds two
+    code, out, _ = run(capsys, "info", str(path))
+    assert code == 0 and "2 page(s)" in out and "damaged file, repaired on reading" in out
+    code, out, _ = run(capsys, "convert", str(path), "-o", str(tmp_path / "c.pdf"))
+    assert code == 0 and "input repaired (damaged file)" in out
+
+
+def test_convert_pdfa_and_its_conflict_with_protection(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "a.pdf"
+    code, stdout, _ = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--pdfa")
+    assert code == 0 and "PDF/A-2b" in stdout
+    assert "<pdfaid:part>2</pdfaid:part>" in pymupdf.open(out).get_xml_metadata()
+    code, _, err = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--pdfa", "--protect", "no-modify")
+    assert code == 1 and "PDF/A forbids encryption" in err

@@ -221,7 +221,7 @@ def test_trace_on_show_files_off(capsys):
     assert code == 0 and "debug trace on" in out and S.load().debug.trace
     run(capsys, "test-mail", "--to", "x@example.org")
     code, out, err = run(capsys, "trace", "show")
-    assert "route: send_direct is off: pickup folder" in out and "outcome: x@example.org: accepted" in out
+    assert "route: local: service.use_server_service is off" in out and "pickup folder" in out and "outcome: x@example.org: accepted" in out
     code, out, err = run(capsys, "trace", "files")
     assert out.strip().endswith(".trace.jsonl")
     assert run(capsys, "trace", "show", "--last", "1")[1].count("\n") == 1
@@ -303,7 +303,7 @@ def test_via_server_delivers_through_the_application_server(capsys, smtpd, tmp_p
     from tests.viewer.server.live import LiveServer, smtp_config
 
     configure()
-    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+    with LiveServer(smtp_config(tmp_path, smtpd, from_identity="agent@example.com"), users={"alice": "alice-pw"}) as live:
         _connect(live.url)
         capsys.readouterr()
         code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")
@@ -326,6 +326,21 @@ def test_send_from_server_set_but_server_down_sends_locally(capsys, smtpd, tmp_p
     capsys.readouterr()  # the server is gone now, the saved connection remains
     code, out, err = run(capsys, "send", QUOTE, "--to", "other@example.org")
     assert code == 0, err
-    assert f"application server {live.url} does not answer: sending locally" in err
+    assert f"warning: local after server failure: cannot reach the application server at {live.url}" in err
+    assert "route: pickup folder" in out and "(local after server failure: cannot reach" in out
+    assert "application server" not in out.partition("(local after")[0]  # the route named is the route used
     assert len(pickup_files()) == 2
     assert smtpd.handler.messages == []
+
+
+def test_another_customers_contact_is_refused_naming_both_customers_unless_forced(capsys):
+    configure()
+    import_directory()
+    code, out, err = run(capsys, "send", QUOTE, "--to", "f.hebert@menuiserie.example")
+    assert code == 1
+    assert "CLI003 (Société Générale de Menuiserie)" in err and "CLI001 (Atelier Dupré SARL)" in err and "--force" in err
+    assert "Traceback" not in err and pickup_files() == []
+    code, out, err = run(capsys, "send", QUOTE, "--to", "f.hebert@menuiserie.example", "--force")
+    assert code == 0, err
+    [dropped] = pickup_files()
+    assert b"X-Spoolview-Document: devis D2026-0042" in dropped.read_bytes()

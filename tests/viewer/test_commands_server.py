@@ -45,6 +45,39 @@ def login_ok(toml: Path, user: str, password: str) -> bool:
         db.dispose()
 
 
+def test_adduser_with_identities_then_user_changes_and_shows_them(server_toml, capsys):
+    config = ["--config", str(server_toml)]
+    assert run(["server", "adduser", "alice", "--identity", "Alice@Example.com", "--email", "alice@home.example", *config], "pw\n") == 0
+    db = Database(f"sqlite:///{server_toml.parent / 'server.db'}")
+    try:
+        row = db.user("alice")
+        assert (row.identities, row.email) == (["alice@example.com"], "alice@home.example")
+        assert run(["server", "user", "alice", "--identity", "sales@example.com", *config]) == 0
+        out = capsys.readouterr().out
+        assert "own identities:  alice@example.com, sales@example.com" in out and "alice@home.example" in out
+        assert "server identity: (none" in out  # this configuration has no route identity
+        assert run(["server", "user", "alice", "--clear-identities", "--email", "", *config]) == 0
+        assert (db.user("alice").identities, db.user("alice").email) == ([], "")
+    finally:
+        db.dispose()
+    assert run(["server", "user", "alice", "--identity", "not an address", *config]) == 1
+    assert "not a valid e-mail address" in capsys.readouterr().err
+    assert run(["server", "user", "nobody", *config]) == 1
+    assert "adduser nobody" in capsys.readouterr().err
+
+
+def test_migrate_creates_then_says_up_to_date(server_toml, capsys):
+    from viewer.server import migrate
+
+    config = ["--config", str(server_toml)]
+    assert run(["server", "migrate", *config]) == 0
+    assert f"schema revision none -> {migrate.head()}" in capsys.readouterr().out
+    assert run(["server", "migrate", *config]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert run(["server", "migrate", "--revision", "9999", *config]) == 1
+    assert "cannot migrate" in capsys.readouterr().err
+
+
 def test_adduser_passwd_deluser(server_toml, capsys):
     assert run(["server", "adduser", "alice", "--config", str(server_toml)], "first-pw\n") == 0
     assert login_ok(server_toml, "alice", "first-pw")
@@ -147,7 +180,7 @@ def test_profiles_add_list_remove(capsys):
 
 
 def test_connect_status_disconnect(tmp_path, smtpd, capsys):
-    with LiveServer(smtp_config(tmp_path, smtpd), users={"alice": "alice-pw"}) as live:
+    with LiveServer(smtp_config(tmp_path, smtpd, from_identity="s@example.com"), users={"alice": "alice-pw"}) as live:
         run(["profiles", "add", "office", live.url, "--user", "alice"])
         assert run(["connect", "office"], "wrong\n") == 1
         assert "wrong user name or password" in capsys.readouterr().err
@@ -156,11 +189,10 @@ def test_connect_status_disconnect(tmp_path, smtpd, capsys):
         assert run(["connection"]) == 0
         assert "server answers" in capsys.readouterr().out
         from viewer.connection import current
-        from viewer.mail.routes.base import Envelope
 
         raw = b"From: s@example.com\r\nSubject: Devis 9\r\n\r\nbody\r\n"
         smtpd.handler.rcpt_replies["no@example.org"] = "550 5.1.1 unknown"
-        current().send(raw, Envelope("s@example.com", ("c@example.org", "no@example.org")), document="devis 9")
+        current().send(raw, "s@example.com", ("c@example.org", "no@example.org"), document="devis 9")
         assert run(["connection", "--history"]) == 0
         line = capsys.readouterr().out.splitlines()[-1]
         assert "devis 9" in line and "Devis 9" in line and "no@example.org (refused: " in line and "NOT sent" in line

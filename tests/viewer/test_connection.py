@@ -24,7 +24,7 @@ from viewer.connection import (
     current,
     get_profile,
 )
-from viewer.mail.routes.base import Envelope, PermanentError
+from viewer.mail.routes.base import Envelope
 from viewer.server import db as dbmod
 from viewer.settings import ConnectionProfile, Settings
 
@@ -62,20 +62,20 @@ def test_connect_saves_state_for_another_process(server, connected, spoolview_ho
 
 
 def test_send_returns_the_servers_per_recipient_outcome(connected, smtpd):
-    result = connected.send(RAW, Envelope("sales@example.com", ("client@example.org", "x@example.org")), document="devis 42")
-    assert result.ok
-    assert [r.address for r in result.accepted] == ["client@example.org", "x@example.org"]
+    answer = connected.send(RAW, "sales@example.com", ("client@example.org", "x@example.org"), document="devis 42")
+    assert answer.error_kind == ""
+    assert [(r.address, r.accepted) for r in answer.recipients] == [("client@example.org", True), ("x@example.org", True)]
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["client@example.org", "x@example.org"]
     (item,) = connected.history()
     assert item["document"] == "devis 42" and item["ok"]
 
 
-def test_send_all_refused_raises_the_route_error_with_results(connected, smtpd):
+def test_send_all_refused_answers_the_error_and_the_results(connected, smtpd):
     smtpd.handler.rcpt_replies["client@example.org"] = "550 5.1.1 unknown user"
-    with pytest.raises(PermanentError) as caught:
-        connected.send(RAW, ENV)
-    assert caught.value.results[0].code == 550
-    assert "unknown user" in caught.value.results[0].reply
+    answer = connected.send(RAW, ENV.sender, ENV.recipients)
+    assert answer.error_kind == "permanent"
+    [refused] = answer.recipients
+    assert refused.code == 550 and "unknown user" in refused.reply and not refused.accepted
 
 
 def test_a_recipient_the_server_does_not_answer_for_is_not_counted_as_sent():
@@ -87,15 +87,14 @@ def test_a_recipient_the_server_does_not_answer_for_is_not_counted_as_sent():
 
     c = Connection(profile("http://127.0.0.1:9"), transport=httpx.MockTransport(answer))
     c._token, c.expires_at = "t", time.time() + 60
-    result = c.send(RAW, Envelope("sales@example.com", ("client@example.org", "other@example.org")))
-    assert not result.ok
-    [missing] = result.refused
-    assert missing.address == "other@example.org" and "no outcome" in missing.reply
+    answer = c.send(RAW, "sales@example.com", ("client@example.org", "other@example.org"))
+    [missing] = [r for r in answer.recipients if not r.accepted]
+    assert missing.address == "other@example.org" and "no outcome" in missing.reply and missing.temporary
 
 
 def test_oversized_send_is_refused_with_the_reason(connected, smtpd):
     with pytest.raises(ServerRefused) as caught:
-        connected.send(RAW + b"x" * 20_000, ENV)
+        connected.send(RAW + b"x" * 20_000, ENV.sender, ENV.recipients)
     assert caught.value.status == 413
     assert "limit" in str(caught.value)
     assert smtpd.messages == []
@@ -202,7 +201,7 @@ def test_https_with_the_servers_ca(tmp_path, smtpd, server_cert, ca_file):
             Connection(profile(url)).connect("alice-pw")
         c = Connection(profile(url, ca_file=str(ca_file)))
         c.connect("alice-pw")
-        assert c.send(RAW, ENV).ok
+        assert c.send(RAW, ENV.sender, ENV.recipients).recipients[0].accepted
         with pytest.raises(CertificateProblem, match="cannot be read"):
             Connection(profile(url, ca_file=str(tmp_path / "missing.pem"))).connect("x")
 
@@ -215,10 +214,12 @@ def test_profiles_from_settings():
         get_profile("home", settings)
 
 
-def test_directory_for_prefers_the_live_server(server, connected, tmp_path):
-    from viewer.connection import directory_for
-    from viewer.directory import Directory
+def test_connection_imports_nothing_from_the_mail_layer():
+    """viewer.connection hands plain data over; ServerRoute turns it into mail-layer types."""
+    import ast
+    from pathlib import Path
 
-    assert isinstance(directory_for(), Connection)
-    connected.disconnect()
-    assert isinstance(directory_for(), Directory)
+    tree = ast.parse(Path(conn_mod.__file__).read_text(encoding="utf-8"))
+    names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [n for n in names if n and n.startswith("viewer.mail")]
+

@@ -27,9 +27,26 @@ from viewer.directory import (
 )
 
 
-@pytest.fixture
-def directory(samples: Path, tmp_path: Path) -> Directory:
-    d = Directory("sqlite://")
+@pytest.fixture(scope="module")
+def postgres_directory_url(postgres_cluster):
+    """One PostgreSQL database for this module's directory tests (emptied before each)."""
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def directory(request: pytest.FixtureRequest, samples: Path, tmp_path: Path) -> Directory:
+    """The sample directory, in memory (SQLite) and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        d = Directory("sqlite://")
+    else:
+        from viewer.directory import metadata
+
+        d = Directory(request.getfixturevalue("postgres_directory_url"))
+        with d.engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
     report = d.import_csv(samples / "customers.csv", samples / "contacts.csv")
     assert report.ok, report.errors
     yield d

@@ -119,7 +119,7 @@ def test_wrong_type_names_line_and_key(tmp_path: Path) -> None:
     target.write_text('[printing]\njournal = false\n\n[functions]\nhost = "h"\nport = "587"\n')
     with pytest.raises(S.SettingsError) as info:
         S.load(target)
-    assert f"{target}:6: setting functions.port must be an integer, found a text" in str(info.value)
+    assert f"{target}:6: functions.port must be a whole number, found '587'; correct the file by hand" in str(info.value)
 
 
 def test_wrong_type_of_password_does_not_echo_it(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ import getpass
 import re
 import sys
 import time
+from typing import Any
 
+from viewer import unknown_sends
 from viewer.errors import SpoolviewError
 
 
@@ -78,15 +80,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     if conn is None or not conn.is_connected:
         print("local (not connected)")
         return 0
-    state = "server answers" if conn.reachable() else "server does NOT answer: sends will be made locally"
+    answers = conn.reachable()
+    state = "server answers" if answers else "server does NOT answer: sends will be made locally"
     print(f"connected to {conn.url} as {conn.profile.user} (profile {conn.profile.name}); {state}")
+    waiting = unknown_sends.of(conn.url, conn.profile.user)
+    if waiting and not args.history:
+        print(f"{len(waiting)} send(s) with an unknown outcome: `spoolview connection --history` asks the server")
     if args.history:
+        for item in waiting:
+            _report_unknown(conn, item, answers)
         for item in conn.history(args.history):
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["at"]))
             outcome = "sent" if item["ok"] else "NOT sent: " + (item["error"] or "some recipients refused")
             to = ", ".join(f"{r['address']}{'' if r['accepted'] else ' (refused: ' + (r.get('reply') or '') + ')'}" for r in item["recipients"])
             print(f"{when}\t{item['document'] or '-'}\t{item['subject']}\t{to}\t{outcome}")
     return 0
+
+
+def _report_unknown(conn: Any, item: Any, answers: bool) -> None:
+    """Ask the server what became of a send whose answer was lost; print it, forget it once known."""
+    from viewer.connection import ConnectionProblem
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.at))
+    label = f"{when}\t{item.document or '-'}\tkey {item.key}\t{', '.join(item.recipients)}"
+    if not answers:
+        print(f"{label}\toutcome still UNKNOWN: the server does not answer; do not send it again")
+        return
+    try:
+        status = conn.send_status(item.key)
+    except ConnectionProblem as exc:
+        print(f"{label}\toutcome still UNKNOWN ({exc}); do not send it again")
+        return
+    if status.state == "absent":
+        print(f"{label}\tNOT sent: the server never received it; you may send it again")
+        unknown_sends.forget(item.key)
+    elif status.state == "pending" or status.answer is None:
+        print(f"{label}\toutcome still UNKNOWN: the server has not finished this send; ask again later")
+    else:
+        parts = [f"{r.address}: {'accepted' if r.accepted else 'refused (' + r.reply + ')'}" for r in status.answer.recipients]
+        verdict = "sent" if all(r.accepted for r in status.answer.recipients) else "NOT sent to every recipient"
+        print(f"{label}\tnow known: {verdict} ({'; '.join(parts)})")
+        unknown_sends.forget(item.key)
 
 
 def cmd_profiles_list(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from formats import Document, PasswordRequired, open_document
 from viewer.errors import SpoolviewError
@@ -27,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="the PDF to write")
     p.add_argument("--protect", choices=("none", "no-modify", "password"), default="none")
     p.add_argument("--input-password-file", type=Path, help="password of an encrypted input PDF (first line)")
+    p.add_argument("--pdfa", action=argparse.BooleanOptionalAction, default=None,
+                   help="write a spool as PDF/A-2b (default: the setting pdf.pdfa); not with --protect")
     _common(p)
     p.set_defaults(func=cmd_convert)
 
@@ -110,8 +113,10 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def _open(args: argparse.Namespace, password_file: Path | None, option: str) -> Document:
     """Open the command's input; a password error names the ``option`` that gives it."""
+    from viewer.docopen import open_document as open_with_settings
+
     try:
-        return open_document(args.file, password=read_password(password_file), encoding=args.encoding)
+        return open_with_settings(args.file, password=read_password(password_file), encoding=args.encoding)
     except PasswordRequired as exc:
         exc.hint = f"give it with {option} FILE, whose first line is the password"
         raise
@@ -122,13 +127,18 @@ def cmd_info(args: argparse.Namespace) -> int:
         first = doc.page(0)
         for _ in doc.pages():  # every page checked (a spool's schema, a PDF's page tree), not only the first
             pass
-        data = {
+        data: dict[str, Any] = {
             "file": str(doc.path),
             "source": doc.source,
             "pages": doc.page_count,
             "page_size_pt": [round(first.width, 2), round(first.height, 2)],
             "info": doc.info.to_dict(),
         }
+        if doc.repaired:
+            data["repaired"] = True
+        found = _found_on_page(doc)
+        if found is not None:
+            data["read_from_page"] = found
         if doc.headers:
             data["headers"] = doc.headers
         if doc.attachments:
@@ -136,7 +146,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"{data['file']}: {doc.source}, {doc.page_count} page(s), {first.width:.0f} x {first.height:.0f} pt")
+    repaired = " (damaged file, repaired on reading)" if doc.repaired else ""
+    print(f"{data['file']}: {doc.source}, {doc.page_count} page(s), {first.width:.0f} x {first.height:.0f} pt{repaired}")
     for key, value in data["info"].items():
         print(f"  {key}: {value}")
     for key, value in data.get("headers", {}).items():
@@ -146,9 +157,22 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _found_on_page(doc: Document) -> dict[str, str] | None:
+    """What the [extract] rules find on the first page (None when no rule is set)."""
+    from formats.extract import find
+    from viewer.settings import load
+
+    rules = load().extract.rules()
+    return find(doc, rules).to_dict() if rules else None
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from formats.pdf import Protection, protect, to_pdf
+    from viewer.settings import load
 
+    pdfa = load().pdf.pdfa if args.pdfa is None else args.pdfa
+    if pdfa and args.protect != "none":
+        raise SpoolviewError("PDF/A forbids encryption: use --no-pdfa with --protect, or --protect none for an archival PDF")
     password = read_password(args.password_file)
     protection = Protection(args.protect, password or "")
     if args.protect == "password" and not password:
@@ -156,9 +180,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
     with _open(args, args.input_password_file, "--input-password-file") as doc:
-        pdf = protect(to_pdf(doc), protection)
+        pdf = protect(to_pdf(doc, pdfa=pdfa), protection)
+        repaired = doc.repaired
     write_atomic(args.output, pdf)
-    print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}")
+    notes = (", PDF/A-2b" if pdfa and doc.source in ("spv", "text") else "") + (", input repaired (damaged file)" if repaired else "")
+    print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}{notes}")
     return 0
 
 

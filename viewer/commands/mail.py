@@ -7,10 +7,16 @@ import getpass
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from viewer.errors import SpoolviewError
-from viewer.settings import ADDRESS_TYPES
+from viewer.settings import ADDRESS_TYPES, Settings
+
+if TYPE_CHECKING:
+    from viewer.connection import Connection
+    from viewer.mail.job import Draft
+    from viewer.mail.outbox import Outcome
+    from viewer.mail.routes.select import Choice
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
 
@@ -34,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="sender", help="sender (default: the From identity of the settings)")
     p.add_argument("--encoding", help="encoding of a text spool (default: detected)")
     p.add_argument("--dry-run", action="store_true", help="build the message and say where it would go; send nothing")
-    p.add_argument("--force", action="store_true", help="do not warn when the document already went to that recipient")
+    p.add_argument("--force", action="store_true", help="send even when the recipient belongs to another customer than the "
+                   "document's, and do not warn when the document already went to that recipient")
     p.add_argument("--via-server", action="store_true", help="send through the connected application server (error when not connected)")
     p.set_defaults(func=cmd_send)
 
@@ -62,20 +69,20 @@ def _recipients(p: argparse.ArgumentParser, required: bool) -> None:
 # -- shared steps -----------------------------------------------------------------------
 
 
-def _settings():
+def _settings() -> Settings:
     from viewer import settings as S
 
     return S.load()
 
 
-def _route_addresses(settings: Any, address_type: str, addresses: list[str]) -> list[str]:
-    """Apply the S3 routing template of the address type to each address (display names kept)."""
-    from viewer.mail.routing import route_mailbox
+def _connection(settings: Settings) -> Connection | None:
+    """The connection saved by ``spoolview connect`` (directory look-ups and connected-mode sends)."""
+    from viewer.connection import current
 
-    return [route_mailbox(settings, address_type, text) for text in addresses]
+    return current(settings)
 
 
-def _sender(settings: Any, given: str | None) -> tuple[str | None, str]:
+def _sender(settings: Settings, given: str | None) -> tuple[str | None, str]:
     """The sender to use and a warning when the settings have none (fresh user)."""
     if given:
         return given, ""
@@ -86,37 +93,7 @@ def _sender(settings: Any, given: str | None) -> tuple[str | None, str]:
     return fallback, f"no From identity is set: sending as {fallback} (set {key}, or use --from)"
 
 
-def _outbox(settings: Any, *, via_server: bool = False):
-    """The outbox on the route in force; ``via_server`` insists on the application server."""
-    from viewer import connection as conn_mod
-    from viewer.mail.outbox import Outbox
-    from viewer.mail.routes.server import ServerRoute, server_connection, wants_server
-
-    if via_server:
-        connection = conn_mod.current(settings)
-        if connection is None or not connection.is_connected:
-            raise SpoolviewError("--via-server: not connected to an application server: run `spoolview connect PROFILE` first")
-        return Outbox(settings, route=ServerRoute(connection, settings=settings), connection=connection)
-    connection = None
-    if wants_server(settings):
-        # Connected and answering: through the server; else the send happens locally (S5).
-        connection, reason = server_connection(settings)
-        if connection is None:
-            _warn(reason)
-    return Outbox(settings, connection=connection)
-
-
-def _compose(spec: Any, settings: Any) -> Any:
-    """The composed message; what composition had to change (e.g. UTF-8 fallback) is said."""
-    from viewer.mail.compose import compose
-
-    composed = compose(spec, settings)
-    for note in composed.notes:
-        _warn(note)
-    return composed
-
-
-def _report(outbox: Any, outcome: Any, *, duplicates: bool = True) -> int:
+def _report(outcome: Outcome, *, duplicates: bool = True) -> int:
     print(f"route: {outcome.route_name}")
     for line in outcome.summary_lines(duplicates=duplicates):
         print(line)
@@ -131,36 +108,41 @@ def _warn(text: str) -> None:
     print(f"spoolview: warning: {text}", file=sys.stderr)
 
 
+def _say_route(choice: Choice) -> None:
+    """Warn when the send could have gone through the server but goes locally (S5)."""
+    if choice.decision.fallback:
+        _warn(choice.decision.label if choice.decision.label != "local" else choice.decision.reason)
+
+
+def _send(draft: Draft, *, via_server: bool, dry_run: bool = False, duplicates: bool = True) -> int:
+    """Decide the route once, say it, then send (or describe, with ``dry_run``)."""
+    from viewer.mail import job
+    from viewer.mail.outbox import Outbox
+
+    choice = job.decide_route(draft, via_server=via_server)
+    _say_route(choice)
+    if dry_run:
+        composed = job.compose_draft(draft)
+        print("dry run: nothing sent")
+        print(f"route: {choice.text}")
+        print(f"from: {composed.envelope.sender}")
+        print(f"to: {', '.join(composed.envelope.recipients)}")
+        print(f"subject: {draft.subject}")
+        for attachment in draft.attachments:
+            print(f"attachment: {attachment.filename} ({len(attachment.data)} bytes); message {len(composed.raw)} bytes")
+        return EXIT_OK
+    with Outbox(draft.settings, choice) as outbox:
+        outcome = job.send(draft, force=True, outbox=outbox)  # the guards were checked by the caller
+    for note in draft.notes:
+        _warn(note)
+    return _report(outcome, duplicates=duplicates)
+
+
 # -- send ---------------------------------------------------------------------------------
 
 
-def _lookup(settings: Any, info: Any, address_type: str) -> tuple[list[str], str, str]:
-    """Recipient by rule L1 from the directory: (addresses, customer name, contact name)."""
-    from viewer.connection import directory_for
-
-    directory = directory_for(settings)  # the server's when connected, else the local one
-    try:
-        found = directory.lookup(info, address_type)
-    finally:
-        closer = getattr(directory, "close", None)
-        if callable(closer):
-            closer()
-    if found.found and found.address:
-        if found.message:  # e.g. the contact has no address of that type: the customer's is used
-            _warn(found.message)
-        display = found.name.replace('"', "").strip()
-        contact = found.name if found.source == "contact" else ""
-        customer = "" if found.source == "contact" else found.name
-        return [f'"{display}" <{found.address}>' if display else found.address], customer, contact
-    if getattr(info, "mail_to", "") and address_type.startswith("EMAIL"):
-        return [info.mail_to], "", ""
-    raise SpoolviewError(f"{found.message or 'no recipient found in the directory'} (give one with --to)")
-
-
-def _attachment(doc: Any, settings: Any, args: argparse.Namespace, password: str):
-    """The document as an attachment: PDF (protected per settings or --protect) or the spool itself."""
-    from viewer.mail.attachments import document_attachment
-
+def _protection(settings: Settings, args: argparse.Namespace, password: str) -> bool | str | None:
+    """The protection for this send: --protect wins over the policy; a password file means yes."""
     if args.protect:  # an explicit choice wins over the policy, for this send only
         settings.pdf.protection, settings.pdf.password_policy = args.protect, "ask"
     if args.protect == "password" and not password:
@@ -169,9 +151,10 @@ def _attachment(doc: Any, settings: Any, args: argparse.Namespace, password: str
     if protect is None and settings.pdf.password_policy == "ask":
         protect = bool(password)  # no one to ask on a command line: a password file means yes
     if args.no_pdf:
-        switch = {"EMAIL": "convert_mail", "EMAIL2": "convert_mail", "FAX": "convert_fax", "FAX2": "convert_fax2"}[args.address_type]
-        setattr(settings.pdf, switch, False)
-    return document_attachment(doc, settings, args.address_type, protect=protect, password=password)
+        from viewer.mail.attachments import SWITCHES
+
+        setattr(settings.pdf, SWITCHES[args.address_type], False)
+    return protect
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -183,79 +166,65 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from formats import open_document
-    from viewer.mail.compose import MailSpec
-    from viewer.mail.templates import for_document
+    from viewer.docopen import open_document
+    from viewer.mail import job
+    from viewer.mail.lookup import LOCAL_FALLBACK
 
     settings = _settings()
-    doc = open_document(args.file, encoding=args.encoding)
-    info = doc.info
-    customer = contact = ""
-    to = list(args.to)
-    if not (to or args.cc or args.bcc):
-        to, customer, contact = _lookup(settings, info, args.address_type)
-    to = _route_addresses(settings, args.address_type, to)
-    cc = _route_addresses(settings, args.address_type, args.cc)
-    bcc = _route_addresses(settings, args.address_type, args.bcc)
-    subject, body = for_document(info, settings, customer_name=customer, contact_name=contact)
+    doc = open_document(args.file, settings, encoding=args.encoding)  # limits, PostScript, [extract] rules
+    password = _password(args)
+    protect = _protection(settings, args, password)
+    draft = job.prepare(doc, settings, _connection(settings), address_type=args.address_type,
+                        to=args.to, cc=args.cc, bcc=args.bcc, protect=protect, password=password)
+    if draft.lookup is not None and draft.directory == LOCAL_FALLBACK:
+        _warn(f"the recipient comes from the local directory: {draft.directory_problem}")
+    if not draft.recipients():
+        found = draft.lookup.message if draft.lookup is not None else ""
+        raise SpoolviewError(f"{found or draft.lookup_error or 'no recipient found in the directory'} (give one with --to)")
+    if draft.lookup is not None and draft.lookup.found and draft.lookup.message:
+        _warn(draft.lookup.message)  # e.g. the contact has no address of that type: the customer's is used
     if args.subject:
-        subject = args.subject
+        draft.subject = args.subject
     if args.body_file:
         try:
-            body = args.body_file.read_text(encoding="utf-8")
+            draft.body = args.body_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise SpoolviewError(f"cannot read the body file {args.body_file} ({exc.strerror or exc}): check the path") from None
         except UnicodeDecodeError:
             raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
-    attachment = _attachment(doc, settings, args, _password(args))
-    sender, warning = _sender(settings, args.sender)
+        job.fill_alternatives(draft)
+    draft.sender, warning = _sender(settings, args.sender)
     if warning:
         _warn(warning)
-    document = " ".join(part for part in (info.kind, info.number) if part) or Path(args.file).resolve().name
-    spec = MailSpec(to=to, subject=subject, body=body, cc=cc, bcc=bcc, attachments=[attachment], sender=sender, document_id=document)
-    composed = _compose(spec, settings)
-    outbox = _outbox(settings, via_server=args.via_server)
-    previous = outbox.already_sent(document, composed.envelope.recipients)
-    if previous and not args.force:
-        for entry in previous:
+    guards = job.check(draft)
+    if guards.mismatches and not args.force:
+        raise job.CustomerMismatch(guards.mismatches)
+    if guards.already_sent and not args.force:
+        for entry in guards.already_sent:
             _warn(f"already sent: {entry.describe()} — sending again (use --force to silence this)")
-    if args.dry_run:
-        from viewer.mail.routes.select import describe
-
-        print("dry run: nothing sent")
-        print(f"route: {describe(outbox.route)}")
-        print(f"from: {composed.envelope.sender}")
-        print(f"to: {', '.join(composed.envelope.recipients)}")
-        print(f"subject: {subject}")
-        print(f"attachment: {attachment.filename} ({len(attachment.data)} bytes); message {len(composed.raw)} bytes")
-        return EXIT_OK
-    with outbox:
-        outcome = outbox.send(composed, subject=subject, document=document, address_type=args.address_type)
-    return _report(outbox, outcome, duplicates=False)  # warned above (or --force)
+    return _send(draft, via_server=args.via_server, dry_run=args.dry_run, duplicates=False)  # warned above (or --force)
 
 
 # -- test-mail ----------------------------------------------------------------------------
 
 
 def cmd_test_mail(args: argparse.Namespace) -> int:
-    from viewer.mail.compose import Attachment, MailSpec
+    from viewer.mail import job
+    from viewer.mail.compose import Attachment
 
     settings = _settings()
-    to = _route_addresses(settings, args.address_type, args.to)
-    attachments = []
+    draft = job.prepare(None, settings, _connection(settings), address_type=args.address_type, to=args.to)
+    draft.subject, draft.body = args.subject, args.body
+    draft.html = draft.rtf = None  # the test utility sends a plain mail
     for path in args.attach:
         try:
-            attachments.append(Attachment(path.name, path.read_bytes(), "application/octet-stream"))
+            draft.attachments.append(Attachment(path.name, path.read_bytes(), "application/octet-stream"))
         except OSError as exc:
             raise SpoolviewError(f"cannot read the attachment {path}: {exc.strerror}") from None
-    sender, warning = _sender(settings, args.sender)
+    draft.sender, warning = _sender(settings, args.sender)
     if warning:
         _warn(warning)
-    composed = _compose(MailSpec(to=to, subject=args.subject, body=args.body, attachments=attachments, sender=sender), settings)
-    outbox = _outbox(settings)
-    with outbox:
-        outcome = outbox.send(composed, subject=args.subject, address_type=args.address_type)
-    return _report(outbox, outcome)
+    return _send(draft, via_server=False)
 
 
 # -- trace --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`spoolview server run|adduser|deluser|passwd|users`: run the application server, manage its users."""
+"""`spoolview server run|migrate|adduser|user|deluser|passwd|users`: run the application server, manage its users."""
 
 from __future__ import annotations
 
@@ -28,14 +28,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="number of worker processes sharing the database (default 1)")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("migrate", help="create or upgrade the server database schema (SQLite or PostgreSQL)")
+    common(p)
+    p.add_argument("--revision", default="head", help="target schema revision (default: the newest)")
+    p.set_defaults(func=cmd_migrate)
+
+    def identities(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--identity", action="append", metavar="ADDRESS", help="a From address this user may send as, besides the server's from_identity (repeat for several)")
+        p.add_argument("--email", metavar="ADDRESS", help="the user's own address, allowed in Reply-To")
+
     for name, text, func in (
         ("adduser", "create a user (password prompted, or read from standard input)", cmd_adduser),
+        ("user", "show or change a user's sending identities", cmd_user),
         ("deluser", "delete a user and end its sessions", cmd_deluser),
         ("passwd", "change a user's password and end its sessions", cmd_passwd),
     ):
         p = sub.add_parser(name, help=text)
         common(p)
         p.add_argument("name", help="user name")
+        if name in ("adduser", "user"):
+            identities(p)
+        if name == "user":
+            p.add_argument("--clear-identities", action="store_true", help="remove every identity of the user (only the server's from_identity stays)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("users", help="list the users")
@@ -123,15 +137,79 @@ def _database_for(config):  # type: ignore[no-untyped-def]
     return Database(config.effective_database_url())
 
 
+def _addresses(values: list[str] | None, option: str) -> list[str]:
+    from viewer.server.checks import MessageRejected, check_address
+
+    out = []
+    for value in values or []:
+        try:
+            out.append(check_address(value.strip(), option).lower())
+        except MessageRejected as exc:
+            raise SpoolviewError(f"{exc}: give it as name@domain") from None
+    return out
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the configured database to the schema of this spoolview (one transaction)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from viewer.directory import safe_url
+    from viewer.server import migrate
+    from viewer.server.db import DatabaseError, make_folder
+
+    url = _config(args).effective_database_url()
+    make_folder(url)
+    try:
+        before, after = migrate.upgrade(url, args.revision)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot migrate the server database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    except Exception as exc:  # noqa: BLE001 - alembic's own errors (unknown revision): one line, no traceback
+        raise DatabaseError(f"cannot migrate the server database {safe_url(url)}: {exc}") from None
+    if before == after:
+        print(f"server database {safe_url(url)} is up to date (schema revision {after})")
+    else:
+        print(f"server database {safe_url(url)}: schema revision {before or 'none'} -> {after}")
+    return 0
+
+
 def cmd_adduser(args: argparse.Namespace) -> int:
     from viewer.server.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
+    identities = _addresses(args.identity, "--identity")
+    email = _addresses([args.email], "--email")[0] if args.email else None
     with _database(args) as db:
         if name in db.user_names():
             raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password")
         db.add_user(name, hash_password(read_new_password(f"password for {name}: ")))
+        db.set_identities(name, identities or None, email)
     print(f"user {name} added")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Change then show a user's identities (what `POST /send` accepts as From for that user)."""
+    from viewer.server.db import UnknownUser
+
+    identities = _addresses(args.identity, "--identity")
+    email = _addresses([args.email], "--email")[0] if args.email else args.email  # "" clears it, None keeps it
+    with _database(args) as db:
+        row = db.user(args.name)
+        if row is None:
+            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
+        if args.clear_identities or identities:
+            db.set_identities(args.name, ([] if args.clear_identities else row.identities) + identities)
+        if email is not None:
+            db.set_identities(args.name, email=email)
+        row = db.user(args.name) or row
+    config = _config(args)
+    from viewer.server.delivery import server_settings
+
+    server_identity = server_settings(config).functions.from_identity
+    print(f"user {row.name}")
+    print(f"  server identity: {server_identity or '(none: set from_identity in the route)'}")
+    print(f"  own identities:  {', '.join(row.identities) or '(none)'}")
+    print(f"  own address (Reply-To): {row.email or '(none)'}")
     return 0
 
 

@@ -23,6 +23,7 @@ from viewer.gui.recent import ViewerState
 log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
+PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
 
 
 def skip_layout_model() -> None:
@@ -69,7 +70,8 @@ def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow]
 class App:
     """Owns the Tk root (withdrawn) and the open windows; ends when the last one closes."""
 
-    def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS) -> None:
+    def __init__(self, root: tk.Tk | None = None, *, plugins: tuple[str, ...] = PLUGINS,
+                 defer_plugins: bool = False) -> None:
         skip_layout_model()
         if root is None:
             dpi_aware()
@@ -79,7 +81,10 @@ class App:
         self.settings = load_settings()
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
-        self.hooks = plugin_hooks(plugins)
+        # Deferred: the first page is painted before the plugins (the mail road) are imported;
+        # load_plugins() then installs them in the windows already open.
+        self._plugins_pending = plugins if defer_plugins else ()
+        self.hooks = [] if defer_plugins else plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
         self.listener: instance.Listener | None = None
 
@@ -102,6 +107,19 @@ class App:
             window.update_idletasks()
             window.open_path(path)
         return window
+
+    def load_plugins(self) -> None:
+        """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
+        names, self._plugins_pending = self._plugins_pending, ()
+        if not names:
+            return
+        self.hooks = plugin_hooks(names)
+        for window in self.windows:
+            for hook in self.hooks:
+                try:
+                    hook(window)
+                except Exception:  # a plugin must not take the viewer down
+                    log.exception("GUI plugin %r failed to install", hook)
 
     def open_files(self, paths: list[str]) -> None:
         """Open each file in a new window of this process (an empty window for none).
@@ -160,7 +178,7 @@ def run(paths: list[str], *, serve: bool = True) -> int:
     reach a display.
     """
     try:
-        app = App()
+        app = App(defer_plugins=True)
     except tk.TclError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
@@ -174,6 +192,11 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         window = app.new_window()
         # Open after the window is on screen, so an error dialog has a parent to sit on.
         window.after_idle(window.open_path, path)
+    first = app.windows[0]
+    if paths:  # the plugins come once the first page is on screen (or a little later at worst)
+        # A timer, not at once: the event loop first flushes the painted page to the X server.
+        first.after_idle(lambda: first.pageview.when_painted(lambda: app.root.after(20, app.load_plugins)))
+    app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.load_plugins)
     try:
         app.root.mainloop()
     except KeyboardInterrupt:

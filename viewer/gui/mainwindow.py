@@ -213,14 +213,14 @@ class MainWindow(tk.Toplevel):
 
     def open_path(self, path: str | Path, *, password: str | None = None) -> bool:
         """Open ``path`` in this window; errors are shown in a dialog. True when opened."""
-        import formats
         from formats.document import PasswordRequired
+        from viewer.docopen import open_document
 
         path = Path(path)
         tries = 0
         while True:
             try:
-                document = formats.open_document(path, password=password)
+                document = open_document(path, self.settings, password=password)
                 break
             except PasswordRequired:
                 if tries >= MAX_PASSWORD_TRIES:
@@ -234,6 +234,8 @@ class MainWindow(tk.Toplevel):
                 self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
                 return False
         self.show_document(document)
+        if document.repaired:
+            self.status.show_message(_("status.repaired", name=path.name), timeout_ms=15000)
         self.state.add_recent(path)
         self.state.save()
         if document.source in SPOOL_KINDS and not getattr(self.settings.printing, "no_save_offer", False):
@@ -456,7 +458,8 @@ class MainWindow(tk.Toplevel):
             self.after_cancel(self._status_job)
             self._status_job = None
         document = self.document
-        self.status.set_document(document.name if document else "", document.source if document else "")
+        self.status.set_document(document.name if document else "", document.source if document else "",
+                                 bool(document and document.repaired))
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)

@@ -40,8 +40,9 @@ class StatusBar(ttk.Frame):
             self._values[str(var)] = value
             var.set(value)
 
-    def set_document(self, name: str, kind: str) -> None:
-        self._put(self.document, f"{name} — {_('kind.' + kind)}" if name else _("status.no_document"))
+    def set_document(self, name: str, kind: str, repaired: bool = False) -> None:
+        note = f" ({_('status.document_repaired')})" if repaired else ""
+        self._put(self.document, f"{name} — {_('kind.' + kind)}{note}" if name else _("status.no_document"))
 
     def set_page(self, index: int, count: int) -> None:
         self._put(self.page, _("status.page", page=index + 1, count=count) if count else "")

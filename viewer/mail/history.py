@@ -63,7 +63,7 @@ class History:
         self.path = Path(path) if path is not None else paths.data_dir() / "history.sqlite"
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._pending: list[tuple] | None = None  # rows held during a batch (see hold())
+        self._pending: list[tuple[object, ...]] | None = None  # rows held during a batch (see hold())
 
     def _connect(self) -> sqlite3.Connection:
         """The open connection (one per History, kept: a batch pays the opening once)."""
@@ -108,7 +108,7 @@ class History:
     ) -> None:
         """Store one line per ``(recipient, outcome, reply)``."""
         stamp = (when or datetime.now()).isoformat(timespec="seconds")
-        rows = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
+        rows: list[tuple[object, ...]] = [(stamp, document, r.strip().lower(), outcome, reply, message_id, subject, route, address_type, file) for r, outcome, reply in results]
         if not rows:
             return
         if self._pending is not None:
@@ -118,7 +118,7 @@ class History:
             rows, self._pending = self._pending, []
         self._write(rows)
 
-    def _write(self, rows: list[tuple]) -> None:
+    def _write(self, rows: list[tuple[object, ...]]) -> None:
         try:
             with self._lock:
                 db = self._connect()
@@ -145,7 +145,7 @@ class History:
         finally:
             self._pending = None
 
-    def _select(self, where: str, args: tuple, limit: int | None = None) -> list[HistoryEntry]:
+    def _select(self, where: str, args: tuple[object, ...], limit: int | None = None) -> list[HistoryEntry]:
         self.flush()  # what a batch holds counts too
         sql = f"SELECT {_COLUMNS} FROM sends WHERE {where} ORDER BY time DESC, id DESC"
         if limit:

@@ -6,9 +6,13 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import RouteError
 from viewer.mail.routes.pickup import atomic_write
+
+if TYPE_CHECKING:
+    from viewer.settings import MailCopies
 
 __all__ = ["Journal", "LogLine", "LOG_NAME", "read_log"]
 
@@ -61,7 +65,7 @@ class Journal:
     """Writes into the folders of ``settings.copies``. Failures here never undo a send:
     each method returns a note (str) describing a problem, or "" when all went well."""
 
-    def __init__(self, copies) -> None:
+    def __init__(self, copies: MailCopies) -> None:
         self.copies = copies
         self._fd: int | None = None  # Smtp.log kept open during a batch (see hold())
         self._batch = False
@@ -123,10 +127,10 @@ class Journal:
 
     def keep_error(self, raw: bytes, name: str, text: str) -> tuple[Path | None, str]:
         """NAME.eml (the message) and NAME.log (the error text) in the error folder."""
-        folder = self.copies.error_folder
-        if not str(folder).strip():
+        setting = self.copies.error_folder
+        if not str(setting).strip():
             return None, "no error folder is set: the message was not kept"
-        folder = Path(folder).expanduser()
+        folder = Path(setting).expanduser()
         try:
             path = atomic_write(folder, raw, Path(name).suffix, name=name, what="error folder")
             atomic_write(folder, text.encode("utf-8"), ".log", name=path.stem + ".log", what="error folder")

@@ -16,6 +16,7 @@ from typing import Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
+from viewer.mail.compose import Composed
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -28,9 +29,11 @@ from viewer.mail.routes.base import (
     TemporaryError,
 )
 from viewer.mail.routes.pickup import file_name
-from viewer.mail.routes.select import describe, route_for
+from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
+from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.routes.smtp import _environment_password
 from viewer.mail.throttle import Throttle
+from viewer.settings import Settings
 
 __all__ = ["Outbox", "Outcome"]
 
@@ -40,7 +43,7 @@ class Outcome:
     """What became of one message. ``ok`` only when the route accepted every recipient."""
 
     ok: bool
-    route_name: str
+    route_name: str  # the route used, and why when it fell back (select.Choice.text)
     recipients: tuple[str, ...]
     result: SendResult | None = None
     error: RouteError | None = None
@@ -51,18 +54,20 @@ class Outcome:
     duplicate_of: list[HistoryEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # problems that did not change the outcome
     waited: float = 0.0  # seconds spent in the delay between sends
+    decision: Decision | None = None  # the route decision this send followed
+
+    @property
+    def whole(self) -> bool:
+        """True when an error concerns the whole message (no per-recipient answer)."""
+        return self.result is None and self.error is not None and self.error.whole
 
     def recipient_results(self) -> list[RecipientResult]:
         """Per recipient; when the whole message failed, every recipient with the error."""
         if self.result is not None:
             return list(self.result.recipients)
-        partial = list(getattr(self.error, "results", None) or [])
-        if partial:
-            return partial
-        reply = str(self.error) if self.error else "not sent"
-        code = getattr(self.error, "code", None)
-        temporary = getattr(self.error, "kind", "") == "temporary"
-        return [RecipientResult(r, False, code, reply, temporary) for r in self.recipients]
+        if self.error is not None:
+            return self.error.recipient_results(self.recipients)
+        return [RecipientResult(r, False, None, "not sent") for r in self.recipients]
 
     def summary_lines(self, *, duplicates: bool = True) -> list[str]:
         """Human-readable lines: one per recipient, then where the message went or was kept.
@@ -71,14 +76,17 @@ class Outcome:
         warned before sending).
         """
         lines = []
-        whole = self.result is None and self.error is not None and not getattr(self.error, "results", None)
+        whole = self.whole
         for r in self.recipient_results():
             reply = r.reply if whole else _reply(r)
             if r.accepted:
                 lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
             else:
-                kind = getattr(self.error, "kind", "error") if whole else ("temporary" if r.temporary else "permanent")
-                lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+                kind = self.error.kind if whole and self.error is not None else ("temporary" if r.temporary else "permanent")
+                if kind == "unknown":  # the server may have sent it: never say "not sent"
+                    lines.append(f"{r.address}: outcome UNKNOWN (the server may have sent it): {reply}")
+                else:
+                    lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
         if self.result is not None and self.result.file is not None:
             lines.append(f"message file: {self.result.file}")
         if self.file is not None and (self.result is None or self.file != self.result.file):
@@ -89,11 +97,13 @@ class Outcome:
         return lines
 
 
-def _unpack(composed: Any) -> tuple[bytes, Envelope]:
-    if isinstance(composed, tuple) and len(composed) == 2:
+def _unpack(composed: Composed | tuple[bytes, Envelope]) -> tuple[bytes, Envelope]:
+    if isinstance(composed, Composed):
+        raw, envelope = composed.raw, composed.envelope
+    elif isinstance(composed, tuple) and len(composed) == 2:
         raw, envelope = composed
     else:
-        raw, envelope = getattr(composed, "raw", None), getattr(composed, "envelope", None)
+        raw, envelope = None, None
     if isinstance(raw, bytearray | memoryview):
         raw = bytes(raw)
     if not isinstance(raw, bytes) or not isinstance(envelope, Envelope):
@@ -154,16 +164,19 @@ class Outbox:
 
     def __init__(
         self,
-        settings: Any,
-        route: Route | None = None,
+        settings: Settings,
+        route: Route | Choice | None = None,
         *,
-        connection: Any = None,
         history: History | None = None,
         throttle: Throttle | None = None,
     ) -> None:
+        """``route``: a Choice from routes.select.choose (the send job's), a Route to use as
+        is (the server's own delivery, tests), or None for the local route of the settings."""
         self.settings = settings
-        self._route = route
-        self.connection = connection
+        if isinstance(route, Route):
+            kind = SERVER if isinstance(route, ServerRoute) else LOCAL
+            route = Choice(Decision(kind, "smtp" if settings.functions.send_direct else "pickup", reason="route given"), route)
+        self._choice: Choice | None = route
         self._own_history = history is None
         self.history = history or History()
         self.throttle = throttle or Throttle(settings.advanced.delay_seconds)
@@ -172,6 +185,7 @@ class Outbox:
         if settings.debug.trace:
             self.tracer = tracing.Tracer(settings.debug.trace_folder, secrets=tracing.settings_secrets(settings))
         self._traced_settings = False
+        self._traced_choice: Choice | None = None
         self._opened = False
 
     # -- route ------------------------------------------------------------------------
@@ -184,20 +198,47 @@ class Outbox:
         if self.tracer is not None:
             self.tracer.write(kind, text)
 
+    def _password(self) -> str | None:
+        if not self.settings.functions.send_direct:
+            return None
+        password = _environment_password(self.settings)
+        if self.tracer is not None:
+            self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
+        return password
+
+    @property
+    def choice(self) -> Choice:
+        """The route decision in force (the local route of the settings when none was given)."""
+        if self._choice is None:
+            self._trace_settings()
+            self._choice = choose(self.settings, None, password=self._password(), trace=self._trace if self.tracer else None)
+            self._traced_choice = self._choice
+        return self._choice
+
     @property
     def route(self) -> Route:
-        """The route in force (built from the settings on first use)."""
-        if self._route is None:
+        """The route in force (its trace goes to the debug trace when that is on)."""
+        choice = self.choice
+        if self.tracer is not None and choice is not self._traced_choice:
+            self._traced_choice = choice  # a choice made by the caller: say it once
             self._trace_settings()
-            password = None
-            if self.settings.functions.send_direct:
-                password = _environment_password(self.settings)
-                if self.tracer is not None:
-                    self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
-            self._route = route_for(self.settings, connection=self.connection, trace=self._trace if self.tracer else None, password=password)
-        elif self.tracer is not None and getattr(self._route, "trace", "absent") is None:
-            self._route.trace = self.tracer.sink(self._route.name)  # type: ignore[attr-defined]
-        return self._route
+            self._password()  # its secret forms are redacted from the trace
+            self._trace("route", f"{choice.decision.label}: {choice.decision.reason}; {choice.text}")
+        if self.tracer is not None and choice.route.trace is None:
+            choice.route.trace = self.tracer.sink(choice.route.name)
+        return choice.route
+
+    def _fall_back(self, exc: ServerNotReached) -> Route:
+        """The server could not be reached at all: the same send goes out locally (S5), and says so."""
+        if self._opened:
+            self._opened = False
+            self.choice.route.close()
+        self._choice = fall_back(self.choice, self.settings, str(exc), password=self._password(), trace=self._trace if self.tracer else None)
+        self._traced_choice = self._choice
+        route = self.route
+        route.open()
+        self._opened = True
+        return route
 
     def __enter__(self) -> Outbox:
         self.journal.hold()
@@ -215,9 +256,9 @@ class Outbox:
     def close(self) -> None:
         """Close the route's connection (when ``__enter__`` opened it) and our history handle."""
         try:
-            if self._opened and self._route is not None:
+            if self._opened and self._choice is not None:
                 self._opened = False
-                self._route.close()
+                self._choice.route.close()
         finally:
             self.journal.release()
             try:
@@ -237,7 +278,7 @@ class Outbox:
     def send(self, composed: Any, *, subject: str = "", document: str = "", address_type: str = "EMAIL") -> Outcome:
         raw, envelope = _unpack(composed)
         raw, message_id, found_subject = _message_facts(raw, envelope.sender)
-        subject = subject or getattr(composed, "subject", "") or found_subject
+        subject = subject or (composed.subject if isinstance(composed, Composed) else "") or found_subject
         notes: list[str] = []
         self._trace_settings()
         duplicates: list[HistoryEntry] = []
@@ -257,16 +298,21 @@ class Outbox:
         waited = 0.0
         try:
             route = self.route
-            route_name = describe(route)
-            if hasattr(route, "document"):  # the server route labels its journal with it
-                route.document = document  # type: ignore[attr-defined]
+            route_name = self.choice.text
+            if isinstance(route, ServerRoute):  # the server route labels its journal with it
+                route.document = document
             try:
                 waited = self.throttle.wait()
             except SpoolviewError as exc:  # the delay cannot be kept: do not send faster than asked
                 raise ConfigurationError(str(exc)) from None
             if waited:
                 self._trace("delay", f"waited {waited:.2f} s (delay between sends {self.throttle.delay:g} s)")
-            result = route.send(raw, envelope)
+            try:
+                result = route.send(raw, envelope)
+            except ServerNotReached as exc:
+                route = self._fall_back(exc)
+                route_name = self.choice.text
+                result = route.send(raw, envelope)
         except RouteError as exc:
             error = exc
         except OSError as exc:  # a route should have said it; never report such a send as done
@@ -284,6 +330,7 @@ class Outbox:
             duplicate_of=duplicates,
             notes=notes,
             waited=waited,
+            decision=self._choice.decision if self._choice is not None else None,
         )
         self._record(outcome, raw, envelope, document, address_type)
         return outcome

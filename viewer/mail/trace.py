@@ -70,7 +70,8 @@ def settings_summary(settings: Any) -> dict[str, Any]:
     }
     data["active_environment"] = settings.active_environment
     data["smtp_user"] = settings.environment.smtp_user
-    return _scrub(data)
+    scrubbed: dict[str, Any] = _scrub(data)
+    return scrubbed
 
 
 @dataclass(frozen=True)

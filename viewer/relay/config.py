@@ -6,14 +6,12 @@ import functools
 import ipaddress
 import os
 import socket
-import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viewer import paths
+from viewer import paths, tomlconfig
 from viewer.errors import SpoolviewError
-from viewer.settings import kind_name
 
 __all__ = [
     "RelayConfig",
@@ -186,51 +184,22 @@ def default_config_path() -> Path:
     return paths.config_dir() / "relay.toml"
 
 
-def _typed(where: str, value: Any, default: Any) -> Any:
-    """Check ``value`` has the type of ``default`` (ints accepted for floats)."""
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, str):
-        ok = isinstance(value, str)
-    elif isinstance(default, list):
-        ok = isinstance(value, list)
-    elif isinstance(default, dict):
-        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-    else:  # pragma: no cover - every field has one of the types above
-        ok = True
-    if not ok:
-        raise ConfigError(f"{where}: expected {kind_name(default)}, got {_safe(where, value)}")
-    return value
-
-
-def _safe(where: str, value: Any) -> str:
-    return "(hidden)" if "password" in where or "users" in where else repr(value)
-
-
 _PATH_KEYS = (("queue", "folder"), ("queue", "badmail_folder"), ("pickup", "folder"), ("log", "folder"),
               ("smarthost", "ca_file"), ("listener", "tls_cert"), ("listener", "tls_key"))
 
 
-def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None) -> RelayConfig:
-    """Build and validate a configuration from parsed TOML (relative paths against ``base``)."""
-    config = RelayConfig()
-    for key, value in data.items():
-        cls = _SECTIONS.get(key)
-        if cls is None:
-            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(_SECTIONS)})")
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: [{key}] must be a table")
-        section = getattr(config, key)
-        names = {f.name for f in fields(cls)}
-        for name, item in value.items():
-            if name not in names:
-                raise ConfigError(f"{source}: unknown key {key}.{name} (known: {', '.join(sorted(names))})")
-            setattr(section, name, _typed(f"{source}: {key}.{name}", item, getattr(section, name)))
+def _hidden(dotted: str) -> bool:
+    """Keys whose value never appears in an error (passwords, AUTH users)."""
+    return "password" in dotted or dotted.startswith("listener.users")
+
+
+def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None, *, text: str = "") -> RelayConfig:
+    """Build and validate a configuration from parsed TOML (relative paths against ``base``).
+
+    ``text`` is the file's text, for the line numbers of errors.
+    """
+    toml = tomlconfig.TomlFile(source, text, error=ConfigError, hide=_hidden)
+    config = toml.load(RelayConfig(), data, skip=("path",))
     if base is not None:
         for sec, name in _PATH_KEYS:
             obj = getattr(config, sec)
@@ -321,15 +290,10 @@ def check_password_env(config: RelayConfig) -> None:
 def load_config(path: Path | str | None = None) -> RelayConfig:
     """Read relay.toml (default: the per-user one) and validate it."""
     file = Path(path) if path else default_config_path()
-    try:
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such file; copy samples/relay.example.toml and edit it") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read it ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-    config = from_dict(data, str(file), file.resolve().parent)
+    parsed = tomlconfig.read(file, ConfigError)
+    if parsed is None:
+        raise ConfigError(f"{file}: no such file; copy samples/relay.example.toml and edit it")
+    data, text = parsed
+    config = from_dict(data, str(file), file.resolve().parent, text=text)
     config.path = file
     return config

@@ -51,13 +51,10 @@ def smarthost_route(config: RelayConfig) -> Route:
 
 def _results_from_error(exc: Exception, recipients: list[str]) -> list[RecipientResult]:
     """Per-recipient results for an attempt that raised."""
-    given = getattr(exc, "results", None)
-    if given:
-        return list(given)
     if isinstance(exc, RouteError):
         temporary = not isinstance(exc, PermanentError)  # configuration problems wait for a fix
         reply = f"{exc.code} {exc.reply}" if exc.code and exc.reply else str(exc)
-        return [RecipientResult(r, False, exc.code, reply, temporary=temporary) for r in recipients]
+        return exc.recipient_results(recipients, temporary=temporary, reply=reply)
     return [RecipientResult(r, False, None, f"unexpected error: {exc}", temporary=True) for r in recipients]
 
 
@@ -200,8 +197,7 @@ class Deliverer:
             route.open()
             result = route.send(report, envelope)
         except RouteError as exc:
-            results = getattr(exc, "results", None)
-            mine = [r for r in results or [] if r.address == parsed.sender]
+            mine = [r for r in exc.results if r.address == parsed.sender]
             return _reply(mine[0]) if mine else (f"{exc.code} {exc.reply}" if exc.code and exc.reply else str(exc))
         except Exception as exc:
             log.exception("unexpected error sending a report for %s", qid)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import smtplib
 
-from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, SendResult
+from viewer.mail.routes.base import Envelope, PermanentError, SendResult, refused_after_data
 from viewer.mail.routes.smtp import OK, SmtpRoute, _reply_text, error_for_code, quoted_data
 
 __all__ = ["PipeliningSmtpRoute"]
@@ -68,10 +68,8 @@ class PipeliningSmtpRoute(SmtpRoute):
             data_code, data_resp = smtp.getreply()
         reply = _reply_text(data_resp)
         if data_code != OK:
-            exc = error_for_code(data_code, f"{self.where} refused the message: {data_code} {reply}", reply)
-            exc.results = [RecipientResult(r.address, False, data_code, reply, 400 <= data_code < 500) if r.accepted else r  # type: ignore[attr-defined]
-                           for r in results]
-            raise exc
+            raise error_for_code(data_code, f"{self.where} refused the message: {data_code} {reply}", reply,
+                                 refused_after_data(results, data_code, reply))
         for r in results:
             if r.accepted:
                 r.code, r.reply = data_code, reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -90,7 +91,19 @@ class RateLimited(Exception):
 
 
 class Authenticator:
-    """Login, token check and logout over the server database."""
+    """Login, token check and logout over the server database.
+
+    Login limits (counters in the database, so every server process shares them):
+
+    - per user: every attempt is counted *before* the password is checked, atomically, so a
+      burst of concurrent guesses gets 429 beyond ``max_per_user`` in the window; a correct
+      password resets the count;
+    - per client address: only failures count. Once an address has ``max_per_address``
+      failures in the window, a user name that already failed from it is refused (429)
+      without checking, while another user behind the same address still logs in;
+    - at most ``max_concurrent`` scrypt computations run at once (16 MiB each); the other
+      logins wait their turn.
+    """
 
     def __init__(
         self,
@@ -100,34 +113,46 @@ class Authenticator:
         window_seconds: float,
         max_per_user: int,
         max_per_address: int,
+        max_concurrent: int = 2,
     ) -> None:
         self.db = db
         self.token_seconds = token_seconds
         self.window_seconds = window_seconds
         self.max_per_user = max_per_user
         self.max_per_address = max_per_address
+        self.slots = threading.BoundedSemaphore(max(1, max_concurrent))
 
     def login(self, user: str, password: str, address: str) -> tuple[str, float] | None:
         """A fresh token and its expiry time, or None when the user or password is wrong.
 
-        Raises RateLimited before checking anything when this user or address has failed
-        too often within the window.
+        Raises RateLimited, before checking the password, when this user has tried too
+        often within the window, or when this address is over its failure limit and this
+        user name already failed from it.
         """
         now = time.time()
-        since = now - self.window_seconds
-        keys = [f"user:{user[:100]}", f"addr:{address[:100]}"]
-        limits = [self.max_per_user, self.max_per_address]
-        for key, limit in zip(keys, limits, strict=True):
-            if self.db.failures_since(key, since) >= limit:
-                raise RateLimited(int(self.window_seconds))
-        if not verify_password(password, self.db.password_hash(user)):
-            self.db.add_failures(keys, since)
+        window = self.window_seconds
+        user_key, addr_key, pair_key = f"user:{user[:100]}", f"addr:{address[:100]}", f"pair:{user[:100]} {address[:100]}"
+        count, start = self.db.bump(user_key, now, window)
+        if count > self.max_per_user:
+            raise RateLimited(self._retry_after(start, now))
+        failures, addr_start = self.db.counter(addr_key, now, window)
+        if failures >= self.max_per_address and self.db.counter(pair_key, now, window)[0] > 0:
+            raise RateLimited(self._retry_after(addr_start, now))
+        stored = self.db.password_hash(user)
+        with self.slots:
+            good = verify_password(password, stored)
+        if not good:
+            self.db.bump(addr_key, now, window)
+            self.db.bump(pair_key, now, window)
             return None
-        self.db.clear_failures(keys[0])
+        self.db.reset([user_key, pair_key], older_than=now - window)
         token = secrets.token_urlsafe(32)
         expires = now + self.token_seconds
         self.db.add_token(token_hash(token), user, expires)
         return token, expires
+
+    def _retry_after(self, start: float, now: float) -> int:
+        return max(1, int(start + self.window_seconds - now + 0.999))
 
     def check(self, token: str) -> Session:
         """The session of ``token``; raises TokenInvalid("expired"|"unknown")."""

@@ -69,3 +69,16 @@ def check_message(raw: bytes) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 - an undecodable header is only a journal label
         subject = message_id = ""
     return " ".join(subject.split()), message_id.strip()
+
+
+def header_addresses(raw: bytes, name: str) -> list[str]:
+    """The addr-specs in every ``name`` header of ``raw`` (lower case), e.g. From or Reply-To."""
+    from email.utils import getaddresses
+
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    try:
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(head + b"\r\n\r\n")
+        values = [str(v) for v in headers.get_all(name, [])]
+    except Exception:  # noqa: BLE001 - an unparsable header is refused by the caller as "no address"
+        return ["<unreadable>"] if re.search(rb"(?im)^" + re.escape(name.encode()) + rb":", head) else []
+    return [addr.lower() for _display, addr in getaddresses(values)] if values else []

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from viewer import paths
+from viewer import paths, tomlconfig
 from viewer.errors import SpoolviewError
-from viewer.settings import kind_name
+from viewer.server.proxies import BadProxy, networks
 
 ENV_CONFIG = "SPOOLVIEW_SERVER_CONFIG"  # how `server run --workers N` hands the file to workers
 DEFAULT_PORT = 8470
@@ -44,6 +42,10 @@ class ServerConfig:
     login_window_seconds: float = 15 * 60.0
     max_failures_per_user: int = 5
     max_failures_per_address: int = 20
+    max_concurrent_logins: int = 2  # scrypt computations at once (16 MiB each)
+    max_unauthenticated_body: int = 16 * 1024  # bytes a request without a token may post (/login)
+    trusted_proxies: list[str] = field(default_factory=list)  # reverse proxies whose X-Forwarded-For counts
+    idempotency_hours: float = 48.0  # how long a send's idempotency key and outcome are kept
     certfile: str = ""
     keyfile: str = ""
     workers: int = 1
@@ -70,34 +72,44 @@ def load_config(path: str | Path | None = None) -> ServerConfig:
         if explicit:
             raise ServerConfigError(f"server configuration {file} not found: check the --config path")
         return ServerConfig(path=None)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ServerConfigError(f"cannot read server configuration {file}: {exc}") from None
-    table = data.get("server", data)
-    config = config_from_dict(table, source=str(file))
+    parsed = tomlconfig.read(file, ServerConfigError)
+    if parsed is None:
+        raise ServerConfigError(f"server configuration {file} not found: check the --config path")
+    data, text = parsed
+    if "server" in data:
+        config = config_from_dict(data["server"], source=str(file), text=text, table=("server",))
+    else:
+        config = config_from_dict(data, source=str(file), text=text)
     config.path = file
     return config
 
 
-def config_from_dict(table: dict[str, Any], *, source: str = "configuration") -> ServerConfig:
-    """Build a ServerConfig from a mapping, checking every key's type."""
-    config = ServerConfig()
-    kinds = {f.name: f for f in dataclasses.fields(ServerConfig) if f.name != "path"}
-    for key, value in table.items():
-        if key not in kinds:
-            raise ServerConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(kinds))})")
-        default = getattr(config, key)
-        if isinstance(default, bool) or not isinstance(value, type(default)) and not (
-            isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
-        ):
-            raise ServerConfigError(f"{source}: {key} must be {kind_name(default)}, not {value!r}")
-        setattr(config, key, float(value) if isinstance(default, float) else value)
+def config_from_dict(data: dict[str, Any], *, source: str = "configuration", text: str = "",
+                     table: tuple[str, ...] = ()) -> ServerConfig:
+    """Build a ServerConfig from a mapping (the table ``table`` of the file), checking every key's type."""
+    toml = tomlconfig.TomlFile(source, text, error=ServerConfigError, hide=lambda dotted: "password" in dotted)
+    config: ServerConfig = toml.load(ServerConfig(), data, table, skip=("path",))
     if not 0 < config.port < 65536:
         raise ServerConfigError(f"{source}: port must be between 1 and 65535, not {config.port}")
-    for key in ("token_minutes", "max_message_bytes", "max_recipients", "workers", "max_failures_per_user", "max_failures_per_address"):
+    for key in (
+        "token_minutes",
+        "max_message_bytes",
+        "max_recipients",
+        "workers",
+        "max_failures_per_user",
+        "max_failures_per_address",
+        "max_concurrent_logins",
+        "max_unauthenticated_body",
+        "idempotency_hours",
+    ):
         if getattr(config, key) <= 0:
             raise ServerConfigError(f"{source}: {key} must be positive")
     if bool(config.certfile) != bool(config.keyfile):
         raise ServerConfigError(f"{source}: certfile and keyfile go together")
+    if config.idempotency_hours < 24:
+        raise ServerConfigError(f"{source}: idempotency_hours must be at least 24 (a client may ask about a send a day later)")
+    try:
+        networks(config.trusted_proxies)
+    except (BadProxy, AttributeError) as exc:
+        raise ServerConfigError(f"{source}: {exc if isinstance(exc, BadProxy) else 'trusted_proxies must be a list of addresses'}") from None
     return config

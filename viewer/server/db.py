@@ -1,4 +1,4 @@
-"""The server's database (SQLAlchemy Core): users, tokens, failed logins and send history."""
+"""The server's database (SQLAlchemy Core): users, tokens, login counters, send history and send keys."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     delete,
     event,
-    func,
     insert,
     select,
     update,
@@ -38,6 +38,8 @@ users = Table(
     Column("name", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("identities", Text, nullable=False, default="", server_default=""),  # allowed From addresses, one per line
+    Column("email", String(320), nullable=False, default="", server_default=""),  # the user's own address (Reply-To)
 )
 
 tokens = Table(
@@ -49,12 +51,12 @@ tokens = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 
-login_failures = Table(
-    "login_failures",
+login_counters = Table(
+    "login_counters",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(200), nullable=False, index=True),  # "user:NAME" or "addr:IP"
-    Column("at", Float, nullable=False, index=True),
+    Column("key", String(300), primary_key=True),  # "user:NAME", "addr:IP" or "pair:NAME IP"
+    Column("window_start", Float, nullable=False, index=True),
+    Column("count", Integer, nullable=False),
 )
 
 sends = Table(
@@ -72,6 +74,18 @@ sends = Table(
     Column("message_id", String(500), nullable=False, default=""),
     Column("error", Text, nullable=False, default=""),
     Column("size", Integer, nullable=False, default=0),
+)
+
+
+send_keys = Table(
+    "send_keys",
+    metadata,
+    Column("user", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),  # the client's Idempotency-Key
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the request: a key names one message
+    Column("state", String(10), nullable=False),  # "pending" while the route works, then "done"
+    Column("created_at", Float, nullable=False, index=True),
+    Column("response", Text, nullable=False, default=""),  # the JSON answer given for it
 )
 
 
@@ -93,6 +107,23 @@ class TokenRow:
     expires_at: float
 
 
+@dataclass
+class UserRow:
+    name: str
+    identities: list[str]
+    email: str
+
+
+@dataclass
+class SendKey:
+    """What the database knows of one idempotency key."""
+
+    state: str  # "pending" or "done"
+    fingerprint: str
+    created_at: float
+    response: dict[str, Any] | None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # several worker processes share the file
@@ -108,14 +139,27 @@ class Database:
         self.url = url
         try:
             if url.startswith("sqlite"):
-                _make_folder(url)
+                make_folder(url)
                 self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
                 self.engine = create_engine(url, pool_pre_ping=True)
-            metadata.create_all(self.engine)
+            self._check_schema()
         except (SQLAlchemyError, ImportError) as exc:
             raise DatabaseError(f"cannot open the server database {safe_url(url)}: {exc.__class__.__name__}: {_first_line(exc)}") from None
+
+    def _check_schema(self) -> None:
+        """Create the schema in an empty database; refuse one at another revision (migrate first)."""
+        from viewer.server import migrate
+
+        found, wanted = migrate.current(self.engine), migrate.head()
+        if found is None:
+            migrate.upgrade(self.url)
+        elif found != wanted:
+            raise DatabaseError(
+                f"the server database {safe_url(self.url)} has schema revision {found}, this spoolview needs {wanted}: "
+                "run `spoolview server migrate` (back it up first)"
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -154,6 +198,24 @@ class Database:
         with self.engine.connect() as conn:
             return conn.execute(select(users.c.password_hash).where(users.c.name == name)).scalar()
 
+    def user(self, name: str) -> UserRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users.c.name, users.c.identities, users.c.email).where(users.c.name == name)).first()
+        return UserRow(row.name, [a for a in row.identities.split("\n") if a], row.email) if row else None
+
+    def set_identities(self, name: str, identities: list[str] | None = None, email: str | None = None) -> None:
+        """Set the From addresses ``name`` may send as and/or its own address (Reply-To)."""
+        values: dict[str, str] = {}
+        if identities is not None:
+            values["identities"] = "\n".join(dict.fromkeys(identities))
+        if email is not None:
+            values["email"] = email
+        if not values:
+            return
+        with self.engine.begin() as conn:
+            if not conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount:
+                raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`")
+
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.name).order_by(users.c.name)).scalars())
@@ -174,22 +236,98 @@ class Database:
         with self.engine.begin() as conn:
             conn.execute(delete(tokens).where(tokens.c.token_hash == token_hash))
 
-    # -- failed logins -----------------------------------------------------------------
-    def failures_since(self, key: str, since: float) -> int:
+    # -- login counters ----------------------------------------------------------------
+    def bump(self, key: str, now: float, window: float) -> tuple[int, float]:
+        """Add one to ``key``'s counter in one transaction; its new count and window start.
+
+        A counter whose window started more than ``window`` seconds ago starts again at 1.
+        The UPDATE locks the row (PostgreSQL) or the file (SQLite), so concurrent logins in
+        any process each see a distinct count.
+        """
+        since = now - window
+        fresh = login_counters.c.window_start < since
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    done = conn.execute(
+                        update(login_counters)
+                        .where(login_counters.c.key == key)
+                        .values(
+                            count=case((fresh, 1), else_=login_counters.c.count + 1),
+                            window_start=case((fresh, now), else_=login_counters.c.window_start),
+                        )
+                    ).rowcount
+                    if not done:
+                        conn.execute(insert(login_counters).values(key=key, window_start=now, count=1))
+                        return 1, now
+                    row = conn.execute(select(login_counters.c.count, login_counters.c.window_start).where(login_counters.c.key == key)).one()
+                    return int(row.count), float(row.window_start)
+            except IntegrityError:  # another process inserted the same key first: update it
+                continue
+        raise DatabaseError(f"cannot count the login attempt for {key!r}: the database keeps refusing it")
+
+    def counter(self, key: str, now: float, window: float) -> tuple[int, float]:
+        """``key``'s count and window start, 0 when its window is over or it has none."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.count()).select_from(login_failures).where(login_failures.c.key == key, login_failures.c.at >= since)
-            ).scalar_one()
+            row = conn.execute(select(login_counters.c.count, login_counters.c.window_start).where(login_counters.c.key == key)).first()
+        if row is None or row.window_start < now - window:
+            return 0, now
+        return int(row.count), float(row.window_start)
 
-    def add_failures(self, keys: list[str], window_start: float) -> None:
+    def reset(self, keys: list[str], older_than: float | None = None) -> None:
+        """Forget ``keys`` (a successful login), and counters idle since ``older_than``."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_counters).where(login_counters.c.key.in_(keys)))
+            if older_than is not None:
+                conn.execute(delete(login_counters).where(login_counters.c.window_start < older_than))
+
+    # -- idempotency keys ----------------------------------------------------------------
+    def claim_key(self, user: str, key: str, fingerprint: str, *, keep_seconds: float) -> SendKey | None:
+        """Reserve ``key`` for a send now: None when it is new (the caller sends), else what is stored.
+
+        The primary key makes this atomic across processes: of two requests with one key,
+        exactly one gets None.
+        """
         now = time.time()
-        with self.engine.begin() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.at < window_start))
-            conn.execute(insert(login_failures), [{"key": key, "at": now} for key in keys])
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(send_keys).where(send_keys.c.created_at < now - keep_seconds))  # housekeeping
+                conn.execute(insert(send_keys).values(user=user, key=key, fingerprint=fingerprint, state="pending", created_at=now, response=""))
+            return None
+        except IntegrityError:
+            pass
+        found = self.send_key(user, key)
+        if found is None:  # removed between the two statements (expired): try once more
+            return self.claim_key(user, key, fingerprint, keep_seconds=keep_seconds)
+        if found.state == "done" and found.fingerprint == fingerprint and not _delivered(found.response):
+            # Nothing was delivered the first time: a repeat is a new attempt, never a duplicate.
+            # The UPDATE's condition makes one of several concurrent repeats the owner.
+            with self.engine.begin() as conn:
+                taken = conn.execute(
+                    update(send_keys)
+                    .where(send_keys.c.user == user, send_keys.c.key == key, send_keys.c.state == "done", send_keys.c.created_at == found.created_at)
+                    .values(state="pending", created_at=now, response="")
+                ).rowcount
+            if taken:
+                return None
+            return self.send_key(user, key) or found
+        return found
 
-    def clear_failures(self, key: str) -> None:
+    def finish_key(self, user: str, key: str, response: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.key == key))
+            conn.execute(update(send_keys).where(send_keys.c.user == user, send_keys.c.key == key).values(state="done", response=json.dumps(response)))
+
+    def release_key(self, user: str, key: str) -> None:
+        """Forget a pending key whose send never started (checks failed after the claim)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(send_keys).where(send_keys.c.user == user, send_keys.c.key == key, send_keys.c.state == "pending"))
+
+    def send_key(self, user: str, key: str) -> SendKey | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(send_keys).where(send_keys.c.user == user, send_keys.c.key == key)).first()
+        if row is None:
+            return None
+        return SendKey(row.state, row.fingerprint, row.created_at, json.loads(row.response) if row.response else None)
 
     # -- history -----------------------------------------------------------------------
     def add_send(self, **values: Any) -> int:
@@ -210,7 +348,17 @@ class Database:
         return out
 
 
-def _make_folder(url: str) -> None:
+def _delivered(response: dict[str, Any] | None) -> bool:
+    """True when a stored send answer has at least one accepted recipient (or cannot be read)."""
+    if not isinstance(response, dict):
+        return True
+    recipients = response.get("recipients")
+    if not isinstance(recipients, list):
+        return True
+    return any(isinstance(r, dict) and r.get("accepted") for r in recipients)
+
+
+def make_folder(url: str) -> None:
     """Create the folder of a SQLite file (private), so a fresh install just works."""
     from pathlib import Path
 

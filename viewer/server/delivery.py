@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from viewer import tomlconfig
 from viewer.errors import SpoolviewError
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError
-from viewer.server.config import ServerConfig, ServerConfigError, kind_name
-from viewer.settings import Settings
+from viewer.server.config import ServerConfig, ServerConfigError
+from viewer.settings import SECTIONS, Settings
 from viewer.settings import load as load_settings
 
 log = logging.getLogger(__name__)
@@ -40,35 +40,23 @@ def server_settings(config: ServerConfig) -> Settings:
 
 
 def apply_table(settings: Settings, table: dict[str, Any], *, source: str = "server configuration") -> None:
-    """Set ``settings.<section>.<key>`` from a ``{section: {key: value}}`` mapping, type-checked.
+    """Set ``settings.<section>.<key>`` from a ``{section: {key: value}}`` mapping, type-checked
+    by the one TOML loader (viewer.tomlconfig).
 
     ``environment`` sets the active environment's ``smtp_user`` / ``smtp_password``.
     Errors name ``source`` (the file) and the key, never a value (it may be a password).
     """
+    toml = tomlconfig.TomlFile(source, error=ServerConfigError, hide=lambda dotted: True)
     for section, values in table.items():
-        if not isinstance(values, dict):
-            raise ServerConfigError(f"{source}: route.{section} must be a table")
+        target: Any
         if section == "environment":
-            target: Any = settings.environment
+            target = settings.environment
+        elif section in SECTIONS:
+            target = getattr(settings, section)
         else:
-            target = getattr(settings, section, None)
-            if target is None or not dataclasses.is_dataclass(target):
-                raise ServerConfigError(f"{source}: route.{section} is not a settings section")
-        for key, value in values.items():
-            if not hasattr(target, key):
-                raise ServerConfigError(f"{source}: route.{section}.{key} is not a known setting")
-            current = getattr(target, key)
-            if not _same_kind(current, value):
-                raise ServerConfigError(f"{source}: route.{section}.{key} must be {kind_name(current)}")
-            setattr(target, key, float(value) if isinstance(current, float) else value)
-
-
-def _same_kind(current: Any, value: Any) -> bool:
-    if isinstance(current, bool) or isinstance(value, bool):
-        return isinstance(current, bool) and isinstance(value, bool)
-    if isinstance(current, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(current))
+            raise ServerConfigError(f"{source}: route.{section} is not a settings section "
+                                    f"(known: environment, {', '.join(SECTIONS)})")
+        toml.load(target, values, ("route", section))
 
 
 @dataclass
@@ -81,6 +69,7 @@ class Delivery:
     detail: str = ""
     message_id: str = ""
     error: RouteError | None = None
+    notes: list[str] = field(default_factory=list)  # what failed after the route answered (journal, copies)
 
 
 class Deliverer:
@@ -107,12 +96,9 @@ class Deliverer:
         detail = result.detail if result is not None else str(error or "")
         if outcome.notes:
             log.warning("send %s: %s", outcome.message_id, "; ".join(outcome.notes))
-        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error)
+        return Delivery(outcome.ok, outcome.route_name, outcome.recipient_results(), detail, outcome.message_id, error, list(outcome.notes))
 
     @staticmethod
     def _failed(route: str, envelope: Envelope, error: RouteError) -> Delivery:
-        results = getattr(error, "results", None)
-        if not results:
-            temporary = getattr(error, "kind", "") == "temporary"
-            results = [RecipientResult(a, False, error.code, error.reply or str(error), temporary) for a in envelope.recipients]
-        return Delivery(False, route, list(results), str(error), error=error)
+        results = error.recipient_results(envelope.recipients, reply=error.reply or str(error))
+        return Delivery(False, route, results, str(error), error=error)

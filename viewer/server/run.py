@@ -17,7 +17,8 @@ def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
         "port": config.port,
         "server_header": False,  # say nothing about the software
         "date_header": True,
-        "proxy_headers": True,  # X-Forwarded-For from a local reverse proxy (forwarded_allow_ips)
+        # X-Forwarded-For is read by the app itself, only from [server] trusted_proxies.
+        "proxy_headers": False,
         "log_level": "info",
         "lifespan": "on",
     }

@@ -70,6 +70,23 @@ class SendResponse(BaseModel):
     detail: str = ""
     message_id: str = ""
     error: RouteErrorInfo | None = None
+    warnings: list[str] = Field(default_factory=list, description="what failed after delivery (history, journal, copies); the outcome stands")
+    idempotency_key: str = Field("", description="the Idempotency-Key header of the request, if any")
+    replayed: bool = Field(False, description="true when this answer is the stored one of an earlier request with the same key")
+
+
+class SendStatus(BaseModel):
+    """GET /send/{key}: ``done`` with the answer given, or ``pending`` (the outcome is not known yet)."""
+
+    key: str
+    state: Literal["pending", "done"]
+    response: SendResponse | None = None
+
+
+class Me(BaseModel):
+    user: str
+    identities: list[str] = Field(description="From addresses this user may send as; the first is the server's own")
+    email: str = Field("", description="the user's own address, allowed in Reply-To")
 
 
 class HistoryItem(BaseModel):

@@ -149,3 +149,18 @@ def test_new_window_flag_starts_its_own_viewer_without_asking_the_running_one(mo
     assert asked == [] and ran == [["x.pdf"], ["x.pdf"]]
     assert cli.main(["open", "x.pdf"]) == 0
     assert asked == [["x.pdf"]] and len(ran) == 2  # the running viewer took it
+
+
+def test_deferred_plugins_are_installed_in_the_open_windows_once(root, monkeypatch):
+    installed = []
+    module = types.ModuleType("fake_gui_plugin3")
+    module.install = installed.append
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin3", module)
+    application = app_mod.App(root, plugins=("fake_gui_plugin3",), defer_plugins=True)
+    first = application.new_window()
+    assert installed == []  # the first page is painted before the plugins are imported
+    application.load_plugins()
+    application.load_plugins()
+    assert installed == [first]
+    second = application.new_window()
+    assert installed == [first, second]

@@ -18,7 +18,7 @@ MINE = ["app.py", "mainwindow.py", "pageview.py", "thumbnails.py", "toolbar.py",
 DYNAMIC = {
     "dialog.{}.title": ["error", "info"],
     "savepdf.mode.{}": ["none", "no-modify", "password"],
-    "kind.{}": ["spv", "text", "pdf", "xps", "image", "eml"],
+    "kind.{}": ["spv", "text", "pdf", "ps", "xps", "image", "eml"],
     "eml.header.{}": ["from", "to", "cc", "date", "subject"],
     "language.{}": ["auto", "fr", "en"],
     "menu.{}": ["file", "view", "connection", "tools", "settings", "help"],

@@ -475,3 +475,21 @@ def test_menu_shortcuts_name_the_keys_of_the_interface_language(window):
         window.set_language("fr")
         i18n.set_language("fr")
     assert "Début" in accels()
+
+
+def test_a_damaged_pdf_opens_and_the_status_bar_says_it_was_repaired(window, settle, tmp_path):
+    import re
+
+    import pymupdf
+
+    from formats import open_document
+    from formats.pdf import to_pdf
+
+    raw = pymupdf.open(stream=to_pdf(open_document(sample("devis-D2026-0042.spv"))), filetype="pdf").tobytes(expand=255)
+    damaged = tmp_path / "abime.pdf"
+    damaged.write_bytes(re.sub(rb"/Count \d+", b"/Count 0", raw))  # MuPDF finds no page; PDFium finds two
+    assert window.open_path(damaged)
+    settle(window)
+    assert window.pageview.page_count == 2
+    assert window.status.document.get() == "abime.pdf — PDF (réparé)"
+    assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message.get()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +11,7 @@ from tests.support.smtpd import RecordingHandler
 from viewer import paths
 from viewer.errors import SpoolviewError
 from viewer.mail import trace
+from viewer.mail.compose import Composed
 from viewer.mail.journal import read_log
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import ConfigurationError, Envelope, TemporaryError
@@ -125,7 +125,7 @@ def test_missing_message_id_is_added():
 
 
 def test_accepts_a_composed_object():
-    composed = SimpleNamespace(raw=RAW, envelope=ENV, message=None)
+    composed = Composed(envelope=ENV, raw=RAW, charset_used="utf-8", subject="Devis")
     assert Outbox(Settings(), MemoryRoute()).send(composed).ok
 
 
@@ -200,7 +200,7 @@ def test_server_switch_without_connection_sends_locally_and_the_trace_says_so():
     settings = Settings()
     settings.service.use_server_service = True
     settings.debug.trace = True
-    outcome = Outbox(settings, connection=None).send((RAW, ENV))
+    outcome = Outbox(settings).send((RAW, ENV))
     assert outcome.ok and outcome.route_name.startswith("pickup folder")
     texts = [e.text for e in trace.load(settings.debug.trace_folder) if e.kind == "route"]
     assert any("use_server_service is set but not connected" in t for t in texts)

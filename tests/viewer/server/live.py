@@ -83,10 +83,10 @@ class LiveServer:
         self.stop()
 
 
-def smtp_config(tmp: Path, smtpd: Any, **overrides: Any) -> ServerConfig:
-    """A server configuration sending directly to ``smtpd`` with journals under ``tmp``."""
+def smtp_config(tmp: Path, smtpd: Any, *, from_identity: str = "sales@example.com", **overrides: Any) -> ServerConfig:
+    """A server configuration sending directly to ``smtpd`` as ``from_identity``, journals under ``tmp``."""
     route = {
-        "functions": {"send_direct": True, "host": smtpd.host, "port": smtpd.port, "from_identity": "server@example.com", "send_without_file": False},
+        "functions": {"send_direct": True, "host": smtpd.host, "port": smtpd.port, "from_identity": from_identity, "send_without_file": False},
         "copies": {"sent_folder": str(tmp / "sent"), "error_folder": str(tmp / "errors"), "log_folder": str(tmp / "log")},
         "advanced": {"delay_seconds": 0.0},
     }

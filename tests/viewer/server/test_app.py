@@ -188,12 +188,99 @@ def test_failed_logins_are_rate_limited_per_user(client):
     assert client.post("/login", json={"user": "bob", "password": PASSWORDS["bob"]}).status_code == 200
 
 
-def test_failed_logins_are_rate_limited_per_address(tmp_path, smtpd):
+def test_an_address_over_its_failure_limit_keeps_out_the_names_that_failed_but_not_other_users(tmp_path, smtpd):
     config = smtp_config(tmp_path, smtpd, max_failures_per_address=3)
     with LiveServer(config, users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
         for name in ("u1", "u2", "u3"):
             assert c.post("/login", json={"user": name, "password": "x"}).status_code == 401
-        assert c.post("/login", json={"user": "bob", "password": PASSWORDS["bob"]}).status_code == 429
+        again = c.post("/login", json={"user": "u1", "password": "y"})
+        assert again.status_code == 429
+        assert int(again.headers["retry-after"]) > 0
+        assert c.post("/login", json={"user": "bob", "password": PASSWORDS["bob"]}).status_code == 200
+
+
+def test_concurrent_wrong_logins_are_counted_before_the_password_is_checked(tmp_path, smtpd):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with LiveServer(smtp_config(tmp_path, smtpd), users=PASSWORDS) as live, httpx.Client(base_url=live.url, timeout=60) as c:
+        with ThreadPoolExecutor(30) as pool:
+            codes = list(pool.map(lambda i: c.post("/login", json={"user": "alice", "password": f"guess-{i}"}).status_code, range(30)))
+    assert codes.count(401) == 5  # max_failures_per_user: the other 25 never reached scrypt
+    assert codes.count(429) == 25
+
+
+def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(tmp_path, smtpd):
+    def failures_then_new_address(live: LiveServer) -> int:
+        with httpx.Client(base_url=live.url) as c:
+            for i, name in enumerate(("u1", "u2", "u3")):
+                c.post("/login", json={"user": name, "password": "x"}, headers={"X-Forwarded-For": f"203.0.113.{i}"})
+            return c.post("/login", json={"user": "u1", "password": "x"}, headers={"X-Forwarded-For": "203.0.113.99"}).status_code
+
+    with LiveServer(smtp_config(tmp_path / "a", smtpd, max_failures_per_address=3), users=PASSWORDS) as live:
+        assert failures_then_new_address(live) == 429  # every attempt counted on the real peer, 127.0.0.1
+    with LiveServer(smtp_config(tmp_path / "b", smtpd, max_failures_per_address=3, trusted_proxies=["127.0.0.1"]), users=PASSWORDS) as live:
+        assert failures_then_new_address(live) == 401  # behind a trusted proxy each client is its own address
+
+
+def test_concurrent_password_checks_are_capped(tmp_path, smtpd, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from viewer.server import auth
+
+    running, peak, lock = 0, 0, threading.Lock()
+    real = auth._scrypt
+
+    def counting(*args):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return real(*args)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(auth, "_scrypt", counting)
+    users = {f"user{i}": "pw" for i in range(12)}
+    config = smtp_config(tmp_path, smtpd, max_concurrent_logins=2)
+    with LiveServer(config, users=users) as live, httpx.Client(base_url=live.url, timeout=60) as c:
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(lambda name: c.post("/login", json={"user": name, "password": "pw"}).status_code, users))
+    assert codes == [200] * 12
+    assert 1 <= peak <= 2
+
+
+def _raw_request(port: int, head: str, timeout: float = 20) -> bytes:
+    """Send only a request head (no body) and return what the server answers."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def test_a_request_without_token_is_refused_before_its_body_is_read(server):
+    # 30 MB announced (under the /send limit), nothing sent: the answer must come anyway.
+    head = "POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30000000\r\n\r\n"
+    assert _raw_request(server.port, head).startswith(b"HTTP/1.1 401")
+    forged = head.replace("Host: x\r\n", "Host: x\r\nAuthorization: Bearer forged\r\n")
+    assert _raw_request(server.port, forged).startswith(b"HTTP/1.1 401")
+
+
+def test_unauthenticated_routes_take_only_a_small_body(server, client):
+    head = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    assert _raw_request(server.port, head).startswith(b"HTTP/1.1 413")
+    response = client.post("/login", content=b'{"user": "alice", "password": "' + b"x" * 20_000 + b'"}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert "16384 bytes" in response.json()["detail"]
 
 
 def test_unknown_user_and_wrong_password_look_the_same(client):
@@ -256,3 +343,119 @@ def test_no_password_or_token_in_server_logs_journal_or_database(tmp_path, smtpd
         data = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in data, f"{secret!r} in {path}"
+
+
+# -- identities (issue 12.2) -------------------------------------------------------------
+
+
+def other_from(address: str) -> bytes:
+    return RAW.replace(b"From: Sales <sales@example.com>", f"From: Someone <{address}>".encode())
+
+
+@pytest.mark.parametrize(
+    ("raw", "sender", "reason"),
+    [
+        (other_from("ceo@example.com"), "sales@example.com", "From 'ceo@example.com'"),
+        (RAW, "ceo@example.com", "envelope sender 'ceo@example.com'"),
+        (RAW.replace(b"Subject:", b"Sender: ceo@example.com\r\nSubject:"), "sales@example.com", "Sender 'ceo@example.com'"),
+        (RAW.replace(b"Subject:", b"Reply-To: ceo@example.com\r\nSubject:"), "sales@example.com", "Reply-To 'ceo@example.com'"),
+    ],
+)
+def test_another_identity_gets_403_and_nothing_is_sent(client, smtpd, raw, sender, reason):
+    headers = login(client)
+    response = client.post("/send", headers=headers, json={**send_body(raw), "sender": sender})
+    assert response.status_code == 403
+    detail = response.json()["detail"]
+    assert reason in detail and "sales@example.com" in detail
+    assert smtpd.messages == []
+    assert client.get("/history/alice", headers=headers).json() == []
+
+
+def test_identities_allowed_per_user_and_own_address_in_reply_to(server, client, smtpd):
+    server.db.set_identities("alice", ["alice@example.com"], email="alice.home@example.net")
+    headers = login(client)
+    assert client.get("/me", headers=headers).json() == {"user": "alice", "identities": ["sales@example.com", "alice@example.com"], "email": "alice.home@example.net"}
+    raw = other_from("alice@example.com").replace(b"Subject:", b"Reply-To: Alice <alice.home@example.net>\r\nSubject:")
+    response = client.post("/send", headers=headers, json={**send_body(raw), "sender": "alice@example.com"})
+    assert response.status_code == 200, response.text
+    assert smtpd.handler.wait_for(1)[0].mail_from == "alice@example.com"
+    bob = login(client, "bob")  # bob has no identity of his own
+    assert client.post("/send", headers=bob, json={**send_body(raw), "sender": "alice@example.com"}).status_code == 403
+
+
+def test_a_server_without_identity_says_what_the_administrator_must_do(tmp_path, smtpd):
+    config = smtp_config(tmp_path, smtpd)
+    config.route["functions"]["from_identity"] = ""
+    with LiveServer(config, users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
+        response = c.post("/send", headers=login(c), json=send_body())
+    assert response.status_code == 403
+    assert "spoolview server user alice --identity" in response.json()["detail"]
+
+
+# -- the route's answer is the answer (issue 19.1) ---------------------------------------
+
+
+def test_a_history_write_failing_after_delivery_gives_200_with_the_outcome_and_a_warning(server, client, smtpd, caplog):
+    from sqlalchemy import text
+
+    with server.db.engine.begin() as conn:  # a real constraint of the database refuses the row
+        conn.execute(text("CREATE TRIGGER no_history BEFORE INSERT ON sends BEGIN SELECT RAISE(ABORT, 'history is full'); END"))
+    response = client.post("/send", headers=login(client), json=send_body())
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["ok"] is True and data["recipients"][0]["accepted"] is True
+    assert any("history" in w for w in data["warnings"])
+    assert len(smtpd.handler.wait_for(1)) == 1
+    assert "history row was not written" in caplog.text
+
+
+# -- idempotent send (issue 19.2, server side) -------------------------------------------
+
+
+def test_a_repeated_key_is_answered_from_the_store_without_sending_again(server, client, smtpd):
+    headers = {**login(client), "Idempotency-Key": "3f0c7a52-key-1"}
+    first = client.post("/send", headers=headers, json=send_body())
+    assert first.status_code == 200 and first.json()["replayed"] is False
+    again = client.post("/send", headers=headers, json=send_body())
+    assert again.status_code == 200
+    assert again.json()["replayed"] is True
+    assert {k: v for k, v in again.json().items() if k != "replayed"} == {k: v for k, v in first.json().items() if k != "replayed"}
+    smtpd.handler.wait_for(1)
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
+    assert len(client.get("/history/alice", headers=headers).json()) == 1
+    status = client.get("/send/3f0c7a52-key-1", headers=headers).json()
+    assert status["state"] == "done" and status["response"]["recipients"][0]["accepted"] is True
+
+
+def test_a_key_is_per_user_and_names_one_message(server, client, smtpd):
+    alice = {**login(client), "Idempotency-Key": "k-2"}
+    assert client.post("/send", headers=alice, json=send_body()).status_code == 200
+    other = client.post("/send", headers=alice, json=send_body(recipients=["boss@example.org"]))
+    assert other.status_code == 422
+    assert "already used for another message" in other.json()["detail"]
+    bob = {**login(client, "bob"), "Idempotency-Key": "k-2"}
+    assert client.get("/send/k-2", headers=bob).status_code == 404  # alice's key says nothing to bob
+    assert client.post("/send", headers=bob, json=send_body()).json()["replayed"] is False
+    assert len(smtpd.handler.wait_for(2)) == 2
+
+
+def test_unknown_key_is_404_meaning_not_sent_and_a_pending_one_is_409(server, client, smtpd):
+    headers = login(client)
+    response = client.get("/send/never-seen", headers=headers)
+    assert response.status_code == 404 and "was not sent" in response.json()["detail"]
+    from viewer.server.api import _fingerprint
+
+    fingerprint = _fingerprint(RAW, "sales@example.com", ("client@example.org",))
+    assert server.db.claim_key("alice", "in-flight", fingerprint, keep_seconds=86400) is None  # as a send still working does
+    busy = client.post("/send", headers={**headers, "Idempotency-Key": "in-flight"}, json=send_body())
+    assert busy.status_code == 409 and "outcome is unknown" in busy.json()["detail"]
+    assert client.get("/send/in-flight", headers=headers).json() == {"key": "in-flight", "state": "pending", "response": None}
+    assert smtpd.messages == []
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 201, "é".encode()])
+def test_a_malformed_key_is_refused_before_sending(client, smtpd, key):
+    response = client.post("/send", headers={**login(client), "Idempotency-Key": key}, json=send_body())
+    assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
+    assert smtpd.messages == []

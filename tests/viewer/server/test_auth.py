@@ -101,13 +101,23 @@ def test_rate_limit_per_user_blocks_even_the_right_password(db):
     assert limited.value.retry_after == 600
 
 
-def test_rate_limit_per_address(db):
+def test_rate_limit_per_address_counts_failures_only(db):
     auth = make_auth(db, max_per_user=100, max_per_address=2)
-    auth.login("u1", "bad", "10.0.0.9")
-    auth.login("u2", "bad", "10.0.0.9")
-    with pytest.raises(RateLimited):
-        auth.login("alice", "s3cret", "10.0.0.9")
-    assert auth.login("alice", "s3cret", "10.0.0.8") is not None
+    assert auth.login("u1", "bad", "10.0.0.9") is None
+    assert auth.login("u2", "bad", "10.0.0.9") is None
+    with pytest.raises(RateLimited):  # a name that failed from this address: refused unchecked
+        auth.login("u1", "bad", "10.0.0.9")
+    assert auth.login("u1", "bad", "10.0.0.8") is None  # another address is not concerned
+    assert auth.login("alice", "s3cret", "10.0.0.9") is not None  # another user from it still logs in
+    assert auth.login("alice", "s3cret", "10.0.0.9") is not None  # successes do not count
+
+
+def test_user_attempts_are_counted_atomically_across_threads(db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _: db.bump("user:x", time.time(), 600)[0], range(40)))
+    assert sorted(counts) == list(range(1, 41))
 
 
 def test_success_clears_the_users_failures(db):

@@ -35,12 +35,12 @@ def test_file_values(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[server]\nprot = 1\n", "unknown key 'prot'"),
+        ("[server]\nprot = 1\n", "server.toml:2: unknown key server.prot"),
         ('[server]\nport = "80"\n', "port must be a whole number"),
         ("[server]\nport = 70000\n", "between 1 and 65535"),
         ("[server]\nworkers = 0\n", "workers must be positive"),
         ('[server]\ncertfile = "c.pem"\n', "go together"),
-        ("[server\n", "cannot read"),
+        ("[server\n", "server.toml:1: not a valid TOML file"),
         ("[server]\ntoken_minutes = true\n", "token_minutes must be a number"),
     ],
 )

@@ -42,9 +42,10 @@ def test_settings_file_then_table(tmp_path):
     ("route", "message"),
     [
         ({"nosuch": {"a": 1}}, "not a settings section"),
-        ({"functions": {"nosuch": 1}}, "not a known setting"),
+        ({"functions": {"nosuch": 1}}, "unknown key route.functions.nosuch"),
         ({"functions": {"port": "25"}}, "must be a whole number"),
-        ({"functions": {"send_direct": 1}}, "must be true or false"),
+        ({"functions": {"send_direct": 1}}, "must be true or false, found [(]hidden[)]"),
+        ({"environment": {"smtp_password": 1234}}, "route.environment.smtp_password must be a text"),
         ({"functions": 3}, "must be a table"),
     ],
 )

@@ -154,7 +154,7 @@ class MailUi:
         from viewer.gui.mailui.settings_dialog import SettingsDialog
 
         return self._keep(SettingsDialog(self.root, self.services.settings, notify=self._notify_arg,
-                                         on_saved=self._settings_saved, screen=screen))
+                                         on_saved=self._settings_saved, screen=screen, document=self._document()))
 
     def _settings_saved(self, settings: Any) -> None:
         old_language = getattr(getattr(self.services.settings, "printing", None), "language", None)

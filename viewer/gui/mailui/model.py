@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gc
-import html as html_lib
 import logging
 import mimetypes
 import queue
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from viewer.errors import SpoolviewError
+from viewer.mail.bodies import html_to_text, text_to_html, text_to_rtf
+from viewer.mail.job import mailbox
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ __all__ = [
     "mailbox",
     "split_addresses",
     "text_to_html",
+    "text_to_rtf",
 ]
 
 def error_text(exc: BaseException) -> str:
@@ -83,42 +84,6 @@ def error_kind(exc: BaseException) -> str:
     if isinstance(exc, conn.ConnectionProblem):
         return "unavailable"
     return ""
-
-
-def text_to_html(text: str) -> str:
-    """A plain body as simple HTML paragraphs (what the HTML editor starts from)."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip("\n"))]
-    parts = ["<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs if p.strip()]
-    return "<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
-
-
-def html_to_text(source: str) -> str:
-    """The plain-text alternative of an HTML body (paragraphs and line breaks kept)."""
-    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", source)
-    text = re.sub(r"(?i)<br\s*/?>\s*\n?", "\n", text)
-    text = re.sub(r"(?i)</p\s*>\s*", "\n\n", text)
-    text = re.sub(r"(?s)<[^>]+>", "", text)
-    text = html_lib.unescape(text)
-    lines = [line.rstrip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
-
-
-def text_to_rtf(text: str) -> str:
-    """A plain body as a minimal RTF document (ASCII only: other characters as \\uN escapes)."""
-    out = []
-    for char in text.replace("\r\n", "\n").strip("\n"):
-        if char in "\\{}":
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\par\n")
-        elif char == "\t":
-            out.append("\\tab ")
-        elif ord(char) < 128:
-            out.append(char)
-        else:
-            data = char.encode("utf-16-le")  # RTF counts in signed UTF-16 units (two for a surrogate pair)
-            out.extend(f"\\u{int.from_bytes(data[i:i + 2], 'little', signed=True)}?" for i in range(0, len(data), 2))
-    return "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\\f0\\fs20\n" + "".join(out) + "\\par\n}\n"
 
 
 @dataclass
@@ -192,16 +157,6 @@ def split_addresses(text: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return [part.strip() for part in parts if part.strip()]
-
-
-def mailbox(name: str, address: str) -> str:
-    """``Name <address>`` as typed in an address field; a name holding , ; or quotes is quoted."""
-    name = " ".join(name.replace('"', "").split())
-    if not name:
-        return address
-    if any(c in name for c in ",;<>()@:"):
-        name = f'"{name}"'
-    return f"{name} <{address}>"
 
 
 @dataclass

@@ -453,33 +453,13 @@ class MailServices:
             return self._failure(exc)
 
     def _deliver(self, spec: Any, subject: str, document_id: str, address_type: str) -> SendReport:
-        from viewer.mail.compose import compose
-        from viewer.mail.outbox import Outbox
+        from viewer.mail import job
 
-        spec = self._routed(spec, address_type)
-        composed = compose(spec, self.settings)
-        outbox = Outbox(self.settings, connection=self.connection if self.connected else None)
-        try:
-            outcome = outbox.send(composed, subject=subject, document=document_id, address_type=address_type)
-        finally:
-            outbox.close()
-        return self._report(outcome, getattr(composed, "notes", []) or [], address_type)
-
-    def _routed(self, spec: Any, address_type: str) -> Any:
-        """Apply the S3 template of ``address_type`` to every address of the spec."""
-        from viewer.mail.routing import route
-
-        def final(addresses: list[str]) -> list[str]:
-            out = []
-            for address in addresses:
-                name, bare = _split_name(address)
-                routed = route(self.settings, address_type, bare)
-                target = getattr(routed, "address", routed)
-                out.append(mailbox(name, target) if name and target == bare else str(target))
-            return out
-
-        spec.to, spec.cc, spec.bcc = final(spec.to), final(spec.cc), final(spec.bcc)
-        return spec
+        draft = job.Draft(self.settings, self.connection if self.connected else None, address_type,
+                          to=list(spec.to), cc=list(spec.cc), bcc=list(spec.bcc), subject=subject, body=spec.body,
+                          html=spec.html, rtf=spec.rtf, attachments=list(spec.attachments), document_key=document_id)
+        outcome = job.send(draft, force=True)
+        return self._report(outcome, draft.notes, address_type)
 
     def _report(self, outcome: Any, notes: list[str], address_type: str = "EMAIL") -> SendReport:
         s = self.settings

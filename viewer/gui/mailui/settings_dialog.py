@@ -43,6 +43,7 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("pdf.password_policy", "choice", ("no", "yes", "ask")),
         FieldSpec("pdf.use_external", "bool"),
         FieldSpec("pdf.external_command", "str"),
+        FieldSpec("pdf.pdfa", "bool"),
     )),
     ("routing", (
         FieldSpec("routing.email", "combo", ROUTING_CHOICES),
@@ -89,6 +90,17 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("advanced.omit_closing_boundaries", "bool"),
         FieldSpec("directory.database_url", "str"),
     )),
+    ("extract", (
+        FieldSpec("extract.kind", "str"),
+        FieldSpec("extract.number", "str"),
+        FieldSpec("extract.date", "str"),
+        FieldSpec("extract.customer", "str"),
+        FieldSpec("extract.contact", "str"),
+        FieldSpec("extract.language", "str"),
+        FieldSpec("extract.region", "str"),
+        FieldSpec("extract.customer_region", "str"),
+        FieldSpec("extract.customer_by_name", "bool"),
+    )),
 )
 ENV_SCREEN = "environments"
 TEMPLATE_SCREEN = "templates"
@@ -126,8 +138,10 @@ class SettingsDialog(tk.Toplevel):
 
     def __init__(self, parent: tk.Misc, settings: Any, *, notify: Notify | None = None,
                  on_saved: Callable[[Any], None] | None = None, screen: str | None = None,
-                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None) -> None:
+                 ask_folder: Callable[[str], str] | None = None, ask_file: Callable[[str], str] | None = None,
+                 document: Any = None) -> None:
         super().__init__(parent)
+        self.document = document  # the open document, for the extraction rules' preview
         configure_styles(self)
         self.original = settings
         self.candidate = copy.deepcopy(settings)
@@ -170,6 +184,10 @@ class SettingsDialog(tk.Toplevel):
                 self._add_field(tab, row, spec)
             if screen == "functions":
                 self._add_credentials(tab, len(specs))
+            if screen == "extract":
+                from viewer.gui.mailui.extractui import ExtractPreview
+
+                self.preview = ExtractPreview(tab, len(specs), self, self.document, self.candidate)
         self._build_environments()
         self._build_templates()
         self._steady_size()

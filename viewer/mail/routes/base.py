@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,14 +11,43 @@ from viewer.errors import SpoolviewError
 
 
 class RouteError(SpoolviewError):
-    """A route could not carry a message. ``kind`` tells the caller what to do next."""
+    """A route could not carry a message. ``kind`` tells the caller what to do next.
+
+    ``results`` holds the per-recipient answers when the route got that far (e.g. every
+    RCPT refused, or DATA refused after some RCPT were accepted); else it is empty and the
+    error concerns the whole message: ``recipient_results`` expands it for each recipient.
+    """
 
     kind = "error"
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str = "") -> None:
+    def __init__(self, message: str, *, code: int | None = None, reply: str = "", results: list[RecipientResult] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reply = reply
+        self.results: list[RecipientResult] = list(results or [])
+
+    @property
+    def whole(self) -> bool:
+        """True when the error concerns the whole message (no per-recipient answer)."""
+        return not self.results
+
+    def recipient_results(self, recipients: Iterable[str], *, temporary: bool | None = None, reply: str | None = None) -> list[RecipientResult]:
+        """One result per recipient: the declared ones, else each of ``recipients`` refused with this error.
+
+        The outbox, the relay and the server all expand an error with this; ``temporary``
+        and ``reply`` override the defaults (``kind == "temporary"``, the error's text).
+        """
+        if self.results:
+            return list(self.results)
+        if temporary is None:
+            temporary = self.kind == "temporary"
+        text = str(self) if reply is None else reply
+        return [RecipientResult(r, False, self.code, text, temporary) for r in recipients]
+
+
+def refused_after_data(results: list[RecipientResult], code: int, reply: str) -> list[RecipientResult]:
+    """The results once DATA was refused: the recipients RCPT accepted are refused with DATA's reply."""
+    return [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]
 
 
 class TemporaryError(RouteError):
@@ -37,6 +66,20 @@ class ConfigurationError(RouteError):
     """The settings are wrong or missing (no host, bad certificate, authentication refused)."""
 
     kind = "configuration"
+
+
+class OutcomeUnknown(RouteError):
+    """The request may have reached the server but its answer was lost: sent or not is not known.
+
+    Never send the message again by another route; ``key`` (its idempotency key) lets the
+    server say later what became of it.
+    """
+
+    kind = "unknown"
+
+    def __init__(self, message: str, *, key: str, results: list[RecipientResult] | None = None) -> None:
+        super().__init__(message, results=results)
+        self.key = key
 
 
 _NOT_IN_ENVELOPE = frozenset(" \t<>,;()\\\"\x7f")
@@ -100,6 +143,7 @@ class Route(ABC):
     """A way out for messages. Use as a context manager; closes only what it opened."""
 
     name: str = "route"
+    trace: Callable[[str], None] | None = None  # receives what the route does (the debug trace), when set
 
     def open(self) -> None:  # noqa: B027 - optional hook
         """Open a connection or folder handle, if the route has one."""

@@ -58,8 +58,8 @@ class MemoryRoute(Route):
                 "every recipient was refused (" + "; ".join(f"{r.address}: {r.reply}" for r in results) + ")",
                 code=results[0].code,
                 reply=results[0].reply,
+                results=results,
             )
-            exc.results = results  # type: ignore[attr-defined]
             raise exc
         self.sent.append((bytes(message), envelope))
         return SendResult(self.name, results, detail="kept in memory")

@@ -9,8 +9,10 @@ import secrets
 import socket
 import string
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from viewer.fsutil import fsync_dir, private_dir
 from viewer.mail import pickupfile
@@ -23,6 +25,9 @@ from viewer.mail.routes.base import (
     SendResult,
     TemporaryError,
 )
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 __all__ = ["PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
 
@@ -174,7 +179,8 @@ class PickupRoute(Route):
 
     name = "pickup"
 
-    def __init__(self, folder: str | Path, *, extension: str = ".eml", envelope_lines: bool = True, trace=None) -> None:
+    def __init__(self, folder: str | Path, *, extension: str = ".eml", envelope_lines: bool = True,
+                 trace: Callable[[str], None] | None = None) -> None:
         if not str(folder).strip():
             raise ConfigurationError("no pickup folder is set: fill in the folder in the SMTP (service) settings")
         self.folder = Path(folder).expanduser()
@@ -183,7 +189,7 @@ class PickupRoute(Route):
         self.trace = trace
 
     @classmethod
-    def from_settings(cls, settings, *, trace=None) -> PickupRoute:
+    def from_settings(cls, settings: Settings, *, trace: Callable[[str], None] | None = None) -> PickupRoute:
         return cls(settings.service.pickup_folder, extension=settings.advanced.file_extension, trace=trace)
 
     def send(self, message: bytes, envelope: Envelope) -> SendResult:

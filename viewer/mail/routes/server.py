@@ -2,58 +2,144 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
-from typing import Any
+from typing import TYPE_CHECKING
 
-from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, Route, SendResult, TemporaryError
+from viewer.mail.routes.base import (
+    ConfigurationError,
+    Envelope,
+    OutcomeUnknown,
+    PermanentError,
+    RecipientResult,
+    Route,
+    RouteError,
+    SendResult,
+    TemporaryError,
+)
 
-__all__ = ["ServerRoute", "choose_route", "local_route", "server_connection", "wants_server"]
+if TYPE_CHECKING:
+    from viewer.connection import Connection, ServerAnswer
+
+__all__ = ["ServerNotReached", "ServerRoute", "idempotency_key"]
+
+
+class ServerNotReached(TemporaryError):
+    """No connection to the application server could be made: the message surely did not reach it.
+
+    The send job may then send locally (``local after server failure``) without risk of a
+    second copy; any other server failure is reported as it is.
+    """
 
 
 class ServerRoute(Route):
     """Carries messages through ``connection`` (a viewer.connection.Connection).
 
     The server delivers with its own route and journal and answers per recipient; that
-    answer is returned as is. ``document`` labels the server's journal and history.
+    answer is returned as is. ``document`` (the document key) labels the server's journal
+    and history.
     """
 
     name = "server"
+    RETRIES = 3  # asks again with the same key after an unknown outcome
+    RETRY_DELAYS = (1.0, 3.0, 6.0)
 
-    def __init__(self, connection: Any, *, settings: Any = None, trace: Any = None, document: str = "") -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        trace: Callable[[str], None] | None = None,
+        document: str = "",
+        retry_delays: tuple[float, ...] | None = None,
+    ) -> None:
         self.connection = connection
-        self.settings = settings
-        self.trace = trace  # a callable(text) or None: receives what the server answered
+        self.trace = trace  # receives what the server answered
         self.document = document
+        self.retry_delays = self.RETRY_DELAYS[: self.RETRIES] if retry_delays is None else retry_delays
 
     @property
     def description(self) -> str:
-        return f"application server {getattr(self.connection, 'url', '')}".strip()
+        return f"application server {self.connection.name} ({self.connection.url})"
 
     def send(self, message: bytes, envelope: Envelope) -> SendResult:
         from viewer.connection import (
             CertificateProblem,
             ConnectionProblem,
             NotConnected,
+            SendOutcomeUnknown,
             ServerRefused,
-            ServerUnavailable,
+            ServerUnreachable,
             SessionExpired,
         )
 
+        key = idempotency_key(message)
         try:
-            result = self.connection.send(message, envelope, document=self.document, subject=_subject(message))
-        except ServerRefused as exc:  # 413 / 422: the message itself is not acceptable
+            answer = self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
+        except ServerRefused as exc:  # 403 / 413 / 422: the message itself is not acceptable
             raise PermanentError(str(exc), code=exc.status) from None
         except (SessionExpired, NotConnected, CertificateProblem) as exc:
             raise ConfigurationError(str(exc)) from None
-        except ServerUnavailable as exc:
-            raise TemporaryError(f"{exc} (if the request reached the server, check `spoolview connection --history` before sending again)") from None
+        except ServerUnreachable as exc:
+            raise ServerNotReached(str(exc)) from None
+        except SendOutcomeUnknown as exc:
+            answer = self._ask_again(message, envelope, key, str(exc))
         except ConnectionProblem as exc:
             raise TemporaryError(str(exc)) from None
+        results = [RecipientResult(r.address, r.accepted, r.code, r.reply, r.temporary) for r in answer.recipients]
         if self.trace is not None:
-            for r in result.recipients:
+            for r in results:
                 self.trace(f"{r.address}: {'accepted' if r.accepted else 'refused'} {r.reply}".rstrip())
-        return result
+        if answer.error_kind and not any(r.accepted for r in results):
+            kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(answer.error_kind, RouteError)
+            raise kind(f"the server could not send: {answer.error_message}", code=answer.error_code, reply=answer.error_reply, results=results)
+        detail = f"sent by {self.connection.url}: {answer.detail}".rstrip(": ")
+        if answer.warnings:
+            detail += " (server warnings: " + "; ".join(answer.warnings) + ")"
+        return SendResult(route=f"server ({answer.route})", recipients=results, detail=detail)
+
+    def _ask_again(self, message: bytes, envelope: Envelope, key: str, first: str) -> ServerAnswer:
+        """Post again with the same key (the server answers from its store, never sends twice).
+
+        After the bounded retries the outcome stays unknown: the key is remembered for
+        ``spoolview connection --history`` and OutcomeUnknown is raised — never a fallback
+        to another route, since the server may have sent the message.
+        """
+        import time
+
+        from viewer.connection import ConnectionProblem, SendOutcomeUnknown, ServerRefused
+
+        last = first
+        for delay in self.retry_delays:
+            if self.trace is not None:
+                self.trace(f"no answer from the server ({last}): asking again in {delay:g} s with the same key {key}")
+            time.sleep(delay)
+            try:
+                return self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
+            except SendOutcomeUnknown as exc:
+                last = str(exc)
+            except ServerRefused as exc:
+                raise PermanentError(str(exc), code=exc.status) from None
+            except ConnectionProblem as exc:  # unreachable now, session ended…: still unknown
+                last = str(exc)
+        from viewer import unknown_sends
+
+        unknown_sends.remember(key, self.connection.url, self.connection.profile.user, document=self.document, recipients=list(envelope.recipients))
+        raise OutcomeUnknown(
+            f"the application server may have sent this message but its answer was lost ({last}); the outcome is unknown: "
+            f"do not send it again, run `spoolview connection --history` to ask the server (key {key})",
+            key=key,
+        )
+
+
+def idempotency_key(message: bytes) -> str:
+    """The message's Message-ID (without <>) when it makes a valid key, else a fresh UUID."""
+    import re
+    import uuid
+
+    head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]
+    found = re.search(rb"(?im)^message-id:[ \t]*<?([!-;=?-~]{1,200}?)>?[ \t]*$", head)
+    return found.group(1).decode("ascii") if found else str(uuid.uuid4())
 
 
 def _subject(message: bytes) -> str:
@@ -62,45 +148,3 @@ def _subject(message: bytes) -> str:
         return " ".join(str(head.get("subject", "") or "").split())
     except Exception:  # noqa: BLE001 - only a journal label
         return ""
-
-
-def wants_server(settings: Any) -> bool:
-    """True when the route in force has its "in connected mode, on the server" switch set (S4/S5)."""
-    if settings.functions.send_direct:
-        return bool(settings.functions.use_server_functions)
-    return bool(settings.service.use_server_service)
-
-
-def local_route(settings: Any, **kwargs: Any) -> Route:
-    """The route the settings choose on this computer (pickup folder or direct SMTP)."""
-    from viewer.mail.routes.select import route_for  # select imports this module: import late
-
-    return route_for(settings, connection=None, **kwargs)
-
-
-def server_connection(settings: Any, connection: Any = None) -> tuple[Any, str]:
-    """The live connection to send through, or None, and why, for the trace and the user.
-
-    None when the "send from the server" switch is off, when the viewer is not connected,
-    or when the server does not answer: then the send is made locally, as the reference
-    says. ``connection`` defaults to the one saved by ``spoolview connect``.
-    """
-    if not wants_server(settings):
-        return None, "local route (send from the application server is off)"
-    if connection is None:
-        from viewer.connection import current
-
-        connection = current()
-    if connection is None or not connection.is_connected:
-        return None, "not connected to an application server: sending locally instead (send from the server is set)"
-    if not connection.reachable():
-        return None, f"application server {connection.url} does not answer: sending locally instead (send from the server is set)"
-    return connection, f"connected to {connection.name} ({connection.url}): sent by the application server"
-
-
-def choose_route(settings: Any, connection: Any = None, **kwargs: Any) -> tuple[Route, str]:
-    """The route to use and why (see ``server_connection``); ``kwargs`` go to route_for."""
-    live, reason = server_connection(settings, connection)
-    if live is None:
-        return local_route(settings, **kwargs), reason
-    return ServerRoute(live, settings=settings), reason

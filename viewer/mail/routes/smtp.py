@@ -6,6 +6,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from viewer.mail.routes.base import (
     ConfigurationError,
@@ -16,7 +17,13 @@ from viewer.mail.routes.base import (
     RouteError,
     SendResult,
     TemporaryError,
+    refused_after_data,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    from viewer.settings import Settings
 
 __all__ = ["SmtpRoute", "SECURITY_MODES", "error_for_code", "redact_secrets"]
 
@@ -28,11 +35,11 @@ _TRACE_LINE_MAX = 300  # long DATA lines are cut in the trace
 TraceSink = Callable[[str], None]
 
 
-def error_for_code(code: int | None, message: str, reply: str = "") -> RouteError:
+def error_for_code(code: int | None, message: str, reply: str = "", results: list[RecipientResult] | None = None) -> RouteError:
     """The typed error for an SMTP reply code: 4xx temporary, anything else permanent."""
     if code is not None and 400 <= code < 500:
-        return TemporaryError(message, code=code, reply=reply)
-    return PermanentError(message, code=code, reply=reply)
+        return TemporaryError(message, code=code, reply=reply, results=results)
+    return PermanentError(message, code=code, reply=reply, results=results)
 
 
 def _b64(text: str) -> str:
@@ -63,7 +70,7 @@ def _reply_text(resp: bytes | str) -> str:
     return " ".join(resp.split())
 
 
-class _TracingMixin:
+class _TracingMixin(smtplib.SMTP):
     """Sends smtplib's debug output to a sink instead of stderr, redacting AUTH exchanges."""
 
     trace_sink: TraceSink | None = None
@@ -86,19 +93,19 @@ class _TracingMixin:
         sink(text)
 
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         """smtplib's DATA, without copying a message that has no line to dot-quote."""
         if not isinstance(msg, bytes):
-            return super().data(msg)  # type: ignore[misc]
-        self.putcmd("data")  # type: ignore[attr-defined]
-        code, repl = self.getreply()  # type: ignore[attr-defined]
-        if self.debuglevel > 0:  # type: ignore[attr-defined]
+            return super().data(msg)
+        self.putcmd("data")
+        code, repl = self.getreply()
+        if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         if code != 354:
             raise smtplib.SMTPDataError(code, repl)
-        self.send(quoted_data(msg))  # type: ignore[attr-defined]
-        code, repl = self.getreply()  # type: ignore[attr-defined]
-        if self.debuglevel > 0:  # type: ignore[attr-defined]
+        self.send(quoted_data(msg))
+        code, repl = self.getreply()
+        if self.debuglevel > 0:
             self._print_debug("data:", (code, repl))
         return code, repl
 
@@ -106,13 +113,13 @@ class _TracingMixin:
 def quoted_data(data: bytes) -> bytes:
     """The message as sent after 354: leading dots doubled, ending with CRLF "." CRLF."""
     if data.startswith(b".") or b"\n." in data:  # most messages have no line to quote: no copy
-        data = smtplib._quote_periods(data)
+        data = smtplib._quote_periods(data)  # type: ignore[attr-defined]  # private, absent from typeshed
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
 
 
-class _SMTP(_TracingMixin, smtplib.SMTP):
+class _SMTP(_TracingMixin):
     pass
 
 
@@ -153,11 +160,11 @@ class SmtpRoute(Route):
         self.local_hostname = local_hostname or None
         self.timeout = timeout
         self.trace = trace
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _TracingMixin | None = None
         self._opened_here = False
 
     @classmethod
-    def from_settings(cls, settings, *, password: str | None = None, trace: TraceSink | None = None) -> SmtpRoute:
+    def from_settings(cls, settings: Settings, *, password: str | None = None, trace: TraceSink | None = None) -> SmtpRoute:
         """Build the route from ``settings.functions`` and the active environment's user."""
         fn = settings.functions
         security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
@@ -200,14 +207,14 @@ class SmtpRoute(Route):
         self._smtp = self._connect()
         self._opened_here = True
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _TracingMixin:
         self._note(f"connect: {self.where} security={self.security} user={self.user or '(none)'}")
-        klass = _SMTP_SSL if self.security == "tls" else _SMTP
-        kwargs: dict = {"local_hostname": self.local_hostname, "timeout": self.timeout}
+        klass: type[_TracingMixin] = _SMTP_SSL if self.security == "tls" else _SMTP
+        kwargs: dict[str, Any] = {"local_hostname": self.local_hostname, "timeout": self.timeout}
         if self.security == "tls":
             kwargs["context"] = self._context()
         smtp = klass(**kwargs)
-        smtp._host = self.host  # the name TLS checks the certificate against
+        smtp._host = self.host  # type: ignore[attr-defined]  # smtplib's private name TLS checks the certificate against
         smtp.trace_sink = self.trace
         smtp.secrets = _secret_forms(self.user, self._password)
         smtp.set_debuglevel(1 if self.trace else 0)
@@ -266,11 +273,11 @@ class SmtpRoute(Route):
             if code != OK:
                 raise error_for_code(code, f"{self.where} refused EHLO/HELO: {code} {_reply_text(msg)}", _reply_text(msg))
 
-    def _login(self, smtp: smtplib.SMTP) -> None:
+    def _login(self, smtp: _TracingMixin) -> None:
         if not smtp.has_extn("auth"):
             hint = " (it may only offer it after STARTTLS: turn SSL on)" if self.security == "none" else ""
             raise ConfigurationError(f"{self.where} does not offer authentication{hint}; or clear the user of the environment")
-        smtp.in_auth = True  # type: ignore[attr-defined]
+        smtp.in_auth = True
         try:
             smtp.login(self.user, self._password)
         except smtplib.SMTPAuthenticationError as exc:
@@ -287,7 +294,7 @@ class SmtpRoute(Route):
                 raise
             raise ConfigurationError(f"login at {self.where} failed ({_reply_text(str(exc))}): check the user and password") from None
         finally:
-            smtp.in_auth = False  # type: ignore[attr-defined]
+            smtp.in_auth = False
 
     def close(self) -> None:
         if self._opened_here:
@@ -315,9 +322,8 @@ class SmtpRoute(Route):
             temporary = all(r.temporary for r in results)
             detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
             exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply, results=results
             )
-            exc.results = results  # type: ignore[attr-defined]
             raise exc
         return results
 
@@ -395,9 +401,7 @@ class SmtpRoute(Route):
         code, resp = smtp.data(data)
         reply = _reply_text(resp)
         if code != OK:
-            exc = error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply)
-            exc.results = [RecipientResult(r.address, False, code, reply, 400 <= code < 500) if r.accepted else r for r in results]  # type: ignore[attr-defined]
-            raise exc
+            raise error_for_code(code, f"{self.where} refused the message: {code} {reply}", reply, refused_after_data(results, code, reply))
         for r in results:
             if r.accepted:
                 r.code, r.reply = code, reply
@@ -411,7 +415,7 @@ def _quiet_close(smtp: smtplib.SMTP) -> None:
         pass
 
 
-def _environment_password(settings) -> str:
+def _environment_password(settings: Settings) -> str:
     """The active environment's password: the keyring through settings.get_password, else the file."""
     from viewer.settings import get_password
 

@@ -17,7 +17,7 @@ ELODIE = "elodie.marchand@atelier-dupre.example"
 def server(tmp_path, smtpd, samples):
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     with live.LiveServer(config, users={"alice": "alice-pw"}) as running:
         yield running
 
@@ -93,7 +93,7 @@ def test_missing_fields(root, notify):
 def test_lost_connection_noticed(root, notify, pump, tmp_path, smtpd, samples):
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     running = live.LiveServer(config, users={"alice": "alice-pw"}).start()
     services = MailServices(settings_for(running.url))
     connect(root, pump, services, notify)

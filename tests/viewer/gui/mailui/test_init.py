@@ -138,7 +138,7 @@ def test_mail_icon_errors_shown_not_raised(make_window, samples, notify):
 def test_connect_from_the_menu_send_through_server_disconnect(make_window, directory, samples, smtpd, tmp_path, pump):
     from tests.viewer.server.test_directory_api import fill_directory
 
-    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com", directory_url=fill_directory(tmp_path, samples))
     with live.LiveServer(config, users={"alice": "alice-pw"}) as server:
         s = base_settings()
         s.service.use_server_service = True

@@ -8,17 +8,33 @@ from viewer import paths
 from viewer.mail.routes.base import ConfigurationError
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
-from viewer.mail.routes.select import describe, is_connected, route_by_name, route_for
+from viewer.mail.routes.select import (
+    LOCAL,
+    NOT_CONNECTED,
+    SERVER,
+    UNREACHABLE,
+    ServerState,
+    choose,
+    decide,
+    route_by_name,
+    wants_server,
+)
 from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routes.smtp import SmtpRoute
 from viewer.settings import Settings
 
 
 class FakeConnection:
-    def __init__(self, connected: bool) -> None:
+    """Stands for viewer.connection.Connection in the pure decision tests (no server needed)."""
+
+    def __init__(self, connected: bool, problem: str = "") -> None:
         self.is_connected = connected
         self.url = "https://erp.example.com"
         self.name = "erp"
+        self._problem = problem
+
+    def problem(self) -> str:
+        return self._problem
 
 
 def notes() -> tuple[list[tuple[str, str]], callable]:
@@ -27,10 +43,11 @@ def notes() -> tuple[list[tuple[str, str]], callable]:
 
 
 def test_fresh_user_gets_the_pickup_folder_in_the_data_folder():
-    route = route_for(Settings())
-    assert isinstance(route, PickupRoute)
-    assert route.folder == paths.data_dir() / "pickup"
-    assert describe(route) == f"pickup folder {route.folder}"
+    choice = choose(Settings())
+    assert isinstance(choice.route, PickupRoute)
+    assert choice.route.folder == paths.data_dir() / "pickup"
+    assert choice.text == f"pickup folder {choice.route.folder}"
+    assert choice.decision.label == LOCAL and choice.decision.fallback == ""
 
 
 def test_send_direct_gives_smtp():
@@ -38,11 +55,11 @@ def test_send_direct_gives_smtp():
     settings.functions.send_direct = True
     settings.functions.host = "smtp.example.com"
     seen, trace = notes()
-    route = route_for(settings, trace=trace, password="x")
-    assert isinstance(route, SmtpRoute) and route.where == "smtp.example.com:25"
-    assert describe(route) == "SMTP server smtp.example.com:25 (no TLS)"
+    choice = choose(settings, trace=trace, password="x")
+    assert isinstance(choice.route, SmtpRoute) and choice.route.where == "smtp.example.com:25"
+    assert choice.text == "SMTP server smtp.example.com:25 (no TLS)"
     settings.functions.ssl = True
-    assert describe(route_for(settings, password="x")) == "SMTP server smtp.example.com:587 (STARTTLS)"
+    assert choose(settings, password="x").text == "SMTP server smtp.example.com:587 (STARTTLS)"
     assert any("direct SMTP to smtp.example.com:25" in text for _, text in seen)
 
 
@@ -50,57 +67,78 @@ def test_send_direct_without_host_is_a_configuration_error():
     settings = Settings()
     settings.functions.send_direct = True
     with pytest.raises(ConfigurationError, match="server name"):
-        route_for(settings)
+        choose(settings)
 
 
-@pytest.mark.parametrize("direct", [False, True])
-def test_server_switch_without_connection_sends_locally_and_says_so(direct):
+def on_server(direct: bool) -> Settings:
     settings = Settings()
     settings.functions.send_direct = direct
     settings.functions.host = "smtp.example.com"
     settings.functions.use_server_functions = True
     settings.service.use_server_service = True
+    return settings
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_server_switch_without_connection_sends_locally_and_says_so(direct):
     seen, trace = notes()
-    route = route_for(settings, connection=FakeConnection(False), trace=trace, password="")
-    assert isinstance(route, SmtpRoute if direct else PickupRoute)
-    assert any("not connected" in text and "sending locally" in text for _, text in seen)
+    choice = choose(on_server(direct), FakeConnection(False), trace=trace, password="")
+    assert isinstance(choice.route, SmtpRoute if direct else PickupRoute)
+    assert choice.decision.fallback == NOT_CONNECTED and choice.decision.label == "local"
+    assert "not connected" in choice.decision.reason and "sending locally" in choice.decision.reason
+    assert any("not connected" in text for _, text in seen)
 
 
 def test_server_switch_connected_uses_the_server_route():
-    settings = Settings()
-    settings.service.use_server_service = True
     seen, trace = notes()
-    route = route_for(settings, connection=FakeConnection(True), trace=trace)
-    assert isinstance(route, ServerRoute)
-    assert describe(route) == "application server https://erp.example.com"
-    assert any("sending from the application server" in text for _, text in seen)
+    choice = choose(on_server(False), FakeConnection(True), trace=trace)
+    assert isinstance(choice.route, ServerRoute)
+    assert choice.decision.label == SERVER
+    assert choice.text == "application server erp (https://erp.example.com)"
+    assert any(text.startswith("server:") for _, text in seen)
 
 
 @pytest.mark.parametrize("direct", [False, True])
 def test_server_switch_connected_but_server_down_sends_locally(direct):
-    settings = Settings()
-    settings.functions.send_direct, settings.functions.host = direct, "smtp.example.com"
-    settings.functions.use_server_functions = settings.service.use_server_service = True
-    down = FakeConnection(True)
-    down.reachable = lambda: False
-    seen, trace = notes()
-    route = route_for(settings, connection=down, trace=trace, password="")
-    assert isinstance(route, SmtpRoute if direct else PickupRoute)
-    assert any("https://erp.example.com does not answer: sending locally" in text for _, text in seen)
+    down = FakeConnection(True, problem="cannot reach the application server at https://erp.example.com")
+    choice = choose(on_server(direct), down, password="")
+    assert isinstance(choice.route, SmtpRoute if direct else PickupRoute)
+    assert choice.decision.fallback == UNREACHABLE
+    assert choice.decision.label == "local after server failure: cannot reach the application server at https://erp.example.com"
+    assert "application server" not in choice.description  # the route named is the route used
+    assert choice.text.endswith("(local after server failure: cannot reach the application server at https://erp.example.com)")
+
+
+def test_decide_is_pure_and_reads_a_known_state():
+    state = ServerState(connected=True, answering=False, name="erp", url="https://erp.example.com", problem="")
+    decision = decide(on_server(False), state)
+    assert decision.kind == LOCAL and decision.fallback == UNREACHABLE
+    assert "https://erp.example.com does not answer" in decision.label
+    assert decide(on_server(False), ServerState(connected=True, name="erp")).kind == SERVER
+    failed = decide(on_server(False), ServerState(connected=True, name="erp")).after_failure("connection refused")
+    assert failed.label == "local after server failure: connection refused"
 
 
 def test_switch_off_ignores_the_connection():
-    assert isinstance(route_for(Settings(), connection=FakeConnection(True)), PickupRoute)
+    choice = choose(Settings(), FakeConnection(True))
+    assert isinstance(choice.route, PickupRoute) and choice.decision.label == LOCAL
 
 
-def test_is_connected_variants():
-    assert not is_connected(None)
-    assert is_connected(FakeConnection(True))
+def test_via_server_insists():
+    with pytest.raises(ConfigurationError, match="spoolview connect"):
+        choose(Settings(), None, via_server=True)
+    assert isinstance(choose(Settings(), FakeConnection(True), via_server=True).route, ServerRoute)
 
-    class Old:
-        connected = True
 
-    assert is_connected(Old())
+def test_switches():
+    s = Settings()
+    assert not wants_server(s)
+    s.service.use_server_service = True
+    assert wants_server(s)
+    s.functions.send_direct = True
+    assert not wants_server(s)
+    s.functions.use_server_functions = True
+    assert wants_server(s)
 
 
 def test_route_by_name():

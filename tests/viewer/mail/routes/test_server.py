@@ -9,8 +9,8 @@ from viewer.connection import Connection, ServerUnavailable
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, TemporaryError
 from viewer.mail.routes.pickup import PickupRoute
-from viewer.mail.routes.select import route_for
-from viewer.mail.routes.server import ServerRoute, choose_route, wants_server
+from viewer.mail.routes.select import FAILED, SERVER, UNREACHABLE, ServerState, choose
+from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.routes.smtp import SmtpRoute
 from viewer.settings import ConnectionProfile, Settings
 
@@ -80,55 +80,71 @@ def test_server_down_mid_session_is_temporary(tmp_path, smtpd):
     c = Connection(ConnectionProfile(name="office", url=live.url, user="alice"))
     c.connect("alice-pw")
     live.stop()
-    with pytest.raises(TemporaryError, match="history"):
+    with pytest.raises(ServerNotReached, match="cannot reach") as caught:  # a TemporaryError the job may fall back on
         ServerRoute(c).send(RAW, ENV)
-
-
-def test_switches():
-    s = Settings()
-    assert not wants_server(s)
-    s.service.use_server_service = True
-    assert wants_server(s)
-    s.functions.send_direct = True
-    assert not wants_server(s)
-    s.functions.use_server_functions = True
-    assert wants_server(s)
+    assert isinstance(caught.value, TemporaryError)
 
 
 def test_choose_server_when_connected_and_up(tmp_path, connection, smtpd):
-    route, reason = choose_route(local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd), connection)
-    assert isinstance(route, ServerRoute)
-    assert "sent by the application server" in reason
-    assert isinstance(route_for(local_settings(tmp_path, direct=False, on_server=True), connection=connection), ServerRoute)
+    choice = choose(local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd), connection)
+    assert isinstance(choice.route, ServerRoute) and choice.decision.label == SERVER
+    assert isinstance(choose(local_settings(tmp_path, direct=False, on_server=True), connection).route, ServerRoute)
 
 
 def test_choose_local_when_the_switch_is_off(tmp_path, connection):
-    route, reason = choose_route(local_settings(tmp_path, direct=False, on_server=False), connection)
-    assert isinstance(route, PickupRoute)
-    assert "off" in reason
+    choice = choose(local_settings(tmp_path, direct=False, on_server=False), connection)
+    assert isinstance(choice.route, PickupRoute)
+    assert "off" in choice.decision.reason
 
 
 def test_fallback_not_connected_sends_locally_and_says_so(tmp_path, smtpd):
     settings = local_settings(tmp_path, direct=True, on_server=True, smtpd=smtpd)
-    route, reason = choose_route(settings)  # nothing saved by `spoolview connect`
-    assert isinstance(route, SmtpRoute)
-    assert "not connected" in reason and "sending locally" in reason
-    outcome = Outbox(settings, route=route).send((RAW, ENV))
+    choice = choose(settings)
+    assert isinstance(choice.route, SmtpRoute)
+    assert "not connected" in choice.decision.reason and "sending locally" in choice.decision.reason
+    outcome = Outbox(settings, choice).send((RAW, ENV))
     assert outcome.ok
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["client@example.org"]
 
 
-def test_fallback_server_down_sends_locally_and_says_so(tmp_path, smtpd):
+def stopped_connection(tmp_path, smtpd) -> Connection:
     live = LiveServer(smtp_config(tmp_path / "srv", smtpd), users={"alice": "alice-pw"}).start()
     c = Connection(ConnectionProfile(name="office", url=live.url, user="alice"))
     c.connect("alice-pw")
     live.stop()  # still "connected" (token held), but the server is down
+    return c
+
+
+def test_fallback_server_down_sends_locally_and_says_so(tmp_path, smtpd):
+    c = stopped_connection(tmp_path, smtpd)
     settings = local_settings(tmp_path, direct=False, on_server=True)
-    route, reason = choose_route(settings)  # the saved connection
-    assert isinstance(route, PickupRoute)
-    assert "does not answer" in reason and "sending locally" in reason
-    outcome = Outbox(settings, route=route).send((RAW, ENV))
+    choice = choose(settings, c)
+    assert isinstance(choice.route, PickupRoute)
+    assert choice.decision.fallback == UNREACHABLE
+    assert choice.decision.label.startswith("local after server failure: cannot reach the application server")
+    outcome = Outbox(settings, choice).send((RAW, ENV))
     assert outcome.ok
+    assert "local after server failure" in outcome.route_name and "application server" not in outcome.route_name.partition("(")[0]
+    assert len(list((tmp_path / "pickup").iterdir())) == 1
+
+
+def test_server_lost_between_decision_and_send_falls_back_locally(tmp_path, smtpd):
+    """The health probe said yes, then the server went: the request never reached it, so the
+    outbox sends locally and every record names the local route and the reason."""
+    from viewer.mail.history import History
+
+    c = stopped_connection(tmp_path, smtpd)
+    settings = local_settings(tmp_path, direct=False, on_server=True)
+    choice = choose(settings, c, state=ServerState(connected=True, name="office", url=c.url))
+    assert isinstance(choice.route, ServerRoute)
+    with pytest.raises(ServerNotReached):
+        ServerRoute(c).send(RAW, ENV)
+    outcome = Outbox(settings, choice).send((RAW, ENV), document="devis 42")
+    assert outcome.ok, outcome.summary_lines()
+    assert outcome.decision is not None and outcome.decision.fallback == FAILED
+    assert outcome.route_name.startswith(f"pickup folder {tmp_path / 'pickup'} (local after server failure: cannot reach")
+    [row] = History().recent(1)
+    assert row.route == outcome.route_name
     assert len(list((tmp_path / "pickup").iterdir())) == 1
 
 
@@ -150,9 +166,9 @@ def test_composed_sample_quote_arrives_byte_for_byte(tmp_path, connection, smtpd
         MailSpec(to=["Client <client@example.org>"], bcc=["archive@example.com"], subject="Devis D2026-0042 — été", body="Bonjour,\n€ 1 234,00\n", attachments=[Attachment("devis.pdf", pdf, "application/pdf")]),
         settings,
     )
-    route, reason = choose_route(settings, connection)
-    assert isinstance(route, ServerRoute), reason
-    outcome = Outbox(settings, route=route).send(composed, document="devis D2026-0042")
+    choice = choose(settings, connection)
+    assert isinstance(choice.route, ServerRoute), choice.decision.reason
+    outcome = Outbox(settings, choice).send(composed, document="devis D2026-0042")
     assert outcome.ok, outcome.summary_lines()
     received = smtpd.handler.wait_for(1)[0]
     assert received.rcpt_tos == ["client@example.org", "archive@example.com"]

@@ -1,0 +1,227 @@
+"""What a user waits for at the screen: `spoolview FILE` launched to first page painted, a second
+`spoolview FILE` into the running viewer, and the memory of the 500-page spool after paging.
+
+Run: ``.venv/bin/python tests/bench/bench_launch.py [--peers]`` (starts its own Xvfb when
+DISPLAY is unset). Each launch execs the real ``spoolview`` command and polls the screen
+with XGetImage (tests/bench/screen.py) until the page's marker colour shows: the time
+counts interpreter start, imports, the window, rendering and the X server drawing it.
+Baselines measured in the same run: ``python -c pass`` and a bare python + PyMuPDF + Tk
+script showing the same PDF. ``--peers`` adds evince and mupdf when installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench import screen
+from tests.bench.bench_gui import ensure_display
+
+RUNS = 7
+SPOOLVIEW = str(Path(sys.executable).with_name("spoolview"))
+QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
+# Markers: the quote's logo block (the test documents draw a block of it too, which a
+# spool's colour conversions may turn one step darker), and the second document's red.
+BLUE = ((31, 78, 121), (31, 77, 121))
+RED = ((163, 21, 56),)
+MARK_PIXELS = 400
+PAGES_PAGED = 60
+
+RAW_VIEWER = (  # without PyMuPDF's layout analyser, as spoolview (formats/__init__.py)
+    "import sys; sys.modules['pymupdf.layout'] = sys.modules['pymupdf4llm'] = None\n"
+    "import tkinter as tk, pymupdf\n"
+    "d = pymupdf.open(sys.argv[1]); r = tk.Tk(); c = tk.Canvas(r, width=900, height=1000); c.pack()\n"
+    "p = tk.PhotoImage(data=d[0].get_pixmap(dpi=96).tobytes('ppm')); c.create_image(0, 0, anchor='nw', image=p)\n"
+    "r.mainloop()\n"
+)
+
+
+def make_pdf(path: Path, colour: screen.Colours, pages: int = 1) -> Path:
+    import pymupdf
+
+    doc = pymupdf.open()
+    for n in range(pages):
+        page = doc.new_page(width=595, height=842)
+        page.draw_rect(pymupdf.Rect(50, 50, 250, 150), color=None, fill=[c / 255 for c in colour[0]])
+        page.insert_text((60, 200), f"Page {n + 1}: launch benchmark", fontsize=20)
+    doc.save(path)
+    return path
+
+
+def large_spool(path: Path, pages: int = 500) -> Path:
+    """samples/make_large_spool.py's text-heavy spool, with the marker block on each page."""
+    from formats.native import SpoolWriter
+
+    w = SpoolWriter({"kind": "releve", "number": "BIG-0001", "customer": "CLI003", "language": "fr"})
+    for n in range(pages):
+        p = w.new_page()
+        p.rect(150, 8, 45, 15, stroke=None, fill="#{:02x}{:02x}{:02x}".format(*BLUE[0]))
+        p.text(15, 20, f"Relevé détaillé — page {n + 1}/{pages}", size=14, bold=True)
+        rows = [[f"L{n:03d}-{k:02d}", f"Article n° {k} — façade, œil-de-bœuf, Łódź", f"{k * 3 + n % 7},50 €"] for k in range(40)]
+        p.table(15, 30, [(30, "left"), (110, "left"), (40, "right")], rows, header=["Réf.", "Désignation", "Montant"],
+                size=8, row_height=5.5)
+        p.line(15, 282, 195, 282)
+        p.text(195, 287, f"{n + 1}", size=8, align="right")
+    return w.save(path)
+
+
+def prepare(folder: Path) -> None:
+    """A throw-away user: no preview-save offer (it would wait for a click), private runtime folder."""
+    os.environ["SPOOLVIEW_HOME"] = str(folder / "home")
+    os.environ["XDG_RUNTIME_DIR"] = str(folder / "run")
+    (folder / "run").mkdir(mode=0o700)
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    from viewer import settings
+
+    s = settings.Settings()
+    s.printing.no_save_offer = True
+    settings.save(s)
+
+
+def launch(scr: screen.Screen, argv: list[str], colour=BLUE) -> float:
+    """Seconds from exec to the marker on screen; the program is ended afterwards."""
+    scr.wait_gone(colour)
+    start = time.perf_counter()
+    proc = screen.start(argv)
+    try:
+        seen = scr.wait_for(colour, MARK_PIXELS, proc=proc)
+    finally:
+        screen.stop(proc)
+    return seen - start
+
+
+def whole(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def median(fn, runs: int = RUNS) -> float:
+    fn()  # warm the file cache
+    return statistics.median(fn() for _ in range(runs))
+
+
+def row(what: str, value: float, base_name: str, base: float, unit: str = "ms") -> None:
+    print(f"  {what:<46} {value * 1000:7.0f} {unit}   {base_name:<28} {base * 1000:7.0f} {unit}   ratio {value / base:5.2f}")
+
+
+def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
+    py = median(lambda: whole([sys.executable, "-c", "pass"]))
+    raw = median(lambda: launch(scr, [sys.executable, "-c", RAW_VIEWER, str(pdf)]))
+    one = median(lambda: launch(scr, [SPOOLVIEW, "--new-window", str(pdf)]))
+    quote = median(lambda: launch(scr, [SPOOLVIEW, "--new-window", str(QUOTE)]))
+    print(f"cold start: `spoolview FILE` exec to first page painted on screen (median of {RUNS}; target <= evince, "
+          "else <= 250 ms)")
+    row("1-page PDF", one, "python -c pass", py)
+    row("1-page PDF", one, "python+pymupdf+Tk, same PDF", raw)
+    row("sample quote .spv", quote, "python+pymupdf+Tk, its PDF", raw)
+    if peers:
+        for name, argv in (("evince", ["evince"]), ("mupdf", ["mupdf"]), ("mupdf-x11", ["mupdf-x11"])):
+            if shutil.which(argv[0]):
+                peer = median(lambda argv=argv: launch(scr, [*argv, str(pdf)]))
+                row("1-page PDF", one, f"{name}, same PDF", peer)
+                peer_q = median(lambda argv=argv: launch(scr, [*argv, str(quote_pdf)]))
+                row("sample quote .spv", quote, f"{name} on its PDF", peer_q)
+            else:
+                print(f"  {name}: not installed (make bench-peers installs it)")
+
+
+def warm(scr: screen.Screen, pdf: Path, second: Path) -> None:
+    first = screen.start([SPOOLVIEW, str(pdf)])
+    try:
+        scr.wait_for(BLUE, MARK_PIXELS, proc=first)
+        times = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            proc = screen.start([SPOOLVIEW, str(second)])
+            seen = scr.wait_for(RED, MARK_PIXELS)
+            times.append(seen - start)
+            proc.wait(timeout=30)
+            if proc.returncode != 0:
+                raise SystemExit(f"the second spoolview ended with status {proc.returncode}")
+            close_newest_window(first.pid)
+            scr.wait_gone(RED)
+        alone = median(lambda: whole([sys.executable, "-c", "pass"]))
+    finally:
+        screen.stop(first)
+    w = statistics.median(times)
+    print("warm start: second `spoolview FILE` while a viewer runs, exec to its page painted (target <= 100 ms)")
+    row("1-page PDF into the running viewer", w, "python -c pass", alone)
+
+
+def close_newest_window(pid: int) -> None:
+    """Close the last window the viewer opened (xdotool), so the next one is seen appearing."""
+    found = subprocess.run(["xdotool", "search", "--pid", str(pid), "--onlyvisible", "--name", "second"],
+                           capture_output=True, text=True).stdout.split()
+    for wid in found:
+        subprocess.run(["xdotool", "windowunmap", "--sync", wid], check=False)
+
+
+def memory(scr: screen.Screen, spool: Path, big_pdf: Path, peers: bool) -> None:
+    def paged(argv: list[str], colour=BLUE) -> int:
+        scr.wait_gone(colour)
+        proc = screen.start(argv)
+        try:
+            scr.wait_for(colour, MARK_PIXELS, proc=proc, timeout=60)
+            subprocess.run(["xdotool", "mousemove", "400", "500"], check=True)
+            for _ in range(PAGES_PAGED):
+                subprocess.run(["xdotool", "key", "Next"], check=True)
+                time.sleep(0.08)
+            time.sleep(1.5)  # prefetch and thumbnails settle
+            return screen.rss_kib(proc.pid)
+        finally:
+            screen.stop(proc)
+
+    ours = paged([SPOOLVIEW, "--new-window", str(spool)])
+    print(f"memory: 500-page spool after paging {PAGES_PAGED} pages (Page Down), RSS (target <= 130 MB)")
+    print(f"  spoolview, .spv                                {ours / 1024:7.0f} MB")
+    ours_pdf = paged([SPOOLVIEW, "--new-window", str(big_pdf)])
+    print(f"  spoolview, its PDF                             {ours_pdf / 1024:7.0f} MB")
+    if peers:
+        for name in ("evince", "mupdf"):
+            if shutil.which(name):
+                peer = paged([name, str(big_pdf)])
+                print(f"  {name}, the same PDF{'':<{27 - len(name)}} {peer / 1024:7.0f} MB   ratio {ours / peer:5.2f}")
+
+
+def main() -> int:
+    peers = "--peers" in sys.argv
+    xvfb = ensure_display()
+    folder = Path(tempfile.mkdtemp(prefix="spoolview-bench-launch-"))
+    try:
+        prepare(folder)
+        scr = screen.Screen()
+        pdf = make_pdf(folder / "one.pdf", BLUE)
+        second = make_pdf(folder / "second.pdf", RED)
+        import formats
+        from formats.pdf import to_pdf
+
+        with formats.open_document(QUOTE) as doc:
+            quote_pdf = folder / "quote.pdf"
+            quote_pdf.write_bytes(to_pdf(doc))
+        spool = large_spool(folder / "large-500.spv")
+        with formats.open_document(spool) as doc:
+            big_pdf = folder / "large-500.pdf"
+            big_pdf.write_bytes(to_pdf(doc))
+        cold(scr, pdf, quote_pdf, peers)
+        warm(scr, pdf, second)
+        memory(scr, spool, big_pdf, peers)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

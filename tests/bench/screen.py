@@ -1,0 +1,116 @@
+"""Timing what a user sees: poll the X screen (XGetImage through ctypes) until a colour shows.
+
+The documents the launch benchmarks open carry a solid block of a marker colour that no
+window decoration uses; "painted" is the moment enough pixels of that colour are on the
+root window, whatever program drew them. One grab of a 1280 x 1024 Xvfb screen costs a
+few milliseconds, far below the figures measured.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import time
+
+Colours = tuple[tuple[int, int, int], ...]  # a marker: one colour, or its shades after colour conversions
+ZPIXMAP = 2
+ALL_PLANES = 0xFFFFFFFFFFFFFFFF
+
+
+class _XImage(ctypes.Structure):
+    _fields_ = [("width", ctypes.c_int), ("height", ctypes.c_int), ("xoffset", ctypes.c_int),
+                ("format", ctypes.c_int), ("data", ctypes.c_void_p), ("byte_order", ctypes.c_int),
+                ("bitmap_unit", ctypes.c_int), ("bitmap_bit_order", ctypes.c_int), ("bitmap_pad", ctypes.c_int),
+                ("depth", ctypes.c_int), ("bytes_per_line", ctypes.c_int), ("bits_per_pixel", ctypes.c_int)]
+
+
+class Screen:
+    """The root window of $DISPLAY, read pixel by pixel."""
+
+    def __init__(self) -> None:
+        lib = ctypes.util.find_library("X11")
+        if lib is None:
+            raise SystemExit("libX11 not found: cannot read the screen")
+        x = ctypes.CDLL(lib)
+        x.XOpenDisplay.restype = ctypes.c_void_p
+        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x.XDefaultRootWindow.restype = ctypes.c_ulong
+        x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        x.XDisplayWidth.argtypes = x.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x.XGetImage.restype = ctypes.POINTER(_XImage)
+        x.XGetImage.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int, ctypes.c_uint,
+                                ctypes.c_uint, ctypes.c_ulong, ctypes.c_int]
+        x.XDestroyImage.argtypes = [ctypes.POINTER(_XImage)]
+        self.x = x
+        self.display = x.XOpenDisplay(os.environ["DISPLAY"].encode())
+        if not self.display:
+            raise SystemExit(f"cannot open display {os.environ['DISPLAY']}")
+        self.root = x.XDefaultRootWindow(self.display)
+        self.width = x.XDisplayWidth(self.display, 0)
+        self.height = x.XDisplayHeight(self.display, 0)
+
+    def grab(self) -> bytes:
+        """The screen's pixels, 4 bytes each (B, G, R, pad on a 24-bit little-endian server)."""
+        image = self.x.XGetImage(self.display, self.root, 0, 0, self.width, self.height, ALL_PLANES, ZPIXMAP)
+        if not image:
+            raise SystemExit("XGetImage failed")
+        try:
+            img = image.contents
+            if img.bits_per_pixel != 32:
+                raise SystemExit(f"the screen must be 24-bit (Xvfb -screen 0 WxHx24), not {img.depth}")
+            return ctypes.string_at(img.data, img.bytes_per_line * img.height)
+        finally:
+            self.x.XDestroyImage(image)
+
+    def count(self, colours: Colours) -> int:
+        """How many pixels of exactly these colours are on screen."""
+        data = self.grab()
+        return sum(data.count(bytes((b, g, r))) for r, g, b in colours)
+
+    def wait_for(self, rgb: Colours, pixels: int, *, timeout: float = 30.0,
+                 proc: subprocess.Popen | None = None) -> float:
+        """Poll until ``pixels`` of ``rgb`` show; the perf_counter time they were seen."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            if self.count(rgb) >= pixels:
+                return time.perf_counter()
+            if proc is not None and proc.poll() is not None and proc.returncode != 0:
+                raise SystemExit(f"{proc.args} ended with status {proc.returncode}")
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"nothing of colour {rgb} painted within {timeout:g} s")
+            time.sleep(0.001)
+
+    def wait_gone(self, rgb: Colours, *, timeout: float = 10.0) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.count(rgb) and time.perf_counter() < deadline:
+            time.sleep(0.01)
+
+
+def start(argv: list[str], **kwargs) -> subprocess.Popen:
+    """A program in its own process group (so :func:`stop` ends its children too)."""
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kwargs)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of ``pid`` in KiB (VmRSS)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0

@@ -1,0 +1,202 @@
+"""The one TOML -> dataclass loader of settings, relay.toml and server.toml: typed values, `file:line` errors.
+
+Each field's annotation says what the file may hold:
+
+    str, int, float (an int is taken), bool     the TOML value of that kind
+    Path                                         a text; relative paths resolve against ``base``
+    list[X], dict[str, X]                        every item checked as X
+    X | None                                     X (TOML has no null: leave the key out)
+    a dataclass                                  a table, loaded the same way (nested sections)
+    Any                                          any value
+
+Unknown keys are either refused (``unknown="error"``) or handed back so that the caller can
+keep and report them (``unknown="keep"``, the viewer's settings). Every error names the file
+and the line of the key, says what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["TomlFile", "describe", "read"]
+
+
+def describe(example: Any) -> str:
+    """How a TOML value like ``example`` (or of type ``example``) is described to a person."""
+    kind = example if isinstance(example, type) else type(example)
+    if kind is bool:
+        return "true or false"
+    if kind is int:
+        return "a whole number"
+    if kind is float:
+        return "a number"
+    if kind is str or (isinstance(kind, type) and issubclass(kind, Path)):
+        return 'a text in quotes ("…")'
+    if kind is list:
+        return "a list in brackets, e.g. [1, 2]"
+    if kind is dict or dataclasses.is_dataclass(kind):
+        return "a table"
+    return f"a {kind.__name__}"
+
+
+def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
+    """The line of ``key`` inside ``[table]`` (or of the header ``[table.key]``) in the TOML text."""
+    current: tuple[str, ...] = ()
+    header = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+    assign = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            current = tuple(p.strip().strip('"').strip("'") for p in m.group(1).split("."))
+            if current == (*table, key):
+                return number
+            continue
+        m = assign.match(line)
+        if m:
+            name = m.group(1) or m.group(2) or m.group(3)
+            dotted = (*current, *name.split(".")) if m.group(3) else (*current, name)
+            if dotted[: len(table) + 1] == (*table, key):
+                return number
+    return None
+
+
+def read(path: Path, error: Callable[[str], Exception], *, advice: str = "") -> tuple[dict[str, Any], str] | None:
+    """The parsed file and its text; None when it does not exist; ``error(message)`` when broken.
+
+    ``advice`` ends every message (e.g. "correct it by hand (it was left unchanged)").
+    """
+    tail = f"; {advice}" if advice else ""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a file; give a file name") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(f"{path}:{line}: not UTF-8 text{tail}") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        raise error(f"{where}: not a valid TOML file ({exc}){tail}") from None
+
+
+class TomlFile:
+    """Loads tables of one parsed TOML file into dataclasses, with `file:line` errors."""
+
+    def __init__(self, source: str | Path, text: str = "", *, error: Callable[[str], Exception],
+                 base: Path | None = None, advice: str = "", hide: Callable[[str], bool] = lambda dotted: False) -> None:
+        self.source = str(source)
+        self.text = text
+        self.error = error
+        self.base = base
+        self.advice = advice
+        self.hide = hide  # keys whose value must never be shown (passwords)
+        self.unknown: dict[tuple[str, ...], Any] = {}
+        self._mode: Literal["error", "keep"] = "error"
+
+    # -- errors ---------------------------------------------------------------------------
+    def where(self, table: tuple[str, ...], key: str) -> str:
+        line = _line_of(self.text, table, key) if self.text else None
+        return f"{self.source}:{line}" if line else self.source
+
+    def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
+        """An error naming the file, the line and the dotted key: ``file:line: a.b what``."""
+        return self.refuse(table, key, f"{'.'.join((*table, key))} {what}")
+
+    def refuse(self, table: tuple[str, ...], key: str, message: str) -> Exception:
+        """An error ``file:line: message`` (the line of ``key`` in ``[table]``)."""
+        tail = f"; {self.advice}" if self.advice else ""
+        return self.error(f"{self.where(table, key)}: {message}{tail}")
+
+    def _shown(self, dotted: str, value: Any) -> str:
+        return "(hidden)" if self.hide(dotted) else repr(value)
+
+    # -- loading --------------------------------------------------------------------------
+    def load(self, obj: Any, data: Any, table: tuple[str, ...] = (), *,
+             unknown: Literal["error", "keep"] = "error", skip: tuple[str, ...] = ()) -> Any:
+        """Set the fields of dataclass instance ``obj`` from the mapping ``data`` (the table ``table``)."""
+        if not isinstance(data, dict):
+            parent, key = (table[:-1], table[-1]) if table else ((), "")
+            raise self.fail(parent, key, f"must be a table [{'.'.join(table)}], found {describe(data)}")
+        self._mode = unknown
+        hints = typing.get_type_hints(type(obj))
+        names = [f.name for f in dataclasses.fields(obj) if f.name not in skip and f.init]
+        for key, value in data.items():
+            if key not in names:
+                if unknown == "keep":
+                    self.unknown[(*table, key)] = value
+                    continue
+                dotted = ".".join((*table, key))
+                raise self.refuse(table, key, f"unknown key {dotted} (known: {', '.join(sorted(names))})")
+            current = getattr(obj, key)
+            setattr(obj, key, self.value(hints[key], value, table, key, current))
+        return obj
+
+    def value(self, typ: Any, value: Any, table: tuple[str, ...], key: str, current: Any = None) -> Any:
+        """``value`` checked (and converted) against the annotation ``typ``."""
+        origin = typing.get_origin(typ)
+        args = typing.get_args(typ)
+        if typ is Any:
+            return value
+        if origin in (typing.Union, types.UnionType):
+            options = [a for a in args if a is not type(None)]
+            if len(options) == 1:
+                return self.value(options[0], value, table, key, current)
+            for option in options:
+                try:
+                    return self.value(option, value, table, key, current)
+                except Exception:  # noqa: BLE001 - self.error may be any class: try the next kind
+                    continue
+            raise self.fail(table, key, f"must be {' or '.join(describe(o) for o in options)}, found {describe(value)}")
+        if origin is Literal:
+            if value not in args:
+                raise self.fail(table, key, f"must be one of {', '.join(map(repr, args))}, not {self._shown(key, value)}")
+            return value
+        if origin is list:
+            if not isinstance(value, list):
+                dotted = ".".join((*table, key))
+                raise self.fail(table, key, f"must be {describe(list)}, found {self._shown(dotted, value)}")
+            item = args[0] if args else Any
+            return [self.value(item, v, table, key) for v in value]
+        if origin is dict or typ is dict:
+            if not isinstance(value, dict):
+                raise self.fail(table, key, f"must be {describe(dict)}, found {describe(value)}")
+            item = args[1] if len(args) == 2 else Any
+            return {k: self.value(item, v, (*table, key), k) for k, v in value.items()}
+        if isinstance(typ, type) and dataclasses.is_dataclass(typ):
+            target = current if isinstance(current, typ) else typ()
+            return self.load(target, value, (*table, key), unknown=self._mode)
+        if typ is bool:
+            ok = isinstance(value, bool)
+        elif typ is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif typ is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif typ is str:
+            ok = isinstance(value, str)
+        elif isinstance(typ, type) and issubclass(typ, Path):
+            ok = isinstance(value, str)
+            if ok:
+                path = Path(value).expanduser()
+                value = path if path.is_absolute() or self.base is None else self.base / path
+        else:  # pragma: no cover - a field of a kind this loader does not know is a programming error
+            raise TypeError(f"tomlconfig cannot load a field of type {typ!r} ({'.'.join((*table, key))})")
+        if not ok:
+            dotted = ".".join((*table, key))
+            raise self.fail(table, key, f"must be {describe(typ)}, found {self._shown(dotted, value)}")
+        return value
