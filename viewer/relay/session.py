@@ -223,6 +223,7 @@ class RelaySMTP(aio.SMTP):
             chunk = await reader.read(_READ)
             if not chunk:
                 return None
+            self._reset_timeout()  # idle_timeout is for silence: a long message arriving slowly is not idle
             buf += chunk
             if limit and dropped + len(buf) > limit + _READ:  # far too much: keep the tail only
                 dropped += len(buf) - 4

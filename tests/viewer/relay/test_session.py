@@ -119,3 +119,29 @@ def test_pipelined_command_after_the_data_is_kept(listener):
         assert f.readline().startswith(b"250")  # NOOP
         assert f.readline().startswith(b"221")
     assert len(listener.handler.queue.due()) == 1
+
+
+def test_a_slow_message_is_not_cut_by_the_idle_timeout(tmp_path):
+    import socket
+    import time
+
+    config = make_config(tmp_path, None, listener={"enabled": True, "port": free_port(), "idle_timeout": 0.5})
+    queue = Queue(config.queue_dir)
+    queue.register()
+    lst = Listener(config, queue)
+    lst.start()
+    try:
+        with socket.create_connection(("127.0.0.1", config.listener.port), timeout=10) as s:
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"HELO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+            assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+            s.sendall(b"Subject: slow\r\n\r\n")
+            for n in range(5):  # 1.5 s in all, never 0.5 s without a byte
+                time.sleep(0.3)
+                s.sendall(b"line %d\r\n" % n)
+            s.sendall(b".\r\n")
+            assert f.readline().startswith(b"250 2.0.0 Queued as")
+    finally:
+        lst.stop()
+    assert len(queue.due()) == 1
