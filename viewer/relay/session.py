@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 
 import aiosmtpd
 from aiosmtpd import smtp as aio
@@ -110,7 +110,7 @@ class RelaySMTP(aio.SMTP):
             if refusal is not None:
                 self.refused = True
                 log.warning("connection from %s refused: %s", self.client, refusal)
-                transport.write(TOO_MANY_CONNECTIONS)  # type: ignore[attr-defined]
+                cast(asyncio.Transport, transport).write(TOO_MANY_CONNECTIONS)
                 transport.close()
                 return
             self.admitted = True
@@ -126,7 +126,7 @@ class RelaySMTP(aio.SMTP):
 
     def _timeout_cb(self) -> None:
         if self.transport is not None:
-            self.transport.write(IDLE)  # type: ignore[attr-defined]
+            cast(asyncio.Transport, self.transport).write(IDLE)
         super()._timeout_cb()
 
     # -- authentication failures -------------------------------------------------------------

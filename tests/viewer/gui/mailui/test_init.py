@@ -81,11 +81,11 @@ def test_installed_menus_icons_and_fresh_status(make_window):
     assert menu_labels(window, "connection")[-3:] == ["Se connecter…", "Se déconnecter", "Profils de connexion…"]
     assert "Utilitaire de test des courriels…" in menu_labels(window, "tools")
     assert "Charger les fichiers de debug" in menu_labels(window, "tools")
-    route = window.status.route.get()
+    route = window.status.route_text()
     assert route.startswith("Local") and str(Path(settings_mod.paths.data_dir()) / "pickup") in route
     window.set_language("en")
     try:
-        assert window.status.route.get().startswith("Local — pickup ")
+        assert window.status.route_text().startswith("Local — pickup ")
     finally:
         window.set_language("fr")
     window.geometry(f"900x500+0+{window.winfo_screenheight() - 500}")  # the status bar at the screen's bottom
@@ -144,13 +144,13 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         s.service.use_server_service = True
         s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
         window = make_window(s)
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         invoke_menu(window, "connection", "Se connecter…")
         [connect] = dialogs_of(window, ConnectDialog)
         connect.password_var.set("alice-pw")
         connect.connect()
         assert pump(lambda: connect.result is not None)
-        assert window.status.route.get().startswith("Connecté à office")
+        assert window.status.route_text().startswith("Connecté à office")
         window.open_path(samples / "devis-D2026-0042.spv")
         window.toolbar.buttons["mail"].invoke()
         [dialog] = dialogs_of(window, SendDialog)
@@ -161,7 +161,7 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         assert dialog.result.ok, dialog.result.text
         assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
         invoke_menu(window, "connection", "Se déconnecter")
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         window.mailui.monitor.stop()
 
 
@@ -186,12 +186,38 @@ def test_records_from_the_menu_then_mail_a_contact(make_window, directory, sampl
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["jean.lefevre@atelier-dupre.example"]
 
 
-def test_trace_menu_entries(make_window, notify):
+def test_trace_is_a_check_item_that_shows_its_state(make_window, notify):
     window = make_window(base_settings())
-    invoke_menu(window, "tools", "Activer le debug messagerie")
+    tools = window.menus["tools"]
+    index = window.mailui.trace_index
+    assert tools.type(index) == "checkbutton" and tools.entrycget(index, "label") == "Trace de debug de la messagerie"
+    assert window.mailui.trace_var.get() is False
+    tools.invoke(index)
     assert notify.last()[0] == "info" and settings_mod.load().debug.trace
-    invoke_menu(window, "tools", "Désactiver le debug messagerie")
-    assert not settings_mod.load().debug.trace
+    assert window.mailui.trace_var.get() is True
+    tools.invoke(index)
+    assert not settings_mod.load().debug.trace and window.mailui.trace_var.get() is False
+    window.set_language("en")
+    try:
+        assert tools.entrycget(index, "label") == "Mail debug trace"
+    finally:
+        window.set_language("fr")
+
+
+def test_disconnect_is_disabled_when_not_connected(make_window):
+    window = make_window(base_settings())
+    menu = window.menus["connection"]
+    assert menu.entrycget(window.mailui.disconnect_index, "state") == "disabled"
+
+
+def test_route_click_opens_the_screen_of_the_route_in_force(make_window):
+    s = base_settings()
+    s.functions.send_direct, s.functions.host = True, "smtp.example.com"
+    window = make_window(s)
+    window.status.route_label.event_generate("<Button-1>")
+    window.update()
+    [settings] = dialogs_of(window, SettingsDialog)
+    assert settings.current_screen() == "functions"  # direct SMTP: the SMTP functions screen
 
 
 def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_path):
@@ -235,7 +261,7 @@ def test_settings_saved_from_the_menu_apply_at_once(make_window):
         assert dialog.ok()
         assert window.settings.functions.host == "smtp.example.com"
         assert window.mailui.services.settings is window.settings
-        assert window.status.route.get() == "Local — SMTP smtp.example.com:25"
+        assert window.status.route_text() == "Local — SMTP smtp.example.com:25"
         assert i18n.language() == "en"
     finally:
         i18n.set_language("fr")
@@ -264,14 +290,12 @@ def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, dir
     assert window.current_document.headers.get("Subject", "").startswith("Votre devis D2026-0042")
 
 
-def test_connect_without_profiles_opens_the_profiles(make_window):
-    from viewer.gui.mailui.connection_dialog import ProfilesDialog
-
+def test_connect_without_profiles_opens_the_guided_connect_dialog(make_window):
     window = make_window(base_settings())
     invoke_menu(window, "connection", "Se connecter…")
-    assert dialogs_of(window, ProfilesDialog) and not dialogs_of(window, ConnectDialog)
-    invoke_menu(window, "connection", "Se déconnecter")  # harmless when not connected
-    assert window.status.route.get().startswith("Local")
+    [dialog] = dialogs_of(window, ConnectDialog)
+    assert dialog.creating and dialog.new_vars["name"].get() == "bureau"
+    assert window.status.route_text().startswith("Local")
 
 
 def test_fresh_install_without_sender_leads_to_the_settings_screen(make_window, directory, samples, notify, pump):
@@ -303,3 +327,166 @@ def test_test_utility_without_sender_says_what_to_fill_in(make_window, notify):
     window = make_window(s)
     report = window.mailui.services.test_mail("EMAIL", "e@example.com", "x", "y")
     assert not report.ok and "Aucun expéditeur" in report.text and "no sender" not in report.text
+
+
+def test_server_stopped_mid_way_every_line_names_the_local_route_and_why(make_window, directory, samples, smtpd, tmp_path, pump,
+                                                                       notify):
+    """Connected with "send from the server" set, the server stops after the dialog opened: the mail goes
+    out locally and the outcome, the dialog's "Envoi par", the status bar and the history all say so."""
+    from tests.viewer.server.test_directory_api import fill_directory
+    from viewer.mail.history import History
+
+    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    server = live.LiveServer(config, users={"alice": "alice-pw"}).start()
+    s = base_settings()
+    s.service.use_server_service = True
+    s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
+    window = make_window(s)
+    invoke_menu(window, "connection", "Se connecter…")
+    [connect] = dialogs_of(window, ConnectDialog)
+    connect.password_var.set("alice-pw")
+    connect.connect()
+    assert pump(lambda: connect.result is not None)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    assert dialog.route_label.cget("text") == "serveur d'applications office"
+    server.stop()  # the server goes away between the look-up and the send
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    report = dialog.result
+    assert report.ok, report.text
+    pickup = s.service.pickup_folder
+    assert dialog.route_label.cget("text") == f"service SMTP — répertoire de dépôt {pickup} (envoi local : le serveur d'applications ne répond pas)"
+    assert report.lines[0] == f"{ELODIE} : accepté (dépôt {pickup} (serveur injoignable))"
+    assert "serveur d'applications office" not in dialog.outcome_text() and "par le serveur" not in dialog.outcome_text()
+    assert window.status.route_text() == f"Local (serveur office injoignable) — dépôt {pickup}"
+    [row] = History().recent(1)
+    assert row.route.startswith(f"pickup folder {pickup} (local after server failure: cannot reach the application server")
+    assert row.document == "devis D2026-0042"
+    assert smtpd.handler.messages == []  # nothing went through the server
+    assert len(list(Path(pickup).glob("*.eml"))) == 1
+    _screenshot(tmp_path, "server-stopped")
+    window.mailui.monitor.stop()
+
+
+def test_a_second_window_after_a_settings_change_sends_by_the_new_route(make_window, directory, samples, smtpd, pump):
+    """One settings store: saving in one window applies to the open ones and to windows opened later."""
+    from viewer.settings_store import shared
+
+    store = shared()
+    first_settings = store.settings
+    first_settings.printing.no_save_offer = True
+    first_settings.service.from_identity = "Ventes <ventes@example.com>"
+    store.save(first_settings)
+    first = make_window(store.settings)
+    other = make_window(store.settings)
+    assert "dépôt" in other.status.route_text()
+    invoke_menu(first, "settings", "Options avancées (messagerie, conversion PDF)…")
+    [dialog] = dialogs_of(first, SettingsDialog)
+    dialog.vars["functions.send_direct"].set(True)
+    dialog.vars["functions.host"].set("127.0.0.1")
+    dialog.vars["functions.port"].set(str(smtpd.port))
+    dialog.vars["functions.from_identity"].set("Ventes <ventes@example.com>")
+    assert dialog.ok()
+    assert other.status.route_text() == f"Local — SMTP 127.0.0.1:{smtpd.port}"  # the open window follows at once
+    second = make_window(store.settings)
+    second.open_path(samples / "devis-D2026-0042.spv")
+    second.toolbar.buttons["mail"].invoke()
+    [send] = dialogs_of(second, SendDialog)
+    assert send.route_label.cget("text") == f"fonctions SMTP — serveur 127.0.0.1:{smtpd.port}"
+    assert send.send()
+    assert pump(lambda: send.result is not None)
+    assert send.result.ok, send.result.text
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+
+
+def test_a_settings_file_changed_by_another_process_is_read_before_the_next_send(make_window, directory, samples, smtpd,
+                                                                                 pump):
+    from viewer.cli import main
+    from viewer.settings_store import shared
+
+    store = shared()
+    store.settings.printing.no_save_offer = True
+    store.settings.service.from_identity = "Ventes <ventes@example.com>"
+    store.save(store.settings)
+    window = make_window(store.settings)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [send] = dialogs_of(window, SendDialog)
+    assert "dépôt" in send.route_label.cget("text")
+    for key, value in (("functions.send_direct", "true"), ("functions.host", "127.0.0.1"), ("functions.port", str(smtpd.port)),
+                       ("functions.from_identity", "ventes@example.com")):
+        assert main(["settings", "set", key, value]) == 0  # what `spoolview settings set` does from a shell
+    assert send.send()
+    assert pump(lambda: send.result is not None)
+    assert send.result.ok, send.result.text
+    assert send.route_label.cget("text") == f"fonctions SMTP — serveur 127.0.0.1:{smtpd.port}"
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+    assert window.status.route_text() == f"Local — SMTP 127.0.0.1:{smtpd.port}"
+
+
+def test_cli_and_gui_send_the_same_message_and_share_the_already_sent_warning(make_window, directory, samples, pump,
+                                                                               notify, capsys):
+    from tests.viewer.mail.test_job import stable
+    from viewer.cli import main
+
+    s = base_settings()
+    s.pdf.protection = "none"  # encryption draws a random key each time
+    settings_mod.save(s)
+    assert main(["send", str(samples / "devis-D2026-0042.spv")]) == 0
+    [from_cli] = sorted(Path(s.service.pickup_folder).glob("*.eml"))
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert dialog.send()  # the recorder answers yes to the "already sent" question
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    [question] = [c for c in notify.calls if c[0] == "yesno"]
+    assert "déjà été envoyé à : " + ELODIE in question[2]
+    [from_gui] = [p for p in Path(s.service.pickup_folder).glob("*.eml") if p != from_cli]
+    assert stable(from_gui.read_bytes()) == stable(from_cli.read_bytes())
+    assert main(["send", str(samples / "devis-D2026-0042.spv")]) == 0
+    assert capsys.readouterr().err.count("already sent: devis D2026-0042 went to " + ELODIE) == 2  # the CLI's and the GUI's
+
+
+def test_records_ask_before_sending_the_document_to_another_customers_contact(make_window, directory, samples, pump,
+                                                                               notify, tmp_path):
+    from viewer.gui.mailui.records import RecordsWindow
+
+    s = base_settings()
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")  # the quote of CLI001
+    invoke_menu(window, "tools", "Fiches clients et contacts…")
+    [records] = dialogs_of(window, RecordsWindow)
+    records.search_var.set("Hébert")
+    records.refresh()
+    assert records.select("CT0003", "contact")  # a contact of CLI003
+    assert records.attach_var.get()
+    records.mail_button.invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    notify.answer = False
+    assert not dialog.send()
+    kind, _title, question = notify.last()
+    assert kind == "yesno"
+    assert ("f.hebert@menuiserie.example appartient au client CLI003 (Société Générale de Menuiserie), "
+            "mais le document est pour le client CLI001 (Atelier Dupré SARL).") in question
+    assert list(Path(s.service.pickup_folder).glob("*.eml")) == []
+    _screenshot(tmp_path, "records-mismatch")
+    notify.answer = True
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+
+
+def _screenshot(tmp_path: Path, name: str) -> None:
+    """The screen as it is (Xvfb), for a person to look at: kept when SPOOLVIEW_SCREENSHOTS names a folder."""
+    import os
+    import shutil
+
+    folder = os.environ.get("SPOOLVIEW_SCREENSHOTS")
+    if not folder or not shutil.which("import"):
+        return
+    subprocess.run(["import", "-window", "root", str(Path(folder) / f"{name}.png")], check=False, timeout=30)
