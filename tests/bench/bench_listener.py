@@ -214,26 +214,27 @@ def postfix_rate(sink: int) -> float:
         master.append(line)
     (POSTFIX_DIR / "master.cf").write_text("\n".join(master) + "\n")
     env = {**os.environ, "MAIL_CONFIG": str(POSTFIX_DIR)}
-    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(["postfix", "-c", str(POSTFIX_DIR), "start"], check=True, **quiet)
+    subprocess.run(["postfix", "-c", str(POSTFIX_DIR), "start"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port)
         return drive(port, peers=True)
     finally:
-        subprocess.run(["postfix", "-c", str(POSTFIX_DIR), "stop"], check=False, **quiet)
+        subprocess.run(["postfix", "-c", str(POSTFIX_DIR), "stop"], check=False, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
 
 
-def start_sink(peers: bool) -> tuple[subprocess.Popen, int]:
+def start_sink(peers: bool) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     if peers:  # Postfix's own sink: the smart host costs the same for everyone
         user = ["-u", "postfix"] if os.geteuid() == 0 else []
-        proc = subprocess.Popen(["smtp-sink", *user, "-c", f"127.0.0.1:{port}", "256"], stdout=subprocess.DEVNULL)
+        sink = subprocess.Popen(["smtp-sink", *user, "-c", f"127.0.0.1:{port}", "256"], stdout=subprocess.DEVNULL, text=True)
         wait_port(port)
-        return proc, port
-    proc = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    return proc, port
+        return sink, port
+    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+    return sink, port
 
 
 def main() -> None:

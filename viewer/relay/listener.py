@@ -13,7 +13,7 @@ from collections.abc import Callable
 try:  # a C event loop where it exists (not on Windows): see new_event_loop
     import uvloop
 except ImportError:  # pragma: no cover - Windows
-    uvloop = None
+    uvloop = None  # type: ignore[assignment]  # the module's absence is what new_event_loop tests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
