@@ -390,17 +390,20 @@ class MailServices:
 
     def already_sent(self, draft: Draft) -> list[str]:
         """The recipients this document already went to (for the warning); [] when none or unknown."""
+        return sorted({entry.recipient for entry in self.already_sent_entries(draft)})
+
+    def already_sent_entries(self, draft: Draft) -> list[Any]:
+        """The earlier sends of this document to the draft's recipients (newest first): when and to whom."""
         if not draft.document_id:
             return []
         from viewer.mail.history import History
 
         recipients = [_bare(a) for a in draft.recipients()]
         try:
-            previous = History().already_sent(draft.document_id, recipients)
+            return list(History().already_sent(draft.document_id, recipients))
         except Exception as exc:  # noqa: BLE001 - the already-sent warning is a help, never blocks a send
             log.debug("history not available: %s", error_text(exc))
             return []
-        return sorted({entry.recipient for entry in previous})
 
     def spec(self, draft: Draft) -> Any:
         """The MailSpec of a draft (body = plain alternative of the HTML when there is one)."""
