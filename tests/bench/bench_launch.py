@@ -1,7 +1,7 @@
 """What a user waits for at the screen: `spoolview FILE` launched to first page painted, a second
 `spoolview FILE` into the running viewer, and the memory of the 500-page spool after paging.
 
-Run: ``.venv/bin/python tests/bench/bench_launch.py [--peers]`` (starts its own Xvfb when
+Run: ``.venv/bin/python tests/bench/bench_launch.py [--peers] [cold|warm|memory...]`` (starts its own Xvfb when
 DISPLAY is unset). Each launch execs the real ``spoolview`` command and polls the screen
 with XGetImage (tests/bench/screen.py) until the page's marker colour shows: the time
 counts interpreter start, imports, the window, rendering and the X server drawing it.
@@ -195,6 +195,10 @@ def memory(scr: screen.Screen, spool: Path, big_pdf: Path, peers: bool) -> None:
 
 def main() -> int:
     peers = "--peers" in sys.argv
+    parts = [a for a in sys.argv[1:] if not a.startswith("-")] or ["cold", "warm", "memory"]
+    # A user's install has compiled bytecode; a shell that forbids writing it would make every
+    # launch compile the project's sources again and time that instead.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     xvfb = ensure_display()
     folder = Path(tempfile.mkdtemp(prefix="spoolview-bench-launch-"))
     try:
@@ -212,9 +216,12 @@ def main() -> int:
         with formats.open_document(spool) as doc:
             big_pdf = folder / "large-500.pdf"
             big_pdf.write_bytes(to_pdf(doc))
-        cold(scr, pdf, quote_pdf, peers)
-        warm(scr, pdf, second)
-        memory(scr, spool, big_pdf, peers)
+        if "cold" in parts:
+            cold(scr, pdf, quote_pdf, peers)
+        if "warm" in parts:
+            warm(scr, pdf, second)
+        if "memory" in parts:
+            memory(scr, spool, big_pdf, peers)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if xvfb is not None:

@@ -173,3 +173,12 @@ def test_bad_rules_are_reported_by_settings_check(capsys: pytest.CaptureFixture[
     assert "needs a group" in problems["extract.number"]
     assert "not a valid regular expression" in problems["extract.kind"]
     assert "four numbers" in problems["extract.customer_region"]
+
+
+def test_an_unusable_rule_does_not_stop_documents_opening(capsys: pytest.CaptureFixture[str], samples: Path) -> None:
+    settings = S.Settings()
+    settings.extract.number = "(unclosed"
+    assert open_document(samples / "notice.pdf", settings).page_count >= 1
+    configure({"number": "(unclosed"})
+    code, _, err = run(capsys, "info", samples / "notice.pdf")
+    assert code == 1 and "rule number: not a valid regular expression" in err  # info says what the rules cannot do

@@ -35,6 +35,29 @@ def skip_layout_model() -> None:
         sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
 
 
+M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
+MMAP_THRESHOLD = 256 * 1024
+
+
+def return_freed_memory() -> bool:
+    """Have glibc give freed page images (1-10 MB each) back to the system; True when set.
+
+    glibc raises its mmap threshold each time a big block is freed; afterwards page-sized
+    buffers come from the heap and, once freed, stay in the process's memory (measured:
+    ~20 MB more RSS after paging 60 pages). A fixed threshold keeps them mmapped.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): its own policy
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
 def dpi_aware() -> None:
     """On Windows, ask for real pixels so pages and icons are drawn sharp on HiDPI screens."""
     if sys.platform != "win32":
@@ -107,6 +130,12 @@ class App:
             window.update_idletasks()
             window.open_path(path)
         return window
+
+    def after_first_paint(self) -> None:
+        """What start-up leaves until the first page is on screen: the plugins, the heap policy."""
+        if self._plugins_pending:
+            return_freed_memory()
+        self.load_plugins()
 
     def load_plugins(self) -> None:
         """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
@@ -195,8 +224,8 @@ def run(paths: list[str], *, serve: bool = True) -> int:
     first = app.windows[0]
     if paths:  # the plugins come once the first page is on screen (or a little later at worst)
         # A timer, not at once: the event loop first flushes the painted page to the X server.
-        first.after_idle(lambda: first.pageview.when_painted(lambda: app.root.after(20, app.load_plugins)))
-    app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.load_plugins)
+        first.after_idle(lambda: first.pageview.when_painted(lambda: app.root.after(20, app.after_first_paint)))
+    app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.after_first_paint)
     try:
         app.root.mainloop()
     except KeyboardInterrupt:

@@ -1,4 +1,8 @@
-"""The thumbnails side bar: small page images rendered lazily when the page view is idle."""
+"""The thumbnails side bar: small page images rendered on demand when the page view is idle.
+
+Only the thumbnails on screen are rendered, and those scrolled a screen away are dropped,
+so a 500-page spool holds a few dozen thumbnail images, not 500.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from viewer.gui.pageview import DocumentSource, PageView
 THUMB_WIDTH = 110  # pixels at 96 dpi; scaled for HiDPI screens
 PAD = 10
 LABEL = 16
-MAX_SHOWN = 300  # thumbnails kept as images; the farthest are dropped beyond that
+KEEP_SCREENS = 1  # thumbnails kept beyond the visible ones, in screens above and below; others are dropped
 
 
 class ThumbnailBar(ttk.Frame):
@@ -117,6 +121,7 @@ class ThumbnailBar(ttk.Frame):
             self._schedule(60)  # the page view goes first
             return
         visible = self.visible()
+        self._trim(visible)
         for i in visible:
             if i in self._shown:
                 continue
@@ -129,14 +134,17 @@ class ThumbnailBar(ttk.Frame):
                 continue
             self._shown[i] = (self.canvas.create_image(PAD, self._tops[i], anchor="nw", image=image), image)
             self.canvas.tag_raise("selection")
-            self._trim(visible[0])
             self._schedule()
             return
 
-    def _trim(self, near: int) -> None:
-        while len(self._shown) > MAX_SHOWN:
-            far = max(self._shown, key=lambda i: abs(i - near))
-            item, _ = self._shown.pop(far)
+    def _trim(self, visible: list[int]) -> None:
+        """Drop the thumbnails more than KEEP_SCREENS screens away from the visible ones."""
+        if not visible:
+            return
+        margin = KEEP_SCREENS * len(visible)
+        low, high = visible[0] - margin, visible[-1] + margin
+        for index in [i for i in self._shown if not low <= i <= high]:
+            item, _ = self._shown.pop(index)
             if item:
                 self.canvas.delete(item)
 

@@ -17,6 +17,7 @@ from typing import Any
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
+from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -31,7 +32,6 @@ from viewer.mail.routes.base import (
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
-from viewer.mail.routes.smtp import _environment_password
 from viewer.mail.throttle import Throttle
 from viewer.settings import Settings
 
@@ -198,20 +198,21 @@ class Outbox:
         if self.tracer is not None:
             self.tracer.write(kind, text)
 
-    def _password(self) -> str | None:
+    def _credentials(self) -> Credentials | None:
+        """The direct SMTP route's login (None on other routes); its secret forms go to the trace's redaction."""
         if not self.settings.functions.send_direct:
             return None
-        password = _environment_password(self.settings)
+        credentials = credentials_for(self.settings)
         if self.tracer is not None:
-            self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
-        return password
+            self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
+        return credentials
 
     @property
     def choice(self) -> Choice:
         """The route decision in force (the local route of the settings when none was given)."""
         if self._choice is None:
             self._trace_settings()
-            self._choice = choose(self.settings, None, password=self._password(), trace=self._trace if self.tracer else None)
+            self._choice = choose(self.settings, None, credentials=self._credentials(), trace=self._trace if self.tracer else None)
             self._traced_choice = self._choice
         return self._choice
 
@@ -222,7 +223,7 @@ class Outbox:
         if self.tracer is not None and choice is not self._traced_choice:
             self._traced_choice = choice  # a choice made by the caller: say it once
             self._trace_settings()
-            self._password()  # its secret forms are redacted from the trace
+            self._credentials()  # its secret forms are redacted from the trace
             self._trace("route", f"{choice.decision.label}: {choice.decision.reason}; {choice.text}")
         if self.tracer is not None and choice.route.trace is None:
             choice.route.trace = self.tracer.sink(choice.route.name)
@@ -233,7 +234,7 @@ class Outbox:
         if self._opened:
             self._opened = False
             self.choice.route.close()
-        self._choice = fall_back(self.choice, self.settings, str(exc), password=self._password(), trace=self._trace if self.tracer else None)
+        self._choice = fall_back(self.choice, self.settings, str(exc), credentials=self._credentials(), trace=self._trace if self.tracer else None)
         self._traced_choice = self._choice
         route = self.route
         route.open()

@@ -7,7 +7,7 @@ import tkinter as tk
 import pytest
 
 import formats
-from viewer.gui.pageview import DocumentSource, ImageCache, PageView, rotate_rect
+from viewer.gui.pageview import DocumentSource, ImageCache, PageView, cache_budget, photo_bytes, rotate_rect
 
 pytestmark = pytest.mark.gui
 
@@ -147,12 +147,12 @@ def test_hit_highlights_follow_rotation_and_match_the_render(view, doc):
     assert (rx1 - rx0, ry1 - ry0) == pytest.approx((y1 - y0, x1 - x0), abs=2)
 
 
-def test_image_cache_is_bounded_and_keeps_pinned_entries(root):
-    cache = ImageCache(max_pixels=250)
+def test_image_cache_is_bounded_in_bytes_and_keeps_pinned_entries(root):
+    cache = ImageCache(max_bytes=photo_bytes(10, 10) * 5 // 2)
     images = [tk.PhotoImage(master=root, width=10, height=10) for _ in range(4)]
     for i, image in enumerate(images):
         cache.put((i,), image, keep=lambda k: k == (0,))
-    assert cache.pixels <= 300 and len(cache) == 2
+    assert cache.bytes == photo_bytes(10, 10) * 2 and len(cache) == 2
     assert cache.get((0,)) is images[0] and cache.get((3,)) is images[3]
     assert cache.get((1,)) is None
 
@@ -213,3 +213,30 @@ def test_a_new_document_drops_what_waited_for_the_old_one(view, doc):
     view.render_pending()
     view.update()
     assert calls == []
+
+
+def test_the_page_cache_holds_a_few_screens_and_paging_stays_within_it(root, make_pdf):
+    root.deiconify()
+    root.geometry("700x500+0+0")
+    view = PageView(root, screen_dpi=96.0)
+    view.pack(fill="both", expand=True)
+    root.update()
+    assert view.cache.max_bytes == cache_budget(root.winfo_screenwidth(), root.winfo_screenheight())
+    document = formats.open_document(make_pdf(pages=[f"Page {i + 1}" for i in range(30)]))
+    try:
+        view.set_source(DocumentSource(document))
+        root.update()
+        page = photo_bytes(*view._boxes[0])
+        view.cache.max_bytes = page * 3  # three pages of this size
+        for _ in range(25):
+            view.next_page()
+            view.render_pending()
+            assert view.cache.bytes <= view.cache.max_bytes
+            assert view.current_page in view._images and view.photo(view.current_page) is not None
+        assert len(view.cache) <= 3
+        # what the canvas shows is in the cache: an evicted page is never left blank on screen
+        for _item, key in view._images.values():
+            assert view.cache.get(key) is not None
+    finally:
+        view.destroy()
+        document.close()

@@ -76,3 +76,15 @@ def test_waits_while_the_page_view_renders(root, make_pdf):
 def test_no_source_clears(bar):
     bar.set_source(None)
     assert bar.rendered() == 0 and not bar.canvas.find_all()
+
+
+def test_thumbnails_scrolled_away_are_dropped(bar):
+    drain(bar)
+    first = set(bar._shown)
+    assert 0 in first
+    bar.select(len(bar._tops) - 1)  # to the last page: the first thumbnails go off screen
+    bar.update()
+    drain(bar)
+    assert 0 not in bar._shown and not first & set(bar._shown)
+    assert bar.rendered() <= 3 * len(bar.visible())
+    assert len(bar.canvas.find_withtag("frame")) == len(bar._tops)  # every page keeps its frame

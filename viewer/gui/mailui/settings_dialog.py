@@ -13,6 +13,7 @@ from typing import Any
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
 from viewer.gui.mailui.services import error_text
+from viewer.gui.mailui.signin import SignInRunner, error_words, status_text
 from viewer.gui.windows import dress, usable_screen
 
 ROUTING_CHOICES = ("SERV_SMTP:%ADR%", "SERV_SMTP:%ADR%@fax.example.com", "")
@@ -69,6 +70,13 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("functions.tls_mode", "choice", ("starttls", "implicit")),
         FieldSpec("functions.ca_file", "file"),
         FieldSpec("functions.timeout", "float"),
+        FieldSpec("functions.auth", "auth", ("password", "microsoft", "google", "custom")),
+        FieldSpec("functions.oauth_client_id", "str"),
+        FieldSpec("functions.oauth_tenant", "str"),
+        FieldSpec("functions.oauth_issuer", "str"),
+        FieldSpec("functions.oauth_scope", "str"),
+        FieldSpec("functions.oauth_browser", "str"),
+        FieldSpec("functions.oauth_token_url", "str"),
     )),
     ("copies", (
         FieldSpec("copies.sent_folder", "folder"),
@@ -108,10 +116,14 @@ LABEL_WRAP = 230  # px: long field names wrap, so every screen fits a 1024x768 d
 TEMPLATE_SCREEN = "templates"
 TEMPLATE_KEY = re.compile(r"[a-z0-9_-]+\.[a-z]{2}")
 FIELDS = {spec.key: spec for _screen, specs in SCREENS for spec in specs}
+FIELDS["functions.oauth_provider"] = FIELDS["functions.auth"]  # the one "Authentification" choice sets both
 SCREEN_OF = {spec.key: screen for screen, specs in SCREENS for spec in specs}
 
 
 def get_value(settings: Any, key: str) -> Any:
+    if key == "functions.auth":  # mot de passe / Microsoft 365 / Google / autre fournisseur OAuth
+        fn = settings.functions
+        return fn.oauth_provider if fn.auth == "oauth2" else "password"
     section, name = key.split(".", 1)
     return getattr(getattr(settings, section), name)
 
@@ -217,7 +229,7 @@ class SettingsDialog(tk.Toplevel):
         else:
             ttk.Label(tab, text=label(spec.key), wraplength=LABEL_WRAP).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar(value="" if value is None else str(value))
-            if spec.kind == "choice":
+            if spec.kind in ("choice", "auth"):
                 widget = self._choice(tab, spec, var)
                 widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
             elif spec.kind == "combo":
@@ -261,7 +273,34 @@ class SettingsDialog(tk.Toplevel):
             self.vars[key], self.widgets[key] = var, widget
         ttk.Button(tab, text=_("settings.button.environments"),
                    command=lambda: self.show_screen(ENV_SCREEN)).grid(row=row + 1, column=2, rowspan=2, padx=4)
+        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
+        self.signin_button.grid(row=row + 3, column=0, sticky="w", padx=4, pady=(6, 2))
+        self.signin_status = ttk.Label(tab, text="", wraplength=420, justify="left")
+        self.signin_status.grid(row=row + 3, column=1, columnspan=2, sticky="w", padx=4, pady=(6, 2))
+        self.signin_runner: SignInRunner | None = None
         self._load_credentials()
+
+    def sign_in(self) -> SignInRunner | None:
+        """« Se connecter… »: the browser sign-in of the active environment on a worker thread."""
+        problems = self.apply()
+        if problems:
+            for key, _message in problems:
+                self.mark(key)
+            return None
+        from viewer.oauth.flows import sign_in_browser
+
+        settings = copy.deepcopy(self.candidate)
+        settings.functions.auth = "oauth2"
+        self.signin_button.state(["disabled"])
+        self.signin_status.configure(text=_("settings.oauth.waiting"))
+        self.signin_runner = SignInRunner(self, lambda cancel: sign_in_browser(settings, cancel=cancel), self._signed_in).start()
+        return self.signin_runner
+
+    def _signed_in(self, result: Any, error: Exception | None) -> None:
+        self.signin_button.state(["!disabled"])
+        self.signin_status.configure(text=status_text(self.candidate))
+        if error is not None:
+            self.notify("error", _("settings.button.sign_in"), error_words(error))
 
     def _password(self, name: str) -> str:
         env = self.candidate.environments.get(name)
@@ -279,6 +318,7 @@ class SettingsDialog(tk.Toplevel):
         self.vars["env.user"].set(env.smtp_user)
         self.vars["env.password"].set(self._password(self.candidate.active_environment))
         self.env_label.configure(text=_("settings.environment.current", name=self.candidate.active_environment))
+        self.signin_status.configure(text=status_text(self.candidate))
 
     def _store_credentials(self) -> None:
         env = self.candidate.environment
@@ -500,7 +540,14 @@ class SettingsDialog(tk.Toplevel):
         """Copy the controls into the candidate settings; (key, problem) for values that do not parse."""
         problems: list[tuple[str, str]] = []
         for key, spec in FIELDS.items():
+            if key != spec.key:  # an alias set through another control
+                continue
             raw = self.vars[key].get()
+            if spec.kind == "auth":
+                self.candidate.functions.auth = "password" if raw == "password" else "oauth2"
+                if raw != "password":
+                    self.candidate.functions.oauth_provider = raw
+                continue
             if spec.kind == "bool":
                 value: Any = bool(raw)
             elif spec.kind == "int":
@@ -624,4 +671,6 @@ class SettingsDialog(tk.Toplevel):
             return ""
 
     def cancel(self) -> None:
+        if self.signin_runner is not None:
+            self.signin_runner.cancel.set()
         self.destroy()

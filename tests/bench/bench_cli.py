@@ -1,0 +1,106 @@
+"""Whole-process timings of the command line: `spoolview send` (pickup route) and `spoolview convert`.
+
+Run: ``.venv/bin/python tests/bench/bench_cli.py [--peers]``. Each figure is the median
+wall time of the real ``spoolview`` command, from exec to exit, next to the interpreter's
+own start (``python -c pass``) and the raw library doing the same work, measured in the
+same run. Targets (issue 16): send <= 12x and convert <= 8x ``python -c pass``.
+``--peers`` adds swaks (the same PDF to a loopback SMTP sink) and ``mutool convert``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+RUNS = 9
+SPOOLVIEW = str(Path(sys.executable).with_name("spoolview"))
+QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
+NOTICE = ROOT / "samples" / "notice.pdf"
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return elapsed
+
+
+def median(argv: list[str], runs: int = RUNS) -> float:
+    timed(argv)  # warm the file cache
+    return statistics.median(timed(argv) for _ in range(runs))
+
+
+def row(what: str, value: float, base_name: str, base: float, target: float | None = None) -> None:
+    verdict = "" if target is None else ("  OK" if value / base <= target else f"  MISSED (target <= {target:g}x)")
+    print(f"  {what:<34} {value * 1000:7.0f} ms   {base_name:<32} {base * 1000:7.0f} ms   ratio {value / base:6.2f}{verdict}")
+
+
+def prepare(folder: Path) -> None:
+    os.environ["SPOOLVIEW_HOME"] = str(folder / "home")
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's install has compiled bytecode
+    from viewer import settings
+
+    s = settings.Settings()  # the default route: the pickup folder
+    s.service.from_identity = "Bench <bench@example.com>"
+    settings.save(s)
+
+
+def main() -> int:
+    peers = "--peers" in sys.argv
+    folder = Path(tempfile.mkdtemp(prefix="spoolview-bench-cli-"))
+    try:
+        prepare(folder)
+        out = folder / "notice-out.pdf"
+        python = median([sys.executable, "-c", "pass"])
+        send = median([SPOOLVIEW, "send", str(QUOTE), "--to", "client@example.com", "--force"])
+        convert = median([SPOOLVIEW, "convert", str(NOTICE), "-o", str(out)])
+        raw_convert = median([sys.executable, "-c", "import sys; sys.modules['pymupdf.layout'] = sys.modules['pymupdf4llm'] = None; import pymupdf; "
+                              f"pymupdf.open({str(NOTICE)!r}).save({str(folder / 'raw.pdf')!r})"])
+        raw_send = median([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import formats; "
+                           "from formats.pdf import to_pdf; to_pdf(formats.open_document(sys.argv[2]))",
+                           str(ROOT), str(QUOTE)])
+        pickup = folder / "home" / "data" / "pickup"
+        sent = len(list(pickup.glob("*"))) if pickup.is_dir() else 0
+        print(f"command line, whole process from exec to exit (median of {RUNS}; {sent} mails in the pickup folder)")
+        row("send quote (pickup route)", send, "python -c pass", python, 12)
+        row("send quote (pickup route)", send, "python+reportlab quote -> PDF", raw_send)
+        row("convert notice.pdf", convert, "python -c pass", python, 8)
+        row("convert notice.pdf", convert, "python+pymupdf open+save", raw_convert)
+        if peers:
+            peer_columns(folder, send, convert, out)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def peer_columns(folder: Path, send: float, convert: float, out: Path) -> None:
+    if shutil.which("mutool"):
+        row("convert notice.pdf", convert, "mutool convert", median(["mutool", "convert", "-o", str(folder / "m.pdf"), str(NOTICE)]))
+    else:
+        print("  mutool: not installed (make bench-peers installs mupdf-tools)")
+    if not shutil.which("swaks"):
+        print("  swaks: not installed (make bench-peers installs it)")
+        return
+    from tests.support.smtpd import SmtpServer
+
+    pdf = folder / "quote.pdf"
+    subprocess.run([SPOOLVIEW, "convert", str(QUOTE), "-o", str(pdf)], check=True, stdout=subprocess.DEVNULL)
+    with SmtpServer() as server:
+        swaks = median(["swaks", "--silent", "2", "--server", f"127.0.0.1:{server.port}", "--to", "client@example.com",
+                        "--from", "bench@example.com", "--attach", f"@{pdf}"])
+    row("send quote (pickup route)", send, "swaks, same PDF to an SMTP sink", swaks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
