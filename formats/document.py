@@ -109,6 +109,7 @@ class Document:
     attachments: list[Any] = field(default_factory=list)  # eml: list of formats.eml.Attachment
     headers: dict[str, str] = field(default_factory=dict)  # eml: main headers
     repaired: bool = False  # damaged file read by the second PDF engine (say so to the user)
+    _pdf: dict[tuple[object, ...], bytes] = field(default_factory=dict)  # to_pdf's last result, kept when small
     _page_loader: Callable[[int], Page] | None = None
     _pages: dict[int, Page] = field(default_factory=dict)
 

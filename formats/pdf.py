@@ -14,15 +14,14 @@ MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
 MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
 # Always allowed: printing, copying text, and accessibility (screen readers).
-# PyMuPDF defines its PDF_* constants at import time, out of the type checker's sight.
 PERMISSIONS: int = (
-    pymupdf.PDF_PERM_ACCESSIBILITY  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_PRINT  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_PRINT_HQ  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_COPY  # type: ignore[attr-defined]  # run-time constant
+    pymupdf.PDF_PERM_ACCESSIBILITY
+    | pymupdf.PDF_PERM_PRINT
+    | pymupdf.PDF_PERM_PRINT_HQ
+    | pymupdf.PDF_PERM_COPY
 )
-ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE  # type: ignore[attr-defined]  # run-time constant
-ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]  # run-time constant
+ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE
+ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256
 
 
 class ProtectionError(DocumentError):
@@ -55,8 +54,24 @@ class Protection:
                 raise ProtectionError("the password contains control characters", hint="use printable characters only")
 
 
+KEEP_PDF = 20_000_000  # a converted PDF up to this size is kept with its document
+
+
 @locked
 def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
+    """The document as PDF bytes (see _to_pdf); the same bytes each time for one opened document
+    (its creation date is that of the first conversion), so a message composed twice is the same."""
+    key = (pdfa, *sorted(doc.info.to_dict().items()))  # a changed info makes a new PDF
+    kept = doc._pdf.get(key)
+    if kept is None:
+        kept = _to_pdf(doc, pdfa)
+        doc._pdf.clear()
+        if len(kept) <= KEEP_PDF:
+            doc._pdf[key] = kept
+    return kept
+
+
+def _to_pdf(doc: Document, pdfa: bool) -> bytes:
     """The document as PDF bytes with its properties and document info (formats.pdfmeta).
 
     Spools are drawn with embedded fonts (``pdfa``: identified as PDF/A-2b with an sRGB output

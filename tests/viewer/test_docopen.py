@@ -123,6 +123,8 @@ def test_rules_read_a_plain_pdf_and_the_customer_by_name(capsys: pytest.CaptureF
     assert data["read_from_page"] == {"kind": "devis", "number": "D2026-0042", "date": "2026-11-20", "customer": "Atelier Dupré SARL"}
     assert (data["info"]["kind"], data["info"]["number"], data["info"]["customer"]) == ("devis", "D2026-0042", "CLI001")
     assert data["info"]["customer_name"] == "Atelier Dupré SARL"
+    code, out, err = run(capsys, "info", pdf)
+    assert "read from the page by the [extract] rules: kind=devis, number=D2026-0042" in out
     code, out, err = run(capsys, "send", pdf)  # no contact printed: the customer's main address
     assert code == 0, err
     assert "contact@atelier-dupre.example: accepted" in out
