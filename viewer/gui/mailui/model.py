@@ -59,9 +59,13 @@ def error_kind(exc: BaseException) -> str:
 
     from viewer import connection as conn
     from viewer.mail.compose import ComposeError
-    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+    from viewer.mail.routes.base import ConfigurationError, OutcomeUnknown, PermanentError, TemporaryError
 
-    seen, cause = 0, exc
+    if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
+        return "unknown"
+
+    seen = 0
+    cause: BaseException | None = exc
     while cause is not None and seen < 6:
         if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
             return "certificate"
@@ -148,7 +152,9 @@ class Draft:
 
 def split_addresses(text: str) -> list[str]:
     """Addresses typed in one field, separated by commas or semicolons (not those in quotes or <>)."""
-    parts, current, quoted, angle = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angle = False
     for char in text or "":
         if char == '"' and not angle:
             quoted = not quoted
