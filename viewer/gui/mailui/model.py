@@ -59,8 +59,10 @@ def error_kind(exc: BaseException) -> str:
 
     from viewer import connection as conn
     from viewer.mail.compose import ComposeError
-    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+    from viewer.mail.routes.base import ConfigurationError, OutcomeUnknown, PermanentError, TemporaryError
 
+    if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
+        return "unknown"
     seen, cause = 0, exc
     while cause is not None and seen < 6:
         if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
