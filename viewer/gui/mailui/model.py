@@ -63,7 +63,8 @@ def error_kind(exc: BaseException) -> str:
 
     if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
         return "unknown"
-    seen, cause = 0, exc
+    seen = 0
+    cause: BaseException | None = exc
     while cause is not None and seen < 6:
         if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
             return "certificate"
@@ -150,7 +151,9 @@ class Draft:
 
 def split_addresses(text: str) -> list[str]:
     """Addresses typed in one field, separated by commas or semicolons (not those in quotes or <>)."""
-    parts, current, quoted, angle = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angle = False
     for char in text or "":
         if char == '"' and not angle:
             quoted = not quoted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, ttk
@@ -65,16 +66,16 @@ class SendDialog(tk.Toplevel):
             ttk.Label(top, text=_(f"mail.field.{key}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             box = ttk.Entry(top, textvariable=var, width=62)
             box.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
-            box.bind("<KeyRelease>", lambda e, b=box: self._schedule_completion(e, b))
-            box.bind("<Down>", lambda e, b=box: self._enter_suggestions(b))
-            box.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+            box.bind("<KeyRelease>", functools.partial(self._completion_key, box))
+            box.bind("<Down>", functools.partial(self._down_key, box))
+            box.bind("<Escape>", self._escape_suggestions)
             self.address_boxes[key] = box
         self.to_box = self.address_boxes["to"]
         # Completion: the directory's matches in a list under the field being typed.
         self.suggestions = tk.Listbox(top, height=6, exportselection=False, activestyle="dotbox")
         self.suggestions.bind("<Return>", lambda e: self.accept_suggestion())
         self.suggestions.bind("<Double-1>", lambda e: self.accept_suggestion())
-        self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+        self.suggestions.bind("<Escape>", self._escape_suggestions)
         self._suggest_box: ttk.Entry | None = None
         row = 3
         self.lookup_label = ttk.Label(top, text=self._lookup_words(), style="Error.TLabel", wraplength=520)
@@ -198,7 +199,7 @@ class SendDialog(tk.Toplevel):
             self._body_tab = 0
             self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         else:
-            self.body_notebook = None
+            self.body_notebook = None  # type: ignore[assignment]  # plain-text mail: no tabs
             self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
             self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
             self.body_text.insert("1.0", d.body)
@@ -357,6 +358,16 @@ class SendDialog(tk.Toplevel):
         box.focus_set()
         return value
 
+    def _escape_suggestions(self, _event: object) -> str:
+        self.hide_suggestions()
+        return "break"
+
+    def _completion_key(self, box: ttk.Entry, event: tk.Event) -> None:
+        self._schedule_completion(event, box)
+
+    def _down_key(self, box: ttk.Entry, _event: object) -> str | None:
+        return self._enter_suggestions(box)
+
     def hide_suggestions(self) -> None:
         self.suggestions.place_forget()
         self._suggest_box = None
@@ -396,7 +407,7 @@ class SendDialog(tk.Toplevel):
         """'' when the draft can be sent, else what to fix."""
         return self.services.check(self.collect())
 
-    def send(self) -> bool:
+    def send(self) -> bool:  # type: ignore[override]  # the dialog's send; Tk's Misc.send (Tcl 'send') is never used
         """Check, warn about a repeated send, convert, then send on a worker thread."""
         if self.task is not None or self.draft.lookup_pending:
             return False

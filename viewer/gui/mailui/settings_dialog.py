@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import tkinter as tk
 from collections.abc import Callable
@@ -227,6 +228,7 @@ class SettingsDialog(tk.Toplevel):
 
     def _add_field(self, tab: ttk.Frame, row: int, spec: FieldSpec) -> None:
         value = get_value(self.candidate, spec.key)
+        widget: ttk.Checkbutton | ttk.Combobox | ttk.Entry
         if spec.kind == "bool":
             var: tk.Variable = tk.BooleanVar(value=bool(value))
             widget = ttk.Checkbutton(tab, text=label(spec.key), variable=var)
@@ -244,8 +246,8 @@ class SettingsDialog(tk.Toplevel):
                 widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
-                ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2, sticky="w")
-            widget.bind("<KeyRelease>", lambda e, k=spec.key: self._clear_mark(k), add="+")
+                ttk.Button(tab, text="…", width=3, command=functools.partial(self.browse, spec.key)).grid(row=row, column=2, padx=2, sticky="w")
+            widget.bind("<KeyRelease>", functools.partial(self._clear_mark_on_key, spec.key), add="+")
         self.vars[spec.key] = var
         self.widgets[spec.key] = widget
 
@@ -625,10 +627,13 @@ class SettingsDialog(tk.Toplevel):
         widget.focus_set()
         self.invalid.append(key)
 
+    def _clear_mark_on_key(self, key: str, _event: object) -> None:
+        self._clear_mark(key)
+
     def _clear_mark(self, key: str) -> None:
         if key in self.invalid:
             widget = self.widgets[key]
-            widget.configure(style="TCombobox" if isinstance(widget, ttk.Combobox) else "TEntry")
+            widget.configure(style="TCombobox" if isinstance(widget, ttk.Combobox) else "TEntry")  # type: ignore[call-arg]  # a ttk widget
             self.invalid.remove(key)
 
     def ok(self) -> bool:

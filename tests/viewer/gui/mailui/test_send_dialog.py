@@ -47,7 +47,7 @@ def direct(port: int, **pdf) -> settings_mod.Settings:
     return s
 
 
-def attachments_of(data: bytes) -> list[tuple[str, bytes]]:
+def attachments_of(data: bytes) -> list[tuple[str | None, bytes]]:
     msg = email.message_from_bytes(data, policy=policy.default)
     return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
 
