@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check deps bench soak venv clean
+.PHONY: run test check deps bench bench-peers soak venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: deps $(STAMP)
 ## bench: benchmarks print figures and ratios against raw baselines
 bench: $(STAMP)
 	for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## bench-peers: the benchmarks next to the programs people use instead (the relay listener vs Postfix: installs Debian's postfix, as root)
+bench-peers: $(STAMP)
+	$(BIN)/python tests/bench/bench_listener.py --peers
 
 ## soak: long fault-injection runs of the relay (not part of `make test`)
 soak: $(STAMP)

@@ -48,6 +48,9 @@ def error_text(exc: BaseException) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
+SMTP_AUTH_FAILED = 535  # "5.7.8 authentication credentials invalid"
+
+
 def error_kind(exc: BaseException) -> str:
     """Which kind of mail-road failure ``exc`` is ('' when none): the key of its sentence in the catalogue.
 
@@ -84,7 +87,8 @@ def error_kind(exc: BaseException) -> str:
     if isinstance(exc, PermanentError):
         return "permanent"
     if isinstance(exc, ConfigurationError):
-        return "configuration"
+        # the SMTP route turns a refused login (535, RFC 4954) into a configuration error
+        return "login" if exc.code == SMTP_AUTH_FAILED else "configuration"
     if isinstance(exc, ComposeError):
         return "compose"
     if isinstance(exc, conn.ConnectionProblem):
