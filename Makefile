@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check deps bench soak venv clean
+.PHONY: run test check deps bench bench-peers soak venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ test: deps $(STAMP)
 ## bench: benchmarks print figures and ratios against raw baselines
 bench: $(STAMP)
 	for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## bench-peers: the launch, memory and command-line benchmarks with the programs people use
+## instead (evince, mupdf, mutool, swaks; the relay listener against Postfix). Installs the
+## Debian packages it needs when missing (this target only; never `make test`).
+PEER_PACKAGES := evince mupdf mupdf-tools swaks postfix
+bench-peers: $(STAMP)
+	@missing=""; for p in $(PEER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  else echo "bench-peers: run as root or install:$$missing" >&2; exit 1; fi; fi
+	$(BIN)/python tests/bench/bench_launch.py --peers
+	$(BIN)/python tests/bench/bench_cli.py --peers
+	if [ -f tests/bench/bench_listener.py ]; then $(BIN)/python tests/bench/bench_listener.py --peers; fi
 
 ## soak: long fault-injection runs of the relay (not part of `make test`)
 soak: $(STAMP)

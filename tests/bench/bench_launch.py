@@ -87,6 +87,12 @@ def prepare(folder: Path) -> None:
     settings.save(s)
 
 
+def new_window_flag() -> list[str]:
+    """``--new-window`` where this spoolview has it (the figures before issue 16 are taken without)."""
+    help_text = subprocess.run([SPOOLVIEW, "open", "--help"], capture_output=True, text=True).stdout
+    return ["--new-window"] if "--new-window" in help_text else []
+
+
 def launch(scr: screen.Screen, argv: list[str], colour=BLUE) -> float:
     """Seconds from exec to the marker on screen; the program is ended afterwards."""
     scr.wait_gone(colour)
@@ -117,8 +123,9 @@ def row(what: str, value: float, base_name: str, base: float, unit: str = "ms") 
 def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
     py = median(lambda: whole([sys.executable, "-c", "pass"]))
     raw = median(lambda: launch(scr, [sys.executable, "-c", RAW_VIEWER, str(pdf)]))
-    one = median(lambda: launch(scr, [SPOOLVIEW, "--new-window", str(pdf)]))
-    quote = median(lambda: launch(scr, [SPOOLVIEW, "--new-window", str(QUOTE)]))
+    flag = new_window_flag()
+    one = median(lambda: launch(scr, [SPOOLVIEW, *flag, str(pdf)]))
+    quote = median(lambda: launch(scr, [SPOOLVIEW, *flag, str(QUOTE)]))
     print(f"cold start: `spoolview FILE` exec to first page painted on screen (median of {RUNS}; target <= evince, "
           "else <= 250 ms)")
     row("1-page PDF", one, "python -c pass", py)
@@ -181,10 +188,11 @@ def memory(scr: screen.Screen, spool: Path, big_pdf: Path, peers: bool) -> None:
         finally:
             screen.stop(proc)
 
-    ours = paged([SPOOLVIEW, "--new-window", str(spool)])
+    flag = new_window_flag()
+    ours = paged([SPOOLVIEW, *flag, str(spool)])
     print(f"memory: 500-page spool after paging {PAGES_PAGED} pages (Page Down), RSS (target <= 130 MB)")
     print(f"  spoolview, .spv                                {ours / 1024:7.0f} MB")
-    ours_pdf = paged([SPOOLVIEW, "--new-window", str(big_pdf)])
+    ours_pdf = paged([SPOOLVIEW, *flag, str(big_pdf)])
     print(f"  spoolview, its PDF                             {ours_pdf / 1024:7.0f} MB")
     if peers:
         for name in ("evince", "mupdf"):

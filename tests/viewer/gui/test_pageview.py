@@ -235,7 +235,7 @@ def test_the_page_cache_holds_a_few_screens_and_paging_stays_within_it(root, mak
             assert view.current_page in view._images and view.photo(view.current_page) is not None
         assert len(view.cache) <= 3
         # what the canvas shows is in the cache: an evicted page is never left blank on screen
-        for index, (_item, key) in view._images.items():
+        for _item, key in view._images.values():
             assert view.cache.get(key) is not None
     finally:
         view.destroy()
