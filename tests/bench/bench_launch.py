@@ -28,7 +28,7 @@ from tests.bench.bench_gui import ensure_display
 
 RUNS = 7
 SPOOLVIEW = str(Path(sys.executable).with_name("spoolview"))
-QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
+QUOTE = Path(os.environ.get("BENCH_SAMPLES", ROOT / "samples")) / "devis-D2026-0042.spv"  # "before": another checkout's
 # Markers: the quote's logo block (the test documents draw a block of it too, which a
 # spool's colour conversions may turn one step darker), and the second document's red.
 BLUE = ((31, 78, 121), (31, 77, 121))
