@@ -169,8 +169,8 @@ class SmtpRoute(Route):
         fn = settings.functions
         security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
         env = settings.environment
-        if password is None:
-            password = _environment_password(settings)
+        if password is None:  # no user, no login: the keyring is not even asked (it may be slow or locked)
+            password = _environment_password(settings) if env.smtp_user else ""
         return cls(
             fn.host,
             fn.effective_port(),

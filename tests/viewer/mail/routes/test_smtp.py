@@ -253,3 +253,18 @@ def test_envelope_that_is_not_bare_addresses_is_refused_before_connecting(smtpd,
 def test_null_reverse_path_is_allowed_for_reports(smtpd):
     assert route_for(smtpd).send(MESSAGE, Envelope("", ("client@example.org",))).ok
     assert smtpd.handler.wait_for(1)[0].mail_from in ("", "<>")
+
+
+def test_no_user_means_no_keyring_look_up(monkeypatch):
+    from viewer import secrets
+
+    asked = []
+    monkeypatch.setattr(secrets, "keyring_get", lambda name: asked.append(name) or "from-keyring")
+    settings = Settings()
+    settings.functions.host = "127.0.0.1"
+    settings.environment.smtp_user = ""
+    SmtpRoute.from_settings(settings)
+    assert asked == []
+    settings.environment.smtp_user = "alice"
+    SmtpRoute.from_settings(settings)
+    assert len(asked) == 1  # with a user, the password is looked up
