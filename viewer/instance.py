@@ -44,6 +44,8 @@ def runtime_dir() -> Path | None:
     if xdg and _private(Path(xdg), uid, exact_mode=False):
         folder = Path(xdg) / "spoolview"
     else:
+        import tempfile  # only here: most sessions have a runtime folder
+
         folder = Path(tempfile.gettempdir()) / f"spoolview-{uid}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
