@@ -24,7 +24,6 @@ import os
 import socket
 import stat
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
