@@ -64,6 +64,8 @@ class DocInfo:
     date: str = ""  # ISO date as written by the ERP
     customer: str = ""  # customer code
     contact: str = ""  # contact code (empty: the customer's main record is used)
+    civility: str = ""  # the contact's civility as the ERP writes it (Madame, Monsieur, Mr, Ms...)
+    amount: str = ""  # the document's total as printed (e.g. "1 234,56 €")
     language: str = ""  # fr, en, ...
     title: str = ""
     issuer: str = ""  # the issuing company (written as the PDF's Author)
@@ -107,6 +109,7 @@ class Document:
     attachments: list[Any] = field(default_factory=list)  # eml: list of formats.eml.Attachment
     headers: dict[str, str] = field(default_factory=dict)  # eml: main headers
     repaired: bool = False  # damaged file read by the second PDF engine (say so to the user)
+    _pdf: dict[tuple[object, ...], bytes] = field(default_factory=dict)  # to_pdf's last result, kept when small
     _page_loader: Callable[[int], Page] | None = None
     _pages: dict[int, Page] = field(default_factory=dict)
 

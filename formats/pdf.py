@@ -55,8 +55,24 @@ class Protection:
                 raise ProtectionError("the password contains control characters", hint="use printable characters only")
 
 
+KEEP_PDF = 20_000_000  # a converted PDF up to this size is kept with its document
+
+
 @locked
 def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
+    """The document as PDF bytes (see _to_pdf); the same bytes each time for one opened document
+    (its creation date is that of the first conversion), so a message composed twice is the same."""
+    key = (pdfa, *sorted(doc.info.to_dict().items()))  # a changed info makes a new PDF
+    kept = doc._pdf.get(key)
+    if kept is None:
+        kept = _to_pdf(doc, pdfa)
+        doc._pdf.clear()
+        if len(kept) <= KEEP_PDF:
+            doc._pdf[key] = kept
+    return kept
+
+
+def _to_pdf(doc: Document, pdfa: bool) -> bytes:
     """The document as PDF bytes with its properties and document info (formats.pdfmeta).
 
     Spools are drawn with embedded fonts (``pdfa``: identified as PDF/A-2b with an sRGB output

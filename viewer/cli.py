@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profiles": ("viewer.commands.connection", "list, add or remove connection profiles"),
     "relay": ("viewer.commands.relay", "the SMTP relay service (pickup folder, listener, smart host)"),
     "server": ("viewer.commands.server", "run the application server (connected mode) and manage its users"),
+    "oauth": ("viewer.commands.oauth", "sign in to the mail provider (OAuth 2.0): login, status, logout"),
 }
 
 DEFAULT_COMMAND = "open"  # `spoolview` alone and `spoolview FILE...`

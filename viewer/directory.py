@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import BindParameter
 
 from viewer import paths
 from viewer.errors import SpoolviewError
@@ -459,7 +460,9 @@ def _search_statement() -> Any:
     global _SEARCH
     if _SEARCH is not None:
         return _SEARCH
-    key, high, lim = bindparam("key"), bindparam("high"), bindparam("lim")
+    key: BindParameter[str] = bindparam("key")
+    high: BindParameter[str] = bindparam("high")
+    lim: BindParameter[int] = bindparam("lim")
     parts = []
     for kind, table in (("customer", customers), ("contact", contacts)):
         owner = table.c.code if kind == "customer" else table.c.customer_code
@@ -534,7 +537,7 @@ def _upsert(conn: Any, table: Table, kind: str, rows: list[dict[str, str]]) -> i
     if new:
         conn.execute(insert(table), new)
     if old:
-        values = {k: bindparam(f"v_{k}") for k in rows[0] if k != "code"}
+        values: dict[str, BindParameter[Any]] = {k: bindparam(f"v_{k}") for k in rows[0] if k != "code"}
         statement = update(table).where(table.c.code == bindparam("v_code")).values(**values)
         conn.execute(statement, [{f"v_{k}": v for k, v in r.items()} for r in old])
         for chunk in _chunks(sorted(existing)):

@@ -38,9 +38,13 @@ def open_document(
 
 def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:
     """Apply the extraction rules to ``doc`` (see open_document); returns what they found."""
-    from formats.extract import apply
+    from formats.extract import RuleError, apply
 
-    rules = settings.extract.rules()
+    try:
+        rules = settings.extract.rules()
+        rules.patterns()
+    except RuleError:
+        return DocInfo()  # an unusable rule (hand-edited file): `settings check` names it; opening goes on
     found = apply(doc, rules)
     if settings.extract.customer_by_name and found.customer and doc.info.customer == found.customer:
         name = found.customer

@@ -8,13 +8,14 @@ secret value is ever logged.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 SERVICE = "spoolview"
 
 log = logging.getLogger(__name__)
 
 
-def _backend():  # type: ignore[no-untyped-def]
+def _backend() -> Any:
     try:
         import keyring
         from keyring.backends import chainer, fail

@@ -19,6 +19,7 @@ from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 from viewer.fsutil import write_durable
+from viewer.mail.credentials import is_loopback
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
@@ -87,8 +88,16 @@ class SmtpFunctions:
     domain: str = ""  # EHLO name
     ssl: bool = False  # "Le serveur SMTP utilise SSL"
     tls_mode: str = "starttls"  # when ssl: starttls | implicit
-    ca_file: str = ""  # extra CA bundle; certificates are always verified
+    ca_file: str = ""  # extra CA bundle; certificates are always verified (SMTP and OAuth token endpoints)
     timeout: float = 30.0
+    auth: str = "password"  # password | oauth2 (sign in with Microsoft 365, Google or another OAuth 2.0 provider)
+    oauth_provider: str = "microsoft"  # microsoft | google | custom
+    oauth_client_id: str = ""  # the application (client) ID registered with the provider; no secret
+    oauth_tenant: str = "organizations"  # microsoft: tenant ID or domain
+    oauth_issuer: str = ""  # custom: issuer URL (endpoints discovered from its .well-known document)
+    oauth_scope: str = ""  # empty: the provider's default
+    oauth_browser: str = ""  # command that opens a URL ({url} replaced, else appended); empty: the system browser
+    oauth_token_url: str = ""  # application server only: token endpoint of the client credentials grant
 
     def effective_port(self) -> int:
         if self.port:
@@ -104,6 +113,15 @@ class Environment:
 
     smtp_user: str = ""
     smtp_password: str = ""  # never printed, logged or traced
+    # Application server's route only (client credentials grant); never printed, logged or traced.
+    oauth_client_secret: str = ""
+    oauth_client_secret_env: str = ""  # name of an environment variable holding the client secret
+
+    def client_secret(self) -> str:
+        """The OAuth client secret (from the environment variable when one is named)."""
+        if self.oauth_client_secret_env:
+            return os.environ.get(self.oauth_client_secret_env, "")
+        return self.oauth_client_secret
 
 
 @dataclass
@@ -272,6 +290,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "pdf.protection": ("none", "no-modify", "password"),
     "pdf.password_policy": ("no", "yes", "ask"),
     "functions.tls_mode": ("starttls", "implicit"),
+    "functions.auth": ("password", "oauth2"),
+    "functions.oauth_provider": ("microsoft", "google", "custom"),
 }
 ENVIRONMENT_KEYS = ("smtp_user", "smtp_password")
 PROFILE_KEYS = ("url", "user", "ca_file")
@@ -321,7 +341,7 @@ class _Reader:
     def __init__(self, path: Path, text: str, settings: Settings) -> None:
         self.settings = settings
         self.toml = tomlconfig.TomlFile(path, text, error=SettingsError, advice=ADVICE,
-                                        hide=lambda dotted: "password" in dotted or dotted.startswith(SECRETS_TABLE))
+                                        hide=lambda dotted: "password" in dotted or "secret" in dotted or dotted.startswith(SECRETS_TABLE))
 
     def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
         return self.toml.fail(table, key, what)
@@ -711,17 +731,38 @@ def _charset_problem(name: str) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    """True for this computer's own names and addresses (nothing crosses a network)."""
-    import ipaddress
+def _oauth_problems(settings: Settings) -> list[Problem]:
+    """What stops an OAuth 2.0 sign-in or send with these settings (functions.auth = oauth2)."""
+    import shlex
 
-    host = host.strip().strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    fn, found = settings.functions, []
+    if not fn.oauth_client_id.strip():
+        found.append(Problem("functions.oauth_client_id", "OAuth 2.0 needs the application (client) ID registered with the provider (see docs/oauth.md)"))
+    if fn.oauth_provider == "microsoft" and not fn.oauth_tenant.strip():
+        found.append(Problem("functions.oauth_tenant", "give the Microsoft 365 tenant (its ID or domain), or organizations"))
+    if fn.oauth_provider == "custom":
+        parts = urlsplit(fn.oauth_issuer or fn.oauth_token_url)
+        if not (fn.oauth_issuer or fn.oauth_token_url):
+            found.append(Problem("functions.oauth_issuer", "the custom OAuth provider needs its issuer URL (https://…)"))
+        elif parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or "")):
+            found.append(Problem("functions.oauth_issuer", f"{fn.oauth_issuer or fn.oauth_token_url!r} is not an https address: tokens would cross the network unencrypted"))
+    if fn.oauth_browser:
+        try:
+            if not shlex.split(fn.oauth_browser):
+                raise ValueError
+        except ValueError:
+            found.append(Problem("functions.oauth_browser", f"{fn.oauth_browser!r} is not a command; give a program and its arguments ({{url}} where the address goes)"))
+    env = settings.environment
+    if not (env.oauth_client_secret or env.oauth_client_secret_env) and fn.oauth_client_id:
+        from viewer.oauth.store import load_tokens
+
+        try:
+            stored = load_tokens(settings)
+        except SpoolviewError:
+            stored = None
+        if stored is None:
+            found.append(Problem(f"environments.{settings.active_environment}", "not signed in to the OAuth 2.0 provider: run `spoolview oauth login` (or Se connecter… in the SMTP settings)"))
+    return found
 
 
 def check(settings: Settings) -> list[Problem]:
@@ -787,8 +828,14 @@ def check(settings: Settings) -> list[Problem]:
     if not fn.ssl and port == 465:
         add("functions.ssl", "port 465 expects implicit TLS; tick ssl and set tls_mode to implicit")
     user = settings.environments.get(settings.active_environment, Environment()).smtp_user
-    if fn.send_direct and user and not fn.ssl and not _is_loopback(fn.host):
-        add("functions.ssl", f"user {user!r} logs in to {fn.host} without SSL/TLS: the password would cross the network unencrypted; tick ssl (STARTTLS on port 587)")
+    oauth = fn.auth == "oauth2"
+    if fn.send_direct and (user or oauth) and not fn.ssl and not is_loopback(fn.host):
+        secret = "access token" if oauth else "password"
+        add("functions.ssl", f"{'user ' + repr(user) if user else 'the OAuth 2.0 login'} to {fn.host} without SSL/TLS is refused: "
+            f"the {secret} would cross the network unencrypted; tick ssl (STARTTLS on port 587)")
+    if oauth:
+        for problem in _oauth_problems(settings):
+            found.append(problem)
     if fn.timeout <= 0:
         add("functions.timeout", "the timeout must be more than 0 seconds")
     if fn.ca_file and not Path(fn.ca_file).expanduser().is_file():
@@ -806,7 +853,7 @@ def check(settings: Settings) -> list[Problem]:
     for name, env in settings.environments.items():
         if not _NAME_RE.match(name):
             add(f"environments.{name}", "an environment name may only hold letters, digits, '-' and '_'")
-        if env.smtp_user and not env.smtp_password:
+        if env.smtp_user and not env.smtp_password and fn.auth == "password":
             try:
                 has_password = bool(get_password(settings, name))
             except SettingsError:
@@ -868,7 +915,7 @@ def check(settings: Settings) -> list[Problem]:
         parts = urlsplit(profile.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             add(f"profiles.{name}.url", f"{profile.url!r} is not an http(s) address such as https://server:8443")
-        elif parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        elif parts.scheme == "http" and not is_loopback(parts.hostname or ""):
             add(f"profiles.{name}.url", f"{profile.url!r} is plain http: your password and session would cross the network unencrypted; use https")
         if profile.ca_file and not Path(profile.ca_file).expanduser().is_file():
             add(f"profiles.{name}.ca_file", f"{profile.ca_file} is not a file")

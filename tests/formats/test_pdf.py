@@ -206,3 +206,14 @@ def test_poppler_extracts_every_text_item_unchanged(samples: Path, tmp_path: Pat
                 texts = [cell for row in [item.get("header", []), *item["rows"]] for cell in row]
             for text in texts:
                 assert " ".join(text.split()) in flat, (number, text)
+
+
+def test_one_opened_document_converts_to_the_same_bytes(samples: Path, tmp_path: Path) -> None:
+    doc = open_document(samples / "devis-D2026-0042.spv")
+    first = to_pdf(doc)
+    assert to_pdf(doc) is first  # same creation date and /ID: a message composed twice is the same
+    doc.info.contact = "CT0002"
+    changed = to_pdf(doc)
+    assert changed != first
+    (tmp_path / "c.pdf").write_bytes(changed)
+    assert open_document(tmp_path / "c.pdf").info.contact == "CT0002"

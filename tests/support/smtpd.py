@@ -107,19 +107,24 @@ class SmtpServer:
         mode: str = "plain",
         server_context: ssl.SSLContext | None = None,
         auth: tuple[str, str] | None = None,
+        authenticator: Callable | None = None,
+        bind: str = "127.0.0.1",
         data_size_limit: int = 33554432,
+        auth_exclude_mechanism: list[str] | None = None,
     ) -> None:
         self.handler = handler or RecordingHandler()
         self.mode = mode
+        self.bind = bind
         self.port = free_port()
         kwargs: dict = dict(
-            hostname="127.0.0.1",
+            hostname=bind,
             port=self.port,
             data_size_limit=data_size_limit,
             ident="spoolview-test-smtpd",
         )
-        if auth:
-            kwargs.update(authenticator=Authenticator(*auth), auth_required=False, auth_require_tls=mode == "starttls")
+        if auth or authenticator:
+            kwargs.update(authenticator=authenticator or Authenticator(*auth), auth_required=False, auth_require_tls=mode == "starttls",
+                          auth_exclude_mechanism=auth_exclude_mechanism or [])
         else:
             kwargs.update(auth_require_tls=False)
         if mode == "starttls":
@@ -130,7 +135,7 @@ class SmtpServer:
 
     @property
     def host(self) -> str:
-        return "127.0.0.1"
+        return self.bind
 
     @property
     def messages(self) -> list[Received]:

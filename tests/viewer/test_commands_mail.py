@@ -344,3 +344,33 @@ def test_another_customers_contact_is_refused_naming_both_customers_unless_force
     assert code == 0, err
     [dropped] = pickup_files()
     assert b"X-Spoolview-Document: devis D2026-0042" in dropped.read_bytes()
+
+
+def test_via_server_answers_lost_is_unknown_then_connection_history_tells_the_real_outcome(capsys, smtpd, tmp_path, monkeypatch):
+    import time
+
+    from tests.support.dropproxy import DropProxy
+    from tests.viewer.server.live import LiveServer, smtp_config
+    from viewer.mail.routes.server import ServerRoute
+
+    monkeypatch.setattr(ServerRoute, "RETRY_DELAYS", (0.1, 0.1, 0.1))
+    configure()
+    config = smtp_config(tmp_path, smtpd, from_identity="agent@example.com")
+    with LiveServer(config, users={"alice": "alice-pw"}) as live, DropProxy(("127.0.0.1", live.port)) as proxy:
+        _connect(proxy.url)
+        capsys.readouterr()
+        proxy.lose = 100
+        code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")
+        assert code != 0
+        assert "client@example.org: outcome UNKNOWN" in out + err
+        assert "NOT sent" not in out + err
+        assert proxy.lost >= 4  # the answer, then three retries with the same key
+        assert pickup_files() == []  # never sent locally instead
+        proxy.lose = 0
+        assert run(capsys, "connection")[1].count("1 send(s) with an unknown outcome") == 1
+        code, out, err = run(capsys, "connection", "--history")
+        assert code == 0 and "devis D2026-0042" in out and "now known: sent (client@example.org: accepted)" in out
+        assert "now known" not in run(capsys, "connection", "--history")[1]  # forgotten once known
+    assert len(smtpd.handler.wait_for(1)) == 1
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1

@@ -123,6 +123,8 @@ def test_rules_read_a_plain_pdf_and_the_customer_by_name(capsys: pytest.CaptureF
     assert data["read_from_page"] == {"kind": "devis", "number": "D2026-0042", "date": "2026-11-20", "customer": "Atelier Dupré SARL"}
     assert (data["info"]["kind"], data["info"]["number"], data["info"]["customer"]) == ("devis", "D2026-0042", "CLI001")
     assert data["info"]["customer_name"] == "Atelier Dupré SARL"
+    code, out, err = run(capsys, "info", pdf)
+    assert "read from the page by the [extract] rules: kind=devis, number=D2026-0042" in out
     code, out, err = run(capsys, "send", pdf)  # no contact printed: the customer's main address
     assert code == 0, err
     assert "contact@atelier-dupre.example: accepted" in out
@@ -173,3 +175,12 @@ def test_bad_rules_are_reported_by_settings_check(capsys: pytest.CaptureFixture[
     assert "needs a group" in problems["extract.number"]
     assert "not a valid regular expression" in problems["extract.kind"]
     assert "four numbers" in problems["extract.customer_region"]
+
+
+def test_an_unusable_rule_does_not_stop_documents_opening(capsys: pytest.CaptureFixture[str], samples: Path) -> None:
+    settings = S.Settings()
+    settings.extract.number = "(unclosed"
+    assert open_document(samples / "notice.pdf", settings).page_count >= 1
+    configure({"number": "(unclosed"})
+    code, _, err = run(capsys, "info", samples / "notice.pdf")
+    assert code == 1 and "rule number: not a valid regular expression" in err  # info says what the rules cannot do

@@ -446,3 +446,44 @@ def test_kind_name_describes_toml_values_in_words(example, words):
     from viewer.settings import kind_name
 
     assert kind_name(example).startswith(words)
+
+
+def test_check_oauth_settings() -> None:
+    s = S.Settings()
+    s.service.from_identity = "a@example.com"
+    s.functions.send_direct, s.functions.host, s.functions.ssl = True, "smtp.office365.com", True
+    s.functions.auth = "oauth2"
+    found = {p.key: p.message for p in S.check(s)}
+    assert "application (client) ID" in found["functions.oauth_client_id"]
+    assert "environments.default.smtp_password" not in found  # no password needed with OAuth
+    s.functions.oauth_client_id = "0000-1111"
+    found = {p.key: p.message for p in S.check(s)}
+    assert "not signed in" in found["environments.default"] and "spoolview oauth login" in found["environments.default"]
+    s.functions.oauth_provider, s.functions.oauth_issuer = "custom", "http://login.example.com"
+    s.functions.oauth_browser = "firefox '--new"
+    found = {p.key: p.message for p in S.check(s)}
+    assert "not an https address" in found["functions.oauth_issuer"]
+    assert "not a command" in found["functions.oauth_browser"]
+    s.functions.auth, s.functions.oauth_provider = "kerberos", "yahoo"
+    found = {p.key: p.message for p in S.check(s)}
+    assert "password, oauth2" in found["functions.auth"] and "microsoft, google, custom" in found["functions.oauth_provider"]
+
+
+def test_check_oauth_token_in_clear_over_the_network() -> None:
+    s = S.Settings()
+    s.functions.send_direct, s.functions.host, s.functions.ssl, s.functions.auth = True, "smtp.example.com", False, "oauth2"
+    found = {p.key: p.message for p in S.check(s)}
+    assert "is refused" in found["functions.ssl"] and "access token" in found["functions.ssl"]
+
+
+def test_oauth_settings_are_set_and_saved(tmp_path: Path) -> None:
+    s = S.Settings(path=tmp_path / "s.toml")
+    S.set_value(s, "functions.auth", "oauth2")
+    S.set_value(s, "functions.oauth_provider", "google")
+    S.set_value(s, "functions.oauth_client_id", "123.apps.googleusercontent.com")
+    S.save(s)
+    again = S.load(tmp_path / "s.toml")
+    assert (again.functions.auth, again.functions.oauth_provider) == ("oauth2", "google")
+    assert again.functions.oauth_tenant == "organizations" and again.functions.oauth_scope == ""
+    with pytest.raises(S.SettingsError):
+        S.set_value(s, "functions.auth", "kerberos")

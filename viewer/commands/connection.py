@@ -87,8 +87,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if waiting and not args.history:
         print(f"{len(waiting)} send(s) with an unknown outcome: `spoolview connection --history` asks the server")
     if args.history:
-        for item in waiting:
-            _report_unknown(conn, item, answers)
+        for send in waiting:
+            _report_unknown(conn, send, answers)
         for item in conn.history(args.history):
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["at"]))
             outcome = "sent" if item["ok"] else "NOT sent: " + (item["error"] or "some recipients refused")

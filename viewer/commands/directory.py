@@ -88,8 +88,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"  {label:<8} {getattr(customer, label) or '-'}")
             for kind, address in sorted(customer.defaults.items()):
                 print(f"  default for {kind}: {address}")
-            for contact in directory.contacts_of(customer.code):
-                print(f"  contact  {contact.code}  {contact.name}  {contact.email or '-'}  {contact.fax}".rstrip())
+            for each in directory.contacts_of(customer.code):
+                print(f"  contact  {each.code}  {each.name}  {each.email or '-'}  {each.fax}".rstrip())
             return 0
         contact = directory.contact(args.code)
         if contact is None:

@@ -150,6 +150,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{data['file']}: {doc.source}, {doc.page_count} page(s), {first.width:.0f} x {first.height:.0f} pt{repaired}")
     for key, value in data["info"].items():
         print(f"  {key}: {value}")
+    if "read_from_page" in data:
+        found = ", ".join(f"{k}={v}" for k, v in data["read_from_page"].items()) or "nothing"
+        print(f"  read from the page by the [extract] rules: {found}")
     for key, value in data.get("headers", {}).items():
         print(f"  {key}: {value}")
     for att in data.get("attachments", []):

@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.commands.settings import read_new_password
 from viewer.errors import SpoolviewError
+
+if TYPE_CHECKING:
+    from viewer.server.config import ServerConfig
+    from viewer.server.db import Database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_users)
 
 
-def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _config(args: argparse.Namespace) -> ServerConfig:
     from viewer.server.config import load_config
 
     return load_config(args.server_config)
@@ -102,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_if_readable_secret(config) -> None:  # type: ignore[no-untyped-def]
+def _warn_if_readable_secret(config: ServerConfig) -> None:
     """A configuration holding the relay password must be readable by the server account only."""
     import os
     import stat
@@ -131,7 +135,7 @@ def _check_port(host: str, port: int) -> None:
             raise SpoolviewError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host, or stop the program using it") from None
 
 
-def _database_for(config):  # type: ignore[no-untyped-def]
+def _database_for(config: ServerConfig) -> Database:
     from viewer.server.db import Database
 
     return Database(config.effective_database_url())
@@ -205,7 +209,7 @@ def cmd_user(args: argparse.Namespace) -> int:
     config = _config(args)
     from viewer.server.delivery import server_settings
 
-    server_identity = server_settings(config).functions.from_identity
+    server_identity = server_settings(config).from_identity()
     print(f"user {row.name}")
     print(f"  server identity: {server_identity or '(none: set from_identity in the route)'}")
     print(f"  own identities:  {', '.join(row.identities) or '(none)'}")

@@ -1,8 +1,8 @@
 """The viewer application: one hidden Tk root, one or more MainWindows, optional GUI plugins.
 
-``PLUGINS`` lists modules that extend each window; a module found is imported and its
+``PLUGINS`` lists modules that extend each window; each is imported and its
 ``install(window)`` called for every new window (see mainwindow's docstring for the API).
-A module not installed yet is skipped.
+Every window reads the process's one settings store (viewer.settings_store).
 """
 
 from __future__ import annotations
@@ -72,22 +72,7 @@ def dpi_aware() -> None:
 
 def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow], None]]:
     """The ``install`` functions of the plugin modules present."""
-    hooks = []
-    for name in names:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # not built (yet)
-            log.exception("GUI plugin %s cannot be imported", name)
-            continue
-        except Exception:
-            log.exception("GUI plugin %s cannot be imported", name)
-            continue
-        install = getattr(module, "install", None)
-        if callable(install):
-            hooks.append(install)
-    return hooks
+    return [importlib.import_module(name).install for name in names]
 
 
 class App:
@@ -101,7 +86,10 @@ class App:
         self.root = root or tk.Tk(className="spoolview")
         self.root.withdraw()
         self.root.report_callback_exception = self.callback_error  # type: ignore[method-assign]
-        self.settings = load_settings()
+        from viewer.settings_store import shared
+
+        store = shared()
+        self.settings = store.settings if not store.problem else load_settings()  # broken file: stand-in defaults
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
         # Deferred: the first page is painted before the plugins (the mail road) are imported;
@@ -124,6 +112,11 @@ class App:
             pass
 
     def new_window(self, path: str | None = None) -> MainWindow:
+        from viewer.settings_store import shared
+
+        store = shared()
+        if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
+            self.settings = store.refresh()  # another process may have changed it since
         window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks)
         self.windows.append(window)
         if path:

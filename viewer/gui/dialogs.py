@@ -16,6 +16,7 @@ import contextlib
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
@@ -64,7 +65,8 @@ class Dialog(tk.Toplevel):
         self.title(title)
         self.resizable(False, False)
         self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self.bind("<Escape>", lambda e: self.cancel())
+        for sequence in ("<Escape>", "<Control-w>", "<Control-W>"):
+            self.bind(sequence, lambda e: self.cancel())
         self.bind("<Return>", lambda e: self.ok())
         self.frame = ttk.Frame(self, padding=12)
         self.frame.pack(fill="both", expand=True)
@@ -369,7 +371,9 @@ def user_message(exc: BaseException) -> str:
     from formats.document import DocumentError
     from viewer.errors import SpoolviewError
 
-    if isinstance(exc, (DocumentError, SpoolviewError)):
+    if isinstance(exc, DocumentError):
+        return document_error_text(exc)
+    if isinstance(exc, SpoolviewError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return _("error.not_found", path=exc.filename or "")
@@ -378,3 +382,18 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return _("error.os", path=exc.filename or "", detail=exc.strerror or str(exc))
     return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
+
+
+def document_error_text(exc: Any) -> str:
+    """A DocumentError with its place (file, page, item, field) in the interface language, its reason after."""
+    where = []
+    if exc.file:
+        where.append(_("error.where.file", file=Path(exc.file).name))
+    if exc.page is not None:
+        where.append(_("error.where.page", page=exc.page))
+    if exc.item is not None:
+        where.append(_("error.where.item", item=exc.item))
+    if exc.field:
+        where.append(_("error.where.field", field=exc.field))
+    text = (", ".join(where) + " — " if where else "") + exc.message
+    return text + (f" ({exc.hint})" if exc.hint else "")

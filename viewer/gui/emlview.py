@@ -6,6 +6,7 @@ import html
 import tkinter as tk
 from collections.abc import Callable
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -13,6 +14,8 @@ from tkinter import ttk
 from typing import Any
 
 from viewer.gui.i18n import _, language, size_text
+from viewer.gui.mailhtml import MailResources, browser_link, remote_references
+from viewer.gui.theme import PALETTE
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
@@ -42,13 +45,20 @@ def body_html(document: Any) -> str:
     return f"<pre style='white-space: pre-wrap; font-family: sans-serif'>{html.escape(text)}</pre>"
 
 
-def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
-    """A tkinterweb HtmlFrame, or a read-only Text when tkinterweb cannot load here."""
+def _html_frame(master: tk.Misc, resources: MailResources,
+                on_link: Callable[[str], None]) -> tuple[tk.Widget, Callable[[str], None]]:
+    """A tkinterweb HtmlFrame that loads only through ``resources``, or a read-only Text when tkinterweb cannot load here.
+
+    Forms, scripts and (until the user allows remote content) frames and objects are off;
+    a click on a link goes to ``on_link``, never to a page inside the viewer.
+    """
     try:
         from tkinterweb import HtmlFrame
 
-        frame = HtmlFrame(master, messages_enabled=False)
-        return frame, lambda markup: frame.load_html(markup)
+        frame = HtmlFrame(master, messages_enabled=False, request_func=resources.request,
+                          objects_enabled=resources.allow_remote, forms_enabled=False, javascript_enabled=False,
+                          on_link_click=on_link, on_form_submit=lambda *args: None)
+        return frame, lambda markup: frame.load_html(markup, base_url="about:blank")
     except Exception:  # noqa: BLE001 - tkinterweb's Tk extension missing on this platform
         text = tk.Text(master, wrap="word", state="disabled")
 
@@ -61,6 +71,13 @@ def _html_frame(master: tk.Misc) -> tuple[tk.Widget, Callable[[str], None]]:
             text.configure(state="disabled")
 
         return text, load
+
+
+def open_in_browser(url: str) -> None:
+    """The system's browser (or mail program for mailto:) opens the link."""
+    import webbrowser
+
+    webbrowser.open(url)
 
 
 def mail_date(value: str) -> str:
@@ -87,11 +104,12 @@ class EmlView(ttk.Frame):
     """Shows one mail; ``on_open(attachment)`` opens an attachment, ``on_save(attachment)`` saves it."""
 
     def __init__(self, master: tk.Misc, document: Any, *, on_open: Callable[[Any], None],
-                 on_save: Callable[[Any], None]) -> None:
+                 on_save: Callable[[Any], None], open_link: Callable[[str], None] = open_in_browser) -> None:
         super().__init__(master)
         self.document = document
         self.on_open = on_open
         self.on_save = on_save
+        self.open_link = open_link
         head = ttk.Frame(self, padding=8)
         head.pack(fill="x")
         self.header_values: dict[str, str] = {}
@@ -125,10 +143,40 @@ class EmlView(ttk.Frame):
             ttk.Button(buttons, text=_("eml.save"), command=self.save_selected).pack(fill="x", pady=(4, 0))
             self.listbox.selection_set(0)
         ttk.Separator(self).pack(fill="x", pady=(6, 0))
-        self.body, load = _html_frame(self)
-        self.body.pack(fill="both", expand=True)
         self.html = body_html(document)
-        load(self.html)
+        self.remote = remote_references(self.html)
+        message = getattr(document.backend, "message", None)
+        self.resources = MailResources(message if isinstance(message, EmailMessage) else None)
+        self.remote_bar: ttk.Frame | None = None
+        if self.remote:  # nothing from the web until the user asks, for this mail only
+            self.remote_bar = ttk.Frame(self, padding=(8, 4), style="Notice.TFrame")
+            self.remote_bar.pack(fill="x")
+            ttk.Label(self.remote_bar, text=_("eml.remote.blocked", count=len(self.remote)), style="Notice.TLabel",
+                      wraplength=600, justify="left").pack(side="left", fill="x", expand=True)
+            self.remote_button = ttk.Button(self.remote_bar, text=_("eml.remote.show"), command=self.show_remote)
+            self.remote_button.pack(side="right")
+            style = ttk.Style(self)
+            style.configure("Notice.TFrame", background=PALETTE["notice"])
+            style.configure("Notice.TLabel", background=PALETTE["notice"])
+        self.body, self._load = _html_frame(self, self.resources, self.link_clicked)
+        self.body.pack(fill="both", expand=True)
+        self._load(self.html)
+
+    def show_remote(self) -> None:
+        """Load this mail again with its web content (images, styles, frames)."""
+        self.resources.allow_remote = True
+        if self.remote_bar is not None:
+            self.remote_bar.destroy()
+            self.remote_bar = None
+        self.body.destroy()
+        self.body, self._load = _html_frame(self, self.resources, self.link_clicked)
+        self.body.pack(fill="both", expand=True)
+        self._load(self.html)
+
+    def link_clicked(self, url: str) -> None:
+        """A click on a link: the system browser opens it; nothing is loaded in the viewer."""
+        if browser_link(url):
+            self.open_link(url)
 
     def selected(self) -> Any | None:
         if not self.attachments:

@@ -28,7 +28,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from viewer.gui import dialogs, filecommands, i18n, menus
+from viewer.gui import dialogs, filecommands, i18n, menus, theme
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -37,6 +37,7 @@ from viewer.gui.search import Finder, SearchBar
 from viewer.gui.statusbar import StatusBar
 from viewer.gui.thumbnails import ThumbnailBar
 from viewer.gui.toolbar import Toolbar
+from viewer.gui.windows import apply_tk_language
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class MainWindow(tk.Toplevel):
         self._status_job: str | None = None
         self.eml_view: Any = None
         self.title(_("app.title"))
+        theme.apply(self)
+        apply_tk_language(self)
         self.geometry(self._initial_geometry())
         self.minsize(480, 360)
         self.protocol("WM_DELETE_WINDOW", self.close)
@@ -496,6 +499,7 @@ class MainWindow(tk.Toplevel):
             window.retranslate()
 
     def retranslate(self) -> None:
+        apply_tk_language(self)
         for menu, index, key in self._menu_labels:
             try:
                 menu.entryconfigure(index, label=_(key))

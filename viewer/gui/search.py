@@ -112,18 +112,20 @@ class SearchBar(ttk.Frame):
         super().__init__(master, padding=(6, 3))
         self.on_find = on_find
         self.on_close = on_close
+        # The close button is packed first and the field shrinks, so at 800 px wide every
+        # control stays visible; the message gives way first (it is also in the status bar).
+        self.close_button = ttk.Button(self, text="✕", width=3, command=on_close)
+        self.close_button.pack(side="right")
         self.label = ttk.Label(self, text=_("search.label"))
         self.label.pack(side="left")
-        self.entry = ttk.Entry(self, width=30)
+        self.entry = ttk.Entry(self, width=24)
         self.entry.pack(side="left", padx=4)
         self.prev_button = ttk.Button(self, text=_("search.previous"), command=lambda: self.find(-1))
         self.prev_button.pack(side="left")
         self.next_button = ttk.Button(self, text=_("search.next"), command=lambda: self.find(1))
         self.next_button.pack(side="left", padx=4)
         self.message = ttk.Label(self, text="")
-        self.message.pack(side="left", padx=8)
-        self.close_button = ttk.Button(self, text="✕", width=3, command=on_close)
-        self.close_button.pack(side="right")
+        self.message.pack(side="left", padx=8, fill="x", expand=True)
         self.entry.bind("<Return>", lambda e: self.find(1))
         self.entry.bind("<KP_Enter>", lambda e: self.find(1))
         self.entry.bind("<Shift-Return>", lambda e: self.find(-1))

@@ -98,7 +98,8 @@ def document_attachment(
     if not getattr(settings.pdf, SWITCHES[kind]):
         return spool_attachment(doc)
     protection = protection_for(settings, protect, password)  # decided before the (slow) conversion
-    pdf = to_pdf(doc)
+    # PDF/A forbids encryption: a protected PDF is not declared PDF/A (settings check says so).
+    pdf = to_pdf(doc, pdfa=settings.pdf.pdfa and protection.mode == "none")
     if protection.mode != "none":
         pdf = protect_pdf(pdf, protection)
     return Attachment(f"{doc.path.stem}.pdf", pdf, "application/pdf")

@@ -17,6 +17,7 @@ from typing import Any
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
+from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -31,7 +32,6 @@ from viewer.mail.routes.base import (
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
-from viewer.mail.routes.smtp import _environment_password
 from viewer.mail.throttle import Throttle
 from viewer.settings import Settings
 
@@ -198,20 +198,21 @@ class Outbox:
         if self.tracer is not None:
             self.tracer.write(kind, text)
 
-    def _password(self) -> str | None:
+    def _credentials(self) -> Credentials | None:
+        """The direct SMTP route's login (None on other routes); its secret forms go to the trace's redaction."""
         if not self.settings.functions.send_direct:
             return None
-        password = _environment_password(self.settings)
+        credentials = credentials_for(self.settings)
         if self.tracer is not None:
-            self.tracer.add_secrets(tracing.settings_secrets(self.settings, [password]))
-        return password
+            self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
+        return credentials
 
     @property
     def choice(self) -> Choice:
         """The route decision in force (the local route of the settings when none was given)."""
         if self._choice is None:
             self._trace_settings()
-            self._choice = choose(self.settings, None, password=self._password(), trace=self._trace if self.tracer else None)
+            self._choice = choose(self.settings, None, credentials=self._credentials(), trace=self._trace if self.tracer else None)
             self._traced_choice = self._choice
         return self._choice
 
@@ -222,7 +223,7 @@ class Outbox:
         if self.tracer is not None and choice is not self._traced_choice:
             self._traced_choice = choice  # a choice made by the caller: say it once
             self._trace_settings()
-            self._password()  # its secret forms are redacted from the trace
+            self._credentials()  # its secret forms are redacted from the trace
             self._trace("route", f"{choice.decision.label}: {choice.decision.reason}; {choice.text}")
         if self.tracer is not None and choice.route.trace is None:
             choice.route.trace = self.tracer.sink(choice.route.name)
@@ -233,7 +234,7 @@ class Outbox:
         if self._opened:
             self._opened = False
             self.choice.route.close()
-        self._choice = fall_back(self.choice, self.settings, str(exc), password=self._password(), trace=self._trace if self.tracer else None)
+        self._choice = fall_back(self.choice, self.settings, str(exc), credentials=self._credentials(), trace=self._trace if self.tracer else None)
         self._traced_choice = self._choice
         route = self.route
         route.open()
@@ -385,21 +386,60 @@ class Outbox:
                 outcome.notes.append(self.tracer.failed)
 
     def _error_text(self, outcome: Outcome, envelope: Envelope) -> str:
+        """The .log beside an error mail, in the interface language; the server's reply verbatim."""
+        words = LOG_WORDS[log_language(self.settings.printing.language)]
         lines = [
-            f"date: {datetime.now():%Y-%m-%d %H:%M:%S}",
-            f"route: {outcome.route_name}",
-            f"subject: {outcome.subject}",
-            f"sender: {envelope.sender}",
-            f"recipients: {', '.join(envelope.recipients)}",
+            f"{words['date']}: {datetime.now():%Y-%m-%d %H:%M:%S}",
+            f"{words['route']}: {outcome.route_name}",
+            f"{words['subject']}: {outcome.subject}",
+            f"{words['sender']}: {envelope.sender}",
+            f"{words['recipients']}: {', '.join(envelope.recipients)}",
             f"message-id: {outcome.message_id}",
         ]
         if outcome.error is not None:
-            lines.append(f"error ({outcome.error.kind}): {outcome.error}")
+            kind = outcome.error.kind
+            lines.append(f"{words['error']}: {words.get('kind.' + kind, kind)}")
+            lines.append(f"{words['detail']}: {outcome.error}")
             if outcome.error.code:
-                lines.append(f"server reply: {outcome.error.code} {outcome.error.reply}".rstrip())
+                lines.append(f"{words['reply']}: {outcome.error.code} {outcome.error.reply}".rstrip())
         for r in outcome.recipient_results():
-            lines.append(f"{r.address}: {'accepted' if r.accepted else 'refused'} {_reply(r)}".rstrip())
+            lines.append(f"{r.address}: {words['accepted'] if r.accepted else words['refused']} {_reply(r)}".rstrip())
         return "\n".join(lines) + "\n"
+
+
+# The words of the error .log, per interface language (viewer/mail does not use the GUI's catalogues).
+LOG_WORDS: dict[str, dict[str, str]] = {
+    "fr": {"date": "date", "route": "voie d'envoi", "subject": "objet", "sender": "expéditeur",
+           "recipients": "destinataires", "error": "erreur", "detail": "détail technique",
+           "reply": "réponse du serveur", "accepted": "accepté", "refused": "refusé",
+           "kind.temporary": "le serveur n'a pas pu prendre le message pour l'instant (réessayer plus tard)",
+           "kind.permanent": "le serveur a refusé le message",
+           "kind.configuration": "l'envoi est mal paramétré (voir les paramètres)"},
+    "en": {"date": "date", "route": "route", "subject": "subject", "sender": "sender",
+           "recipients": "recipients", "error": "error", "detail": "technical detail",
+           "reply": "server reply", "accepted": "accepted", "refused": "refused",
+           "kind.temporary": "the server could not take the message for now (try again later)",
+           "kind.permanent": "the server refused the message",
+           "kind.configuration": "the sending settings are wrong (see the settings)"},
+}
+
+
+def log_language(setting: str) -> str:
+    """fr or en from the interface language setting ("auto": the system's, French unless English)."""
+    if setting in LOG_WORDS:
+        return setting
+    import locale
+    import os
+
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "en" if value[:2].lower() == "en" else "fr"
+    try:
+        code = (locale.getlocale()[0] or "fr")[:2].lower()
+    except ValueError:
+        code = "fr"
+    return "en" if code == "en" else "fr"
 
 
 def _reply(r: RecipientResult) -> str:

@@ -9,9 +9,14 @@ from formats.document import DocInfo
 from viewer.errors import SpoolviewError
 from viewer.settings import Settings
 
-__all__ = ["DEFAULT_BODIES", "DEFAULT_SUBJECTS", "FIELDS", "KINDS", "TemplateError", "fields_for", "for_document", "render"]
+__all__ = ["DEFAULT_BODIES", "DEFAULT_SUBJECTS", "FIELDS", "KINDS", "PERCENT_FIELDS", "TemplateError", "fields_for",
+           "for_document", "greeting", "render"]
 
-FIELDS = ("number", "date", "customer_name", "contact_name", "kind_label", "sender_name")
+FIELDS = ("number", "date", "customer_name", "contact_name", "kind_label", "sender_name", "civility", "amount",
+          "greeting")
+# The ERP-style names a template may use instead of {fields}: %CONTACT%, %CIVILITE%...
+PERCENT_FIELDS = {"CONTACT": "contact_name", "CIVILITE": "civility", "CLIENT": "customer_name", "NUMERO": "number",
+                  "DATE": "date", "MONTANT": "amount", "EXPEDITEUR": "sender_name", "DOCUMENT": "kind_label"}
 KINDS = ("devis", "commande", "facture", "releve", "unknown")
 LANGUAGES = ("fr", "en")
 
@@ -31,18 +36,18 @@ KIND_LABELS = {
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
 
-_FR_BODY = """Bonjour,
+_FR_BODY = """{greeting},
 
-Veuillez trouver ci-joint {what} {number} du {date}.
+Veuillez trouver ci-joint {what} {number} du {date}, d'un montant de {amount}.
 
 {closing}
 
 Cordialement,
 {sender_name}
 """
-_EN_BODY = """Hello,
+_EN_BODY = """{greeting},
 
-Please find attached {what} {number} of {date}.
+Please find attached {what} {number} of {date}, amounting to {amount}.
 
 {closing}
 
@@ -142,7 +147,36 @@ def _pick(kind: str, lang: str, overrides: dict[str, str], defaults: dict[str, s
     return defaults[key], f"default {what[:-1]} {key}"
 
 
-_NO_DATE = re.compile(r"\s+(?:du|of|dated)\s+\{date\}")
+# Words that only make sense with the field after them: dropped with an empty field, so a
+# sentence never reads "le document ." or "du ." ("d'un montant de" goes with its comma).
+_CONNECTORS = r"(?:,?\s+d'un montant de|,?\s+amounting to|\s+du|\s+de|\s+of|\s+dated|\s+n°|\s+no\.)"
+_PERCENT = re.compile(r"%([A-Z]+)%")
+
+
+def _percent_to_braces(template: str) -> str:
+    """%CONTACT% and the other ERP-style names as {contact_name}...; unknown %WORDS% stay as written."""
+    return _PERCENT.sub(lambda m: "{" + PERCENT_FIELDS[m.group(1)] + "}" if m.group(1) in PERCENT_FIELDS else m.group(), template)
+
+
+def _drop_empty(template: str, values: dict[str, str]) -> str:
+    """Remove each empty field with the connector word before it, then the space left before , and ."""
+    for name, value in values.items():
+        if not value.strip():
+            template = re.sub(_CONNECTORS + r"?\s*\{" + re.escape(name) + r"\}", "", template)
+    return re.sub(r"[ \t]+([,.])", r"\1", template)
+
+
+GREETINGS = {"fr": ("Bonjour", "{civility} {last_name}"), "en": ("Hello", "Dear {civility} {last_name}")}
+
+
+def greeting(lang: str, civility: str, contact_name: str) -> str:
+    """"Bonjour Madame Marchand" with a civility, "Bonjour Élodie Marchand" with a name only, else "Bonjour"."""
+    hello, formal = GREETINGS.get(lang, GREETINGS["en"])
+    name = " ".join(contact_name.split())
+    if civility.strip() and name:
+        text = formal.format(civility=civility.strip(), last_name=name.split(" ")[-1])
+        return text if text.startswith("Dear") else f"{hello} {text}"
+    return f"{hello} {name}" if name else hello
 
 
 def render(kind: str, language: str, fields: dict[str, str], settings: Settings) -> tuple[str, str]:
@@ -161,10 +195,12 @@ def render(kind: str, language: str, fields: dict[str, str], settings: Settings)
         values["kind_label"] = labels[canonical] if canonical != "unknown" or not kind.strip() else kind.strip()
     if not values["sender_name"]:
         values["sender_name"] = _display_name(settings.from_identity())
+    if not values["greeting"]:
+        values["greeting"] = greeting(lang, values["civility"], values["contact_name"])
     subject_t, subject_key = _pick(kind, lang, settings.templates.subjects, DEFAULT_SUBJECTS, "subjects")
     body_t, body_key = _pick(kind, lang, settings.templates.bodies, DEFAULT_BODIES, "bodies")
-    if not values["date"]:  # no "Votre devis D42 du ." when the ERP gave no date
-        subject_t, body_t = (_NO_DATE.sub("", t) for t in (subject_t, body_t))
+    # no "Votre devis D42 du ." when the ERP gave no date: the sentence drops what is empty
+    subject_t, body_t = (_drop_empty(_percent_to_braces(t), values) for t in (subject_t, body_t))
     subject = " ".join(_fill(subject_t, values, subject_key).split())
     body = "\n".join(line.rstrip() for line in _fill(body_t, values, body_key).splitlines()).strip("\n") + "\n"
     return subject, body
@@ -186,6 +222,9 @@ def fields_for(info: DocInfo, customer_name: str = "", contact_name: str = "") -
         "contact_name": contact_name,
         "kind_label": "",  # render() fills it in the message's language
         "sender_name": "",  # render() takes the From identity's name
+        "civility": info.civility,
+        "amount": info.amount,
+        "greeting": "",  # render() greets the contact by civility and name when known
     }
 
 

@@ -49,7 +49,8 @@ def settings_secrets(settings: Any, extra: Iterable[str] = ()) -> list[str]:
     """The secret forms of every password the settings hold (all environments) plus ``extra``."""
     users = [env.smtp_user for env in settings.environments.values() if env.smtp_user]
     found: list[str] = []
-    for value in [*(env.smtp_password for env in settings.environments.values()), *extra]:
+    stored = [v for env in settings.environments.values() for v in (env.smtp_password, env.oauth_client_secret, env.client_secret())]
+    for value in [*stored, *extra]:
         found.extend(secret_forms(value, users))
     return sorted(set(found), key=len, reverse=True)
 

@@ -9,9 +9,11 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from viewer import paths, tomlconfig
 from viewer.errors import SpoolviewError
+from viewer.mail.credentials import is_loopback
 
 __all__ = [
     "RelayConfig",
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 SECURITY_MODES = ("none", "starttls", "tls")
+AUTH_MODES = ("password", "oauth2")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -84,6 +87,13 @@ class SmartHostConfig:
     timeout: float = 30.0
     connections: int = 2  # parallel connections to the smart host
     idle_close: float = 10.0  # close an idle connection after this many seconds
+    auth: str = "password"  # password | oauth2 (client credentials grant; ``user`` is the mailbox to send as)
+    oauth_issuer: str = ""  # issuer URL (token endpoint discovered), or oauth_token_url
+    oauth_token_url: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret: str = ""  # never logged; or oauth_client_secret_env
+    oauth_client_secret_env: str = ""  # name of an environment variable holding the client secret
+    oauth_scope: str = ""  # e.g. https://outlook.office365.com/.default
 
     @property
     def effective_port(self) -> int:
@@ -97,8 +107,15 @@ class SmartHostConfig:
             return os.environ.get(self.password_env, "")
         return self.password
 
+    def client_secret(self) -> str:
+        """The OAuth client secret (from the file or the environment)."""
+        if self.oauth_client_secret_env:
+            return os.environ.get(self.oauth_client_secret_env, "")
+        return self.oauth_client_secret
+
     def __repr__(self) -> str:  # never show the password
-        return f"SmartHostConfig(host={self.host!r}, port={self.effective_port}, security={self.security!r}, user={self.user!r})"
+        return (f"SmartHostConfig(host={self.host!r}, port={self.effective_port}, security={self.security!r}, user={self.user!r}, "
+                f"auth={self.auth!r})")
 
 
 @dataclass
@@ -189,8 +206,8 @@ _PATH_KEYS = (("queue", "folder"), ("queue", "badmail_folder"), ("pickup", "fold
 
 
 def _hidden(dotted: str) -> bool:
-    """Keys whose value never appears in an error (passwords, AUTH users)."""
-    return "password" in dotted or dotted.startswith("listener.users")
+    """Keys whose value never appears in an error (passwords, client secrets, AUTH users)."""
+    return "password" in dotted or "secret" in dotted or dotted.startswith("listener.users")
 
 
 def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None, *, text: str = "") -> RelayConfig:
@@ -237,6 +254,24 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
         given = "smarthost.password" if sh.password else f"smarthost.password_env ({sh.password_env})"
         raise ConfigError(f"{source}: {given} is set but smarthost.user is empty: give the user, "
                           "or empty both password and password_env for a smart host without login")
+    if sh.auth not in AUTH_MODES:
+        raise ConfigError(f"{source}: smarthost.auth must be one of {', '.join(AUTH_MODES)}, not {sh.auth!r}")
+    if sh.auth == "oauth2":
+        if not sh.user:
+            raise ConfigError(f"{source}: smarthost.auth = \"oauth2\" needs smarthost.user (the mailbox to send as)")
+        if not (sh.oauth_issuer or sh.oauth_token_url):
+            raise ConfigError(f"{source}: smarthost.auth = \"oauth2\" needs smarthost.oauth_token_url (or smarthost.oauth_issuer)")
+        for key in ("oauth_issuer", "oauth_token_url"):
+            url = getattr(sh, key)
+            parts = urlsplit(url)
+            if url and parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or "")):
+                raise ConfigError(f"{source}: smarthost.{key} {url!r} is not an https address: the client secret would cross the network unencrypted")
+        if not sh.oauth_client_id or not (sh.oauth_client_secret or sh.oauth_client_secret_env):
+            raise ConfigError(f"{source}: smarthost.auth = \"oauth2\" needs smarthost.oauth_client_id and smarthost.oauth_client_secret "
+                              "(or oauth_client_secret_env)")
+    if sh.user and sh.security == "none" and not is_loopback(sh.host):
+        raise ConfigError(f"{source}: smarthost.user is set but smarthost.security is \"none\": logging in to {sh.host} without TLS "
+                          "would send the password or token unencrypted over the network; set security to starttls (port 587) or tls (465)")
     lst = config.listener
     if not 0 <= lst.port <= 65535:
         raise ConfigError(f"{source}: listener.port must be between 0 and 65535")
@@ -282,6 +317,8 @@ def check_password_env(config: RelayConfig) -> None:
     administrator's shell rarely has the service's environment.
     """
     name = config.smarthost.password_env
+    if config.smarthost.auth == "oauth2" and config.smarthost.oauth_client_secret_env:
+        name = config.smarthost.oauth_client_secret_env
     if name and name not in os.environ:
         raise ConfigError(f"{config.path or 'relay.toml'}: smarthost.password_env names {name}, which is not set in the "
                           f"environment: export {name}=... (or set it in the service's unit) before starting the relay")

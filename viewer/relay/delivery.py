@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from viewer.mail.credentials import Credentials, OAuth2Credentials, PasswordCredentials
 from viewer.mail.routes.base import (
     ConfigurationError,
     Envelope,
@@ -17,6 +18,7 @@ from viewer.mail.routes.base import (
     Route,
     RouteError,
 )
+from viewer.oauth.sources import shared_client_credentials
 from viewer.relay.config import RelayConfig
 from viewer.relay.dsn import Failure, build_report, status_code
 from viewer.relay.journal import Journal
@@ -36,17 +38,32 @@ def smarthost_route(config: RelayConfig) -> Route:
     """A connection-reusing SMTP route to the configured smart host (SmtpRoute, pipelined where offered)."""
     from viewer.relay.pipelining import PipeliningSmtpRoute
 
-    sh = config.smarthost
     return PipeliningSmtpRoute(
-        sh.host,
-        sh.effective_port,
-        security=sh.security,
-        ca_file=sh.ca_file or None,
-        user=sh.user,
-        password=sh.secret(),
-        local_hostname=sh.helo or None,
-        timeout=sh.timeout,
+        config.smarthost.host,
+        config.smarthost.effective_port,
+        security=config.smarthost.security,
+        ca_file=config.smarthost.ca_file or None,
+        credentials=smarthost_credentials(config),
+        local_hostname=config.smarthost.helo or None,
+        timeout=config.smarthost.timeout,
     )
+
+
+def smarthost_credentials(config: RelayConfig) -> Credentials:
+    """The smart host's login: the password, or (auth = "oauth2") the client credentials token.
+
+    The token source is shared by every connection, so the token is cached and renewed
+    before expiry instead of fetched per connection.
+    """
+    sh = config.smarthost
+    if sh.auth != "oauth2":
+        return PasswordCredentials(sh.user, sh.secret())
+    source = shared_client_credentials(
+        client_id=sh.oauth_client_id, client_secret=sh.client_secret(), scope=sh.oauth_scope,
+        token_url=sh.oauth_token_url, issuer=sh.oauth_issuer, ca_file=sh.ca_file or None,
+        timeout=sh.timeout, account=sh.user,
+    )
+    return OAuth2Credentials(sh.user, source)
 
 
 def _results_from_error(exc: Exception, recipients: list[str]) -> list[RecipientResult]:

@@ -7,11 +7,11 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 from viewer.fsutil import private_dir
 from viewer.mail.journal import ERROR, OK, LogLine
 from viewer.mail.journal import Journal as MailJournal
+from viewer.settings import MailCopies
 
 __all__ = ["Journal"]
 
@@ -22,7 +22,7 @@ class _AtPath(MailJournal):
     """viewer.mail's journal writing to a given file (the relay's log folder and name)."""
 
     def __init__(self, path: Path, errors_only: bool) -> None:
-        super().__init__(SimpleNamespace(log_folder=str(path.parent), log_errors_only=errors_only))
+        super().__init__(MailCopies(log_folder=str(path.parent), log_errors_only=errors_only))
         self._path = path
 
     @property

@@ -9,6 +9,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable
+from typing import cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -139,7 +140,7 @@ class RelaySMTP(SMTP):
             if refusal is not None:
                 self.refused = True
                 log.warning("connection from %s refused: %s", self.client, refusal)
-                transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+                cast(asyncio.Transport, transport).write(b"421 4.7.0 Too many connections, try again later\r\n")
                 transport.close()
                 return
             self.admitted = True
@@ -155,7 +156,7 @@ class RelaySMTP(SMTP):
 
     def _timeout_cb(self) -> None:
         if self.transport is not None:
-            self.transport.write(b"421 4.4.2 Idle for too long, closing the connection\r\n")
+            cast(asyncio.Transport, self.transport).write(b"421 4.4.2 Idle for too long, closing the connection\r\n")
         super()._timeout_cb()
 
     def auth_failed(self, user: str) -> str | None:

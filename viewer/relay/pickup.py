@@ -97,21 +97,28 @@ class PickupFolder:
         # half-written file first: only one left unchanged for a while goes to badmail.
         young = age < max(self.settle, BAD_FILE_GRACE)
         if size == 0:
-            return None if young else self._reject(path, "the file is empty")
+            if not young:
+                self._reject(path, "the file is empty")
+            return None
         if size > self.max_size + ENVELOPE_ALLOWANCE:  # not even read
-            return self._reject(path, _too_big(size, self.max_size))
+            self._reject(path, _too_big(size, self.max_size))
+            return None
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            return self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
+            self._reject(path, f"the file cannot be read: {exc.strerror or exc}")
+            return None
         try:
             parsed = parse_message(raw)
         except MalformedMessage as exc:
-            return None if young else self._reject(path, f"malformed message: {exc}")
+            if not young:
+                self._reject(path, f"malformed message: {exc}")
+            return None
         if len(parsed.content) > self.max_size:  # the message itself; x-sender/x-receiver lines do not count
-            return self._reject(path, _too_big(len(parsed.content), self.max_size))
+            self._reject(path, _too_big(len(parsed.content), self.max_size))
+            return None
         try:
             dest = self.queue.accept_file(path, sync=False)
         except FileNotFoundError:

@@ -29,7 +29,7 @@ router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="the token returned by POST /login")
 _directory_lock = threading.Lock()
 
-UNAUTHORIZED = {401: {"model": schemas.Problem, "description": "missing, unknown or expired token"}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"model": schemas.Problem, "description": "missing, unknown or expired token"}}
 CODE = Annotated[str, Path(min_length=1, max_length=100)]
 
 
@@ -177,7 +177,10 @@ def lookup(current: Current, request: Request, body: schemas.LookupRequest) -> d
 
 def _identities(request: Request, user: str) -> tuple[list[str], str]:
     """The From addresses ``user`` may send as (the server's own first) and the user's address."""
-    server_identity = request.app.state.deliverer.settings.functions.from_identity.strip().lower()
+    from email.utils import parseaddr
+
+    # The From of the server's route in force ("Sales <sales@example.com>" gives the address).
+    server_identity = parseaddr(request.app.state.deliverer.settings.from_identity())[1].strip().lower()
     row = request.app.state.db.user(user)
     allowed = ([server_identity] if server_identity else []) + [a.lower() for a in (row.identities if row else [])]
     return list(dict.fromkeys(allowed)), (row.email.lower() if row else "")

@@ -261,7 +261,7 @@ class Database:
                         conn.execute(insert(login_counters).values(key=key, window_start=now, count=1))
                         return 1, now
                     row = conn.execute(select(login_counters.c.count, login_counters.c.window_start).where(login_counters.c.key == key)).one()
-                    return int(row.count), float(row.window_start)
+                    return int(row[0]), float(row[1])  # (count, window_start): row.count is Row.count()
             except IntegrityError:  # another process inserted the same key first: update it
                 continue
         raise DatabaseError(f"cannot count the login attempt for {key!r}: the database keeps refusing it")
@@ -270,9 +270,9 @@ class Database:
         """``key``'s count and window start, 0 when its window is over or it has none."""
         with self.engine.connect() as conn:
             row = conn.execute(select(login_counters.c.count, login_counters.c.window_start).where(login_counters.c.key == key)).first()
-        if row is None or row.window_start < now - window:
+        if row is None or row[1] < now - window:
             return 0, now
-        return int(row.count), float(row.window_start)
+        return int(row[0]), float(row[1])  # (count, window_start): row.count is Row.count()
 
     def reset(self, keys: list[str], older_than: float | None = None) -> None:
         """Forget ``keys`` (a successful login), and counters idle since ``older_than``."""
@@ -335,7 +335,9 @@ class Database:
         values["recipients"] = json.dumps(values.get("recipients", []))
         values.setdefault("at", time.time())
         with self.engine.begin() as conn:
-            return conn.execute(insert(sends).values(**values)).inserted_primary_key[0]
+            key = conn.execute(insert(sends).values(**values)).inserted_primary_key
+            assert key is not None  # an INSERT of one row always has its key
+            return int(key[0])
 
     def history(self, user: str, limit: int = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

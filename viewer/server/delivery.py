@@ -10,6 +10,7 @@ from typing import Any
 
 from viewer import tomlconfig
 from viewer.errors import SpoolviewError
+from viewer.mail.credentials import is_loopback
 from viewer.mail.outbox import Outbox
 from viewer.mail.routes.base import Envelope, PermanentError, RecipientResult, Route, RouteError
 from viewer.server.config import ServerConfig, ServerConfigError
@@ -36,6 +37,12 @@ def server_settings(config: ServerConfig) -> Settings:
     apply_table(settings, config.route, source=str(config.path or "server configuration"))
     settings.functions.use_server_functions = False
     settings.service.use_server_service = False
+    fn = settings.functions
+    if fn.send_direct and (settings.environment.smtp_user or fn.auth == "oauth2") and not fn.ssl and not is_loopback(fn.host):
+        raise ServerConfigError(
+            f"{config.path or 'server configuration'}: the route logs in to {fn.host} without TLS, which would send the "
+            "password or token unencrypted over the network; set route.functions.ssl = true (STARTTLS on port 587)"
+        )
     return settings
 
 

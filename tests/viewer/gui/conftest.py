@@ -111,3 +111,83 @@ def non_blank(photo) -> bool:
 @pytest.fixture
 def is_non_blank():
     return non_blank
+
+
+@pytest.fixture(scope="session")
+def _private_displays():
+    """Xvfb servers by screen size, kept for the whole session: Tk never closes a display it
+    opened, so a server stopped under a live interpreter would kill it (XIO error)."""
+    import subprocess
+
+    servers: dict[tuple[int, int, int], tuple[subprocess.Popen, str]] = {}
+    yield servers
+    for server, _display in servers.values():
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def small_screen(_private_displays):
+    """``small_screen(width=1024, height=768)``: a Tk root on a private Xvfb of that size, and its DISPLAY.
+
+    Returns ``(root, display)``; xdotool and ``import`` take ``DISPLAY=display``. Needs
+    the Debian packages xvfb, xdotool and imagemagick.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb missing")
+    roots: list[tk.Tk] = []
+
+    def start(width: int = 1024, height: int = 768, dpi: int = 96):
+        key = (width, height, dpi)
+        if key not in _private_displays:
+            read_fd, write_fd = os.pipe()
+            server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+                                       "-nolisten", "tcp", "-dpi", str(dpi)], pass_fds=(write_fd,),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.close(write_fd)
+            with os.fdopen(read_fd) as pipe:
+                _private_displays[key] = (server, ":" + pipe.readline().strip())
+        display = _private_displays[key][1]
+        r = tk.Tk(screenName=display)
+        r.withdraw()
+        roots.append(r)
+        return r, display
+
+    yield start
+    for r in roots:
+        try:
+            r.update_idletasks()
+            r.destroy()
+        except tk.TclError:
+            pass
+    gc.collect()
+
+
+def shoot(display: str, path: Path, window=None) -> Path:
+    """Write a PNG of the whole screen ``display`` (or of ``window`` on it) to ``path``; returns it."""
+    import io
+    import os
+    import subprocess
+
+    from PIL import Image
+
+    if window is not None:
+        window.update()
+    png = subprocess.run(["import", "-window", "root", "png:-"], capture_output=True, check=True, timeout=30,
+                         env={**os.environ, "DISPLAY": display}).stdout
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    if window is not None:
+        x, y = window.winfo_rootx(), window.winfo_rooty()
+        image = image.crop((x, y, x + window.winfo_width(), y + window.winfo_height()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def screenshot():
+    return shoot

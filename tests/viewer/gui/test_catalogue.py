@@ -77,3 +77,27 @@ def test_no_unused_keys_linger():
 
 def test_scanner_sees_literal_keys():
     assert {"password.title", "goto.prompt", "menu.file.open", "tip.zoom_in"} <= used_keys()
+
+
+def error_kinds() -> set[str]:
+    """Every kind ``error_kind`` can answer (read from its source, so a new kind is seen at once)."""
+    source = (GUI / "mailui" / "model.py").read_text(encoding="utf-8")
+    [function] = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == "error_kind"]
+    return {n.value.value for n in ast.walk(function) if isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
+            and n.value.value}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_key_and_every_error_kind_is_worded_in_both_languages(lang):
+    from viewer.gui import i18n
+    from viewer.mail.outbox import LOG_WORDS
+    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+
+    merged = i18n.catalogue(lang)
+    everything = set(i18n.catalogue("fr")) | set(i18n.catalogue("en"))
+    assert not sorted(k for k in everything if not merged.get(k, "").strip())
+    kinds = error_kinds()
+    assert {"temporary", "permanent", "configuration", "login", "certificate", "unavailable"} <= kinds
+    assert not sorted(k for k in kinds if not merged.get(f"mail.error.kind.{k}", "").strip())
+    for error in (TemporaryError, PermanentError, ConfigurationError):  # the error folder's .log words them too
+        assert LOG_WORDS[lang].get(f"kind.{error('x').kind}")

@@ -107,3 +107,120 @@ def test_mail_date_reads_as_a_date_in_the_interface_language():
         assert mail_date("Fri, 20 Nov 2026 09:30:00 +0000") == "20 Nov 2026 09:30 (+0000)"
     finally:
         i18n.set_language("fr")
+
+
+# -- remote content (issue 12.9): nothing from the web before the user asks -------------------
+
+@pytest.fixture
+def web():
+    """A loopback HTTP server that counts the requests it gets (paths, in order)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+    png = _tiny_png()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body, kind = (png, "image/png") if self.path.endswith(".png") else (
+                (b"body { color: #333 }", "text/css") if self.path.endswith(".css") else (b"<p>frame</p>", "text/html"))
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", hits=hits)
+    server.shutdown()
+    server.server_close()
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def tracking_eml(tmp_path, web):
+    msg = EmailMessage()
+    msg["From"] = "Promo <promo@example.com>"
+    msg["To"] = "client@example.com"
+    msg["Subject"] = "Nouveautés"
+    msg.set_content("texte")
+    html = (f"<html><head><link rel='stylesheet' href='{web.url}/style.css'>"
+            f"<style>@import '{web.url}/more.css'; p {{ background: url({web.url}/bg.png) }}</style></head>"
+            f"<body><p>Bonjour</p><img src='{web.url}/pixel.png' width=40 height=30>"
+            f"<img src='cid:logo@x' width=40 height=30><img src='data:image/png;base64,"
+            + __import__("base64").b64encode(_tiny_png()).decode() + "'>"
+            f"<iframe src='{web.url}/frame.html'></iframe>"
+            f"<a href='{web.url}/page.html'>le site</a></body></html>")
+    msg.add_alternative(html, subtype="html")
+    msg.get_payload()[1].add_related(_tiny_png(), maintype="image", subtype="png", cid="<logo@x>")
+    path = tmp_path / "promo.eml"
+    path.write_bytes(bytes(msg))
+    return path
+
+
+def _pump(widget, turns=300):
+    import time
+
+    for _ in range(turns):
+        widget.update()
+        time.sleep(0.005)
+
+
+def test_remote_content_is_not_loaded_until_the_user_asks(root, tracking_eml, web, tmp_path):
+    from viewer.gui.mailhtml import RemoteContentBlocked
+
+    document = formats.open_document(tracking_eml)
+    opened = []
+    top = __import__("tkinter").Toplevel(root)
+    top.geometry("700x500+0+0")
+    view = EmlView(top, document, on_open=opened.append, on_save=opened.append, open_link=opened.append)
+    view.pack(fill="both", expand=True)
+    _pump(top)
+    assert web.hits == []  # no image, stylesheet, @import, background or frame fetched
+    assert len(view.remote) == 5 and view.remote_bar is not None
+    assert "contenu distant" in view.remote_button.cget("text")
+    # the mail's own parts are served; the web and local files are refused at the one door
+    assert view.resources.request("cid:logo@x")[1].startswith(b"\x89PNG")
+    with pytest.raises(RemoteContentBlocked):
+        view.resources.request(f"{web.url}/pixel.png")
+    with pytest.raises(RemoteContentBlocked):
+        view.resources.request("file:///etc/passwd")
+    # a click on a link goes to the system browser only
+    view.link_clicked(f"{web.url}/page.html")
+    view.link_clicked("javascript:alert(1)")
+    _pump(top, 50)
+    assert opened == [f"{web.url}/page.html"] and web.hits == []
+    # the user asks: this mail's web content loads
+    view.remote_button.invoke()
+    for _ in range(2000):
+        top.update()
+        if "/pixel.png" in web.hits:
+            break
+        __import__("time").sleep(0.005)
+    assert "/pixel.png" in web.hits and view.remote_bar is None
+    top.destroy()
+
+
+def test_another_mail_still_blocks_after_one_was_allowed(root, tracking_eml, web):
+    document = formats.open_document(tracking_eml)
+    first = EmlView(root, document, on_open=print, on_save=print, open_link=print)
+    first.show_remote()
+    second = EmlView(root, document, on_open=print, on_save=print, open_link=print)
+    assert second.resources.allow_remote is False and second.remote_bar is not None
+    first.destroy()
+    second.destroy()

@@ -27,7 +27,7 @@ def test_commands_need_a_document(window, answer):
     shown = answer()
     for command in (filecommands.save_preview, filecommands.save_pdf, filecommands.print_document):
         command(window)
-    assert shown == [] and window.status.message.get()
+    assert shown == [] and window.status.message_text()
 
 
 def test_save_attachment_reports_where(window, answer, tmp_path):
@@ -38,7 +38,7 @@ def test_save_attachment_reports_where(window, answer, tmp_path):
 
     answer(respond)
     filecommands.save_attachment(window, SimpleNamespace(filename="a.pdf", data=b"%PDF"))
-    assert target.read_bytes() == b"%PDF" and str(target) in window.status.message.get()
+    assert target.read_bytes() == b"%PDF" and str(target) in window.status.message_text()
 
 
 def test_cancelled_choices_do_nothing(window, answer, make_pdf, tmp_path):

@@ -106,7 +106,7 @@ def test_search_not_found_says_so(window, settle):
     window.find("zzzqqq-nowhere")
     settle(window)
     assert window.finder.current is None
-    assert "zzzqqq-nowhere" in window.status.message.get()
+    assert "zzzqqq-nowhere" in window.status.message_text()
 
 
 def test_corrupt_file_shows_a_dialog_and_the_window_stays_usable(window, answer, settle, tmp_path):
@@ -194,7 +194,7 @@ def test_spool_opening_offers_to_save_the_preview(window, answer, tmp_path, sett
     settle(window)
     assert [d.kind for d in shown] == ["save-preview", "save"]
     assert target.read_bytes() == source.read_bytes()
-    assert str(target) in window.status.message.get()
+    assert str(target) in window.status.message_text()
 
 
 def test_dont_offer_again_is_saved_in_the_settings(window, answer, settle):
@@ -268,7 +268,7 @@ def test_commands_without_a_document_only_say_so(window, answer):
     window.cmd_print()
     window.cmd_save_preview()
     assert shown == []
-    assert window.status.message.get()
+    assert window.status.message_text()
 
 
 def test_eml_shows_headers_and_opens_the_pdf_attachment_in_a_new_window(window, settle):
@@ -311,7 +311,7 @@ def test_plugins_add_menu_entries_and_toolbar_buttons(root, tmp_path, answer):
     assert calls == ["menu", "mail"]
     order = win.toolbar._order
     assert order.index(win.toolbar.buttons["mail"]) == order.index(win.toolbar.buttons["find"]) - 1
-    assert win.status.route.get() == "SMTP — local"
+    assert win.status.route_text() == "SMTP — local"
     win.close()
 
 

@@ -108,7 +108,7 @@ def test_printing_a_spool_converts_it_to_a_temporary_pdf(window, answer, fake_cu
     assert args[:4] == ["-d", "Accounting", "-n", "2"]
     printed = Path(args[-1])
     assert printed.suffix == ".pdf" and not printed.exists()  # temporary file removed
-    assert "Office-42" in window.status.message.get()
+    assert "Office-42" in window.status.message_text()
 
 
 @pytest.mark.gui

@@ -88,3 +88,27 @@ def test_search_bar_calls_back(root):
     bar.close_button.invoke()
     assert calls == [("Devis", 1), ("Devis", -1), "close"]
     bar.destroy()
+
+
+def test_find_bar_usable_at_800x600(small_screen, tmp_path, screenshot):
+    """On an 800x600 screen every control of the find bar shows whole (the message gives way first)."""
+    from viewer import settings as settings_mod
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    root, display = small_screen(800, 600)
+    s = settings_mod.Settings()
+    s.printing.no_save_offer = True
+    window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=s)
+    window.geometry("800x570+0+0")
+    window.show_search()
+    window.searchbar.entry.insert(0, "introuvable")
+    window.searchbar.message.configure(text="« introuvable » introuvable dans le document, recherche terminée.")
+    window.update()
+    screenshot(display, tmp_path / "screens" / "find-bar-800.png", window)
+    bar = window.searchbar
+    right = window.winfo_rootx() + window.winfo_width()
+    for widget in (bar.entry, bar.prev_button, bar.next_button, bar.close_button):
+        assert widget.winfo_ismapped()
+        assert widget.winfo_width() >= widget.winfo_reqwidth() - 1 and widget.winfo_rootx() + widget.winfo_width() <= right
+    window.close()

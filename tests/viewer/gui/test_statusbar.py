@@ -37,3 +37,20 @@ def test_message_clears_itself(root):
     bar.show_message("Kept", timeout_ms=0)
     assert bar._message_job is None
     bar.destroy()
+
+
+def test_long_paths_elide_in_the_middle_and_the_message_keeps_its_room(root):
+    top = __import__("tkinter").Toplevel(root)
+    top.geometry("1000x40+0+0")
+    bar = StatusBar(top)
+    bar.pack(fill="x")
+    path = "/home/marie/Documents/Clients/Atelier Dupré/Devis/2026/novembre/devis-D2026-0042.pdf"
+    bar.set_route("Local — dépôt /home/marie/.local/share/spoolview/pickup (en local)")
+    bar.show_message(f"Enregistré : {path}")
+    top.update()
+    shown = bar.message.get()
+    assert bar.message_text() == f"Enregistré : {path}"
+    assert shown.startswith("Enregistré : /") and shown.endswith("0042.pdf") and "…" in shown
+    assert bar.route.get().startswith("Local — dépôt") and bar.route.get().endswith("(en local)")
+    assert bar.message_label.winfo_width() >= 300  # the route does not eat the message's room
+    top.destroy()

@@ -183,3 +183,15 @@ def test_attachment_travels_intact_in_a_composed_message(settings, report):
     composed = compose(MailSpec(to=["a@client.fr"], subject="Relevé", body="Bonjour", attachments=[att]), settings)
     [got] = list(BytesParser(policy=policy.default).parsebytes(composed.raw).iter_attachments())
     assert (got.get_filename(), got.get_content_type(), got.get_content()) == (att.filename, "application/pdf", att.data)
+
+
+def test_pdfa_setting_applies_to_unprotected_attachments_only(settings):
+    settings.pdf.pdfa = True
+    settings.pdf.protection = "none"
+    with open_document(QUOTE) as doc:
+        att = document_attachment(doc, settings)
+        assert "<pdfaid:part>2</pdfaid:part>" in pymupdf.open(stream=att.data, filetype="pdf").get_xml_metadata()
+        settings.pdf.protection = "no-modify"  # PDF/A forbids encryption: protected, not declared PDF/A
+        att = document_attachment(doc, settings)
+    assert is_encrypted(att.data)
+    assert "<pdfaid:part>" not in pymupdf.open(stream=att.data, filetype="pdf").get_xml_metadata()

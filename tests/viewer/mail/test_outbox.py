@@ -14,7 +14,7 @@ from viewer.mail import trace
 from viewer.mail.compose import Composed
 from viewer.mail.journal import read_log
 from viewer.mail.outbox import Outbox
-from viewer.mail.routes.base import ConfigurationError, Envelope, TemporaryError
+from viewer.mail.routes.base import ConfigurationError, Envelope, PermanentError, TemporaryError
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.throttle import Throttle
 from viewer.settings import Settings
@@ -67,7 +67,7 @@ def test_partial_refusal_is_not_ok_and_lands_in_the_error_folder():
     assert not outcome.ok and outcome.error is None
     assert outcome.file.parent == paths.data_dir() / "errors"
     log = outcome.file.with_suffix(".log").read_text()
-    assert "gone@example.org: refused 550 5.1.1 no such user" in log
+    assert "gone@example.org: refusé 550 5.1.1 no such user" in log  # the interface language, the reply verbatim
     assert [(e.recipient, e.status) for e in smtp_log()] == [("client@example.org", "OK"), ("gone@example.org", "ERROR")]
     assert (paths.data_dir() / "sent" / outcome.name).exists()  # it did go to one recipient
     assert any(line.startswith("gone@example.org: NOT sent (permanent)") for line in outcome.summary_lines())
@@ -77,8 +77,10 @@ def test_route_failure_is_returned_not_raised():
     outcome = Outbox(Settings(), MemoryRoute(errors=[TemporaryError("relay down", code=421, reply="try later")])).send((RAW, ENV))
     assert not outcome.ok and isinstance(outcome.error, TemporaryError)
     assert outcome.summary_lines()[0] == "client@example.org: NOT sent (temporary): relay down"
-    assert "error (temporary): relay down" in outcome.file.with_suffix(".log").read_text()
-    assert "server reply: 421 try later" in outcome.file.with_suffix(".log").read_text()
+    log = outcome.file.with_suffix(".log").read_text()
+    assert "erreur: le serveur n'a pas pu prendre le message pour l'instant" in log
+    assert "détail technique: relay down" in log
+    assert "réponse du serveur: 421 try later" in log
     assert not (paths.data_dir() / "sent").exists()
     assert [e.status for e in smtp_log()] == ["ERROR"]
 
@@ -230,3 +232,15 @@ def test_delay_that_cannot_be_kept_stops_the_send(tmp_path):
     outcome = Outbox(Settings(), route, throttle=Throttle(5, blocker / "d")).send((RAW, ENV))
     assert isinstance(outcome.error, ConfigurationError) and "space the sends" in str(outcome.error)
     assert route.sent == []
+
+
+def test_error_log_follows_the_interface_language():
+    from viewer.mail.outbox import LOG_WORDS, log_language
+
+    assert set(LOG_WORDS["fr"]) == set(LOG_WORDS["en"])  # every word in both languages
+    s = Settings()
+    s.printing.language = "en"
+    outcome = Outbox(s, MemoryRoute(errors=[PermanentError("no", code=554, reply="5.7.1 rejected: spam")])).send((RAW, ENV))
+    log = outcome.file.with_suffix(".log").read_text()
+    assert "error: the server refused the message" in log and "server reply: 554 5.7.1 rejected: spam" in log
+    assert log_language("auto") == "fr"  # LANGUAGE=fr in the tests

@@ -58,7 +58,7 @@ def test_default_subjects_per_kind_and_language(settings, kind, language, subjec
 
 def test_french_body(settings):
     _, body = render("devis", "fr", fields(), settings)
-    assert body.startswith("Bonjour,\n\nVeuillez trouver ci-joint notre devis D2026-0042 du 27/11/2026.\n")
+    assert body.startswith("Bonjour Jean Martin,\n\nVeuillez trouver ci-joint notre devis D2026-0042 du 27/11/2026.\n")
     assert "Cordialement,\nVentes Dupont" in body
 
 
@@ -145,7 +145,7 @@ def test_no_from_name_leaves_an_empty_signature(settings):
 def test_fields_for():
     assert fields_for(INFO, "Martin", "Jean") == {
         "number": "D2026-0042", "date": "2026-11-27", "customer_name": "Martin", "contact_name": "Jean",
-        "kind_label": "", "sender_name": "",
+        "kind_label": "", "sender_name": "", "civility": "", "amount": "", "greeting": "",
     }
 
 
@@ -160,3 +160,37 @@ def test_no_date_leaves_no_dangling_word(language, dangling):
     subject, body = render("releve", language, {"number": "R-7", "date": ""}, Settings())
     assert subject.endswith("R-7")
     assert f"R-7{dangling}" not in body and "R-7." in body
+
+
+def test_greets_the_contact_by_civility_and_name(settings):
+    info = DocInfo(kind="devis", number="D2026-0042", date="2026-11-20", civility="Madame", amount="1 234,56 €",
+                   language="fr")
+    subject, body = for_document(info, settings, customer_name="Atelier Dupré SARL", contact_name="Élodie Marchand")
+    assert body.startswith("Bonjour Madame Marchand,\n\nVeuillez trouver ci-joint notre devis D2026-0042 du "
+                           "20/11/2026, d'un montant de 1 234,56 €.\n")
+    _, english = for_document(info, settings, contact_name="Élodie Marchand", language="en")
+    assert english.startswith("Dear Madame Marchand,\n\nPlease find attached our quote D2026-0042 of 20 November 2026, "
+                              "amounting to 1 234,56 €.")
+    _, nobody = for_document(DocInfo(kind="devis", number="D1", language="fr"), settings)
+    assert nobody.startswith("Bonjour,\n\nVeuillez trouver ci-joint notre devis D1.\n")
+
+
+@pytest.mark.parametrize("empty", ["number", "date", "amount", "all"])
+def test_a_sentence_adapts_to_empty_fields(settings, empty):
+    settings.templates.bodies["devis.fr"] = ("Bonjour %CIVILITE% %CONTACT%,\nci-joint le document %NUMERO% du %DATE%, "
+                                             "d'un montant de %MONTANT%, pour %CLIENT%.")
+    values = {"number": "D7", "date": "2026-11-20", "amount": "12,00 €", "customer_name": "Atelier",
+              "contact_name": "Élodie Marchand", "civility": "Madame"}
+    for name in (["number", "date", "amount"] if empty == "all" else [empty]):
+        values[name] = ""
+    _, body = render("devis", "fr", values, settings)
+    assert " ." not in body and " ," not in body and "du ." not in body and "de ," not in body, body
+    assert "Bonjour Madame Élodie Marchand," in body and "pour Atelier." in body
+    if empty == "all":
+        assert "ci-joint le document, pour Atelier." in body
+
+
+def test_percent_fields_fill_like_braces(settings):
+    settings.templates.subjects["devis.fr"] = "%DOCUMENT% %NUMERO% — %CLIENT% (%INCONNU%)"
+    subject, _ = render("devis", "fr", fields(), settings)
+    assert subject == "devis D2026-0042 — Menuiserie Martin (%INCONNU%)"

@@ -87,9 +87,9 @@ def test_bad_values_are_named(data, words):
 
 def test_password_never_in_errors_or_repr():
     with pytest.raises(ConfigError) as err:
-        from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password": 12345}})
+        from_dict({**MINIMAL, "smarthost": {"host": "h", "security": "starttls", "user": "u", "password": 12345}})
     assert "12345" not in str(err.value)
-    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password": "topsecret"}})
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "security": "starttls", "user": "u", "password": "topsecret"}})
     assert "topsecret" not in repr(config.smarthost)
     assert "topsecret" not in repr(config)
 
@@ -98,7 +98,7 @@ def test_password_env_is_only_needed_to_log_in(monkeypatch):
     from viewer.relay.config import check_password_env
 
     monkeypatch.delenv("NO_SUCH_VAR_X", raising=False)
-    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "NO_SUCH_VAR_X"}})  # status, flush
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "security": "starttls", "user": "u", "password_env": "NO_SUCH_VAR_X"}})  # status, flush
     with pytest.raises(ConfigError, match="NO_SUCH_VAR_X, which is not set in the environment: export NO_SUCH_VAR_X="):
         check_password_env(config)
     monkeypatch.setenv("NO_SUCH_VAR_X", "x")
@@ -107,7 +107,7 @@ def test_password_env_is_only_needed_to_log_in(monkeypatch):
 
 def test_password_from_environment(monkeypatch):
     monkeypatch.setenv("RELAY_PW", "from-env")
-    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "user": "u", "password_env": "RELAY_PW"}})
+    config = from_dict({**MINIMAL, "smarthost": {"host": "h", "security": "starttls", "user": "u", "password_env": "RELAY_PW"}})
     assert config.smarthost.secret() == "from-env"
 
 

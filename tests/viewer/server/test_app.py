@@ -383,6 +383,12 @@ def test_identities_allowed_per_user_and_own_address_in_reply_to(server, client,
     assert client.post("/send", headers=bob, json={**send_body(raw), "sender": "alice@example.com"}).status_code == 403
 
 
+def test_the_server_identity_may_carry_a_display_name(tmp_path, smtpd):
+    config = smtp_config(tmp_path, smtpd, from_identity="Ventes <Sales@Example.com>")
+    with LiveServer(config, users=PASSWORDS) as live, httpx.Client(base_url=live.url) as c:
+        assert c.post("/send", headers=login(c), json=send_body()).status_code == 200
+
+
 def test_a_server_without_identity_says_what_the_administrator_must_do(tmp_path, smtpd):
     config = smtp_config(tmp_path, smtpd)
     config.route["functions"]["from_identity"] = ""

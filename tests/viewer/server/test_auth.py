@@ -98,7 +98,7 @@ def test_rate_limit_per_user_blocks_even_the_right_password(db):
         assert auth.login("alice", "bad", "10.0.0.1") is None
     with pytest.raises(RateLimited) as limited:
         auth.login("alice", "s3cret", "10.0.0.2")
-    assert limited.value.retry_after == 600
+    assert 500 < limited.value.retry_after <= 600  # what is left of the window
 
 
 def test_rate_limit_per_address_counts_failures_only(db):

@@ -19,7 +19,7 @@ def copies(tmp_path):
 
 
 def test_route_table_applies_and_server_switches_are_forced_off(tmp_path):
-    config = ServerConfig(route={"functions": {"send_direct": True, "host": "smtp.example.com", "port": 2525, "use_server_functions": True, "timeout": 5}, "environment": {"smtp_user": "u"}})
+    config = ServerConfig(route={"functions": {"send_direct": True, "host": "smtp.example.com", "port": 2525, "ssl": True, "use_server_functions": True, "timeout": 5}, "environment": {"smtp_user": "u"}})
     settings = server_settings(config)
     assert settings.functions.send_direct and settings.functions.host == "smtp.example.com"
     assert settings.functions.port == 2525 and settings.functions.timeout == 5.0

@@ -193,3 +193,25 @@ def test_twenty_clients_through_two_server_processes_on_one_postgres(two_servers
         codes = [c.post((a if i % 2 else b).url + "/login", json={"user": "victim", "password": "bad"}).status_code for i in range(6)]
         assert codes == [401] * 5 + [429]
         assert c.post(a.url + "/login", json={"user": "victim", "password": "pw"}).status_code == 429
+
+
+def test_an_answer_lost_on_one_process_is_given_by_the_other_without_a_second_mail(two_servers, smtpd):
+    from tests.support.dropproxy import DropProxy
+    from viewer.connection import Connection
+    from viewer.mail.routes.base import Envelope
+    from viewer.mail.routes.server import ServerRoute
+    from viewer.settings import ConnectionProfile
+
+    a, b = two_servers
+    raw = (RAW % 99).replace(b"Subject:", b"Message-ID: <lost-99@example.com>\r\nSubject:")
+    with DropProxy(("127.0.0.1", a.port), ("127.0.0.1", b.port)) as balancer:  # one connection to each in turn
+        connection = Connection(ConnectionProfile(name="lb", url=balancer.url, user="user0"))
+        connection.connect("pw")
+        balancer.lose = 1  # the first process sends, its answer is lost; the retry reaches the other
+        result = ServerRoute(connection, retry_delays=(0.2, 0.2)).send(raw, Envelope("sales@example.com", ("client99@example.org",)))
+        assert result.ok and balancer.lost == 1
+        assert connection.send_status("lost-99@example.com").state == "done"
+        connection.close()
+    assert len(smtpd.handler.wait_for(1)) == 1
+    time.sleep(0.5)
+    assert len(smtpd.messages) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,13 @@ class MailUi:
         self.start_delay_ms = start_delay_ms  # None: no late start (no saved connection, no warm-up)
         self.root: tk.Misc = getattr(window, "root", None) or window
         if services is None:
+            from viewer.settings_store import shared
+
             settings = getattr(window, "settings", None)
-            services = MailServices(settings)
+            store = shared()
+            # The App hands every window the process's settings: then follow the one store (saving in
+            # one window applies to all); a window given other settings (tests) keeps them to itself.
+            services = MailServices(store=store) if settings is None or settings is store.settings else MailServices(settings)
         self.services = services
         self.notify = notifier(self.root, notify)
         self._notify_arg = notify
@@ -34,7 +40,7 @@ class MailUi:
         from viewer.gui.mailui.connection_dialog import ConnectionMonitor
 
         self.monitor = ConnectionMonitor(self.root, services, on_lost=self.connection_lost)
-        services.listeners.append(self.update_status)
+        services.listeners.append(self._state_changed)
         configure_styles(self.root)
 
     # -- hooks on the main window ---------------------------------------------------------
@@ -43,27 +49,36 @@ class MailUi:
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
         w.add_toolbar_button("records", records_icon(), "records.toolbar", self.records)
+        w.add_menu_command("connection", "connection.menu.connect", self.connect)
+        self.disconnect_index = w.add_menu_command("connection", "connection.menu.disconnect", self.disconnect)
         menus = (
-            ("connection", "connection.menu.connect", self.connect),
-            ("connection", "connection.menu.disconnect", self.disconnect),
             ("connection", "connection.menu.profiles", self.profiles),
             ("tools", "tools.menu.records", self.records),
             ("tools", "tools.menu.test_mail", self.test_mail),
-            ("tools", "tools.menu.trace_on", self.trace_on),
-            ("tools", "tools.menu.trace_off", self.trace_off),
+        )
+        for menu, key, command in menus:
+            w.add_menu_command(menu, key, command)
+        # The debug trace is a switch: a check item showing whether it is on.
+        self.trace_var = tk.BooleanVar(self.root, value=bool(self.services.settings.debug.trace))
+        tools = w.menu("tools")
+        tools.add_checkbutton(label=_("tools.menu.trace"), variable=self.trace_var,
+                              command=lambda: self._trace(self.trace_var.get()))
+        w.track_label(tools, "tools.menu.trace")
+        self.trace_index = tools.index("end")
+        more: tuple[tuple[str, str, Callable[[], Any]], ...] = (
             ("tools", "tools.menu.trace_load", self.trace_load),
             ("tools", "tools.menu.sent_folder", self.sent_folder),
             ("tools", "tools.menu.error_folder", self.error_folder),
             ("tools", "tools.menu.smtp_log", self.smtp_log),
             ("settings", "settings.menu.open", self.settings),
         )
-        for menu, key, command in menus:
+        for menu, key, command in more:
             w.add_menu_command(menu, key, command)
         status = getattr(w, "status", None)
         link = getattr(status, "route_widget", None) or getattr(status, "route_label", None)
         if link is not None:  # the route in the status bar links to the settings
-            link.bind("<Button-1>", lambda e: self.settings("service"))
-            link.configure(cursor="hand2", width=0)  # natural width: the whole route shows
+            link.bind("<Button-1>", lambda e: self.settings(self.route_screen()))
+            link.configure(cursor="hand2")
             from viewer.gui.toolbar import Tooltip
 
             self.route_tip = Tooltip(link, lambda: _("mail.status.route_tip"))
@@ -90,12 +105,43 @@ class MailUi:
         gc.collect()  # dead Tk objects go now, on this thread, not on the warm-up thread
         threading.Thread(target=warm_up, daemon=True, name="mailui-warm-up").start()
 
+    def _state_changed(self) -> None:
+        """The settings (saved in any window, or changed on disk) or the connection changed: follow them."""
+        try:
+            self._follow_settings()
+            self.update_status()
+        except tk.TclError:  # this window is gone: stop following
+            self.services.close()
+
+    def _follow_settings(self) -> None:
+        settings = self.services.settings
+        if getattr(self.window, "settings", None) is settings:
+            return
+        old_language = getattr(getattr(getattr(self.window, "settings", None), "printing", None), "language", None)
+        try:
+            self.window.settings = settings
+        except AttributeError:
+            pass
+        if settings.printing.language != old_language and callable(getattr(self.window, "set_language", None)):
+            self.window.set_language(settings.printing.language)  # the interface follows the Printing screen's choice
+
     def update_status(self) -> str:
+        """The route in the status bar, and the menu entries that depend on the connection and trace."""
         text = self.services.status_text()
         status = getattr(self.window, "status", None)
         if status is not None and hasattr(status, "set_route"):
             status.set_route(text)
+        menus = getattr(self.window, "menus", {})
+        if "connection" in menus and hasattr(self, "disconnect_index"):
+            menus["connection"].entryconfigure(self.disconnect_index,
+                                               state="normal" if self.services.connection is not None else "disabled")
+        if hasattr(self, "trace_var"):
+            self.trace_var.set(bool(self.services.settings.debug.trace))
         return text
+
+    def route_screen(self) -> str:
+        """The settings screen of the route in force: direct SMTP ("functions") or pickup/service ("service")."""
+        return "functions" if self.services.settings.functions.send_direct else "service"
 
     def _keep(self, dialog: Any) -> Any:
         if dialog is not None:
@@ -157,17 +203,8 @@ class MailUi:
                                          on_saved=self._settings_saved, screen=screen, document=self._document()))
 
     def _settings_saved(self, settings: Any) -> None:
-        old_language = getattr(getattr(self.services.settings, "printing", None), "language", None)
+        """The settings dialog saved: every window of the process reads the new settings now."""
         self.services.reload_settings(settings)
-        if hasattr(self.window, "settings"):
-            try:
-                self.window.settings = settings
-            except AttributeError:
-                pass
-        language = settings.printing.language
-        if language != old_language and callable(getattr(self.window, "set_language", None)):
-            self.window.set_language(language)  # the interface follows the Printing screen's choice
-            self.update_status()
 
     # -- tools --------------------------------------------------------------------------------
     def test_mail(self) -> Any:
@@ -186,7 +223,9 @@ class MailUi:
             folder = self.services.set_trace(on)
         except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("tools.trace.title"), error_text(exc))
+            self.update_status()
             return
+        self.update_status()
         self.notify("info", _("tools.trace.title"), _("tools.trace.on" if on else "tools.trace.off", folder=folder))
 
     def trace_load(self) -> Any:
@@ -214,10 +253,9 @@ class MailUi:
 
     # -- connection -----------------------------------------------------------------------
     def connect(self) -> Any:
-        from viewer.gui.mailui.connection_dialog import ConnectDialog, ProfilesDialog
+        from viewer.gui.mailui.connection_dialog import ConnectDialog
 
-        if not self.services.profiles():
-            return self._keep(ProfilesDialog(self.root, self.services, notify=self._notify_arg))
+        # With no profile yet the dialog asks for the server too and creates the profile.
         return self._keep(ConnectDialog(self.root, self.services, notify=self._notify_arg, on_connected=self.connected))
 
     def connected(self) -> None:

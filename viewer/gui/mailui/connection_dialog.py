@@ -6,15 +6,24 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from viewer.errors import SpoolviewError
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
 from viewer.gui.mailui.services import BackgroundTask, MailServices, error_text
+from viewer.gui.windows import dress
 
 CHECK_EVERY_MS = 15000
 
 
 class ConnectDialog(tk.Toplevel):
-    """Choose a profile, type the password, connect (off the UI thread). ``result`` True once connected."""
+    """Choose a profile (or, with none yet, describe the server), type the password, connect off the UI thread.
+
+    ``result`` is True once connected. When the settings still send from this computer,
+    the dialog then says so and offers to send through the server in one click
+    (``use_server``); otherwise it closes.
+    """
+
+    NEW_FIELDS = ("name", "url", "user", "ca_file")
 
     def __init__(self, parent: tk.Misc, services: MailServices, *, notify: Notify | None = None,
                  on_connected: Callable[[], None] | None = None) -> None:
@@ -28,32 +37,55 @@ class ConnectDialog(tk.Toplevel):
         top = ttk.Frame(self, padding=10)
         top.pack(fill="both", expand=True)
         top.columnconfigure(1, weight=1)
+        self.top = top
         names = services.profiles()
-        ttk.Label(top, text=_("connection.field.profile")).grid(row=0, column=0, sticky="w", padx=4, pady=2)
+        self.creating = not names  # no profile yet: this dialog creates it
+        self.new_vars = {name: tk.StringVar() for name in self.NEW_FIELDS}
         self.profile_var = tk.StringVar(value=names[0] if names else "")
-        self.profile_box = ttk.Combobox(top, textvariable=self.profile_var, values=names, state="readonly", width=30)
-        self.profile_box.grid(row=0, column=1, sticky="ew", padx=4)
-        self.profile_box.bind("<<ComboboxSelected>>", lambda e: self._profile_changed())
-        self.detail = ttk.Label(top, text="")
-        self.detail.grid(row=1, column=1, sticky="w", padx=4)
-        ttk.Label(top, text=_("connection.field.password")).grid(row=2, column=0, sticky="w", padx=4, pady=2)
+        if self.creating:
+            ttk.Label(top, text=_("connection.connect.first"), wraplength=380, justify="left").grid(
+                row=0, column=0, columnspan=2, sticky="w", padx=4, pady=(0, 6))
+            self.new_vars["name"].set(_("connection.connect.default_name"))
+            for row, name in enumerate(self.NEW_FIELDS, start=1):
+                ttk.Label(top, text=_(f"connection.field.{name}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+                ttk.Entry(top, textvariable=self.new_vars[name], width=36).grid(row=row, column=1, sticky="ew", padx=4)
+            self.detail = ttk.Label(top, text="")
+            row = len(self.NEW_FIELDS) + 1
+        else:
+            ttk.Label(top, text=_("connection.field.profile")).grid(row=0, column=0, sticky="w", padx=4, pady=2)
+            self.profile_box = ttk.Combobox(top, textvariable=self.profile_var, values=names, state="readonly", width=30)
+            self.profile_box.grid(row=0, column=1, sticky="ew", padx=4)
+            self.profile_box.bind("<<ComboboxSelected>>", lambda e: self._profile_changed())
+            self.detail = ttk.Label(top, text="")
+            self.detail.grid(row=1, column=1, sticky="w", padx=4)
+            row = 2
+        ttk.Label(top, text=_("connection.field.password")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
         self.password_var = tk.StringVar()
         self.password_entry = ttk.Entry(top, textvariable=self.password_var, show="•", width=30)
-        self.password_entry.grid(row=2, column=1, sticky="ew", padx=4)
+        self.password_entry.grid(row=row, column=1, sticky="ew", padx=4)
         self.password_entry.bind("<Return>", lambda e: self.connect())
-        self.message = ttk.Label(top, text="", style="Error.TLabel", wraplength=360)
-        self.message.grid(row=3, column=0, columnspan=2, sticky="w", padx=4)
+        self.message = ttk.Label(top, text="", style="Error.TLabel", wraplength=380)
+        self.message.grid(row=row + 1, column=0, columnspan=2, sticky="w", padx=4)
         self.progress = ttk.Progressbar(top, mode="indeterminate")
-        buttons = ttk.Frame(top)
-        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(8, 0))
-        ttk.Button(buttons, text=_("connection.button.profiles"), command=self.manage).pack(side="left", padx=4)
-        self.connect_button = ttk.Button(buttons, text=_("connection.button.connect"), command=self.connect, default="active")
+        self._progress_row = row + 2
+        self.buttons = ttk.Frame(top)
+        self.buttons.grid(row=row + 3, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        self.manage_button = ttk.Button(self.buttons, text=_("connection.button.profiles"), command=self.manage)
+        if not self.creating:
+            self.manage_button.pack(side="left", padx=4)
+        self.connect_button = ttk.Button(self.buttons, text=_("connection.button.connect"), command=self.connect,
+                                         default="active")
         self.connect_button.pack(side="left", padx=4)
-        ttk.Button(buttons, text=_("settings.button.cancel"), command=self.destroy).pack(side="left", padx=4)
+        self.close_button = ttk.Button(self.buttons, text=_("settings.button.cancel"), command=self.destroy)
+        self.close_button.pack(side="left", padx=4)
+        self.use_server_button = ttk.Button(self.buttons, text=_("connection.button.use_server"), command=self.use_server)
         self._profile_changed()
-        self.password_entry.focus_set()
+        (self.password_entry if not self.creating else top.grid_slaves(row=1, column=1)[0]).focus_set()
+        dress(self, "connect")
 
     def _profile_changed(self) -> None:
+        if self.creating:
+            return
         profile = self.services.settings.profiles.get(self.profile_var.get())
         self.detail.configure(text=f"{profile.user} @ {profile.url}" if profile else _("connection.no_profiles"))
 
@@ -64,6 +96,8 @@ class ConnectDialog(tk.Toplevel):
         return dialog
 
     def refresh_profiles(self) -> None:
+        if self.creating:
+            return
         names = self.services.profiles()
         self.profile_box.configure(values=names)
         if self.profile_var.get() not in names:
@@ -71,25 +105,49 @@ class ConnectDialog(tk.Toplevel):
         self._profile_changed()
 
     def entry_ok(self) -> str:
-        if not self.profile_var.get():
+        if self.creating:
+            problem = profile_problem(*(self.new_vars[k].get().strip() for k in ("name", "url", "user")))
+            if problem:
+                return problem
+        elif not self.profile_var.get():
             return _("connection.error.choose_profile")
         if not self.password_var.get():
             return _("connection.error.password")
         return ""
 
+    def _create_profile(self) -> str:
+        """Save the profile typed here; returns an error text or ''."""
+        from viewer import settings as settings_mod
+        from viewer.settings import ConnectionProfile
+
+        values = {k: self.new_vars[k].get().strip() for k in self.NEW_FIELDS}
+        self.services.settings.profiles[values["name"]] = ConnectionProfile(**values)
+        try:
+            settings_mod.save(self.services.settings)
+        except (SpoolviewError, OSError) as exc:  # the settings file cannot be written
+            del self.services.settings.profiles[values["name"]]
+            return error_text(exc)
+        self.profile_var.set(values["name"])
+        return ""
+
     def connect(self) -> bool:
-        problem = self.entry_ok()
+        problem = self.entry_ok() or (self._create_profile() if self.creating else "")
         if problem:
             self.message.configure(text=problem)
             self.notify("error", self.title(), problem)
             return False
         self.connect_button.configure(state="disabled")
-        self.progress.grid(row=4, column=0, columnspan=2, sticky="ew", padx=4)
+        self.progress.grid(row=self._progress_row, column=0, columnspan=2, sticky="ew", padx=4)
         self.progress.start(15)
-        self.message.configure(text=_("connection.connecting"))
+        self.message.configure(text=_("connection.connecting"), style="TLabel")
         self.task = BackgroundTask(self.services.connect, self.profile_var.get(), self.password_var.get())
         run_in_background(self, self.task, self._finished)
         return True
+
+    def sends_locally(self) -> bool:
+        """True when, connected, mail would still leave from this computer (S4/S5 switches off)."""
+        s = self.services.settings
+        return not (s.functions.use_server_functions if s.functions.send_direct else s.service.use_server_service)
 
     def _finished(self, task: BackgroundTask) -> None:
         self.progress.stop()
@@ -99,15 +157,56 @@ class ConnectDialog(tk.Toplevel):
         self.password_var.set("")
         if task.error is not None:
             self.result = False
-            text = error_text(task.error)
-            self.message.configure(text=text)
+            text = self.services.error_message(task.error)  # in words first, the technical detail below
+            self.message.configure(text=text, style="Error.TLabel")
             self.notify("error", self.title(), text)
             return
         self.result = True
+        self.creating = False
         self.services._changed()
         if self.on_connected:
             self.on_connected()
+        if not self.sends_locally():
+            self.destroy()
+            return
+        # Connected, but mail still leaves from here: say so, offer the switch in one click.
+        self.message.configure(text=_("connection.connected_local", name=self.services.connection_name()),
+                               style="TLabel")
+        self.manage_button.pack_forget()
+        self.connect_button.pack_forget()
+        self.close_button.pack_forget()
+        self.use_server_button.pack(side="left", padx=4)
+        self.close_button.configure(text=_("mail.button.close"))
+        self.close_button.pack(side="left", padx=4)
+        self.use_server_button.focus_set()
+
+    def use_server(self) -> str:
+        """Send through the application server from now on (both switches), saved; returns an error text or ''."""
+        from viewer import settings as settings_mod
+
+        s = self.services.settings
+        s.service.use_server_service = True
+        s.functions.use_server_functions = True
+        try:
+            settings_mod.save(s)
+        except (SpoolviewError, OSError) as exc:  # the settings file cannot be written
+            text = error_text(exc)
+            self.notify("error", self.title(), text)
+            return text
+        self.services._changed()
         self.destroy()
+        return ""
+
+
+def profile_problem(name: str, url: str, user: str) -> str:
+    """What is wrong with a profile's name, URL and user, in words ('' when nothing)."""
+    if not name:
+        return _("connection.error.profile_name")
+    if not url.startswith(("http://", "https://")):
+        return _("connection.error.url", url=url)
+    if not user:
+        return _("connection.error.user")
+    return ""
 
 
 class ProfilesDialog(tk.Toplevel):
@@ -138,6 +237,7 @@ class ProfilesDialog(tk.Toplevel):
         ttk.Button(buttons, text=_("connection.button.delete"), command=self.delete_profile).pack(side="left", padx=4)
         ttk.Button(buttons, text=_("mail.button.close"), command=self.destroy).pack(side="left", padx=4)
         self.refresh()
+        dress(self, "profiles")
 
     def refresh(self) -> None:
         self.list.delete(*self.list.get_children())
@@ -153,14 +253,7 @@ class ProfilesDialog(tk.Toplevel):
                 self.vars[name].set(getattr(profile, name))
 
     def entry_ok(self) -> str:
-        name, url, user = (self.vars[k].get().strip() for k in ("name", "url", "user"))
-        if not name:
-            return _("connection.error.profile_name")
-        if not url.startswith(("http://", "https://")):
-            return _("connection.error.url", url=url)
-        if not user:
-            return _("connection.error.user")
-        return ""
+        return profile_problem(*(self.vars[k].get().strip() for k in ("name", "url", "user")))
 
     def save_profile(self) -> str:
         from viewer.settings import ConnectionProfile

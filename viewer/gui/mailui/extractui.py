@@ -24,7 +24,7 @@ class ExtractPreview:
         self.settings = settings
         self.found: dict[str, str] = {}
         self._job: str | None = None
-        frame = ttk.LabelFrame(tab, text=_("extract.preview.title"), padding=6)
+        frame = ttk.LabelFrame(tab, text=_("settings.extract.title"), padding=6)
         frame.grid(row=row, column=0, columnspan=3, sticky="nsew", padx=4, pady=(10, 2))
         frame.columnconfigure(1, weight=1)
         self.frame = frame
@@ -59,7 +59,7 @@ class ExtractPreview:
         for label in self.values.values():
             label.configure(text="")
         if self.document is None:
-            self.note.configure(text=_("extract.preview.no_document"))
+            self.note.configure(text=_("settings.extract.no_document"))
             return
         try:
             rules = self._rules()
@@ -68,21 +68,21 @@ class ExtractPreview:
             self.note.configure(text=exc.message)
             return
         except Exception as exc:  # noqa: BLE001 - the page may not be readable: say so, keep the screen
-            self.note.configure(text=_("extract.preview.unreadable", detail=str(exc)))
+            self.note.configure(text=_("settings.extract.unreadable", detail=str(exc)))
             return
         if found is None:
-            self.note.configure(text=_("extract.preview.no_rules"))
+            self.note.configure(text=_("settings.extract.no_rules"))
             return
         self.found = found.to_dict()
         for name in FIELDS:
             value = self.found.get(name, "")
-            self.values[name].configure(text=value or _("extract.preview.not_found"))
+            self.values[name].configure(text=value or _("settings.extract.not_found"))
         notes = []
         if self.found.get("customer") and bool(self.dialog.vars["extract.customer_by_name"].get()):
             notes.append(self._customer_note(self.found["customer"]))
         info = self.document.info
         if info.kind or info.number or info.customer:
-            notes.append(_("extract.preview.own_info", name=self.document.name))
+            notes.append(_("settings.extract.own_info", name=self.document.name))
         self.note.configure(text="\n".join(notes))
 
     def _customer_note(self, name: str) -> str:
@@ -91,9 +91,9 @@ class ExtractPreview:
         try:
             code = customer_code(name, self.settings)
         except Exception as exc:  # noqa: BLE001 - no directory answers: the preview says it
-            return _("extract.preview.no_directory", detail=str(exc))
+            return _("settings.extract.no_directory", detail=str(exc))
         self.found["customer_code"] = code
-        return _("extract.preview.customer_code", code=code) if code else _("extract.preview.no_customer", name=name)
+        return _("settings.extract.customer_code", code=code) if code else _("settings.extract.no_customer", name=name)
 
 
 __all__ = ["ExtractPreview"]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
 from viewer.gui.mailui.services import BackgroundTask, MailServices, error_text
+from viewer.gui.windows import close_bar, dress, elide_to_width
 
 SEARCH_DELAY_MS = 150
 MAIL_ICON = "✉"
+TITLE_FONT = ("TkDefaultFont", 11, "bold")
 
 
 def record_fields(record: Any) -> list[tuple[str, str]]:
@@ -61,7 +64,7 @@ class RecordsWindow(tk.Toplevel):
         self._select_after = ""
         self.title(_("records.title"))
         self._build()
-        self.bind("<Escape>", lambda e: self.destroy())
+        dress(self, "records")
         self._start()
 
     def _start(self) -> None:
@@ -80,6 +83,7 @@ class RecordsWindow(tk.Toplevel):
     def _build(self) -> None:
         top = ttk.Frame(self, padding=8)
         top.pack(fill="both", expand=True)
+        self.close_button = close_bar(top, self.destroy)
         bar = ttk.Frame(top)
         bar.pack(fill="x")
         ttk.Label(bar, text=_("records.search")).pack(side="left")
@@ -108,19 +112,23 @@ class RecordsWindow(tk.Toplevel):
         right = ttk.Frame(panes, padding=(8, 0))
         head = ttk.Frame(right)
         head.pack(fill="x")
-        self.detail_title = ttk.Label(head, text="", font=("TkDefaultFont", 11, "bold"))
-        self.detail_title.pack(side="left")
+        # The button is packed first: a long name gives way (cut with an ellipsis), never the button.
         self.mail_button = ttk.Button(head, text=f"{MAIL_ICON} {_('records.mail')}", command=self.mail_selected)
         self.mail_button.pack(side="right")
         self.mail_button.state(["disabled"])
+        self.detail_title = ttk.Label(head, text="", font=TITLE_FONT, width=1)
+        self.detail_title.pack(side="left", fill="x", expand=True)
+        self.detail_title.bind("<Configure>", lambda e: self._fit_title())
+        self._title_text = ""
+        self._title_font = tkfont.Font(self, font=TITLE_FONT)
         self.details = tk.Text(right, height=8, width=48, state="disabled", wrap="word")
         self.details.pack(fill="x", pady=4)
         contacts_head = ttk.Frame(right)
         contacts_head.pack(fill="x")
-        ttk.Label(contacts_head, text=_("records.contacts")).pack(side="left")
         self.contact_mail_button = ttk.Button(contacts_head, text=f"{MAIL_ICON} {_('records.mail_contact')}",
                                               command=self.mail_contact)
         self.contact_mail_button.pack(side="right")
+        ttk.Label(contacts_head, text=_("records.contacts")).pack(side="left")
         self.contact_mail_button.state(["disabled"])
         self.contacts = ttk.Treeview(right, columns=("code", "name", "email"), show="headings", height=4)
         for col, width in (("code", 70), ("name", 150), ("email", 230)):
@@ -172,8 +180,10 @@ class RecordsWindow(tk.Toplevel):
             self.message.configure(text=error_text(found), style="Error.TLabel")
             return []
         typed = bool(text.strip())
-        self.message.configure(text="" if found else _("records.none") if typed else _("records.hint"),
-                               style="Error.TLabel" if typed else "TLabel")
+        words = "" if found else _("records.none") if typed else _("records.hint")
+        note = self.services.directory_note()  # the local directory answers for a server that does not
+        self.message.configure(text=f"{note}\n{words}".strip() if note else words,
+                               style="Error.TLabel" if typed or note else "TLabel")
         for index, entry in enumerate(found):
             iid = f"e{index}"
             self.entries[iid] = entry
@@ -208,10 +218,13 @@ class RecordsWindow(tk.Toplevel):
             self.history.delete(0, "end")
             return
         self.mail_button.state(["!disabled"] if entry.email else ["disabled"])
-        self.detail_title.configure(text=f"{entry.code} — {entry.name}")
+        self.set_title(f"{entry.code} — {entry.name}")
+        customer: Any = None
         try:
             if entry.kind == "contact":
                 record = self.services.contact(entry.code)
+                code = getattr(record, "customer_code", "") or entry.customer_code
+                customer = self.services.customer(code) if code else None
                 contacts: list[Any] = []
             else:
                 record = self.services.customer(entry.code)
@@ -219,9 +232,17 @@ class RecordsWindow(tk.Toplevel):
         except Exception as exc:  # noqa: BLE001 - any look-up failure is shown in the message line
             record, contacts = None, []
             self.message.configure(text=error_text(exc), style="Error.TLabel")
-        lines = [_("records.field_line", label=_field_label(k), value=v) for k, v in record_fields(record)]
+        lines = [_("records.field_line", label=_field_label(k), value=v) for k, v in record_fields(record)
+                 if not (customer is not None and k == "customer_code")]
+        if customer is not None:  # a contact: its customer by name, not only by code
+            lines.insert(0, _("records.field_line", label=_("records.customer_of_contact"),
+                              value=f"{customer.name} ({customer.code})"))
+            self.set_title(f"{entry.name} — {customer.name}")
         self._set_details("\n".join(lines))
+        # By customer: every address it is known by (second address, per-document defaults) and its contacts'.
         addresses = [entry.email] + [getattr(c, "email", "") for c in contacts]
+        if entry.kind != "contact" and record is not None:
+            addresses += [getattr(record, "email2", "")] + list((getattr(record, "defaults", None) or {}).values())
         for index, contact in enumerate(contacts):
             iid2 = f"c{index}"
             self.contact_entries[iid2] = contact
@@ -229,6 +250,21 @@ class RecordsWindow(tk.Toplevel):
         self.history.delete(0, "end")
         for line in self.services.history([a for a in addresses if a]):
             self.history.insert("end", line)
+
+    def set_title(self, text: str) -> None:
+        self._title_text = text
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        width = self.detail_title.winfo_width()
+        text = self._title_text
+        if width > 1 and text:
+            text = elide_to_width(text, self._title_font, width - 4, where="end")
+        self.detail_title.configure(text=text)
+
+    def title_text(self) -> str:
+        """The whole title of the details (the label may show it elided)."""
+        return self._title_text
 
     def _set_details(self, text: str) -> None:
         self.details.configure(state="normal")

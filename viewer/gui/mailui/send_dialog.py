@@ -9,6 +9,7 @@ from typing import Any
 
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, human_size, notifier, run_in_background
+from viewer.gui.mailui.richtext import RichEditor
 from viewer.gui.mailui.services import (
     FAX_TYPES,
     PROTECTIONS,
@@ -19,6 +20,7 @@ from viewer.gui.mailui.services import (
     SendReport,
     error_text,
 )
+from viewer.gui.windows import dress
 
 COMPLETION_DELAY_MS = 200
 
@@ -48,8 +50,7 @@ class SendDialog(tk.Toplevel):
         self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
         self.transient(parent.winfo_toplevel())
         self._build()
-        self.protocol("WM_DELETE_WINDOW", self.close)
-        self.bind("<Escape>", lambda e: self.close())
+        dress(self, "send", close=self.close)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -76,9 +77,9 @@ class SendDialog(tk.Toplevel):
         self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
         self._suggest_box: ttk.Entry | None = None
         row = 3
-        self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
+        self.lookup_label = ttk.Label(top, text=self._lookup_words(), style="Error.TLabel", wraplength=520)
         self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
-        if not d.lookup_message:
+        if not self._lookup_words():
             self.lookup_label.grid_remove()
         row += 1
         ttk.Label(top, text=_("mail.field.subject")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
@@ -96,14 +97,24 @@ class SendDialog(tk.Toplevel):
             frame = ttk.Frame(top)
             frame.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             ttk.Label(top, text=_("mail.field.protection")).grid(row=row, column=0, sticky="w", padx=4)
-            self.protection_box = ttk.Combobox(frame, state="readonly", width=28,
+            self.protection_box = ttk.Combobox(frame, state="readonly", width=24,
                                                values=[_(f"mail.protection.{p}") for p in PROTECTIONS])
             self.protection_box.current(PROTECTIONS.index(self.protection_var.get()))
             self.protection_box.bind("<<ComboboxSelected>>", self._protection_changed)
-            self.protection_box.pack(side="left")
-            ttk.Label(frame, text=_("mail.field.password")).pack(side="left", padx=(12, 4))
-            self.password_entry = ttk.Entry(frame, textvariable=self.password_var, show="•", width=20)
-            self.password_entry.pack(side="left")
+            self.protection_box.grid(row=0, column=0, sticky="w")
+            ttk.Label(frame, text=_("mail.field.password")).grid(row=0, column=1, padx=(12, 4))
+            self.password_entry = ttk.Entry(frame, textvariable=self.password_var, show="•", width=18)
+            self.password_entry.grid(row=0, column=2, sticky="ew")
+            frame.columnconfigure(2, weight=1)
+            # What is typed can be shown (no second field to retype), and how strong it is is said.
+            self.show_password = tk.BooleanVar(value=False)
+            self.eye = ttk.Checkbutton(frame, text=_("mail.password.show"), variable=self.show_password,
+                                       command=lambda: self.password_entry.configure(
+                                           show="" if self.show_password.get() else "•"))
+            self.eye.grid(row=0, column=3, padx=(6, 0))
+            self.strength_label = ttk.Label(frame, text="", style="Muted.TLabel")
+            self.strength_label.grid(row=1, column=2, columnspan=2, sticky="w")
+            self.password_var.trace_add("write", lambda *_a: self._rate_password())
             self._protection_changed()
             row += 1
         ttk.Label(top, text=_("mail.field.route")).grid(row=row, column=0, sticky="w", padx=4)
@@ -145,8 +156,8 @@ class SendDialog(tk.Toplevel):
         self.services.apply_recipient(d, task.result, task.error)
         self.to_box.configure(state="normal")
         self.to_var.set(d.to)
-        if d.lookup_message:
-            self.lookup_label.configure(text=d.lookup_message)
+        if self._lookup_words():
+            self.lookup_label.configure(text=self._lookup_words())
             self.lookup_label.grid()
         else:
             self.lookup_label.grid_remove()
@@ -155,32 +166,75 @@ class SendDialog(tk.Toplevel):
             self.subject_var.set(d.subject)
             fax = d.address_type in FAX_TYPES
             self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {d.subject}" if d.subject else ""))
-        if task.error is None and self.body_text.get("1.0", "end-1c") == body:
-            self.body_text.delete("1.0", "end")
-            self.body_text.insert("1.0", d.html if d.html is not None else d.body)
+        if task.error is None and not self.body_touched() and self.body_text.get("1.0", "end-1c") == body:
+            self.set_body_html(d.html if d.html is not None else d.body)
         if self.task is None and self.result is None:
             self.send_button.configure(state="normal")
         if not d.to:
             self.to_box.focus_set()
 
+    def _lookup_words(self) -> str:
+        """What the look-up says, and which directory answered when it was not the expected one."""
+        return "\n".join(t for t in (self.draft.directory_note, self.draft.lookup_message) if t)
+
     def _build_body(self, top: ttk.Frame, row: int) -> None:
+        """HTML allowed: a formatted editor first, the HTML source and a preview as secondary tabs; else plain text."""
         d = self.draft
+        self.editor: RichEditor | None = None
         if d.html is not None:
             self.body_notebook = ttk.Notebook(top)
             self.body_notebook.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
+            self.editor = RichEditor(self.body_notebook, signature=self._signature)
+            self.editor.set_html(d.html)
             source = ttk.Frame(self.body_notebook)
             self.body_text = tk.Text(source, height=12, width=70, wrap="word", undo=True)
             self.body_text.pack(fill="both", expand=True)
             self.body_text.insert("1.0", d.html)
+            self.body_text.edit_modified(False)
             self.preview_frame = ttk.Frame(self.body_notebook)
-            self.body_notebook.add(source, text=_("mail.body.html"))
+            self.body_notebook.add(self.editor, text=_("mail.body.message"))
+            self.body_notebook.add(source, text=_("mail.body.source"))
             self.body_notebook.add(self.preview_frame, text=_("mail.body.preview"))
+            self._body_tab = 0
             self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         else:
             self.body_notebook = None
             self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
             self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
             self.body_text.insert("1.0", d.body)
+
+    def _signature(self) -> str:
+        """What the signature button adds: the sender's name from the From identity."""
+        from email.utils import parseaddr
+
+        name, address = parseaddr(self.services.settings.from_identity())
+        return "-- \n" + (name or address)
+
+    def _sync_body(self) -> None:
+        """Carry the edits of the view being left over to the other one (editor <-> HTML source)."""
+        if self.editor is None:
+            return
+        if self._body_tab == 0 and self.editor.text.edit_modified():
+            self.body_text.delete("1.0", "end")
+            self.body_text.insert("1.0", self.editor.get_html())
+            self.body_text.edit_modified(False)
+            self.editor.text.edit_modified(False)
+        elif self._body_tab == 1 and self.body_text.edit_modified():
+            self.editor.set_html(self.body_text.get("1.0", "end-1c"))
+            self.body_text.edit_modified(False)
+
+    def set_body_html(self, markup: str) -> None:
+        """Replace the body in both views (a template filled in after the look-up)."""
+        self.body_text.delete("1.0", "end")
+        self.body_text.insert("1.0", markup)
+        self.body_text.edit_modified(False)
+        if self.editor is not None:
+            self.editor.set_html(markup)
+
+    def body_touched(self) -> bool:
+        """True once the user changed the body in any view."""
+        self._sync_body()
+        return self.body_text.edit_modified() or (self.editor is not None and self.editor.text.edit_modified())
 
     def _build_attachments(self, top: ttk.Frame, row: int) -> None:
         ttk.Label(top, text=_("mail.field.attachments")).grid(row=row, column=0, sticky="nw", padx=4)
@@ -204,10 +258,25 @@ class SendDialog(tk.Toplevel):
     # -- behaviour ----------------------------------------------------------------------
     def _protection_changed(self, _event: object = None) -> None:
         self.protection_var.set(PROTECTIONS[self.protection_box.current()])
-        self.password_entry.configure(state="normal" if self.protection_var.get() == "password" else "disabled")
+        on = self.protection_var.get() == "password"
+        self.password_entry.configure(state="normal" if on else "disabled")
+        self.eye.state(["!disabled"] if on else ["disabled"])
+        self._rate_password()
+
+    def _rate_password(self) -> str:
+        """Say how strong the password to open is (nothing when the PDF has none)."""
+        level = password_strength(self.password_var.get()) if self.protection_var.get() == "password" else ""
+        self.strength_label.configure(text=_(f"mail.password.{level}") if level else "",
+                                      style="Error.TLabel" if level == "weak" else "Ok.TLabel" if level == "strong"
+                                      else "Muted.TLabel")
+        return level
 
     def _tab_changed(self, _event: object = None) -> None:
-        if self.body_notebook is not None and self.body_notebook.index("current") == 1:
+        if self.body_notebook is None:
+            return
+        self._sync_body()
+        self._body_tab = self.body_notebook.index("current")
+        if self._body_tab == 2:
             self.refresh_preview()
 
     def refresh_preview(self) -> None:
@@ -312,6 +381,7 @@ class SendDialog(tk.Toplevel):
             d.to = self.to_var.get().strip()
         d.cc, d.bcc = self.cc_var.get().strip(), self.bcc_var.get().strip()
         d.subject = self.subject_var.get()
+        self._sync_body()
         text = self.body_text.get("1.0", "end-1c")
         if d.html is not None:
             d.html = text
@@ -339,7 +409,12 @@ class SendDialog(tk.Toplevel):
         if problem:
             self.notify("error", title, problem)
             return False
-        previous = self.services.already_sent(self.draft)
+        guards = self.services.guards(self.draft)
+        if guards.mismatches:  # never another customer's recipient without asking, naming both customers
+            if not self.notify("yesno", title, self.services.mismatch_question(guards.mismatches)):
+                return False
+            self.draft.force = True
+        previous = sorted({entry.recipient for entry in guards.already_sent})
         if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
             return False
         try:
@@ -348,6 +423,9 @@ class SendDialog(tk.Toplevel):
             self.notify("error", title, error_text(exc))
             return False
         self._refresh_attachments()
+        self.services.refresh_settings()  # another window or process may have changed the route since
+        self.draft.route_text = self.services.route_text(self.draft.address_type)
+        self.route_label.configure(text=self.draft.route_text)
         self.send_button.configure(state="disabled")
         self.progress.grid()
         self.progress.start(15)
@@ -362,6 +440,10 @@ class SendDialog(tk.Toplevel):
         report = task.result if task.error is None else self.services._failure(task.error)
         self.task = None
         self.result = report
+        if report.route:  # the route the send took, and why when it fell back: the same words as the outcome
+            self.draft.route_text = report.route
+            self.route_label.configure(text=report.route)
+        self.services.sent(report)
         if report.ok:
             self._show_outcome(_("mail.status.sent") + "\n" + report.text)
             self.send_button.configure(state="disabled")
@@ -405,6 +487,19 @@ class SendDialog(tk.Toplevel):
         if self._completion_job:
             self.after_cancel(self._completion_job)
         self.destroy()
+
+
+def password_strength(password: str) -> str:
+    """'' (empty), weak, fair or strong: length first, then the kinds of characters mixed."""
+    if not password:
+        return ""
+    kinds = sum(any(test(c) for c in password) for test in (str.islower, str.isupper, str.isdigit,
+                                                             lambda c: not c.isalnum()))
+    if len(password) >= 14 and kinds >= 2 or len(password) >= 10 and kinds >= 3:
+        return "strong"
+    if len(password) >= 8 and kinds >= 2:
+        return "fair"
+    return "weak"
 
 
 def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = None, address_type: str = "EMAIL", *,

@@ -13,6 +13,8 @@ from typing import Any
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
 from viewer.gui.mailui.services import error_text
+from viewer.gui.mailui.signin import SignInRunner, error_words, status_text
+from viewer.gui.windows import dress, usable_screen
 
 ROUTING_CHOICES = ("SERV_SMTP:%ADR%", "SERV_SMTP:%ADR%@fax.example.com", "")
 
@@ -68,6 +70,13 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("functions.tls_mode", "choice", ("starttls", "implicit")),
         FieldSpec("functions.ca_file", "file"),
         FieldSpec("functions.timeout", "float"),
+        FieldSpec("functions.auth", "auth", ("password", "microsoft", "google", "custom")),
+        FieldSpec("functions.oauth_client_id", "str"),
+        FieldSpec("functions.oauth_tenant", "str"),
+        FieldSpec("functions.oauth_issuer", "str"),
+        FieldSpec("functions.oauth_scope", "str"),
+        FieldSpec("functions.oauth_browser", "str"),
+        FieldSpec("functions.oauth_token_url", "str"),
     )),
     ("copies", (
         FieldSpec("copies.sent_folder", "folder"),
@@ -103,13 +112,18 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     )),
 )
 ENV_SCREEN = "environments"
+LABEL_WRAP = 230  # px: long field names wrap, so every screen fits a 1024x768 display
 TEMPLATE_SCREEN = "templates"
 TEMPLATE_KEY = re.compile(r"[a-z0-9_-]+\.[a-z]{2}")
 FIELDS = {spec.key: spec for _screen, specs in SCREENS for spec in specs}
+FIELDS["functions.oauth_provider"] = FIELDS["functions.auth"]  # the one "Authentification" choice sets both
 SCREEN_OF = {spec.key: screen for screen, specs in SCREENS for spec in specs}
 
 
 def get_value(settings: Any, key: str) -> Any:
+    if key == "functions.auth":  # mot de passe / Microsoft 365 / Google / autre fournisseur OAuth
+        fn = settings.functions
+        return fn.oauth_provider if fn.auth == "oauth2" else "password"
     section, name = key.split(".", 1)
     return getattr(getattr(settings, section), name)
 
@@ -159,8 +173,7 @@ class SettingsDialog(tk.Toplevel):
         self._build()
         if screen:
             self.show_screen(screen)
-        self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self.bind("<Escape>", lambda e: self.cancel())
+        dress(self, "settings", close=self.cancel)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -169,7 +182,7 @@ class SettingsDialog(tk.Toplevel):
         body = ttk.Frame(outer)
         body.pack(fill="both", expand=True)
         # The screens as a list on the left, like the reference's buttons, one shown at a time.
-        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=34, height=10)
+        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=32, height=10)
         self.screen_list.pack(side="left", fill="y", padx=(0, 8))
         self.screen_list.bind("<<ListboxSelect>>", lambda e: self._list_selected())
         self.page = ttk.Frame(body)
@@ -180,10 +193,15 @@ class SettingsDialog(tk.Toplevel):
         self.page_title.grid(row=0, column=0, sticky="w", pady=(0, 6))
         for screen, specs in SCREENS:
             tab = self._new_screen(screen)
-            for row, spec in enumerate(specs):
+            row = 0
+            for spec in specs:
                 self._add_field(tab, row, spec)
+                row += 1
+                if spec.key == "functions.auth":  # « Se connecter… » right under the choice it serves
+                    self._add_sign_in(tab, row)
+                    row += 1
             if screen == "functions":
-                self._add_credentials(tab, len(specs))
+                self._add_credentials(tab, row)
             if screen == "extract":
                 from viewer.gui.mailui.extractui import ExtractPreview
 
@@ -199,8 +217,11 @@ class SettingsDialog(tk.Toplevel):
     def _steady_size(self) -> None:
         """Room for the largest screen, so the window keeps its size from one screen to the next."""
         self.update_idletasks()
-        width = max(tab.winfo_reqwidth() for tab in self.tabs.values())
-        height = max(tab.winfo_reqheight() for tab in self.tabs.values())
+        # ... but never wider or taller than a 1024x768 screen leaves (fields shrink instead).
+        room_w, room_h = usable_screen(self)
+        width = min(max(tab.winfo_reqwidth() for tab in self.tabs.values()),
+                    room_w - self.screen_list.winfo_reqwidth() - 40)
+        height = min(max(tab.winfo_reqheight() for tab in self.tabs.values()), room_h - 120)
         self.page.columnconfigure(0, minsize=width)
         self.page.rowconfigure(1, minsize=height)
 
@@ -211,16 +232,16 @@ class SettingsDialog(tk.Toplevel):
             widget = ttk.Checkbutton(tab, text=label(spec.key), variable=var)
             widget.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=2)
         else:
-            ttk.Label(tab, text=label(spec.key)).grid(row=row, column=0, sticky="w", padx=4, pady=2)
+            ttk.Label(tab, text=label(spec.key), wraplength=LABEL_WRAP).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar(value="" if value is None else str(value))
-            if spec.kind == "choice":
+            if spec.kind in ("choice", "auth"):
                 widget = self._choice(tab, spec, var)
                 widget.grid(row=row, column=1, sticky="w", padx=4, pady=2)
             elif spec.kind == "combo":
-                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=34)
+                widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=30)
                 widget.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             else:
-                widget = ttk.Entry(tab, textvariable=var, width=36 if spec.kind in ("str", "folder", "file") else 10)
+                widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
                 ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2, sticky="w")
@@ -233,7 +254,7 @@ class SettingsDialog(tk.Toplevel):
         labels = [choice_label(spec.key, c) for c in spec.choices]
         shown = tk.StringVar(master=tab, value=choice_label(spec.key, var.get()))
         widget = ttk.Combobox(tab, textvariable=shown, values=labels, state="readonly",
-                              width=min(48, max(20, *(len(text) + 2 for text in labels))))
+                              width=min(32, max(20, *(len(text) + 2 for text in labels))))
 
         def picked(_event: Any = None) -> None:
             index = widget.current()
@@ -250,7 +271,7 @@ class SettingsDialog(tk.Toplevel):
         self.env_label = ttk.Label(tab, text=_("settings.environment.current", name=self.candidate.active_environment))
         self.env_label.grid(row=row, column=0, columnspan=3, sticky="w", padx=4, pady=(8, 2))
         for offset, key in ((1, "env.user"), (2, "env.password")):
-            ttk.Label(tab, text=label(key)).grid(row=row + offset, column=0, sticky="w", padx=4, pady=2)
+            ttk.Label(tab, text=label(key), wraplength=LABEL_WRAP).grid(row=row + offset, column=0, sticky="w", padx=4, pady=2)
             var = tk.StringVar()
             widget = ttk.Entry(tab, textvariable=var, width=30, show="•" if key == "env.password" else "")
             widget.grid(row=row + offset, column=1, sticky="w", padx=4, pady=2)
@@ -258,6 +279,36 @@ class SettingsDialog(tk.Toplevel):
         ttk.Button(tab, text=_("settings.button.environments"),
                    command=lambda: self.show_screen(ENV_SCREEN)).grid(row=row + 1, column=2, rowspan=2, padx=4)
         self._load_credentials()
+
+    def _add_sign_in(self, tab: ttk.Frame, row: int) -> None:
+        """The « Se connecter… » button and who is signed in, until when."""
+        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
+        self.signin_button.grid(row=row, column=0, sticky="w", padx=4, pady=2)
+        self.signin_status = ttk.Label(tab, text="", wraplength=230, justify="left")
+        self.signin_status.grid(row=row, column=1, columnspan=2, sticky="w", padx=4, pady=2)
+        self.signin_runner: SignInRunner | None = None
+
+    def sign_in(self) -> SignInRunner | None:
+        """« Se connecter… »: the browser sign-in of the active environment on a worker thread."""
+        problems = self.apply()
+        if problems:
+            for key, _message in problems:
+                self.mark(key)
+            return None
+        from viewer.oauth.flows import sign_in_browser
+
+        settings = copy.deepcopy(self.candidate)
+        settings.functions.auth = "oauth2"
+        self.signin_button.state(["disabled"])
+        self.signin_status.configure(text=_("settings.oauth.waiting"))
+        self.signin_runner = SignInRunner(self, lambda cancel: sign_in_browser(settings, cancel=cancel), self._signed_in).start()
+        return self.signin_runner
+
+    def _signed_in(self, result: Any, error: Exception | None) -> None:
+        self.signin_button.state(["!disabled"])
+        self.signin_status.configure(text=status_text(self.candidate))
+        if error is not None:
+            self.notify("error", _("settings.button.sign_in"), error_words(error))
 
     def _password(self, name: str) -> str:
         env = self.candidate.environments.get(name)
@@ -275,6 +326,7 @@ class SettingsDialog(tk.Toplevel):
         self.vars["env.user"].set(env.smtp_user)
         self.vars["env.password"].set(self._password(self.candidate.active_environment))
         self.env_label.configure(text=_("settings.environment.current", name=self.candidate.active_environment))
+        self.signin_status.configure(text=status_text(self.candidate))
 
     def _store_credentials(self) -> None:
         env = self.candidate.environment
@@ -344,7 +396,8 @@ class SettingsDialog(tk.Toplevel):
         ttk.Label(tab, text=label("templates.body")).grid(row=3, column=0, sticky="nw", padx=4, pady=2)
         self.template_body = tk.Text(tab, width=56, height=10, wrap="word", undo=True)
         self.template_body.grid(row=3, column=1, sticky="nsew", padx=4, pady=2)
-        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"{{{f}}}" for f in tpl.FIELDS)),
+        ttk.Label(tab, text=_("settings.templates.fields", fields=" ".join(f"%{f}%" for f in tpl.PERCENT_FIELDS)
+                                                        + " " + " ".join(f"{{{f}}}" for f in tpl.FIELDS)),
                   wraplength=460).grid(row=4, column=1, sticky="w", padx=4)
         buttons = ttk.Frame(tab)
         buttons.grid(row=5, column=1, sticky="w", pady=4)
@@ -495,7 +548,14 @@ class SettingsDialog(tk.Toplevel):
         """Copy the controls into the candidate settings; (key, problem) for values that do not parse."""
         problems: list[tuple[str, str]] = []
         for key, spec in FIELDS.items():
+            if key != spec.key:  # an alias set through another control
+                continue
             raw = self.vars[key].get()
+            if spec.kind == "auth":
+                self.candidate.functions.auth = "password" if raw == "password" else "oauth2"
+                if raw != "password":
+                    self.candidate.functions.oauth_provider = raw
+                continue
             if spec.kind == "bool":
                 value: Any = bool(raw)
             elif spec.kind == "int":
@@ -619,4 +679,6 @@ class SettingsDialog(tk.Toplevel):
             return ""
 
     def cancel(self) -> None:
+        if self.signin_runner is not None:
+            self.signin_runner.cancel.set()
         self.destroy()

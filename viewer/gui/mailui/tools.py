@@ -11,6 +11,7 @@ from typing import Any
 from viewer.gui.i18n import _
 from viewer.gui.mailui.common import Notify, notifier, run_in_background
 from viewer.gui.mailui.services import BackgroundTask, MailServices, SendReport, error_text
+from viewer.gui.windows import close_bar, dress
 
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
 FILTER_DELAY_MS = 150
@@ -60,6 +61,7 @@ class MailTestDialog(tk.Toplevel):
         self.send_button.pack(side="left", padx=4)
         ttk.Button(buttons, text=_("mail.button.close"), command=self.destroy).pack(side="left", padx=4)
         self._type_changed()
+        dress(self, "test-mail")
 
     def _type_changed(self) -> None:
         kind = self.type_var.get()
@@ -115,6 +117,7 @@ class TraceWindow(tk.Toplevel):
         self.services = services
         self.notify = notifier(self, notify)
         self.title(_("tools.trace.title"))
+        self.close_button = close_bar(self, self.destroy, padding=(8, 0, 8, 8))
         self.notebook = ttk.Notebook(self)
         self.notebook.pack(fill="both", expand=True)
         frame = ttk.Frame(self.notebook)
@@ -124,6 +127,7 @@ class TraceWindow(tk.Toplevel):
         self.text.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
         self.text.pack(fill="both", expand=True)
+        dress(self, "trace")
 
     def load(self, folder: str | None = None) -> str:
         try:
@@ -153,6 +157,7 @@ class FolderBrowser(tk.Toplevel):
         self.open_path = open_path
         self.notify = notifier(self, notify)
         self.title(str(self.folder))
+        self.close_button = close_bar(self, self.destroy, padding=(8, 0, 8, 8))
         self.list = ttk.Treeview(self, columns=("name", "size", "date"), show="headings", height=16)
         for col, width in (("name", 360), ("size", 80), ("date", 150)):
             self.list.heading(col, text=_(f"tools.folder.{col}"))
@@ -163,6 +168,7 @@ class FolderBrowser(tk.Toplevel):
         self.text = tk.Text(self, height=8, wrap="word", state="disabled")
         self.text.pack(fill="both", padx=8, pady=(0, 8))
         self.refresh()
+        dress(self, "folder")
 
     def refresh(self) -> list[Path]:
         import datetime
@@ -216,6 +222,7 @@ class SmtpLogViewer(tk.Toplevel):
         super().__init__(parent)
         self.services = services
         self.title(_("tools.log.title", path=services.smtp_log_path()))
+        self.close_button = close_bar(self, self.destroy, padding=(6, 0, 6, 6))
         bar = ttk.Frame(self, padding=6)
         bar.pack(fill="x")
         ttk.Label(bar, text=_("tools.log.filter")).pack(side="left")
@@ -232,6 +239,7 @@ class SmtpLogViewer(tk.Toplevel):
         self.filter_var.trace_add("write", lambda *a: self._schedule())
         self.lines: list[str] = []
         self.reload()
+        dress(self, "smtp-log")
 
     def _schedule(self) -> None:
         if self._job:

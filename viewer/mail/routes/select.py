@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from viewer.mail.credentials import Credentials
 from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
@@ -163,12 +164,18 @@ class Choice:
         return self.description
 
 
-def local_route(settings: Settings, *, password: str | None = None, trace: Trace | None = None) -> Route:
-    """The route the settings choose on this computer: S5 direct SMTP, else the S4 pickup folder."""
+def local_route(
+    settings: Settings, *, password: str | None = None, credentials: Credentials | None = None, trace: Trace | None = None
+) -> Route:
+    """The route the settings choose on this computer: S5 direct SMTP, else the S4 pickup folder.
+
+    ``credentials`` (else ``password`` with the environment's user, else the settings' own)
+    is how the SMTP route logs in.
+    """
     if settings.functions.send_direct:
-        smtp = SmtpRoute.from_settings(settings, password=password, trace=_sink(trace, "smtp"))
+        smtp = SmtpRoute.from_settings(settings, password=password, credentials=credentials, trace=_sink(trace, "smtp"))
         if trace:
-            trace("route", f"send_direct is set: direct SMTP to {smtp.where} (security {smtp.security}, user {smtp.user or 'none'})")
+            trace("route", f"send_direct is set: direct SMTP to {smtp.where} (security {smtp.security}, {smtp.credentials.describe()})")
         return smtp
     pickup = PickupRoute.from_settings(settings, trace=_sink(trace, "pickup"))
     if trace:
@@ -182,6 +189,7 @@ def choose(
     *,
     via_server: bool = False,
     password: str | None = None,
+    credentials: Credentials | None = None,
     trace: Trace | None = None,
     state: ServerState | None = None,
 ) -> Choice:
@@ -193,23 +201,29 @@ def choose(
         trace("route", f"{decision.label}: {decision.reason}")
     if decision.kind == SERVER and connection is not None:
         return Choice(decision, ServerRoute(connection, trace=_sink(trace, "server")))
-    return Choice(decision, local_route(settings, password=password, trace=trace))
+    return Choice(decision, local_route(settings, password=password, credentials=credentials, trace=trace))
 
 
-def fall_back(choice: Choice, settings: Settings, reason: str, *, password: str | None = None, trace: Trace | None = None) -> Choice:
+def fall_back(
+    choice: Choice, settings: Settings, reason: str, *, password: str | None = None, credentials: Credentials | None = None,
+    trace: Trace | None = None,
+) -> Choice:
     """The local choice after the server failed in ``choice`` (the request never reached it)."""
     decision = choice.decision.after_failure(reason)
     if trace:
         trace("route", f"{decision.label}")
-    return Choice(decision, local_route(settings, password=password, trace=trace))
+    return Choice(decision, local_route(settings, password=password, credentials=credentials, trace=trace))
 
 
-def route_by_name(name: str, settings: Settings, *, password: str | None = None, connection: Connection | None = None) -> Route:
+def route_by_name(
+    name: str, settings: Settings, *, password: str | None = None, credentials: Credentials | None = None,
+    connection: Connection | None = None,
+) -> Route:
     """A route by name ("pickup", "smtp", "memory", "server"), ignoring the send_direct switch."""
     if name == "pickup":
         return PickupRoute.from_settings(settings)
     if name == "smtp":
-        return SmtpRoute.from_settings(settings, password=password)
+        return SmtpRoute.from_settings(settings, password=password, credentials=credentials)
     if name == "memory":
         return MemoryRoute()
     if name == "server":

@@ -138,7 +138,7 @@ def idempotency_key(message: bytes) -> str:
     import uuid
 
     head = re.split(rb"\r?\n\r?\n", message, maxsplit=1)[0]
-    found = re.search(rb"(?im)^message-id:[ \t]*<?([!-;=?-~]{1,200}?)>?[ \t]*$", head)
+    found = re.search(rb"(?im)^message-id:[ \t]*<?([!-;=?-~]{1,200}?)>?[ \t]*\r?$", head)
     return found.group(1).decode("ascii") if found else str(uuid.uuid4())
 
 

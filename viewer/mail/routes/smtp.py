@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from viewer.mail.credentials import (
+    SIGN_IN,
+    TEMPORARY,
+    AccessToken,
+    Credentials,
+    OAuth2Credentials,
+    PasswordCredentials,
+    SignInRequired,
+    TokenError,
+    b64,
+    is_loopback,
+    sasl_cram_md5,
+    sasl_login_answers,
+    sasl_oauthbearer,
+    sasl_plain,
+    sasl_xoauth2,
+)
 from viewer.mail.routes.base import (
     ConfigurationError,
     Envelope,
@@ -42,26 +61,12 @@ def error_for_code(code: int | None, message: str, reply: str = "", results: lis
     return PermanentError(message, code=code, reply=reply, results=results)
 
 
-def _b64(text: str) -> str:
-    import base64
-
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
 def redact_secrets(text: str, secrets: list[str]) -> str:
     """Replace every secret (and its base64 forms) in ``text`` by ``***``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     return text
-
-
-def _secret_forms(user: str, password: str) -> list[str]:
-    """The password as it may appear on the wire: plain, base64, inside AUTH PLAIN blobs."""
-    if not password:
-        return []
-    forms = [password, _b64(password), _b64(f"\0{user}\0{password}"), _b64(f"{user}\0{user}\0{password}")]
-    return sorted(set(forms), key=len, reverse=True)
 
 
 def _reply_text(resp: bytes | str) -> str:
@@ -144,6 +149,7 @@ class SmtpRoute(Route):
         *,
         security: str = "none",
         ca_file: str | None = None,
+        credentials: Credentials | None = None,
         user: str = "",
         password: str = "",
         local_hostname: str | None = None,
@@ -156,28 +162,41 @@ class SmtpRoute(Route):
             raise ConfigurationError(f"unknown SMTP security mode {security!r}: use one of {', '.join(SECURITY_MODES)}")
         self.host, self.port, self.security = host, int(port), security
         self.ca_file = ca_file or None
-        self.user, self._password = user, password
+        # ``user``/``password`` are a shorthand for PasswordCredentials(user, password).
+        self.credentials: Credentials = credentials if credentials is not None else PasswordCredentials(user, password)
         self.local_hostname = local_hostname or None
         self.timeout = timeout
         self.trace = trace
         self._smtp: _TracingMixin | None = None
         self._opened_here = False
 
+    @property
+    def user(self) -> str:
+        """The login name ("" when the route does not log in)."""
+        return self.credentials.user
+
     @classmethod
-    def from_settings(cls, settings: Settings, *, password: str | None = None, trace: TraceSink | None = None) -> SmtpRoute:
-        """Build the route from ``settings.functions`` and the active environment's user."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        password: str | None = None,
+        credentials: Credentials | None = None,
+        trace: TraceSink | None = None,
+    ) -> SmtpRoute:
+        """Build the route from ``settings.functions`` and the active environment's credentials."""
+        from viewer.mail.credentials import credentials_for
+
         fn = settings.functions
         security = ("tls" if fn.tls_mode == "implicit" else "starttls") if fn.ssl else "none"
-        env = settings.environment
-        if password is None:  # no user, no login: the keyring is not even asked (it may be slow or locked)
-            password = _environment_password(settings) if env.smtp_user else ""
+        if credentials is None:
+            credentials = credentials_for(settings, password=password)
         return cls(
             fn.host,
             fn.effective_port(),
             security=security,
             ca_file=fn.ca_file or None,
-            user=env.smtp_user,
-            password=password,
+            credentials=credentials,
             local_hostname=fn.domain or None,
             timeout=fn.timeout or 30.0,
             trace=trace,
@@ -199,7 +218,22 @@ class SmtpRoute(Route):
 
     def _note(self, text: str) -> None:
         if self.trace:
-            self.trace(redact_secrets(text, _secret_forms(self.user, self._password)))
+            self.trace(redact_secrets(text, self._secret_forms()))
+
+    def _secret_forms(self) -> list[str]:
+        creds = self.credentials
+        if isinstance(creds, OAuth2Credentials):
+            return creds.add_forms_for(self.host, self.port)
+        return creds.secret_forms()
+
+    def check_login_security(self) -> None:
+        """ConfigurationError when a login would cross the network unencrypted (before connecting)."""
+        if self.user and self.security == "none" and not is_loopback(self.host):
+            secret = "access token" if isinstance(self.credentials, OAuth2Credentials) else "password"
+            raise ConfigurationError(
+                f"{self.where}: logging in as {self.user!r} without TLS would send the {secret} unencrypted over the "
+                "network; turn SSL on (STARTTLS on port 587, or implicit TLS on 465), or clear the user"
+            )
 
     def open(self) -> None:
         if self._smtp is not None:
@@ -208,7 +242,11 @@ class SmtpRoute(Route):
         self._opened_here = True
 
     def _connect(self) -> _TracingMixin:
-        self._note(f"connect: {self.where} security={self.security} user={self.user or '(none)'}")
+        self.check_login_security()
+        if isinstance(self.credentials, PasswordCredentials) and self.user:
+            sasl_plain(self.user, self.credentials.password)  # a password that cannot be sent fails before connecting
+        self._note(f"connect: {self.where} security={self.security} {self.credentials.describe()}")
+        token = self._token() if isinstance(self.credentials, OAuth2Credentials) else None
         klass: type[_TracingMixin] = _SMTP_SSL if self.security == "tls" else _SMTP
         kwargs: dict[str, Any] = {"local_hostname": self.local_hostname, "timeout": self.timeout}
         if self.security == "tls":
@@ -216,7 +254,7 @@ class SmtpRoute(Route):
         smtp = klass(**kwargs)
         smtp._host = self.host  # type: ignore[attr-defined]  # smtplib's private name TLS checks the certificate against
         smtp.trace_sink = self.trace
-        smtp.secrets = _secret_forms(self.user, self._password)
+        smtp.secrets = self._secret_forms()
         smtp.set_debuglevel(1 if self.trace else 0)
         try:
             code, msg = smtp.connect(self.host, self.port)
@@ -231,7 +269,7 @@ class SmtpRoute(Route):
                     raise error_for_code(code, f"{self.where} refused STARTTLS: {code} {_reply_text(msg)}", _reply_text(msg))
                 self._ehlo(smtp)
             if self.user:
-                self._login(smtp)
+                self._login(smtp, token)
         except RouteError:
             _quiet_close(smtp)
             raise
@@ -273,28 +311,115 @@ class SmtpRoute(Route):
             if code != OK:
                 raise error_for_code(code, f"{self.where} refused EHLO/HELO: {code} {_reply_text(msg)}", _reply_text(msg))
 
-    def _login(self, smtp: _TracingMixin) -> None:
+    def _token(self, *, refresh: bool = False) -> AccessToken:
+        """An access token from the OAuth 2.0 source, its failure as a route error."""
+        creds = self.credentials
+        assert isinstance(creds, OAuth2Credentials)
+        try:
+            return creds.token(refresh=refresh)
+        except TokenError as exc:
+            if exc.kind == TEMPORARY:
+                raise TemporaryError(f"no OAuth 2.0 token for {self.user}: {exc}", reply=exc.reply) from None
+            if exc.kind == SIGN_IN:
+                raise SignInRequired(f"{exc}", reply=exc.reply) from None
+            raise ConfigurationError(f"no OAuth 2.0 token for {self.user}: {exc}", reply=exc.reply) from None
+
+    def _login(self, smtp: _TracingMixin, token: AccessToken | None = None) -> None:
         if not smtp.has_extn("auth"):
             hint = " (it may only offer it after STARTTLS: turn SSL on)" if self.security == "none" else ""
             raise ConfigurationError(f"{self.where} does not offer authentication{hint}; or clear the user of the environment")
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
         smtp.in_auth = True
         try:
-            smtp.login(self.user, self._password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ConfigurationError(
-                f"{self.where} refused the login of user {self.user!r} ({exc.smtp_code} {_reply_text(exc.smtp_error)}): "
-                "check the user and password of the active environment",
-                code=exc.smtp_code,
-                reply=_reply_text(exc.smtp_error),
-            ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise ConfigurationError(f"{self.where} offers no authentication method spoolview knows (PLAIN, LOGIN, CRAM-MD5)") from None
+            if isinstance(self.credentials, OAuth2Credentials):
+                self._login_oauth(smtp, offered, token)
+            else:
+                self._login_password(smtp, offered)
+        except smtplib.SMTPServerDisconnected:
+            raise
         except smtplib.SMTPException as exc:
-            if isinstance(exc, smtplib.SMTPServerDisconnected):
-                raise
             raise ConfigurationError(f"login at {self.where} failed ({_reply_text(str(exc))}): check the user and password") from None
         finally:
             smtp.in_auth = False
+
+    def _login_password(self, smtp: _TracingMixin, offered: list[str]) -> None:
+        creds = self.credentials
+        assert isinstance(creds, PasswordCredentials)
+        user, password = creds.user, creds.password
+        mechanisms = [m for m in ("CRAM-MD5", "PLAIN", "LOGIN") if m in offered]  # smtplib's order of preference
+        if not mechanisms:
+            raise ConfigurationError(
+                f"{self.where} offers no authentication method spoolview knows with a password (PLAIN, LOGIN, CRAM-MD5)"
+                + (": it offers OAuth 2.0 only; set functions.auth to oauth2 (see docs/oauth.md)" if {"XOAUTH2", "OAUTHBEARER"} & set(offered) else "")
+            )
+        code, reply = 0, ""
+        for mechanism in mechanisms:
+            if mechanism == "PLAIN":
+                code, resp = _sasl(smtp, "PLAIN", sasl_plain(user, password), lambda n, c: b"")
+            elif mechanism == "LOGIN":
+                login, secret = sasl_login_answers(user, password)
+                code, resp = _sasl(smtp, "LOGIN", login, _answer_once(secret))
+            else:
+                sasl_cram_md5(user, password, b"")  # refuses a password that cannot be encoded, before talking
+                code, resp = _sasl(smtp, "CRAM-MD5", None, lambda n, c: sasl_cram_md5(user, password, c))
+            reply = _reply_text(resp)
+            if code in (235, 503):  # 503: already authenticated
+                return
+        if "5.7.139" in reply or "basic authentication is disabled" in reply.lower():
+            raise ConfigurationError(
+                f"{self.where} refused the password login of user {user!r} ({code} {reply}): the provider has turned "
+                "password logins (basic authentication) off; sign in with OAuth 2.0 instead (functions.auth = oauth2, see docs/oauth.md)",
+                code=code,
+                reply=reply,
+            )
+        raise ConfigurationError(
+            f"{self.where} refused the login of user {user!r} ({code} {reply}): check the user and password of the active environment",
+            code=code,
+            reply=reply,
+        )
+
+    def _login_oauth(self, smtp: _TracingMixin, offered: list[str], token: AccessToken | None) -> None:
+        creds = self.credentials
+        assert isinstance(creds, OAuth2Credentials)
+        if "XOAUTH2" in offered:
+            mechanism = "XOAUTH2"
+        elif "OAUTHBEARER" in offered:
+            mechanism = "OAUTHBEARER"
+        else:
+            raise ConfigurationError(
+                f"{self.where} offers no OAuth 2.0 login (XOAUTH2 or OAUTHBEARER; it offers {' '.join(offered) or 'nothing'}): "
+                "check the server name, or use password authentication (functions.auth = password)"
+            )
+        code, reply = 0, ""
+        for attempt in (1, 2):  # once more with a refreshed token after a refusal
+            if token is None or attempt == 2:
+                token = self._token(refresh=attempt == 2)
+            smtp.secrets = self._secret_forms()
+            if mechanism == "XOAUTH2":
+                initial = sasl_xoauth2(creds.user, token.value)
+                code, resp = _sasl(smtp, mechanism, initial, lambda n, c: b"")  # an error challenge gets an empty answer
+            else:
+                initial = sasl_oauthbearer(creds.user, token.value, self.host, self.port)
+                code, resp = _sasl(smtp, mechanism, initial, lambda n, c: b"\x01")  # RFC 7628 3.2.3
+            reply = _reply_text(resp)
+            if code in (235, 503):
+                return
+            if "5.7.139" in reply or "smtpclientauthentication" in reply.lower():
+                raise ConfigurationError(
+                    f"{self.where} refused the OAuth 2.0 login of {creds.user!r} ({code} {reply}): SMTP AUTH is not enabled "
+                    "for this mailbox or tenant (or the account has no licence for it); an administrator must enable "
+                    "authenticated SMTP for the mailbox (see docs/oauth.md)",
+                    code=code,
+                    reply=reply,
+                )
+            if 400 <= code < 500:
+                raise TemporaryError(f"{self.where} could not check the OAuth 2.0 login now ({code} {reply}): try again later", code=code, reply=reply)
+        raise SignInRequired(
+            f"{self.where} refused the OAuth 2.0 login of {creds.user!r} even with a fresh token ({code} {reply}): "
+            "check that the account matches the SMTP user and the permission SMTP.Send was granted, then sign in again",
+            code=code,
+            reply=reply,
+        )
 
     def close(self) -> None:
         if self._opened_here:
@@ -408,18 +533,35 @@ class SmtpRoute(Route):
         return SendResult(self.name, results, detail=f"{code} {reply}")
 
 
+def _sasl(
+    smtp: smtplib.SMTP, mechanism: str, initial: bytes | None, answer: Callable[[int, bytes], bytes]
+) -> tuple[int, bytes]:
+    """One AUTH exchange (RFC 4954) on bytes: ``answer(round, challenge)`` answers each 334."""
+    if initial is not None:
+        code, resp = smtp.docmd("AUTH", f"{mechanism} {b64(initial) if initial else '='}")
+    else:
+        code, resp = smtp.docmd("AUTH", mechanism)
+    rounds = 0
+    while code == 334:
+        rounds += 1
+        if rounds > 5:
+            code, resp = smtp.docmd("*")  # cancel a server that keeps asking
+            break
+        try:
+            challenge = base64.b64decode(resp, validate=False)
+        except binascii.Error:
+            challenge = b""
+        code, resp = smtp.docmd(b64(answer(rounds, challenge)))
+    return code, resp
+
+
+def _answer_once(answer: bytes) -> Callable[[int, bytes], bytes]:
+    """A SASL responder giving ``answer`` to the first challenge, then empty answers."""
+    return lambda n, challenge: answer if n == 1 else b""
+
+
 def _quiet_close(smtp: smtplib.SMTP) -> None:
     try:
         smtp.close()
     except OSError:
         pass
-
-
-def _environment_password(settings: Settings) -> str:
-    """The active environment's password: the keyring through settings.get_password, else the file."""
-    from viewer.settings import get_password
-
-    try:
-        return get_password(settings) or ""
-    except Exception:  # noqa: BLE001 - a broken keyring must not stop a send; fall back
-        return settings.environment.smtp_password or ""

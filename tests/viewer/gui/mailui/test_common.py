@@ -16,7 +16,7 @@ from viewer.gui.mailui.settings_dialog import FIELDS
 pytestmark = pytest.mark.gui
 PACKAGE = Path(__file__).resolve().parents[4] / "viewer" / "gui" / "mailui"
 LOCALE = PACKAGE.parent / "locale"
-PREFIXES = ("mail.", "records.", "settings.", "tools.", "connection.")
+PREFIXES = ("mail.", "records.", "settings.", "tools.", "connection.", "extract.preview.")
 DYNAMIC = [f"settings.field.{k}" for k in FIELDS] + [
     f"settings.field.env.{k}" for k in ("active", "name", "user", "password")] + [
     f"mail.field.{k}" for k in ("to", "cc", "bcc")] + [

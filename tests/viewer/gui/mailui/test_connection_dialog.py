@@ -58,10 +58,10 @@ def test_connect_send_through_server_disconnect(root, notify, pump, server, smtp
     assert ELODIE in draft.to
     report = services.send(draft)
     assert report.ok, report.text
-    assert "application server" in report.route
+    assert report.route == "serveur d'applications office"
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
     history = services.history([ELODIE])
-    assert any("devis-D2026-0042" in line and "(office)" in line for line in history), history
+    assert any("devis D2026-0042" in line and "(office)" in line for line in history), history  # the key, never a path
     services.disconnect()
     assert not services.connected and services.status_text().startswith("Local")
 
@@ -71,7 +71,8 @@ def test_wrong_password_shown(root, notify, pump, server):
     dialog = connect(root, pump, services, notify, password="nope")
     assert dialog.result is False and dialog.winfo_exists()
     kind, _title, message = notify.last()
-    assert kind == "error" and "wrong user name or password" in message
+    assert kind == "error" and message.startswith("Le serveur d'applications a refusé la connexion")
+    assert "wrong user name or password" in message.splitlines()[1]  # the technical detail below
     assert "nope" not in message
     assert not services.connected
 
@@ -80,7 +81,7 @@ def test_server_down_shown(root, notify, pump):
     services = MailServices(settings_for(f"http://127.0.0.1:{live.free_port()}"))
     dialog = connect(root, pump, services, notify)
     assert dialog.result is False
-    assert "cannot reach" in notify.last()[2]
+    assert notify.last()[2].startswith("Le serveur d'applications ne répond pas")
 
 
 def test_missing_fields(root, notify):
@@ -107,7 +108,7 @@ def test_lost_connection_noticed(root, notify, pump, tmp_path, smtpd, samples):
     monitor.check()
     assert pump(lambda: bool(lost))
     assert services.connection_lost
-    assert "perdue" in services.status_text()
+    assert services.status_text() == f"Local (serveur office injoignable) — dépôt {services.settings.service.pickup_folder}"
     monitor.stop()
 
 
@@ -176,4 +177,47 @@ def test_address_completion_from_the_server_does_not_block(root, notify, pump, s
     assert pump(lambda: dialog.suggestions.size() > 0)
     assert dialog.suggestions.get(0) == "Jean Lefèvre <jean.lefevre@atelier-dupre.example>"
     dialog.destroy()
+    services.disconnect()
+
+
+def test_guided_first_connection_creates_the_profile_then_switches_to_the_server(root, notify, pump, server, tmp_path):
+    """No profile yet: the connect dialog asks for the server, saves the profile, connects, then offers the server route."""
+    import os
+
+    from tests.viewer.gui.conftest import shoot
+
+    s = settings_mod.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    settings_mod.save(s)
+    services = MailServices(s)
+    dialog = ConnectDialog(root, services, notify=notify)
+    assert dialog.creating
+    dialog.new_vars["url"].set("ftp://nowhere")
+    dialog.new_vars["user"].set("alice")
+    dialog.password_var.set("alice-pw")
+    assert not dialog.connect() and "http://" in dialog.message.cget("text")  # the field named, nothing saved
+    assert services.profiles() == []
+    dialog.new_vars["url"].set(server.url)
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "connect-first.png", dialog)
+    assert dialog.connect()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result is True, notify.calls
+    assert services.connected and services.profiles() == ["bureau"]
+    assert settings_mod.load().profiles["bureau"].url == server.url  # the profile is saved
+    # still sending from this computer: the dialog says so and offers the switch
+    assert dialog.winfo_exists() and "depuis ce poste" in dialog.message.cget("text")
+    assert dialog.use_server_button.winfo_ismapped()
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "connect-offer.png", dialog)
+    assert dialog.use_server() == ""
+    assert not dialog.winfo_exists()
+    assert "par le serveur bureau" in services.status_text()
+    saved = settings_mod.load()
+    assert saved.service.use_server_service and saved.functions.use_server_functions
+    services.disconnect()
+
+
+def test_connected_with_the_server_route_already_set_closes_at_once(root, notify, pump, server):
+    services = MailServices(settings_for(server.url))
+    dialog = connect(root, pump, services, notify)
+    assert dialog.result is True and not dialog.winfo_exists()
     services.disconnect()

@@ -81,11 +81,11 @@ def test_installed_menus_icons_and_fresh_status(make_window):
     assert menu_labels(window, "connection")[-3:] == ["Se connecter…", "Se déconnecter", "Profils de connexion…"]
     assert "Utilitaire de test des courriels…" in menu_labels(window, "tools")
     assert "Charger les fichiers de debug" in menu_labels(window, "tools")
-    route = window.status.route.get()
+    route = window.status.route_text()
     assert route.startswith("Local") and str(Path(settings_mod.paths.data_dir()) / "pickup") in route
     window.set_language("en")
     try:
-        assert window.status.route.get().startswith("Local — pickup ")
+        assert window.status.route_text().startswith("Local — pickup ")
     finally:
         window.set_language("fr")
     window.geometry(f"900x500+0+{window.winfo_screenheight() - 500}")  # the status bar at the screen's bottom
@@ -144,13 +144,13 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         s.service.use_server_service = True
         s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
         window = make_window(s)
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         invoke_menu(window, "connection", "Se connecter…")
         [connect] = dialogs_of(window, ConnectDialog)
         connect.password_var.set("alice-pw")
         connect.connect()
         assert pump(lambda: connect.result is not None)
-        assert window.status.route.get().startswith("Connecté à office")
+        assert window.status.route_text().startswith("Connecté à office")
         window.open_path(samples / "devis-D2026-0042.spv")
         window.toolbar.buttons["mail"].invoke()
         [dialog] = dialogs_of(window, SendDialog)
@@ -161,7 +161,7 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         assert dialog.result.ok, dialog.result.text
         assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
         invoke_menu(window, "connection", "Se déconnecter")
-        assert window.status.route.get().startswith("Local")
+        assert window.status.route_text().startswith("Local")
         window.mailui.monitor.stop()
 
 
@@ -186,12 +186,38 @@ def test_records_from_the_menu_then_mail_a_contact(make_window, directory, sampl
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == ["jean.lefevre@atelier-dupre.example"]
 
 
-def test_trace_menu_entries(make_window, notify):
+def test_trace_is_a_check_item_that_shows_its_state(make_window, notify):
     window = make_window(base_settings())
-    invoke_menu(window, "tools", "Activer le debug messagerie")
+    tools = window.menus["tools"]
+    index = window.mailui.trace_index
+    assert tools.type(index) == "checkbutton" and tools.entrycget(index, "label") == "Trace de debug de la messagerie"
+    assert window.mailui.trace_var.get() is False
+    tools.invoke(index)
     assert notify.last()[0] == "info" and settings_mod.load().debug.trace
-    invoke_menu(window, "tools", "Désactiver le debug messagerie")
-    assert not settings_mod.load().debug.trace
+    assert window.mailui.trace_var.get() is True
+    tools.invoke(index)
+    assert not settings_mod.load().debug.trace and window.mailui.trace_var.get() is False
+    window.set_language("en")
+    try:
+        assert tools.entrycget(index, "label") == "Mail debug trace"
+    finally:
+        window.set_language("fr")
+
+
+def test_disconnect_is_disabled_when_not_connected(make_window):
+    window = make_window(base_settings())
+    menu = window.menus["connection"]
+    assert menu.entrycget(window.mailui.disconnect_index, "state") == "disabled"
+
+
+def test_route_click_opens_the_screen_of_the_route_in_force(make_window):
+    s = base_settings()
+    s.functions.send_direct, s.functions.host = True, "smtp.example.com"
+    window = make_window(s)
+    window.status.route_label.event_generate("<Button-1>")
+    window.update()
+    [settings] = dialogs_of(window, SettingsDialog)
+    assert settings.current_screen() == "functions"  # direct SMTP: the SMTP functions screen
 
 
 def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_path):
@@ -235,7 +261,7 @@ def test_settings_saved_from_the_menu_apply_at_once(make_window):
         assert dialog.ok()
         assert window.settings.functions.host == "smtp.example.com"
         assert window.mailui.services.settings is window.settings
-        assert window.status.route.get() == "Local — SMTP smtp.example.com:25"
+        assert window.status.route_text() == "Local — SMTP smtp.example.com:25"
         assert i18n.language() == "en"
     finally:
         i18n.set_language("fr")
@@ -264,14 +290,12 @@ def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, dir
     assert window.current_document.headers.get("Subject", "").startswith("Votre devis D2026-0042")
 
 
-def test_connect_without_profiles_opens_the_profiles(make_window):
-    from viewer.gui.mailui.connection_dialog import ProfilesDialog
-
+def test_connect_without_profiles_opens_the_guided_connect_dialog(make_window):
     window = make_window(base_settings())
     invoke_menu(window, "connection", "Se connecter…")
-    assert dialogs_of(window, ProfilesDialog) and not dialogs_of(window, ConnectDialog)
-    invoke_menu(window, "connection", "Se déconnecter")  # harmless when not connected
-    assert window.status.route.get().startswith("Local")
+    [dialog] = dialogs_of(window, ConnectDialog)
+    assert dialog.creating and dialog.new_vars["name"].get() == "bureau"
+    assert window.status.route_text().startswith("Local")
 
 
 def test_fresh_install_without_sender_leads_to_the_settings_screen(make_window, directory, samples, notify, pump):

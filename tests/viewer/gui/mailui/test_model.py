@@ -83,3 +83,24 @@ def test_text_to_rtf_escapes_and_keeps_accents():
     assert "\\{devis\\} C:\\\\dossier\\tab " in rtf
     assert "\\u-10179?\\u-8704?" in rtf  # a surrogate pair: two signed UTF-16 units
     assert rtf.count("{") - rtf.count("\\{") == rtf.count("}") - rtf.count("\\}")  # groups balanced
+
+
+def test_an_unknown_outcome_has_its_own_sentence_not_server_unavailable():
+    import json
+    from pathlib import Path
+
+    from viewer import connection as conn
+    from viewer.gui.mailui.model import error_kind
+    from viewer.mail.routes.base import OutcomeUnknown
+
+    try:
+        try:
+            raise conn.ServerUnavailable("the connection to http://127.0.0.1:1 was lost")
+        except conn.ServerUnavailable:
+            raise OutcomeUnknown("answer lost", key="k1") from None
+    except OutcomeUnknown as exc:
+        assert error_kind(exc) == "unknown"
+    locale = Path(conn.__file__).parent / "gui" / "locale"
+    for lang in ("fr", "en"):
+        text = json.loads((locale / f"mail.{lang}.json").read_text(encoding="utf-8"))["mail.error.kind.unknown"]
+        assert "connection --history" in text

@@ -127,3 +127,32 @@ def test_without_document_says_what_to_type(root, notify, services):
     window.refresh()
     assert window.message.cget("text") == "Aucune fiche ne correspond."
     assert str(window.message.cget("style")) == "Error.TLabel"
+
+
+def test_contact_details_name_the_customer_and_buttons_never_clip(root, notify, pump, services, tmp_path):
+    import os
+
+    from tests.viewer.gui.conftest import shoot
+    from viewer.directory import Customer, open_directory
+
+    long_name = "Société Coopérative Ouvrière de Production des Menuiseries Réunies du Haut-Rhin et des Vosges"
+    directory = open_directory(services.settings)
+    directory.save_customer(Customer("CLI009", long_name, "coop@example.com"))
+    window = RecordsWindow(root, services, notify=notify)
+    window.geometry("760x520+0+0")
+    window.search_var.set("Élodie")
+    window.refresh()
+    assert window.select("CT0001", "contact")
+    assert "Client : Atelier Dupré SARL (CLI001)" in window.details_text()
+    assert window.title_text() == "Élodie Marchand — Atelier Dupré SARL"
+    window.search_var.set("CLI009")
+    window.refresh()
+    assert window.select("CLI009", "customer")
+    window.update()
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "records-long-name.png", window)
+    shown = window.detail_title.cget("text")
+    assert window.title_text().endswith("Vosges") and shown != window.title_text() and "…" in shown
+    for button in (window.mail_button, window.contact_mail_button, window.close_button):
+        assert button.winfo_width() >= button.winfo_reqwidth() - 1  # whole, not clipped
+        assert button.winfo_rootx() + button.winfo_width() <= window.winfo_rootx() + window.winfo_width()
+    window.destroy()

@@ -223,7 +223,7 @@ def test_completion_and_attachments(root, notify, directory, quote, tmp_path):
 
 def test_html_preview(root, notify, directory, quote, pump):
     dialog = open_dialog(root, MailServices(direct(25)), quote, notify)
-    dialog.body_notebook.select(1)
+    dialog.body_notebook.select(2)
     pump(lambda: dialog.preview is not None, timeout=5)
     dialog.refresh_preview()
     assert dialog.preview is not None
@@ -274,6 +274,7 @@ class SlowConnection:
 
     is_connected = True
     name = "central"
+    url = "https://127.0.0.1:1"
 
     def __init__(self, found=None, customer=None, error: Exception | None = None) -> None:
         import threading
@@ -321,7 +322,7 @@ def test_connected_lookup_does_not_block_the_dialog(root, notify, pump, director
     assert not notify.calls
 
 
-def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directory, quote):
+def test_connected_lookup_falls_back_to_the_local_directory_and_says_so(root, notify, pump, directory, quote):
     from viewer.connection import ServerUnavailable
 
     connection = SlowConnection(error=ServerUnavailable("the application server at https://127.0.0.1:1 did not answer within 5 s"))
@@ -330,11 +331,26 @@ def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directo
     assert dialog.to_var.get() == "recherche du destinataire…"
     connection.release.set()
     assert pump(lambda: not dialog.draft.lookup_pending)
-    message = dialog.lookup_label.cget("text")
-    assert message.startswith("La recherche du destinataire sur le serveur d'applications a échoué")
-    assert "\nLe serveur d'applications ne répond pas : " in message  # what happened, in French
-    assert message.endswith("did not answer within 5 s")  # then the technical detail
+    assert ELODIE in dialog.to_var.get()  # the local directory answered
+    assert dialog.lookup_label.cget("text") == "annuaire local : le serveur ne répond pas"
     assert dialog.lookup_label.winfo_manager() == "grid"
+    assert str(dialog.to_box.cget("state")) == "normal"
+    assert not notify.calls
+
+
+def test_no_directory_answering_says_so_and_leaves_to_editable(root, notify, pump, quote, tmp_path):
+    from viewer.connection import ServerUnavailable
+
+    settings = direct(25)
+    (tmp_path / "nowhere").write_text("a file where a folder should be")
+    settings.directory.database_url = f"sqlite:///{tmp_path / 'nowhere' / 'dir.sqlite'}"
+    connection = SlowConnection(error=ServerUnavailable("the application server at https://127.0.0.1:1 did not answer within 5 s"))
+    dialog = open_dialog(root, MailServices(settings, connection=connection), quote, notify)
+    connection.release.set()
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    message = dialog.lookup_label.cget("text")
+    assert message.startswith("annuaire local : le serveur ne répond pas\nLa recherche du destinataire")
+    assert "no directory answers: the application server at https://127.0.0.1:1 did not answer within 5 s" in message
     assert dialog.to_var.get() == "" and str(dialog.to_box.cget("state")) == "normal"
     dialog.to_var.set(ELODIE)
     assert dialog.collect().to == ELODIE
@@ -345,3 +361,32 @@ def test_local_lookup_stays_synchronous(root, notify, directory, quote):
     dialog = open_dialog(root, MailServices(direct(25), directory=directory), quote, notify)
     assert not dialog.draft.lookup_pending and ELODIE in dialog.to_var.get()
     assert dialog.lookup_label.winfo_manager() == ""
+
+
+def test_password_to_open_can_be_shown_and_its_strength_is_said(root, notify, directory, quote, tmp_path):
+    import os
+
+    from tests.viewer.gui.conftest import shoot
+    from viewer.gui.mailui.send_dialog import password_strength
+
+    assert [password_strength(p) for p in ("", "abc", "ouvre-moi", "Ouvre-moi-2026!")] == ["", "weak", "fair", "strong"]
+    s = direct(25, protection="password", password_policy="ask")
+    root.deiconify()
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    dialog.protection_box.current(2)
+    dialog._protection_changed()
+    dialog.password_var.set("abc")
+    assert dialog.strength_label.cget("text").startswith("Faible")
+    assert dialog.password_entry.cget("show") == "•"
+    dialog.eye.invoke()  # the eye: what was typed shows, so no second field to retype
+    assert dialog.password_entry.cget("show") == ""
+    dialog.password_var.set("Ouvre-moi-2026!")
+    assert dialog.strength_label.cget("text") == "Fort"
+    dialog.geometry("+0+0")
+    dialog.update()
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "password.png", dialog)
+    dialog.protection_box.current(1)  # no password: no hint, no eye
+    dialog._protection_changed()
+    assert dialog.strength_label.cget("text") == "" and dialog.eye.instate(["disabled"])
+    dialog.destroy()
+    root.withdraw()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.viewer.server.live import LiveServer, free_port, smtp_config
@@ -174,3 +176,76 @@ def test_composed_sample_quote_arrives_byte_for_byte(tmp_path, connection, smtpd
     assert received.rcpt_tos == ["client@example.org", "archive@example.com"]
     assert received.data == composed.raw
     assert b"archive@example.com" not in received.data  # Bcc only in the envelope
+
+
+# -- answers lost on the way back (issue 19.2) ----------------------------------------------
+
+
+@pytest.fixture
+def proxied(server):
+    """A connection to ``server`` through a loopback proxy that can lose answers."""
+    from tests.support.dropproxy import DropProxy
+
+    with DropProxy(("127.0.0.1", server.port)) as proxy:
+        c = Connection(ConnectionProfile(name="office", url=proxy.url, user="alice"))
+        c.connect("alice-pw")
+        yield proxy, c
+        c.close()
+
+
+def test_a_lost_answer_is_asked_again_with_the_same_key_and_the_mail_goes_once(proxied, smtpd):
+    proxy, connection = proxied
+    proxy.lose = 1
+    trace: list[str] = []
+    result = ServerRoute(connection, trace=trace.append, retry_delays=(0.1, 0.1)).send(RAW, ENV)
+    assert result.ok
+    assert proxy.lost == 1
+    assert any("asking again in 0.1 s with the same key d42@example.com" in line for line in trace)
+    smtpd.handler.wait_for(1)
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
+    assert len(connection.history()) == 1
+
+
+@pytest.mark.parametrize("how", ["drop", "502"])
+def test_answers_lost_every_time_give_unknown_then_the_real_outcome_and_never_a_second_mail(proxied, smtpd, how, capsys):
+    from viewer import unknown_sends
+    from viewer.mail.routes.base import OutcomeUnknown
+
+    proxy, connection = proxied
+    proxy.lose, proxy.how = 3, how
+    with pytest.raises(OutcomeUnknown) as caught:
+        ServerRoute(connection, document="devis 42", retry_delays=(0.1, 0.1)).send(RAW, ENV)
+    assert caught.value.kind == "unknown" and caught.value.key == "d42@example.com"
+    assert "do not send it again" in str(caught.value) and "connection --history" in str(caught.value)
+    assert [i.key for i in unknown_sends.of(connection.url, "alice")] == ["d42@example.com"]
+    assert len(smtpd.handler.wait_for(1)) == 1  # it was sent, the answers were lost
+    # The server answers again: the real outcome, from its store.
+    status = connection.send_status("d42@example.com")
+    assert status.state == "done" and status.answer.recipients[0].accepted
+    assert connection.send_status("never-sent").state == "absent"
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
+
+
+def test_an_unknown_outcome_is_never_sent_locally_instead(tmp_path, proxied, smtpd):
+    proxy, connection = proxied
+    settings = local_settings(tmp_path, direct=False, on_server=True)
+    proxy.lose, proxy.how = 100, "502"
+    outbox = Outbox(settings, route=ServerRoute(connection, retry_delays=(0.1,)))
+    outcome = outbox.send((RAW, ENV), document="devis 42")
+    assert not outcome.ok and outcome.error.kind == "unknown"
+    assert "outcome UNKNOWN" in "\n".join(outcome.summary_lines())
+    assert not (tmp_path / "pickup").exists() or list((tmp_path / "pickup").iterdir()) == []
+    assert len(smtpd.handler.wait_for(1)) == 1
+
+
+def test_idempotency_key_is_the_message_id_or_a_fresh_uuid():
+    from viewer.mail.routes.server import idempotency_key
+
+    assert idempotency_key(RAW) == "d42@example.com"
+    assert idempotency_key(RAW.replace(b"Subject: Devis 42\r\nMessage-ID: <d42@example.com>", b"Message-ID: <d42@example.com>\r\nSubject: Devis 42")) == "d42@example.com"
+    no_id = RAW.replace(b"Message-ID: <d42@example.com>\r\n", b"")
+    first, second = idempotency_key(no_id), idempotency_key(no_id)
+    assert first != second and len(first) == 36
+    assert idempotency_key(RAW.replace(b"<d42@example.com>", b"<has space@x>")) != "has space@x"

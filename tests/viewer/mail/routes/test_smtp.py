@@ -255,6 +255,100 @@ def test_null_reverse_path_is_allowed_for_reports(smtpd):
     assert smtpd.handler.wait_for(1)[0].mail_from in ("", "<>")
 
 
+# --- no login without TLS beyond this computer (issue 12.1) ------------------------------------
+
+
+def _non_loopback_address() -> str:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # a UDP "connect" sends nothing: it only picks the outgoing address
+        address = s.getsockname()[0]
+    if address.startswith("127.") or address == "0.0.0.0":
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    return address
+
+
+class _CountingHandler(RecordingHandler):
+    """Counts EHLO: a route that refuses before connecting never says EHLO."""
+
+    ehlos = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        type(self).ehlos += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_login_without_tls_to_another_host_is_refused_before_connecting(smtpd_factory):
+    _CountingHandler.ehlos = 0
+    server = smtpd_factory(handler=_CountingHandler(), auth=(USER, PASSWORD), bind=_non_loopback_address())
+    lines: list[str] = []
+    with pytest.raises(ConfigurationError, match="without TLS would send the password unencrypted.*turn SSL on") as info:
+        route_for(server, user=USER, password=PASSWORD, trace=lines.append).send(MESSAGE, ENV)
+    assert server.host in str(info.value) and PASSWORD not in str(info.value)
+    assert _CountingHandler.ehlos == 0 and server.messages == []
+    # Without a user nothing secret crosses: the same server is used.
+    assert route_for(server).send(MESSAGE, ENV).ok
+
+
+def test_login_without_tls_on_loopback_still_works(smtpd_factory):
+    server = smtpd_factory(auth=(USER, PASSWORD))
+    assert route_for(server, user=USER, password=PASSWORD).send(MESSAGE, ENV).ok
+    assert server.handler.wait_for(1)[0].login == USER
+
+
+# --- passwords beyond ASCII (issue 12.3) ---------------------------------------------------------
+
+UNICODE_PASSWORD = "Pässwort-€-ß"
+
+
+@pytest.mark.parametrize("exclude", [["LOGIN"], ["PLAIN"]], ids=["PLAIN", "LOGIN"])
+def test_non_ascii_password_is_sent_as_utf8(smtpd_factory, ca_file, exclude):
+    server = smtpd_factory(mode="starttls", auth=(USER, UNICODE_PASSWORD), auth_exclude_mechanism=exclude)
+    lines: list[str] = []
+    route = route_for(server, security="starttls", ca_file=str(ca_file), user=USER, password=UNICODE_PASSWORD, trace=lines.append)
+    assert route.send(MESSAGE, ENV).ok
+    assert server.handler.wait_for(1)[0].login == USER
+    text = "\n".join(lines)
+    for form in (UNICODE_PASSWORD, base64.b64encode(UNICODE_PASSWORD.encode()).decode(),
+                 base64.b64encode(f"\0{USER}\0{UNICODE_PASSWORD}".encode()).decode()):
+        assert form not in text
+
+
+def test_cram_md5_with_non_ascii_password():
+    import hashlib
+    import hmac
+
+    from viewer.mail.credentials import sasl_cram_md5
+
+    answer = sasl_cram_md5(USER, UNICODE_PASSWORD, b"<1.2@example>")
+    digest = hmac.new(UNICODE_PASSWORD.encode("utf-8"), b"<1.2@example>", hashlib.md5).hexdigest()
+    assert answer == f"{USER} {digest}".encode()
+
+
+@pytest.mark.parametrize("password", ["Zq9\udcffXk7", "Zq9\0Xk7"], ids=["lone-surrogate", "nul"])
+def test_password_that_cannot_be_sent_is_a_clean_error_without_the_secret(smtpd_factory, ca_file, password):
+    server = smtpd_factory(mode="starttls", auth=(USER, "whatever"))
+    route = route_for(server, security="starttls", ca_file=str(ca_file), user=USER, password=password)
+    with pytest.raises(ConfigurationError) as info:
+        route.send(MESSAGE, ENV)
+    message = str(info.value)
+    assert "set it again" in message
+    for part in ("Zq9", "Xk7", "\udcff", "\\udcff", "position"):
+        assert part not in message
+    assert server.messages == []
+
+
+def test_basic_auth_disabled_says_to_use_oauth(smtpd_factory, ca_file):
+    from tests.support.oauth_server import BasicDisabled
+
+    server = smtpd_factory(mode="starttls", authenticator=BasicDisabled())
+    with pytest.raises(ConfigurationError, match="5.7.139.*password logins.*off.*functions.auth = oauth2") as info:
+        route_for(server, security="starttls", ca_file=str(ca_file), user=USER, password=PASSWORD).send(MESSAGE, ENV)
+    assert info.value.code == 535 and PASSWORD not in str(info.value)
+
+
 def test_no_user_means_no_keyring_look_up(monkeypatch):
     from viewer import secrets
 
@@ -264,7 +358,7 @@ def test_no_user_means_no_keyring_look_up(monkeypatch):
     settings.functions.host = "127.0.0.1"
     settings.environment.smtp_user = ""
     SmtpRoute.from_settings(settings)
-    assert asked == []
+    assert asked == []  # no login would use it: the keyring (maybe slow or locked) is not asked
     settings.environment.smtp_user = "alice"
     SmtpRoute.from_settings(settings)
-    assert len(asked) == 1  # with a user, the password is looked up
+    assert len(asked) == 1
