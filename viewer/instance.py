@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 MAX_REQUEST = 256 * 1024  # bytes of one request line: thousands of paths
-CLIENT_TIMEOUT = 5.0  # seconds a second `spoolview FILE` waits for the running viewer
+CLIENT_TIMEOUT = 10.0  # seconds a second `spoolview FILE` waits for a running viewer (it may still be starting)
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
