@@ -40,12 +40,8 @@ bench: $(STAMP)
 ## bench-peers: the launch, memory and command-line benchmarks with the programs people use
 ## instead (evince, mupdf, mutool, swaks; the relay listener against Postfix). Installs the
 ## Debian packages it needs when missing (this target only; never `make test`).
-PEER_PACKAGES := evince mupdf mupdf-tools swaks postfix
 bench-peers: $(STAMP)
-	@missing=""; for p in $(PEER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
-	  else echo "bench-peers: run as root or install:$$missing" >&2; exit 1; fi; fi
+	PYTHON=$(PYTHON) bash tools/system-deps.sh peers
 	$(BIN)/python tests/bench/bench_launch.py --peers
 	$(BIN)/python tests/bench/bench_cli.py --peers
 	if [ -f tests/bench/bench_listener.py ]; then $(BIN)/python tests/bench/bench_listener.py --peers; fi
