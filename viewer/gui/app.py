@@ -32,7 +32,7 @@ def skip_layout_model() -> None:
     Only effective before the first ``import pymupdf`` of the process.
     """
     if "pymupdf" not in sys.modules:
-        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import
 
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
@@ -65,7 +65,7 @@ def dpi_aware() -> None:
     try:  # pragma: no cover - Windows only
         import ctypes
 
-        ctypes.windll.shcore.SetProcessDpiAwareness(1)  # type: ignore[attr-defined]
+        ctypes.windll.shcore.SetProcessDpiAwareness(1)
     except (AttributeError, OSError):  # pragma: no cover - older Windows: Tk's default
         pass
 
@@ -85,7 +85,7 @@ class App:
             dpi_aware()
         self.root = root or tk.Tk(className="spoolview")
         self.root.withdraw()
-        self.root.report_callback_exception = self.callback_error  # type: ignore[method-assign]
+        self.root.report_callback_exception = self.callback_error
         from viewer.settings_store import shared
 
         store = shared()
@@ -148,7 +148,8 @@ class App:
 
         What a second ``spoolview FILE`` asks through the single-instance socket.
         """
-        for path in paths or [""]:
+        wanted: list[str | None] = list(paths) or [None]
+        for path in wanted:
             window = self.new_window()
             if path:
                 window.after_idle(window.open_path, path)
@@ -202,8 +203,8 @@ def run(paths: list[str], *, serve: bool = True) -> int:
     try:
         app = App(defer_plugins=True)
     except tk.TclError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DisplayUnavailable(f"the display cannot be opened ({reason})") from None
     if serve:
         listener = instance.Listener.start()
         if listener is not None:

@@ -83,7 +83,8 @@ class Lookups:
 
     def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """The recipient of ``info`` by rule L1."""
-        return self._ask(lambda c: c.lookup(info, address_type), lambda d: d.lookup(info, address_type))
+        found: Lookup = self._ask(lambda c: c.lookup(info, address_type), lambda d: d.lookup(info, address_type))
+        return found
 
     def search(self, text: str, limit: int = 20) -> list[Entry]:
         if not text.strip():

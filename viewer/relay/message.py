@@ -9,7 +9,7 @@ from email.utils import getaddresses
 from viewer.mail import pickupfile
 from viewer.mail.routes.base import Envelope, PermanentError
 
-__all__ = ["Parsed", "MalformedMessage", "parse_message", "pickup_bytes", "strip_headers", "has_envelope_lines", "valid_address"]
+__all__ = ["Parsed", "MalformedMessage", "parse_message", "parse_received", "pickup_bytes", "strip_headers", "has_envelope_lines", "valid_address"]
 
 
 class MalformedMessage(ValueError):
@@ -52,11 +52,23 @@ def parse_message(raw: bytes) -> Parsed:
         raise MalformedMessage(str(exc)) from None
 
 
+def parse_received(sender: str, recipients: list[str], content: bytes) -> Parsed:
+    """What ``parse_message(pickup_bytes(sender, recipients, content))`` gives, for an envelope
+    already checked (the listener's MAIL and RCPT): the envelope lines are not read back."""
+    try:
+        return _parse_content(sender, list(recipients), content, checked=True)
+    except pickupfile.PickupFormatError as exc:
+        raise MalformedMessage(str(exc)) from None
+
+
 def _parse(raw: bytes) -> Parsed:
     if not raw.strip():
         raise MalformedMessage("the file is empty")
     sender, receivers, start = pickupfile.read_envelope(raw)
-    content = raw[start:] if start else raw
+    return _parse_content(sender, receivers, raw[start:] if start else raw)
+
+
+def _parse_content(sender: str | None, receivers: list[str], content: bytes, *, checked: bool = False) -> Parsed:
     if not content.strip():
         raise MalformedMessage("the file holds an envelope but no message")
     head_lines, rest = pickupfile.split_head(content)
@@ -74,10 +86,10 @@ def _parse(raw: bytes) -> Parsed:
         receivers = list(dict.fromkeys(found))
     if not receivers:
         raise MalformedMessage("no recipient: add To/Cc/Bcc headers or x-receiver lines")
-    bad = [r for r in receivers if not valid_address(r)]
+    bad = [] if checked else [r for r in receivers if not valid_address(r)]
     if bad:
         raise MalformedMessage(f"recipient address {bad[0]!r} is not valid")
-    if sender and not valid_address(sender):
+    if sender and not checked and not valid_address(sender):
         raise MalformedMessage(f"sender address {sender!r} is not valid")
     if "bcc" in values:
         headers = b"".join(b"".join(f) for f in fields if pickupfile.name_of(f) != "bcc")

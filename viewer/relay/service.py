@@ -82,7 +82,7 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
     for h in handlers:
         h.setFormatter(fmt)
         h.addFilter(repeats)
-        h._spoolview_relay = True  # type: ignore[attr-defined]
+        h._spoolview_relay = True  # type: ignore[attr-defined]  # marks our handler on a stdlib object
         for lg in loggers:
             lg.addHandler(h)
 
@@ -258,9 +258,11 @@ class RelayService:
             if not more:
                 self._pickup_wake.wait(self.config.pickup.scan_interval)
 
-    def _queued(self, qid: str) -> None:
+    def _queued(self, qid: str, parsed: Parsed) -> None:
+        """A message the listener made durable: delivery takes the listener's parse, not the file's."""
+        carried = parsed if len(parsed.content) <= self.CARRY_MAX else None
         with self._ready_lock:
-            self._ready[f"{qid}.eml"] = (self.queue.incoming / f"{qid}.eml", None, True)
+            self._ready[f"{qid}.eml"] = (self.queue.incoming / f"{qid}.eml", carried, True)
         self.wake.set()
 
     def _done(self, path: Path, state: str) -> None:

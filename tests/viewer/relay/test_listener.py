@@ -35,7 +35,7 @@ def listen(tmp_path):
         queue = Queue(config.queue_dir)
         queue.register()
         queued = threading.Event()
-        lst = Listener(config, queue, on_queued=lambda qid: queued.set())
+        lst = Listener(config, queue, on_queued=lambda qid, parsed: queued.set())
         lst.start()
         started.append(lst)
         lst.queue, lst.queued = queue, queued
@@ -148,10 +148,10 @@ def test_envelope_lines_in_content_refused(listen):
 def test_queue_failure_answers_451_never_250(listen, monkeypatch):
     lst = listen()
 
-    def broken(data):
+    def broken(datas):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(lst.queue, "store", broken)
+    monkeypatch.setattr(lst.queue, "store_batch", broken)
     with _client(lst) as c:
         with pytest.raises(smtplib.SMTPDataError) as err:
             c.sendmail("alice@example.com", ["bob@example.com"], simple_message())

@@ -87,3 +87,17 @@ def test_valid_address(address, ok):
     from viewer.relay.message import valid_address
 
     assert valid_address(address) is ok
+
+
+@pytest.mark.parametrize("content", [
+    b"From: a@example.com\r\nTo: x@example.com\r\nBcc: h@example.com\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nbody\r\n",
+    b"Subject: no blank line\r\nbody text\r\n",
+])
+def test_parse_received_is_parse_message_of_the_queued_file(content):
+    from viewer.relay.message import parse_received
+
+    assert parse_received("s@example.com", ["r@example.com", "t@example.com"], content) == parse_message(
+        pickup_bytes("s@example.com", ["r@example.com", "t@example.com"], content))
+    assert parse_received("", ["r@example.com"], content) == parse_message(pickup_bytes("", ["r@example.com"], content))
+    with pytest.raises(MalformedMessage, match="first line"):
+        parse_received("s@example.com", ["r@example.com"], b"not a header\r\n")

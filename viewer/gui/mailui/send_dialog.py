@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, ttk
@@ -20,6 +21,7 @@ from viewer.gui.mailui.services import (
     SendReport,
     error_text,
 )
+from viewer.gui.theme import PALETTE
 from viewer.gui.windows import dress
 
 COMPLETION_DELAY_MS = 200
@@ -65,16 +67,16 @@ class SendDialog(tk.Toplevel):
             ttk.Label(top, text=_(f"mail.field.{key}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             box = ttk.Entry(top, textvariable=var, width=62)
             box.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
-            box.bind("<KeyRelease>", lambda e, b=box: self._schedule_completion(e, b))
-            box.bind("<Down>", lambda e, b=box: self._enter_suggestions(b))
-            box.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+            box.bind("<KeyRelease>", functools.partial(self._completion_key, box))
+            box.bind("<Down>", functools.partial(self._down_key, box))
+            box.bind("<Escape>", self._escape_suggestions)
             self.address_boxes[key] = box
         self.to_box = self.address_boxes["to"]
         # Completion: the directory's matches in a list under the field being typed.
         self.suggestions = tk.Listbox(top, height=6, exportselection=False, activestyle="dotbox")
         self.suggestions.bind("<Return>", lambda e: self.accept_suggestion())
         self.suggestions.bind("<Double-1>", lambda e: self.accept_suggestion())
-        self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+        self.suggestions.bind("<Escape>", self._escape_suggestions)
         self._suggest_box: ttk.Entry | None = None
         row = 3
         self.lookup_label = ttk.Label(top, text=self._lookup_words(), style="Error.TLabel", wraplength=520)
@@ -135,6 +137,7 @@ class SendDialog(tk.Toplevel):
         self.trace_button = ttk.Button(buttons, text=_("mail.button.trace"), command=self.show_trace)
         self.send_button = ttk.Button(buttons, text=_("mail.button.send"), command=self.send, default="active")
         self.close_button = ttk.Button(buttons, text=_("mail.button.close"), command=self.close)
+        self.another_button = ttk.Button(buttons, text=_("mail.button.another"), command=self.another_recipient)
         self.send_button.pack(side="left", padx=4)
         self.close_button.pack(side="left", padx=4)
         if d.lookup_pending:
@@ -198,7 +201,7 @@ class SendDialog(tk.Toplevel):
             self._body_tab = 0
             self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         else:
-            self.body_notebook = None
+            self.body_notebook = None  # type: ignore[assignment]  # plain-text mail: no tabs
             self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
             self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
             self.body_text.insert("1.0", d.body)
@@ -357,6 +360,16 @@ class SendDialog(tk.Toplevel):
         box.focus_set()
         return value
 
+    def _escape_suggestions(self, _event: object) -> str:
+        self.hide_suggestions()
+        return "break"
+
+    def _completion_key(self, box: ttk.Entry, event: tk.Event) -> None:
+        self._schedule_completion(event, box)
+
+    def _down_key(self, box: ttk.Entry, _event: object) -> str | None:
+        return self._enter_suggestions(box)
+
     def hide_suggestions(self) -> None:
         self.suggestions.place_forget()
         self._suggest_box = None
@@ -396,7 +409,7 @@ class SendDialog(tk.Toplevel):
         """'' when the draft can be sent, else what to fix."""
         return self.services.check(self.collect())
 
-    def send(self) -> bool:
+    def send(self) -> bool:  # type: ignore[override]  # the dialog's send; Tk's Misc.send (Tcl 'send') is never used
         """Check, warn about a repeated send, convert, then send on a worker thread."""
         if self.task is not None or self.draft.lookup_pending:
             return False
@@ -414,8 +427,7 @@ class SendDialog(tk.Toplevel):
             if not self.notify("yesno", title, self.services.mismatch_question(guards.mismatches)):
                 return False
             self.draft.force = True
-        previous = sorted({entry.recipient for entry in guards.already_sent})
-        if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
+        if guards.already_sent and not self.notify("yesno", title, already_sent_question(guards.already_sent)):
             return False
         try:
             self.services.finalize(self.draft)
@@ -444,21 +456,33 @@ class SendDialog(tk.Toplevel):
             self.draft.route_text = report.route
             self.route_label.configure(text=report.route)
         self.services.sent(report)
+        # The outcome shows in one place, here in the dialog (no popup on top of it).
         if report.ok:
-            self._show_outcome(_("mail.status.sent") + "\n" + report.text)
+            self._show_outcome(_("mail.status.sent") + "\n" + report.text, ok=True)
             self.send_button.configure(state="disabled")
-            self.notify("info", self.title(), _("mail.status.sent") + "\n" + report.text)
+            self.another_button.pack(side="left", padx=4, before=self.send_button)
+            self.another_button.focus_set()
             return
-        self._show_outcome(report.message(_("mail.status.failed")))
+        self._show_outcome(report.message(_("mail.status.failed")), ok=False)
         self.send_button.configure(state="normal")
         self.error_button.pack(side="left", padx=4, before=self.send_button)
         if report.trace_folder:
             self.trace_button.pack(side="left", padx=4, before=self.send_button)
-        self.notify("error", self.title(), report.message(_("mail.status.failed")))
 
-    def _show_outcome(self, text: str) -> None:
+    def another_recipient(self) -> None:
+        """After a send: the same mail to someone else, without reopening (To emptied, the rest kept)."""
+        self.result = None
+        self.another_button.pack_forget()
+        self.to_var.set("")
+        self.send_button.configure(state="normal")
+        self._show_outcome(self.outcome_text() + "\n" + _("mail.status.another"), ok=True)
+        self.to_box.focus_set()
+
+    def _show_outcome(self, text: str, ok: bool | None = None) -> None:
         self.outcome.grid()
-        self.outcome.configure(state="normal")
+        colour = {True: PALETTE["ok_text"], False: PALETTE["error_text"]}.get(ok, PALETTE["text"]) if ok is not None \
+            else PALETTE["text"]
+        self.outcome.configure(state="normal", foreground=colour)
         self.outcome.delete("1.0", "end")
         self.outcome.insert("1.0", text)
         self.outcome.configure(state="disabled")
@@ -487,6 +511,19 @@ class SendDialog(tk.Toplevel):
         if self._completion_job:
             self.after_cancel(self._completion_job)
         self.destroy()
+
+
+def already_sent_question(entries: list[Any]) -> str:
+    """The repeated-send question: to whom and when the document already went (newest send per recipient)."""
+    from viewer.gui.i18n import language
+
+    latest: dict[str, Any] = {}
+    for entry in entries:  # newest first
+        latest.setdefault(entry.recipient, entry)
+    pattern = "%d/%m/%Y" if language() == "fr" else "%Y-%m-%d"
+    lines = [_("mail.warning.already_sent_line", recipient=e.recipient, date=e.time.strftime(pattern),
+               time=e.time.strftime("%H:%M")) for e in latest.values()]
+    return _("mail.warning.already_sent_when") + "\n" + "\n".join(lines) + "\n\n" + _("mail.question.send_again")
 
 
 def password_strength(password: str) -> str:

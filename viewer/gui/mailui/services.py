@@ -68,7 +68,7 @@ class MailServices:
         self.connection_lost = False
         self.lost_reason = ""  # why the server was left (English), when it was
         self._lookups: Lookups | None = None
-        self.listeners: list[Callable[[], None]] = []  # called (on the UI thread) when state changes
+        self.listeners: list[Callable[[], object]] = []  # called (on the UI thread) when state changes
         self._unsubscribe = store.subscribe(self._settings_changed)
 
     # -- settings -----------------------------------------------------------------
@@ -666,7 +666,7 @@ def warm_up() -> None:
         import viewer.mail.attachments
         import viewer.mail.compose
         import viewer.mail.outbox
-        import viewer.mail.templates  # noqa: F401
+        import viewer.mail.templates  # noqa: F401 - imported ahead of the first click, not used here
         from formats import fonts
 
         for bold in (False, True):
@@ -675,7 +675,7 @@ def warm_up() -> None:
         log.debug("warm-up: %s", error_text(exc))
 
 
-def _short(key: str, **fields: object) -> str:
+def _short(key: str, /, **fields: object) -> str:
     """The status bar's compact wording of a route key (home folder shown as ~)."""
     from viewer.gui.i18n import _
 

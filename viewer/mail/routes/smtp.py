@@ -366,17 +366,14 @@ class SmtpRoute(Route):
             if code in (235, 503):  # 503: already authenticated
                 return
         if "5.7.139" in reply or "basic authentication is disabled" in reply.lower():
-            raise ConfigurationError(
-                f"{self.where} refused the password login of user {user!r} ({code} {reply}): the provider has turned "
-                "password logins (basic authentication) off; sign in with OAuth 2.0 instead (functions.auth = oauth2, see docs/oauth.md)",
-                code=code,
-                reply=reply,
-            )
-        raise ConfigurationError(
-            f"{self.where} refused the login of user {user!r} ({code} {reply}): check the user and password of the active environment",
-            code=code,
-            reply=reply,
-        )
+            message = (f"{self.where} refused the password login of user {user!r} ({code} {reply}): the provider has turned "
+                       "password logins (basic authentication) off; sign in with OAuth 2.0 instead (functions.auth = oauth2, see docs/oauth.md)")
+        else:
+            message = f"{self.where} refused the login of user {user!r} ({code} {reply}): check the user and password of the active environment"
+        try:  # raised while handling smtplib's own error, as before: callers read the login refusal in __context__
+            raise smtplib.SMTPAuthenticationError(code, resp)
+        except smtplib.SMTPAuthenticationError:
+            raise ConfigurationError(message, code=code, reply=reply) from None
 
     def _login_oauth(self, smtp: _TracingMixin, offered: list[str], token: AccessToken | None) -> None:
         creds = self.credentials
