@@ -24,9 +24,10 @@ run:
 	$(MAKE) $(STAMP)
 	$(BIN)/spoolview open samples/devis-D2026-0042.spv
 
-## check: static checks (ruff lint + import order), zero findings
+## check: static checks, zero findings: ruff (lint + import order) and mypy (types)
 check: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## test: Debian packages, static checks, then the suite (GUI tests under Xvfb via pytest-xvfb)
 test: deps $(STAMP)

@@ -25,7 +25,7 @@ class DrawnPages:
 
         pdf = pymupdf.open(stream=self._make(index), filetype="pdf")
         page = pdf[0]
-        page._spoolview_owner = pdf  # type: ignore[attr-defined]  # the page keeps its one-page document alive
+        page._spoolview_owner = pdf  # the page keeps its one-page document alive
         self._pages[index] = (page, pdf)
         while len(self._pages) > KEEP:
             self._pages.popitem(last=False)  # not closed: a cached page may still use it

@@ -250,6 +250,13 @@ def check_image_size(width: int, height: int, *, what: str, **where: Any) -> Non
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_ws(text: str, start: int) -> int:
+    """The index after the JSON whitespace at ``start`` (the pattern matches even none)."""
+    found = _WS.match(text, start)
+    assert found is not None
+    return found.end()
 _DECODER = json.JSONDecoder()
 KEEP_PARSED = 4  # parsed pages kept per spool (drawing goes page by page)
 
@@ -295,13 +302,13 @@ def _split(text: str) -> tuple[Any, list[tuple[int, int]] | None, list[Any]]:
     def fail(msg: str, pos: int) -> NoReturn:
         raise json.JSONDecodeError(msg, text, pos)
 
-    i = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    i = _skip_ws(text, 0)
     if not text.startswith("{", i):
         return json.loads(text), None, []
     top: dict[str, Any] = {}
     spans: list[tuple[int, int]] | None = None
     holders: list[Any] = []
-    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    i = _skip_ws(text, i + 1)
     if text.startswith("}", i):
         i += 1
     else:
@@ -309,24 +316,24 @@ def _split(text: str) -> tuple[Any, list[tuple[int, int]] | None, list[Any]]:
             if not text.startswith('"', i):
                 fail("Expecting property name enclosed in double quotes", i)
             key, i = _DECODER.raw_decode(text, i)
-            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            i = _skip_ws(text, i)
             if not text.startswith(":", i):
                 fail("Expecting ':' delimiter", i)
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+            i = _skip_ws(text, i + 1)
             if key == "pages" and text.startswith("[", i):
                 spans, holders, i = _page_spans(text, i)
                 top[key] = holders
             else:
                 top[key], i = _DECODER.raw_decode(text, i)
-            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            i = _skip_ws(text, i)
             if text.startswith(",", i):
-                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                i = _skip_ws(text, i + 1)
                 continue
             if text.startswith("}", i):
                 i += 1
                 break
             fail("Expecting ',' delimiter", i)
-    if _WS.match(text, i).end() != len(text):  # type: ignore[union-attr]
+    if _skip_ws(text, i) != len(text):
         fail("Extra data", i)
     if not isinstance(top.get("pages"), list) or top["pages"] is not holders:
         spans = None  # a later "pages" key that is not an array replaced the first
@@ -337,7 +344,7 @@ def _page_spans(text: str, i: int) -> tuple[list[tuple[int, int]], list[Any], in
     spans: list[tuple[int, int]] = []
     holders: list[Any] = []
     empty: dict[str, Any] = {}
-    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    i = _skip_ws(text, i + 1)
     if text.startswith("]", i):
         return spans, holders, i + 1
     while True:
@@ -345,9 +352,9 @@ def _page_spans(text: str, i: int) -> tuple[list[tuple[int, int]], list[Any], in
         spans.append((i, end))
         holders.append(empty if isinstance(value, dict) else value)
         del value
-        i = _WS.match(text, end).end()  # type: ignore[union-attr]
+        i = _skip_ws(text, end)
         if text.startswith(",", i):
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+            i = _skip_ws(text, i + 1)
             continue
         if text.startswith("]", i):
             return spans, holders, i + 1

@@ -14,15 +14,14 @@ MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
 MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
 # Always allowed: printing, copying text, and accessibility (screen readers).
-# PyMuPDF defines its PDF_* constants at import time, out of the type checker's sight.
 PERMISSIONS: int = (
-    pymupdf.PDF_PERM_ACCESSIBILITY  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_PRINT  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_PRINT_HQ  # type: ignore[attr-defined]  # run-time constant
-    | pymupdf.PDF_PERM_COPY  # type: ignore[attr-defined]  # run-time constant
+    pymupdf.PDF_PERM_ACCESSIBILITY
+    | pymupdf.PDF_PERM_PRINT
+    | pymupdf.PDF_PERM_PRINT_HQ
+    | pymupdf.PDF_PERM_COPY
 )
-ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE  # type: ignore[attr-defined]  # run-time constant
-ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]  # run-time constant
+ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE
+ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256
 
 
 class ProtectionError(DocumentError):

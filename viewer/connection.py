@@ -17,6 +17,10 @@ from viewer import paths
 from viewer.errors import SpoolviewError
 from viewer.settings import ConnectionProfile, Settings
 
+if TYPE_CHECKING:
+    from formats.document import DocInfo
+    from viewer.directory import Contact, Customer, Entry, Lookup
+
 if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
     import httpx
 
@@ -371,17 +375,17 @@ class Connection:
         return self._json(self._request("GET", path, params=params or None))
 
     # -- directory -----------------------------------------------------------------------
-    def search(self, text: str = "", limit: int = 50) -> list[Any]:
+    def search(self, text: str = "", limit: int = 50) -> list[Entry]:
         """Directory entries matching ``text`` on the server (viewer.directory.Entry)."""
         return [_build("Entry", item) for item in self._get("/directory/search", text=text, limit=limit)]
 
-    def customer(self, code: str) -> Any | None:
+    def customer(self, code: str) -> Customer | None:
         return self._one(f"/directory/customers/{_segment(code)}", "Customer")
 
-    def contact(self, code: str) -> Any | None:
+    def contact(self, code: str) -> Contact | None:
         return self._one(f"/directory/contacts/{_segment(code)}", "Contact")
 
-    def contacts_of(self, code: str) -> list[Any]:
+    def contacts_of(self, code: str) -> list[Contact]:
         return [_build("Contact", item) for item in self._get(f"/directory/customers/{_segment(code)}/contacts")]
 
     def _one(self, path: str, kind: str) -> Any | None:
@@ -390,9 +394,9 @@ class Connection:
             return None
         return _build(kind, self._json(response))
 
-    def lookup(self, info: Any, address_type: str = "EMAIL") -> Any:
+    def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory.Lookup)."""
-        data = info.to_dict() if hasattr(info, "to_dict") else dict(info)
+        data = info.to_dict()
         body = {"info": data, "address_type": address_type}
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
 

@@ -341,7 +341,7 @@ class _Reader:
     def __init__(self, path: Path, text: str, settings: Settings) -> None:
         self.settings = settings
         self.toml = tomlconfig.TomlFile(path, text, error=SettingsError, advice=ADVICE,
-                                        hide=lambda dotted: "password" in dotted or dotted.startswith(SECRETS_TABLE))
+                                        hide=lambda dotted: "password" in dotted or "secret" in dotted or dotted.startswith(SECRETS_TABLE))
 
     def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
         return self.toml.fail(table, key, what)

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SPOOLVIEW_HOME", tempfile.mkdtemp(prefix="bench-compose-"))
 
+from formats.document import DocInfo
 from viewer.mail.compose import Attachment, MailSpec, compose
 from viewer.mail.templates import for_document
 from viewer.settings import Settings
@@ -22,7 +23,7 @@ RUNS = 300
 TARGET_MS = 5.0
 
 
-def quote_pdf() -> tuple[bytes, object]:
+def quote_pdf() -> tuple[bytes, DocInfo]:
     """The sample quote as PDF (built once, outside the measure) and its DocInfo."""
     from formats import open_document
     from formats.pdf import to_pdf

@@ -73,6 +73,7 @@ def launch(args: list[str]) -> float:
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start
     _, err = proc.communicate(timeout=60)

@@ -59,7 +59,7 @@ def run() -> None:
     window.open_path(samples / "devis-D2026-0042.spv")
     window.update()
     document = window.current_document
-    ui = window.mailui
+    ui = window.mailui  # type: ignore[attr-defined]  # set by the mail plugin's install()
 
     # What the first click costs right after start-up, once the background warm-up has run.
     ui.warm_up()

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from viewer.mail.routes.base import Envelope
@@ -65,7 +65,7 @@ def _sink(port_queue) -> None:
         threading.Thread(target=_serve, args=(conn,), daemon=True).start()
 
 
-def start_sink() -> tuple[multiprocessing.Process, int]:
+def start_sink() -> tuple[Any, int]:
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
     proc = ctx.Process(target=_sink, args=(q,), daemon=True)

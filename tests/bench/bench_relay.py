@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import random
 import statistics
@@ -12,6 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -71,6 +73,10 @@ asyncio.run(main())
 """
 
 
+def _more_than(items: dict[int, float], count: int) -> bool:
+    return len(items) > count
+
+
 def message(n: int) -> bytes:
     body = base64.encodebytes(random.randbytes(SIZE * 3 // 4)).replace(b"\n", b"\r\n")
     head = f"From: bench@example.com\r\nTo: sink@example.com\r\nSubject: bench {n}\r\nMessage-ID: <b{n}@bench>\r\n\r\n"
@@ -100,7 +106,7 @@ def smtplib_rate(port: int, payloads: list[bytes]) -> float:
 
 
 def config(base: Path, port: int, **over):
-    data = {
+    data: dict[str, dict[str, Any]] = {
         "queue": {"folder": str(base / "queue")},
         "pickup": {"folder": str(base / "pickup"), "scan_interval": 1.0},
         "smarthost": {"host": "127.0.0.1", "port": port, "connections": 2},
@@ -121,7 +127,13 @@ def relay_rate(base: Path, port: int, payloads: list[bytes], connections: int) -
     done = threading.Semaphore(0)
     svc = RelayService(cfg)
     service_done = svc.pool.on_done  # kept: the service's own bookkeeping is part of what is measured
-    svc.pool.on_done = lambda path, state: (service_done(path, state), done.release())
+    assert service_done is not None
+
+    def on_done(path: Path, state: str) -> None:
+        service_done(path, state)
+        done.release()
+
+    svc.pool.on_done = on_done
     t0 = time.perf_counter()
     svc.start()
     for _ in payloads:
@@ -161,7 +173,7 @@ def latency(base: Path, events: bool, samples: int) -> list[float]:
                 t0 = time.perf_counter()
                 os.rename(pickup / f".{i}.tmp", pickup / f"l{i}.eml")
                 with arrived:
-                    if not arrived.wait_for(lambda i=i: len(stamps) > i, 10):
+                    if not arrived.wait_for(functools.partial(_more_than, stamps, i), 10):
                         raise SystemExit("no delivery")
                 out.append(stamps[i] - t0)
                 # a random phase against the scan clock (else the samples lock onto it)
@@ -176,6 +188,7 @@ def main() -> None:
     payloads = [message(i) for i in range(COUNT)]
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None
     assert sink.stdout.readline().strip() == "ready"
     try:
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
@@ -187,7 +200,8 @@ def main() -> None:
             lat_events = latency(base / "lat-ev", True, LATENCY_SAMPLES)
             lat_scan = latency(base / "lat-scan", False, max(10, LATENCY_SAMPLES // 2))
     finally:
-        sink.stdin.close()
+        if sink.stdin is not None:
+            sink.stdin.close()
         sink.wait(10)
     print(f"messages: {COUNT} x ~{SIZE // 1024} KB")
     print(f"disk fsync-write rate          {disk:8.0f} files/s")

@@ -101,7 +101,7 @@ def start_server(home: Path, sink_port: int, workers: int) -> tuple[subprocess.P
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
-        for line in proc.stderr:  # type: ignore[union-attr]
+        for line in proc.stderr:  # type: ignore[union-attr]  # started with stderr=PIPE
             lines.put(line)
         lines.put("")
 
@@ -195,8 +195,8 @@ def main() -> None:
             for n in range(args.per_client):
                 mid = f"<bench-{index}-{n}@example.com>"
                 message = f"Message-ID: {mid}\r\n".encode() + raw
-                result = c.send(message, envelope, document=f"bench {index}/{n}")
-                if result.ok:
+                answer = c.send(message, envelope.sender, tuple(envelope.recipients), document=f"bench {index}/{n}")
+                if not answer.error_kind and all(r.accepted for r in answer.recipients):
                     ids.append(mid)
             return ids
 

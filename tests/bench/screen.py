@@ -78,7 +78,7 @@ class Screen:
             if self.count(rgb) >= pixels:
                 return time.perf_counter()
             if proc is not None and proc.poll() is not None and proc.returncode != 0:
-                raise SystemExit(f"{proc.args} ended with status {proc.returncode}")
+                raise SystemExit(f"{proc.args!r} ended with status {proc.returncode}")
             if time.perf_counter() > deadline:
                 raise SystemExit(f"nothing of colour {rgb} painted within {timeout:g} s")
             time.sleep(0.001)

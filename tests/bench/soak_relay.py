@@ -103,7 +103,7 @@ def main() -> int:
 
         def delivered() -> set[int]:
             with sink.handler.lock:
-                return {int(MSGID.search(m.data).group(1)) for m in sink.handler.messages}
+                return {int(m.group(1)) for m in map(MSGID.search, (d.data for d in sink.handler.messages)) if m}
 
         while time.monotonic() < start + DEADLINE and len(delivered()) < dropped:
             with sink.handler.arrived:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path.write_text("x")
     real_open = Path.open
 
-    def refused(self: Path, *args: object, **kwargs: object):  # root reads any file: simulate the refusal
+    def refused(self: Path, *args: Any, **kwargs: Any) -> Any:  # root reads any file: simulate the refusal
         if self == path:
             raise PermissionError(13, "Permission denied", str(self))
         return real_open(self, *args, **kwargs)

@@ -81,7 +81,9 @@ def test_inline_image_is_not_an_attachment(tmp_path: Path) -> None:
     msg["Date"] = "Fri, 20 Nov 2026 09:30:00 +0000"
     msg.set_content("text")
     msg.add_alternative('<p>Logo: <img src="cid:logo1"></p>', subtype="html")
-    msg.get_payload()[1].add_related(buf.getvalue(), "image", "png", cid="<logo1>")
+    html_part = msg.get_payload()[1]  # type: ignore[index]  # a multipart payload is a list of parts
+    assert isinstance(html_part, EmailMessage)
+    html_part.add_related(buf.getvalue(), "image", "png", cid="<logo1>")
     path = tmp_path / "inline.eml"
     path.write_bytes(bytes(msg))
     doc = open_document(path)

@@ -14,6 +14,7 @@ from formats.render import page_text, render_ppm
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, SAMPLES / f"{name}.py")
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)

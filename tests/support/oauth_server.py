@@ -142,6 +142,7 @@ class Store:
         self.user = User("alice@example.com")
         self.consent = True  # the user accepts in the browser
         self.token_requests: list[str] = []  # grant_type of each token request
+        self.clock_offset = 0.0  # seconds added to the server's Date header (a server clock apart from ours)
 
     def valid_access(self, value: str) -> Token | None:
         with self.lock:
@@ -270,6 +271,13 @@ class OAuthServer:
         server.register_grant(_ClientCredentials)
         server.register_endpoint(_DeviceEndpoint)  # type: ignore[arg-type]  # the device endpoint predates authlib's Endpoint base
         server.register_endpoint(_Revocation)
+
+        @app.after_request
+        def date_header(response: Any) -> Any:
+            from email.utils import formatdate
+
+            response.headers["Date"] = formatdate(time.time() + store.clock_offset, usegmt=True)
+            return response
 
         @app.get("/.well-known/openid-configuration")
         def discovery() -> Any:

@@ -122,8 +122,10 @@ class SmtpServer:
             data_size_limit=data_size_limit,
             ident="spoolview-test-smtpd",
         )
-        if auth or authenticator:
-            kwargs.update(authenticator=authenticator or Authenticator(*auth), auth_required=False, auth_require_tls=mode == "starttls",
+        if authenticator is None and auth:
+            authenticator = Authenticator(*auth)
+        if authenticator is not None:
+            kwargs.update(authenticator=authenticator, auth_required=False, auth_require_tls=mode == "starttls",
                           auth_exclude_mechanism=auth_exclude_mechanism or [])
         else:
             kwargs.update(auth_require_tls=False)

@@ -36,7 +36,7 @@ def _approve_when_shown(oauth: OAuthServer) -> threading.Thread:
         for _ in range(400):
             devices = list(oauth.store.devices.values())
             if devices:
-                oauth.store.approve_device(devices[0]["user_code"])
+                oauth.store.approve_device(str(devices[0]["user_code"]))
                 return
             threading.Event().wait(0.025)
 

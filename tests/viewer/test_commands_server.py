@@ -219,7 +219,7 @@ class Spawned:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self.proc.stderr:  # type: ignore[union-attr]
+        for line in self.proc.stderr:  # type: ignore[union-attr]  # started with stderr=PIPE
             self.lines.put(line)
         self.lines.put("")
 

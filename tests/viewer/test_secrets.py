@@ -18,7 +18,7 @@ from viewer import settings as S
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring kept in a dict, standing in for the desktop's secret service."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

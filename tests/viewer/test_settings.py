@@ -24,6 +24,7 @@ def _every_field_changed() -> S.Settings:
         section = getattr(s, name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
+            new: object
             if isinstance(value, bool):
                 new = not value
             elif isinstance(value, int):
@@ -418,7 +419,7 @@ def test_temp_file_removed_when_write_fails(tmp_path: Path, monkeypatch: pytest.
 
 @hyp_settings(max_examples=30, deadline=None)
 @given(
-    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=80),
     number=st.floats(min_value=0, max_value=1e6, allow_nan=False),
     port=st.integers(min_value=-(2**40), max_value=2**40),
     key=st.from_regex(r"[a-z]{1,8}\.(fr|en)", fullmatch=True),

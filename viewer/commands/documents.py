@@ -151,8 +151,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     for key, value in data["info"].items():
         print(f"  {key}: {value}")
     if "read_from_page" in data:
-        found = ", ".join(f"{k}={v}" for k, v in data["read_from_page"].items()) or "nothing"
-        print(f"  read from the page by the [extract] rules: {found}")
+        read = ", ".join(f"{k}={v}" for k, v in data["read_from_page"].items()) or "nothing"
+        print(f"  read from the page by the [extract] rules: {read}")
     for key, value in data.get("headers", {}).items():
         print(f"  {key}: {value}")
     for att in data.get("attachments", []):

@@ -1,8 +1,8 @@
 """The viewer application: one hidden Tk root, one or more MainWindows, optional GUI plugins.
 
-``PLUGINS`` lists modules that extend each window; a module found is imported and its
+``PLUGINS`` lists modules that extend each window; each is imported and its
 ``install(window)`` called for every new window (see mainwindow's docstring for the API).
-A module not installed yet is skipped.
+Every window reads the process's one settings store (viewer.settings_store).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def skip_layout_model() -> None:
     Only effective before the first ``import pymupdf`` of the process.
     """
     if "pymupdf" not in sys.modules:
-        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import
 
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
@@ -65,29 +65,14 @@ def dpi_aware() -> None:
     try:  # pragma: no cover - Windows only
         import ctypes
 
-        ctypes.windll.shcore.SetProcessDpiAwareness(1)  # type: ignore[attr-defined]
+        ctypes.windll.shcore.SetProcessDpiAwareness(1)
     except (AttributeError, OSError):  # pragma: no cover - older Windows: Tk's default
         pass
 
 
 def plugin_hooks(names: tuple[str, ...] = PLUGINS) -> list[Callable[[MainWindow], None]]:
     """The ``install`` functions of the plugin modules present."""
-    hooks = []
-    for name in names:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # not built (yet)
-            log.exception("GUI plugin %s cannot be imported", name)
-            continue
-        except Exception:
-            log.exception("GUI plugin %s cannot be imported", name)
-            continue
-        install = getattr(module, "install", None)
-        if callable(install):
-            hooks.append(install)
-    return hooks
+    return [importlib.import_module(name).install for name in names]
 
 
 class App:
@@ -100,8 +85,11 @@ class App:
             dpi_aware()
         self.root = root or tk.Tk(className="spoolview")
         self.root.withdraw()
-        self.root.report_callback_exception = self.callback_error  # type: ignore[method-assign]
-        self.settings = load_settings()
+        self.root.report_callback_exception = self.callback_error
+        from viewer.settings_store import shared
+
+        store = shared()
+        self.settings = store.settings if not store.problem else load_settings()  # broken file: stand-in defaults
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
         # Deferred: the first page is painted before the plugins (the mail road) are imported;
@@ -124,6 +112,11 @@ class App:
             pass
 
     def new_window(self, path: str | None = None) -> MainWindow:
+        from viewer.settings_store import shared
+
+        store = shared()
+        if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
+            self.settings = store.refresh()  # another process may have changed it since
         window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks)
         self.windows.append(window)
         if path:
@@ -155,7 +148,8 @@ class App:
 
         What a second ``spoolview FILE`` asks through the single-instance socket.
         """
-        for path in paths or [None]:
+        wanted: list[str | None] = list(paths) or [None]
+        for path in wanted:
             window = self.new_window()
             if path:
                 window.after_idle(window.open_path, path)
@@ -209,8 +203,8 @@ def run(paths: list[str], *, serve: bool = True) -> int:
     try:
         app = App(defer_plugins=True)
     except tk.TclError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DisplayUnavailable(f"the display cannot be opened ({first})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DisplayUnavailable(f"the display cannot be opened ({reason})") from None
     if serve:
         listener = instance.Listener.start()
         if listener is not None:

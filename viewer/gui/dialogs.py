@@ -55,6 +55,8 @@ def _intercepted(dialog: Any) -> bool:
 class Dialog(tk.Toplevel):
     """A small modal dialog: ``body()`` builds fields, ``entry_ok()`` validates, ``.result``."""
 
+    frame: ttk.Frame  # type: ignore[assignment]  # shadows Misc.frame() (the window id), never called
+
     kind = "dialog"
 
     def __init__(self, parent: tk.Misc, title: str, *, _utest: bool = False) -> None:

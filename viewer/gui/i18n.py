@@ -53,7 +53,7 @@ def language() -> str:
     return _current
 
 
-def _(key: str, **fields: object) -> str:
+def _(key: str, /, **fields: object) -> str:
     """The text of ``key`` in the current language, with ``{field}`` placeholders filled."""
     text = catalogue(_current).get(key) or catalogue("en").get(key) or key
     return text.format(**fields) if fields else text

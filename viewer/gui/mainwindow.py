@@ -21,6 +21,7 @@ their entries without editing this file — each is installed by ``install(windo
 
 from __future__ import annotations
 
+import functools
 import logging
 import tkinter as tk
 from collections.abc import Callable, Iterable
@@ -64,11 +65,26 @@ def accelerator_text(accelerator: str) -> str:
     return "+".join(_(KEY_NAMES[part]) if part in KEY_NAMES else part for part in accelerator.split("+"))
 
 
+def _last(menu: tk.Menu) -> int:
+    """The index of the last entry of ``menu`` (one was just added)."""
+    index = menu.index("end")
+    assert index is not None, "the menu has no entry"
+    return index
+
+
 class MainWindow(tk.Toplevel):
     """One viewer window (a Toplevel of ``master``); ``hooks`` are called with it once built."""
 
+    # Shadows Wm.state() (the window's iconic/normal state), which the viewer never calls.
+    state: ViewerState  # type: ignore[assignment]  # see above
+    # Built by viewer.gui.menus.build(window):
+    recent_menu: tk.Menu
+    language_var: tk.StringVar
+    page_entry: ttk.Entry
+    page_count_label: ttk.Label
+
     def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
-                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], None]] = ()) -> None:
+                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], object]] = ()) -> None:
         super().__init__(master, class_="Spoolview")
         self.app = app
         self.state = state or ViewerState.load()
@@ -153,7 +169,7 @@ class MainWindow(tk.Toplevel):
             self.menus[name] = menu
             key = f"menu.{name}"
             self.menubar.add_cascade(label=_(key), menu=menu)
-            self._menu_labels.append((self.menubar, self.menubar.index("end"), key))
+            self._menu_labels.append((self.menubar, _last(self.menubar), key))
         return self.menus[name]
 
     def add_menu_command(self, menu: str, label_key: str, command: Callable[[], Any],
@@ -164,7 +180,7 @@ class MainWindow(tk.Toplevel):
         if accelerator:
             options["accelerator"] = accelerator_text(accelerator)
         target.add_command(**options)
-        index = target.index("end")
+        index = _last(target)
         self._menu_labels.append((target, index, label_key))
         if accelerator:
             self._menu_accelerators.append((target, index, accelerator))
@@ -179,7 +195,7 @@ class MainWindow(tk.Toplevel):
 
     def track_label(self, menu: tk.Menu, label_key: str, index: int | None = None) -> None:
         """Relabel entry ``index`` (default: the last one) of ``menu`` when the language changes."""
-        self._menu_labels.append((menu, menu.index("end") if index is None else index, label_key))
+        self._menu_labels.append((menu, _last(menu) if index is None else index, label_key))
 
     def add_menu_separator(self, menu: str) -> None:
         self.menu(menu).add_separator()
@@ -194,11 +210,11 @@ class MainWindow(tk.Toplevel):
     def _enable_drop(self) -> None:
         """Accept files dropped on the window where tkdnd exists; skip silently elsewhere."""
         try:
-            import tkinterdnd2  # type: ignore[import-not-found]
+            import tkinterdnd2  # type: ignore[import-not-found]  # optional, not a dependency
 
             tkinterdnd2.TkinterDnD._require(self)
-            self.pageview.canvas.drop_target_register(tkinterdnd2.DND_FILES)  # type: ignore[attr-defined]
-            self.pageview.canvas.dnd_bind("<<Drop>>", self._on_drop)  # type: ignore[attr-defined]
+            self.pageview.canvas.drop_target_register(tkinterdnd2.DND_FILES)  # type: ignore[attr-defined]  # added by tkinterdnd2
+            self.pageview.canvas.dnd_bind("<<Drop>>", self._on_drop)  # type: ignore[attr-defined]  # added by tkinterdnd2
             self.drop_enabled = True
         except Exception:  # noqa: BLE001 - no tkdnd on this platform or build: open by menu, toolbar, command line
             self.drop_enabled = False
@@ -375,7 +391,7 @@ class MainWindow(tk.Toplevel):
         if not recent:
             self.recent_menu.add_command(label=_("menu.file.recent_empty"), state="disabled")
         for path in recent:
-            self.recent_menu.add_command(label=path, command=lambda p=path: self.open_path(p))
+            self.recent_menu.add_command(label=path, command=functools.partial(self.open_path, path))
 
     def close(self) -> None:
         """Close this window (the application ends with its last window)."""

@@ -41,7 +41,7 @@ class DocumentSource:
     def search(self, index: int, needle: str) -> list[Rect]:
         from formats import render
 
-        return [tuple(r) for r in render.search_page(self.document, index, needle)]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3]) for r in render.search_page(self.document, index, needle)]
 
 
 # A Tk photo costs about 8 bytes a pixel in this process: its 32-bit block plus what the
@@ -122,7 +122,7 @@ class PageView(ttk.Frame):
         self.canvas = tk.Canvas(self, background=BACKGROUND, highlightthickness=0, takefocus=1)
         self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
         self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self._xview)
-        self.canvas.configure(yscrollcommand=self._on_yscroll, xscrollcommand=self._on_xscroll)
+        self.canvas.configure(yscrollcommand=self._on_yscroll, xscrollcommand=self._on_xscroll)  # type: ignore[arg-type]  # Tk passes the fractions as text; typeshed says float
         self.canvas.grid(row=0, column=0, sticky="nsew")
         self.vbar.grid(row=0, column=1, sticky="ns")
         self.hbar.grid(row=1, column=0, sticky="we")
@@ -148,7 +148,7 @@ class PageView(ttk.Frame):
         self._last_width = 0
         self._total_height = 1
         self.rendered = 0  # pages rendered since the document was set (tests, benchmarks)
-        self._when_painted: list[Callable[[], None]] = []
+        self._when_painted: list[Callable[[], object]] = []
         self.canvas.bind("<Configure>", self._on_configure)
         for widget in (self.canvas,):
             widget.bind("<Button-4>", lambda e: self._wheel(e, -1))
@@ -512,7 +512,7 @@ class PageView(ttk.Frame):
         shown = self._images.get(index)
         return self.cache.get(shown[1]) if shown else None
 
-    def when_painted(self, callback: Callable[[], None]) -> None:
+    def when_painted(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` once, as soon as the visible pages are on the canvas."""
         self._when_painted.append(callback)
         self._notify_if_painted()
@@ -546,8 +546,8 @@ class PageView(ttk.Frame):
 
     def hit_boxes(self, index: int) -> list[tuple[int, int, int, int]]:
         """Canvas rectangles of the highlights on page ``index`` (tests)."""
-        return [tuple(int(v) for v in self.canvas.coords(item))  # type: ignore[misc]
-                for item in self.canvas.find_withtag(f"hit{index}")]
+        boxes = [[int(v) for v in self.canvas.coords(item)] for item in self.canvas.find_withtag(f"hit{index}")]
+        return [(b[0], b[1], b[2], b[3]) for b in boxes]
 
     def _hit_box(self, index: int, rect: Rect) -> tuple[float, float, float, float]:
         w, h = self._sizes[index]

@@ -57,7 +57,7 @@ def print_file(path: Path, printer: str, copies: int = 1) -> str:
     """Send ``path`` to ``printer``; returns lp's answer (the job id line)."""
     if sys.platform == "win32":  # pragma: no cover - Windows only
         for _n in range(max(1, copies)):
-            os.startfile(str(path), "print")  # type: ignore[attr-defined]
+            os.startfile(str(path), "print")  # type: ignore[attr-defined]  # Windows only
         return ""
     if shutil.which("lp") is None:
         raise PrintError(_("print.no_system"))

@@ -31,7 +31,7 @@ class ThumbnailBar(ttk.Frame):
         self.canvas = tk.Canvas(self, width=self.thumb_width + 2 * PAD, background="#5b636b",
                                 highlightthickness=0)
         self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
-        self.canvas.configure(yscrollcommand=self._on_scroll)
+        self.canvas.configure(yscrollcommand=self._on_scroll)  # type: ignore[arg-type]  # Tk passes the fractions as text; typeshed says float
         self.canvas.grid(row=0, column=0, sticky="ns")
         self.vbar.grid(row=0, column=1, sticky="ns")
         self.rowconfigure(0, weight=1)

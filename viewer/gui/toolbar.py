@@ -14,7 +14,7 @@ import tkinter as tk
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image, ImageDraw
 
@@ -56,6 +56,8 @@ def _triangle(d: ImageDraw.ImageDraw, s: float, direction: int, bar: bool) -> No
 
 
 def _draw(name: str, d: ImageDraw.ImageDraw, s: float) -> None:
+    x: float
+    y: float
     w = round(1.5 * s)
     if name == "open":
         d.polygon([(2 * s, 6 * s), (9 * s, 6 * s), (11 * s, 8 * s), (20 * s, 8 * s), (20 * s, 19 * s),
@@ -130,7 +132,7 @@ def draw_icon(name: str, size: int = BASE) -> Image.Image:
     """Icon ``name`` as an RGBA image of ``size`` x ``size`` pixels."""
     big = Image.new("RGBA", (size * SS, size * SS), (0, 0, 0, 0))
     _draw(name, ImageDraw.Draw(big), size * SS / BASE)
-    return big.resize((size, size), Image.LANCZOS)
+    return big.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def greyed(image: Image.Image) -> Image.Image:
@@ -202,6 +204,8 @@ class Tooltip:
 class Toolbar(ttk.Frame):
     """A row of icon buttons; ``buttons[name]`` gives each ttk.Button (plugins add theirs)."""
 
+    size: int  # type: ignore[assignment]  # shadows Misc.size() (the grid's size), never called
+
     def __init__(self, master: tk.Misc) -> None:
         super().__init__(master, padding=(4, 2))
         self.size = icon_size(self)
@@ -215,10 +219,10 @@ class Toolbar(ttk.Frame):
         if isinstance(icon, tk.PhotoImage):
             return None
         if isinstance(icon, Image.Image):
-            return icon.convert("RGBA").resize((self.size, self.size), Image.LANCZOS)
+            return icon.convert("RGBA").resize((self.size, self.size), Image.Resampling.LANCZOS)
         if isinstance(icon, (str, Path)) and str(icon) in ICONS:
             return draw_icon(str(icon), self.size)
-        return Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.LANCZOS)
+        return Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.Resampling.LANCZOS)
 
     def add(self, name: str, icon: Any, tooltip_key: str, command: Callable[[], Any],
             position: int | str | None = None) -> ttk.Button:
@@ -259,6 +263,6 @@ class Toolbar(ttk.Frame):
         for child in self._order:
             child.pack_forget()
         for child in self._order:
-            fill = "y" if isinstance(child, ttk.Separator) else "none"
+            fill: Literal["y", "none"] = "y" if isinstance(child, ttk.Separator) else "none"
             padx = 4 if isinstance(child, ttk.Separator) else 1
             child.pack(side="left", fill=fill, padx=padx, pady=1)

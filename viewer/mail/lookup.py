@@ -34,17 +34,19 @@ class NoDirectory(SpoolviewError):
 class Lookups:
     """Where directory questions go, with the local directory as the server's fallback."""
 
-    def __init__(self, settings: Settings, connection: Connection | None = None) -> None:
+    def __init__(self, settings: Settings, connection: Connection | None = None, *, directory: Directory | None = None) -> None:
+        """``directory``: the local directory to use (kept open by its owner), else the settings' one."""
         self.settings = settings
         self.connection = connection if connection is not None and connection.is_connected else None
         self.source = SERVER if self.connection is not None else LOCAL
         self.problem = ""  # why the server was left, in English
-        self._local: Directory | None = None
+        self._local: Directory | None = directory
+        self._own_local = directory is None
 
     def close(self) -> None:
-        if self._local is not None:
+        if self._local is not None and self._own_local:
             self._local.close()
-            self._local = None
+        self._local = None if self._own_local else self._local
 
     def __enter__(self) -> Lookups:
         return self

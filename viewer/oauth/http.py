@@ -28,25 +28,30 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
 
 
 def _note_date(response: httpx.Response) -> None:
-    date = response.headers.get("date")
-    if not date:
+    dates = response.headers.get_list("date")  # a server and its framework may each send one: the last is the application's
+    if not dates:
         return
+    date = dates[-1]
     try:
         then = email.utils.parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
         return
-    _last_skew[response.url.host] = time.time() - then
+    _last_skew[_origin(response.url)] = time.time() - then
 
 
-def clock_skew(host: str) -> float:
-    """This computer's clock minus the provider's, as seen on the last answer of ``host`` (0 unknown)."""
-    return _last_skew.get(host, 0.0)
+def _origin(url: httpx.URL) -> str:
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def clock_skew(url: str) -> float:
+    """This computer's clock minus the provider's, as seen on the last answer of ``url``'s server (0 unknown)."""
+    return _last_skew.get(_origin(httpx.URL(url)), 0.0)
 
 
 def skew_hint(url: str) -> str:
     """A sentence about the clock when it is more than SKEW_LIMIT off the provider's, else ""."""
     host = httpx.URL(url).host
-    skew = clock_skew(host)
+    skew = clock_skew(url)
     if abs(skew) <= SKEW_LIMIT:
         return ""
     return (f"; this computer's clock is {abs(skew) / 60:.0f} minutes {'ahead of' if skew > 0 else 'behind'} {host}'s: "

@@ -206,8 +206,8 @@ _PATH_KEYS = (("queue", "folder"), ("queue", "badmail_folder"), ("pickup", "fold
 
 
 def _hidden(dotted: str) -> bool:
-    """Keys whose value never appears in an error (passwords, AUTH users)."""
-    return "password" in dotted or dotted.startswith("listener.users")
+    """Keys whose value never appears in an error (passwords, client secrets, AUTH users)."""
+    return "password" in dotted or "secret" in dotted or dotted.startswith("listener.users")
 
 
 def from_dict(data: dict[str, Any], source: str = "relay.toml", base: Path | None = None, *, text: str = "") -> RelayConfig:

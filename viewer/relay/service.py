@@ -82,7 +82,7 @@ def setup_logging(config: RelayConfig, *, stderr: bool = True) -> None:
     for h in handlers:
         h.setFormatter(fmt)
         h.addFilter(repeats)
-        h._spoolview_relay = True  # type: ignore[attr-defined]
+        h._spoolview_relay = True  # type: ignore[attr-defined]  # marks our handler on a stdlib object
         for lg in loggers:
             lg.addHandler(h)
 

@@ -105,7 +105,9 @@ def non_blank(photo) -> bool:
     from PIL import ImageTk
 
     image = ImageTk.getimage(photo).convert("L")
-    return image.getextrema()[0] < 200
+    low = image.getextrema()[0]  # an "L" image: (min, max) of one band
+    assert isinstance(low, (int, float))
+    return low < 200
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from viewer.gui import app as app_mod
 pytestmark = pytest.mark.gui
 
 
-def test_missing_plugin_is_skipped():
-    assert app_mod.plugin_hooks(("viewer.gui.no_such_plugin",)) == []
+def test_missing_plugin_is_an_error_not_a_silent_skip():
+    with pytest.raises(ModuleNotFoundError, match="no_such_plugin"):
+        app_mod.plugin_hooks(("viewer.gui.no_such_plugin",))
 
 
 def test_plugin_install_is_collected(monkeypatch):
@@ -23,11 +24,11 @@ def test_plugin_install_is_collected(monkeypatch):
     assert app_mod.plugin_hooks(("fake_gui_plugin",)) == [module.install]
 
 
-def test_broken_plugin_import_is_logged_not_raised(monkeypatch, tmp_path, caplog):
+def test_broken_plugin_import_fails_loudly(monkeypatch, tmp_path):
     (tmp_path / "broken_gui_plugin.py").write_text("import no_such_module_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert app_mod.plugin_hooks(("broken_gui_plugin",)) == []
-    assert "broken_gui_plugin" in caplog.text
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_xyz"):
+        app_mod.plugin_hooks(("broken_gui_plugin",))
 
 
 def test_app_windows_and_quit(root, monkeypatch, make_pdf):

@@ -84,7 +84,7 @@ def error_kinds() -> set[str]:
     source = (GUI / "mailui" / "model.py").read_text(encoding="utf-8")
     [function] = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == "error_kind"]
     return {n.value.value for n in ast.walk(function) if isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
-            and n.value.value}
+            and isinstance(n.value.value, str) and n.value.value}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -533,7 +533,7 @@ def test_malformed_from_identity_names_the_field():
 _header_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"), max_size=200
 ).map(str.strip)
-_body_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400)
+_body_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=400)
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -119,3 +119,11 @@ def test_password_auth_to_an_oauth_only_server(oauth_settings, xoauth_smtpd):
     outcome = Outbox(oauth_settings).send((RAW, ENV))
     assert isinstance(outcome.error, ConfigurationError) and "5.7.139" in str(outcome.error)
     assert "functions.auth = oauth2" in str(outcome.error) and "Pässwort" not in str(outcome.error)
+
+
+def test_clock_skew_is_named_when_the_sign_in_is_refused(signed_in, oauth, xoauth_smtpd):
+    oauth.store.clock_offset = -20 * 60  # the provider's clock is 20 minutes behind ours
+    oauth.store.revoke_all()
+    outcome = Outbox(signed_in).send((RAW, ENV))
+    assert isinstance(outcome.error, SignInRequired)
+    assert "clock is 20 minutes ahead of 127.0.0.1's" in str(outcome.error) and "set the date and time right" in str(outcome.error)

@@ -123,3 +123,10 @@ def test_server_route_refuses_a_login_without_tls(tmp_path):
                                  "environment": {"smtp_user": MAILBOX}})
     with pytest.raises(ServerConfigError, match="without TLS"):
         server_settings(config)
+
+
+def test_client_secret_of_a_wrong_type_is_not_shown(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        from_dict({"queue": {"folder": str(tmp_path / "q")}, "smarthost": {"host": "smtp.example.com", "oauth_client_secret": 987654321}},
+                  "relay.toml")
+    assert "987654321" not in str(info.value) and "oauth_client_secret" in str(info.value)

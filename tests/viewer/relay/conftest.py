@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from viewer.relay.config import RelayConfig, from_dict
 
 def make_config(tmp_path: Path, server, **sections) -> RelayConfig:
     """A relay.toml-like configuration in ``tmp_path`` pointing at ``server`` (a test SmtpServer)."""
-    data = {
+    data: dict[str, dict[str, Any]] = {
         "queue": {"folder": str(tmp_path / "queue")},
         "pickup": {"folder": str(tmp_path / "pickup"), "scan_interval": 0.2},
         "smarthost": {"host": "127.0.0.1", "port": server.port if server else 1, "connections": 2, "timeout": 5.0, "idle_close": 1.0},

@@ -45,6 +45,7 @@ class Relay:
 
     def age(self, qid: str, seconds: float) -> None:
         meta = self.queue.load_meta(qid)
+        assert meta is not None
         meta["created"] -= seconds
         self.queue.save_meta(qid, meta)
 

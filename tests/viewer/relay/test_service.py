@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[3]
 MSGID = re.compile(rb"Message-ID: <m(\d+)@test>")
 
 
+def _match(data: bytes) -> re.Match[bytes]:
+    found = MSGID.search(data)
+    assert found is not None, data[:200]
+    return found
+
+
 @pytest.fixture
 def service_for(tmp_path):
     started = []
@@ -148,7 +154,7 @@ def _start(config: Path) -> subprocess.Popen:
 
 def _ids(handler: RecordingHandler) -> list[int]:
     with handler.lock:
-        return [int(MSGID.search(m.data).group(1)) for m in handler.messages]
+        return [int(_match(m.data).group(1)) for m in handler.messages]
 
 
 def _wait_unique(handler: RecordingHandler, count: int, timeout: float) -> None:
@@ -163,7 +169,8 @@ def _stop(proc: subprocess.Popen) -> int:
     try:
         return proc.wait(20)
     finally:
-        proc.stderr.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 @pytest.mark.slow
@@ -278,7 +285,7 @@ def test_a_relay_fed_by_nothing_says_so(smtpd, tmp_path):
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # record instead of format
     logger = logging.getLogger("viewer.relay")
     logger.addHandler(handler)
     try:

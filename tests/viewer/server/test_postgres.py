@@ -88,17 +88,19 @@ class ServerProcess:
     def __init__(self, config_file: Path) -> None:
         self.port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "viewer.cli", "server", "run", "--config", str(config_file), "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        self.log = config_file.with_name(f"server-{self.port}.log")
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "viewer.cli", "server", "run", "--config", str(config_file), "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait(self) -> ServerProcess:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server process ended: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server process ended: {self.log.read_text(errors='replace')[-2000:]}")
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     return self
@@ -114,7 +116,6 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-        self.proc.stderr.close()
 
 
 def server_toml(tmp_path: Path, url: str, smtpd) -> Path:

@@ -25,8 +25,13 @@ class MailUi:
         self.start_delay_ms = start_delay_ms  # None: no late start (no saved connection, no warm-up)
         self.root: tk.Misc = getattr(window, "root", None) or window
         if services is None:
+            from viewer.settings_store import shared
+
             settings = getattr(window, "settings", None)
-            services = MailServices(settings)
+            store = shared()
+            # The App hands every window the process's settings: then follow the one store (saving in
+            # one window applies to all); a window given other settings (tests) keeps them to itself.
+            services = MailServices(store=store) if settings is None or settings is store.settings else MailServices(settings)
         self.services = services
         self.notify = notifier(self.root, notify)
         self._notify_arg = notify
@@ -35,7 +40,7 @@ class MailUi:
         from viewer.gui.mailui.connection_dialog import ConnectionMonitor
 
         self.monitor = ConnectionMonitor(self.root, services, on_lost=self.connection_lost)
-        services.listeners.append(self.update_status)
+        services.listeners.append(self._state_changed)
         configure_styles(self.root)
 
     # -- hooks on the main window ---------------------------------------------------------
@@ -99,6 +104,26 @@ class MailUi:
 
         gc.collect()  # dead Tk objects go now, on this thread, not on the warm-up thread
         threading.Thread(target=warm_up, daemon=True, name="mailui-warm-up").start()
+
+    def _state_changed(self) -> None:
+        """The settings (saved in any window, or changed on disk) or the connection changed: follow them."""
+        try:
+            self._follow_settings()
+            self.update_status()
+        except tk.TclError:  # this window is gone: stop following
+            self.services.close()
+
+    def _follow_settings(self) -> None:
+        settings = self.services.settings
+        if getattr(self.window, "settings", None) is settings:
+            return
+        old_language = getattr(getattr(getattr(self.window, "settings", None), "printing", None), "language", None)
+        try:
+            self.window.settings = settings
+        except AttributeError:
+            pass
+        if settings.printing.language != old_language and callable(getattr(self.window, "set_language", None)):
+            self.window.set_language(settings.printing.language)  # the interface follows the Printing screen's choice
 
     def update_status(self) -> str:
         """The route in the status bar, and the menu entries that depend on the connection and trace."""
@@ -178,17 +203,8 @@ class MailUi:
                                          on_saved=self._settings_saved, screen=screen, document=self._document()))
 
     def _settings_saved(self, settings: Any) -> None:
-        old_language = getattr(getattr(self.services.settings, "printing", None), "language", None)
+        """The settings dialog saved: every window of the process reads the new settings now."""
         self.services.reload_settings(settings)
-        if hasattr(self.window, "settings"):
-            try:
-                self.window.settings = settings
-            except AttributeError:
-                pass
-        language = settings.printing.language
-        if language != old_language and callable(getattr(self.window, "set_language", None)):
-            self.window.set_language(language)  # the interface follows the Printing screen's choice
-            self.update_status()
 
     # -- tools --------------------------------------------------------------------------------
     def test_mail(self) -> Any:

@@ -42,7 +42,7 @@ def notifier(parent: tk.Misc, notify: Notify | None) -> Notify:
     return lambda kind, title, message: default_notify(kind, title, message, parent)
 
 
-def run_in_background(widget: tk.Misc, task: Any, on_done: Callable[[Any], None]) -> None:
+def run_in_background(widget: tk.Misc, task: Any, on_done: Callable[[Any], object]) -> None:
     """Poll a BackgroundTask with ``after`` and call ``on_done(task)`` on the UI thread."""
 
     def check() -> None:

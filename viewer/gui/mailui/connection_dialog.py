@@ -89,7 +89,7 @@ class ConnectDialog(tk.Toplevel):
         profile = self.services.settings.profiles.get(self.profile_var.get())
         self.detail.configure(text=f"{profile.user} @ {profile.url}" if profile else _("connection.no_profiles"))
 
-    def manage(self) -> ProfilesDialog:
+    def manage(self) -> ProfilesDialog:  # type: ignore[override]  # opens the profiles; Tk's Wm.manage is never used
         """Open the profiles window; the list here follows when it closes."""
         dialog = ProfilesDialog(self, self.services, notify=self.notify)
         dialog.bind("<Destroy>", lambda e: self.refresh_profiles() if e.widget is dialog and self.winfo_exists() else None)

@@ -10,11 +10,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail.bodies import html_to_text, text_to_html, text_to_rtf
 from viewer.mail.job import mailbox
+
+if TYPE_CHECKING:
+    from formats.document import DocInfo, Document
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,10 @@ def error_kind(exc: BaseException) -> str:
 
     from viewer import connection as conn
     from viewer.mail.compose import ComposeError
-    from viewer.mail.routes.base import ConfigurationError, OutcomeUnknown, PermanentError, TemporaryError
+    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
 
-    if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
-        return "unknown"
-
-    seen, cause = 0, exc
+    seen = 0
+    cause: BaseException | None = exc
     while cause is not None and seen < 6:
         if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
             return "certificate"
@@ -115,7 +116,7 @@ class AttachmentItem:
 
 @dataclass
 class Draft:
-    """Everything the send dialog shows and edits, before it becomes a MailSpec."""
+    """Everything the send dialog shows and edits; the services turn it into a job.Draft to send."""
 
     to: str = ""
     cc: str = ""
@@ -123,12 +124,14 @@ class Draft:
     subject: str = ""
     body: str = ""
     html: str | None = None  # the HTML source when HTML bodies are allowed
+    prepared_html: str | None = None  # the HTML the templates gave: unchanged, the plain body is sent as prepared
     attachments: list[AttachmentItem] = field(default_factory=list)
     address_type: str = "EMAIL"
-    document: Any = None
-    document_id: str = ""
+    document: Document | None = None
+    document_id: str = ""  # the document key ("devis D2026-0042", or a file name): never a path
+    document_customer: str = ""  # the document's customer code, for the customer guard
     lookup_message: str = ""  # e.g. "no address found for customer CLI001"
-    lookup_source: str = ""
+    directory_note: str = ""  # e.g. "annuaire local : le serveur ne répond pas"
     customer_code: str = ""
     contact_code: str = ""
     ask_protection: bool = False  # the policy is "ask": the dialog offers the choice
@@ -137,7 +140,8 @@ class Draft:
     attached_protection: str = ""  # the protection of the converted document now in the list
     route_text: str = ""
     lookup_pending: bool = False  # connected: the recipient look-up runs on a worker, To not filled yet
-    lookup_info: Any = None  # the DocInfo the pending look-up is for
+    lookup_info: DocInfo | None = None  # the DocInfo the pending look-up is for
+    force: bool = False  # the user confirmed sending to another customer's recipient
 
     def recipients(self) -> list[str]:
         return [a for field_ in (self.to, self.cc, self.bcc) for a in split_addresses(field_)]
@@ -145,7 +149,9 @@ class Draft:
 
 def split_addresses(text: str) -> list[str]:
     """Addresses typed in one field, separated by commas or semicolons (not those in quotes or <>)."""
-    parts, current, quoted, angle = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angle = False
     for char in text or "":
         if char == '"' and not angle:
             quoted = not quoted
@@ -172,6 +178,8 @@ class SendReport:
     headline: str = ""  # what went wrong and what to do, in the interface language
     file: str = ""
     route: str = ""
+    fallback: str = ""  # the route decision's fallback ("unreachable", "failed"...), '' when none
+    fallback_reason: str = ""
     error_folder: str = ""
     trace_folder: str = ""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
@@ -23,6 +23,7 @@ def record_fields(record: Any) -> list[tuple[str, str]]:
     """(name, value) pairs of a directory record, whatever its class (dataclass, ORM row, dict)."""
     if record is None:
         return []
+    items: Iterable[tuple[Any, Any]]
     if isinstance(record, dict):
         items = record.items()
     elif dataclasses.is_dataclass(record):
@@ -180,8 +181,10 @@ class RecordsWindow(tk.Toplevel):
             self.message.configure(text=error_text(found), style="Error.TLabel")
             return []
         typed = bool(text.strip())
-        self.message.configure(text="" if found else _("records.none") if typed else _("records.hint"),
-                               style="Error.TLabel" if typed else "TLabel")
+        words = "" if found else _("records.none") if typed else _("records.hint")
+        note = self.services.directory_note()  # the local directory answers for a server that does not
+        self.message.configure(text=f"{note}\n{words}".strip() if note else words,
+                               style="Error.TLabel" if typed or note else "TLabel")
         for index, entry in enumerate(found):
             iid = f"e{index}"
             self.entries[iid] = entry
@@ -218,6 +221,7 @@ class RecordsWindow(tk.Toplevel):
         self.mail_button.state(["!disabled"] if entry.email else ["disabled"])
         self.set_title(f"{entry.code} — {entry.name}")
         customer: Any = None
+        record: Any
         try:
             if entry.kind == "contact":
                 record = self.services.contact(entry.code)
@@ -275,7 +279,7 @@ class RecordsWindow(tk.Toplevel):
 
     def _contact_selected(self) -> None:
         contact = self.selected_contact()
-        self.contact_mail_button.state(["!disabled"] if contact is not None and getattr(contact, "email", "") else ["disabled"])
+        self.contact_mail_button.state(["!disabled"] if contact is not None and getattr(contact, "email", None) else ["disabled"])
 
     def selected_contact(self) -> Any:
         chosen = self.contacts.selection()
@@ -302,8 +306,8 @@ class RecordsWindow(tk.Toplevel):
             self.notify("error", _("records.title"), _("records.no_address", name=name))
             return None
         document = self.document() if self.attach_var.get() else None
-        kwargs = dict(to=address, name=name, customer_code=customer, contact_code=contact,
-                      attach_document=document is not None)
+        kwargs: dict[str, Any] = dict(to=address, name=name, customer_code=customer, contact_code=contact,
+                                      attach_document=document is not None)
         if self.open_send is not None:
             return self.open_send(document, **kwargs)
         from viewer.gui.mailui.send_dialog import open_send_dialog

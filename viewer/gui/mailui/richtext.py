@@ -9,6 +9,7 @@ styles); ``get_html`` writes it back.
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 import tkinter as tk
@@ -206,7 +207,7 @@ class RichEditor(ttk.Frame):
                                 width=0 if name in ("signature", "link") else 3)
             button.pack(side="left", padx=1)
             self.buttons[name] = button
-            Tooltip(button, lambda n=name: _(f"mail.editor.{n}"))
+            Tooltip(button, functools.partial(_, f"mail.editor.{name}"))
         self.text = tk.Text(self, height=12, width=70, wrap="word", undo=True, font=FONT, padx=6, pady=4)
         scroll = ttk.Scrollbar(self, command=self.text.yview)
         self.text.configure(yscrollcommand=scroll.set)
@@ -219,8 +220,8 @@ class RichEditor(ttk.Frame):
         self.text.tag_configure("bullet", lmargin1=6, foreground="#2a62b8")
         self.text.tag_configure("numbered", lmargin1=6, foreground="#2a62b8")
         for key, tag in (("<Control-b>", "bold"), ("<Control-i>", "italic"), ("<Control-u>", "underline")):
-            self.text.bind(key, lambda e, t=tag: (self.toggle(t), "break")[1])
-        self.text.bind("<<Paste>>", lambda e: (self.paste(), "break")[1])
+            self.text.bind(key, functools.partial(self._toggle_key, tag))
+        self.text.bind("<<Paste>>", self._paste_key)
 
     # -- content ----------------------------------------------------------------------
     def set_html(self, markup: str) -> None:
@@ -261,6 +262,14 @@ class RichEditor(ttk.Frame):
     def _selection(self) -> tuple[str, str] | None:
         ranges = self.text.tag_ranges("sel")
         return (str(ranges[0]), str(ranges[1])) if ranges else None
+
+    def _toggle_key(self, tag: str, _event: object) -> str:
+        self.toggle(tag)
+        return "break"
+
+    def _paste_key(self, _event: object) -> str:
+        self.paste()
+        return "break"
 
     def toggle(self, tag: str) -> None:
         """Bold / italic / underline on the selection (off when all of it has it already)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, ttk
@@ -65,21 +66,21 @@ class SendDialog(tk.Toplevel):
             ttk.Label(top, text=_(f"mail.field.{key}")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
             box = ttk.Entry(top, textvariable=var, width=62)
             box.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
-            box.bind("<KeyRelease>", lambda e, b=box: self._schedule_completion(e, b))
-            box.bind("<Down>", lambda e, b=box: self._enter_suggestions(b))
-            box.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+            box.bind("<KeyRelease>", functools.partial(self._completion_key, box))
+            box.bind("<Down>", functools.partial(self._down_key, box))
+            box.bind("<Escape>", self._escape_suggestions)
             self.address_boxes[key] = box
         self.to_box = self.address_boxes["to"]
         # Completion: the directory's matches in a list under the field being typed.
         self.suggestions = tk.Listbox(top, height=6, exportselection=False, activestyle="dotbox")
         self.suggestions.bind("<Return>", lambda e: self.accept_suggestion())
         self.suggestions.bind("<Double-1>", lambda e: self.accept_suggestion())
-        self.suggestions.bind("<Escape>", lambda e: self.hide_suggestions() or "break")
+        self.suggestions.bind("<Escape>", self._escape_suggestions)
         self._suggest_box: ttk.Entry | None = None
         row = 3
-        self.lookup_label = ttk.Label(top, text=d.lookup_message, style="Error.TLabel", wraplength=520)
+        self.lookup_label = ttk.Label(top, text=self._lookup_words(), style="Error.TLabel", wraplength=520)
         self.lookup_label.grid(row=row, column=1, sticky="w", padx=4)
-        if not d.lookup_message:
+        if not self._lookup_words():
             self.lookup_label.grid_remove()
         row += 1
         ttk.Label(top, text=_("mail.field.subject")).grid(row=row, column=0, sticky="w", padx=4, pady=2)
@@ -156,8 +157,8 @@ class SendDialog(tk.Toplevel):
         self.services.apply_recipient(d, task.result, task.error)
         self.to_box.configure(state="normal")
         self.to_var.set(d.to)
-        if d.lookup_message:
-            self.lookup_label.configure(text=d.lookup_message)
+        if self._lookup_words():
+            self.lookup_label.configure(text=self._lookup_words())
             self.lookup_label.grid()
         else:
             self.lookup_label.grid_remove()
@@ -172,6 +173,10 @@ class SendDialog(tk.Toplevel):
             self.send_button.configure(state="normal")
         if not d.to:
             self.to_box.focus_set()
+
+    def _lookup_words(self) -> str:
+        """What the look-up says, and which directory answered when it was not the expected one."""
+        return "\n".join(t for t in (self.draft.directory_note, self.draft.lookup_message) if t)
 
     def _build_body(self, top: ttk.Frame, row: int) -> None:
         """HTML allowed: a formatted editor first, the HTML source and a preview as secondary tabs; else plain text."""
@@ -194,7 +199,7 @@ class SendDialog(tk.Toplevel):
             self._body_tab = 0
             self.body_notebook.bind("<<NotebookTabChanged>>", self._tab_changed)
         else:
-            self.body_notebook = None
+            self.body_notebook = None  # type: ignore[assignment]  # plain-text mail: no tabs
             self.body_text = tk.Text(top, height=12, width=70, wrap="word", undo=True)
             self.body_text.grid(row=row, column=0, columnspan=2, sticky="nsew", padx=4, pady=4)
             self.body_text.insert("1.0", d.body)
@@ -353,6 +358,16 @@ class SendDialog(tk.Toplevel):
         box.focus_set()
         return value
 
+    def _escape_suggestions(self, _event: object) -> str:
+        self.hide_suggestions()
+        return "break"
+
+    def _completion_key(self, box: ttk.Entry, event: tk.Event) -> None:
+        self._schedule_completion(event, box)
+
+    def _down_key(self, box: ttk.Entry, _event: object) -> str | None:
+        return self._enter_suggestions(box)
+
     def hide_suggestions(self) -> None:
         self.suggestions.place_forget()
         self._suggest_box = None
@@ -392,7 +407,7 @@ class SendDialog(tk.Toplevel):
         """'' when the draft can be sent, else what to fix."""
         return self.services.check(self.collect())
 
-    def send(self) -> bool:
+    def send(self) -> bool:  # type: ignore[override]  # the dialog's send; Tk's Misc.send (Tcl 'send') is never used
         """Check, warn about a repeated send, convert, then send on a worker thread."""
         if self.task is not None or self.draft.lookup_pending:
             return False
@@ -405,7 +420,12 @@ class SendDialog(tk.Toplevel):
         if problem:
             self.notify("error", title, problem)
             return False
-        previous = self.services.already_sent(self.draft)
+        guards = self.services.guards(self.draft)
+        if guards.mismatches:  # never another customer's recipient without asking, naming both customers
+            if not self.notify("yesno", title, self.services.mismatch_question(guards.mismatches)):
+                return False
+            self.draft.force = True
+        previous = sorted({entry.recipient for entry in guards.already_sent})
         if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
             return False
         try:
@@ -414,6 +434,9 @@ class SendDialog(tk.Toplevel):
             self.notify("error", title, error_text(exc))
             return False
         self._refresh_attachments()
+        self.services.refresh_settings()  # another window or process may have changed the route since
+        self.draft.route_text = self.services.route_text(self.draft.address_type)
+        self.route_label.configure(text=self.draft.route_text)
         self.send_button.configure(state="disabled")
         self.progress.grid()
         self.progress.start(15)
@@ -428,6 +451,10 @@ class SendDialog(tk.Toplevel):
         report = task.result if task.error is None else self.services._failure(task.error)
         self.task = None
         self.result = report
+        if report.route:  # the route the send took, and why when it fell back: the same words as the outcome
+            self.draft.route_text = report.route
+            self.route_label.configure(text=report.route)
+        self.services.sent(report)
         if report.ok:
             self._show_outcome(_("mail.status.sent") + "\n" + report.text)
             self.send_button.configure(state="disabled")

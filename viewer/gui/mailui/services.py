@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from viewer.errors import SpoolviewError
 from viewer.gui.mailui.model import (
@@ -22,7 +21,20 @@ from viewer.gui.mailui.model import (
     text_to_html,
     text_to_rtf,
 )
+from viewer.mail.routes.select import FAILED, NOT_CONNECTED, SERVER, UNREACHABLE, Decision, ServerState, decide
+from viewer.settings import Settings
+from viewer.settings_store import SettingsStore
+from viewer.settings_store import shared as shared_store
 
+if TYPE_CHECKING:
+    from formats.document import DocInfo, Document
+    from viewer.connection import Connection
+    from viewer.directory import Contact, Customer, Directory, Entry, Lookup
+    from viewer.mail import job
+    from viewer.mail.lookup import Lookups
+    from viewer.mail.outbox import Outcome
+
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -30,7 +42,6 @@ __all__ = [
     "BackgroundTask",
     "Draft",
     "MailServices",
-    "RecipientAnswer",
     "SendReport",
     "error_text",
     "html_to_text",
@@ -43,38 +54,52 @@ FAX_TYPES = ("FAX", "FAX2")
 PROTECTIONS = ("none", "no-modify", "password")
 
 
-@dataclass
-class RecipientAnswer:
-    """What a recipient look-up brings back: the directory's answer and the names for the templates."""
-
-    found: Any
-    customer_name: str = ""
-    contact_name: str = ""
-
-
 class MailServices:
-    """What the dialogs call. Holds the settings, the directory and the connection in force."""
+    """What the dialogs call. Reads the settings store, holds the directory look-ups and the connection in force."""
 
-    def __init__(self, settings: Any = None, *, directory: Any = None, connection: Any = None) -> None:
-        if settings is None:
-            from viewer import settings as settings_mod
-
-            settings = settings_mod.load()
-        self.settings = settings
-        self._directory = directory
+    def __init__(self, settings: Settings | None = None, *, store: SettingsStore | None = None,
+                 directory: Directory | None = None, connection: Connection | None = None) -> None:
+        if store is None:
+            # Settings handed in (not the file's): kept as they are, never re-read from the file.
+            store = SettingsStore(settings.path, settings=settings, watch=False) if settings is not None else shared_store()
+        self.store = store
+        self._local_directory = directory  # a directory to use instead of the settings' one (tests)
         self.connection = connection
         self.connection_lost = False
-        self.listeners: list[Callable[[], None]] = []  # called (on the UI thread) when state changes
+        self.lost_reason = ""  # why the server was left (English), when it was
+        self._lookups: Lookups | None = None
+        self.listeners: list[Callable[[], object]] = []  # called (on the UI thread) when state changes
+        self._unsubscribe = store.subscribe(self._settings_changed)
 
     # -- settings -----------------------------------------------------------------
-    def reload_settings(self, settings: Any = None) -> None:
-        if settings is None:
-            from viewer import settings as settings_mod
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the process's store, which every window shares."""
+        return self.store.settings
 
-            settings = settings_mod.load()
-        self.settings = settings
-        self._directory = None
+    def refresh_settings(self) -> Settings:
+        """Re-read the settings file if another process changed it (UI thread: listeners are told)."""
+        return self.store.refresh()
+
+    def save_settings(self, settings: Settings) -> None:
+        """Save and apply to every window of this process."""
+        self.store.save(settings)
+
+    def reload_settings(self, settings: Settings | None = None) -> None:
+        """Apply ``settings`` (already saved by their dialog) to every window, or re-read the file."""
+        if settings is None:
+            self.store.refresh()
+        else:
+            self.store.adopt(settings)
+
+    def _settings_changed(self, _settings: Settings) -> None:
+        self._reset_lookups()
         self._changed()
+
+    def close(self) -> None:
+        """Stop following the settings store (the window is closing)."""
+        self._unsubscribe()
+        self._reset_lookups()
 
     def _changed(self) -> None:
         for listener in list(self.listeners):
@@ -83,24 +108,44 @@ class MailServices:
     # -- directory ----------------------------------------------------------------
     @property
     def connected(self) -> bool:
-        return bool(self.connection is not None and getattr(self.connection, "is_connected", False))
+        return self.connection is not None and self.connection.is_connected
 
-    def directory(self) -> Any:
-        if self._directory is None:
-            from viewer.directory import open_directory
+    def _live_connection(self) -> Connection | None:
+        return self.connection if self.connected and not self.connection_lost else None
 
-            self._directory = open_directory(self.settings)
-        return self._directory
+    @property
+    def lookups(self) -> Lookups:
+        """Where look-ups go: the server when connected, the local directory when it is not or stops answering."""
+        from viewer.mail.lookup import Lookups
 
-    def _source(self) -> Any:
-        """Where look-ups go: the application server when connected, else the local directory."""
-        return self.connection if self.connected else self.directory()
+        if self._lookups is None:
+            self._lookups = Lookups(self.settings, self._live_connection(), directory=self._local_directory)
+        return self._lookups
 
-    def search(self, text: str, limit: int = 20) -> list[Any]:
+    def _reset_lookups(self) -> None:
+        lookups, self._lookups = self._lookups, None
+        if lookups is not None:
+            lookups.close()
+
+    def directory_note(self) -> str:
+        """'' normally; a note in the interface language when the local directory stands in for the server's."""
+        if self._lookups is not None and self._lookups.fell_back:
+            return _text("records.local_fallback")
+        return ""
+
+    def _directory_call(self, call: Callable[[Lookups], T]) -> T:
+        from viewer.mail.lookup import NoDirectory
+
+        try:
+            return call(self.lookups)
+        except NoDirectory as exc:
+            raise SpoolviewError(_text("records.no_directory", detail=str(exc))) from None
+
+    def search(self, text: str, limit: int = 20) -> list[Entry]:
         """Customers and contacts matching ``text`` (name, code or e-mail prefix)."""
         if not text.strip():
             return []
-        return list(self._source().search(text, limit=limit))
+        return self._directory_call(lambda d: d.search(text, limit=limit))
 
     def completions(self, text: str, limit: int = 10) -> list[str]:
         """``Name <address>`` suggestions for an address field (last address being typed)."""
@@ -115,23 +160,16 @@ class MailServices:
         except Exception as exc:  # noqa: BLE001 - completion is a help, never an error
             log.debug("completion failed: %s", error_text(exc))
             return []
-        out = []
-        for entry in entries:
-            if getattr(entry, "email", ""):
-                out.append(f"{prefix}{' ' if prefix else ''}{mailbox(entry.name, entry.email)}".strip())
-        return out
+        return [f"{prefix}{' ' if prefix else ''}{mailbox(e.name, e.email)}".strip() for e in entries if e.email]
 
-    def customer(self, code: str) -> Any:
-        return self._source().customer(code)
+    def customer(self, code: str) -> Customer | None:
+        return self._directory_call(lambda d: d.customer(code))
 
-    def contact(self, code: str) -> Any:
-        return self._source().contact(code)
+    def contact(self, code: str) -> Contact | None:
+        return self._directory_call(lambda d: d.contact(code))
 
-    def contacts_of(self, code: str) -> list[Any]:
-        return list(self._source().contacts_of(code))
-
-    def lookup(self, info: Any, address_type: str = "EMAIL") -> Any:
-        return self._source().lookup(info, address_type=address_type)
+    def contacts_of(self, code: str) -> list[Contact]:
+        return self._directory_call(lambda d: d.contacts_of(code))
 
     def history(self, addresses: list[str], limit: int = 200) -> list[str]:
         """The sends to any of ``addresses`` (newest first), one line each."""
@@ -140,14 +178,17 @@ class MailServices:
             return []
         from viewer.mail.history import History
 
+        history = History()
         try:
-            entries = History().recent(5000)
-        except Exception as exc:  # noqa: BLE001 - the history is a help: its failure is shown in its place
+            entries = history.recent(5000)
+        except SpoolviewError as exc:
             return [error_text(exc)]
-        lines = self._server_history(wanted) if self.connected else []
+        finally:
+            history.close()
+        lines = self._server_history(wanted) if self._live_connection() is not None else []
         for e in entries:
             if e.recipient.lower() in wanted:
-                lines.append(f"{e.time:%Y-%m-%d %H:%M}  {Path(e.document).name or e.subject}  → {e.recipient}  "
+                lines.append(f"{e.time:%Y-%m-%d %H:%M}  {e.document or e.subject}  → {e.recipient}  "
                              f"{_text('mail.outcome.' + ('accepted' if e.outcome == 'accepted' else 'refused'))}"
                              + (f"  {e.reply}" if e.outcome != "accepted" and e.reply else ""))
         return lines[:limit]
@@ -156,9 +197,14 @@ class MailServices:
         """The sends made through the application server to ``wanted`` (connected mode)."""
         import datetime
 
+        from viewer.connection import ConnectionProblem
+
+        connection = self._live_connection()
+        if connection is None:
+            return []
         try:
-            items = self.connection.history(500)
-        except Exception as exc:  # noqa: BLE001 - the history is a help: its failure is shown in its place
+            items = connection.history(500)
+        except ConnectionProblem as exc:
             return [error_text(exc)]
         lines = []
         for item in items:
@@ -173,182 +219,162 @@ class MailServices:
                 lines.append(f"{when:%Y-%m-%d %H:%M}  {name}  → {address}  {state}  ({self.connection_name()})")
         return lines
 
-    # -- preparing a send ---------------------------------------------------------
-    def route_text(self, address_type: str = "EMAIL", short: bool = False) -> str:
-        """The route that a send of ``address_type`` will take, in words (``short``: for the status bar)."""
+    # -- the route decision, in words -------------------------------------------------
+    def server_state(self) -> ServerState:
+        """What the windows know of the server, without asking it (the monitor and the sends keep it up to date)."""
+        connection = self.connection
+        if connection is None or not connection.is_connected:
+            return ServerState()
+        return ServerState(connected=True, answering=not self.connection_lost, name=connection.name, url=connection.url,
+                           problem=self.lost_reason)
+
+    def decision(self) -> Decision:
+        """The route decision as known now (routes.select.decide: the one the send will take unless the server changed)."""
+        return decide(self.settings, self.server_state())
+
+    def route_text(self, address_type: str = "EMAIL", short: bool = False, decision: Decision | None = None,
+                   why: bool = True) -> str:
+        """The route of ``decision`` (default: the one in force) in words (``short``: for the status bar;
+        ``why``: with the reason of a fallback)."""
         from viewer.gui.i18n import _
 
         if short:
             _ = _short
         s = self.settings
-        template = s.routing.template(address_type) if hasattr(s.routing, "template") else ""
-        if address_type in FAX_TYPES and not template:
+        if address_type in FAX_TYPES and not s.routing.template(address_type):
             return _("mail.route.not_configured", type=address_type)
-        via_server = s.functions.use_server_functions if s.functions.send_direct else s.service.use_server_service
-        if via_server and self.connected:
-            return _("mail.route.server", name=self.connection_name())
-        if s.functions.send_direct:
+        decision = decision or self.decision()
+        if decision.kind == SERVER:
+            return _("mail.route.server", name=decision.server or self.connection_name())
+        if decision.local == "smtp":
             host = s.functions.host or "?"
             security = (" " + s.functions.tls_mode.upper()) if s.functions.ssl else ""
             text = _("mail.route.smtp", host=host, port=s.functions.effective_port(), security=security)
         else:
             text = _("mail.route.pickup", folder=s.service.pickup_folder)
-        if via_server:
+        if not why:
+            return text
+        if decision.fallback in (UNREACHABLE, FAILED):
+            text += " " + _("mail.route.unreachable")
+        elif decision.fallback == NOT_CONNECTED:
             text += " " + _("mail.route.fallback")
         return text
 
     def status_text(self) -> str:
-        """The status bar's connection + route text."""
+        """The status bar's connection + route text (the same decision as the send dialog's "Envoi par")."""
         from viewer.gui.i18n import _
 
-        if self.connection_lost:
+        decision = self.decision()
+        why = True
+        if decision.fallback in (UNREACHABLE, FAILED):  # "Local (serveur bureau injoignable) — dépôt ~/pickup"
+            state, why = _("connection.status.unreachable", name=self.connection_name()), False
+        elif self.connection_lost:
             state = _("connection.status.lost", name=self.connection_name())
         elif self.connected:
             state = _("connection.status.connected", name=self.connection_name())
         else:
             state = _("connection.status.local")
-        return f"{state} — {self.route_text('EMAIL', short=True)}"
+        return f"{state} — {self.route_text('EMAIL', short=True, decision=decision, why=why)}"
 
-    def prepare(self, document: Any = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
+    # -- preparing a send ---------------------------------------------------------
+    def prepare(self, document: Document | None = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
                 customer_code: str = "", contact_code: str = "", attach_document: bool = True,
                 defer_lookup: bool = False) -> Draft:
-        """Convert the document, look up its recipient and fill subject/body from the templates.
+        """The send job's draft for ``document`` (mail.job.prepare), as the dialog shows it.
 
-        Runs on the UI thread (PyMuPDF). Errors of the look-up are kept in
-        ``lookup_message``; a conversion error raises (the caller shows it). With
-        ``defer_lookup`` and a connection to the application server, the look-up (HTTP) is
-        not made here: the draft comes back with ``lookup_pending`` set, for the dialog to
-        run ``fetch_recipient`` on a worker and ``apply_recipient`` with its answer.
+        Runs on the UI thread (PyMuPDF). A look-up problem is kept in ``lookup_message``; a
+        conversion error raises (the caller shows it). With ``defer_lookup`` and a connection
+        to the application server, the look-up (HTTP) is not made here: the draft comes back
+        with ``lookup_pending`` set, for the dialog to run ``fetch_recipient`` on a worker and
+        ``apply_recipient`` with its answer. Without ``attach_document`` the mail is not about
+        the document (no key, no customer guard).
         """
-        info = getattr(document, "info", None)
-        draft = Draft(address_type=address_type, document=document if attach_document else None)
-        draft.route_text = self.route_text(address_type)
-        draft.document_id = str(getattr(document, "path", "") or "") if document is not None else ""
-        names = ("", "")
-        if to:
-            draft.to = mailbox(name, to)
-            draft.customer_code, draft.contact_code = customer_code, contact_code
-            names = self.recipient_names(draft.customer_code or getattr(info, "customer", ""), draft.contact_code)
-        elif info is not None and defer_lookup and self.connected:
-            draft.lookup_pending, draft.lookup_info = True, info
-        elif info is not None:
-            try:
-                answer = self.fetch_recipient(info, address_type)
-            except Exception as exc:  # noqa: BLE001 - a failed look-up is told in the draft; the send still works
-                draft.lookup_message = self.error_message(exc)
-                names = self.recipient_names(getattr(info, "customer", ""), "")
-            else:
-                self._take_recipient(draft, answer)
-                names = (answer.customer_name, answer.contact_name)
-        else:
-            names = self.recipient_names("", draft.contact_code)
-        self._fill_texts(draft, info, *names)
+        from viewer.mail import job
+
+        self.refresh_settings()
         s = self.settings
-        draft.ask_protection = s.pdf.password_policy == "ask" and document is not None and attach_document
+        source = document if attach_document else None
+        draft = Draft(address_type=address_type, document=source)
+        draft.ask_protection = s.pdf.password_policy == "ask" and source is not None
         draft.protection = s.pdf.protection if s.pdf.protection in PROTECTIONS else "no-modify"
-        if document is not None and attach_document:
-            protect = None
-            if draft.ask_protection:  # start with the base mode; a password is asked in the dialog
-                draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
-            draft.attachments.append(self.document_attachment(document, address_type, protect=protect))
-            draft.attached_protection = protect or ""
+        protect = None
+        if draft.ask_protection:  # start with the base mode; a password is asked in the dialog
+            draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
+        defer = defer_lookup and self._live_connection() is not None and not to and source is not None
+        prepared = job.prepare(source, s, self._live_connection(), address_type=address_type,
+                               to=[mailbox(name, to)] if to else [], customer_code=customer_code,
+                               contact_code=contact_code, protect=protect, look_up=not defer,
+                               language=_ui_language(), lookups=self.lookups)
+        self._take(draft, prepared)
+        draft.customer_code = customer_code or (prepared.lookup.customer_code if prepared.lookup else "")
+        draft.contact_code = contact_code or (prepared.lookup.contact_code if prepared.lookup else "")
+        draft.attachments = [AttachmentItem(a.filename, a.data, a.mimetype, from_document=True) for a in prepared.attachments]
+        draft.attached_protection = protect or ""
+        draft.document_id, draft.document_customer = prepared.document_key, prepared.document_customer
+        draft.route_text = self.route_text(address_type)
+        if defer and source is not None:
+            draft.lookup_pending, draft.lookup_info = True, source.info
         return draft
 
-    def _fill_texts(self, draft: Draft, info: Any, customer_name: str, contact_name: str) -> None:
-        """Subject and body from the templates (and the document's own), HTML source when allowed."""
-        from viewer.mail import templates
+    def _take(self, draft: Draft, prepared: job.Draft) -> None:
+        """The texts, recipient and look-up messages of a job draft into the dialog's draft."""
+        draft.to = ", ".join(prepared.to)
+        draft.subject, draft.body = prepared.subject, prepared.body
+        draft.html = draft.prepared_html = prepared.html
+        if prepared.lookup is not None:
+            draft.lookup_message = self.lookup_text(prepared.lookup, draft.address_type, customer_name=prepared.customer_name)
+        elif prepared.lookup_error:
+            draft.lookup_message = _text("mail.lookup.failed", error=prepared.lookup_error)
+        draft.directory_note = self.directory_note()
 
-        s = self.settings
-        if info is not None:
-            fields = templates.fields_for(info, customer_name=customer_name, contact_name=contact_name)
-            kind, language = info.kind or "", info.language or ""
-        else:
-            fields = templates.fields_for(_empty_info(), customer_name=customer_name, contact_name=contact_name)
-            kind, language = "", ""
-        draft.subject, draft.body = templates.render(kind, language or _ui_language(), fields, s)
-        if info is not None:
-            draft.subject = info.mail_subject or draft.subject
-            draft.body = info.mail_body or draft.body
-        draft.html = text_to_html(draft.body) if s.advanced.allow_html and draft.address_type not in FAX_TYPES else None
+    def fetch_recipient(self, info: DocInfo, address_type: str = "EMAIL") -> job.Draft:
+        """The L1 look-up of ``info`` as a job draft (To, names, look-up result).
 
-    def recipient_names(self, customer_code: str, contact_code: str) -> tuple[str, str]:
-        """The customer's and the contact's names from the directory ('' when unknown)."""
-        return self._customer_name(customer_code), self._contact_name(contact_code) if contact_code else ""
-
-    def fetch_recipient(self, info: Any, address_type: str = "EMAIL") -> RecipientAnswer:
-        """The look-up of ``info``'s recipient and the names the templates need.
-
-        Touches only the directory or the connection (no Tk, no i18n): safe on a worker
-        thread. A failing look-up raises.
+        Touches only the directory or the connection (no Tk, no i18n): safe on a worker thread.
         """
-        found = self.lookup(info, address_type)
-        customer_code = getattr(found, "customer_code", "") or ""
-        contact_code = getattr(found, "contact_code", "") or ""
-        customer_name = self._customer_name(customer_code or getattr(info, "customer", "") or "")
-        contact_name = ""
-        if contact_code:
-            contact_name = found.name if getattr(found, "found", False) and found.address else self._contact_name(contact_code)
-        return RecipientAnswer(found, customer_name, contact_name)
+        from viewer.mail import job
 
-    def _take_recipient(self, draft: Draft, answer: RecipientAnswer) -> None:
-        found, address_type = answer.found, draft.address_type
-        draft.lookup_message = self.lookup_text(found, address_type, customer_name=answer.customer_name)
-        draft.lookup_source = getattr(found, "source", "") or ""
-        draft.customer_code = getattr(found, "customer_code", "") or ""
-        draft.contact_code = getattr(found, "contact_code", "") or ""
-        if getattr(found, "found", False) and found.address:
-            draft.to = found.address if address_type in FAX_TYPES else mailbox(found.name, found.address)
+        found = job.Draft(self.settings, self._live_connection(), address_type)
+        job.fill_recipient(found, info, self.lookups)
+        return found
 
-    def apply_recipient(self, draft: Draft, answer: RecipientAnswer | None, error: BaseException | None = None) -> None:
+    def apply_recipient(self, draft: Draft, answer: job.Draft | None, error: BaseException | None = None) -> None:
         """Complete a ``lookup_pending`` draft with the worker's answer (UI thread).
 
         On success: To, the look-up message, the codes, and subject/body rendered again with
         the names. On ``error``: a French/English message saying To is to be typed.
         """
+        from viewer.mail import job
+
         draft.lookup_pending = False
         info, draft.lookup_info = draft.lookup_info, None
-        if error is not None or answer is None:
+        if error is not None or answer is None or info is None:
             draft.lookup_message = _text("mail.lookup.failed", error=self.error_message(error) if error else "?")
             return
-        self._take_recipient(draft, answer)
-        self._fill_texts(draft, info, answer.customer_name, answer.contact_name)
+        job.fill_texts(answer, info, _ui_language())
+        self._take(draft, answer)
+        if answer.lookup is not None:
+            draft.customer_code, draft.contact_code = answer.lookup.customer_code, answer.lookup.contact_code
 
-    def lookup_text(self, found: Any, address_type: str = "EMAIL", customer_name: str | None = None) -> str:
+    def lookup_text(self, found: Lookup, address_type: str = "EMAIL", customer_name: str | None = None) -> str:
         """What the look-up says, in the interface language ('' when it found the address plainly)."""
-        message = getattr(found, "message", "") or ""
-        if not message:
+        if not found.message:
             return ""
         what = _text("mail.lookup.fax" if address_type in FAX_TYPES else "mail.lookup.email")
-        code = getattr(found, "customer_code", "") or ""
-        if getattr(found, "found", False):
-            return _text("mail.lookup.customer_used", contact=getattr(found, "contact_code", "") or "")
-        if "belongs to customer" in message:  # a contact of another customer: the directory's own words
-            return message
+        code = found.customer_code
+        if found.found:
+            return _text("mail.lookup.customer_used", contact=found.contact_code)
+        if "belongs to customer" in found.message:  # a contact of another customer: the directory's own words
+            return found.message
         if not code:
             return _text("mail.lookup.no_customer", what=what)
-        name = self._customer_name(code) if customer_name is None else customer_name
+        name = self.lookups.customer_name(code) if customer_name is None else customer_name
         if not name:
             return _text("mail.lookup.unknown_customer", code=code, what=what)
         kind = _text("mail.lookup.kind_fax" if address_type in FAX_TYPES else "mail.lookup.kind_email")
         return _text("mail.lookup.no_address", code=code, name=name, what=what, kind=kind)
 
-    def _customer_name(self, code: str) -> str:
-        if not code:
-            return ""
-        try:
-            record = self.customer(code)
-        except Exception:  # noqa: BLE001 - a name is only a label: none when the look-up fails
-            return ""
-        return getattr(record, "name", "") or ""
-
-    def _contact_name(self, code: str) -> str:
-        try:
-            record = self.contact(code)
-        except Exception:  # noqa: BLE001 - a name is only a label: none when the look-up fails
-            return ""
-        return getattr(record, "name", "") or ""
-
-    def document_attachment(self, document: Any, address_type: str = "EMAIL", protect: str | None = None,
+    def document_attachment(self, document: Document, address_type: str = "EMAIL", protect: str | None = None,
                             password: str = "") -> AttachmentItem:
         """The document as the settings want it attached (PDF or the spool itself). UI thread only."""
         from viewer.mail.attachments import document_attachment
@@ -390,129 +416,130 @@ class MailServices:
 
     def already_sent(self, draft: Draft) -> list[str]:
         """The recipients this document already went to (for the warning); [] when none or unknown."""
-        if not draft.document_id:
-            return []
-        from viewer.mail.history import History
+        return sorted({entry.recipient for entry in self.guards(draft).already_sent})
 
-        recipients = [_bare(a) for a in draft.recipients()]
+    def guards(self, draft: Draft) -> job.Guards:
+        """The send job's guards for the draft as the fields now say (history, customer of each recipient)."""
+        from viewer.mail import job
+
         try:
-            previous = History().already_sent(draft.document_id, recipients)
-        except Exception as exc:  # noqa: BLE001 - the already-sent warning is a help, never blocks a send
-            log.debug("history not available: %s", error_text(exc))
-            return []
-        return sorted({entry.recipient for entry in previous})
+            return job.check(self.job_draft(draft), lookups=self.lookups)
+        except SpoolviewError as exc:
+            log.debug("guards not available: %s", error_text(exc))
+            return job.Guards()
 
-    def spec(self, draft: Draft) -> Any:
-        """The MailSpec of a draft (body = plain alternative of the HTML when there is one)."""
-        from viewer.mail.compose import Attachment, MailSpec
+    def mismatch_question(self, mismatches: list[job.Mismatch]) -> str:
+        """The question asked before sending a document to another customer's recipient."""
+        lines = [_text("mail.warning.other_customer_line", address=m.recipient,
+                       theirs=_named(m.recipient_customer, m.recipient_customer_name),
+                       ours=_named(m.document_customer, m.document_customer_name)) for m in mismatches]
+        return _text("mail.warning.other_customer", lines="\n".join(lines))
 
-        body = html_to_text(draft.html) if draft.html is not None else draft.body
-        return MailSpec(
-            to=split_addresses(draft.to),
-            cc=split_addresses(draft.cc),
-            bcc=split_addresses(draft.bcc),
-            subject=draft.subject,
-            body=body,
-            html=draft.html,
-            rtf=text_to_rtf(body) if self.settings.advanced.allow_rtf and draft.address_type not in FAX_TYPES else None,
+    def job_draft(self, draft: Draft) -> job.Draft:
+        """The send job's draft for what the dialog shows (body = plain alternative of an edited HTML)."""
+        from viewer.mail import job
+        from viewer.mail.compose import Attachment
+
+        s = self.settings
+        rich = draft.address_type not in FAX_TYPES
+        body = draft.body
+        if draft.html is not None and draft.html != draft.prepared_html:
+            body = html_to_text(draft.html)
+        return job.Draft(
+            s, self._live_connection(), draft.address_type,
+            to=split_addresses(draft.to), cc=split_addresses(draft.cc), bcc=split_addresses(draft.bcc),
+            subject=draft.subject, body=body, html=draft.html if rich else None,
+            rtf=text_to_rtf(body) if rich and s.advanced.allow_rtf else None,
             attachments=[Attachment(a.filename, a.data, a.mimetype) for a in draft.attachments],
-            document_id=draft.document_id,
+            document_key=draft.document_id, document_customer=draft.document_customer,
         )
 
     # -- sending --------------------------------------------------------------------
     def send(self, draft: Draft) -> SendReport:
-        """Compose and send; every failure becomes a report (safe on a worker thread)."""
+        """Send through the job; every failure becomes a report (safe on a worker thread)."""
+        from viewer.mail import job
+
         try:
-            spec = self.spec(draft)
-            return self._deliver(spec, draft.subject, draft.document_id, draft.address_type)
+            prepared = self.job_draft(draft)
+            outcome = job.send(prepared, force=draft.force)
+            return self._report(outcome, prepared.notes, draft.address_type)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
     def start_send(self, draft: Draft) -> BackgroundTask:
-        """``send`` on a worker thread (the draft must have been ``finalize``d on the UI thread)."""
+        """``send`` on a worker thread (UI thread: the draft ``finalize``d, the settings re-read first)."""
+        self.refresh_settings()
         return BackgroundTask(self.send, draft)
 
+    def sent(self, report: SendReport) -> None:
+        """After a send (UI thread): a send that fell back from the server marks it unreachable for every window."""
+        if report.fallback in (UNREACHABLE, FAILED) and not self.connection_lost:
+            self.lost_reason = report.fallback_reason
+            self.mark_lost()
+
     def test_mail(self, address_type: str, to: str, subject: str, body: str, attachment: str = "") -> SendReport:
-        """The Tools test utility: a plain mail through the route of ``address_type``."""
+        """The Tools test utility: a plain mail through the route of ``address_type`` (the send job's road)."""
+        from viewer.mail import job
+        from viewer.mail.compose import Attachment
+
         try:
-            from viewer.mail.compose import MailSpec
-
-            attachments = []
-            if attachment:
-                item = AttachmentItem.from_path(attachment)
-                from viewer.mail.compose import Attachment
-
-                attachments.append(Attachment(item.filename, item.data, item.mimetype))
+            self.refresh_settings()
             if not split_addresses(to):
                 raise SpoolviewError(_text("mail.error.no_recipient"))
             if self.sender_problem():
                 raise SpoolviewError(self.sender_problem())
-            spec = MailSpec(to=split_addresses(to), cc=[], bcc=[], subject=subject, body=body, attachments=attachments)
-            return self._deliver(spec, subject, "", address_type)
+            prepared = job.Draft(self.settings, self._live_connection(), address_type, to=split_addresses(to),
+                                 subject=subject, body=body)
+            if attachment:
+                item = AttachmentItem.from_path(attachment)
+                prepared.attachments.append(Attachment(item.filename, item.data, item.mimetype))
+            outcome = job.send(prepared)
+            return self._report(outcome, prepared.notes, address_type)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an honest send report (worker thread)
             return self._failure(exc)
 
-    def _deliver(self, spec: Any, subject: str, document_id: str, address_type: str) -> SendReport:
-        from viewer.mail import job
-
-        draft = job.Draft(self.settings, self.connection if self.connected else None, address_type,
-                          to=list(spec.to), cc=list(spec.cc), bcc=list(spec.bcc), subject=subject, body=spec.body,
-                          html=spec.html, rtf=spec.rtf, attachments=list(spec.attachments), document_key=document_id)
-        outcome = job.send(draft, force=True)
-        return self._report(outcome, draft.notes, address_type)
-
-    def _report(self, outcome: Any, notes: list[str], address_type: str = "EMAIL") -> SendReport:
+    def _report(self, outcome: Outcome, notes: list[str], address_type: str = "EMAIL") -> SendReport:
         s = self.settings
+        decision = outcome.decision
         report = SendReport(
-            ok=bool(outcome.ok),
-            route=str(getattr(outcome, "route_name", "") or ""),
-            file=str(getattr(outcome, "file", "") or ""),
+            ok=outcome.ok,
+            route=self.route_text(address_type, decision=decision) if decision is not None else outcome.route_name,
+            fallback=decision.fallback if decision is not None else "",
+            fallback_reason=decision.reason if decision is not None and decision.fallback else "",
+            file=str(outcome.file or ""),
             error_folder=s.copies.error_folder,
             trace_folder=s.debug.trace_folder if s.debug.trace else "",
         )
         report.lines = self._outcome_lines(outcome, address_type)
-        if not report.lines:
-            result = getattr(outcome, "result", None)
-            for r in getattr(result, "recipients", []) or []:
-                state = _text("mail.outcome.accepted") if r.accepted else _text("mail.outcome.refused")
-                report.lines.append(f"{r.address}: {state}" + (f" — {r.code} {r.reply}" if not r.accepted else ""))
-        report.lines.extend(str(n) for n in notes)
-        error = getattr(outcome, "error", None)
-        if error and not isinstance(error, str) and not report.ok:
+        report.lines.extend(notes)
+        error = outcome.error
+        if error is not None and not report.ok:
             report.headline, detail = self.describe_error(error)
             reply_line = detail.partition("\n")[2]  # the server's reply, when the lines do not show it
-            if reply_line and not any(str(error.reply) in line for line in report.lines):
+            if reply_line and not any(error.reply in line for line in report.lines):
                 report.lines.insert(0, reply_line)
-        if error and not report.lines:
-            report.error = error if isinstance(error, str) else self.describe_error(error)[1]
         return report
 
-    def _outcome_lines(self, outcome: Any, address_type: str) -> list[str]:
+    def _outcome_lines(self, outcome: Outcome, address_type: str) -> list[str]:
         """One line per recipient (the server's own reply when refused), then where the message is, in words."""
-        results = getattr(outcome, "recipient_results", None)
-        if not callable(results):
-            lines = getattr(outcome, "summary_lines", None)
-            return list(lines()) if callable(lines) else []
-        error = getattr(outcome, "error", None)
-        result = getattr(outcome, "result", None)
-        whole = result is None and error is not None and not getattr(error, "results", None)
+        error, result = outcome.error, outcome.result
+        whole = outcome.whole
+        route = self.route_text(address_type, short=True, decision=outcome.decision)
         out = []
-        for r in results():
+        for r in outcome.recipient_results():
             reply = r.reply if whole or not r.code or r.reply.startswith(str(r.code)) else f"{r.code} {r.reply}".strip()
             if r.accepted:
-                out.append(_text("mail.outcome.line_accepted", address=r.address,
-                                 route=self.route_text(address_type, short=True)))
+                out.append(_text("mail.outcome.line_accepted", address=r.address, route=route))
             else:
-                temporary = getattr(error, "kind", "") == "temporary" if whole else r.temporary
+                temporary = (error is not None and error.kind == "temporary") if whole else r.temporary
                 out.append(_text("mail.outcome.line_temporary" if temporary else "mail.outcome.line_refused",
                                  address=r.address, reply=reply))
-        message_file = getattr(result, "file", None)
+        message_file = result.file if result is not None else None
         if message_file is not None:
             out.append(_text("mail.outcome.message_file", file=message_file))
-        copy = getattr(outcome, "file", None)
-        if copy is not None and copy != message_file:
-            out.append(_text("mail.outcome.copy" if outcome.ok else "mail.outcome.error_copy", file=copy))
-        out.extend(_text("mail.outcome.note", note=note) for note in getattr(outcome, "notes", []) or [])
+        if outcome.file is not None and outcome.file != message_file:
+            out.append(_text("mail.outcome.copy" if outcome.ok else "mail.outcome.error_copy", file=outcome.file))
+        out.extend(_text("mail.outcome.note", note=note) for note in outcome.notes)
         return out
 
     def _failure(self, exc: BaseException) -> SendReport:
@@ -529,9 +556,11 @@ class MailServices:
         screen = _text(f"settings.screen.{self.sender_screen()}")
         headline = _text(f"mail.error.kind.{kind}", screen=screen) if kind else ""
         detail = error_text(exc)
-        reply = str(getattr(exc, "reply", "") or "").strip()
-        if reply and reply not in detail:
-            code = getattr(exc, "code", None)
+        from viewer.mail.routes.base import RouteError
+
+        reply = exc.reply.strip() if isinstance(exc, RouteError) else ""
+        if isinstance(exc, RouteError) and reply and reply not in detail:
+            code = exc.code
             detail += "\n" + _text("mail.error.server_reply", reply=f"{code} {reply}" if code else reply)
         return headline, detail
 
@@ -552,115 +581,93 @@ class MailServices:
             return []
 
     def set_trace(self, on: bool) -> str:
-        """Turn the debug trace on or off (and save the setting); returns the trace folder."""
-        from viewer import settings as settings_mod
-
-        try:
-            from viewer.mail import trace
-        except ImportError:
-            trace = None
-        fn = getattr(trace, "enable" if on else "disable", None) if trace else None
-        if callable(fn):
-            result = fn(self.settings)
-            if result is not None and hasattr(result, "debug"):
-                self.settings = result
-        self.settings.debug.trace = on
-        settings_mod.save(self.settings)
-        return self.settings.debug.trace_folder
+        """Turn the debug trace on or off (saved, for every window); returns the trace folder."""
+        settings = self.refresh_settings()
+        settings.debug.trace = on
+        self.save_settings(settings)
+        return settings.debug.trace_folder
 
     def load_trace(self, folder: str | None = None) -> str:
         """The text of the debug trace files of ``folder`` (the configured one by default)."""
-        folder = folder or self.settings.debug.trace_folder
-        try:
-            from viewer.mail import trace
-        except ImportError:
-            trace = None
-        loader = getattr(trace, "load", None) if trace else None
-        if callable(loader):
-            loaded = loader(Path(folder))
-            if isinstance(loaded, str):
-                return loaded
-            if isinstance(loaded, (list, tuple)):
-                return "\n".join(_entry_text(e) for e in loaded)
-            return str(loaded)
-        files = sorted(p for p in Path(folder).glob("*") if p.is_file())
-        return "\n".join(f"== {p.name}\n" + p.read_text(encoding="utf-8", errors="replace") for p in files)
+        from viewer.mail import trace
+
+        return "\n".join(entry.format() for entry in trace.load(Path(folder or self.settings.debug.trace_folder)))
 
     # -- connection -----------------------------------------------------------------
     def profiles(self) -> list[str]:
         return sorted(self.settings.profiles)
 
     def connection_name(self) -> str:
-        return str(getattr(self.connection, "name", "") or "?")
+        return self.connection.name if self.connection is not None else "?"
 
     def resume_connection(self) -> bool:
         """Pick up a connection opened earlier (``spoolview connect`` or a previous session)."""
-        try:
-            from viewer.connection import current
+        from viewer.connection import current
 
-            connection = current()
-        except Exception as exc:  # noqa: BLE001 - no usable saved connection: start disconnected
-            log.debug("no saved connection: %s", error_text(exc))
-            return False
+        connection = current(self.settings)
         if connection is not None and connection.is_connected:
-            self.connection = connection
+            self._set_connection(connection)
             return True
         return False
 
+    def _set_connection(self, connection: Connection | None) -> None:
+        self.connection = connection
+        self.connection_lost, self.lost_reason = False, ""
+        self._reset_lookups()
+
     def connect(self, profile_name: str, password: str) -> None:
         """Log in to the application server of ``profile_name`` (raises a SpoolviewError)."""
+        import dataclasses
+
         from viewer.connection import Connection
 
         profile = self.settings.profiles.get(profile_name)
         if profile is None:
             raise SpoolviewError(_text("connection.error.no_profile", name=profile_name))
         if not profile.name:
-            import dataclasses
-
             profile = dataclasses.replace(profile, name=profile_name)
         connection = Connection(profile, ca_file=profile.ca_file or None)
         connection.connect(password)
-        self.connection = connection
-        self.connection_lost = False
-        self._directory = None
+        self._set_connection(connection)
 
     def disconnect(self) -> None:
-        connection, self.connection = self.connection, None
-        self.connection_lost = False
+        from viewer.connection import ConnectionProblem
+
+        connection = self.connection
+        self._set_connection(None)
         if connection is not None:
             try:
                 connection.disconnect()
-            except Exception as exc:  # noqa: BLE001 - the server may be gone already
+            except ConnectionProblem as exc:  # the server may be gone already
                 log.debug("disconnect: %s", error_text(exc))
 
     def alive(self) -> bool:
-        """Ask the server whether the session still holds (worker thread). False when lost."""
+        """Ask the server whether the session still holds (worker thread). False when lost; the reason is kept."""
         connection = self.connection
         if connection is None:
             return False
-        reachable = getattr(connection, "reachable", None)
-        try:
-            if callable(reachable) and not reachable():
-                return False
-        except Exception:  # noqa: BLE001 - a probe: any failure means not reachable
+        problem = connection.problem()
+        if problem:
+            self.lost_reason = problem
             return False
-        return bool(getattr(connection, "is_connected", False))
+        return connection.is_connected
 
     def mark_lost(self) -> None:
+        """The server stopped answering (UI thread): every look-up and send is local from now on, and says so."""
         self.connection_lost = True
+        self._reset_lookups()
         self._changed()
 
 
 def warm_up() -> None:
     """Import the mail road and register the default fonts ahead of the first click (any thread)."""
     try:
-        import importlib
-
+        import viewer.directory
+        import viewer.mail.attachments
+        import viewer.mail.compose
+        import viewer.mail.outbox
+        import viewer.mail.templates  # noqa: F401 - imported ahead of the first click, not used here
         from formats import fonts
-
-        for module in ("viewer.directory", "viewer.mail.attachments", "viewer.mail.compose",
-                       "viewer.mail.outbox", "viewer.mail.templates"):
-            importlib.import_module(module)
 
         for bold in (False, True):
             fonts.register_reportlab("sans", bold)
@@ -668,7 +675,7 @@ def warm_up() -> None:
         log.debug("warm-up: %s", error_text(exc))
 
 
-def _short(key: str, **fields: object) -> str:
+def _short(key: str, /, **fields: object) -> str:
     """The status bar's compact wording of a route key (home folder shown as ~)."""
     from viewer.gui.i18n import _
 
@@ -677,17 +684,6 @@ def _short(key: str, **fields: object) -> str:
         home = str(Path.home())
         fields["folder"] = "~" + folder[len(home):] if folder.startswith(home + "/") else folder
     return _(key.replace("mail.route.", "mail.route.short."), **fields)
-
-
-def _entry_text(entry: Any) -> str:
-    if isinstance(entry, str):
-        return entry
-    if callable(getattr(entry, "format", None)):
-        return entry.format()
-    for name in ("text", "line", "message"):
-        if hasattr(entry, name):
-            return str(getattr(entry, name))
-    return str(entry)
 
 
 def _split_name(address: str) -> tuple[str, str]:
@@ -715,7 +711,5 @@ def _ui_language() -> str:
     return language()
 
 
-def _empty_info() -> Any:
-    from formats.document import DocInfo
-
-    return DocInfo()
+def _named(code: str, name: str) -> str:
+    return f"{code} ({name})" if name else code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import tkinter as tk
 from collections.abc import Callable
@@ -193,10 +194,15 @@ class SettingsDialog(tk.Toplevel):
         self.page_title.grid(row=0, column=0, sticky="w", pady=(0, 6))
         for screen, specs in SCREENS:
             tab = self._new_screen(screen)
-            for row, spec in enumerate(specs):
+            row = 0
+            for spec in specs:
                 self._add_field(tab, row, spec)
+                row += 1
+                if spec.key == "functions.auth":  # « Se connecter… » right under the choice it serves
+                    self._add_sign_in(tab, row)
+                    row += 1
             if screen == "functions":
-                self._add_credentials(tab, len(specs))
+                self._add_credentials(tab, row)
             if screen == "extract":
                 from viewer.gui.mailui.extractui import ExtractPreview
 
@@ -222,6 +228,7 @@ class SettingsDialog(tk.Toplevel):
 
     def _add_field(self, tab: ttk.Frame, row: int, spec: FieldSpec) -> None:
         value = get_value(self.candidate, spec.key)
+        widget: ttk.Checkbutton | ttk.Combobox | ttk.Entry
         if spec.kind == "bool":
             var: tk.Variable = tk.BooleanVar(value=bool(value))
             widget = ttk.Checkbutton(tab, text=label(spec.key), variable=var)
@@ -239,8 +246,8 @@ class SettingsDialog(tk.Toplevel):
                 widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
-                ttk.Button(tab, text="…", width=3, command=lambda s=spec: self.browse(s.key)).grid(row=row, column=2, padx=2, sticky="w")
-            widget.bind("<KeyRelease>", lambda e, k=spec.key: self._clear_mark(k), add="+")
+                ttk.Button(tab, text="…", width=3, command=functools.partial(self.browse, spec.key)).grid(row=row, column=2, padx=2, sticky="w")
+            widget.bind("<KeyRelease>", functools.partial(self._clear_mark_on_key, spec.key), add="+")
         self.vars[spec.key] = var
         self.widgets[spec.key] = widget
 
@@ -273,12 +280,15 @@ class SettingsDialog(tk.Toplevel):
             self.vars[key], self.widgets[key] = var, widget
         ttk.Button(tab, text=_("settings.button.environments"),
                    command=lambda: self.show_screen(ENV_SCREEN)).grid(row=row + 1, column=2, rowspan=2, padx=4)
-        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
-        self.signin_button.grid(row=row + 3, column=0, sticky="w", padx=4, pady=(6, 2))
-        self.signin_status = ttk.Label(tab, text="", wraplength=420, justify="left")
-        self.signin_status.grid(row=row + 3, column=1, columnspan=2, sticky="w", padx=4, pady=(6, 2))
-        self.signin_runner: SignInRunner | None = None
         self._load_credentials()
+
+    def _add_sign_in(self, tab: ttk.Frame, row: int) -> None:
+        """The « Se connecter… » button and who is signed in, until when."""
+        self.signin_button = ttk.Button(tab, text=_("settings.button.sign_in"), command=self.sign_in)
+        self.signin_button.grid(row=row, column=0, sticky="w", padx=4, pady=2)
+        self.signin_status = ttk.Label(tab, text="", wraplength=230, justify="left")
+        self.signin_status.grid(row=row, column=1, columnspan=2, sticky="w", padx=4, pady=2)
+        self.signin_runner: SignInRunner | None = None
 
     def sign_in(self) -> SignInRunner | None:
         """« Se connecter… »: the browser sign-in of the active environment on a worker thread."""
@@ -617,10 +627,13 @@ class SettingsDialog(tk.Toplevel):
         widget.focus_set()
         self.invalid.append(key)
 
+    def _clear_mark_on_key(self, key: str, _event: object) -> None:
+        self._clear_mark(key)
+
     def _clear_mark(self, key: str) -> None:
         if key in self.invalid:
             widget = self.widgets[key]
-            widget.configure(style="TCombobox" if isinstance(widget, ttk.Combobox) else "TEntry")
+            widget.configure(style="TCombobox" if isinstance(widget, ttk.Combobox) else "TEntry")  # type: ignore[call-arg]  # a ttk widget
             self.invalid.remove(key)
 
     def ok(self) -> bool:

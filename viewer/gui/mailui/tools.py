@@ -82,7 +82,7 @@ class MailTestDialog(tk.Toplevel):
             return _("tools.test.no_file", path=attachment)
         return ""
 
-    def send(self) -> bool:
+    def send(self) -> bool:  # type: ignore[override]  # the dialog's send; Tk's Misc.send (Tcl 'send') is never used
         problem = self.entry_ok()
         if problem:
             self.notify("error", _("tools.test.title"), problem)

@@ -58,10 +58,10 @@ def test_connect_send_through_server_disconnect(root, notify, pump, server, smtp
     assert ELODIE in draft.to
     report = services.send(draft)
     assert report.ok, report.text
-    assert "application server" in report.route
+    assert report.route == "serveur d'applications office"
     assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
     history = services.history([ELODIE])
-    assert any("devis-D2026-0042" in line and "(office)" in line for line in history), history
+    assert any("devis D2026-0042" in line and "(office)" in line for line in history), history  # the key, never a path
     services.disconnect()
     assert not services.connected and services.status_text().startswith("Local")
 
@@ -108,7 +108,7 @@ def test_lost_connection_noticed(root, notify, pump, tmp_path, smtpd, samples):
     monitor.check()
     assert pump(lambda: bool(lost))
     assert services.connection_lost
-    assert "perdue" in services.status_text()
+    assert services.status_text() == f"Local (serveur office injoignable) — dépôt {services.settings.service.pickup_folder}"
     monitor.stop()
 
 

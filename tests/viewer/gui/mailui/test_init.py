@@ -327,3 +327,166 @@ def test_test_utility_without_sender_says_what_to_fill_in(make_window, notify):
     window = make_window(s)
     report = window.mailui.services.test_mail("EMAIL", "e@example.com", "x", "y")
     assert not report.ok and "Aucun expéditeur" in report.text and "no sender" not in report.text
+
+
+def test_server_stopped_mid_way_every_line_names_the_local_route_and_why(make_window, directory, samples, smtpd, tmp_path, pump,
+                                                                       notify):
+    """Connected with "send from the server" set, the server stops after the dialog opened: the mail goes
+    out locally and the outcome, the dialog's "Envoi par", the status bar and the history all say so."""
+    from tests.viewer.server.test_directory_api import fill_directory
+    from viewer.mail.history import History
+
+    config = live.smtp_config(tmp_path / "server", smtpd, directory_url=fill_directory(tmp_path, samples))
+    server = live.LiveServer(config, users={"alice": "alice-pw"}).start()
+    s = base_settings()
+    s.service.use_server_service = True
+    s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
+    window = make_window(s)
+    invoke_menu(window, "connection", "Se connecter…")
+    [connect] = dialogs_of(window, ConnectDialog)
+    connect.password_var.set("alice-pw")
+    connect.connect()
+    assert pump(lambda: connect.result is not None)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    assert dialog.route_label.cget("text") == "serveur d'applications office"
+    server.stop()  # the server goes away between the look-up and the send
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    report = dialog.result
+    assert report.ok, report.text
+    pickup = s.service.pickup_folder
+    assert dialog.route_label.cget("text") == f"service SMTP — répertoire de dépôt {pickup} (envoi local : le serveur d'applications ne répond pas)"
+    assert report.lines[0] == f"{ELODIE} : accepté (dépôt {pickup} (serveur injoignable))"
+    assert "serveur d'applications office" not in dialog.outcome_text() and "par le serveur" not in dialog.outcome_text()
+    assert window.status.route_text() == f"Local (serveur office injoignable) — dépôt {pickup}"
+    [row] = History().recent(1)
+    assert row.route.startswith(f"pickup folder {pickup} (local after server failure: cannot reach the application server")
+    assert row.document == "devis D2026-0042"
+    assert smtpd.handler.messages == []  # nothing went through the server
+    assert len(list(Path(pickup).glob("*.eml"))) == 1
+    _screenshot(tmp_path, "server-stopped")
+    window.mailui.monitor.stop()
+
+
+def test_a_second_window_after_a_settings_change_sends_by_the_new_route(make_window, directory, samples, smtpd, pump):
+    """One settings store: saving in one window applies to the open ones and to windows opened later."""
+    from viewer.settings_store import shared
+
+    store = shared()
+    first_settings = store.settings
+    first_settings.printing.no_save_offer = True
+    first_settings.service.from_identity = "Ventes <ventes@example.com>"
+    store.save(first_settings)
+    first = make_window(store.settings)
+    other = make_window(store.settings)
+    assert "dépôt" in other.status.route_text()
+    invoke_menu(first, "settings", "Options avancées (messagerie, conversion PDF)…")
+    [dialog] = dialogs_of(first, SettingsDialog)
+    dialog.vars["functions.send_direct"].set(True)
+    dialog.vars["functions.host"].set("127.0.0.1")
+    dialog.vars["functions.port"].set(str(smtpd.port))
+    dialog.vars["functions.from_identity"].set("Ventes <ventes@example.com>")
+    assert dialog.ok()
+    assert other.status.route_text() == f"Local — SMTP 127.0.0.1:{smtpd.port}"  # the open window follows at once
+    second = make_window(store.settings)
+    second.open_path(samples / "devis-D2026-0042.spv")
+    second.toolbar.buttons["mail"].invoke()
+    [send] = dialogs_of(second, SendDialog)
+    assert send.route_label.cget("text") == f"fonctions SMTP — serveur 127.0.0.1:{smtpd.port}"
+    assert send.send()
+    assert pump(lambda: send.result is not None)
+    assert send.result.ok, send.result.text
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+
+
+def test_a_settings_file_changed_by_another_process_is_read_before_the_next_send(make_window, directory, samples, smtpd,
+                                                                                 pump):
+    from viewer.cli import main
+    from viewer.settings_store import shared
+
+    store = shared()
+    store.settings.printing.no_save_offer = True
+    store.settings.service.from_identity = "Ventes <ventes@example.com>"
+    store.save(store.settings)
+    window = make_window(store.settings)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [send] = dialogs_of(window, SendDialog)
+    assert "dépôt" in send.route_label.cget("text")
+    for key, value in (("functions.send_direct", "true"), ("functions.host", "127.0.0.1"), ("functions.port", str(smtpd.port)),
+                       ("functions.from_identity", "ventes@example.com")):
+        assert main(["settings", "set", key, value]) == 0  # what `spoolview settings set` does from a shell
+    assert send.send()
+    assert pump(lambda: send.result is not None)
+    assert send.result.ok, send.result.text
+    assert send.route_label.cget("text") == f"fonctions SMTP — serveur 127.0.0.1:{smtpd.port}"
+    assert smtpd.handler.wait_for(1)[0].rcpt_tos == [ELODIE]
+    assert window.status.route_text() == f"Local — SMTP 127.0.0.1:{smtpd.port}"
+
+
+def test_cli_and_gui_send_the_same_message_and_share_the_already_sent_warning(make_window, directory, samples, pump,
+                                                                               notify, capsys):
+    from tests.viewer.mail.test_job import stable
+    from viewer.cli import main
+
+    s = base_settings()
+    s.pdf.protection = "none"  # encryption draws a random key each time
+    settings_mod.save(s)
+    assert main(["send", str(samples / "devis-D2026-0042.spv")]) == 0
+    [from_cli] = sorted(Path(s.service.pickup_folder).glob("*.eml"))
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")
+    window.toolbar.buttons["mail"].invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    assert dialog.send()  # the recorder answers yes to the "already sent" question
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+    [question] = [c for c in notify.calls if c[0] == "yesno"]
+    assert "déjà été envoyé à : " + ELODIE in question[2]
+    [from_gui] = [p for p in Path(s.service.pickup_folder).glob("*.eml") if p != from_cli]
+    assert stable(from_gui.read_bytes()) == stable(from_cli.read_bytes())
+    assert main(["send", str(samples / "devis-D2026-0042.spv")]) == 0
+    assert capsys.readouterr().err.count("already sent: devis D2026-0042 went to " + ELODIE) == 2  # the CLI's and the GUI's
+
+
+def test_records_ask_before_sending_the_document_to_another_customers_contact(make_window, directory, samples, pump,
+                                                                               notify, tmp_path):
+    from viewer.gui.mailui.records import RecordsWindow
+
+    s = base_settings()
+    window = make_window(s)
+    window.open_path(samples / "devis-D2026-0042.spv")  # the quote of CLI001
+    invoke_menu(window, "tools", "Fiches clients et contacts…")
+    [records] = dialogs_of(window, RecordsWindow)
+    records.search_var.set("Hébert")
+    records.refresh()
+    assert records.select("CT0003", "contact")  # a contact of CLI003
+    assert records.attach_var.get()
+    records.mail_button.invoke()
+    [dialog] = dialogs_of(window, SendDialog)
+    notify.answer = False
+    assert not dialog.send()
+    kind, _title, question = notify.last()
+    assert kind == "yesno"
+    assert ("f.hebert@menuiserie.example appartient au client CLI003 (Société Générale de Menuiserie), "
+            "mais le document est pour le client CLI001 (Atelier Dupré SARL).") in question
+    assert list(Path(s.service.pickup_folder).glob("*.eml")) == []
+    _screenshot(tmp_path, "records-mismatch")
+    notify.answer = True
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert dialog.result.ok, dialog.result.text
+
+
+def _screenshot(tmp_path: Path, name: str) -> None:
+    """The screen as it is (Xvfb), for a person to look at: kept when SPOOLVIEW_SCREENSHOTS names a folder."""
+    import os
+    import shutil
+
+    folder = os.environ.get("SPOOLVIEW_SCREENSHOTS")
+    if not folder or not shutil.which("import"):
+        return
+    subprocess.run(["import", "-window", "root", str(Path(folder) / f"{name}.png")], check=False, timeout=30)

@@ -47,7 +47,7 @@ def direct(port: int, **pdf) -> settings_mod.Settings:
     return s
 
 
-def attachments_of(data: bytes) -> list[tuple[str, bytes]]:
+def attachments_of(data: bytes) -> list[tuple[str | None, bytes]]:
     msg = email.message_from_bytes(data, policy=policy.default)
     return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
 
@@ -274,6 +274,7 @@ class SlowConnection:
 
     is_connected = True
     name = "central"
+    url = "https://127.0.0.1:1"
 
     def __init__(self, found=None, customer=None, error: Exception | None = None) -> None:
         import threading
@@ -321,7 +322,7 @@ def test_connected_lookup_does_not_block_the_dialog(root, notify, pump, director
     assert not notify.calls
 
 
-def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directory, quote):
+def test_connected_lookup_falls_back_to_the_local_directory_and_says_so(root, notify, pump, directory, quote):
     from viewer.connection import ServerUnavailable
 
     connection = SlowConnection(error=ServerUnavailable("the application server at https://127.0.0.1:1 did not answer within 5 s"))
@@ -330,11 +331,26 @@ def test_connected_lookup_failure_leaves_to_editable(root, notify, pump, directo
     assert dialog.to_var.get() == "recherche du destinataire…"
     connection.release.set()
     assert pump(lambda: not dialog.draft.lookup_pending)
-    message = dialog.lookup_label.cget("text")
-    assert message.startswith("La recherche du destinataire sur le serveur d'applications a échoué")
-    assert "\nLe serveur d'applications ne répond pas : " in message  # what happened, in French
-    assert message.endswith("did not answer within 5 s")  # then the technical detail
+    assert ELODIE in dialog.to_var.get()  # the local directory answered
+    assert dialog.lookup_label.cget("text") == "annuaire local : le serveur ne répond pas"
     assert dialog.lookup_label.winfo_manager() == "grid"
+    assert str(dialog.to_box.cget("state")) == "normal"
+    assert not notify.calls
+
+
+def test_no_directory_answering_says_so_and_leaves_to_editable(root, notify, pump, quote, tmp_path):
+    from viewer.connection import ServerUnavailable
+
+    settings = direct(25)
+    (tmp_path / "nowhere").write_text("a file where a folder should be")
+    settings.directory.database_url = f"sqlite:///{tmp_path / 'nowhere' / 'dir.sqlite'}"
+    connection = SlowConnection(error=ServerUnavailable("the application server at https://127.0.0.1:1 did not answer within 5 s"))
+    dialog = open_dialog(root, MailServices(settings, connection=connection), quote, notify)
+    connection.release.set()
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    message = dialog.lookup_label.cget("text")
+    assert message.startswith("annuaire local : le serveur ne répond pas\nLa recherche du destinataire")
+    assert "no directory answers: the application server at https://127.0.0.1:1 did not answer within 5 s" in message
     assert dialog.to_var.get() == "" and str(dialog.to_box.cget("state")) == "normal"
     dialog.to_var.set(ELODIE)
     assert dialog.collect().to == ELODIE

@@ -112,9 +112,9 @@ def test_rtf_body_sent_when_allowed(services, smtpd):
     s = services.settings
     s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
     draft = Draft(to="e@example.com", subject="Devis", body="Bonjour Élodie,\n\nCordialement,\n")
-    assert services.spec(draft).rtf is None  # off by default
+    assert services.job_draft(draft).rtf is None  # off by default
     s.advanced.allow_rtf = True
-    assert services.spec(Draft(to="0102030405", subject="x", body="y", address_type="FAX")).rtf is None
+    assert services.job_draft(Draft(to="0102030405", subject="x", body="y", address_type="FAX")).rtf is None
     report = services.send(draft)
     assert report.ok, report.text
     msg = email.message_from_bytes(smtpd.handler.wait_for(1)[0].data, policy=policy.default)

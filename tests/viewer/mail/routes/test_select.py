@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from viewer import paths
@@ -37,7 +39,7 @@ class FakeConnection:
         return self._problem
 
 
-def notes() -> tuple[list[tuple[str, str]], callable]:
+def notes() -> tuple[list[tuple[str, str]], Callable[[str, str], None]]:
     seen: list[tuple[str, str]] = []
     return seen, lambda kind, text: seen.append((kind, text))
 
