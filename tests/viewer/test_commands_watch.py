@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.support.smtpd import RecordingHandler
-from tests.viewer.test_commands_batch import COUNT, CORRUPT, NOBODY, REFUSED, address, run, setup_batch
+from tests.viewer.test_commands_batch import CORRUPT, COUNT, NOBODY, REFUSED, address, run, setup_batch
 
 ROOT = Path(__file__).resolve().parents[2]
 
