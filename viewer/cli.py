@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("viewer.commands.mail", "send a document by e-mail through the configured route"),
     "test-mail": ("viewer.commands.mail", "send a test mail through the configured route (Tools > test mail)"),
     "trace": ("viewer.commands.mail", "debug trace: on, off, show, files"),
+    "watch": ("viewer.commands.watch", "send each document dropped into a folder, then move it to done/ or failed/"),
+    "report": ("viewer.commands.report", "list the sends of the history: document, recipient, route, outcome, time"),
     "settings": ("viewer.commands.settings", "show, change and check the per-user settings"),
     "directory": ("viewer.commands.directory", "import, list and show customers and contacts"),
     "connect": ("viewer.commands.connection", "log in to an application server (connected mode)"),
