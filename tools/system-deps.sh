@@ -38,6 +38,8 @@ TEST_PACKAGES=(
     "cups:"                             # a real print server for the printing tests
     "cups-client:lp,lpstat"             # print commands the viewer calls
     "cups-ipp-utils:/usr/sbin/ippeveprinter"  # a throw-away IPP printer for the tests
+    "desktop-file-utils:desktop-file-validate"  # checks the .desktop entry `desktop install` writes
+    "shared-mime-info:update-mime-database"     # builds the MIME database with the .spv type
 )
 # `make bench-peers` only (never `make test`): the programs the benchmarks compare with.
 PEERS_PACKAGES=(
