@@ -2,7 +2,8 @@
 
 Adding a command is ONE line in ``COMMANDS`` below, ``"name": ("module", "help")``, and a
 ``register(subparsers)`` in that module adding the sub-parser ``name`` (a module may own
-several names: one line each). ``spoolview --help`` lists the table without importing any
+several names: one line each; a module in viewer/commands/ without its line fails
+tests/viewer/test_cli.py). ``spoolview --help`` lists the table without importing any
 command module; ``spoolview NAME ...`` imports only NAME's module, so a command pays for
 the libraries it uses and no other (sqlalchemy, httpx, keyring, Tk, PyMuPDF...). Inside a
 command module, import heavy libraries in the handler, not at the top.
@@ -30,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("viewer.commands.mail", "send a document by e-mail through the configured route"),
     "test-mail": ("viewer.commands.mail", "send a test mail through the configured route (Tools > test mail)"),
     "trace": ("viewer.commands.mail", "debug trace: on, off, show, files"),
+    "watch": ("viewer.commands.watch", "send each document dropped into a folder, then move it to done/ or failed/"),
+    "report": ("viewer.commands.report", "list the sends of the history: document, recipient, route, outcome, time"),
     "settings": ("viewer.commands.settings", "show, change and check the per-user settings"),
     "directory": ("viewer.commands.directory", "import, list and show customers and contacts"),
     "connect": ("viewer.commands.connection", "log in to an application server (connected mode)"),

@@ -27,9 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="send a document by e-mail through the configured route",
         description="Convert FILE to PDF (per the settings), find its recipient (the directory, unless --to), "
         "compose the mail and send it. Exit status: 0 when every recipient was accepted, 1 when the "
-        "message was not sent, 3 when some recipients were refused.",
+        "message was not sent, 3 when some recipients were refused. Several FILEs (or globs, or --from-list) "
+        "make a batch: each document goes to its own recipient; exit status 0 when every document was sent "
+        "(or had been already), 3 when some were not, 1 when none was.",
     )
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, nargs="*", metavar="FILE", help="document(s) to send; a quoted glob (\"out/*.spv\") is expanded")
+    p.add_argument("--from-list", type=Path, metavar="LIST", help="batch: a text file naming one document per line ('#' comments)")
     _recipients(p, required=False)
     p.add_argument("--type", dest="address_type", type=str.upper, choices=ADDRESS_TYPES, default="EMAIL", help="address type (default EMAIL)")
     p.add_argument("--subject", help="subject (default: from the document or the templates)")
@@ -166,6 +169,15 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from viewer.commands import batch
+
+    if batch.is_batch(args.file, args.from_list):
+        return batch.cmd_batch(args)
+    args.file = args.file[0]
+    return _send_one(args)
+
+
+def _send_one(args: argparse.Namespace) -> int:
     from viewer.docopen import open_document
     from viewer.mail import job
     from viewer.mail.lookup import LOCAL_FALLBACK

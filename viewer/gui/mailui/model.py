@@ -66,7 +66,6 @@ def error_kind(exc: BaseException) -> str:
 
     if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
         return "unknown"
-
     seen = 0
     cause: BaseException | None = exc
     while cause is not None and seen < 6:

@@ -197,17 +197,16 @@ class SettingsDialog(tk.Toplevel):
         # The screens sit in a scrolled area: a tall one (SMTP functions with OAuth) scrolls
         # inside a window that fits a 1024x768 screen.
         self.canvas = tk.Canvas(self.page, highlightthickness=0, borderwidth=0,
-                                background=ttk.Style(self).lookup("TFrame", "background") or None)
+                                background=ttk.Style(self).lookup("TFrame", "background") or "")
         self.canvas.grid(row=1, column=0, sticky="nsew")
         self.scrollbar = ttk.Scrollbar(self.page, orient="vertical", command=self.canvas.yview)
         self.canvas.configure(yscrollcommand=self.scrollbar.set)
         self.holder = ttk.Frame(self.canvas)
         self._holder_item = self.canvas.create_window(0, 0, window=self.holder, anchor="nw")
         self.holder.bind("<Configure>", lambda e: self._scroll_region())
-        self.canvas.bind("<Configure>", lambda e: (self.canvas.itemconfigure(self._holder_item, width=e.width),
-                                                   self._scroll_region()))
+        self.canvas.bind("<Configure>", self._canvas_resized)
         for sequence, step in (("<Button-4>", -1), ("<Button-5>", 1)):
-            self.canvas.bind_all(sequence, lambda e, n=step: self._wheel(e, n), add="+")
+            self.canvas.bind_all(sequence, functools.partial(self._wheel_step, step), add="+")
         for screen, specs in SCREENS:
             tab = self._new_screen(screen)
             row = 0
@@ -661,6 +660,13 @@ class SettingsDialog(tk.Toplevel):
             top = widget.winfo_rooty() - self.holder.winfo_rooty()
             self.canvas.yview_moveto(max(0.0, (top - 40) / total))
         self.invalid.append(key)
+
+    def _canvas_resized(self, event: tk.Event) -> None:
+        self.canvas.itemconfigure(self._holder_item, width=event.width)
+        self._scroll_region()
+
+    def _wheel_step(self, step: int, event: tk.Event) -> None:
+        self._wheel(event, step)
 
     def _clear_mark_on_key(self, key: str, _event: object) -> None:
         self._clear_mark(key)

@@ -1,0 +1,145 @@
+"""`spoolview send FILE FILE...`: a batch over a real SMTP server, refusals, a corrupt file, re-runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.smtpd import RecordingHandler
+from viewer import settings as S
+from viewer.cli import main
+from viewer.commands.batch import expand, is_batch
+from viewer.errors import SpoolviewError
+
+ROOT = Path(__file__).resolve().parents[2]
+QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
+COUNT = 24
+REFUSED = {5, 11, 17}  # customers whose address the server refuses
+CORRUPT = 8  # this document is not a spool
+NOBODY = 20  # this document's customer has no address
+
+
+def run(capsys, *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def address(i: int) -> str:
+    return f"compta{i:02d}@client{i:02d}.example"
+
+
+def make_documents(folder: Path) -> list[Path]:
+    """COUNT small invoices, one per customer CLInn."""
+    base = json.loads(QUOTE.read_text(encoding="utf-8"))
+    folder.mkdir()
+    files = []
+    for i in range(1, COUNT + 1):
+        path = folder / f"facture-{i:02d}.spv"
+        if i == CORRUPT:
+            path.write_text('{"format": "spv", "version": 1, "info": ', encoding="utf-8")
+        else:
+            doc = json.loads(json.dumps(base))
+            info = doc["info"]
+            info.pop("contact", None)
+            info.update(kind="facture", number=f"F2026-{i:04d}", customer=f"CLI{i:03d}", title=f"Facture F2026-{i:04d}")
+            doc["pages"] = doc["pages"][:1]
+            path.write_text(json.dumps(doc), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def setup_batch(tmp_path: Path, server) -> list[Path]:
+    from viewer.directory import open_directory
+
+    settings = S.load()
+    settings.functions.send_direct = True
+    settings.functions.host, settings.functions.port = server.host, server.port
+    settings.functions.from_identity = "agent@example.com"
+    S.save(settings)
+    customers = tmp_path / "customers.csv"
+    rows = ["code;name;email;email2;fax;fax2;default_devis;default_facture"]
+    rows += [f"CLI{i:03d};Client {i};{'' if i == NOBODY else address(i)};;;;;" for i in range(1, COUNT + 1)]
+    customers.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("code;customer;name;email;fax\n", encoding="utf-8")
+    with open_directory(S.load()) as directory:
+        directory.import_csv(customers, contacts)
+    return make_documents(tmp_path / "out")
+
+
+@pytest.fixture
+def refusing(smtpd_factory):
+    return smtpd_factory(handler=RecordingHandler(rcpt_replies={address(i): "550 5.1.1 no such user" for i in REFUSED}))
+
+
+def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_path, refusing):
+    files = setup_batch(tmp_path, refusing)
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    assert code == 3, out + err
+    lines = out.splitlines()
+    assert lines[-1] == f"{COUNT} documents: 19 sent, 3 refused, 1 unreadable, 1 no recipient"
+    assert lines[0].startswith(f"[1/{COUNT}] facture F2026-0001 -> {address(1)}: accepted by ")
+    assert "(250 " in lines[0]
+    assert lines[4].startswith(f"[5/{COUNT}] facture F2026-0005 -> {address(5)}: NOT sent (permanent): 550 5.1.1 no such user")
+    assert lines[CORRUPT - 1].startswith(f"[{CORRUPT}/{COUNT}] facture-08.spv: unreadable: ")
+    assert lines[NOBODY - 1].startswith(f"[{NOBODY}/{COUNT}] facture F2026-0020: no recipient: ")
+    assert "Traceback" not in out + err
+    got = sorted(r for m in refusing.messages for r in m.rcpt_tos)
+    assert got == sorted(address(i) for i in range(1, COUNT + 1) if i not in REFUSED | {CORRUPT, NOBODY})
+    # The re-run sends only what was not accepted: nothing twice.
+    before = len(refusing.messages)
+    code, out, err = run(capsys, "send", *files)
+    assert code == 3, out + err
+    assert out.splitlines()[-1] == f"{COUNT} documents: 0 sent, 3 refused, 19 skipped (already sent), 1 unreadable, 1 no recipient"
+    assert len(refusing.messages) == before
+    assert f"[1/{COUNT}] facture F2026-0001: skipped (already sent): {address(1)} on " in out
+
+
+def test_rerun_after_the_server_stops_refusing_sends_the_rest_then_all_done(capsys, tmp_path, refusing):
+    files = [f for i, f in enumerate(setup_batch(tmp_path, refusing), 1) if i not in (CORRUPT, NOBODY)]
+    listing = tmp_path / "list.txt"
+    listing.write_text("# month end\n" + "\n".join(f.name for f in files) + "\n", encoding="utf-8")
+    for f in files:
+        f.rename(tmp_path / f.name)
+    assert run(capsys, "send", "--from-list", listing)[0] == 3
+    refusing.handler.rcpt_replies.clear()
+    code, out, err = run(capsys, "send", "--from-list", listing)
+    assert code == 0, out + err
+    assert out.splitlines()[-1] == f"{len(files)} documents: 3 sent, 19 skipped (already sent)"
+    assert sorted(r for m in refusing.messages for r in m.rcpt_tos).count(address(1)) == 1
+    code, out, err = run(capsys, "send", "--from-list", listing, "--force", "--dry-run")
+    assert code == 0 and out.splitlines()[-1] == f"dry run: nothing sent; {len(files)} documents: 22 would be sent"
+
+
+def test_dry_run_says_what_would_go_where_and_sends_nothing(capsys, tmp_path, refusing):
+    files = setup_batch(tmp_path, refusing)
+    code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
+    assert code == 0, out + err
+    assert f"[1/2] facture F2026-0001 -> {address(1)} would be sent (" in out
+    assert out.splitlines()[-1] == "dry run: nothing sent; 2 documents: 2 would be sent"
+    assert refusing.messages == []
+
+
+def test_nothing_sent_is_exit_1(capsys, tmp_path):
+    bad = tmp_path / "bad.spv"
+    bad.write_text('{"format": "spv", "version": 1, "pages": [', encoding="utf-8")
+    code, out, err = run(capsys, "send", bad, tmp_path / "missing.spv", tmp_path / "none-*.spv")
+    assert code == 1, out + err
+    assert out.splitlines()[-1] == "3 documents: 0 sent, 3 unreadable"
+    assert "no file matches this pattern" in out
+
+
+def test_expand_and_is_batch(tmp_path):
+    assert not is_batch([QUOTE], None)
+    assert is_batch([QUOTE, QUOTE], None) and is_batch([], tmp_path / "l.txt") and is_batch([Path("x/*.spv")], None)
+    items = expand([QUOTE, QUOTE], None)
+    assert [i.path for i in items] == [QUOTE]  # named twice, sent once
+    with pytest.raises(SpoolviewError, match="cannot read the list"):
+        expand([], tmp_path / "absent.txt")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(SpoolviewError, match="no document to send"):
+        expand([], empty)

@@ -1,0 +1,264 @@
+"""`spoolview send FILE FILE...`: many documents, each to its own recipient, through the one send job."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from viewer.errors import SpoolviewError
+
+if TYPE_CHECKING:
+    from viewer.mail.job import Draft
+    from viewer.mail.outbox import Outbox, Outcome
+    from viewer.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 3, 130
+
+# What became of one document of a batch (the summary's words, in this order).
+SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
+    "sent",
+    "refused",
+    "skipped (already sent)",
+    "unreadable",
+    "no recipient",
+    "not sent (error)",
+)
+ORDER = (SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT)
+_GLOB_CHARS = "*?["
+
+
+@dataclass(frozen=True)
+class Item:
+    """One document named on the command line (``problem``: why it cannot even be opened)."""
+
+    path: Path
+    problem: str = ""
+
+
+def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
+    """True unless exactly one existing-or-plain FILE is given (today's single send)."""
+    if from_list is not None or len(files) != 1:
+        return True
+    word = str(files[0])
+    return any(c in word for c in _GLOB_CHARS) and not files[0].exists()
+
+
+def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
+    """The documents of a batch, in order: FILEs (globs expanded, sorted), then the list's lines."""
+    words = [str(f) for f in files]
+    if from_list is not None:
+        try:
+            text = from_list.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpoolviewError(f"cannot read the list {from_list} ({exc.strerror or exc}): check the path") from None
+        except UnicodeDecodeError:
+            raise SpoolviewError(f"the list {from_list} is not UTF-8 text: save it as UTF-8") from None
+        base = from_list.parent
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                words.append(line if Path(line).is_absolute() else str(base / line))
+    items: list[Item] = []
+    seen: set[Path] = set()
+    for word in words:
+        if any(c in word for c in _GLOB_CHARS) and not Path(word).exists():
+            found = sorted(glob.glob(word))
+            if not found:
+                items.append(Item(Path(word), "no file matches this pattern"))
+            paths = [Path(f) for f in found]
+        else:
+            paths = [Path(word)]
+        for path in paths:
+            if path.resolve() not in seen:  # the same document named twice is sent once
+                seen.add(path.resolve())
+                items.append(Item(path))
+    if not items:
+        raise SpoolviewError("no document to send: give FILEs, a glob or --from-list")
+    return items
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome."""
+
+    category: str
+    name: str
+    text: str
+    outcome: Outcome | None = None
+
+    @property
+    def temporary(self) -> bool:
+        """A refusal worth retrying later: every refused recipient got a temporary answer."""
+        if self.outcome is None or self.outcome.ok:
+            return False
+        if self.outcome.whole and self.outcome.error is not None:
+            return self.outcome.error.kind == "temporary"
+        refused = [r for r in self.outcome.recipient_results() if not r.accepted]
+        return bool(refused) and all(r.temporary for r in refused)
+
+
+class Batch:
+    """Prepares, checks and sends each document in turn; one route decision and Outbox for all."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+        from viewer.commands import mail
+        from viewer.mail.lookup import Lookups
+
+        self.args = args
+        self.settings = settings
+        self.connection = mail._connection(settings)
+        self.password = mail._password(args)
+        self.protect = mail._protection(settings, args, self.password)
+        self.lookups = Lookups(settings, self.connection)
+        self.sender, warning = mail._sender(settings, args.sender)
+        if warning:
+            mail._warn(warning)
+        self.body: str | None = None
+        if args.body_file:
+            try:
+                self.body = args.body_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SpoolviewError(f"cannot read the body file {args.body_file} ({exc.strerror or exc}): check the path") from None
+            except UnicodeDecodeError:
+                raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
+        self.outbox: Outbox | None = None
+        self.counts: Counter[str] = Counter()
+
+    def close(self) -> None:
+        self.lookups.close()
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+
+    def _box(self, draft: Draft) -> Outbox:
+        """The batch's Outbox, opened on the first send (the route is decided and said once)."""
+        if self.outbox is None:
+            from viewer.commands import mail
+            from viewer.mail import job
+            from viewer.mail.outbox import Outbox
+
+            choice = job.decide_route(draft, via_server=self.args.via_server)
+            mail._say_route(choice)
+            self.outbox = Outbox(self.settings, choice).__enter__()
+        return self.outbox
+
+    def draft(self, item: Item) -> tuple[str, Draft | str]:
+        """(name, the draft ready to send) or (name, why not: the category and a sentence)."""
+        from formats.document import DocumentError
+        from viewer.docopen import open_document
+        from viewer.mail import job
+
+        name = item.path.name
+        if item.problem:
+            return name, f"{UNREADABLE}\t{item.problem}"
+        try:
+            doc = open_document(item.path, self.settings, encoding=self.args.encoding)
+            name = job.document_key(doc)
+            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=self.args.to,
+                                cc=self.args.cc, bcc=self.args.bcc, protect=self.protect, password=self.password, lookups=self.lookups)
+        except OSError as exc:
+            return name, f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})"
+        except (DocumentError, SpoolviewError) as exc:
+            return name, f"{UNREADABLE}\t{exc}"
+        if not draft.recipients():
+            found = draft.lookup.message if draft.lookup is not None else ""
+            return name, f"{NO_RECIPIENT}\t{found or draft.lookup_error or 'no recipient found in the directory'}"
+        if self.args.subject:
+            draft.subject = self.args.subject
+        if self.body is not None:
+            draft.body = self.body
+            job.fill_alternatives(draft)
+        draft.sender = self.sender
+        guards = job.check(draft, lookups=self.lookups)
+        if guards.mismatches and not self.args.force:
+            return name, f"{NOT_SENT}\t{job.CustomerMismatch(guards.mismatches)}"
+        if guards.already_sent and not self.args.force:
+            done = {e.recipient.lower() for e in guards.already_sent}
+            keep = [a for a in draft.recipients() if _bare(a) not in done]
+            if not keep:
+                when = guards.already_sent[0]
+                return name, f"{ALREADY}\t{when.recipient} on {when.time:%Y-%m-%d %H:%M} (use --force to send again)"
+            draft.to = [a for a in draft.to if a in keep]  # only those not accepted yet
+            draft.cc = [a for a in draft.cc if a in keep]
+            draft.bcc = [a for a in draft.bcc if a in keep]
+        return name, draft
+
+    def process(self, item: Item) -> Result:
+        """Prepare, check and send (or, with --dry-run, describe) one document; counted in the summary."""
+        from viewer.mail import job
+
+        name, ready = self.draft(item)
+        if isinstance(ready, str):
+            category, why = ready.split("\t", 1)
+            result = Result(category, name, f"{name}: {category}: {why}")
+        elif self.args.dry_run:
+            composed = job.compose_draft(ready)
+            route = job.decide_route(ready, via_server=self.args.via_server).text if self.outbox is None else ""
+            result = Result(SENT, name, f"{name} -> {', '.join(composed.envelope.recipients)} would be sent" + (f" ({route})" if route else ""))
+        else:
+            try:
+                box = self._box(ready)
+                outcome = job.send(ready, force=True, outbox=box)  # guards checked above
+                box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
+            except SpoolviewError as exc:
+                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}")
+            else:
+                result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
+        self.counts[result.category] += 1
+        return result
+
+    def run(self, items: list[Item]) -> None:
+        """The whole batch, one progress line per document."""
+        for index, item in enumerate(items, 1):
+            print(f"[{index}/{len(items)}] {self.process(item).text}", flush=True)
+
+    def summary(self) -> str:
+        verb = "would be sent" if self.args.dry_run else SENT
+        parts = [f"{self.counts[c]} {verb if c == SENT else c}" for c in ORDER if c == SENT or self.counts[c]]
+        return f"{sum(self.counts.values())} documents: " + ", ".join(parts)
+
+    def status(self) -> int:
+        """0: every document sent (now or before); 3: some not sent; 1: none sent (now or before)."""
+        done = self.counts[SENT] + self.counts[ALREADY]
+        total = sum(self.counts.values())
+        if done == total:
+            return EXIT_OK
+        return EXIT_PARTIAL if done else EXIT_FAILED
+
+
+def line(outcome: Outcome) -> str:
+    """One line for a document: each recipient with the route's answer (the Outcome's own words)."""
+    lines = outcome.summary_lines(duplicates=False)
+    per_recipient = lines[: len(outcome.recipient_results())]
+    return "; ".join(per_recipient) or ("accepted" if outcome.ok else "NOT sent")
+
+
+def _bare(address: str) -> str:
+    from viewer.mail.compose import parse_mailbox
+
+    try:
+        return parse_mailbox(address)[1].lower() if "@" in address else address.strip().lower()
+    except SpoolviewError:
+        return address.strip().lower()
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from viewer.commands import mail
+
+    items = expand(args.file, args.from_list)
+    batch = Batch(args, mail._settings())
+    try:
+        batch.run(items)
+    except KeyboardInterrupt:
+        print(f"interrupted: {batch.summary()}; run the same command again to send the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        batch.close()
+    print(("dry run: nothing sent; " if args.dry_run else "") + batch.summary())
+    return batch.status()
