@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from viewer.errors import SpoolviewError
+from viewer.fsutil import private_dir
 from viewer.printer import backend
 
 QUEUE = "spoolview"
@@ -80,12 +81,20 @@ def install(folder: Path, mode: str, *, host: str | None = None, bin_dir: Path |
         os.chmod(target, 0o700)
     except PermissionError:
         raise PrinterError(f"cannot write {target}: run `sudo spoolview printer install --folder {folder}`") from None
-    folder.mkdir(parents=True, exist_ok=True)
+    _jobs_folder(folder)
     done = _run([lpadmin, *_server(host), "-p", QUEUE, "-E", "-v", uri, "-m", "raw",
                  "-D", "spoolview viewer", "-o", "printer-is-shared=false"], "lpadmin")
     if done.returncode != 0:
         raise PrinterError(f"lpadmin could not add the queue {QUEUE!r}: {_last_line(done)}")
     return status(host=host, bin_dir=bin_dir)
+
+
+def _jobs_folder(folder: Path) -> None:
+    """Create the jobs folder 0700; under sudo, owned by the user who ran sudo (not root)."""
+    private_dir(folder)
+    sudo_uid, sudo_gid = os.environ.get("SUDO_UID", ""), os.environ.get("SUDO_GID", "")
+    if os.geteuid() == 0 and sudo_uid.isdigit() and sudo_gid.isdigit():
+        os.chown(folder, int(sudo_uid), int(sudo_gid))
 
 
 def remove(*, host: str | None = None, bin_dir: Path | None = None) -> bool:

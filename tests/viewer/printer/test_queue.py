@@ -28,6 +28,7 @@ def test_install_print_status_remove(cupsd, tmp_path):
     assert state.installed and state.backend_present
     assert state.device_uri == f"spoolview:{folder}?mode=watch"
     assert (cupsd.serverbin / "backend" / "spoolview").stat().st_mode & 0o777 == 0o700
+    assert folder.stat().st_mode & 0o777 == 0o700  # jobs are private
 
     pdf = tmp_path / "quote.pdf"
     pdf.write_bytes(SAMPLE_PDF)
@@ -63,3 +64,15 @@ def test_missing_lpadmin_names_the_package(tmp_path, monkeypatch):
 def test_bad_mode_refused(tmp_path):
     with pytest.raises(queue.PrinterError, match="mode 'shout'"):
         queue.device_uri(tmp_path, "shout")
+
+
+def test_install_under_sudo_gives_the_folder_to_the_user(cupsd, tmp_path, monkeypatch):
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a folder away")
+    monkeypatch.setenv("SUDO_UID", "4242")
+    monkeypatch.setenv("SUDO_GID", "4343")
+    queue.install(tmp_path / "printed", "open", host=cupsd.host, bin_dir=cupsd.serverbin)
+    st = (tmp_path / "printed").stat()
+    assert (st.st_uid, st.st_gid) == (4242, 4343)
