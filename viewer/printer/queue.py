@@ -118,10 +118,12 @@ def status(*, host: str | None = None, bin_dir: Path | None = None) -> Status:
     lpstat = _tool("lpstat", "cups-client")
     target = (bin_dir or serverbin()) / "backend" / BACKEND_NAME
     result = Status(installed=False, backend=target, backend_present=target.is_file())
+    running = _run([lpstat, *_server(host), "-r"], "lpstat")
+    if "not running" in running.stdout or running.returncode != 0:
+        where = host or "this computer"
+        raise PrinterError(f"the print server (CUPS) is not running on {where}: start it (sudo systemctl start cups)")
     done = _run([lpstat, *_server(host), "-v", QUEUE], "lpstat")
     if done.returncode != 0:
-        if "connect" in (done.stderr or "").lower():
-            raise PrinterError(f"the print server is not running: {_last_line(done)} (sudo systemctl start cups)")
         return result
     result.installed = True
     result.device_uri = done.stdout.strip().split(": ", 1)[-1]

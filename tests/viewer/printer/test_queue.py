@@ -76,3 +76,8 @@ def test_install_under_sudo_gives_the_folder_to_the_user(cupsd, tmp_path, monkey
     queue.install(tmp_path / "printed", "open", host=cupsd.host, bin_dir=cupsd.serverbin)
     st = (tmp_path / "printed").stat()
     assert (st.st_uid, st.st_gid) == (4242, 4343)
+
+
+def test_status_without_a_print_server_says_so(tmp_path):
+    with pytest.raises(queue.PrinterError, match=r"not running on 127.0.0.1:1: start it \(sudo systemctl start cups\)"):
+        queue.status(host="127.0.0.1:1", bin_dir=tmp_path)
