@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from viewer import paths
 
@@ -65,3 +66,47 @@ def forget(key: str) -> None:
 def of(url: str, user: str) -> list[UnknownSend]:
     """The unknown sends made through ``url`` as ``user``, oldest first."""
     return sorted((i for i in load() if i.url == url and i.user == user), key=lambda i: i.at)
+
+
+@dataclass
+class Resolution:
+    """What the server says of one unknown send.
+
+    ``state``: ``unknown`` (still: the server does not answer or has not finished), ``absent``
+    (the server never received it: it may be sent again), ``sent`` (every recipient accepted)
+    or ``partial`` (some or all recipients refused). ``recipients`` pairs each address with
+    its accepted flag and the server's reply; ``detail`` says why it is still unknown.
+    """
+
+    item: UnknownSend
+    state: str
+    recipients: list[tuple[str, bool, str]] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.state != "unknown"
+
+
+class _Status(Protocol):
+    """The part of viewer.connection.Connection this module asks (kept as a Protocol: no import cycle)."""
+
+    def send_status(self, key: str) -> Any: ...
+
+
+def resolve(connection: _Status, item: UnknownSend) -> Resolution:
+    """Ask the server about ``item``; once the outcome is known it is forgotten here (the history has it)."""
+    from viewer.connection import ConnectionProblem
+
+    try:
+        status = connection.send_status(item.key)
+    except ConnectionProblem as exc:
+        return Resolution(item, "unknown", detail=str(exc))
+    if status.state == "absent":
+        forget(item.key)
+        return Resolution(item, "absent")
+    if status.state != "done" or status.answer is None:
+        return Resolution(item, "unknown", detail="the server has not finished this send")
+    recipients = [(r.address, bool(r.accepted), r.reply) for r in status.answer.recipients]
+    forget(item.key)
+    return Resolution(item, "sent" if recipients and all(ok for _a, ok, _r in recipients) else "partial", recipients)

@@ -98,29 +98,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _report_unknown(conn: Any, item: Any, answers: bool) -> None:
-    """Ask the server what became of a send whose answer was lost; print it, forget it once known."""
-    from viewer.connection import ConnectionProblem
-
+    """Ask the server what became of a send whose answer was lost; print it (forgotten once known)."""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.at))
     label = f"{when}\t{item.document or '-'}\tkey {item.key}\t{', '.join(item.recipients)}"
     if not answers:
         print(f"{label}\toutcome still UNKNOWN: the server does not answer; do not send it again")
         return
-    try:
-        status = conn.send_status(item.key)
-    except ConnectionProblem as exc:
-        print(f"{label}\toutcome still UNKNOWN ({exc}); do not send it again")
-        return
-    if status.state == "absent":
+    found = unknown_sends.resolve(conn, item)
+    if found.state == "absent":
         print(f"{label}\tNOT sent: the server never received it; you may send it again")
-        unknown_sends.forget(item.key)
-    elif status.state == "pending" or status.answer is None:
-        print(f"{label}\toutcome still UNKNOWN: the server has not finished this send; ask again later")
+    elif not found.known:
+        print(f"{label}\toutcome still UNKNOWN ({found.detail}); do not send it again")
     else:
-        parts = [f"{r.address}: {'accepted' if r.accepted else 'refused (' + r.reply + ')'}" for r in status.answer.recipients]
-        verdict = "sent" if all(r.accepted for r in status.answer.recipients) else "NOT sent to every recipient"
+        parts = [f"{a}: {'accepted' if ok else 'refused (' + reply + ')'}" for a, ok, reply in found.recipients]
+        verdict = "sent" if found.state == "sent" else "NOT sent to every recipient"
         print(f"{label}\tnow known: {verdict} ({'; '.join(parts)})")
-        unknown_sends.forget(item.key)
 
 
 def cmd_profiles_list(args: argparse.Namespace) -> int:

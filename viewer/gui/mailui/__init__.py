@@ -14,6 +14,7 @@ from viewer.gui.mailui.services import MailServices, error_text
 __all__ = ["MailUi", "install"]
 
 START_DELAY_MS = 1200
+FOLLOW_MS = 15000  # how often a send whose answer was lost is asked about again
 
 
 class MailUi:
@@ -41,6 +42,7 @@ class MailUi:
 
         self.monitor = ConnectionMonitor(self.root, services, on_lost=self.connection_lost)
         services.listeners.append(self._state_changed)
+        self._following = False  # a look-up of unknown sends is running
         configure_styles(self.root)
 
     # -- hooks on the main window ---------------------------------------------------------
@@ -261,6 +263,36 @@ class MailUi:
     def connected(self) -> None:
         self.update_status()
         self.monitor.start()
+        self.follow_unknown()
+
+    def follow_unknown(self) -> None:
+        """Ask the server, on a worker, what became of the sends whose answer was lost; say it once known.
+
+        Runs when connected and again every FOLLOW_MS while some outcome is still unknown (a
+        send dialog that ended on "unknown" is followed up the same way).
+        """
+        from viewer import unknown_sends
+        from viewer.gui.mailui.common import run_in_background
+        from viewer.gui.mailui.model import BackgroundTask
+
+        connection = self.services.connection
+        if self._following or connection is None or not self.services.connected:
+            return
+        pending = unknown_sends.of(connection.url, connection.profile.user)
+        if not pending:
+            return
+        self._following = True
+        task = BackgroundTask(lambda: [unknown_sends.resolve(connection, item) for item in pending], collect=False)
+        run_in_background(self.root, task, self._unknown_followed)
+
+    def _unknown_followed(self, task: Any) -> None:
+        self._following = False
+        found = list(task.result or [])
+        for item in found:
+            if item.known:
+                self.notify("warning" if item.state == "partial" else "info", _("mail.unknown.title"), unknown_text(item))
+        if task.error is not None or any(not item.known for item in found):
+            self.root.after(FOLLOW_MS, self.follow_unknown)
 
     def disconnect(self) -> None:
         self.monitor.stop()
@@ -275,6 +307,17 @@ class MailUi:
     def connection_lost(self) -> None:
         self.update_status()
         self.notify("warning", _("connection.menu.connect"), _("connection.lost", name=self.services.connection_name()))
+
+
+def unknown_text(found: Any) -> str:
+    """What became of a send whose answer was lost (an unknown_sends.Resolution), in the interface language."""
+    document = found.item.document or ", ".join(found.item.recipients) or found.item.key
+    if found.state == "absent":
+        return _("mail.unknown.absent", document=document)
+    lines = [_("mail.unknown.accepted", address=address) if ok else _("mail.unknown.refused", address=address, reply=reply)
+             for address, ok, reply in found.recipients]
+    key = "mail.unknown.sent" if found.state == "sent" else "mail.unknown.partial"
+    return _(key, document=document) + "\n" + "\n".join(lines)
 
 
 def records_icon(size: int = 48) -> Any:

@@ -481,6 +481,33 @@ def test_records_ask_before_sending_the_document_to_another_customers_contact(ma
     assert dialog.result.ok, dialog.result.text
 
 
+def test_a_send_whose_answer_was_lost_is_followed_up_and_said_once_known(make_window, smtpd, tmp_path, notify, pump):
+    """Issue 19: an "unknown" outcome is asked about again once connected, and the real outcome shown."""
+    from viewer import unknown_sends
+
+    config = live.smtp_config(tmp_path / "server", smtpd, from_identity="ventes@example.com")
+    with live.LiveServer(config, users={"alice": "alice-pw"}) as server:
+        s = base_settings()
+        s.profiles["office"] = settings_mod.ConnectionProfile(name="office", url=server.url, user="alice")
+        window = make_window(s)
+        services = window.mailui.services
+        services.connect("office", "alice-pw")
+        connection = services.connection
+        raw = (b"From: ventes@example.com\r\nTo: client@example.org\r\nSubject: Devis\r\n"
+               b"Message-ID: <k1@example.com>\r\n\r\nBonjour\r\n")
+        connection.send(raw, "ventes@example.com", ("client@example.org",), key="k1")  # delivered; say its answer was lost
+        unknown_sends.remember("k1", connection.url, "alice", document="devis D2026-0042", recipients=["client@example.org"])
+        unknown_sends.remember("k2", connection.url, "alice", document="facture F2026-0001", recipients=["x@example.org"])
+        window.mailui.connected()
+        assert pump(lambda: len(notify.calls) >= 2)
+        texts = [message for _kind, _title, message in notify.calls]
+        assert any(t.startswith("Le serveur a bien envoyé devis D2026-0042") and "client@example.org : accepté" in t for t in texts)
+        assert any("n'a jamais reçu facture F2026-0001" in t for t in texts)
+        assert unknown_sends.of(connection.url, "alice") == []  # known now: not asked again
+        assert len(smtpd.handler.messages) == 1  # asking never sends a second time
+        window.mailui.monitor.stop()
+
+
 def _screenshot(tmp_path: Path, name: str) -> None:
     """The screen as it is (Xvfb), for a person to look at: kept when SPOOLVIEW_SCREENSHOTS names a folder."""
     import os
