@@ -68,6 +68,7 @@ class Watcher:
     settle: float = 2.0
     retries: dict[str, Retry] = field(default_factory=dict)
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
+    stop: threading.Event = field(default_factory=threading.Event)  # set by SIGTERM: finish the document in hand
 
     @property
     def work(self) -> Path:
@@ -164,6 +165,8 @@ class Watcher:
     def scan(self) -> list[Result]:
         results = []
         for path in self.complete():
+            if self.stop.is_set():
+                break
             result = self.handle(path)
             if result is not None:
                 print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
@@ -281,7 +284,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
-    stop = threading.Event()
+    stop = watcher.stop
     wake = threading.Event()
 
     def on_term(signum: int, frame: object) -> None:
