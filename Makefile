@@ -38,9 +38,14 @@ test: deps $(STAMP)
 bench: $(STAMP)
 	for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-## bench-peers: the benchmarks next to the programs people use instead (the relay listener vs Postfix: installs Debian's postfix, as root)
+## bench-peers: the launch, memory and command-line benchmarks with the programs people use
+## instead (evince, mupdf, mutool, swaks; the relay listener against Postfix). Installs the
+## Debian packages it needs when missing (this target only; never `make test`).
 bench-peers: $(STAMP)
-	$(BIN)/python tests/bench/bench_listener.py --peers
+	PYTHON=$(PYTHON) bash tools/system-deps.sh peers
+	$(BIN)/python tests/bench/bench_launch.py --peers
+	$(BIN)/python tests/bench/bench_cli.py --peers
+	if [ -f tests/bench/bench_listener.py ]; then $(BIN)/python tests/bench/bench_listener.py --peers; fi
 
 ## soak: long fault-injection runs of the relay (not part of `make test`)
 soak: $(STAMP)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one list of Debian packages spoolview needs, checked and installed in one place.
 #
-#   tools/system-deps.sh [--check] [test|run]
+#   tools/system-deps.sh [--check] [test|run|peers]
 #
-# `test` (default) is what `make test` needs, `run` what `make run` needs.
+# `test` (default) is what `make test` needs, `run` what `make run` needs, `peers` what
+# `make bench-peers` adds (the programs the benchmarks compare spoolview with).
 # Without --check: as root on Debian, install what is missing with apt-get (after
 # `apt-get update` when the package lists are empty or stale, or when the first install
 # fails); otherwise stop at once and print the exact command to run, exit status 1.
@@ -37,6 +38,18 @@ TEST_PACKAGES=(
     "cups:"                             # a real print server for the printing tests
     "cups-client:lp,lpstat"             # print commands the viewer calls
     "cups-ipp-utils:/usr/sbin/ippeveprinter"  # a throw-away IPP printer for the tests
+    "desktop-file-utils:desktop-file-validate"  # checks the .desktop entry `desktop install` writes
+    "shared-mime-info:update-mime-database"     # builds the MIME database with the .spv type
+)
+# `make bench-peers` only (never `make test`): the programs the benchmarks compare with.
+PEERS_PACKAGES=(
+    "evince:evince"                     # launch and memory, beside `spoolview FILE`
+    "mupdf:mupdf"                       # the lightest viewer
+    "mupdf-tools:mutool"                # `mutool convert`, beside `spoolview convert`
+    "swaks:swaks"                       # one SMTP send, beside `spoolview send`
+    "postfix:/usr/sbin/postfix"         # the relay listener's peer (bench_listener.py --peers)
+    "xdotool:xdotool"                   # pages through the viewers (Page Down)
+    "xvfb:Xvfb"                         # the display the launch benchmark polls
 )
 RUN_PACKAGES=(
     "python3-venv:py:ensurepip"
@@ -50,12 +63,17 @@ group=test
 for arg in "$@"; do
     case "$arg" in
         --check) check_only=1 ;;
-        test|run) group=$arg ;;
+        test|run|peers) group=$arg ;;
         -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-        *) echo "system-deps: unknown argument '$arg' (use: [--check] [test|run])" >&2; exit 2 ;;
+        *) echo "system-deps: unknown argument '$arg' (use: [--check] [test|run|peers])" >&2; exit 2 ;;
     esac
 done
-if [ "$group" = run ]; then entries=("${RUN_PACKAGES[@]}"); else entries=("${TEST_PACKAGES[@]}"); fi
+target=$group
+case "$group" in
+    run) entries=("${RUN_PACKAGES[@]}") ;;
+    peers) entries=("${PEERS_PACKAGES[@]}"); target=bench-peers ;;
+    *) entries=("${TEST_PACKAGES[@]}") ;;
+esac
 
 DPKG_QUERY=${SYSTEM_DEPS_DPKG_QUERY:-dpkg-query}
 APT_GET=${SYSTEM_DEPS_APT_GET:-apt-get}
@@ -113,7 +131,7 @@ install_command() {
 }
 
 report() {
-    echo "system-deps: missing Debian packages for 'make $group':" >&2
+    echo "system-deps: missing Debian packages for 'make $target':" >&2
     printf '%s\n' "${reasons[@]}" >&2
     echo "Install them with:" >&2
     echo "    $(install_command)" >&2

@@ -2,7 +2,8 @@
 
 Adding a command is ONE line in ``COMMANDS`` below, ``"name": ("module", "help")``, and a
 ``register(subparsers)`` in that module adding the sub-parser ``name`` (a module may own
-several names: one line each). ``spoolview --help`` lists the table without importing any
+several names: one line each; a module in viewer/commands/ without its line fails
+tests/viewer/test_cli.py). ``spoolview --help`` lists the table without importing any
 command module; ``spoolview NAME ...`` imports only NAME's module, so a command pays for
 the libraries it uses and no other (sqlalchemy, httpx, keyring, Tk, PyMuPDF...). Inside a
 command module, import heavy libraries in the handler, not at the top.

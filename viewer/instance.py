@@ -24,12 +24,11 @@ import os
 import socket
 import stat
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 MAX_REQUEST = 256 * 1024  # bytes of one request line: thousands of paths
-CLIENT_TIMEOUT = 5.0  # seconds a second `spoolview FILE` waits for the running viewer
+CLIENT_TIMEOUT = 10.0  # seconds a second `spoolview FILE` waits for a running viewer (it may still be starting)
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -44,6 +43,8 @@ def runtime_dir() -> Path | None:
     if xdg and _private(Path(xdg), uid, exact_mode=False):
         folder = Path(xdg) / "spoolview"
     else:
+        import tempfile  # only here: most sessions have a runtime folder
+
         folder = Path(tempfile.gettempdir()) / f"spoolview-{uid}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)

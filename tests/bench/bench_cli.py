@@ -22,27 +22,44 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 RUNS = 9
 SPOOLVIEW = str(Path(sys.executable).with_name("spoolview"))
-QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
-NOTICE = ROOT / "samples" / "notice.pdf"
+SAMPLES = Path(os.environ.get("BENCH_SAMPLES", ROOT / "samples"))  # another checkout's, for "before" figures
+QUOTE = SAMPLES / "devis-D2026-0042.spv"
+NOTICE = SAMPLES / "notice.pdf"
 
 
-def timed(argv: list[str]) -> float:
+class Timing(float):
+    """Median wall seconds, carrying the median CPU seconds (user + system) of the same runs."""
+
+    cpu: float
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of one run; the CPU figure is what a busy machine disturbs least."""
     start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
-    return elapsed
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()[-400:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def median(argv: list[str], runs: int = RUNS) -> float:
+def median(argv: list[str], runs: int = RUNS) -> Timing:
     timed(argv)  # warm the file cache
-    return statistics.median(timed(argv) for _ in range(runs))
+    runs_ = [timed(argv) for _ in range(runs)]
+    result = Timing(statistics.median(w for w, _ in runs_))
+    result.cpu = statistics.median(c for _, c in runs_)
+    return result
 
 
-def row(what: str, value: float, base_name: str, base: float, target: float | None = None) -> None:
+def row(what: str, value: Timing, base_name: str, base: Timing, target: float | None = None) -> None:
     verdict = "" if target is None else ("  OK" if value / base <= target else f"  MISSED (target <= {target:g}x)")
-    print(f"  {what:<34} {value * 1000:7.0f} ms   {base_name:<32} {base * 1000:7.0f} ms   ratio {value / base:6.2f}{verdict}")
+    print(f"  {what:<28} {value * 1000:6.0f} ms (cpu {value.cpu * 1000:5.0f})   {base_name:<32} "
+          f"{base * 1000:6.0f} ms (cpu {base.cpu * 1000:5.0f})   ratio {value / base:6.2f} (cpu {value.cpu / base.cpu:5.2f})"
+          f"{verdict}")
 
 
 def prepare(folder: Path) -> None:
@@ -84,7 +101,7 @@ def main() -> int:
     return 0
 
 
-def peer_columns(folder: Path, send: float, convert: float, out: Path) -> None:
+def peer_columns(folder: Path, send: Timing, convert: Timing, out: Path) -> None:
     if shutil.which("mutool"):
         row("convert notice.pdf", convert, "mutool convert", median(["mutool", "convert", "-o", str(folder / "m.pdf"), str(NOTICE)]))
     else:

@@ -127,3 +127,12 @@ def test_unknown_option_of_a_command_is_a_usage_error(capsys):
         cli.main(["info", "--no-such-option", "x.spv"])
     assert exc.value.code == cli.EXIT_USAGE
     assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+def test_every_command_module_has_its_table_lines():
+    from pathlib import Path
+
+    folder = Path(cli.__file__).parent / "commands"
+    modules = {f"viewer.commands.{p.stem}" for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    listed = {module for module, _ in cli.COMMANDS.values()}
+    assert modules <= listed, f"add a line to viewer/cli.py COMMANDS for {sorted(modules - listed)}"

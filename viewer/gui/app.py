@@ -215,10 +215,13 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         window = app.new_window()
         # Open after the window is on screen, so an error dialog has a parent to sit on.
         window.after_idle(window.open_path, path)
-    first = app.windows[0]
+    opening = app.windows[0]
     if paths:  # the plugins come once the first page is on screen (or a little later at worst)
         # A timer, not at once: the event loop first flushes the painted page to the X server.
-        first.after_idle(lambda: first.pageview.when_painted(lambda: app.root.after(20, app.after_first_paint)))
+        def painted() -> None:
+            app.root.after(20, app.after_first_paint)
+
+        opening.after_idle(lambda: opening.pageview.when_painted(painted))
     app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.after_first_paint)
     try:
         app.root.mainloop()

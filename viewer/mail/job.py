@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from viewer.directory import Lookup
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import Attachment, Composed, MailSpec, compose, parse_mailbox
 from viewer.mail.history import HistoryEntry
@@ -47,9 +46,10 @@ from viewer.mail.routes.select import Choice, choose
 from viewer.mail.routing import route_mailbox
 from viewer.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: a send with --to never needs it
     from formats.document import DocInfo, Document
     from viewer.connection import Connection
+    from viewer.directory import Lookup
 
 __all__ = [
     "CustomerMismatch",

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from viewer.directory import Contact, Customer, Directory, DirectoryError, Entry, Lookup, open_directory
 from viewer.errors import SpoolviewError
 from viewer.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: loaded when a question is asked
     from formats.document import DocInfo
     from viewer.connection import Connection
+    from viewer.directory import Contact, Customer, Directory, Entry, Lookup
 
 __all__ = ["LOCAL", "LOCAL_FALLBACK", "SERVER", "Lookups", "NoDirectory"]
 
@@ -60,11 +60,14 @@ class Lookups:
 
     def _directory(self) -> Directory:
         if self._local is None:
+            from viewer.directory import open_directory
+
             self._local = open_directory(self.settings)
         return self._local
 
     def _ask(self, on_server: Callable[[Connection], T], locally: Callable[[Directory], T]) -> T:
         from viewer.connection import CertificateProblem, ServerUnavailable
+        from viewer.directory import DirectoryError
 
         if self.connection is not None and self.source == SERVER:
             try:

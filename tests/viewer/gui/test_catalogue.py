@@ -83,8 +83,9 @@ def error_kinds() -> set[str]:
     """Every kind ``error_kind`` can answer (read from its source, so a new kind is seen at once)."""
     source = (GUI / "mailui" / "model.py").read_text(encoding="utf-8")
     [function] = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == "error_kind"]
-    return {n.value.value for n in ast.walk(function) if isinstance(n, ast.Return) and isinstance(n.value, ast.Constant)
-            and isinstance(n.value.value, str) and n.value.value}
+    returns = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
+    return {c.value for r in returns for c in ast.walk(r) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            and c.value}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -492,4 +492,4 @@ def test_a_damaged_pdf_opens_and_the_status_bar_says_it_was_repaired(window, set
     settle(window)
     assert window.pageview.page_count == 2
     assert window.status.document.get() == "abime.pdf — PDF (réparé)"
-    assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message.get()
+    assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message_text()

@@ -81,11 +81,23 @@ def button_boxes(toplevel):
     while todo:
         widget = todo.pop()
         todo.extend(widget.winfo_children())
-        if isinstance(widget, ttk.Button) and widget.winfo_ismapped():
+        if isinstance(widget, ttk.Button) and widget.winfo_ismapped() and not in_scrolled_area(widget):
             x, y = widget.winfo_rootx(), widget.winfo_rooty()
             out.append((str(widget.cget("text")), x, y, x + widget.winfo_width(), y + widget.winfo_height(),
                         widget.winfo_reqwidth()))
     return out
+
+
+def in_scrolled_area(widget) -> bool:
+    """True inside a scrolled canvas: reached by scrolling (checked apart), not by the window's size."""
+    import tkinter as tk
+
+    parent = widget.master
+    while parent is not None:
+        if isinstance(parent, tk.Canvas):
+            return True
+        parent = parent.master
+    return False
 
 
 @needs_xdotool
@@ -118,6 +130,20 @@ def test_every_window_fits_1024x768_with_its_buttons_visible(small_screen, sampl
             assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, (name, text, (x0, y0, x1, y1))
             assert x1 - x0 >= wanted - 1, (name, text, "clipped")
         dialog.withdraw()
+    # a screen taller than the room scrolls: its last button comes into view
+    settings = made["settings-functions"]
+    settings.deiconify()
+    settings.update()
+    assert settings.scrollbar.winfo_ismapped()
+    settings.canvas.yview_moveto(1.0)
+    settings.update()
+    screenshot(display, shots / "settings-functions-scrolled.png", settings)
+    from tkinter import ttk
+
+    env_button = [w for w in walk(settings.tabs["functions"])
+                  if isinstance(w, ttk.Button) and str(w.cget("text")) == "Environnement…"][0]
+    bottom = settings.canvas.winfo_rooty() + settings.canvas.winfo_height()
+    assert settings.canvas.winfo_rooty() <= env_button.winfo_rooty() and env_button.winfo_rooty() + env_button.winfo_height() <= bottom
     for dialog in made.values():
         dialog.destroy()
     window.close()

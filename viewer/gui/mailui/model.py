@@ -48,6 +48,9 @@ def error_text(exc: BaseException) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
+SMTP_AUTH_FAILED = 535  # "5.7.8 authentication credentials invalid"
+
+
 def error_kind(exc: BaseException) -> str:
     """Which kind of mail-road failure ``exc`` is ('' when none): the key of its sentence in the catalogue.
 
@@ -59,8 +62,10 @@ def error_kind(exc: BaseException) -> str:
 
     from viewer import connection as conn
     from viewer.mail.compose import ComposeError
-    from viewer.mail.routes.base import ConfigurationError, PermanentError, TemporaryError
+    from viewer.mail.routes.base import ConfigurationError, OutcomeUnknown, PermanentError, TemporaryError
 
+    if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
+        return "unknown"
     seen = 0
     cause: BaseException | None = exc
     while cause is not None and seen < 6:
@@ -82,7 +87,8 @@ def error_kind(exc: BaseException) -> str:
     if isinstance(exc, PermanentError):
         return "permanent"
     if isinstance(exc, ConfigurationError):
-        return "configuration"
+        # the SMTP route turns a refused login (535, RFC 4954) into a configuration error
+        return "login" if exc.code == SMTP_AUTH_FAILED else "configuration"
     if isinstance(exc, ComposeError):
         return "compose"
     if isinstance(exc, conn.ConnectionProblem):

@@ -21,6 +21,7 @@ from viewer.gui.mailui.services import (
     SendReport,
     error_text,
 )
+from viewer.gui.theme import PALETTE
 from viewer.gui.windows import dress
 
 COMPLETION_DELAY_MS = 200
@@ -136,6 +137,7 @@ class SendDialog(tk.Toplevel):
         self.trace_button = ttk.Button(buttons, text=_("mail.button.trace"), command=self.show_trace)
         self.send_button = ttk.Button(buttons, text=_("mail.button.send"), command=self.send, default="active")
         self.close_button = ttk.Button(buttons, text=_("mail.button.close"), command=self.close)
+        self.another_button = ttk.Button(buttons, text=_("mail.button.another"), command=self.another_recipient)
         self.send_button.pack(side="left", padx=4)
         self.close_button.pack(side="left", padx=4)
         if d.lookup_pending:
@@ -425,8 +427,7 @@ class SendDialog(tk.Toplevel):
             if not self.notify("yesno", title, self.services.mismatch_question(guards.mismatches)):
                 return False
             self.draft.force = True
-        previous = sorted({entry.recipient for entry in guards.already_sent})
-        if previous and not self.notify("yesno", title, _("mail.warning.already_sent", recipients=", ".join(previous))):
+        if guards.already_sent and not self.notify("yesno", title, already_sent_question(guards.already_sent)):
             return False
         try:
             self.services.finalize(self.draft)
@@ -455,21 +456,33 @@ class SendDialog(tk.Toplevel):
             self.draft.route_text = report.route
             self.route_label.configure(text=report.route)
         self.services.sent(report)
+        # The outcome shows in one place, here in the dialog (no popup on top of it).
         if report.ok:
-            self._show_outcome(_("mail.status.sent") + "\n" + report.text)
+            self._show_outcome(_("mail.status.sent") + "\n" + report.text, ok=True)
             self.send_button.configure(state="disabled")
-            self.notify("info", self.title(), _("mail.status.sent") + "\n" + report.text)
+            self.another_button.pack(side="left", padx=4, before=self.send_button)
+            self.another_button.focus_set()
             return
-        self._show_outcome(report.message(_("mail.status.failed")))
+        self._show_outcome(report.message(_("mail.status.failed")), ok=False)
         self.send_button.configure(state="normal")
         self.error_button.pack(side="left", padx=4, before=self.send_button)
         if report.trace_folder:
             self.trace_button.pack(side="left", padx=4, before=self.send_button)
-        self.notify("error", self.title(), report.message(_("mail.status.failed")))
 
-    def _show_outcome(self, text: str) -> None:
+    def another_recipient(self) -> None:
+        """After a send: the same mail to someone else, without reopening (To emptied, the rest kept)."""
+        self.result = None
+        self.another_button.pack_forget()
+        self.to_var.set("")
+        self.send_button.configure(state="normal")
+        self._show_outcome(self.outcome_text() + "\n" + _("mail.status.another"), ok=True)
+        self.to_box.focus_set()
+
+    def _show_outcome(self, text: str, ok: bool | None = None) -> None:
         self.outcome.grid()
-        self.outcome.configure(state="normal")
+        colour = {True: PALETTE["ok_text"], False: PALETTE["error_text"]}.get(ok, PALETTE["text"]) if ok is not None \
+            else PALETTE["text"]
+        self.outcome.configure(state="normal", foreground=colour)
         self.outcome.delete("1.0", "end")
         self.outcome.insert("1.0", text)
         self.outcome.configure(state="disabled")
@@ -498,6 +511,19 @@ class SendDialog(tk.Toplevel):
         if self._completion_job:
             self.after_cancel(self._completion_job)
         self.destroy()
+
+
+def already_sent_question(entries: list[Any]) -> str:
+    """The repeated-send question: to whom and when the document already went (newest send per recipient)."""
+    from viewer.gui.i18n import language
+
+    latest: dict[str, Any] = {}
+    for entry in entries:  # newest first
+        latest.setdefault(entry.recipient, entry)
+    pattern = "%d/%m/%Y" if language() == "fr" else "%Y-%m-%d"
+    lines = [_("mail.warning.already_sent_line", recipient=e.recipient, date=e.time.strftime(pattern),
+               time=e.time.strftime("%H:%M")) for e in latest.values()]
+    return _("mail.warning.already_sent_when") + "\n" + "\n".join(lines) + "\n\n" + _("mail.question.send_again")
 
 
 def password_strength(password: str) -> str:

@@ -180,6 +180,8 @@ class SettingsDialog(tk.Toplevel):
     def _build(self) -> None:
         outer = ttk.Frame(self, padding=8)
         outer.pack(fill="both", expand=True)
+        buttons = ttk.Frame(outer)  # packed first: OK and Cancel stay visible whatever the screen's height
+        buttons.pack(side="bottom", fill="x", pady=(8, 0))
         body = ttk.Frame(outer)
         body.pack(fill="both", expand=True)
         # The screens as a list on the left, like the reference's buttons, one shown at a time.
@@ -192,6 +194,19 @@ class SettingsDialog(tk.Toplevel):
         self.page.rowconfigure(1, weight=1)
         self.page_title = ttk.Label(self.page, text="", font=("TkDefaultFont", 11, "bold"))
         self.page_title.grid(row=0, column=0, sticky="w", pady=(0, 6))
+        # The screens sit in a scrolled area: a tall one (SMTP functions with OAuth) scrolls
+        # inside a window that fits a 1024x768 screen.
+        self.canvas = tk.Canvas(self.page, highlightthickness=0, borderwidth=0,
+                                background=ttk.Style(self).lookup("TFrame", "background") or "")
+        self.canvas.grid(row=1, column=0, sticky="nsew")
+        self.scrollbar = ttk.Scrollbar(self.page, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=self.scrollbar.set)
+        self.holder = ttk.Frame(self.canvas)
+        self._holder_item = self.canvas.create_window(0, 0, window=self.holder, anchor="nw")
+        self.holder.bind("<Configure>", lambda e: self._scroll_region())
+        self.canvas.bind("<Configure>", self._canvas_resized)
+        for sequence, step in (("<Button-4>", -1), ("<Button-5>", 1)):
+            self.canvas.bind_all(sequence, functools.partial(self._wheel_step, step), add="+")
         for screen, specs in SCREENS:
             tab = self._new_screen(screen)
             row = 0
@@ -210,8 +225,6 @@ class SettingsDialog(tk.Toplevel):
         self._build_environments()
         self._build_templates()
         self._steady_size()
-        buttons = ttk.Frame(outer)
-        buttons.pack(fill="x", pady=(8, 0))
         ttk.Button(buttons, text=_("settings.button.cancel"), command=self.cancel).pack(side="right", padx=4)
         ttk.Button(buttons, text=_("settings.button.ok"), command=self.ok, default="active").pack(side="right", padx=4)
 
@@ -223,8 +236,22 @@ class SettingsDialog(tk.Toplevel):
         width = min(max(tab.winfo_reqwidth() for tab in self.tabs.values()),
                     room_w - self.screen_list.winfo_reqwidth() - 40)
         height = min(max(tab.winfo_reqheight() for tab in self.tabs.values()), room_h - 120)
-        self.page.columnconfigure(0, minsize=width)
-        self.page.rowconfigure(1, minsize=height)
+        self.canvas.configure(width=width, height=height)
+
+    def _scroll_region(self) -> None:
+        """Scroll only when the screen shown is taller than the room; the scrollbar shows then."""
+        self.canvas.configure(scrollregion=self.canvas.bbox("all") or (0, 0, 0, 0))
+        tall = self.holder.winfo_reqheight() > self.canvas.winfo_height() > 1
+        if tall and not self.scrollbar.winfo_ismapped():
+            self.scrollbar.grid(row=1, column=1, sticky="ns")
+        elif not tall and self.scrollbar.winfo_ismapped():
+            self.scrollbar.grid_remove()
+            self.canvas.yview_moveto(0)
+
+    def _wheel(self, event: tk.Event, step: int) -> None:
+        widget = event.widget
+        if isinstance(widget, tk.Misc) and str(widget).startswith(str(self.canvas)) and self.scrollbar.winfo_ismapped():
+            self.canvas.yview_scroll(step, "units")
 
     def _add_field(self, tab: ttk.Frame, row: int, spec: FieldSpec) -> None:
         value = get_value(self.candidate, spec.key)
@@ -470,7 +497,7 @@ class SettingsDialog(tk.Toplevel):
 
     # -- actions --------------------------------------------------------------------------
     def _new_screen(self, screen: str) -> ttk.Frame:
-        tab = ttk.Frame(self.page, padding=(0, 4))
+        tab = ttk.Frame(self.holder, padding=(0, 4))
         tab.columnconfigure(1, weight=1)
         self.tabs[screen] = tab
         self.screen_list.insert("end", _(f"settings.screen.{screen}"))
@@ -489,7 +516,9 @@ class SettingsDialog(tk.Toplevel):
     def show_screen(self, screen: str) -> None:
         for tab in self.tabs.values():
             tab.grid_remove()
-        self.tabs[screen].grid(row=1, column=0, sticky="nsew")
+        self.tabs[screen].grid(row=0, column=0, sticky="nsew")
+        self.holder.columnconfigure(0, weight=1)
+        self.canvas.yview_moveto(0)
         self._current = screen
         index = list(self.tabs).index(screen)
         self.screen_list.selection_clear(0, "end")
@@ -625,7 +654,19 @@ class SettingsDialog(tk.Toplevel):
         elif isinstance(widget, ttk.Entry):
             widget.configure(style="Invalid.TEntry")
         widget.focus_set()
+        self.update_idletasks()
+        total = self.holder.winfo_reqheight()
+        if total > self.canvas.winfo_height() > 1:  # bring the refused field into view
+            top = widget.winfo_rooty() - self.holder.winfo_rooty()
+            self.canvas.yview_moveto(max(0.0, (top - 40) / total))
         self.invalid.append(key)
+
+    def _canvas_resized(self, event: tk.Event) -> None:
+        self.canvas.itemconfigure(self._holder_item, width=event.width)
+        self._scroll_region()
+
+    def _wheel_step(self, step: int, event: tk.Event) -> None:
+        self._wheel(event, step)
 
     def _clear_mark_on_key(self, key: str, _event: object) -> None:
         self._clear_mark(key)

@@ -445,7 +445,7 @@ def test_cli_and_gui_send_the_same_message_and_share_the_already_sent_warning(ma
     assert pump(lambda: dialog.result is not None)
     assert dialog.result.ok, dialog.result.text
     [question] = [c for c in notify.calls if c[0] == "yesno"]
-    assert "déjà été envoyé à : " + ELODIE in question[2]
+    assert "Ce document a déjà été envoyé :\n— à " + ELODIE + " le " in question[2]  # to whom and when
     [from_gui] = [p for p in Path(s.service.pickup_folder).glob("*.eml") if p != from_cli]
     assert stable(from_gui.read_bytes()) == stable(from_cli.read_bytes())
     assert main(["send", str(samples / "devis-D2026-0042.spv")]) == 0

@@ -77,8 +77,8 @@ def test_send_arrives_with_protected_pdf(root, notify, pump, directory, quote, s
     assert str(dialog.send_button.cget("state")) == "disabled"
     assert pump(lambda: dialog.result is not None)
     assert dialog.result.ok, dialog.result.text
-    kind, _title, message = notify.last()
-    assert kind == "info" and ELODIE in message
+    assert notify.calls == []  # the outcome shows once, in the dialog, not in a popup too
+    assert dialog.outcome_text().startswith("Mail envoyé.") and ELODIE in dialog.outcome_text()
     received = smtpd.handler.wait_for(1)[0]
     assert sorted(received.rcpt_tos) == sorted([ELODIE, "jean.lefevre@atelier-dupre.example"])
     [(name, pdf)] = attachments_of(received.data)
@@ -116,9 +116,10 @@ def test_server_down_shown_not_raised(root, notify, pump, directory, quote):
     dialog = open_dialog(root, services, quote, notify)
     dialog.send()
     assert pump(lambda: dialog.result is not None)
-    kind, _title, message = notify.last()
-    assert kind == "error" and "n'a pas été envoyé" in message and ELODIE in message
-    headline, _newline, detail = message.partition("\n")  # the message box's main text, then the detail
+    assert notify.calls == []  # shown once, in the dialog
+    message = dialog.outcome_text()
+    assert "n'a pas été envoyé" in message and ELODIE in message
+    headline, _newline, detail = message.partition("\n")  # the main text, then the detail
     assert headline == "Le mail n'a pas été envoyé. Le serveur n'a pas pu prendre le message pour l'instant : réessayez plus tard."
     assert "127.0.0.1" in detail  # the technical detail is kept below
     assert dialog.outcome_text() == message
@@ -143,7 +144,7 @@ def test_refused_recipient_reply_shown(root, notify, pump, directory, quote, smt
     assert "550" in dialog.outcome_text() and "mailbox unavailable" in dialog.outcome_text()
     assert f"{ELODIE} : NON envoyé, refusé par le serveur : 550" in dialog.outcome_text()  # French, the server's words
     assert "Message conservé dans le répertoire des mails en erreur : " in dialog.outcome_text()
-    assert notify.last()[0] == "error"
+    assert notify.calls == []
 
 
 def test_wrong_smtp_password_shown_not_raised(root, notify, pump, directory, quote, smtpd_factory, ca_file):
@@ -161,8 +162,8 @@ def test_wrong_smtp_password_shown_not_raised(root, notify, pump, directory, quo
     assert text.partition("\n")[0] == ("Le mail n'a pas été envoyé. Le serveur de messagerie a refusé l'identification : "
                                        "vérifiez l'utilisateur et le mot de passe dans Paramètres > "
                                        "Protocole SMTP (par les fonctions smtp).")
-    assert "wrong-pw" not in text and "wrong-pw" not in notify.last()[2]  # never the password
-    assert notify.last()[0] == "error"
+    assert "wrong-pw" not in text  # never the password
+    assert notify.calls == []
     assert str(dialog.send_button.cget("state")) == "normal"  # may fix the settings and try again
     assert server.handler.messages == []  # nothing delivered
 
@@ -191,7 +192,8 @@ def test_same_document_twice_warns(root, notify, pump, directory, quote, smtpd):
     notify.answer = False
     assert not second.send()
     kind, _title, message = notify.last()
-    assert kind == "yesno" and ELODIE in message
+    assert kind == "yesno" and message.startswith("Ce document a déjà été envoyé :\n— à " + ELODIE + " le ")
+    assert message.endswith("L'envoyer encore une fois ?")
     notify.answer = True
     assert second.send()
     assert pump(lambda: second.result is not None) and second.result.ok
@@ -388,5 +390,30 @@ def test_password_to_open_can_be_shown_and_its_strength_is_said(root, notify, di
     dialog.protection_box.current(1)  # no password: no hint, no eye
     dialog._protection_changed()
     assert dialog.strength_label.cget("text") == "" and dialog.eye.instate(["disabled"])
+    dialog.destroy()
+    root.withdraw()
+
+
+def test_send_to_another_recipient_without_reopening(root, notify, pump, directory, quote, smtpd, tmp_path):
+    import os
+
+    from tests.viewer.gui.conftest import shoot
+
+    root.deiconify()
+    dialog = open_dialog(root, MailServices(direct(smtpd.port)), quote, notify)
+    dialog.geometry("+0+0")
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None) and dialog.result.ok
+    assert dialog.another_button.winfo_manager() == "pack"
+    pump(lambda: dialog.winfo_viewable(), timeout=5)
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "sent.png", dialog)
+    dialog.another_button.invoke()
+    assert dialog.to_var.get() == "" and str(dialog.send_button.cget("state")) == "normal"
+    assert dialog.another_button.winfo_manager() == ""
+    dialog.to_var.set("jean.lefevre@atelier-dupre.example")
+    assert dialog.send()  # a new recipient: no already-sent question
+    assert pump(lambda: dialog.result is not None) and dialog.result.ok
+    assert [m.rcpt_tos for m in smtpd.handler.wait_for(2)] == [[ELODIE], ["jean.lefevre@atelier-dupre.example"]]
+    assert notify.calls == []
     dialog.destroy()
     root.withdraw()

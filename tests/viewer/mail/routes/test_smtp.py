@@ -347,3 +347,18 @@ def test_basic_auth_disabled_says_to_use_oauth(smtpd_factory, ca_file):
     with pytest.raises(ConfigurationError, match="5.7.139.*password logins.*off.*functions.auth = oauth2") as info:
         route_for(server, security="starttls", ca_file=str(ca_file), user=USER, password=PASSWORD).send(MESSAGE, ENV)
     assert info.value.code == 535 and PASSWORD not in str(info.value)
+
+
+def test_no_user_means_no_keyring_look_up(monkeypatch):
+    from viewer import secrets
+
+    asked = []
+    monkeypatch.setattr(secrets, "keyring_get", lambda name: asked.append(name) or "from-keyring")
+    settings = Settings()
+    settings.functions.host = "127.0.0.1"
+    settings.environment.smtp_user = ""
+    SmtpRoute.from_settings(settings)
+    assert asked == []  # no login would use it: the keyring (maybe slow or locked) is not asked
+    settings.environment.smtp_user = "alice"
+    SmtpRoute.from_settings(settings)
+    assert len(asked) == 1
