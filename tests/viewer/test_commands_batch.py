@@ -10,7 +10,7 @@ import pytest
 from tests.support.smtpd import RecordingHandler
 from viewer import settings as S
 from viewer.cli import main
-from viewer.commands.batch import expand, is_batch
+from viewer.commands._batch import expand, is_batch
 from viewer.errors import SpoolviewError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from viewer.errors import SpoolviewError
 from viewer.settings import ADDRESS_TYPES
 
 if TYPE_CHECKING:
-    from viewer.commands.batch import Batch, Result
+    from viewer.commands._batch import Batch, Result
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
 WORK = ".spoolview-work"  # claimed files: FOLDER/.spoolview-work/<pid>/<name> (the name kept: it keys the history)
@@ -135,7 +135,7 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands.batch import ALREADY, SENT, Item
+        from viewer.commands._batch import ALREADY, SENT, Item
 
         claimed = self.claim(path)
         if claimed is None:
@@ -258,7 +258,7 @@ def _wake_on_changes(folder: Path, wake: threading.Event) -> object | None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from viewer.commands import mail
-    from viewer.commands.batch import SENT, Batch
+    from viewer.commands._batch import SENT, Batch
 
     folder = args.folder
     if not folder.is_dir():

@@ -1,4 +1,4 @@
-"""`spoolview send FILE FILE...`: many documents, each to its own recipient, through the one send job."""
+"""Batches for `spoolview send FILE FILE...` and the watcher: many documents, each to its own recipient, through the one send job."""
 
 from __future__ import annotations
 
