@@ -125,6 +125,7 @@ def test_dry_run_says_what_would_go_where_and_sends_nothing(capsys, tmp_path, re
     code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
     assert code == 0, out + err
     assert f"[1/2] facture F2026-0001 -> {address(1)} would be sent (" in out
+    assert f"[2/2] facture F2026-0002 -> {address(2)} would be sent (SMTP server " in out
     assert out.splitlines()[-1] == "dry run: nothing sent; 2 documents: 2 would be sent"
     assert refusing.messages == []
 
