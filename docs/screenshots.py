@@ -1,16 +1,18 @@
 """Remake the documentation's screenshots on a 1024x768 screen: ``xvfb-run -s "-screen 0 1024x768x24" python docs/screenshots.py``.
 
-Writes docs/screenshot.png (the viewer on the sample quote with the send dialog open),
-docs/send-dialog.png and docs/connect-dialog.png. Runs in a throw-away data folder.
+Writes docs/screenshot.png (the viewer on the sample quote, as the README shows it),
+docs/send-dialog.png and docs/connect-dialog.png. Runs in a throw-away data folder that
+reads like a user's (``/home/marie/.local/share/spoolview``, removed afterwards) so no
+temporary path shows in the pictures.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +35,18 @@ def grab(widget, path: Path | None = None, whole: bool = False):
 
 
 def main() -> int:
-    os.environ["SPOOLVIEW_HOME"] = tempfile.mkdtemp(prefix="spoolview-shots-")
+    home = Path("/home/marie/.local/share/spoolview")
+    if home.exists():
+        raise SystemExit(f"{home} exists: remove it or run this on a throw-away machine")
+    home.mkdir(parents=True)
+    os.environ["SPOOLVIEW_HOME"] = str(home)
+    try:
+        return shoot(home)
+    finally:
+        shutil.rmtree("/home/marie")
+
+
+def shoot(home: Path) -> int:
     os.environ["LANGUAGE"] = "fr"
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     sys.path.insert(0, str(ROOT))
@@ -53,14 +66,14 @@ def main() -> int:
     open_directory(s).import_csv(ROOT / "samples" / "customers.csv", ROOT / "samples" / "contacts.csv")
     root = tk.Tk()
     root.withdraw()
-    window = MainWindow(root, state=ViewerState(path=Path(os.environ["SPOOLVIEW_HOME"]) / "state.json"), settings=s,
+    window = MainWindow(root, state=ViewerState(path=home / "state.json"), settings=s,
                         hooks=[lambda w: install(w, start_delay_ms=None)])
     window.geometry("1024x740+0+0")
     window.open_path(ROOT / "samples" / "devis-D2026-0042.spv")
     grab(window)
+    grab(window, DOCS / "screenshot.png", whole=True)
     dialog = window.mailui.mail()
     dialog.geometry("+150+90")
-    grab(window, DOCS / "screenshot.png", whole=True)
     grab(dialog, DOCS / "send-dialog.png")
     dialog.destroy()
     connect = ConnectDialog(window, window.mailui.services)

@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profiles": ("viewer.commands.connection", "list, add or remove connection profiles"),
     "relay": ("viewer.commands.relay", "the SMTP relay service (pickup folder, listener, smart host)"),
     "server": ("viewer.commands.server", "run the application server (connected mode) and manage its users"),
+    "desktop": ("viewer.commands.desktop", "register spoolview with the desktop: install, remove, status"),
+    "printer": ("viewer.commands.printer", "the local printer queue \"spoolview\": install, remove, status"),
     "oauth": ("viewer.commands.oauth", "sign in to the mail provider (OAuth 2.0): login, status, logout"),
 }
 

@@ -229,6 +229,14 @@ class Templates:
 
 
 @dataclass
+class PrinterQueue:
+    """The local printer queue "spoolview" (`spoolview printer install`): where jobs go, what happens next."""
+
+    folder: str = ""  # where each print job is written (empty: the data folder's "printed/")
+    mode: str = "open"  # open: also open it in the running viewer; watch: leave it to the watched folder
+
+
+@dataclass
 class Settings:
     """Everything a user configures. ``load()``/``save()`` live in this module."""
 
@@ -243,6 +251,7 @@ class Settings:
     directory: Directory = field(default_factory=Directory)
     limits: DocumentLimits = field(default_factory=DocumentLimits)
     extract: Extract = field(default_factory=Extract)
+    printer: PrinterQueue = field(default_factory=PrinterQueue)
     templates: Templates = field(default_factory=Templates)
     active_environment: str = "default"
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
@@ -283,6 +292,7 @@ SECTIONS: dict[str, type] = {
     "directory": Directory,
     "limits": DocumentLimits,
     "extract": Extract,
+    "printer": PrinterQueue,
 }
 # Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -292,6 +302,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "functions.tls_mode": ("starttls", "implicit"),
     "functions.auth": ("password", "oauth2"),
     "functions.oauth_provider": ("microsoft", "google", "custom"),
+    "printer.mode": ("open", "watch"),
 }
 ENVIRONMENT_KEYS = ("smtp_user", "smtp_password")
 PROFILE_KEYS = ("url", "user", "ca_file")

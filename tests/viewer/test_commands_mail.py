@@ -314,6 +314,30 @@ def test_via_server_delivers_through_the_application_server(capsys, smtpd, tmp_p
     assert pickup_files() == []
 
 
+def test_via_server_sends_as_the_identity_the_server_allows_with_replies_to_the_user(capsys, smtpd, tmp_path):
+    """The server decides the sender (403 otherwise): the viewer's own From becomes Reply-To."""
+    from email import message_from_bytes
+
+    from tests.viewer.server.live import LiveServer, smtp_config
+
+    configure(service__from_identity="Alice Martin <alice@office.example>")
+    with LiveServer(smtp_config(tmp_path, smtpd, from_identity="Ventes <sales@example.com>"), users={"alice": "alice-pw"}) as live:
+        live.app.state.db.set_identities("alice", email="alice@office.example")
+        _connect(live.url)
+        capsys.readouterr()
+        code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--via-server")
+        assert code == 0, err
+        assert "sent as sales@example.com" in out + err and "replies go to Alice Martin <alice@office.example>" in out + err
+        live.app.state.db.set_identities("alice", email="")  # not the user's own address: no Reply-To
+        code, out, err = run(capsys, "send", QUOTE, "--to", "other@example.org", "--via-server", "--force")
+        assert code == 0, err
+    first, second = smtpd.handler.wait_for(2)
+    mail = message_from_bytes(first.data)
+    assert first.mail_from == "sales@example.com" and "sales@example.com" in mail["From"]
+    assert mail["Reply-To"] == "Alice Martin <alice@office.example>"
+    assert message_from_bytes(second.data)["Reply-To"] is None
+
+
 def test_send_from_server_set_but_server_down_sends_locally(capsys, smtpd, tmp_path):
     from tests.viewer.server.live import LiveServer, smtp_config
 

@@ -34,15 +34,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from viewer.connection import ConnectionProblem
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import Attachment, Composed, MailSpec, compose, parse_mailbox
 from viewer.mail.history import HistoryEntry
 from viewer.mail.lookup import LOCAL, Lookups, NoDirectory
 from viewer.mail.outbox import Outbox, Outcome
+from viewer.mail.routes.base import Route
 from viewer.mail.routes.select import Choice, choose
+from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
 from viewer.settings import Settings
 
@@ -310,8 +314,12 @@ def mismatches(draft: Draft, *, lookups: Lookups | None = None) -> list[Mismatch
 # -- sending --------------------------------------------------------------------------------
 
 
-def compose_draft(draft: Draft) -> Composed:
-    """The exact bytes ``draft`` becomes (S3 routing of every address, then S7 composition)."""
+def compose_draft(draft: Draft, *, sender: str | None = None, reply_to: str | None = None) -> Composed:
+    """The exact bytes ``draft`` becomes (S3 routing of every address, then S7 composition).
+
+    ``sender``/``reply_to`` override the draft's From and the settings' Reply-To (the identity
+    an application server lets its user send as: see ``server_identity``).
+    """
     settings, kind = draft.settings, draft.address_type
 
     def routed(addresses: list[str]) -> list[str]:
@@ -326,10 +334,39 @@ def compose_draft(draft: Draft) -> Composed:
         html=draft.html,
         rtf=draft.rtf,
         attachments=list(draft.attachments),
-        sender=draft.sender,
+        sender=sender or draft.sender,
+        reply_to=reply_to,
         document_id=draft.document_key,
     )
     return compose(spec, settings)
+
+
+def server_identity(draft: Draft, route: Route) -> tuple[str | None, str | None]:
+    """The (From, Reply-To) to compose ``draft`` with for ``route``.
+
+    The application server decides who its users send as (it answers 403 to any other From).
+    Through it, a From the server does not allow is replaced by the server's own identity, and
+    the user's address goes to Reply-To when it is theirs, so replies still reach them. Any
+    other route, or a From the server allows, keeps the draft as it is.
+    """
+    if not isinstance(route, ServerRoute):
+        return None, None
+    wanted = draft.sender or draft.settings.from_identity()
+    address = parseaddr(wanted)[1].lower()
+    try:
+        me = route.connection.identities()
+    except ConnectionProblem:
+        return None, None  # the send itself will meet and report the same problem
+    allowed = [str(a).lower() for a in me.get("identities") or []]
+    if not allowed or address in allowed:
+        return None, None
+    own = str(me.get("email") or "").lower()
+    reply_to = wanted if address and address == own else None
+    draft.notes.append(
+        f"sent as {allowed[0]}, the identity the application server allows"
+        + (f"; replies go to {wanted}" if reply_to else f" ({address or 'no From'} is not one of yours there)")
+    )
+    return allowed[0], reply_to
 
 
 def decide_route(draft: Draft, *, via_server: bool = False) -> Choice:
@@ -343,12 +380,18 @@ def send(draft: Draft, *, force: bool = False, via_server: bool = False, outbox:
         found = mismatches(draft)
         if found:
             raise CustomerMismatch(found)
-    composed = compose_draft(draft)
-    draft.notes.extend(composed.notes)
     if outbox is not None:
-        return outbox.send(composed, subject=draft.subject, document=draft.document_key, address_type=draft.address_type)
+        return _send_through(outbox, draft)
     with Outbox(draft.settings, decide_route(draft, via_server=via_server)) as box:
-        return box.send(composed, subject=draft.subject, document=draft.document_key, address_type=draft.address_type)
+        return _send_through(box, draft)
+
+
+def _send_through(box: Outbox, draft: Draft) -> Outcome:
+    """Compose ``draft`` for the route ``box`` decided, then send it there."""
+    sender, reply_to = server_identity(draft, box.choice.route)
+    composed = compose_draft(draft, sender=sender, reply_to=reply_to)
+    draft.notes.extend(composed.notes)
+    return box.send(composed, subject=draft.subject, document=draft.document_key, address_type=draft.address_type)
 
 
 def send_many(drafts: Iterable[Draft], *, force: bool = False, via_server: bool = False) -> Iterator[Progress]:

@@ -1,0 +1,1 @@
+"""The local printer queue: a CUPS backend and the commands that install it."""
