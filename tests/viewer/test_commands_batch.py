@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,7 +16,7 @@ import pytest
 from tests.support.smtpd import RecordingHandler
 from viewer import settings as S
 from viewer.cli import main
-from viewer.commands.batch import expand, is_batch
+from viewer.commands._batch import expand, is_batch
 from viewer.errors import SpoolviewError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +125,7 @@ def test_dry_run_says_what_would_go_where_and_sends_nothing(capsys, tmp_path, re
     code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
     assert code == 0, out + err
     assert f"[1/2] facture F2026-0001 -> {address(1)} would be sent (" in out
+    assert f"[2/2] facture F2026-0002 -> {address(2)} would be sent (SMTP server " in out
     assert out.splitlines()[-1] == "dry run: nothing sent; 2 documents: 2 would be sent"
     assert refusing.messages == []
 
@@ -143,3 +150,40 @@ def test_expand_and_is_batch(tmp_path):
     empty.write_text("# nothing\n", encoding="utf-8")
     with pytest.raises(SpoolviewError, match="no document to send"):
         expand([], empty)
+
+
+class StallingHandler(RecordingHandler):
+    """Holds the DATA of one recipient's first message until released (the batch is killed meanwhile)."""
+
+    def __init__(self, stall: str) -> None:
+        super().__init__()
+        self.stall, self.stalled, self.release = stall, threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.stall in envelope.rcpt_tos and not self.release.is_set():
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 aborted"  # the client is gone: nothing accepted
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_killed_in_the_middle_then_rerun_sends_everything_once(capsys, tmp_path, smtpd_factory):
+    handler = StallingHandler(address(7))
+    server = smtpd_factory(handler=handler)
+    setup_batch(tmp_path, server)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    batch = subprocess.Popen([sys.executable, "-m", "viewer.cli", "send", str(tmp_path / "out" / "*.spv")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    try:
+        assert handler.stalled.wait(120), "the batch never reached document 7"
+    finally:
+        batch.kill()  # SIGKILL: no clean-up at all
+        batch.communicate(timeout=30)
+        handler.release.set()
+    assert sorted(r for m in server.messages for r in m.rcpt_tos) == [address(i) for i in range(1, 7)]
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    assert code == 3, out + err  # the unreadable document and the one without recipient remain
+    assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
+    got = Counter(r for m in server.messages for r in m.rcpt_tos)
+    assert got == Counter({address(i): 1 for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)})

@@ -169,7 +169,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from viewer.commands import batch
+    from viewer.commands import _batch as batch
 
     if batch.is_batch(args.file, args.from_list):
         return batch.cmd_batch(args)

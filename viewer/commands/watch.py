@@ -17,7 +17,7 @@ from viewer.errors import SpoolviewError
 from viewer.settings import ADDRESS_TYPES
 
 if TYPE_CHECKING:
-    from viewer.commands.batch import Batch, Result
+    from viewer.commands._batch import Batch, Result
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
 WORK = ".spoolview-work"  # claimed files: FOLDER/.spoolview-work/<pid>/<name> (the name kept: it keys the history)
@@ -68,6 +68,7 @@ class Watcher:
     settle: float = 2.0
     retries: dict[str, Retry] = field(default_factory=dict)
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
+    stop: threading.Event = field(default_factory=threading.Event)  # set by SIGTERM: finish the document in hand
 
     @property
     def work(self) -> Path:
@@ -134,7 +135,7 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands.batch import ALREADY, SENT, Item
+        from viewer.commands._batch import ALREADY, SENT, Item
 
         claimed = self.claim(path)
         if claimed is None:
@@ -164,6 +165,8 @@ class Watcher:
     def scan(self) -> list[Result]:
         results = []
         for path in self.complete():
+            if self.stop.is_set():
+                break
             result = self.handle(path)
             if result is not None:
                 print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
@@ -255,7 +258,7 @@ def _wake_on_changes(folder: Path, wake: threading.Event) -> object | None:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from viewer.commands import mail
-    from viewer.commands.batch import SENT, Batch
+    from viewer.commands._batch import SENT, Batch
 
     folder = args.folder
     if not folder.is_dir():
@@ -281,7 +284,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
-    stop = threading.Event()
+    stop = watcher.stop
     wake = threading.Event()
 
     def on_term(signum: int, frame: object) -> None:

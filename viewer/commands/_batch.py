@@ -1,4 +1,4 @@
-"""`spoolview send FILE FILE...`: many documents, each to its own recipient, through the one send job."""
+"""Batches for `spoolview send FILE FILE...` and the watcher: many documents, each to its own recipient, through the one send job."""
 
 from __future__ import annotations
 
@@ -128,6 +128,7 @@ class Batch:
             except UnicodeDecodeError:
                 raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
         self.outbox: Outbox | None = None
+        self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()
 
     def close(self) -> None:
@@ -199,8 +200,9 @@ class Batch:
             result = Result(category, name, f"{name}: {category}: {why}")
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
-            route = job.decide_route(ready, via_server=self.args.via_server).text if self.outbox is None else ""
-            result = Result(SENT, name, f"{name} -> {', '.join(composed.envelope.recipients)} would be sent" + (f" ({route})" if route else ""))
+            if self.route is None:  # decided once for the batch (a connected mode probes the server)
+                self.route = job.decide_route(ready, via_server=self.args.via_server).text
+            result = Result(SENT, name, f"{name} -> {', '.join(composed.envelope.recipients)} would be sent ({self.route})")
         else:
             try:
                 box = self._box(ready)
