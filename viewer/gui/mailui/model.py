@@ -62,6 +62,7 @@ def error_kind(exc: BaseException) -> str:
 
     from viewer import connection as conn
     from viewer.mail.compose import ComposeError
+    from viewer.mail.credentials import SignInRequired
     from viewer.mail.routes.base import ConfigurationError, OutcomeUnknown, PermanentError, TemporaryError
 
     if isinstance(exc, OutcomeUnknown):  # before its causes: the server may have sent it
@@ -69,6 +70,8 @@ def error_kind(exc: BaseException) -> str:
     seen = 0
     cause: BaseException | None = exc
     while cause is not None and seen < 6:
+        if isinstance(cause, SignInRequired):
+            return "signin"
         if isinstance(cause, (conn.CertificateProblem, ssl.SSLCertVerificationError)):
             return "certificate"
         if isinstance(cause, conn.LoginRefused):
@@ -188,6 +191,7 @@ class SendReport:
     fallback_reason: str = ""
     error_folder: str = ""
     trace_folder: str = ""
+    kind: str = ""  # the error's kind (model.error_kind) on failure, e.g. "signin"
 
     @property
     def text(self) -> str:

@@ -468,6 +468,10 @@ class SendDialog(tk.Toplevel):
         self.error_button.pack(side="left", padx=4, before=self.send_button)
         if report.trace_folder:
             self.trace_button.pack(side="left", padx=4, before=self.send_button)
+        if report.kind == "signin" and self.open_settings is not None:
+            # The provider's sign-in expired or was revoked: offer it at once (OAuth screen, « Se connecter… »).
+            if self.notify("yesno", _("mail.dialog.title"), _("mail.question.sign_in")):
+                self.open_settings("functions")
 
     def another_recipient(self) -> None:
         """After a send: the same mail to someone else, without reopening (To emptied, the rest kept)."""

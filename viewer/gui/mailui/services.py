@@ -514,6 +514,7 @@ class MailServices:
         report.lines.extend(notes)
         error = outcome.error
         if error is not None and not report.ok:
+            report.kind = error_kind(error)
             report.headline, detail = self.describe_error(error)
             reply_line = detail.partition("\n")[2]  # the server's reply, when the lines do not show it
             if reply_line and not any(error.reply in line for line in report.lines):
@@ -546,7 +547,7 @@ class MailServices:
         s = self.settings
         headline, detail = self.describe_error(exc)
         return SendReport(ok=False, error=detail, headline=headline, error_folder=s.copies.error_folder,
-                          trace_folder=s.debug.trace_folder if s.debug.trace else "")
+                          trace_folder=s.debug.trace_folder if s.debug.trace else "", kind=error_kind(exc))
 
     def describe_error(self, exc: BaseException) -> tuple[str, str]:
         """(headline, detail) of a mail-road error: what went wrong and what to check, in the

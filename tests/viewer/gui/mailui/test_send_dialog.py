@@ -417,3 +417,23 @@ def test_send_to_another_recipient_without_reopening(root, notify, pump, directo
     assert notify.calls == []
     dialog.destroy()
     root.withdraw()
+
+
+def test_an_expired_provider_sign_in_says_so_and_offers_to_sign_in_again(root, notify, pump, directory, quote,
+                                                                          smtpd_factory, ca_file):
+    """OAuth 2.0 with no usable sign-in (expired, revoked or never made): words, then the sign-in screen on Yes."""
+    server = smtpd_factory(mode="starttls")
+    s = direct(server.port)
+    s.functions.ssl, s.functions.tls_mode, s.functions.ca_file = True, "starttls", str(ca_file)
+    s.functions.auth, s.functions.oauth_provider, s.functions.oauth_client_id = "oauth2", "microsoft", "client-1"
+    s.environment.smtp_user = "ventes@example.com"
+    services = MailServices(s)
+    opened: list[str] = []
+    notify.answer = True
+    dialog = SendDialog(root, services, services.prepare(quote, "EMAIL"), notify=notify, open_settings=opened.append)
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None)
+    assert not dialog.result.ok and dialog.result.kind == "signin"
+    assert "reconnectez-vous avec « Se connecter… »" in dialog.outcome_text().partition("\n")[0]
+    assert [kind for kind, _title, _message in notify.calls] == ["yesno"] and opened == ["functions"]
+    assert server.handler.messages == []  # nothing sent without a sign-in
