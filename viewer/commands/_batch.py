@@ -121,12 +121,7 @@ class Batch:
             mail._warn(warning)
         self.body: str | None = None
         if args.body_file:
-            try:
-                self.body = args.body_file.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise SpoolviewError(f"cannot read the body file {args.body_file} ({exc.strerror or exc}): check the path") from None
-            except UnicodeDecodeError:
-                raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
+            self.body = mail.read_body_file(args.body_file)
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()

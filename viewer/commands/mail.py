@@ -85,6 +85,16 @@ def _connection(settings: Settings) -> Connection | None:
     return current(settings)
 
 
+def read_body_file(path: Path) -> str:
+    """The text of ``--body-file`` (UTF-8), or a SpoolviewError saying what to do."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpoolviewError(f"cannot read the body file {path} ({exc.strerror or exc}): check the path") from None
+    except UnicodeDecodeError:
+        raise SpoolviewError(f"the body file {path} is not UTF-8 text: save it as UTF-8") from None
+
+
 def _sender(settings: Settings, given: str | None) -> tuple[str | None, str]:
     """The sender to use and a warning when the settings have none (fresh user)."""
     if given:
@@ -198,12 +208,7 @@ def _send_one(args: argparse.Namespace) -> int:
     if args.subject:
         draft.subject = args.subject
     if args.body_file:
-        try:
-            draft.body = args.body_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SpoolviewError(f"cannot read the body file {args.body_file} ({exc.strerror or exc}): check the path") from None
-        except UnicodeDecodeError:
-            raise SpoolviewError(f"the body file {args.body_file} is not UTF-8 text: save it as UTF-8") from None
+        draft.body = read_body_file(args.body_file)
         job.fill_alternatives(draft)
     draft.sender, warning = _sender(settings, args.sender)
     if warning:
