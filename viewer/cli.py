@@ -91,6 +91,8 @@ def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
         if not word.startswith("-") or word == "-":
             if word in COMMANDS:
                 return word, argv
+            if _mistyped(word):  # argparse then names the commands: `spoolview desktp` opens no window
+                return None, argv
             break
         if word in _GLOBAL_EXITING:
             return None, argv
@@ -101,6 +103,13 @@ def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
         else:  # an option of the default command: `spoolview --new-window FILE`
             break
     return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
+
+
+def _mistyped(word: str) -> bool:
+    """True for a bare word that is neither a command nor a file: a mistyped command, not a spool."""
+    import os
+
+    return word.isidentifier() and not os.path.exists(word)
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:

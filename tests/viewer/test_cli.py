@@ -136,3 +136,14 @@ def test_every_command_module_has_its_table_lines():
     modules = {f"viewer.commands.{p.stem}" for p in folder.glob("*.py") if not p.stem.startswith("_")}
     listed = {module for module, _ in cli.COMMANDS.values()}
     assert modules <= listed, f"add a line to viewer/cli.py COMMANDS for {sorted(modules - listed)}"
+
+
+def test_a_mistyped_command_is_an_error_naming_the_commands_not_a_file_to_open(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["desktp", "install"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'desktp'" in err and "'desktop'" in err
+    (tmp_path / "devis").write_text("x")  # a file of that name is opened as before
+    assert cli.split_command(["devis"]) == ("open", ["open", "devis"])
