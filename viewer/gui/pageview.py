@@ -21,6 +21,7 @@ Rect = tuple[float, float, float, float]
 GAP = 12  # pixels between pages and around them
 ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 6.4)
 PREFETCH = 2  # pages rendered ahead of and behind the visible ones
+SETTLE_MS = 400  # quiet time after the last page rendered before ``on_settled`` is called
 BACKGROUND = "#7f8790"
 
 
@@ -120,10 +121,13 @@ class PageView(ttk.Frame):
 
     def __init__(self, master: tk.Misc, *, on_change: Callable[[], None] | None = None,
                  on_error: Callable[[int, Exception], None] | None = None, screen_dpi: float | None = None,
-                 cache: PageCache | None = None) -> None:
+                 cache: PageCache | None = None, on_settled: Callable[[], object] | None = None) -> None:
+        """``on_settled`` is called once rendering has stopped for SETTLE_MS after pages were rendered
+        (the window trims the heap then)."""
         super().__init__(master)
         self.on_change = on_change or (lambda: None)
         self.on_error = on_error or (lambda index, exc: None)
+        self.on_settled = on_settled or (lambda: None)
         self.canvas = tk.Canvas(self, background=BACKGROUND, highlightthickness=0, takefocus=1)
         self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
         self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self._xview)
@@ -148,6 +152,8 @@ class PageView(ttk.Frame):
         self._pinned: int | None = None
         self._job: str | None = None
         self._sizes_job: str | None = None
+        self._settle_job: str | None = None
+        self._steps = self._steps_settled = 0  # costly steps done (renders, photos); those done at the last settle
         self._hits: dict[int, list[Rect]] = {}
         self._current_hit: tuple[int, int] | None = None
         self._last_width = 0
@@ -213,7 +219,7 @@ class PageView(ttk.Frame):
             self._sizes_job = self.after_idle(self._load_sizes, end)
 
     def _cancel_jobs(self) -> None:
-        for name in ("_job", "_sizes_job"):
+        for name in ("_job", "_sizes_job", "_settle_job"):
             job = getattr(self, name)
             if job is not None:
                 self.after_cancel(job)
@@ -464,8 +470,17 @@ class PageView(ttk.Frame):
                 data = self._render(index, key)
             if data is not None and index in visible:
                 self._show(index, key, data)
+            self._steps += 1
             self._job = self.after(1, self._work)
             return
+        if self._settle_job is None and self._steps != self._steps_settled:  # nothing left: settle once paging pauses
+            self._settle_job = self.after(SETTLE_MS, self._settled)
+
+    def _settled(self) -> None:
+        self._settle_job = None
+        if self._job is None:  # else the pause after that work calls it
+            self._steps_settled = self._steps
+            self.on_settled()
 
     def drop_images(self) -> None:
         """Forget every rendered page (memory pressure, benchmarks); visible pages render again."""

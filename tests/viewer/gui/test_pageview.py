@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import formats
-from viewer.gui.pageview import DocumentSource, PageCache, PageView, cache_budget, ppm_bytes, rotate_rect
+from viewer.gui.pageview import SETTLE_MS, DocumentSource, PageCache, PageView, cache_budget, ppm_bytes, rotate_rect
 
 pytestmark = pytest.mark.gui
 
@@ -276,3 +276,29 @@ def test_the_page_cache_holds_a_few_screens_and_paging_stays_within_it(root, mak
     finally:
         view.destroy()
         document.close()
+
+
+def test_settled_is_called_once_paging_pauses_not_while_pages_render(root, doc):
+    root.deiconify()
+    root.geometry("700x500+0+0")
+    settled = []
+    view = PageView(root, screen_dpi=96.0, on_settled=lambda: settled.append(view.busy))
+    view.pack(fill="both", expand=True)
+    root.update()
+    try:
+        view.set_source(DocumentSource(doc))
+        view.render_pending()
+        assert settled == []  # the quiet time has not passed
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False]  # once, with nothing left to render
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False]  # no new pages: not called again
+        view.next_page()
+        view.render_pending()
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False, False]
+    finally:
+        view.destroy()
