@@ -35,10 +35,15 @@ _GLOB_CHARS = "*?["
 
 @dataclass(frozen=True)
 class Item:
-    """One document named on the command line (``problem``: why it cannot even be opened)."""
+    """One document named on the command line (``problem``: why it cannot even be opened).
+
+    ``to``: the recipients chosen for this document alone (the GUI batch's edited row);
+    empty: ``--to``, else the L1 look-up.
+    """
 
     path: Path
     problem: str = ""
+    to: tuple[str, ...] = ()
 
 
 def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
@@ -85,12 +90,14 @@ def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
 
 @dataclass(frozen=True)
 class Result:
-    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome."""
+    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome
+    (``detail``: why, when the document was not sent and has no outcome)."""
 
     category: str
     name: str
     text: str
     outcome: Outcome | None = None
+    detail: str = ""
 
     @property
     def temporary(self) -> bool:
@@ -156,7 +163,7 @@ class Batch:
         try:
             doc = open_document(item.path, self.settings, encoding=self.args.encoding)
             name = job.document_key(doc)
-            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=self.args.to,
+            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=item.to or self.args.to,
                                 cc=self.args.cc, bcc=self.args.bcc, protect=self.protect, password=self.password, lookups=self.lookups)
         except OSError as exc:
             return name, f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})"
@@ -192,7 +199,7 @@ class Batch:
         name, ready = self.draft(item)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
-            result = Result(category, name, f"{name}: {category}: {why}")
+            result = Result(category, name, f"{name}: {category}: {why}", detail=why)
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
             if self.route is None:  # decided once for the batch (a connected mode probes the server)
@@ -204,7 +211,7 @@ class Batch:
                 outcome = job.send(ready, force=True, outbox=box)  # guards checked above
                 box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
             except SpoolviewError as exc:
-                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}")
+                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
         self.counts[result.category] += 1
