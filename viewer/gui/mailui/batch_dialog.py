@@ -62,6 +62,7 @@ class BatchDialog(tk.Toplevel):
         self.cancel_event = threading.Event()
         self._events: queue.Queue[Any] = queue.Queue()
         self._close_after_run = False
+        self._editing: int | None = None  # the line whose recipient the field shows
         self.title(_("mail.batch.title"))
         self._build()
         dress(self, "batch", close=self.close)
@@ -222,8 +223,10 @@ class BatchDialog(tk.Toplevel):
 
     def _selected(self) -> None:
         index = self.selected_index()
-        self.edit_message.configure(text="")
-        self.recipient_var.set(self.rows[index].recipient if index is not None else "")
+        if index != self._editing:  # another line: its recipient in the field (what is typed stays otherwise)
+            self._editing = index
+            self.edit_message.configure(text="")
+            self.recipient_var.set(self.rows[index].recipient if index is not None else "")
         self._update_buttons()
 
     def _edit_selected(self) -> None:
@@ -254,6 +257,7 @@ class BatchDialog(tk.Toplevel):
         if index is None or self.running or self.finished:
             return
         del self.rows[index]
+        self._editing = None
         self.tree.selection_remove(*self.tree.selection())
         self._fill_rows()
         self.recipient_var.set("")
