@@ -184,7 +184,10 @@ class MailUi:
         """File > Send several documents…: the batch dialog (``paths``: documents already chosen, e.g. dropped)."""
         from viewer.gui.mailui.batch_dialog import BatchDialog
 
-        return self._keep(BatchDialog(self.root, self.services, list(paths), notify=self._notify_arg))
+        dialog = BatchDialog(self.root, self.services, list(paths), notify=self._notify_arg)
+        if not paths:
+            dialog.after_idle(dialog.choose_files)  # from the menu: the file chooser at once (cancelled: the empty list)
+        return self._keep(dialog)
 
     def records(self) -> Any:
         from viewer.gui.mailui.records import RecordsWindow
