@@ -35,7 +35,7 @@ from viewer.gui.theme import PAD, PALETTE
 from viewer.gui.windows import dress
 
 ROW_COLUMNS = (("document", 180), ("kind", 70), ("number", 95), ("customer", 170), ("recipient", 230), ("note", 230))
-RESULT_COLUMNS = (("document", 180), ("recipient", 220), ("route", 220), ("outcome", 355))
+RESULT_COLUMNS = (("document", 160), ("recipient", 210), ("route", 180), ("outcome", 425))
 COUNT_KEYS = {
     "accepted": "mail.batch.count.accepted", "partly": "mail.batch.count.partly", "refused": "mail.batch.count.refused",
     "already": "mail.batch.count.already", "unreadable": "mail.batch.count.unreadable",
@@ -102,8 +102,10 @@ class BatchDialog(tk.Toplevel):
         self.recipient_entry.bind("<KP_Enter>", lambda e: (self.apply_recipient(), "break")[1])
         self.apply_button = ttk.Button(self.edit_frame, text=_("mail.batch.edit.apply"), command=self.apply_recipient)
         self.apply_button.pack(side="left")
-        self.edit_message = ttk.Label(top, text="", style="Error.TLabel", anchor="w")
-        self.edit_message.pack(side="bottom", fill="x")
+        # The selected line in full (a long note or server reply is cut in its column), or why an edit was refused.
+        self.edit_message = ttk.Label(top, text="", style="Error.TLabel", anchor="w", justify="left")
+        self.edit_message.pack(side="bottom", fill="x", pady=(PAD // 4, 0))
+        self.edit_message.bind("<Configure>", lambda e: self.edit_message.configure(wraplength=max(100, e.width - 4)))
 
         bar = ttk.Frame(top)
         bar.pack(side="top", fill="x")
@@ -111,8 +113,10 @@ class BatchDialog(tk.Toplevel):
         self.add_button.pack(side="left")
         self.remove_button = ttk.Button(bar, text=_("mail.button.remove"), command=self.remove_selected)
         self.remove_button.pack(side="left", padx=(PAD // 2, 0))
-        self.route_label = ttk.Label(bar, text="", style="Muted.TLabel", anchor="e")
-        self.route_label.pack(side="right", fill="x", expand=True)
+        self.route_label = ttk.Label(bar, text="", style="Muted.TLabel", anchor="e", width=1)
+        self.route_label.pack(side="right", fill="x", expand=True, padx=(PAD, 0))
+        self.route_label.bind("<Configure>", lambda e: self._fit_route())
+        self._route_text = ""
         self.hint = ttk.Label(top, text=_("mail.batch.hint"), style="Muted.TLabel", anchor="w")
         self.hint.pack(side="top", fill="x", pady=(PAD // 2, PAD // 4))
 
@@ -123,6 +127,7 @@ class BatchDialog(tk.Toplevel):
         self.tree.bind("<Double-1>", lambda e: self._edit_selected())
         self.tree.bind("<Delete>", lambda e: self.remove_selected())
         self.results_frame, self.result_tree = self._tree(RESULT_COLUMNS, "mail.batch.result.")
+        self.result_tree.bind("<<TreeviewSelect>>", lambda e: self._result_selected())
         self.rows_frame.pack(fill="both", expand=True)
         self._show_route()
 
@@ -143,7 +148,24 @@ class BatchDialog(tk.Toplevel):
         return frame, tree
 
     def _show_route(self) -> None:
-        self.route_label.configure(text=_("mail.batch.route", route=self.services.route_text("EMAIL", short=True)))
+        self._route_text = _("mail.batch.route", route=self.services.route_text("EMAIL", short=True))
+        self._fit_route()
+
+    def _fit_route(self) -> None:
+        """The route, elided in the middle when the window is too narrow for a long pickup path."""
+        from tkinter import font as tkfont
+
+        from viewer.gui.windows import elide_to_width
+
+        width = self.route_label.winfo_width()
+        text = self._route_text
+        if width > 1:
+            text = elide_to_width(text, tkfont.nametofont("TkDefaultFont"), width - 4)
+        self.route_label.configure(text=text)
+
+    def route_text(self) -> str:
+        """The whole route line (the label may show it elided)."""
+        return self._route_text
 
     # -- the documents ---------------------------------------------------------------------
     def choose_files(self) -> list[str]:
@@ -225,9 +247,22 @@ class BatchDialog(tk.Toplevel):
         index = self.selected_index()
         if index != self._editing:  # another line: its recipient in the field (what is typed stays otherwise)
             self._editing = index
-            self.edit_message.configure(text="")
+            self._show_note(index)
             self.recipient_var.set(self.rows[index].recipient if index is not None else "")
         self._update_buttons()
+
+    def _show_note(self, index: int | None) -> None:
+        """The selected line's note in full under the list."""
+        note = self.row_values(index)[5] if index is not None else ""
+        self.edit_message.configure(text=note, style="Muted.TLabel")
+
+    def _result_selected(self) -> None:
+        chosen = self.result_tree.selection()
+        text = ""
+        if chosen:
+            name, recipient, route, outcome = self.result_values(int(chosen[0]))
+            text = _("mail.batch.result_line", document=name, recipient=recipient or "—", route=route, outcome=outcome)
+        self.edit_message.configure(text=text, style="TLabel")
 
     def _edit_selected(self) -> None:
         if self.selected_index() is not None and not self.running and not self.finished:
@@ -238,10 +273,11 @@ class BatchDialog(tk.Toplevel):
         """Give document ``index`` the recipient ``text``; '' when done, else why not (shown too)."""
         row = self.rows[index]
         problem = _("mail.batch.edit.unreadable") if row.unreadable else recipient_problem(text)
-        self.edit_message.configure(text=problem)
+        self.edit_message.configure(text=problem, style="Error.TLabel")
         if not problem:
             row.recipient = text.strip()
             self._fill_rows()
+            self._show_note(index)
             self.progress_label.configure(text=self._ready_text())
             self._update_buttons()
         return problem

@@ -261,7 +261,9 @@ def doc_result(result: Result, row: Row, address_type: str = "EMAIL") -> DocResu
     outcome = result.outcome
     if outcome is None:
         kind = {B.ALREADY: ALREADY, B.UNREADABLE: UNREADABLE, B.NO_RECIPIENT: NO_RECIPIENT}.get(result.category, NOT_SENT)
-        return DocResult(result.name, row.recipient, "", kind, result.detail)
+        # The row's note says the same in the interface language (the batch's own words are the CLI's, in English).
+        detail = row.note if kind in (UNREADABLE, NO_RECIPIENT) and row.note else result.detail
+        return DocResult(result.name, row.recipient, "", kind, detail)
     return outcome_result(result.name, outcome, address_type)
 
 

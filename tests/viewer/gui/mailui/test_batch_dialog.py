@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import threading
+import time
 
 import pytest
 
@@ -65,6 +66,15 @@ def open_dialog(root, notify, pump):
             dialog.destroy()
 
 
+def until(root, predicate, timeout: float = 30.0) -> bool:
+    """Run ``root``'s event loop until ``predicate()`` holds (bounded); returns whether it did."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        root.update()
+        time.sleep(0.005)
+    return predicate()
+
+
 def progress(dialog) -> float:
     return float(dialog.progress.cget("value"))
 
@@ -80,7 +90,7 @@ def test_rows_progress_results_and_csv(open_dialog, batch_documents, server, gat
     assert "facture-03.spv" in dialog.row_values(2)[5]  # why it cannot be read, naming the file
     assert dialog.tree.item("2", "tags") == ("problem",)
     assert dialog.progress_label.cget("text") == "3 document(s) sur 4 prêt(s) à partir."
-    assert dialog.route_label.cget("text") == f"Envoi par : SMTP 127.0.0.1:{server.port}"
+    assert dialog.route_text() == f"Envoi par : SMTP 127.0.0.1:{server.port}"
     assert dialog.csv_button.instate(["disabled"]) and dialog.cancel_button.instate(["disabled"])
 
     assert dialog.send()
@@ -181,7 +191,8 @@ def test_editing_a_recipient_changes_where_that_document_goes(open_dialog, batch
     dialog.recipient_entry.focus_force()
     dialog.update()
     dialog.recipient_entry.event_generate("<Return>")
-    assert dialog.rows[0].recipient == "Autre <autre@example.org>" and dialog.edit_message.cget("text") == ""
+    assert dialog.rows[0].recipient == "Autre <autre@example.org>"
+    assert dialog.edit_message.cget("text") == f"modifié (annuaire : Client 1 <{batch_address(1)}>)"  # no complaint left
     assert dialog.row_values(0)[4:] == ("Autre <autre@example.org>", f"modifié (annuaire : Client 1 <{batch_address(1)}>)")
     assert dialog.tree.item("0", "tags") == ("edited",)
     assert dialog.set_recipient(1, "client3@example.org") == ""  # the one without address gets one
@@ -244,3 +255,42 @@ def test_english(open_dialog, batch_documents, smtpd):
         assert dialog.progress_label.cget("text") == "1 of 1 document(s) ready to go."
     finally:
         set_language("fr")
+
+
+def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_documents, server, gate, tmp_path,
+                                                        screenshot):
+    """The dialog over the themed main window: whole on the screen, its buttons and lines visible (screenshots kept)."""
+    from viewer.gui.mailui import install
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    gate.open(10)
+    root, display = small_screen(1024, 768)
+    settings = direct_settings(server.port)
+    window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings,
+                        hooks=[lambda w: install(w, notify=lambda *a: None, start_delay_ms=None)])
+    files = batch_documents(5, corrupt=(3,), nobody=(5,))
+    dialog = window.mailui.batch(files)
+    dialog.geometry("+0+0")
+    until(root, lambda: not dialog.looking_up)
+    dialog.select(4)
+    root.update()
+    shots = tmp_path / "screens"
+    screenshot(display, shots / "batch-before.png", dialog)
+    assert dialog.winfo_width() <= 1024 and dialog.winfo_height() <= 768
+    for button in (dialog.add_button, dialog.send_button, dialog.close_button, dialog.csv_button, dialog.apply_button):
+        right = button.winfo_rootx() + button.winfo_width()
+        bottom = button.winfo_rooty() + button.winfo_height()
+        assert right <= dialog.winfo_rootx() + dialog.winfo_width() and bottom <= dialog.winfo_rooty() + dialog.winfo_height()
+        assert button.winfo_width() >= button.winfo_reqwidth() - 1, button.cget("text")  # not clipped
+    assert "CLI005" in dialog.edit_message.cget("text")  # the selected line's note in full
+    assert dialog.send()
+    assert until(root, lambda: dialog.finished)
+    dialog.result_tree.selection_set("1")
+    root.update()
+    screenshot(display, shots / "batch-after.png", dialog)
+    assert dialog.edit_message.cget("text") == (f"facture F2026-0002 → {batch_address(2)} (SMTP 127.0.0.1:{server.port})"
+                                                 f" : NON envoyé, refusé : {REFUSAL}")
+    assert dialog.results_frame.winfo_ismapped() and not dialog.rows_frame.winfo_ismapped()
+    dialog.destroy()
+    window.close()
