@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import queue
 import threading
@@ -17,6 +18,7 @@ from viewer.gui.i18n import _
 from viewer.gui.mailui.batchrun import (
     ACCEPTED,
     CANCELLED,
+    NOT_SENT,
     OUTCOME_KEYS,
     BatchRun,
     DocResult,
@@ -63,6 +65,7 @@ class BatchDialog(tk.Toplevel):
         self._events: queue.Queue[Any] = queue.Queue()
         self._close_after_run = False
         self._editing: int | None = None  # the line whose recipient the field shows
+        self._failure = ""  # why the run stopped before the end, when it did
         self.title(_("mail.batch.title"))
         self._build()
         dress(self, "batch", close=self.close)
@@ -315,8 +318,7 @@ class BatchDialog(tk.Toplevel):
         self.results = [None] * len(self.rows)
         self.progress.configure(maximum=len(self.rows), value=0)
         self._show_results()
-        rows = [Row(r.path, r.name, r.kind, r.number, r.customer, r.found, r.recipient, r.note, r.unreadable)
-                for r in self.rows]  # the worker's own copy
+        rows = [dataclasses.replace(r) for r in self.rows]  # the worker's own copy
         run = self.make_run(self.services)
         gc.collect()  # dead Tk objects go now, on this thread, not on the worker
         threading.Thread(target=self._work, args=(run, rows), daemon=True, name="mailui-batch").start()
@@ -365,8 +367,9 @@ class BatchDialog(tk.Toplevel):
             self.results[event.index] = event.result
             self.progress.configure(value=sum(1 for r in self.results if r is not None))
             self._show_result(event.index)
-        elif isinstance(event, BaseException):
-            self.notify("error", _("mail.batch.title"), error_text(event))
+        elif isinstance(event, BaseException):  # the run itself stopped (not one document): said, and kept for the list
+            self._failure = error_text(event)
+            self.notify("error", _("mail.batch.title"), self._failure)
 
     def _show_results(self) -> None:
         """The list becomes the result list: one line per document, filled in as they are done."""
@@ -400,6 +403,10 @@ class BatchDialog(tk.Toplevel):
 
     def _run_ended(self) -> None:
         self.running, self.finished = False, True
+        for index, row in enumerate(self.rows):  # documents the run never reached (it stopped): not sent, and why
+            if self.results[index] is None:
+                self.results[index] = DocResult(row.name, row.recipient, "", NOT_SENT, self._failure)
+                self._show_result(index)
         done = [r for r in self.results if r is not None]
         self.progress_label.configure(text=self.summary(done))
         self._update_buttons()

@@ -294,3 +294,22 @@ def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_docum
     assert dialog.results_frame.winfo_ismapped() and not dialog.rows_frame.winfo_ismapped()
     dialog.destroy()
     window.close()
+
+
+def test_a_run_that_cannot_start_says_why_and_reports_nothing_sent(root, batch_documents, smtpd, notify, pump):
+    from viewer.errors import SpoolviewError
+    from viewer.gui.mailui.batchrun import BatchRun
+
+    def broken(_args, _settings):
+        raise SpoolviewError("cannot use /nowhere to space the sends (Permission denied): check that folder's permissions")
+
+    dialog = BatchDialog(root, MailServices(direct_settings(smtpd.port)), batch_documents(2), notify=notify,
+                         make_run=lambda services: BatchRun(services.settings, make_batch=broken))
+    assert pump(lambda: dialog.looking_up == 0)
+    assert dialog.send() and pump(lambda: dialog.finished)
+    kind, _title, message = notify.last()
+    assert kind == "error" and message.startswith("cannot use /nowhere to space the sends")
+    assert [dialog.result_values(i)[3] for i in range(2)] == [f"NON envoyé : {message}"] * 2
+    assert dialog.progress_label.cget("text") == "2 document(s) : 0 envoyé(s), 2 non envoyé(s) (erreur)"
+    assert smtpd.handler.messages == []
+    dialog.destroy()
