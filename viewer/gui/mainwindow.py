@@ -93,6 +93,7 @@ class MainWindow(tk.Toplevel):
         self.source: DocumentSource | None = None
         self.finder: Finder | None = None
         self.on_document_changed: list[Callable[[MainWindow, Any], None]] = []
+        self.on_drop_many: Callable[[list[Path]], Any] | None = None  # several files dropped at once (a plugin sets it)
         self._retranslate: list[Callable[[], None]] = []
         self._menu_labels: list[tuple[tk.Menu, int, str]] = []
         self._menu_accelerators: list[tuple[tk.Menu, int, str]] = []
@@ -229,9 +230,12 @@ class MainWindow(tk.Toplevel):
             self.drop_enabled = False
 
     def _on_drop(self, event: Any) -> None:
-        for name in self.tk.splitlist(event.data):
-            self.open_path(name)
-            break
+        """One file dropped opens it; several go to ``on_drop_many`` (the mail plugin's batch window) when set."""
+        names = [str(n) for n in self.tk.splitlist(event.data)]
+        if len(names) > 1 and self.on_drop_many is not None:
+            self.on_drop_many([Path(n) for n in names])
+        elif names:
+            self.open_path(names[0])
 
     # ------------------------------------------------------------------ documents
     @property

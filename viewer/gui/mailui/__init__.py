@@ -52,6 +52,8 @@ class MailUi:
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
         w.add_toolbar_button("records", records_icon(), "records.toolbar", self.records)
         w.add_menu_command("file", "mail.batch.menu", self.batch, after="menu.file.print")
+        if hasattr(w, "on_drop_many"):
+            w.on_drop_many = self.batch  # several files dropped on the window (where tkdnd exists): the batch window
         w.add_menu_command("connection", "connection.menu.connect", self.connect)
         self.disconnect_index = w.add_menu_command("connection", "connection.menu.disconnect", self.disconnect)
         menus = (

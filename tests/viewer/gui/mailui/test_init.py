@@ -135,6 +135,24 @@ def test_file_menu_sends_several_documents(make_window, directory, samples, smtp
     assert not dialog.winfo_exists()
 
 
+def test_several_files_dropped_go_to_the_batch_window_one_opens(make_window, directory, samples, pump):
+    from types import SimpleNamespace
+
+    from viewer.gui.mailui.batch_dialog import BatchDialog
+
+    window = make_window(base_settings())
+    quote, invoice = samples / "devis-D2026-0042.spv", samples / "facture-F2026-0107.spv"
+    # What tkdnd hands over (a Tcl list: a name with a space is braced); called as its <<Drop>> binding would.
+    window._on_drop(SimpleNamespace(data=f"{{{quote}}} {invoice}"))
+    [dialog] = dialogs_of(window, BatchDialog)
+    assert pump(lambda: len(dialog.rows) == 2)
+    assert [row.path for row in dialog.rows] == [quote, invoice]
+    assert window.current_document is None
+    window._on_drop(SimpleNamespace(data=str(quote)))
+    assert window.current_document is not None and window.current_document.path == quote
+    assert len(dialogs_of(window, BatchDialog)) == 1
+
+
 def test_preview_a_quote_and_click_the_mail_icon(make_window, directory, samples, smtpd, notify, pump):
     s = base_settings()
     s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
