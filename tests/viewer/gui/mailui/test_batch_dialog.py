@@ -313,3 +313,17 @@ def test_a_run_that_cannot_start_says_why_and_reports_nothing_sent(root, batch_d
     assert dialog.progress_label.cget("text") == "2 document(s) : 0 envoyé(s), 2 non envoyé(s) (erreur)"
     assert smtpd.handler.messages == []
     dialog.destroy()
+
+
+def test_the_delay_between_sends_is_shown_and_cancel_cuts_it_short(open_dialog, batch_documents, smtpd, pump):
+    settings = direct_settings(smtpd.port)
+    settings.advanced.delay_seconds = 600  # S7
+    dialog = open_dialog(settings, batch_documents(2))
+    assert dialog.send()
+    assert pump(lambda: "Délai entre deux envois" in dialog.progress_label.cget("text"))
+    assert dialog.progress_label.cget("text").endswith("s avant le document 2/2")
+    assert progress(dialog) == 1.0
+    dialog.cancel_button.invoke()
+    assert pump(lambda: dialog.finished)
+    assert [dialog.result_values(i)[3] for i in range(2)] == ["accepté", "NON envoyé (annulation)"]
+    assert len(smtpd.handler.messages) == 1
