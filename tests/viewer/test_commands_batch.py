@@ -81,12 +81,19 @@ def refusing(smtpd_factory):
     return smtpd_factory(handler=RecordingHandler(rcpt_replies={address(i): "550 5.1.1 no such user" for i in REFUSED}))
 
 
-def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_path, refusing):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_path, refusing, jobs):
     files = setup_batch(tmp_path, refusing)
-    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
     assert code == 3, out + err
     lines = out.splitlines()
     assert lines[-1] == f"{COUNT} documents: 19 sent, 3 refused, 1 unreadable, 1 no recipient"
+    # One line per document, in the order of the files, whatever the number of workers.
+    names = [f"facture-{i:02d}.spv" if i == CORRUPT else f"facture F2026-{i:04d}" for i in range(1, COUNT + 1)]
+    heads = [f"[{i}/{COUNT}] {name}" for i, name in enumerate(names, 1)]
+    assert len(lines) == COUNT + 1 and all(line.startswith(head) for line, head in zip(lines, heads)), out
+    # Sent in document order, one at a time through the one route.
+    assert [m.rcpt_tos for m in refusing.messages] == [[address(i)] for i in range(1, COUNT + 1) if i not in REFUSED | {CORRUPT, NOBODY}]
     assert lines[0].startswith(f"[1/{COUNT}] facture F2026-0001 -> {address(1)}: accepted by ")
     assert "(250 " in lines[0]
     assert lines[4].startswith(f"[5/{COUNT}] facture F2026-0005 -> {address(5)}: NOT sent (permanent): 550 5.1.1 no such user")
@@ -97,7 +104,7 @@ def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_pat
     assert got == sorted(address(i) for i in range(1, COUNT + 1) if i not in REFUSED | {CORRUPT, NOBODY})
     # The re-run sends only what was not accepted: nothing twice.
     before = len(refusing.messages)
-    code, out, err = run(capsys, "send", *files)
+    code, out, err = run(capsys, "send", *files, "--jobs", jobs)
     assert code == 3, out + err
     assert out.splitlines()[-1] == f"{COUNT} documents: 0 sent, 3 refused, 19 skipped (already sent), 1 unreadable, 1 no recipient"
     assert len(refusing.messages) == before
