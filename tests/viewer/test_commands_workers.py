@@ -80,7 +80,7 @@ def test_look_ahead_is_bounded_whatever_the_count():
 
     results = Ordered(Task(), 2, crashed).map(source())
     try:
-        for consumed, (n, _) in enumerate(results, 1):
+        for consumed, _ in enumerate(results, 1):
             assert len(pulled) <= consumed + 4, "more than 2 x jobs documents converted ahead"
             if consumed == 50:
                 break

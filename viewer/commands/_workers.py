@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
 import threading
 import time
@@ -38,7 +39,7 @@ _ORPHAN_CHECK = 0.5  # seconds between a worker's looks at whether its parent is
 _task: Callable[..., object] | None = None  # the task of this worker process (set by _start)
 
 
-def _start(task: Callable[..., object], environ: dict[str, str], cwd: str) -> None:
+def _start(task: Callable[..., object], parent: int, environ: dict[str, str], cwd: str) -> None:
     """Worker set-up: the parent's environment and folder as they are now (the fork server keeps
     those it started with), the task; leave Ctrl+C to the parent; end when the parent is gone."""
     global _task
@@ -47,15 +48,37 @@ def _start(task: Callable[..., object], environ: dict[str, str], cwd: str) -> No
     os.chdir(cwd)
     _task = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
     threading.Thread(target=_end_with, args=(parent,), daemon=True, name="orphan-check").start()
 
 
 def _end_with(parent: int) -> None:
-    """Exit this worker once its parent has died (kill -9 of the batch: no one would read its results)."""
-    while os.getppid() == parent:
-        time.sleep(_ORPHAN_CHECK)
+    """Exit this worker once the batch's process has died (kill -9: no one would read its results).
+
+    Not its parent process: a fork server's workers outlive the batch only through this (they
+    hold the pipe whose end would stop the fork server).
+    """
+    if hasattr(os, "pidfd_open"):  # Linux: woken by the process's end itself, no pid reuse
+        try:
+            handle = os.pidfd_open(parent)
+        except OSError:
+            os._exit(1)  # already gone
+        select.select([handle], [], [])
+    elif os.name == "posix":
+        while _alive(parent):
+            time.sleep(_ORPHAN_CHECK)
+    else:
+        return  # Windows: spawned workers end with the broken pipe to their parent
     os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run(item: object) -> object:
@@ -93,7 +116,7 @@ class Ordered(Generic[T, R]):
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start,
-                                   initargs=(self.task, dict(os.environ), os.getcwd()))
+                                   initargs=(self.task, os.getpid(), dict(os.environ), os.getcwd()))
 
     def _parallel(self, source: Iterator[T]) -> Iterator[tuple[T, R]]:
         pool = self._pool(self.jobs)
