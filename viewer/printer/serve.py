@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ctypes
 import errno
 import hmac
 import http.client
@@ -96,6 +97,15 @@ def _tool(name: str, package: str) -> str:
     return found
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: be stopped (SIGTERM) when spoolview dies, even by SIGKILL (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -140,7 +150,8 @@ class Engine:
         bus = self.runtime / "bus"
         bus_log = open(self.runtime / "dbus.log", "wb")
         self.procs.append(subprocess.Popen([dbus, "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
-                                           stdin=subprocess.DEVNULL, stdout=bus_log, stderr=bus_log))
+                                           stdin=subprocess.DEVNULL, stdout=bus_log, stderr=bus_log,
+                                           preexec_fn=_die_with_parent))
         for _ in range(200):
             if bus.exists():
                 break
@@ -151,7 +162,7 @@ class Engine:
                 "-d", str(spool), "-f", FORMATS, "-M", "spoolview", "-m", "Document printer", "-s", "60,60",
                 "--no-web-forms", "-v", self.config.name]
         log = open(self.log, "wb")
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, preexec_fn=_die_with_parent)
         self.procs.append(proc)
         _wait_port(self.port, proc, "ippeveprinter", self.log)
 
@@ -244,6 +255,12 @@ class Front(ThreadingHTTPServer):
             self.context: ssl.SSLContext | None = context
         else:
             self.context = None
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """One line in the log for a client that broke off (TLS refused, connection reset): never a traceback."""
+        error = sys.exc_info()[1]
+        host = client_address[0] if isinstance(client_address, tuple) else client_address
+        sys.stderr.write(f"{host} connection dropped: {error.__class__.__name__}: {error}\n")
 
     def get_request(self) -> tuple[socket.socket, object]:
         conn, addr = self.socket.accept()
@@ -474,7 +491,10 @@ class PrinterServer:
     def _watch_engine(self) -> None:
         while self.front is not None:
             if not self.engine.running():
-                sys.stderr.write("the IPP engine (ippeveprinter) stopped: see its log " + str(self.engine.log) + "\n")
+                lines = [ln for ln in self.engine.log.read_text(errors="replace").splitlines() if ln.strip()]
+                codes = ", ".join(str(proc.returncode) for proc in self.engine.procs if proc.returncode is not None)
+                sys.stderr.write(f"the IPP engine (ippeveprinter) stopped (exit status {codes}); its last words: "
+                                 f"{lines[-1] if lines else '(none)'}\n")
                 self.front.shutdown()
                 return
             time.sleep(0.5)

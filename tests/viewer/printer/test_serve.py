@@ -237,6 +237,42 @@ def test_users_only_signed_in_users_print_and_the_job_is_theirs(tmp_path, tls_fi
     assert "authentication failed for user 'anne'" in err
 
 
+def test_plain_http_to_the_tls_port_is_dropped_in_one_line(tmp_path, tls_files, ca_file):
+    users_settings(tls_files)
+    started = start_printer(tmp_path / "printed")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", started.port, timeout=30)
+        with pytest.raises((http.client.HTTPException, OSError)):
+            conn.request("POST", "/ipp/print", body=b"x", headers={"Content-Type": "application/ipp"})
+            conn.getresponse().read()
+        conn.close()
+        assert ipp_print(started.port, ca_file, ("anne", "s3cret-Pa55"), "anne", b"%PDF-1.4\n")[:2] == (200, 0)  # still serving
+    finally:
+        code, err = started.stop()
+    assert code == 0, err
+    assert "connection dropped: " in err and "Traceback" not in err
+
+
+def test_the_printer_stops_with_a_message_when_its_engine_dies(tmp_path):
+    started = start_printer(tmp_path / "printed")
+    [engine] = [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and _parent_and_name(int(pid)) == (started.proc.pid, "ippeveprinter")]
+    os.kill(engine, signal.SIGKILL)
+    started.proc.wait(timeout=60)  # it stops by itself
+    code, err = started.stop()
+    assert code == 1  # a failure: systemd restarts it (Restart=on-failure)
+    assert "the IPP engine (ippeveprinter) stopped (exit status -9); its last words: " in err
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent_and_name(int(pid))[0] == started.proc.pid]
+
+
+def _parent_and_name(pid: int) -> tuple[int, str]:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0, ""
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    return int(stat[stat.rindex(")") + 2:].split()[1]), name
+
+
 def test_users_without_tls_are_refused_at_start(tmp_path, capsys):
     users_settings(None)
     code, out, err = run(capsys, "printer", "serve", "--port", "0", "--folder", tmp_path / "printed")
