@@ -274,6 +274,8 @@ class Front(ThreadingHTTPServer):
         authority = host_header if _HOST_RE.match(host_header or "") else ""
         if not authority:
             host = self.config.listen
+            if host in ("0.0.0.0", "::", ""):  # every network: the name the others know this computer by
+                host = socket.gethostname()
             authority = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         elif ":" not in authority.rsplit("]", 1)[-1]:
             authority = f"{authority}:{self.port}"

@@ -279,6 +279,23 @@ def test_users_without_tls_are_refused_at_start(tmp_path, capsys):
     assert code == 1
     assert "users needs tls_cert and tls_key: a password never crosses the network unencrypted" in err
     assert "Traceback" not in err
+    code, out, err = run(capsys, "settings", "check")
+    assert code == 1 and "printer.users: users need tls_cert and tls_key" in out
+
+
+def test_uris_name_the_host_the_client_used_else_this_computer(tmp_path):
+    config = serve.ServeConfig(folder=tmp_path, port=0)
+    front = serve.Front(config, serve.Engine(config, tmp_path), tmp_path)
+    try:
+        port = front.port
+        assert front.uri_base("") == ("", f"127.0.0.1:{port}")
+        assert front.uri_base("printserver.example:8631") == ("", "printserver.example:8631")
+        assert front.uri_base("[fe80::1]") == ("", f"[fe80::1]:{port}")
+        assert front.uri_base("evil/path@x") == ("", f"127.0.0.1:{port}")  # not a host: ignored
+        config.listen = "0.0.0.0"  # every network (not opened by the test): the computer's name
+        assert front.uri_base("") == ("", f"{socket.gethostname()}:{port}")
+    finally:
+        front.server_close()
 
 
 def test_a_user_without_a_password_is_named(tmp_path, tls_files, capsys):
