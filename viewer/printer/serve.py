@@ -44,6 +44,8 @@ _SBIN = Path("/usr/sbin")  # ippeveprinter lives here, off most users' PATH
 _HEAD = 1 << 16  # the IPP attributes of a request must fit in its first 64 KiB
 _HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 _ENGINE_START_SECONDS = 30.0
+MAX_CONNECTIONS = 64  # clients at once; more are closed at once (a desktop keeps one or two)
+AUTH_DELAY = 1.0  # seconds before answering a wrong password: guessing is slow
 
 
 @dataclass
@@ -245,6 +247,7 @@ class Front(ThreadingHTTPServer):
                                    "([printer] listen, --listen)") from None
             raise PrinterError(f"cannot listen on {where}: {exc.strerror or exc}") from None
         self.port = int(self.server_address[1])
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         if config.tls:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             try:
@@ -255,6 +258,20 @@ class Front(ThreadingHTTPServer):
             self.context: ssl.SSLContext | None = context
         else:
             self.context = None
+
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
+        if not self.slots.acquire(blocking=False):
+            sys.stderr.write(f"{client_address[0] if isinstance(client_address, tuple) else client_address} refused: "
+                             f"already {MAX_CONNECTIONS} connections\n")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         """One line in the log for a client that broke off (TLS refused, connection reset): never a traceback."""
@@ -317,6 +334,7 @@ class Handler(BaseHTTPRequestHandler):
         expected = users.get(user)
         if expected is None or not hmac.compare_digest(password.encode(), expected.encode()):
             self.log_message("authentication failed for user %r", user)
+            time.sleep(AUTH_DELAY)
             return None
         return user
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from viewer.printer import ippcommand
 
 
@@ -46,3 +48,23 @@ def test_errors_go_to_the_job_state(tmp_path, monkeypatch, capsys):
     assert ippcommand.main(["job-command", str(spooled)]) == 1
     assert "ERROR: cannot write job 3 into" in capsys.readouterr().err
     assert ippcommand.main(["job-command"]) == 1
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (r'Devis n° 42 — \"Dupré\", a\\b', r'Devis n° 42 — "Dupré", a\b'),
+    (r"plan \[v2]", "plan [v2]"),
+    ("rapport[fr]", "rapport"),  # a nameWithLanguage
+    ("", ""),
+])
+def test_ipp_text_undoes_ippeveprinter_s_escapes(value, text):
+    assert ippcommand.ipp_text(value) == text
+
+
+def test_data_that_is_neither_pdf_nor_postscript_is_refused(tmp_path, monkeypatch, capsys):
+    spooled = tmp_path / "spool"
+    spooled.write_bytes(b"\x1bE\x1b&l0O PCL from a Windows driver")
+    monkeypatch.setenv(ippcommand.FOLDER_ENV, str(tmp_path / "printed"))
+    monkeypatch.setenv("IPP_JOB_ID", "4")
+    assert ippcommand.main(["job-command", str(spooled)]) == 1
+    assert "ERROR: job 4 is neither PDF nor PostScript" in capsys.readouterr().err
+    assert not (tmp_path / "printed").exists()

@@ -156,8 +156,11 @@ def test_a_job_over_the_size_limit_is_refused(tmp_path):
         assert "larger than this printer's limit of 0.01 MB" in done.stdout
         small = tmp_path / "small.pdf"
         small.write_bytes(b"%PDF-1.4\n%%EOF\n")
-        assert ipptool(started.uri, small, "application/pdf", "small", "anne", tmp_path).returncode == 0
-        arrived(started.folder, "small-job*.pdf")
+        title = 'C:\\Users\\anne\\Relevé "CLI003" [mars]'  # a Windows program may name the job by its path
+        assert ipptool(started.uri, small, "application/pdf", title, "jean-françois", tmp_path).returncode == 0
+        job = arrived(started.folder, "Relevé _CLI003_ _mars-job*.pdf")  # a title is never a path
+        meta = json.loads(job.with_name(job.name.replace(".pdf", ".meta.json")).read_text(encoding="utf-8"))
+        assert (meta["title"], meta["owner"]) == (title, "jean-françois")  # exactly as printed
         assert not list(started.folder.glob("big*"))
     finally:
         code, err = started.stop()
@@ -271,6 +274,25 @@ def _parent_and_name(pid: int) -> tuple[int, str]:
         return 0, ""
     name = stat[stat.index("(") + 1:stat.rindex(")")]
     return int(stat[stat.rindex(")") + 2:].split()[1]), name
+
+
+def test_connections_over_the_limit_are_closed(tmp_path, monkeypatch, capsys):
+    import threading
+
+    config = serve.ServeConfig(folder=tmp_path, port=0)
+    front = serve.Front(config, serve.Engine(config, tmp_path), tmp_path)
+    front.slots = threading.BoundedSemaphore(1)
+    thread = threading.Thread(target=front.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", front.port), timeout=10) as first:
+            first.sendall(b"GET /icon.png HTTP/1.1\r\n")  # an unfinished request holds the one slot
+            with socket.create_connection(("127.0.0.1", front.port), timeout=10) as second:
+                assert second.recv(100) == b""  # closed at once
+    finally:
+        front.shutdown()
+        front.server_close()
+    assert "refused: already 64 connections" in capsys.readouterr().err
 
 
 def test_users_without_tls_are_refused_at_start(tmp_path, capsys):
