@@ -61,7 +61,7 @@ def customer_code(name: str, settings: Settings | None = None, directory: Any = 
     ``directory`` answers ``search``; by default the server's when connected, else the local one.
     """
     from formats.extract import UNREADABLE
-    from viewer.directory import fold
+    from viewer.directory_rules import fold
 
     # Letters the page gives no text for match any letter: "Atelier Dupr\ufffd SARL".
     parts = fold(name).split(UNREADABLE)
