@@ -26,6 +26,7 @@ def open_document(
     send job, the watched folder and the GUI use it as if it came from a .spv."""
     if settings is None:
         settings = _load()
+    _cache_font_metrics()
     doc = _open(path, password=password, encoding=encoding, limits=settings.limits.to_limits(),
                 cache_dir=paths.cache_dir() / "postscript")
     try:
@@ -34,6 +35,16 @@ def open_document(
         doc.close()
         raise
     return doc
+
+
+def _cache_font_metrics() -> None:
+    """Drawing the document reads the fonts' parsed metrics from the user's cache (formats/fontcache.py)."""
+    from formats import fontcache
+
+    try:
+        fontcache.use_folder(paths.ensure_private_dir(paths.cache_dir() / "fonts"))
+    except OSError:
+        fontcache.use_folder(None)  # no cache folder (read-only home): the fonts are parsed, as before
 
 
 def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:

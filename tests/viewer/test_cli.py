@@ -1,5 +1,6 @@
 """The CLI dispatcher: one-line errors, exit codes, the bare-file shortcut, closed pipes."""
 
+import stat
 import subprocess
 import sys
 
@@ -110,6 +111,8 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
     loaded = _imported_by("send", quote, "--to", other_customers_contact, "--force", tmp_path=tmp_path)
     assert not loaded & {"sqlalchemy", "tkinter", "httpx", "fastapi", "aiosmtpd"}, loaded & set(HEAVY)
     assert len(list((paths.data_dir() / "pickup").glob("*.eml"))) == 1
+    fonts = paths.cache_dir() / "fonts"  # the quote's two DejaVu faces, parsed once for the next sends
+    assert len(list(fonts.glob("*.marshal"))) == 2 and stat.S_IMODE(fonts.stat().st_mode) == 0o700
 
 
 def test_each_module_registers_exactly_its_table_entries():
