@@ -11,9 +11,11 @@ it (another reportlab, a truncated or foreign file) means the font is parsed as 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +26,17 @@ __all__ = ["load_ttfont", "use_folder"]
 
 FORMAT = 1
 _folder: Path | None = None
+_create: Callable[[Path], object] | None = None
 _SKIPPED = ("_ttf_data", "_pdfScale")  # the file's bytes (read again) and a lambda of unitsPerEm (made again)
 
 
-def use_folder(folder: Path | None) -> None:
-    """Keep parsed metrics in ``folder`` (an existing private folder of the user), or nowhere (None)."""
-    global _folder
-    _folder = folder
+def use_folder(folder: Path | None, create: Callable[[Path], object] | None = None) -> None:
+    """Keep parsed metrics in ``folder`` (a private folder of the user), or nowhere (None).
+
+    ``create(folder)`` makes the folder (private) the first time a face is saved; without it
+    the folder must exist."""
+    global _folder, _create
+    _folder, _create = folder, create
 
 
 def load_ttfont(name: str, path: Path) -> TTFont:
@@ -123,9 +129,12 @@ def _write(folder: Path, key: str, font: TTFont) -> None:
     file = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.marshal"
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
+        if _create is not None and not folder.is_dir():
+            _create(folder)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(blob)
         os.replace(tmp, file)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # nothing was made, or the folder went away
+            tmp.unlink(missing_ok=True)

@@ -41,10 +41,8 @@ def _cache_font_metrics() -> None:
     """Drawing the document reads the fonts' parsed metrics from the user's cache (formats/fontcache.py)."""
     from formats import fontcache
 
-    try:
-        fontcache.use_folder(paths.ensure_private_dir(paths.cache_dir() / "fonts"))
-    except OSError:
-        fontcache.use_folder(None)  # no cache folder (read-only home): the fonts are parsed, as before
+    # Made private (0700) when the first face is saved; a folder that cannot be made means no cache.
+    fontcache.use_folder(paths.cache_dir() / "fonts", create=paths.ensure_private_dir)
 
 
 def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:

@@ -71,6 +71,7 @@ def test_the_cached_font_holds_what_reportlab_parsed(folder: Path, font: Path, m
     from reportlab.pdfbase.ttfonts import TTFont
 
     monkeypatch.setattr(fontcache, "_folder", None)
+    monkeypatch.setattr(fontcache, "_create", None)
     fontcache.use_folder(folder)
     first = fontcache.load_ttfont("a", font)  # parsed and saved
     second = fontcache.load_ttfont("a", font)  # from the cache
@@ -101,8 +102,16 @@ def test_a_changed_font_file_or_a_broken_cache_is_parsed_again(folder: Path, fon
 
 def test_without_a_folder_or_a_writable_one_the_font_is_parsed(tmp_path: Path, font: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fontcache, "_folder", None)
+    monkeypatch.setattr(fontcache, "_create", None)
     assert fontcache.load_ttfont("b", font).face.unitsPerEm == 2048
     missing = tmp_path / "no-such-folder"
     fontcache.use_folder(missing)
     assert fontcache.load_ttfont("b", font).face.unitsPerEm == 2048  # no error, nothing written
     assert not missing.exists()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("where the cache folder's parent should be")
+    fontcache.use_folder(blocker / "fonts", create=lambda folder: folder.mkdir(mode=0o700))
+    assert fontcache.load_ttfont("b", font).face.unitsPerEm == 2048  # the folder cannot be made: parsed, no error
+    fontcache.use_folder(tmp_path / "made" / "fonts", create=lambda folder: folder.mkdir(mode=0o700, parents=True))
+    fontcache.load_ttfont("b", font)
+    assert len(list((tmp_path / "made" / "fonts").glob("*.marshal"))) == 1  # made on the first save
