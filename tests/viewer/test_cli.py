@@ -115,6 +115,39 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
     assert len(list(fonts.glob("*.marshal"))) == 2 and stat.S_IMODE(fonts.stat().st_mode) == 0o700
 
 
+def test_a_file_for_the_running_viewer_is_handed_over_before_argparse_and_logging(tmp_path, samples, monkeypatch):
+    import select
+    import threading
+
+    from viewer import instance
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    monkeypatch.setenv("DISPLAY", ":97")  # never opened: the running "viewer" is this test's listener
+    listener = instance.Listener.start()
+    assert listener is not None
+    opened: list[str] = []
+
+    def serve() -> None:
+        select.select([listener.sock], [], [], 60)
+        listener.handle(opened.extend)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        quote = str(samples / "devis-D2026-0042.spv")
+        loaded = _imported_by(quote, tmp_path=tmp_path)
+    finally:
+        server.join(60)
+        listener.close()
+    assert opened == [quote]
+    assert not loaded & {"argparse", "logging", "tkinter", "pymupdf", "formats"}, loaded
+    # No viewer listening: the ordinary way, which says a file is missing before anything else.
+    _, code, err = _probe(str(tmp_path / "missing.spv"), "--new-window", tmp_path=tmp_path)
+    assert "missing.spv: no such file" in err
+
+
 def test_each_module_registers_exactly_its_table_entries():
     import argparse
     import importlib
