@@ -87,7 +87,7 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         fixed = repair(data, password) if data is not None else None
         if fixed is None:
             raise DocumentError(f"cannot read this {what} file ({reason(exc)})", code="file.damaged",
-                                params={"kind": kind, "reason": reason(exc)}, file=path, hint=_DAMAGED) from None
+                                params={"kind": what, "reason": reason(exc)}, file=path, hint=_DAMAGED) from None
         doc, data, repaired = pymupdf.open(stream=fixed, filetype="pdf"), fixed, True
     encrypted = bool(doc.needs_pass)  # asked once: asking again after authenticate() breaks decryption
     if encrypted:
