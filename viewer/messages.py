@@ -74,7 +74,10 @@ def _describe(exc: BaseException, lang: str, file_name_only: bool, depth: int) -
     if isinstance(exc, DocumentError):  # placed in ``lang`` even without a code (then its English reason)
         where = _where(exc, lang, file_name_only)
         if f"formats.{exc.code}" in catalogue(lang):
-            said = text(lang, f"formats.{exc.code}", **_fields(exc.params, lang, file_name_only, depth))
+            fields = _fields(exc.params, lang, file_name_only, depth)
+            if exc.code == "schema.type":  # JSON's type names, as the interface language says them
+                fields["expected"] = " | ".join(text(lang, f"formats.jsontype.{t}") for t in str(fields["expected"]).split(" | "))
+            said = text(lang, f"formats.{exc.code}", **fields)
         else:
             said = exc.message + (f" ({exc.hint})" if exc.hint else "")
         return text(lang, "formats.placed", where=where, text=said) if where else said

@@ -49,7 +49,7 @@ def test_both_languages_have_the_same_keys_and_placeholders():
     assert set(fr) == set(en)
     for key in fr:
         assert placeholders(fr[key]) == placeholders(en[key]), key
-        assert fr[key] != en[key] or key in ("formats.where.page",), f"{key} is not translated"
+        assert fr[key] != en[key] or key in ("formats.where.page", "formats.jsontype.null"), f"{key} is not translated"
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -62,7 +62,7 @@ def test_every_formats_code_is_worded_with_only_its_parameters(lang):
         worded = messages.text(lang, f"formats.{code}", **{p: "X" for p in params})  # never a KeyError
         assert worded.strip()
     stale = sorted(k for k in table if k.startswith("formats.") and k.split(".", 1)[1] not in ERROR_CODES
-                   and not k.startswith(("formats.where.", "formats.placed")))
+                   and not k.startswith(("formats.where.", "formats.placed", "formats.jsontype.")))
     assert stale == [], f"words of codes no error carries: {stale}"
 
 
@@ -150,6 +150,17 @@ def test_a_schema_violation_is_worded_by_its_rule(tmp_path):
     assert (error.code, error.params) == ("schema.required", {"name": "x"})
     assert messages.describe(error, "fr", file_name_only=True) == (
         "fichier « sans-x.spv », page 2, élément 1 : la propriété obligatoire « x » manque")
+
+
+def test_json_type_names_are_translated(tmp_path):
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    data["pages"][1] = 5
+    path = tmp_path / "page5.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    error = open_error(path)
+    assert messages.describe(error, "fr", file_name_only=True) == (
+        "fichier « page5.spv », page 2, champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)")
+    assert messages.describe(error, "en", file_name_only=True) == "file 'page5.spv', page 2, field 'pages.1': 5 is not of type 'object'"
 
 
 def test_truncated_json_and_limits_in_french(tmp_path):
