@@ -16,11 +16,10 @@ import contextlib
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from viewer.gui.i18n import _
+from viewer.gui.i18n import _, language
 
 Responder = Callable[[Any], None]
 _responders: list[Responder] = []
@@ -387,14 +386,12 @@ def ask_yes_no(parent: tk.Misc, message: str, *, title: str) -> bool:
 
 
 def user_message(exc: BaseException) -> str:
-    """What to tell a person about ``exc`` (never a traceback)."""
+    """What to tell a person about ``exc`` (never a traceback), in the interface language."""
     from formats.document import DocumentError
     from viewer.errors import SpoolviewError
 
-    if isinstance(exc, DocumentError):
+    if isinstance(exc, (DocumentError, SpoolviewError)):
         return document_error_text(exc)
-    if isinstance(exc, SpoolviewError):
-        return str(exc)
     if isinstance(exc, FileNotFoundError):
         return _("error.not_found", path=exc.filename or "")
     if isinstance(exc, PermissionError):
@@ -404,16 +401,9 @@ def user_message(exc: BaseException) -> str:
     return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
 
 
-def document_error_text(exc: Any) -> str:
-    """A DocumentError with its place (file, page, item, field) in the interface language, its reason after."""
-    where = []
-    if exc.file:
-        where.append(_("error.where.file", file=Path(exc.file).name))
-    if exc.page is not None:
-        where.append(_("error.where.page", page=exc.page))
-    if exc.item is not None:
-        where.append(_("error.where.item", item=exc.item))
-    if exc.field:
-        where.append(_("error.where.field", field=exc.field))
-    text = (", ".join(where) + " — " if where else "") + exc.message
-    return text + (f" ({exc.hint})" if exc.hint else "")
+def document_error_text(exc: BaseException) -> str:
+    """A DocumentError (or coded SpoolviewError) in the interface language: its place (file name, page,
+    item, field), then what is wrong and what to do."""
+    from viewer.messages import describe
+
+    return describe(exc, language(), file_name_only=True)

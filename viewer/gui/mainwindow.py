@@ -252,7 +252,7 @@ class MainWindow(tk.Toplevel):
         tries = 0
         while True:
             try:
-                document = open_document(path, self.settings, password=password)
+                document = _first_page_checked(open_document(path, self.settings, password=password))
                 break
             except PasswordRequired:
                 if tries >= MAX_PASSWORD_TRIES:
@@ -570,3 +570,15 @@ def save_settings(value: Any) -> None:
         settings.save(value)
     except Exception:  # the choice still holds for this session
         log.warning("settings could not be saved", exc_info=True)
+
+
+def _first_page_checked(document: Any) -> Any:
+    """``document`` once its first page reads (a spool's page is checked when first used): a bad
+    first page is an open error, before the window changes, not a failure halfway through showing it."""
+    try:
+        if document.page_count:
+            document.page(0)
+    except BaseException:
+        document.close()
+        raise
+    return document
