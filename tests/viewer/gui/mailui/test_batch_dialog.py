@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import threading
 import time
 
@@ -211,7 +212,8 @@ def test_already_sent_documents_are_not_sent_again(open_dialog, batch_documents,
     again = open_dialog(direct_settings(server.port), files)
     assert again.send() and pump(lambda: again.finished)
     outcome = again.result_values(0)[3]
-    assert outcome.startswith(f"déjà envoyé, pas renvoyé : {batch_address(1)} on ")
+    assert re.fullmatch(rf"déjà envoyé, pas renvoyé : à {re.escape(batch_address(1))} le \d\d/\d\d/20\d\d à \d\d:\d\d",
+                        outcome), outcome
     assert len(server.handler.messages) == 1
 
 

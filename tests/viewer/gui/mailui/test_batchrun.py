@@ -17,6 +17,7 @@ from viewer.gui.mailui.batchrun import (
     ALREADY,
     CANCELLED,
     CSV_COLUMNS,
+    NOT_SENT,
     REFUSED,
     UNREADABLE,
     BatchRun,
@@ -77,7 +78,7 @@ def test_a_batch_goes_through_the_send_job_with_honest_outcomes_and_csv(batch_do
     # The same documents again: the history is the memory, nothing goes twice.
     again = [e.result for e in events_of(BatchRun(services.settings), look_up(files, services)) if isinstance(e, Finished)]
     assert [r.outcome for r in again] == [ALREADY, REFUSED, UNREADABLE, ALREADY]
-    assert batch_address(1) in again[0].detail
+    assert again[0].detail.startswith(f"à {batch_address(1)} le ") and "--force" not in again[0].detail
     assert len(refusing.messages) == 2
     # CSV: the columns of `spoolview report --csv`, one line per recipient, the reason for the others.
     path = write_csv(tmp_path / "results.csv", results)
@@ -107,6 +108,18 @@ def test_an_edited_row_goes_to_the_address_typed(batch_documents, smtpd):
     results = [e.result for e in events_of(BatchRun(services.settings), rows) if isinstance(e, Finished)]
     assert [r.recipient for r in results] == [batch_address(1), "autre@example.org"]
     assert [m.rcpt_tos for m in smtpd.handler.messages] == [[batch_address(1)], ["autre@example.org"]]
+
+
+def test_a_recipient_of_another_customer_is_held_back_and_said_why(batch_documents, smtpd):
+    files = batch_documents(2)
+    services = MailServices(direct_settings(smtpd.port))
+    rows = look_up(files, services)
+    rows[0].recipient = batch_address(2)  # typed by mistake: customer 2's address on customer 1's invoice
+    results = [e.result for e in events_of(BatchRun(services.settings), rows) if isinstance(e, Finished)]
+    assert [r.outcome for r in results] == [NOT_SENT, ACCEPTED]
+    assert results[0].detail == (f"{batch_address(2)} appartient au client CLI002 (Client 2), "
+                                 "mais le document est pour le client CLI001 (Client 1).")
+    assert [m.rcpt_tos for m in smtpd.handler.messages] == [[batch_address(2)]]  # only invoice 2, to its own customer
 
 
 def test_cancel_before_the_next_document_sends_nothing_more(batch_documents, smtpd):
