@@ -284,8 +284,8 @@ def doc_result(result: Result, row: Row, address_type: str = "EMAIL", guards: Gu
     kind = {B.ALREADY: ALREADY, B.UNREADABLE: UNREADABLE, B.NO_RECIPIENT: NO_RECIPIENT}.get(result.category, NOT_SENT)
     # The batch's own words are the command line's (English, naming --force): said again in the interface language.
     detail = result.detail
-    if kind in (UNREADABLE, NO_RECIPIENT) and row.note:
-        detail = row.note
+    if row.note and (kind == UNREADABLE and row.unreadable or kind == NO_RECIPIENT and not row.recipient.strip()):
+        detail = row.note  # what the list said before the run (a conversion failure has only the batch's words)
     elif kind == ALREADY and guards is not None and guards.already_sent:
         detail = already_text(guards.already_sent)
     elif kind == NOT_SENT and guards is not None and guards.mismatches:

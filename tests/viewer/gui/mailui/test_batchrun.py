@@ -178,3 +178,16 @@ def test_csv_of_documents_that_never_reached_a_route():
 def test_csv_into_a_folder_that_cannot_be_written_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         write_csv(tmp_path / "no-such-folder" / "results.csv", [DocResult("x", "", "", CANCELLED)])
+
+
+def test_a_failure_the_list_did_not_foresee_keeps_the_batchs_own_words(tmp_path):
+    from viewer.commands._batch import UNREADABLE as CLI_UNREADABLE
+    from viewer.commands._batch import Result
+    from viewer.gui.mailui.batchrun import Row, doc_result
+
+    row = Row(tmp_path / "a.pdf", "devis D1", recipient="a@example.org", found="a@example.org",
+              note="le contact C1 n'a pas d'adresse : celle du client est utilisée")
+    failed = Result(CLI_UNREADABLE, "devis D1", "devis D1: unreadable: page 2: cannot convert",
+                    detail="page 2: cannot convert")
+    result = doc_result(failed, row)
+    assert (result.outcome, result.detail) == (UNREADABLE, "page 2: cannot convert")  # not the look-up's note
