@@ -66,9 +66,12 @@ class BatchDialog(tk.Toplevel):
         self._close_after_run = False
         self._editing: int | None = None  # the line whose recipient the field shows
         self._failure = ""  # why the run stopped before the end, when it did
+        self.worker: threading.Thread | None = None
         self.title(_("mail.batch.title"))
         self._build()
         dress(self, "batch", close=self.close)
+        # Destroyed with its parent (the viewer quits) during a run: the worker stops after the document in hand.
+        self.bind("<Destroy>", lambda e: self.cancel_event.set() if e.widget is self else None, add="+")
         self._update_buttons()
         if paths:
             self.add_paths(paths)
@@ -309,6 +312,7 @@ class BatchDialog(tk.Toplevel):
         if self.running or self.finished or self.looking_up or not self.rows:
             return False
         self.services.refresh_settings()
+        self._show_route()  # the settings may have changed since the window opened
         problem = self.services.sender_problem()
         if problem:
             self.notify("error", _("mail.batch.title"), problem)
@@ -321,7 +325,8 @@ class BatchDialog(tk.Toplevel):
         rows = [dataclasses.replace(r) for r in self.rows]  # the worker's own copy
         run = self.make_run(self.services)
         gc.collect()  # dead Tk objects go now, on this thread, not on the worker
-        threading.Thread(target=self._work, args=(run, rows), daemon=True, name="mailui-batch").start()
+        self.worker = threading.Thread(target=self._work, args=(run, rows), daemon=True, name="mailui-batch")
+        self.worker.start()
         self.after(POLL_MS, self._poll)
         self._update_buttons()
         return True

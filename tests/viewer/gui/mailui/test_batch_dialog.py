@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+import tkinter as tk
 
 import pytest
 
@@ -174,6 +175,21 @@ def test_closing_during_a_run_cancels_then_closes(open_dialog, batch_documents, 
     assert dialog.winfo_exists() and dialog.cancel_event.is_set()
     gate.open()
     assert pump(lambda: not dialog.winfo_exists())
+    assert [m.rcpt_tos for m in server.handler.messages] == [[batch_address(1)]]
+
+
+def test_destroyed_with_its_parent_during_a_run_the_worker_stops(root, batch_documents, server, gate, pump):
+    files = [f for i, f in enumerate(batch_documents(4), 1) if i != 2]
+    parent = tk.Toplevel(root)
+    dialog = BatchDialog(parent, MailServices(direct_settings(server.port)), files)
+    assert pump(lambda: dialog.looking_up == 0)
+    assert dialog.send()
+    assert pump(lambda: gate.arrived.acquire(blocking=False))
+    parent.destroy()  # the viewer window goes (Quit) while the first document is on the server
+    assert dialog.cancel_event.is_set()
+    gate.open()
+    dialog.worker.join(timeout=30)
+    assert not dialog.worker.is_alive()  # the run ended after the document in hand
     assert [m.rcpt_tos for m in server.handler.messages] == [[batch_address(1)]]
 
 
