@@ -71,10 +71,12 @@ def open_dialog(root, notify, pump):
 def until(root, predicate, timeout: float = 30.0) -> bool:
     """Run ``root``'s event loop until ``predicate()`` holds (bounded); returns whether it did."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
+    while time.monotonic() < end:
         root.update()
+        if predicate():  # asked once per turn: a predicate may take what it waits for (a semaphore)
+            return True
         time.sleep(0.005)
-    return predicate()
+    return False
 
 
 def progress(dialog) -> float:
@@ -282,7 +284,6 @@ def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_docum
     from viewer.gui.mainwindow import MainWindow
     from viewer.gui.recent import ViewerState
 
-    gate.open(10)
     root, display = small_screen(1024, 768)
     settings = direct_settings(server.port)
     window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings,
@@ -303,6 +304,12 @@ def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_docum
         assert button.winfo_width() >= button.winfo_reqwidth() - 1, button.cget("text")  # not clipped
     assert "CLI005" in dialog.edit_message.cget("text")  # the selected line's note in full
     assert dialog.send()
+    assert until(root, lambda: gate.arrived.acquire(blocking=False))
+    gate.open()
+    assert until(root, lambda: "4/5" in dialog.progress_label.cget("text") and gate.arrived.acquire(blocking=False))
+    screenshot(display, shots / "batch-running.png", dialog)  # document 4 on the server, 3 done
+    assert dialog.cancel_button.instate(["!disabled"]) and dialog.progress.winfo_ismapped()
+    gate.open(10)
     assert until(root, lambda: dialog.finished)
     dialog.result_tree.selection_set("1")
     root.update()
