@@ -224,7 +224,8 @@ class BatchDialog(tk.Toplevel):
         selected = self.selected_index()
         self.tree.delete(*self.tree.get_children())
         for index, row in enumerate(self.rows):
-            self.tree.insert("", "end", iid=str(index), values=self.row_values(index), tags=(self._row_tag(row),))
+            values = (*self.row_values(index)[:5], self.note_line(index))
+            self.tree.insert("", "end", iid=str(index), values=values, tags=(self._row_tag(row),))
         if selected is not None and selected < len(self.rows):
             self.tree.selection_set(str(selected))
 
@@ -239,6 +240,10 @@ class BatchDialog(tk.Toplevel):
         note = _("mail.batch.edited", found=row.found or "—") if row.edited else row.note
         recipient = row.recipient or ("" if row.unreadable else _("mail.batch.none"))
         return (row.path.name, row.kind, row.number, row.customer, recipient, note)
+
+    def note_line(self, index: int) -> str:
+        """The note as its column shows it: the first line (the whole note shows under the list)."""
+        return (self.row_values(index)[5].splitlines() or [""])[0]
 
     def selected_index(self) -> int | None:
         chosen = self.tree.selection()

@@ -162,7 +162,7 @@ def look_up_one(path: Path, services: MailServices, address_type: str = "EMAIL")
         try:
             found = services.fetch_recipient(info, address_type)
         except SpoolviewError as exc:
-            row.note = _("mail.lookup.failed", error=str(exc))
+            row.note = _("mail.batch.lookup_failed", error=str(exc))
             return row
         row.customer_code = info.customer
         row.customer = _named(info.customer, found.customer_name) if info.customer else ""
@@ -170,7 +170,7 @@ def look_up_one(path: Path, services: MailServices, address_type: str = "EMAIL")
         if found.lookup is not None:
             row.note = services.lookup_text(found.lookup, address_type, customer_name=found.customer_name)
         elif found.lookup_error:
-            row.note = _("mail.lookup.failed", error=found.lookup_error)
+            row.note = _("mail.batch.lookup_failed", error=found.lookup_error)
         if not found.to and not row.note:
             row.note = _("mail.batch.no_recipient")
     finally:

@@ -352,3 +352,22 @@ def test_the_delay_between_sends_is_shown_and_cancel_cuts_it_short(open_dialog, 
     assert pump(lambda: dialog.finished)
     assert [dialog.result_values(i)[3] for i in range(2)] == ["accepté", "NON envoyé (annulation)"]
     assert len(smtpd.handler.messages) == 1
+
+
+def test_results_that_cannot_be_saved_say_where_and_what_to_do(open_dialog, batch_documents, smtpd, notify, pump,
+                                                                 tmp_path):
+    settings = direct_settings(smtpd.port)
+    settings.directory.database_url = "sqlite:////nonexistent-folder/directory.sqlite"
+    dialog = open_dialog(settings, batch_documents(1))
+    assert dialog.tree.item("0", "values")[5] == "Recherche du destinataire impossible : saisissez-le ci-dessous."
+    dialog.select(0)
+    assert "/nonexistent-folder/directory.sqlite" in dialog.edit_message.cget("text")  # the detail, under the list
+    assert dialog.send_button.instate(["disabled"])  # no recipient anywhere: nothing to send yet
+    assert dialog.set_recipient(0, "client1@example.org") == ""
+    assert dialog.send() and pump(lambda: dialog.finished)
+    assert dialog.result_values(0)[3] == "accepté"
+    target = tmp_path / "no-such-folder" / "envois.csv"
+    assert dialog.save_csv(target) is None
+    kind, _title, message = notify.last()
+    assert kind == "error" and message.startswith(f"Impossible d’enregistrer {target} : ")
+    assert message.endswith("Choisissez un autre dossier.") and not target.exists()

@@ -61,6 +61,16 @@ def test_rows_say_what_the_look_up_found_or_why_not(batch_documents, tmp_path):
     assert missing.unreadable and "missing.spv" in missing.note
 
 
+def test_a_directory_that_cannot_be_opened_is_said_on_the_row(batch_documents):
+    settings = direct_settings(25)
+    settings.directory.database_url = "sqlite:////nonexistent-folder/directory.sqlite"
+    [row] = look_up(batch_documents(1), MailServices(settings))
+    assert row.recipient == "" and not row.unreadable
+    first, detail = row.note.split("\n", 1)
+    assert first == "Recherche du destinataire impossible : saisissez-le ci-dessous."
+    assert "/nonexistent-folder/directory.sqlite" in detail
+
+
 def test_a_batch_goes_through_the_send_job_with_honest_outcomes_and_csv(batch_documents, refusing, tmp_path):
     files = batch_documents(4, corrupt=(3,))
     services = MailServices(direct_settings(refusing.port))
