@@ -67,6 +67,7 @@ class BatchDialog(tk.Toplevel):
         self._editing: int | None = None  # the line whose recipient the field shows
         self._failure = ""  # why the run stopped before the end, when it did
         self.worker: threading.Thread | None = None
+        self._pending: set[Path] = set()  # documents whose look-up is under way (listed once, even if added twice)
         self.title(_("mail.batch.title"))
         self._build()
         dress(self, "batch", close=self.close)
@@ -189,7 +190,7 @@ class BatchDialog(tk.Toplevel):
         """Add documents (once each) and look their recipients up on a worker thread."""
         if self.running or self.finished:
             return
-        known = {row.path.resolve() for row in self.rows}
+        known = {row.path.resolve() for row in self.rows} | self._pending
         new = []
         for p in paths:
             path = Path(p)
@@ -199,6 +200,7 @@ class BatchDialog(tk.Toplevel):
         if not new:
             return
         self.looking_up += 1
+        self._pending.update(p.resolve() for p in new)
         self.progress_label.configure(text=_("mail.batch.looking_up", count=len(new)))
         self._update_buttons()
         self.services.refresh_settings()
@@ -207,6 +209,8 @@ class BatchDialog(tk.Toplevel):
 
     def _looked_up(self, task: BackgroundTask) -> None:
         self.looking_up -= 1
+        if not self.looking_up:
+            self._pending.clear()
         if task.error is not None:  # look_up reports per row; this is a bug-level failure, still said in words
             self.notify("error", _("mail.batch.title"), error_text(task.error))
         else:

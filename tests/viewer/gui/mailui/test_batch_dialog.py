@@ -261,6 +261,11 @@ def test_files_chosen_in_the_file_chooser_once_each_and_removed(open_dialog, bat
     dialog.tree.event_generate("<Delete>")
     assert [r.path for r in dialog.rows] == [files[0], files[2]]
     assert dialog.progress_label.cget("text") == "2 document(s) sur 2 prêt(s) à partir."
+    dialog.add_paths([files[1]])
+    dialog.add_paths([files[1], files[1]])  # again while it is being looked up: listed once
+    assert dialog.looking_up == 1
+    assert pump(lambda: dialog.looking_up == 0)
+    assert [r.path for r in dialog.rows] == [files[0], files[2], files[1]]
 
 
 def test_english(open_dialog, batch_documents, smtpd):
