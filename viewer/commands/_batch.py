@@ -38,10 +38,15 @@ _GLOB_CHARS = "*?["
 
 @dataclass(frozen=True)
 class Item:
-    """One document named on the command line (``problem``: why it cannot even be opened)."""
+    """One document named on the command line (``problem``: why it cannot even be opened).
+
+    ``to``: the recipients chosen for this document alone (the GUI batch's edited row);
+    empty: ``--to``, else the L1 look-up.
+    """
 
     path: Path
     problem: str = ""
+    to: tuple[str, ...] = ()
 
 
 def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
@@ -141,12 +146,14 @@ def _crashed(item: Item, why: str) -> Converted:
 
 @dataclass(frozen=True)
 class Result:
-    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome."""
+    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome
+    (``detail``: why, when the document was not sent and has no outcome)."""
 
     category: str
     name: str
     text: str
     outcome: Outcome | None = None
+    detail: str = ""
 
     @property
     def temporary(self) -> bool:
@@ -202,8 +209,9 @@ class Batch:
             self.outbox = Outbox(self.settings, choice).__enter__()
         return self.outbox
 
-    def draft(self, converted: Converted) -> tuple[str, Draft | str]:
-        """(name, the draft ready to send) or (name, why not: the category and a sentence)."""
+    def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
+        """(name, the draft ready to send) or (name, why not: the category and a sentence);
+        ``to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
         from viewer.mail import job
 
         name = converted.name
@@ -211,7 +219,7 @@ class Batch:
             return name, converted.problem
         try:
             draft = job.prepare(converted.document, self.settings, self.connection, address_type=self.args.address_type,
-                                to=self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
+                                to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
                                 password=self.password, lookups=self.lookups, attachment=converted.attachment)
         except SpoolviewError as exc:
             return name, f"{UNREADABLE}\t{exc}"
@@ -243,10 +251,10 @@ class Batch:
         one document; counted in the summary."""
         from viewer.mail import job
 
-        name, ready = self.draft(converted or self.conversion(item))
+        name, ready = self.draft(converted or self.conversion(item), item.to)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
-            result = Result(category, name, f"{name}: {category}: {why}")
+            result = Result(category, name, f"{name}: {category}: {why}", detail=why)
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
             if self.route is None:  # decided once for the batch (a connected mode probes the server)
@@ -258,7 +266,7 @@ class Batch:
                 outcome = job.send(ready, force=True, outbox=box)  # guards checked above
                 box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
             except SpoolviewError as exc:
-                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}")
+                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
         self.counts[result.category] += 1

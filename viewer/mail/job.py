@@ -50,10 +50,10 @@ from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
 from viewer.settings import Settings
 
-if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: a send with --to never needs it
+if TYPE_CHECKING:
     from formats.document import DocInfo, Document
     from viewer.connection import Connection
-    from viewer.directory import Lookup
+    from viewer.directory_rules import Lookup
 
 __all__ = [
     "CustomerMismatch",
