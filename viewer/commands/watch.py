@@ -300,6 +300,7 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
+    watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
     print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}", file=sys.stderr, flush=True)

@@ -200,8 +200,6 @@ def prepare(
     not raise: ``lookup_error`` says why, and To stays empty. ``attachment``: the document's
     attachment made already (a batch converts in worker processes), used instead of converting.
     """
-    from viewer.mail.attachments import document_attachment
-
     kind = address_type.strip().upper()
     info = document.info if document is not None else _blank_info()
     draft = Draft(settings, connection, kind, list(to), list(cc), list(bcc))
@@ -222,7 +220,11 @@ def prepare(
             lookups.close()
     fill_texts(draft, info, language)
     if document is not None and attach:
-        draft.attachments.append(attachment or document_attachment(document, settings, kind, protect=protect, password=password))
+        if attachment is None:  # converting imports the PDF libraries: not in a batch whose workers convert
+            from viewer.mail.attachments import document_attachment
+
+            attachment = document_attachment(document, settings, kind, protect=protect, password=password)
+        draft.attachments.append(attachment)
     return draft
 
 
