@@ -17,19 +17,21 @@ if TYPE_CHECKING:
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
+    from viewer.watchrules import Rules
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 # What became of one document of a batch (the summary's words, in this order).
-SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
+SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
     "sent",
     "refused",
     "skipped (already sent)",
+    "held for review",  # a watched-folder rule said hold: nothing sent, on purpose
     "unreadable",
     "no recipient",
     "not sent (error)",
 )
-ORDER = (SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT)
+ORDER = (SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT)
 _GLOB_CHARS = "*?["
 
 
@@ -125,6 +127,21 @@ class Batch:
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()
+        self.rules: Rules | None = None  # the watched folder's rules: they choose each document's inputs
+
+    def use_rules(self, rules: Rules) -> None:
+        """Send each document as ``rules`` decide (hold, address type, template, protection).
+
+        A rule's protection is an explicit choice, like --protect: the default protection is
+        resolved once here (a password it needs and lacks is said now, before any document)
+        so that every document gets an explicit mode, its rule's or the default's.
+        """
+        from viewer.mail.attachments import protection_for
+
+        self.rules = rules
+        if rules.sets_protection:
+            self.protect = protection_for(self.settings, self.protect, self.password).mode
+            self.settings.pdf.password_policy = "ask"
 
     def close(self) -> None:
         self.lookups.close()
@@ -156,8 +173,14 @@ class Batch:
         try:
             doc = open_document(item.path, self.settings, encoding=self.args.encoding)
             name = job.document_key(doc)
-            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=self.args.to,
-                                cc=self.args.cc, bcc=self.args.bcc, protect=self.protect, password=self.password, lookups=self.lookups)
+            chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
+            if chosen is not None and chosen.hold:
+                return name, f"{HELD}\tby {chosen.rule}"
+            draft = job.prepare(doc, self.settings, self.connection, to=self.args.to, cc=self.args.cc, bcc=self.args.bcc,
+                                address_type=(chosen and chosen.address_type) or self.args.address_type,
+                                protect=(chosen and chosen.protection) or self.protect,
+                                password=(chosen and chosen.password) or self.password,
+                                template=chosen.template if chosen is not None else "", lookups=self.lookups)
         except OSError as exc:
             return name, f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})"
         except (DocumentError, SpoolviewError) as exc:
@@ -221,8 +244,8 @@ class Batch:
         return f"{sum(self.counts.values())} documents: " + ", ".join(parts)
 
     def status(self) -> int:
-        """0: every document sent (now or before); 3: some not sent; 1: none sent (now or before)."""
-        done = self.counts[SENT] + self.counts[ALREADY]
+        """0: every document sent (now or before) or held by a rule; 3: some not sent; 1: none sent."""
+        done = self.counts[SENT] + self.counts[ALREADY] + self.counts[HELD]
         total = sum(self.counts.values())
         if done == total:
             return EXIT_OK

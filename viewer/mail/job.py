@@ -188,6 +188,7 @@ def prepare(
     look_up: bool = True,
     language: str = "",
     lookups: Lookups | None = None,
+    template: str = "",
 ) -> Draft:
     """A draft for ``document`` (None: a blank mail). See the module docstring.
 
@@ -196,7 +197,9 @@ def prepare(
     when the password policy is "ask". ``language``: the templates' language when the
     document gives none (the GUI's interface language). ``look_up=False`` leaves the
     look-up to the caller (``fill_recipient`` on a worker thread). A failing look-up does
-    not raise: ``lookup_error`` says why, and To stays empty.
+    not raise: ``lookup_error`` says why, and To stays empty. ``template``: the subject and
+    body templates to use instead of the kind's (a watched-folder rule's choice); they also
+    win over the subject and body the document itself carries.
     """
     from viewer.mail.attachments import document_attachment
 
@@ -218,7 +221,7 @@ def prepare(
     finally:
         if own:
             lookups.close()
-    fill_texts(draft, info, language)
+    fill_texts(draft, info, language, template)
     if document is not None and attach:
         draft.attachments.append(document_attachment(document, settings, kind, protect=protect, password=password))
     return draft
@@ -243,14 +246,15 @@ def fill_recipient(draft: Draft, info: DocInfo, lookups: Lookups) -> None:
         draft.to = [info.mail_to]
 
 
-def fill_texts(draft: Draft, info: DocInfo, language: str = "") -> None:
-    """Subject and body from the templates (the document's own when it gives them), and the alternatives."""
+def fill_texts(draft: Draft, info: DocInfo, language: str = "", template: str = "") -> None:
+    """Subject and body from the templates (the document's own when it gives them, unless ``template``
+    names the templates to use), and the alternatives."""
     from viewer.mail import templates
 
     fields = templates.fields_for(info, customer_name=draft.customer_name, contact_name=draft.contact_name)
-    subject, body = templates.render(info.kind, info.language or language, fields, draft.settings)
-    draft.subject = info.mail_subject or subject
-    draft.body = info.mail_body or body
+    subject, body = templates.render(info.kind, info.language or language, fields, draft.settings, template)
+    draft.subject = subject if template else info.mail_subject or subject
+    draft.body = body if template else info.mail_body or body
     fill_alternatives(draft)
 
 
