@@ -105,11 +105,11 @@ class Decision:
     def hold(self) -> bool:
         return self.action == "hold"
 
-    def describe(self) -> str:
-        """``hold for review`` or ``send as FAX, template relance, protection password``."""
+    def describe(self, address_type: str = "EMAIL") -> str:
+        """``hold for review`` or ``send as FAX, template relance, protection password`` (``address_type``: the watcher's)."""
         if self.hold:
             return "hold for review (nothing sent)"
-        parts = [f"send as {self.address_type or 'the default address type'}"]
+        parts = [f"send as {self.address_type or address_type}"]
         if self.template:
             parts.append(f"template {self.template}")
         if self.protection:

@@ -280,11 +280,11 @@ def test_check_rules_says_which_rule_each_document_matches(capsys, tmp_path, smt
         f'devis-D2026-0042.spv (devis D2026-0042, customer CLI001): rule 1 "Atelier Dupré quotes are checked first" ({rules}:4): '
         "hold for review (nothing sent)",
         f"devis-D2026-0050.spv (devis D2026-0050, customer CLI003): no rule matched: the default of {rules}: "
-        "send as the default address type, protection no-modify",
+        "send as EMAIL, protection no-modify",
         f'facture-F2026-0107-fax.spv (facture F2026-0107, customer CLI002): rule 2 "Kowalski invoices by fax" ({rules}:10): '
         "send as FAX, protection none",
         f'facture-F2026-0107.spv (facture F2026-0107, customer CLI002): rule 3 "Invoices: the reminder text, password-protected" '
-        f"({rules}:18): send as the default address type, template relance, protection password",
+        f"({rules}:18): send as EMAIL, template relance, protection password",
     ]
     assert smtpd.messages == [] and len(names(folder)) == 4  # nothing sent, nothing moved
     rules.write_text(RULES.replace('template = "relance"', 'template = "rappel"'), encoding="utf-8")

@@ -434,7 +434,7 @@ def check_rules(args: argparse.Namespace, settings: Settings) -> int:
             continue
         about = ", ".join(part for part in (f"{info.kind} {info.number}".strip(), f"customer {info.customer}" if info.customer else "") if part)
         decision = rules.choose(info, path.name)
-        print(f"{path.name} ({about or 'no document info'}): {decision.rule}: {decision.describe()}")
+        print(f"{path.name} ({about or 'no document info'}): {decision.rule}: {decision.describe(args.address_type)}")
     return status
 
 
