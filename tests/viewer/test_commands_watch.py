@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.support.smtpd import RecordingHandler
 from tests.support.tools import require_tool
 from tests.viewer.test_commands_batch import CORRUPT, COUNT, NOBODY, REFUSED, address, run, setup_batch
@@ -345,22 +347,30 @@ def test_a_sidecar_travels_with_its_text_spool(capsys, tmp_path, smtpd):
     assert message["Subject"] == "Relance : votre facture R-CLI003-2026-11"
 
 
-def unit() -> configparser.ConfigParser:
+def unit(kind: str = "system") -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)  # SystemCallFilter= is given twice
     parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read_string(unit_text())
+    parser.read_string(unit_text(kind))
     return parser
 
 
-def test_the_shipped_unit_runs_this_command_from_the_settings_hardened(capsys):
-    code, out, err = run(capsys, "watch", "--unit")
-    assert code == 0 and out == unit_text()
-    service = unit()["Service"]
+@pytest.mark.parametrize("kind", ["system", "user"])
+def test_the_shipped_units_run_this_command_from_the_settings(capsys, kind):
+    code, out, err = run(capsys, "watch", "--unit", kind)
+    assert code == 0 and out == unit_text(kind)
+    service = unit(kind)["Service"]
     argv = shlex.split(service["ExecStart"])
     assert Path(argv[0]).name == "spoolview" and Path(argv[0]).is_absolute()
     args = build_parser("watch").parse_args(argv[1:])
     assert args.func is cmd_watch and args.paths == [] and not args.once  # runs from [watch], until SIGTERM
     assert service["RestartPreventExitStatus"] == str(EXIT_CONFIG)
+    assert service["KillSignal"] == "SIGTERM" and service["UMask"] == "0077" and service["NoNewPrivileges"] == "yes"
+    assert unit(kind)["Install"]["WantedBy"] == ("multi-user.target" if kind == "system" else "default.target")
+
+
+def test_the_system_unit_is_hardened(capsys):
+    assert run(capsys, "watch", "--unit")[1] == unit_text("system")
+    service = unit()["Service"]
     assert service["User"] == "spoolview" and service["ProtectSystem"] == "strict"
     for key in ("PrivateTmp", "NoNewPrivileges", "ProtectHome", "PrivateDevices", "RestrictSUIDSGID"):
         assert service[key] == "yes", key
@@ -368,7 +378,18 @@ def test_the_shipped_unit_runs_this_command_from_the_settings_hardened(capsys):
     assert service["StateDirectory"] == "spoolview" and service["UMask"] == "0077"
 
 
-def test_the_shipped_unit_passes_systemd_analyze(tmp_path):
+def test_the_user_unit_passes_systemd_analyze(tmp_path):
+    tool = require_tool("systemd-analyze")
+    path = tmp_path / UNIT_NAME
+    path.write_text(unit_text("user").replace(UNIT_EXEC, sys.executable), encoding="utf-8")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}  # a user manager needs one, even offline
+    done = subprocess.run([tool, "--user", "verify", str(path)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_the_system_unit_passes_systemd_analyze(tmp_path):
     tool = require_tool("systemd-analyze")
     text = unit_text().replace(UNIT_EXEC, sys.executable)  # verify wants an executable that exists
     path = tmp_path / UNIT_NAME

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2, 3  # 2: a configuration that cannot work (not restarted)
 WORK = ".spoolview-work"  # claimed files: FOLDER/.spoolview-work/<pid>/<name> (the name kept: it keys the history)
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".log")
-UNIT_NAME = "spoolview-watch.service"  # shipped in viewer/data/
+UNIT_NAME = "spoolview-watch.service"  # installed under this name; shipped in viewer/data/:
+UNITS = {"system": UNIT_NAME, "user": "spoolview-watch-user.service"}
 UNIT_EXEC = "/opt/spoolview/.venv/bin/spoolview"  # the ExecStart program of the shipped unit
 
 
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="send each document dropped into a folder, then move it to done/ or failed/",
         usage="spoolview watch [FOLDER] [--once] [--rules FILE] [options]\n"
               "       spoolview watch --check-rules FILE [DOC|FOLDER ...]\n"
-              "       spoolview watch --unit",
+              "       spoolview watch --unit [system|user]",
         description="Watch FOLDER (inotify, or a scan every --interval seconds on shares) and send each complete "
         "document (renamed into place, or unchanged for --settle seconds) through the send job, to its own "
         "recipient. A sent document goes to --done, one that cannot be sent to --failed with a .log beside it "
@@ -55,8 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "address type, template, protection (docs/batch.md)")
     p.add_argument("--check-rules", type=Path, metavar="FILE", help="check the rules file, print which rule each DOC "
                    "(or each document of a FOLDER) matches, and exit (0 fine, 2 errors in the file)")
-    p.add_argument("--unit", action="store_true", help="print the systemd unit shipped with spoolview for this command "
-                   "(ExecStart set to this spoolview), and exit")
+    p.add_argument("--unit", nargs="?", const="system", choices=tuple(UNITS), help="print the systemd unit shipped with "
+                   "spoolview for this command (ExecStart set to this spoolview) and exit: system (a service, default) or "
+                   "user (a desktop session: systemctl --user)")
     p.add_argument("--settle", type=float, metavar="SECONDS", help="a file unchanged this long is complete (default 2)")
     p.add_argument("--interval", type=float, metavar="SECONDS", help="scan interval when inotify is not available (default 5)")
     p.add_argument("--type", dest="address_type", type=str.upper, choices=ADDRESS_TYPES, default="EMAIL", help="address type (default EMAIL)")
@@ -361,7 +363,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     try:
         if args.unit:
-            print(unit_text(), end="")
+            print(unit_text(args.unit), end="")
             return EXIT_OK
         settings = S.load()
         if args.check_rules is not None:
@@ -438,11 +440,11 @@ def check_rules(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def unit_text() -> str:
-    """The shipped systemd unit (viewer/data/spoolview-watch.service), ExecStart naming this spoolview."""
+def unit_text(kind: str = "system") -> str:
+    """A shipped systemd unit (viewer/data/, ``kind`` system or user), ExecStart naming this spoolview."""
     from importlib.resources import files
 
-    text = (files("viewer") / "data" / UNIT_NAME).read_text(encoding="utf-8")
+    text = (files("viewer") / "data" / UNITS[kind]).read_text(encoding="utf-8")
     here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "spoolview" else None
     if here is not None and here.is_file():
         text = text.replace(UNIT_EXEC, str(here))
