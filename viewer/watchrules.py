@@ -10,7 +10,7 @@ document wins) and an optional ``[default]`` for the documents no rule matches::
     name = "ACME quotes are checked first"
     kind = "devis"                 # a kind or a list; "quote" and "devis" are the same kind
     customer = ["CLI001", "CLI2*"] # customer codes; * and ? as in file names
-    action = "hold"                # send (default) or hold: moved to hold/ for review
+    action = "hold"                # send (the default) or hold: moved to hold/ for review
 
     [[rule]]
     kind = "facture"
@@ -144,9 +144,11 @@ class Rules:
 
         password_file = pick("password_file")
         protection = pick("protection")
+        # A rule that matches sends unless it says hold; [default]'s action is for the documents no rule takes.
+        action = (rule.action if rule is not None else self.default.action) or "send"
         return Decision(
             label,
-            action=str(pick("action") or "send"),
+            action=action,
             address_type=str(pick("address_type")).upper() if pick("address_type") else None,
             template=str(pick("template") or ""),
             protection=str(protection) if protection else None,
@@ -258,7 +260,7 @@ def _check(toml: tomlconfig.TomlFile, settings: Settings, holder: Default, where
             raise toml.fail(table, "template", f"{holder.template!r} is not a template: define "
                             f"templates.subjects.{name or 'NAME'}.fr and templates.bodies.{name or 'NAME'}.fr (and .en) in the "
                             "settings, or use a kind's: devis, commande, facture, releve")
-    if holder.action == "hold":
+    if holder.action == "hold" and isinstance(holder, Rule):  # [default]'s send keys still serve the rules that send
         unused = [key for key in _SEND_FIELDS if getattr(holder, key) is not None]
         if unused:
             raise toml.fail(table, unused[0], 'is never used: this rule holds its documents (action = "hold") and sends '

@@ -73,6 +73,13 @@ def test_the_first_matching_rule_wins_and_leaves_the_rest_to_the_default(tmp_pat
     assert (none.action, none.address_type, none.template, none.protection) == ("send", None, "", "no-modify")
 
 
+def test_a_default_hold_holds_what_no_rule_takes_and_a_rule_sends_unless_it_says_hold(tmp_path, settings):
+    rules = load(write(tmp_path, '[default]\naction = "hold"\ntemplate = "facture"\n\n[[rule]]\nkind = "facture"\n'), settings)
+    assert rules.choose(DocInfo(kind="devis"), "d.spv").hold
+    invoice = rules.choose(DocInfo(kind="facture"), "f.spv")
+    assert (invoice.action, invoice.template) == ("send", "facture")
+
+
 def test_an_empty_file_sends_everything_with_the_defaults(tmp_path, settings):
     rules = load(write(tmp_path, "# no rule yet\n"), settings)
     decision = rules.choose(DocInfo(kind="devis"), "d.spv")
