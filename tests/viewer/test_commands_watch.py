@@ -404,3 +404,35 @@ def test_the_system_unit_passes_systemd_analyze(tmp_path):
     path.write_text(text.replace("ProtectSystem=", "ProtectSystm="), encoding="utf-8")
     done = subprocess.run([tool, "verify", str(path)], capture_output=True, text=True, timeout=60)
     assert "Unknown key 'ProtectSystm'" in done.stderr
+
+
+def test_the_service_way_runs_from_settings_holds_and_sends_what_is_renamed_into_place(tmp_path, smtpd):
+    """`spoolview watch` alone, as the units run it: [watch] gives the folder and the rules; SIGTERM stops it."""
+    folder, rules = setup_rules(tmp_path, smtpd)
+    staging = tmp_path / "staging"
+    folder.rename(staging)
+    folder.mkdir()
+    settings = S.load()
+    settings.watch.enabled, settings.watch.folder, settings.watch.rules = True, str(folder), str(rules)
+    settings.watch.settle, settings.watch.interval = 0.0, 0.5
+    S.save(settings)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    watcher = subprocess.Popen([sys.executable, "-m", "viewer.cli", "watch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=ROOT)
+    try:
+        for name in ("devis-D2026-0042.spv", "facture-F2026-0107.spv"):
+            shutil.copy(staging / name, folder / f".{name}.part")
+            os.rename(folder / f".{name}.part", folder / name)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and watcher.poll() is None and not (
+                (folder / "hold" / "devis-D2026-0042.spv.log").exists() and (folder / "done" / "facture-F2026-0107.spv").exists()):
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert f"those the rules of {rules} (3 rules) hold to {folder / 'hold'}" in err
+    assert "devis D2026-0042: held for review: by rule 1 " in out
+    assert names(folder / "hold") == ["devis-D2026-0042.spv", "devis-D2026-0042.spv.log"]
+    assert names(folder / "done") == ["facture-F2026-0107.spv"]
+    assert list(by_recipient(smtpd)) == ["factures@brasserie-kowalski.example"]

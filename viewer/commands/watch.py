@@ -462,7 +462,11 @@ def _loop(watcher: Watcher, interval: float) -> int:
     signal.signal(signal.SIGTERM, on_term)
     observer = _wake_on_changes(watcher.folder, wake)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}", file=sys.stderr, flush=True)
+    rules = watcher.batch.rules
+    held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
+            f"to {watcher.held}") if rules is not None else ""
+    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}",
+          file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             wake.clear()
