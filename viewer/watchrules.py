@@ -283,4 +283,7 @@ def _read_password(toml: tomlconfig.TomlFile, where: str, path: Path) -> str:
         raise toml.fail((where,), "password_file", f"{path} cannot be read ({why}): check its rights") from None
     if not lines or not lines[0]:
         raise toml.fail((where,), "password_file", f"{path} is empty: write the PDF password on its first line")
+    if path.stat().st_mode & 0o004:
+        raise toml.fail((where,), "password_file", f"{path} can be read by every user of this computer: "
+                        f"`chmod 600 {path}` (or 640 for the service's group)")
     return lines[0]

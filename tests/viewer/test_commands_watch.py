@@ -194,6 +194,7 @@ def setup_rules(tmp_path: Path, server) -> tuple[Path, Path]:
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     (tmp_path / "pdf-password").write_text(PASSWORD + "\n", encoding="utf-8")
+    (tmp_path / "pdf-password").chmod(0o600)
     return folder, rules
 
 

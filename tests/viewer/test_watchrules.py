@@ -48,6 +48,7 @@ def write(tmp_path: Path, text: str, name: str = "rules.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     (tmp_path / "pdf-password").write_text("Kowalski-2026\n", encoding="utf-8")
+    (tmp_path / "pdf-password").chmod(0o600)
     return path
 
 
@@ -128,6 +129,15 @@ def test_every_error_names_the_line_the_rule_the_field_and_what_to_do(tmp_path, 
     with pytest.raises(RulesError) as caught:
         load(path, settings)
     assert str(caught.value) == f"{tmp_path}/" + message.replace("{tmp}", str(tmp_path)) + ADVICE
+
+
+def test_a_password_file_every_user_can_read_is_refused(tmp_path, settings):
+    path = write(tmp_path, GOOD)
+    (tmp_path / "pdf-password").chmod(0o644)
+    with pytest.raises(RulesError) as caught:
+        load(path, settings)
+    assert str(caught.value) == (f"{path}:16: rule[2].password_file {tmp_path}/pdf-password can be read by every user of this "
+                                 f"computer: `chmod 600 {tmp_path}/pdf-password` (or 640 for the service's group)" + ADVICE)
 
 
 def test_a_file_that_is_not_toml_names_its_line(tmp_path, settings):
