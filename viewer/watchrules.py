@@ -40,10 +40,8 @@ from viewer import tomlconfig
 from viewer.errors import SpoolviewError
 from viewer.settings import ADDRESS_TYPES, Settings
 
-__all__ = ["ACTIONS", "Decision", "Rule", "Rules", "RulesError", "load"]
+__all__ = ["Decision", "Rule", "Rules", "RulesError", "load"]
 
-ACTIONS = ("send", "hold")
-PROTECTIONS = ("none", "no-modify", "password")
 ADVICE = "correct the rules file (the watcher took no document)"
 _SEND_FIELDS = ("address_type", "template", "protection", "password_file")
 
@@ -73,21 +71,25 @@ class Rule(Default):
     file: str | list[str] = field(default_factory=list)
     label: str = field(default="", init=False)  # 'rule 2 "ACME quotes" (rules.toml:7)'
 
-    def patterns(self, key: str) -> list[str]:
-        value: str | list[str] = getattr(self, key)
-        return [value] if isinstance(value, str) else list(value)
+    def patterns(self) -> tuple[list[str], list[str], list[str]]:
+        """The kind, customer and file patterns (each a list; empty: any)."""
+        return _listed(self.kind), _listed(self.customer), _listed(self.file)
 
     @property
     def takes_all(self) -> bool:
-        return not (self.patterns("kind") or self.patterns("customer") or self.patterns("file"))
+        return not any(self.patterns())
 
     def matches(self, info: DocInfo, name: str) -> bool:
-        kinds, customers, files = self.patterns("kind"), self.patterns("customer"), self.patterns("file")
+        kinds, customers, files = self.patterns()
         if kinds and not any(_same_kind(k, info.kind) for k in kinds):
             return False
         if customers and not any(fnmatchcase(info.customer.strip().casefold(), c.strip().casefold()) for c in customers):
             return False
         return not files or any(fnmatchcase(name.casefold(), f.casefold()) for f in files)
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
@@ -138,21 +140,20 @@ class Rules:
         return self._decision(f"no rule matched: the default of {self.source}", None)
 
     def _decision(self, label: str, rule: Rule | None) -> Decision:
-        def pick(key: str) -> object:
-            value = getattr(rule, key) if rule is not None else None
-            return value if value is not None else getattr(self.default, key)
-
-        password_file = pick("password_file")
-        protection = pick("protection")
+        """What ``rule`` says, completed by [default]; None of either: the watcher's own (command line, settings)."""
+        default = self.default
+        given = rule or Default()
+        address_type = given.address_type or default.address_type
+        password_file = given.password_file or default.password_file
         # A rule that matches sends unless it says hold; [default]'s action is for the documents no rule takes.
-        action = (rule.action if rule is not None else self.default.action) or "send"
+        action = (rule.action if rule is not None else default.action) or "send"
         return Decision(
             label,
             action=action,
-            address_type=str(pick("address_type")).upper() if pick("address_type") else None,
-            template=str(pick("template") or ""),
-            protection=str(protection) if protection else None,
-            password=self.passwords.get(password_file, "") if isinstance(password_file, Path) else "",
+            address_type=address_type.strip().upper() if address_type else None,
+            template=(given.template or default.template or "").strip(),
+            protection=given.protection or default.protection,
+            password=self.passwords.get(password_file, "") if password_file is not None else "",
         )
 
 
@@ -237,11 +238,9 @@ def holder_where(rules: Rules, holder: Default) -> str:
 
 def _check(toml: tomlconfig.TomlFile, settings: Settings, holder: Default, where: str, given: dict[str, object]) -> None:
     """The checks the loader's types cannot make: names that must exist, fields that go together."""
-    patterns = ("kind", "customer", "file") if isinstance(holder, Rule) else ()
     table = (where,)
-    for key in patterns:
-        value = getattr(holder, key)
-        items = [value] if isinstance(value, str) else value
+    patterns = zip(("kind", "customer", "file"), holder.patterns(), strict=True) if isinstance(holder, Rule) else iter(())
+    for key, items in patterns:
         if key in given and not items:
             raise toml.fail(table, key, "is empty: give at least one value, or remove the key")
         if any(not item.strip() for item in items):
@@ -261,7 +260,7 @@ def _check(toml: tomlconfig.TomlFile, settings: Settings, holder: Default, where
                             f"templates.subjects.{name or 'NAME'}.fr and templates.bodies.{name or 'NAME'}.fr (and .en) in the "
                             "settings, or use a kind's: devis, commande, facture, releve")
     if holder.action == "hold" and isinstance(holder, Rule):  # [default]'s send keys still serve the rules that send
-        unused = [key for key in _SEND_FIELDS if getattr(holder, key) is not None]
+        unused = [key for key in _SEND_FIELDS if key in given]
         if unused:
             raise toml.fail(table, unused[0], 'is never used: this rule holds its documents (action = "hold") and sends '
                             f"nothing; remove {', '.join(unused)}")
