@@ -437,3 +437,20 @@ def test_the_service_way_runs_from_settings_holds_and_sends_what_is_renamed_into
     assert names(folder / "hold") == ["devis-D2026-0042.spv", "devis-D2026-0042.spv.log"]
     assert names(folder / "done") == ["facture-F2026-0107.spv"]
     assert list(by_recipient(smtpd)) == ["factures@brasserie-kowalski.example"]
+
+
+def test_a_dead_watchers_claim_comes_back_with_its_sidecar(capsys, tmp_path, smtpd):
+    folder, rules = setup_rules(tmp_path, smtpd)
+    for f in folder.iterdir():
+        f.unlink()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    claimed = folder / ".spoolview-work" / str(dead.pid)
+    claimed.mkdir(parents=True)
+    shutil.copy(SAMPLES / "releve-CLI003.meta.json", claimed)
+    shutil.copy(SAMPLES / "releve-CLI003.txt", claimed)
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0")
+    assert code == 0, out + err
+    assert "releve R-CLI003-2026-11 -> " in out  # its info came back with it
+    assert names(folder / "done") == ["releve-CLI003.meta.json", "releve-CLI003.txt"]
+    assert names(folder / ".spoolview-work") == []
