@@ -50,10 +50,10 @@ from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
 from viewer.settings import Settings
 
-if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: a send with --to never needs it
+if TYPE_CHECKING:
     from formats.document import DocInfo, Document
     from viewer.connection import Connection
-    from viewer.directory import Lookup
+    from viewer.directory_rules import Lookup
 
 __all__ = [
     "CustomerMismatch",
@@ -188,6 +188,7 @@ def prepare(
     look_up: bool = True,
     language: str = "",
     lookups: Lookups | None = None,
+    attachment: Attachment | None = None,
     template: str = "",
 ) -> Draft:
     """A draft for ``document`` (None: a blank mail). See the module docstring.
@@ -197,9 +198,10 @@ def prepare(
     when the password policy is "ask". ``language``: the templates' language when the
     document gives none (the GUI's interface language). ``look_up=False`` leaves the
     look-up to the caller (``fill_recipient`` on a worker thread). A failing look-up does
-    not raise: ``lookup_error`` says why, and To stays empty. ``template``: the subject and
-    body templates to use instead of the kind's (a watched-folder rule's choice); they also
-    win over the subject and body the document itself carries.
+    not raise: ``lookup_error`` says why, and To stays empty. ``attachment``: the document's
+    attachment made already (a batch converts in worker processes), used instead of converting.
+    ``template``: the subject and body templates to use instead of the kind's (a watched-folder
+    rule's choice); they also win over the subject and body the document itself carries.
     """
     from viewer.mail.attachments import document_attachment
 
@@ -223,7 +225,7 @@ def prepare(
             lookups.close()
     fill_texts(draft, info, language, template)
     if document is not None and attach:
-        draft.attachments.append(document_attachment(document, settings, kind, protect=protect, password=password))
+        draft.attachments.append(attachment or document_attachment(document, settings, kind, protect=protect, password=password))
     return draft
 
 
