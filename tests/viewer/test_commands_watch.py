@@ -480,3 +480,18 @@ def test_a_dead_watchers_claim_comes_back_with_its_sidecar(capsys, tmp_path, smt
     assert "releve R-CLI003-2026-11 -> " in out  # its info came back with it
     assert names(folder / "done") == ["releve-CLI003.meta.json", "releve-CLI003.txt"]
     assert names(folder / ".spoolview-work") == []
+
+
+def test_the_failed_log_names_the_rule_that_chose_how_to_send(capsys, tmp_path, smtpd):
+    folder, rules = setup_rules(tmp_path, smtpd)
+    for f in folder.iterdir():
+        if f.name != "devis-D2026-0042.spv":
+            f.unlink()
+    rules.write_text('[[rule]]\nname = "Dupré by fax"\ncustomer = "CLI001"\naddress_type = "FAX"\n', encoding="utf-8")
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--rules", rules)
+    assert code == 1, out + err
+    assert out.splitlines()[-1] == "1 documents: 0 sent, 1 no recipient"
+    log = (folder / "failed" / "devis-D2026-0042.spv.log").read_text(encoding="utf-8")
+    assert "devis D2026-0042: no recipient: " in log
+    assert f'As chosen by rule 1 "Dupré by fax" ({rules}:1): send as FAX.' in log
+    assert smtpd.messages == []

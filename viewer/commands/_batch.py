@@ -163,6 +163,7 @@ class Result:
     text: str
     outcome: Outcome | None = None
     detail: str = ""
+    rule: str = ""  # the watched folder's rule that chose its inputs, and what it chose ('' without rules)
 
     @property
     def temporary(self) -> bool:
@@ -279,7 +280,8 @@ class Batch:
         one document; counted in the summary."""
         from viewer.mail import job
 
-        name, ready = self.draft(converted or self.conversion(item), item.to)
+        converted = converted or self.conversion(item)
+        name, ready = self.draft(converted, item.to)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
             result = Result(category, name, f"{name}: {category}: {why}", detail=why)
@@ -297,6 +299,8 @@ class Batch:
                 result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
+        if converted.decision is not None:
+            result = replace(result, rule=f"{converted.decision.rule}: {converted.decision.describe(self.args.address_type)}")
         self.counts[result.category] += 1
         return result
 

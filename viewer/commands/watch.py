@@ -265,7 +265,11 @@ def _move(claimed: Path, folder: Path, name: str) -> Path:
 
 def _write_log(target: Path, result: Result, first: str, advice: str) -> None:
     """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words."""
+    from viewer.commands._batch import HELD
+
     lines = [first, "", result.text]
+    if result.rule and result.category != HELD:  # a held document's text names its rule already
+        lines += ["", f"As chosen by {result.rule}."]
     if result.outcome is not None:
         lines += ["", *result.outcome.summary_lines(duplicates=False)]
     lines += ["", advice]
