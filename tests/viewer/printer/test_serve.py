@@ -295,6 +295,19 @@ def test_connections_over_the_limit_are_closed(tmp_path, monkeypatch, capsys):
     assert "refused: already 64 connections" in capsys.readouterr().err
 
 
+def test_dns_sd_without_avahi_daemon_is_said_and_not_fatal(tmp_path):
+    require_tool("avahi-publish")
+    server = serve.PrinterServer(serve.ServeConfig(folder=tmp_path / "printed", port=0))
+    server.start()
+    try:
+        server.config.listen = "0.0.0.0"  # as on the office network (the test listens on loopback only)
+        said = server._advertise()
+        assert said.startswith("not advertised by DNS-SD (Avahi: ")
+        assert "is avahi-daemon running?" in said and server.advert is None
+    finally:
+        server.stop()
+
+
 def test_users_without_tls_are_refused_at_start(tmp_path, capsys):
     users_settings(None)
     code, out, err = run(capsys, "printer", "serve", "--port", "0", "--folder", tmp_path / "printed")
