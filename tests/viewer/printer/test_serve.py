@@ -143,6 +143,15 @@ def test_printer_answers_with_its_own_address_and_formats(printer, tmp_path):
     assert uris and all(f":{port}/" in line for line in uris)
 
 
+def test_a_large_job_arrives_byte_for_byte(printer, tmp_path):
+    data = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024 + 12345)  # chunked by ipptool, streamed by the printer
+    big = tmp_path / "big.pdf"
+    big.write_bytes(data)
+    done = ipptool(printer.uri, big, "application/pdf", "big", "anne", tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert arrived(printer.folder, "big-job*.pdf").read_bytes() == data
+
+
 def test_a_job_over_the_size_limit_is_refused(tmp_path):
     settings = S.load()
     settings.printer.max_job_mb = 0.01  # about 10 kB
