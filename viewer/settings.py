@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import difflib
 import os
 import re
 import typing
@@ -12,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import tomli_w
 
 from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
@@ -465,6 +462,8 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     if not parent.exists():
         paths.ensure_private_dir(parent)
         os.chmod(parent, 0o700)
+    import tomli_w  # only when saving
+
     write_durable(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600, strict=False)
 
 
@@ -685,6 +684,8 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         else:
             table.pop(name, None)
     else:
+        import difflib  # only for a mistyped key
+
         close = difflib.get_close_matches(key, _valid_keys(), n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
