@@ -34,7 +34,7 @@ class Printer:
     def __init__(self, proc: subprocess.Popen[str], banner: list[str], folder: Path) -> None:
         self.proc, self.banner, self.folder = proc, banner, folder
         self.uri = banner[0].rsplit(" ", 1)[-1]
-        self.port = int(self.uri.split(":")[2].split("/")[0])
+        self.port = int(self.uri.rsplit(":", 1)[1].split("/")[0])
 
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:
@@ -141,6 +141,20 @@ def test_printer_answers_with_its_own_address_and_formats(printer, tmp_path):
     assert "application/pdf" in done.stdout and "application/postscript" in done.stdout
     uris = [line for line in done.stdout.splitlines() if "://" in line]
     assert uris and all(f":{port}/" in line for line in uris)
+
+
+def test_ipv6_loopback(tmp_path):
+    started = start_printer(tmp_path / "printed", "--listen", "::1")
+    try:
+        assert started.uri.startswith("ipp://[::1]:")
+        pdf = tmp_path / "v6.pdf"
+        pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+        done = ipptool(started.uri, pdf, "application/pdf", "v6", "anne", tmp_path)
+        assert done.returncode == 0, done.stdout
+        arrived(started.folder, "v6-job*.pdf")
+    finally:
+        code, err = started.stop()
+    assert code == 0, err
 
 
 def test_a_large_job_arrives_byte_for_byte(printer, tmp_path):
