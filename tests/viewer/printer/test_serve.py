@@ -421,17 +421,54 @@ def test_bad_settings_are_refused(tmp_path, changes, message):
         serve.check_config(config)
 
 
-def test_the_documented_systemd_unit_runs_this_command():
-    from viewer.cli import build_parser
+def _unit_sections(text: str) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+        elif "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            current[key] = f"{current[key]} | {value}" if key in current else value
+    return sections
 
-    text = (ROOT / "docs" / "printing.md").read_text(encoding="utf-8")
-    unit = text.split("# /etc/systemd/system/spoolview-printer.service", 1)[1].split("```", 1)[0]
-    [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
-    argv = exec_start.split("=", 1)[1].split()
-    assert argv[0].endswith("/spoolview")
+
+def test_the_shipped_unit_runs_printer_serve_hardened(capsys):
+    from viewer.cli import build_parser
+    from viewer.commands.printer import UNIT_EXEC, UNIT_NAME, unit_text
+
+    code, out, _ = run(capsys, "printer", "serve", "--unit")
+    assert code == 0 and out == unit_text()
+    service = _unit_sections(unit_text())["Service"]
+    argv = service["ExecStart"].split()
+    assert argv[0] == UNIT_EXEC  # the tests run from the venv's python, not a "spoolview" script: left as shipped
     args = build_parser("printer").parse_args(argv[1:])
-    assert args.func.__name__ == "cmd_serve"
-    assert "User=" in unit and "Restart=on-failure" in unit
+    assert args.func.__name__ == "cmd_serve" and not args.unit
+    assert service["User"] == "spoolview" and service["Environment"] == "SPOOLVIEW_HOME=/var/lib/spoolview"
+    assert service["Restart"] == "on-failure" and service["UMask"] == "0077" and service["ProtectSystem"] == "strict"
+    assert (ROOT / "viewer" / "data" / UNIT_NAME).is_file()
+    assert f"spoolview printer serve --unit | sudo tee /etc/systemd/system/{UNIT_NAME}" in (ROOT / "docs" / "printing.md").read_text()
+
+
+def test_the_shipped_unit_passes_systemd_analyze(tmp_path):
+    import re
+
+    from viewer.commands.printer import UNIT_EXEC, UNIT_NAME, unit_text
+
+    tool = require_tool("systemd-analyze")
+    text = unit_text().replace(UNIT_EXEC, sys.executable)  # verify wants an executable that exists
+    path = tmp_path / UNIT_NAME
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([tool, "verify", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    done = subprocess.run([tool, "security", "--offline=true", "--no-pager", str(path)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
+    assert found is not None, done.stdout + done.stderr
+    assert float(found.group(1)) <= 2.0, done.stdout
+    path.write_text(text.replace("ProtectSystem=", "ProtectSystm="), encoding="utf-8")  # the check is not empty
+    done = subprocess.run([tool, "verify", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert "Unknown key 'ProtectSystm'" in done.stderr
 
 
 def test_a_linux_desktop_adds_it_driverless_and_prints(printer, cupsd_lp, tmp_path):
