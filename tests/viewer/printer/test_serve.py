@@ -77,6 +77,14 @@ def arrived(folder: Path, pattern: str) -> Path:
     pytest.fail(f"no {pattern} in {folder}: {sorted(p.name for p in folder.iterdir()) if folder.exists() else 'no folder'}")
 
 
+def mail_settings_rules_only() -> None:
+    settings = S.load()
+    for key, value in RULES.items():
+        setattr(settings.extract, key, value)
+    S.save(settings)
+    import_directory()
+
+
 def mail_settings(server) -> None:
     settings = S.load()
     settings.functions.send_direct = True
@@ -491,3 +499,27 @@ def test_a_linux_desktop_adds_it_driverless_and_prints(printer, cupsd_lp, tmp_pa
     assert "D2026-0042" in text and "Atelier Dupré SARL" in text  # CUPS sent the PDF with its text, not a picture
     meta = json.loads(job.with_name(job.name.replace(".pdf", ".meta.json")).read_text(encoding="utf-8"))
     assert meta["title"] == "Devis D2026-0042"
+
+
+def test_a_generic_postscript_driver_prints_text_the_rules_read(printer, cupsd_lp, tmp_path, capsys):
+    """The macOS way ("Use: Generic PostScript Printer"), done by CUPS: the PDF becomes PostScript on the desktop."""
+    cupsd = cupsd_lp
+    (cupsd.serverbin / "backend" / "ipp").symlink_to("/usr/lib/cups/backend/ipp")
+    done = subprocess.run([require_tool("lpadmin"), "-h", cupsd.host, "-p", "mac", "-E", "-v", printer.uri,
+                           "-m", "drv:///sample.drv/generic.ppd"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    pdf = plain_pdf(INVOICE, tmp_path / "invoice.pdf")
+    done = subprocess.run([require_tool("lp"), "-h", cupsd.host, "-d", "mac", "-t", "Facture F2026-0107", str(pdf)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    try:
+        job = arrived(printer.folder, "Facture F2026-0107-job*.ps")
+    except pytest.fail.Exception:
+        print("\n".join(cupsd.log.read_text(errors="replace").splitlines()[-80:]))
+        raise
+    assert job.read_bytes().startswith(b"%!PS")
+    mail_settings_rules_only()
+    code, out, err = run(capsys, "info", job, "--json")
+    assert code == 0, err
+    info = json.loads(out)["info"]
+    assert (info["kind"], info["number"], info["customer"]) == ("facture", "F2026-0107", "CLI002")
