@@ -483,7 +483,7 @@ def test_a_linux_desktop_adds_it_driverless_and_prints(printer, cupsd_lp, tmp_pa
     cupsd = cupsd_lp
     """CUPS (a private cupsd) sets the printer up from its IPP answers (`-m everywhere`) and prints a PDF to it."""
     (cupsd.serverbin / "backend" / "ipp").symlink_to("/usr/lib/cups/backend/ipp")
-    done = subprocess.run([require_tool("lpadmin"), "-h", cupsd.host, "-p", "office", "-E", "-v", printer.uri, "-m", "everywhere"],
+    done = subprocess.run([require_tool("lpadmin"), "-h", cupsd.host, "-p", "office", "-E", "-v", printer.uri + "?snmp=false&waitjob=false", "-m", "everywhere"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     pdf = plain_pdf(QUOTE, tmp_path / "quote.pdf")
@@ -505,7 +505,7 @@ def test_a_generic_postscript_driver_prints_text_the_rules_read(printer, cupsd_l
     """The macOS way ("Use: Generic PostScript Printer"), done by CUPS: the PDF becomes PostScript on the desktop."""
     cupsd = cupsd_lp
     (cupsd.serverbin / "backend" / "ipp").symlink_to("/usr/lib/cups/backend/ipp")
-    done = subprocess.run([require_tool("lpadmin"), "-h", cupsd.host, "-p", "mac", "-E", "-v", printer.uri,
+    done = subprocess.run([require_tool("lpadmin"), "-h", cupsd.host, "-p", "mac", "-E", "-v", printer.uri + "?snmp=false&waitjob=false",
                            "-m", "drv:///sample.drv/generic.ppd"], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     pdf = plain_pdf(INVOICE, tmp_path / "invoice.pdf")
