@@ -18,11 +18,12 @@ venv: $(STAMP)
 deps:
 	PYTHON=$(PYTHON) bash tools/system-deps.sh test
 
-## run: install if needed, then run the main job on the embedded sample quote
+## run: install if needed, then run the main job on the embedded sample quote (the viewer window;
+##      without a display, `view-demo` converts that quote to a protected PDF instead)
 run:
 	PYTHON=$(PYTHON) bash tools/system-deps.sh run
 	$(MAKE) $(STAMP)
-	$(BIN)/spoolview open samples/devis-D2026-0042.spv
+	$(BIN)/spoolview view-demo
 
 ## check: static checks, zero findings: ruff (lint + import order) and mypy (types)
 check: $(STAMP)

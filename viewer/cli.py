@@ -142,6 +142,19 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (DocumentError, SpoolviewError)
 
 
+def language() -> str:
+    """fr or en for what the command line tells a person: the interface language setting, else the locale's."""
+    from viewer.messages import cli_language
+
+    try:
+        from viewer.settings import load
+
+        setting = load().printing.language
+    except Exception:  # noqa: BLE001 - a broken settings file must not hide the error being reported
+        setting = "auto"
+    return cli_language(setting)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
@@ -165,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except _user_error_types() as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.messages import describe, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=describe(exc, lang)), file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (e.g. `spoolview settings show | head`): not an error.

@@ -230,6 +230,14 @@ class PrinterQueue:
 
     folder: str = ""  # where each print job is written (empty: the data folder's "printed/")
     mode: str = "open"  # open: also open it in the running viewer; watch: leave it to the watched folder
+    # `spoolview printer serve`, the network printer (its jobs go to `folder`, for the watched-folder rules):
+    port: int = 8631  # 0: any free port
+    listen: str = "127.0.0.1"  # loopback only; "0.0.0.0" (or this computer's address) for the office
+    name: str = "spoolview"  # the printer's name on the network
+    users: list[str] = field(default_factory=list)  # empty: anyone who reaches the port; else only these (TLS needed)
+    tls_cert: str = ""  # PEM certificate chain: the printer speaks IPP over TLS (ipps://)
+    tls_key: str = ""  # its PEM private key
+    max_job_mb: float = 50.0  # larger jobs are refused
 
 
 @dataclass
@@ -581,6 +589,8 @@ def set_password(settings: Settings, password: str, environment: str | None = No
 
 def _parse(key: str, raw: str, typ: Any) -> Any:
     text = raw.strip()
+    if typing.get_origin(typ) is list:  # "anne, paul" -> ["anne", "paul"]
+        return [part.strip() for part in text.split(",") if part.strip()]
     if typ is bool:
         if text.lower() in _TRUE:
             return True
@@ -624,6 +634,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "functions.port": (0, 65535),
     "functions.timeout": (0.1, None),
     "advanced.delay_seconds": (0, None),
+    "printer.port": (0, 65535),
+    "printer.max_job_mb": (0.001, None),
 }
 
 
@@ -806,6 +818,10 @@ def check(settings: Settings) -> list[Problem]:
     add("service.pickup_folder", _folder_problem(settings.service.pickup_folder))
     for name in ("sent_folder", "error_folder", "log_folder"):
         add(f"copies.{name}", _folder_problem(getattr(settings.copies, name)))
+
+    # The network printer (`printer serve`): no password in clear on the network.
+    if settings.printer.users and not (settings.printer.tls_cert and settings.printer.tls_key):
+        add("printer.users", "users need tls_cert and tls_key: a password never crosses the network unencrypted")
 
     # S2 PDF.
     pdf = settings.pdf

@@ -209,3 +209,54 @@ def test_a_mistyped_command_is_an_error_naming_the_commands_not_a_file_to_open(c
     assert "invalid choice: 'desktp'" in err and "'desktop'" in err
     (tmp_path / "devis").write_text("x")  # a file of that name is opened as before
     assert cli.split_command(["devis"]) == ("open", ["open", "devis"])
+
+
+# -- the error line in the interface language ---------------------------------------------------
+
+
+def _spoolview(*argv: str, lang: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """A real ``spoolview ARGV`` process in the locale ``lang`` (LANGUAGE unset: the locale alone decides)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "viewer.cli", *argv], capture_output=True, text=True, timeout=120,
+                          env=env, input=stdin)
+
+
+@pytest.fixture
+def corrupt_spool(tmp_path):
+    """The sample quote with an unknown item type on page 2, item 3."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv").read_text(encoding="utf-8"))
+    data["pages"][1]["items"][2]["type"] = "texte"
+    path = tmp_path / "devis-abime.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_corrupt_spool_is_explained_in_french_under_a_french_locale(corrupt_spool, tmp_path):
+    proc = _spoolview("convert", str(corrupt_spool), "-o", str(tmp_path / "out.pdf"), lang="fr_FR.UTF-8")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr == (f"spoolview : erreur : fichier « {corrupt_spool} », page 2, élément 3, champ « type » : "
+                           "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)\n")
+    assert not (tmp_path / "out.pdf").exists()
+    english = _spoolview("convert", str(corrupt_spool), "-o", str(tmp_path / "out.pdf"), lang="C.UTF-8")
+    assert english.stderr == (f"spoolview: error: file '{corrupt_spool}', page 2, item 3, field 'type': "
+                              "unknown item type 'texte' (expected one of text, line, rect, image, table)\n")
+
+
+def test_a_refused_connection_to_the_application_server_is_explained_in_french(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # bound, then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    assert _spoolview("profiles", "add", "bureau", url, "--user", "alice", lang="fr_FR.UTF-8").returncode == 0
+    proc = _spoolview("connect", "bureau", "--password-stdin", lang="fr_FR.UTF-8", stdin="secret\n")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr == (f"spoolview : erreur : le serveur d'applications {url} est injoignable : "
+                           "vérifiez qu'il fonctionne et l'adresse du profil « bureau »\n")
+    assert "secret" not in proc.stdout + proc.stderr

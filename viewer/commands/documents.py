@@ -122,8 +122,8 @@ def _open(args: argparse.Namespace, password_file: Path | None, option: str, set
     try:
         return open_with_settings(args.file, settings, password=read_password(password_file), encoding=args.encoding)
     except PasswordRequired as exc:
-        exc.hint = f"give it with {option} FILE, whose first line is the password"
-        raise
+        raise SpoolviewError(f"{exc.file}: {exc.message} (give it with {option} FILE, whose first line is the password)",
+                             msgid="cli.password_file", params={"reason": exc, "option": option}) from None
 
 
 def cmd_info(args: argparse.Namespace) -> int:

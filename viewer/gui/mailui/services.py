@@ -640,16 +640,16 @@ class MailServices:
             try:
                 connection.disconnect()
             except ConnectionProblem as exc:  # the server may be gone already
-                log.debug("disconnect: %s", error_text(exc))
+                log.debug("disconnect: %s", exc)
 
     def alive(self) -> bool:
         """Ask the server whether the session still holds (worker thread). False when lost; the reason is kept."""
         connection = self.connection
         if connection is None:
             return False
-        problem = connection.problem()
-        if problem:
-            self.lost_reason = problem
+        problem = connection.health()
+        if problem is not None:
+            self.lost_reason = error_text(problem)
             return False
         return connection.is_connected
 
