@@ -90,9 +90,10 @@ def register_reportlab(family: str, bold: bool = False, italic: bool = False) ->
     name = font_name(family, bold, italic)
     if name not in _registered:
         from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
 
-        pdfmetrics.registerFont(TTFont(name, str(font_file(family, bold, italic))))
+        from formats.fontcache import load_ttfont
+
+        pdfmetrics.registerFont(load_ttfont(name, font_file(family, bold, italic)))
         _registered.add(name)
     return name
 

@@ -20,7 +20,7 @@ from viewer.settings import ConnectionProfile, Settings
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
-    from viewer.directory import Contact, Customer, Entry, Lookup
+    from viewer.directory_rules import Contact, Customer, Entry, Lookup
 
 if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
     import httpx
@@ -402,7 +402,7 @@ class Connection:
 
     # -- directory -----------------------------------------------------------------------
     def search(self, text: str = "", limit: int = 50) -> list[Entry]:
-        """Directory entries matching ``text`` on the server (viewer.directory.Entry)."""
+        """Directory entries matching ``text`` on the server (viewer.directory_rules.Entry)."""
         return [_build("Entry", item) for item in self._get("/directory/search", text=text, limit=limit)]
 
     def customer(self, code: str) -> Customer | None:
@@ -421,7 +421,7 @@ class Connection:
         return _build(kind, self._json(response))
 
     def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
-        """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory.Lookup)."""
+        """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory_rules.Lookup)."""
         data = info.to_dict()
         body = {"info": data, "address_type": address_type}
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
@@ -517,14 +517,12 @@ def _detail(response: httpx.Response) -> str:
 
 
 def _build(kind: str, data: dict[str, Any]) -> Any:
-    """An instance of viewer.directory.<kind> from ``data`` (unknown keys dropped), else the dict."""
-    try:
-        from viewer import directory
+    """An instance of viewer.directory_rules.<kind> from ``data`` (unknown keys dropped), else the dict."""
+    from viewer import directory_rules
 
-        cls = getattr(directory, kind)
-    except (ImportError, AttributeError):
-        return data
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+    cls = {"Customer": directory_rules.Customer, "Contact": directory_rules.Contact, "Entry": directory_rules.Entry,
+           "Lookup": directory_rules.Lookup}.get(kind)
+    if cls is None:
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:

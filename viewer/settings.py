@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import difflib
 import os
 import re
 import typing
@@ -12,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import tomli_w
 
 from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
@@ -234,6 +231,14 @@ class PrinterQueue:
 
     folder: str = ""  # where each print job is written (empty: the data folder's "printed/")
     mode: str = "open"  # open: also open it in the running viewer; watch: leave it to the watched folder
+    # `spoolview printer serve`, the network printer (its jobs go to `folder`, for the watched-folder rules):
+    port: int = 8631  # 0: any free port
+    listen: str = "127.0.0.1"  # loopback only; "0.0.0.0" (or this computer's address) for the office
+    name: str = "spoolview"  # the printer's name on the network
+    users: list[str] = field(default_factory=list)  # empty: anyone who reaches the port; else only these (TLS needed)
+    tls_cert: str = ""  # PEM certificate chain: the printer speaks IPP over TLS (ipps://)
+    tls_key: str = ""  # its PEM private key
+    max_job_mb: float = 50.0  # larger jobs are refused
 
 
 @dataclass
@@ -457,6 +462,8 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     if not parent.exists():
         paths.ensure_private_dir(parent)
         os.chmod(parent, 0o700)
+    import tomli_w  # only when saving
+
     write_durable(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600, strict=False)
 
 
@@ -583,6 +590,8 @@ def set_password(settings: Settings, password: str, environment: str | None = No
 
 def _parse(key: str, raw: str, typ: Any) -> Any:
     text = raw.strip()
+    if typing.get_origin(typ) is list:  # "anne, paul" -> ["anne", "paul"]
+        return [part.strip() for part in text.split(",") if part.strip()]
     if typ is bool:
         if text.lower() in _TRUE:
             return True
@@ -619,6 +628,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "functions.port": (0, 65535),
     "functions.timeout": (0.1, None),
     "advanced.delay_seconds": (0, None),
+    "printer.port": (0, 65535),
+    "printer.max_job_mb": (0.001, None),
 }
 
 
@@ -673,6 +684,8 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         else:
             table.pop(name, None)
     else:
+        import difflib  # only for a mistyped key
+
         close = difflib.get_close_matches(key, _valid_keys(), n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
@@ -799,6 +812,10 @@ def check(settings: Settings) -> list[Problem]:
     add("service.pickup_folder", _folder_problem(settings.service.pickup_folder))
     for name in ("sent_folder", "error_folder", "log_folder"):
         add(f"copies.{name}", _folder_problem(getattr(settings.copies, name)))
+
+    # The network printer (`printer serve`): no password in clear on the network.
+    if settings.printer.users and not (settings.printer.tls_cert and settings.printer.tls_key):
+        add("printer.users", "users need tls_cert and tls_key: a password never crosses the network unencrypted")
 
     # S2 PDF.
     pdf = settings.pdf

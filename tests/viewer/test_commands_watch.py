@@ -121,3 +121,29 @@ def test_running_watcher_sends_a_file_renamed_into_place_and_stops_on_sigterm(tm
     assert watcher.returncode == 0, err
     assert "watching " in err and "facture F2026-0001 -> " in out
     assert received(smtpd) == Counter({address(1): 1})
+
+
+def test_with_inotify_a_file_renamed_into_place_is_sent_at_once_without_the_settle_time(tmp_path, smtpd):
+    folder = tmp_path / "out"
+    files = setup_batch(tmp_path, smtpd)
+    first, second = files[0].read_bytes(), files[1].read_bytes()
+    for f in files:
+        f.unlink()
+    watcher = _watcher(folder, "--settle", "3600")
+    try:
+        assert watcher.stderr is not None
+        assert "(inotify)" in watcher.stderr.readline()  # watching from now on
+        (folder / "facture-02.spv").write_bytes(second)  # written in place: may still be growing, waits the settle time
+        partial = folder / "facture-01.spv.part"
+        partial.write_bytes(first)
+        os.rename(partial, folder / "facture-01.spv")  # renamed into place: complete
+        deadline = time.monotonic() + 60
+        while not (folder / "done" / "facture-01.spv").exists() and time.monotonic() < deadline and watcher.poll() is None:
+            time.sleep(0.05)
+        assert (folder / "done" / "facture-01.spv").exists()
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert received(smtpd) == Counter({address(1): 1})
+    assert (folder / "facture-02.spv").exists() and "facture F2026-0002" not in out

@@ -31,6 +31,8 @@ def _every_field_changed() -> S.Settings:
                 new = value + 2525
             elif isinstance(value, float):
                 new = value + 1.5
+            elif isinstance(value, list):
+                new = [f"changed-{name}-{f.name}-é€"]
             else:
                 new = f"changed-{name}-{f.name}-é€"
             setattr(section, f.name, new)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.errors import SpoolviewError
 
 if TYPE_CHECKING:
+    from formats.document import Document
+    from viewer.mail.compose import Attachment
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
@@ -35,10 +38,15 @@ _GLOB_CHARS = "*?["
 
 @dataclass(frozen=True)
 class Item:
-    """One document named on the command line (``problem``: why it cannot even be opened)."""
+    """One document named on the command line (``problem``: why it cannot even be opened).
+
+    ``to``: the recipients chosen for this document alone (the GUI batch's edited row);
+    empty: ``--to``, else the L1 look-up.
+    """
 
     path: Path
     problem: str = ""
+    to: tuple[str, ...] = ()
 
 
 def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
@@ -84,13 +92,68 @@ def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
 
 
 @dataclass(frozen=True)
+class Converted:
+    """A document opened and converted to its attachment, or why not (``problem``: "category\tsentence").
+
+    ``document`` keeps the path and info of the document, not its pages: it travels back
+    from a worker process (``--jobs N``) to the one that looks up, checks and sends.
+    """
+
+    name: str
+    document: Document | None = None
+    attachment: Attachment | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Opening a document and making its attachment (PDF, protected): the costly part of a send,
+    which ``--jobs N`` runs in worker processes. Picklable: it is handed to each worker once."""
+
+    settings: Settings
+    address_type: str = "EMAIL"
+    encoding: str | None = None
+    protect: bool | str | None = None
+    password: str = field(default="", repr=False)
+
+    def __call__(self, item: Item) -> Converted:
+        from formats.document import Document, DocumentError
+        from viewer.docopen import open_document
+        from viewer.mail import job
+        from viewer.mail.attachments import document_attachment
+
+        name = item.path.name
+        if item.problem:
+            return Converted(name, problem=f"{UNREADABLE}\t{item.problem}")
+        try:
+            doc = open_document(item.path, self.settings, encoding=self.encoding)
+            try:
+                name = job.document_key(doc)
+                attachment = document_attachment(doc, self.settings, self.address_type, protect=self.protect, password=self.password)
+                bare = Document(doc.path, doc.source, doc.info, doc.page_count)
+            finally:
+                doc.close()
+        except OSError as exc:
+            return Converted(name, problem=f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})")
+        except (DocumentError, SpoolviewError) as exc:
+            return Converted(name, problem=f"{UNREADABLE}\t{exc}")
+        return Converted(name, bare, attachment)
+
+
+def _crashed(item: Item, why: str) -> Converted:
+    return Converted(item.path.name, problem=f"{UNREADABLE}\t{why}: open it in spoolview to check it")
+
+
+@dataclass(frozen=True)
 class Result:
-    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome."""
+    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome
+    (``detail``: why, when the document was not sent and has no outcome)."""
 
     category: str
     name: str
     text: str
     outcome: Outcome | None = None
+    detail: str = ""
 
     @property
     def temporary(self) -> bool:
@@ -122,6 +185,8 @@ class Batch:
         self.body: str | None = None
         if args.body_file:
             self.body = mail.read_body_file(args.body_file)
+        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password)
+        self.jobs: int = vars(args).get("jobs") or 1  # the watcher's options have no --jobs
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()
@@ -144,23 +209,19 @@ class Batch:
             self.outbox = Outbox(self.settings, choice).__enter__()
         return self.outbox
 
-    def draft(self, item: Item) -> tuple[str, Draft | str]:
-        """(name, the draft ready to send) or (name, why not: the category and a sentence)."""
-        from formats.document import DocumentError
-        from viewer.docopen import open_document
+    def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
+        """(name, the draft ready to send) or (name, why not: the category and a sentence);
+        ``to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
         from viewer.mail import job
 
-        name = item.path.name
-        if item.problem:
-            return name, f"{UNREADABLE}\t{item.problem}"
+        name = converted.name
+        if converted.document is None:
+            return name, converted.problem
         try:
-            doc = open_document(item.path, self.settings, encoding=self.args.encoding)
-            name = job.document_key(doc)
-            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=self.args.to,
-                                cc=self.args.cc, bcc=self.args.bcc, protect=self.protect, password=self.password, lookups=self.lookups)
-        except OSError as exc:
-            return name, f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})"
-        except (DocumentError, SpoolviewError) as exc:
+            draft = job.prepare(converted.document, self.settings, self.connection, address_type=self.args.address_type,
+                                to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
+                                password=self.password, lookups=self.lookups, attachment=converted.attachment)
+        except SpoolviewError as exc:
             return name, f"{UNREADABLE}\t{exc}"
         if not draft.recipients():
             found = draft.lookup.message if draft.lookup is not None else ""
@@ -185,14 +246,15 @@ class Batch:
             draft.bcc = [a for a in draft.bcc if a in keep]
         return name, draft
 
-    def process(self, item: Item) -> Result:
-        """Prepare, check and send (or, with --dry-run, describe) one document; counted in the summary."""
+    def process(self, item: Item, converted: Converted | None = None) -> Result:
+        """Convert (unless done: ``converted``), prepare, check and send (or, with --dry-run, describe)
+        one document; counted in the summary."""
         from viewer.mail import job
 
-        name, ready = self.draft(item)
+        name, ready = self.draft(converted or self.conversion(item), item.to)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
-            result = Result(category, name, f"{name}: {category}: {why}")
+            result = Result(category, name, f"{name}: {category}: {why}", detail=why)
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
             if self.route is None:  # decided once for the batch (a connected mode probes the server)
@@ -204,16 +266,21 @@ class Batch:
                 outcome = job.send(ready, force=True, outbox=box)  # guards checked above
                 box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
             except SpoolviewError as exc:
-                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}")
+                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
         self.counts[result.category] += 1
         return result
 
     def run(self, items: list[Item]) -> None:
-        """The whole batch, one progress line per document."""
-        for index, item in enumerate(items, 1):
-            print(f"[{index}/{len(items)}] {self.process(item).text}", flush=True)
+        """The whole batch, one progress line per document, sent in order; with ``--jobs N`` the
+        conversions run ahead in N worker processes (the sends stay here, one at a time)."""
+        from viewer.commands._workers import Ordered
+
+        pool = Ordered(self.conversion, self.jobs, _crashed)
+        with contextlib.closing(pool.map(items)) as converted:  # closed early: the workers are stopped
+            for index, (item, done) in enumerate(converted, 1):
+                print(f"[{index}/{len(items)}] {self.process(item, done).text}", flush=True)
 
     def summary(self) -> str:
         verb = "would be sent" if self.args.dry_run else SENT

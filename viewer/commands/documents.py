@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +94,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     if path.is_dir():
         raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it")
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
     except OSError as exc:
         raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder") from None

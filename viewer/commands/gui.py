@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser is built by viewer/cli.py; `spoolview FILE` into a running viewer never imports argparse
+    import argparse
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"

@@ -67,6 +67,7 @@ class Watcher:
     batch: Batch
     settle: float = 2.0
     retries: dict[str, Retry] = field(default_factory=dict)
+    renamed: set[str] = field(default_factory=set)  # renamed into the folder (inotify said so): complete at once
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
     stop: threading.Event = field(default_factory=threading.Event)  # set by SIGTERM: finish the document in hand
 
@@ -120,7 +121,8 @@ class Watcher:
             except OSError:
                 continue
             retry = self.retries.get(name)
-            if now - mtime >= self.settle and (retry is None or now >= retry.at):
+            if (now - mtime >= self.settle or name in self.renamed) and (retry is None or now >= retry.at):
+                self.renamed.discard(name)
                 found.append((mtime, name, Path(entry.path)))
         return [p for _, _, p in sorted(found)]
 
@@ -235,8 +237,10 @@ def _batch_args(args: argparse.Namespace) -> argparse.Namespace:
     )
 
 
-def _wake_on_changes(folder: Path, wake: threading.Event) -> object | None:
-    """A watchdog observer setting ``wake`` on any change in ``folder``; None when unavailable (scan only)."""
+def _wake_on_changes(folder: Path, wake: threading.Event, renamed: set[str] | None = None) -> object | None:
+    """A watchdog observer setting ``wake`` on any change in ``folder`` and adding to ``renamed`` the
+    names a file was renamed to there (written under a temporary name: complete, no settle time to
+    wait); None when unavailable (scan only)."""
     try:
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
@@ -245,6 +249,10 @@ def _wake_on_changes(folder: Path, wake: threading.Event) -> object | None:
 
     class Wake(FileSystemEventHandler):
         def on_any_event(self, event: FileSystemEvent) -> None:
+            if renamed is not None and event.event_type == "moved" and not event.is_directory:
+                target = Path(os.fsdecode(event.dest_path))
+                if target.parent == folder:
+                    renamed.add(target.name)
             wake.set()
 
     observer = Observer()
@@ -292,7 +300,7 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
-    observer = _wake_on_changes(watcher.folder, wake)
+    observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
     print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}", file=sys.stderr, flush=True)
     try:

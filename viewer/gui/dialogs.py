@@ -324,17 +324,20 @@ class SaveAsPdfDialog(Dialog):
 
 @dataclass
 class FileRequest:
-    """A file chooser request, answered by a responder in tests (``.result`` = path or "")."""
+    """A file chooser request, answered by a responder in tests (``.result`` = path or "";
+    ``.results`` = the paths chosen for an "open_many" request)."""
 
-    kind: str  # "open" | "save" | "directory"
+    kind: str  # "open" | "open_many" | "save" | "directory"
     title: str
     initialdir: str = ""
     initialfile: str = ""
     filetypes: list[tuple[str, str]] = field(default_factory=list)
     result: str = ""
+    results: list[str] = field(default_factory=list)
 
     def cancel(self) -> None:
         self.result = ""
+        self.results = []
 
 
 def ask_path(parent: tk.Misc, kind: str, title: str, *, initialdir: str = "", initialfile: str = "",
@@ -353,6 +356,21 @@ def ask_path(parent: tk.Misc, kind: str, title: str, *, initialdir: str = "", in
     if kind == "save":
         return filedialog.asksaveasfilename(initialfile=initialfile, **options) or ""
     return filedialog.askopenfilename(**options) or ""
+
+
+def ask_paths(parent: tk.Misc, title: str, *, initialdir: str = "",
+              filetypes: list[tuple[str, str]] | None = None) -> list[str]:
+    """A native file chooser for several files to open; [] when cancelled."""
+    request = FileRequest("open_many", title, initialdir, "", list(filetypes or []))
+    if _intercepted(request):
+        return list(request.results)
+    options: dict[str, Any] = {"parent": parent, "title": title}
+    if initialdir:
+        options["initialdir"] = initialdir
+    if filetypes:
+        options["filetypes"] = filetypes
+    chosen = filedialog.askopenfilenames(**options)
+    return [str(p) for p in parent.tk.splitlist(chosen)] if chosen else []
 
 
 def show_error(parent: tk.Misc, message: str, *, title: str | None = None) -> MessageDialog:

@@ -93,6 +93,7 @@ class MainWindow(tk.Toplevel):
         self.source: DocumentSource | None = None
         self.finder: Finder | None = None
         self.on_document_changed: list[Callable[[MainWindow, Any], None]] = []
+        self.on_drop_many: Callable[[list[Path]], Any] | None = None  # several files dropped at once (a plugin sets it)
         self._retranslate: list[Callable[[], None]] = []
         self._menu_labels: list[tuple[tk.Menu, int, str]] = []
         self._menu_accelerators: list[tuple[tk.Menu, int, str]] = []
@@ -173,14 +174,23 @@ class MainWindow(tk.Toplevel):
         return self.menus[name]
 
     def add_menu_command(self, menu: str, label_key: str, command: Callable[[], Any],
-                         accelerator: str | None = None) -> int:
-        """Add an entry to ``menu``; returns its index."""
+                         accelerator: str | None = None, *, after: str | None = None) -> int:
+        """Add an entry to ``menu`` (at its end, or right after the entry labelled ``after``); returns its index."""
         target = self.menu(menu)
         options: dict[str, Any] = {"label": _(label_key), "command": command}
         if accelerator:
             options["accelerator"] = accelerator_text(accelerator)
-        target.add_command(**options)
-        index = _last(target)
+        place = [i + 1 for m, i, k in self._menu_labels if m is target and k == after]
+        if place:
+            index = place[0]
+            target.insert_command(index, **options)
+            # Entries after it moved down one: their labels and shortcuts follow the language still.
+            self._menu_labels = [(m, i + 1 if m is target and i >= index else i, k) for m, i, k in self._menu_labels]
+            self._menu_accelerators = [(m, i + 1 if m is target and i >= index else i, a)
+                                       for m, i, a in self._menu_accelerators]
+        else:
+            target.add_command(**options)
+            index = _last(target)
         self._menu_labels.append((target, index, label_key))
         if accelerator:
             self._menu_accelerators.append((target, index, accelerator))
@@ -220,9 +230,12 @@ class MainWindow(tk.Toplevel):
             self.drop_enabled = False
 
     def _on_drop(self, event: Any) -> None:
-        for name in self.tk.splitlist(event.data):
-            self.open_path(name)
-            break
+        """One file dropped opens it; several go to ``on_drop_many`` (the mail plugin's batch window) when set."""
+        names = [str(n) for n in self.tk.splitlist(event.data)]
+        if len(names) > 1 and self.on_drop_many is not None:
+            self.on_drop_many([Path(n) for n in names])
+        elif names:
+            self.open_path(names[0])
 
     # ------------------------------------------------------------------ documents
     @property

@@ -50,10 +50,10 @@ from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
 from viewer.settings import Settings
 
-if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: a send with --to never needs it
+if TYPE_CHECKING:
     from formats.document import DocInfo, Document
     from viewer.connection import Connection
-    from viewer.directory import Lookup
+    from viewer.directory_rules import Lookup
 
 __all__ = [
     "CustomerMismatch",
@@ -188,6 +188,7 @@ def prepare(
     look_up: bool = True,
     language: str = "",
     lookups: Lookups | None = None,
+    attachment: Attachment | None = None,
 ) -> Draft:
     """A draft for ``document`` (None: a blank mail). See the module docstring.
 
@@ -196,7 +197,8 @@ def prepare(
     when the password policy is "ask". ``language``: the templates' language when the
     document gives none (the GUI's interface language). ``look_up=False`` leaves the
     look-up to the caller (``fill_recipient`` on a worker thread). A failing look-up does
-    not raise: ``lookup_error`` says why, and To stays empty.
+    not raise: ``lookup_error`` says why, and To stays empty. ``attachment``: the document's
+    attachment made already (a batch converts in worker processes), used instead of converting.
     """
     from viewer.mail.attachments import document_attachment
 
@@ -220,7 +222,7 @@ def prepare(
             lookups.close()
     fill_texts(draft, info, language)
     if document is not None and attach:
-        draft.attachments.append(document_attachment(document, settings, kind, protect=protect, password=password))
+        draft.attachments.append(attachment or document_attachment(document, settings, kind, protect=protect, password=password))
     return draft
 
 

@@ -371,6 +371,32 @@ def test_plugins_add_menu_entries_and_toolbar_buttons(root, tmp_path, answer):
     win.close()
 
 
+def test_a_plugin_entry_placed_after_another_keeps_every_label_in_step(window):
+    from viewer.gui import i18n
+
+    def labels() -> list[str]:
+        menu = window.menus["file"]
+        return [menu.entrycget(i, "label") for i in range(menu.index("end") + 1) if menu.type(i) != "separator"]
+
+    calls = []
+    index = window.add_menu_command("file", "menu.view.find", lambda: calls.append("find"), "F3", after="menu.file.print")
+    before = labels()
+    assert before[before.index("Imprimer…") + 1] == "Rechercher…" and before[-1] == "Quitter"
+    window.menus["file"].invoke(index)
+    assert calls == ["find"]
+    try:
+        window.set_language("en")  # the entries below the new one were moved: they still get their own words
+        after = labels()
+        assert after[after.index("Print…"):] == ["Print…", "Find…", "New window", "Close window", "Quit"]
+        assert window.menus["file"].entrycget(index, "accelerator") == "F3"
+        menu = window.menus["file"]
+        shortcuts = {menu.entrycget(i, "label"): menu.entrycget(i, "accelerator") for i in range(menu.index("end") + 1)
+                     if menu.type(i) == "command"}
+        assert shortcuts["Quit"] == "Ctrl+Q" and shortcuts["Close window"] == "Ctrl+W"
+    finally:
+        i18n.set_language("fr")
+
+
 def test_language_switch_relabels_the_menus(window):
     from viewer.gui import i18n
 
