@@ -68,7 +68,10 @@ def describe(exc: BaseException, lang: str, *, file_name_only: bool = False, nam
     the file's name rather than its path; the file ``named`` (one the sentence around
     already names) is left out — another one, such as a sidecar, is still named.
     """
-    return _describe(exc, lang, file_name_only, _NESTING, str(named))
+    try:
+        return _describe(exc, lang, file_name_only, _NESTING, str(named))
+    except (KeyError, IndexError, ValueError):  # words that do not fit the error's parameters: its own text, never a traceback
+        return str(exc)
 
 
 def _describe(exc: BaseException, lang: str, file_name_only: bool, depth: int, named: str = "") -> str:
