@@ -264,7 +264,7 @@ class MainWindow(tk.Toplevel):
                     return False
                 password, tries = answer, tries + 1
             except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
-                self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
+                self.show_error(_("error.open", name=path.name, detail=user_message(exc, named=path)))
                 return False
         self.show_document(document)
         if document.repaired:
