@@ -100,28 +100,30 @@ def open_document(
 
 def _open(path: Path, password: str | None, encoding: str | None, limits: Limits, cache_dir: Path | None) -> Document:
     if path.is_dir():
-        raise DocumentError("is a folder, not a document", file=path, hint="choose a file")
+        raise DocumentError("is a folder, not a document", code="file.folder", file=path, hint="choose a file")
     try:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(HEAD)
     except FileNotFoundError:
-        raise DocumentError("file not found", file=path) from None
+        raise DocumentError("file not found", code="file.not_found", file=path) from None
     except PermissionError:
-        raise DocumentError("permission denied", file=path, hint="check the file's access rights") from None
+        raise DocumentError("permission denied", code="file.permission", file=path, hint="check the file's access rights") from None
     except OSError as exc:
-        raise DocumentError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+        raise DocumentError(f"cannot read the file ({exc.strerror or exc})", code="file.unreadable",
+                            params={"reason": str(exc.strerror or exc)}, file=path) from None
     if size == 0:
-        raise DocumentError("the file is empty", file=path, hint="the program that wrote it may have failed")
+        raise DocumentError("the file is empty", code="file.empty", file=path, hint="the program that wrote it may have failed")
     limits.check_size(size, path)
     kind = sniff(head, path)
     if kind is None and head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(
-            "UTF-16 text is not supported", file=path, hint="save the spool as UTF-8, cp1252 or cp850 text"
+            "UTF-16 text is not supported", code="file.utf16", file=path, hint="save the spool as UTF-8, cp1252 or cp850 text"
         )
     if kind is None:
         raise DocumentError(
             "not a recognised document",
+            code="file.unknown_kind",
             file=path,
             hint="spoolview reads .spv spools, text spools, PDF, PostScript, XPS, PNG/JPEG/TIFF images and .eml mails",
         )

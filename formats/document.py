@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -11,16 +11,53 @@ from typing import Any, Literal
 SourceKind = Literal["spv", "text", "pdf", "ps", "xps", "image", "eml"]
 
 
+# Every code a DocumentError of formats may carry, with the names of its ``params``: the
+# application words each one (tests/viewer/test_messages.py fails on a code without words).
+ERROR_CODES: dict[str, tuple[str, ...]] = {
+    "file.folder": (), "file.not_found": (), "file.permission": (), "file.unreadable": ("reason",),
+    "file.empty": (), "file.utf16": (), "file.unknown_kind": (), "file.damaged": ("kind", "reason"),
+    "document.no_pages": (), "password.required": (), "password.wrong": (),
+    "page.missing": ("page", "count"), "page.unreadable": ("reason",), "page.not_displayable": (),
+    "page.draw_failed": ("reason",), "page.too_large": ("page", "dpi"), "page.not_object": (), "page.schema": (),
+    "item.no_type": (), "item.unknown_type": ("type", "expected"),
+    "spool.not_utf8": ("byte",), "spool.json": ("line", "column", "reason"), "spool.too_deep": (),
+    "spool.not_object": (), "spool.schema": (),
+    "schema.required": ("name",), "schema.type": ("expected", "value"), "schema.enum": ("value", "choices"),
+    "schema.minimum": ("value", "limit"), "schema.exclusive_minimum": ("value", "limit"),
+    "schema.maximum": ("value", "limit"), "schema.exclusive_maximum": ("value", "limit"),
+    "schema.unknown_field": ("name",), "schema.other": ("reason",),
+    "image.missing": ("name",), "image.base64": ("name",), "image.unreadable": ("name",), "image.damaged": ("name",),
+    "image.too_large": ("width", "height", "limit"), "image.bomb": ("width", "height", "limit"),
+    "font.unknown_family": ("family",), "font.base64": ("family",), "font.unusable": ("name", "reason"),
+    "fonts.missing": (),
+    "limit.file_size": ("size", "limit"), "limit.pages": ("count", "limit"), "limit.items": ("count", "limit"),
+    "limit.depth": ("limit",),
+    "meta.not_utf8": (), "meta.json": ("line", "column", "reason"), "meta.not_object": (), "meta.not_text": (),
+    "text.unknown_encoding": ("encoding",), "text.decode": ("encoding", "line", "byte"), "text.undecodable": (),
+    "mail.unreadable": ("reason",), "mail.layout": ("reason",),
+    "ps.no_ghostscript": ("install",), "ps.no_page": (), "ps.invalid": ("reason",), "ps.timeout": ("seconds",),
+    "pdf.not_convertible": (), "pdf.convert_failed": ("reason",),
+    "protect.unknown_mode": ("mode",), "protect.no_password": (), "protect.too_long": ("length", "limit"),
+    "protect.control_chars": (), "protect.not_pdf": (), "protect.already": (),
+    "rule.regex": ("rule", "reason"), "rule.group": ("rule",), "rule.region": (),
+}
+
+
 class DocumentError(Exception):
     """Unreadable or invalid input; names the file, page, item and field where known.
 
-    ``str(err)`` is a one-line message a person can act on.
+    ``str(err)`` is a one-line English message a person can act on (and logs keep).
+    ``code`` (e.g. ``"json.invalid"``) is stable and, with ``params``, lets the
+    application word the same error (message and hint) in the interface language:
+    formats itself has no catalogue. Every error raised in formats carries a code.
     """
 
     def __init__(
         self,
         message: str,
         *,
+        code: str = "",
+        params: Mapping[str, str | int | float] | None = None,
         file: str | Path | None = None,
         page: int | None = None,
         item: int | None = None,
@@ -28,6 +65,8 @@ class DocumentError(Exception):
         hint: str | None = None,
     ) -> None:
         self.message = message
+        self.code = code
+        self.params: dict[str, str | int | float] = dict(params or {})
         self.file = str(file) if file is not None else None
         self.page = page
         self.item = item
@@ -116,7 +155,8 @@ class Document:
     def page(self, index: int) -> Page:
         """Page ``index`` (0-based), loaded on first use."""
         if not 0 <= index < self.page_count:
-            raise DocumentError(f"no page {index + 1} (the document has {self.page_count})", file=self.path)
+            raise DocumentError(f"no page {index + 1} (the document has {self.page_count})", code="page.missing",
+                                params={"page": index + 1, "count": self.page_count}, file=self.path)
         if index not in self._pages:
             assert self._page_loader is not None
             self._pages[index] = self._page_loader(index)

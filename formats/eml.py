@@ -150,7 +150,8 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
     except DocumentError:
         raise
     except Exception as exc:  # noqa: BLE001 - the email package raises many types
-        raise DocumentError(f"cannot read this mail ({type(exc).__name__}: {exc})", file=path) from None
+        raise DocumentError(f"cannot read this mail ({type(exc).__name__}: {exc})", code="mail.unreadable",
+                            params={"reason": f"{type(exc).__name__}: {exc}"}, file=path) from None
     try:
         pdf_bytes = _render(headers, html, inline)
     except Exception:  # noqa: BLE001 - HTML the layout engine cannot take: show the text
@@ -159,7 +160,8 @@ def open_eml(path: Path, data: bytes | None = None) -> Document:
         try:
             pdf_bytes = _render(headers, pre, {})
         except Exception as exc:  # noqa: BLE001 - the layout engine raises many types
-            raise DocumentError(f"cannot lay out the mail body ({exc})", file=path) from None
+            raise DocumentError(f"cannot lay out the mail body ({exc})", code="mail.layout",
+                                params={"reason": str(exc)}, file=path) from None
     doc = pymupdf.open(stream=pdf_bytes, filetype="pdf")
     backend = EmlBackend(doc, pdf_bytes, msg, html, text)
     backend.path = path

@@ -57,9 +57,11 @@ def compile_rule(name: str, pattern: str) -> re.Pattern[str]:
     try:
         compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
     except re.error as exc:
-        raise RuleError(f"rule {name}: not a valid regular expression ({exc})", field=name) from None
+        raise RuleError(f"rule {name}: not a valid regular expression ({exc})", code="rule.regex",
+                        params={"rule": name, "reason": str(exc)}, field=name) from None
     if compiled.groups < 1:
-        raise RuleError(f"rule {name}: the expression needs a group ( ) around the value", field=name,
+        raise RuleError(f"rule {name}: the expression needs a group ( ) around the value", code="rule.group",
+                        params={"rule": name}, field=name,
                         hint=r"e.g. N°\s*(\S+)")
     return compiled
 
@@ -147,10 +149,11 @@ def parse_region(text: str, name: str = "region") -> tuple[float, float, float, 
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom)", field=name) from None
+        raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom)", code="rule.region",
+                        field=name) from None
     if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
         raise RuleError(f"{name}: four numbers in millimetres expected (left top right bottom), right > left, bottom > top",
-                        field=name)
+                        code="rule.region", field=name)
     return values[0], values[1], values[2], values[3]
 
 

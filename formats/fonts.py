@@ -61,6 +61,7 @@ def font_dir() -> Path:
             return d
     raise DocumentError(
         "the DejaVu fonts needed to draw spools are not installed",
+        code="fonts.missing",
         hint="reinstall spoolview (formats/fonts is missing), install the Debian package fonts-dejavu-core, or set SPOOLVIEW_FONT_DIR to a folder holding DejaVuSans.ttf",
     )
 
@@ -89,9 +90,10 @@ def register_reportlab(family: str, bold: bool = False, italic: bool = False) ->
     name = font_name(family, bold, italic)
     if name not in _registered:
         from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
 
-        pdfmetrics.registerFont(TTFont(name, str(font_file(family, bold, italic))))
+        from formats.fontcache import load_ttfont
+
+        pdfmetrics.registerFont(load_ttfont(name, font_file(family, bold, italic)))
         _registered.add(name)
     return name
 
@@ -109,6 +111,7 @@ def register_bytes(name: str, data: bytes) -> str:
         try:
             pdfmetrics.registerFont(TTFont(rl_name, io.BytesIO(data)))
         except (TTFError, Exception) as exc:  # noqa: BLE001 - any parse failure is bad input
-            raise DocumentError(f"font resource '{name}' is not a usable TrueType font ({exc})") from None
+            raise DocumentError(f"font resource '{name}' is not a usable TrueType font ({exc})", code="font.unusable",
+                                params={"name": name, "reason": str(exc)}) from None
         _registered.add(rl_name)
     return rl_name

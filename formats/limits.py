@@ -26,6 +26,8 @@ class Limits:
         if size > self.max_file_mb * 1_000_000:
             raise DocumentError(
                 f"the file is too large ({size / 1e6:.0f} MB; limit max_file_mb = {self.max_file_mb})",
+                code="limit.file_size",
+                params={"size": round(size / 1e6), "limit": self.max_file_mb},
                 file=path,
                 hint="raise the limit in the settings if the file is genuine",
             )
@@ -34,6 +36,8 @@ class Limits:
         if count > self.max_pages:
             raise DocumentError(
                 f"the document has {count} pages (limit max_pages = {self.max_pages})",
+                code="limit.pages",
+                params={"count": count, "limit": self.max_pages},
                 file=path,
                 hint="split the document, or raise the limit in the settings if it is genuine",
             )
@@ -42,6 +46,8 @@ class Limits:
         if count > self.max_items:
             raise DocumentError(
                 f"the page has {count} items (limit max_items = {self.max_items})",
+                code="limit.items",
+                params={"count": count, "limit": self.max_items},
                 file=path,
                 page=page,
                 hint="raise the limit in the settings if the page is genuine",
@@ -52,6 +58,8 @@ class Limits:
         if json_depth_exceeds(data, self.max_depth):
             raise DocumentError(
                 f"the JSON is nested more than {self.max_depth} levels deep (limit max_depth = {self.max_depth})",
+                code="limit.depth",
+                params={"limit": self.max_depth},
                 file=path,
                 hint="a spool needs at most 7 levels: the file is not a genuine spool",
             )

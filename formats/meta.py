@@ -24,12 +24,13 @@ def read_sidecar(path: Path) -> DocInfo:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise DocumentError("not UTF-8 text", file=meta, hint="write the .meta.json file in UTF-8") from None
+        raise DocumentError("not UTF-8 text", code="meta.not_utf8", file=meta, hint="write the .meta.json file in UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise DocumentError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=meta) from None
+        raise DocumentError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", code="meta.json",
+                            params={"line": exc.lineno, "column": exc.colno, "reason": exc.msg}, file=meta) from None
     if not isinstance(data, dict):
-        raise DocumentError("expected a JSON object with kind, number, customer, ...", file=meta)
+        raise DocumentError("expected a JSON object with kind, number, customer, ...", code="meta.not_object", file=meta)
     for key, value in data.items():
         if value is not None and not isinstance(value, (str, int)):
-            raise DocumentError("expected a text value", file=meta, field=str(key))
+            raise DocumentError("expected a text value", code="meta.not_text", file=meta, field=str(key))
     return DocInfo.from_dict(data)

@@ -11,7 +11,6 @@ import pymupdf
 
 from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
-from formats.native import MAX_IMAGE_PIXELS, check_image_size
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -36,7 +35,8 @@ class MupdfBackend:
             try:
                 page = self.doc[index]
             except Exception as exc:  # noqa: BLE001 - damaged content
-                raise DocumentError(f"cannot read this page ({reason(exc)})", file=self.path, page=index + 1, hint=_DAMAGED) from None
+                raise DocumentError(f"cannot read this page ({reason(exc)})", code="page.unreadable",
+                                    params={"reason": reason(exc)}, file=self.path, page=index + 1, hint=_DAMAGED) from None
             self._pages[index] = page
         return page
 
@@ -49,6 +49,8 @@ class MupdfBackend:
 def check_image_file(path: Path) -> None:
     """Refuse images (every frame of a TIFF) too large to decode safely."""
     from PIL import Image
+
+    from formats.native import MAX_IMAGE_PIXELS, check_image_size  # the spool reader: not needed for a PDF
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -85,16 +87,17 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         what = "image" if kind == "image" else kind.upper()
         fixed = repair(data, password) if data is not None else None
         if fixed is None:
-            raise DocumentError(f"cannot read this {what} file ({reason(exc)})", file=path, hint=_DAMAGED) from None
+            raise DocumentError(f"cannot read this {what} file ({reason(exc)})", code="file.damaged",
+                                params={"kind": what, "reason": reason(exc)}, file=path, hint=_DAMAGED) from None
         doc, data, repaired = pymupdf.open(stream=fixed, filetype="pdf"), fixed, True
     encrypted = bool(doc.needs_pass)  # asked once: asking again after authenticate() breaks decryption
     if encrypted:
         if not password:
             doc.close()
-            raise PasswordRequired("the document is protected by a password", file=path, hint="give the password to open it")
+            raise PasswordRequired("the document is protected by a password", code="password.required", file=path, hint="give the password to open it")
         if not doc.authenticate(password):
             doc.close()
-            raise PasswordRequired("wrong password", file=path, hint="check the password and try again")
+            raise PasswordRequired("wrong password", code="password.wrong", file=path, hint="check the password and try again")
     if kind == "pdf":
         from formats.pdfmeta import doc_info
 
@@ -106,7 +109,7 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
             doc, data, repaired, encrypted = pymupdf.open(stream=fixed, filetype="pdf"), fixed, True, False
     if doc.page_count < 1:
         doc.close()
-        raise DocumentError("the document has no pages", file=path)
+        raise DocumentError("the document has no pages", code="document.no_pages", file=path)
     backend = MupdfBackend(doc, data, path)
     backend.encrypted = encrypted
     info = read_sidecar(path)

@@ -91,6 +91,35 @@ def _short(err: Any) -> str:
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_BOUNDS = {"minimum": "schema.minimum", "exclusiveMinimum": "schema.exclusive_minimum",
+           "maximum": "schema.maximum", "exclusiveMaximum": "schema.exclusive_maximum"}
+
+
+def _schema_error(err: Any, **where: Any) -> DocumentError:
+    """A schema violation as a DocumentError whose code says which rule failed (the wording is the caller's)."""
+    rule, expected, value = err.validator, err.validator_value, err.instance
+    code, params = "schema.other", {"reason": _short(err)}
+    if rule == "required" and isinstance(value, dict):
+        code, params = "schema.required", {"name": next((str(k) for k in expected if k not in value), "")}
+    elif rule == "type":
+        code, params = "schema.type", {"expected": " | ".join(expected) if isinstance(expected, list) else str(expected),
+                                       "value": _value(value)}
+    elif rule in ("enum", "const"):
+        choices = expected if rule == "enum" else [expected]
+        code, params = "schema.enum", {"value": _value(value), "choices": ", ".join(_value(c) for c in choices)}
+    elif rule in _BOUNDS:
+        code, params = _BOUNDS[rule], {"value": _value(value), "limit": _value(expected)}
+    elif rule == "additionalProperties" and isinstance(value, dict):
+        known = (err.schema or {}).get("properties", {})
+        code, params = "schema.unknown_field", {"name": ", ".join(sorted(str(k) for k in value if k not in known))}
+    return DocumentError(_short(err), code=code, params=params, field=_path(err) or None, **where)
+
+
 class SpvBackend:
     """Holds the parsed JSON; checks pages and decodes resources on first use."""
 
@@ -134,6 +163,8 @@ class SpvBackend:
             if kind == "image" and item["resource"] not in self.image_resources:
                 raise DocumentError(
                     f"missing image resource {item['resource']!r}",
+                    code="image.missing",
+                    params={"name": str(item["resource"])},
                     item=n + 1,
                     field="resource",
                     hint="add it under resources.images",
@@ -144,6 +175,8 @@ class SpvBackend:
                 if family and family not in FAMILIES and family not in self.font_resources:
                     raise DocumentError(
                         f"unknown font family {family!r}",
+                        code="font.unknown_family",
+                        params={"family": str(family)},
                         item=n + 1,
                         field=f"{key}.family",
                         hint="use sans, serif, mono or the name of a font resource",
@@ -156,17 +189,19 @@ class SpvBackend:
         """Check a page with jsonschema, raising an error naming the item and field."""
         _, page_validator, item_validators = _validators()
         if not isinstance(raw, dict):
-            raise DocumentError("a page must be a JSON object", **where)
+            raise DocumentError("a page must be a JSON object", code="page.not_object", **where)
         err = _first_error(page_validator, raw)
         if err is not None:
-            raise DocumentError(_short(err), field=_path(err) or None, **where)
+            raise _schema_error(err, **where)
         for n, item in enumerate(raw["items"]):
             kind = item.get("type")
             if kind is None:
-                raise DocumentError("the item has no type", item=n + 1, field="type", **where)
+                raise DocumentError("the item has no type", code="item.no_type", item=n + 1, field="type", **where)
             if kind not in item_validators:
                 raise DocumentError(
                     f"unknown item type {kind!r}",
+                    code="item.unknown_type",
+                    params={"type": str(kind), "expected": ", ".join(ITEM_TYPES)},
                     item=n + 1,
                     field="type",
                     hint="expected one of " + ", ".join(ITEM_TYPES),
@@ -174,9 +209,9 @@ class SpvBackend:
                 )
             err = _first_error(item_validators[kind], item)
             if err is not None:
-                raise DocumentError(_short(err), item=n + 1, field=_path(err) or None, **where)
+                raise _schema_error(err, item=n + 1, **where)
         if _fast_page_validator() is not None:  # the two validators disagree: still refuse
-            raise DocumentError("the page does not match the spool schema", **where)
+            raise DocumentError("the page does not match the spool schema", code="page.schema", **where)
 
     def page_size_mm(self, index: int) -> tuple[float, float]:
         raw = self.check_page(index)
@@ -193,7 +228,7 @@ class SpvBackend:
         try:
             blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
         except (binascii.Error, ValueError):
-            raise DocumentError(f"image resource {name!r} is not valid base64", **where) from None
+            raise DocumentError(f"image resource {name!r} is not valid base64", code="image.base64", params={"name": name}, **where) from None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -202,12 +237,13 @@ class SpvBackend:
         except Image.DecompressionBombError:
             w = h = MAX_IMAGE_PIXELS  # far beyond the limit: refused just below
         except Exception:  # noqa: BLE001 - any decoder failure is bad input
-            raise DocumentError(f"image resource {name!r} is not a readable image", **where) from None
+            raise DocumentError(f"image resource {name!r} is not a readable image", code="image.unreadable", params={"name": name},
+                                **where) from None
         check_image_size(w, h, what=f"image resource {name!r}", **where)
         try:
             img.load()
         except Exception:  # noqa: BLE001 - Pillow's load raises many types on damaged data
-            raise DocumentError(f"image resource {name!r} is damaged", **where) from None
+            raise DocumentError(f"image resource {name!r} is damaged", code="image.damaged", params={"name": name}, **where) from None
         self._images[name] = img
         return img
 
@@ -221,11 +257,13 @@ class SpvBackend:
             try:
                 blob = base64.b64decode(self.font_resources[family]["data"], validate=True)
             except (binascii.Error, ValueError):
-                raise DocumentError(f"font resource {family!r} is not valid base64", file=self.path) from None
+                raise DocumentError(f"font resource {family!r} is not valid base64", code="font.base64",
+                                    params={"family": family}, file=self.path) from None
             try:
                 self._fonts[family] = fonts.register_bytes(family, blob)
             except DocumentError as exc:
-                raise DocumentError(exc.message, file=self.path, field=f"resources.fonts.{family}") from None
+                raise DocumentError(exc.message, code=exc.code, params=exc.params, file=self.path,
+                                    field=f"resources.fonts.{family}") from None
         return self._fonts[family]
 
     # -- display ----------------------------------------------------------------------
@@ -244,6 +282,8 @@ def check_image_size(width: int, height: int, *, what: str, **where: Any) -> Non
         size = f"{width} x {height} pixels; " if width < MAX_IMAGE_PIXELS else ""
         raise DocumentError(
             f"{what} is too large ({size}at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels)",
+            code="image.too_large" if size else "image.bomb",
+            params={"width": width, "height": height, "limit": MAX_IMAGE_PIXELS // 1_000_000},
             hint="reduce the image resolution",
             **where,
         )
@@ -370,17 +410,19 @@ def loads(text: str | bytes, path: Path, limits: Limits = DEFAULT) -> dict[str, 
             text = text.decode("utf-8-sig")
         data, spans, holders = _split(text)
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"not UTF-8 text (byte {exc.start})", file=path, hint="write the spool in UTF-8") from None
+        raise DocumentError(f"not UTF-8 text (byte {exc.start})", code="spool.not_utf8", params={"byte": exc.start}, file=path, hint="write the spool in UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DocumentError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            code="spool.json",
+            params={"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
             file=path,
             hint="the spool may be truncated",
         ) from None
     except RecursionError:  # only when the caller allows more nesting than Python can parse
-        raise DocumentError("the JSON is nested too deeply to read", file=path, hint="lower the limit max_depth") from None
+        raise DocumentError("the JSON is nested too deeply to read", code="spool.too_deep", file=path, hint="lower the limit max_depth") from None
     if not isinstance(data, dict):
-        raise DocumentError("the spool must be a JSON object", file=path)
+        raise DocumentError("the spool must be a JSON object", code="spool.not_object", file=path)
     if isinstance(data.get("pages"), list):
         limits.check_pages(len(data["pages"]), path)
     _check_envelope(data, path)
@@ -398,9 +440,9 @@ def _check_envelope(data: dict[str, Any], path: Path) -> None:
     if err is not None:
         p = list(err.absolute_path)
         page = p[1] + 1 if len(p) >= 2 and p[0] == "pages" and isinstance(p[1], int) else None
-        raise DocumentError(_short(err), file=path, page=page, field=_path(err) or None)
+        raise _schema_error(err, file=path, page=page)
     if fast is not None:
-        raise DocumentError("the spool does not match the spool schema", file=path)
+        raise DocumentError("the spool does not match the spool schema", code="spool.schema", file=path)
 
 
 def open_spv(path: Path, data: bytes | None = None, *, limits: Limits = DEFAULT) -> Document:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import pymupdf
@@ -41,17 +40,19 @@ class Protection:
     def check(self) -> None:
         """Raise ProtectionError when the mode or password is unusable."""
         if self.mode not in MODES:
-            raise ProtectionError(f"unknown protection {self.mode!r}", hint="use none, no-modify or password")
+            raise ProtectionError(f"unknown protection {self.mode!r}", code="protect.unknown_mode", params={"mode": self.mode}, hint="use none, no-modify or password")
         if self.mode == "password":
             if not self.password:
-                raise ProtectionError("a password is needed to protect the PDF", hint="enter a password or choose no-modify")
+                raise ProtectionError("a password is needed to protect the PDF", code="protect.no_password", hint="enter a password or choose no-modify")
             if len(self.password) > MAX_PASSWORD_CHARS or len(self.password.encode("utf-8")) > MAX_PASSWORD_BYTES:
                 raise ProtectionError(
                     f"the password is too long for a PDF ({len(self.password)} characters, at most {MAX_PASSWORD_CHARS})",
+                    code="protect.too_long",
+                    params={"length": len(self.password), "limit": MAX_PASSWORD_CHARS},
                     hint="choose a shorter password",
                 )
             if any(ord(ch) < 32 for ch in self.password):
-                raise ProtectionError("the password contains control characters", hint="use printable characters only")
+                raise ProtectionError("the password contains control characters", code="protect.control_chars", hint="use printable characters only")
 
 
 KEEP_PDF = 20_000_000  # a converted PDF up to this size is kept with its document
@@ -90,7 +91,7 @@ def _to_pdf(doc: Document, pdfa: bool) -> bytes:
         return finish(text_document(doc.backend), doc.info, fallback_title=fallback, pdfa=pdfa)
     mdoc = getattr(doc.backend, "doc", None)
     if mdoc is None:
-        raise DocumentError("this document cannot be converted to PDF", file=doc.path)
+        raise DocumentError("this document cannot be converted to PDF", code="pdf.not_convertible", file=doc.path)
     if doc.source in ("pdf", "eml", "ps"):
         if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
             data: bytes = doc.backend.data
@@ -104,7 +105,8 @@ def _to_pdf(doc: Document, pdfa: bool) -> bytes:
     try:
         converted: bytes = mdoc.convert_to_pdf()
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document
-        raise DocumentError(f"cannot convert to PDF ({exc})", file=doc.path) from None
+        raise DocumentError(f"cannot convert to PDF ({exc})", code="pdf.convert_failed", params={"reason": str(exc)},
+                            file=doc.path) from None
     return finish(pymupdf.open(stream=converted, filetype="pdf"), doc.info, fallback_title=fallback)
 
 
@@ -121,10 +123,12 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     try:
         doc = pymupdf.open(stream=pdf, filetype="pdf")
     except Exception:  # noqa: BLE001 - PyMuPDF raises many types on data that is not a PDF
-        raise ProtectionError("the data to protect is not a readable PDF") from None
+        raise ProtectionError("the data to protect is not a readable PDF", code="protect.not_pdf") from None
     try:
         if doc.needs_pass or _was_encrypted(doc):
-            raise ProtectionError("the PDF is already protected", hint="protect the unprotected original")
+            raise ProtectionError("the PDF is already protected", code="protect.already", hint="protect the unprotected original")
+        import secrets
+
         # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
         owner = secrets.token_urlsafe(15)
         user = protection.password if protection.mode == "password" else ""

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from xml.sax.saxutils import escape
 
 import pymupdf
 
@@ -20,6 +19,11 @@ XMP_FIELDS = ("kind", "number", "date", "customer", "contact", "language", "titl
 MAX_XMP = 1_000_000  # larger metadata is ignored (a document info is a few hundred bytes)
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _OUR_BLOCK = re.compile(r"<rdf:Description\b[^>]*\bxmlns:spoolview=.*?</rdf:Description>\s*", re.S)
+
+
+def escape(text: str) -> str:
+    """XML character data: &, < and > escaped (xml.sax.saxutils.escape, without importing urllib and http)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @lru_cache(maxsize=1)

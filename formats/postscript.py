@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -56,6 +54,9 @@ def _gs_error(output: str) -> str:
 
 def convert(path: Path, data: bytes, cache_dir: Path, limits: Limits = DEFAULT) -> Path:
     """The cached PDF of a PostScript file (made by Ghostscript on first use)."""
+    import hashlib
+    import subprocess  # only here: every document's type sniffing imports this module
+
     folder = _private_dir(cache_dir)
     cached = folder / (hashlib.sha256(data).hexdigest() + ".pdf")
     if cached.is_file():
@@ -63,7 +64,8 @@ def convert(path: Path, data: bytes, cache_dir: Path, limits: Limits = DEFAULT) 
     gs = shutil.which("gs")
     if gs is None:
         raise DocumentError(
-            "Ghostscript is needed to open PostScript files and is not installed", file=path, hint=f"install it: {INSTALL}"
+            "Ghostscript is needed to open PostScript files and is not installed", code="ps.no_ghostscript",
+            params={"install": INSTALL}, file=path, hint=f"install it: {INSTALL}"
         )
     fd, tmp = tempfile.mkstemp(prefix=".gs-", suffix=".pdf", dir=folder)  # 0600
     os.close(fd)
@@ -75,16 +77,19 @@ def convert(path: Path, data: bytes, cache_dir: Path, limits: Limits = DEFAULT) 
         run = subprocess.run(cmd + ["-f", str(path.resolve())], stdin=subprocess.DEVNULL, capture_output=True,
                              timeout=TIMEOUT, text=True, errors="replace")
         if run.returncode == 0 and os.path.getsize(tmp) == 0:
-            raise DocumentError("the PostScript file draws no page", file=path, hint="print the document again")
+            raise DocumentError("the PostScript file draws no page", code="ps.no_page", file=path, hint="print the document again")
         if run.returncode != 0:
             raise DocumentError(
                 f"not valid PostScript (Ghostscript: {_gs_error(run.stdout + run.stderr)})",
+                code="ps.invalid",
+                params={"reason": _gs_error(run.stdout + run.stderr)},
                 file=path,
                 hint="the printing program may have written a truncated or non-PostScript file",
             )
         os.replace(tmp, cached)
     except subprocess.TimeoutExpired:
-        raise DocumentError(f"Ghostscript took more than {TIMEOUT} s on this file", file=path,
+        raise DocumentError(f"Ghostscript took more than {TIMEOUT} s on this file", code="ps.timeout",
+                            params={"seconds": TIMEOUT}, file=path,
                             hint="the file may loop forever: print it again") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -100,7 +105,7 @@ def open_postscript(path: Path, *, cache_dir: Path | None = None, limits: Limits
     doc = open_mupdf(pdf, "pdf")
     if doc.page_count < 1:  # pragma: no cover - open_mupdf refuses page-less PDFs
         doc.close()
-        raise DocumentError("the PostScript file draws no page", file=path)
+        raise DocumentError("the PostScript file draws no page", code="ps.no_page", file=path, hint="print the document again")
     doc.path = path
     doc.source = "ps"
     doc.backend.path = path

@@ -51,7 +51,7 @@ def mupdf_page(doc: Document, index: int) -> Any:
     doc.page(index)  # range check and lazy load/validation
     getter = getattr(doc.backend, "mupdf_page", None)
     if getter is None:
-        raise DocumentError("this document cannot be displayed", file=doc.path)
+        raise DocumentError("this document cannot be displayed", code="page.not_displayable", file=doc.path)
     return getter(index)
 
 
@@ -69,7 +69,8 @@ def _guard(doc: Document, index: int, work: Any) -> Any:
     except Exception as exc:  # noqa: BLE001 - MuPDF raises its own types on damaged content
         from formats.mupdf import reason
 
-        raise DocumentError(f"cannot draw this page ({reason(exc)})", file=doc.path, page=index + 1) from None
+        raise DocumentError(f"cannot draw this page ({reason(exc)})", code="page.draw_failed",
+                            params={"reason": reason(exc)}, file=doc.path, page=index + 1) from None
 
 
 def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
@@ -81,7 +82,8 @@ def _pixmap(doc: Document, index: int, dpi: float, rotation: int) -> Any:
     zoom = dpi / 72.0
     rect = dl.rect
     if rect.width * zoom * rect.height * zoom > MAX_PIXELS:
-        raise DocumentError(f"page {index + 1} at {dpi:g} dpi is too large to draw", file=doc.path, hint="use a lower zoom")
+        raise DocumentError(f"page {index + 1} at {dpi:g} dpi is too large to draw", code="page.too_large",
+                            params={"page": index + 1, "dpi": f"{dpi:g}"}, file=doc.path, hint="use a lower zoom")
     matrix = pymupdf.Matrix(zoom, zoom).prerotate(rotation % 360)
     return _guard(doc, index, lambda: dl.get_pixmap(matrix=matrix, alpha=False))
 

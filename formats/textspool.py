@@ -25,11 +25,14 @@ def decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise DocumentError(f"unknown encoding {encoding!r}", file=path, hint="use utf-8, cp1252 or cp850") from None
+            raise DocumentError(f"unknown encoding {encoding!r}", code="text.unknown_encoding",
+                                params={"encoding": encoding}, file=path, hint="use utf-8, cp1252 or cp850") from None
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise DocumentError(
                 f"the text cannot be decoded as {encoding} (line {line}, byte 0x{data[exc.start]:02x})",
+                code="text.decode",
+                params={"encoding": encoding, "line": line, "byte": f"0x{data[exc.start]:02x}"},
                 file=path,
                 hint="give the right encoding, e.g. cp1252 or cp850",
             ) from None
@@ -49,7 +52,7 @@ def decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
         if best is None or score > best[0]:
             best = (score, text, enc)
     if best is None:  # pragma: no cover - cp850 decodes any byte
-        raise DocumentError("the text cannot be decoded", file=path, hint="give its encoding")
+        raise DocumentError("the text cannot be decoded", code="text.undecodable", file=path, hint="give its encoding")
     return best[1], best[2]
 
 

@@ -11,13 +11,15 @@ command module, import heavy libraries in the handler, not at the top.
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from viewer import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 # name -> (module whose ``register(subparsers)`` adds it, one-line help for `spoolview --help`).
 # A handler is set with ``parser.set_defaults(func=handler)`` and returns the exit status.
@@ -59,6 +61,8 @@ _GLOBAL_EXITING = ("-h", "--help", "--version")
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with ``command``'s module registered; the other commands are listed only."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="spoolview",
         description="View print spools, convert them to PDF and send them by e-mail.",
@@ -105,6 +109,25 @@ def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
     return DEFAULT_COMMAND, [*argv[:i], DEFAULT_COMMAND, *argv[i:]]
 
 
+def _forwarded_at_once(words: list[str]) -> bool:
+    """``spoolview [open] FILE...`` while this user's viewer runs: the files handed over before
+    argparse and logging are even imported, so a warm start costs the interpreter's start and
+    one round trip on the socket. Anything else (an option, a missing file, no display, no
+    viewer) goes the ordinary way, which says what is wrong or starts a viewer."""
+    import os
+
+    files = words[1:]
+    if words[:1] != [DEFAULT_COMMAND] or not files or any(f.startswith("-") or not os.path.isfile(f) for f in files):
+        return False
+    from viewer.commands.gui import display_problem
+
+    if display_problem() is not None:
+        return False
+    from viewer import instance
+
+    return instance.forward(files)
+
+
 def _mistyped(word: str) -> bool:
     """True for a bare word that is neither a command nor a file: a mistyped command, not a spool."""
     import os
@@ -119,14 +142,31 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (DocumentError, SpoolviewError)
 
 
+def language() -> str:
+    """fr or en for what the command line tells a person: the interface language setting, else the locale's."""
+    from viewer.messages import cli_language
+
+    try:
+        from viewer.settings import load
+
+        setting = load().printing.language
+    except Exception:  # noqa: BLE001 - a broken settings file must not hide the error being reported
+        setting = "auto"
+    return cli_language(setting)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
+    if command == DEFAULT_COMMAND and _forwarded_at_once(words):
+        return EXIT_OK
     parser = build_parser(command)
     args = parser.parse_args(words)
     if args.config:
         import os
 
         os.environ["SPOOLVIEW_CONFIG"] = args.config
+    import logging
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -138,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except _user_error_types() as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.messages import describe, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=describe(exc, lang)), file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (e.g. `spoolview settings show | head`): not an error.

@@ -9,6 +9,7 @@ import json
 import os
 import ssl
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from viewer.settings import ConnectionProfile, Settings
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
-    from viewer.directory import Contact, Customer, Entry, Lookup
+    from viewer.directory_rules import Contact, Customer, Entry, Lookup
 
 if TYPE_CHECKING:  # imported where a request is made: httpx costs a command ~100 ms to import
     import httpx
@@ -84,8 +85,8 @@ class SendOutcomeUnknown(ConnectionProblem):
 class ServerRefused(ConnectionProblem):
     """The server refused a request (4xx other than 401); ``status`` is the HTTP code."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int, *, msgid: str = "", params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, msgid=msgid, params=params)
         self.status = status
 
 
@@ -110,7 +111,8 @@ def get_profile(name: str, settings: Settings | None = None) -> ConnectionProfil
     known = profiles(settings)
     if name not in known:
         names = ", ".join(sorted(known)) or "none"
-        raise ConnectionProblem(f"no connection profile {name!r} (known: {names}): add it with `spoolview profiles add {name} URL --user USER`")
+        raise ConnectionProblem(f"no connection profile {name!r} (known: {names}): add it with `spoolview profiles add {name} URL --user USER`",
+                                msgid="appserver.no_profile", params={"name": name, "known": ", ".join(sorted(known)) or "—"})
     profile = known[name]
     if not profile.name:
         profile = dataclasses.replace(profile, name=name)
@@ -131,9 +133,10 @@ def check_url(url: str) -> str:
     """``url`` without a trailing slash when it is https, or http on a loopback host."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectionProblem(f"server URL {url!r} is not valid: expected https://host[:port]")
+        raise ConnectionProblem(f"server URL {url!r} is not valid: expected https://host[:port]", msgid="appserver.url_invalid", params={"url": url})
     if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise ConnectionProblem(f"server URL {url!r} is not encrypted: use https:// (plain http is allowed on this computer only)")
+        raise ConnectionProblem(f"server URL {url!r} is not encrypted: use https:// (plain http is allowed on this computer only)",
+                                msgid="appserver.url_plain", params={"url": url})
     return url.strip().rstrip("/")
 
 
@@ -255,7 +258,8 @@ class Connection:
                 try:
                     verify = ssl.create_default_context(cafile=self.ca_file)
                 except (OSError, ssl.SSLError) as exc:
-                    raise CertificateProblem(f"CA file {self.ca_file} cannot be read ({exc}): fix ca_file in profile {self.name!r}") from None
+                    raise CertificateProblem(f"CA file {self.ca_file} cannot be read ({exc}): fix ca_file in profile {self.name!r}",
+                                             msgid="appserver.ca_file", params={"file": self.ca_file, "reason": str(exc), "profile": self.name}) from None
             self._client = httpx.Client(base_url=self.url, verify=verify, timeout=self.timeout, transport=self._transport)
         return self._client
 
@@ -268,14 +272,18 @@ class Connection:
     def connect(self, password: str) -> None:
         """Log in as the profile's user and save the state for other processes."""
         if not self.profile.user:
-            raise ConnectionProblem(f"profile {self.name!r} has no user: set one with `spoolview profiles add {self.name} URL --user USER`")
+            raise ConnectionProblem(f"profile {self.name!r} has no user: set one with `spoolview profiles add {self.name} URL --user USER`",
+                                    msgid="appserver.no_user", params={"profile": self.name})
         response = self._request("POST", "/login", json={"user": self.profile.user, "password": password}, auth=False)
         if response.status_code == 401:
-            raise LoginRefused(f"wrong user name or password for {self.profile.user!r} on {self.url}")
+            raise LoginRefused(f"wrong user name or password for {self.profile.user!r} on {self.url}",
+                               msgid="appserver.login_refused", params={"user": self.profile.user, "url": self.url})
         if response.status_code == 429:
-            raise LoginRefused(f"{self.url} refuses logins for now after too many failures: {_detail(response)}")
+            raise LoginRefused(f"{self.url} refuses logins for now after too many failures: {_detail(response)}",
+                               msgid="appserver.login_throttled", params={"url": self.url, "reply": _detail(response)})
         if response.status_code == 422:
-            raise LoginRefused(f"{self.url} refused the login: {_detail(response)}")
+            raise LoginRefused(f"{self.url} refused the login: {_detail(response)}", msgid="appserver.login_invalid",
+                               params={"url": self.url, "reply": _detail(response)})
         data = self._json(response)
         self._token = str(data["token"])
         self.expires_at = time.time() + float(data.get("expires_in", 0))
@@ -297,14 +305,20 @@ class Connection:
         return not self.problem()
 
     def problem(self) -> str:
-        """'' when the server answers its health endpoint, else why not (in English)."""
+        """'' when the server answers its health endpoint, else why not (in English: see ``health``)."""
+        error = self.health()
+        return str(error) if error is not None else ""
+
+    def health(self) -> ConnectionProblem | None:
+        """None when the server answers its health endpoint, else the problem (viewer.messages words it)."""
         try:
             response = self._request("GET", "/health", auth=False)
         except ConnectionProblem as exc:
-            return str(exc)
+            return exc
         if response.status_code != 200:
-            return f"the application server at {self.url} is not healthy (HTTP {response.status_code})"
-        return ""
+            return ServerUnavailable(f"the application server at {self.url} is not healthy (HTTP {response.status_code})",
+                                     msgid="appserver.unhealthy", params={"url": self.url, "status": response.status_code})
+        return None
 
     def _save_state(self) -> None:
         from viewer.settings import set_secret
@@ -338,7 +352,8 @@ class Connection:
         headers = dict(headers or {})
         if auth:
             if not self._token:
-                raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`")
+                raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`", msgid="appserver.not_connected",
+                                   params={"url": self.url, "profile": self.name})
             headers["Authorization"] = f"Bearer {self._token}"
         import httpx
 
@@ -347,36 +362,47 @@ class Connection:
         except httpx.ConnectError as exc:
             if "CERTIFICATE" in str(exc).upper() or isinstance(exc.__cause__, ssl.SSLError):
                 raise CertificateProblem(
-                    f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)"
+                    f"the certificate of {self.url} cannot be verified: give the server's CA file in profile {self.name!r} (ca_file)",
+                    msgid="appserver.certificate", params={"url": self.url, "profile": self.name},
                 ) from None
-            raise ServerUnreachable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}") from None
+            raise ServerUnreachable(f"cannot reach the application server at {self.url}: check that it runs and the URL of profile {self.name!r}",
+                                    msgid="appserver.unreachable", params={"url": self.url, "profile": self.name}) from None
         except httpx.ConnectTimeout:
-            raise ServerUnreachable(f"the application server at {self.url} did not accept a connection within {timeout or self.timeout:g} s") from None
+            seconds = f"{timeout or self.timeout:g}"
+            raise ServerUnreachable(f"the application server at {self.url} did not accept a connection within {seconds} s",
+                                    msgid="appserver.connect_timeout", params={"url": self.url, "seconds": seconds}) from None
         except httpx.TimeoutException:
-            raise ServerUnavailable(f"the application server at {self.url} did not answer within {timeout or self.timeout:g} s") from None
+            seconds = f"{timeout or self.timeout:g}"
+            raise ServerUnavailable(f"the application server at {self.url} did not answer within {seconds} s",
+                                    msgid="appserver.timeout", params={"url": self.url, "seconds": seconds}) from None
         except httpx.TransportError as exc:
-            raise ServerUnavailable(f"the connection to {self.url} was lost ({exc.__class__.__name__})") from None
+            raise ServerUnavailable(f"the connection to {self.url} was lost ({exc.__class__.__name__})", msgid="appserver.lost",
+                                    params={"url": self.url, "reason": exc.__class__.__name__}) from None
         if response.status_code == 401 and auth:
             self._token, self.expires_at = "", 0.0
-            raise SessionExpired(f"the session on {self.url} has ended ({_detail(response)}): connect again with `spoolview connect {self.name}`")
+            raise SessionExpired(f"the session on {self.url} has ended ({_detail(response)}): connect again with `spoolview connect {self.name}`",
+                                 msgid="appserver.session_ended", params={"url": self.url, "reply": _detail(response), "profile": self.name})
         return response
 
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 500:
-            raise ServerUnavailable(f"the application server at {self.url} failed (HTTP {response.status_code}): {_detail(response)}")
+            raise ServerUnavailable(f"the application server at {self.url} failed (HTTP {response.status_code}): {_detail(response)}",
+                                    msgid="appserver.server_failed", params={"url": self.url, "status": response.status_code, "reply": _detail(response)})
         if response.status_code >= 400:
-            raise ServerRefused(f"the application server refused the request (HTTP {response.status_code}): {_detail(response)}", response.status_code)
+            raise ServerRefused(f"the application server refused the request (HTTP {response.status_code}): {_detail(response)}", response.status_code,
+                                msgid="appserver.refused", params={"status": response.status_code, "reply": _detail(response)})
         try:
             return response.json()
         except ValueError:
-            raise ServerUnavailable(f"{self.url} did not answer like a spoolview server: check the URL of profile {self.name!r}") from None
+            raise ServerUnavailable(f"{self.url} did not answer like a spoolview server: check the URL of profile {self.name!r}",
+                                    msgid="appserver.not_spoolview", params={"url": self.url, "profile": self.name}) from None
 
     def _get(self, path: str, **params: Any) -> Any:
         return self._json(self._request("GET", path, params=params or None))
 
     # -- directory -----------------------------------------------------------------------
     def search(self, text: str = "", limit: int = 50) -> list[Entry]:
-        """Directory entries matching ``text`` on the server (viewer.directory.Entry)."""
+        """Directory entries matching ``text`` on the server (viewer.directory_rules.Entry)."""
         return [_build("Entry", item) for item in self._get("/directory/search", text=text, limit=limit)]
 
     def customer(self, code: str) -> Customer | None:
@@ -395,7 +421,7 @@ class Connection:
         return _build(kind, self._json(response))
 
     def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
-        """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory.Lookup)."""
+        """The recipient of a DocInfo by rule L1, decided by the server (viewer.directory_rules.Lookup)."""
         data = info.to_dict()
         body = {"info": data, "address_type": address_type}
         return _build("Lookup", self._json(self._request("POST", "/directory/lookup", json=body)))
@@ -425,9 +451,10 @@ class Connection:
         except ServerUnreachable:
             raise
         except ServerUnavailable as exc:  # the request left: the server may have sent it
-            raise SendOutcomeUnknown(f"{exc}; the request may have reached the server") from None
+            raise SendOutcomeUnknown(f"{exc}; the request may have reached the server", msgid="appserver.may_have_reached", params={"reason": exc}) from None
         if response.status_code >= 500 or response.status_code == 409:
-            raise SendOutcomeUnknown(f"the application server at {self.url} answered HTTP {response.status_code} after receiving the message: {_detail(response)}")
+            raise SendOutcomeUnknown(f"the application server at {self.url} answered HTTP {response.status_code} after receiving the message: {_detail(response)}",
+                                     msgid="appserver.failed_after_receiving", params={"url": self.url, "status": response.status_code, "reply": _detail(response)})
         return _answer(self._json(response), recipients)
 
     def send_status(self, key: str) -> SendStatus:
@@ -490,14 +517,12 @@ def _detail(response: httpx.Response) -> str:
 
 
 def _build(kind: str, data: dict[str, Any]) -> Any:
-    """An instance of viewer.directory.<kind> from ``data`` (unknown keys dropped), else the dict."""
-    try:
-        from viewer import directory
+    """An instance of viewer.directory_rules.<kind> from ``data`` (unknown keys dropped), else the dict."""
+    from viewer import directory_rules
 
-        cls = getattr(directory, kind)
-    except (ImportError, AttributeError):
-        return data
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+    cls = {"Customer": directory_rules.Customer, "Contact": directory_rules.Contact, "Entry": directory_rules.Entry,
+           "Lookup": directory_rules.Lookup}.get(kind)
+    if cls is None:
         return data
     names = {f.name for f in dataclasses.fields(cls)}
     try:

@@ -1,11 +1,13 @@
-"""The customer/contact directory (SQLAlchemy; a SQLite file by default) and address lookup L1."""
+"""The customer/contact directory (SQLAlchemy; a SQLite file by default): reading, writing, CSV import.
+
+Its records and rule L1 live in viewer/directory_rules.py (re-exported here).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +38,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import BindParameter
 
 from viewer import paths
-from viewer.errors import SpoolviewError
+from viewer.directory_rules import (
+    TOP,
+    Contact,
+    Customer,
+    DirectoryError,
+    Entry,
+    Lookup,
+    add_ranked,
+    fold,
+    lookup,
+    words,
+)
 from viewer.fsutil import private_file
 
 if TYPE_CHECKING:
@@ -53,15 +66,13 @@ __all__ = [
     "Lookup",
     "default_url",
     "fold",
+    "lookup",
+    "words",
     "open_directory",
     "safe_url",
 ]
 
-# Address type (S3) -> column of the customer record, and of the contact record.
-CUSTOMER_COLUMNS = {"EMAIL": "email", "EMAIL2": "email2", "FAX": "fax", "FAX2": "fax2"}
-CONTACT_COLUMNS = {"EMAIL": "email", "FAX": "fax"}
 ADDRESS_TYPES_HELP = "address type: EMAIL, EMAIL2, FAX or FAX2 (default EMAIL)"
-_TOP = "\U0010ffff"  # sorts after every character: [key, key + _TOP) is a prefix range
 
 metadata = MetaData()
 customers = Table(
@@ -109,55 +120,6 @@ name_words = Table(
 )
 
 
-class DirectoryError(SpoolviewError):
-    """The directory cannot be opened or queried; says which database and what to do."""
-
-
-@dataclass
-class Customer:
-    code: str
-    name: str
-    email: str = ""
-    email2: str = ""
-    fax: str = ""
-    fax2: str = ""
-    defaults: dict[str, str] = field(default_factory=dict)  # document kind -> e-mail address
-
-
-@dataclass
-class Contact:
-    code: str
-    customer_code: str
-    name: str
-    email: str = ""
-    fax: str = ""
-
-
-@dataclass
-class Entry:
-    """One search result, for address completion and the records window."""
-
-    kind: str  # customer | contact
-    code: str
-    name: str
-    email: str
-    customer_code: str
-
-
-@dataclass
-class Lookup:
-    """Outcome of L1: the address to use, where it came from, or why there is none."""
-
-    address: str = ""
-    name: str = ""
-    source: str = "none"  # contact | default | main | none
-    customer_code: str = ""
-    contact_code: str = ""
-    message: str = ""  # shown to the user: why there is no address, or a fallback note
-    found: bool = False
-    address_type: str = "EMAIL"
-
-
 @dataclass
 class ImportReport:
     """What an import did, or the bad rows ("file:line: problem") when it did nothing."""
@@ -171,25 +133,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-_LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i", "ħ": "h", "Ħ": "h"})
-
-
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    """Search key: lower case, accents removed, spaces collapsed ("Élodie  M" -> "elodie m")."""
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_LETTERS)))
-    return " ".join(text.casefold().split())
-
-
-def words(text: str) -> set[str]:
-    """The folded words of a name, for word-prefix search."""
-    return set(_WORD.findall(fold(text)))
 
 
 def default_url() -> str:
@@ -328,67 +271,16 @@ class Directory:
             return []
         found: dict[tuple[str, str], tuple[tuple[int, int, str], Entry]] = {}
         with self._connection() as conn:
-            for row in conn.execute(_search_statement(), {"key": key, "high": key + _TOP, "lim": limit}):
-                _add(found, row[0], row[1:], key)
+            for row in conn.execute(_search_statement(), {"key": key, "high": key + TOP, "lim": limit}):
+                add_ranked(found, row[0], row[1:], key)
         ranked = sorted(found.values(), key=lambda item: item[0])
         return [entry for _rank, entry in ranked[:limit]]
 
     # --- lookup L1 -----------------------------------------------------------------------
 
     def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
-        """The address for the document: its contact's, else the customer's default for the
-        document kind (e-mail only), else the customer's main address of that type."""
-        address_type = address_type.upper()
-        if address_type not in CUSTOMER_COLUMNS:
-            raise DirectoryError(f"unknown address type {address_type!r}; use one of: {', '.join(CUSTOMER_COLUMNS)}")
-        what = "fax number" if address_type.startswith("FAX") else "e-mail address"
-        if address_type.endswith("2"):
-            what = f"second {what}"
-        result = Lookup(customer_code=info.customer, contact_code=info.contact, address_type=address_type)
-        note = ""
-        contact = self.contact(info.contact) if info.contact else None
-        if info.contact and contact is None:
-            note = f"Contact {info.contact} is not in the directory"
-        if contact is not None and info.customer and contact.customer_code != info.customer:
-            # Never send one customer's document to another customer's contact.
-            result.message = (
-                f"Contact {contact.code} ({contact.name}) belongs to customer {contact.customer_code}, not to"
-                f" {info.customer} named by the document: check the document or type the {what}."
-            )
-            return result
-        if contact is not None:
-            result.customer_code = result.customer_code or contact.customer_code
-            column = CONTACT_COLUMNS.get(address_type)
-            address = getattr(contact, column) if column else ""
-            if address:
-                return _found(result, address, contact.name, "contact")
-            note = f"Contact {contact.code} ({contact.name}) has no {what}"
-        if not result.customer_code:
-            start = f"{note} and the document" if note else "The document"
-            result.message = f"{start} names no customer: type the {what}."
-            return result
-        customer = self.customer(result.customer_code)
-        if customer is None:
-            result.message = (
-                f"Customer {result.customer_code} is not in the directory: type the {what}"
-                " or import the directory (spoolview directory import)."
-            )
-            return result
-        result.name = customer.name
-        if address_type == "EMAIL" and info.kind:
-            address = customer.defaults.get(fold(info.kind), "")
-            if address:
-                return _found(result, address, customer.name, "default", note)
-        address = getattr(customer, CUSTOMER_COLUMNS[address_type])
-        if address:
-            return _found(result, address, customer.name, "main", note)
-        result.message = f"Customer {customer.code} ({customer.name}) has no {what}: type one or add it to the directory."
-        if note:
-            result.message = (
-                f"{note} and customer {customer.code} ({customer.name}) has none either:"
-                " type one or add it to the directory."
-            )
-        return result
+        """Rule L1 (viewer/directory_rules.lookup) against this directory."""
+        return lookup(self, info, address_type)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -480,21 +372,6 @@ def _search_statement() -> Any:
         parts.append(select(*cols).where(table.c.code.in_(word_codes)))
     _SEARCH = union_all(*parts)
     return _SEARCH
-
-
-def _found(result: Lookup, address: str, name: str, source: str, note: str = "") -> Lookup:
-    message = f"{note}: the customer's address is used." if note else ""
-    result.address, result.name, result.source, result.found, result.message = address, name, source, True, message
-    return result
-
-
-def _add(found: dict, kind: str, row: Any, key: str) -> None:
-    code, name, email, code_key, name_key, customer_code = row
-    if (kind, code) in found:
-        return
-    # Exact code first, customers before contacts; by code for a code prefix, else by name.
-    rank = (0 if code_key == key else 1, 0 if kind == "customer" else 1, code_key if code_key.startswith(key) else name_key)
-    found[(kind, code)] = (rank, Entry(kind, code, name, email, customer_code))
 
 
 def _customer(row: Any, defaults: dict[str, str]) -> Customer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import difflib
 import os
 import re
 import typing
@@ -13,13 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
 from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 from viewer.fsutil import write_durable
-from viewer.mail.credentials import is_loopback
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
@@ -234,6 +230,28 @@ class PrinterQueue:
 
     folder: str = ""  # where each print job is written (empty: the data folder's "printed/")
     mode: str = "open"  # open: also open it in the running viewer; watch: leave it to the watched folder
+    # `spoolview printer serve`, the network printer (its jobs go to `folder`, for the watched-folder rules):
+    port: int = 8631  # 0: any free port
+    listen: str = "127.0.0.1"  # loopback only; "0.0.0.0" (or this computer's address) for the office
+    name: str = "spoolview"  # the printer's name on the network
+    users: list[str] = field(default_factory=list)  # empty: anyone who reaches the port; else only these (TLS needed)
+    tls_cert: str = ""  # PEM certificate chain: the printer speaks IPP over TLS (ipps://)
+    tls_key: str = ""  # its PEM private key
+    max_job_mb: float = 50.0  # larger jobs are refused
+
+
+@dataclass
+class Watch:
+    """The watched folder: `spoolview watch` without FOLDER runs from here (a service, a desktop session)."""
+
+    enabled: bool = False  # `spoolview watch` without FOLDER runs only when true
+    folder: str = ""  # where the ERP (or the printer queue) drops complete documents
+    done: str = ""  # sent documents; empty: FOLDER/done
+    failed: str = ""  # documents not sent, each with NAME.log; empty: FOLDER/failed
+    hold: str = ""  # documents a rule holds for review, each with NAME.log; empty: FOLDER/hold
+    rules: str = ""  # the rules file (TOML, docs/batch.md); empty: every document is sent with the defaults
+    settle: float = 2.0  # seconds a file must stay unchanged to be complete
+    interval: float = 5.0  # seconds between two scans (shares where inotify sees nothing)
 
 
 @dataclass
@@ -252,6 +270,7 @@ class Settings:
     limits: DocumentLimits = field(default_factory=DocumentLimits)
     extract: Extract = field(default_factory=Extract)
     printer: PrinterQueue = field(default_factory=PrinterQueue)
+    watch: Watch = field(default_factory=Watch)
     templates: Templates = field(default_factory=Templates)
     active_environment: str = "default"
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
@@ -293,6 +312,7 @@ SECTIONS: dict[str, type] = {
     "limits": DocumentLimits,
     "extract": Extract,
     "printer": PrinterQueue,
+    "watch": Watch,
 }
 # Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -457,6 +477,8 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     if not parent.exists():
         paths.ensure_private_dir(parent)
         os.chmod(parent, 0o700)
+    import tomli_w  # only when saving
+
     write_durable(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600, strict=False)
 
 
@@ -583,6 +605,8 @@ def set_password(settings: Settings, password: str, environment: str | None = No
 
 def _parse(key: str, raw: str, typ: Any) -> Any:
     text = raw.strip()
+    if typing.get_origin(typ) is list:  # "anne, paul" -> ["anne", "paul"]
+        return [part.strip() for part in text.split(",") if part.strip()]
     if typ is bool:
         if text.lower() in _TRUE:
             return True
@@ -605,6 +629,13 @@ def _parse(key: str, raw: str, typ: Any) -> Any:
     return raw
 
 
+def is_loopback(host: str) -> bool:
+    """viewer.mail.credentials.is_loopback, imported when a setting is checked (not by every command)."""
+    from viewer.mail.credentials import is_loopback as loopback
+
+    return loopback(host)
+
+
 def _valid_keys() -> list[str]:
     keys = ["active_environment"]
     for name, cls in SECTIONS.items():
@@ -619,6 +650,10 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "functions.port": (0, 65535),
     "functions.timeout": (0.1, None),
     "advanced.delay_seconds": (0, None),
+    "printer.port": (0, 65535),
+    "printer.max_job_mb": (0.001, None),
+    "watch.settle": (0, None),
+    "watch.interval": (0.1, None),
 }
 
 
@@ -673,6 +708,8 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         else:
             table.pop(name, None)
     else:
+        import difflib  # only for a mistyped key
+
         close = difflib.get_close_matches(key, _valid_keys(), n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
@@ -776,6 +813,33 @@ def _oauth_problems(settings: Settings) -> list[Problem]:
     return found
 
 
+def _watch_problems(settings: Settings) -> list[Problem]:
+    """What stops `spoolview watch` (without FOLDER) from running with these settings."""
+    watch, found = settings.watch, []
+    if watch.enabled and not watch.folder.strip():
+        found.append(Problem("watch.folder", "the watched folder is switched on but no folder is given; set watch.folder"))
+    if watch.folder.strip() and not Path(watch.folder).expanduser().is_dir():
+        found.append(Problem("watch.folder", f"{watch.folder} is not a folder; create it or correct the path"))
+    for name in ("done", "failed", "hold"):
+        value = getattr(watch, name)
+        if value.strip():
+            problem = _folder_problem(value)
+            if problem:
+                found.append(Problem(f"watch.{name}", problem))
+    if watch.settle < 0:
+        found.append(Problem("watch.settle", "the settle time cannot be negative"))
+    if watch.interval < 0.1:
+        found.append(Problem("watch.interval", "the scan interval must be at least 0.1 second"))
+    if watch.rules.strip():
+        from viewer import watchrules
+
+        try:
+            watchrules.load(Path(watch.rules).expanduser(), settings, password="(checked when the watcher starts)")
+        except watchrules.RulesError as exc:
+            found.append(Problem("watch.rules", str(exc)))
+    return found
+
+
 def check(settings: Settings) -> list[Problem]:
     """Every problem in the settings, each with its key and what to do; [] when all is well."""
     found: list[Problem] = []
@@ -799,6 +863,10 @@ def check(settings: Settings) -> list[Problem]:
     add("service.pickup_folder", _folder_problem(settings.service.pickup_folder))
     for name in ("sent_folder", "error_folder", "log_folder"):
         add(f"copies.{name}", _folder_problem(getattr(settings.copies, name)))
+
+    # The network printer (`printer serve`): no password in clear on the network.
+    if settings.printer.users and not (settings.printer.tls_cert and settings.printer.tls_key):
+        add("printer.users", "users need tls_cert and tls_key: a password never crosses the network unencrypted")
 
     # S2 PDF.
     pdf = settings.pdf
@@ -913,6 +981,10 @@ def check(settings: Settings) -> list[Problem]:
             add(f"extract.{name}", exc.message)
     if settings.extract.customer_by_name and not settings.extract.customer:
         add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
+
+    # The watched folder.
+    for problem in _watch_problems(settings):
+        found.append(problem)
 
     # Directory, profiles, templates.
     if settings.directory.database_url:

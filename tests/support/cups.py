@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,15 +37,34 @@ def _free_port() -> int:
 
 @pytest.fixture
 def cupsd(tmp_path: Path) -> Iterator[Cups]:
+    yield from _cupsd(tmp_path / "cups")
+
+
+@pytest.fixture
+def cupsd_lp() -> Iterator[Cups]:
+    """A private cupsd whose filters and backends, run as user lp, can reach their files.
+
+    Its folder is outside pytest's (which is 0700, and reset to 0700 by any pytest run of
+    this user), in a folder lp may pass through but not list.
+    """
+    parent = Path(tempfile.mkdtemp(prefix="spoolview-cups-"))
+    parent.chmod(0o711)
+    try:
+        yield from _cupsd(parent / "cups")
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _cupsd(root: Path) -> Iterator[Cups]:
     if not Path(CUPSD).is_file() or shutil.which("lpadmin") is None:
         pytest.skip("cupsd/lpadmin missing: sudo apt-get install cups cups-client (tools/system-deps.sh)")
     if os.geteuid() != 0:
         pytest.skip("a private cupsd needs root here (it runs the 0700 backend as root)")
-    root = tmp_path / "cups"
     conf, serverbin = root / "etc", root / "bin"
     for sub in ("etc", "bin/backend", "spool", "cache", "state", "tmp", "log"):
         (root / sub).mkdir(parents=True)
     (root / "spool").chmod(0o710)
+    (root / "tmp").chmod(0o1777)  # the filters (run as lp) write their temporary files there
     for sub in ("filter", "daemon", "cgi-bin", "notifier", "monitor"):
         if (SYSTEM_SERVERBIN / sub).exists():
             (serverbin / sub).symlink_to(SYSTEM_SERVERBIN / sub)

@@ -1,5 +1,6 @@
 """The CLI dispatcher: one-line errors, exit codes, the bare-file shortcut, closed pipes."""
 
+import stat
 import subprocess
 import sys
 
@@ -57,6 +58,13 @@ HEAVY = ("sqlalchemy", "httpx", "keyring", "tkinter", "_tkinter", "tkinterweb", 
 
 def _imported_by(*argv: str, tmp_path) -> set[str]:
     """The top-level packages a real ``spoolview ARGV`` process has imported when it ends."""
+    loaded, code, err = _probe(*argv, tmp_path=tmp_path)
+    assert code == 0, err
+    return loaded
+
+
+def _probe(*argv: str, tmp_path) -> tuple[set[str], int, str]:
+    """A real ``spoolview ARGV`` process: the top-level packages it imported, its status, its stderr."""
     probe = (
         "import atexit, sys\n"
         "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr))\n"
@@ -65,9 +73,8 @@ def _imported_by(*argv: str, tmp_path) -> set[str]:
     )
     proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES "))
-    return {name.split(".")[0] for name in line.split()[1:]}
+    return {name.split(".")[0] for name in line.split()[1:]}, proc.returncode, proc.stderr
 
 
 def test_help_imports_no_command_module_and_lists_every_command(tmp_path):
@@ -84,6 +91,61 @@ def test_info_imports_neither_database_nor_network_nor_tk(tmp_path, samples):
     loaded = _imported_by("info", str(samples / "devis-D2026-0042.spv"), tmp_path=tmp_path)
     assert "formats" in loaded  # the probe saw the command run
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, samples):
+    from viewer import paths
+    from viewer import settings as S
+    from viewer.directory import open_directory
+
+    settings = S.Settings()
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    with open_directory(settings) as directory:
+        assert directory.import_csv(samples / "customers.csv", samples / "contacts.csv").ok
+    quote, other_customers_contact = str(samples / "devis-D2026-0042.spv"), "f.hebert@menuiserie.example"
+    # The guard still refuses another customer's contact (exit 1), read from the SQLite file with sqlite3.
+    loaded, code, err = _probe("send", quote, "--to", other_customers_contact, tmp_path=tmp_path)
+    assert code == 1 and "CLI003 (Société Générale de Menuiserie)" in err and "--force" in err, err
+    assert "sqlalchemy" not in loaded and not list((paths.data_dir() / "pickup").glob("*.eml"))
+    loaded = _imported_by("send", quote, "--to", other_customers_contact, "--force", tmp_path=tmp_path)
+    assert not loaded & {"sqlalchemy", "tkinter", "httpx", "fastapi", "aiosmtpd"}, loaded & set(HEAVY)
+    assert len(list((paths.data_dir() / "pickup").glob("*.eml"))) == 1
+    fonts = paths.cache_dir() / "fonts"  # the quote's two DejaVu faces, parsed once for the next sends
+    assert len(list(fonts.glob("*.marshal"))) == 2 and stat.S_IMODE(fonts.stat().st_mode) == 0o700
+
+
+def test_a_file_for_the_running_viewer_is_handed_over_before_argparse_and_logging(tmp_path, samples, monkeypatch):
+    import select
+    import threading
+
+    from viewer import instance
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    monkeypatch.setenv("DISPLAY", ":97")  # never opened: the running "viewer" is this test's listener
+    listener = instance.Listener.start()
+    assert listener is not None
+    opened: list[str] = []
+
+    def serve() -> None:
+        select.select([listener.sock], [], [], 60)
+        listener.handle(opened.extend)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        quote = str(samples / "devis-D2026-0042.spv")
+        loaded = _imported_by(quote, tmp_path=tmp_path)
+    finally:
+        server.join(60)
+        listener.close()
+    assert opened == [quote]
+    assert not loaded & {"argparse", "logging", "tkinter", "pymupdf", "formats"}, loaded
+    # No viewer listening: the ordinary way, which says a file is missing before anything else.
+    _, code, err = _probe(str(tmp_path / "missing.spv"), "--new-window", tmp_path=tmp_path)
+    assert "missing.spv: no such file" in err
 
 
 def test_each_module_registers_exactly_its_table_entries():
@@ -147,3 +209,54 @@ def test_a_mistyped_command_is_an_error_naming_the_commands_not_a_file_to_open(c
     assert "invalid choice: 'desktp'" in err and "'desktop'" in err
     (tmp_path / "devis").write_text("x")  # a file of that name is opened as before
     assert cli.split_command(["devis"]) == ("open", ["open", "devis"])
+
+
+# -- the error line in the interface language ---------------------------------------------------
+
+
+def _spoolview(*argv: str, lang: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """A real ``spoolview ARGV`` process in the locale ``lang`` (LANGUAGE unset: the locale alone decides)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "viewer.cli", *argv], capture_output=True, text=True, timeout=120,
+                          env=env, input=stdin)
+
+
+@pytest.fixture
+def corrupt_spool(tmp_path):
+    """The sample quote with an unknown item type on page 2, item 3."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv").read_text(encoding="utf-8"))
+    data["pages"][1]["items"][2]["type"] = "texte"
+    path = tmp_path / "devis-abime.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_corrupt_spool_is_explained_in_french_under_a_french_locale(corrupt_spool, tmp_path):
+    proc = _spoolview("convert", str(corrupt_spool), "-o", str(tmp_path / "out.pdf"), lang="fr_FR.UTF-8")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr == (f"spoolview : erreur : fichier « {corrupt_spool} », page 2, élément 3, champ « type » : "
+                           "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)\n")
+    assert not (tmp_path / "out.pdf").exists()
+    english = _spoolview("convert", str(corrupt_spool), "-o", str(tmp_path / "out.pdf"), lang="C.UTF-8")
+    assert english.stderr == (f"spoolview: error: file '{corrupt_spool}', page 2, item 3, field 'type': "
+                              "unknown item type 'texte' (expected one of text, line, rect, image, table)\n")
+
+
+def test_a_refused_connection_to_the_application_server_is_explained_in_french(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # bound, then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    assert _spoolview("profiles", "add", "bureau", url, "--user", "alice", lang="fr_FR.UTF-8").returncode == 0
+    proc = _spoolview("connect", "bureau", "--password-stdin", lang="fr_FR.UTF-8", stdin="secret\n")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr == (f"spoolview : erreur : le serveur d'applications {url} est injoignable : "
+                           "vérifiez qu'il fonctionne et l'adresse du profil « bureau »\n")
+    assert "secret" not in proc.stdout + proc.stderr

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -81,12 +83,19 @@ def refusing(smtpd_factory):
     return smtpd_factory(handler=RecordingHandler(rcpt_replies={address(i): "550 5.1.1 no such user" for i in REFUSED}))
 
 
-def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_path, refusing):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_path, refusing, jobs):
     files = setup_batch(tmp_path, refusing)
-    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
     assert code == 3, out + err
     lines = out.splitlines()
     assert lines[-1] == f"{COUNT} documents: 19 sent, 3 refused, 1 unreadable, 1 no recipient"
+    # One line per document, in the order of the files, whatever the number of workers.
+    names = [f"facture-{i:02d}.spv" if i == CORRUPT else f"facture F2026-{i:04d}" for i in range(1, COUNT + 1)]
+    heads = [f"[{i}/{COUNT}] {name}" for i, name in enumerate(names, 1)]
+    assert len(lines) == COUNT + 1 and all(line.startswith(head) for line, head in zip(lines, heads, strict=False)), out
+    # Sent in document order, one at a time through the one route.
+    assert [m.rcpt_tos for m in refusing.messages] == [[address(i)] for i in range(1, COUNT + 1) if i not in REFUSED | {CORRUPT, NOBODY}]
     assert lines[0].startswith(f"[1/{COUNT}] facture F2026-0001 -> {address(1)}: accepted by ")
     assert "(250 " in lines[0]
     assert lines[4].startswith(f"[5/{COUNT}] facture F2026-0005 -> {address(5)}: NOT sent (permanent): 550 5.1.1 no such user")
@@ -97,7 +106,7 @@ def test_batch_summary_exit_status_and_rerun_sends_nothing_twice(capsys, tmp_pat
     assert got == sorted(address(i) for i in range(1, COUNT + 1) if i not in REFUSED | {CORRUPT, NOBODY})
     # The re-run sends only what was not accepted: nothing twice.
     before = len(refusing.messages)
-    code, out, err = run(capsys, "send", *files)
+    code, out, err = run(capsys, "send", *files, "--jobs", jobs)
     assert code == 3, out + err
     assert out.splitlines()[-1] == f"{COUNT} documents: 0 sent, 3 refused, 19 skipped (already sent), 1 unreadable, 1 no recipient"
     assert len(refusing.messages) == before
@@ -168,22 +177,110 @@ class StallingHandler(RecordingHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_killed_in_the_middle_then_rerun_sends_everything_once(capsys, tmp_path, smtpd_factory):
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (its worker processes and their fork server), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def all_gone(pids: set[int], within: float = 30.0) -> set[int]:
+    """The pids still running (not zombies) after waiting up to ``within`` seconds for them to end."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(pid)
+            except OSError:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def start_batch(tmp_path: Path, jobs: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "viewer.cli", "send", str(tmp_path / "out" / "*.spv"), "--jobs", str(jobs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_killed_in_the_middle_then_rerun_sends_everything_once(capsys, tmp_path, smtpd_factory, jobs):
     handler = StallingHandler(address(7))
     server = smtpd_factory(handler=handler)
     setup_batch(tmp_path, server)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    batch = subprocess.Popen([sys.executable, "-m", "viewer.cli", "send", str(tmp_path / "out" / "*.spv")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    batch = start_batch(tmp_path, jobs)
+    workers: set[int] = set()
     try:
         assert handler.stalled.wait(120), "the batch never reached document 7"
+        workers = descendants(batch.pid)
     finally:
         batch.kill()  # SIGKILL: no clean-up at all
         batch.communicate(timeout=30)
         handler.release.set()
+    assert bool(workers) == (jobs > 1)
+    assert not all_gone(workers), "worker processes outlived the killed batch"
     assert sorted(r for m in server.messages for r in m.rcpt_tos) == [address(i) for i in range(1, 7)]
-    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
     assert code == 3, out + err  # the unreadable document and the one without recipient remain
     assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
     got = Counter(r for m in server.messages for r in m.rcpt_tos)
     assert got == Counter({address(i): 1 for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)})
+    assert [m.rcpt_tos[0] for m in server.messages] == [address(i) for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)]
+
+
+def test_ctrl_c_stops_cleanly_reports_only_what_was_sent_and_a_rerun_sends_the_rest(capsys, tmp_path, smtpd_factory):
+    jobs = 2  # the workers too are stopped
+    handler = StallingHandler(address(7))
+    server = smtpd_factory(handler=handler)
+    setup_batch(tmp_path, server)
+    batch = start_batch(tmp_path, jobs)
+    try:
+        assert handler.stalled.wait(120), "the batch never reached document 7"
+        workers = descendants(batch.pid)
+        batch.send_signal(signal.SIGINT)  # Ctrl+C while document 7 waits for the server's answer
+        # The server answers 451 a moment later (else the batch's polite QUIT waits for its 30 s timeout).
+        threading.Timer(1.0, handler.release.set).start()
+        out, err = (b.decode() for b in batch.communicate(timeout=60))
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+            batch.communicate(timeout=30)
+        handler.release.set()
+    assert batch.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert "interrupted: " in err and "6 sent" in err and "; run the same command again to send the rest" in err
+    lines = out.splitlines()
+    assert all(f"-> {address(i + 1)}: accepted by " in line for i, line in enumerate(lines[:6])), out
+    assert len(lines) in (6, 7) and "accepted" not in "".join(lines[6:]), out  # never document 7: the server did not accept it
+    assert not all_gone(workers), "worker processes outlived the interrupted batch"
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
+    assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
+    got = Counter(r for m in server.messages for r in m.rcpt_tos)
+    assert got == Counter({address(i): 1 for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)})
+
+
+def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
+    code = (
+        "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
+        "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
+        "Conversion(settings.Settings()).warm_up(); "
+        "assert {'pymupdf', 'reportlab', 'formats.draw'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -3,42 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.errors import SpoolviewError
 
 if TYPE_CHECKING:
+    from formats.document import Document
+    from viewer.mail.compose import Attachment
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
+    from viewer.watchrules import Decision, Rules
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 # What became of one document of a batch (the summary's words, in this order).
-SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
+SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
     "sent",
     "refused",
     "skipped (already sent)",
+    "held for review",  # a watched-folder rule said hold: nothing sent, on purpose
     "unreadable",
     "no recipient",
     "not sent (error)",
 )
-ORDER = (SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT)
+ORDER = (SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT)
 _GLOB_CHARS = "*?["
 
 
 @dataclass(frozen=True)
 class Item:
-    """One document named on the command line (``problem``: why it cannot even be opened)."""
+    """One document named on the command line (``problem``: why it cannot even be opened).
+
+    ``to``: the recipients chosen for this document alone (the GUI batch's edited row);
+    empty: ``--to``, else the L1 look-up.
+    """
 
     path: Path
     problem: str = ""
+    to: tuple[str, ...] = ()
 
 
 def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
@@ -84,13 +94,92 @@ def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
 
 
 @dataclass(frozen=True)
+class Converted:
+    """A document opened and converted to its attachment, or why not (``problem``: "category\tsentence").
+
+    ``document`` keeps the path and info of the document, not its pages: it travels back
+    from a worker process (``--jobs N``) to the one that looks up, checks and sends.
+    """
+
+    name: str
+    document: Document | None = None
+    attachment: Attachment | None = None
+    problem: str = ""
+    decision: Decision | None = None  # what the watched folder's rules chose for it (None: no rules)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Opening a document and making its attachment (PDF, protected): the costly part of a send,
+    which ``--jobs N`` runs in worker processes. Picklable: it is handed to each worker once."""
+
+    settings: Settings
+    address_type: str = "EMAIL"
+    encoding: str | None = None
+    protect: bool | str | None = None
+    password: str = field(default="", repr=False)
+    rules: Rules | None = None  # the watched folder's: they choose hold, address type and protection per document
+
+    def __call__(self, item: Item) -> Converted:
+        from formats.document import Document, DocumentError
+        from viewer.docopen import open_document
+        from viewer.mail import job
+        from viewer.mail.attachments import document_attachment
+
+        name = item.path.name
+        if item.problem:
+            return Converted(name, problem=f"{UNREADABLE}\t{item.problem}")
+        try:
+            doc = open_document(item.path, self.settings, encoding=self.encoding)
+            try:
+                name = job.document_key(doc)
+                chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
+                if chosen is not None and chosen.hold:
+                    return Converted(name, problem=f"{HELD}\tby {chosen.rule}", decision=chosen)
+                attachment = document_attachment(doc, self.settings, (chosen and chosen.address_type) or self.address_type,
+                                                 protect=(chosen and chosen.protection) or self.protect,
+                                                 password=(chosen and chosen.password) or self.password)
+                bare = Document(doc.path, doc.source, doc.info, doc.page_count)
+            finally:
+                doc.close()
+        except OSError as exc:
+            return Converted(name, problem=f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})")
+        except (DocumentError, SpoolviewError) as exc:
+            return Converted(name, problem=f"{UNREADABLE}\t{exc}")
+        return Converted(name, bare, attachment, decision=chosen)
+
+    def warm_up(self) -> None:
+        """Load what converting needs (the PDF libraries, the spools' fonts) now rather than on the
+        first document: a watcher picks its first file up as fast as the others."""
+        import importlib
+
+        from formats import fonts
+        from formats.document import DocumentError
+
+        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta"):
+            importlib.import_module(module)
+        try:
+            for bold in (False, True):
+                fonts.register_reportlab("sans", bold)
+        except DocumentError:
+            pass  # no fonts: the first document says so, in its own words
+
+
+def _crashed(item: Item, why: str) -> Converted:
+    return Converted(item.path.name, problem=f"{UNREADABLE}\t{why}: open it in spoolview to check it")
+
+
+@dataclass(frozen=True)
 class Result:
-    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome."""
+    """What became of one document: its category (SENT, REFUSED...), name, progress text and outcome
+    (``detail``: why, when the document was not sent and has no outcome)."""
 
     category: str
     name: str
     text: str
     outcome: Outcome | None = None
+    detail: str = ""
+    rule: str = ""  # the watched folder's rule that chose its inputs, and what it chose ('' without rules)
 
     @property
     def temporary(self) -> bool:
@@ -122,9 +211,27 @@ class Batch:
         self.body: str | None = None
         if args.body_file:
             self.body = mail.read_body_file(args.body_file)
+        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password)
+        self.jobs: int = vars(args).get("jobs") or 1  # the watcher's options have no --jobs
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()
+        self.rules: Rules | None = None  # the watched folder's rules: they choose each document's inputs
+
+    def use_rules(self, rules: Rules) -> None:
+        """Send each document as ``rules`` decide (hold, address type, template, protection).
+
+        A rule's protection is an explicit choice, like --protect: the default protection is
+        resolved once here (a password it needs and lacks is said now, before any document)
+        so that every document gets an explicit mode, its rule's or the default's.
+        """
+        from viewer.mail.attachments import protection_for
+
+        self.rules = rules
+        if rules.sets_protection:
+            self.protect = protection_for(self.settings, self.protect, self.password).mode
+            self.settings.pdf.password_policy = "ask"
+        self.conversion = replace(self.conversion, protect=self.protect, rules=rules)  # it opens and converts
 
     def close(self) -> None:
         self.lookups.close()
@@ -144,23 +251,22 @@ class Batch:
             self.outbox = Outbox(self.settings, choice).__enter__()
         return self.outbox
 
-    def draft(self, item: Item) -> tuple[str, Draft | str]:
-        """(name, the draft ready to send) or (name, why not: the category and a sentence)."""
-        from formats.document import DocumentError
-        from viewer.docopen import open_document
+    def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
+        """(name, the draft ready to send) or (name, why not: the category and a sentence);
+        ``to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
         from viewer.mail import job
 
-        name = item.path.name
-        if item.problem:
-            return name, f"{UNREADABLE}\t{item.problem}"
+        name = converted.name
+        if converted.document is None:
+            return name, converted.problem
         try:
-            doc = open_document(item.path, self.settings, encoding=self.args.encoding)
-            name = job.document_key(doc)
-            draft = job.prepare(doc, self.settings, self.connection, address_type=self.args.address_type, to=self.args.to,
-                                cc=self.args.cc, bcc=self.args.bcc, protect=self.protect, password=self.password, lookups=self.lookups)
-        except OSError as exc:
-            return name, f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})"
-        except (DocumentError, SpoolviewError) as exc:
+            chosen = converted.decision
+            draft = job.prepare(converted.document, self.settings, self.connection,
+                                address_type=(chosen and chosen.address_type) or self.args.address_type,
+                                to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
+                                password=self.password, lookups=self.lookups, attachment=converted.attachment,
+                                template=chosen.template if chosen is not None else "")
+        except SpoolviewError as exc:
             return name, f"{UNREADABLE}\t{exc}"
         if not draft.recipients():
             found = draft.lookup.message if draft.lookup is not None else ""
@@ -185,14 +291,16 @@ class Batch:
             draft.bcc = [a for a in draft.bcc if a in keep]
         return name, draft
 
-    def process(self, item: Item) -> Result:
-        """Prepare, check and send (or, with --dry-run, describe) one document; counted in the summary."""
+    def process(self, item: Item, converted: Converted | None = None) -> Result:
+        """Convert (unless done: ``converted``), prepare, check and send (or, with --dry-run, describe)
+        one document; counted in the summary."""
         from viewer.mail import job
 
-        name, ready = self.draft(item)
+        converted = converted or self.conversion(item)
+        name, ready = self.draft(converted, item.to)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
-            result = Result(category, name, f"{name}: {category}: {why}")
+            result = Result(category, name, f"{name}: {category}: {why}", detail=why)
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
             if self.route is None:  # decided once for the batch (a connected mode probes the server)
@@ -204,16 +312,23 @@ class Batch:
                 outcome = job.send(ready, force=True, outbox=box)  # guards checked above
                 box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
             except SpoolviewError as exc:
-                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}")
+                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
+        if converted.decision is not None:
+            result = replace(result, rule=f"{converted.decision.rule}: {converted.decision.describe(self.args.address_type)}")
         self.counts[result.category] += 1
         return result
 
     def run(self, items: list[Item]) -> None:
-        """The whole batch, one progress line per document."""
-        for index, item in enumerate(items, 1):
-            print(f"[{index}/{len(items)}] {self.process(item).text}", flush=True)
+        """The whole batch, one progress line per document, sent in order; with ``--jobs N`` the
+        conversions run ahead in N worker processes (the sends stay here, one at a time)."""
+        from viewer.commands._workers import Ordered
+
+        pool = Ordered(self.conversion, self.jobs, _crashed)
+        with contextlib.closing(pool.map(items)) as converted:  # closed early: the workers are stopped
+            for index, (item, done) in enumerate(converted, 1):
+                print(f"[{index}/{len(items)}] {self.process(item, done).text}", flush=True)
 
     def summary(self) -> str:
         verb = "would be sent" if self.args.dry_run else SENT
@@ -221,8 +336,8 @@ class Batch:
         return f"{sum(self.counts.values())} documents: " + ", ".join(parts)
 
     def status(self) -> int:
-        """0: every document sent (now or before); 3: some not sent; 1: none sent (now or before)."""
-        done = self.counts[SENT] + self.counts[ALREADY]
+        """0: every document sent (now or before) or held by a rule; 3: some not sent; 1: none sent."""
+        done = self.counts[SENT] + self.counts[ALREADY] + self.counts[HELD]
         total = sum(self.counts.values())
         if done == total:
             return EXIT_OK

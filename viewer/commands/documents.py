@@ -6,12 +6,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from formats import Document, PasswordRequired, open_document
 from viewer.errors import SpoolviewError
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 SAMPLE_QUOTE = Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv"
 
@@ -95,6 +97,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     if path.is_dir():
         raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it")
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
     except OSError as exc:
         raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder") from None
@@ -111,15 +115,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _open(args: argparse.Namespace, password_file: Path | None, option: str) -> Document:
-    """Open the command's input; a password error names the ``option`` that gives it."""
+def _open(args: argparse.Namespace, password_file: Path | None, option: str, settings: Settings | None = None) -> Document:
+    """Open the command's input (with ``settings``, else the user's); a password error names the ``option`` that gives it."""
     from viewer.docopen import open_document as open_with_settings
 
     try:
-        return open_with_settings(args.file, password=read_password(password_file), encoding=args.encoding)
+        return open_with_settings(args.file, settings, password=read_password(password_file), encoding=args.encoding)
     except PasswordRequired as exc:
-        exc.hint = f"give it with {option} FILE, whose first line is the password"
-        raise
+        raise SpoolviewError(f"{exc.file}: {exc.message} (give it with {option} FILE, whose first line is the password)",
+                             msgid="cli.password_file", params={"reason": exc, "option": option}) from None
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -173,7 +177,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from formats.pdf import Protection, protect, to_pdf
     from viewer.settings import load
 
-    pdfa = load().pdf.pdfa if args.pdfa is None else args.pdfa
+    settings = load()
+    pdfa = settings.pdf.pdfa if args.pdfa is None else args.pdfa
     if pdfa and args.protect != "none":
         raise SpoolviewError("PDF/A forbids encryption: use --no-pdfa with --protect, or --protect none for an archival PDF")
     password = read_password(args.password_file)
@@ -182,7 +187,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
-    with _open(args, args.input_password_file, "--input-password-file") as doc:
+    with _open(args, args.input_password_file, "--input-password-file", settings) as doc:
         pdf = protect(to_pdf(doc, pdfa=pdfa), protection)
         repaired = doc.repaired
     write_atomic(args.output, pdf)

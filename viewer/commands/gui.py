@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser is built by viewer/cli.py; `spoolview FILE` into a running viewer never imports argparse
+    import argparse
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
@@ -28,29 +32,56 @@ def _new_window(parser: argparse.ArgumentParser) -> None:
     )
 
 
+EXIT_NO_DISPLAY = 2  # the command cannot do what it was asked here (as a usage error: nothing was done)
+
+
 def display_problem() -> str | None:
-    """Why no window can open here (as far as the environment tells), or None."""
+    """Why no window can open here (as far as the environment tells), in English, or None."""
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             return "no graphical display (DISPLAY is not set)"
     return None
 
 
-def _fallback(args: argparse.Namespace, problem: str) -> int:
-    """No window possible: say so, then do what the documents demo does (convert to PDF)."""
-    from viewer.commands import documents
+def _no_window(args: argparse.Namespace, reason: str | BaseException, *, demo: bool) -> int:
+    """No window possible (``reason``: a catalogue key, or the error that says why). ``open`` says so and
+    what to do instead, and does nothing (exit 2): it never acts on another file. ``view-demo`` (the
+    sample quote: what ``make run`` shows) converts that same sample instead, so ``make run`` does its
+    main job on a machine without a display too."""
+    from viewer.cli import language
+    from viewer.messages import describe, text
 
-    print(f"spoolview: {problem}; the viewer window cannot open. Converting instead.", file=sys.stderr)
-    return int(documents.cmd_demo(args) or 0)
+    lang = language()
+    why = describe(reason, lang) if isinstance(reason, BaseException) else text(lang, reason)
+    if demo:
+        from viewer.commands import documents
+
+        print(text(lang, "cli.no_display.demo", reason=why), file=sys.stderr)
+        return int(documents.cmd_demo(args) or 0)
+    first = Path(args.files[0]) if args.files else None
+    example = f"{shlex.quote(str(first))} -o {shlex.quote(first.with_suffix('.pdf').name)}" if first else "FILE -o FILE.pdf"
+    print(text(lang, "cli.no_display.open", reason=why, example=example), file=sys.stderr)
+    return EXIT_NO_DISPLAY
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    return _open(args, demo=False)
+
+
+def cmd_view_demo(args: argparse.Namespace) -> int:
+    return _open(args, demo=True)
+
+
+def _open(args: argparse.Namespace, *, demo: bool) -> int:
     missing = [f for f in args.files if not Path(f).exists()]
-    for name in missing:  # the window would say it too; on the command line say it at once
-        print(f"spoolview: {name}: no such file", file=sys.stderr)
-    problem = display_problem()
-    if problem is not None:
-        return _fallback(args, problem)
+    if missing:  # the window would say it too; on the command line say it at once
+        from viewer.cli import language
+        from viewer.messages import text
+
+        for name in missing:
+            print(text(language(), "cli.no_such_file", name=name), file=sys.stderr)
+    if display_problem() is not None:
+        return _no_window(args, "cli.no_display.unset", demo=demo)
     if not args.new_window:
         from viewer import instance
 
@@ -61,12 +92,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         if exc.name not in ("tkinter", "_tkinter"):
             raise
-        return _fallback(args, "Tk is not installed with this Python")
+        return _no_window(args, "cli.no_display.no_tk", demo=demo)
     try:
         return run(list(args.files))
     except DisplayUnavailable as exc:
-        return _fallback(args, str(exc))
-
-
-def cmd_view_demo(args: argparse.Namespace) -> int:
-    return cmd_open(args)
+        return _no_window(args, exc, demo=demo)

@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="send even when the recipient belongs to another customer than the "
                    "document's, and do not warn when the document already went to that recipient")
     p.add_argument("--via-server", action="store_true", help="send through the connected application server (error when not connected)")
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="batch: convert the documents in N worker processes "
+                   "(default 1: no worker); they are still sent one at a time, in order")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("test-mail", help="send a test mail through the configured route (Tools > test mail)")
@@ -61,6 +63,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=("on", "off", "show", "files"))
     p.add_argument("--last", type=int, default=0, metavar="N", help="show: only the last N entries")
     p.set_defaults(func=cmd_trace)
+
+
+def _jobs(text: str) -> int:
+    """``--jobs N``: a whole number from 1 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes: give a whole number such as 2") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} worker processes: give a number from 1 to 64 (at most the number of cores is useful)")
+    return value
 
 
 def _recipients(p: argparse.ArgumentParser, required: bool) -> None:

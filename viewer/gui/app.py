@@ -182,7 +182,8 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         app = App(defer_plugins=True)
     except tk.TclError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DisplayUnavailable(f"the display cannot be opened ({reason})") from None
+        raise DisplayUnavailable(f"the display cannot be opened ({reason})", msgid="cli.no_display.refused",
+                                 params={"detail": reason}) from None
     if serve:
         listener = instance.Listener.start()
         if listener is not None:

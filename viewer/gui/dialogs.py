@@ -20,7 +20,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from viewer.gui.i18n import _
+from viewer.gui.i18n import _, language
 
 Responder = Callable[[Any], None]
 _responders: list[Responder] = []
@@ -325,17 +325,20 @@ class SaveAsPdfDialog(Dialog):
 
 @dataclass
 class FileRequest:
-    """A file chooser request, answered by a responder in tests (``.result`` = path or "")."""
+    """A file chooser request, answered by a responder in tests (``.result`` = path or "";
+    ``.results`` = the paths chosen for an "open_many" request)."""
 
-    kind: str  # "open" | "save" | "directory"
+    kind: str  # "open" | "open_many" | "save" | "directory"
     title: str
     initialdir: str = ""
     initialfile: str = ""
     filetypes: list[tuple[str, str]] = field(default_factory=list)
     result: str = ""
+    results: list[str] = field(default_factory=list)
 
     def cancel(self) -> None:
         self.result = ""
+        self.results = []
 
 
 def ask_path(parent: tk.Misc, kind: str, title: str, *, initialdir: str = "", initialfile: str = "",
@@ -356,6 +359,21 @@ def ask_path(parent: tk.Misc, kind: str, title: str, *, initialdir: str = "", in
     return filedialog.askopenfilename(**options) or ""
 
 
+def ask_paths(parent: tk.Misc, title: str, *, initialdir: str = "",
+              filetypes: list[tuple[str, str]] | None = None) -> list[str]:
+    """A native file chooser for several files to open; [] when cancelled."""
+    request = FileRequest("open_many", title, initialdir, "", list(filetypes or []))
+    if _intercepted(request):
+        return list(request.results)
+    options: dict[str, Any] = {"parent": parent, "title": title}
+    if initialdir:
+        options["initialdir"] = initialdir
+    if filetypes:
+        options["filetypes"] = filetypes
+    chosen = filedialog.askopenfilenames(**options)
+    return [str(p) for p in parent.tk.splitlist(chosen)] if chosen else []
+
+
 def show_error(parent: tk.Misc, message: str, *, title: str | None = None) -> MessageDialog:
     return MessageDialog(parent, message, title=title, kind="error")
 
@@ -368,15 +386,16 @@ def ask_yes_no(parent: tk.Misc, message: str, *, title: str) -> bool:
     return bool(QuestionDialog(parent, message, title=title).result)
 
 
-def user_message(exc: BaseException) -> str:
-    """What to tell a person about ``exc`` (never a traceback)."""
+def user_message(exc: BaseException, *, named: str | Path = "") -> str:
+    """What to tell a person about ``exc`` (never a traceback), in the interface language.
+
+    ``named``: the document the sentence around already names (an error about it then
+    starts at its page)."""
     from formats.document import DocumentError
     from viewer.errors import SpoolviewError
 
-    if isinstance(exc, DocumentError):
-        return document_error_text(exc)
-    if isinstance(exc, SpoolviewError):
-        return str(exc)
+    if isinstance(exc, (DocumentError, SpoolviewError)):
+        return document_error_text(exc, named=named)
     if isinstance(exc, FileNotFoundError):
         return _("error.not_found", path=exc.filename or "")
     if isinstance(exc, PermissionError):
@@ -386,16 +405,9 @@ def user_message(exc: BaseException) -> str:
     return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
 
 
-def document_error_text(exc: Any) -> str:
-    """A DocumentError with its place (file, page, item, field) in the interface language, its reason after."""
-    where = []
-    if exc.file:
-        where.append(_("error.where.file", file=Path(exc.file).name))
-    if exc.page is not None:
-        where.append(_("error.where.page", page=exc.page))
-    if exc.item is not None:
-        where.append(_("error.where.item", item=exc.item))
-    if exc.field:
-        where.append(_("error.where.field", field=exc.field))
-    text = (", ".join(where) + " — " if where else "") + exc.message
-    return text + (f" ({exc.hint})" if exc.hint else "")
+def document_error_text(exc: BaseException, *, named: str | Path = "") -> str:
+    """A DocumentError (or coded SpoolviewError) in the interface language: its place (file name, page,
+    item, field), then what is wrong and what to do."""
+    from viewer.messages import describe
+
+    return describe(exc, language(), file_name_only=True, named=named)

@@ -35,8 +35,10 @@ def system_language() -> str:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """All keys of ``lang``, merged over every domain file."""
-    merged: dict[str, str] = {}
+    """All keys of ``lang``, merged over every domain file (and the error texts the command line shares)."""
+    from viewer import messages
+
+    merged: dict[str, str] = dict(messages.catalogue(lang))
     for path in sorted(LOCALE_DIR.glob(f"*.{lang}.json")):
         merged.update(json.loads(path.read_text(encoding="utf-8")))
     return merged

@@ -93,6 +93,7 @@ class MainWindow(tk.Toplevel):
         self.source: DocumentSource | None = None
         self.finder: Finder | None = None
         self.on_document_changed: list[Callable[[MainWindow, Any], None]] = []
+        self.on_drop_many: Callable[[list[Path]], Any] | None = None  # several files dropped at once (a plugin sets it)
         self._retranslate: list[Callable[[], None]] = []
         self._menu_labels: list[tuple[tk.Menu, int, str]] = []
         self._menu_accelerators: list[tuple[tk.Menu, int, str]] = []
@@ -174,14 +175,23 @@ class MainWindow(tk.Toplevel):
         return self.menus[name]
 
     def add_menu_command(self, menu: str, label_key: str, command: Callable[[], Any],
-                         accelerator: str | None = None) -> int:
-        """Add an entry to ``menu``; returns its index."""
+                         accelerator: str | None = None, *, after: str | None = None) -> int:
+        """Add an entry to ``menu`` (at its end, or right after the entry labelled ``after``); returns its index."""
         target = self.menu(menu)
         options: dict[str, Any] = {"label": _(label_key), "command": command}
         if accelerator:
             options["accelerator"] = accelerator_text(accelerator)
-        target.add_command(**options)
-        index = _last(target)
+        place = [i + 1 for m, i, k in self._menu_labels if m is target and k == after]
+        if place:
+            index = place[0]
+            target.insert_command(index, **options)
+            # Entries after it moved down one: their labels and shortcuts follow the language still.
+            self._menu_labels = [(m, i + 1 if m is target and i >= index else i, k) for m, i, k in self._menu_labels]
+            self._menu_accelerators = [(m, i + 1 if m is target and i >= index else i, a)
+                                       for m, i, a in self._menu_accelerators]
+        else:
+            target.add_command(**options)
+            index = _last(target)
         self._menu_labels.append((target, index, label_key))
         if accelerator:
             self._menu_accelerators.append((target, index, accelerator))
@@ -221,9 +231,12 @@ class MainWindow(tk.Toplevel):
             self.drop_enabled = False
 
     def _on_drop(self, event: Any) -> None:
-        for name in self.tk.splitlist(event.data):
-            self.open_path(name)
-            break
+        """One file dropped opens it; several go to ``on_drop_many`` (the mail plugin's batch window) when set."""
+        names = [str(n) for n in self.tk.splitlist(event.data)]
+        if len(names) > 1 and self.on_drop_many is not None:
+            self.on_drop_many([Path(n) for n in names])
+        elif names:
+            self.open_path(names[0])
 
     # ------------------------------------------------------------------ documents
     @property
@@ -240,7 +253,7 @@ class MainWindow(tk.Toplevel):
         tries = 0
         while True:
             try:
-                document = open_document(path, self.settings, password=password)
+                document = _first_page_checked(open_document(path, self.settings, password=password))
                 break
             except PasswordRequired:
                 if tries >= MAX_PASSWORD_TRIES:
@@ -251,7 +264,7 @@ class MainWindow(tk.Toplevel):
                     return False
                 password, tries = answer, tries + 1
             except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
-                self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
+                self.show_error(_("error.open", name=path.name, detail=user_message(exc, named=path)))
                 return False
         self.show_document(document)
         if document.repaired:
@@ -558,3 +571,15 @@ def save_settings(value: Any) -> None:
         settings.save(value)
     except Exception:  # the choice still holds for this session
         log.warning("settings could not be saved", exc_info=True)
+
+
+def _first_page_checked(document: Any) -> Any:
+    """``document`` once its first page reads (a spool's page is checked when first used): a bad
+    first page is an open error, before the window changes, not a failure halfway through showing it."""
+    try:
+        if document.page_count:
+            document.page(0)
+    except BaseException:
+        document.close()
+        raise
+    return document

@@ -54,6 +54,8 @@ def apply(root: tk.Misc) -> ttk.Style:
                                         ("active", p["selection"])], relief=[("pressed", "sunken")])
     style.configure("Treeview", fieldbackground=p["field"], background=p["field"])
     style.map("Treeview", background=[("selected", p["selection"])], foreground=[("selected", p["text"])])
+    style.configure("Horizontal.TProgressbar", background=p["accent"], troughcolor=p["field"], bordercolor=p["border"],
+                    lightcolor=p["accent"], darkcolor=p["accent"])  # clam draws the bar in the background colour
     style.configure("Muted.TLabel", foreground=p["muted"])
     style.configure("Error.TLabel", foreground=p["error_text"])
     style.configure("Ok.TLabel", foreground=p["ok_text"])

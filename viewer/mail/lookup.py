@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from viewer.directory_rules import DirectoryError
 from viewer.errors import SpoolviewError
 from viewer.settings import Settings
 
-if TYPE_CHECKING:  # viewer.directory imports SQLAlchemy: loaded when a question is asked
+if TYPE_CHECKING:
     from formats.document import DocInfo
     from viewer.connection import Connection
-    from viewer.directory import Contact, Customer, Directory, Entry, Lookup
+    from viewer.directory_rules import Contact, Customer, Entry, Lookup, Reader
 
 __all__ = ["LOCAL", "LOCAL_FALLBACK", "SERVER", "Lookups", "NoDirectory"]
 
@@ -34,13 +35,13 @@ class NoDirectory(SpoolviewError):
 class Lookups:
     """Where directory questions go, with the local directory as the server's fallback."""
 
-    def __init__(self, settings: Settings, connection: Connection | None = None, *, directory: Directory | None = None) -> None:
+    def __init__(self, settings: Settings, connection: Connection | None = None, *, directory: Reader | None = None) -> None:
         """``directory``: the local directory to use (kept open by its owner), else the settings' one."""
         self.settings = settings
         self.connection = connection if connection is not None and connection.is_connected else None
         self.source = SERVER if self.connection is not None else LOCAL
         self.problem = ""  # why the server was left, in English
-        self._local: Directory | None = directory
+        self._local: Reader | None = directory
         self._own_local = directory is None
 
     def close(self) -> None:
@@ -58,16 +59,16 @@ class Lookups:
     def fell_back(self) -> bool:
         return self.source == LOCAL_FALLBACK
 
-    def _directory(self) -> Directory:
+    def _directory(self) -> Reader:
         if self._local is None:
-            from viewer.directory import open_directory
+            # An existing SQLite file is read with sqlite3: the send path never imports SQLAlchemy.
+            from viewer.directory_sqlite import open_reader
 
-            self._local = open_directory(self.settings)
+            self._local = open_reader(self.settings)
         return self._local
 
-    def _ask(self, on_server: Callable[[Connection], T], locally: Callable[[Directory], T]) -> T:
+    def _ask(self, on_server: Callable[[Connection], T], locally: Callable[[Reader], T]) -> T:
         from viewer.connection import CertificateProblem, ServerUnavailable
-        from viewer.directory import DirectoryError
 
         if self.connection is not None and self.source == SERVER:
             try:

@@ -51,7 +51,8 @@ def safe_name(title: str) -> str:
     return name[:80] or "job"
 
 
-def _kind(head: bytes) -> str:
+def kind_suffix(head: bytes) -> str:
+    """The file suffix for data starting with ``head``: .pdf, .ps (also after a PJL header), else .prn."""
     if head.startswith(b"%PDF"):
         return ".pdf"
     if head.lstrip(b"\x04\x1b%-12345X@PJL \r\n").startswith(b"%!") or head.startswith(b"%!"):
@@ -77,7 +78,7 @@ def store(folder: Path, job: str, user: str, title: str, copies: str, source) ->
                 head = chunk[:64]
             out.write(chunk)
     base = f"{safe_name(title)}-job{int(job) if job.isdigit() else safe_name(job)}"
-    target = folder / (base + _kind(head))
+    target = folder / (base + kind_suffix(head))
     meta = folder / (base + ".meta.json")
     info = {
         "title": title,

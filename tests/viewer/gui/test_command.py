@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,18 +28,32 @@ def test_open_takes_files():
     assert parse(["view-demo"]).files == [str(gui.SAMPLE_QUOTE)]
 
 
-def test_no_display_says_so_and_falls_back_to_converting(monkeypatch, capsys):
+def no_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr("sys.platform", "linux")
+
+
+def test_open_without_a_display_says_what_to_do_and_does_nothing(monkeypatch, capsys):
+    no_display(monkeypatch)
+    from viewer.commands import documents
+
+    monkeypatch.setattr(documents, "cmd_demo", lambda args: pytest.fail("converted the sample quote instead of the file"))
+    assert gui.cmd_open(parse(["open", "x.spv"])) == gui.EXIT_NO_DISPLAY == 2
+    err = capsys.readouterr().err
+    assert "x.spv: no such file" in err and "DISPLAY" in err and "Nothing was done" in err
+    assert "spoolview convert x.spv -o x.pdf" in err
+
+
+def test_view_demo_without_a_display_converts_its_own_sample(monkeypatch, capsys):
+    no_display(monkeypatch)
     from viewer.commands import documents
 
     calls = []
-    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args) or 0)
-    assert gui.cmd_open(parse(["open", "x.spv"])) == 0
-    err = capsys.readouterr().err
-    assert "DISPLAY" in err and "Converting" in err and "x.spv: no such file" in err
-    assert len(calls) == 1
+    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args.files) or 0)
+    assert gui.cmd_view_demo(parse(["view-demo"])) == 0
+    assert "converting the sample quote" in capsys.readouterr().err
+    assert calls == [[str(gui.SAMPLE_QUOTE)]]
 
 
 def test_bare_spoolview_file_means_open(monkeypatch):
@@ -47,13 +66,99 @@ def test_bare_spoolview_file_means_open(monkeypatch):
     assert seen == [["some-file.spv"], []]
 
 
-def test_a_display_that_refuses_falls_back_to_converting(monkeypatch, capsys):
+def test_a_display_that_refuses_is_said_and_nothing_is_done(monkeypatch, capsys):
     from viewer.commands import documents
 
     monkeypatch.setenv("DISPLAY", ":9999")  # nothing listens there
-    calls = []
-    monkeypatch.setattr(documents, "cmd_demo", lambda args: calls.append(args) or 0)
-    assert gui.cmd_open(parse(["open"])) == 0
+    monkeypatch.setattr(documents, "cmd_demo", lambda args: pytest.fail("converted the sample quote"))
+    assert gui.cmd_open(parse(["open", "--new-window"])) == 2
     err = capsys.readouterr().err
-    assert "the display cannot be opened" in err and "Converting" in err and "Traceback" not in err
-    assert len(calls) == 1
+    assert "the display cannot be opened" in err and "Nothing was done" in err and "Traceback" not in err
+
+
+# -- real processes: `spoolview FILE` and `make run`'s command, without and with a display ----------
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _env(tmp_path, *, display: bool, lang: str = "C.UTF-8") -> dict[str, str]:
+    """The test's environment for a child spoolview, with or without the (Xvfb) display."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = lang
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(run)  # no running viewer of another test takes the files
+    if not display:
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def _make_run_command() -> list[str]:
+    """The command of the Makefile's ``run`` target that runs the main job, with $(BIN) = this venv."""
+    recipe, in_run = [], False
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("run:"):
+            in_run = True
+        elif in_run and line.startswith("\t"):
+            recipe.append(line.strip())
+        elif in_run:
+            break
+    jobs = [line for line in recipe if line.startswith("$(BIN)/spoolview ")]
+    assert len(jobs) == 1, recipe
+    return [str(Path(sys.executable).parent / "spoolview"), *shlex.split(jobs[0])[1:]]
+
+
+def test_bare_spoolview_file_without_a_display_names_the_way_out_and_touches_nothing(tmp_path, spoolview_home):
+    invoice = tmp_path / "facture.spv"
+    invoice.write_bytes((ROOT / "samples" / "facture-F2026-0107.spv").read_bytes())
+    before = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    proc = subprocess.run([sys.executable, "-m", "viewer.cli", str(invoice)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=_env(tmp_path, display=False))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "spoolview: the viewer window cannot open: no graphical display (DISPLAY is not set). Nothing was done.",
+        f"To convert the document to PDF without a window: spoolview convert {invoice} -o facture.pdf",
+        "To see it: run spoolview in a graphical session, or set DISPLAY (for example ssh -X).",
+    ]
+    assert "devis" not in proc.stderr  # never the sample quote
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == before  # no PDF, nothing written
+    assert not (spoolview_home / "data" / "demo").exists()
+    french = subprocess.run([sys.executable, "-m", "viewer.cli", str(invoice)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env=_env(tmp_path, display=False, lang="fr_FR.UTF-8"))
+    assert french.returncode == 2
+    assert french.stderr.startswith("spoolview : la fenêtre de la visionneuse ne peut pas s'ouvrir : aucun affichage "
+                                    "graphique (DISPLAY n'est pas défini). Rien n'a été fait.\n")
+
+
+def test_make_run_without_a_display_converts_the_sample_quote(tmp_path):
+    import pymupdf
+
+    proc = subprocess.run(_make_run_command(), cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env=_env(tmp_path, display=False))
+    assert proc.returncode == 0, proc.stderr
+    assert "converting the sample quote to PDF instead" in proc.stderr
+    pdf = Path(proc.stdout.splitlines()[-1])
+    assert pdf.name == "devis-D2026-0042.pdf" and pdf.is_file()
+    with pymupdf.open(pdf) as doc:
+        assert doc.page_count == 2 and "D2026-0042" in doc[0].get_text()
+        assert doc.metadata["encryption"]  # protected (no-modify, AES-256) as the demo says
+
+
+def test_make_run_with_a_display_opens_the_viewer_on_the_sample_quote(tmp_path):
+    from tests.support.tools import require_tool
+
+    xdotool = require_tool("xdotool")
+    env = _env(tmp_path, display=True)
+    assert env.get("DISPLAY"), "the GUI tests run under Xvfb"
+    proc = subprocess.Popen(_make_run_command(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        found = subprocess.run([xdotool, "search", "--sync", "--onlyvisible", "--name", "^devis-D2026-0042", "getwindowname", "%@"],
+                               capture_output=True, text=True, timeout=90, env=env)
+        assert "devis-D2026-0042.spv — spoolview" in found.stdout.splitlines(), found.stdout + found.stderr
+        assert proc.poll() is None  # the viewer runs: no fallback to a conversion
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert "converting" not in err and "Traceback" not in err

@@ -87,6 +87,17 @@ def test_responder_answers_file_requests(root):
         assert dialogs.ask_path(root, "save", "Save") == ""
 
 
+def test_responder_answers_requests_for_several_files(root):
+    def respond(request):
+        assert request.kind == "open_many" and request.initialdir == "/tmp"
+        request.results = ["/tmp/a.spv", "/tmp/b.spv"]
+
+    with dialogs.respond_with(respond):
+        assert dialogs.ask_paths(root, "Open", initialdir="/tmp") == ["/tmp/a.spv", "/tmp/b.spv"]
+    with dialogs.respond_with(lambda r: r.cancel()):
+        assert dialogs.ask_paths(root, "Open") == []
+
+
 def test_unanswered_dialog_is_closed_with_no_result(root):
     with dialogs.respond_with(lambda d: None) as shown:
         d = dialogs.GoToPageDialog(root, 3)

@@ -132,6 +132,61 @@ def test_corrupt_file_keeps_the_open_document(window, answer, tmp_path):
     assert window.current_document.name == "notice.pdf"
 
 
+def _corrupt_quote(tmp_path, name, change):
+    import json
+
+    data = json.loads(sample("devis-D2026-0042.spv").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_corrupt_spool_open_error_is_in_the_interface_language(window, answer, tmp_path, screenshot):
+    """Under a French interface the detail (file, page, field, what is wrong) is French too; English once switched."""
+    from viewer.gui.i18n import set_language
+
+    bad = _corrupt_quote(tmp_path, "devis-abime.spv", lambda d: d["pages"].__setitem__(1, 5))
+    shown = answer(lambda d: d.ok())
+    assert not window.open_path(bad)
+    assert [d.kind for d in shown] == ["error"]
+    assert shown[0].message == ("« devis-abime.spv » ne peut pas être ouvert : page 2, "
+                                "champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)")
+    set_language("en")
+    try:
+        assert not window.open_path(bad)
+    finally:
+        set_language("fr")
+    assert shown[1].message == "“devis-abime.spv” cannot be opened: page 2, field 'pages.1': 5 is not of type 'object'"
+
+
+def test_corrupt_first_page_is_an_open_error_in_the_interface_language(window, answer, tmp_path, settle):
+    """A spool page is checked when first used: a bad first page is refused at open (it used to escape
+    from showing the document), named with page, item and field in French; the window keeps what it showed."""
+    assert window.open_path(sample("notice.pdf"))
+    bad = _corrupt_quote(tmp_path, "devis-p1.spv", lambda d: d["pages"][0]["items"][2].__setitem__("type", "texte"))
+    shown = answer(lambda d: d.ok())
+    assert not window.open_path(bad)
+    settle(window)
+    assert [d.message for d in shown] == [
+        "« devis-p1.spv » ne peut pas être ouvert : page 1, élément 3, champ « type » : "
+        "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)"]
+    assert window.current_document.name == "notice.pdf"
+
+
+def test_corrupt_later_page_render_error_is_in_the_interface_language(window, answer, tmp_path, settle):
+    """A bad page 2 shows once drawn: the dialog names it with item and field in French."""
+    bad = _corrupt_quote(tmp_path, "devis-p2.spv", lambda d: d["pages"][1]["items"][2].__setitem__("type", "texte"))
+    window.settings.printing.no_save_offer = True
+    shown = answer(lambda d: d.ok())
+    assert window.open_path(bad)
+    window.pageview.go_to(1)
+    settle(window)
+    errors = [d.message for d in shown if d.kind == "error"]
+    assert errors == ["La page 2 ne peut pas être affichée : fichier « devis-p2.spv », page 2, élément 3, champ « type » : "
+                      "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)"]
+
+
 def test_vanished_file_shows_a_dialog(window, answer, tmp_path):
     shown = answer(lambda d: d.ok())
     assert not window.open_path(tmp_path / "gone.spv")
@@ -315,6 +370,32 @@ def test_plugins_add_menu_entries_and_toolbar_buttons(root, tmp_path, answer):
     win.close()
 
 
+def test_a_plugin_entry_placed_after_another_keeps_every_label_in_step(window):
+    from viewer.gui import i18n
+
+    def labels() -> list[str]:
+        menu = window.menus["file"]
+        return [menu.entrycget(i, "label") for i in range(menu.index("end") + 1) if menu.type(i) != "separator"]
+
+    calls = []
+    index = window.add_menu_command("file", "menu.view.find", lambda: calls.append("find"), "F3", after="menu.file.print")
+    before = labels()
+    assert before[before.index("Imprimer…") + 1] == "Rechercher…" and before[-1] == "Quitter"
+    window.menus["file"].invoke(index)
+    assert calls == ["find"]
+    try:
+        window.set_language("en")  # the entries below the new one were moved: they still get their own words
+        after = labels()
+        assert after[after.index("Print…"):] == ["Print…", "Find…", "New window", "Close window", "Quit"]
+        assert window.menus["file"].entrycget(index, "accelerator") == "F3"
+        menu = window.menus["file"]
+        shortcuts = {menu.entrycget(i, "label"): menu.entrycget(i, "accelerator") for i in range(menu.index("end") + 1)
+                     if menu.type(i) == "command"}
+        assert shortcuts["Quit"] == "Ctrl+Q" and shortcuts["Close window"] == "Ctrl+W"
+    finally:
+        i18n.set_language("fr")
+
+
 def test_language_switch_relabels_the_menus(window):
     from viewer.gui import i18n
 
@@ -493,3 +574,32 @@ def test_a_damaged_pdf_opens_and_the_status_bar_says_it_was_repaired(window, set
     assert window.pageview.page_count == 2
     assert window.status.document.get() == "abime.pdf — PDF (réparé)"
     assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message_text()
+
+
+def test_corrupt_spool_open_error_dialog_on_screen_is_french(small_screen, answer, tmp_path, screenshot):
+    """The real dialog, shown on a 1024x768 screen: screenshot in screens-open-error/ (looked at)."""
+    from viewer import settings as settings_mod
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    root, display = small_screen(1024, 768)
+    window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings_mod.Settings())
+    window.geometry("1000x700+0+0")
+    window.update()
+    bad = _corrupt_quote(tmp_path, "devis-abime.spv", lambda d: d["pages"].__setitem__(1, 5))
+    shots = []
+
+    def look(dialog):
+        dialog.deiconify()
+        dialog._place()
+        dialog.update()
+        shots.append(screenshot(display, tmp_path / "screens-open-error" / "open-error-fr.png"))
+        labels = [w.cget("text") for w in dialog.frame.winfo_children() if w.winfo_class() == "TLabel"]
+        shots.append(labels)
+        dialog.ok()
+
+    answer(look)
+    assert not window.open_path(bad)
+    assert shots[0].is_file()
+    assert any("page 2, champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)" in str(text) for text in shots[1])
+    window.close()

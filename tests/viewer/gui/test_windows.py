@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from viewer import settings as settings_mod
 from viewer.gui import windows
 
 pytestmark = pytest.mark.gui
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 needs_xdotool = pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("import")),
                                    reason="xdotool/imagemagick")
 
@@ -66,6 +68,7 @@ def all_windows(ui, window):
         "error-folder": ui.error_folder(),
         "smtp-log": ui.smtp_log(),
         "profiles": ProfilesDialog(window, ui.services),
+        "batch": ui.batch([SAMPLES / "devis-D2026-0042.spv", SAMPLES / "facture-F2026-0107.spv"]),
     }
     ui.services.settings.profiles["bureau"] = settings_mod.ConnectionProfile(
         name="bureau", url="https://srv.example:8443", user="alice")
@@ -180,7 +183,7 @@ def test_escape_ctrl_w_and_close_button_close_every_window_and_sizes_are_remembe
                     break
         assert not dialog.winfo_exists(), (name, way)
     sizes = windows.saved_sizes()
-    assert {"send", "records", "trace", "folder", "smtp-log", "profiles", "connect", "test-mail"} <= set(sizes)
+    assert {"send", "records", "trace", "folder", "smtp-log", "profiles", "connect", "test-mail", "batch"} <= set(sizes)
     window.close()
 
 
@@ -195,7 +198,8 @@ def walk(widget):
 def is_close_button(widget) -> bool:
     from tkinter import ttk
 
-    return isinstance(widget, ttk.Button) and str(widget.cget("text")) in ("Fermer", "Annuler")
+    return (isinstance(widget, ttk.Button) and str(widget.cget("text")) in ("Fermer", "Annuler")
+            and not widget.instate(["disabled"]))  # the batch's Annuler (stop sending) is off when idle
 
 
 def _tk_dialog_texts(root, shots, name, display):

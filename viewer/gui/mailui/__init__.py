@@ -51,6 +51,9 @@ class MailUi:
         w.add_toolbar_button("mail", "mail", "mail.toolbar.mail", self.mail)
         w.add_toolbar_button("fax", "fax", "mail.toolbar.fax", self.fax)
         w.add_toolbar_button("records", records_icon(), "records.toolbar", self.records)
+        w.add_menu_command("file", "mail.batch.menu", self.batch, after="menu.file.print")
+        if hasattr(w, "on_drop_many"):
+            w.on_drop_many = self.batch  # several files dropped on the window (where tkdnd exists): the batch window
         w.add_menu_command("connection", "connection.menu.connect", self.connect)
         self.disconnect_index = w.add_menu_command("connection", "connection.menu.disconnect", self.disconnect)
         menus = (
@@ -178,6 +181,15 @@ class MailUi:
     def fax(self) -> Any:
         """The fax icon: the same with the FAX route."""
         return self.mail("FAX")
+
+    def batch(self, paths: Any = ()) -> Any:
+        """File > Send several documents…: the batch dialog (``paths``: documents already chosen, e.g. dropped)."""
+        from viewer.gui.mailui.batch_dialog import BatchDialog
+
+        dialog = BatchDialog(self.root, self.services, list(paths), notify=self._notify_arg)
+        if not paths:
+            dialog.after_idle(dialog.choose_files)  # from the menu: the file chooser at once (cancelled: the empty list)
+        return self._keep(dialog)
 
     def records(self) -> Any:
         from viewer.gui.mailui.records import RecordsWindow

@@ -36,11 +36,13 @@ __all__ = [
 ]
 
 def error_text(exc: BaseException) -> str:
-    """What a person reads for ``exc``: the message of a user-facing error, never a traceback."""
+    """What a person reads for ``exc`` in the interface language: the message of a user-facing error, never a traceback."""
     from formats.document import DocumentError
+    from viewer.gui.i18n import language
+    from viewer.messages import describe
 
     if isinstance(exc, (SpoolviewError, DocumentError)):
-        return str(exc)
+        return describe(exc, language(), file_name_only=True)
     if isinstance(exc, OSError):
         name = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"{exc.strerror or exc}{name}"

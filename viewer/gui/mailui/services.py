@@ -530,8 +530,11 @@ class MailServices:
         whole = outcome.whole
         route = self.route_text(address_type, short=True, decision=outcome.decision)
         out = []
+        worded = error_text(error) if whole and error is not None else ""  # the whole message's error, in words
         for r in outcome.recipient_results():
             reply = r.reply if whole or not r.code or r.reply.startswith(str(r.code)) else f"{r.code} {r.reply}".strip()
+            if worded and r.reply == str(error):
+                reply = worded
             if r.accepted:
                 out.append(_text("mail.outcome.line_accepted", address=r.address, route=route))
             else:
@@ -643,16 +646,16 @@ class MailServices:
             try:
                 connection.disconnect()
             except ConnectionProblem as exc:  # the server may be gone already
-                log.debug("disconnect: %s", error_text(exc))
+                log.debug("disconnect: %s", exc)
 
     def alive(self) -> bool:
         """Ask the server whether the session still holds (worker thread). False when lost; the reason is kept."""
         connection = self.connection
         if connection is None:
             return False
-        problem = connection.problem()
-        if problem:
-            self.lost_reason = problem
+        problem = connection.health()
+        if problem is not None:
+            self.lost_reason = error_text(problem)
             return False
         return connection.is_connected
 

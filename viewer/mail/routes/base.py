@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +20,9 @@ class RouteError(SpoolviewError):
 
     kind = "error"
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str = "", results: list[RecipientResult] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, code: int | None = None, reply: str = "", results: list[RecipientResult] | None = None,
+                 msgid: str = "", params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, msgid=msgid, params=params)
         self.code = code
         self.reply = reply
         self.results: list[RecipientResult] = list(results or [])
@@ -77,8 +78,9 @@ class OutcomeUnknown(RouteError):
 
     kind = "unknown"
 
-    def __init__(self, message: str, *, key: str, results: list[RecipientResult] | None = None) -> None:
-        super().__init__(message, results=results)
+    def __init__(self, message: str, *, key: str, results: list[RecipientResult] | None = None,
+                 msgid: str = "", params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, results=results, msgid=msgid, params=params)
         self.key = key
 
 

@@ -20,7 +20,7 @@ from viewer.mail.routes.base import (
 )
 
 if TYPE_CHECKING:
-    from viewer.connection import Connection, ServerAnswer
+    from viewer.connection import Connection, ConnectionProblem, ServerAnswer
 
 __all__ = ["ServerNotReached", "ServerRoute", "idempotency_key"]
 
@@ -77,28 +77,29 @@ class ServerRoute(Route):
         try:
             answer = self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
         except ServerRefused as exc:  # 403 / 413 / 422: the message itself is not acceptable
-            raise PermanentError(str(exc), code=exc.status) from None
+            raise PermanentError(str(exc), code=exc.status, msgid=exc.msgid, params=exc.params) from None
         except (SessionExpired, NotConnected, CertificateProblem) as exc:
-            raise ConfigurationError(str(exc)) from None
+            raise ConfigurationError(str(exc), msgid=exc.msgid, params=exc.params) from None
         except ServerUnreachable as exc:
-            raise ServerNotReached(str(exc)) from None
+            raise ServerNotReached(str(exc), msgid=exc.msgid, params=exc.params) from None
         except SendOutcomeUnknown as exc:
-            answer = self._ask_again(message, envelope, key, str(exc))
+            answer = self._ask_again(message, envelope, key, exc)
         except ConnectionProblem as exc:
-            raise TemporaryError(str(exc)) from None
+            raise TemporaryError(str(exc), msgid=exc.msgid, params=exc.params) from None
         results = [RecipientResult(r.address, r.accepted, r.code, r.reply, r.temporary) for r in answer.recipients]
         if self.trace is not None:
             for r in results:
                 self.trace(f"{r.address}: {'accepted' if r.accepted else 'refused'} {r.reply}".rstrip())
         if answer.error_kind and not any(r.accepted for r in results):
             kind = {"temporary": TemporaryError, "permanent": PermanentError, "configuration": ConfigurationError}.get(answer.error_kind, RouteError)
-            raise kind(f"the server could not send: {answer.error_message}", code=answer.error_code, reply=answer.error_reply, results=results)
+            raise kind(f"the server could not send: {answer.error_message}", code=answer.error_code, reply=answer.error_reply, results=results,
+                       msgid="appserver.server_could_not_send", params={"reason": answer.error_message})
         detail = f"sent by {self.connection.url}: {answer.detail}".rstrip(": ")
         if answer.warnings:
             detail += " (server warnings: " + "; ".join(answer.warnings) + ")"
         return SendResult(route=f"server ({answer.route})", recipients=results, detail=detail)
 
-    def _ask_again(self, message: bytes, envelope: Envelope, key: str, first: str) -> ServerAnswer:
+    def _ask_again(self, message: bytes, envelope: Envelope, key: str, first: ConnectionProblem) -> ServerAnswer:
         """Post again with the same key (the server answers from its store, never sends twice).
 
         After the bounded retries the outcome stays unknown: the key is remembered for
@@ -109,7 +110,7 @@ class ServerRoute(Route):
 
         from viewer.connection import ConnectionProblem, SendOutcomeUnknown, ServerRefused
 
-        last = first
+        last: ConnectionProblem = first
         for delay in self.retry_delays:
             if self.trace is not None:
                 self.trace(f"no answer from the server ({last}): asking again in {delay:g} s with the same key {key}")
@@ -117,11 +118,11 @@ class ServerRoute(Route):
             try:
                 return self.connection.send(message, envelope.sender, envelope.recipients, document=self.document, subject=_subject(message), key=key)
             except SendOutcomeUnknown as exc:
-                last = str(exc)
+                last = exc
             except ServerRefused as exc:
-                raise PermanentError(str(exc), code=exc.status) from None
+                raise PermanentError(str(exc), code=exc.status, msgid=exc.msgid, params=exc.params) from None
             except ConnectionProblem as exc:  # unreachable now, session ended…: still unknown
-                last = str(exc)
+                last = exc
         from viewer import unknown_sends
 
         unknown_sends.remember(key, self.connection.url, self.connection.profile.user, document=self.document, recipients=list(envelope.recipients))
@@ -129,6 +130,8 @@ class ServerRoute(Route):
             f"the application server may have sent this message but its answer was lost ({last}); the outcome is unknown: "
             f"do not send it again, run `spoolview connection --history` to ask the server (key {key})",
             key=key,
+            msgid="appserver.outcome_unknown",
+            params={"reason": last, "key": key},
         )
 
 

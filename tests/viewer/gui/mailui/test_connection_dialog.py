@@ -72,16 +72,35 @@ def test_wrong_password_shown(root, notify, pump, server):
     assert dialog.result is False and dialog.winfo_exists()
     kind, _title, message = notify.last()
     assert kind == "error" and message.startswith("Le serveur d'applications a refusé la connexion")
-    assert "wrong user name or password" in message.splitlines()[1]  # the technical detail below
+    assert message.splitlines()[1] == f"utilisateur ou mot de passe incorrect pour « alice » sur {server.url}"  # the detail, in French too
     assert "nope" not in message
     assert not services.connected
 
 
 def test_server_down_shown(root, notify, pump):
-    services = MailServices(settings_for(f"http://127.0.0.1:{live.free_port()}"))
+    url = f"http://127.0.0.1:{live.free_port()}"
+    services = MailServices(settings_for(url))
     dialog = connect(root, pump, services, notify)
     assert dialog.result is False
-    assert notify.last()[2].startswith("Le serveur d'applications ne répond pas")
+    headline, detail = notify.last()[2].split("\n")
+    assert headline.startswith("Le serveur d'applications ne répond pas")
+    # the connection refused: the technical detail under the French headline is French as well
+    assert detail == f"le serveur d'applications {url} est injoignable : vérifiez qu'il fonctionne et l'adresse du profil « office »"
+    assert dialog.message.cget("text") == notify.last()[2]
+
+
+def test_server_down_shown_in_english(root, notify, pump):
+    from viewer.gui.i18n import set_language
+
+    url = f"http://127.0.0.1:{live.free_port()}"
+    services = MailServices(settings_for(url))
+    set_language("en")
+    try:
+        connect(root, pump, services, notify)
+    finally:
+        set_language("fr")
+    assert notify.last()[2].split("\n")[1] == (
+        f"cannot reach the application server at {url}: check that it runs and the URL of profile 'office'")
 
 
 def test_missing_fields(root, notify):

@@ -105,6 +105,54 @@ def test_installed_menus_icons_and_fresh_status(make_window):
     assert settings.current_screen() == "service"
 
 
+def test_file_menu_sends_several_documents(make_window, directory, samples, smtpd, answer, pump):
+    from viewer.gui.mailui.batch_dialog import BatchDialog
+
+    s = base_settings()
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    window = make_window(s)
+    labels = menu_labels(window, "file")
+    assert labels[labels.index("Imprimer…") + 1] == "Envoyer plusieurs documents…"
+    chosen = [str(samples / "devis-D2026-0042.spv"), str(samples / "facture-F2026-0107.spv")]
+    asked = answer(lambda request: setattr(request, "results", chosen))
+    invoke_menu(window, "file", "Envoyer plusieurs documents…")
+    [dialog] = dialogs_of(window, BatchDialog)
+    assert pump(lambda: len(dialog.rows) == 2)
+    assert asked[0].kind == "open_many"
+    assert [row.name for row in dialog.rows] == ["devis D2026-0042", "facture F2026-0107"]
+    assert ELODIE in dialog.rows[0].recipient
+    assert dialog.send() and pump(lambda: dialog.finished)
+    assert [dialog.result_values(i)[3] for i in range(2)] == ["accepté", "accepté"]
+    assert sorted(r for m in smtpd.handler.messages for r in m.rcpt_tos) == sorted(
+        [ELODIE, dialog.results[1].recipient])
+    window.set_language("en")
+    try:
+        labels = menu_labels(window, "file")
+        assert labels[labels.index("Print…"):] == ["Print…", "Send several documents…", "New window", "Close window", "Quit"]
+    finally:
+        window.set_language("fr")
+    dialog.event_generate("<Control-w>")
+    assert not dialog.winfo_exists()
+
+
+def test_several_files_dropped_go_to_the_batch_window_one_opens(make_window, directory, samples, pump):
+    from types import SimpleNamespace
+
+    from viewer.gui.mailui.batch_dialog import BatchDialog
+
+    window = make_window(base_settings())
+    quote, invoice = samples / "devis-D2026-0042.spv", samples / "facture-F2026-0107.spv"
+    # What tkdnd hands over (a Tcl list: a name with a space is braced); called as its <<Drop>> binding would.
+    window._on_drop(SimpleNamespace(data=f"{{{quote}}} {invoice}"))
+    [dialog] = dialogs_of(window, BatchDialog)
+    assert pump(lambda: len(dialog.rows) == 2)
+    assert [row.path for row in dialog.rows] == [quote, invoice]
+    assert window.current_document is None
+    window._on_drop(SimpleNamespace(data=str(quote)))
+    assert window.current_document is not None and window.current_document.path == quote
+    assert len(dialogs_of(window, BatchDialog)) == 1
+
+
 def test_preview_a_quote_and_click_the_mail_icon(make_window, directory, samples, smtpd, notify, pump):
     s = base_settings()
     s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port

@@ -1,0 +1,260 @@
+"""Error texts in French and English: every formats code and every coded connection error is worded in both."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import socket
+import string
+from pathlib import Path
+
+import pytest
+
+from formats import open_document
+from formats.document import ERROR_CODES, DocumentError
+from viewer import messages
+from viewer.connection import Connection, ServerUnreachable
+from viewer.settings import ConnectionProfile
+
+ROOT = Path(__file__).resolve().parents[2]
+FORMATS = ROOT / "formats"
+CODED_VIEWER_MODULES = [ROOT / "viewer" / "connection.py", ROOT / "viewer" / "mail" / "routes" / "server.py",
+                        ROOT / "viewer" / "commands" / "documents.py"]
+DOCUMENT_ERRORS = {"DocumentError", "RuleError", "ProtectionError", "PasswordRequired"}
+CONNECTION_ERRORS = {"ConnectionProblem", "ServerUnavailable", "ServerUnreachable", "CertificateProblem", "LoginRefused",
+                     "SessionExpired", "NotConnected", "SendOutcomeUnknown", "ServerRefused"}
+SAMPLE = ROOT / "samples" / "devis-D2026-0042.spv"
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def catalogue_file(lang: str) -> dict[str, str]:
+    return json.loads((messages.LOCALE_DIR / f"messages.{lang}.json").read_text(encoding="utf-8"))
+
+
+def calls(path: Path, names: set[str]):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+            yield node, {k.arg: k.value for k in node.keywords if k.arg}
+
+
+# -- the catalogues are complete ------------------------------------------------------------
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    fr, en = catalogue_file("fr"), catalogue_file("en")
+    assert set(fr) == set(en)
+    for key in fr:
+        assert placeholders(fr[key]) == placeholders(en[key]), key
+        assert fr[key] != en[key] or key in ("formats.where.page", "formats.jsontype.null"), f"{key} is not translated"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_formats_code_is_worded_with_only_its_parameters(lang):
+    table = catalogue_file(lang)
+    missing = sorted(code for code in ERROR_CODES if f"formats.{code}" not in table)
+    assert missing == [], f"messages.{lang}.json lacks the words of {missing}"
+    for code, params in ERROR_CODES.items():
+        assert placeholders(table[f"formats.{code}"]) <= set(params), code
+        worded = messages.text(lang, f"formats.{code}", **{p: "X" for p in params})  # never a KeyError
+        assert worded.strip()
+    stale = sorted(k for k in table if k.startswith("formats.") and k.split(".", 1)[1] not in ERROR_CODES
+                   and not k.startswith(("formats.where.", "formats.placed", "formats.jsontype.")))
+    assert stale == [], f"words of codes no error carries: {stale}"
+
+
+def test_every_error_raised_in_formats_carries_a_declared_code():
+    """A new raise without a code, or with a code nobody declared (and so nobody worded), fails here."""
+    seen = set()
+    for path in sorted(FORMATS.glob("*.py")):
+        for node, keywords in calls(path, DOCUMENT_ERRORS):
+            where = f"{path.name}:{node.lineno}"
+            assert "code" in keywords, f"{where}: an error without a code"
+            strings = {n.value for n in ast.walk(keywords["code"]) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+            assert strings <= set(ERROR_CODES), f"{where}: undeclared code {strings - set(ERROR_CODES)}"
+            seen |= strings
+        # codes chosen in a table (the schema rules): every constant that looks like a declared code's family
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"schema\.[a-z_]+", node.value):
+                assert node.value in ERROR_CODES, f"{path.name}:{node.lineno}: undeclared code {node.value}"
+                seen.add(node.value)
+    assert set(ERROR_CODES) - seen == set(), "declared codes no error carries"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_coded_connection_error_is_worded_with_only_its_parameters(lang):
+    table = catalogue_file(lang)
+    found = set()
+    for path in CODED_VIEWER_MODULES:
+        for node, keywords in calls(path, CONNECTION_ERRORS | {"SpoolviewError", "PermanentError", "ConfigurationError",
+                                                                "ServerNotReached", "TemporaryError", "OutcomeUnknown", "kind"}):
+            msgid = keywords.get("msgid")
+            if not isinstance(msgid, ast.Constant):
+                continue  # passed along from the error it wraps (checked where that one is raised)
+            found.add(msgid.value)
+            assert msgid.value in table, f"{path.name}:{node.lineno}: messages.{lang}.json lacks {msgid.value}"
+            params = keywords.get("params")
+            given = {k.value for k in params.keys if isinstance(k, ast.Constant)} if isinstance(params, ast.Dict) else set()
+            assert placeholders(table[msgid.value]) <= given, f"{path.name}:{node.lineno}: {msgid.value}"
+    assert {k for k in table if k.startswith("appserver.")} == {m for m in found if m.startswith("appserver.")}, \
+        "words of connection errors nobody raises"
+
+
+def test_every_connection_error_raised_has_a_msgid():
+    path = ROOT / "viewer" / "connection.py"
+    for node, keywords in calls(path, CONNECTION_ERRORS):
+        assert "msgid" in keywords, f"connection.py:{node.lineno}: an error without words in the catalogue"
+
+
+# -- what a person reads ---------------------------------------------------------------
+
+
+@pytest.fixture
+def corrupt_spool(tmp_path) -> Path:
+    """The sample quote with an unknown item type on page 2, item 3."""
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    data["pages"][1]["items"][2]["type"] = "texte"
+    path = tmp_path / "devis-abime.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def open_error(path: Path) -> DocumentError:
+    with pytest.raises(DocumentError) as caught:
+        with open_document(path) as doc:
+            for _ in doc.pages():
+                pass
+    return caught.value
+
+
+def test_a_corrupt_spool_in_french_names_file_page_item_and_field(corrupt_spool):
+    error = open_error(corrupt_spool)
+    assert error.code == "item.unknown_type"
+    assert messages.describe(error, "fr", file_name_only=True) == (
+        "fichier « devis-abime.spv », page 2, élément 3, champ « type » : "
+        "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)")
+    assert messages.describe(error, "en") == (
+        f"file '{corrupt_spool}', page 2, item 3, field 'type': unknown item type 'texte' (expected one of text, line, rect, image, table)")
+    assert "unknown item type 'texte'" in str(error)  # logs keep the English
+
+
+def test_a_schema_violation_is_worded_by_its_rule(tmp_path):
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    del data["pages"][1]["items"][0]["x"]
+    path = tmp_path / "sans-x.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    error = open_error(path)
+    assert (error.code, error.params) == ("schema.required", {"name": "x"})
+    assert messages.describe(error, "fr", file_name_only=True) == (
+        "fichier « sans-x.spv », page 2, élément 1 : la propriété obligatoire « x » manque")
+
+
+def test_json_type_names_are_translated(tmp_path):
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    data["pages"][1] = 5
+    path = tmp_path / "page5.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    error = open_error(path)
+    assert messages.describe(error, "fr", file_name_only=True) == (
+        "fichier « page5.spv », page 2, champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)")
+    assert messages.describe(error, "en", file_name_only=True) == "file 'page5.spv', page 2, field 'pages.1': 5 is not of type 'object'"
+
+
+def test_truncated_json_and_limits_in_french(tmp_path):
+    path = tmp_path / "tronque.spv"
+    path.write_text(SAMPLE.read_text(encoding="utf-8")[:500], encoding="utf-8")
+    said = messages.describe(open_error(path), "fr", file_name_only=True)
+    assert said.startswith("fichier « tronque.spv » : JSON invalide ligne ") and "le spool est peut-être tronqué" in said
+    from formats.limits import Limits
+
+    with pytest.raises(DocumentError) as caught:
+        open_document(SAMPLE, limits=Limits(max_pages=1))
+    assert messages.describe(caught.value, "fr", file_name_only=True) == (
+        "fichier « devis-D2026-0042.spv » : le document a 2 pages (limite max_pages = 1) : "
+        "scindez le document, ou relevez la limite dans les paramètres s'il est authentique")
+
+
+def test_a_damaged_pdf_in_french_quotes_the_engine_reason(tmp_path):
+    path = tmp_path / "abime.pdf"
+    path.write_bytes(b"%PDF-1.7\n this is not a pdf \x00\x01")
+    error = open_error(path)
+    assert error.code == "file.damaged"
+    said = messages.describe(error, "fr", file_name_only=True)
+    assert said.startswith("fichier « abime.pdf » : ce fichier PDF ne peut pas être lu (« ")
+    assert said.endswith("produisez-le ou copiez-le de nouveau")
+
+
+def test_the_file_the_sentence_names_is_left_out_another_is_kept(tmp_path):
+    error = DocumentError("x", code="file.empty", file=tmp_path / "devis.spv", page=2)
+    assert messages.describe(error, "fr", named=tmp_path / "devis.spv") == (
+        "page 2 : le fichier est vide (le programme qui l'a écrit a peut-être échoué)")
+    sidecar = DocumentError("x", code="meta.not_text", file=tmp_path / "releve.meta.json", field="customer")
+    assert messages.describe(sidecar, "fr", file_name_only=True, named=tmp_path / "releve.txt") == (
+        "fichier « releve.meta.json », champ « customer » : une valeur texte est attendue")
+
+
+def test_words_that_do_not_fit_the_parameters_fall_back_to_the_errors_own_text():
+    from viewer.errors import SpoolviewError
+
+    error = SpoolviewError("cannot reach x", msgid="appserver.unreachable", params={"url": "http://x"})  # no profile
+    assert messages.describe(error, "fr") == "cannot reach x"
+
+
+def test_an_error_without_a_code_keeps_its_own_words_but_is_placed():
+    error = DocumentError("unsupported thing", file="/x/data.bin", page=3)
+    assert messages.describe(error, "fr", file_name_only=True) == "fichier « data.bin », page 3 : unsupported thing"
+    assert messages.describe(ValueError("boom"), "fr") == "boom"
+
+
+def refused_port() -> int:
+    with socket.socket() as s:  # bound, then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_connection_refused_by_the_application_server_in_both_languages():
+    url = f"http://127.0.0.1:{refused_port()}"
+    connection = Connection(ConnectionProfile(name="bureau", url=url, user="alice"))
+    with pytest.raises(ServerUnreachable) as caught:
+        connection.connect("secret")
+    error = caught.value
+    assert messages.describe(error, "fr") == (
+        f"le serveur d'applications {url} est injoignable : vérifiez qu'il fonctionne et l'adresse du profil « bureau »")
+    assert messages.describe(error, "en") == str(error)  # the English catalogue says what the log says
+    assert messages.describe(connection.health(), "fr") == messages.describe(error, "fr")
+
+
+def test_a_nested_error_is_worded_inside_the_sentence_and_the_reply_stays_verbatim():
+    from viewer.connection import SendOutcomeUnknown, ServerUnavailable
+
+    inner = ServerUnavailable("the application server at http://h did not answer within 5 s",
+                              msgid="appserver.timeout", params={"url": "http://h", "seconds": "5"})
+    outer = SendOutcomeUnknown(f"{inner}; the request may have reached the server", msgid="appserver.may_have_reached",
+                               params={"reason": inner})
+    assert messages.describe(outer, "fr") == (
+        "le serveur d'applications http://h n'a pas répondu en 5 s ; la demande a peut-être atteint le serveur")
+    from viewer.connection import ServerRefused
+
+    refused = ServerRefused("x", 413, msgid="appserver.refused", params={"status": 413, "reply": "Message too large"})
+    assert messages.describe(refused, "fr") == (
+        "le serveur d'applications a refusé la demande (HTTP 413) ; réponse du serveur : « Message too large »")
+
+
+@pytest.mark.parametrize(("env", "setting", "expected"), [
+    ({"LANG": "fr_FR.UTF-8"}, "auto", "fr"),
+    ({"LANG": "en_GB.UTF-8"}, "auto", "en"),
+    ({"LANG": "C.UTF-8", "LANGUAGE": "fr"}, "auto", "en"),  # gettext ignores LANGUAGE in the C locale
+    ({"LANG": "de_DE.UTF-8", "LANGUAGE": "fr:en"}, "auto", "fr"),
+    ({"LC_ALL": "fr_CA.UTF-8", "LANG": "en_US.UTF-8"}, "auto", "fr"),
+    ({}, "auto", "en"),
+    ({"LANG": "en_US.UTF-8"}, "fr", "fr"),  # the interface language setting wins
+])
+def test_cli_language(monkeypatch, env, setting, expected):
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert messages.cli_language(setting) == expected
