@@ -136,11 +136,11 @@ def small_screen(_private_displays):
     the Debian packages xvfb, xdotool and imagemagick.
     """
     import os
-    import shutil
     import subprocess
 
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb missing")
+    from tests.support.tools import require_tool
+
+    require_tool("Xvfb")
     roots: list[tk.Tk] = []
 
     def start(width: int = 1024, height: int = 768, dpi: int = 96):
