@@ -16,7 +16,6 @@ from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 from viewer.fsutil import write_durable
-from viewer.mail.credentials import is_loopback
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
@@ -628,6 +627,13 @@ def _parse(key: str, raw: str, typ: Any) -> Any:
             raise SettingsError(f"{key} takes a finite number, not {raw!r}")
         return value
     return raw
+
+
+def is_loopback(host: str) -> bool:
+    """viewer.mail.credentials.is_loopback, imported when a setting is checked (not by every command)."""
+    from viewer.mail.credentials import is_loopback as loopback
+
+    return loopback(host)
 
 
 def _valid_keys() -> list[str]:

@@ -148,6 +148,22 @@ class Conversion:
             return Converted(name, problem=f"{UNREADABLE}\t{exc}")
         return Converted(name, bare, attachment, decision=chosen)
 
+    def warm_up(self) -> None:
+        """Load what converting needs (the PDF libraries, the spools' fonts) now rather than on the
+        first document: a watcher picks its first file up as fast as the others."""
+        import importlib
+
+        from formats import fonts
+        from formats.document import DocumentError
+
+        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta"):
+            importlib.import_module(module)
+        try:
+            for bold in (False, True):
+                fonts.register_reportlab("sans", bold)
+        except DocumentError:
+            pass  # no fonts: the first document says so, in its own words
+
 
 def _crashed(item: Item, why: str) -> Converted:
     return Converted(item.path.name, problem=f"{UNREADABLE}\t{why}: open it in spoolview to check it")

@@ -472,6 +472,7 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
+    watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
     rules = watcher.batch.rules

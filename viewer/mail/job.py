@@ -203,8 +203,6 @@ def prepare(
     ``template``: the subject and body templates to use instead of the kind's (a watched-folder
     rule's choice); they also win over the subject and body the document itself carries.
     """
-    from viewer.mail.attachments import document_attachment
-
     kind = address_type.strip().upper()
     info = document.info if document is not None else _blank_info()
     draft = Draft(settings, connection, kind, list(to), list(cc), list(bcc))
@@ -225,7 +223,11 @@ def prepare(
             lookups.close()
     fill_texts(draft, info, language, template)
     if document is not None and attach:
-        draft.attachments.append(attachment or document_attachment(document, settings, kind, protect=protect, password=password))
+        if attachment is None:  # converting imports the PDF libraries: not in a batch whose workers convert
+            from viewer.mail.attachments import document_attachment
+
+            attachment = document_attachment(document, settings, kind, protect=protect, password=password)
+        draft.attachments.append(attachment)
     return draft
 
 
