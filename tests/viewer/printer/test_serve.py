@@ -417,6 +417,14 @@ def test_missing_ippeveprinter_names_the_package(tmp_path, monkeypatch):
     assert server.front is None and not server.runtime.exists()  # the port is given back, nothing left behind
 
 
+def test_missing_dbus_daemon_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # ippeveprinter is still found in /usr/sbin, dbus-daemon (/usr/bin) is not
+    server = serve.PrinterServer(serve.ServeConfig(folder=tmp_path / "printed", port=0))
+    with pytest.raises(PrinterError, match=r"^dbus-daemon not found: install it \(sudo apt-get install dbus-daemon\)$"):
+        server.start()
+    assert not server.runtime.exists()
+
+
 @pytest.mark.parametrize(("changes", "message"), [
     ({"tls_cert": "x.pem"}, "tls_cert and tls_key go together"),
     ({"port": 70000}, "port 70000 is not a port number"),
