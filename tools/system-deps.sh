@@ -42,6 +42,7 @@ TEST_PACKAGES=(
     "avahi-utils:avahi-publish"         # `printer serve`'s DNS-SD advertisement (its failure is tested)
     "desktop-file-utils:desktop-file-validate"  # checks the .desktop entry `desktop install` writes
     "shared-mime-info:update-mime-database"     # builds the MIME database with the .spv type
+    "systemd:systemd-analyze"           # verifies the shipped systemd unit (spoolview-watch.service)
 )
 # `make bench-peers` only (never `make test`): the programs the benchmarks compare with.
 PEERS_PACKAGES=(

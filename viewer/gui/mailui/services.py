@@ -527,8 +527,11 @@ class MailServices:
         whole = outcome.whole
         route = self.route_text(address_type, short=True, decision=outcome.decision)
         out = []
+        worded = error_text(error) if whole and error is not None else ""  # the whole message's error, in words
         for r in outcome.recipient_results():
             reply = r.reply if whole or not r.code or r.reply.startswith(str(r.code)) else f"{r.code} {r.reply}".strip()
+            if worded and r.reply == str(error):
+                reply = worded
             if r.accepted:
                 out.append(_text("mail.outcome.line_accepted", address=r.address, route=route))
             else:
