@@ -115,6 +115,7 @@ def test_pdf_printed_over_ipp_is_mailed_by_the_watched_folder(printer, tmp_path,
     [message] = smtpd.messages
     assert message.rcpt_tos == ["contact@atelier-dupre.example"]  # CLI001, found by name on the page
     assert b"D2026-0042" in message.data
+    assert sorted(p.name for p in (printer.folder / "done").iterdir()) == sorted([job.name, job.name.replace(".pdf", ".meta.json")])
 
 
 def test_postscript_invoice_printed_over_ipp_is_mailed(printer, tmp_path, smtpd, capsys):
@@ -408,6 +409,14 @@ def test_missing_ippeveprinter_names_the_package(tmp_path, monkeypatch):
     with pytest.raises(PrinterError, match=r"^ippeveprinter not found: install it \(sudo apt-get install cups-ipp-utils\)$"):
         server.start()
     assert server.front is None and not server.runtime.exists()  # the port is given back, nothing left behind
+
+
+def test_missing_dbus_daemon_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # ippeveprinter is still found in /usr/sbin, dbus-daemon (/usr/bin) is not
+    server = serve.PrinterServer(serve.ServeConfig(folder=tmp_path / "printed", port=0))
+    with pytest.raises(PrinterError, match=r"^dbus-daemon not found: install it \(sudo apt-get install dbus-daemon\)$"):
+        server.start()
+    assert not server.runtime.exists()
 
 
 @pytest.mark.parametrize(("changes", "message"), [
