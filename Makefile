@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check deps bench bench-peers soak venv clean
+.PHONY: run test check deps bench bench-startup bench-peers soak venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: deps $(STAMP)
 ## bench: benchmarks print figures and ratios against raw baselines
 bench: $(STAMP)
 	for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## bench-startup: issue 16's start-up figures only: send/convert (with instruction counts when valgrind
+## is installed: ratios a busy machine does not disturb), cold and warm start, mail icon to dialog
+bench-startup: $(STAMP)
+	$(BIN)/python tests/bench/bench_cli.py --instructions
+	$(BIN)/python tests/bench/bench_launch.py cold warm mail
 
 ## bench-peers: the launch, memory and command-line benchmarks with the programs people use
 ## instead (evince, mupdf, mutool, swaks; the relay listener against Postfix). Installs the

@@ -12,7 +12,6 @@ it (another reportlab, a truncated or foreign file) means the font is parsed as 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 from collections.abc import Callable
@@ -47,12 +46,18 @@ def load_ttfont(name: str, path: Path) -> TTFont:
     key = _key(path) if folder is not None else None
     if folder is None or key is None:
         return TTFont(name, str(path))
-    cached = _read(folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.marshal", key)
+    cached = _read(_file(folder, key), key)
     font = _rebuild(name, path, cached) if cached is not None else None
     if font is None:
         font = TTFont(name, str(path))
         _write(folder, key, font)
     return font
+
+
+def _file(folder: Path, key: str) -> Path:
+    import hashlib  # here: a document without spool text never registers a face
+
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.marshal"
 
 
 def _key(path: Path) -> str | None:
@@ -126,7 +131,7 @@ def _write(folder: Path, key: str, font: TTFont) -> None:
         blob = marshal.dumps({"key": key, "face": face, "font": sorted(font.__dict__), "names": names})
     except ValueError:  # a value marshal cannot hold: this reportlab parses into other types
         return
-    file = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.marshal"
+    file = _file(folder, key)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         if _create is not None and not folder.is_dir():

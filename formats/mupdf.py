@@ -11,7 +11,6 @@ import pymupdf
 
 from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
-from formats.native import MAX_IMAGE_PIXELS, check_image_size
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -50,6 +49,8 @@ class MupdfBackend:
 def check_image_file(path: Path) -> None:
     """Refuse images (every frame of a TIFF) too large to decode safely."""
     from PIL import Image
+
+    from formats.native import MAX_IMAGE_PIXELS, check_image_size  # the spool reader: not needed for a PDF
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import pymupdf
@@ -128,6 +127,8 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     try:
         if doc.needs_pass or _was_encrypted(doc):
             raise ProtectionError("the PDF is already protected", code="protect.already", hint="protect the unprotected original")
+        import secrets
+
         # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
         owner = secrets.token_urlsafe(15)
         user = protection.password if protection.mode == "password" else ""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -56,6 +54,9 @@ def _gs_error(output: str) -> str:
 
 def convert(path: Path, data: bytes, cache_dir: Path, limits: Limits = DEFAULT) -> Path:
     """The cached PDF of a PostScript file (made by Ghostscript on first use)."""
+    import hashlib
+    import subprocess  # only here: every document's type sniffing imports this module
+
     folder = _private_dir(cache_dir)
     cached = folder / (hashlib.sha256(data).hexdigest() + ".pdf")
     if cached.is_file():

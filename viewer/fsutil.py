@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 __all__ = ["fsync_dir", "write_durable", "private_dir", "private_file"]
@@ -36,7 +35,7 @@ def write_durable(path: Path, data: bytes, tmp_dir: Path | None = None, *, mode:
     The file is created with ``mode`` (private by default); on any failure (a full disk)
     the temporary file is removed and ``path`` is left as it was.
     """
-    tmp = (tmp_dir or path.parent) / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    tmp = (tmp_dir or path.parent) / f".{path.name}.{os.urandom(4).hex()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         try:

@@ -5,6 +5,9 @@ wall time of the real ``spoolview`` command, from exec to exit, next to the inte
 own start (``python -c pass``) and the raw library doing the same work, measured in the
 same run. Targets (issue 16): send <= 12x and convert <= 8x ``python -c pass``.
 ``--peers`` adds swaks (the same PDF to a loopback SMTP sink) and ``mutool convert``.
+``--instructions`` adds the instructions each process executes (valgrind's cachegrind, one
+run each, about a minute): a count that other programs on the machine do not disturb, so its
+ratios hold on a busy machine where the wall times do not.
 """
 
 from __future__ import annotations
@@ -62,6 +65,30 @@ def row(what: str, value: Timing, base_name: str, base: Timing, target: float | 
           f"{verdict}")
 
 
+def instructions(argv: list[str]) -> int:
+    """User-space instructions one run of ``argv`` executes (valgrind --tool=cachegrind)."""
+    proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *argv],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"valgrind {' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    for line in proc.stderr.splitlines():
+        if "I   refs:" in line or "I refs:" in line:
+            return int(line.split(":")[1].strip().replace(",", ""))
+    raise SystemExit("valgrind printed no instruction count")
+
+
+def instruction_rows(send_argv: list[str], convert_argv: list[str]) -> None:
+    if not shutil.which("valgrind"):
+        print("  instructions: valgrind is not installed (apt-get install valgrind)")
+        return
+    python = instructions([sys.executable, "-c", "pass"])
+    print("instructions executed, one run each under valgrind (not disturbed by the machine's load)")
+    for what, argv, target in (("send quote (pickup route)", send_argv, 12), ("convert notice.pdf", convert_argv, 8)):
+        count = instructions(argv)
+        verdict = "  OK" if count / python <= target else f"  MISSED (target <= {target}x)"
+        print(f"  {what:<28} {count / 1e6:8.0f} M   python -c pass {python / 1e6:6.0f} M   ratio {count / python:6.2f}{verdict}")
+
+
 def prepare(folder: Path) -> None:
     os.environ["SPOOLVIEW_HOME"] = str(folder / "home")
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
@@ -71,6 +98,10 @@ def prepare(folder: Path) -> None:
     s = settings.Settings()  # the default route: the pickup folder
     s.service.from_identity = "Bench <bench@example.com>"
     settings.save(s)
+    from viewer.directory import open_directory
+
+    with open_directory(s) as directory:  # a user's directory: the send checks who the recipient belongs to
+        directory.import_csv(ROOT / "samples" / "customers.csv", ROOT / "samples" / "contacts.csv")
 
 
 def main() -> int:
@@ -96,6 +127,9 @@ def main() -> int:
         row("convert notice.pdf", convert, "python+pymupdf open+save", raw_convert)
         if peers:
             peer_columns(folder, send, convert, out)
+        if "--instructions" in sys.argv:
+            instruction_rows([SPOOLVIEW, "send", str(QUOTE), "--to", "client@example.com", "--force"],
+                             [SPOOLVIEW, "convert", str(NOTICE), "-o", str(out)])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

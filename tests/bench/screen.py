@@ -49,6 +49,7 @@ class Screen:
         if not self.display:
             raise SystemExit(f"cannot open display {os.environ['DISPLAY']}")
         self.root = x.XDefaultRootWindow(self.display)
+        self.xtst: ctypes.CDLL | None = None
         self.width = x.XDisplayWidth(self.display, 0)
         self.height = x.XDisplayHeight(self.display, 0)
 
@@ -64,6 +65,86 @@ class Screen:
             return ctypes.string_at(img.data, img.bytes_per_line * img.height)
         finally:
             self.x.XDestroyImage(image)
+
+    def grab_rows(self, x: int, y: int, width: int, height: int) -> list[bytes]:
+        """The rows of pixels of a region of the screen (4 bytes a pixel)."""
+        image = self.x.XGetImage(self.display, self.root, x, y, width, height, ALL_PLANES, ZPIXMAP)
+        if not image:
+            raise SystemExit("XGetImage failed")
+        try:
+            img = image.contents
+            data = ctypes.string_at(img.data, img.bytes_per_line * img.height)
+            return [data[r * img.bytes_per_line:r * img.bytes_per_line + width * 4] for r in range(height)]
+        finally:
+            self.x.XDestroyImage(image)
+
+    def find_cluster(self, colour: tuple[int, int, int], band: tuple[int, int], *, tolerance: int = 40,
+                     min_width: int = 16, gap: int = 6) -> tuple[int, int] | None:
+        """The centre of the first horizontal cluster of pixels near ``colour`` in the rows ``band``
+        at least ``min_width`` wide (a toolbar icon drawn in that colour), or None."""
+        rows = self.grab_rows(0, band[0], self.width, band[1] - band[0])
+        near: dict[int, list[int]] = {}
+        for dy, row in enumerate(rows):
+            for x in range(self.width):
+                b, g, r = row[4 * x], row[4 * x + 1], row[4 * x + 2]
+                if abs(r - colour[0]) < tolerance and abs(g - colour[1]) < tolerance and abs(b - colour[2]) < tolerance:
+                    near.setdefault(x, []).append(band[0] + dy)
+        xs = sorted(near)
+        start = 0
+        for i in range(1, len(xs) + 1):
+            if i == len(xs) or xs[i] - xs[i - 1] > gap:
+                cluster = xs[start:i]
+                if cluster and cluster[-1] - cluster[0] + 1 >= min_width:
+                    ys = [y for x in cluster for y in near[x]]
+                    return (cluster[0] + cluster[-1]) // 2, (min(ys) + max(ys)) // 2
+                start = i
+        return None
+
+    def click(self, x: int, y: int, *, then_to: tuple[int, int] | None = None) -> float:
+        """A left click at (x, y) through XTest, as a mouse gives it; the perf_counter time it was sent.
+        ``then_to``: move the pointer there right after (no tooltip over what opens)."""
+        if self.xtst is None:
+            lib = ctypes.util.find_library("Xtst")
+            if lib is None:
+                raise SystemExit("libXtst not found: cannot click (install libxtst6)")
+            self.xtst = ctypes.CDLL(lib)
+            self.xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
+            self.xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+            self.x.XFlush.argtypes = [ctypes.c_void_p]
+        self.xtst.XTestFakeMotionEvent(self.display, -1, x, y, 0)
+        self.x.XFlush(self.display)
+        time.sleep(0.05)  # the pointer rests on the icon, as a hand does before it clicks
+        self.xtst.XTestFakeButtonEvent(self.display, 1, 1, 0)
+        self.xtst.XTestFakeButtonEvent(self.display, 1, 0, 0)
+        if then_to is not None:
+            self.xtst.XTestFakeMotionEvent(self.display, -1, then_to[0], then_to[1], 0)
+        self.x.XFlush(self.display)
+        return time.perf_counter()
+
+    def settled(self, region: tuple[int, int, int, int], since: float, *, quiet: float = 0.5, timeout: float = 30.0,
+                segments: int = 8, threshold: int = 24) -> tuple[float, float]:
+        """Watch ``region`` (x, y, width, height) after ``since`` until it stops changing: the times
+        (first change, last change) at which more than ``threshold`` row segments changed between
+        two grabs. A blinking text cursor changes fewer; a window being drawn, many more."""
+        x, y, width, height = region
+        step = width * 4 // segments
+        previous = self.grab_rows(x, y, width, height)
+        first = last = 0.0
+        deadline = since + timeout
+        while True:
+            rows = self.grab_rows(x, y, width, height)
+            now = time.perf_counter()
+            changed = sum(1 for old, new in zip(previous, rows, strict=True) if old != new
+                          for k in range(segments) if old[k * step:(k + 1) * step] != new[k * step:(k + 1) * step])
+            if changed > threshold:
+                last = now
+                first = first or now
+            previous = rows
+            if last and now - last > quiet:
+                return first, last
+            if now > deadline:
+                raise SystemExit(f"the screen did not {'settle' if first else 'change'} within {timeout:g} s")
+            time.sleep(0.001)
 
     def count(self, colours: Colours) -> int:
         """How many pixels of exactly these colours are on screen."""

@@ -64,6 +64,7 @@ def _cupsd(root: Path) -> Iterator[Cups]:
     for sub in ("etc", "bin/backend", "spool", "cache", "state", "tmp", "log"):
         (root / sub).mkdir(parents=True)
     (root / "spool").chmod(0o710)
+    (root / "tmp").chmod(0o1777)  # the filters (run as lp) write their temporary files there
     for sub in ("filter", "daemon", "cgi-bin", "notifier", "monitor"):
         if (SYSTEM_SERVERBIN / sub).exists():
             (serverbin / sub).symlink_to(SYSTEM_SERVERBIN / sub)

@@ -36,6 +36,12 @@ class Records:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> Records:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
 
 def test_fold_and_words() -> None:
     assert fold("  Élodie   MARCHAND ") == "elodie marchand"

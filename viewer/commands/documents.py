@@ -7,10 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from formats import Document, PasswordRequired, open_document
 from viewer.errors import SpoolviewError
+
+if TYPE_CHECKING:
+    from viewer.settings import Settings
 
 SAMPLE_QUOTE = Path(__file__).resolve().parents[2] / "samples" / "devis-D2026-0042.spv"
 
@@ -112,12 +115,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _open(args: argparse.Namespace, password_file: Path | None, option: str) -> Document:
-    """Open the command's input; a password error names the ``option`` that gives it."""
+def _open(args: argparse.Namespace, password_file: Path | None, option: str, settings: Settings | None = None) -> Document:
+    """Open the command's input (with ``settings``, else the user's); a password error names the ``option`` that gives it."""
     from viewer.docopen import open_document as open_with_settings
 
     try:
-        return open_with_settings(args.file, password=read_password(password_file), encoding=args.encoding)
+        return open_with_settings(args.file, settings, password=read_password(password_file), encoding=args.encoding)
     except PasswordRequired as exc:
         raise SpoolviewError(f"{exc.file}: {exc.message} (give it with {option} FILE, whose first line is the password)",
                              msgid="cli.password_file", params={"reason": exc, "option": option}) from None
@@ -174,7 +177,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from formats.pdf import Protection, protect, to_pdf
     from viewer.settings import load
 
-    pdfa = load().pdf.pdfa if args.pdfa is None else args.pdfa
+    settings = load()
+    pdfa = settings.pdf.pdfa if args.pdfa is None else args.pdfa
     if pdfa and args.protect != "none":
         raise SpoolviewError("PDF/A forbids encryption: use --no-pdfa with --protect, or --protect none for an archival PDF")
     password = read_password(args.password_file)
@@ -183,7 +187,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
-    with _open(args, args.input_password_file, "--input-password-file") as doc:
+    with _open(args, args.input_password_file, "--input-password-file", settings) as doc:
         pdf = protect(to_pdf(doc, pdfa=pdfa), protection)
         repaired = doc.repaired
     write_atomic(args.output, pdf)

@@ -17,6 +17,7 @@ import errno
 import hmac
 import http.client
 import ipaddress
+import itertools
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -357,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] not in ("/icon.png", "/icon-sm.png", "/icon-lg.png") and self._user() is None:
             self._unauthorized()
             return
-        self._forward("GET", b"", self.headers.get("Host", ""))
+        self._forward("GET", None, self.headers.get("Host", ""))
 
     def do_POST(self) -> None:
         config = self.server.config
@@ -392,18 +394,21 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if user:  # the job belongs to who signed in, whatever name the client put in the request
                 ipp.set_value(request, ipp.OPERATION_TAG, ipp.TAG_NAME, "requesting-user-name", user)
+            size = body.tell() - data_at
             body.seek(data_at)
-            payload = ipp.encode(request) + body.read()
-        self._forward("POST", payload, self.headers.get("Host", ""))
+            head = ipp.encode(request)
+            document = iter(lambda: body.read(1 << 16), b"")  # streamed from the spool file, never whole in memory
+            self._forward("POST", itertools.chain([head], document), self.headers.get("Host", ""), len(head) + size)
 
-    def _forward(self, method: str, payload: bytes, host_header: str) -> None:
+    def _forward(self, method: str, payload: Iterable[bytes] | None, host_header: str, length: int = 0) -> None:
         engine = self.server.engine
         conn = http.client.HTTPConnection("127.0.0.1", engine.port, timeout=120)
         try:
             headers = {"Host": f"localhost:{engine.port}"}
             if method == "POST":
                 headers["Content-Type"] = "application/ipp"
-            conn.request(method, self.path, body=payload if method == "POST" else None, headers=headers)
+                headers["Content-Length"] = str(length)
+            conn.request(method, self.path, body=payload, headers=headers)
             reply = conn.getresponse()
             data = reply.read()
             status, content_type = reply.status, reply.getheader("Content-Type", "application/octet-stream")
