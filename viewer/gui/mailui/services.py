@@ -678,7 +678,7 @@ def warm_up() -> None:
     the recipient up on a worker instead (``prepare``), with the dialog already shown.
     """
     try:
-        import formats.pdfmeta  # noqa: F401 - the conversion's (urllib, xml): ~0.2 s of the first click otherwise
+        import formats.pdfmeta  # noqa: F401 - what the first conversion imports (XMP metadata); not used here
         import viewer.mail.attachments
         import viewer.mail.compose
         import viewer.mail.outbox
