@@ -39,8 +39,10 @@ TEST_PACKAGES=(
     "cups-client:lp,lpstat"             # print commands the viewer calls
     "cups-ipp-utils:/usr/sbin/ippeveprinter,ipptool"  # `printer serve`'s IPP engine; ipptool prints to it
     "dbus-daemon:dbus-daemon"           # the private bus ippeveprinter needs (`printer serve`)
+    "avahi-utils:avahi-publish"         # `printer serve`'s DNS-SD advertisement (its failure is tested)
     "desktop-file-utils:desktop-file-validate"  # checks the .desktop entry `desktop install` writes
     "shared-mime-info:update-mime-database"     # builds the MIME database with the .spv type
+    "systemd:systemd-analyze"           # verifies the shipped systemd unit (spoolview-watch.service)
 )
 # `make bench-peers` only (never `make test`): the programs the benchmarks compare with.
 PEERS_PACKAGES=(

@@ -61,18 +61,22 @@ def cli_language(setting: str = "auto") -> str:
     return "fr" if wanted[0][:2].lower() == "fr" else "en"
 
 
-def describe(exc: BaseException, lang: str, *, file_name_only: bool = False) -> str:
+def describe(exc: BaseException, lang: str, *, file_name_only: bool = False, named: str | Path = "") -> str:
     """What a person reads for ``exc`` in ``lang``: the worded code when it has one, else ``str(exc)``.
 
     A DocumentError is placed first (file, page, item, field); ``file_name_only`` shows
-    the file's name rather than its path (a dialog already says which document).
+    the file's name rather than its path; the file ``named`` (one the sentence around
+    already names) is left out — another one, such as a sidecar, is still named.
     """
-    return _describe(exc, lang, file_name_only, _NESTING)
+    try:
+        return _describe(exc, lang, file_name_only, _NESTING, str(named))
+    except (KeyError, IndexError, ValueError):  # words that do not fit the error's parameters: its own text, never a traceback
+        return str(exc)
 
 
-def _describe(exc: BaseException, lang: str, file_name_only: bool, depth: int) -> str:
+def _describe(exc: BaseException, lang: str, file_name_only: bool, depth: int, named: str = "") -> str:
     if isinstance(exc, DocumentError):  # placed in ``lang`` even without a code (then its English reason)
-        where = _where(exc, lang, file_name_only)
+        where = _where(exc, lang, file_name_only, named)
         if f"formats.{exc.code}" in catalogue(lang):
             fields = _fields(exc.params, lang, file_name_only, depth)
             if exc.code == "schema.type":  # JSON's type names, as the interface language says them
@@ -94,9 +98,9 @@ def _fields(params: Mapping[str, object], lang: str, file_name_only: bool, depth
     return fields
 
 
-def _where(exc: DocumentError, lang: str, file_name_only: bool) -> str:
+def _where(exc: DocumentError, lang: str, file_name_only: bool, named: str) -> str:
     where = []
-    if exc.file:
+    if exc.file and not (named and Path(exc.file).name == Path(named).name):
         where.append(text(lang, "formats.where.file", file=Path(exc.file).name if file_name_only else exc.file))
     if exc.page is not None:
         where.append(text(lang, "formats.where.page", page=exc.page))

@@ -241,6 +241,20 @@ class PrinterQueue:
 
 
 @dataclass
+class Watch:
+    """The watched folder: `spoolview watch` without FOLDER runs from here (a service, a desktop session)."""
+
+    enabled: bool = False  # `spoolview watch` without FOLDER runs only when true
+    folder: str = ""  # where the ERP (or the printer queue) drops complete documents
+    done: str = ""  # sent documents; empty: FOLDER/done
+    failed: str = ""  # documents not sent, each with NAME.log; empty: FOLDER/failed
+    hold: str = ""  # documents a rule holds for review, each with NAME.log; empty: FOLDER/hold
+    rules: str = ""  # the rules file (TOML, docs/batch.md); empty: every document is sent with the defaults
+    settle: float = 2.0  # seconds a file must stay unchanged to be complete
+    interval: float = 5.0  # seconds between two scans (shares where inotify sees nothing)
+
+
+@dataclass
 class Settings:
     """Everything a user configures. ``load()``/``save()`` live in this module."""
 
@@ -256,6 +270,7 @@ class Settings:
     limits: DocumentLimits = field(default_factory=DocumentLimits)
     extract: Extract = field(default_factory=Extract)
     printer: PrinterQueue = field(default_factory=PrinterQueue)
+    watch: Watch = field(default_factory=Watch)
     templates: Templates = field(default_factory=Templates)
     active_environment: str = "default"
     environments: dict[str, Environment] = field(default_factory=lambda: {"default": Environment()})
@@ -297,6 +312,7 @@ SECTIONS: dict[str, type] = {
     "limits": DocumentLimits,
     "extract": Extract,
     "printer": PrinterQueue,
+    "watch": Watch,
 }
 # Settings whose value is one of a few words.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -636,6 +652,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "advanced.delay_seconds": (0, None),
     "printer.port": (0, 65535),
     "printer.max_job_mb": (0.001, None),
+    "watch.settle": (0, None),
+    "watch.interval": (0.1, None),
 }
 
 
@@ -795,6 +813,33 @@ def _oauth_problems(settings: Settings) -> list[Problem]:
     return found
 
 
+def _watch_problems(settings: Settings) -> list[Problem]:
+    """What stops `spoolview watch` (without FOLDER) from running with these settings."""
+    watch, found = settings.watch, []
+    if watch.enabled and not watch.folder.strip():
+        found.append(Problem("watch.folder", "the watched folder is switched on but no folder is given; set watch.folder"))
+    if watch.folder.strip() and not Path(watch.folder).expanduser().is_dir():
+        found.append(Problem("watch.folder", f"{watch.folder} is not a folder; create it or correct the path"))
+    for name in ("done", "failed", "hold"):
+        value = getattr(watch, name)
+        if value.strip():
+            problem = _folder_problem(value)
+            if problem:
+                found.append(Problem(f"watch.{name}", problem))
+    if watch.settle < 0:
+        found.append(Problem("watch.settle", "the settle time cannot be negative"))
+    if watch.interval < 0.1:
+        found.append(Problem("watch.interval", "the scan interval must be at least 0.1 second"))
+    if watch.rules.strip():
+        from viewer import watchrules
+
+        try:
+            watchrules.load(Path(watch.rules).expanduser(), settings, password="(checked when the watcher starts)")
+        except watchrules.RulesError as exc:
+            found.append(Problem("watch.rules", str(exc)))
+    return found
+
+
 def check(settings: Settings) -> list[Problem]:
     """Every problem in the settings, each with its key and what to do; [] when all is well."""
     found: list[Problem] = []
@@ -936,6 +981,10 @@ def check(settings: Settings) -> list[Problem]:
             add(f"extract.{name}", exc.message)
     if settings.extract.customer_by_name and not settings.extract.customer:
         add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
+
+    # The watched folder.
+    for problem in _watch_problems(settings):
+        found.append(problem)
 
     # Directory, profiles, templates.
     if settings.directory.database_url:

@@ -30,6 +30,8 @@ __all__ = ["TomlFile", "describe", "read"]
 
 def describe(example: Any) -> str:
     """How a TOML value like ``example`` (or of type ``example``) is described to a person."""
+    if typing.get_origin(example) is not None:  # list[str], dict[str, int]: described by their kind
+        example = typing.get_origin(example)
     kind = example if isinstance(example, type) else type(example)
     if kind is bool:
         return "true or false"
@@ -47,14 +49,24 @@ def describe(example: Any) -> str:
 
 
 def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
-    """The line of ``key`` inside ``[table]`` (or of the header ``[table.key]``) in the TOML text."""
+    """The line of ``key`` inside ``[table]`` (or of the header ``[table.key]``) in the TOML text.
+
+    The n-th table of an array of tables (``[[rule]]``) is named ``rule[n]`` (from 1), as in
+    ``table=("rule[2]",)``; ``key`` may name it too, for the line of its header.
+    """
     current: tuple[str, ...] = ()
-    header = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+    header = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
     assign = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=')
+    arrays: dict[tuple[str, ...], int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         m = header.match(line)
         if m:
-            current = tuple(p.strip().strip('"').strip("'") for p in m.group(1).split("."))
+            current = tuple(p.strip().strip('"').strip("'") for p in m.group(2).split("."))
+            if m.group(1) == "[[":
+                if current == (*table, key) and current not in arrays:  # the array itself: its first header
+                    return number
+                arrays[current] = arrays.get(current, 0) + 1
+                current = (*current[:-1], f"{current[-1]}[{arrays[current]}]")
             if current == (*table, key):
                 return number
             continue

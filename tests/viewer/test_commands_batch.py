@@ -271,3 +271,16 @@ def test_ctrl_c_stops_cleanly_reports_only_what_was_sent_and_a_rerun_sends_the_r
     assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
     got = Counter(r for m in server.messages for r in m.rcpt_tos)
     assert got == Counter({address(i): 1 for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)})
+
+
+def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
+    code = (
+        "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
+        "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
+        "Conversion(settings.Settings()).warm_up(); "
+        "assert {'pymupdf', 'reportlab', 'formats.draw'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

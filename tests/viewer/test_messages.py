@@ -187,6 +187,22 @@ def test_a_damaged_pdf_in_french_quotes_the_engine_reason(tmp_path):
     assert said.endswith("produisez-le ou copiez-le de nouveau")
 
 
+def test_the_file_the_sentence_names_is_left_out_another_is_kept(tmp_path):
+    error = DocumentError("x", code="file.empty", file=tmp_path / "devis.spv", page=2)
+    assert messages.describe(error, "fr", named=tmp_path / "devis.spv") == (
+        "page 2 : le fichier est vide (le programme qui l'a écrit a peut-être échoué)")
+    sidecar = DocumentError("x", code="meta.not_text", file=tmp_path / "releve.meta.json", field="customer")
+    assert messages.describe(sidecar, "fr", file_name_only=True, named=tmp_path / "releve.txt") == (
+        "fichier « releve.meta.json », champ « customer » : une valeur texte est attendue")
+
+
+def test_words_that_do_not_fit_the_parameters_fall_back_to_the_errors_own_text():
+    from viewer.errors import SpoolviewError
+
+    error = SpoolviewError("cannot reach x", msgid="appserver.unreachable", params={"url": "http://x"})  # no profile
+    assert messages.describe(error, "fr") == "cannot reach x"
+
+
 def test_an_error_without_a_code_keeps_its_own_words_but_is_placed():
     error = DocumentError("unsupported thing", file="/x/data.bin", page=3)
     assert messages.describe(error, "fr", file_name_only=True) == "fichier « data.bin », page 3 : unsupported thing"

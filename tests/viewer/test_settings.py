@@ -490,3 +490,23 @@ def test_oauth_settings_are_set_and_saved(tmp_path: Path) -> None:
     assert again.functions.oauth_tenant == "organizations" and again.functions.oauth_scope == ""
     with pytest.raises(S.SettingsError):
         S.set_value(s, "functions.auth", "kerberos")
+
+
+def test_check_the_watched_folder(tmp_path: Path) -> None:
+    s = S.Settings()
+    s.service.from_identity = "Ventes <ventes@example.com>"
+    s.watch.enabled = True
+    s.watch.interval = 0.05
+    s.watch.settle = -1
+    found = {p.key: p.message for p in S.check(s)}
+    assert found["watch.folder"] == "the watched folder is switched on but no folder is given; set watch.folder"
+    assert found["watch.interval"] == "the scan interval must be at least 0.1 second"
+    assert found["watch.settle"] == "the settle time cannot be negative"
+    s.watch.folder, s.watch.interval, s.watch.settle = str(tmp_path / "none"), 5.0, 2.0
+    s.watch.rules = str(tmp_path / "rules.toml")
+    found = {p.key: p.message for p in S.check(s)}
+    assert found["watch.folder"] == f"{tmp_path / 'none'} is not a folder; create it or correct the path"
+    assert found["watch.rules"].startswith(f"{tmp_path}/rules.toml: no such rules file")
+    s.watch.folder = str(tmp_path)
+    (tmp_path / "rules.toml").write_text('[[rule]]\nkind = "devis"\naction = "hold"\n', encoding="utf-8")
+    assert [p for p in S.check(s) if p.key.startswith("watch.")] == []

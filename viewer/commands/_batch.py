@@ -8,7 +8,7 @@ import glob
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,19 +20,21 @@ if TYPE_CHECKING:
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
+    from viewer.watchrules import Decision, Rules
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 # What became of one document of a batch (the summary's words, in this order).
-SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
+SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
     "sent",
     "refused",
     "skipped (already sent)",
+    "held for review",  # a watched-folder rule said hold: nothing sent, on purpose
     "unreadable",
     "no recipient",
     "not sent (error)",
 )
-ORDER = (SENT, REFUSED, ALREADY, UNREADABLE, NO_RECIPIENT, NOT_SENT)
+ORDER = (SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT)
 _GLOB_CHARS = "*?["
 
 
@@ -103,6 +105,7 @@ class Converted:
     document: Document | None = None
     attachment: Attachment | None = None
     problem: str = ""
+    decision: Decision | None = None  # what the watched folder's rules chose for it (None: no rules)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Conversion:
     encoding: str | None = None
     protect: bool | str | None = None
     password: str = field(default="", repr=False)
+    rules: Rules | None = None  # the watched folder's: they choose hold, address type and protection per document
 
     def __call__(self, item: Item) -> Converted:
         from formats.document import Document, DocumentError
@@ -129,7 +133,12 @@ class Conversion:
             doc = open_document(item.path, self.settings, encoding=self.encoding)
             try:
                 name = job.document_key(doc)
-                attachment = document_attachment(doc, self.settings, self.address_type, protect=self.protect, password=self.password)
+                chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
+                if chosen is not None and chosen.hold:
+                    return Converted(name, problem=f"{HELD}\tby {chosen.rule}", decision=chosen)
+                attachment = document_attachment(doc, self.settings, (chosen and chosen.address_type) or self.address_type,
+                                                 protect=(chosen and chosen.protection) or self.protect,
+                                                 password=(chosen and chosen.password) or self.password)
                 bare = Document(doc.path, doc.source, doc.info, doc.page_count)
             finally:
                 doc.close()
@@ -137,7 +146,23 @@ class Conversion:
             return Converted(name, problem=f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})")
         except (DocumentError, SpoolviewError) as exc:
             return Converted(name, problem=f"{UNREADABLE}\t{exc}")
-        return Converted(name, bare, attachment)
+        return Converted(name, bare, attachment, decision=chosen)
+
+    def warm_up(self) -> None:
+        """Load what converting needs (the PDF libraries, the spools' fonts) now rather than on the
+        first document: a watcher picks its first file up as fast as the others."""
+        import importlib
+
+        from formats import fonts
+        from formats.document import DocumentError
+
+        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta"):
+            importlib.import_module(module)
+        try:
+            for bold in (False, True):
+                fonts.register_reportlab("sans", bold)
+        except DocumentError:
+            pass  # no fonts: the first document says so, in its own words
 
 
 def _crashed(item: Item, why: str) -> Converted:
@@ -154,6 +179,7 @@ class Result:
     text: str
     outcome: Outcome | None = None
     detail: str = ""
+    rule: str = ""  # the watched folder's rule that chose its inputs, and what it chose ('' without rules)
 
     @property
     def temporary(self) -> bool:
@@ -190,6 +216,22 @@ class Batch:
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
         self.counts: Counter[str] = Counter()
+        self.rules: Rules | None = None  # the watched folder's rules: they choose each document's inputs
+
+    def use_rules(self, rules: Rules) -> None:
+        """Send each document as ``rules`` decide (hold, address type, template, protection).
+
+        A rule's protection is an explicit choice, like --protect: the default protection is
+        resolved once here (a password it needs and lacks is said now, before any document)
+        so that every document gets an explicit mode, its rule's or the default's.
+        """
+        from viewer.mail.attachments import protection_for
+
+        self.rules = rules
+        if rules.sets_protection:
+            self.protect = protection_for(self.settings, self.protect, self.password).mode
+            self.settings.pdf.password_policy = "ask"
+        self.conversion = replace(self.conversion, protect=self.protect, rules=rules)  # it opens and converts
 
     def close(self) -> None:
         self.lookups.close()
@@ -218,9 +260,12 @@ class Batch:
         if converted.document is None:
             return name, converted.problem
         try:
-            draft = job.prepare(converted.document, self.settings, self.connection, address_type=self.args.address_type,
+            chosen = converted.decision
+            draft = job.prepare(converted.document, self.settings, self.connection,
+                                address_type=(chosen and chosen.address_type) or self.args.address_type,
                                 to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
-                                password=self.password, lookups=self.lookups, attachment=converted.attachment)
+                                password=self.password, lookups=self.lookups, attachment=converted.attachment,
+                                template=chosen.template if chosen is not None else "")
         except SpoolviewError as exc:
             return name, f"{UNREADABLE}\t{exc}"
         if not draft.recipients():
@@ -251,7 +296,8 @@ class Batch:
         one document; counted in the summary."""
         from viewer.mail import job
 
-        name, ready = self.draft(converted or self.conversion(item), item.to)
+        converted = converted or self.conversion(item)
+        name, ready = self.draft(converted, item.to)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
             result = Result(category, name, f"{name}: {category}: {why}", detail=why)
@@ -269,6 +315,8 @@ class Batch:
                 result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
+        if converted.decision is not None:
+            result = replace(result, rule=f"{converted.decision.rule}: {converted.decision.describe(self.args.address_type)}")
         self.counts[result.category] += 1
         return result
 
@@ -288,8 +336,8 @@ class Batch:
         return f"{sum(self.counts.values())} documents: " + ", ".join(parts)
 
     def status(self) -> int:
-        """0: every document sent (now or before); 3: some not sent; 1: none sent (now or before)."""
-        done = self.counts[SENT] + self.counts[ALREADY]
+        """0: every document sent (now or before) or held by a rule; 3: some not sent; 1: none sent."""
+        done = self.counts[SENT] + self.counts[ALREADY] + self.counts[HELD]
         total = sum(self.counts.values())
         if done == total:
             return EXIT_OK

@@ -8,7 +8,9 @@ in a PDF library, the out-of-memory killer) costs only the item it held: that it
 once more alone, in a fresh worker, and if that one dies too ``crashed(item, why)`` stands
 for its result; the batch goes on. Stopping early (Ctrl+C, an error, ``close()`` on the
 generator) terminates the workers; workers also end by themselves when the parent dies
-(kill -9), and ignore Ctrl+C, which is the parent's to handle.
+(kill -9), and ignore Ctrl+C, which is the parent's to handle. As with any multiprocessing
+code, a script that runs a batch with ``jobs`` > 1 keeps its own start-up under
+``if __name__ == "__main__":`` (the ``spoolview`` command does): a worker imports that script.
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ R = TypeVar("R")
 
 # What a worker's sudden death is called in a result (the item's own words follow it).
 CRASHED = "the conversion stopped its worker process abruptly (a damaged file can crash a PDF library)"
-# Imported once by the fork server, so that each worker starts warm (pymupdf, reportlab).
-_PRELOAD = ["viewer.commands._batch", "viewer.docopen", "viewer.mail.attachments", "formats.pdf", "formats.draw", "formats.pdfmeta"]
 _ORPHAN_CHECK = 0.5  # seconds between a worker's looks at whether its parent is still there
 
 _task: Callable[..., object] | None = None  # the task of this worker process (set by _start)
@@ -91,7 +91,9 @@ def _context() -> multiprocessing.context.BaseContext:
     parent holding open connections and threads), else fresh interpreters."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        # Nothing preloaded: the fork server stays small, and the workers import the PDF libraries
+        # side by side (the same time as the fork server importing them once, less memory in all).
+        ctx.set_forkserver_preload([])
         return ctx
     return multiprocessing.get_context("spawn")
 

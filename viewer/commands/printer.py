@@ -26,9 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--server", help="CUPS server host[:port] (default: this computer's)")
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("serve", help="run an IPP Everywhere printer the office prints to (jobs go to the watched folder)")
-    p.add_argument("--port", type=int, help="TCP port (default: [printer] port, 8631; 0: any free port)")
-    p.add_argument("--listen", help="address to listen on (default: [printer] listen, 127.0.0.1; 0.0.0.0: every network)")
+    p.add_argument("--port", type=int, metavar="N", help="TCP port (default: [printer] port, 8631; 0: any free port)")
+    p.add_argument("--listen", metavar="ADDR", help="address to listen on (default: [printer] listen, 127.0.0.1; 0.0.0.0: every network)")
     p.add_argument("--folder", help="where jobs go (default: [printer] folder, else the data folder's printed/)")
+    p.add_argument("--unit", action="store_true", help="print the systemd unit shipped with spoolview for this command "
+                   "(ExecStart set to this spoolview), and exit")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("password", help="store the password of a network printer user ([printer] users)")
     p.add_argument("user", help="the user name, as listed in [printer] users")
@@ -100,9 +102,28 @@ def serve_config(args: argparse.Namespace) -> serve.ServeConfig:
                              tls_cert=conf.tls_cert, tls_key=conf.tls_key, max_job_mb=conf.max_job_mb)
 
 
+UNIT_NAME = "spoolview-printer.service"  # shipped in viewer/data/
+UNIT_EXEC = "/opt/spoolview/.venv/bin/spoolview"  # the ExecStart program of the shipped unit
+
+
+def unit_text() -> str:
+    """The shipped systemd unit of `printer serve`, its ExecStart naming this spoolview."""
+    import sys
+    from importlib.resources import files
+
+    text = (files("viewer") / "data" / UNIT_NAME).read_text(encoding="utf-8")
+    here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "spoolview" else None
+    if here is not None and here.is_file():
+        text = text.replace(UNIT_EXEC, str(here))
+    return text
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from viewer.printer import serve
 
+    if args.unit:
+        print(unit_text(), end="")
+        return 0
     return serve.run(serve_config(args))
 
 

@@ -13,34 +13,54 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from formats.meta import sidecar_path
 from viewer.errors import SpoolviewError
-from viewer.settings import ADDRESS_TYPES
+from viewer.settings import ADDRESS_TYPES, Watch
 
 if TYPE_CHECKING:
     from viewer.commands._batch import Batch, Result
+    from viewer.settings import Settings
+    from viewer.watchrules import Rules
 
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PARTIAL = 0, 1, 2, 3  # 2: a configuration that cannot work (not restarted)
 WORK = ".spoolview-work"  # claimed files: FOLDER/.spoolview-work/<pid>/<name> (the name kept: it keys the history)
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".log")
+UNIT_NAME = "spoolview-watch.service"  # installed under this name; shipped in viewer/data/:
+UNITS = {"system": UNIT_NAME, "user": "spoolview-watch-user.service"}
+UNIT_EXEC = "/opt/spoolview/.venv/bin/spoolview"  # the ExecStart program of the shipped unit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "watch",
         help="send each document dropped into a folder, then move it to done/ or failed/",
+        usage="spoolview watch [FOLDER] [--once] [--rules FILE] [options]\n"
+              "       spoolview watch --check-rules FILE [DOC|FOLDER ...]\n"
+              "       spoolview watch --unit [system|user]",
         description="Watch FOLDER (inotify, or a scan every --interval seconds on shares) and send each complete "
         "document (renamed into place, or unchanged for --settle seconds) through the send job, to its own "
         "recipient. A sent document goes to --done, one that cannot be sent to --failed with a .log beside it "
-        "saying why; a temporarily refused one stays and is retried with backoff. Several watchers may share "
-        "one folder: each file is claimed by an atomic rename and sent once. --once: process what is there and "
-        "exit (0 all sent, 3 some not, 1 none).",
+        "saying why, one a rule holds to --hold with a .log naming the rule; a temporarily refused one stays and "
+        "is retried with backoff. Several watchers may share one folder: each file is claimed by an atomic rename "
+        "and sent once. --once: process what is there and exit (0 all sent or held, 3 some not, 1 none). Without "
+        "FOLDER, the [watch] section of the settings gives the folder, the folders, the rules and the times "
+        "(the options given still win). A configuration that cannot work (rules file, [watch]) exits with 2.",
     )
-    p.add_argument("folder", type=Path, metavar="FOLDER")
+    p.add_argument("paths", type=Path, nargs="*", metavar="FOLDER",
+                   help="the watched folder (default: watch.folder of the settings); with --check-rules: documents")
     p.add_argument("--once", action="store_true", help="process the complete files there now, then exit")
     p.add_argument("--done", type=Path, metavar="DIR", help="where sent documents go (default FOLDER/done)")
     p.add_argument("--failed", type=Path, metavar="DIR", help="where documents that were not sent go, with a .log (default FOLDER/failed)")
-    p.add_argument("--settle", type=float, default=2.0, metavar="SECONDS", help="a file unchanged this long is complete (default 2)")
-    p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="scan interval when inotify is not available (default 5)")
+    p.add_argument("--hold", type=Path, metavar="DIR", help="where documents a rule holds for review go, with a .log (default FOLDER/hold)")
+    p.add_argument("--rules", type=Path, metavar="FILE", help="rules (TOML): per kind, customer and file name, send or hold, "
+                   "address type, template, protection (docs/batch.md)")
+    p.add_argument("--check-rules", type=Path, metavar="FILE", help="check the rules file, print which rule each DOC "
+                   "(or each document of a FOLDER) matches, and exit (0 fine, 2 errors in the file)")
+    p.add_argument("--unit", nargs="?", const="system", choices=tuple(UNITS), help="print the systemd unit shipped with "
+                   "spoolview for this command (ExecStart set to this spoolview) and exit: system (a service, default) or "
+                   "user (a desktop session: systemctl --user)")
+    p.add_argument("--settle", type=float, metavar="SECONDS", help="a file unchanged this long is complete (default 2)")
+    p.add_argument("--interval", type=float, metavar="SECONDS", help="scan interval when inotify is not available (default 5)")
     p.add_argument("--type", dest="address_type", type=str.upper, choices=ADDRESS_TYPES, default="EMAIL", help="address type (default EMAIL)")
     p.add_argument("--protect", choices=("none", "no-modify", "password"), help="PDF protection (default: the settings)")
     p.add_argument("--password-file", type=Path, help="file whose first line is the PDF password")
@@ -66,6 +86,8 @@ class Watcher:
     failed: Path
     batch: Batch
     settle: float = 2.0
+    hold: Path | None = None  # documents a rule holds (None: FOLDER/hold); made only when there are rules
+    holds: bool = False  # rules are in force: a document may be held
     retries: dict[str, Retry] = field(default_factory=dict)
     renamed: set[str] = field(default_factory=set)  # renamed into the folder (inotify said so): complete at once
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
@@ -79,8 +101,12 @@ class Watcher:
     def mine(self) -> Path:
         return self.work / str(os.getpid())
 
+    @property
+    def held(self) -> Path:
+        return self.hold or self.folder / "hold"
+
     def prepare(self) -> None:
-        for folder in (self.folder, self.done, self.failed, self.work, self.mine):
+        for folder in (self.folder, self.done, self.failed, *([self.held] if self.holds else []), self.work, self.mine):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -92,7 +118,7 @@ class Watcher:
         for owner in self.work.iterdir():
             if not owner.name.isdigit() or _alive(int(owner.name)):
                 continue
-            for path in owner.iterdir():
+            for path in sorted(owner.iterdir(), key=lambda p: not _is_sidecar(p.name)):  # a sidecar before its document
                 try:
                     os.rename(path, self.folder / path.name)
                 except OSError:
@@ -112,7 +138,7 @@ class Watcher:
             raise SpoolviewError(f"cannot read the folder {self.folder} ({exc.strerror or exc})") from None
         for entry in entries:
             name = entry.name
-            if name.startswith((".", "~")) or name.lower().endswith(_SKIP_SUFFIXES):
+            if name.startswith((".", "~")) or name.lower().endswith(_SKIP_SUFFIXES) or _is_sidecar(name):
                 continue
             try:
                 if not entry.is_file(follow_symlinks=False):
@@ -133,11 +159,12 @@ class Watcher:
             os.rename(path, claimed)
         except FileNotFoundError:
             return None
+        _rename_quietly(sidecar_path(path), sidecar_path(claimed))  # its DocInfo goes with it (text spools, print jobs)
         return claimed
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands._batch import ALREADY, SENT, Item
+        from viewer.commands._batch import ALREADY, HELD, SENT, Item
 
         claimed = self.claim(path)
         if claimed is None:
@@ -145,7 +172,7 @@ class Watcher:
         try:
             result = self.batch.process(Item(claimed))
         except BaseException:
-            os.rename(claimed, path)  # interrupted: the document stays to be sent
+            _put_back(claimed, path)  # interrupted: the document stays to be sent
             raise
         name = path.name
         if result.category in (SENT, ALREADY):
@@ -156,12 +183,20 @@ class Watcher:
             delay = self.backoff[min(retry.attempts, len(self.backoff) - 1)]
             retry.attempts += 1
             retry.at = time.time() + delay
-            os.rename(claimed, path)
+            _put_back(claimed, path)
             result = _with_text(result, f"{result.text} — stays in {self.folder}, retried in {delay:.0f} s")
+        elif result.category == HELD:
+            self.retries.pop(name, None)
+            target = _move(claimed, self.held, name)
+            _write_log(target, result, f"{target.name} was held for review, {datetime.now():%Y-%m-%d %H:%M:%S}: nothing was sent.",
+                       f"To send it once checked: spoolview send {target} (or change the rule, then move it back into "
+                       "the watched folder).")
         else:
             self.retries.pop(name, None)
             target = _move(claimed, self.failed, name)
-            _write_log(target, result)
+            _write_log(target, result, f"{target.name} was not sent ({result.category}), {datetime.now():%Y-%m-%d %H:%M:%S}.",
+                       "Correct the cause, then move the file back into the watched folder to send it again "
+                       "(recipients that already accepted it are not sent it twice).")
         return result
 
     def scan(self) -> list[Result]:
@@ -191,34 +226,53 @@ def _free(folder: Path, name: str) -> Path:
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 2
-    while target.exists() or target.with_name(target.name + ".log").exists():
+    while target.exists() or target.with_name(target.name + ".log").exists() or sidecar_path(target).exists():
         target = folder / f"{stem}-{n}{suffix}"
         n += 1
     return target
 
 
-def _move(claimed: Path, folder: Path, name: str) -> Path:
-    target = _free(folder, name)
-    try:
-        os.rename(claimed, target)
-    except OSError:  # another file system: copy then remove
-        import shutil
+def _is_sidecar(name: str) -> bool:
+    """``NAME.meta.json``: the DocInfo of the document NAME.* beside it, never a document itself."""
+    return name.lower().endswith(".meta.json")
 
-        shutil.move(str(claimed), str(target))
+
+def _rename_quietly(source: Path, target: Path) -> None:
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        pass  # no sidecar
+
+
+def _put_back(claimed: Path, path: Path) -> None:
+    """Back into the watched folder: the sidecar first, so that the document is never seen without it."""
+    _rename_quietly(sidecar_path(claimed), sidecar_path(path))
+    os.rename(claimed, path)
+
+
+def _move(claimed: Path, folder: Path, name: str) -> Path:
+    import shutil
+
+    target = _free(folder, name)
+    for source, dest in ((sidecar_path(claimed), sidecar_path(target)), (claimed, target)):
+        if source.exists():
+            try:
+                os.rename(source, dest)
+            except OSError:  # another file system: copy then remove
+                shutil.move(str(source), str(dest))
     return target
 
 
-def _write_log(target: Path, result: Result) -> None:
-    """``failed/NAME.log``: why the document was not sent, in words."""
-    lines = [
-        f"{target.name} was not sent ({result.category}), {datetime.now():%Y-%m-%d %H:%M:%S}.",
-        "",
-        result.text,
-    ]
+def _write_log(target: Path, result: Result, first: str, advice: str) -> None:
+    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words."""
+    from viewer.commands._batch import HELD
+
+    lines = [first, "", result.text]
+    if result.rule and result.category != HELD:  # a held document's text names its rule already
+        lines += ["", f"As chosen by {result.rule}."]
     if result.outcome is not None:
         lines += ["", *result.outcome.summary_lines(duplicates=False)]
-    lines += ["", "Correct the cause, then move the file back into the watched folder to send it again "
-              "(recipients that already accepted it are not sent it twice)."]
+    lines += ["", advice]
     target.with_name(target.name + ".log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -264,31 +318,149 @@ def _wake_on_changes(folder: Path, wake: threading.Event, renamed: set[str] | No
     return observer
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Where and how this watcher runs: the command line, else the [watch] section of the settings."""
+
+    folder: Path
+    done: Path
+    failed: Path
+    hold: Path
+    rules: Path | None
+    settle: float
+    interval: float
+
+
+class ConfigError(SpoolviewError):
+    """The watcher cannot start with this configuration (exit status 2: restarting will not help)."""
+
+
+def plan(args: argparse.Namespace, settings: Settings) -> Plan:
+    """The folders, rules and times: FOLDER and options as given; without FOLDER, [watch] fills in."""
+    if len(args.paths) > 1:
+        raise ConfigError(f"one FOLDER only (got {len(args.paths)}); run one watcher per folder")
+    if args.paths:
+        folder: Path = args.paths[0]
+        watch = Watch()  # a FOLDER on the command line: the [watch] section is not used
+    else:
+        watch = settings.watch
+        where = f"in {settings.path}" if settings.path else "in the settings"
+        if not watch.folder.strip():
+            raise ConfigError(f"no folder to watch: give FOLDER, or set watch.folder {where} "
+                              "(spoolview settings set watch.folder /srv/erp/out) and watch.enabled = true")
+        if not watch.enabled:
+            raise ConfigError(f"the watched folder {watch.folder} is switched off {where} (watch.enabled = false): "
+                              "run `spoolview settings set watch.enabled true`, or give FOLDER")
+        folder = Path(watch.folder).expanduser()
+
+    def chosen(option: Path | None, setting: str, default: str) -> Path:
+        if option is not None:
+            return option
+        return Path(setting).expanduser() if setting.strip() else folder / default
+
+    rules = args.rules or (Path(watch.rules).expanduser() if watch.rules.strip() else None)
+    settle = args.settle if args.settle is not None else watch.settle
+    interval = args.interval if args.interval is not None else watch.interval
+    if settle < 0:
+        raise ConfigError(f"--settle {settle:g}: the settle time cannot be negative")
+    if interval < 0.1:
+        raise ConfigError(f"--interval {interval:g}: the scan interval must be at least 0.1 second")
+    return Plan(folder, chosen(args.done, watch.done, "done"), chosen(args.failed, watch.failed, "failed"),
+                chosen(args.hold, watch.hold, "hold"), rules, settle, interval)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
-    from viewer.commands import mail
+    from viewer import settings as S
+    from viewer import watchrules
+
+    try:
+        if args.unit:
+            print(unit_text(args.unit), end="")
+            return EXIT_OK
+        settings = S.load()
+        if args.check_rules is not None:
+            return check_rules(args, settings)
+        where = plan(args, settings)
+        if not where.folder.is_dir():
+            raise SpoolviewError(f"the folder {where.folder} does not exist: create it or check the path")
+        password = ""
+        if args.password_file is not None:
+            from viewer.commands.documents import read_password
+
+            password = read_password(args.password_file) or ""
+        rules = watchrules.load(where.rules, settings, password=password) if where.rules is not None else None
+    except (ConfigError, S.SettingsError, watchrules.RulesError) as exc:
+        print(f"spoolview: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return _run(args, settings, where, rules)
+
+
+def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules | None) -> int:
     from viewer.commands._batch import SENT, Batch
 
-    folder = args.folder
-    if not folder.is_dir():
-        raise SpoolviewError(f"the folder {folder} does not exist: create it or check the path")
-    batch = Batch(_batch_args(args), mail._settings())
-    watcher = Watcher(folder, args.done or folder / "done", args.failed or folder / "failed", batch, settle=args.settle)
+    batch = Batch(_batch_args(args), settings)
+    watcher = Watcher(where.folder, where.done, where.failed, batch, settle=where.settle, hold=where.hold,
+                      holds=rules is not None)
     try:
+        if rules is not None:
+            batch.use_rules(rules)
         watcher.prepare()
         if args.once:
             results = watcher.scan()
-            print(batch.summary() if results else f"nothing to send in {folder}")
+            print(batch.summary() if results else f"nothing to send in {where.folder}")
             sent = sum(1 for r in results if r.category == SENT)
             if batch.status() == EXIT_OK:
                 return EXIT_OK
             return EXIT_PARTIAL if sent else EXIT_FAILED
-        return _loop(watcher, args.interval)
+        return _loop(watcher, where.interval)
     finally:
         batch.close()
         try:
             watcher.mine.rmdir()
         except OSError:
             pass  # not empty (interrupted mid-claim: reclaimed by the next watcher) or never made
+
+
+def check_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """`--check-rules FILE [DOC...]`: the file's problems (exit 2), else the rule each document matches."""
+    from viewer import watchrules
+    from viewer.commands._batch import expand
+    from viewer.docopen import open_document
+
+    password = "(given to the watcher)" if args.password_file is not None else ""
+    rules = watchrules.load(args.check_rules, settings, password=password)
+    count = len(rules.rules)
+    print(f"{args.check_rules}: {count} rule{'s' if count != 1 else ''}, no problem found")
+    documents: list[Path] = []
+    for path in args.paths:
+        if path.is_dir():
+            documents += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                                and not _is_sidecar(p.name) and not p.name.lower().endswith(_SKIP_SUFFIXES))
+        else:
+            documents += [item.path for item in expand([path], None)]
+    status = EXIT_OK
+    for path in documents:
+        try:
+            info = open_document(path, settings).info
+        except Exception as exc:  # noqa: BLE001 - DocumentError, SpoolviewError, OSError: said for this document, the others go on
+            print(f"{path.name}: unreadable: {exc}")
+            status = EXIT_FAILED
+            continue
+        about = ", ".join(part for part in (f"{info.kind} {info.number}".strip(), f"customer {info.customer}" if info.customer else "") if part)
+        decision = rules.choose(info, path.name)
+        print(f"{path.name} ({about or 'no document info'}): {decision.rule}: {decision.describe(args.address_type)}")
+    return status
+
+
+def unit_text(kind: str = "system") -> str:
+    """A shipped systemd unit (viewer/data/, ``kind`` system or user), ExecStart naming this spoolview."""
+    from importlib.resources import files
+
+    text = (files("viewer") / "data" / UNITS[kind]).read_text(encoding="utf-8")
+    here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "spoolview" else None
+    if here is not None and here.is_file():
+        text = text.replace(UNIT_EXEC, str(here))
+    return text
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
@@ -300,9 +472,14 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
+    watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}", file=sys.stderr, flush=True)
+    rules = watcher.batch.rules
+    held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
+            f"to {watcher.held}") if rules is not None else ""
+    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}",
+          file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             wake.clear()

@@ -17,6 +17,7 @@ from typing import Any
 from viewer import instance
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n
+from viewer.gui.heap import return_freed_memory
 from viewer.gui.mainwindow import MainWindow, load_settings
 from viewer.gui.recent import ViewerState
 
@@ -33,29 +34,6 @@ def skip_layout_model() -> None:
     """
     if "pymupdf" not in sys.modules:
         sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import
-
-
-M_MMAP_THRESHOLD = -3  # mallopt parameter number (glibc malloc.h)
-MMAP_THRESHOLD = 256 * 1024
-
-
-def return_freed_memory() -> bool:
-    """Have glibc give freed page images (1-10 MB each) back to the system; True when set.
-
-    glibc raises its mmap threshold each time a big block is freed; afterwards page-sized
-    buffers come from the heap and, once freed, stay in the process's memory (measured:
-    ~20 MB more RSS after paging 60 pages). A fixed threshold keeps them mmapped.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt): its own policy
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def dpi_aware() -> None:

@@ -16,6 +16,7 @@ import contextlib
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
@@ -385,13 +386,16 @@ def ask_yes_no(parent: tk.Misc, message: str, *, title: str) -> bool:
     return bool(QuestionDialog(parent, message, title=title).result)
 
 
-def user_message(exc: BaseException) -> str:
-    """What to tell a person about ``exc`` (never a traceback), in the interface language."""
+def user_message(exc: BaseException, *, named: str | Path = "") -> str:
+    """What to tell a person about ``exc`` (never a traceback), in the interface language.
+
+    ``named``: the document the sentence around already names (an error about it then
+    starts at its page)."""
     from formats.document import DocumentError
     from viewer.errors import SpoolviewError
 
     if isinstance(exc, (DocumentError, SpoolviewError)):
-        return document_error_text(exc)
+        return document_error_text(exc, named=named)
     if isinstance(exc, FileNotFoundError):
         return _("error.not_found", path=exc.filename or "")
     if isinstance(exc, PermissionError):
@@ -401,9 +405,9 @@ def user_message(exc: BaseException) -> str:
     return _("error.unexpected", detail=f"{type(exc).__name__}: {exc}")
 
 
-def document_error_text(exc: BaseException) -> str:
+def document_error_text(exc: BaseException, *, named: str | Path = "") -> str:
     """A DocumentError (or coded SpoolviewError) in the interface language: its place (file name, page,
     item, field), then what is wrong and what to do."""
     from viewer.messages import describe
 
-    return describe(exc, language(), file_name_only=True)
+    return describe(exc, language(), file_name_only=True, named=named)

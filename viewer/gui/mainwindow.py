@@ -29,7 +29,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from viewer.gui import dialogs, filecommands, i18n, menus, theme
+from viewer.gui import dialogs, filecommands, heap, i18n, menus, theme
 from viewer.gui.dialogs import user_message
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -145,7 +145,8 @@ class MainWindow(tk.Toplevel):
         self.paned = ttk.PanedWindow(self, orient="horizontal")
         self.paned.grid(row=2, column=0, sticky="nsew")
         self.content = ttk.Frame(self.paned)
-        self.pageview = PageView(self.content, on_change=self._status_soon, on_error=self._render_error)
+        self.pageview = PageView(self.content, on_change=self._status_soon, on_error=self._render_error,
+                                 on_settled=heap.trim)
         self.pageview.pack(fill="both", expand=True)
         self.thumbnails = ThumbnailBar(self.paned, on_select=self.go_to, pageview=self.pageview)
         self.paned.add(self.thumbnails, weight=0)
@@ -263,7 +264,7 @@ class MainWindow(tk.Toplevel):
                     return False
                 password, tries = answer, tries + 1
             except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
-                self.show_error(_("error.open", name=path.name, detail=user_message(exc)))
+                self.show_error(_("error.open", name=path.name, detail=user_message(exc, named=path)))
                 return False
         self.show_document(document)
         if document.repaired:

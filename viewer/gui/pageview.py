@@ -2,8 +2,10 @@
 
 Pages are rendered on the Tk thread (PyMuPDF is not thread-safe) one at a time in
 ``after_idle`` callbacks, visible pages first, then neighbours, so the window keeps
-answering between two pages. Rendered pages live in an :class:`ImageCache` bounded in bytes
-(a few screens): neighbours are prefetched only while they fit, so paging never thrashes.
+answering between two pages. Rendered pages live in a :class:`PageCache` of PPM bytes
+bounded in bytes (a few screens): neighbours are prefetched only while they fit, so paging
+never thrashes. Only the pages on screen become Tk photos (8 bytes a pixel against the
+PPM's 3); a photo is deleted as soon as its page leaves the screen.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ Rect = tuple[float, float, float, float]
 GAP = 12  # pixels between pages and around them
 ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 6.4)
 PREFETCH = 2  # pages rendered ahead of and behind the visible ones
+SETTLE_MS = 400  # quiet time after the last page rendered before ``on_settled`` is called
 BACKGROUND = "#7f8790"
 
 
@@ -44,50 +47,53 @@ class DocumentSource:
         return [(r[0], r[1], r[2], r[3]) for r in render.search_page(self.document, index, needle)]
 
 
-# A Tk photo costs about 8 bytes a pixel in this process: its 32-bit block plus what the
-# display instance keeps (measured: RSS drop when 4.6 Mpx of pages are freed, Tk 8.6).
-PHOTO_BYTES_PER_PIXEL = 8
-SCREENS_CACHED = 3  # the page cache holds this many screens of pixels (visible pages always)
+# A Tk photo on a canvas costs about 8 bytes a pixel in this process: its 32-bit block plus
+# the display instance's dithering buffer (measured: RSS drop when 4.6 Mpx of pages are
+# freed, Tk 8.6). The cache keeps PPM bytes instead: 3 bytes a pixel.
+PPM_BYTES_PER_PIXEL = 3
+SCREENS_CACHED = 2  # the page cache holds this many screens of PPM pixels (visible pages always)
 
 
 def cache_budget(screen_width: int, screen_height: int, screens: int = SCREENS_CACHED) -> int:
-    """Bytes of page images to keep for a screen of this size: a few screens' worth."""
-    return screens * max(screen_width, 640) * max(screen_height, 480) * PHOTO_BYTES_PER_PIXEL
+    """Bytes of rendered pages to keep for a screen of this size: a few screens' worth of PPM."""
+    return screens * max(screen_width, 640) * max(screen_height, 480) * PPM_BYTES_PER_PIXEL
 
 
-def photo_bytes(width: int, height: int) -> int:
-    """What a rendered page of this size costs in memory."""
-    return width * height * PHOTO_BYTES_PER_PIXEL
+def ppm_bytes(width: int, height: int) -> int:
+    """What a rendered page of this size costs in the cache (its PPM header is a few bytes more)."""
+    return width * height * PPM_BYTES_PER_PIXEL
 
 
-class ImageCache:
-    """Least-recently-used PhotoImages, bounded by the memory they take (bytes)."""
+class PageCache:
+    """Least-recently-used rendered pages as PPM bytes, bounded by their total size."""
 
     def __init__(self, max_bytes: int = cache_budget(1920, 1080)) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[tuple, tk.PhotoImage] = OrderedDict()
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
 
-    def get(self, key: tuple) -> tk.PhotoImage | None:
-        image = self._items.get(key)
-        if image is not None:
+    def get(self, key: tuple) -> bytes | None:
+        data = self._items.get(key)
+        if data is not None:
             self._items.move_to_end(key)
-        return image
+        return data
 
-    def put(self, key: tuple, image: tk.PhotoImage, keep: Callable[[tuple], bool] = lambda k: False) -> None:
-        """Add ``image``; the least recently used entries go until the total fits, except ``keep`` ones."""
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._items
+
+    def put(self, key: tuple, data: bytes, keep: Callable[[tuple], bool] = lambda k: False) -> None:
+        """Add ``data``; the least recently used entries go until the total fits, except ``keep`` ones."""
         old = self._items.pop(key, None)
         if old is not None:
-            self.bytes -= photo_bytes(old.width(), old.height())
-        self._items[key] = image
-        self.bytes += photo_bytes(image.width(), image.height())
+            self.bytes -= len(old)
+        self._items[key] = data
+        self.bytes += len(data)
         for k in list(self._items):
             if self.bytes <= self.max_bytes or len(self._items) <= 1:
                 break
             if k == key or keep(k):
                 continue
-            victim = self._items.pop(k)
-            self.bytes -= photo_bytes(victim.width(), victim.height())
+            self.bytes -= len(self._items.pop(k))
 
     def clear(self) -> None:
         self._items.clear()
@@ -115,10 +121,13 @@ class PageView(ttk.Frame):
 
     def __init__(self, master: tk.Misc, *, on_change: Callable[[], None] | None = None,
                  on_error: Callable[[int, Exception], None] | None = None, screen_dpi: float | None = None,
-                 cache: ImageCache | None = None) -> None:
+                 cache: PageCache | None = None, on_settled: Callable[[], object] | None = None) -> None:
+        """``on_settled`` is called once rendering has stopped for SETTLE_MS after pages were rendered
+        (the window trims the heap then)."""
         super().__init__(master)
         self.on_change = on_change or (lambda: None)
         self.on_error = on_error or (lambda index, exc: None)
+        self.on_settled = on_settled or (lambda: None)
         self.canvas = tk.Canvas(self, background=BACKGROUND, highlightthickness=0, takefocus=1)
         self.vbar = ttk.Scrollbar(self, orient="vertical", command=self._yview)
         self.hbar = ttk.Scrollbar(self, orient="horizontal", command=self._xview)
@@ -129,7 +138,7 @@ class PageView(ttk.Frame):
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
         self.screen_dpi = screen_dpi or float(self.winfo_fpixels("1i"))
-        self.cache = cache or ImageCache(cache_budget(self.winfo_screenwidth(), self.winfo_screenheight()))
+        self.cache = cache or PageCache(cache_budget(self.winfo_screenwidth(), self.winfo_screenheight()))
         self.source: DocumentSource | None = None
         self.zoom = 1.0
         self.fit: str | None = "width"  # None | "width" | "page"
@@ -138,11 +147,13 @@ class PageView(ttk.Frame):
         self._tops: list[int] = []
         self._lefts: list[int] = []
         self._boxes: list[tuple[int, int]] = []  # rotated pixel sizes
-        self._images: dict[int, tuple[int, tuple]] = {}  # page -> (canvas item, cache key)
+        self._images: dict[int, tuple[int, tuple, tk.PhotoImage]] = {}  # page on screen -> (canvas item, key, photo)
         self._failed: set[tuple] = set()
         self._pinned: int | None = None
         self._job: str | None = None
         self._sizes_job: str | None = None
+        self._settle_job: str | None = None
+        self._steps = self._steps_settled = 0  # costly steps done (renders, photos); those done at the last settle
         self._hits: dict[int, list[Rect]] = {}
         self._current_hit: tuple[int, int] | None = None
         self._last_width = 0
@@ -208,7 +219,7 @@ class PageView(ttk.Frame):
             self._sizes_job = self.after_idle(self._load_sizes, end)
 
     def _cancel_jobs(self) -> None:
-        for name in ("_job", "_sizes_job"):
+        for name in ("_job", "_sizes_job", "_settle_job"):
             job = getattr(self, name)
             if job is not None:
                 self.after_cancel(job)
@@ -424,80 +435,93 @@ class PageView(ttk.Frame):
             for i in (visible.stop - 1 + d, visible.start - d):
                 if 0 <= i < self.page_count:
                     room -= self._cost(i)
-                    if room < 0:  # prefetching more would evict pages still wanted: thrashing
+                    if room < 0 and i != visible.stop:  # prefetching more would evict pages still wanted: thrashing
                         return order
-                    order.append(i)
+                    order.append(i)  # the next page always (reading goes forward), even beyond the budget
+                    if room < 0:
+                        return order
         return order
 
     def _cost(self, index: int) -> int:
-        """Bytes page ``index`` will take once rendered (its image may round a pixel larger than its box)."""
+        """Bytes page ``index`` will take in the cache once rendered (it may round a pixel larger than its box)."""
         width, height = self._boxes[index]
-        return photo_bytes(width + 2, height + 2)
+        return ppm_bytes(width + 2, height + 2)
 
     def _work(self) -> None:
-        """Show what is cached, render at most one page, then yield to the event loop.
+        """Put the visible pages on the canvas, or prefetch one neighbour, then yield to the event loop.
 
-        The continuation is a short timer, not an idle callback, so the canvas repaints
-        (an idle task) and input events are handled before the next page is rendered.
+        One step does at most one costly thing (render a page, or make a photo of a cached
+        one). The continuation is a short timer, not an idle callback, so the canvas repaints
+        (an idle task) and input events are handled before the next step.
         """
         self._job = None
         if self.source is None:
             return
         if self.fit is not None and self.canvas.winfo_width() <= 1:
             return  # not on screen yet: the zoom depends on the size; <Configure> reschedules
-        wanted = self._wanted()
-        keep_pages = set(wanted)
-        for index in list(self._images):  # off screen: the canvas lets go, the cache decides
-            if index not in keep_pages or self.cache.get(self._images[index][1]) is None:
+        visible = set(self.visible_pages())
+        for index in list(self._images):  # off screen: the photo goes, its PPM stays in the cache
+            if index not in visible or self._images[index][1] != self._key(index):
                 self.canvas.delete(self._images.pop(index)[0])
-        shown_any = False
-        for index in wanted:
+        for index in self._wanted():
             key = self._key(index)
-            shown = self._images.get(index)
-            if (shown is not None and shown[1] == key) or key in self._failed:
+            if index in self._images or key in self._failed or (index not in visible and key in self.cache):
                 continue
-            image = self.cache.get(key)
-            if image is not None:
-                self._show(index, key, image)
-                shown_any = True
-                continue
-            if not shown_any:
-                image = self._render(index, key)
-                if image is not None:
-                    self._show(index, key, image)
+            data = self.cache.get(key)
+            if data is None:
+                data = self._render(index, key)
+            if data is not None and index in visible:
+                self._show(index, key, data)
+            self._steps += 1
             self._job = self.after(1, self._work)
             return
+        if self._settle_job is None and self._steps != self._steps_settled:  # nothing left: settle once paging pauses
+            self._settle_job = self.after(SETTLE_MS, self._settled)
+
+    def _settled(self) -> None:
+        self._settle_job = None
+        if self._job is None:  # else the pause after that work calls it
+            self._steps_settled = self._steps
+            self.on_settled()
 
     def drop_images(self) -> None:
         """Forget every rendered page (memory pressure, benchmarks); visible pages render again."""
-        for item, _key in self._images.values():
+        for item, _key, _photo in self._images.values():
             self.canvas.delete(item)
         self._images.clear()
         self.cache.clear()
         self._schedule()
 
-    def _render(self, index: int, key: tuple) -> tk.PhotoImage | None:
+    def _render(self, index: int, key: tuple) -> bytes | None:
+        """Page ``index`` as PPM bytes, kept in the cache; None (and the page marked) when it fails."""
         assert self.source is not None
         try:
             data = self.source.render_ppm(index, self.render_dpi, self.rotation)
-            image = tk.PhotoImage(master=self, data=data)
         except Exception as exc:  # noqa: BLE001 - any reader failure: mark the page, tell the window once
-            self._failed.add(key)
-            self._draw_failure(index)
-            self.on_error(index, exc)
+            self._fail(index, key, exc)
             return None
         visible = set(self.visible_pages())
-        self.cache.put(key, image, keep=lambda k: k[0] in visible and k[1:] == key[1:])
+        self.cache.put(key, data, keep=lambda k: k[0] in visible and k[1:] == key[1:])
         self.rendered += 1
-        return image
+        return data
 
-    def _show(self, index: int, key: tuple, image: tk.PhotoImage) -> None:
+    def _fail(self, index: int, key: tuple, exc: Exception) -> None:
+        self._failed.add(key)
+        self._draw_failure(index)
+        self.on_error(index, exc)
+
+    def _show(self, index: int, key: tuple, data: bytes) -> None:
+        try:
+            image = tk.PhotoImage(master=self, data=data)
+        except tk.TclError as exc:  # not a picture Tk can read: the page cannot be shown
+            self._fail(index, key, exc)
+            return
         old = self._images.pop(index, None)
         if old is not None:
             self.canvas.delete(old[0])
         x0, y0 = self._lefts[index], self._tops[index]
         item = self.canvas.create_image(x0, y0, anchor="nw", image=image, tags=("image", f"i{index}"))
-        self._images[index] = (item, key)
+        self._images[index] = (item, key, image)
         self.canvas.tag_raise("hit")
         self._notify_if_painted()
 
@@ -508,9 +532,9 @@ class PageView(ttk.Frame):
         self.canvas.create_line(x0 + bw, y0, x0, y0 + bh, fill="#b00020", width=2)
 
     def photo(self, index: int) -> tk.PhotoImage | None:
-        """The image shown for page ``index`` now, if rendered (tests, benchmarks)."""
+        """The image shown for page ``index`` now, if it is on screen and rendered (tests, benchmarks)."""
         shown = self._images.get(index)
-        return self.cache.get(shown[1]) if shown else None
+        return shown[2] if shown else None
 
     def when_painted(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` once, as soon as the visible pages are on the canvas."""
@@ -521,7 +545,7 @@ class PageView(ttk.Frame):
         if not self._when_painted or self.source is None:
             return
         visible = self.visible_pages() if self.page_count else range(0)
-        if not visible or any(self._images.get(i, (None, None))[1] != self._key(i) and self._key(i) not in self._failed for i in visible):
+        if not visible or any(i not in self._images and self._key(i) not in self._failed for i in visible):
             return
         callbacks, self._when_painted = self._when_painted, []
         for callback in callbacks:

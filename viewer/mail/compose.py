@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import codecs
 import email.charset
 import email.quoprimime
@@ -304,7 +305,12 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _b64(data: bytes) -> bytes:
-    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    """Base64 in lines of 76 characters, each ending in CRLF (``base64.encodebytes``'s lines,
+    encoded in one call rather than 57 bytes at a time: a PDF attachment is thousands of lines)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    if not encoded:
+        return b""
+    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 def _leaf(headers: list[str], content: bytes) -> bytes:

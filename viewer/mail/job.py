@@ -189,6 +189,7 @@ def prepare(
     language: str = "",
     lookups: Lookups | None = None,
     attachment: Attachment | None = None,
+    template: str = "",
 ) -> Draft:
     """A draft for ``document`` (None: a blank mail). See the module docstring.
 
@@ -199,9 +200,9 @@ def prepare(
     look-up to the caller (``fill_recipient`` on a worker thread). A failing look-up does
     not raise: ``lookup_error`` says why, and To stays empty. ``attachment``: the document's
     attachment made already (a batch converts in worker processes), used instead of converting.
+    ``template``: the subject and body templates to use instead of the kind's (a watched-folder
+    rule's choice); they also win over the subject and body the document itself carries.
     """
-    from viewer.mail.attachments import document_attachment
-
     kind = address_type.strip().upper()
     info = document.info if document is not None else _blank_info()
     draft = Draft(settings, connection, kind, list(to), list(cc), list(bcc))
@@ -220,9 +221,13 @@ def prepare(
     finally:
         if own:
             lookups.close()
-    fill_texts(draft, info, language)
+    fill_texts(draft, info, language, template)
     if document is not None and attach:
-        draft.attachments.append(attachment or document_attachment(document, settings, kind, protect=protect, password=password))
+        if attachment is None:  # converting imports the PDF libraries: not in a batch whose workers convert
+            from viewer.mail.attachments import document_attachment
+
+            attachment = document_attachment(document, settings, kind, protect=protect, password=password)
+        draft.attachments.append(attachment)
     return draft
 
 
@@ -245,14 +250,15 @@ def fill_recipient(draft: Draft, info: DocInfo, lookups: Lookups) -> None:
         draft.to = [info.mail_to]
 
 
-def fill_texts(draft: Draft, info: DocInfo, language: str = "") -> None:
-    """Subject and body from the templates (the document's own when it gives them), and the alternatives."""
+def fill_texts(draft: Draft, info: DocInfo, language: str = "", template: str = "") -> None:
+    """Subject and body from the templates (the document's own when it gives them, unless ``template``
+    names the templates to use), and the alternatives."""
     from viewer.mail import templates
 
     fields = templates.fields_for(info, customer_name=draft.customer_name, contact_name=draft.contact_name)
-    subject, body = templates.render(info.kind, info.language or language, fields, draft.settings)
-    draft.subject = info.mail_subject or subject
-    draft.body = info.mail_body or body
+    subject, body = templates.render(info.kind, info.language or language, fields, draft.settings, template)
+    draft.subject = subject if template else info.mail_subject or subject
+    draft.body = body if template else info.mail_body or body
     fill_alternatives(draft)
 
 

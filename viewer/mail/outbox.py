@@ -387,7 +387,10 @@ class Outbox:
 
     def _error_text(self, outcome: Outcome, envelope: Envelope) -> str:
         """The .log beside an error mail, in the interface language; the server's reply verbatim."""
-        words = LOG_WORDS[log_language(self.settings.printing.language)]
+        from viewer.messages import describe
+
+        lang = log_language(self.settings.printing.language)
+        words = LOG_WORDS[lang]
         lines = [
             f"{words['date']}: {datetime.now():%Y-%m-%d %H:%M:%S}",
             f"{words['route']}: {outcome.route_name}",
@@ -399,11 +402,13 @@ class Outbox:
         if outcome.error is not None:
             kind = outcome.error.kind
             lines.append(f"{words['error']}: {words.get('kind.' + kind, kind)}")
-            lines.append(f"{words['detail']}: {outcome.error}")
+            lines.append(f"{words['detail']}: {describe(outcome.error, lang)}")
             if outcome.error.code:
                 lines.append(f"{words['reply']}: {outcome.error.code} {outcome.error.reply}".rstrip())
-        for r in outcome.recipient_results():
-            lines.append(f"{r.address}: {words['accepted'] if r.accepted else words['refused']} {_reply(r)}".rstrip())
+        worded = describe(outcome.error, lang) if outcome.error is not None else ""
+        for r in outcome.recipient_results():  # a whole-message error is worded; a server's own reply stays verbatim
+            reply = worded if worded and r.reply == str(outcome.error) else _reply(r)
+            lines.append(f"{r.address}: {words['accepted'] if r.accepted else words['refused']} {reply}".rstrip())
         return "\n".join(lines) + "\n"
 
 

@@ -196,7 +196,9 @@ def write(message: bytes, sender: str | None, recipients: list[str] | tuple[str,
 
     Raises PickupFormatError when the message's header block breaks the grammar.
     """
-    data = _EOL.sub(b"\r\n", message)
+    crlf = message.count(b"\r\n")
+    # A composed message has CRLF lines already: counted in C, not rewritten line by line.
+    data = message if message.count(b"\r") == crlf == message.count(b"\n") else _EOL.sub(b"\r\n", message)
     drop = set(ENVELOPE_FIELDS)
     if sender is None:
         return strip_fields(data, drop)

@@ -179,11 +179,13 @@ def greeting(lang: str, civility: str, contact_name: str) -> str:
     return f"{hello} {name}" if name else hello
 
 
-def render(kind: str, language: str, fields: dict[str, str], settings: Settings) -> tuple[str, str]:
+def render(kind: str, language: str, fields: dict[str, str], settings: Settings, template: str = "") -> tuple[str, str]:
     """(subject, body) for a document ``kind`` in ``language``, filled with ``fields``.
 
     User templates (settings.templates.subjects/bodies keyed "kind.language") win over the
     shipped ones; a placeholder that is not a known field raises TemplateError naming the key.
+    ``template``: the name of the templates to use instead of the kind's (a watched-folder
+    rule's choice, e.g. "relance" for "relance.fr"); the kind still names the document.
     """
     lang = _language(language)
     canonical = canonical_kind(kind)
@@ -197,8 +199,9 @@ def render(kind: str, language: str, fields: dict[str, str], settings: Settings)
         values["sender_name"] = _display_name(settings.from_identity())
     if not values["greeting"]:
         values["greeting"] = greeting(lang, values["civility"], values["contact_name"])
-    subject_t, subject_key = _pick(kind, lang, settings.templates.subjects, DEFAULT_SUBJECTS, "subjects")
-    body_t, body_key = _pick(kind, lang, settings.templates.bodies, DEFAULT_BODIES, "bodies")
+    chosen = template.strip() or kind
+    subject_t, subject_key = _pick(chosen, lang, settings.templates.subjects, DEFAULT_SUBJECTS, "subjects")
+    body_t, body_key = _pick(chosen, lang, settings.templates.bodies, DEFAULT_BODIES, "bodies")
     # no "Votre devis D42 du ." when the ERP gave no date: the sentence drops what is empty
     subject_t, body_t = (_drop_empty(_percent_to_braces(t), values) for t in (subject_t, body_t))
     subject = " ".join(_fill(subject_t, values, subject_key).split())

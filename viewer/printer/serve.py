@@ -17,6 +17,7 @@ import errno
 import hmac
 import http.client
 import ipaddress
+import itertools
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -150,21 +152,25 @@ class Engine:
         # ippeveprinter always opens an Avahi client on the system D-Bus (even with -r off) and
         # exits when there is no bus: give it a private one, so it runs on a server without D-Bus too.
         bus = self.runtime / "bus"
-        bus_log = open(self.runtime / "dbus.log", "wb")
-        self.procs.append(subprocess.Popen([dbus, "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
-                                           stdin=subprocess.DEVNULL, stdout=bus_log, stderr=bus_log,
-                                           preexec_fn=_die_with_parent))
-        for _ in range(200):
-            if bus.exists():
-                break
+        bus_log = self.runtime / "dbus.log"
+        with open(bus_log, "wb") as out:
+            bus_proc = subprocess.Popen([dbus, "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=out, preexec_fn=_die_with_parent)
+        self.procs.append(bus_proc)
+        deadline = time.monotonic() + _ENGINE_START_SECONDS
+        while not bus.exists():
+            if bus_proc.poll() is not None or time.monotonic() > deadline:
+                said = [ln for ln in bus_log.read_text(errors="replace").splitlines() if ln.strip()]
+                raise PrinterError(f"dbus-daemon (the private bus of ippeveprinter) did not start: "
+                                   f"{said[-1] if said else f'exit status {bus_proc.poll()}'}")
             time.sleep(0.02)
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={bus}", **{FOLDER_ENV: str(self.config.folder)})
         self.port = _free_loopback_port()
         args = [ippeveprinter, "-n", "localhost", "-p", str(self.port), "-r", "off", "-c", str(command),
                 "-d", str(spool), "-f", FORMATS, "-M", "spoolview", "-m", "Document printer", "-s", "60,60",
                 "--no-web-forms", "-v", self.config.name]
-        log = open(self.log, "wb")
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, preexec_fn=_die_with_parent)
+        with open(self.log, "wb") as log:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, preexec_fn=_die_with_parent)
         self.procs.append(proc)
         _wait_port(self.port, proc, "ippeveprinter", self.log)
 
@@ -357,7 +363,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.split("?")[0] not in ("/icon.png", "/icon-sm.png", "/icon-lg.png") and self._user() is None:
             self._unauthorized()
             return
-        self._forward("GET", b"", self.headers.get("Host", ""))
+        self._forward("GET", None, self.headers.get("Host", ""))
 
     def do_POST(self) -> None:
         config = self.server.config
@@ -392,18 +398,21 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if user:  # the job belongs to who signed in, whatever name the client put in the request
                 ipp.set_value(request, ipp.OPERATION_TAG, ipp.TAG_NAME, "requesting-user-name", user)
+            size = body.tell() - data_at
             body.seek(data_at)
-            payload = ipp.encode(request) + body.read()
-        self._forward("POST", payload, self.headers.get("Host", ""))
+            head = ipp.encode(request)
+            document = iter(lambda: body.read(1 << 16), b"")  # streamed from the spool file, never whole in memory
+            self._forward("POST", itertools.chain([head], document), self.headers.get("Host", ""), len(head) + size)
 
-    def _forward(self, method: str, payload: bytes, host_header: str) -> None:
+    def _forward(self, method: str, payload: Iterable[bytes] | None, host_header: str, length: int = 0) -> None:
         engine = self.server.engine
         conn = http.client.HTTPConnection("127.0.0.1", engine.port, timeout=120)
         try:
             headers = {"Host": f"localhost:{engine.port}"}
             if method == "POST":
                 headers["Content-Type"] = "application/ipp"
-            conn.request(method, self.path, body=payload if method == "POST" else None, headers=headers)
+                headers["Content-Length"] = str(length)
+            conn.request(method, self.path, body=payload, headers=headers)
             reply = conn.getresponse()
             data = reply.read()
             status, content_type = reply.status, reply.getheader("Content-Type", "application/octet-stream")

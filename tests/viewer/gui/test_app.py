@@ -166,7 +166,3 @@ def test_deferred_plugins_are_installed_in_the_open_windows_once(root, monkeypat
     second = application.new_window()
     assert installed == [first, second]
 
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_freed_page_images_go_back_to_the_system():
-    assert app_mod.return_freed_memory() is True

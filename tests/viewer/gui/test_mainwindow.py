@@ -150,15 +150,14 @@ def test_corrupt_spool_open_error_is_in_the_interface_language(window, answer, t
     shown = answer(lambda d: d.ok())
     assert not window.open_path(bad)
     assert [d.kind for d in shown] == ["error"]
-    assert shown[0].message == ("« devis-abime.spv » ne peut pas être ouvert : fichier « devis-abime.spv », page 2, "
+    assert shown[0].message == ("« devis-abime.spv » ne peut pas être ouvert : page 2, "
                                 "champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)")
     set_language("en")
     try:
         assert not window.open_path(bad)
     finally:
         set_language("fr")
-    assert shown[1].message == ("“devis-abime.spv” cannot be opened: file 'devis-abime.spv', page 2, field 'pages.1': "
-                                "5 is not of type 'object'")
+    assert shown[1].message == "“devis-abime.spv” cannot be opened: page 2, field 'pages.1': 5 is not of type 'object'"
 
 
 def test_corrupt_first_page_is_an_open_error_in_the_interface_language(window, answer, tmp_path, settle):
@@ -170,7 +169,7 @@ def test_corrupt_first_page_is_an_open_error_in_the_interface_language(window, a
     assert not window.open_path(bad)
     settle(window)
     assert [d.message for d in shown] == [
-        "« devis-p1.spv » ne peut pas être ouvert : fichier « devis-p1.spv », page 1, élément 3, champ « type » : "
+        "« devis-p1.spv » ne peut pas être ouvert : page 1, élément 3, champ « type » : "
         "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)"]
     assert window.current_document.name == "notice.pdf"
 
@@ -575,3 +574,32 @@ def test_a_damaged_pdf_opens_and_the_status_bar_says_it_was_repaired(window, set
     assert window.pageview.page_count == 2
     assert window.status.document.get() == "abime.pdf — PDF (réparé)"
     assert "abime.pdf était endommagé : il a été réparé à la lecture" in window.status.message_text()
+
+
+def test_corrupt_spool_open_error_dialog_on_screen_is_french(small_screen, answer, tmp_path, screenshot):
+    """The real dialog, shown on a 1024x768 screen: screenshot in screens-open-error/ (looked at)."""
+    from viewer import settings as settings_mod
+    from viewer.gui.mainwindow import MainWindow
+    from viewer.gui.recent import ViewerState
+
+    root, display = small_screen(1024, 768)
+    window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings_mod.Settings())
+    window.geometry("1000x700+0+0")
+    window.update()
+    bad = _corrupt_quote(tmp_path, "devis-abime.spv", lambda d: d["pages"].__setitem__(1, 5))
+    shots = []
+
+    def look(dialog):
+        dialog.deiconify()
+        dialog._place()
+        dialog.update()
+        shots.append(screenshot(display, tmp_path / "screens-open-error" / "open-error-fr.png"))
+        labels = [w.cget("text") for w in dialog.frame.winfo_children() if w.winfo_class() == "TLabel"]
+        shots.append(labels)
+        dialog.ok()
+
+    answer(look)
+    assert not window.open_path(bad)
+    assert shots[0].is_file()
+    assert any("page 2, champ « pages.1 » : la valeur 5 n'est pas du type attendu (objet)" in str(text) for text in shots[1])
+    window.close()

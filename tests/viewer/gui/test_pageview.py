@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import tkinter as tk
-
 import pytest
 
 import formats
-from viewer.gui.pageview import DocumentSource, ImageCache, PageView, cache_budget, photo_bytes, rotate_rect
+from viewer.gui.pageview import SETTLE_MS, DocumentSource, PageCache, PageView, cache_budget, ppm_bytes, rotate_rect
 
 pytestmark = pytest.mark.gui
 
@@ -147,14 +145,53 @@ def test_hit_highlights_follow_rotation_and_match_the_render(view, doc):
     assert (rx1 - rx0, ry1 - ry0) == pytest.approx((y1 - y0, x1 - x0), abs=2)
 
 
-def test_image_cache_is_bounded_in_bytes_and_keeps_pinned_entries(root):
-    cache = ImageCache(max_bytes=photo_bytes(10, 10) * 5 // 2)
-    images = [tk.PhotoImage(master=root, width=10, height=10) for _ in range(4)]
-    for i, image in enumerate(images):
-        cache.put((i,), image, keep=lambda k: k == (0,))
-    assert cache.bytes == photo_bytes(10, 10) * 2 and len(cache) == 2
-    assert cache.get((0,)) is images[0] and cache.get((3,)) is images[3]
-    assert cache.get((1,)) is None
+def test_page_cache_is_bounded_in_bytes_and_keeps_pinned_entries():
+    cache = PageCache(max_bytes=250)
+    pages = [bytes([i]) * 100 for i in range(4)]
+    for i, data in enumerate(pages):
+        cache.put((i,), data, keep=lambda k: k == (0,))
+    assert cache.bytes == 200 and len(cache) == 2
+    assert cache.get((0,)) is pages[0] and cache.get((3,)) is pages[3]
+    assert cache.get((1,)) is None and (2,) not in cache
+
+
+def test_only_pages_on_screen_are_photos_neighbours_stay_ppm_bytes(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.render_pending()
+    visible = set(view.visible_pages())
+    assert set(view._images) == visible
+    prefetched = [i for i in range(doc.page_count) if view._key(i) in view.cache and i not in visible]
+    assert prefetched  # the next pages wait as PPM bytes, not as photos
+    assert all(view.photo(i) is None for i in prefetched)
+    assert view.cache.get(view._key(prefetched[0])).startswith(b"P6")
+    view.go_to(prefetched[0])
+    rendered = view.rendered
+    view.render_pending()
+    assert view.photo(prefetched[0]) is not None and view.rendered >= rendered  # shown from the cache
+    assert view.photo(0) is None or 0 in view.visible_pages()  # page 1 left the screen: its photo went
+
+
+def test_a_page_shown_from_the_cache_is_not_rendered_again(view, doc, is_non_blank):
+    view.set_source(DocumentSource(doc))
+    view.render_pending()
+    calls = []
+    source = view.source
+    real = source.render_ppm
+    source.render_ppm = lambda index, dpi, rotation: calls.append(index) or real(index, dpi, rotation)
+    view.next_page()
+    view.render_pending()
+    assert view.current_page not in calls
+    assert is_non_blank(view.photo(view.current_page))
+
+
+def test_unreadable_pixels_mark_the_page_like_a_render_error(view, doc):
+    errors = []
+    source = DocumentSource(doc)
+    source.render_ppm = lambda index, dpi, rotation: b"not a picture"
+    view.on_error = lambda index, exc: errors.append(index)
+    view.set_source(source)
+    view.render_pending()
+    assert errors and errors[0] == 0 and view.photo(0) is None
 
 
 def test_render_errors_mark_the_page_and_are_reported(view, doc):
@@ -226,7 +263,7 @@ def test_the_page_cache_holds_a_few_screens_and_paging_stays_within_it(root, mak
     try:
         view.set_source(DocumentSource(document))
         root.update()
-        page = photo_bytes(*view._boxes[0])
+        page = ppm_bytes(view._boxes[0][0] + 2, view._boxes[0][1] + 2)
         view.cache.max_bytes = page * 3  # three pages of this size
         for _ in range(25):
             view.next_page()
@@ -234,9 +271,43 @@ def test_the_page_cache_holds_a_few_screens_and_paging_stays_within_it(root, mak
             assert view.cache.bytes <= view.cache.max_bytes
             assert view.current_page in view._images and view.photo(view.current_page) is not None
         assert len(view.cache) <= 3
-        # what the canvas shows is in the cache: an evicted page is never left blank on screen
-        for _item, key in view._images.values():
-            assert view.cache.get(key) is not None
+        # only the pages on screen are photos
+        assert set(view._images) <= set(view.visible_pages())
     finally:
         view.destroy()
         document.close()
+
+
+def test_settled_is_called_once_paging_pauses_not_while_pages_render(root, doc):
+    root.deiconify()
+    root.geometry("700x500+0+0")
+    settled = []
+    view = PageView(root, screen_dpi=96.0, on_settled=lambda: settled.append(view.busy))
+    view.pack(fill="both", expand=True)
+    root.update()
+    try:
+        view.set_source(DocumentSource(doc))
+        view.render_pending()
+        assert settled == []  # the quiet time has not passed
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False]  # once, with nothing left to render
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False]  # no new pages: not called again
+        view.next_page()
+        view.render_pending()
+        root.after(SETTLE_MS + 200, root.quit)
+        root.mainloop()
+        assert settled == [False, False]
+    finally:
+        view.destroy()
+
+
+def test_the_next_page_is_prefetched_even_when_one_page_fills_the_budget(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.cache.max_bytes = 1000  # far less than a page
+    view.go_to(3)
+    view.render_pending()
+    assert view._key(4) in view.cache and view._key(2) not in view.cache  # forward only
+    assert view.photo(3) is not None

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from viewer import settings as settings_mod
 from viewer.gui import theme
 
-pytestmark = [pytest.mark.gui,
-              pytest.mark.skipif(not shutil.which("import"), reason="imagemagick")]
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("_imagemagick")]
+
+
+@pytest.fixture
+def _imagemagick() -> None:
+    """ImageMagick's import (tools/system-deps.sh): missing, the test fails with the install command."""
+    from tests.support.tools import require_tool
+    require_tool("import")
 
 
 @pytest.mark.parametrize("dpi, icon", [(96, 24), (192, 48)])

@@ -4,7 +4,6 @@ closes with Close, Escape and Ctrl+W (real keys through xdotool); paths elide in
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,8 +14,17 @@ from viewer.gui import windows
 
 pytestmark = pytest.mark.gui
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
-needs_xdotool = pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("import")),
-                                   reason="xdotool/imagemagick")
+
+
+@pytest.fixture
+def _xdotool() -> None:
+    """xdotool and ImageMagick's import (tools/system-deps.sh): a missing one fails the test, never skips it."""
+    from tests.support.tools import require_tool
+    require_tool("xdotool")
+    require_tool("import")
+
+
+needs_xdotool = pytest.mark.usefixtures("_xdotool")
 
 
 def test_elide_middle_keeps_both_ends():

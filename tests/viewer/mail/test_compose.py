@@ -548,3 +548,12 @@ def test_subject_and_body_survive_the_round_trip(subject, body, fold, base64_bod
     expected = re.sub(r"\r\n|\r|\n", "\r\n", body)
     assert got in (expected, expected + "\r\n")
     assert [a.get_content() for a in msg.iter_attachments()] == [b"\x00\xff"]
+
+
+@given(st.binary(max_size=400))
+def test_base64_lines_are_those_of_encodebytes_with_crlf(data):
+    import base64
+
+    from viewer.mail.compose import _b64
+
+    assert _b64(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")

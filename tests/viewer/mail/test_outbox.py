@@ -244,3 +244,14 @@ def test_error_log_follows_the_interface_language():
     log = outcome.file.with_suffix(".log").read_text()
     assert "error: the server refused the message" in log and "server reply: 554 5.7.1 rejected: spam" in log
     assert log_language("auto") == "fr"  # LANGUAGE=fr in the tests
+
+
+def test_the_error_log_words_a_coded_server_error_in_the_interface_language():
+    """The server route's errors carry their words' key: the .log's detail is French, the server's reply verbatim."""
+    error = TemporaryError("the server could not send: 452 mailbox full", code=452, reply="4.2.2 mailbox full",
+                           msgid="appserver.server_could_not_send", params={"reason": "452 mailbox full"})
+    outcome = Outbox(Settings(), MemoryRoute(errors=[error])).send((RAW, ENV))
+    log = outcome.file.with_suffix(".log").read_text()
+    assert "détail technique: le serveur n'a pas pu envoyer ; réponse du serveur : « 452 mailbox full »" in log
+    assert "réponse du serveur: 452 4.2.2 mailbox full" in log
+    assert "could not send" not in log

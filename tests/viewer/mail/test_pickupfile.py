@@ -87,3 +87,12 @@ def test_any_header_name_never_adds_an_envelope_address(name, gap, where):
     assert parsed.sender == ENV.sender
     assert parsed.recipients == ENV.recipients
     assert b"evil@attacker.example" not in b"".join(data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[:2])
+
+
+@given(st.lists(st.sampled_from([b"A: 1", b"x", b"", b"\r\n", b"\n", b"\r", b"\r\r\n", b"\n\r"]), max_size=12))
+def test_line_ends_made_crlf_whatever_the_mix(parts):
+    """A message of CRLF lines is kept as it is (fast path); any other mix is rewritten to CRLF."""
+    import re
+
+    message = b"From: a@example.com\r\n\r\n" + b"".join(parts)
+    assert write(message, None) == re.sub(rb"\r\n|\r|\n", b"\r\n", message)

@@ -107,6 +107,13 @@ def test_override_for_a_kind_the_erp_writes(settings):
     assert render("facture", "fr", fields(), settings)[0].startswith("Votre facture")
 
 
+def test_a_named_template_replaces_the_kinds_and_the_kind_still_names_the_document(settings):
+    settings.templates.subjects["relance.fr"] = "Relance : votre {kind_label} {number}"
+    assert render("devis", "fr", fields(), settings, template="relance")[0] == "Relance : votre devis D2026-0042"
+    assert render("devis", "fr", fields(), settings, template="facture")[0] == "Votre facture D2026-0042 du 27/11/2026"
+    assert render("devis", "en", fields(), settings, template="relance")[0] == "Your quote D2026-0042 of 27 November 2026"  # no relance.en: the generic one
+
+
 def test_override_for_a_new_language(settings):
     settings.templates.subjects["devis.de"] = "Ihr Angebot {number}"
     assert render("devis", "de", fields(), settings)[0] == "Ihr Angebot D2026-0042"

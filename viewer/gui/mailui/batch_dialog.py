@@ -66,9 +66,13 @@ class BatchDialog(tk.Toplevel):
         self._close_after_run = False
         self._editing: int | None = None  # the line whose recipient the field shows
         self._failure = ""  # why the run stopped before the end, when it did
+        self.worker: threading.Thread | None = None
+        self._pending: set[Path] = set()  # documents whose look-up is under way (listed once, even if added twice)
         self.title(_("mail.batch.title"))
         self._build()
         dress(self, "batch", close=self.close)
+        # Destroyed with its parent (the viewer quits) during a run: the worker stops after the document in hand.
+        self.bind("<Destroy>", lambda e: self.cancel_event.set() if e.widget is self else None, add="+")
         self._update_buttons()
         if paths:
             self.add_paths(paths)
@@ -186,7 +190,7 @@ class BatchDialog(tk.Toplevel):
         """Add documents (once each) and look their recipients up on a worker thread."""
         if self.running or self.finished:
             return
-        known = {row.path.resolve() for row in self.rows}
+        known = {row.path.resolve() for row in self.rows} | self._pending
         new = []
         for p in paths:
             path = Path(p)
@@ -196,6 +200,7 @@ class BatchDialog(tk.Toplevel):
         if not new:
             return
         self.looking_up += 1
+        self._pending.update(p.resolve() for p in new)
         self.progress_label.configure(text=_("mail.batch.looking_up", count=len(new)))
         self._update_buttons()
         self.services.refresh_settings()
@@ -204,6 +209,8 @@ class BatchDialog(tk.Toplevel):
 
     def _looked_up(self, task: BackgroundTask) -> None:
         self.looking_up -= 1
+        if not self.looking_up:
+            self._pending.clear()
         if task.error is not None:  # look_up reports per row; this is a bug-level failure, still said in words
             self.notify("error", _("mail.batch.title"), error_text(task.error))
         else:
@@ -221,7 +228,8 @@ class BatchDialog(tk.Toplevel):
         selected = self.selected_index()
         self.tree.delete(*self.tree.get_children())
         for index, row in enumerate(self.rows):
-            self.tree.insert("", "end", iid=str(index), values=self.row_values(index), tags=(self._row_tag(row),))
+            values = (*self.row_values(index)[:5], self.note_line(index))
+            self.tree.insert("", "end", iid=str(index), values=values, tags=(self._row_tag(row),))
         if selected is not None and selected < len(self.rows):
             self.tree.selection_set(str(selected))
 
@@ -236,6 +244,10 @@ class BatchDialog(tk.Toplevel):
         note = _("mail.batch.edited", found=row.found or "—") if row.edited else row.note
         recipient = row.recipient or ("" if row.unreadable else _("mail.batch.none"))
         return (row.path.name, row.kind, row.number, row.customer, recipient, note)
+
+    def note_line(self, index: int) -> str:
+        """The note as its column shows it: the first line (the whole note shows under the list)."""
+        return (self.row_values(index)[5].splitlines() or [""])[0]
 
     def selected_index(self) -> int | None:
         chosen = self.tree.selection()
@@ -309,6 +321,7 @@ class BatchDialog(tk.Toplevel):
         if self.running or self.finished or self.looking_up or not self.rows:
             return False
         self.services.refresh_settings()
+        self._show_route()  # the settings may have changed since the window opened
         problem = self.services.sender_problem()
         if problem:
             self.notify("error", _("mail.batch.title"), problem)
@@ -321,7 +334,8 @@ class BatchDialog(tk.Toplevel):
         rows = [dataclasses.replace(r) for r in self.rows]  # the worker's own copy
         run = self.make_run(self.services)
         gc.collect()  # dead Tk objects go now, on this thread, not on the worker
-        threading.Thread(target=self._work, args=(run, rows), daemon=True, name="mailui-batch").start()
+        self.worker = threading.Thread(target=self._work, args=(run, rows), daemon=True, name="mailui-batch")
+        self.worker.start()
         self.after(POLL_MS, self._poll)
         self._update_buttons()
         return True

@@ -33,6 +33,8 @@ from viewer.gui.i18n import _
 if TYPE_CHECKING:
     from viewer.commands._batch import Batch, Result
     from viewer.gui.mailui.services import MailServices
+    from viewer.mail.history import HistoryEntry
+    from viewer.mail.job import Guards
     from viewer.mail.outbox import Outcome
     from viewer.mail.routes.select import Decision
     from viewer.settings import Settings
@@ -67,6 +69,7 @@ class Row:
     kind: str = ""
     number: str = ""
     customer: str = ""  # "CLI001 (Client 1)"
+    customer_code: str = ""  # the document's customer code (the guard compares the recipient's with it)
     found: str = ""  # the recipient rule L1 gave ('' when none)
     recipient: str = ""  # the recipient the document goes to (found, or typed by the user)
     note: str = ""  # why no recipient / why it cannot be read / what the look-up says (interface language)
@@ -159,14 +162,15 @@ def look_up_one(path: Path, services: MailServices, address_type: str = "EMAIL")
         try:
             found = services.fetch_recipient(info, address_type)
         except SpoolviewError as exc:
-            row.note = _("mail.lookup.failed", error=str(exc))
+            row.note = _("mail.batch.lookup_failed", error=str(exc))
             return row
-        row.customer = f"{info.customer} ({found.customer_name})" if info.customer and found.customer_name else info.customer
+        row.customer_code = info.customer
+        row.customer = _named(info.customer, found.customer_name) if info.customer else ""
         row.found = row.recipient = ", ".join(found.to)
         if found.lookup is not None:
             row.note = services.lookup_text(found.lookup, address_type, customer_name=found.customer_name)
         elif found.lookup_error:
-            row.note = _("mail.lookup.failed", error=found.lookup_error)
+            row.note = _("mail.batch.lookup_failed", error=found.lookup_error)
         if not found.to and not row.note:
             row.note = _("mail.batch.no_recipient")
     finally:
@@ -242,9 +246,24 @@ class BatchRun:
 
                     yield Finished(index, DocResult(row.name, row.recipient, "", NOT_SENT, error_text(exc)))
                     continue
-                yield Finished(index, doc_result(result, row, self.address_type))
+                guards = self._guards(batch, result, row)
+                yield Finished(index, doc_result(result, row, self.address_type, guards))
         finally:
             batch.close()
+
+    def _guards(self, batch: Batch, result: Result, row: Row) -> Guards | None:
+        """For a document the guards held back: the job's guards again, to say why in the interface language."""
+        from viewer.commands import _batch as B
+        from viewer.mail import job
+
+        if result.outcome is not None or result.category not in (B.ALREADY, B.NOT_SENT):
+            return None
+        draft = job.Draft(self.settings, batch.connection, self.address_type, to=_split(row.recipient),
+                          document_key=result.name, document_customer=row.customer_code)
+        try:
+            return job.check(draft, lookups=batch.lookups)
+        except SpoolviewError:
+            return None  # the batch's own words stay
 
     def _pause(self, batch: Batch) -> float:
         """Seconds left of the S7 delay since the last send of this batch (0 when none)."""
@@ -254,17 +273,38 @@ class BatchRun:
         return max(0.0, box.throttle.last_stamp + box.throttle.delay - time.time())
 
 
-def doc_result(result: Result, row: Row, address_type: str = "EMAIL") -> DocResult:
-    """The result list's line for what ``Batch.process`` did with ``row``."""
+def doc_result(result: Result, row: Row, address_type: str = "EMAIL", guards: Guards | None = None) -> DocResult:
+    """The result list's line for what ``Batch.process`` did with ``row`` (``guards``: the job's guards
+    for a document they held back, to say why in the interface language)."""
     from viewer.commands import _batch as B
 
     outcome = result.outcome
-    if outcome is None:
-        kind = {B.ALREADY: ALREADY, B.UNREADABLE: UNREADABLE, B.NO_RECIPIENT: NO_RECIPIENT}.get(result.category, NOT_SENT)
-        # The row's note says the same in the interface language (the batch's own words are the CLI's, in English).
-        detail = row.note if kind in (UNREADABLE, NO_RECIPIENT) and row.note else result.detail
-        return DocResult(result.name, row.recipient, "", kind, detail)
-    return outcome_result(result.name, outcome, address_type)
+    if outcome is not None:
+        return outcome_result(result.name, outcome, address_type)
+    kind = {B.ALREADY: ALREADY, B.UNREADABLE: UNREADABLE, B.NO_RECIPIENT: NO_RECIPIENT}.get(result.category, NOT_SENT)
+    # The batch's own words are the command line's (English, naming --force): said again in the interface language.
+    detail = result.detail
+    if row.note and (kind == UNREADABLE and row.unreadable or kind == NO_RECIPIENT and not row.recipient.strip()):
+        detail = row.note  # what the list said before the run (a conversion failure has only the batch's words)
+    elif kind == ALREADY and guards is not None and guards.already_sent:
+        detail = already_text(guards.already_sent)
+    elif kind == NOT_SENT and guards is not None and guards.mismatches:
+        detail = " ".join(_("mail.warning.other_customer_line", address=m.recipient,
+                            theirs=_named(m.recipient_customer, m.recipient_customer_name),
+                            ours=_named(m.document_customer, m.document_customer_name)) for m in guards.mismatches)
+    return DocResult(result.name, row.recipient, "", kind, detail)
+
+
+def already_text(entries: Sequence[HistoryEntry]) -> str:
+    """To whom and when the document went before (the newest send per recipient), in the interface language."""
+    from viewer.gui.i18n import language
+
+    latest: dict[str, HistoryEntry] = {}
+    for entry in entries:  # newest first
+        latest.setdefault(entry.recipient, entry)
+    pattern = "%d/%m/%Y" if language() == "fr" else "%Y-%m-%d"
+    return ", ".join(_("mail.batch.already_detail", recipient=e.recipient, date=e.time.strftime(pattern),
+                       time=e.time.strftime("%H:%M")) for e in latest.values())
 
 
 def outcome_result(name: str, outcome: Outcome, address_type: str = "EMAIL") -> DocResult:
@@ -317,6 +357,10 @@ def write_csv(path: str | Path, results: Sequence[DocResult], address_type: str 
     target = Path(path)
     write_durable(target, csv_text(results, address_type).encode("utf-8"), mode=0o600, strict=False)
     return target
+
+
+def _named(code: str, name: str) -> str:
+    return f"{code} ({name})" if name else code
 
 
 def _split(text: str) -> list[str]:

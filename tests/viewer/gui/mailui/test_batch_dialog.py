@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import threading
 import time
+import tkinter as tk
 
 import pytest
 
@@ -69,10 +71,12 @@ def open_dialog(root, notify, pump):
 def until(root, predicate, timeout: float = 30.0) -> bool:
     """Run ``root``'s event loop until ``predicate()`` holds (bounded); returns whether it did."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
+    while time.monotonic() < end:
         root.update()
+        if predicate():  # asked once per turn: a predicate may take what it waits for (a semaphore)
+            return True
         time.sleep(0.005)
-    return predicate()
+    return False
 
 
 def progress(dialog) -> float:
@@ -176,6 +180,21 @@ def test_closing_during_a_run_cancels_then_closes(open_dialog, batch_documents, 
     assert [m.rcpt_tos for m in server.handler.messages] == [[batch_address(1)]]
 
 
+def test_destroyed_with_its_parent_during_a_run_the_worker_stops(root, batch_documents, server, gate, pump):
+    files = [f for i, f in enumerate(batch_documents(4), 1) if i != 2]
+    parent = tk.Toplevel(root)
+    dialog = BatchDialog(parent, MailServices(direct_settings(server.port)), files)
+    assert pump(lambda: dialog.looking_up == 0)
+    assert dialog.send()
+    assert pump(lambda: gate.arrived.acquire(blocking=False))
+    parent.destroy()  # the viewer window goes (Quit) while the first document is on the server
+    assert dialog.cancel_event.is_set()
+    gate.open()
+    dialog.worker.join(timeout=30)
+    assert not dialog.worker.is_alive()  # the run ended after the document in hand
+    assert [m.rcpt_tos for m in server.handler.messages] == [[batch_address(1)]]
+
+
 def test_editing_a_recipient_changes_where_that_document_goes(open_dialog, batch_documents, server, gate, pump):
     gate.open(10)
     files = batch_documents(3, nobody=(3,))
@@ -211,7 +230,8 @@ def test_already_sent_documents_are_not_sent_again(open_dialog, batch_documents,
     again = open_dialog(direct_settings(server.port), files)
     assert again.send() and pump(lambda: again.finished)
     outcome = again.result_values(0)[3]
-    assert outcome.startswith(f"déjà envoyé, pas renvoyé : {batch_address(1)} on ")
+    assert re.fullmatch(rf"déjà envoyé, pas renvoyé : à {re.escape(batch_address(1))} le \d\d/\d\d/20\d\d à \d\d:\d\d",
+                        outcome), outcome
     assert len(server.handler.messages) == 1
 
 
@@ -241,6 +261,11 @@ def test_files_chosen_in_the_file_chooser_once_each_and_removed(open_dialog, bat
     dialog.tree.event_generate("<Delete>")
     assert [r.path for r in dialog.rows] == [files[0], files[2]]
     assert dialog.progress_label.cget("text") == "2 document(s) sur 2 prêt(s) à partir."
+    dialog.add_paths([files[1]])
+    dialog.add_paths([files[1], files[1]])  # again while it is being looked up: listed once
+    assert dialog.looking_up == 1
+    assert pump(lambda: dialog.looking_up == 0)
+    assert [r.path for r in dialog.rows] == [files[0], files[2], files[1]]
 
 
 def test_english(open_dialog, batch_documents, smtpd):
@@ -264,7 +289,6 @@ def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_docum
     from viewer.gui.mainwindow import MainWindow
     from viewer.gui.recent import ViewerState
 
-    gate.open(10)
     root, display = small_screen(1024, 768)
     settings = direct_settings(server.port)
     window = MainWindow(root, state=ViewerState(path=tmp_path / "state.json"), settings=settings,
@@ -285,6 +309,12 @@ def test_before_and_after_a_batch_on_a_1024x768_screen(small_screen, batch_docum
         assert button.winfo_width() >= button.winfo_reqwidth() - 1, button.cget("text")  # not clipped
     assert "CLI005" in dialog.edit_message.cget("text")  # the selected line's note in full
     assert dialog.send()
+    assert until(root, lambda: gate.arrived.acquire(blocking=False))
+    gate.open()
+    assert until(root, lambda: "4/5" in dialog.progress_label.cget("text") and gate.arrived.acquire(blocking=False))
+    screenshot(display, shots / "batch-running.png", dialog)  # document 4 on the server, 3 done
+    assert dialog.cancel_button.instate(["!disabled"]) and dialog.progress.winfo_ismapped()
+    gate.open(10)
     assert until(root, lambda: dialog.finished)
     dialog.result_tree.selection_set("1")
     root.update()
@@ -327,3 +357,22 @@ def test_the_delay_between_sends_is_shown_and_cancel_cuts_it_short(open_dialog, 
     assert pump(lambda: dialog.finished)
     assert [dialog.result_values(i)[3] for i in range(2)] == ["accepté", "NON envoyé (annulation)"]
     assert len(smtpd.handler.messages) == 1
+
+
+def test_results_that_cannot_be_saved_say_where_and_what_to_do(open_dialog, batch_documents, smtpd, notify, pump,
+                                                                 tmp_path):
+    settings = direct_settings(smtpd.port)
+    settings.directory.database_url = "sqlite:////nonexistent-folder/directory.sqlite"
+    dialog = open_dialog(settings, batch_documents(1))
+    assert dialog.tree.item("0", "values")[5] == "Recherche du destinataire impossible : saisissez-le ci-dessous."
+    dialog.select(0)
+    assert "/nonexistent-folder/directory.sqlite" in dialog.edit_message.cget("text")  # the detail, under the list
+    assert dialog.send_button.instate(["disabled"])  # no recipient anywhere: nothing to send yet
+    assert dialog.set_recipient(0, "client1@example.org") == ""
+    assert dialog.send() and pump(lambda: dialog.finished)
+    assert dialog.result_values(0)[3] == "accepté"
+    target = tmp_path / "no-such-folder" / "envois.csv"
+    assert dialog.save_csv(target) is None
+    kind, _title, message = notify.last()
+    assert kind == "error" and message.startswith(f"Impossible d’enregistrer {target} : ")
+    assert message.endswith("Choisissez un autre dossier.") and not target.exists()

@@ -17,6 +17,7 @@ from viewer.gui.mailui.batchrun import (
     ALREADY,
     CANCELLED,
     CSV_COLUMNS,
+    NOT_SENT,
     REFUSED,
     UNREADABLE,
     BatchRun,
@@ -60,6 +61,16 @@ def test_rows_say_what_the_look_up_found_or_why_not(batch_documents, tmp_path):
     assert missing.unreadable and "missing.spv" in missing.note
 
 
+def test_a_directory_that_cannot_be_opened_is_said_on_the_row(batch_documents):
+    settings = direct_settings(25)
+    settings.directory.database_url = "sqlite:////nonexistent-folder/directory.sqlite"
+    [row] = look_up(batch_documents(1), MailServices(settings))
+    assert row.recipient == "" and not row.unreadable
+    first, detail = row.note.split("\n", 1)
+    assert first == "Recherche du destinataire impossible : saisissez-le ci-dessous."
+    assert "/nonexistent-folder/directory.sqlite" in detail
+
+
 def test_a_batch_goes_through_the_send_job_with_honest_outcomes_and_csv(batch_documents, refusing, tmp_path):
     files = batch_documents(4, corrupt=(3,))
     services = MailServices(direct_settings(refusing.port))
@@ -77,7 +88,7 @@ def test_a_batch_goes_through_the_send_job_with_honest_outcomes_and_csv(batch_do
     # The same documents again: the history is the memory, nothing goes twice.
     again = [e.result for e in events_of(BatchRun(services.settings), look_up(files, services)) if isinstance(e, Finished)]
     assert [r.outcome for r in again] == [ALREADY, REFUSED, UNREADABLE, ALREADY]
-    assert batch_address(1) in again[0].detail
+    assert again[0].detail.startswith(f"à {batch_address(1)} le ") and "--force" not in again[0].detail
     assert len(refusing.messages) == 2
     # CSV: the columns of `spoolview report --csv`, one line per recipient, the reason for the others.
     path = write_csv(tmp_path / "results.csv", results)
@@ -107,6 +118,18 @@ def test_an_edited_row_goes_to_the_address_typed(batch_documents, smtpd):
     results = [e.result for e in events_of(BatchRun(services.settings), rows) if isinstance(e, Finished)]
     assert [r.recipient for r in results] == [batch_address(1), "autre@example.org"]
     assert [m.rcpt_tos for m in smtpd.handler.messages] == [[batch_address(1)], ["autre@example.org"]]
+
+
+def test_a_recipient_of_another_customer_is_held_back_and_said_why(batch_documents, smtpd):
+    files = batch_documents(2)
+    services = MailServices(direct_settings(smtpd.port))
+    rows = look_up(files, services)
+    rows[0].recipient = batch_address(2)  # typed by mistake: customer 2's address on customer 1's invoice
+    results = [e.result for e in events_of(BatchRun(services.settings), rows) if isinstance(e, Finished)]
+    assert [r.outcome for r in results] == [NOT_SENT, ACCEPTED]
+    assert results[0].detail == (f"{batch_address(2)} appartient au client CLI002 (Client 2), "
+                                 "mais le document est pour le client CLI001 (Client 1).")
+    assert [m.rcpt_tos for m in smtpd.handler.messages] == [[batch_address(2)]]  # only invoice 2, to its own customer
 
 
 def test_cancel_before_the_next_document_sends_nothing_more(batch_documents, smtpd):
@@ -165,3 +188,16 @@ def test_csv_of_documents_that_never_reached_a_route():
 def test_csv_into_a_folder_that_cannot_be_written_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         write_csv(tmp_path / "no-such-folder" / "results.csv", [DocResult("x", "", "", CANCELLED)])
+
+
+def test_a_failure_the_list_did_not_foresee_keeps_the_batchs_own_words(tmp_path):
+    from viewer.commands._batch import UNREADABLE as CLI_UNREADABLE
+    from viewer.commands._batch import Result
+    from viewer.gui.mailui.batchrun import Row, doc_result
+
+    row = Row(tmp_path / "a.pdf", "devis D1", recipient="a@example.org", found="a@example.org",
+              note="le contact C1 n'a pas d'adresse : celle du client est utilisée")
+    failed = Result(CLI_UNREADABLE, "devis D1", "devis D1: unreadable: page 2: cannot convert",
+                    detail="page 2: cannot convert")
+    result = doc_result(failed, row)
+    assert (result.outcome, result.detail) == (UNREADABLE, "page 2: cannot convert")  # not the look-up's note

@@ -97,3 +97,22 @@ def test_real_message_box_headline_bold_details_below(monkeypatch):
     assert shown[0] == ("showinfo", "Envoi", "Mail envoyé.", {"detail": "elodie@example.com: accepted\nmessage file: /x.eml"})
     assert shown[1] == ("showerror", "Envoi", "Le mail n'a pas été envoyé.", {})
     assert shown[2] == ("askyesno", "Envoi", "Déjà envoyé.", {"detail": "Envoyer quand même ?"})
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_error_code_and_connection_error_is_worded_in_the_interface(lang):
+    """The GUI's catalogue carries the words of every formats error code and connection error, in both
+    languages (viewer/locale/messages.*.json, shared with the command line; tests/viewer/test_messages.py
+    checks that every code raised has them), and no window's domain file shadows one of them."""
+    from formats.document import ERROR_CODES
+    from viewer import messages
+    from viewer.gui import i18n
+
+    gui = i18n.catalogue(lang)
+    missing = sorted(f"formats.{code}" for code in ERROR_CODES if not gui.get(f"formats.{code}", "").strip())
+    assert missing == []
+    connection = [k for k in messages.catalogue(lang) if k.startswith("appserver.")]
+    assert len(connection) > 20 and all(gui[k] == messages.catalogue(lang)[k] for k in messages.catalogue(lang))
+    for path in LOCALE.glob(f"*.{lang}.json"):
+        shadowed = set(json.loads(path.read_text(encoding="utf-8"))) & set(messages.catalogue(lang))
+        assert shadowed == set(), f"{path.name} redefines {sorted(shadowed)}"

@@ -90,6 +90,17 @@ def test_warm_up_is_harmless():
     warm_up()
 
 
+def test_warm_up_leaves_the_directory_and_sqlalchemy_out():
+    import subprocess
+    import sys
+
+    code = ("import sys; from viewer.gui.mailui.services import warm_up; warm_up(); "
+            "import viewer.mail.compose; "  # what the warm-up is for is there
+            "print(sorted(m for m in ('viewer.directory', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_names_with_commas_survive_the_send(services, smtpd):
     import email
     from email import policy
@@ -253,3 +264,35 @@ def test_mail_road_errors_read_in_the_interface_language(lang):
 def test_unknown_errors_keep_their_text():
     report = MailServices(settings())._failure(SpoolviewError("cannot read the attachment x.pdf"))
     assert report.headline == "" and report.text == "cannot read the attachment x.pdf"
+
+
+def test_the_detail_of_a_refused_application_server_and_of_a_corrupt_spool_is_french(tmp_path, samples):
+    """Under the French headline of the send outcome, the technical detail is French too (the server's
+    reply, when there is one, stays verbatim)."""
+    import json
+    import socket
+
+    from formats import open_document
+    from viewer.connection import Connection, ServerUnreachable
+
+    with socket.socket() as s:  # bound, then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(ServerUnreachable) as caught:
+        Connection(settings_mod.ConnectionProfile(name="bureau", url=url, user="alice")).connect("pw")
+    report = MailServices(settings())._failure(caught.value)
+    assert report.headline.startswith("Le serveur d'applications ne répond pas")
+    assert report.error == f"le serveur d'applications {url} est injoignable : vérifiez qu'il fonctionne et l'adresse du profil « bureau »"
+
+    data = json.loads((samples / "devis-D2026-0042.spv").read_text(encoding="utf-8"))
+    data["pages"][1]["items"][2]["type"] = "texte"
+    bad = tmp_path / "devis-abime.spv"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    from formats.document import DocumentError
+    from viewer.gui.mailui.services import error_text
+
+    svc = MailServices(settings())
+    with open_document(bad) as doc, pytest.raises(DocumentError) as caught:
+        svc.prepare(doc, to="elodie@example.com")  # page 2 is checked when converted; the dialog shows error_text
+    assert error_text(caught.value) == ("fichier « devis-abime.spv », page 2, élément 3, champ « type » : "
+                            "type d'élément « texte » inconnu (types possibles : text, line, rect, image, table)")
