@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-KEEP = 8  # one-page PDFs kept per document
+KEEP = 4  # one-page PDFs kept per document (each holds its own fonts in MuPDF)
 
 
 class DrawnPages:

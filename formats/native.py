@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import copy
 import io
 import json
@@ -302,11 +303,13 @@ KEEP_PARSED = 4  # parsed pages kept per spool (drawing goes page by page)
 
 
 class LazyPages(Sequence[Any]):
-    """The pages of a spool as spans of its text, each parsed when used, the last few kept:
-    memory follows one page, not the document (a 5,000-page statement converts in bounded memory)."""
+    """The pages of a spool as byte spans of its UTF-8 file, each parsed when used, the last few kept:
+    memory follows one page, not the document (a 5,000-page statement converts in bounded memory).
+    The file is kept as bytes, not text: a str of a spool with any character beyond Latin-1 takes
+    two or four bytes a character."""
 
-    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
-        self._text = text
+    def __init__(self, data: bytes, spans: list[tuple[int, int]]) -> None:
+        self._data = data
         self._spans = spans
         self._parsed: OrderedDict[int, Any] = OrderedDict()
 
@@ -325,11 +328,25 @@ class LazyPages(Sequence[Any]):
         if index in self._parsed:
             self._parsed.move_to_end(index)
             return self._parsed[index]
-        value = _DECODER.raw_decode(self._text, self._spans[index][0])[0]
+        start, end = self._spans[index]
+        value = json.loads(self._data[start:end].decode("utf-8"))  # checked as JSON when the spool was opened
         self._parsed[index] = value
         while len(self._parsed) > KEEP_PARSED:
             self._parsed.popitem(last=False)
         return value
+
+
+def _byte_spans(text: str, spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    """``spans`` (character offsets in ``text``) as offsets in its UTF-8 encoding, ``offset`` bytes in."""
+    out: list[tuple[int, int]] = []
+    chars, position = 0, offset
+    for start, end in spans:
+        position += len(text[chars:start].encode("utf-8"))
+        first = position
+        position += len(text[start:end].encode("utf-8"))
+        chars = end
+        out.append((first, position))
+    return out
 
 
 def _split(text: str) -> tuple[Any, list[tuple[int, int]] | None, list[Any]]:
@@ -404,7 +421,9 @@ def _page_spans(text: str, i: int) -> tuple[list[tuple[int, int]], list[Any], in
 def loads(text: str | bytes, path: Path, limits: Limits = DEFAULT) -> dict[str, Any]:
     """Parse and check the envelope (info, page size, resources) of a spool; pages stay text
     (a LazyPages) until used."""
-    limits.check_depth(text.encode("utf-8") if isinstance(text, str) else text, path)
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    limits.check_depth(raw, path)
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
@@ -427,7 +446,7 @@ def loads(text: str | bytes, path: Path, limits: Limits = DEFAULT) -> dict[str, 
         limits.check_pages(len(data["pages"]), path)
     _check_envelope(data, path)
     if spans is not None:
-        data["pages"] = LazyPages(text, spans)
+        data["pages"] = LazyPages(raw, _byte_spans(text, spans, bom))
     return data
 
 

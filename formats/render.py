@@ -10,7 +10,7 @@ import pymupdf
 from formats.document import Document, DocumentError
 from formats.lock import locked
 
-CACHE_PAGES = 12  # display lists kept per document
+CACHE_PAGES = 6  # display lists and text pages kept per document (the viewer keeps the pixels of a few screens itself)
 MAX_PIXELS = 60_000_000  # refuse absurd zooms rather than exhausting memory
 
 Rect = tuple[float, float, float, float]

@@ -252,6 +252,11 @@ def main() -> int:
               f"CPU {1000 * raw_cpu * pages:5.1f} ms/doc")
         print(f"  ratio --jobs {args.jobs} docs/s to reportlab alone on one core: {args.count / parallel['wall'] / (raw_pps / pages):.2f}; "
               f"--jobs {args.jobs} to --jobs 1: {single['wall'] / parallel['wall']:.2f}")
+        if args.big > args.count:  # what one more document costs, start-up aside, and what 2 idle cores would make of it
+            marginal = (big["cpu"] - parallel["cpu"]) / (args.big - args.count)
+            print(f"  CPU of one more document (the {args.big} and {args.count} runs): {1000 * marginal:5.1f} ms "
+                  f"(reportlab's share {raw_cpu * pages / marginal:.0%}); ceiling on {cores} idle cores: "
+                  f"{cores / marginal:5.1f} docs/s")
         print("peak memory of the whole process tree (batch + fork server + workers), sampled every 20 ms")
         for label, r in ((f"--jobs {args.jobs}, {args.count} quotes", parallel), ("--jobs 1, " + str(args.count) + " quotes", single),
                          (f"--jobs {args.jobs}, {args.big} quotes", big)):

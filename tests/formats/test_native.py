@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import struct
 import zlib
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from formats import DocumentError, open_document
-from formats.native import SpoolWriter, schema
+from formats.native import MM, SpoolWriter, schema
 from formats.pdf import to_pdf
 from formats.render import page_text, render_ppm
 
@@ -271,3 +272,37 @@ def test_every_sample_docinfo_is_exactly_what_the_file_says(samples: Path) -> No
         assert open_document(samples / name).info.to_dict() == declared, name
     sidecar = json.loads((samples / "releve-CLI003.meta.json").read_text("utf-8"))
     assert open_document(samples / "releve-CLI003.txt").info.to_dict() == sidecar
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_lazy_pages_are_the_pages_parsed_whole(tmp_path: Path, bom: bytes, indent: int | None) -> None:
+    w = SpoolWriter({"number": "LAZY-1"})
+    for n in range(30):  # characters of 1, 2, 3 and 4 bytes in UTF-8, escapes, before and after each page
+        p = w.new_page(width=100 + n if n % 7 == 0 else None)
+        p.text(10, 10, f"page {n} — Łódź œil {'🙂' * (n % 3)} \"quoted\" \\ back\tslash")
+        p.table(10, 20, [(30, "left"), (40, "right")], [[f"r{k}", f"{k},50 €"] for k in range(n % 5)], header=["a", "b"])
+    path = tmp_path / "lazy.spv"
+    path.write_bytes(bom + w.dumps(indent=indent).encode("utf-8"))
+    eager = json.loads(path.read_bytes().decode("utf-8-sig"))["pages"]
+    with open_document(path) as doc:
+        lazy = doc.backend.pages_raw
+        assert [lazy[i] for i in reversed(range(len(lazy)))][::-1] == eager  # any order, one at a time
+        assert [p.width for p in doc.pages()] == [(100 + n if n % 7 == 0 else 210) * MM for n in range(30)]
+        assert "page 2 — Łódź œil" in page_text(doc, 2)  # (the emoji is not in the spool fonts)
+
+
+def test_a_corrupt_page_is_named_when_it_is_shown_not_at_open(tmp_path: Path) -> None:
+    w = SpoolWriter()
+    for n in range(5):
+        w.new_page().text(10, 10, f"page {n + 1}")
+    data = w.to_dict()
+    data["pages"][3]["items"][0]["x"] = "left"  # page 4: a coordinate that is not a number
+    path = tmp_path / "corrupt.spv"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with open_document(path) as doc:  # opens: pages are checked when used
+        assert doc.page_count == 5 and "page 3" in page_text(doc, 2)
+        with pytest.raises(DocumentError) as err:
+            render_ppm(doc, 3)
+        assert err.value.page == 4 and err.value.item == 1 and err.value.field == "x"
+        assert str(err.value).startswith(f"{path}, page 4, item 1")

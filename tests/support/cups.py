@@ -57,7 +57,8 @@ def cupsd_lp() -> Iterator[Cups]:
 
 def _cupsd(root: Path) -> Iterator[Cups]:
     if not Path(CUPSD).is_file() or shutil.which("lpadmin") is None:
-        pytest.skip("cupsd/lpadmin missing: sudo apt-get install cups cups-client (tools/system-deps.sh)")
+        pytest.fail("cupsd/lpadmin missing: `make deps` (tools/system-deps.sh) installs them, "
+                    "or run: sudo apt-get install -y cups cups-client", pytrace=False)
     if os.geteuid() != 0:
         pytest.skip("a private cupsd needs root here (it runs the 0700 backend as root)")
     conf, serverbin = root / "etc", root / "bin"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import configparser
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.support.tools import require_tool
 from viewer import desktop
 
 
@@ -52,9 +52,8 @@ def test_install_writes_entry_icon_and_mime_types(xdg):
     assert ET.parse(where["icon"]).getroot().tag.endswith("svg")
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
-                    reason="desktop-file-validate missing: apt-get install desktop-file-utils (tools/system-deps.sh)")
 def test_entry_passes_desktop_file_validate(xdg):
+    require_tool("desktop-file-validate")
     desktop.install(command="/usr/bin/spoolview", refresh=False)
     done = subprocess.run(["desktop-file-validate", str(desktop.paths(xdg)["desktop"])],
                           capture_output=True, text=True, check=False)
@@ -62,9 +61,8 @@ def test_entry_passes_desktop_file_validate(xdg):
     assert "error" not in done.stdout.lower()
 
 
-@pytest.mark.skipif(shutil.which("update-mime-database") is None,
-                    reason="update-mime-database missing: apt-get install shared-mime-info")
 def test_mime_database_knows_spv_after_install(xdg):
+    require_tool("update-mime-database")
     outcome = desktop.install(command="/usr/bin/spoolview")
     assert any(line.startswith("update-mime-database") for line in outcome.ran)
     assert not outcome.failed

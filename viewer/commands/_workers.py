@@ -8,7 +8,9 @@ in a PDF library, the out-of-memory killer) costs only the item it held: that it
 once more alone, in a fresh worker, and if that one dies too ``crashed(item, why)`` stands
 for its result; the batch goes on. Stopping early (Ctrl+C, an error, ``close()`` on the
 generator) terminates the workers; workers also end by themselves when the parent dies
-(kill -9), and ignore Ctrl+C, which is the parent's to handle.
+(kill -9), and ignore Ctrl+C, which is the parent's to handle. As with any multiprocessing
+code, a script that runs a batch with ``jobs`` > 1 keeps its own start-up under
+``if __name__ == "__main__":`` (the ``spoolview`` command does): a worker imports that script.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--server", help="CUPS server host[:port] (default: this computer's)")
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("serve", help="run an IPP Everywhere printer the office prints to (jobs go to the watched folder)")
-    p.add_argument("--port", type=int, help="TCP port (default: [printer] port, 8631; 0: any free port)")
-    p.add_argument("--listen", help="address to listen on (default: [printer] listen, 127.0.0.1; 0.0.0.0: every network)")
+    p.add_argument("--port", type=int, metavar="N", help="TCP port (default: [printer] port, 8631; 0: any free port)")
+    p.add_argument("--listen", metavar="ADDR", help="address to listen on (default: [printer] listen, 127.0.0.1; 0.0.0.0: every network)")
     p.add_argument("--folder", help="where jobs go (default: [printer] folder, else the data folder's printed/)")
     p.add_argument("--unit", action="store_true", help="print the systemd unit shipped with spoolview for this command "
                    "(ExecStart set to this spoolview), and exit")

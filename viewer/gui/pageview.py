@@ -51,7 +51,7 @@ class DocumentSource:
 # the display instance's dithering buffer (measured: RSS drop when 4.6 Mpx of pages are
 # freed, Tk 8.6). The cache keeps PPM bytes instead: 3 bytes a pixel.
 PPM_BYTES_PER_PIXEL = 3
-SCREENS_CACHED = 3  # the page cache holds this many screens of PPM pixels (visible pages always)
+SCREENS_CACHED = 2  # the page cache holds this many screens of PPM pixels (visible pages always)
 
 
 def cache_budget(screen_width: int, screen_height: int, screens: int = SCREENS_CACHED) -> int:
@@ -435,9 +435,11 @@ class PageView(ttk.Frame):
             for i in (visible.stop - 1 + d, visible.start - d):
                 if 0 <= i < self.page_count:
                     room -= self._cost(i)
-                    if room < 0:  # prefetching more would evict pages still wanted: thrashing
+                    if room < 0 and i != visible.stop:  # prefetching more would evict pages still wanted: thrashing
                         return order
-                    order.append(i)
+                    order.append(i)  # the next page always (reading goes forward), even beyond the budget
+                    if room < 0:
+                        return order
         return order
 
     def _cost(self, index: int) -> int:

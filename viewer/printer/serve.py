@@ -152,21 +152,25 @@ class Engine:
         # ippeveprinter always opens an Avahi client on the system D-Bus (even with -r off) and
         # exits when there is no bus: give it a private one, so it runs on a server without D-Bus too.
         bus = self.runtime / "bus"
-        bus_log = open(self.runtime / "dbus.log", "wb")
-        self.procs.append(subprocess.Popen([dbus, "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
-                                           stdin=subprocess.DEVNULL, stdout=bus_log, stderr=bus_log,
-                                           preexec_fn=_die_with_parent))
-        for _ in range(200):
-            if bus.exists():
-                break
+        bus_log = self.runtime / "dbus.log"
+        with open(bus_log, "wb") as out:
+            bus_proc = subprocess.Popen([dbus, "--session", "--nofork", "--nopidfile", f"--address=unix:path={bus}"],
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=out, preexec_fn=_die_with_parent)
+        self.procs.append(bus_proc)
+        deadline = time.monotonic() + _ENGINE_START_SECONDS
+        while not bus.exists():
+            if bus_proc.poll() is not None or time.monotonic() > deadline:
+                said = [ln for ln in bus_log.read_text(errors="replace").splitlines() if ln.strip()]
+                raise PrinterError(f"dbus-daemon (the private bus of ippeveprinter) did not start: "
+                                   f"{said[-1] if said else f'exit status {bus_proc.poll()}'}")
             time.sleep(0.02)
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={bus}", **{FOLDER_ENV: str(self.config.folder)})
         self.port = _free_loopback_port()
         args = [ippeveprinter, "-n", "localhost", "-p", str(self.port), "-r", "off", "-c", str(command),
                 "-d", str(spool), "-f", FORMATS, "-M", "spoolview", "-m", "Document printer", "-s", "60,60",
                 "--no-web-forms", "-v", self.config.name]
-        log = open(self.log, "wb")
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, preexec_fn=_die_with_parent)
+        with open(self.log, "wb") as log:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, preexec_fn=_die_with_parent)
         self.procs.append(proc)
         _wait_port(self.port, proc, "ippeveprinter", self.log)
 

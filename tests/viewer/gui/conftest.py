@@ -136,11 +136,11 @@ def small_screen(_private_displays):
     the Debian packages xvfb, xdotool and imagemagick.
     """
     import os
-    import shutil
     import subprocess
 
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb missing")
+    from tests.support.tools import require_tool
+
+    require_tool("Xvfb")
     roots: list[tk.Tk] = []
 
     def start(width: int = 1024, height: int = 768, dpi: int = 96):
@@ -154,7 +154,13 @@ def small_screen(_private_displays):
             with os.fdopen(read_fd) as pipe:
                 _private_displays[key] = (server, ":" + pipe.readline().strip())
         display = _private_displays[key][1]
+        main = os.environ.get("DISPLAY")
         r = tk.Tk(screenName=display)
+        if main is not None:
+            # _tkinter writes DISPLAY=display into the C environment (Tcl's env array), out of os.environ's
+            # sight: every later plain tk.Tk() of the session would open on this small screen, where the
+            # xdotool tests (DISPLAY from os.environ) cannot reach their windows.
+            os.putenv("DISPLAY", main)
         r.withdraw()
         roots.append(r)
         return r, display

@@ -302,3 +302,12 @@ def test_settled_is_called_once_paging_pauses_not_while_pages_render(root, doc):
         assert settled == [False, False]
     finally:
         view.destroy()
+
+
+def test_the_next_page_is_prefetched_even_when_one_page_fills_the_budget(view, doc):
+    view.set_source(DocumentSource(doc))
+    view.cache.max_bytes = 1000  # far less than a page
+    view.go_to(3)
+    view.render_pending()
+    assert view._key(4) in view.cache and view._key(2) not in view.cache  # forward only
+    assert view.photo(3) is not None

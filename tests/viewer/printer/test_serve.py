@@ -96,12 +96,6 @@ def mail_settings(server) -> None:
     import_directory()
 
 
-# Until the watcher skips sidecars (branch rules: a NAME.meta.json travels with its document) it
-# takes the job's .meta.json for a document of its own; strict: this mark goes once that is merged.
-SIDECARS = pytest.mark.xfail(reason="watch reads a .meta.json as a document", strict=True)
-
-
-@SIDECARS
 def test_pdf_printed_over_ipp_is_mailed_by_the_watched_folder(printer, tmp_path, smtpd, capsys):
     assert printer.uri.startswith("ipp://127.0.0.1:")  # loopback by default
     assert "not advertised by DNS-SD" in printer.banner[2]  # no Avahi here: said, not fatal
@@ -121,9 +115,9 @@ def test_pdf_printed_over_ipp_is_mailed_by_the_watched_folder(printer, tmp_path,
     [message] = smtpd.messages
     assert message.rcpt_tos == ["contact@atelier-dupre.example"]  # CLI001, found by name on the page
     assert b"D2026-0042" in message.data
+    assert sorted(p.name for p in (printer.folder / "done").iterdir()) == sorted([job.name, job.name.replace(".pdf", ".meta.json")])
 
 
-@SIDECARS
 def test_postscript_invoice_printed_over_ipp_is_mailed(printer, tmp_path, smtpd, capsys):
     ps = postscript(INVOICE, tmp_path / "facture.ps")
     done = ipptool(printer.uri, ps, "application/postscript", "Facture F2026-0107", "paul", tmp_path)
@@ -415,6 +409,14 @@ def test_missing_ippeveprinter_names_the_package(tmp_path, monkeypatch):
     with pytest.raises(PrinterError, match=r"^ippeveprinter not found: install it \(sudo apt-get install cups-ipp-utils\)$"):
         server.start()
     assert server.front is None and not server.runtime.exists()  # the port is given back, nothing left behind
+
+
+def test_missing_dbus_daemon_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # ippeveprinter is still found in /usr/sbin, dbus-daemon (/usr/bin) is not
+    server = serve.PrinterServer(serve.ServeConfig(folder=tmp_path / "printed", port=0))
+    with pytest.raises(PrinterError, match=r"^dbus-daemon not found: install it \(sudo apt-get install dbus-daemon\)$"):
+        server.start()
+    assert not server.runtime.exists()
 
 
 @pytest.mark.parametrize(("changes", "message"), [

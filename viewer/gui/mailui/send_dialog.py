@@ -47,6 +47,7 @@ class SendDialog(tk.Toplevel):
         self.task: Any = None
         self.preview: Any = None
         self._completion_job: str | None = None
+        self._lookup_job: str | None = None  # the look-up worker, waiting for the dialog to be built
         self._completion_seq = 0  # only the latest completion request is shown
         fax = draft.address_type in FAX_TYPES
         self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
@@ -143,13 +144,20 @@ class SendDialog(tk.Toplevel):
         if d.lookup_pending:
             self._start_lookup()
 
-    # -- the recipient look-up on the application server ---------------------------------
+    # -- the recipient look-up on a worker ---------------------------------------------
     def _start_lookup(self) -> None:
-        """Connected: ask the server for the recipient on a worker; the window is usable meanwhile."""
+        """Ask the server (connected) or the local directory (not loaded yet) for the recipient on a
+        worker; the window is usable meanwhile."""
         self.to_var.set(_("mail.lookup.pending"))
         self.to_box.configure(state="disabled")
         self.send_button.configure(state="disabled")
         self._shown_texts = (self.subject_var.get(), self.body_text.get("1.0", "end-1c"))
+        # Started once the dialog is built: a worker importing SQLAlchemy during the build would make
+        # each of the dialog's Tk calls wait for the GIL (seconds instead of milliseconds).
+        self._lookup_job = self.after(1, self._run_lookup)  # a timer: update_idletasks() in the build does not run it
+
+    def _run_lookup(self) -> None:
+        self._lookup_job = None
         self.lookup_task = BackgroundTask(self.services.fetch_recipient, self.draft.lookup_info, self.draft.address_type)
         run_in_background(self, self.lookup_task, self._recipient_arrived)
 
@@ -514,6 +522,8 @@ class SendDialog(tk.Toplevel):
     def close(self) -> None:
         if self._completion_job:
             self.after_cancel(self._completion_job)
+        if self._lookup_job:
+            self.after_cancel(self._lookup_job)
         self.destroy()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -283,11 +284,12 @@ class MailServices:
         """The send job's draft for ``document`` (mail.job.prepare), as the dialog shows it.
 
         Runs on the UI thread (PyMuPDF). A look-up problem is kept in ``lookup_message``; a
-        conversion error raises (the caller shows it). With ``defer_lookup`` and a connection
-        to the application server, the look-up (HTTP) is not made here: the draft comes back
-        with ``lookup_pending`` set, for the dialog to run ``fetch_recipient`` on a worker and
-        ``apply_recipient`` with its answer. Without ``attach_document`` the mail is not about
-        the document (no key, no customer guard).
+        conversion error raises (the caller shows it). With ``defer_lookup``, and a connection
+        to the application server or a local directory not loaded yet in this process
+        (SQLAlchemy: ~170 ms and ~12 MB, left out of the viewer until mail needs it), the
+        look-up is not made here: the draft comes back with ``lookup_pending`` set, for the
+        dialog to run ``fetch_recipient`` on a worker and ``apply_recipient`` with its answer.
+        Without ``attach_document`` the mail is not about the document (no key, no customer guard).
         """
         from viewer.mail import job
 
@@ -300,7 +302,8 @@ class MailServices:
         protect = None
         if draft.ask_protection:  # start with the base mode; a password is asked in the dialog
             draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
-        defer = defer_lookup and self._live_connection() is not None and not to and source is not None
+        slow = self._live_connection() is not None or not directory_loaded()
+        defer = defer_lookup and slow and not to and source is not None
         prepared = job.prepare(source, s, self._live_connection(), address_type=address_type,
                                to=[mailbox(name, to)] if to else [], customer_code=customer_code,
                                contact_code=contact_code, protect=protect, look_up=not defer,
@@ -663,10 +666,19 @@ class MailServices:
         self._changed()
 
 
+def directory_loaded() -> bool:
+    """Whether the local directory (viewer.directory, SQLAlchemy) is imported in this process yet."""
+    return "viewer.directory" in sys.modules
+
+
 def warm_up() -> None:
-    """Import the mail road and register the default fonts ahead of the first click (any thread)."""
+    """Import the mail road and register the default fonts ahead of the first click (any thread).
+
+    Not the directory: SQLAlchemy would add ~12 MB to every viewer; the first click looks
+    the recipient up on a worker instead (``prepare``), with the dialog already shown.
+    """
     try:
-        import viewer.directory
+        import formats.pdfmeta  # noqa: F401 - the conversion's (urllib, xml): ~0.2 s of the first click otherwise
         import viewer.mail.attachments
         import viewer.mail.compose
         import viewer.mail.outbox

@@ -359,6 +359,21 @@ def test_no_directory_answering_says_so_and_leaves_to_editable(root, notify, pum
     assert not notify.calls
 
 
+def test_first_local_lookup_without_the_directory_loaded_runs_after_the_dialog_shows(root, notify, pump, directory,
+                                                                                      quote, monkeypatch):
+    from viewer.gui.mailui import services as services_mod
+
+    monkeypatch.setattr(services_mod, "directory_loaded", lambda: False)  # a viewer that has not needed it yet
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify)  # the settings' local directory
+    assert dialog.draft.lookup_pending
+    assert dialog.to_var.get() == "recherche du destinataire…"
+    assert pump(lambda: not dialog.draft.lookup_pending)
+    assert ELODIE in dialog.to_var.get() and "Élodie Marchand" in dialog.to_var.get()
+    assert dialog.subject_var.get() == "Votre devis D2026-0042 du 20/11/2026"
+    assert str(dialog.send_button.cget("state")) == "normal"
+    assert not notify.calls
+
+
 def test_local_lookup_stays_synchronous(root, notify, directory, quote):
     dialog = open_dialog(root, MailServices(direct(25), directory=directory), quote, notify)
     assert not dialog.draft.lookup_pending and ELODIE in dialog.to_var.get()

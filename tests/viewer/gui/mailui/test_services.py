@@ -90,6 +90,17 @@ def test_warm_up_is_harmless():
     warm_up()
 
 
+def test_warm_up_leaves_the_directory_and_sqlalchemy_out():
+    import subprocess
+    import sys
+
+    code = ("import sys; from viewer.gui.mailui.services import warm_up; warm_up(); "
+            "import viewer.mail.compose; "  # what the warm-up is for is there
+            "print(sorted(m for m in ('viewer.directory', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_names_with_commas_survive_the_send(services, smtpd):
     import email
     from email import policy
