@@ -20,7 +20,7 @@ from viewer.settings import ConnectionProfile
 ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ROOT / "formats"
 CODED_VIEWER_MODULES = [ROOT / "viewer" / "connection.py", ROOT / "viewer" / "mail" / "routes" / "server.py",
-                        ROOT / "viewer" / "commands" / "documents.py"]
+                        ROOT / "viewer" / "mail" / "routes" / "smtp.py", ROOT / "viewer" / "commands" / "documents.py"]
 DOCUMENT_ERRORS = {"DocumentError", "RuleError", "ProtectionError", "PasswordRequired"}
 CONNECTION_ERRORS = {"ConnectionProblem", "ServerUnavailable", "ServerUnreachable", "CertificateProblem", "LoginRefused",
                      "SessionExpired", "NotConnected", "SendOutcomeUnknown", "ServerRefused"}
@@ -85,22 +85,28 @@ def test_every_error_raised_in_formats_carries_a_declared_code():
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_every_coded_connection_error_is_worded_with_only_its_parameters(lang):
+def test_every_coded_connection_and_route_error_is_worded_with_only_its_parameters(lang):
+    """Every ``msgid="..."`` written in the modules that code their errors has words in ``lang`` that use
+    only the parameters given beside it; and no words are left that nobody raises."""
     table = catalogue_file(lang)
     found = set()
     for path in CODED_VIEWER_MODULES:
-        for node, keywords in calls(path, CONNECTION_ERRORS | {"SpoolviewError", "PermanentError", "ConfigurationError",
-                                                                "ServerNotReached", "TemporaryError", "OutcomeUnknown", "kind"}):
-            msgid = keywords.get("msgid")
-            if not isinstance(msgid, ast.Constant):
-                continue  # passed along from the error it wraps (checked where that one is raised)
-            found.add(msgid.value)
-            assert msgid.value in table, f"{path.name}:{node.lineno}: messages.{lang}.json lacks {msgid.value}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            if "msgid" not in keywords:
+                continue
+            msgids = {n.value for n in ast.walk(keywords["msgid"]) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
             params = keywords.get("params")
             given = {k.value for k in params.keys if isinstance(k, ast.Constant)} if isinstance(params, ast.Dict) else set()
-            assert placeholders(table[msgid.value]) <= given, f"{path.name}:{node.lineno}: {msgid.value}"
-    assert {k for k in table if k.startswith("appserver.")} == {m for m in found if m.startswith("appserver.")}, \
-        "words of connection errors nobody raises"
+            for msgid in msgids:  # none: passed along from the error it wraps (checked where that one is raised)
+                found.add(msgid)
+                assert msgid in table, f"{path.name}:{node.lineno}: messages.{lang}.json lacks {msgid}"
+                assert placeholders(table[msgid]) <= given, f"{path.name}:{node.lineno}: {msgid}"
+    for prefix in ("appserver.", "smtp."):
+        assert {k for k in table if k.startswith(prefix)} == {m for m in found if m.startswith(prefix)}, \
+            f"words of {prefix} errors nobody raises"
 
 
 def test_every_connection_error_raised_has_a_msgid():
@@ -225,6 +231,37 @@ def test_a_connection_refused_by_the_application_server_in_both_languages():
         f"le serveur d'applications {url} est injoignable : vérifiez qu'il fonctionne et l'adresse du profil « bureau »")
     assert messages.describe(error, "en") == str(error)  # the English catalogue says what the log says
     assert messages.describe(connection.health(), "fr") == messages.describe(error, "fr")
+
+
+def test_a_refused_smtp_connection_in_french():
+    from viewer.mail.routes.base import Envelope, TemporaryError
+    from viewer.mail.routes.smtp import SmtpRoute
+
+    port = refused_port()
+    envelope = Envelope("ventes@example.com", ("client@example.org",))
+    with pytest.raises(TemporaryError) as caught:
+        SmtpRoute("127.0.0.1", port, timeout=5).send(b"Subject: x\r\n\r\nbody\r\n", envelope)
+    said = messages.describe(caught.value, "fr")
+    assert said.startswith(f"connexion impossible à 127.0.0.1:{port} (« ")
+    assert said.endswith(" ») : vérifiez le nom du serveur et le port, ou réessayez plus tard")
+    assert messages.describe(caught.value, "en") == str(caught.value)
+
+
+def test_a_refused_smtp_login_in_french_with_the_servers_reply_verbatim(smtpd_factory, ca_file):
+    from viewer.mail.routes.base import ConfigurationError, Envelope
+    from viewer.mail.routes.smtp import SmtpRoute
+
+    server = smtpd_factory(mode="starttls", auth=("ventes", "bon-mot-de-passe"))
+    route = SmtpRoute(server.host, server.port, timeout=10, security="starttls", ca_file=str(ca_file), user="ventes",
+                      password="mauvais")
+    with pytest.raises(ConfigurationError) as caught:
+        route.send(b"Subject: x\r\n\r\nbody\r\n", Envelope("ventes@example.com", ("client@example.org",)))
+    error = caught.value
+    said = messages.describe(error, "fr")
+    assert said == (f"{server.host}:{server.port} a refusé l'identification de l'utilisateur « ventes » (réponse du serveur : "
+                    f"« {error.code} {error.reply} ») : vérifiez l'utilisateur et le mot de passe de l'environnement actif")
+    assert error.code == 535 and error.reply in str(error)  # the reply as received, in both texts
+    assert "mauvais" not in said
 
 
 def test_a_nested_error_is_worded_inside_the_sentence_and_the_reply_stays_verbatim():

@@ -7,7 +7,7 @@ import binascii
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from viewer.mail.credentials import (
@@ -54,11 +54,12 @@ _TRACE_LINE_MAX = 300  # long DATA lines are cut in the trace
 TraceSink = Callable[[str], None]
 
 
-def error_for_code(code: int | None, message: str, reply: str = "", results: list[RecipientResult] | None = None) -> RouteError:
+def error_for_code(code: int | None, message: str, reply: str = "", results: list[RecipientResult] | None = None,
+                   msgid: str = "", params: Mapping[str, object] | None = None) -> RouteError:
     """The typed error for an SMTP reply code: 4xx temporary, anything else permanent."""
     if code is not None and 400 <= code < 500:
-        return TemporaryError(message, code=code, reply=reply, results=results)
-    return PermanentError(message, code=code, reply=reply, results=results)
+        return TemporaryError(message, code=code, reply=reply, results=results, msgid=msgid, params=params)
+    return PermanentError(message, code=code, reply=reply, results=results, msgid=msgid, params=params)
 
 
 def redact_secrets(text: str, secrets: list[str]) -> str:
@@ -157,7 +158,8 @@ class SmtpRoute(Route):
         trace: TraceSink | None = None,
     ) -> None:
         if not host:
-            raise ConfigurationError("no SMTP server name is set: fill in the server name in the SMTP (functions) settings")
+            raise ConfigurationError("no SMTP server name is set: fill in the server name in the SMTP (functions) settings",
+                                     msgid="smtp.no_host")
         if security not in SECURITY_MODES:
             raise ConfigurationError(f"unknown SMTP security mode {security!r}: use one of {', '.join(SECURITY_MODES)}")
         self.host, self.port, self.security = host, int(port), security
@@ -263,7 +265,8 @@ class SmtpRoute(Route):
             self._ehlo(smtp)
             if self.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise ConfigurationError(f"{self.where} does not offer STARTTLS: choose implicit TLS (port 465) or turn SSL off")
+                    raise ConfigurationError(f"{self.where} does not offer STARTTLS: choose implicit TLS (port 465) or turn SSL off",
+                                             msgid="smtp.no_starttls", params={"where": self.where})
                 code, msg = smtp.starttls(context=self._context())
                 if code != 220:
                     raise error_for_code(code, f"{self.where} refused STARTTLS: {code} {_reply_text(msg)}", _reply_text(msg))
@@ -277,27 +280,37 @@ class SmtpRoute(Route):
             _quiet_close(smtp)
             raise ConfigurationError(
                 f"the certificate of {self.where} is not trusted ({exc.verify_message}): "
-                "check the server name, or set the CA file of that server in the SMTP settings"
+                "check the server name, or set the CA file of that server in the SMTP settings",
+                msgid="smtp.certificate", params={"where": self.where, "reason": str(exc.verify_message)},
             ) from None
         except ssl.SSLError as exc:
             _quiet_close(smtp)
             raise ConfigurationError(
                 f"TLS with {self.where} failed ({exc.reason or exc}): check the SSL setting and the mode "
-                "(STARTTLS on 587/25, implicit TLS on 465)"
+                "(STARTTLS on 587/25, implicit TLS on 465)",
+                msgid="smtp.tls_failed", params={"where": self.where, "reason": str(exc.reason or exc)},
             ) from None
         except smtplib.SMTPServerDisconnected as exc:
             _quiet_close(smtp)
             raise self._disconnected(exc) from None
         except smtplib.SMTPResponseException as exc:
             _quiet_close(smtp)
-            raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
+            raise self._answered(exc) from None
         except TimeoutError:
             _quiet_close(smtp)
-            raise TemporaryError(f"no answer from {self.where} within {self.timeout:g} s: check the server name and port, or try later") from None
+            raise TemporaryError(f"no answer from {self.where} within {self.timeout:g} s: check the server name and port, or try later",
+                                 msgid="smtp.no_answer", params={"where": self.where, "seconds": f"{self.timeout:g}"}) from None
         except OSError as exc:
             _quiet_close(smtp)
-            raise TemporaryError(f"cannot connect to {self.where} ({exc.strerror or exc}): check the server name and port, or try later") from None
+            raise TemporaryError(f"cannot connect to {self.where} ({exc.strerror or exc}): check the server name and port, or try later",
+                                 msgid="smtp.cannot_connect", params={"where": self.where, "reason": str(exc.strerror or exc)}) from None
         return smtp
+
+    def _answered(self, exc: smtplib.SMTPResponseException) -> RouteError:
+        """A refusal the server answered with a code: its reply quoted verbatim."""
+        reply = _reply_text(exc.smtp_error)
+        return error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {reply}", reply,
+                              msgid="smtp.answered", params={"where": self.where, "reply": f"{exc.smtp_code} {reply}"})
 
     def _disconnected(self, exc: Exception, when: str = "") -> TemporaryError:
         if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnection
@@ -370,10 +383,12 @@ class SmtpRoute(Route):
                        "password logins (basic authentication) off; sign in with OAuth 2.0 instead (functions.auth = oauth2, see docs/oauth.md)")
         else:
             message = f"{self.where} refused the login of user {user!r} ({code} {reply}): check the user and password of the active environment"
+        basic_off = message.endswith("see docs/oauth.md)")
         try:  # raised while handling smtplib's own error, as before: callers read the login refusal in __context__
             raise smtplib.SMTPAuthenticationError(code, resp)
         except smtplib.SMTPAuthenticationError:
-            raise ConfigurationError(message, code=code, reply=reply) from None
+            raise ConfigurationError(message, code=code, reply=reply, msgid="smtp.basic_auth_off" if basic_off else "smtp.login_refused",
+                                     params={"where": self.where, "user": user, "reply": f"{code} {reply}"}) from None
 
     def _login_oauth(self, smtp: _TracingMixin, offered: list[str], token: AccessToken | None) -> None:
         creds = self.credentials
@@ -444,7 +459,8 @@ class SmtpRoute(Route):
             temporary = all(r.temporary for r in results)
             detail = "; ".join(f"{r.address}: {r.code} {r.reply}" for r in results)
             exc: RouteError = (TemporaryError if temporary else PermanentError)(
-                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply, results=results
+                f"{self.where} refused every recipient ({detail})", code=results[0].code, reply=results[0].reply, results=results,
+                msgid="smtp.every_recipient_refused", params={"where": self.where, "reply": detail},
             )
             raise exc
         return results
@@ -467,13 +483,15 @@ class SmtpRoute(Route):
             raise self._disconnected(exc, " during the send") from None
         except smtplib.SMTPResponseException as exc:
             self._reset()
-            raise error_for_code(exc.smtp_code, f"{self.where} answered {exc.smtp_code} {_reply_text(exc.smtp_error)}", _reply_text(exc.smtp_error)) from None
+            raise self._answered(exc) from None
         except TimeoutError:
             self._drop()
-            raise TemporaryError(f"{self.where} stopped answering (timeout {self.timeout:g} s): try again later") from None
+            raise TemporaryError(f"{self.where} stopped answering (timeout {self.timeout:g} s): try again later",
+                                 msgid="smtp.stopped", params={"where": self.where, "seconds": f"{self.timeout:g}"}) from None
         except OSError as exc:
             self._drop()
-            raise TemporaryError(f"connection to {self.where} lost ({exc.strerror or exc}): try again later") from None
+            raise TemporaryError(f"connection to {self.where} lost ({exc.strerror or exc}): try again later",
+                                 msgid="smtp.lost", params={"where": self.where, "reason": str(exc.strerror or exc)}) from None
         finally:
             if not keep_open and not self._opened_here and self._smtp is not None:
                 self.close_unowned()
@@ -509,6 +527,7 @@ class SmtpRoute(Route):
                     f"the message is {size} bytes but {self.where} accepts at most {limit} bytes: "
                     "send a smaller document or fewer attachments",
                     code=552,
+                    msgid="smtp.too_large", params={"size": size, "where": self.where, "limit": limit},
                 )
             options.append(f"SIZE={size}")
         addresses = [envelope.sender, *envelope.recipients]

@@ -151,6 +151,8 @@ def test_lookup_says_what_to_do_in_the_interface_language(services, samples, tmp
     missing = SimpleNamespace(message="Customer CLI001 (x) has no fax number", found=False, customer_code="CLI001")
     assert services.lookup_text(missing, "FAX") == ("Le client CLI001 (Atelier Dupré SARL) n'a pas de numéro de fax"
                                                      " dans l'annuaire : saisissez le numéro de fax ou complétez sa fiche.")
+    no_mail = SimpleNamespace(message="Customer CLI001 (x) has no e-mail address", found=False, customer_code="CLI001")
+    assert services.lookup_text(no_mail).startswith("Le client CLI001 (Atelier Dupré SARL) n'a pas d'adresse mail dans")
     used = SimpleNamespace(message="Contact CT9 is not in the directory: the customer's address is used.", found=True,
                            customer_code="CLI001", contact_code="CT9")
     assert services.lookup_text(used).startswith("Le contact CT9 n'a pas d'adresse")
