@@ -121,6 +121,7 @@ class SmtpServer:
             port=self.port,
             data_size_limit=data_size_limit,
             ident="spoolview-test-smtpd",
+            ready_timeout=20.0,  # aiosmtpd's 5 s is short on a 2-core machine running the whole suite
         )
         if authenticator is None and auth:
             authenticator = Authenticator(*auth)

@@ -21,8 +21,29 @@ def root():
     yield r
     r.update_idletasks()
     r.destroy()
-    # Collect Tk objects (images, variables) here, in the main thread: collected later in
-    # another test's thread, they would abort the interpreter (Tcl_AsyncDelete).
+    collect_tk_garbage()
+
+
+# The viewer's own worker threads (they hold their window until they end).
+_WORKERS = ("mailui-", "oauth-sign-in")
+
+
+def collect_tk_garbage(wait: float = 10.0) -> None:
+    """Collect the test's dead Tk objects now, in the main thread.
+
+    Collected later by the cyclic GC in another test's thread (an SMTP or HTTP server), a Tk
+    variable's ``__del__`` waits about a second for a main loop no test runs, per object, and
+    the last reference to a Tk interpreter aborts the process (Tcl_AsyncDelete). So the
+    viewer's worker threads still running (a batch stopping after its document, a look-up)
+    are waited for first, bounded: the windows they hold become garbage here.
+    """
+    import threading
+    import time
+
+    end = time.monotonic() + wait
+    for thread in threading.enumerate():
+        if thread.name.startswith(_WORKERS) and thread is not threading.current_thread():
+            thread.join(max(0.0, end - time.monotonic()))
     gc.collect()
 
 

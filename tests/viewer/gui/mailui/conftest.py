@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import time
 import tkinter as tk
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from tests.viewer.gui.conftest import collect_tk_garbage
 
 
 @dataclass
@@ -42,9 +43,7 @@ def root():
     yield window
     window.update_idletasks()
     window.destroy()
-    # Collect the dead Tk objects here, on the main thread: collected later on a server or
-    # worker thread, a tkinter Variable's __del__ calls Tcl from that thread and hangs it.
-    gc.collect()
+    collect_tk_garbage()
 
 
 @pytest.fixture
