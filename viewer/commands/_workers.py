@@ -27,6 +27,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
+from viewer.procutil import pid_alive
+
 __all__ = ["CRASHED", "Ordered"]
 
 T = TypeVar("T")
@@ -64,21 +66,11 @@ def _end_with(parent: int) -> None:
             os._exit(1)  # already gone
         select.select([handle], [], [])
     elif os.name == "posix":
-        while _alive(parent):
+        while pid_alive(parent):
             time.sleep(_ORPHAN_CHECK)
     else:
         return  # Windows: spawned workers end with the broken pipe to their parent
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run(item: object) -> object:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from formats.meta import sidecar_path
 from viewer.errors import SpoolviewError
+from viewer.procutil import pid_alive
 from viewer.settings import ADDRESS_TYPES, Watch
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class Watcher:
     def reclaim(self) -> None:
         """Files claimed by a watcher that died (kill -9, power cut) go back into the folder."""
         for owner in self.work.iterdir():
-            if not owner.name.isdigit() or _alive(int(owner.name)):
+            if not owner.name.isdigit() or pid_alive(int(owner.name)):
                 continue
             for path in sorted(owner.iterdir(), key=lambda p: not _is_sidecar(p.name)):  # a sidecar before its document
                 try:
@@ -209,16 +210,6 @@ class Watcher:
                 print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
                 results.append(result)
         return results
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _free(folder: Path, name: str) -> Path:

@@ -31,6 +31,7 @@ from typing import Any
 
 from viewer.fsutil import fsync_dir as _fsync_dir
 from viewer.fsutil import private_dir, write_durable
+from viewer.procutil import pid_alive
 
 __all__ = ["Queue", "QueueStatus", "fsync_dir", "write_durable", "message_id_time"]
 
@@ -84,20 +85,6 @@ def _start_time(pid: int | str) -> str:
             return fh.read().rsplit(b")", 1)[1].split()[19].decode()
     except (OSError, IndexError):
         return ""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed but not yet reaped child is a zombie: dead for us
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 @dataclass
@@ -411,7 +398,7 @@ class Queue:
         if len(parts) == 3 and parts[0] == self.host and parts[1].isdigit():
             # Same host: the process table is the truth; the lease only covers other hosts.
             pid = int(parts[1])
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 return True
             try:
                 recorded = beat.read_text().strip()
