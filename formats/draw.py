@@ -143,11 +143,11 @@ def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: fl
         y -= rh
 
 
-def plain_canvas(buf: io.BytesIO, compress: int = 1) -> Canvas:
+def plain_canvas(buf: io.BytesIO, compress: int = 1, pdf_version: tuple[int, int] | None = None) -> Canvas:
     """A canvas whose initial font is an embedded one (no stray Base-14 reference), no metadata set."""
     from formats.fonts import register_reportlab
 
-    return Canvas(buf, pageCompression=compress, invariant=1,
+    return Canvas(buf, pageCompression=compress, invariant=1, pdfVersion=pdf_version,
                   initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
                   initialFontSize=10)
 

@@ -104,7 +104,7 @@ def security_entries(user: str, owner: str, permissions: int, file_key: bytes,
     oe = _cbc(hash_2b(opw, oks, u), _ZERO_IV, file_key)
     p = p_value(permissions)
     block = (p & 0xFFFFFFFF).to_bytes(4, "little") + b"\xff\xff\xff\xff" + b"Tadb" + os.urandom(4)  # T: metadata encrypted
-    ecb = Cipher(algorithms.AES(file_key), modes.ECB()).encryptor()  # noqa: S305 - one block, as algorithm 10 says
+    ecb = Cipher(algorithms.AES(file_key), modes.ECB()).encryptor()  # one block, as algorithm 10 says
     perms = ecb.update(block) + ecb.finalize()
     return SecurityEntries(o, u, oe, ue, perms, p)
 

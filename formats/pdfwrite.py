@@ -62,10 +62,9 @@ def write(draw_page: Callable[[Canvas, int], None], count: int, info: DocInfo, *
     formats.pdfmeta (as ``finish`` writes them) and, with ``lock``, AES-256 protection."""
     props = Properties.of(info, fallback_title, now)
     buf = io.BytesIO()
-    c = plain_canvas(buf)
-    doc = c._doc
-    doc.info = _Info(props)
-    doc.Catalog.Metadata = _metadata(xmp(info, props))
+    c = plain_canvas(buf, pdf_version=(1, 4))  # the catalog's /Metadata is PDF 1.4
+    c._doc.info = _Info(props)  # type: ignore[attr-defined]  # reportlab's document; the stubs leave it out
+    c.setCatalogEntry("Metadata", _metadata(xmp(info, props)))
     if lock is not None:
         from formats.encrypt import use
 
