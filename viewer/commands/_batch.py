@@ -156,7 +156,8 @@ class Conversion:
         from formats import fonts
         from formats.document import DocumentError
 
-        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta"):
+        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta",
+                       "formats.pdfwrite", "formats.encrypt"):
             importlib.import_module(module)
         try:
             for bold in (False, True):
