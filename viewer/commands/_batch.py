@@ -197,6 +197,7 @@ class Batch:
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         from viewer.commands import mail
+        from viewer.mail.history import History
         from viewer.mail.lookup import Lookups
 
         self.args = args
@@ -205,6 +206,7 @@ class Batch:
         self.password = mail._password(args)
         self.protect = mail._protection(settings, args, self.password)
         self.lookups = Lookups(settings, self.connection)
+        self.history = History()  # one connection for the guard and the Outbox's records, the whole batch
         self.sender, warning = mail._sender(settings, args.sender)
         if warning:
             mail._warn(warning)
@@ -235,9 +237,12 @@ class Batch:
 
     def close(self) -> None:
         self.lookups.close()
-        if self.outbox is not None:
-            self.outbox.close()
-            self.outbox = None
+        try:
+            if self.outbox is not None:
+                self.outbox.close()
+                self.outbox = None
+        finally:
+            self.history.close()
 
     def _box(self, draft: Draft) -> Outbox:
         """The batch's Outbox, opened on the first send (the route is decided and said once)."""
@@ -248,7 +253,7 @@ class Batch:
 
             choice = job.decide_route(draft, via_server=self.args.via_server)
             mail._say_route(choice)
-            self.outbox = Outbox(self.settings, choice).__enter__()
+            self.outbox = Outbox(self.settings, choice, history=self.history).__enter__()
         return self.outbox
 
     def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
@@ -277,7 +282,7 @@ class Batch:
             draft.body = self.body
             job.fill_alternatives(draft)
         draft.sender = self.sender
-        guards = job.check(draft, lookups=self.lookups)
+        guards = job.check(draft, lookups=self.lookups, history=self.history)
         if guards.mismatches and not self.args.force:
             return name, f"{NOT_SENT}\t{job.CustomerMismatch(guards.mismatches)}"
         if guards.already_sent and not self.args.force:
