@@ -163,6 +163,77 @@ def test_with_inotify_a_file_renamed_into_place_is_sent_at_once_without_the_sett
     assert (folder / "facture-02.spv").exists() and "facture F2026-0002" not in out
 
 
+def test_once_with_jobs_converts_in_workers_and_sends_in_order_as_with_one(capsys, tmp_path, smtpd_factory):
+    server = smtpd_factory(handler=RecordingHandler(rcpt_replies={address(i): "550 5.1.1 no such user" for i in REFUSED}))
+    folder = tmp_path / "out"
+    setup_batch(tmp_path, server)
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--jobs", "2")
+    assert code == 3, out + err
+    assert out.splitlines()[-1] == f"{COUNT} documents: 19 sent, 3 refused, 1 unreadable, 1 no recipient"
+    bad = {*REFUSED, CORRUPT, NOBODY}
+    assert [m.rcpt_tos for m in server.messages] == [[address(i)] for i in range(1, COUNT + 1) if i not in bad]
+    assert names(folder / "done") == [f"facture-{i:02d}.spv" for i in range(1, COUNT + 1) if i not in bad]
+    assert names(folder / "failed") == sorted(f"facture-{i:02d}.spv{ext}" for i in bad for ext in ("", ".log"))
+    assert names(folder) == [".spoolview-work", "done", "failed"] and names(folder / ".spoolview-work") == []
+    assert "invalid JSON" in (folder / "failed" / "facture-08.spv.log").read_text(encoding="utf-8")
+
+
+def test_two_running_watchers_with_workers_send_each_dropped_file_once(tmp_path, smtpd):
+    folder = tmp_path / "out"
+    files = setup_batch(tmp_path, smtpd)
+    spools = {f.name: f.read_bytes() for f in files if f.name not in ("facture-08.spv", f"facture-{NOBODY}.spv")}
+    for f in files:
+        f.unlink()
+    watchers = [_watcher(folder, "--jobs", "2", "--interval", "0.3") for _ in range(2)]
+    try:
+        for w in watchers:
+            assert w.stderr is not None
+            assert "; 2 worker processes convert" in w.stderr.readline()
+        for name, data in spools.items():  # dropped as an ERP does: written aside, renamed into place
+            (folder / f".{name}.part").write_bytes(data)
+            os.rename(folder / f".{name}.part", folder / name)
+        deadline = time.monotonic() + 90
+        while len(names(folder / "done")) < len(spools) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        outputs = []
+        for w in watchers:
+            w.send_signal(signal.SIGTERM)
+            outputs.append(w.communicate(timeout=60))
+    assert [w.returncode for w in watchers] == [0, 0], outputs
+    assert names(folder / "done") == sorted(spools)
+    assert received(smtpd) == Counter({address(int(n[8:10])): 1 for n in spools})
+    assert names(folder) == [".spoolview-work", "done", "failed"] and names(folder / ".spoolview-work") == []
+
+
+def test_watch_jobs_from_the_settings(capsys, tmp_path, smtpd):
+    folder = tmp_path / "out"
+    setup_batch(tmp_path, smtpd)
+    code, out, err = run(capsys, "settings", "set", "watch.jobs", "0")
+    assert code == 1 and "watch.jobs" in err and "Traceback" not in err
+    for key, value in (("watch.folder", folder), ("watch.enabled", "true"), ("watch.settle", "0"), ("watch.jobs", "2")):
+        assert run(capsys, "settings", "set", key, value)[0] == 0, key
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    watcher = subprocess.Popen([sys.executable, "-m", "viewer.cli", "watch", "--interval", "0.3"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        assert watcher.stderr is not None
+        assert "; 2 worker processes convert" in watcher.stderr.readline()
+        deadline = time.monotonic() + 90
+        while len(names(folder / "done")) < COUNT - 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    assert len(names(folder / "done")) == COUNT - 2 and set(received(smtpd).values()) == {1}
+    path = S.load().path
+    assert path is not None
+    path.write_text(path.read_text(encoding="utf-8").replace("jobs = 2", "jobs = 99"), encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--once")
+    assert code == 2 and "watch.jobs" in err
+
+
 # -- rules, [watch] and the systemd unit ------------------------------------------------------
 
 SAMPLES = ROOT / "samples"

@@ -17,6 +17,7 @@ from viewer.errors import SpoolviewError
 if TYPE_CHECKING:
     from formats.document import Document
     from viewer.mail.compose import Attachment
+    from viewer.mail.history import History
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
@@ -106,6 +107,7 @@ class Converted:
     attachment: Attachment | None = None
     problem: str = ""
     decision: Decision | None = None  # what the watched folder's rules chose for it (None: no rules)
+    sent_before: bool = False  # not converted: the history has it accepted already (the guard decides; see Conversion)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,10 @@ class Conversion:
     protect: bool | str | None = None
     password: str = field(default="", repr=False)
     rules: Rules | None = None  # the watched folder's: they choose hold, address type and protection per document
+    # A document the history has accepted already (for any recipient) is opened but not converted: the
+    # batch's guard then decides with its recipients (a re-run of a sent batch costs no conversion), and
+    # converts it after all for a recipient who has not accepted it. False: --force (it is sent again).
+    skip_sent: bool = False
 
     def __call__(self, item: Item) -> Converted:
         from formats.document import Document, DocumentError
@@ -136,6 +142,9 @@ class Conversion:
                 chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
                 if chosen is not None and chosen.hold:
                     return Converted(name, problem=f"{HELD}\tby {chosen.rule}", decision=chosen)
+                if self.skip_sent and _accepted_before(name):
+                    return Converted(name, Document(doc.path, doc.source, doc.info, doc.page_count), decision=chosen,
+                                     sent_before=True)
                 attachment = document_attachment(doc, self.settings, (chosen and chosen.address_type) or self.address_type,
                                                  protect=(chosen and chosen.protection) or self.protect,
                                                  password=(chosen and chosen.password) or self.password)
@@ -164,6 +173,25 @@ class Conversion:
                 fonts.register_reportlab("sans", bold)
         except DocumentError:
             pass  # no fonts: the first document says so, in its own words
+
+
+_book: History | None = None  # this process's history, for Conversion (a worker process asks it per document)
+
+
+def _accepted_before(key: str) -> bool:
+    """Whether the history has ``key`` accepted by anyone (a history that cannot be read: no, convert)."""
+    global _book
+    from viewer import paths
+    from viewer.mail.history import History
+
+    if _book is None or _book.path != paths.data_dir() / "history.sqlite":  # opened once per process and user folder
+        if _book is not None:
+            _book.close()
+        _book = History()
+    try:
+        return _book.accepted(key)
+    except SpoolviewError:
+        return False
 
 
 def _crashed(item: Item, why: str) -> Converted:
@@ -198,6 +226,7 @@ class Batch:
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         from viewer.commands import mail
+        from viewer.mail.history import History
         from viewer.mail.lookup import Lookups
 
         self.args = args
@@ -206,13 +235,15 @@ class Batch:
         self.password = mail._password(args)
         self.protect = mail._protection(settings, args, self.password)
         self.lookups = Lookups(settings, self.connection)
+        self.history = History()  # one connection for the guard and the Outbox's records, the whole batch
         self.sender, warning = mail._sender(settings, args.sender)
         if warning:
             mail._warn(warning)
         self.body: str | None = None
         if args.body_file:
             self.body = mail.read_body_file(args.body_file)
-        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password)
+        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password,
+                                     skip_sent=not args.force)
         self.jobs: int = vars(args).get("jobs") or 1  # the watcher's options have no --jobs
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
@@ -236,9 +267,12 @@ class Batch:
 
     def close(self) -> None:
         self.lookups.close()
-        if self.outbox is not None:
-            self.outbox.close()
-            self.outbox = None
+        try:
+            if self.outbox is not None:
+                self.outbox.close()
+                self.outbox = None
+        finally:
+            self.history.close()
 
     def _box(self, draft: Draft) -> Outbox:
         """The batch's Outbox, opened on the first send (the route is decided and said once)."""
@@ -249,12 +283,12 @@ class Batch:
 
             choice = job.decide_route(draft, via_server=self.args.via_server)
             mail._say_route(choice)
-            self.outbox = Outbox(self.settings, choice).__enter__()
+            self.outbox = Outbox(self.settings, choice, history=self.history).__enter__()
         return self.outbox
 
-    def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
+    def draft(self, converted: Converted, item: Item) -> tuple[str, Draft | str]:
         """(name, the draft ready to send) or (name, why not: the category and a sentence);
-        ``to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
+        ``item.to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
         from viewer.mail import job
 
         name = converted.name
@@ -264,9 +298,9 @@ class Batch:
             chosen = converted.decision
             draft = job.prepare(converted.document, self.settings, self.connection,
                                 address_type=(chosen and chosen.address_type) or self.args.address_type,
-                                to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
+                                to=item.to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
                                 password=self.password, lookups=self.lookups, attachment=converted.attachment,
-                                template=chosen.template if chosen is not None else "")
+                                attach=not converted.sent_before, template=chosen.template if chosen is not None else "")
         except SpoolviewError as exc:
             return name, f"{UNREADABLE}\t{exc}"
         if not draft.recipients():
@@ -278,7 +312,7 @@ class Batch:
             draft.body = self.body
             job.fill_alternatives(draft)
         draft.sender = self.sender
-        guards = job.check(draft, lookups=self.lookups)
+        guards = job.check(draft, lookups=self.lookups, history=self.history)
         if guards.mismatches and not self.args.force:
             return name, f"{NOT_SENT}\t{job.CustomerMismatch(guards.mismatches)}"
         if guards.already_sent and not self.args.force:
@@ -290,6 +324,11 @@ class Batch:
             draft.to = [a for a in draft.to if a in keep]  # only those not accepted yet
             draft.cc = [a for a in draft.cc if a in keep]
             draft.bcc = [a for a in draft.bcc if a in keep]
+        if converted.sent_before:  # someone has not accepted it yet after all: convert it now, here
+            again = replace(self.conversion, skip_sent=False)(item)
+            if again.attachment is None:
+                return name, again.problem
+            draft.attachments.append(again.attachment)
         return name, draft
 
     def process(self, item: Item, converted: Converted | None = None) -> Result:
@@ -298,7 +337,7 @@ class Batch:
         from viewer.mail import job
 
         converted = converted or self.conversion(item)
-        name, ready = self.draft(converted, item.to)
+        name, ready = self.draft(converted, item)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
             result = Result(category, name, f"{name}: {category}: {why}", detail=why)

@@ -8,18 +8,21 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from formats.meta import sidecar_path
+from viewer.commands.mail import _jobs
 from viewer.errors import SpoolviewError
 from viewer.procutil import pid_alive
 from viewer.settings import ADDRESS_TYPES, Watch
 
 if TYPE_CHECKING:
-    from viewer.commands._batch import Batch, Result
+    from viewer.commands._batch import Batch, Converted, Item, Result
+    from viewer.commands._workers import Ordered
     from viewer.settings import Settings
     from viewer.watchrules import Rules
 
@@ -62,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "user (a desktop session: systemctl --user)")
     p.add_argument("--settle", type=float, metavar="SECONDS", help="a file unchanged this long is complete (default 2)")
     p.add_argument("--interval", type=float, metavar="SECONDS", help="scan interval when inotify is not available (default 5)")
+    p.add_argument("--jobs", type=_jobs, metavar="N", help="convert in N worker processes, a few files ahead of the sends "
+                   "(still one at a time, in order); default 1 (watch.jobs)")
     p.add_argument("--type", dest="address_type", type=str.upper, choices=ADDRESS_TYPES, default="EMAIL", help="address type (default EMAIL)")
     p.add_argument("--protect", choices=("none", "no-modify", "password"), help="PDF protection (default: the settings)")
     p.add_argument("--password-file", type=Path, help="file whose first line is the PDF password")
@@ -93,6 +98,9 @@ class Watcher:
     renamed: set[str] = field(default_factory=set)  # renamed into the folder (inotify said so): complete at once
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
     stop: threading.Event = field(default_factory=threading.Event)  # set by SIGTERM: finish the document in hand
+    # The conversions (``--jobs N``: N worker processes kept while the watcher runs, a few claimed files
+    # ahead of the sends, which stay here, one at a time, in order); None: converted here, one at a time.
+    pool: Ordered[Item, Converted] | None = None
 
     @property
     def work(self) -> Path:
@@ -165,7 +173,7 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands._batch import ALREADY, HELD, SENT, Item
+        from viewer.commands._batch import Item
 
         claimed = self.claim(path)
         if claimed is None:
@@ -175,6 +183,12 @@ class Watcher:
         except BaseException:
             _put_back(claimed, path)  # interrupted: the document stays to be sent
             raise
+        return self.file(claimed, path, result)
+
+    def file(self, claimed: Path, path: Path, result: Result) -> Result:
+        """Move the claimed file where its ``result`` says (done, failed with a .log, hold, or back for a retry)."""
+        from viewer.commands._batch import ALREADY, HELD, SENT
+
         name = path.name
         if result.category in (SENT, ALREADY):
             self.retries.pop(name, None)
@@ -201,14 +215,42 @@ class Watcher:
         return result
 
     def scan(self) -> list[Result]:
-        results = []
-        for path in self.complete():
-            if self.stop.is_set():
-                break
-            result = self.handle(path)
-            if result is not None:
-                print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
-                results.append(result)
+        """Claim, convert, send and file each complete document, in order; with a pool, the conversions
+        of the next few claimed files run ahead in its workers while this process sends."""
+        import contextlib
+
+        from viewer.commands._batch import Item, _crashed
+        from viewer.commands._workers import Ordered
+
+        results: list[Result] = []
+        claimed: dict[Path, Path] = {}  # claimed here and not filed yet -> its place in the folder
+
+        def claims() -> Iterator[Item]:
+            for path in self.complete():
+                if self.stop.is_set():
+                    return
+                taken = self.claim(path)
+                if taken is not None:  # else another watcher has it
+                    claimed[taken] = path
+                    yield Item(taken)
+
+        pool = self.pool or Ordered(self.batch.conversion, 1, _crashed)
+        try:
+            with contextlib.closing(pool.map(claims())) as converted:
+                for item, done in converted:
+                    result = self.batch.process(item, done)
+                    result = self.file(item.path, claimed.pop(item.path), result)
+                    print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
+                    results.append(result)
+                    if self.stop.is_set():
+                        break  # SIGTERM: the document in hand is done; the others go back
+        finally:
+            for taken, path in claimed.items():  # claimed but not sent (stopped, interrupted): back for later
+                try:
+                    _put_back(taken, path)
+                except OSError:
+                    pass  # left in this watcher's work folder: the next watcher to start puts it back
+            self.batch.lookups.forget()  # the next scan reads the directory afresh
         return results
 
 
@@ -320,6 +362,7 @@ class Plan:
     rules: Path | None
     settle: float
     interval: float
+    jobs: int = 1  # worker processes converting (--jobs, watch.jobs)
 
 
 class ConfigError(SpoolviewError):
@@ -356,8 +399,11 @@ def plan(args: argparse.Namespace, settings: Settings) -> Plan:
         raise ConfigError(f"--settle {settle:g}: the settle time cannot be negative")
     if interval < 0.1:
         raise ConfigError(f"--interval {interval:g}: the scan interval must be at least 0.1 second")
+    jobs = args.jobs if args.jobs is not None else watch.jobs
+    if not 1 <= jobs <= 64:
+        raise ConfigError(f"watch.jobs = {jobs}: give a number of worker processes from 1 to 64")
     return Plan(folder, chosen(args.done, watch.done, "done"), chosen(args.failed, watch.failed, "failed"),
-                chosen(args.hold, watch.hold, "hold"), rules, settle, interval)
+                chosen(args.hold, watch.hold, "hold"), rules, settle, interval, jobs)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -387,14 +433,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules | None) -> int:
-    from viewer.commands._batch import SENT, Batch
+    from viewer.commands._batch import SENT, Batch, _crashed
+    from viewer.commands._workers import Ordered
 
     batch = Batch(_batch_args(args), settings)
     watcher = Watcher(where.folder, where.done, where.failed, batch, settle=where.settle, hold=where.hold,
                       holds=rules is not None)
     try:
         if rules is not None:
-            batch.use_rules(rules)
+            batch.use_rules(rules)  # before the workers are made: they get the conversion with its rules
+        if where.jobs > 1:
+            watcher.pool = Ordered(batch.conversion, where.jobs, _crashed, keep=True, warm=batch.conversion.warm_up)
         watcher.prepare()
         if args.once:
             results = watcher.scan()
@@ -405,6 +454,8 @@ def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules
             return EXIT_PARTIAL if sent else EXIT_FAILED
         return _loop(watcher, where.interval)
     finally:
+        if watcher.pool is not None:
+            watcher.pool.close()
         batch.close()
         try:
             watcher.mine.rmdir()
@@ -463,14 +514,18 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
-    watcher.batch.conversion.warm_up()
+    if watcher.pool is not None:
+        watcher.pool.start()  # the workers load the PDF libraries and fonts now, not on the first file
+    else:
+        watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
     how = "inotify" if observer is not None else f"a scan every {interval:g} s"
     rules = watcher.batch.rules
     held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
             f"to {watcher.held}") if rules is not None else ""
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}",
-          file=sys.stderr, flush=True)
+    workers = f"; {watcher.pool.jobs} worker processes convert" if watcher.pool is not None else ""
+    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}"
+          f"{workers}", file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             wake.clear()
