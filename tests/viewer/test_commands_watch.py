@@ -368,7 +368,7 @@ def test_a_sidecar_travels_with_its_text_spool(capsys, tmp_path, smtpd):
     rules.write_text('[[rule]]\nkind = "releve"\ntemplate = "relance"\nprotection = "none"\n', encoding="utf-8")
     code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--rules", rules)
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "1 documents: 1 sent"  # the sidecar is not a document
+    assert out.splitlines()[-1] == "1 document: 1 sent"  # the sidecar is not a document
     assert names(folder / "done") == ["releve-CLI003.meta.json", "releve-CLI003.txt"]
     message = by_recipient(smtpd)["sgm@menuiserie.example"]  # CLI003, known from the sidecar only
     assert message["Subject"] == "Relance : votre facture R-CLI003-2026-11"
@@ -490,7 +490,7 @@ def test_the_failed_log_names_the_rule_that_chose_how_to_send(capsys, tmp_path, 
     rules.write_text('[[rule]]\nname = "Dupré by fax"\ncustomer = "CLI001"\naddress_type = "FAX"\n', encoding="utf-8")
     code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--rules", rules)
     assert code == 1, out + err
-    assert out.splitlines()[-1] == "1 documents: 0 sent, 1 no recipient"
+    assert out.splitlines()[-1] == "1 document: 0 sent, 1 no recipient"
     log = (folder / "failed" / "devis-D2026-0042.spv.log").read_text(encoding="utf-8")
     assert "devis D2026-0042: no recipient: " in log
     assert f'As chosen by rule 1 "Dupré by fax" ({rules}:1): send as FAX.' in log
