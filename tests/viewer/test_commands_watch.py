@@ -561,3 +561,10 @@ def test_held_log_and_start_line_in_french(tmp_path, smtpd):
     assert text[-1] == (f"Pour l'envoyer une fois vérifié : spoolview send {folder / 'hold' / 'devis-D2026-0042.spv'} "
                         "(ou modifiez la règle, puis remettez-le dans le dossier surveillé).")
     assert smtpd.messages == []
+
+
+def test_a_configuration_error_is_introduced_in_french(capsys, tmp_path):
+    _french()
+    code, out, err = run(capsys, "watch", "--once", "--rules", tmp_path / "absente.toml", tmp_path)
+    assert code == EXIT_CONFIG and out == ""
+    assert err.startswith("spoolview : erreur : ") and "absente.toml" in err and "Traceback" not in err

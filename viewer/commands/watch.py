@@ -385,7 +385,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
             password = read_password(args.password_file) or ""
         rules = watchrules.load(where.rules, settings, password=password) if where.rules is not None else None
     except (ConfigError, S.SettingsError, watchrules.RulesError) as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.cli import language
+        from viewer.messages import said, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=said(exc, lang)), file=sys.stderr)
         return EXIT_CONFIG
     return _run(args, settings, where, rules)
 
