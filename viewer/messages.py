@@ -58,13 +58,13 @@ def said(exc: BaseException, lang: str) -> str:
 
 
 # The route as the send job names it (select.Choice.text, kept in the history in English): worded.
-_ROUTE_FALLBACK = re.compile(r"^(?P<route>.*) \(local after server failure: (?P<reason>.*)\)$", re.S)
+_ROUTE_FALLBACK = r"^(?P<route>.*) \(local after server failure: (?P<reason>.*)\)$"
 _ROUTE_WORDS = (
-    (re.compile(r"^pickup folder (?P<folder>.+)$", re.S), "route.pickup"),
-    (re.compile(r"^SMTP server (?P<where>\S+) \((?P<security>[^()]*)\)$"), "route.smtp"),
-    (re.compile(r"^application server (?P<name>.*?) \((?P<url>[^()]*)\)$", re.S), "route.server"),
-    (re.compile(r"^pickup folder$"), "route.pickup.bare"),
-    (re.compile(r"^direct SMTP$"), "route.smtp.bare"),
+    (r"^pickup folder (?P<folder>.+)$", "route.pickup"),
+    (r"^SMTP server (?P<where>\S+) \((?P<security>[^()]*)\)$", "route.smtp"),
+    (r"^application server (?P<name>.*?) \((?P<url>[^()]*)\)$", "route.server"),
+    (r"^pickup folder$", "route.pickup.bare"),
+    (r"^direct SMTP$", "route.smtp.bare"),
 )
 _SECURITY = {"no TLS": "route.security.none", "implicit TLS": "route.security.tls"}
 
@@ -74,11 +74,11 @@ def route_text(lang: str, route: str) -> str:
     or when it is not one of the send job's descriptions. Folder, host and reasons stay as they are."""
     if lang == "en" or not route:
         return route or text(lang, "route.unknown")
-    fallback = _ROUTE_FALLBACK.match(route)
+    fallback = re.match(_ROUTE_FALLBACK, route, re.S)  # compiled on first use (re caches it): nothing at import
     if fallback:
         return text(lang, "route.after_failure", route=route_text(lang, fallback["route"]), reason=fallback["reason"])
     for pattern, key in _ROUTE_WORDS:
-        found = pattern.match(route)
+        found = re.match(pattern, route, re.S)
         if found:
             fields = found.groupdict()
             if "security" in fields and fields["security"] in _SECURITY:
