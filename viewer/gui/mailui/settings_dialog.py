@@ -188,7 +188,7 @@ class SettingsDialog(tk.Toplevel):
         body = ttk.Frame(outer)
         body.pack(fill="both", expand=True)
         # The screens as a list on the left, like the reference's buttons, one shown at a time.
-        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=32, height=10)
+        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=38, height=10)  # the longest name whole
         self.screen_list.pack(side="left", fill="y", padx=(0, 8))
         self.screen_list.bind("<<ListboxSelect>>", lambda e: self._list_selected())
         self.page = ttk.Frame(body)

@@ -100,9 +100,9 @@ def test_a_bad_value_is_refused_with_its_field_named_and_nothing_saved(root, not
     dialog.cancel()
 
 
-def test_watch_screen_fits_1024x768_in_french(small_screen, tmp_path, screenshot):
+def test_watch_screen_fits_1024x768_in_french(small_screen, tmp_path, screenshot, notify):
     root, display = small_screen(1024, 768)
-    dialog = SettingsDialog(root, fresh(), notify=lambda *a: None, screen=WATCH_SCREEN)
+    dialog = SettingsDialog(root, fresh(), notify=notify, screen=WATCH_SCREEN)
     dialog.geometry("+0+0")
     dialog.update()
     width, height = dialog.winfo_width(), dialog.winfo_height()
@@ -117,4 +117,11 @@ def test_watch_screen_fits_1024x768_in_french(small_screen, tmp_path, screenshot
         assert widget.winfo_rooty() + widget.winfo_height() <= bottom, widget
     entries = [dialog.widgets[k] for k, kind in WATCH_FIELDS if kind in ("folder", "file")]
     assert len({e.winfo_rootx() for e in entries}) == 1  # the folder fields line up
+    # A refused value: the page stays, the field is marked (red) and named in the message.
+    dialog.show_screen("printing")
+    dialog.vars["watch.interval"].set("0.05")
+    assert not dialog.ok()
+    dialog.update()
+    screenshot(display, tmp_path / "screens" / "settings-watch-fr-refused.png", dialog)
+    assert dialog.current_screen() == WATCH_SCREEN and "Intervalle d'examen sans inotify (secondes): " in notify.last()[2]
     dialog.destroy()
