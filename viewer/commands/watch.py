@@ -173,8 +173,10 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands._batch import Item
+        from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS, Item
+        from viewer.messages import text
 
+        lang = self.batch.lang
         claimed = self.claim(path)
         if claimed is None:
             return None
@@ -199,19 +201,19 @@ class Watcher:
             retry.attempts += 1
             retry.at = time.time() + delay
             _put_back(claimed, path)
-            result = _with_text(result, f"{result.text} — stays in {self.folder}, retried in {delay:.0f} s")
+            result = _with_text(result, text(lang, "watch.retry", text=result.text, folder=self.folder, delay=f"{delay:.0f}"))
         elif result.category == HELD:
             self.retries.pop(name, None)
             target = _move(claimed, self.held, name)
-            _write_log(target, result, f"{target.name} was held for review, {datetime.now():%Y-%m-%d %H:%M:%S}: nothing was sent.",
-                       f"To send it once checked: spoolview send {target} (or change the rule, then move it back into "
-                       "the watched folder).")
+            _write_log(target, result, text(lang, "watch.log.held", name=target.name, time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.held.advice", target=target), lang)
         else:
             self.retries.pop(name, None)
             target = _move(claimed, self.failed, name)
-            _write_log(target, result, f"{target.name} was not sent ({result.category}), {datetime.now():%Y-%m-%d %H:%M:%S}.",
-                       "Correct the cause, then move the file back into the watched folder to send it again "
-                       "(recipients that already accepted it are not sent it twice).")
+            category = text(lang, f"batch.category.{WORD_IDS[result.category]}")
+            _write_log(target, result, text(lang, "watch.log.failed", name=target.name, category=category,
+                                            time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.failed.advice"), lang)
         return result
 
     def scan(self) -> list[Result]:
@@ -296,15 +298,17 @@ def _move(claimed: Path, folder: Path, name: str) -> Path:
     return target
 
 
-def _write_log(target: Path, result: Result, first: str, advice: str) -> None:
-    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words."""
+def _write_log(target: Path, result: Result, first: str, advice: str, lang: str = "en") -> None:
+    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words (``lang``);
+    a server's reply is quoted as received."""
     from viewer.commands._batch import HELD
+    from viewer.messages import text
 
     lines = [first, "", result.text]
     if result.rule and result.category != HELD:  # a held document's text names its rule already
-        lines += ["", f"As chosen by {result.rule}."]
+        lines += ["", text(lang, "watch.log.rule", rule=result.rule)]
     if result.outcome is not None:
-        lines += ["", *result.outcome.summary_lines(duplicates=False)]
+        lines += ["", *result.outcome.summary_lines(duplicates=False, lang=lang)]
     lines += ["", advice]
     target.with_name(target.name + ".log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -427,7 +431,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
             password = read_password(args.password_file) or ""
         rules = watchrules.load(where.rules, settings, password=password) if where.rules is not None else None
     except (ConfigError, S.SettingsError, watchrules.RulesError) as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.cli import language
+        from viewer.messages import said, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=said(exc, lang)), file=sys.stderr)
         return EXIT_CONFIG
     return _run(args, settings, where, rules)
 
@@ -435,6 +443,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules | None) -> int:
     from viewer.commands._batch import SENT, Batch, _crashed
     from viewer.commands._workers import Ordered
+    from viewer.messages import text
 
     batch = Batch(_batch_args(args), settings)
     watcher = Watcher(where.folder, where.done, where.failed, batch, settle=where.settle, hold=where.hold,
@@ -447,7 +456,7 @@ def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules
         watcher.prepare()
         if args.once:
             results = watcher.scan()
-            print(batch.summary() if results else f"nothing to send in {where.folder}")
+            print(batch.summary() if results else text(batch.lang, "watch.nothing", folder=where.folder))
             sent = sum(1 for r in results if r.category == SENT)
             if batch.status() == EXIT_OK:
                 return EXIT_OK
@@ -506,6 +515,8 @@ def unit_text(kind: str = "system") -> str:
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
+    from viewer.messages import counted, text
+
     stop = watcher.stop
     wake = threading.Event()
 
@@ -519,13 +530,13 @@ def _loop(watcher: Watcher, interval: float) -> int:
     else:
         watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
-    how = "inotify" if observer is not None else f"a scan every {interval:g} s"
+    lang = watcher.batch.lang
+    how = "inotify" if observer is not None else text(lang, "watch.how.scan", interval=f"{interval:g}")
     rules = watcher.batch.rules
-    held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
-            f"to {watcher.held}") if rules is not None else ""
-    workers = f"; {watcher.pool.jobs} worker processes convert" if watcher.pool is not None else ""
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}"
-          f"{workers}", file=sys.stderr, flush=True)
+    held = counted(lang, "watch.start.held", len(rules.rules), source=rules.source, hold=watcher.held) if rules is not None else ""
+    print(text(lang, "watch.start", folder=watcher.folder, how=how, done=watcher.done, failed=watcher.failed, held=held)
+          + (text(lang, "watch.start.workers", jobs=watcher.pool.jobs) if watcher.pool is not None else ""),
+          file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             wake.clear()
