@@ -349,7 +349,8 @@ def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
         "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
         "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
         "Conversion(settings.Settings()).warm_up(); "
-        "assert {'pymupdf', 'reportlab', 'formats.draw'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {'reportlab', 'formats.draw', 'formats.encrypt'} <= set(sys.modules), sorted(sys.modules); "
+        "assert 'pymupdf' not in sys.modules, 'spools are written without PyMuPDF'; "
         "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},

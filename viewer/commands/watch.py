@@ -173,10 +173,8 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS, Item
-        from viewer.messages import text
+        from viewer.commands._batch import Item
 
-        lang = self.batch.lang
         claimed = self.claim(path)
         if claimed is None:
             return None
@@ -189,8 +187,10 @@ class Watcher:
 
     def file(self, claimed: Path, path: Path, result: Result) -> Result:
         """Move the claimed file where its ``result`` says (done, failed with a .log, hold, or back for a retry)."""
-        from viewer.commands._batch import ALREADY, HELD, SENT
+        from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS
+        from viewer.messages import text
 
+        lang = self.batch.lang
         name = path.name
         if result.category in (SENT, ALREADY):
             self.retries.pop(name, None)
