@@ -41,6 +41,7 @@ R = TypeVar("R")
 # What a worker's sudden death is called in a result (the item's own words follow it).
 CRASHED = "the conversion stopped its worker process abruptly (a damaged file can crash a PDF library)"
 _ORPHAN_CHECK = 0.5  # seconds between a worker's looks at whether its parent is still there
+_START_WAIT = 120.0  # seconds Ordered.start waits at most for every worker to be warm (then the items just wait)
 
 _task: Callable[..., object] | None = None  # the task of this worker process (set by _start)
 
@@ -61,8 +62,10 @@ def _start(task: Callable[..., object], parent: int, environ: dict[str, str], cw
         warm()
 
 
-def _ready() -> None:
-    """A task that only makes the pool start a worker (``Ordered.start``)."""
+def _ready() -> int:
+    """A task that makes the pool start a worker and says which one answered (``Ordered.start``)."""
+    time.sleep(0.02)
+    return os.getpid()
 
 
 def _end_with(parent: int) -> None:
@@ -117,11 +120,19 @@ class Ordered(Generic[T, R]):
         self._kept: ProcessPoolExecutor | None = None  # keep=True: the pool between two map() calls
 
     def start(self) -> None:
-        """With workers and ``keep``: start them now, each loading what ``warm`` loads."""
+        """With workers and ``keep``: start them now, each loading what ``warm`` loads, and return once
+        every one can take an item (a worker runs ``warm`` before its first task)."""
         if self.jobs > 1 and self.keep and self._kept is None:
-            self._kept = self._pool(self.jobs)
-            for _ in range(self.jobs):  # one task per worker: the pool starts them all
-                self._kept.submit(_ready)
+            pool = self._kept = self._pool(self.jobs)
+            seen: set[int] = set()
+            deadline = time.monotonic() + _START_WAIT
+            try:
+                while len(seen) < self.jobs and time.monotonic() < deadline:
+                    # Each answer holds its worker a moment, so that the others (once warm) answer too.
+                    seen.update(f.result() for f in [pool.submit(_ready) for _ in range(self.jobs)])
+            except BrokenProcessPool:
+                _stop(pool)  # a worker died warming up: the first item meets a fresh pool
+                self._kept = None
 
     def close(self) -> None:
         """Stop the workers kept between two ``map`` calls (keep=True)."""
