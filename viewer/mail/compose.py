@@ -10,16 +10,17 @@ import email.quoprimime
 import re
 import secrets
 from dataclasses import dataclass, field
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from viewer.errors import SpoolviewError
 from viewer.mail.routes.base import Envelope
 from viewer.settings import Advanced, Settings
+
+if TYPE_CHECKING:  # parsed back only when asked (email.policy costs a send command ~10 ms to import)
+    from email.message import EmailMessage
 
 __all__ = [
     "Attachment",
@@ -86,6 +87,9 @@ class Composed:
 
     @cached_property
     def message(self) -> EmailMessage:
+        from email import policy as email_policy
+        from email.parser import BytesParser
+
         return BytesParser(policy=email_policy.default).parsebytes(self.raw)
 
 

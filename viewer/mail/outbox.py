@@ -7,10 +7,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +131,10 @@ def _header_values(raw: bytes, names: tuple[bytes, ...]) -> dict[bytes, str]:
 def _decoded(value: Any) -> str:
     if value is None:
         return ""
+    if "=?" not in str(value):  # no encoded word: decode_header would return it as it is
+        return " ".join(str(value).split())
+    from email.header import decode_header, make_header
+
     try:
         return " ".join(str(make_header(decode_header(str(value)))).split())
     except (ValueError, LookupError, UnicodeError):
@@ -148,6 +148,8 @@ def _message_facts(raw: bytes, sender: str) -> tuple[bytes, str, str]:
     subject = _decoded(head.get(b"subject"))
     if value:
         return raw, value, subject
+    from email.utils import make_msgid
+
     domain = sender.rpartition("@")[2] or None
     value = make_msgid(domain=domain)
     eol = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
@@ -455,6 +457,10 @@ def _reply(r: RecipientResult) -> str:
 
 def recipients_of(raw: bytes) -> list[str]:
     """Addresses in To/Cc/Bcc of ``raw`` (helper for callers building an envelope)."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
+
     match = _HEADER_END.search(raw)
     head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: match.end()] if match else raw)
     values = [str(v) for key in ("To", "Cc", "Bcc") for v in head.get_all(key, [])]
