@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
-from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -29,12 +28,16 @@ from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.throttle import Throttle
+from viewer.records import record
 from viewer.settings import Settings
+
+if TYPE_CHECKING:  # the SMTP login is read where the direct SMTP route is chosen
+    from viewer.mail.credentials import Credentials
 
 __all__ = ["Outbox", "Outcome"]
 
 
-@dataclass
+@record
 class Outcome:
     """What became of one message. ``ok`` only when the route accepted every recipient."""
 
@@ -204,6 +207,8 @@ class Outbox:
         """The direct SMTP route's login (None on other routes); its secret forms go to the trace's redaction."""
         if not self.settings.functions.send_direct:
             return None
+        from viewer.mail.credentials import credentials_for
+
         credentials = credentials_for(self.settings)
         if self.tracer is not None:
             self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])

@@ -24,6 +24,7 @@ from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
 from viewer.mail.routes.server import ServerRoute
+from viewer.records import record
 from viewer.settings import Settings
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def describe(route: Route) -> str:
     return route.name
 
 
-@dataclass
+@record
 class Choice:
     """A decision and the Route that carries it out."""
 
