@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +11,8 @@ from viewer.errors import SpoolviewError
 from viewer.settings import ADDRESS_TYPES, Settings
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from viewer.connection import Connection
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outcome
@@ -123,6 +123,9 @@ def _sender(settings: Settings, given: str | None) -> tuple[str | None, str]:
         return given, ""
     if settings.from_identity().strip():
         return None, ""  # compose takes it from the settings
+    import getpass
+    import socket
+
     fallback = f"{getpass.getuser()}@{socket.getfqdn() or 'localhost'}"
     key = "functions.from_identity" if settings.functions.send_direct else "service.from_identity"
     return fallback, text(language(settings), "send.warn.no_from", sender=fallback, key=key)
@@ -207,12 +210,19 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from viewer.commands import _batch as batch
-
-    if batch.is_batch(args.file, args.from_list):
-        return batch.cmd_batch(args)
+    # One FILE without a pattern character is a single send: the batch module is not even imported.
+    single = args.from_list is None and len(args.file) == 1 and not any(c in str(args.file[0]) for c in "*?[")
+    if not single and _batch().is_batch(args.file, args.from_list):
+        return _batch().cmd_batch(args)
     args.file = args.file[0]
     return _send_one(args)
+
+
+def _batch() -> ModuleType:
+    """The batch send (imported for a pattern, several files or a list; one plain FILE is sent here)."""
+    from viewer.commands import _batch as batch
+
+    return batch
 
 
 def _send_one(args: argparse.Namespace) -> int:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from email import policy
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.utils import getaddresses, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
-from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -34,12 +29,16 @@ from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.throttle import Throttle
+from viewer.records import record
 from viewer.settings import Settings
+
+if TYPE_CHECKING:  # the SMTP login is read where the direct SMTP route is chosen
+    from viewer.mail.credentials import Credentials
 
 __all__ = ["Outbox", "Outcome"]
 
 
-@dataclass
+@record
 class Outcome:
     """What became of one message. ``ok`` only when the route accepted every recipient."""
 
@@ -160,6 +159,10 @@ def _header_values(raw: bytes, names: tuple[bytes, ...]) -> dict[bytes, str]:
 def _decoded(value: Any) -> str:
     if value is None:
         return ""
+    if "=?" not in str(value):  # no encoded word: decode_header would return it as it is
+        return " ".join(str(value).split())
+    from email.header import decode_header, make_header
+
     try:
         return " ".join(str(make_header(decode_header(str(value)))).split())
     except (ValueError, LookupError, UnicodeError):
@@ -173,6 +176,8 @@ def _message_facts(raw: bytes, sender: str) -> tuple[bytes, str, str]:
     subject = _decoded(head.get(b"subject"))
     if value:
         return raw, value, subject
+    from email.utils import make_msgid
+
     domain = sender.rpartition("@")[2] or None
     value = make_msgid(domain=domain)
     eol = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
@@ -227,6 +232,8 @@ class Outbox:
         """The direct SMTP route's login (None on other routes); its secret forms go to the trace's redaction."""
         if not self.settings.functions.send_direct:
             return None
+        from viewer.mail.credentials import credentials_for
+
         credentials = credentials_for(self.settings)
         if self.tracer is not None:
             self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
@@ -480,6 +487,10 @@ def _reply(r: RecipientResult) -> str:
 
 def recipients_of(raw: bytes) -> list[str]:
     """Addresses in To/Cc/Bcc of ``raw`` (helper for callers building an envelope)."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
+
     match = _HEADER_END.search(raw)
     head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: match.end()] if match else raw)
     values = [str(v) for key in ("To", "Cc", "Bcc") for v in head.get_all(key, [])]
