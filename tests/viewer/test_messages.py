@@ -352,3 +352,22 @@ def test_counted_uses_the_french_singular_for_zero_and_one():
     assert [messages.counted("fr", "batch.count.refused", n) for n in (0, 1, 2)] == ["0 refusé", "1 refusé", "2 refusés"]
     assert [messages.counted("en", "batch.count.refused", n) for n in (0, 1, 2)] == ["0 refused", "1 refused", "2 refused"]
     assert messages.counted("en", "report.summary", 1, start="since x", what="1 accepted") == "1 recipient line since x: 1 accepted"
+
+
+def test_every_outcome_line_key_is_used_by_the_code():
+    """A key no code asks for is a sentence nobody reads: remove it with the line that used it."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "viewer").rglob("*.py"))
+    built = {  # keys the code builds from a fixed set of values
+        "batch.category.": "WORD_IDS", "batch.count.": "counted(", "send.kind.": "send.kind.", "report.outcome.": "report.outcome.",
+        "report.count.": "report.count.", "route.security.": "_SECURITY",
+    }
+    unused = []
+    for key in catalogue_file("en"):
+        if not key.startswith(LINE_FAMILIES):
+            continue
+        stem = key.removesuffix(".one").removesuffix(".other")
+        if f'"{stem}"' in source or f"'{stem}'" in source:
+            continue
+        if not any(key.startswith(prefix) and marker in source for prefix, marker in built.items()):
+            unused.append(key)
+    assert unused == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -190,7 +191,7 @@ class Watcher:
         from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS
         from viewer.messages import text
 
-        lang = self.batch.lang
+        lang = self.batch.lang  # the .log and the line printed
         name = path.name
         if result.category in (SENT, ALREADY):
             self.retries.pop(name, None)
@@ -236,7 +237,7 @@ class Watcher:
                     claimed[taken] = path
                     yield Item(taken)
 
-        pool = self.pool or Ordered(self.batch.conversion, 1, _crashed)
+        pool = self.pool or Ordered(self.batch.conversion, 1, functools.partial(_crashed, lang=self.batch.lang))
         try:
             with contextlib.closing(pool.map(claims())) as converted:
                 for item, done in converted:
@@ -452,7 +453,8 @@ def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules
         if rules is not None:
             batch.use_rules(rules)  # before the workers are made: they get the conversion with its rules
         if where.jobs > 1:
-            watcher.pool = Ordered(batch.conversion, where.jobs, _crashed, keep=True, warm=batch.conversion.warm_up)
+            watcher.pool = Ordered(batch.conversion, where.jobs, functools.partial(_crashed, lang=batch.lang), keep=True,
+                                  warm=batch.conversion.warm_up)
         watcher.prepare()
         if args.once:
             results = watcher.scan()

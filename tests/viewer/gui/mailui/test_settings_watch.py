@@ -61,11 +61,12 @@ def test_change_save_and_reload_from_disk(root, notify, tmp_path):
     dialog.vars["watch.rules"].set(f"  {rules}  ")
     dialog.vars["watch.settle"].set("1,5")  # a French decimal comma
     dialog.vars["watch.interval"].set("0.5")
+    dialog.vars["watch.jobs"].set(" 2 ")
     assert dialog.ok(), notify.calls
     assert notify.calls == []
     loaded = settings_mod.load()  # from the file the one settings writer wrote
     assert loaded.watch == settings_mod.Watch(enabled=True, folder=str(erp), done=str(tmp_path / "envoyes"),
-                                              failed=str(tmp_path / "erreurs"), rules=str(rules), settle=1.5, interval=0.5)
+                                              failed=str(tmp_path / "erreurs"), rules=str(rules), settle=1.5, interval=0.5, jobs=2)
     assert settings_mod.check(loaded) == []
     again = SettingsDialog(root, loaded, notify=notify)
     assert again.vars["watch.folder"].get() == str(erp) and again.vars["watch.settle"].get() == "1.5"
@@ -76,6 +77,8 @@ def test_change_save_and_reload_from_disk(root, notify, tmp_path):
     ("watch.interval", "0.05", "at least 0.1 second"),
     ("watch.settle", "abc", "« abc » n'est pas un nombre positif"),
     ("watch.settle", "-2", "« -2 » n'est pas un nombre positif"),
+    ("watch.jobs", "0", "« 0 » n'est pas un nombre de processus : saisissez un nombre entier de 1 à 64"),
+    ("watch.jobs", "deux", "« deux » n'est pas un nombre de processus"),
     ("watch.folder", "MISSING", "is not a folder; create it or correct the path"),
     ("watch.rules", "BROKEN", "rule[1].action must be one of 'send', 'hold', not 'sned'"),
 ])
