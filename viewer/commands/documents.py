@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -148,6 +147,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         if doc.attachments:
             data["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)} for a in doc.attachments]
     if args.json:
+        import json
+
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     repaired = " (damaged file, repaired on reading)" if doc.repaired else ""
