@@ -349,9 +349,73 @@ def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
         "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
         "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
         "Conversion(settings.Settings()).warm_up(); "
-        "assert {'pymupdf', 'reportlab', 'formats.draw'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {'reportlab', 'formats.draw', 'formats.pdfwrite', 'formats.encrypt'} <= set(sys.modules), sorted(sys.modules); "
+        "assert 'pymupdf' not in sys.modules, 'spools are written without PyMuPDF'; "
         "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# -- the lines in the interface language ---------------------------------------------------------
+
+
+def french() -> None:
+    settings = S.load()
+    settings.printing.language = "fr"
+    S.save(settings)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_lines_and_summary_in_french_and_a_rerun_says_already_sent(capsys, tmp_path, refusing, jobs):
+    files = setup_batch(tmp_path, refusing)
+    french()
+    chosen = [files[0], files[4], files[CORRUPT - 1], files[NOBODY - 1]]
+    code, out, err = run(capsys, "send", *chosen, "--jobs", jobs)
+    assert code == 3, out + err  # the exit statuses do not depend on the language
+    lines = out.splitlines()
+    where = f"serveur SMTP {refusing.host}:{refusing.port} (sans TLS)"
+    assert lines[0].startswith(f"[1/4] facture F2026-0001 -> {address(1)} : accepté par {where} (250 ")
+    assert lines[1] == f"[2/4] facture F2026-0005 -> {address(5)} : NON envoyé (refus définitif) : 550 5.1.1 no such user"
+    assert lines[2].startswith("[3/4] facture-08.spv : illisible : ") and "Traceback" not in out + err
+    assert lines[3].startswith("[4/4] facture F2026-0020 : sans destinataire : ")
+    assert lines[4] == "4 documents : 1 envoyé, 1 refusé, 1 illisible, 1 sans destinataire"
+    code, out, err = run(capsys, "send", *chosen, "--jobs", jobs)
+    assert code == 3, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"[1/4] facture F2026-0001 : ignoré (déjà envoyé) : {address(1)} le ")
+    assert lines[0].endswith(" (--force pour l'envoyer de nouveau)")
+    assert lines[-1] == "4 documents : 0 envoyé, 1 refusé, 1 ignoré (déjà envoyé), 1 illisible, 1 sans destinataire"
+
+
+def test_batch_dry_run_and_problems_in_french(capsys, tmp_path, refusing):
+    files = setup_batch(tmp_path, refusing)
+    french()
+    code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
+    assert code == 0, out + err
+    where = f"serveur SMTP {refusing.host}:{refusing.port} (sans TLS)"
+    assert out.splitlines() == [f"[1/2] facture F2026-0001 -> {address(1)} serait envoyé ({where})",
+                                f"[2/2] facture F2026-0002 -> {address(2)} serait envoyé ({where})",
+                                "essai : rien n'a été envoyé ; 2 documents : 2 seraient envoyés"]
+    code, out, err = run(capsys, "send", files[0], tmp_path / "aucun-*.spv", "--dry-run")
+    assert out.splitlines()[1] == "[2/2] aucun-*.spv : illisible : aucun fichier ne correspond à ce motif"
+    assert out.splitlines()[-1] == "essai : rien n'a été envoyé ; 2 documents : 1 serait envoyé, 1 illisible"
+    assert refusing.messages == []
+
+
+def test_batch_in_english_when_the_setting_says_so_whatever_the_locale(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    settings = S.load()
+    settings.printing.language = "en"
+    S.save(settings)
+    code, out, err = run(capsys, "send", tmp_path / "missing.spv", tmp_path / "none-*.spv")
+    assert code == 1, out + err
+    assert out.splitlines()[-1] == "2 documents: 0 sent, 2 unreadable"
+    assert "no file matches this pattern" in out
+    monkeypatch.setenv("LANG", "C.UTF-8")  # and French under auto with a French locale
+    settings.printing.language = "auto"
+    S.save(settings)
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    code, out, err = run(capsys, "send", tmp_path / "missing.spv", tmp_path / "none-*.spv")
+    assert code == 1 and out.splitlines()[-1] == "2 documents : 0 envoyé, 2 illisibles"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -187,8 +188,10 @@ class Watcher:
 
     def file(self, claimed: Path, path: Path, result: Result) -> Result:
         """Move the claimed file where its ``result`` says (done, failed with a .log, hold, or back for a retry)."""
-        from viewer.commands._batch import ALREADY, HELD, SENT
+        from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS
+        from viewer.messages import text
 
+        lang = self.batch.lang  # the .log and the line printed
         name = path.name
         if result.category in (SENT, ALREADY):
             self.retries.pop(name, None)
@@ -199,19 +202,19 @@ class Watcher:
             retry.attempts += 1
             retry.at = time.time() + delay
             _put_back(claimed, path)
-            result = _with_text(result, f"{result.text} — stays in {self.folder}, retried in {delay:.0f} s")
+            result = _with_text(result, text(lang, "watch.retry", text=result.text, folder=self.folder, delay=f"{delay:.0f}"))
         elif result.category == HELD:
             self.retries.pop(name, None)
             target = _move(claimed, self.held, name)
-            _write_log(target, result, f"{target.name} was held for review, {datetime.now():%Y-%m-%d %H:%M:%S}: nothing was sent.",
-                       f"To send it once checked: spoolview send {target} (or change the rule, then move it back into "
-                       "the watched folder).")
+            _write_log(target, result, text(lang, "watch.log.held", name=target.name, time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.held.advice", target=target), lang)
         else:
             self.retries.pop(name, None)
             target = _move(claimed, self.failed, name)
-            _write_log(target, result, f"{target.name} was not sent ({result.category}), {datetime.now():%Y-%m-%d %H:%M:%S}.",
-                       "Correct the cause, then move the file back into the watched folder to send it again "
-                       "(recipients that already accepted it are not sent it twice).")
+            category = text(lang, f"batch.category.{WORD_IDS[result.category]}")
+            _write_log(target, result, text(lang, "watch.log.failed", name=target.name, category=category,
+                                            time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.failed.advice"), lang)
         return result
 
     def scan(self) -> list[Result]:
@@ -234,7 +237,7 @@ class Watcher:
                     claimed[taken] = path
                     yield Item(taken)
 
-        pool = self.pool or Ordered(self.batch.conversion, 1, _crashed)
+        pool = self.pool or Ordered(self.batch.conversion, 1, functools.partial(_crashed, lang=self.batch.lang))
         try:
             with contextlib.closing(pool.map(claims())) as converted:
                 for item, done in converted:
@@ -296,15 +299,17 @@ def _move(claimed: Path, folder: Path, name: str) -> Path:
     return target
 
 
-def _write_log(target: Path, result: Result, first: str, advice: str) -> None:
-    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words."""
+def _write_log(target: Path, result: Result, first: str, advice: str, lang: str = "en") -> None:
+    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words (``lang``);
+    a server's reply is quoted as received."""
     from viewer.commands._batch import HELD
+    from viewer.messages import text
 
     lines = [first, "", result.text]
     if result.rule and result.category != HELD:  # a held document's text names its rule already
-        lines += ["", f"As chosen by {result.rule}."]
+        lines += ["", text(lang, "watch.log.rule", rule=result.rule)]
     if result.outcome is not None:
-        lines += ["", *result.outcome.summary_lines(duplicates=False)]
+        lines += ["", *result.outcome.summary_lines(duplicates=False, lang=lang)]
     lines += ["", advice]
     target.with_name(target.name + ".log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -427,7 +432,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
             password = read_password(args.password_file) or ""
         rules = watchrules.load(where.rules, settings, password=password) if where.rules is not None else None
     except (ConfigError, S.SettingsError, watchrules.RulesError) as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.cli import language
+        from viewer.messages import said, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=said(exc, lang)), file=sys.stderr)
         return EXIT_CONFIG
     return _run(args, settings, where, rules)
 
@@ -435,6 +444,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules | None) -> int:
     from viewer.commands._batch import SENT, Batch, _crashed
     from viewer.commands._workers import Ordered
+    from viewer.messages import text
 
     batch = Batch(_batch_args(args), settings)
     watcher = Watcher(where.folder, where.done, where.failed, batch, settle=where.settle, hold=where.hold,
@@ -443,11 +453,12 @@ def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules
         if rules is not None:
             batch.use_rules(rules)  # before the workers are made: they get the conversion with its rules
         if where.jobs > 1:
-            watcher.pool = Ordered(batch.conversion, where.jobs, _crashed, keep=True, warm=batch.conversion.warm_up)
+            watcher.pool = Ordered(batch.conversion, where.jobs, functools.partial(_crashed, lang=batch.lang), keep=True,
+                                  warm=batch.conversion.warm_up)
         watcher.prepare()
         if args.once:
             results = watcher.scan()
-            print(batch.summary() if results else f"nothing to send in {where.folder}")
+            print(batch.summary() if results else text(batch.lang, "watch.nothing", folder=where.folder))
             sent = sum(1 for r in results if r.category == SENT)
             if batch.status() == EXIT_OK:
                 return EXIT_OK
@@ -506,6 +517,8 @@ def unit_text(kind: str = "system") -> str:
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
+    from viewer.messages import counted, text
+
     stop = watcher.stop
     wake = threading.Event()
 
@@ -519,13 +532,13 @@ def _loop(watcher: Watcher, interval: float) -> int:
     else:
         watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
-    how = "inotify" if observer is not None else f"a scan every {interval:g} s"
+    lang = watcher.batch.lang
+    how = "inotify" if observer is not None else text(lang, "watch.how.scan", interval=f"{interval:g}")
     rules = watcher.batch.rules
-    held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
-            f"to {watcher.held}") if rules is not None else ""
-    workers = f"; {watcher.pool.jobs} worker processes convert" if watcher.pool is not None else ""
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}"
-          f"{workers}", file=sys.stderr, flush=True)
+    held = counted(lang, "watch.start.held", len(rules.rules), source=rules.source, hold=watcher.held) if rules is not None else ""
+    print(text(lang, "watch.start", folder=watcher.folder, how=how, done=watcher.done, failed=watcher.failed, held=held)
+          + (text(lang, "watch.start.workers", jobs=watcher.pool.jobs) if watcher.pool is not None else ""),
+          file=sys.stderr, flush=True)
     try:
         while not stop.is_set():
             wake.clear()

@@ -48,6 +48,7 @@ from viewer.mail.routes.base import Route
 from viewer.mail.routes.select import Choice, choose
 from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
+from viewer.records import record
 from viewer.settings import Settings
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Mismatch:
         return f"{self.recipient} belongs to customer {theirs}, but the document is for customer {ours}"
 
 
-@dataclass
+@record
 class Guards:
     """What to ask or warn before a send: earlier sends to the same recipients, other customers."""
 
@@ -105,7 +106,7 @@ class Guards:
     mismatches: list[Mismatch] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Draft:
     """A mail ready to send; every field may be edited before ``send``."""
 
@@ -135,7 +136,7 @@ class Draft:
         return [*self.to, *self.cc, *self.bcc]
 
 
-@dataclass
+@record
 class Progress:
     """One job of ``send_many`` done: its place in the batch, and its outcome or the error that stopped it."""
 

@@ -29,7 +29,9 @@ from viewer.mail.routes.base import (
 if TYPE_CHECKING:
     from viewer.settings import Settings
 
-__all__ = ["PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
+__all__ = ["QUEUED", "PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
+
+QUEUED = "queued in the pickup folder"  # the route's own reply per recipient (worded again by the CLI)
 
 _ALPHABET = string.ascii_lowercase + string.digits
 _HOST_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -219,5 +221,5 @@ class PickupRoute(Route):
         if self.trace:
             self.trace(f"wrote {path} ({len(data)} bytes, {1000 * (time.perf_counter() - start):.1f} ms)")
         detail = f"written to {path}"
-        results = [RecipientResult(r, True, None, "queued in the pickup folder") for r in envelope.recipients]
+        results = [RecipientResult(r, True, None, QUEUED) for r in envelope.recipients]
         return SendResult(self.name, results, file=path, detail=detail)
