@@ -253,6 +253,7 @@ class Watch:
     rules: str = ""  # the rules file (TOML, docs/batch.md); empty: every document is sent with the defaults
     settle: float = 2.0  # seconds a file must stay unchanged to be complete
     interval: float = 5.0  # seconds between two scans (shares where inotify sees nothing)
+    jobs: int = 1  # worker processes converting documents (as `send --jobs`); the sends stay one at a time
 
 
 @record
@@ -655,6 +656,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "printer.max_job_mb": (0.001, None),
     "watch.settle": (0, None),
     "watch.interval": (0.1, None),
+    "watch.jobs": (1, 64),
 }
 
 
@@ -831,6 +833,8 @@ def _watch_problems(settings: Settings) -> list[Problem]:
         found.append(Problem("watch.settle", "the settle time cannot be negative"))
     if watch.interval < 0.1:
         found.append(Problem("watch.interval", "the scan interval must be at least 0.1 second"))
+    if not 1 <= watch.jobs <= 64:
+        found.append(Problem("watch.jobs", "the number of worker processes must be from 1 to 64"))
     if watch.rules.strip():
         from viewer import watchrules
 

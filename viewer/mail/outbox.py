@@ -24,6 +24,7 @@ from viewer.mail.routes.base import (
     SendResult,
     TemporaryError,
 )
+from viewer.mail.routes.pickup import QUEUED as PICKUP_QUEUED
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
@@ -68,32 +69,56 @@ class Outcome:
             return self.error.recipient_results(self.recipients)
         return [RecipientResult(r, False, None, "not sent") for r in self.recipients]
 
-    def summary_lines(self, *, duplicates: bool = True) -> list[str]:
+    def summary_lines(self, *, duplicates: bool = True, lang: str = "en") -> list[str]:
         """Human-readable lines: one per recipient, then where the message went or was kept.
 
         ``duplicates=False`` leaves out the "already sent before" notes (for a caller that
-        warned before sending).
+        warned before sending). ``lang``: fr or en (viewer/locale/messages.*.json); a
+        server's reply is quoted as received, only our own words are translated.
         """
+        from viewer.messages import route_text, said, text
+
         lines = []
         whole = self.whole
+        route = route_text(lang, self.route_name)
+        worded = said(self.error, lang) if whole and self.error is not None else ""
         for r in self.recipient_results():
-            reply = r.reply if whole else _reply(r)
+            reply = (worded if r.reply == str(self.error) else r.reply) if whole else _reply(r)
             if r.accepted:
-                lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
+                reply = text(lang, "send.queued") if reply == PICKUP_QUEUED else reply
+                lines.append(text(lang, "send.accepted.reply" if reply else "send.accepted", address=r.address, route=route, reply=reply))
             else:
                 kind = self.error.kind if whole and self.error is not None else ("temporary" if r.temporary else "permanent")
                 if kind == "unknown":  # the server may have sent it: never say "not sent"
-                    lines.append(f"{r.address}: outcome UNKNOWN (the server may have sent it): {reply}")
+                    lines.append(text(lang, "send.unknown", address=r.address, reply=reply))
                 else:
-                    lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+                    kind = text(lang, f"send.kind.{kind}") if f"send.kind.{kind}" in _catalogue(lang) else kind
+                    lines.append(text(lang, "send.not_sent", address=r.address, kind=kind, reply=reply))
         if self.result is not None and self.result.file is not None:
-            lines.append(f"message file: {self.result.file}")
+            lines.append(text(lang, "send.message_file", file=self.result.file))
         if self.file is not None and (self.result is None or self.file != self.result.file):
-            lines.append(("copy kept in " if self.ok else "message kept in the error folder: ") + str(self.file))
+            lines.append(text(lang, "send.copy_kept" if self.ok else "send.error_kept", file=self.file))
         for entry in self.duplicate_of if duplicates else ():
-            lines.append(f"note: already sent before: {entry.describe()}")
-        lines.extend(f"note: {note}" for note in self.notes)
+            lines.append(text(lang, "send.already_before", entry=entry_text(entry, lang)))
+        lines.extend(text(lang, "send.note", note=note) for note in self.notes)
         return lines
+
+
+def entry_text(entry: HistoryEntry, lang: str = "en") -> str:
+    """An earlier send of the history in ``lang``: what went to whom, when, by which route."""
+    from viewer.messages import route_text, text
+
+    if lang == "en":
+        return entry.describe()
+    return text(lang, "send.history_entry", document=entry.document, recipient=entry.recipient,
+                time=f"{entry.time:%Y-%m-%d %H:%M}", route=route_text(lang, entry.route),
+                message_id=entry.message_id or text(lang, "send.no_message_id"))
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    from viewer.messages import catalogue
+
+    return catalogue(lang)
 
 
 def _unpack(composed: Composed | tuple[bytes, Envelope]) -> tuple[bytes, Envelope]:
