@@ -12,14 +12,17 @@ import logging
 import sys
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from viewer import instance
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n
 from viewer.gui.heap import return_freed_memory
 from viewer.gui.mainwindow import MainWindow, load_settings
 from viewer.gui.recent import ViewerState
+from viewer.gui.toolbar import IconPhotos
+
+if TYPE_CHECKING:
+    from viewer import instance
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class App:
         self.settings = store.settings if not store.problem else load_settings()  # broken file: stand-in defaults
         i18n.set_language(getattr(self.settings.printing, "language", "auto"))
         self.state = ViewerState.load()
+        self.icons = IconPhotos(self.root)  # loaded once, shared by every window
         # Deferred: the first page is painted before the plugins (the mail road) are imported;
         # load_plugins() then installs them in the windows already open.
         self._plugins_pending = plugins if defer_plugins else ()
@@ -185,6 +189,8 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         raise DisplayUnavailable(f"the display cannot be opened ({reason})", msgid="cli.no_display.refused",
                                  params={"detail": reason}) from None
     if serve:
+        from viewer import instance
+
         listener = instance.Listener.start()
         if listener is not None:
             app.serve(listener)

@@ -27,18 +27,22 @@ import tkinter as tk
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from viewer.gui import dialogs, filecommands, heap, i18n, menus, theme
-from viewer.gui.dialogs import user_message
+from viewer.gui import heap, i18n, menus, theme
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
 from viewer.gui.recent import ViewerState
-from viewer.gui.search import Finder, SearchBar
 from viewer.gui.statusbar import StatusBar
 from viewer.gui.thumbnails import ThumbnailBar
-from viewer.gui.toolbar import Toolbar
+from viewer.gui.toolbar import WINDOW_ICON, IconPhotos, Toolbar
 from viewer.gui.windows import apply_tk_language
+
+if TYPE_CHECKING:
+    from viewer.gui.search import Finder, SearchBar
+
+# Imported when first used, not at start-up (the first page is painted sooner):
+# viewer.gui.dialogs, filecommands and search (its bar is built when first shown).
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,8 @@ class MainWindow(tk.Toplevel):
         self._error_shown = False
         self._status_job: str | None = None
         self.eml_view: Any = None
+        self._searchbar: SearchBar | None = None
+        self.photos: IconPhotos = app.icons if app is not None else IconPhotos(self)
         self.title(_("app.title"))
         theme.apply(self)
         apply_tk_language(self)
@@ -132,16 +138,13 @@ class MainWindow(tk.Toplevel):
         return f"{w}x{h}+{x}+{y}"
 
     def _set_icon(self) -> None:
-        from viewer.gui.toolbar import draw_icon, photo_from
-
-        self._icon = photo_from(draw_icon("pdf", 64), self)
+        self._icon = self.photos.get(*WINDOW_ICON)
         self.iconphoto(False, self._icon)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        self.toolbar = Toolbar(self)
+        self.toolbar = Toolbar(self, self.photos)
         self.toolbar.grid(row=0, column=0, sticky="we")
-        self.searchbar = SearchBar(self, on_find=self.find, on_close=self.hide_search)
         self.paned = ttk.PanedWindow(self, orient="horizontal")
         self.paned.grid(row=2, column=0, sticky="nsew")
         self.content = ttk.Frame(self.paned)
@@ -163,6 +166,15 @@ class MainWindow(tk.Toplevel):
         menus.build_toolbar(self)
         self.rowconfigure(2, weight=1)
         self.columnconfigure(0, weight=1)
+
+    @property
+    def searchbar(self) -> SearchBar:
+        """The find bar (row 1, hidden until shown), built when first used."""
+        if self._searchbar is None:
+            from viewer.gui.search import SearchBar
+
+            self._searchbar = SearchBar(self, on_find=self.find, on_close=self.hide_search)
+        return self._searchbar
 
     def menu(self, name: str) -> tk.Menu:
         """The menu ``name`` (created at the end of the menu bar if new)."""
@@ -256,6 +268,8 @@ class MainWindow(tk.Toplevel):
                 document = _first_page_checked(open_document(path, self.settings, password=password))
                 break
             except PasswordRequired:
+                from viewer.gui import dialogs
+
                 if tries >= MAX_PASSWORD_TRIES:
                     dialogs.show_error(self, _("password.gave_up", name=path.name))
                     return False
@@ -264,6 +278,8 @@ class MainWindow(tk.Toplevel):
                     return False
                 password, tries = answer, tries + 1
             except Exception as exc:  # noqa: BLE001 - every failure becomes a dialog; the window stays as it was
+                from viewer.gui.dialogs import user_message
+
                 self.show_error(_("error.open", name=path.name, detail=user_message(exc, named=path)))
                 return False
         self.show_document(document)
@@ -285,8 +301,7 @@ class MainWindow(tk.Toplevel):
         if document.source == "eml":
             self._show_eml(document)
         else:
-            self.source = DocumentSource(document)
-            self.finder = Finder(self, self.source, self._search_result)
+            self.source = DocumentSource(document)  # its Finder is made at the first search
             self.pageview.set_source(self.source)
             if self.thumbnails_shown:
                 self.thumbnails.set_source(self.source)
@@ -330,6 +345,8 @@ class MainWindow(tk.Toplevel):
 
     def open_attachment(self, attachment: Any) -> None:
         """Open an attachment (PDF, spool, image…) in a new viewer window."""
+        from viewer.gui.dialogs import user_message
+
         try:
             document = attachment.open()
         except Exception as exc:  # noqa: BLE001 - any reader failure is shown in a dialog
@@ -340,9 +357,13 @@ class MainWindow(tk.Toplevel):
         window.show_document(document)
 
     def save_attachment(self, attachment: Any) -> None:
+        from viewer.gui import filecommands
+
         filecommands.save_attachment(self, attachment)
 
     def _render_error(self, index: int, exc: Exception) -> None:
+        from viewer.gui.dialogs import user_message
+
         self.status.show_message(_("error.page_status", page=index + 1))
         if not self._error_shown:
             self._error_shown = True
@@ -350,10 +371,14 @@ class MainWindow(tk.Toplevel):
 
     def show_error(self, message: str) -> None:
         """Show ``message`` in an error dialog (tests answer it through ``dialogs.respond_with``)."""
+        from viewer.gui import dialogs
+
         dialogs.show_error(self, message)
 
     # ------------------------------------------------------------------ commands
     def cmd_open(self) -> None:
+        from viewer.gui import dialogs
+
         initial = str(Path(self.state.recent[0]).parent) if self.state.recent else ""
         path = dialogs.ask_path(self, "open", _("menu.file.open_title"), initialdir=initial,
                                 filetypes=[(_(k), p) for k, p in OPEN_TYPES])
@@ -361,18 +386,28 @@ class MainWindow(tk.Toplevel):
             self.open_path(path)
 
     def offer_save_preview(self) -> None:
+        from viewer.gui import filecommands
+
         filecommands.offer_save_preview(self)
 
     def cmd_save_preview(self) -> None:
+        from viewer.gui import filecommands
+
         filecommands.save_preview(self)
 
     def cmd_save_pdf(self) -> None:
+        from viewer.gui import filecommands
+
         filecommands.save_pdf(self)
 
     def cmd_print(self) -> None:
+        from viewer.gui import filecommands
+
         filecommands.print_document(self)
 
     def cmd_goto(self) -> None:
+        from viewer.gui import dialogs
+
         if self.source is None:
             return
         page = dialogs.GoToPageDialog(self, self.pageview.page_count, self.pageview.current_page).result
@@ -392,10 +427,13 @@ class MainWindow(tk.Toplevel):
             self.close()
 
     def cmd_shortcuts(self) -> None:
+        from viewer.gui import dialogs
+
         dialogs.show_info(self, _("help.shortcuts_text"), title=_("menu.help.shortcuts"))
 
     def cmd_about(self) -> None:
         from viewer import __version__
+        from viewer.gui import dialogs
 
         dialogs.show_info(self, _("help.about_text", version=__version__), title=_("menu.help.about"))
 
@@ -461,7 +499,8 @@ class MainWindow(tk.Toplevel):
         self.searchbar.entry.select_range(0, "end")
 
     def hide_search(self) -> None:
-        self.searchbar.grid_remove()
+        if self._searchbar is not None:
+            self._searchbar.grid_remove()
         if self.finder is not None:
             self.finder.reset()
         self.pageview.set_hits({})
@@ -469,11 +508,15 @@ class MainWindow(tk.Toplevel):
 
     def find(self, text: str, direction: int = 1) -> None:
         """Go to the next (1) or previous (-1) occurrence of ``text``; hits are highlighted."""
-        if self.finder is None:
+        if self.source is None:
             return
         if not text.strip():
             self.show_search()
             return
+        if self.finder is None:
+            from viewer.gui.search import Finder
+
+            self.finder = Finder(self, self.source, self._search_result)
         self.finder.find(text, direction, self.pageview.current_page)
 
     def _search_result(self, hits: dict, current: tuple[int, int] | None, message: str) -> None:
@@ -540,7 +583,8 @@ class MainWindow(tk.Toplevel):
                 menu.entryconfigure(index, accelerator=accelerator_text(accelerator))
             except tk.TclError:
                 pass
-        self.searchbar.retranslate()
+        if self._searchbar is not None:
+            self._searchbar.retranslate()
         self.title(_("app.title_document", name=self.document.name) if self.document else _("app.title"))
         self._update_status()
         for callback in list(self._retranslate):

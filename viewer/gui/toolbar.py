@@ -4,6 +4,11 @@
 send dialogs' buttons); ``Toolbar.add(name, icon, tooltip_key, command, position)``
 adds a button, where ``icon`` is an icon name, a PNG/GIF path, a PIL image or a
 ``tk.PhotoImage``.
+
+Start-up does not import Pillow: the icons at the usual sizes are shipped as PNG files
+drawn by ``draw_icon`` (``python -m viewer.gui.toolbar`` writes them again; a test checks
+they match), which Tk reads itself; ``IconPhotos`` loads each once per process, so a
+second window (a file handed over by another ``spoolview FILE``) shares them.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import tkinter as tk
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any, Literal
-
-from PIL import Image, ImageDraw
+from typing import TYPE_CHECKING, Any, Literal
 
 from viewer.gui.i18n import _
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw
 
 BASE = 24  # icon size in pixels at 96 dpi
 SS = 4  # supersampling factor for smooth edges
@@ -128,8 +134,60 @@ ICONS = ("open", "save", "pdf", "print", "zoom-in", "zoom-out", "fit-width", "fi
          "prev", "next", "last", "find", "thumbnails", "mail", "fax")
 
 
+SHIPPED = Path(__file__).with_name("icons")  # NAME-SIZE.png and NAME-SIZE-off.png (greyed), drawn by draw_icon
+SHIPPED_SIZES = (24, 30, 36, 48)  # 96, 120, 144 and 192 dpi (100 to 200 % scaling); others are drawn at run time
+SNAP = 0.1  # a screen this close (relatively) to a shipped size uses it
+WINDOW_ICON = ("pdf", 64)  # the windows' icon (window manager, task bar)
+
+
+def shipped_icon(name: str, size: int, *, disabled: bool = False) -> Path:
+    """Where the PNG of icon ``name`` at ``size`` pixels is shipped (it may not exist for that size)."""
+    return SHIPPED / f"{name}-{size}{'-off' if disabled else ''}.png"
+
+
+def write_icons(folder: Path = SHIPPED) -> list[Path]:
+    """Draw the shipped icons into ``folder`` (what ``python -m viewer.gui.toolbar`` does)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    wanted = [(name, size, disabled) for name in ICONS for size in SHIPPED_SIZES for disabled in (False, True)]
+    for name, size, disabled in [*wanted, (*WINDOW_ICON, False)]:
+        image = draw_icon(name, size)
+        target = folder / shipped_icon(name, size, disabled=disabled).name
+        (greyed(image) if disabled else image).save(target, "PNG", optimize=True)
+        written.append(target)
+    return written
+
+
+def icon_photo(name: str, size: int, master: tk.Misc, *, disabled: bool = False) -> tk.PhotoImage:
+    """Icon ``name`` (one of ICONS) as a Tk photo: the shipped PNG (Tk reads it, no Pillow), else drawn."""
+    if name not in ICONS:
+        raise KeyError(name)
+    path = shipped_icon(name, size, disabled=disabled)
+    if path.is_file():
+        return tk.PhotoImage(master=master, file=str(path))
+    image = draw_icon(name, size)
+    return photo_from(greyed(image) if disabled else image, master)
+
+
+class IconPhotos:
+    """The icon photos of one Tk interpreter, each made once and shared by every window."""
+
+    def __init__(self, master: tk.Misc) -> None:
+        self.master = master
+        self._photos: dict[tuple[str, int, bool], tk.PhotoImage] = {}
+
+    def get(self, name: str, size: int, *, disabled: bool = False) -> tk.PhotoImage:
+        key = (name, size, disabled)
+        photo = self._photos.get(key)
+        if photo is None:
+            photo = self._photos[key] = icon_photo(name, size, self.master, disabled=disabled)
+        return photo
+
+
 def draw_icon(name: str, size: int = BASE) -> Image.Image:
     """Icon ``name`` as an RGBA image of ``size`` x ``size`` pixels."""
+    from PIL import Image, ImageDraw
+
     big = Image.new("RGBA", (size * SS, size * SS), (0, 0, 0, 0))
     _draw(name, ImageDraw.Draw(big), size * SS / BASE)
     return big.resize((size, size), Image.Resampling.LANCZOS)
@@ -150,8 +208,11 @@ def photo_from(image: Image.Image, master: tk.Misc) -> tk.PhotoImage:
 
 
 def icon_size(widget: tk.Misc) -> int:
-    """BASE pixels at 96 dpi, scaled up on HiDPI screens."""
-    return max(BASE, round(BASE * float(widget.winfo_fpixels("1i")) / 96.0))
+    """BASE pixels at 96 dpi, scaled up on HiDPI screens; a shipped size when one is within a pixel or two
+    (a 100 dpi screen shows the 24-pixel icons, read from their files, rather than 25-pixel ones drawn)."""
+    exact = max(BASE, round(BASE * float(widget.winfo_fpixels("1i")) / 96.0))
+    near = min(SHIPPED_SIZES, key=lambda size: abs(size - exact))
+    return near if abs(near - exact) <= near * SNAP else exact
 
 
 class Tooltip:
@@ -206,32 +267,41 @@ class Toolbar(ttk.Frame):
 
     size: int  # type: ignore[assignment]  # shadows Misc.size() (the grid's size), never called
 
-    def __init__(self, master: tk.Misc) -> None:
+    def __init__(self, master: tk.Misc, photos: IconPhotos | None = None) -> None:
+        """``photos``: the process's shared icon photos (a toolbar of its own makes them otherwise)."""
         super().__init__(master, padding=(4, 2))
         self.size = icon_size(self)
+        self.photos = photos or IconPhotos(self)
         self.buttons: dict[str, ttk.Button] = {}
         self.tooltips: dict[str, Tooltip] = {}
         self._images: dict[str, tk.PhotoImage] = {}
         self._order: list[tk.Widget] = []
 
-    def _picture(self, icon: Any) -> Image.Image | None:
-        """The icon as a Pillow image at the toolbar's size (None for a ready-made PhotoImage)."""
-        if isinstance(icon, tk.PhotoImage):
-            return None
+    def _picture(self, icon: Any) -> Image.Image:
+        """A PIL image or an image file as a Pillow image at the toolbar's size."""
+        from PIL import Image
+
         if isinstance(icon, Image.Image):
             return icon.convert("RGBA").resize((self.size, self.size), Image.Resampling.LANCZOS)
-        if isinstance(icon, (str, Path)) and str(icon) in ICONS:
-            return draw_icon(str(icon), self.size)
         return Image.open(icon).convert("RGBA").resize((self.size, self.size), Image.Resampling.LANCZOS)
+
+    def _photos_of(self, icon: Any) -> tuple[tk.PhotoImage, tk.PhotoImage | None]:
+        """The photo of ``icon`` and of its greyed look (None for a ready-made PhotoImage)."""
+        if isinstance(icon, tk.PhotoImage):
+            return icon, None
+        if isinstance(icon, str) and icon in ICONS:  # the shipped icons: no Pillow
+            return self.photos.get(icon, self.size), self.photos.get(icon, self.size, disabled=True)
+        picture = self._picture(icon)
+        return photo_from(picture, self), photo_from(greyed(picture), self)
 
     def add(self, name: str, icon: Any, tooltip_key: str, command: Callable[[], Any],
             position: int | str | None = None) -> ttk.Button:
         """Add a button; ``position`` is an index or the name of the button to go before."""
-        picture = self._picture(icon)
-        self._images[name] = image = icon if picture is None else photo_from(picture, self)
+        image, grey = self._photos_of(icon)
+        self._images[name] = image
         spec: Any = image
-        if picture is not None:  # a disabled button shows its icon greyed, as users expect
-            self._images[name + ":disabled"] = grey = photo_from(greyed(picture), self)
+        if grey is not None:  # a disabled button shows its icon greyed, as users expect
+            self._images[name + ":disabled"] = grey
             spec = (image, "disabled", grey)
         button = ttk.Button(self, image=spec, command=command, style="Toolbutton", takefocus=0)
         self.buttons[name] = button
@@ -256,13 +326,16 @@ class Toolbar(ttk.Frame):
         if isinstance(position, str):
             before = self.buttons.get(position)
             position = self._order.index(before) if before in self._order else None
-        if position is None:
-            self._order.append(widget)
+        index = len(self._order) if position is None else max(0, min(int(position), len(self._order)))
+        self._order.insert(index, widget)
+        fill: Literal["y", "none"] = "y" if isinstance(widget, ttk.Separator) else "none"
+        padx = 4 if isinstance(widget, ttk.Separator) else 1
+        if index + 1 < len(self._order):  # packed before the one that was at that place: the others stay as they are
+            widget.pack(side="left", fill=fill, padx=padx, pady=1, before=self._order[index + 1])
         else:
-            self._order.insert(max(0, min(int(position), len(self._order))), widget)
-        for child in self._order:
-            child.pack_forget()
-        for child in self._order:
-            fill: Literal["y", "none"] = "y" if isinstance(child, ttk.Separator) else "none"
-            padx = 4 if isinstance(child, ttk.Separator) else 1
-            child.pack(side="left", fill=fill, padx=padx, pady=1)
+            widget.pack(side="left", fill=fill, padx=padx, pady=1)
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the shipped icons after a change of draw_icon
+    for written in write_icons():
+        print(written)

@@ -166,3 +166,56 @@ def test_deferred_plugins_are_installed_in_the_open_windows_once(root, monkeypat
     second = application.new_window()
     assert installed == [first, second]
 
+
+
+def test_start_up_paints_page_one_before_the_plugins_are_installed(monkeypatch, make_pdf):
+    """run(): the page is on the canvas when the deferred plugins (the mail road) come, and they do come."""
+    seen = []
+
+    def install(window):
+        seen.append((window.pageview.photo(0) is not None, window.current_document is not None))
+        window.after(1, window.app.quit)
+
+    monkeypatch.setattr(app_mod, "plugin_hooks", lambda names: [install])
+    assert app_mod.run([str(make_pdf("first.pdf"))], serve=False) == 0
+    assert seen == [(True, True)]
+
+
+START_UP_PROBE = """
+import sys
+from viewer.gui import app
+application = app.App(defer_plugins=True)
+window = application.new_window(sys.argv[1])
+application.root.update()
+window.pageview.render_pending()
+application.root.update()
+assert window.pageview.photo(0) is not None, "page 1 is on the canvas"
+heavy = ("PIL", "viewer.gui.dialogs", "viewer.gui.search", "viewer.gui.filecommands", "viewer.gui.mailui",
+         "viewer.mail", "sqlalchemy", "email", "ssl", "argparse", "reportlab")
+print(" ".join(m for m in heavy if m in sys.modules) or "-")
+application.load_plugins()
+print("viewer.gui.mailui" in sys.modules and "mail" in window.toolbar.buttons)
+application.destroy()
+"""
+
+
+def test_page_one_is_shown_without_importing_pillow_dialogs_or_the_mail_stack(make_pdf):
+    """What start-up imports before the first page is on screen (a fresh interpreter: this one has them all)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root_dir = Path(app_mod.__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", START_UP_PROBE, str(make_pdf("one.pdf"))], cwd=root_dir,
+                          capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.split()
+    assert before == "-", f"imported before the first page: {before}"
+    assert after == "True"  # then the plugins load and add their buttons
+
+
+def test_windows_share_the_icon_photos(root):
+    application = app_mod.App(root, plugins=())
+    first, second = application.new_window(), application.new_window()
+    assert first.toolbar.buttons["open"].cget("image") == second.toolbar.buttons["open"].cget("image")
+    assert first.photos is second.photos is application.icons

@@ -89,3 +89,58 @@ def test_disabled_buttons_show_a_greyed_icon(root):
     assert button.instate(["disabled"])
     bar.set_enabled(["zoom-in"], True)
     assert not button.instate(["disabled"])
+
+
+@pytest.mark.parametrize("size", [24, 30, 36, 48])
+def test_shipped_icons_are_what_draw_icon_draws(size):
+    """The PNG files read at start-up (no Pillow then) match the drawing code: `python -m viewer.gui.toolbar` redraws them."""
+    from viewer.gui.toolbar import SHIPPED_SIZES, greyed, shipped_icon
+
+    assert size in SHIPPED_SIZES
+    for name in ICONS:
+        drawn = draw_icon(name, size)
+        for disabled, expected in ((False, drawn), (True, greyed(drawn))):
+            with Image.open(shipped_icon(name, size, disabled=disabled)) as shipped:
+                assert shipped.convert("RGBA").tobytes() == expected.tobytes(), (name, size, disabled)
+
+
+def test_window_icon_is_shipped():
+    from viewer.gui.toolbar import WINDOW_ICON, shipped_icon
+
+    name, size = WINDOW_ICON
+    with Image.open(shipped_icon(name, size)) as shipped:
+        assert shipped.convert("RGBA").tobytes() == draw_icon(name, size).tobytes()
+
+
+@pytest.mark.parametrize(("dpi", "expected"), [(96, 24), (100, 24), (72, 24), (120, 30), (144, 36), (192, 48),
+                                               (168, 42), (288, 72)])
+def test_icon_size_snaps_to_a_shipped_size_when_close(dpi, expected):
+    from viewer.gui.toolbar import icon_size
+
+    class Screen:
+        def winfo_fpixels(self, what):
+            assert what == "1i"
+            return float(dpi)
+
+    assert icon_size(Screen()) == expected
+
+
+def test_icon_photos_are_loaded_once_and_shared(root):
+    from viewer.gui.toolbar import IconPhotos
+
+    photos = IconPhotos(root)
+    first, second = Toolbar(root, photos), Toolbar(root, photos)
+    a = first.add("open", "open", "tip.open", lambda: None)
+    b = second.add("open", "open", "tip.open", lambda: None)
+    assert a.cget("image") == b.cget("image")  # the same Tk images, not two copies
+    assert photos.get("open", first.size).width() == first.size
+
+
+def test_an_unshipped_size_is_drawn(root):
+    from viewer.gui.toolbar import icon_photo, shipped_icon
+
+    assert not shipped_icon("find", 27).exists()
+    photo = icon_photo("find", 27, root)
+    assert (photo.width(), photo.height()) == (27, 27)
+    with pytest.raises(KeyError):
+        icon_photo("nope", 24, root)
