@@ -16,10 +16,44 @@ if "pymupdf" not in sys.modules:
 
 from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 
+# The distribution's version (pyproject.toml, viewer.__version__; tests/formats/test_pdfmeta.py
+# checks they agree), written as the PDFs' producer without a metadata look-up at run time.
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
     from formats.limits import Limits
 
 __all__ = ["DocInfo", "Document", "DocumentError", "Page", "PasswordRequired", "open_document"]
+
+
+def _defer_pymupdf_tables() -> None:
+    """PyMuPDF imports its table finder (``pymupdf.table`` and four helper modules, about as much as
+    the interpreter's own start) when it starts, for ``Page.find_tables`` only, which spoolview never
+    calls: its module is put in place empty and filled from its file on the first attribute asked."""
+    import importlib.util
+
+    package = importlib.util.find_spec("pymupdf")  # found, not imported
+    folders = package.submodule_search_locations if package is not None else None
+    folder = folders[0] if folders else None
+    if folder is None or "pymupdf.table" in sys.modules or not os.path.isfile(os.path.join(folder, "table.py")):
+        return
+    spec = importlib.util.spec_from_file_location("pymupdf.table", os.path.join(folder, "table.py"))
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def load(name: str) -> object:
+        del module.__dict__["__getattr__"]
+        loader.exec_module(module)  # the module's own code, in the module pymupdf already holds
+        return getattr(module, name)
+
+    module.__dict__["__getattr__"] = load
+    sys.modules["pymupdf.table"] = module
+
+
+if "pymupdf" not in sys.modules:
+    _defer_pymupdf_tables()
 
 
 def open_document(

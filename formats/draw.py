@@ -143,17 +143,17 @@ def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: fl
         y -= rh
 
 
-def _canvas(buf: io.BytesIO, compress: int) -> Canvas:
-    """A canvas whose initial font is an embedded one (no stray Base-14 reference)."""
+def plain_canvas(buf: io.BytesIO, compress: int = 1, pdf_version: tuple[int, int] | None = None) -> Canvas:
+    """A canvas whose initial font is an embedded one (no stray Base-14 reference), no metadata set."""
     from formats.fonts import register_reportlab
 
-    return Canvas(buf, pageCompression=compress, invariant=1,
+    return Canvas(buf, pageCompression=compress, invariant=1, pdfVersion=pdf_version,
                   initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
                   initialFontSize=10)
 
 
 def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
-    c = _canvas(buf, 1)
+    c = plain_canvas(buf, 1)
     c.setCreator("spoolview")
     c.setProducer("spoolview")
     if title:
@@ -168,7 +168,7 @@ def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, title: str | 
     """Pages drawn by ``draw_page`` as PDF bytes: a whole document (``title`` given, streams
     compressed, metadata set) or an uncompressed one-page PDF for display (``title`` None)."""
     buf = io.BytesIO()
-    c = new_canvas(buf, title) if title is not None else _canvas(buf, 0)
+    c = new_canvas(buf, title) if title is not None else plain_canvas(buf, 0)
     for i in indexes:
         draw_page(c, i)
         c.showPage()
@@ -195,9 +195,19 @@ def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
     return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(index, index + 1), None)
 
 
+def spv_pages(backend: SpvBackend) -> tuple[Callable[[Canvas, int], None], int]:
+    """How to draw each page of a spool, and how many pages it has."""
+    return (lambda c, i: draw_spv_page(c, backend, i)), len(backend.pages_raw)
+
+
+def text_pages(backend: Any) -> tuple[Callable[[Canvas, int], None], int]:
+    """How to draw each page of a text spool, and how many pages it has."""
+    return (lambda c, i: draw_text_page(c, backend, i)), len(backend.pages)
+
+
 def spv_document(backend: SpvBackend) -> Any:
     """The whole spool as a PyMuPDF document with embedded (subset) fonts."""
-    return _document(lambda c, i: draw_spv_page(c, backend, i), len(backend.pages_raw))
+    return _document(*spv_pages(backend))
 
 
 def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
@@ -223,4 +233,4 @@ def text_page_pdf(backend: Any, index: int) -> bytes:
 
 def text_document(backend: Any) -> Any:
     """The whole text spool as a PyMuPDF document with the embedded mono font."""
-    return _document(lambda c, i: draw_text_page(c, backend, i), len(backend.pages))
+    return _document(*text_pages(backend))

@@ -1,26 +1,37 @@
-"""PDF output: to_pdf (reportlab for spools, pass-through or conversion otherwise) and protect."""
+"""PDF output: to_pdf (reportlab for spools, pass-through or conversion otherwise) and protect.
+
+A spool or text document is written in one reportlab pass with its properties, XMP and,
+when asked, its AES-256 protection (formats.pdfwrite): PyMuPDF is not even imported on that
+road. PDF/A, very long spools, documents that are PDFs already and ``protect`` of any PDF go
+through PyMuPDF.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from dataclasses import dataclass
-
-import pymupdf
+from typing import TYPE_CHECKING
 
 from formats.document import Document, DocumentError
 from formats.lock import locked
 
+if TYPE_CHECKING:
+    import pymupdf
+
 MODES = ("none", "no-modify", "password")
 MAX_PASSWORD_BYTES = 127  # AES-256 (PDF 2.0, revision 6) uses at most 127 UTF-8 bytes
 MAX_PASSWORD_CHARS = 40  # and PyMuPDF accepts at most 40 characters
-# Always allowed: printing, copying text, and accessibility (screen readers).
-PERMISSIONS: int = (
-    pymupdf.PDF_PERM_ACCESSIBILITY
-    | pymupdf.PDF_PERM_PRINT
-    | pymupdf.PDF_PERM_PRINT_HQ
-    | pymupdf.PDF_PERM_COPY
-)
-ENCRYPT_NONE: int = pymupdf.PDF_ENCRYPT_NONE
-ENCRYPT_AES_256: int = pymupdf.PDF_ENCRYPT_AES_256
+# Always allowed: printing, copying text, and accessibility (screen readers). The values of
+# PyMuPDF's PDF_PERM_* and PDF_ENCRYPT_* (tests/formats/test_pdf.py checks them), written out
+# so that importing this module does not import PyMuPDF.
+PERM_PRINT, PERM_COPY, PERM_ACCESSIBILITY, PERM_PRINT_HQ = 4, 16, 512, 2048
+PERMISSIONS: int = PERM_ACCESSIBILITY | PERM_PRINT | PERM_PRINT_HQ | PERM_COPY
+ENCRYPT_NONE: int = 1
+ENCRYPT_AES_256: int = 5
+ONE_PASS_PAGES = 250  # longer spools are drawn in chunks and joined by PyMuPDF (formats.draw.CHUNK)
+_CACHE_KEY = os.urandom(32)  # the password's part of the cache key is an HMAC, never the password
 
 
 class ProtectionError(DocumentError):
@@ -58,29 +69,61 @@ class Protection:
 KEEP_PDF = 20_000_000  # a converted PDF up to this size is kept with its document
 
 
+def _owner_password() -> str:
+    """120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation."""
+    import secrets
+
+    return secrets.token_urlsafe(15)
+
+
+def _one_pass(doc: Document, pdfa: bool) -> bool:
+    """Whether the document is drawn by spoolview and written by reportlab alone."""
+    return doc.source in ("spv", "text") and not pdfa and doc.page_count <= ONE_PASS_PAGES
+
+
 @locked
-def to_pdf(doc: Document, *, pdfa: bool = False) -> bytes:
-    """The document as PDF bytes (see _to_pdf); the same bytes each time for one opened document
-    (its creation date is that of the first conversion), so a message composed twice is the same."""
-    key = (pdfa, *sorted(doc.info.to_dict().items()))  # a changed info makes a new PDF
+def to_pdf(doc: Document, *, pdfa: bool = False, protection: Protection | None = None) -> bytes:
+    """The document as PDF bytes (see _to_pdf), protected as ``protection`` says (see ``protect``;
+    a spool is drawn, described and encrypted in one pass). The same bytes each time for one
+    opened document (its creation date is that of the first conversion), so a message composed
+    twice is the same."""
+    protection = protection or Protection()
+    protection.check()
+    if protection.mode != "none" and not _one_pass(doc, pdfa):
+        return protect(to_pdf(doc, pdfa=pdfa), protection)
+    secret = hmac.new(_CACHE_KEY, protection.password.encode("utf-8"), hashlib.sha256).digest() if protection.password else b""
+    key = (pdfa, protection.mode, secret, *sorted(doc.info.to_dict().items()))  # a changed info makes a new PDF
     kept = doc._pdf.get(key)
     if kept is None:
-        kept = _to_pdf(doc, pdfa)
+        kept = _to_pdf(doc, pdfa, protection)
         doc._pdf.clear()
         if len(kept) <= KEEP_PDF:
             doc._pdf[key] = kept
     return kept
 
 
-def _to_pdf(doc: Document, pdfa: bool) -> bytes:
+def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> bytes:
     """The document as PDF bytes with its properties and document info (formats.pdfmeta).
 
     Spools are drawn with embedded fonts (``pdfa``: identified as PDF/A-2b with an sRGB output
     intent); PDFs pass through, with the document info added when it did not come from them.
+    ``protection`` (not "none") is only for documents written in one pass (``_one_pass``).
     """
+    fallback = doc.path.stem
+    if _one_pass(doc, pdfa):
+        from formats.draw import spv_pages, text_pages
+        from formats.pdfwrite import Lock, write
+
+        lock = None
+        if protection is not None and protection.mode != "none":
+            user = protection.password if protection.mode == "password" else ""
+            lock = Lock(user, _owner_password(), PERMISSIONS)
+        draw_page, count = spv_pages(doc.backend) if doc.source == "spv" else text_pages(doc.backend)
+        return write(draw_page, count, doc.info, fallback_title=fallback, lock=lock)
+    import pymupdf
+
     from formats.pdfmeta import add_info, finish
 
-    fallback = doc.path.stem
     if doc.source == "spv":
         from formats.draw import spv_document
 
@@ -120,6 +163,8 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     protection.check()
     if protection.mode == "none":
         return pdf
+    import pymupdf
+
     try:
         doc = pymupdf.open(stream=pdf, filetype="pdf")
     except Exception:  # noqa: BLE001 - PyMuPDF raises many types on data that is not a PDF
@@ -127,10 +172,7 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     try:
         if doc.needs_pass or _was_encrypted(doc):
             raise ProtectionError("the PDF is already protected", code="protect.already", hint="protect the unprotected original")
-        import secrets
-
-        # 120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation
-        owner = secrets.token_urlsafe(15)
+        owner = _owner_password()
         user = protection.password if protection.mode == "password" else ""
         protected: bytes = doc.tobytes(
             encryption=ENCRYPT_AES_256,

@@ -7,10 +7,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-
-import pymupdf
+from typing import TYPE_CHECKING
 
 from formats.document import DocInfo
+
+if TYPE_CHECKING:
+    import pymupdf
 
 NS = "urn:x-spoolview:docinfo:1/"  # the spoolview XMP namespace (prefix "spoolview")
 PREFIX = "spoolview"
@@ -28,13 +30,10 @@ def escape(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def producer() -> str:
-    """``spoolview`` and the installed version."""
-    from importlib.metadata import PackageNotFoundError, version
+    """``spoolview`` and its version (a constant: importlib.metadata cost each conversion ~10 ms)."""
+    from formats import __version__
 
-    try:
-        return f"spoolview {version('spoolview')}"
-    except PackageNotFoundError:
-        return "spoolview"
+    return f"spoolview {__version__}"
 
 
 @dataclass(frozen=True)
@@ -200,6 +199,8 @@ def finish(mdoc: pymupdf.Document, info: DocInfo, *, fallback_title: str = "", p
         if pdfa:
             _add_output_intent(mdoc)
             if mdoc.pdf_catalog() and mdoc.xref_get_key(mdoc.pdf_catalog(), "Lang")[0] == "null" and info.language:
+                import pymupdf
+
                 mdoc.xref_set_key(mdoc.pdf_catalog(), "Lang", pymupdf.get_pdf_str(info.language))
         # No ``deflate``: PDF/A wants the metadata stream readable without a filter.
         out: bytes = mdoc.tobytes(garbage=1, no_new_id=False)
@@ -213,6 +214,8 @@ def add_info(pdf: bytes, info: DocInfo) -> bytes:
     (Title and Subject filled only where empty). Unchanged when ``info`` is empty."""
     if not info.to_dict():
         return pdf
+    import pymupdf
+
     props = Properties.of(info)
     mdoc = pymupdf.open(stream=pdf, filetype="pdf")
     try:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import ipaddress
 import json
 import os
-import ssl
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -143,6 +140,8 @@ def check_url(url: str) -> str:
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -251,6 +250,8 @@ class Connection:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            import ssl
+
             import httpx
 
             verify: Any = True
@@ -355,6 +356,8 @@ class Connection:
                 raise NotConnected(f"not connected to {self.url}: run `spoolview connect {self.name}`", msgid="appserver.not_connected",
                                    params={"url": self.url, "profile": self.name})
             headers["Authorization"] = f"Bearer {self._token}"
+        import ssl
+
         import httpx
 
         try:
@@ -438,6 +441,8 @@ class Connection:
         with this key still running). The mail layer (ServerRoute) turns these into its
         own types.
         """
+        import base64
+
         body = {
             "message": base64.b64encode(raw).decode("ascii"),
             "sender": sender,

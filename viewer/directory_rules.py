@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from viewer.errors import SpoolviewError
+from viewer.records import record
 
 if TYPE_CHECKING:
     from formats.document import DocInfo
@@ -43,7 +44,7 @@ class DirectoryError(SpoolviewError):
     """The directory cannot be opened or queried; says which database and what to do."""
 
 
-@dataclass
+@record
 class Customer:
     code: str
     name: str
@@ -54,7 +55,7 @@ class Customer:
     defaults: dict[str, str] = field(default_factory=dict)  # document kind -> e-mail address
 
 
-@dataclass
+@record
 class Contact:
     code: str
     customer_code: str
@@ -63,7 +64,7 @@ class Contact:
     fax: str = ""
 
 
-@dataclass
+@record
 class Entry:
     """One search result, for address completion and the records window."""
 
@@ -74,7 +75,7 @@ class Entry:
     customer_code: str
 
 
-@dataclass
+@record
 class Lookup:
     """Outcome of L1: the address to use, where it came from, or why there is none."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,31 +80,44 @@ def open_reader(settings: Settings | None) -> Reader:
         reader = SqliteReader(path)
         if reader.has_tables():
             return reader
+        reader.close()
     from viewer.directory import open_directory
 
     return open_directory(settings)
 
 
 class SqliteReader:
-    """Read-only answers from one SQLite directory file; a connection per question (any thread)."""
+    """Read-only answers from one SQLite directory file.
+
+    One connection, opened on the first question and kept until ``close()`` (questions from
+    several threads take turns), and each customer and contact read once until then: a batch
+    asks about the same customer several times per document (L1, its name, the guard), and a
+    connection per question cost more than the question. Whoever opens a reader closes it
+    (``Lookups.close``, or ``Lookups.forget`` to see the directory's changes).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._customers: dict[str, Customer | None] = {}
+        self._contacts: dict[str, Contact | None] = {}
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        try:
-            conn = sqlite3.connect(self._uri, uri=True)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        try:
-            conn.row_factory = sqlite3.Row
-            yield conn
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        finally:
-            conn.close()
+        with self._lock:
+            if self._conn is None:
+                try:
+                    self._conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+                except sqlite3.Error as exc:
+                    raise self._error(exc) from None
+                self._conn.row_factory = sqlite3.Row
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                self.close()  # the next question opens the file again
+                raise self._error(exc) from None
 
     def _error(self, exc: sqlite3.Error) -> DirectoryError:
         return DirectoryError(f"directory database sqlite:///{self.path} failed ({type(exc).__name__}: {exc});"
@@ -119,7 +133,13 @@ class SqliteReader:
         return TABLES <= names
 
     def close(self) -> None:
-        """Nothing stays open between questions."""
+        """Close the connection and forget what was read (a later question opens the file again)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._customers.clear()
+            self._contacts.clear()
 
     def __enter__(self) -> SqliteReader:
         return self
@@ -128,19 +148,26 @@ class SqliteReader:
         self.close()
 
     def customer(self, code: str) -> Customer | None:
+        if code in self._customers:
+            return self._customers[code]
         with self._connection() as conn:
             row = conn.execute("SELECT code, name, email, email2, fax, fax2 FROM customers WHERE code = ?", (code,)).fetchone()
-            if row is None:
-                return None
-            defaults = conn.execute("SELECT kind, address FROM customer_defaults WHERE customer_code = ? ORDER BY kind",
-                                    (code,)).fetchall()
-        return Customer(row["code"], row["name"], row["email"], row["email2"], row["fax"], row["fax2"],
-                        {kind: address for kind, address in defaults})
+            found = None
+            if row is not None:
+                defaults = conn.execute("SELECT kind, address FROM customer_defaults WHERE customer_code = ? ORDER BY kind",
+                                        (code,)).fetchall()
+                found = Customer(row["code"], row["name"], row["email"], row["email2"], row["fax"], row["fax2"],
+                                 {kind: address for kind, address in defaults})
+            self._customers[code] = found
+        return found
 
     def contact(self, code: str) -> Contact | None:
+        if code in self._contacts:
+            return self._contacts[code]
         with self._connection() as conn:
             row = conn.execute("SELECT code, customer_code, name, email, fax FROM contacts WHERE code = ?", (code,)).fetchone()
-        return Contact(*row) if row is not None else None
+            self._contacts[code] = found = Contact(*row) if row is not None else None
+        return found
 
     def contacts_of(self, customer_code: str) -> list[Contact]:
         with self._connection() as conn:
@@ -159,6 +186,15 @@ class SqliteReader:
                 add_ranked(found, row[0], tuple(row[1:]), key)
         ranked = sorted(found.values(), key=lambda item: item[0])
         return [entry for _rank, entry in ranked[:limit]]
+
+    def owners(self, address: str) -> list[str]:
+        """The codes of the customers whose record or one of whose contacts has exactly this e-mail
+        address (what ``Lookups.owners`` finds through ``search``, in one indexed question)."""
+        bare = address.strip().lower()
+        with self._connection() as conn:
+            rows = conn.execute("SELECT code, email FROM customers WHERE email_key = :key UNION ALL "
+                                "SELECT customer_code, email FROM contacts WHERE email_key = :key", {"key": fold(bare)}).fetchall()
+        return sorted({code for code, email in rows if email.strip().lower() == bare})
 
     def lookup(self, info: DocInfo, address_type: str = "EMAIL") -> Lookup:
         """Rule L1 (viewer/directory_rules.lookup) against this file."""

@@ -47,6 +47,9 @@ def _cache_font_metrics() -> None:
 
 def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:
     """Apply the extraction rules to ``doc`` (see open_document); returns what they found."""
+    ex = settings.extract
+    if not any((ex.kind, ex.number, ex.date, ex.customer, ex.contact, ex.language)):
+        return DocInfo()  # no rule set (formats.extract.FIELDS): nothing to read, the reader not even imported
     from formats.extract import RuleError, apply
 
     try:

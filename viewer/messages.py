@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 from formats.document import DocumentError
 from viewer.errors import SpoolviewError
 
-__all__ = ["LANGUAGES", "catalogue", "cli_language", "describe", "text"]
+__all__ = ["LANGUAGES", "catalogue", "cli_language", "counted", "describe", "route_text", "said", "text"]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("fr", "en")
@@ -43,6 +44,47 @@ def text(lang: str, key: str, /, **fields: object) -> str:
     """The text of ``key`` in ``lang`` (else English, else the key), ``{field}`` placeholders filled."""
     template = catalogue(lang).get(key) or catalogue("en").get(key) or key
     return template.format(**fields) if fields else template
+
+
+def counted(lang: str, key: str, n: int, /, **fields: object) -> str:
+    """``key.one`` or ``key.other`` for the count ``n`` (French: 0 and 1 are singular), ``{n}`` filled."""
+    one = n == 1 or (lang == "fr" and n == 0)
+    return text(lang, f"{key}.{'one' if one else 'other'}", n=n, **fields)
+
+
+def said(exc: BaseException, lang: str) -> str:
+    """What a command-line line says of ``exc``: its own (English) text in English, worded in French."""
+    return str(exc) if lang == "en" else describe(exc, lang)
+
+
+# The route as the send job names it (select.Choice.text, kept in the history in English): worded.
+_ROUTE_FALLBACK = r"^(?P<route>.*) \(local after server failure: (?P<reason>.*)\)$"
+_ROUTE_WORDS = (
+    (r"^pickup folder (?P<folder>.+)$", "route.pickup"),
+    (r"^SMTP server (?P<where>\S+) \((?P<security>[^()]*)\)$", "route.smtp"),
+    (r"^application server (?P<name>.*?) \((?P<url>[^()]*)\)$", "route.server"),
+    (r"^pickup folder$", "route.pickup.bare"),
+    (r"^direct SMTP$", "route.smtp.bare"),
+)
+_SECURITY = {"no TLS": "route.security.none", "implicit TLS": "route.security.tls"}
+
+
+def route_text(lang: str, route: str) -> str:
+    """``route`` (``pickup folder /x``, ``SMTP server h:587 (STARTTLS)``...) in ``lang``; as given in English
+    or when it is not one of the send job's descriptions. Folder, host and reasons stay as they are."""
+    if lang == "en" or not route:
+        return route or text(lang, "route.unknown")
+    fallback = re.match(_ROUTE_FALLBACK, route, re.S)  # compiled on first use (re caches it): nothing at import
+    if fallback:
+        return text(lang, "route.after_failure", route=route_text(lang, fallback["route"]), reason=fallback["reason"])
+    for pattern, key in _ROUTE_WORDS:
+        found = re.match(pattern, route, re.S)
+        if found:
+            fields = found.groupdict()
+            if "security" in fields and fields["security"] in _SECURITY:
+                fields["security"] = text(lang, _SECURITY[fields["security"]])
+            return text(lang, key, **fields)
+    return route
 
 
 def cli_language(setting: str = "auto") -> str:

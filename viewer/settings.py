@@ -7,7 +7,7 @@ import dataclasses
 import os
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ from viewer import paths, tomlconfig
 from viewer import secrets as _keyring
 from viewer.errors import SpoolviewError
 from viewer.fsutil import write_durable
+from viewer.records import record
 
 # Names of the address types of S3, in the reference's order.
 ADDRESS_TYPES = ("EMAIL", "EMAIL2", "FAX", "FAX2")
@@ -25,7 +26,7 @@ def _data(sub: str) -> str:
     return str(paths.data_dir() / sub)
 
 
-@dataclass
+@record
 class Printing:
     """S1 — Impression."""
 
@@ -35,7 +36,7 @@ class Printing:
     language: str = "auto"  # auto (from the locale), fr, en
 
 
-@dataclass
+@record
 class PdfConversion:
     """S2 — Conversion PDF (F2, F3, F4)."""
 
@@ -49,7 +50,7 @@ class PdfConversion:
     pdfa: bool = False  # write spools as PDF/A-2b (archival; cannot be combined with protection)
 
 
-@dataclass
+@record
 class AddressRouting:
     """S3 — Routage des adresses mail et fax: one template per address type."""
 
@@ -62,7 +63,7 @@ class AddressRouting:
         return getattr(self, address_type.lower())
 
 
-@dataclass
+@record
 class SmtpService:
     """S4 — Protocole SMTP (par le service smtp): the pickup folder route."""
 
@@ -71,7 +72,7 @@ class SmtpService:
     use_server_service: bool = False  # "En mode connecté, le service SMTP est sur le serveur"
 
 
-@dataclass
+@record
 class SmtpFunctions:
     """S5 — Protocole SMTP (par les fonctions smtp): direct SMTP."""
 
@@ -103,7 +104,7 @@ class SmtpFunctions:
         return 465 if self.tls_mode == "implicit" else 587
 
 
-@dataclass
+@record
 class Environment:
     """One environment's SMTP credentials (the password lives in the keyring or the file)."""
 
@@ -120,7 +121,7 @@ class Environment:
         return self.oauth_client_secret
 
 
-@dataclass
+@record
 class MailCopies:
     """S6 — Répertoires de copie des mails."""
 
@@ -130,7 +131,7 @@ class MailCopies:
     log_errors_only: bool = False
 
 
-@dataclass
+@record
 class Advanced:
     """S7 — Paramètres avancés."""
 
@@ -151,7 +152,7 @@ class Advanced:
         return self.default_charset if self.use_default_charset or not self.charset else self.charset
 
 
-@dataclass
+@record
 class Debug:
     """S8 — debug trace (Divers / Activer le debug)."""
 
@@ -159,14 +160,14 @@ class Debug:
     trace_folder: str = field(default_factory=lambda: str(paths.log_dir() / "trace"))
 
 
-@dataclass
+@record
 class Directory:
     """Where the customer/contact directory lives."""
 
     database_url: str = ""  # empty: sqlite file in the user data folder
 
 
-@dataclass
+@record
 class DocumentLimits:
     """What one input document may hold (formats.limits.Limits); beyond, it is refused naming the limit."""
 
@@ -181,7 +182,7 @@ class DocumentLimits:
         return Limits(self.max_file_mb, self.max_pages, self.max_items, self.max_depth)
 
 
-@dataclass
+@record
 class Extract:
     """Lecture des documents imprimés: document info read from the first page of documents that carry none.
 
@@ -206,7 +207,7 @@ class Extract:
                      parse_region(self.region), parse_region(self.customer_region, "customer_region"))
 
 
-@dataclass
+@record
 class ConnectionProfile:
     """A connected-mode profile: an application server and the user to log in as."""
 
@@ -216,7 +217,7 @@ class ConnectionProfile:
     ca_file: str = ""
 
 
-@dataclass
+@record
 class Templates:
     """Subject/body template overrides, keyed "kind.language" (e.g. "devis.fr")."""
 
@@ -224,7 +225,7 @@ class Templates:
     bodies: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class PrinterQueue:
     """The local printer queue "spoolview" (`spoolview printer install`): where jobs go, what happens next."""
 
@@ -240,7 +241,7 @@ class PrinterQueue:
     max_job_mb: float = 50.0  # larger jobs are refused
 
 
-@dataclass
+@record
 class Watch:
     """The watched folder: `spoolview watch` without FOLDER runs from here (a service, a desktop session)."""
 
@@ -252,9 +253,10 @@ class Watch:
     rules: str = ""  # the rules file (TOML, docs/batch.md); empty: every document is sent with the defaults
     settle: float = 2.0  # seconds a file must stay unchanged to be complete
     interval: float = 5.0  # seconds between two scans (shares where inotify sees nothing)
+    jobs: int = 1  # worker processes converting documents (as `send --jobs`); the sends stay one at a time
 
 
-@dataclass
+@record
 class Settings:
     """Everything a user configures. ``load()``/``save()`` live in this module."""
 
@@ -338,7 +340,7 @@ class SettingsError(SpoolviewError):
     """The settings file cannot be read or a value is wrong; says which and what to do."""
 
 
-@dataclass
+@record
 class Problem:
     """One finding of ``check()``: the dotted key and a sentence saying what to do."""
 
@@ -654,6 +656,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "printer.max_job_mb": (0.001, None),
     "watch.settle": (0, None),
     "watch.interval": (0.1, None),
+    "watch.jobs": (1, 64),
 }
 
 
@@ -830,6 +833,8 @@ def _watch_problems(settings: Settings) -> list[Problem]:
         found.append(Problem("watch.settle", "the settle time cannot be negative"))
     if watch.interval < 0.1:
         found.append(Problem("watch.interval", "the scan interval must be at least 0.1 second"))
+    if not 1 <= watch.jobs <= 64:
+        found.append(Problem("watch.jobs", "the number of worker processes must be from 1 to 64"))
     if watch.rules.strip():
         from viewer import watchrules
 

@@ -134,11 +134,12 @@ class Sampler(threading.Thread):
             self.stop.wait(self.every)
 
 
-def send_batch(folder: Path, jobs: int) -> dict[str, float]:
-    """One ``spoolview send`` over every quote of FOLDER: wall and CPU seconds, peak memory, mails written."""
+def send_batch(folder: Path, jobs: int, force: bool = True) -> dict[str, float]:
+    """One ``spoolview send`` over every quote of FOLDER: wall and CPU seconds, peak memory, mails written.
+    ``force``: send them all again (else a re-run: the history's "already sent" skips what went before)."""
     pickup = Path(os.environ["SPOOLVIEW_HOME"]) / "data" / "pickup"
     shutil.rmtree(pickup, ignore_errors=True)
-    argv = [SPOOLVIEW, "send", str(folder / "*.spv"), "--jobs", str(jobs), "--force"]
+    argv = [SPOOLVIEW, "send", str(folder / "*.spv"), "--jobs", str(jobs), *(["--force"] if force else [])]
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -176,9 +177,10 @@ def reportlab_pages(seconds: float = 3.0) -> tuple[float, float]:
 # -- the watched folder --------------------------------------------------------------------
 
 
-def watch_latency(home: Path, drops: int, scan: bool) -> list[float]:
-    """Seconds from the rename of a quote into the watched folder to its message in the pickup folder."""
-    inbox = home / ("in-scan" if scan else "in-inotify")
+def watch_latency(home: Path, drops: int, scan: bool, jobs: int = 1) -> list[float]:
+    """Seconds from the rename of a quote into the watched folder to its message in the pickup folder
+    (``jobs``: ``watch --jobs``, the conversion in kept worker processes)."""
+    inbox = home / ("in-scan" if scan else f"in-inotify-{jobs}")
     inbox.mkdir()
     pickup = home / "data" / "pickup"
     shutil.rmtree(pickup, ignore_errors=True)
@@ -189,7 +191,7 @@ def watch_latency(home: Path, drops: int, scan: bool) -> list[float]:
         hide.mkdir(parents=True, exist_ok=True)
         (hide / "__init__.py").write_text("raise ImportError('hidden by bench_batch: scan fallback')\n", encoding="utf-8")
         env["PYTHONPATH"] = str(hide.parent)
-    argv = [SPOOLVIEW, "watch", str(inbox), "--settle", "0.5", "--interval", "1"]
+    argv = [SPOOLVIEW, "watch", str(inbox), "--settle", "0.5", "--interval", "1", "--jobs", str(jobs)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     data = QUOTE.read_text(encoding="utf-8")
     latencies: list[float] = []
@@ -201,7 +203,7 @@ def watch_latency(home: Path, drops: int, scan: bool) -> list[float]:
         for i in range(drops):
             doc = json.loads(data)
             doc["info"].pop("contact", None)
-            doc["info"].update(number=f"{'S' if scan else 'W'}2026-{i:04d}", customer=f"CLI{i + 1:03d}")  # never sent before
+            doc["info"].update(number=f"{'S' if scan else f'W{jobs}-'}2026-{i:04d}", customer=f"CLI{i + 1:03d}")  # never sent before
             before = {p.name for p in pickup.iterdir()}
             part = inbox / f"drop-{i}.spv.part"
             part.write_text(json.dumps(doc), encoding="utf-8")
@@ -235,6 +237,7 @@ def main() -> int:
         make_quotes(top / "quotes-big", args.big)
         raw_pps, raw_cpu = reportlab_pages()
         parallel = send_batch(top / "quotes", args.jobs)
+        rerun = send_batch(top / "quotes", args.jobs, force=False)
         single = send_batch(top / "quotes", 1)
         big = send_batch(top / "quotes-big", args.jobs)
         cores = os.cpu_count() or 1
@@ -248,6 +251,10 @@ def main() -> int:
             verdict = "" if label != f"--jobs {args.jobs}" else ("  OK" if docs >= 40 else "  MISSED (target >= 40 docs/s)")
             print(f"  {label:<24} {r['wall']:6.2f} s  {docs:6.1f} docs/s  ({docs * pages:6.1f} pages/s)   "
                   f"CPU {r['cpu']:6.2f} s = {1000 * r['cpu'] / n:5.1f} ms/doc{verdict}")
+        if rerun["sent"] != 0:
+            raise SystemExit(f"the re-run sent {rerun['sent']} quotes again")
+        print(f"  {'re-run, all sent before':<24} {rerun['wall']:6.2f} s  {args.count / rerun['wall']:6.1f} docs/s skipped"
+              f"                   CPU {rerun['cpu']:6.2f} s = {1000 * rerun['cpu'] / args.count:5.1f} ms/doc (nothing converted)")
         print(f"  reportlab alone (draw the quote's pages, one process)  {raw_pps:6.1f} pages/s = {raw_pps / pages:6.1f} docs/s on one core, "
               f"CPU {1000 * raw_cpu * pages:5.1f} ms/doc")
         print(f"  ratio --jobs {args.jobs} docs/s to reportlab alone on one core: {args.count / parallel['wall'] / (raw_pps / pages):.2f}; "
@@ -263,12 +270,12 @@ def main() -> int:
             verdict = "  OK" if r["rss"] < 300e6 else "  MISSED (target < 300 MB)"
             print(f"  {label:<28} RSS sum {r['rss'] / 1e6:6.1f} MB   PSS sum {r['pss'] / 1e6:6.1f} MB{verdict}")
         print(f"watched folder: rename of a quote into the folder -> message in the pickup folder ({args.drops} drops)")
-        for scan in (False, True):
-            lat = watch_latency(home, args.drops, scan)
+        for scan, jobs in ((False, 1), (False, args.jobs), (True, 1)):
+            lat = watch_latency(home, args.drops, scan, jobs)
             # inotify: 1 s. Scan: a file is seen at the next scan, complete once unchanged for the settle
             # time: one interval (1 s), plus the settle time (0.5 s) when it arrived just before a scan.
             target = 1.5 if scan else 1.0
-            how = "scan every 1 s, settle 0.5 s" if scan else "inotify"
+            how = "scan every 1 s, settle 0.5 s" if scan else f"inotify, --jobs {jobs}"
             verdict = "  OK" if max(lat) <= target else f"  MISSED (target <= {target:g} s)"
             print(f"  {how:<34} median {1000 * statistics.median(lat):6.0f} ms   max {1000 * max(lat):6.0f} ms{verdict}")
     finally:

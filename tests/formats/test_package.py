@@ -25,3 +25,24 @@ def test_formats_never_imports_viewer_or_tk_and_skips_layout_addons() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_pymupdf_table_finder_is_loaded_on_first_use_only() -> None:
+    code = (
+        "import sys, formats, pymupdf;"
+        "print('loaded' if 'pymupdf._table_refine' in sys.modules else 'deferred');"
+        "page = pymupdf.open('samples/notice.pdf')[0]; finder = page.find_tables();"  # PyMuPDF's own use of it
+        "print(type(finder).__name__, finder.tables == [], 'pymupdf._table_refine' in sys.modules);"
+        "import pymupdf.table as table; print(table is pymupdf.table, table.TableFinder is type(finder))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split("\n")[0] == "deferred", out.stdout
+    assert "TableFinder True True\nTrue True" in out.stdout, out.stdout + out.stderr
+
+
+def test_version_is_the_distributions() -> None:
+    import importlib.metadata
+
+    import formats
+
+    assert formats.__version__ == importlib.metadata.version("spoolview")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pymupdf
@@ -217,3 +218,116 @@ def test_one_opened_document_converts_to_the_same_bytes(samples: Path, tmp_path:
     assert changed != first
     (tmp_path / "c.pdf").write_bytes(changed)
     assert open_document(tmp_path / "c.pdf").info.contact == "CT0002"
+
+
+def test_pymupdf_constants_are_the_values_written_out() -> None:
+    import formats.pdf as fp
+
+    assert fp.PERMISSIONS == (pymupdf.PDF_PERM_ACCESSIBILITY | pymupdf.PDF_PERM_PRINT | pymupdf.PDF_PERM_PRINT_HQ
+                              | pymupdf.PDF_PERM_COPY)
+    assert (fp.ENCRYPT_NONE, fp.ENCRYPT_AES_256) == (pymupdf.PDF_ENCRYPT_NONE, pymupdf.PDF_ENCRYPT_AES_256)
+
+
+def _contents(pdf: pymupdf.Document) -> list[bytes]:
+    return [page.read_contents() for page in pdf]
+
+
+@pytest.mark.parametrize("name", ["devis-D2026-0042.spv", "releve-CLI003.txt"])
+def test_a_spool_is_protected_in_one_pass_no_modify(samples: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "nm.pdf"
+    out.write_bytes(to_pdf(open_document(samples / name), protection=Protection("no-modify")))
+    assert out.read_bytes().startswith(b"%PDF-1.7")  # AES-256 R6: PDF 1.7 with Adobe's extension level 8
+    report = qpdf_encryption(out)
+    assert report.returncode == 0, report.stderr
+    for line in ("R = 6", "P = -1324", "User password = \n", "stream encryption method: AESv3",
+                 "string encryption method: AESv3", "file encryption method: AESv3", "modify anything: not allowed",
+                 "modify annotations: not allowed", "modify forms: not allowed", "modify document assembly: not allowed",
+                 "print high resolution: allowed", "extract for any purpose: allowed", "extract for accessibility: allowed"):
+        assert line in report.stdout, line
+    assert qpdf_check(out, None) == 0 and qpdf_check(out, "wrong") != 0
+    pdf = pymupdf.open(out)
+    assert not pdf.needs_pass and pdf.metadata["encryption"] == "Standard V5 R6 256-bit AES"
+    plain = pymupdf.open(stream=to_pdf(open_document(samples / name)), filetype="pdf")
+    assert _contents(pdf) == _contents(plain)  # the same page content streams as the unprotected PDF
+    assert pdftoppm_pages(out, tmp_path) == plain.page_count
+    with pytest.raises(ProtectionError, match="already protected"):
+        protect(out.read_bytes(), Protection("no-modify"))
+
+
+def test_a_spool_is_protected_in_one_pass_with_a_password(samples: Path, tmp_path: Path) -> None:
+    password = "Żółw-€-sécret"
+    doc = open_document(samples / "devis-D2026-0042.spv")
+    out = tmp_path / "pw.pdf"
+    out.write_bytes(to_pdf(doc, protection=Protection("password", password)))
+    report = qpdf_encryption(out, password)
+    assert report.returncode == 0, report.stderr
+    assert "R = 6" in report.stdout and "Supplied password is user password" in report.stdout
+    assert "modify anything: not allowed" in report.stdout and "extract for accessibility: allowed" in report.stdout
+    assert subprocess.run([require_tool("qpdf"), "--requires-password", str(out)], timeout=30).returncode == 0
+    for attempt in (None, "", "wrong", password[:-1], password.upper()):
+        assert qpdf_check(out, attempt) != 0
+    assert qpdf_check(out, password) == 0
+    decrypted = tmp_path / "dec.pdf"
+    subprocess.run([require_tool("qpdf"), f"--password={password}", "--decrypt", str(out), str(decrypted)], check=True,
+                   timeout=30)
+    assert _contents(pymupdf.open(decrypted)) == _contents(pymupdf.open(stream=to_pdf(doc), filetype="pdf"))
+    info = subprocess.run([require_tool("pdfinfo"), "-upw", password, str(out)], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+    assert "Title:           Devis D2026-0042" in info and "Author:          Menuiseries Beaumont & Fils SARL" in info
+    assert "Encrypted:       yes (print:yes copy:yes change:no addNotes:no algorithm:AES-256)" in info
+    text = subprocess.run([require_tool("pdftotext"), "-upw", password, str(out), "-"], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+    assert "D2026-0042" in text
+    assert subprocess.run([require_tool("pdftotext"), "-upw", "wrong", str(out), "-"], capture_output=True,
+                          timeout=30).returncode != 0
+    pdf = pymupdf.open(out)
+    assert pdf.needs_pass and not pdf.authenticate("wrong") and pdf.authenticate(password)
+    assert pdf.metadata["title"] == "Devis D2026-0042" and pdf.metadata["creator"] == "spoolview"
+    from formats.pdfmeta import doc_info
+
+    assert doc_info(pdf).number == "D2026-0042"  # the XMP, encrypted with the rest, reads back
+
+
+def test_one_pass_protection_keeps_the_rules(samples: Path) -> None:
+    doc = open_document(samples / "devis-D2026-0042.spv")
+    with pytest.raises(ProtectionError, match="a password is needed"):
+        to_pdf(doc, protection=Protection("password"))
+    with pytest.raises(ProtectionError, match="unknown protection"):
+        to_pdf(doc, protection=Protection("secret"))
+    assert to_pdf(doc, protection=Protection()) is to_pdf(doc)
+
+
+def test_one_opened_document_gives_the_same_protected_bytes(samples: Path) -> None:
+    doc = open_document(samples / "devis-D2026-0042.spv")
+    first = to_pdf(doc, protection=Protection("password", "one"))
+    assert to_pdf(doc, protection=Protection("password", "one")) is first
+    other = to_pdf(doc, protection=Protection("password", "two"))
+    assert other != first and pymupdf.open(stream=other, filetype="pdf").authenticate("two")
+    assert b"two" not in repr(doc._pdf).encode()  # the cache keys carry no password
+    assert to_pdf(doc, protection=Protection("no-modify")) != to_pdf(doc)
+
+
+def test_the_one_pass_road_does_not_import_pymupdf(samples: Path) -> None:
+    code = ("import sys; from formats import open_document; from formats.pdf import Protection, to_pdf; "
+            "doc = open_document(sys.argv[1]); to_pdf(doc); to_pdf(doc, protection=Protection('password', 'pw')); "
+            "print(sorted(m for m, v in sys.modules.items() if v is not None and m.split('.')[0] in ('pymupdf', 'fitz')))")
+    for name in ("devis-D2026-0042.spv", "releve-CLI003.txt"):
+        run = subprocess.run([sys.executable, "-c", code, str(samples / name)], capture_output=True, text=True,
+                             timeout=120, check=True, cwd=Path(__file__).resolve().parents[2])
+        assert run.stdout.strip() == "[]", name
+
+
+def test_long_spools_and_pdfa_still_go_through_pymupdf(samples: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import formats.pdf as fp
+
+    monkeypatch.setattr(fp, "ONE_PASS_PAGES", 1)  # the 2-page quote is now "long": drawn in chunks, joined by PyMuPDF
+    out = tmp_path / "long.pdf"
+    out.write_bytes(to_pdf(open_document(samples / "devis-D2026-0042.spv"), protection=Protection("password", "pw")))
+    assert out.read_bytes().startswith(b"%PDF-1.4")  # written by MuPDF
+    report = qpdf_encryption(out, "pw")
+    assert "R = 6" in report.stdout and "modify anything: not allowed" in report.stdout
+    assert qpdf_check(out, "pw") == 0 and qpdf_check(out, None) != 0
+    monkeypatch.undo()
+    pdfa = to_pdf(open_document(samples / "devis-D2026-0042.spv"), pdfa=True)
+    assert b"pdfaid:part" in pdfa and pdfa.startswith(b"%PDF-1.4")

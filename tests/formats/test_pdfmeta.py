@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ def test_properties_are_the_documents_not_reportlabs_defaults(quote_pdf: Path) -
     assert info["Author"] == "Menuiseries Beaumont & Fils SARL"  # the issuing company, from the spool
     assert info["Subject"] == "Atelier Dupré SARL"  # the customer's name
     assert info["Producer"] == producer() and re.fullmatch(r"spoolview \d+\.\d+.*", producer())
+    assert producer() == f"spoolview {importlib.metadata.version('spoolview')}"  # the constant follows pyproject.toml
     created = datetime.fromisoformat(info["CreationDate"].replace("Z", "+00:00"))
     assert abs(datetime.now(UTC) - created) < timedelta(minutes=5)  # now, not 2000-01-01
     assert subprocess.run(["qpdf", "--check", str(quote_pdf)], capture_output=True, timeout=30).returncode == 0

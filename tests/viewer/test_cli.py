@@ -115,6 +115,70 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
     assert len(list(fonts.glob("*.marshal"))) == 2 and stat.S_IMODE(fonts.stat().st_mode) == 0o700
 
 
+# What a send through the pickup folder and a convert of a PDF leave unimported (each was a
+# top-level import once; docs/performance.md says what each cost): TLS and SMTP belong to the
+# SMTP route, header parsing to the routes that read messages back, the batch module to
+# patterns and lists, the [extract] reader to settings that have a rule, PyMuPDF's table
+# finder to Page.find_tables, a metadata look-up to nothing at run time.
+NOT_ON_THE_PICKUP_SEND = ("ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
+                          "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
+                          "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine")
+NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "socket", "jsonschema_rs", "viewer.mail")
+
+
+def _modules(*argv: str, tmp_path) -> set[str]:
+    """Every module a real ``spoolview ARGV`` process has imported when it ends (it must succeed)."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr))\n"
+        "from viewer.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES "))
+    return {name for name in line.split()[1:] if not name.startswith("MODULES")}
+
+
+def test_a_pickup_send_and_a_pdf_convert_import_only_what_they_use(tmp_path, samples):
+    from viewer import paths
+    from viewer import settings as S
+    from viewer.directory import open_directory
+
+    settings = S.Settings()  # the default route: the pickup folder; no [extract] rule
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    with open_directory(settings) as directory:  # a user's directory, read with sqlite3 (as tests/bench/bench_cli.py)
+        assert directory.import_csv(samples / "customers.csv", samples / "contacts.csv").ok
+    sent = _modules("send", str(samples / "devis-D2026-0042.spv"), "--to", "client@example.com", tmp_path=tmp_path)
+    assert "viewer.mail.routes.pickup" in sent and len(list((paths.data_dir() / "pickup").glob("*.eml"))) == 1
+    assert not sent & set(NOT_ON_THE_PICKUP_SEND), sent & set(NOT_ON_THE_PICKUP_SEND)
+    converted = _modules("convert", str(samples / "notice.pdf"), "-o", str(tmp_path / "out.pdf"), tmp_path=tmp_path)
+    assert "pymupdf" in converted and (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
+    loaded = {m for m in converted if m in NOT_ON_A_PDF_CONVERT or m.split(".")[0] in NOT_ON_A_PDF_CONVERT}
+    assert not loaded, loaded
+
+
+def test_the_modules_a_send_leaves_out_are_imported_when_used(tmp_path, samples):
+    from viewer import settings as S
+
+    settings = S.Settings()
+    settings.extract.number = r"N° (\S+)"  # a rule: the reader is imported to apply it
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    pattern = str(samples / "devis-D2026-004*.spv")  # a pattern: the batch send
+    loaded = _modules("send", pattern, "--to", "client@example.com", "--dry-run", tmp_path=tmp_path)
+    assert {"viewer.commands._batch", "formats.extract"} <= loaded
+
+
+def test_the_version_is_the_distributions():
+    import importlib.metadata
+
+    from viewer import __version__
+
+    assert __version__ == importlib.metadata.version("spoolview")
+
+
 def test_a_file_for_the_running_viewer_is_handed_over_before_argparse_and_logging(tmp_path, samples, monkeypatch):
     import select
     import threading

@@ -129,6 +129,45 @@ def test_rerun_after_the_server_stops_refusing_sends_the_rest_then_all_done(caps
     assert code == 0 and out.splitlines()[-1] == f"dry run: nothing sent; {len(files)} documents: 22 would be sent"
 
 
+def test_a_rerun_converts_only_the_documents_it_sends(capsys, tmp_path, smtpd_factory, monkeypatch):
+    """A document the history has accepted is decided "already sent" before its conversion; one whose
+    recipient changed since is converted after all and goes to the new recipient only."""
+    import viewer.mail.attachments as attachments
+    from viewer.directory import Customer, open_directory
+
+    server = smtpd_factory()
+    files = [f for i, f in enumerate(setup_batch(tmp_path, server), 1) if i != CORRUPT]
+    converted: list[str] = []
+    real = attachments.document_attachment
+
+    def counting(document, *args, **kwargs):
+        converted.append(Path(document.path).name)
+        return real(document, *args, **kwargs)
+
+    monkeypatch.setattr(attachments, "document_attachment", counting)
+    code, out, err = run(capsys, "send", *files)
+    assert code == 3 and out.splitlines()[-1] == f"{COUNT - 1} documents: 22 sent, 1 no recipient", out + err
+    assert len(converted) == COUNT - 1  # the one without a recipient is converted before its look-up
+    converted.clear()
+    code, out, err = run(capsys, "send", *files)
+    assert out.splitlines()[-1] == f"{COUNT - 1} documents: 0 sent, 22 skipped (already sent), 1 no recipient", out + err
+    assert converted == [f"facture-{NOBODY}.spv"]  # never accepted by anyone: converted, as before
+    assert len(server.messages) == 22
+    # The directory now gives customer 3 another address: its quote is converted and sent to it alone.
+    with open_directory(S.load()) as directory:
+        directory.save_customer(Customer("CLI003", "Client 3", "new03@client03.example"))
+    converted.clear()
+    code, out, err = run(capsys, "send", *files)
+    assert out.splitlines()[-1] == f"{COUNT - 1} documents: 1 sent, 21 skipped (already sent), 1 no recipient", out + err
+    assert sorted(converted) == ["facture-03.spv", f"facture-{NOBODY}.spv"]
+    assert server.messages[-1].rcpt_tos == ["new03@client03.example"] and len(server.messages) == 23
+    assert "[3/23] facture F2026-0003 -> new03@client03.example: accepted by " in out
+    # --force sends (and so converts) every document again.
+    converted.clear()
+    code, out, err = run(capsys, "send", *files[:3], "--force")
+    assert code == 0 and len(converted) == 3 and len(server.messages) == 26, out + err
+
+
 def test_dry_run_says_what_would_go_where_and_sends_nothing(capsys, tmp_path, refusing):
     files = setup_batch(tmp_path, refusing)
     code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
@@ -273,14 +312,110 @@ def test_ctrl_c_stops_cleanly_reports_only_what_was_sent_and_a_rerun_sends_the_r
     assert got == Counter({address(i): 1 for i in range(1, COUNT + 1) if i not in (CORRUPT, NOBODY)})
 
 
+def test_ctrl_c_while_the_server_holds_the_data_drops_the_connection_at_once(capsys, tmp_path, smtpd_factory):
+    """No polite QUIT waiting for a server that holds our DATA: the batch ends without its answer
+    (the SMTP timeout is 10 minutes here), and never reports the interrupted document sent."""
+    handler = StallingHandler(address(7))
+    server = smtpd_factory(handler=handler)
+    setup_batch(tmp_path, server)
+    assert run(capsys, "settings", "set", "functions.timeout", "600")[0] == 0
+    batch = start_batch(tmp_path, 1)
+    try:
+        assert handler.stalled.wait(120), "the batch never reached document 7"
+        batch.send_signal(signal.SIGINT)
+        out, err = (b.decode() for b in batch.communicate(timeout=90))  # the server still holds document 7
+        assert not handler.release.is_set()
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+            batch.communicate(timeout=30)
+        handler.release.set()
+    assert batch.returncode == 130, out + err
+    assert "Traceback" not in err and "interrupted: 6 documents: 6 sent; run the same command again" in err
+    assert len(out.splitlines()) == 6 and "F2026-0007" not in out
+    from viewer.mail.history import History
+
+    history = History()
+    assert history.already_sent("facture F2026-0007", [address(7)]) == []
+    assert len(history.already_sent("facture F2026-0006", [address(6)])) == 1
+    history.close()
+    code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv")
+    assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
+    assert Counter(r for m in server.messages for r in m.rcpt_tos)[address(7)] == 1
+
+
 def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
     code = (
         "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
         "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
         "Conversion(settings.Settings()).warm_up(); "
-        "assert {'pymupdf', 'reportlab', 'formats.draw'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {'reportlab', 'formats.draw', 'formats.pdfwrite', 'formats.encrypt'} <= set(sys.modules), sorted(sys.modules); "
+        "assert 'pymupdf' not in sys.modules, 'spools are written without PyMuPDF'; "
         "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# -- the lines in the interface language ---------------------------------------------------------
+
+
+def french() -> None:
+    settings = S.load()
+    settings.printing.language = "fr"
+    S.save(settings)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_batch_lines_and_summary_in_french_and_a_rerun_says_already_sent(capsys, tmp_path, refusing, jobs):
+    files = setup_batch(tmp_path, refusing)
+    french()
+    chosen = [files[0], files[4], files[CORRUPT - 1], files[NOBODY - 1]]
+    code, out, err = run(capsys, "send", *chosen, "--jobs", jobs)
+    assert code == 3, out + err  # the exit statuses do not depend on the language
+    lines = out.splitlines()
+    where = f"serveur SMTP {refusing.host}:{refusing.port} (sans TLS)"
+    assert lines[0].startswith(f"[1/4] facture F2026-0001 -> {address(1)} : accepté par {where} (250 ")
+    assert lines[1] == f"[2/4] facture F2026-0005 -> {address(5)} : NON envoyé (refus définitif) : 550 5.1.1 no such user"
+    assert lines[2].startswith("[3/4] facture-08.spv : illisible : ") and "Traceback" not in out + err
+    assert lines[3].startswith("[4/4] facture F2026-0020 : sans destinataire : ")
+    assert lines[4] == "4 documents : 1 envoyé, 1 refusé, 1 illisible, 1 sans destinataire"
+    code, out, err = run(capsys, "send", *chosen, "--jobs", jobs)
+    assert code == 3, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"[1/4] facture F2026-0001 : ignoré (déjà envoyé) : {address(1)} le ")
+    assert lines[0].endswith(" (--force pour l'envoyer de nouveau)")
+    assert lines[-1] == "4 documents : 0 envoyé, 1 refusé, 1 ignoré (déjà envoyé), 1 illisible, 1 sans destinataire"
+
+
+def test_batch_dry_run_and_problems_in_french(capsys, tmp_path, refusing):
+    files = setup_batch(tmp_path, refusing)
+    french()
+    code, out, err = run(capsys, "send", files[0], files[1], "--dry-run")
+    assert code == 0, out + err
+    where = f"serveur SMTP {refusing.host}:{refusing.port} (sans TLS)"
+    assert out.splitlines() == [f"[1/2] facture F2026-0001 -> {address(1)} serait envoyé ({where})",
+                                f"[2/2] facture F2026-0002 -> {address(2)} serait envoyé ({where})",
+                                "essai : rien n'a été envoyé ; 2 documents : 2 seraient envoyés"]
+    code, out, err = run(capsys, "send", files[0], tmp_path / "aucun-*.spv", "--dry-run")
+    assert out.splitlines()[1] == "[2/2] aucun-*.spv : illisible : aucun fichier ne correspond à ce motif"
+    assert out.splitlines()[-1] == "essai : rien n'a été envoyé ; 2 documents : 1 serait envoyé, 1 illisible"
+    assert refusing.messages == []
+
+
+def test_batch_in_english_when_the_setting_says_so_whatever_the_locale(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    settings = S.load()
+    settings.printing.language = "en"
+    S.save(settings)
+    code, out, err = run(capsys, "send", tmp_path / "missing.spv", tmp_path / "none-*.spv")
+    assert code == 1, out + err
+    assert out.splitlines()[-1] == "2 documents: 0 sent, 2 unreadable"
+    assert "no file matches this pattern" in out
+    monkeypatch.setenv("LANG", "C.UTF-8")  # and French under auto with a French locale
+    settings.printing.language = "auto"
+    S.save(settings)
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    code, out, err = run(capsys, "send", tmp_path / "missing.spv", tmp_path / "none-*.spv")
+    assert code == 1 and out.splitlines()[-1] == "2 documents : 0 envoyé, 2 illisibles"

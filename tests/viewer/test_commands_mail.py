@@ -398,3 +398,73 @@ def test_via_server_answers_lost_is_unknown_then_connection_history_tells_the_re
     assert len(smtpd.handler.wait_for(1)) == 1
     time.sleep(0.3)
     assert len(smtpd.messages) == 1
+
+
+# -- the outcome lines in the interface language ----------------------------------------------
+
+
+def test_pickup_send_lines_in_french_with_printing_language(capsys):
+    configure(printing__language="fr")
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, err
+    [dropped] = pickup_files()
+    folder = paths.data_dir() / "pickup"
+    [kept] = (paths.data_dir() / "sent").iterdir()
+    assert out.splitlines() == [
+        f"voie d'envoi : dossier de dépôt {folder}",
+        f"client@example.org : accepté par dossier de dépôt {folder} (mis en file dans le dossier de dépôt)",
+        f"fichier du message : {dropped}",
+        f"copie gardée dans {kept}",
+    ]
+    # The history keeps the route in English: `report --csv` and scripts read stable values.
+    code, csv_out, _err = run(capsys, "report", "--csv")
+    assert code == 0 and f",pickup folder {folder},accepted,queued in the pickup folder," in csv_out
+
+
+def test_pickup_send_lines_in_english_under_a_french_locale_when_the_setting_says_english(capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    configure(printing__language="en")
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org")
+    assert code == 0, err
+    folder = paths.data_dir() / "pickup"
+    assert out.splitlines()[:2] == [f"route: pickup folder {folder}",
+                                    f"client@example.org: accepted by pickup folder {folder} (queued in the pickup folder)"]
+
+
+def test_the_locale_chooses_when_the_setting_is_auto(capsys, monkeypatch):
+    configure()  # printing.language = auto
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, out, _err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--dry-run")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "essai : rien n'a été envoyé"
+    assert lines[1].startswith("voie d'envoi : dossier de dépôt ")
+    assert lines[2:4] == ["de : agent@example.com", "à : client@example.org"]
+    assert lines[4].startswith("objet : ")
+    assert lines[5].startswith("pièce jointe : ") and " octets) ; message de " in lines[5] and lines[5].endswith(" octets")
+    monkeypatch.setenv("LANG", "C.UTF-8")  # LANGUAGE=fr is ignored under the C locale, as gettext does
+    code, out, _err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--dry-run")
+    assert out.splitlines()[0] == "dry run: nothing sent"
+    assert pickup_files() == []
+
+
+def test_smtp_refusal_in_french_keeps_the_server_reply_verbatim(capsys, smtpd_factory):
+    server = smtpd_factory(handler=RecordingHandler(rcpt_replies={"gone@example.org": "550 5.1.1 no such user"}))
+    direct(server, printing__language="fr")
+    code, out, err = run(capsys, "send", QUOTE, "--to", "client@example.org", "--to", "gone@example.org")
+    assert code == 3, out + err
+    lines = out.splitlines()
+    assert lines[0] == f"voie d'envoi : serveur SMTP {server.host}:{server.port} (sans TLS)"
+    assert lines[1].startswith(f"client@example.org : accepté par serveur SMTP {server.host}:{server.port} (sans TLS) (250 ")
+    assert lines[2] == "gone@example.org : NON envoyé (refus définitif) : 550 5.1.1 no such user"
+    assert lines[3].startswith("copie gardée dans ") or lines[3].startswith("message gardé dans le dossier des erreurs : ")
+
+
+def test_duplicate_warning_in_french(capsys):
+    configure(printing__language="fr")
+    import_directory()
+    assert run(capsys, "send", QUOTE)[0] == 0
+    code, _out, err = run(capsys, "send", QUOTE)
+    assert code == 0
+    assert ("spoolview : avertissement : déjà envoyé : devis D2026-0042 envoyé à elodie.marchand@atelier-dupre.example le "
+            in err) and "(--force pour ne plus le signaler)" in err

@@ -39,7 +39,7 @@ def test_report_since_a_date_lists_document_recipient_route_outcome_time(capsys)
     assert code == 0, err
     assert out.splitlines() == [
         "2026-01-03 10:00:00  facture F2 -> b@example.org: refused by SMTP mail.example.org (550 no such user)",
-        "1 recipient lines since 2026-01-03 00:00: 1 refused",
+        "1 recipient line since 2026-01-03 00:00: 1 refused",
     ]
     code, out, err = run(capsys, "report", "--since", "all")
     assert out.splitlines()[0].startswith("2026-01-02 09:30:00  facture F1 -> a@example.org: accepted")
@@ -85,3 +85,52 @@ def test_parse_since():
     assert parse_since("2026-05-01") + timedelta(days=1) == datetime(2026, 5, 2)
     with pytest.raises(SpoolviewError):
         parse_since("05/01/2026")
+
+
+# -- the lines in the interface language; the CSV is the same in every language -------------------
+
+
+def _language(value: str) -> None:
+    settings = S.load()
+    settings.printing.language = value
+    S.save(settings)
+
+
+def test_report_lines_in_french_and_the_csv_unchanged(capsys, monkeypatch):
+    seed()
+    history = History()
+    try:
+        history.record("devis D3", [("c@example.org", "accepted", "queued in the pickup folder")], route="pickup folder /srv/pickup",
+                       when=datetime(2026, 1, 4, 8, 0))
+        history.record("devis D4", [("d@example.org", "failed", "")], route="", when=datetime(2026, 1, 4, 8, 5))
+    finally:
+        history.close()
+    _language("en")
+    code, csv_en, _err = run(capsys, "report", "--since", "all", "--csv")
+    _language("fr")
+    code, out, err = run(capsys, "report", "--since", "2026-01-03")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "2026-01-03 10:00:00  facture F2 -> b@example.org : refusé par SMTP mail.example.org (550 no such user)",
+        "2026-01-04 08:00:00  devis D3 -> c@example.org : accepté par dossier de dépôt /srv/pickup "
+        "(mis en file dans le dossier de dépôt)",
+        "2026-01-04 08:05:00  devis D4 -> d@example.org : échoué par voie d'envoi inconnue",
+        "3 lignes de destinataire depuis le 2026-01-03 00:00 : 1 accepté, 1 échoué, 1 refusé",
+    ]
+    code, out, err = run(capsys, "report", "--since", "2026-01-04T08:01")
+    assert out.splitlines()[-1] == "1 ligne de destinataire depuis le 2026-01-04 08:01 : 1 échoué"
+    code, out, err = run(capsys, "report", "--since", "2030-01-01")
+    assert out == "0 ligne de destinataire depuis le 2030-01-01 00:00 : aucun envoi\n"
+    code, csv_fr, _err = run(capsys, "report", "--since", "all", "--csv")
+    assert csv_fr == csv_en  # columns and values: what a script reads does not depend on the language
+    assert ",pickup folder /srv/pickup,accepted,queued in the pickup folder," in csv_fr
+
+
+def test_report_in_english_under_a_french_locale_when_the_setting_says_so(capsys, monkeypatch):
+    seed()
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, out, _err = run(capsys, "report", "--since", "all")
+    assert out.splitlines()[-1] == "2 lignes de destinataire sur tout l'historique : 1 accepté, 1 refusé"
+    _language("en")
+    code, out, _err = run(capsys, "report", "--since", "all")
+    assert out.splitlines()[-1] == "2 recipient lines the whole history: 1 accepted, 1 refused"

@@ -163,6 +163,77 @@ def test_with_inotify_a_file_renamed_into_place_is_sent_at_once_without_the_sett
     assert (folder / "facture-02.spv").exists() and "facture F2026-0002" not in out
 
 
+def test_once_with_jobs_converts_in_workers_and_sends_in_order_as_with_one(capsys, tmp_path, smtpd_factory):
+    server = smtpd_factory(handler=RecordingHandler(rcpt_replies={address(i): "550 5.1.1 no such user" for i in REFUSED}))
+    folder = tmp_path / "out"
+    setup_batch(tmp_path, server)
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--jobs", "2")
+    assert code == 3, out + err
+    assert out.splitlines()[-1] == f"{COUNT} documents: 19 sent, 3 refused, 1 unreadable, 1 no recipient"
+    bad = {*REFUSED, CORRUPT, NOBODY}
+    assert [m.rcpt_tos for m in server.messages] == [[address(i)] for i in range(1, COUNT + 1) if i not in bad]
+    assert names(folder / "done") == [f"facture-{i:02d}.spv" for i in range(1, COUNT + 1) if i not in bad]
+    assert names(folder / "failed") == sorted(f"facture-{i:02d}.spv{ext}" for i in bad for ext in ("", ".log"))
+    assert names(folder) == [".spoolview-work", "done", "failed"] and names(folder / ".spoolview-work") == []
+    assert "invalid JSON" in (folder / "failed" / "facture-08.spv.log").read_text(encoding="utf-8")
+
+
+def test_two_running_watchers_with_workers_send_each_dropped_file_once(tmp_path, smtpd):
+    folder = tmp_path / "out"
+    files = setup_batch(tmp_path, smtpd)
+    spools = {f.name: f.read_bytes() for f in files if f.name not in ("facture-08.spv", f"facture-{NOBODY}.spv")}
+    for f in files:
+        f.unlink()
+    watchers = [_watcher(folder, "--jobs", "2", "--interval", "0.3") for _ in range(2)]
+    try:
+        for w in watchers:
+            assert w.stderr is not None
+            assert "; 2 worker processes convert" in w.stderr.readline()
+        for name, data in spools.items():  # dropped as an ERP does: written aside, renamed into place
+            (folder / f".{name}.part").write_bytes(data)
+            os.rename(folder / f".{name}.part", folder / name)
+        deadline = time.monotonic() + 90
+        while len(names(folder / "done")) < len(spools) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        outputs = []
+        for w in watchers:
+            w.send_signal(signal.SIGTERM)
+            outputs.append(w.communicate(timeout=60))
+    assert [w.returncode for w in watchers] == [0, 0], outputs
+    assert names(folder / "done") == sorted(spools)
+    assert received(smtpd) == Counter({address(int(n[8:10])): 1 for n in spools})
+    assert names(folder) == [".spoolview-work", "done", "failed"] and names(folder / ".spoolview-work") == []
+
+
+def test_watch_jobs_from_the_settings(capsys, tmp_path, smtpd):
+    folder = tmp_path / "out"
+    setup_batch(tmp_path, smtpd)
+    code, out, err = run(capsys, "settings", "set", "watch.jobs", "0")
+    assert code == 1 and "watch.jobs" in err and "Traceback" not in err
+    for key, value in (("watch.folder", folder), ("watch.enabled", "true"), ("watch.settle", "0"), ("watch.jobs", "2")):
+        assert run(capsys, "settings", "set", key, value)[0] == 0, key
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    watcher = subprocess.Popen([sys.executable, "-m", "viewer.cli", "watch", "--interval", "0.3"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        assert watcher.stderr is not None
+        assert "; 2 worker processes convert" in watcher.stderr.readline()
+        deadline = time.monotonic() + 90
+        while len(names(folder / "done")) < COUNT - 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    assert len(names(folder / "done")) == COUNT - 2 and set(received(smtpd).values()) == {1}
+    path = S.load().path
+    assert path is not None
+    path.write_text(path.read_text(encoding="utf-8").replace("jobs = 2", "jobs = 99"), encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--once")
+    assert code == 2 and "watch.jobs" in err
+
+
 # -- rules, [watch] and the systemd unit ------------------------------------------------------
 
 SAMPLES = ROOT / "samples"
@@ -368,7 +439,7 @@ def test_a_sidecar_travels_with_its_text_spool(capsys, tmp_path, smtpd):
     rules.write_text('[[rule]]\nkind = "releve"\ntemplate = "relance"\nprotection = "none"\n', encoding="utf-8")
     code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--rules", rules)
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "1 documents: 1 sent"  # the sidecar is not a document
+    assert out.splitlines()[-1] == "1 document: 1 sent"  # the sidecar is not a document
     assert names(folder / "done") == ["releve-CLI003.meta.json", "releve-CLI003.txt"]
     message = by_recipient(smtpd)["sgm@menuiserie.example"]  # CLI003, known from the sidecar only
     assert message["Subject"] == "Relance : votre facture R-CLI003-2026-11"
@@ -490,8 +561,81 @@ def test_the_failed_log_names_the_rule_that_chose_how_to_send(capsys, tmp_path, 
     rules.write_text('[[rule]]\nname = "Dupré by fax"\ncustomer = "CLI001"\naddress_type = "FAX"\n', encoding="utf-8")
     code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0", "--rules", rules)
     assert code == 1, out + err
-    assert out.splitlines()[-1] == "1 documents: 0 sent, 1 no recipient"
+    assert out.splitlines()[-1] == "1 document: 0 sent, 1 no recipient"
     log = (folder / "failed" / "devis-D2026-0042.spv.log").read_text(encoding="utf-8")
     assert "devis D2026-0042: no recipient: " in log
     assert f'As chosen by rule 1 "Dupré by fax" ({rules}:1): send as FAX.' in log
     assert smtpd.messages == []
+
+
+# -- the watcher's lines and .log in the interface language -------------------------------------
+
+
+def _french() -> None:
+    settings = S.load()
+    settings.printing.language = "fr"
+    S.save(settings)
+
+
+def test_once_in_french_lines_summary_and_failed_logs(capsys, tmp_path, smtpd_factory):
+    server = smtpd_factory(handler=RecordingHandler(rcpt_replies={address(5): "550 5.1.1 no such user",
+                                                                  address(2): "451 4.3.0 mailbox busy, try later"}))
+    folder = tmp_path / "out"
+    files = setup_batch(tmp_path, server)
+    for i, f in enumerate(files, 1):
+        if i not in (1, 2, 5, CORRUPT):
+            f.unlink()
+    _french()
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "0")
+    assert code == 3, out + err
+    lines = [line.split(" ", 2)[2] for line in out.splitlines()[:-1]]  # after the date and time
+    assert lines[0].startswith(f"facture F2026-0001 -> {address(1)} : accepté par serveur SMTP ")
+    assert lines[1] == (f"facture F2026-0002 -> {address(2)} : NON envoyé (temporaire) : 451 4.3.0 mailbox busy, try later"
+                        f" — reste dans {folder}, nouvel essai dans 30 s")
+    assert lines[2] == f"facture F2026-0005 -> {address(5)} : NON envoyé (refus définitif) : 550 5.1.1 no such user"
+    assert lines[3].startswith("facture-08.spv : illisible : ")
+    assert out.splitlines()[-1] == "4 documents : 1 envoyé, 2 refusés, 1 illisible"
+    log = (folder / "failed" / "facture-05.spv.log").read_text(encoding="utf-8").splitlines()
+    assert re.fullmatch(r"facture-05\.spv n'a pas été envoyé \(refusé\) le \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.", log[0]), log
+    assert f"{address(5)} : NON envoyé (refus définitif) : 550 5.1.1 no such user" in log  # the server's reply verbatim
+    assert log[-1].startswith("Corrigez la cause, puis remettez le fichier dans le dossier surveillé ")
+    log = (folder / "failed" / "facture-08.spv.log").read_text(encoding="utf-8")
+    assert log.startswith("facture-08.spv n'a pas été envoyé (illisible) le ") and "Traceback" not in log
+    # Nothing left to send: said in French too.
+    code, out, err = run(capsys, "watch", folder, "--once", "--settle", "3600")
+    assert code == 0 and out == f"rien à envoyer dans {folder}\n"
+
+
+def test_held_log_and_start_line_in_french(tmp_path, smtpd):
+    folder, rules = setup_rules(tmp_path, smtpd)
+    _french()
+    for path in folder.iterdir():
+        if path.name != "devis-D2026-0042.spv":
+            path.unlink()
+    watcher = _watcher(folder, "--rules", str(rules), "--interval", "0.2")
+    try:
+        deadline = time.monotonic() + 120
+        log = folder / "hold" / "devis-D2026-0042.spv.log"
+        while not log.exists() and time.monotonic() < deadline and watcher.poll() is None:
+            time.sleep(0.1)
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert err.startswith(f"surveillance de {folder} (")
+    assert (f") ; les documents envoyés vont dans {folder / 'done'}, les autres dans {folder / 'failed'}, ceux que les "
+            f"règles de {rules} (3 règles) retiennent dans {folder / 'hold'}") in err.splitlines()[0]
+    text = log.read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("devis-D2026-0042.spv a été retenu pour vérification le ") and text[0].endswith(" : rien n'a été envoyé.")
+    assert text[2].startswith('devis D2026-0042 : retenu pour vérification : par rule 1 "Atelier Dupré quotes are checked first"')
+    assert text[-1] == (f"Pour l'envoyer une fois vérifié : spoolview send {folder / 'hold' / 'devis-D2026-0042.spv'} "
+                        "(ou modifiez la règle, puis remettez-le dans le dossier surveillé).")
+    assert smtpd.messages == []
+
+
+def test_a_configuration_error_is_introduced_in_french(capsys, tmp_path):
+    _french()
+    code, out, err = run(capsys, "watch", "--once", "--rules", tmp_path / "absente.toml", tmp_path)
+    assert code == EXIT_CONFIG and out == ""
+    assert err.startswith("spoolview : erreur : ") and "absente.toml" in err and "Traceback" not in err

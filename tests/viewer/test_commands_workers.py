@@ -112,3 +112,29 @@ def test_workers_ignore_ctrl_c_the_parent_handles_it(tmp_path):
 @pytest.mark.parametrize("jobs", [0, 1])
 def test_jobs_below_two_is_the_single_path(jobs):
     assert Ordered(Task(), jobs, crashed).jobs == 1
+
+
+@dataclass(frozen=True)
+class Warm:
+    """A warm-up that leaves a file per worker process (what it loaded, for the test)."""
+
+    folder: str
+
+    def __call__(self) -> None:
+        Path(self.folder, str(os.getpid())).touch()
+
+
+def test_kept_workers_are_warmed_at_start_serve_every_map_and_stop_on_close(tmp_path):
+    pool = Ordered(Task(), 2, crashed, keep=True, warm=Warm(str(tmp_path)))
+    pool.start()
+    warmed = {int(p.name) for p in tmp_path.iterdir()}
+    assert len(warmed) == 2 and os.getpid() not in warmed  # both started and warmed before start() returned
+    first = list(pool.map(range(6)))
+    second = list(pool.map(range(6, 10)))  # the same workers: no new pool, no new warm-up
+    assert [n for n, _ in first + second] == list(range(10))
+    assert {r[1] for _, r in first + second} <= warmed
+    assert {int(p.name) for p in tmp_path.iterdir()} == warmed
+    pool.close()
+    assert all(gone(pid) for pid in warmed)
+    assert [r[0] for _, r in pool.map(range(3))] == [0, 1, 4]  # after close(), a map starts workers again
+    pool.close()

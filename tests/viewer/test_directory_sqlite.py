@@ -127,3 +127,30 @@ def test_which_urls_the_reader_takes(url: str, path: str | None) -> None:
     settings = S.Settings()
     settings.directory.database_url = url
     assert sqlite_file(settings) == (Path(path) if path else None)
+
+
+def test_owners_is_the_search_answer_in_one_question(pair) -> None:
+    directory, reader = pair
+    directory.save_customer(Customer("CLI101", "Second owner", "Zoe@Lodz.example"))  # one address, two customers
+    emails = {e.email for c in "abcdefghijklmnopqrstuvwxyz" for e in directory.search(c, limit=500) if e.email}
+    assert len(emails) > 5
+    for email in sorted(emails) + ["nobody@nowhere.example", "ZOE@LODZ.EXAMPLE "]:
+        bare = email.strip().lower()
+        expected = sorted({e.code if e.kind == "customer" else e.customer_code
+                           for e in directory.search(bare, limit=50) if e.email.strip().lower() == bare})
+        assert reader.owners(email) == expected, email
+    assert reader.owners("zoe@lodz.example") == ["CLI100", "CLI101"]
+
+
+def test_the_reader_answers_from_one_reading_until_closed(pair) -> None:
+    directory, reader = pair
+    assert reader.customer("CLI100").name == "Zoé Łódź & Œuvres"
+    assert reader.customer("CLI999") is None
+    directory.save_customer(Customer("CLI100", "Renamed", "zoe@lodz.example"))
+    directory.save_customer(Customer("CLI999", "New one", "new@one.example"))
+    assert reader.customer("CLI100").name == "Zoé Łódź & Œuvres"  # a batch's snapshot: asked once
+    assert reader.customer("CLI999") is None
+    reader.close()  # Lookups.forget / close: the next question reads the file again
+    assert reader.customer("CLI100").name == "Renamed"
+    assert reader.customer("CLI999").email == "new@one.example"
+    reader.close()

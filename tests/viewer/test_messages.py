@@ -295,3 +295,79 @@ def test_cli_language(monkeypatch, env, setting, expected):
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     assert messages.cli_language(setting) == expected
+
+
+# -- the command line's outcome lines (send, batch, watcher, report) ---------------------------------
+
+LINE_FAMILIES = ("cli.warning", "route.", "send.", "batch.", "watch.", "report.")
+
+
+def test_the_outcome_lines_are_in_both_catalogues_with_both_plural_forms():
+    fr, en = catalogue_file("fr"), catalogue_file("en")
+    ours = [k for k in en if k.startswith(LINE_FAMILIES)]
+    assert len(ours) > 80 and set(ours) == {k for k in fr if k.startswith(LINE_FAMILIES)}
+    for key in ours:
+        if key.endswith(".one"):
+            assert key[:-4] + ".other" in en, key
+        if key.endswith(".other"):
+            assert key[:-6] + ".one" in en, key
+    # every category of the batch is worded, as a label and as a count
+    from viewer.commands._batch import WORD_IDS
+
+    for word in WORD_IDS.values():
+        assert f"batch.category.{word}" in en and f"batch.count.{word}.one" in en
+
+
+def test_french_typography_of_the_outcome_lines():
+    """A space before the colon and the semicolon (as the project's other French lines), elision, no English left."""
+    fr = catalogue_file("fr")
+    for key, value in fr.items():
+        if not key.startswith(LINE_FAMILIES):
+            continue
+        bare = re.sub(r"\{[^}]*\}|https?://\S+|--\w+|\d+:\d+|\S+@\S+", "", value)  # fields, URLs, options, times
+        assert not re.search(r"\S[:;?!]", bare), f"{key}: {value!r} lacks the space before : ; ? !"
+        assert not re.search(r"\b(de|le|la|ne|que|se|je) [aeiouéèêà]", bare, re.I), f"{key}: {value!r} lacks an elision"
+        assert "'" not in bare or re.search(r"\b[dlnsjq]u?'\w", bare), f"{key}: {value!r}"
+        assert not re.search(r"\b(sent|refused|folder|route|nothing|accepted)\b", bare), f"{key}: {value!r} is English"
+
+
+@pytest.mark.parametrize(("route", "french"), [
+    ("pickup folder /srv/pickup", "dossier de dépôt /srv/pickup"),
+    ("SMTP server mail.example.com:587 (STARTTLS)", "serveur SMTP mail.example.com:587 (STARTTLS)"),
+    ("SMTP server 127.0.0.1:25 (no TLS)", "serveur SMTP 127.0.0.1:25 (sans TLS)"),
+    ("SMTP server mail.example.com:465 (implicit TLS)", "serveur SMTP mail.example.com:465 (TLS implicite)"),
+    ("application server bureau (https://erp.example:8443)", "serveur d'applications bureau (https://erp.example:8443)"),
+    ("pickup folder /p (local after server failure: cannot reach https://x)",
+     "dossier de dépôt /p (envoi local après l'échec du serveur : cannot reach https://x)"),
+    ("direct SMTP", "SMTP direct"),
+    ("memory", "memory"),  # not one of the send job's descriptions: as it is
+    ("", "voie d'envoi inconnue"),
+])
+def test_route_text_words_the_stored_route_and_keeps_its_places(route, french):
+    assert messages.route_text("fr", route) == french
+    assert messages.route_text("en", route) == (route or "unknown route")
+
+
+def test_counted_uses_the_french_singular_for_zero_and_one():
+    assert [messages.counted("fr", "batch.count.refused", n) for n in (0, 1, 2)] == ["0 refusé", "1 refusé", "2 refusés"]
+    assert [messages.counted("en", "batch.count.refused", n) for n in (0, 1, 2)] == ["0 refused", "1 refused", "2 refused"]
+    assert messages.counted("en", "report.summary", 1, start="since x", what="1 accepted") == "1 recipient line since x: 1 accepted"
+
+
+def test_every_outcome_line_key_is_used_by_the_code():
+    """A key no code asks for is a sentence nobody reads: remove it with the line that used it."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "viewer").rglob("*.py"))
+    built = {  # keys the code builds from a fixed set of values
+        "batch.category.": "WORD_IDS", "batch.count.": "counted(", "send.kind.": "send.kind.", "report.outcome.": "report.outcome.",
+        "report.count.": "report.count.", "route.security.": "_SECURITY",
+    }
+    unused = []
+    for key in catalogue_file("en"):
+        if not key.startswith(LINE_FAMILIES):
+            continue
+        stem = key.removesuffix(".one").removesuffix(".other")
+        if f'"{stem}"' in source or f"'{stem}'" in source:
+            continue
+        if not any(key.startswith(prefix) and marker in source for prefix, marker in built.items()):
+            unused.append(key)
+    assert unused == []

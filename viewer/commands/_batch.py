@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import glob
 import sys
 from collections import Counter
@@ -17,6 +18,7 @@ from viewer.errors import SpoolviewError
 if TYPE_CHECKING:
     from formats.document import Document
     from viewer.mail.compose import Attachment
+    from viewer.mail.history import History
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outbox, Outcome
     from viewer.settings import Settings
@@ -35,6 +37,10 @@ SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT = (
     "not sent (error)",
 )
 ORDER = (SENT, REFUSED, ALREADY, HELD, UNREADABLE, NO_RECIPIENT, NOT_SENT)
+# Their words in viewer/locale/messages.*.json (batch.category.<id>, batch.count.<id>): the values above are
+# identifiers (the GUI's batch and the watcher branch on them), never printed as they are.
+WORD_IDS = {SENT: "sent", REFUSED: "refused", ALREADY: "already", HELD: "held", UNREADABLE: "unreadable",
+            NO_RECIPIENT: "no_recipient", NOT_SENT: "not_sent"}
 _GLOB_CHARS = "*?["
 
 
@@ -59,8 +65,11 @@ def is_batch(files: Sequence[Path], from_list: Path | None) -> bool:
     return any(c in word for c in _GLOB_CHARS) and not files[0].exists()
 
 
-def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
-    """The documents of a batch, in order: FILEs (globs expanded, sorted), then the list's lines."""
+def expand(files: Sequence[Path], from_list: Path | None, lang: str = "en") -> list[Item]:
+    """The documents of a batch, in order: FILEs (globs expanded, sorted), then the list's lines
+    (``lang``: the language of a pattern's problem)."""
+    from viewer import messages
+
     words = [str(f) for f in files]
     if from_list is not None:
         try:
@@ -80,7 +89,7 @@ def expand(files: Sequence[Path], from_list: Path | None) -> list[Item]:
         if any(c in word for c in _GLOB_CHARS) and not Path(word).exists():
             found = sorted(glob.glob(word))
             if not found:
-                items.append(Item(Path(word), "no file matches this pattern"))
+                items.append(Item(Path(word), messages.text(lang, "batch.no_match")))
             paths = [Path(f) for f in found]
         else:
             paths = [Path(word)]
@@ -106,6 +115,7 @@ class Converted:
     attachment: Attachment | None = None
     problem: str = ""
     decision: Decision | None = None  # what the watched folder's rules chose for it (None: no rules)
+    sent_before: bool = False  # not converted: the history has it accepted already (the guard decides; see Conversion)
 
 
 @dataclass(frozen=True)
@@ -119,12 +129,18 @@ class Conversion:
     protect: bool | str | None = None
     password: str = field(default="", repr=False)
     rules: Rules | None = None  # the watched folder's: they choose hold, address type and protection per document
+    # A document the history has accepted already (for any recipient) is opened but not converted: the
+    # batch's guard then decides with its recipients (a re-run of a sent batch costs no conversion), and
+    # converts it after all for a recipient who has not accepted it. False: --force (it is sent again).
+    skip_sent: bool = False
+    lang: str = "en"  # the language of the problems said
 
     def __call__(self, item: Item) -> Converted:
         from formats.document import Document, DocumentError
         from viewer.docopen import open_document
         from viewer.mail import job
         from viewer.mail.attachments import document_attachment
+        from viewer.messages import said, text
 
         name = item.path.name
         if item.problem:
@@ -135,7 +151,10 @@ class Conversion:
                 name = job.document_key(doc)
                 chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
                 if chosen is not None and chosen.hold:
-                    return Converted(name, problem=f"{HELD}\tby {chosen.rule}", decision=chosen)
+                    return Converted(name, problem=f"{HELD}\t{text(self.lang, 'batch.held_by', rule=chosen.rule)}", decision=chosen)
+                if self.skip_sent and _accepted_before(name):
+                    return Converted(name, Document(doc.path, doc.source, doc.info, doc.page_count), decision=chosen,
+                                     sent_before=True)
                 attachment = document_attachment(doc, self.settings, (chosen and chosen.address_type) or self.address_type,
                                                  protect=(chosen and chosen.protection) or self.protect,
                                                  password=(chosen and chosen.password) or self.password)
@@ -143,9 +162,10 @@ class Conversion:
             finally:
                 doc.close()
         except OSError as exc:
-            return Converted(name, problem=f"{UNREADABLE}\tcannot read {item.path} ({exc.strerror or exc})")
+            why = text(self.lang, "batch.cannot_read", path=item.path, reason=exc.strerror or exc)
+            return Converted(name, problem=f"{UNREADABLE}\t{why}")
         except (DocumentError, SpoolviewError) as exc:
-            return Converted(name, problem=f"{UNREADABLE}\t{exc}")
+            return Converted(name, problem=f"{UNREADABLE}\t{said(exc, self.lang)}")
         return Converted(name, bare, attachment, decision=chosen)
 
     def warm_up(self) -> None:
@@ -156,7 +176,8 @@ class Conversion:
         from formats import fonts
         from formats.document import DocumentError
 
-        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta"):
+        for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta",
+                       "formats.pdfwrite", "formats.encrypt"):
             importlib.import_module(module)
         try:
             for bold in (False, True):
@@ -165,8 +186,29 @@ class Conversion:
             pass  # no fonts: the first document says so, in its own words
 
 
-def _crashed(item: Item, why: str) -> Converted:
-    return Converted(item.path.name, problem=f"{UNREADABLE}\t{why}: open it in spoolview to check it")
+_book: History | None = None  # this process's history, for Conversion (a worker process asks it per document)
+
+
+def _accepted_before(key: str) -> bool:
+    """Whether the history has ``key`` accepted by anyone (a history that cannot be read: no, convert)."""
+    global _book
+    from viewer import paths
+    from viewer.mail.history import History
+
+    if _book is None or _book.path != paths.data_dir() / "history.sqlite":  # opened once per process and user folder
+        if _book is not None:
+            _book.close()
+        _book = History()
+    try:
+        return _book.accepted(key)
+    except SpoolviewError:
+        return False
+
+
+def _crashed(item: Item, why: str, lang: str = "en") -> Converted:
+    from viewer.messages import text
+
+    return Converted(item.path.name, problem=f"{UNREADABLE}\t{text(lang, 'batch.crashed', why=why)}")
 
 
 @dataclass(frozen=True)
@@ -197,21 +239,25 @@ class Batch:
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         from viewer.commands import mail
+        from viewer.mail.history import History
         from viewer.mail.lookup import Lookups
 
         self.args = args
         self.settings = settings
+        self.lang = mail.language(settings)  # fr or en: the lines printed, the watcher's .log
         self.connection = mail._connection(settings)
         self.password = mail._password(args)
         self.protect = mail._protection(settings, args, self.password)
         self.lookups = Lookups(settings, self.connection)
+        self.history = History()  # one connection for the guard and the Outbox's records, the whole batch
         self.sender, warning = mail._sender(settings, args.sender)
         if warning:
-            mail._warn(warning)
+            mail._warn(warning, self.lang)
         self.body: str | None = None
         if args.body_file:
             self.body = mail.read_body_file(args.body_file)
-        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password)
+        self.conversion = Conversion(settings, args.address_type, args.encoding, self.protect, self.password,
+                                     skip_sent=not args.force, lang=self.lang)
         self.jobs: int = vars(args).get("jobs") or 1  # the watcher's options have no --jobs
         self.outbox: Outbox | None = None
         self.route: str | None = None  # --dry-run: the route every document would take
@@ -235,9 +281,12 @@ class Batch:
 
     def close(self) -> None:
         self.lookups.close()
-        if self.outbox is not None:
-            self.outbox.close()
-            self.outbox = None
+        try:
+            if self.outbox is not None:
+                self.outbox.close()
+                self.outbox = None
+        finally:
+            self.history.close()
 
     def _box(self, draft: Draft) -> Outbox:
         """The batch's Outbox, opened on the first send (the route is decided and said once)."""
@@ -247,14 +296,15 @@ class Batch:
             from viewer.mail.outbox import Outbox
 
             choice = job.decide_route(draft, via_server=self.args.via_server)
-            mail._say_route(choice)
-            self.outbox = Outbox(self.settings, choice).__enter__()
+            mail._say_route(choice, self.lang)
+            self.outbox = Outbox(self.settings, choice, history=self.history).__enter__()
         return self.outbox
 
-    def draft(self, converted: Converted, to: Sequence[str] = ()) -> tuple[str, Draft | str]:
+    def draft(self, converted: Converted, item: Item) -> tuple[str, Draft | str]:
         """(name, the draft ready to send) or (name, why not: the category and a sentence);
-        ``to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
+        ``item.to``: the recipients chosen for this document (the GUI batch's edited row), else ``--to``."""
         from viewer.mail import job
+        from viewer.messages import said, text
 
         name = converted.name
         if converted.document is None:
@@ -263,58 +313,69 @@ class Batch:
             chosen = converted.decision
             draft = job.prepare(converted.document, self.settings, self.connection,
                                 address_type=(chosen and chosen.address_type) or self.args.address_type,
-                                to=to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
+                                to=item.to or self.args.to, cc=self.args.cc, bcc=self.args.bcc, protect=self.protect,
                                 password=self.password, lookups=self.lookups, attachment=converted.attachment,
-                                template=chosen.template if chosen is not None else "")
+                                attach=not converted.sent_before, template=chosen.template if chosen is not None else "")
         except SpoolviewError as exc:
-            return name, f"{UNREADABLE}\t{exc}"
+            return name, f"{UNREADABLE}\t{said(exc, self.lang)}"
         if not draft.recipients():
             found = draft.lookup.message if draft.lookup is not None else ""
-            return name, f"{NO_RECIPIENT}\t{found or draft.lookup_error or 'no recipient found in the directory'}"
+            return name, f"{NO_RECIPIENT}\t{found or draft.lookup_error or text(self.lang, 'batch.no_recipient')}"
         if self.args.subject:
             draft.subject = self.args.subject
         if self.body is not None:
             draft.body = self.body
             job.fill_alternatives(draft)
         draft.sender = self.sender
-        guards = job.check(draft, lookups=self.lookups)
+        guards = job.check(draft, lookups=self.lookups, history=self.history)
         if guards.mismatches and not self.args.force:
-            return name, f"{NOT_SENT}\t{job.CustomerMismatch(guards.mismatches)}"
+            return name, f"{NOT_SENT}\t{said(job.CustomerMismatch(guards.mismatches), self.lang)}"
         if guards.already_sent and not self.args.force:
             done = {e.recipient.lower() for e in guards.already_sent}
             keep = [a for a in draft.recipients() if _bare(a) not in done]
             if not keep:
                 when = guards.already_sent[0]
-                return name, f"{ALREADY}\t{when.recipient} on {when.time:%Y-%m-%d %H:%M} (use --force to send again)"
+                return name, f"{ALREADY}\t{text(self.lang, 'batch.already', recipient=when.recipient, time=f'{when.time:%Y-%m-%d %H:%M}')}"
             draft.to = [a for a in draft.to if a in keep]  # only those not accepted yet
             draft.cc = [a for a in draft.cc if a in keep]
             draft.bcc = [a for a in draft.bcc if a in keep]
+        if converted.sent_before:  # someone has not accepted it yet after all: convert it now, here
+            again = replace(self.conversion, skip_sent=False)(item)
+            if again.attachment is None:
+                return name, again.problem
+            draft.attachments.append(again.attachment)
         return name, draft
 
     def process(self, item: Item, converted: Converted | None = None) -> Result:
         """Convert (unless done: ``converted``), prepare, check and send (or, with --dry-run, describe)
         one document; counted in the summary."""
         from viewer.mail import job
+        from viewer.messages import route_text, said, text
 
+        lang = self.lang
         converted = converted or self.conversion(item)
-        name, ready = self.draft(converted, item.to)
+        name, ready = self.draft(converted, item)
         if isinstance(ready, str):
             category, why = ready.split("\t", 1)
-            result = Result(category, name, f"{name}: {category}: {why}", detail=why)
+            said_category = text(lang, f"batch.category.{WORD_IDS[category]}")
+            result = Result(category, name, text(lang, "batch.problem", name=name, category=said_category, why=why), detail=why)
         elif self.args.dry_run:
             composed = job.compose_draft(ready)
             if self.route is None:  # decided once for the batch (a connected mode probes the server)
                 self.route = job.decide_route(ready, via_server=self.args.via_server).text
-            result = Result(SENT, name, f"{name} -> {', '.join(composed.envelope.recipients)} would be sent ({self.route})")
+            result = Result(SENT, name, text(lang, "batch.would_send", name=name, recipients=", ".join(composed.envelope.recipients),
+                                             route=route_text(lang, self.route)))
         else:
             try:
                 box = self._box(ready)
                 outcome = job.send(ready, force=True, outbox=box)  # guards checked above
                 box.history.flush()  # the history is the batch's memory: written per document, kill -9 or not
             except SpoolviewError as exc:
-                result = Result(NOT_SENT, name, f"{name}: {NOT_SENT}: {exc}", detail=str(exc))
+                said_category = text(lang, f"batch.category.{WORD_IDS[NOT_SENT]}")
+                result = Result(NOT_SENT, name, text(lang, "batch.problem", name=name, category=said_category, why=said(exc, lang)),
+                                detail=str(exc))
             else:
-                result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome)}", outcome)
+                result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome, lang)}", outcome)
         if converted.decision is not None:
             result = replace(result, rule=f"{converted.decision.rule}: {converted.decision.describe(self.args.address_type)}")
         self.counts[result.category] += 1
@@ -325,15 +386,19 @@ class Batch:
         conversions run ahead in N worker processes (the sends stay here, one at a time)."""
         from viewer.commands._workers import Ordered
 
-        pool = Ordered(self.conversion, self.jobs, _crashed)
+        pool = Ordered(self.conversion, self.jobs, functools.partial(_crashed, lang=self.lang))
         with contextlib.closing(pool.map(items)) as converted:  # closed early: the workers are stopped
             for index, (item, done) in enumerate(converted, 1):
                 print(f"[{index}/{len(items)}] {self.process(item, done).text}", flush=True)
 
     def summary(self) -> str:
-        verb = "would be sent" if self.args.dry_run else SENT
-        parts = [f"{self.counts[c]} {verb if c == SENT else c}" for c in ORDER if c == SENT or self.counts[c]]
-        return f"{sum(self.counts.values())} documents: " + ", ".join(parts)
+        """``N documents: n sent, n refused...`` in the batch's language (sent always, the others when some)."""
+        from viewer.messages import counted
+
+        lang = self.lang
+        parts = [counted(lang, "batch.count." + ("would" if c == SENT and self.args.dry_run else WORD_IDS[c]), self.counts[c])
+                 for c in ORDER if c == SENT or self.counts[c]]
+        return counted(lang, "batch.summary", sum(self.counts.values()), total=sum(self.counts.values()), parts=", ".join(parts))
 
     def status(self) -> int:
         """0: every document sent (now or before) or held by a rule; 3: some not sent; 1: none sent."""
@@ -344,11 +409,13 @@ class Batch:
         return EXIT_PARTIAL if done else EXIT_FAILED
 
 
-def line(outcome: Outcome) -> str:
-    """One line for a document: each recipient with the route's answer (the Outcome's own words)."""
-    lines = outcome.summary_lines(duplicates=False)
+def line(outcome: Outcome, lang: str = "en") -> str:
+    """One line for a document: each recipient with the route's answer (the Outcome's own words, in ``lang``)."""
+    from viewer.messages import text
+
+    lines = outcome.summary_lines(duplicates=False, lang=lang)
     per_recipient = lines[: len(outcome.recipient_results())]
-    return "; ".join(per_recipient) or ("accepted" if outcome.ok else "NOT sent")
+    return "; ".join(per_recipient) or text(lang, "batch.accepted" if outcome.ok else "batch.not_sent")
 
 
 def _bare(address: str) -> str:
@@ -362,15 +429,17 @@ def _bare(address: str) -> str:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from viewer.commands import mail
+    from viewer.messages import text
 
-    items = expand(args.file, args.from_list)
-    batch = Batch(args, mail._settings())
+    settings = mail._settings()
+    items = expand(args.file, args.from_list, mail.language(settings))
+    batch = Batch(args, settings)
     try:
         batch.run(items)
     except KeyboardInterrupt:
-        print(f"interrupted: {batch.summary()}; run the same command again to send the rest", file=sys.stderr)
+        print(text(batch.lang, "batch.interrupted", summary=batch.summary()), file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         batch.close()
-    print(("dry run: nothing sent; " if args.dry_run else "") + batch.summary())
+    print(text(batch.lang, "batch.summary.dry", summary=batch.summary()) if args.dry_run else batch.summary())
     return batch.status()

@@ -11,6 +11,10 @@ generator) terminates the workers; workers also end by themselves when the paren
 (kill -9), and ignore Ctrl+C, which is the parent's to handle. As with any multiprocessing
 code, a script that runs a batch with ``jobs`` > 1 keeps its own start-up under
 ``if __name__ == "__main__":`` (the ``spoolview`` command does): a worker imports that script.
+
+A long-running consumer (the watcher) passes ``keep=True``: the workers then stay between two
+``map`` calls (each file dropped is not a new pool and new imports), ``start()`` starts them at
+once (each running ``warm`` first), and ``close()`` stops them.
 """
 
 from __future__ import annotations
@@ -37,13 +41,16 @@ R = TypeVar("R")
 # What a worker's sudden death is called in a result (the item's own words follow it).
 CRASHED = "the conversion stopped its worker process abruptly (a damaged file can crash a PDF library)"
 _ORPHAN_CHECK = 0.5  # seconds between a worker's looks at whether its parent is still there
+_START_WAIT = 120.0  # seconds Ordered.start waits at most for every worker to be warm (then the items just wait)
 
 _task: Callable[..., object] | None = None  # the task of this worker process (set by _start)
 
 
-def _start(task: Callable[..., object], parent: int, environ: dict[str, str], cwd: str) -> None:
+def _start(task: Callable[..., object], parent: int, environ: dict[str, str], cwd: str,
+           warm: Callable[[], None] | None = None) -> None:
     """Worker set-up: the parent's environment and folder as they are now (the fork server keeps
-    those it started with), the task; leave Ctrl+C to the parent; end when the parent is gone."""
+    those it started with), the task; leave Ctrl+C to the parent; end when the parent is gone;
+    then ``warm`` (load what the task needs before its first item)."""
     global _task
     os.environ.clear()
     os.environ.update(environ)
@@ -51,6 +58,14 @@ def _start(task: Callable[..., object], parent: int, environ: dict[str, str], cw
     _task = task
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with, args=(parent,), daemon=True, name="orphan-check").start()
+    if warm is not None:
+        warm()
+
+
+def _ready() -> int:
+    """A task that makes the pool start a worker and says which one answered (``Ordered.start``)."""
+    time.sleep(0.02)
+    return os.getpid()
 
 
 def _end_with(parent: int) -> None:
@@ -97,9 +112,33 @@ class Ordered(Generic[T, R]):
     ``crashed(item, why)`` makes the result of an item whose worker died twice.
     """
 
-    def __init__(self, task: Callable[[T], R], jobs: int, crashed: Callable[[T, str], R]) -> None:
+    def __init__(self, task: Callable[[T], R], jobs: int, crashed: Callable[[T, str], R], *, keep: bool = False,
+                 warm: Callable[[], None] | None = None) -> None:
         self.task, self.jobs, self.crashed = task, max(1, jobs), crashed
+        self.keep, self.warm = keep, warm
         self.restarts = 0  # workers pools replaced after a crash (for tests and figures)
+        self._kept: ProcessPoolExecutor | None = None  # keep=True: the pool between two map() calls
+
+    def start(self) -> None:
+        """With workers and ``keep``: start them now, each loading what ``warm`` loads, and return once
+        every one can take an item (a worker runs ``warm`` before its first task)."""
+        if self.jobs > 1 and self.keep and self._kept is None:
+            pool = self._kept = self._pool(self.jobs)
+            seen: set[int] = set()
+            deadline = time.monotonic() + _START_WAIT
+            try:
+                while len(seen) < self.jobs and time.monotonic() < deadline:
+                    # Each answer holds its worker a moment, so that the others (once warm) answer too.
+                    seen.update(f.result() for f in [pool.submit(_ready) for _ in range(self.jobs)])
+            except BrokenProcessPool:
+                _stop(pool)  # a worker died warming up: the first item meets a fresh pool
+                self._kept = None
+
+    def close(self) -> None:
+        """Stop the workers kept between two ``map`` calls (keep=True)."""
+        pool, self._kept = self._kept, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def map(self, items: Iterable[T]) -> Generator[tuple[T, R], None, None]:
         if self.jobs == 1:
@@ -110,10 +149,10 @@ class Ordered(Generic[T, R]):
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start,
-                                   initargs=(self.task, os.getpid(), dict(os.environ), os.getcwd()))
+                                   initargs=(self.task, os.getpid(), dict(os.environ), os.getcwd(), self.warm))
 
     def _parallel(self, source: Iterator[T]) -> Iterator[tuple[T, R]]:
-        pool = self._pool(self.jobs)
+        pool, self._kept = self._kept or self._pool(self.jobs), None
         pending: deque[tuple[T, Future[object]]] = deque()
         finished = False
         try:
@@ -138,10 +177,12 @@ class Ordered(Generic[T, R]):
                     pending = deque((i, _submit(pool, i)) for i, _ in pending)
                 yield item, result
         finally:
-            if finished:
+            if finished and self.keep:
+                self._kept = pool  # the workers wait for the next map()
+            elif finished:
                 pool.shutdown(wait=True)
             else:
-                _stop(pool)
+                _stop(pool)  # stopped early (Ctrl+C, an error, close()): its work in hand is dropped
 
     def _alone(self, item: T) -> R:
         pool = self._pool(1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -148,6 +147,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         if doc.attachments:
             data["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)} for a in doc.attachments]
     if args.json:
+        import json
+
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     repaired = " (damaged file, repaired on reading)" if doc.repaired else ""
@@ -174,7 +175,7 @@ def _found_on_page(doc: Document) -> dict[str, str] | None:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from formats.pdf import Protection, protect, to_pdf
+    from formats.pdf import Protection, to_pdf
     from viewer.settings import load
 
     settings = load()
@@ -188,7 +189,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
     with _open(args, args.input_password_file, "--input-password-file", settings) as doc:
-        pdf = protect(to_pdf(doc, pdfa=pdfa), protection)
+        pdf = to_pdf(doc, pdfa=pdfa, protection=protection)
         repaired = doc.repaired
     write_atomic(args.output, pdf)
     notes = (", PDF/A-2b" if pdfa and doc.source in ("spv", "text") else "") + (", input repaired (damaged file)" if repaired else "")
@@ -218,13 +219,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from formats.pdf import Protection, protect, to_pdf
+    from formats.pdf import Protection, to_pdf
     from viewer.paths import data_dir, ensure_private_dir
 
     if not SAMPLE_QUOTE.is_file():
         raise SpoolviewError(f"the sample quote {SAMPLE_QUOTE} is missing; run samples/make_samples.py")
     with open_document(SAMPLE_QUOTE) as doc:
-        pdf = protect(to_pdf(doc), Protection("no-modify"))
+        pdf = to_pdf(doc, protection=Protection("no-modify"))
         info = doc.info
     out_dir = ensure_private_dir(data_dir() / "demo")
     out = out_dir / f"{SAMPLE_QUOTE.stem}.pdf"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +11,8 @@ from viewer.errors import SpoolviewError
 from viewer.settings import ADDRESS_TYPES, Settings
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from viewer.connection import Connection
     from viewer.mail.job import Draft
     from viewer.mail.outbox import Outcome
@@ -108,20 +108,34 @@ def read_body_file(path: Path) -> str:
         raise SpoolviewError(f"the body file {path} is not UTF-8 text: save it as UTF-8") from None
 
 
+def language(settings: Settings) -> str:
+    """fr or en for the lines a command prints: printing.language of ``settings``, else the locale's."""
+    from viewer.messages import cli_language
+
+    return cli_language(settings.printing.language)
+
+
 def _sender(settings: Settings, given: str | None) -> tuple[str | None, str]:
     """The sender to use and a warning when the settings have none (fresh user)."""
+    from viewer.messages import text
+
     if given:
         return given, ""
     if settings.from_identity().strip():
         return None, ""  # compose takes it from the settings
+    import getpass
+    import socket
+
     fallback = f"{getpass.getuser()}@{socket.getfqdn() or 'localhost'}"
     key = "functions.from_identity" if settings.functions.send_direct else "service.from_identity"
-    return fallback, f"no From identity is set: sending as {fallback} (set {key}, or use --from)"
+    return fallback, text(language(settings), "send.warn.no_from", sender=fallback, key=key)
 
 
-def _report(outcome: Outcome, *, duplicates: bool = True) -> int:
-    print(f"route: {outcome.route_name}")
-    for line in outcome.summary_lines(duplicates=duplicates):
+def _report(outcome: Outcome, lang: str, *, duplicates: bool = True) -> int:
+    from viewer.messages import route_text, text
+
+    print(text(lang, "send.route", route=route_text(lang, outcome.route_name)))
+    for line in outcome.summary_lines(duplicates=duplicates, lang=lang):
         print(line)
     if outcome.ok:
         return EXIT_OK
@@ -130,38 +144,42 @@ def _report(outcome: Outcome, *, duplicates: bool = True) -> int:
     return EXIT_FAILED
 
 
-def _warn(text: str) -> None:
-    print(f"spoolview: warning: {text}", file=sys.stderr)
+def _warn(detail: str, lang: str = "en") -> None:
+    from viewer.messages import text
+
+    print(text(lang, "cli.warning", detail=detail), file=sys.stderr)
 
 
-def _say_route(choice: Choice) -> None:
+def _say_route(choice: Choice, lang: str = "en") -> None:
     """Warn when the send could have gone through the server but goes locally (S5)."""
     if choice.decision.fallback:
-        _warn(choice.decision.label if choice.decision.label != "local" else choice.decision.reason)
+        _warn(choice.decision.label if choice.decision.label != "local" else choice.decision.reason, lang)
 
 
 def _send(draft: Draft, *, via_server: bool, dry_run: bool = False, duplicates: bool = True) -> int:
     """Decide the route once, say it, then send (or describe, with ``dry_run``)."""
     from viewer.mail import job
     from viewer.mail.outbox import Outbox
+    from viewer.messages import route_text, text
 
+    lang = language(draft.settings)
     choice = job.decide_route(draft, via_server=via_server)
-    _say_route(choice)
+    _say_route(choice, lang)
     if dry_run:
         composed = job.compose_draft(draft)
-        print("dry run: nothing sent")
-        print(f"route: {choice.text}")
-        print(f"from: {composed.envelope.sender}")
-        print(f"to: {', '.join(composed.envelope.recipients)}")
-        print(f"subject: {draft.subject}")
+        print(text(lang, "send.dry_run"))
+        print(text(lang, "send.route", route=route_text(lang, choice.text)))
+        print(text(lang, "send.dry.from", sender=composed.envelope.sender))
+        print(text(lang, "send.dry.to", recipients=", ".join(composed.envelope.recipients)))
+        print(text(lang, "send.dry.subject", subject=draft.subject))
         for attachment in draft.attachments:
-            print(f"attachment: {attachment.filename} ({len(attachment.data)} bytes); message {len(composed.raw)} bytes")
+            print(text(lang, "send.dry.attachment", name=attachment.filename, size=len(attachment.data), total=len(composed.raw)))
         return EXIT_OK
     with Outbox(draft.settings, choice) as outbox:
         outcome = job.send(draft, force=True, outbox=outbox)  # the guards were checked by the caller
     for note in draft.notes:
-        _warn(note)
-    return _report(outcome, duplicates=duplicates)
+        _warn(note, lang)
+    return _report(outcome, lang, duplicates=duplicates)
 
 
 # -- send ---------------------------------------------------------------------------------
@@ -192,32 +210,42 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from viewer.commands import _batch as batch
-
-    if batch.is_batch(args.file, args.from_list):
-        return batch.cmd_batch(args)
+    # One FILE without a pattern character is a single send: the batch module is not even imported.
+    single = args.from_list is None and len(args.file) == 1 and not any(c in str(args.file[0]) for c in "*?[")
+    if not single and _batch().is_batch(args.file, args.from_list):
+        return _batch().cmd_batch(args)
     args.file = args.file[0]
     return _send_one(args)
+
+
+def _batch() -> ModuleType:
+    """The batch send (imported for a pattern, several files or a list; one plain FILE is sent here)."""
+    from viewer.commands import _batch as batch
+
+    return batch
 
 
 def _send_one(args: argparse.Namespace) -> int:
     from viewer.docopen import open_document
     from viewer.mail import job
     from viewer.mail.lookup import LOCAL_FALLBACK
+    from viewer.mail.outbox import entry_text
+    from viewer.messages import text
 
     settings = _settings()
+    lang = language(settings)
     doc = open_document(args.file, settings, encoding=args.encoding)  # limits, PostScript, [extract] rules
     password = _password(args)
     protect = _protection(settings, args, password)
     draft = job.prepare(doc, settings, _connection(settings), address_type=args.address_type,
                         to=args.to, cc=args.cc, bcc=args.bcc, protect=protect, password=password)
     if draft.lookup is not None and draft.directory == LOCAL_FALLBACK:
-        _warn(f"the recipient comes from the local directory: {draft.directory_problem}")
+        _warn(text(lang, "send.warn.local_directory", problem=draft.directory_problem), lang)
     if not draft.recipients():
         found = draft.lookup.message if draft.lookup is not None else ""
         raise SpoolviewError(f"{found or draft.lookup_error or 'no recipient found in the directory'} (give one with --to)")
     if draft.lookup is not None and draft.lookup.found and draft.lookup.message:
-        _warn(draft.lookup.message)  # e.g. the contact has no address of that type: the customer's is used
+        _warn(draft.lookup.message, lang)  # e.g. the contact has no address of that type: the customer's is used
     if args.subject:
         draft.subject = args.subject
     if args.body_file:
@@ -225,13 +253,13 @@ def _send_one(args: argparse.Namespace) -> int:
         job.fill_alternatives(draft)
     draft.sender, warning = _sender(settings, args.sender)
     if warning:
-        _warn(warning)
+        _warn(warning, lang)
     guards = job.check(draft)
     if guards.mismatches and not args.force:
         raise job.CustomerMismatch(guards.mismatches)
     if guards.already_sent and not args.force:
         for entry in guards.already_sent:
-            _warn(f"already sent: {entry.describe()} — sending again (use --force to silence this)")
+            _warn(text(lang, "send.warn.already", entry=entry_text(entry, lang)), lang)
     return _send(draft, via_server=args.via_server, dry_run=args.dry_run, duplicates=False)  # warned above (or --force)
 
 
@@ -253,7 +281,7 @@ def cmd_test_mail(args: argparse.Namespace) -> int:
             raise SpoolviewError(f"cannot read the attachment {path}: {exc.strerror}") from None
     draft.sender, warning = _sender(settings, args.sender)
     if warning:
-        _warn(warning)
+        _warn(warning, language(settings))
     return _send(draft, via_server=False)
 
 

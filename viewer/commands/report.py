@@ -63,13 +63,32 @@ def cmd_report(args: argparse.Namespace) -> int:
             writer.writerow([e.time.isoformat(sep=" "), e.document, e.recipient, e.route, e.outcome, e.reply,
                              e.message_id, e.subject, e.address_type, e.file])
         return 0
+    print_lines(found, since, _language())
+    return 0
+
+
+def _language() -> str:
+    from viewer.cli import language
+
+    return language()
+
+
+def print_lines(found: list[HistoryEntry], since: datetime | None, lang: str) -> None:
+    """The report for a person, in ``lang``: one line per recipient, then the count per outcome.
+    The replies are quoted as the servers gave them; the CSV (``--csv``) keeps the stored values."""
+    from viewer.mail.routes.pickup import QUEUED
+    from viewer.messages import catalogue, counted, route_text, text
+
+    words = catalogue(lang)
     for e in found:
-        reply = f" ({e.reply})" if e.reply else ""
-        print(f"{e.time:%Y-%m-%d %H:%M:%S}  {e.document} -> {e.recipient}: {e.outcome} by {e.route or 'unknown route'}{reply}")
+        reply = text(lang, "send.queued") if e.reply == QUEUED else e.reply
+        outcome = text(lang, f"report.outcome.{e.outcome}") if f"report.outcome.{e.outcome}" in words else e.outcome
+        print(text(lang, "report.line", time=f"{e.time:%Y-%m-%d %H:%M:%S}", document=e.document, recipient=e.recipient,
+                   outcome=outcome, route=route_text(lang, e.route), reply=f" ({reply})" if reply else ""))
     counts: dict[str, int] = {}
     for e in found:
         counts[e.outcome] = counts.get(e.outcome, 0) + 1
-    what = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no send"
-    start = "the whole history" if since is None else f"since {since:%Y-%m-%d %H:%M}"
-    print(f"{len(found)} recipient lines {start}: {what}")
-    return 0
+    what = ", ".join(counted(lang, f"report.count.{outcome}", n) if f"report.count.{outcome}.one" in words else f"{n} {outcome}"
+                     for outcome, n in sorted(counts.items())) or text(lang, "report.none")
+    start = text(lang, "report.all") if since is None else text(lang, "report.since", time=f"{since:%Y-%m-%d %H:%M}")
+    print(counted(lang, "report.summary", len(found), start=start, what=what))

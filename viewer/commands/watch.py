@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from formats.meta import sidecar_path
+from viewer.commands.mail import _jobs
 from viewer.errors import SpoolviewError
 from viewer.procutil import pid_alive
 from viewer.settings import ADDRESS_TYPES, Watch
 
 if TYPE_CHECKING:
-    from viewer.commands._batch import Batch, Result
+    from viewer.commands._batch import Batch, Converted, Item, Result
+    from viewer.commands._workers import Ordered
     from viewer.settings import Settings
     from viewer.watchrules import Rules
 
@@ -62,6 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "user (a desktop session: systemctl --user)")
     p.add_argument("--settle", type=float, metavar="SECONDS", help="a file unchanged this long is complete (default 2)")
     p.add_argument("--interval", type=float, metavar="SECONDS", help="scan interval when inotify is not available (default 5)")
+    p.add_argument("--jobs", type=_jobs, metavar="N", help="convert in N worker processes, a few files ahead of the sends "
+                   "(still one at a time, in order); default 1 (watch.jobs)")
     p.add_argument("--type", dest="address_type", type=str.upper, choices=ADDRESS_TYPES, default="EMAIL", help="address type (default EMAIL)")
     p.add_argument("--protect", choices=("none", "no-modify", "password"), help="PDF protection (default: the settings)")
     p.add_argument("--password-file", type=Path, help="file whose first line is the PDF password")
@@ -93,6 +99,9 @@ class Watcher:
     renamed: set[str] = field(default_factory=set)  # renamed into the folder (inotify said so): complete at once
     backoff: tuple[float, ...] = (30.0, 60.0, 300.0, 900.0, 3600.0)
     stop: threading.Event = field(default_factory=threading.Event)  # set by SIGTERM: finish the document in hand
+    # The conversions (``--jobs N``: N worker processes kept while the watcher runs, a few claimed files
+    # ahead of the sends, which stay here, one at a time, in order); None: converted here, one at a time.
+    pool: Ordered[Item, Converted] | None = None
 
     @property
     def work(self) -> Path:
@@ -165,7 +174,7 @@ class Watcher:
 
     def handle(self, path: Path) -> Result | None:
         """Claim, send, then file ``path``; None when another watcher had it."""
-        from viewer.commands._batch import ALREADY, HELD, SENT, Item
+        from viewer.commands._batch import Item
 
         claimed = self.claim(path)
         if claimed is None:
@@ -175,6 +184,14 @@ class Watcher:
         except BaseException:
             _put_back(claimed, path)  # interrupted: the document stays to be sent
             raise
+        return self.file(claimed, path, result)
+
+    def file(self, claimed: Path, path: Path, result: Result) -> Result:
+        """Move the claimed file where its ``result`` says (done, failed with a .log, hold, or back for a retry)."""
+        from viewer.commands._batch import ALREADY, HELD, SENT, WORD_IDS
+        from viewer.messages import text
+
+        lang = self.batch.lang  # the .log and the line printed
         name = path.name
         if result.category in (SENT, ALREADY):
             self.retries.pop(name, None)
@@ -185,30 +202,58 @@ class Watcher:
             retry.attempts += 1
             retry.at = time.time() + delay
             _put_back(claimed, path)
-            result = _with_text(result, f"{result.text} — stays in {self.folder}, retried in {delay:.0f} s")
+            result = _with_text(result, text(lang, "watch.retry", text=result.text, folder=self.folder, delay=f"{delay:.0f}"))
         elif result.category == HELD:
             self.retries.pop(name, None)
             target = _move(claimed, self.held, name)
-            _write_log(target, result, f"{target.name} was held for review, {datetime.now():%Y-%m-%d %H:%M:%S}: nothing was sent.",
-                       f"To send it once checked: spoolview send {target} (or change the rule, then move it back into "
-                       "the watched folder).")
+            _write_log(target, result, text(lang, "watch.log.held", name=target.name, time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.held.advice", target=target), lang)
         else:
             self.retries.pop(name, None)
             target = _move(claimed, self.failed, name)
-            _write_log(target, result, f"{target.name} was not sent ({result.category}), {datetime.now():%Y-%m-%d %H:%M:%S}.",
-                       "Correct the cause, then move the file back into the watched folder to send it again "
-                       "(recipients that already accepted it are not sent it twice).")
+            category = text(lang, f"batch.category.{WORD_IDS[result.category]}")
+            _write_log(target, result, text(lang, "watch.log.failed", name=target.name, category=category,
+                                            time=f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+                       text(lang, "watch.log.failed.advice"), lang)
         return result
 
     def scan(self) -> list[Result]:
-        results = []
-        for path in self.complete():
-            if self.stop.is_set():
-                break
-            result = self.handle(path)
-            if result is not None:
-                print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
-                results.append(result)
+        """Claim, convert, send and file each complete document, in order; with a pool, the conversions
+        of the next few claimed files run ahead in its workers while this process sends."""
+        import contextlib
+
+        from viewer.commands._batch import Item, _crashed
+        from viewer.commands._workers import Ordered
+
+        results: list[Result] = []
+        claimed: dict[Path, Path] = {}  # claimed here and not filed yet -> its place in the folder
+
+        def claims() -> Iterator[Item]:
+            for path in self.complete():
+                if self.stop.is_set():
+                    return
+                taken = self.claim(path)
+                if taken is not None:  # else another watcher has it
+                    claimed[taken] = path
+                    yield Item(taken)
+
+        pool = self.pool or Ordered(self.batch.conversion, 1, functools.partial(_crashed, lang=self.batch.lang))
+        try:
+            with contextlib.closing(pool.map(claims())) as converted:
+                for item, done in converted:
+                    result = self.batch.process(item, done)
+                    result = self.file(item.path, claimed.pop(item.path), result)
+                    print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {result.text}", flush=True)
+                    results.append(result)
+                    if self.stop.is_set():
+                        break  # SIGTERM: the document in hand is done; the others go back
+        finally:
+            for taken, path in claimed.items():  # claimed but not sent (stopped, interrupted): back for later
+                try:
+                    _put_back(taken, path)
+                except OSError:
+                    pass  # left in this watcher's work folder: the next watcher to start puts it back
+            self.batch.lookups.forget()  # the next scan reads the directory afresh
         return results
 
 
@@ -254,15 +299,17 @@ def _move(claimed: Path, folder: Path, name: str) -> Path:
     return target
 
 
-def _write_log(target: Path, result: Result, first: str, advice: str) -> None:
-    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words."""
+def _write_log(target: Path, result: Result, first: str, advice: str, lang: str = "en") -> None:
+    """``failed/NAME.log`` or ``hold/NAME.log``: what became of the document and why, in words (``lang``);
+    a server's reply is quoted as received."""
     from viewer.commands._batch import HELD
+    from viewer.messages import text
 
     lines = [first, "", result.text]
     if result.rule and result.category != HELD:  # a held document's text names its rule already
-        lines += ["", f"As chosen by {result.rule}."]
+        lines += ["", text(lang, "watch.log.rule", rule=result.rule)]
     if result.outcome is not None:
-        lines += ["", *result.outcome.summary_lines(duplicates=False)]
+        lines += ["", *result.outcome.summary_lines(duplicates=False, lang=lang)]
     lines += ["", advice]
     target.with_name(target.name + ".log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -320,6 +367,7 @@ class Plan:
     rules: Path | None
     settle: float
     interval: float
+    jobs: int = 1  # worker processes converting (--jobs, watch.jobs)
 
 
 class ConfigError(SpoolviewError):
@@ -356,8 +404,11 @@ def plan(args: argparse.Namespace, settings: Settings) -> Plan:
         raise ConfigError(f"--settle {settle:g}: the settle time cannot be negative")
     if interval < 0.1:
         raise ConfigError(f"--interval {interval:g}: the scan interval must be at least 0.1 second")
+    jobs = args.jobs if args.jobs is not None else watch.jobs
+    if not 1 <= jobs <= 64:
+        raise ConfigError(f"watch.jobs = {jobs}: give a number of worker processes from 1 to 64")
     return Plan(folder, chosen(args.done, watch.done, "done"), chosen(args.failed, watch.failed, "failed"),
-                chosen(args.hold, watch.hold, "hold"), rules, settle, interval)
+                chosen(args.hold, watch.hold, "hold"), rules, settle, interval, jobs)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -381,30 +432,41 @@ def cmd_watch(args: argparse.Namespace) -> int:
             password = read_password(args.password_file) or ""
         rules = watchrules.load(where.rules, settings, password=password) if where.rules is not None else None
     except (ConfigError, S.SettingsError, watchrules.RulesError) as exc:
-        print(f"spoolview: error: {exc}", file=sys.stderr)
+        from viewer.cli import language
+        from viewer.messages import said, text
+
+        lang = language()
+        print(text(lang, "cli.error", detail=said(exc, lang)), file=sys.stderr)
         return EXIT_CONFIG
     return _run(args, settings, where, rules)
 
 
 def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules | None) -> int:
-    from viewer.commands._batch import SENT, Batch
+    from viewer.commands._batch import SENT, Batch, _crashed
+    from viewer.commands._workers import Ordered
+    from viewer.messages import text
 
     batch = Batch(_batch_args(args), settings)
     watcher = Watcher(where.folder, where.done, where.failed, batch, settle=where.settle, hold=where.hold,
                       holds=rules is not None)
     try:
         if rules is not None:
-            batch.use_rules(rules)
+            batch.use_rules(rules)  # before the workers are made: they get the conversion with its rules
+        if where.jobs > 1:
+            watcher.pool = Ordered(batch.conversion, where.jobs, functools.partial(_crashed, lang=batch.lang), keep=True,
+                                  warm=batch.conversion.warm_up)
         watcher.prepare()
         if args.once:
             results = watcher.scan()
-            print(batch.summary() if results else f"nothing to send in {where.folder}")
+            print(batch.summary() if results else text(batch.lang, "watch.nothing", folder=where.folder))
             sent = sum(1 for r in results if r.category == SENT)
             if batch.status() == EXIT_OK:
                 return EXIT_OK
             return EXIT_PARTIAL if sent else EXIT_FAILED
         return _loop(watcher, where.interval)
     finally:
+        if watcher.pool is not None:
+            watcher.pool.close()
         batch.close()
         try:
             watcher.mine.rmdir()
@@ -455,6 +517,8 @@ def unit_text(kind: str = "system") -> str:
 
 
 def _loop(watcher: Watcher, interval: float) -> int:
+    from viewer.messages import counted, text
+
     stop = watcher.stop
     wake = threading.Event()
 
@@ -463,13 +527,17 @@ def _loop(watcher: Watcher, interval: float) -> int:
         wake.set()
 
     signal.signal(signal.SIGTERM, on_term)
-    watcher.batch.conversion.warm_up()
+    if watcher.pool is not None:
+        watcher.pool.start()  # the workers load the PDF libraries and fonts now, not on the first file
+    else:
+        watcher.batch.conversion.warm_up()
     observer = _wake_on_changes(watcher.folder, wake, watcher.renamed)
-    how = "inotify" if observer is not None else f"a scan every {interval:g} s"
+    lang = watcher.batch.lang
+    how = "inotify" if observer is not None else text(lang, "watch.how.scan", interval=f"{interval:g}")
     rules = watcher.batch.rules
-    held = (f", those the rules of {rules.source} ({len(rules.rules)} rule{'s' if len(rules.rules) != 1 else ''}) hold "
-            f"to {watcher.held}") if rules is not None else ""
-    print(f"watching {watcher.folder} ({how}); sent documents go to {watcher.done}, the others to {watcher.failed}{held}",
+    held = counted(lang, "watch.start.held", len(rules.rules), source=rules.source, hold=watcher.held) if rules is not None else ""
+    print(text(lang, "watch.start", folder=watcher.folder, how=how, done=watcher.done, failed=watcher.failed, held=held)
+          + (text(lang, "watch.start.workers", jobs=watcher.pool.jobs) if watcher.pool is not None else ""),
           file=sys.stderr, flush=True)
     try:
         while not stop.is_set():

@@ -65,9 +65,9 @@ def save_pdf(window: Any) -> None:
     if not target:
         return
     try:
-        from formats.pdf import Protection, protect, to_pdf
+        from formats.pdf import Protection, to_pdf
 
-        data = protect(to_pdf(document), Protection(mode=choice.mode, password=choice.password))
+        data = to_pdf(document, protection=Protection(mode=choice.mode, password=choice.password))
     except Exception as exc:  # noqa: BLE001 - any conversion failure is told, not raised
         window.show_error(_("error.pdf", detail=user_message(exc)))
         return

@@ -6,7 +6,6 @@ import mimetypes
 
 from formats.document import Document
 from formats.pdf import MODES, Protection, to_pdf
-from formats.pdf import protect as protect_pdf
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import Attachment
 from viewer.settings import Settings
@@ -99,7 +98,6 @@ def document_attachment(
         return spool_attachment(doc)
     protection = protection_for(settings, protect, password)  # decided before the (slow) conversion
     # PDF/A forbids encryption: a protected PDF is not declared PDF/A (settings check says so).
-    pdf = to_pdf(doc, pdfa=settings.pdf.pdfa and protection.mode == "none")
-    if protection.mode != "none":
-        pdf = protect_pdf(pdf, protection)
+    # A spool is drawn, described and protected in one pass (formats.pdf.to_pdf).
+    pdf = to_pdf(doc, pdfa=settings.pdf.pdfa and protection.mode == "none", protection=protection)
     return Attachment(f"{doc.path.stem}.pdf", pdf, "application/pdf")

@@ -9,17 +9,19 @@ import email.charset
 import email.quoprimime
 import re
 import secrets
-from dataclasses import dataclass, field
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from dataclasses import field
 from email.utils import formatdate, make_msgid
 from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from viewer.errors import SpoolviewError
 from viewer.mail.routes.base import Envelope
+from viewer.records import record
 from viewer.settings import Advanced, Settings
+
+if TYPE_CHECKING:  # parsed back only when asked (email.policy costs a send command ~10 ms to import)
+    from email.message import EmailMessage
 
 __all__ = [
     "Attachment",
@@ -43,7 +45,7 @@ class ComposeError(SpoolviewError):
     """The message cannot be built as asked (bad address, header injection, no sender...)."""
 
 
-@dataclass
+@record
 class Attachment:
     """A file to attach: its name as the recipient sees it, its bytes and MIME type."""
 
@@ -52,7 +54,7 @@ class Attachment:
     mimetype: str = "application/octet-stream"
 
 
-@dataclass
+@record
 class MailSpec:
     """What to send. Addresses are ``addr@domain`` or ``Display Name <addr@domain>``."""
 
@@ -70,7 +72,7 @@ class MailSpec:
     document_id: str = ""  # e.g. "devis D2026-0042", sent as X-Spoolview-Document
 
 
-@dataclass
+@record
 class Composed:
     """The result. ``raw`` is exactly what a route sends (CRLF line ends).
 
@@ -86,6 +88,9 @@ class Composed:
 
     @cached_property
     def message(self) -> EmailMessage:
+        from email import policy as email_policy
+        from email.parser import BytesParser
+
         return BytesParser(policy=email_policy.default).parsebytes(self.raw)
 
 

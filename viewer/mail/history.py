@@ -165,5 +165,19 @@ class History:
         marks = ",".join("?" * len(wanted))
         return self._select(f"document = ? AND outcome = ? AND recipient IN ({marks})", (document, ACCEPTED, *wanted))
 
+    def accepted(self, document: str) -> bool:
+        """Whether any recipient has accepted ``document`` (one indexed question: a batch asks it before
+        converting a document, the guard then asks ``already_sent`` with the recipients)."""
+        if not document:
+            return False
+        self.flush()
+        try:
+            with self._lock:
+                row = self._connect().execute("SELECT 1 FROM sends WHERE document = ? AND outcome = ? LIMIT 1",
+                                              (document, ACCEPTED)).fetchone()
+        except sqlite3.Error as exc:
+            raise SpoolviewError(f"cannot read the send history {self.path} ({exc})") from None
+        return row is not None
+
     def recent(self, limit: int = 50) -> list[HistoryEntry]:
         return self._select("1", (), limit)

@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING
 from viewer.connection import ConnectionProblem
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import Attachment, Composed, MailSpec, compose, parse_mailbox
-from viewer.mail.history import HistoryEntry
+from viewer.mail.history import History, HistoryEntry
 from viewer.mail.lookup import LOCAL, Lookups, NoDirectory
 from viewer.mail.outbox import Outbox, Outcome
 from viewer.mail.routes.base import Route
 from viewer.mail.routes.select import Choice, choose
 from viewer.mail.routes.server import ServerRoute
 from viewer.mail.routing import route_mailbox
+from viewer.records import record
 from viewer.settings import Settings
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Mismatch:
         return f"{self.recipient} belongs to customer {theirs}, but the document is for customer {ours}"
 
 
-@dataclass
+@record
 class Guards:
     """What to ask or warn before a send: earlier sends to the same recipients, other customers."""
 
@@ -105,7 +106,7 @@ class Guards:
     mismatches: list[Mismatch] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Draft:
     """A mail ready to send; every field may be edited before ``send``."""
 
@@ -135,7 +136,7 @@ class Draft:
         return [*self.to, *self.cc, *self.bcc]
 
 
-@dataclass
+@record
 class Progress:
     """One job of ``send_many`` done: its place in the batch, and its outcome or the error that stopped it."""
 
@@ -274,21 +275,21 @@ def fill_alternatives(draft: Draft) -> None:
 # -- guards ---------------------------------------------------------------------------------
 
 
-def check(draft: Draft, *, lookups: Lookups | None = None) -> Guards:
+def check(draft: Draft, *, lookups: Lookups | None = None, history: History | None = None) -> Guards:
     """The guards of ``draft``: earlier accepted sends of the document to its recipients, and
-    recipients that belong to another customer than the document's (per the directory)."""
-    from viewer.mail.history import History
-
+    recipients that belong to another customer than the document's (per the directory).
+    ``history``: one kept open by the caller (a batch asks once per document), else opened here."""
     guards = Guards()
     bare = [_bare(a) for a in draft.recipients()]
     if draft.document_key and bare:
-        history = History()
+        book = history or History()
         try:
-            guards.already_sent = history.already_sent(draft.document_key, bare)
+            guards.already_sent = book.already_sent(draft.document_key, bare)
         except SpoolviewError:
             pass  # a broken history must not stop a send (the outcome notes it)
         finally:
-            history.close()
+            if history is None:
+                book.close()
     guards.mismatches = mismatches(draft, lookups=lookups)
     return guards
 

@@ -107,11 +107,24 @@ class Lookups:
 
     def owners(self, address: str) -> list[str]:
         """The codes of the customers whose record or contact has exactly this e-mail address."""
+        from viewer.directory_sqlite import SqliteReader
+
         bare = address.strip().lower()
         if "@" not in bare:
             return []
-        entries = self.search(bare, limit=50)
-        return sorted({e.code if e.kind == "customer" else e.customer_code for e in entries if e.email.strip().lower() == bare})
+
+        def searched(entries: list[Entry]) -> list[str]:
+            return sorted({e.code if e.kind == "customer" else e.customer_code for e in entries if e.email.strip().lower() == bare})
+
+        return self._ask(lambda c: searched(c.search(bare, limit=50)),
+                         lambda d: d.owners(bare) if isinstance(d, SqliteReader) else searched(d.search(bare, limit=50)))
+
+    def forget(self) -> None:
+        """Let the next question read the directory afresh (a long-running watcher sees its changes):
+        the local directory this object opened is closed, with what it remembered."""
+        if self._local is not None and self._own_local:
+            self._local.close()
+            self._local = None
 
     def customer_name(self, code: str) -> str:
         """The customer's name ('' when unknown or when the directory fails)."""

@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from email import policy
-from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
-from email.utils import getaddresses, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
 from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
-from viewer.mail.credentials import Credentials, credentials_for
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
 from viewer.mail.routes.base import (
@@ -29,16 +24,21 @@ from viewer.mail.routes.base import (
     SendResult,
     TemporaryError,
 )
+from viewer.mail.routes.pickup import QUEUED as PICKUP_QUEUED
 from viewer.mail.routes.pickup import file_name
 from viewer.mail.routes.select import LOCAL, SERVER, Choice, Decision, choose, fall_back
 from viewer.mail.routes.server import ServerNotReached, ServerRoute
 from viewer.mail.throttle import Throttle
+from viewer.records import record
 from viewer.settings import Settings
+
+if TYPE_CHECKING:  # the SMTP login is read where the direct SMTP route is chosen
+    from viewer.mail.credentials import Credentials
 
 __all__ = ["Outbox", "Outcome"]
 
 
-@dataclass
+@record
 class Outcome:
     """What became of one message. ``ok`` only when the route accepted every recipient."""
 
@@ -69,32 +69,56 @@ class Outcome:
             return self.error.recipient_results(self.recipients)
         return [RecipientResult(r, False, None, "not sent") for r in self.recipients]
 
-    def summary_lines(self, *, duplicates: bool = True) -> list[str]:
+    def summary_lines(self, *, duplicates: bool = True, lang: str = "en") -> list[str]:
         """Human-readable lines: one per recipient, then where the message went or was kept.
 
         ``duplicates=False`` leaves out the "already sent before" notes (for a caller that
-        warned before sending).
+        warned before sending). ``lang``: fr or en (viewer/locale/messages.*.json); a
+        server's reply is quoted as received, only our own words are translated.
         """
+        from viewer.messages import route_text, said, text
+
         lines = []
         whole = self.whole
+        route = route_text(lang, self.route_name)
+        worded = said(self.error, lang) if whole and self.error is not None else ""
         for r in self.recipient_results():
-            reply = r.reply if whole else _reply(r)
+            reply = (worded if r.reply == str(self.error) else r.reply) if whole else _reply(r)
             if r.accepted:
-                lines.append(f"{r.address}: accepted by {self.route_name}" + (f" ({reply})" if reply else ""))
+                reply = text(lang, "send.queued") if reply == PICKUP_QUEUED else reply
+                lines.append(text(lang, "send.accepted.reply" if reply else "send.accepted", address=r.address, route=route, reply=reply))
             else:
                 kind = self.error.kind if whole and self.error is not None else ("temporary" if r.temporary else "permanent")
                 if kind == "unknown":  # the server may have sent it: never say "not sent"
-                    lines.append(f"{r.address}: outcome UNKNOWN (the server may have sent it): {reply}")
+                    lines.append(text(lang, "send.unknown", address=r.address, reply=reply))
                 else:
-                    lines.append(f"{r.address}: NOT sent ({kind}): {reply}")
+                    kind = text(lang, f"send.kind.{kind}") if f"send.kind.{kind}" in _catalogue(lang) else kind
+                    lines.append(text(lang, "send.not_sent", address=r.address, kind=kind, reply=reply))
         if self.result is not None and self.result.file is not None:
-            lines.append(f"message file: {self.result.file}")
+            lines.append(text(lang, "send.message_file", file=self.result.file))
         if self.file is not None and (self.result is None or self.file != self.result.file):
-            lines.append(("copy kept in " if self.ok else "message kept in the error folder: ") + str(self.file))
+            lines.append(text(lang, "send.copy_kept" if self.ok else "send.error_kept", file=self.file))
         for entry in self.duplicate_of if duplicates else ():
-            lines.append(f"note: already sent before: {entry.describe()}")
-        lines.extend(f"note: {note}" for note in self.notes)
+            lines.append(text(lang, "send.already_before", entry=entry_text(entry, lang)))
+        lines.extend(text(lang, "send.note", note=note) for note in self.notes)
         return lines
+
+
+def entry_text(entry: HistoryEntry, lang: str = "en") -> str:
+    """An earlier send of the history in ``lang``: what went to whom, when, by which route."""
+    from viewer.messages import route_text, text
+
+    if lang == "en":
+        return entry.describe()
+    return text(lang, "send.history_entry", document=entry.document, recipient=entry.recipient,
+                time=f"{entry.time:%Y-%m-%d %H:%M}", route=route_text(lang, entry.route),
+                message_id=entry.message_id or text(lang, "send.no_message_id"))
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    from viewer.messages import catalogue
+
+    return catalogue(lang)
 
 
 def _unpack(composed: Composed | tuple[bytes, Envelope]) -> tuple[bytes, Envelope]:
@@ -135,6 +159,10 @@ def _header_values(raw: bytes, names: tuple[bytes, ...]) -> dict[bytes, str]:
 def _decoded(value: Any) -> str:
     if value is None:
         return ""
+    if "=?" not in str(value):  # no encoded word: decode_header would return it as it is
+        return " ".join(str(value).split())
+    from email.header import decode_header, make_header
+
     try:
         return " ".join(str(make_header(decode_header(str(value)))).split())
     except (ValueError, LookupError, UnicodeError):
@@ -148,6 +176,8 @@ def _message_facts(raw: bytes, sender: str) -> tuple[bytes, str, str]:
     subject = _decoded(head.get(b"subject"))
     if value:
         return raw, value, subject
+    from email.utils import make_msgid
+
     domain = sender.rpartition("@")[2] or None
     value = make_msgid(domain=domain)
     eol = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
@@ -202,6 +232,8 @@ class Outbox:
         """The direct SMTP route's login (None on other routes); its secret forms go to the trace's redaction."""
         if not self.settings.functions.send_direct:
             return None
+        from viewer.mail.credentials import credentials_for
+
         credentials = credentials_for(self.settings)
         if self.tracer is not None:
             self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
@@ -455,6 +487,10 @@ def _reply(r: RecipientResult) -> str:
 
 def recipients_of(raw: bytes) -> list[str]:
     """Addresses in To/Cc/Bcc of ``raw`` (helper for callers building an envelope)."""
+    from email import policy
+    from email.parser import BytesHeaderParser
+    from email.utils import getaddresses
+
     match = _HEADER_END.search(raw)
     head = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: match.end()] if match else raw)
     values = [str(v) for key in ("To", "Cc", "Bcc") for v in head.get_all(key, [])]

@@ -16,6 +16,7 @@ A message file is written once and never modified. A step counts once it is fsyn
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -203,36 +204,41 @@ class Queue:
         messages already renamed are complete and fsynced, so at worst sent once more.
         """
         written: list[tuple[str, Path]] = []
+        fds: list[int] = []  # kept open until fsynced: no second open by name per file
         try:
             for data in datas:
                 qid = new_id()
                 tmp = self.tmp / f"{qid}{SUFFIX}"
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                fds.append(fd)
                 written.append((qid, tmp))
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                finally:
-                    os.close(fd)
-            self._fsync_all([tmp for _, tmp in written])
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            self._fsync_all(fds)
+            while fds:
+                os.close(fds.pop())
             for qid, tmp in written:
                 os.rename(tmp, self.incoming / f"{qid}{SUFFIX}")
             fsync_dir(self.incoming)
         except BaseException:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             for _, tmp in written:
                 tmp.unlink(missing_ok=True)
             raise
         return [qid for qid, _ in written]
 
-    def _fsync_all(self, paths: list[Path]) -> None:
-        if len(paths) < 2:
-            for path in paths:
-                _fsync_file(path, strict=True)
+    def _fsync_all(self, fds: list[int]) -> None:
+        """fsync open files side by side (the file system commits them in one go), one alone inline."""
+        if len(fds) < 2:
+            for fd in fds:
+                os.fsync(fd)
             return
         if self._flushers is None:
             self._flushers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="relay-fsync")
-        list(self._flushers.map(lambda p: _fsync_file(p, strict=True), paths))
+        list(self._flushers.map(os.fsync, fds))
 
     # -- claiming ------------------------------------------------------------------------
     @staticmethod

@@ -57,7 +57,7 @@ def test_conversion_failure_is_shown(window, answer, make_pdf, monkeypatch):
     window.settings.printing.no_save_offer = True
     assert window.open_path(make_pdf())
 
-    def broken(document):
+    def broken(document, **options):
         raise formats.DocumentError("cannot convert", file="doc.pdf")
 
     monkeypatch.setattr(formats.pdf, "to_pdf", broken)

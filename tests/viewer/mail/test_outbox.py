@@ -255,3 +255,43 @@ def test_the_error_log_words_a_coded_server_error_in_the_interface_language():
     assert "détail technique: le serveur n'a pas pu envoyer ; réponse du serveur : « 452 mailbox full »" in log
     assert "réponse du serveur: 452 4.2.2 mailbox full" in log
     assert "could not send" not in log
+
+
+# -- the outcome lines in the interface language (the CLI's send, batch and watcher print them) -------
+
+
+def test_summary_lines_in_french_accepted_and_refused_with_the_replies_verbatim():
+    route = MemoryRoute(refuse={"gone@example.org": "550 5.1.1 no such user"})
+    env = Envelope(ENV.sender, ("client@example.org", "gone@example.org"))
+    outbox = Outbox(Settings(), route)
+    outcome = outbox.send((RAW, env), document="devis D-42")
+    lines = outcome.summary_lines(lang="fr")
+    assert lines[0].startswith("client@example.org : accepté par ")
+    assert lines[1] == "gone@example.org : NON envoyé (refus définitif) : 550 5.1.1 no such user"
+    assert lines[2] == f"message gardé dans le dossier des erreurs : {outcome.file}"
+    again = outbox.send((RAW, ENV), document="devis D-42")
+    [note] = [line for line in again.summary_lines(lang="fr") if line.startswith("remarque : ")]
+    assert note.startswith("remarque : déjà envoyé : devis D-42 envoyé à client@example.org le ")
+    assert again.summary_lines(lang="en") == again.summary_lines()  # English: the lines as they always were
+
+
+@pytest.mark.parametrize(("error", "french"), [
+    (TemporaryError("relay down", code=421, reply="try later"), "client@example.org : NON envoyé (temporaire) : relay down"),
+    (ConfigurationError("no SMTP server name is set", msgid="smtp.no_host"),
+     "client@example.org : NON envoyé (paramétrage) : {no_host}"),
+])
+def test_a_whole_message_error_is_worded_in_french(error, french):
+    from viewer.messages import text
+
+    outcome = Outbox(Settings(), MemoryRoute(errors=[error])).send((RAW, ENV))
+    assert outcome.summary_lines(lang="fr")[0] == french.format(no_host=text("fr", "smtp.no_host"))
+    assert outcome.summary_lines(lang="en")[0].startswith("client@example.org: NOT sent (")
+
+
+def test_an_unknown_outcome_never_says_not_sent_in_french_either():
+    from viewer.mail.routes.base import OutcomeUnknown
+
+    outcome = Outbox(Settings(), MemoryRoute(errors=[OutcomeUnknown("the answer was lost", key="k1")])).send((RAW, ENV))
+    first = outcome.summary_lines(lang="fr")[0]
+    assert first == "client@example.org : résultat INCONNU (le serveur l'a peut-être envoyé) : the answer was lost"
+    assert "NON envoyé" not in first

@@ -189,3 +189,37 @@ def test_store_on_a_full_disk_leaves_nothing_behind(tmp_path, monkeypatch):
         write_durable(tmp_path / "meta.json", b"{}")
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors through /proc")
+@pytest.mark.parametrize("count", [1, 5])
+def test_store_batch_writes_whole_files_and_closes_them(tmp_path, count):
+    q = _queue(tmp_path)
+    datas = [f"x-sender: a@x.test\r\nx-receiver: b@x.test\r\nSubject: {n}\r\n\r\n".encode() + b"y" * 70_000
+             for n in range(count)]
+    before = _open_fds()
+    ids = q.store_batch(datas)
+    assert _open_fds() == before  # fsynced through the descriptors written with, then closed
+    assert [(q.incoming / f"{qid}.eml").read_bytes() for qid in ids] == datas
+    assert not list(q.tmp.iterdir())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors through /proc")
+@pytest.mark.parametrize("count", [1, 5])
+def test_store_batch_failing_fsync_leaves_nothing_behind(tmp_path, monkeypatch, count):
+    q = _queue(tmp_path)
+    before = _open_fds()
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        q.store_batch([b"x-sender: a@x.test\r\nx-receiver: b@x.test\r\n\r\nbody"] * count)
+    monkeypatch.undo()
+    assert _open_fds() == before
+    assert not list(q.tmp.iterdir()) and not list(q.incoming.iterdir())  # no 250, nothing queued

@@ -164,12 +164,13 @@ class MailUi:
 
     # -- mail and fax icons -----------------------------------------------------------------
     def mail(self, address_type: str = "EMAIL") -> Any:
-        """The mail icon: convert, look up, open the pre-filled send dialog."""
+        """The mail icon: the pre-filled send dialog at once; the PDF (and a slow look-up) follow on workers."""
         from viewer.gui.mailui.send_dialog import SendDialog
 
         document = self._document()
         try:
-            draft = self.services.prepare(document, address_type, defer_lookup=True)  # connected: looked up later
+            # The PDF is made once the dialog shows (Send waits for it); a slow look-up too.
+            draft = self.services.prepare(document, address_type, defer_lookup=True, defer_attachment=True)
         except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None
@@ -201,7 +202,7 @@ class MailUi:
         from viewer.gui.mailui.send_dialog import SendDialog
 
         try:
-            draft = self.services.prepare(document, "EMAIL", defer_lookup=True, **prepare)
+            draft = self.services.prepare(document, "EMAIL", defer_lookup=True, defer_attachment=True, **prepare)
         except Exception as exc:  # noqa: BLE001 - a menu action: any failure is shown in a dialog, never a traceback
             self.notify("error", _("mail.dialog.title"), error_text(exc))
             return None

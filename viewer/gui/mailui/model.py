@@ -152,6 +152,8 @@ class Draft:
     route_text: str = ""
     lookup_pending: bool = False  # connected: the recipient look-up runs on a worker, To not filled yet
     lookup_info: DocInfo | None = None  # the DocInfo the pending look-up is for
+    attachment_pending: bool = False  # the document's PDF is being made on a worker: the mail cannot go yet
+    attachment_error: str = ""  # why the document could not be attached, in words: the mail cannot go
     force: bool = False  # the user confirmed sending to another customer's recipient
 
     def recipients(self) -> list[str]:
@@ -209,16 +211,17 @@ class SendReport:
 class BackgroundTask:
     """Run ``fn(*args)`` on a worker thread; the UI polls ``poll()`` (never touched from the worker)."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, collect: bool = True) -> None:
+    def __init__(self, fn: Callable[..., Any], *args: Any, collect: bool = True, name: str = "mailui-task") -> None:
         # Dead Tk objects are collected here (UI thread): a tkinter Variable collected on the
         # worker would call Tcl from that thread. ``collect=False`` for frequent small probes.
+        # ``name`` starts with "mailui-": the tests wait for those threads before tearing Tk down.
         if collect:
             gc.collect()
         self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name="mailui-task")
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True, name=name)
         self._thread.start()
 
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:

@@ -25,6 +25,11 @@ from viewer.gui.theme import PALETTE
 from viewer.gui.windows import dress
 
 COMPLETION_DELAY_MS = 200
+DOCUMENT_ROW = "document"  # the attachment row of the document while its PDF is made (or when it failed)
+# The workers (recipient look-up, PDF) start once the dialog is drawn: a worker holding the GIL
+# (PyMuPDF's C calls keep it) would stall every event the drawing needs. A dialog shown but never
+# exposed (covered whole) starts them after this delay anyway.
+DRAWN_WAIT_MS = 400
 
 
 class SendDialog(tk.Toplevel):
@@ -47,13 +52,17 @@ class SendDialog(tk.Toplevel):
         self.task: Any = None
         self.preview: Any = None
         self._completion_job: str | None = None
-        self._lookup_job: str | None = None  # the look-up worker, waiting for the dialog to be built
+        self._workers_job: str | None = None  # the look-up and PDF workers, waiting for the dialog to be drawn
+        self._expose_binding = ""
+        self.lookup_task: BackgroundTask | None = None
+        self.attachment_task: BackgroundTask | None = None  # the document's PDF being made
         self._completion_seq = 0  # only the latest completion request is shown
         fax = draft.address_type in FAX_TYPES
         self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {draft.subject}" if draft.subject else ""))
         self.transient(parent.winfo_toplevel())
         self._build()
         dress(self, "send", close=self.close)
+        self._start_workers_when_drawn()
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -142,23 +151,48 @@ class SendDialog(tk.Toplevel):
         self.send_button.pack(side="left", padx=4)
         self.close_button.pack(side="left", padx=4)
         if d.lookup_pending:
-            self._start_lookup()
+            self._show_lookup_pending()
+        self._update_send()
+
+    # -- the workers: started once the dialog is on screen -------------------------------------
+    def _start_workers_when_drawn(self) -> None:
+        """Start the look-up and the conversion at the first idle moment after the dialog's widgets
+        were exposed (drawn), or at once when the dialog is not shown (its parent withdrawn)."""
+        if not (self.draft.lookup_pending or self.draft.attachment_pending):
+            return
+        if not self.winfo_ismapped():  # nothing will be drawn: no reason to wait
+            self._workers_job = self.after_idle(self._start_workers)
+            return
+        self._expose_binding = self.bind("<Expose>", self._exposed, add="+")  # the toplevel's tag: every widget's Expose
+        self._workers_job = self.after(DRAWN_WAIT_MS, self._start_workers)
+
+    def _exposed(self, _event: object = None) -> None:
+        # Each Expose moves the start to the idle moment after it: the redraws it asked for come first.
+        if self._workers_job:
+            self.after_cancel(self._workers_job)
+        self._workers_job = self.after_idle(self._start_workers)
+
+    def _start_workers(self) -> None:
+        self._workers_job = None
+        if self._expose_binding:
+            self.unbind("<Expose>", self._expose_binding)
+            self._expose_binding = ""
+        if self.draft.lookup_pending:
+            self._run_lookup()
+        if self.draft.attachment_pending:
+            self._run_attachment(self.draft.attached_protection or None, "", collect=not self.draft.lookup_pending)
 
     # -- the recipient look-up on a worker ---------------------------------------------
-    def _start_lookup(self) -> None:
-        """Ask the server (connected) or the local directory (not loaded yet) for the recipient on a
-        worker; the window is usable meanwhile."""
+    def _show_lookup_pending(self) -> None:
+        """The recipient is asked of the server (connected) or the local directory (not loaded yet)
+        on a worker; the window is usable meanwhile."""
         self.to_var.set(_("mail.lookup.pending"))
         self.to_box.configure(state="disabled")
-        self.send_button.configure(state="disabled")
         self._shown_texts = (self.subject_var.get(), self.body_text.get("1.0", "end-1c"))
-        # Started once the dialog is built: a worker importing SQLAlchemy during the build would make
-        # each of the dialog's Tk calls wait for the GIL (seconds instead of milliseconds).
-        self._lookup_job = self.after(1, self._run_lookup)  # a timer: update_idletasks() in the build does not run it
 
     def _run_lookup(self) -> None:
-        self._lookup_job = None
-        self.lookup_task = BackgroundTask(self.services.fetch_recipient, self.draft.lookup_info, self.draft.address_type)
+        self.lookup_task = BackgroundTask(self.services.fetch_recipient, self.draft.lookup_info, self.draft.address_type,
+                                          name="mailui-lookup")
         run_in_background(self, self.lookup_task, self._recipient_arrived)
 
     def _recipient_arrived(self, task: Any) -> None:
@@ -179,8 +213,7 @@ class SendDialog(tk.Toplevel):
             self.title(_("mail.dialog.title_fax" if fax else "mail.dialog.title") + (f" — {d.subject}" if d.subject else ""))
         if task.error is None and not self.body_touched() and self.body_text.get("1.0", "end-1c") == body:
             self.set_body_html(d.html if d.html is not None else d.body)
-        if self.task is None and self.result is None:
-            self.send_button.configure(state="normal")
+        self._update_send()
         if not d.to:
             self.to_box.focus_set()
 
@@ -256,15 +289,75 @@ class SendDialog(tk.Toplevel):
         self.attachment_list.heading("name", text=_("mail.attachments.name"))
         self.attachment_list.heading("size", text=_("mail.attachments.size"))
         self.attachment_list.column("size", width=90, anchor="e", stretch=False)
+        self.attachment_list.tag_configure("pending", foreground=PALETTE["muted"])
+        self.attachment_list.tag_configure("failed", foreground=PALETTE["error_text"])
         self.attachment_list.grid(row=0, column=0, rowspan=2, sticky="ew")
         ttk.Button(frame, text=_("mail.button.add"), command=self.add_attachments).grid(row=0, column=1, padx=4, sticky="ew")
         ttk.Button(frame, text=_("mail.button.remove"), command=self.remove_attachment).grid(row=1, column=1, padx=4, sticky="ew")
+        # Why the document could not be attached, in words (shown only then).
+        self.attachment_note = ttk.Label(frame, text="", style="Error.TLabel", wraplength=520)
+        self.attachment_note.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.attachment_note.grid_remove()
         self._refresh_attachments()
 
     def _refresh_attachments(self) -> None:
+        """The list: the document first (« Préparation du PDF… » while it is made, or why it failed), then the others."""
+        d = self.draft
         self.attachment_list.delete(*self.attachment_list.get_children())
-        for index, item in enumerate(self.draft.attachments):
+        if d.attachment_pending:
+            self.attachment_list.insert("", "end", iid=DOCUMENT_ROW, values=(_("mail.attachments.preparing"), ""),
+                                        tags=("pending",))
+        elif d.attachment_error:
+            self.attachment_list.insert("", "end", iid=DOCUMENT_ROW, values=(_("mail.attachments.failed"), ""),
+                                        tags=("failed",))
+        for index, item in enumerate(d.attachments):
+            if item.from_document and d.attachment_pending:
+                continue  # being made again (another protection): the row above says so
             self.attachment_list.insert("", "end", iid=str(index), values=(item.filename, human_size(item.size)))
+        if d.attachment_error:
+            self.attachment_note.configure(text=_("mail.attachments.error", error=d.attachment_error))
+            self.attachment_note.grid()
+        else:
+            self.attachment_note.grid_remove()
+
+    # -- the document's PDF on a worker ----------------------------------------------------------
+    def _run_attachment(self, protect: str | None, password: str, *, then_send: bool = False, collect: bool = True) -> None:
+        """Make the document's attachment on a worker (``protect``/``password``: the user's choice when the
+        policy is "ask"); then attach it, and send when ``then_send``. The dialog never waits for it."""
+        d = self.draft
+        d.attachment_pending, d.attachment_error = True, ""
+        self._refresh_attachments()
+        self._update_send()
+        self.attachment_task = BackgroundTask(self.services.document_attachment, d.document, d.address_type, protect,
+                                              password, collect=collect, name="mailui-attachment")
+        protection = protect or ""
+        run_in_background(self, self.attachment_task,
+                          lambda task: self._attachment_arrived(task, protection, then_send))
+
+    def _attachment_arrived(self, task: BackgroundTask, protection: str, then_send: bool) -> None:
+        """The worker's PDF (UI thread; not called once the dialog is closed: the work is dropped)."""
+        d = self.draft
+        self.attachment_task = None
+        if task.error is None:
+            self.services.attach(d, task.result, protection)
+        elif then_send:  # a protection chosen at send could not be applied: say why, Send may be pressed again
+            d.attachment_pending = False
+            self._stop_progress()
+            self._show_outcome(_("mail.status.failed") + "\n" + _("mail.attachments.error", error=error_text(task.error)),
+                               ok=False)
+        else:  # the document itself cannot be attached: the mail cannot go
+            d.attachment_pending, d.attachment_error = False, error_text(task.error)
+        self._refresh_attachments()
+        self._update_send()
+        if then_send and task.error is None:
+            self._start_send()
+
+    def _update_send(self) -> None:
+        """Send is possible when the recipient look-up and the document's PDF are done, and no send runs."""
+        d = self.draft
+        busy = self.task is not None or d.lookup_pending or d.attachment_pending or bool(d.attachment_error)
+        sent = self.result is not None and self.result.ok  # "another recipient" opens it again
+        self.send_button.configure(state="disabled" if busy or sent else "normal")
 
     # -- behaviour ----------------------------------------------------------------------
     def _protection_changed(self, _event: object = None) -> None:
@@ -391,7 +484,8 @@ class SendDialog(tk.Toplevel):
         self._refresh_attachments()
 
     def remove_attachment(self) -> None:
-        for iid in sorted((int(i) for i in self.attachment_list.selection()), reverse=True):
+        # The document's row while it is made (or failed) is not an entry of the list: it stays.
+        for iid in sorted((int(i) for i in self.attachment_list.selection() if i != DOCUMENT_ROW), reverse=True):
             del self.draft.attachments[iid]
         self._refresh_attachments()
 
@@ -418,9 +512,11 @@ class SendDialog(tk.Toplevel):
         return self.services.check(self.collect())
 
     def send(self) -> bool:  # type: ignore[override]  # the dialog's send; Tk's Misc.send (Tcl 'send') is never used
-        """Check, warn about a repeated send, convert, then send on a worker thread."""
-        if self.task is not None or self.draft.lookup_pending:
-            return False
+        """Check, warn about a repeated send, then send on a worker thread (after converting the
+        document again on a worker when the user chose another protection)."""
+        d = self.draft
+        if self.task is not None or d.lookup_pending or d.attachment_pending or d.attachment_error:
+            return False  # Send is disabled meanwhile: never a mail without its document
         problem = self.entry_ok()
         title = self.title()
         if problem and problem == self.services.sender_problem() and self.open_settings is not None:
@@ -438,25 +534,35 @@ class SendDialog(tk.Toplevel):
         if guards.already_sent and not self.notify("yesno", title, already_sent_question(guards.already_sent)):
             return False
         try:
-            self.services.finalize(self.draft)
+            change = self.services.protection_change(self.draft)
         except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback
             self.notify("error", title, error_text(exc))
             return False
-        self._refresh_attachments()
         self.services.refresh_settings()  # another window or process may have changed the route since
         self.draft.route_text = self.services.route_text(self.draft.address_type)
         self.route_label.configure(text=self.draft.route_text)
         self.send_button.configure(state="disabled")
         self.progress.grid()
         self.progress.start(15)
-        self._show_outcome(_("mail.status.sending", route=self.draft.route_text))
-        self.task = self.services.start_send(self.draft)
-        run_in_background(self, self.task, self._finished)
+        if change is not None:  # the PDF with the protection chosen, on a worker; the send follows
+            self._show_outcome(_("mail.status.preparing", route=self.draft.route_text))
+            self._run_attachment(*change, then_send=True)
+            return True
+        self._start_send()
         return True
 
-    def _finished(self, task: Any) -> None:
+    def _start_send(self) -> None:
+        self._show_outcome(_("mail.status.sending", route=self.draft.route_text))
+        self.task = self.services.start_send(self.draft)
+        self._update_send()
+        run_in_background(self, self.task, self._finished)
+
+    def _stop_progress(self) -> None:
         self.progress.stop()
         self.progress.grid_remove()
+
+    def _finished(self, task: Any) -> None:
+        self._stop_progress()
         report = task.result if task.error is None else self.services._failure(task.error)
         self.task = None
         self.result = report
@@ -472,7 +578,7 @@ class SendDialog(tk.Toplevel):
             self.another_button.focus_set()
             return
         self._show_outcome(report.message(_("mail.status.failed")), ok=False)
-        self.send_button.configure(state="normal")
+        self._update_send()  # may try again
         self.error_button.pack(side="left", padx=4, before=self.send_button)
         if report.trace_folder:
             self.trace_button.pack(side="left", padx=4, before=self.send_button)
@@ -486,7 +592,7 @@ class SendDialog(tk.Toplevel):
         self.result = None
         self.another_button.pack_forget()
         self.to_var.set("")
-        self.send_button.configure(state="normal")
+        self._update_send()
         self._show_outcome(self.outcome_text() + "\n" + _("mail.status.another"), ok=True)
         self.to_box.focus_set()
 
@@ -522,8 +628,9 @@ class SendDialog(tk.Toplevel):
     def close(self) -> None:
         if self._completion_job:
             self.after_cancel(self._completion_job)
-        if self._lookup_job:
-            self.after_cancel(self._lookup_job)
+        if self._workers_job:
+            self.after_cancel(self._workers_job)
+        # A worker still running ends on its own: its poll stops with the window, its result is dropped.
         self.destroy()
 
 
@@ -555,12 +662,14 @@ def password_strength(password: str) -> str:
 
 def open_send_dialog(parent: tk.Misc, services: MailServices, document: Any = None, address_type: str = "EMAIL", *,
                      notify: Notify | None = None, **prepare: Any) -> SendDialog | None:
-    """Prepare a draft (convert, look up, templates) and show the dialog; errors shown, not raised.
+    """Prepare a draft (look-up, templates) and show the dialog; errors shown, not raised.
 
-    Connected to the application server, the recipient look-up runs after the dialog is shown.
+    The document's PDF is made after the dialog is shown (Send waits for it), and so is the
+    recipient look-up when it would be slow (connected, or the directory not loaded yet).
     """
     show = notifier(parent, notify)
     prepare.setdefault("defer_lookup", True)
+    prepare.setdefault("defer_attachment", True)
     try:
         draft = services.prepare(document, address_type, **prepare)
     except Exception as exc:  # noqa: BLE001 - any failure is shown in a dialog, never a traceback

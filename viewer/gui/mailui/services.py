@@ -280,11 +280,14 @@ class MailServices:
     # -- preparing a send ---------------------------------------------------------
     def prepare(self, document: Document | None = None, address_type: str = "EMAIL", *, to: str = "", name: str = "",
                 customer_code: str = "", contact_code: str = "", attach_document: bool = True,
-                defer_lookup: bool = False) -> Draft:
+                defer_lookup: bool = False, defer_attachment: bool = False) -> Draft:
         """The send job's draft for ``document`` (mail.job.prepare), as the dialog shows it.
 
-        Runs on the UI thread (PyMuPDF). A look-up problem is kept in ``lookup_message``; a
-        conversion error raises (the caller shows it). With ``defer_lookup``, and a connection
+        Runs on the UI thread. A look-up problem is kept in ``lookup_message``; a conversion
+        error raises (the caller shows it). With ``defer_attachment`` the document is not
+        converted here: the draft comes back with ``attachment_pending`` set, for the dialog to
+        run ``document_attachment`` on a worker once it is drawn and ``attach`` its result
+        (the click shows the dialog without waiting for the PDF). With ``defer_lookup``, and a connection
         to the application server or a local directory not loaded yet in this process
         (SQLAlchemy: ~170 ms and ~12 MB, left out of the viewer until mail needs it), the
         look-up is not made here: the draft comes back with ``lookup_pending`` set, for the
@@ -304,10 +307,11 @@ class MailServices:
             draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
         slow = self._live_connection() is not None or not directory_loaded()
         defer = defer_lookup and slow and not to and source is not None
+        later = defer_attachment and source is not None
         prepared = job.prepare(source, s, self._live_connection(), address_type=address_type,
                                to=[mailbox(name, to)] if to else [], customer_code=customer_code,
                                contact_code=contact_code, protect=protect, look_up=not defer,
-                               language=_ui_language(), lookups=self.lookups)
+                               language=_ui_language(), lookups=self.lookups, attach=not later)
         self._take(draft, prepared)
         draft.customer_code = customer_code or (prepared.lookup.customer_code if prepared.lookup else "")
         draft.contact_code = contact_code or (prepared.lookup.contact_code if prepared.lookup else "")
@@ -317,6 +321,7 @@ class MailServices:
         draft.route_text = self.route_text(address_type)
         if defer and source is not None:
             draft.lookup_pending, draft.lookup_info = True, source.info
+        draft.attachment_pending = later
         return draft
 
     def _take(self, draft: Draft, prepared: job.Draft) -> None:
@@ -379,25 +384,40 @@ class MailServices:
 
     def document_attachment(self, document: Document, address_type: str = "EMAIL", protect: str | None = None,
                             password: str = "") -> AttachmentItem:
-        """The document as the settings want it attached (PDF or the spool itself). UI thread only."""
+        """The document as the settings want it attached (PDF or the spool itself); raises the conversion's error.
+
+        Safe on a worker thread: no Tk, no interface text; formats takes the PyMuPDF lock.
+        """
         from viewer.mail.attachments import document_attachment
 
         att = document_attachment(document, self.settings, address_type=address_type, protect=protect, password=password)
         return AttachmentItem(att.filename, att.data, att.mimetype, from_document=True)
 
-    def finalize(self, draft: Draft) -> Draft:
-        """Apply the protection the user chose (re-converting the document). UI thread only."""
-        if not draft.ask_protection or draft.document is None:
-            return draft
-        if draft.protection == draft.attached_protection and draft.protection != "password":
-            return draft
+    def attach(self, draft: Draft, item: AttachmentItem, protection: str) -> None:
+        """The document's attachment made on a worker into ``draft`` (UI thread): in place of the
+        earlier one, or first in the list; ``protection`` is the one it was made with."""
+        draft.attachment_pending, draft.attachment_error = False, ""
+        for index, attached in enumerate(draft.attachments):
+            if attached.from_document:
+                draft.attachments[index] = item
+                break
+        else:
+            draft.attachments.insert(0, item)
+        draft.attached_protection = protection
+
+    def protection_change(self, draft: Draft) -> tuple[str, str] | None:
+        """At send: (protection, password) to convert the document again with when the user chose
+        another protection than the attached one (policy "ask"), else None.
+
+        Raises a SpoolviewError for a password protection without a password.
+        """
+        if not draft.ask_protection or draft.document is None or not any(a.from_document for a in draft.attachments):
+            return None
         if draft.protection == "password" and not draft.password:
             raise SpoolviewError(_text("mail.error.password_needed"))
-        item = self.document_attachment(draft.document, draft.address_type, protect=draft.protection,
-                                        password=draft.password if draft.protection == "password" else "")
-        draft.attachments = [item if a.from_document else a for a in draft.attachments]
-        draft.attached_protection = draft.protection
-        return draft
+        if draft.protection == draft.attached_protection and draft.protection != "password":
+            return None
+        return draft.protection, draft.password if draft.protection == "password" else ""
 
     def check(self, draft: Draft) -> str:
         """What is wrong with the draft before sending ('' when it can go)."""
@@ -405,6 +425,10 @@ class MailServices:
             return _text("mail.error.no_recipient") + (f" ({draft.lookup_message})" if draft.lookup_message else "")
         if draft.ask_protection and draft.protection == "password" and not draft.password:
             return _text("mail.error.password_needed")
+        if draft.attachment_pending:
+            return _text("mail.error.attachment_pending")
+        if draft.attachment_error:
+            return _text("mail.attachments.error", error=draft.attachment_error)
         return self.sender_problem()
 
     def sender_screen(self) -> str:
@@ -463,6 +487,9 @@ class MailServices:
         from viewer.mail import job
 
         try:
+            if draft.attachment_pending or draft.attachment_error:  # never a mail without its document
+                raise SpoolviewError(_text("mail.error.attachment_pending") if draft.attachment_pending
+                                     else _text("mail.attachments.error", error=draft.attachment_error))
             prepared = self.job_draft(draft)
             outcome = job.send(prepared, force=draft.force)
             return self._report(outcome, prepared.notes, draft.address_type)
@@ -470,7 +497,7 @@ class MailServices:
             return self._failure(exc)
 
     def start_send(self, draft: Draft) -> BackgroundTask:
-        """``send`` on a worker thread (UI thread: the draft ``finalize``d, the settings re-read first)."""
+        """``send`` on a worker thread (UI thread: the document attached, the settings re-read first)."""
         self.refresh_settings()
         return BackgroundTask(self.send, draft)
 

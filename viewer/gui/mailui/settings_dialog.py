@@ -14,6 +14,7 @@ from typing import Any
 from viewer.gui.i18n import _, language
 from viewer.gui.mailui.common import Notify, configure_styles, notifier
 from viewer.gui.mailui.services import error_text
+from viewer.gui.mailui.settings_watch import WATCH_FIELDS, WATCH_SCREEN
 from viewer.gui.mailui.signin import SignInRunner, error_words, status_text
 from viewer.gui.windows import dress, usable_screen
 
@@ -22,7 +23,8 @@ ROUTING_CHOICES = ("SERV_SMTP:%ADR%", "SERV_SMTP:%ADR%@fax.example.com", "")
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One control: ``key`` is "section.field" of Settings; kind: bool, str, int, float, choice, combo, folder, file."""
+    """One control: ``key`` is "section.field" of Settings; kind: bool, str, int, float, count (1-64), choice, combo,
+    folder, file."""
 
     key: str
     kind: str = "str"
@@ -111,6 +113,7 @@ SCREENS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         FieldSpec("extract.customer_region", "str"),
         FieldSpec("extract.customer_by_name", "bool"),
     )),
+    (WATCH_SCREEN, tuple(FieldSpec(key, kind) for key, kind in WATCH_FIELDS)),  # settings_watch.py
 )
 ENV_SCREEN = "environments"
 LABEL_WRAP = 230  # px: long field names wrap, so every screen fits a 1024x768 display
@@ -185,7 +188,7 @@ class SettingsDialog(tk.Toplevel):
         body = ttk.Frame(outer)
         body.pack(fill="both", expand=True)
         # The screens as a list on the left, like the reference's buttons, one shown at a time.
-        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=32, height=10)
+        self.screen_list = tk.Listbox(body, exportselection=False, activestyle="none", width=38, height=10)  # the longest name whole
         self.screen_list.pack(side="left", fill="y", padx=(0, 8))
         self.screen_list.bind("<<ListboxSelect>>", lambda e: self._list_selected())
         self.page = ttk.Frame(body)
@@ -222,6 +225,10 @@ class SettingsDialog(tk.Toplevel):
                 from viewer.gui.mailui.extractui import ExtractPreview
 
                 self.preview = ExtractPreview(tab, len(specs), self, self.document, self.candidate)
+            if screen == WATCH_SCREEN:
+                from viewer.gui.mailui.settings_watch import add_notes
+
+                add_notes(tab, len(specs))
         self._build_environments()
         self._build_templates()
         self._steady_size()
@@ -270,7 +277,7 @@ class SettingsDialog(tk.Toplevel):
                 widget = ttk.Combobox(tab, textvariable=var, values=spec.choices, width=30)
                 widget.grid(row=row, column=1, sticky="ew", padx=4, pady=2)
             else:
-                widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)
+                widget = ttk.Entry(tab, textvariable=var, width=30 if spec.kind in ("str", "folder", "file") else 10)  # int, float, count
                 widget.grid(row=row, column=1, sticky="ew" if spec.kind in ("str", "folder", "file") else "w", padx=4, pady=2)
             if spec.kind in ("folder", "file"):
                 ttk.Button(tab, text="…", width=3, command=functools.partial(self.browse, spec.key)).grid(row=row, column=2, padx=2, sticky="w")
@@ -596,6 +603,14 @@ class SettingsDialog(tk.Toplevel):
                         raise ValueError
                 except ValueError:
                     problems.append((key, _("settings.error.port", value=raw)))
+                    continue
+            elif spec.kind == "count":
+                try:
+                    value = int(str(raw).strip())
+                    if not 1 <= value <= 64:
+                        raise ValueError
+                except ValueError:
+                    problems.append((key, _("settings.error.count", value=raw)))
                     continue
             elif spec.kind == "float":
                 try:

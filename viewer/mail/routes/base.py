@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from viewer.errors import SpoolviewError
+from viewer.records import record
 
 
 class RouteError(SpoolviewError):
@@ -107,7 +108,7 @@ class Envelope:
                 raise PermanentError(f"envelope {role} {address!r} is not a bare address ({what}): nothing was sent")
 
 
-@dataclass
+@record
 class RecipientResult:
     """What happened to one recipient: accepted, or refused with the server's reply."""
 
@@ -118,7 +119,7 @@ class RecipientResult:
     temporary: bool = False  # refused with a 4xx
 
 
-@dataclass
+@record
 class SendResult:
     """The outcome of one message on one route. Never says accepted when it was not."""
 

@@ -29,7 +29,9 @@ from viewer.mail.routes.base import (
 if TYPE_CHECKING:
     from viewer.settings import Settings
 
-__all__ = ["PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
+__all__ = ["QUEUED", "PickupRoute", "file_name", "pickup_bytes", "atomic_write", "strip_header"]
+
+QUEUED = "queued in the pickup folder"  # the route's own reply per recipient (worded again by the CLI)
 
 _ALPHABET = string.ascii_lowercase + string.digits
 _HOST_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -90,31 +92,54 @@ def _temp_folder(folder: Path) -> Path:
     return folder
 
 
+_prepared: dict[Path, Path] = {}  # folder -> its temporary folder, made and checked once per process
+
+
+def _prepare(folder: Path, what: str, *, fresh: bool) -> Path:
+    """The temporary folder of ``folder``, both made (private when new) and checked on the first write
+    only: a batch writes hundreds of files there (``fresh``: check again, the folder went away)."""
+    tmp_dir = None if fresh else _prepared.get(folder)
+    if tmp_dir is None:
+        try:
+            private_dir(folder, tighten=False)  # one we create is 0700; one set up to be shared stays so
+        except OSError as exc:
+            raise ConfigurationError(f"cannot create the {what} {folder} ({exc.strerror}): check the path in the settings") from None
+        if not folder.is_dir():
+            raise ConfigurationError(f"the {what} {folder} is not a folder: check the path in the settings")
+        tmp_dir = _prepared[folder] = _temp_folder(folder)
+    return tmp_dir
+
+
 def atomic_write(
     folder: Path, data: bytes, extension: str = ".eml", *, name: str | None = None, what: str = "folder", fsync: bool = True
 ) -> Path:
     """Write ``data`` as a new file in ``folder`` so a reader never sees a partial file.
 
     The content goes to a temporary file (sibling ``.tmp`` folder, or a hidden name in
-    ``folder``), is fsynced, then linked into place under a fresh unique name. Raises
+    ``folder``), is fsynced, then linked into place under a fresh unique name, and the folder
+    is fsynced: the file and its name are on disk when this returns. Raises
     ConfigurationError when the folder cannot be written, TemporaryError when the disk is
     full; nothing half-written is left behind. ``fsync=False`` (for mere copies) skips the
     flushes to disk but keeps the rename, so readers still never see a partial file.
     """
     folder = Path(folder)
-    try:
-        private_dir(folder, tighten=False)  # one we create is 0700; one set up to be shared stays so
-    except OSError as exc:
-        raise ConfigurationError(f"cannot create the {what} {folder} ({exc.strerror}): check the path in the settings") from None
-    if not folder.is_dir():
-        raise ConfigurationError(f"the {what} {folder} is not a folder: check the path in the settings")
-    tmp_dir = _temp_folder(folder)
+    fresh = folder not in _prepared
+    while True:
+        tmp_dir = _prepare(folder, what, fresh=fresh)
+        try:
+            return _write(folder, tmp_dir, data, extension, name, fsync)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            if fresh:
+                raise _write_error(exc, folder, what) from None
+            fresh = True  # removed or replaced since the last write: made (or refused) again, then written once more
+        except OSError as exc:
+            raise _write_error(exc, folder, what) from None
+
+
+def _write(folder: Path, tmp_dir: Path, data: bytes, extension: str, name: str | None, fsync: bool) -> Path:
     prefix = "" if tmp_dir != folder else "."
     tmp = tmp_dir / f"{prefix}{secrets.token_hex(8)}.{os.getpid()}.part"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise _write_error(exc, folder, what) from None
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
             view = memoryview(data)
@@ -126,13 +151,8 @@ def atomic_write(
         finally:
             os.close(fd)
         final = _link_into_place(tmp, folder, extension, name)
-    except OSError as exc:
+    finally:
         _unlink(tmp)
-        raise _write_error(exc, folder, what) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-    _unlink(tmp)
     if fsync:
         fsync_dir(folder)
     return final
@@ -201,5 +221,5 @@ class PickupRoute(Route):
         if self.trace:
             self.trace(f"wrote {path} ({len(data)} bytes, {1000 * (time.perf_counter() - start):.1f} ms)")
         detail = f"written to {path}"
-        results = [RecipientResult(r, True, None, "queued in the pickup folder") for r in envelope.recipients]
+        results = [RecipientResult(r, True, None, QUEUED) for r in envelope.recipients]
         return SendResult(self.name, results, file=path, detail=detail)

@@ -20,16 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from viewer.mail.credentials import Credentials
 from viewer.mail.routes.base import ConfigurationError, Route
 from viewer.mail.routes.memory import MemoryRoute
 from viewer.mail.routes.pickup import PickupRoute
 from viewer.mail.routes.server import ServerRoute
-from viewer.mail.routes.smtp import SmtpRoute
+from viewer.records import record
 from viewer.settings import Settings
 
 if TYPE_CHECKING:
     from viewer.connection import Connection
+    from viewer.mail.credentials import Credentials
+
+# The SMTP route (smtplib, ssl) is imported where it is chosen: the pickup road never pays for it.
 
 __all__ = [
     "FAILED",
@@ -137,6 +139,8 @@ def describe(route: Route) -> str:
     """A short human description of where ``route`` sends."""
     if isinstance(route, PickupRoute):
         return f"pickup folder {route.folder}"
+    from viewer.mail.routes.smtp import SmtpRoute
+
     if isinstance(route, SmtpRoute):
         return f"SMTP server {route.where} ({_SECURITY_WORDS.get(route.security, route.security)})"
     if isinstance(route, ServerRoute):
@@ -144,7 +148,7 @@ def describe(route: Route) -> str:
     return route.name
 
 
-@dataclass
+@record
 class Choice:
     """A decision and the Route that carries it out."""
 
@@ -173,6 +177,8 @@ def local_route(
     is how the SMTP route logs in.
     """
     if settings.functions.send_direct:
+        from viewer.mail.routes.smtp import SmtpRoute
+
         smtp = SmtpRoute.from_settings(settings, password=password, credentials=credentials, trace=_sink(trace, "smtp"))
         if trace:
             trace("route", f"send_direct is set: direct SMTP to {smtp.where} (security {smtp.security}, {smtp.credentials.describe()})")
@@ -223,6 +229,8 @@ def route_by_name(
     if name == "pickup":
         return PickupRoute.from_settings(settings)
     if name == "smtp":
+        from viewer.mail.routes.smtp import SmtpRoute
+
         return SmtpRoute.from_settings(settings, password=password, credentials=credentials)
     if name == "memory":
         return MemoryRoute()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import (
@@ -146,6 +144,9 @@ def idempotency_key(message: bytes) -> str:
 
 
 def _subject(message: bytes) -> str:
+    from email.parser import BytesHeaderParser
+    from email.policy import default as default_policy
+
     try:
         head = BytesHeaderParser(policy=default_policy).parsebytes(message)
         return " ".join(str(head.get("subject", "") or "").split())

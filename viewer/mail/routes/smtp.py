@@ -492,6 +492,12 @@ class SmtpRoute(Route):
             self._drop()
             raise TemporaryError(f"connection to {self.where} lost ({exc.strerror or exc}): try again later",
                                  msgid="smtp.lost", params={"where": self.where, "reason": str(exc.strerror or exc)}) from None
+        except BaseException:
+            # Ctrl+C (or a stop) in the middle of a transaction: the session's state is unknown (the server
+            # may be holding our DATA), so no QUIT that would wait for its answer up to the timeout: the
+            # connection is dropped now. Nothing is reported: the caller never gets this message's outcome.
+            self._drop()
+            raise
         finally:
             if not keep_open and not self._opened_here and self._smtp is not None:
                 self.close_unowned()

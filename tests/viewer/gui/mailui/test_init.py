@@ -73,6 +73,11 @@ def invoke_menu(window, name, label):
     menu.invoke([i for i in range(menu.index("end") + 1) if menu.type(i) == "command"][index])
 
 
+def attached(dialog: SendDialog) -> bool:
+    """The document's PDF, made on a worker after the dialog showed, is in the attachment list."""
+    return not dialog.draft.attachment_pending and any(a.from_document for a in dialog.draft.attachments)
+
+
 def test_installed_menus_icons_and_fresh_status(make_window):
     window = make_window(base_settings())
     window.mailui.late_start()  # what runs 1.2 s after the window opens: no saved connection here
@@ -160,6 +165,7 @@ def test_preview_a_quote_and_click_the_mail_icon(make_window, directory, samples
     assert window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     assert ELODIE in dialog.to_var.get()
     assert dialog.send()
     assert pump(lambda: dialog.result is not None)
@@ -172,15 +178,17 @@ def test_preview_a_quote_and_click_the_mail_icon(make_window, directory, samples
         assert doc.is_encrypted or not doc.permissions & pymupdf.PDF_PERM_MODIFY
 
 
-def test_mail_icon_errors_shown_not_raised(make_window, samples, notify):
+def test_mail_icon_errors_shown_not_raised(make_window, samples, notify, pump):
     s = base_settings()
     s.pdf.protection = "bogus"  # a conversion that cannot be done
     window = make_window(s)
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
-    assert not dialogs_of(window, SendDialog)
-    kind, _title, message = notify.last()
-    assert kind == "error" and "bogus" in message
+    [dialog] = dialogs_of(window, SendDialog)  # shown at once; the PDF is made afterwards, and fails
+    assert pump(lambda: not dialog.draft.attachment_pending)
+    assert "bogus" in dialog.attachment_note.cget("text") and dialog.attachment_note.winfo_manager() == "grid"
+    assert str(dialog.send_button.cget("state")) == "disabled" and not dialog.send()
+    assert notify.calls == []  # said in the dialog, not in a box over it
 
 
 def test_connect_from_the_menu_send_through_server_disconnect(make_window, directory, samples, smtpd, tmp_path, pump):
@@ -202,6 +210,7 @@ def test_connect_from_the_menu_send_through_server_disconnect(make_window, direc
         window.open_path(samples / "devis-D2026-0042.spv")
         window.toolbar.buttons["mail"].invoke()
         [dialog] = dialogs_of(window, SendDialog)
+        assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
         assert "serveur d'applications office" in dialog.route_label.cget("text")
         assert pump(lambda: not dialog.draft.lookup_pending)  # connected: the look-up answers after the dialog shows
         dialog.send()
@@ -227,6 +236,7 @@ def test_records_from_the_menu_then_mail_a_contact(make_window, directory, sampl
     assert records.select("CT0002", "contact")
     records.mail_button.invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     assert "jean.lefevre@atelier-dupre.example" in dialog.to_var.get()
     dialog.send()
     assert pump(lambda: dialog.result is not None)
@@ -285,6 +295,7 @@ def test_real_click_on_the_mail_icon(make_window, directory, samples, pump, tmp_
     subprocess.run([xdotool, "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
     assert pump(lambda: bool(dialogs_of(window, SendDialog)), timeout=15)
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     assert pump(lambda: dialog.winfo_viewable() and dialog.winfo_width() > 100, timeout=10)
     for _ in range(5):
         window.update()
@@ -325,6 +336,7 @@ def test_error_folder_from_the_menu_opens_the_eml_in_the_viewer(make_window, dir
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     dialog.send()
     assert pump(lambda: dialog.result is not None)
     assert not dialog.result.ok
@@ -354,6 +366,7 @@ def test_fresh_install_without_sender_leads_to_the_settings_screen(make_window, 
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     notify.answer = True
     assert not dialog.send()
     kind, _title, message = notify.last()
@@ -398,6 +411,7 @@ def test_server_stopped_mid_way_every_line_names_the_local_route_and_why(make_wi
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     assert pump(lambda: not dialog.draft.lookup_pending)
     assert dialog.route_label.cget("text") == "serveur d'applications office"
     server.stop()  # the server goes away between the look-up and the send
@@ -443,6 +457,7 @@ def test_a_second_window_after_a_settings_change_sends_by_the_new_route(make_win
     second.open_path(samples / "devis-D2026-0042.spv")
     second.toolbar.buttons["mail"].invoke()
     [send] = dialogs_of(second, SendDialog)
+    assert pump(lambda: attached(send))  # the PDF is made once the dialog shows
     assert send.route_label.cget("text") == f"fonctions SMTP — serveur 127.0.0.1:{smtpd.port}"
     assert send.send()
     assert pump(lambda: send.result is not None)
@@ -463,6 +478,7 @@ def test_a_settings_file_changed_by_another_process_is_read_before_the_next_send
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [send] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(send))  # the PDF is made once the dialog shows
     assert "dépôt" in send.route_label.cget("text")
     for key, value in (("functions.send_direct", "true"), ("functions.host", "127.0.0.1"), ("functions.port", str(smtpd.port)),
                        ("functions.from_identity", "ventes@example.com")):
@@ -489,6 +505,7 @@ def test_cli_and_gui_send_the_same_message_and_share_the_already_sent_warning(ma
     window.open_path(samples / "devis-D2026-0042.spv")
     window.toolbar.buttons["mail"].invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     assert dialog.send()  # the recorder answers yes to the "already sent" question
     assert pump(lambda: dialog.result is not None)
     assert dialog.result.ok, dialog.result.text
@@ -515,6 +532,7 @@ def test_records_ask_before_sending_the_document_to_another_customers_contact(ma
     assert records.attach_var.get()
     records.mail_button.invoke()
     [dialog] = dialogs_of(window, SendDialog)
+    assert pump(lambda: attached(dialog))  # the PDF is made once the dialog shows
     notify.answer = False
     assert not dialog.send()
     kind, _title, question = notify.last()

@@ -57,6 +57,7 @@ def test_mail_icon_on_contact_sends_with_document(root, notify, pump, services, 
     dialog = window.mail_selected()
     assert dialog is not None, notify.calls
     assert ELODIE in dialog.to_var.get()
+    assert pump(lambda: not dialog.draft.attachment_pending)  # the PDF is made once the dialog shows
     assert [a.filename for a in dialog.draft.attachments] == ["devis-D2026-0042.pdf"]
     assert dialog.send()
     assert pump(lambda: dialog.result is not None)

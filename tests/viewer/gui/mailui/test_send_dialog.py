@@ -52,10 +52,26 @@ def attachments_of(data: bytes) -> list[tuple[str | None, bytes]]:
     return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
 
 
-def open_dialog(root, services, doc, notify, address_type="EMAIL") -> SendDialog:
+def open_dialog(root, services, doc, notify, address_type="EMAIL", *, ready: bool = True) -> SendDialog:
+    """The dialog as the mail icon opens it; ``ready``: once the document's PDF is attached (made on a worker)."""
     dialog = open_send_dialog(root, services, doc, address_type, notify=notify)
     assert dialog is not None, notify.calls
+    if ready:
+        assert wait_until(root, lambda: not dialog.draft.attachment_pending), "the PDF was never attached"
     return dialog
+
+
+def wait_until(root, predicate, timeout: float = 20.0) -> bool:
+    """Run the Tk event loop until ``predicate()`` holds (bounded)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        root.update()
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
 
 
 def test_prefilled_from_lookup_and_templates(root, notify, directory, quote):
@@ -364,10 +380,10 @@ def test_first_local_lookup_without_the_directory_loaded_runs_after_the_dialog_s
     from viewer.gui.mailui import services as services_mod
 
     monkeypatch.setattr(services_mod, "directory_loaded", lambda: False)  # a viewer that has not needed it yet
-    dialog = open_dialog(root, MailServices(direct(25)), quote, notify)  # the settings' local directory
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify, ready=False)  # the settings' local directory
     assert dialog.draft.lookup_pending
     assert dialog.to_var.get() == "recherche du destinataire…"
-    assert pump(lambda: not dialog.draft.lookup_pending)
+    assert pump(lambda: not dialog.draft.lookup_pending and not dialog.draft.attachment_pending)
     assert ELODIE in dialog.to_var.get() and "Élodie Marchand" in dialog.to_var.get()
     assert dialog.subject_var.get() == "Votre devis D2026-0042 du 20/11/2026"
     assert str(dialog.send_button.cget("state")) == "normal"

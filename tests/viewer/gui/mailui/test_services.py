@@ -6,7 +6,7 @@ import pytest
 
 from viewer import settings as settings_mod
 from viewer.errors import SpoolviewError
-from viewer.gui.mailui.services import Draft, MailServices, warm_up
+from viewer.gui.mailui.services import AttachmentItem, Draft, MailServices, warm_up
 
 pytestmark = pytest.mark.gui
 
@@ -56,8 +56,17 @@ def test_checks_before_sending(services):
     assert "Aucun destinataire" in services.check(Draft())
     draft = Draft(to="a@example.com", ask_protection=True, protection="password")
     assert "mot de passe" in services.check(draft)
+    attached = [AttachmentItem("devis.pdf", b"%PDF-1.7", "application/pdf", from_document=True)]
     with pytest.raises(SpoolviewError):
-        services.finalize(Draft(to="a@example.com", ask_protection=True, protection="password", document=object()))
+        services.protection_change(Draft(to="a@example.com", ask_protection=True, protection="password", document=object(),
+                                         attachments=attached))
+    ask = Draft(to="a@example.com", ask_protection=True, protection="password", password="pw", document=object(),
+                attachments=attached, attached_protection="no-modify")
+    assert services.protection_change(ask) == ("password", "pw")
+    ask.protection = "no-modify"
+    assert services.protection_change(ask) is None  # the attached PDF already has it
+    ask.protection = "none"
+    assert services.protection_change(ask) == ("none", "")
     assert services.already_sent(Draft(to="a@example.com")) == []
     assert services.history(["nobody@example.com"]) == []
 
@@ -113,6 +122,39 @@ def test_names_with_commas_survive_the_send(services, smtpd):
     assert sorted(received.rcpt_tos) == ["d@example.com", "e@example.com"]
     msg = email.message_from_bytes(received.data, policy=policy.default)
     assert msg["To"].addresses[0].display_name == "Dupont, Fils"
+
+
+def test_a_draft_whose_pdf_is_not_attached_is_never_sent(services, smtpd, samples):
+    """The dialog's PDF is made on a worker: until it is attached (or when it failed) the send refuses, in words."""
+    from formats import open_document
+
+    s = services.settings
+    s.functions.send_direct, s.functions.host, s.functions.port = True, "127.0.0.1", smtpd.port
+    with open_document(samples / "devis-D2026-0042.spv") as doc:
+        draft = services.prepare(doc, defer_attachment=True)
+        assert draft.attachment_pending and draft.attachments == [] and draft.to  # looked up, not converted
+        assert services.check(draft).startswith("Le PDF du document est en préparation")
+        report = services.send(draft)
+        assert not report.ok and "en préparation" in report.text
+        draft.attachment_pending, draft.attachment_error = False, "page 2 illisible"
+        assert "ne peut pas partir sans lui : page 2 illisible" in services.check(draft)
+        assert not services.send(draft).ok
+        assert smtpd.handler.messages == []  # nothing went
+        item = services.document_attachment(doc, "EMAIL")  # what the dialog's worker makes
+        services.attach(draft, item, "")
+        assert draft.attachments == [item] and not draft.attachment_error and services.check(draft) == ""
+        report = services.send(draft)
+    assert report.ok, report.text
+    [(name, pdf)] = attachments_of(smtpd.handler.wait_for(1)[0].data)
+    assert name == "devis-D2026-0042.pdf" and pdf.startswith(b"%PDF")
+
+
+def attachments_of(data: bytes) -> list[tuple[str | None, bytes]]:
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(data, policy=policy.default)
+    return [(part.get_filename(), part.get_content()) for part in msg.iter_attachments()]
 
 
 def test_rtf_body_sent_when_allowed(services, smtpd):

@@ -11,7 +11,7 @@ from viewer.gui.mailui.settings_dialog import FIELDS, SCREENS, SettingsDialog
 
 pytestmark = pytest.mark.gui
 
-SECTIONS = ("printing", "pdf", "routing", "service", "functions", "copies", "advanced", "debug", "directory", "extract")
+SECTIONS = ("printing", "pdf", "routing", "service", "functions", "copies", "advanced", "debug", "directory", "extract", "watch")
 
 
 def fresh() -> settings_mod.Settings:
@@ -33,7 +33,7 @@ def test_screens_named_like_the_reference(root, notify):
     assert names == [
         "Impression", "Conversion PDF", "Routage des adresses mail et fax", "Protocole SMTP (par le service smtp)",
         "Protocole SMTP (par les fonctions smtp)", "Répertoires de copie des mails", "Paramètres avancés",
-        "Lecture des documents imprimés", "Environnements", "Modèles de mails",
+        "Lecture des documents imprimés", "Dossier surveillé", "Environnements", "Modèles de mails",
     ]
     assert [s for s, _ in SCREENS][:7] == ["printing", "pdf", "routing", "service", "functions", "copies", "advanced"]
     dialog.screen_list.selection_clear(0, "end")

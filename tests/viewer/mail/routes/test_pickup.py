@@ -246,3 +246,23 @@ def test_folders_it_creates_are_private_under_umask_022(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "new" / "pickup").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_a_folder_removed_between_two_drops_is_made_again(tmp_path):
+    """The folder is made and checked on the first drop only (a batch drops hundreds): one removed since
+    (with its temporary folder) is made again, private, and the drop goes there."""
+    import shutil
+    import stat
+
+    folder = tmp_path / "pickup"
+    route = PickupRoute(folder)
+    route.send(MESSAGE, ENV)
+    shutil.rmtree(folder)
+    shutil.rmtree(tmp_path / "pickup.tmp")
+    result = route.send(MESSAGE, ENV)
+    assert result.ok and drops(folder) == [result.file]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and list((tmp_path / "pickup.tmp").iterdir()) == []
+    shutil.rmtree(folder)
+    folder.write_text("not a folder", encoding="utf-8")  # replaced by a file: said as on a first drop
+    with pytest.raises(ConfigurationError, match=r"cannot create the pickup folder .*pickup \(File exists\): check the path"):
+        route.send(MESSAGE, ENV)

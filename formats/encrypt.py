@@ -1,0 +1,192 @@
+"""AES-256 PDF encryption (ISO 32000-2 standard security handler, revision 6) for reportlab's canvas.
+
+reportlab formats every string and stream through ``document.encrypt`` (``prepare``,
+``register``, ``encode``, ``info``); its own AES-256 path needs the pure-Python ``pyaes``
+and writes the deprecated revision 5. ``Aes256`` is that hook with AES from
+``cryptography`` (OpenSSL): the file key is random, each string or stream gets a random IV
+and PKCS#7 padding (AESV3), and the /Encrypt dictionary carries O, U, OE, UE and Perms
+computed with algorithms 2.B, 8, 9 and 10 of ISO 32000-2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from reportlab.pdfbase.pdfdoc import DummyDoc, PDFCatalog, PDFDictionary, PDFName, PDFObject
+
+__all__ = ["Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b", "p_value", "password_bytes", "security_entries",
+           "use"]
+
+MAX_PASSWORD_BYTES = 127  # ISO 32000-2 7.6.4.3.3: the UTF-8 password is truncated to 127 bytes
+RESERVED_BITS = 0xFFFFF0C0  # bits 7, 8 and 13-32 of /P must be 1 (bits 1-2 must be 0)
+_ZERO_IV = bytes(16)
+_HASHES = (hashlib.sha256, hashlib.sha384, hashlib.sha512)
+_SPACES = {"\u00a0", "\u1680", "\u202f", "\u205f", "\u3000", *(chr(c) for c in range(0x2000, 0x200C))}
+_NOTHING = {"\u00ad", "\u034f", "\u1806", "\u180b", "\u180c", "\u180d", "\u200b", "\u200c", "\u200d", "\u2060",
+            "\ufeff", *(chr(c) for c in range(0xFE00, 0xFE10))}
+
+
+def password_bytes(password: str) -> bytes:
+    """The password as revision 6 hashes it: SASLprep's mapping (non-ASCII spaces to a space,
+    invisible characters dropped) and NFKC normalisation, UTF-8, at most 127 bytes."""
+    mapped = "".join(" " if ch in _SPACES else ch for ch in password if ch not in _NOTHING)
+    return unicodedata.normalize("NFKC", mapped).encode("utf-8")[:MAX_PASSWORD_BYTES]
+
+
+def _cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
+    """AES-CBC of ``data`` (a multiple of 16 bytes), no padding; the key size picks AES-128 or AES-256."""
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def hash_2b(password: bytes, salt: bytes, udata: bytes = b"") -> bytes:
+    """Algorithm 2.B: the revision 6 password hash (SHA-256, then at least 64 rounds of
+    AES-128-CBC and SHA-256/384/512 chosen by the data); ``udata`` is the 48-byte U for
+    the owner password, empty for the user password."""
+    k = hashlib.sha256(password + salt + udata).digest()
+    rounds = 0
+    e = b""
+    while rounds < 64 or e[-1] > rounds - 32:
+        e = _cbc(k[:16], k[16:32], (password + k + udata) * 64)
+        k = _HASHES[sum(e[:16]) % 3](e).digest()  # the first 16 bytes as a big number, modulo 3
+        rounds += 1
+    return k[:32]
+
+
+@lru_cache(maxsize=1)
+def _open_hashes() -> tuple[bytes, bytes, bytes, bytes]:
+    """Salts and hashes of the empty user password (a PDF that opens without one), made once
+    per process: anyone computes them from the file, so sharing them between files hides nothing
+    (the owner password and each file's key stay random)."""
+    uvs, uks = os.urandom(8), os.urandom(8)
+    return uvs, uks, hash_2b(b"", uvs), hash_2b(b"", uks)
+
+
+def p_value(permissions: int) -> int:
+    """/P: the permission bits with the reserved ones set, as the signed 32-bit integer PDF writes."""
+    p = (permissions | RESERVED_BITS) & 0xFFFFFFFC
+    return p - (1 << 32) if p >= 1 << 31 else p
+
+
+@dataclass(frozen=True)
+class SecurityEntries:
+    """The values of the standard security handler's /Encrypt dictionary (revision 6)."""
+
+    O: bytes  # noqa: E741 - the PDF key's own name
+    U: bytes
+    OE: bytes
+    UE: bytes
+    Perms: bytes
+    P: int
+
+
+def security_entries(user: str, owner: str, permissions: int, file_key: bytes,
+                     salts: bytes | None = None) -> SecurityEntries:
+    """Algorithms 8 (U, UE), 9 (O, OE) and 10 (Perms) for a 32-byte ``file_key``;
+    ``salts`` (32 bytes: user validation and key salts, then the owner's) random when None."""
+    upw, opw = password_bytes(user), password_bytes(owner)
+    if salts is None and not upw:
+        uvs, uks, u_hash, ue_key = _open_hashes()
+        ovs, oks = os.urandom(8), os.urandom(8)
+    else:
+        salts = salts if salts is not None else os.urandom(32)
+        uvs, uks, ovs, oks = salts[:8], salts[8:16], salts[16:24], salts[24:32]
+        u_hash, ue_key = hash_2b(upw, uvs), hash_2b(upw, uks)
+    u = u_hash + uvs + uks
+    ue = _cbc(ue_key, _ZERO_IV, file_key)
+    o = hash_2b(opw, ovs, u) + ovs + oks
+    oe = _cbc(hash_2b(opw, oks, u), _ZERO_IV, file_key)
+    p = p_value(permissions)
+    block = (p & 0xFFFFFFFF).to_bytes(4, "little") + b"\xff\xff\xff\xff" + b"Tadb" + os.urandom(4)  # T: metadata encrypted
+    ecb = Cipher(algorithms.AES(file_key), modes.ECB()).encryptor()  # one block, as algorithm 10 says
+    perms = ecb.update(block) + ecb.finalize()
+    return SecurityEntries(o, u, oe, ue, perms, p)
+
+
+def encrypt_bytes(key: bytes, data: bytes) -> bytes:
+    """AESV3 of one string or stream: a random 16-byte IV, then AES-256-CBC of the PKCS#7-padded data."""
+    iv = os.urandom(16)
+    pad = 16 - len(data) % 16
+    return iv + _cbc(key, iv, data + bytes((pad,)) * pad)
+
+
+def _hex(data: bytes) -> str:
+    return f"<{data.hex().upper()}>"
+
+
+class _EncryptDictionary(PDFObject):
+    """The /Encrypt dictionary, written unencrypted (reportlab's DummyDoc bypasses the hook)."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, entries: SecurityEntries) -> None:
+        self.entries = entries
+
+    def format(self, document: Any) -> bytes:
+        e = self.entries
+        stdcf = PDFDictionary({"AuthEvent": PDFName("DocOpen"), "CFM": PDFName("AESV3"), "Length": 32})
+        d = PDFDictionary({
+            "Filter": PDFName("Standard"), "V": 5, "R": 6, "Length": 256,
+            "CF": PDFDictionary({"StdCF": stdcf}), "StmF": PDFName("StdCF"), "StrF": PDFName("StdCF"),
+            "O": _hex(e.O), "U": _hex(e.U), "OE": _hex(e.OE), "UE": _hex(e.UE), "Perms": _hex(e.Perms), "P": e.P,
+        })
+        out: bytes = d.format(DummyDoc())
+        return out
+
+
+class Aes256:
+    """reportlab's encryption hook (``canvas._doc.encrypt``, see ``use``) writing AES-256, revision 6.
+
+    Never a subclass of reportlab's StandardEncryption: importing reportlab.lib.pdfencrypt
+    imports platypus (tens of milliseconds); reportlab's document only calls the four methods."""
+
+    def __init__(self, user_password: str, owner_password: str, permissions: int) -> None:
+        self._user = user_password
+        self._owner = owner_password
+        self._permissions = permissions
+        self.key = b""
+        self.entries: SecurityEntries | None = None
+
+    def __repr__(self) -> str:  # never show the passwords or the key
+        return "Aes256(***)"
+
+    def prepare(self, document: Any) -> None:
+        """Make the file key and the /Encrypt entries (reportlab calls this before writing objects)."""
+        if self.entries is None:
+            self.key = os.urandom(32)
+            self.entries = security_entries(self._user, self._owner, self._permissions, self.key)
+            self._user = self._owner = ""  # no longer needed
+
+    def register(self, objnum: int, version: int) -> None:
+        """The object being written (AESV3 keys do not depend on it)."""
+
+    def encode(self, data: bytes | str) -> bytes:
+        """A string or stream encrypted with the file key."""
+        if self.entries is None:
+            raise ValueError("encryption not prepared")
+        return encrypt_bytes(self.key, data.encode("latin-1") if isinstance(data, str) else data)
+
+    def info(self) -> _EncryptDictionary:
+        """The /Encrypt dictionary object."""
+        if self.entries is None:
+            raise ValueError("encryption not prepared")
+        return _EncryptDictionary(self.entries)
+
+
+def use(canvas: Any, user_password: str, owner_password: str, permissions: int) -> Aes256:
+    """Make ``canvas`` write an AES-256 (revision 6) encrypted PDF; the header says PDF 1.7 with
+    Adobe's extension level 8 (the same handler as PDF 2.0), as Acrobat writes it."""
+    hook = Aes256(user_password, owner_password, permissions)
+    doc = canvas._doc
+    doc.encrypt = hook
+    doc._pdfVersion = max(doc._pdfVersion, (1, 7))
+    catalog = doc.Catalog
+    catalog.Extensions = PDFDictionary({"ADBE": PDFDictionary({"BaseVersion": PDFName("1.7"), "ExtensionLevel": 8})})
+    catalog.__NoDefault__ = [*PDFCatalog.__NoDefault__, "Extensions"]  # written inline (not in __Refs__)
+    return hook
