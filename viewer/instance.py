@@ -24,8 +24,11 @@ import socket
 import stat
 import struct
 import zlib
-from collections.abc import Callable
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: the client side (a `spoolview FILE` handing over) stays light
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_REQUEST = 256 * 1024  # bytes of one request line: thousands of paths
 CLIENT_TIMEOUT = 10.0  # seconds a second `spoolview FILE` waits for a running viewer (it may still be starting)

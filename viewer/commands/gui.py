@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: the hand-over to a running viewer never imports typing
 if TYPE_CHECKING:  # the parser is built by viewer/cli.py; `spoolview FILE` into a running viewer never imports argparse
     import argparse
 
