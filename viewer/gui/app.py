@@ -137,6 +137,9 @@ class App:
         for path in wanted:
             window = self.new_window(defer_plugins=bool(path))
             if path:
+                # Laid out and mapped now: the page is rendered at the fitted width without
+                # waiting for the window's first <Configure> from the X server.
+                window.update_idletasks()
                 window.after_idle(window.open_path, path)
                 window.after_idle(self._plugins_when_painted, window)
             window.lift()
@@ -210,7 +213,9 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         app.new_window()
     for path in paths:
         window = app.new_window()
-        # Open after the window is on screen, so an error dialog has a parent to sit on.
+        # Shown and laid out first (the page is rendered at the fitted width without waiting for the
+        # X server's <Configure>); opened at idle, so an error dialog has a parent to sit on.
+        window.update_idletasks()
         window.after_idle(window.open_path, path)
     opening = app.windows[0]
     if paths:  # the plugins come once the first page is on screen (or a little later at worst)
