@@ -196,21 +196,72 @@ def visible_windows(pid: int) -> set[str]:
                               capture_output=True, text=True).stdout.split())
 
 
-def clicks_to_window(scr: screen.Screen, proc: subprocess.Popen, at: tuple[int, int]) -> tuple[list[float], list[float]]:
+def clicks_to_window(scr: screen.Screen, proc: subprocess.Popen, at: tuple[int, int],
+                     ) -> tuple[list[float], list[float], list[float]]:
     """Click at ``at`` RUNS + 1 times (the first is the first click after start-up); each time the
-    (window mapped, window drawn) delays, then the new window is unmapped again."""
-    mapped, drawn = [], []
+    delays to (window mapped, window drawn, region settled), then the new window is unmapped again.
+
+    "Drawn" is the first frame that differs from the settled one in two lines at most: the send
+    dialog's attachment row says « Préparation du PDF… » and its Send button is disabled until the
+    PDF is made on a worker; for a window drawn in one go it is the settled time."""
+    mapped, drawn, settled = [], [], []
     for _ in range(RUNS + 1):
         before = visible_windows(proc.pid)
         time.sleep(0.3)
         since = scr.click(*at, then_to=POINTER_REST)
-        first, last = scr.settled(DIALOG_REGION, since)
-        mapped.append(first - since)
-        drawn.append(last - since)
+        frames = changes(scr, DIALOG_REGION, since)
+        final = frames[-1][1]
+        if os.environ.get("BENCH_FRAMES"):  # a folder: each changed frame as a PNG, to look at
+            save_frames(Path(os.environ["BENCH_FRAMES"]), frames, since)
+        mapped.append(frames[0][0] - since)
+        drawn.append(next(t for t, rows in frames if differing_rows(rows, final) <= TWO_LINES) - since)
+        settled.append(frames[-1][0] - since)
         for wid in visible_windows(proc.pid) - before:
             subprocess.run(["xdotool", "windowunmap", "--sync", wid], check=False)
         time.sleep(0.3)
-    return mapped, drawn
+    return mapped, drawn, settled
+
+
+def save_frames(folder: Path, frames: list[tuple[float, list[bytes]]], since: float) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = DIALOG_REGION[2], DIALOG_REGION[3]
+    for t, rows in frames:
+        Image.frombytes("RGB", (width, height), b"".join(rows), "raw", "BGRX").save(
+            folder / f"{time.monotonic_ns()}-{(t - since) * 1000:05.0f}ms.png")
+
+
+TWO_LINES = 2 * 26  # pixel rows: a line of a list and a button
+
+
+def changes(scr: screen.Screen, region: tuple[int, int, int, int], since: float, *, quiet: float = 0.5,
+            timeout: float = 30.0, segments: int = 8, threshold: int = 24) -> list[tuple[float, list[bytes]]]:
+    """The frames of ``region`` that changed (as screen.Screen.settled counts a change) after ``since``,
+    with their times, until nothing changed for ``quiet`` seconds."""
+    x, y, width, height = region
+    step = width * 4 // segments
+    previous = scr.grab_rows(x, y, width, height)
+    frames: list[tuple[float, list[bytes]]] = []
+    deadline = since + timeout
+    while True:
+        rows = scr.grab_rows(x, y, width, height)
+        now = time.perf_counter()
+        changed = sum(1 for old, new in zip(previous, rows, strict=True) if old != new
+                      for k in range(segments) if old[k * step:(k + 1) * step] != new[k * step:(k + 1) * step])
+        if changed > threshold:
+            frames.append((now, rows))
+        previous = rows
+        if frames and now - frames[-1][0] > quiet:
+            return frames
+        if now > deadline:
+            raise SystemExit(f"the screen did not {'settle' if frames else 'change'} within {timeout:g} s")
+        time.sleep(0.001)
+
+
+def differing_rows(rows: list[bytes], final: list[bytes]) -> int:
+    """How many pixel rows differ between two frames (0: the same)."""
+    return sum(1 for a, b in zip(rows, final, strict=True) if a != b)
 
 
 def mail_click(scr: screen.Screen, folder: Path) -> None:
@@ -226,7 +277,7 @@ def mail_click(scr: screen.Screen, folder: Path) -> None:
     raw = screen.start([sys.executable, "-c", RAW_DIALOG])
     try:
         scr.wait_for(((25, 113, 194),), 2000, proc=raw)
-        raw_mapped, raw_drawn = clicks_to_window(scr, raw, (1050, 60))
+        raw_mapped, raw_drawn, _raw_settled = clicks_to_window(scr, raw, (1050, 60))
     finally:
         screen.stop(raw)
     clear(scr, BLUE)
@@ -237,13 +288,16 @@ def mail_click(scr: screen.Screen, folder: Path) -> None:
         icon = scr.find_cluster(MAIL_BLUE, (30, 80))
         if icon is None:
             raise SystemExit("the mail icon was not found in the toolbar")
-        mapped, drawn = clicks_to_window(scr, viewer, icon)
+        mapped, drawn, settled = clicks_to_window(scr, viewer, icon)
     finally:
         screen.stop(viewer)
     print(f"mail icon: click (XTest) to the send dialog drawn on screen, sample quote (median of {RUNS}; target <= 100 ms)")
     row("first click after start-up, dialog drawn", drawn[0], "bare Tk button -> Toplevel", statistics.median(raw_drawn))
     row("next clicks, dialog drawn", statistics.median(drawn[1:]), "bare Tk button -> Toplevel", statistics.median(raw_drawn[1:]))
     row("next clicks, dialog window mapped", statistics.median(mapped[1:]), "bare Tk, window mapped", statistics.median(raw_mapped[1:]))
+    # The PDF made on a worker after the dialog shows: its name and size replace « Préparation du PDF… ».
+    row("next clicks, PDF attached (row filled)", statistics.median(settled[1:]), "bare Tk button -> Toplevel",
+        statistics.median(raw_drawn[1:]))
 
 
 def close_newest_window(pid: int) -> None:

@@ -305,7 +305,7 @@ class MailServices:
         protect = None
         if draft.ask_protection:  # start with the base mode; a password is asked in the dialog
             draft.protection = protect = "no-modify" if draft.protection == "password" else draft.protection
-        slow = self._live_connection() is not None or not directory_loaded()
+        slow = self._live_connection() is not None or not (self._local_directory is not None or directory_loaded(s))
         defer = defer_lookup and slow and not to and source is not None
         later = defer_attachment and source is not None
         prepared = job.prepare(source, s, self._live_connection(), address_type=address_type,
@@ -693,19 +693,27 @@ class MailServices:
         self._changed()
 
 
-def directory_loaded() -> bool:
-    """Whether the local directory (viewer.directory, SQLAlchemy) is imported in this process yet."""
-    return "viewer.directory" in sys.modules
+def directory_loaded(settings: Settings) -> bool:
+    """Whether a local look-up answers in a few milliseconds in this process: the directory is an
+    SQLite file (read with sqlite3, viewer.directory_sqlite), or SQLAlchemy's directory is imported already."""
+    if "viewer.directory" in sys.modules:
+        return True
+    from viewer.directory_sqlite import sqlite_file
+
+    path = sqlite_file(settings)
+    return path is not None and path.is_file()
 
 
 def warm_up() -> None:
     """Import the mail road and register the default fonts ahead of the first click (any thread).
 
-    Not the directory: SQLAlchemy would add ~12 MB to every viewer; the first click looks
-    the recipient up on a worker instead (``prepare``), with the dialog already shown.
+    Not SQLAlchemy's directory (~12 MB in every viewer): an SQLite directory is read with
+    sqlite3 (viewer.directory_sqlite, a few ms); any other one is looked up on a worker at the
+    first click (``prepare``), with the dialog already shown.
     """
     try:
         import formats.pdfmeta  # noqa: F401 - what the first conversion imports (XMP metadata); not used here
+        import viewer.directory_sqlite
         import viewer.mail.attachments
         import viewer.mail.compose
         import viewer.mail.outbox

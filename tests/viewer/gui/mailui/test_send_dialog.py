@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
@@ -379,7 +380,7 @@ def test_first_local_lookup_without_the_directory_loaded_runs_after_the_dialog_s
                                                                                       quote, monkeypatch):
     from viewer.gui.mailui import services as services_mod
 
-    monkeypatch.setattr(services_mod, "directory_loaded", lambda: False)  # a viewer that has not needed it yet
+    monkeypatch.setattr(services_mod, "directory_loaded", lambda _settings: False)  # a viewer that has not needed it yet
     dialog = open_dialog(root, MailServices(direct(25)), quote, notify, ready=False)  # the settings' local directory
     assert dialog.draft.lookup_pending
     assert dialog.to_var.get() == "recherche du destinataire…"
@@ -468,3 +469,171 @@ def test_an_expired_provider_sign_in_says_so_and_offers_to_sign_in_again(root, n
     assert "reconnectez-vous avec « Se connecter… »" in dialog.outcome_text().partition("\n")[0]
     assert [kind for kind, _title, _message in notify.calls] == ["yesno"] and opened == ["functions"]
     assert server.handler.messages == []  # nothing sent without a sign-in
+
+
+# -- the document's PDF made on a worker after the dialog shows ------------------------------------
+
+
+class Gate:
+    """Holds the dialog's PDF worker before its real conversion until ``set()``; ``threads``: the workers held."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def set(self) -> None:
+        self.release.set()
+
+
+@pytest.fixture
+def gate(monkeypatch) -> Iterator[Gate]:
+    import threading
+
+    gate = Gate()
+    convert = MailServices.document_attachment
+
+    def held(self, *args, **kwargs):
+        gate.threads.append(threading.current_thread())
+        assert gate.release.wait(30), "the test never released the conversion"
+        return convert(self, *args, **kwargs)
+
+    monkeypatch.setattr(MailServices, "document_attachment", held)
+    yield gate
+    gate.set()
+
+
+def qpdf_report(pdf: bytes, tmp_path: Path) -> str:
+    """What qpdf says of a PDF (structure checked, encryption shown)."""
+    import subprocess
+
+    from tests.support.tools import require_tool
+
+    path = tmp_path / "received.pdf"
+    path.write_bytes(pdf)
+    run = subprocess.run([require_tool("qpdf"), "--check", "--show-encryption", str(path)], capture_output=True,
+                         text=True, timeout=30)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
+def shown_rows(dialog) -> list[tuple[str, ...]]:
+    return [tuple(dialog.attachment_list.item(i, "values")) for i in dialog.attachment_list.get_children()]
+
+
+def test_the_dialog_shows_before_its_pdf_and_send_waits_for_it(root, notify, pump, directory, quote, smtpd, gate, tmp_path):
+    import os
+    import threading
+
+    from tests.viewer.gui.conftest import shoot
+
+    root.deiconify()
+    dialog = open_dialog(root, MailServices(direct(smtpd.port)), quote, notify, ready=False)
+    dialog.geometry("+0+0")
+    assert pump(lambda: dialog.winfo_viewable() and bool(gate.threads), timeout=10)  # drawn, then the worker started
+    [worker] = gate.threads
+    assert worker.name == "mailui-attachment" and worker is not threading.main_thread()
+    assert ELODIE in dialog.to_var.get()  # the rest of the mail is there already
+    assert shown_rows(dialog) == [("Préparation du PDF…", "")]
+    assert str(dialog.send_button.cget("state")) == "disabled"
+    assert not dialog.send() and smtpd.handler.messages == []  # never a mail without its PDF
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "preparing.png", dialog)
+    gate.set()
+    assert pump(lambda: not dialog.draft.attachment_pending)
+    [(name, size)] = shown_rows(dialog)
+    assert name == "devis-D2026-0042.pdf" and size.endswith("Ko")
+    assert str(dialog.send_button.cget("state")) == "normal"
+    shoot(os.environ["DISPLAY"], tmp_path / "screens" / "ready.png", dialog)
+    assert dialog.send()
+    assert pump(lambda: dialog.result is not None) and dialog.result.ok, dialog.result.text
+    [(filename, pdf)] = attachments_of(smtpd.handler.wait_for(1)[0].data)
+    assert filename == "devis-D2026-0042.pdf"
+    report = qpdf_report(pdf, tmp_path)
+    assert "No syntax or stream encoding errors found" in report
+    assert "R = 6" in report and "modify anything: not allowed" in report  # AES-256, no-modify (the default)
+    dialog.destroy()
+    root.withdraw()
+
+
+def test_a_document_that_cannot_be_converted_is_said_in_the_dialog_and_nothing_is_sent(root, notify, pump, directory,
+                                                                                        samples, smtpd, tmp_path):
+    import json
+    import os
+
+    from formats import open_document
+    from tests.viewer.gui.conftest import shoot
+
+    data = json.loads((samples / "devis-D2026-0042.spv").read_text(encoding="utf-8"))
+    data["pages"][1]["items"][2]["type"] = "texte"  # page 2 is read when converted
+    bad = tmp_path / "devis-abime.spv"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    root.deiconify()
+    with open_document(bad) as doc:
+        dialog = open_dialog(root, MailServices(direct(smtpd.port)), doc, notify)
+        dialog.geometry("+0+0")
+        shoot(os.environ["DISPLAY"], tmp_path / "screens" / "failed.png", dialog)
+        assert shown_rows(dialog) == [("PDF non joint", "")]
+        note = dialog.attachment_note.cget("text")
+        assert note.startswith("Le document n'a pas pu être joint en PDF, le mail ne peut pas partir sans lui : ")
+        assert "« devis-abime.spv », page 2, élément 3, champ « type » : type d'élément « texte » inconnu" in note
+        assert dialog.attachment_note.winfo_manager() == "grid"
+        assert str(dialog.send_button.cget("state")) == "disabled"
+        assert not dialog.send()
+        assert not notify.calls and smtpd.handler.messages == []
+        dialog.destroy()
+    root.withdraw()
+
+
+def test_closing_while_the_pdf_is_made_drops_it_cleanly(root, notify, pump, directory, quote, gate, monkeypatch):
+    import sys
+    import threading
+
+    problems: list[object] = []
+    root.report_callback_exception = lambda *exc: problems.append(exc)  # a Tk callback that failed
+    monkeypatch.setattr(sys, "unraisablehook", problems.append)  # e.g. a Tk variable deleted from the worker
+    monkeypatch.setattr(threading, "excepthook", problems.append)
+    dialog = open_dialog(root, MailServices(direct(25)), quote, notify, ready=False)
+    assert pump(lambda: bool(gate.threads), timeout=10)
+    task = dialog.attachment_task
+    dialog.close()
+    gate.set()
+    assert task is not None and task.wait(30) and task.error is None  # the worker ended; its PDF is dropped
+    for _ in range(10):  # the poll that would have handed it to the dialog runs, and does nothing
+        root.update()
+        threading.Event().wait(0.05)
+    assert not [t for t in threading.enumerate() if t.name.startswith("mailui-")]
+    assert problems == [] and notify.calls == []
+    assert dialog.draft.attachment_pending  # never attached to the closed dialog's draft
+
+
+def test_a_protection_chosen_at_send_is_made_on_the_worker_then_sent(root, notify, pump, directory, quote, smtpd,
+                                                                     tmp_path):
+    s = direct(smtpd.port, protection="password", password_policy="ask")
+    dialog = open_dialog(root, MailServices(s), quote, notify)
+    assert dialog.draft.attached_protection == "no-modify"  # the base mode, made when the dialog showed
+    dialog.protection_box.current(2)
+    dialog._protection_changed()
+    dialog.password_var.set("ouvre-moi")
+    assert dialog.send()
+    assert dialog.draft.attachment_pending and dialog.outcome_text().startswith("Préparation du PDF, puis envoi par ")
+    assert shown_rows(dialog)[0] == ("Préparation du PDF…", "")
+    assert pump(lambda: dialog.result is not None) and dialog.result.ok, dialog.result.text
+    [(_name, pdf)] = attachments_of(smtpd.handler.wait_for(1)[0].data)
+    assert "R = 6" in qpdf_report_with_password(pdf, tmp_path, "ouvre-moi")  # AES-256, opened with the password
+    assert dialog.draft.attached_protection == "password"
+
+
+def qpdf_report_with_password(pdf: bytes, tmp_path: Path, password: str) -> str:
+    import subprocess
+
+    from tests.support.tools import require_tool
+
+    path = tmp_path / "protected.pdf"
+    path.write_bytes(pdf)
+    locked = subprocess.run([require_tool("qpdf"), "--check", str(path)], capture_output=True, text=True, timeout=30)
+    assert locked.returncode != 0 and "invalid password" in (locked.stdout + locked.stderr)
+    run = subprocess.run([require_tool("qpdf"), f"--password={password}", "--check", "--show-encryption", str(path)],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
