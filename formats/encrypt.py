@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,16 +26,16 @@ MAX_PASSWORD_BYTES = 127  # ISO 32000-2 7.6.4.3.3: the UTF-8 password is truncat
 RESERVED_BITS = 0xFFFFF0C0  # bits 7, 8 and 13-32 of /P must be 1 (bits 1-2 must be 0)
 _ZERO_IV = bytes(16)
 _HASHES = (hashlib.sha256, hashlib.sha384, hashlib.sha512)
-_SPACES = {"\u00a0", "\u1680", "\u202f", "\u205f", "\u3000", *(chr(c) for c in range(0x2000, 0x200C))}
-_NOTHING = {"\u00ad", "\u034f", "\u1806", "\u180b", "\u180c", "\u180d", "\u200b", "\u200c", "\u200d", "\u2060",
-            "\ufeff", *(chr(c) for c in range(0xFE00, 0xFE10))}
 
 
 def password_bytes(password: str) -> bytes:
-    """The password as revision 6 hashes it: SASLprep's mapping (non-ASCII spaces to a space,
-    invisible characters dropped) and NFKC normalisation, UTF-8, at most 127 bytes."""
-    mapped = "".join(" " if ch in _SPACES else ch for ch in password if ch not in _NOTHING)
-    return unicodedata.normalize("NFKC", mapped).encode("utf-8")[:MAX_PASSWORD_BYTES]
+    """The password as revision 6 hashes it: UTF-8, at most 127 bytes.
+
+    The standard asks for SASLprep first (NFKC, non-ASCII spaces mapped); MuPDF, poppler, qpdf
+    and PDFium do not apply it, and neither did spoolview's PyMuPDF road: the typed bytes are
+    hashed as they are, so a password that SASLprep would change (a ligature, a no-break
+    space) opens in the readers people use. For every other password both ways agree."""
+    return password.encode("utf-8")[:MAX_PASSWORD_BYTES]
 
 
 def _cbc(key: bytes, iv: bytes, data: bytes) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -132,6 +131,8 @@ def read_xmp(text: str) -> DocInfo:
         return DocInfo()
     body = text[text.find("<x:xmpmeta") if "<x:xmpmeta" in text else 0:]
     body = body[: body.rfind(">") + 1]
+    import xml.etree.ElementTree as ET  # reading only: writing a PDF does not load the XML parser
+
     try:
         root = ET.fromstring(body)
     except ET.ParseError:

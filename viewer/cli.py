@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from viewer import __version__
 
+# Not `from typing import TYPE_CHECKING`: a `spoolview FILE` handed to the running viewer would
+# import typing for nothing (mypy reads a name TYPE_CHECKING as true all the same).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
 # name -> (module whose ``register(subparsers)`` adds it, one-line help for `spoolview --help`).
 # A handler is set with ``parser.set_defaults(func=handler)`` and returns the exit status.

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from viewer import paths
 from viewer.errors import SpoolviewError
+from viewer.records import record
 from viewer.settings import ConnectionProfile, Settings
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def live(settings: Settings | None = None, *, timeout: float = DEFAULT_TIMEOUT) 
 # -- the client ------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class ServerRecipient:
     """The server's outcome for one recipient."""
 
@@ -192,7 +193,7 @@ class ServerRecipient:
     temporary: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class ServerAnswer:
     """What the server answered to a send: per recipient, and its route's error when it had one."""
 
@@ -207,7 +208,7 @@ class ServerAnswer:
     replayed: bool = False  # the stored answer of an earlier request with the same key
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class SendStatus:
     """What the server says of a send key: ``done`` (with its answer), ``pending``, or ``absent`` (never received)."""
 

@@ -18,14 +18,17 @@ No Tk here: the client side runs before tkinter is imported; gui.app serves requ
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import socket
 import stat
 import struct
-from collections.abc import Callable
+import zlib
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: the client side (a `spoolview FILE` handing over) stays light
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_REQUEST = 256 * 1024  # bytes of one request line: thousands of paths
 CLIENT_TIMEOUT = 10.0  # seconds a second `spoolview FILE` waits for a running viewer (it may still be starting)
@@ -70,7 +73,9 @@ def socket_path() -> Path | None:
     if folder is None:
         return None
     scope = f"{os.environ.get('DISPLAY', '')}|{os.environ.get('WAYLAND_DISPLAY', '')}|{os.environ.get('SPOOLVIEW_HOME', '')}"
-    return folder / f"viewer-{hashlib.sha1(scope.encode()).hexdigest()[:16]}.sock"
+    # A tag of the scope, not a secret: zlib's checksum spares the client (a `spoolview FILE` handing its
+    # files over) hashlib's OpenSSL load; the folder's mode and the peer check guard the socket.
+    return folder / f"viewer-{zlib.crc32(scope.encode()):08x}{len(scope):04x}.sock"
 
 
 def peer_uid(conn: socket.socket) -> int | None:

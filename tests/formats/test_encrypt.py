@@ -97,13 +97,26 @@ def test_p_value_sets_the_reserved_bits_as_mupdf_does() -> None:
     assert p_value(0) == -3904 and p_value(0xFFFFFFFF) == -4  # bits 1 and 2 always 0
 
 
-def test_password_bytes_saslprep_mapping_nfkc_and_127_bytes() -> None:
+def test_password_bytes_are_the_typed_utf8_at_most_127_bytes() -> None:
     assert password_bytes("sécret") == "sécret".encode()
-    assert password_bytes("se\u0301cret") == "sécret".encode()  # decomposed -> composed
-    assert password_bytes("a\u00a0b\u200bc") == b"a bc"  # no-break space -> space, zero width dropped
-    assert password_bytes("\ufb01") == b"fi"  # compatibility ligature
+    assert password_bytes("a\u00a0b\ufb01") == "a\u00a0b\ufb01".encode()  # as MuPDF, poppler and qpdf hash it
     assert password_bytes("é" * 100) == ("é" * 64).encode()[:127]  # bytes, as the standard says
     assert len(password_bytes("x" * 200)) == 127
+
+
+def test_a_password_with_a_no_break_space_and_a_ligature_opens_in_every_reader(tmp_path: Path) -> None:
+    from formats import open_document
+    from formats.pdf import Protection, to_pdf
+
+    password = "a\u00a0b\ufb01"
+    out = tmp_path / "odd.pdf"
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    out.write_bytes(to_pdf(open_document(samples / "devis-D2026-0042.spv"), protection=Protection("password", password)))
+    assert subprocess.run([require_tool("qpdf"), f"--password={password}", "--check", str(out)], capture_output=True,
+                          timeout=30).returncode == 0
+    assert subprocess.run([require_tool("pdftotext"), "-upw", password, str(out), "-"], capture_output=True,
+                          timeout=30).returncode == 0
+    assert pymupdf.open(out).authenticate(password)
 
 
 def test_encrypt_bytes_random_iv_and_pkcs7_padding() -> None:

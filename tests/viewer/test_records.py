@@ -110,3 +110,24 @@ def test_settings_sections_are_records_the_viewer_compares() -> None:
     assert one == two and dataclasses.is_dataclass(one)
     two.pdf.pdfa = not two.pdf.pdfa
     assert one != two and "pdfa=" in repr(two.pdf)
+
+
+def test_a_frozen_record_refuses_changes_and_hashes_as_a_frozen_dataclass() -> None:
+    def define(decorator: Any) -> Any:
+        class Point:
+            x: int
+            y: int = 0
+            label: str = field(default="", compare=False)
+
+        return decorator(Point)
+
+    fr, fd = define(record(frozen=True)), define(dataclass(frozen=True))
+    r, d = fr(1, 2, "a"), fd(1, 2, "a")
+    assert hash(r) == hash(d) and r == fr(1, 2, "b") and {r, fr(1, 2)} == {r}
+    assert repr(r) == repr(d).replace(fd.__qualname__, fr.__qualname__)
+    for target in (r, d):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            target.x = 5
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            del target.y
+    assert dataclasses.replace(r, x=7) == fr(7, 2) and copy.deepcopy(r) == r

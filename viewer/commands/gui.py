@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: the hand-over to a running viewer never imports typing
 if TYPE_CHECKING:  # the parser is built by viewer/cli.py; `spoolview FILE` into a running viewer never imports argparse
     import argparse
 
@@ -48,6 +47,8 @@ def _no_window(args: argparse.Namespace, reason: str | BaseException, *, demo: b
     what to do instead, and does nothing (exit 2): it never acts on another file. ``view-demo`` (the
     sample quote: what ``make run`` shows) converts that same sample instead, so ``make run`` does its
     main job on a machine without a display too."""
+    import shlex  # here, not at the top: a `spoolview FILE` handed to the running viewer never needs it
+
     from viewer.cli import language
     from viewer.messages import describe, text
 

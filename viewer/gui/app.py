@@ -93,13 +93,15 @@ class App:
         except tk.TclError:  # the window is going away: the log has it
             pass
 
-    def new_window(self, path: str | None = None) -> MainWindow:
+    def new_window(self, path: str | None = None, *, defer_plugins: bool = False) -> MainWindow:
+        """A new window (showing ``path``); with ``defer_plugins`` its plugins wait for ``install_hooks()``."""
         from viewer.settings_store import shared
 
         store = shared()
         if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
             self.settings = store.refresh()  # another process may have changed it since
-        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks)
+        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
+                            defer_hooks=defer_plugins)
         self.windows.append(window)
         if path:
             window.update_idletasks()
@@ -128,15 +130,28 @@ class App:
     def open_files(self, paths: list[str]) -> None:
         """Open each file in a new window of this process (an empty window for none).
 
-        What a second ``spoolview FILE`` asks through the single-instance socket.
+        What a second ``spoolview FILE`` asks through the single-instance socket. The page is
+        painted first: the window's plugins (mail icon, menus) are installed once it is on screen.
         """
         wanted: list[str | None] = list(paths) or [None]
         for path in wanted:
-            window = self.new_window()
+            window = self.new_window(defer_plugins=bool(path))
             if path:
+                # Laid out and mapped now: the page is rendered at the fitted width without
+                # waiting for the window's first <Configure> from the X server.
+                window.update_idletasks()
                 window.after_idle(window.open_path, path)
+                window.after_idle(self._plugins_when_painted, window)
             window.lift()
             window.focus_force()
+
+    def _plugins_when_painted(self, window: MainWindow) -> None:
+        """Install ``window``'s plugins once its page is painted, or a little later at worst (an error dialog)."""
+        if not window.winfo_exists():
+            return
+        # A timer, not at once: the event loop first flushes the painted page to the X server.
+        window.pageview.when_painted(lambda: window.after(20, window.install_hooks))
+        window.after(PLUGINS_AT_LATEST_MS, window.install_hooks)
 
     def serve(self, listener: instance.Listener) -> None:
         """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
@@ -198,7 +213,9 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         app.new_window()
     for path in paths:
         window = app.new_window()
-        # Open after the window is on screen, so an error dialog has a parent to sit on.
+        # Shown and laid out first (the page is rendered at the fitted width without waiting for the
+        # X server's <Configure>); opened at idle, so an error dialog has a parent to sit on.
+        window.update_idletasks()
         window.after_idle(window.open_path, path)
     opening = app.windows[0]
     if paths:  # the plugins come once the first page is on screen (or a little later at worst)

@@ -88,7 +88,10 @@ class MainWindow(tk.Toplevel):
     page_count_label: ttk.Label
 
     def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
-                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], object]] = ()) -> None:
+                 settings: Any = None, hooks: Iterable[Callable[[MainWindow], object]] = (),
+                 defer_hooks: bool = False) -> None:
+        """``hooks`` install the plugins in this window: at once, or with ``defer_hooks`` when
+        ``install_hooks()`` is called (once its first page is on screen)."""
         super().__init__(master, class_="Spoolview")
         self.app = app
         self.state = state or ViewerState.load()
@@ -117,7 +120,16 @@ class MainWindow(tk.Toplevel):
         menus.bind_keys(self)
         self._enable_drop()
         self._update_status()
+        self._pending_hooks = list(hooks)
+        if not defer_hooks:
+            self.install_hooks()
+
+    def install_hooks(self) -> None:
+        """Install the plugins this window was made with and has not installed yet (later calls do nothing)."""
+        hooks, self._pending_hooks = self._pending_hooks, []
         for hook in hooks:
+            if not self.winfo_exists():
+                return
             try:
                 hook(self)
             except Exception:  # a plugin must not take the viewer down

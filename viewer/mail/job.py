@@ -33,7 +33,7 @@ No Tk here: the GUI edits the Draft and shows the Outcome.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,7 +81,7 @@ class CustomerMismatch(SpoolviewError):
         super().__init__("; ".join(m.text for m in self.mismatches) + ": nothing was sent (use --force to send it anyway)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mismatch:
     """A recipient whose directory record belongs to another customer than the document's."""
 

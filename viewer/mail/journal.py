@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import RouteError
 from viewer.mail.routes.pickup import atomic_write
+from viewer.records import record
 
 if TYPE_CHECKING:
     from viewer.settings import MailCopies
@@ -24,7 +24,7 @@ def _field(text: str) -> str:
     return " ".join(str(text).split())  # no tab or line break inside a column
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogLine:
     """One line of Smtp.log: one recipient of one message."""
 

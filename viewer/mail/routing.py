@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from viewer.errors import SpoolviewError
 from viewer.mail.compose import addr_spec_problem, check_addr_spec
+from viewer.records import record
 from viewer.settings import ADDRESS_TYPES, Settings
 
 __all__ = ["PLACEHOLDER", "SERVICES", "Routed", "RoutingError", "normalise_fax", "route", "route_all", "route_mailbox"]
@@ -22,7 +22,7 @@ class RoutingError(SpoolviewError):
     """An address cannot be routed; the message names the template and the address."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Routed:
     """Where one address goes: the service, the final address, and how it was obtained."""
 

@@ -219,3 +219,47 @@ def test_windows_share_the_icon_photos(root):
     first, second = application.new_window(), application.new_window()
     assert first.toolbar.buttons["open"].cget("image") == second.toolbar.buttons["open"].cget("image")
     assert first.photos is second.photos is application.icons
+
+
+def test_a_handed_over_file_is_painted_before_the_windows_plugins_are_installed(root, monkeypatch, make_pdf):
+    import time
+
+    seen = []
+    module = types.ModuleType("fake_gui_plugin4")
+    module.install = lambda window: seen.append((window, window.pageview.photo(0) is not None))
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin4", module)
+    application = app_mod.App(root, plugins=("fake_gui_plugin4",))
+    first = application.new_window()
+    assert seen == [(first, False)]  # an empty window gets its plugins at once
+    application.open_files([str(make_pdf("handed.pdf"))])
+    opened = application.windows[-1]
+    assert opened is not first and len(seen) == 1  # not yet: the page comes first
+    deadline = time.monotonic() + 30
+    while len(seen) < 2 and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.005)
+    assert seen[1] == (opened, True)
+    assert opened.current_document is not None
+    opened.install_hooks()  # the fallback timer's call later does nothing
+    assert len(seen) == 2
+
+
+def test_a_handed_over_file_that_fails_still_gets_the_plugins(root, monkeypatch, tmp_path, answer):
+    import time
+
+    shown = answer(lambda d: d.cancel())
+    seen = []
+    module = types.ModuleType("fake_gui_plugin5")
+    module.install = seen.append
+    monkeypatch.setitem(sys.modules, "fake_gui_plugin5", module)
+    monkeypatch.setattr(app_mod, "PLUGINS_AT_LATEST_MS", 50)
+    application = app_mod.App(root, plugins=("fake_gui_plugin5",))
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 nothing else")
+    application.open_files([str(broken)])
+    deadline = time.monotonic() + 30
+    while not seen and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.005)
+    assert seen == [application.windows[-1]]
+    assert shown, "the open error was shown"

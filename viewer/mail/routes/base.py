@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from viewer.errors import SpoolviewError
@@ -88,7 +88,7 @@ class OutcomeUnknown(RouteError):
 _NOT_IN_ENVELOPE = frozenset(" \t<>,;()\\\"\x7f")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Envelope:
     """SMTP envelope: reverse-path and forward-paths (Bcc included, not in the headers)."""
 

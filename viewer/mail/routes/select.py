@@ -17,7 +17,7 @@ as the route: ``Choice.description`` is the local route's (pickup folder or SMTP
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from viewer.mail.routes.base import ConfigurationError, Route
@@ -60,7 +60,7 @@ _SECURITY_WORDS = {"none": "no TLS", "starttls": "STARTTLS", "tls": "implicit TL
 Trace = Callable[[str, str], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerState:
     """What is known of the connection to the application server (plain data, no I/O)."""
 
@@ -74,7 +74,7 @@ class ServerState:
 NO_SERVER = ServerState()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     """Where a send goes and why. ``kind`` is ``local`` or ``server``."""
 
