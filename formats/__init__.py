@@ -52,8 +52,21 @@ def _defer_pymupdf_tables() -> None:
     sys.modules["pymupdf.table"] = module
 
 
+class _BeforePyMuPDF:
+    """A meta path finder that finds nothing: it puts the table finder's module in place when
+    PyMuPDF is about to be imported, so a process that never imports PyMuPDF has no trace of it."""
+
+    done = False
+
+    @classmethod
+    def find_spec(cls, name: str, path: object = None, target: object = None) -> None:
+        if name == "pymupdf" and not cls.done:
+            cls.done = True  # stays in sys.meta_path: removing it while the import runs would skip a finder
+            _defer_pymupdf_tables()
+
+
 if "pymupdf" not in sys.modules:
-    _defer_pymupdf_tables()
+    sys.meta_path.insert(0, _BeforePyMuPDF)
 
 
 def open_document(

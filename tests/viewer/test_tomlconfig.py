@@ -172,3 +172,17 @@ def test_read_a_folder_is_refused(tmp_path: Path) -> None:
 )
 def test_describe_in_words(example: Any, words: str) -> None:
     assert tomlconfig.describe(example) == words
+
+
+def test_field_types_read_without_compiling_are_get_type_hints_own() -> None:
+    import dataclasses
+    import typing
+
+    from viewer import settings as S
+    from viewer.tomlconfig import _field_types
+
+    classes = [c for c in vars(S).values() if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == S.__name__]
+    assert len(classes) >= 18
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        assert _field_types(cls) == {f.name: hints[f.name] for f in dataclasses.fields(cls)}, cls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import filedialog, ttk
@@ -328,8 +329,13 @@ class SendDialog(tk.Toplevel):
         d.attachment_pending, d.attachment_error = True, ""
         self._refresh_attachments()
         self._update_send()
+        if collect:
+            # The young generations only (a few ms; a full collection of a viewer is 50-200 ms of a frozen
+            # dialog): the dialogs closed since the warm-up's full collection are there, and collected
+            # here, on Tk's thread, not by the worker's allocations.
+            gc.collect(1)
         self.attachment_task = BackgroundTask(self.services.document_attachment, d.document, d.address_type, protect,
-                                              password, collect=collect, name="mailui-attachment")
+                                              password, collect=False, name="mailui-attachment")
         protection = protect or ""
         run_in_background(self, self.attachment_task,
                           lambda task: self._attachment_arrived(task, protection, then_send))
