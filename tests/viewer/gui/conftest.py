@@ -24,6 +24,15 @@ def root():
     collect_tk_garbage()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _tk_garbage_stays_in_its_module():
+    """After each GUI test module, its dead Tk objects are collected here, in the main thread, even
+    those of tests that made their own root: left to the cyclic GC, they were collected in the
+    threads of later tests (a relay's SMTP server) and stalled them a second per object."""
+    yield
+    collect_tk_garbage()
+
+
 # The viewer's own worker threads (they hold their window until they end).
 _WORKERS = ("mailui-", "oauth-sign-in")
 

@@ -321,7 +321,7 @@ def test_a_message_too_big_to_carry_is_read_again_at_delivery(smtpd, tmp_path, m
     svc = RelayService(make_config(tmp_path, smtpd)).start()
     try:
         drop(Path(svc.config.pickup.folder), "big.eml", simple_message(7, extra="Bcc: hidden@example.com\r\n"))
-        (got,) = smtpd.handler.wait_for(1)
+        (got,) = smtpd.handler.wait_for(1, timeout=60)  # a retry after a stalled attempt still counts
     finally:
         svc.stop(timeout=10)
     assert got.rcpt_tos == ["bob@example.com", "hidden@example.com"] and b"Bcc" not in got.data
