@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ssl
 from pathlib import Path
 
@@ -9,6 +10,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The cyclic garbage collector runs only where the suite says (below), in the main thread.
+
+    Left automatic, it runs in whichever thread allocates when its threshold is reached: a test's
+    SMTP or HTTP server thread then collected Tk objects left by GUI tests, each of whose
+    ``__del__`` waits about a second for a Tk main loop, and the server missed its clients'
+    timeouts. Objects without cycles are still freed at once, by reference counting."""
+    gc.disable()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_in_the_main_thread():
+    """Each test module's cyclic garbage collected when the module ends, in the main thread."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
