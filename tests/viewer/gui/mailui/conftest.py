@@ -51,20 +51,21 @@ def notify() -> Recorder:
     return Recorder()
 
 
+def wait_until(root, predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Run the Tk event loop until ``predicate()`` holds (bounded); returns whether it did."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        root.update()
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
 @pytest.fixture
 def pump(root) -> Callable[..., bool]:
-    """Run the Tk event loop until ``predicate()`` holds (bounded); returns whether it did."""
-
-    def run(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            root.update()
-            if predicate():
-                return True
-            time.sleep(0.005)
-        return predicate()
-
-    return run
+    """``wait_until`` on the test's root."""
+    return lambda predicate, timeout=20.0: wait_until(root, predicate, timeout)
 
 
 # -- the batch dialog's documents (test_batchrun, test_batch_dialog) ----------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from tests.viewer.gui.mailui.conftest import wait_until
 from viewer import settings as settings_mod
 from viewer.gui.mailui.send_dialog import SendDialog, open_send_dialog
 from viewer.gui.mailui.services import MailServices
@@ -60,19 +61,6 @@ def open_dialog(root, services, doc, notify, address_type="EMAIL", *, ready: boo
     if ready:
         assert wait_until(root, lambda: not dialog.draft.attachment_pending), "the PDF was never attached"
     return dialog
-
-
-def wait_until(root, predicate, timeout: float = 20.0) -> bool:
-    """Run the Tk event loop until ``predicate()`` holds (bounded)."""
-    import time
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        root.update()
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
 
 
 def test_prefilled_from_lookup_and_templates(root, notify, directory, quote):
