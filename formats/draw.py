@@ -19,14 +19,11 @@ _colors: dict[str, tuple[float, float, float]] = {}
 
 
 def _color(value: str | None) -> tuple[float, float, float]:
-    """``#RRGGBB`` (or ``#RGB``) as the fractions reportlab's HexColor gives."""
+    """``#RRGGBB`` (the schema's form) as the fractions reportlab's HexColor gives."""
     value = value or BLACK
     c = _colors.get(value)
     if c is None:
-        h = value.lstrip("#")
-        if len(h) == 3:
-            h = "".join(ch * 2 for ch in h)
-        n = int(h[:6], 16)
+        n = int(value[1:7], 16)
         c = _colors[value] = ((n >> 16) / 255, ((n >> 8) & 0xFF) / 255, (n & 0xFF) / 255)
     return c
 
