@@ -34,8 +34,10 @@ TOLERANCE = 0.002  # share of pixels whose colour may differ by more than a quar
 def _image(mode: str, fmt: str, **save: object) -> bytes:
     img = Image.new(mode, (60, 30), "#3366cc" if mode != "L" else 90)
     for x in range(60):
+        stripes: dict[str, int | tuple[int, ...]] = {"RGBA": (200, 40, 40, 4 * x), "L": 200, "P": 2}
+        stripe = stripes.get(mode, (200, 40, 40))
         for y in range(10, 20):
-            img.putpixel((x, y), {"RGBA": (200, 40, 40, 4 * x), "L": 200, "P": 2}.get(mode, (200, 40, 40)))
+            img.putpixel((x, y), stripe)
     if mode == "P":
         img.putpalette([255, 255, 255, 0, 0, 0, 0, 160, 0] + [0] * 759)
     buf = io.BytesIO()

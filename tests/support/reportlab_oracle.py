@@ -19,7 +19,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 from formats import fonts
 
-
 _registered: set[str] = set()
 
 
@@ -37,7 +36,7 @@ class OracleCanvas(Canvas):
     def setFont(self, psfontname: str, size: float, leading: float | None = None) -> None:  # noqa: N802
         super().setFont(register(psfontname), size, leading)
 
-    def drawImage(self, image: Any, x: float, y: float, width: float | None = None,  # type: ignore[override]  # noqa: N802
+    def drawImage(self, image: Any, x: float, y: float, width: float | None = None,  # noqa: N802
                   height: float | None = None, mask: Any = None, *args: Any, **kw: Any) -> Any:
         reader = ImageReader(Image.open(io.BytesIO(image.data)))
         return super().drawImage(reader, x, y, width, height, mask="auto")
