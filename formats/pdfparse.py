@@ -10,6 +10,7 @@ PyMuPDF, which repairs it or says why it cannot. What it accepts, it reads as Mu
 from __future__ import annotations
 
 import re
+import struct
 import zlib
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ MAX_DEPTH = 64  # nested arrays/dictionaries, and references followed in a row
 MAX_SECTIONS = 256  # xref sections in the /Prev chain (incremental updates)
 MAX_PAGE_TREE = 64  # depth of the page tree
 MAX_STREAM = 64 << 20  # decoded size of one stream we read (xref, object stream, XMP)
+_FLOAT = struct.Struct("f")
 
 
 class ParseError(Exception):
@@ -566,8 +568,8 @@ class Pdf:
         return text.split("\x00", 1)[0]
 
     def page_sizes(self) -> list[tuple[float, float]]:
-        """Each page's (width, height) in points as PyMuPDF's ``page.rect`` gives them; only for
-        simple pages (whole-number MediaBox, no other CropBox, no UserUnit): others raise ParseError."""
+        """Each page's (width, height) in points as PyMuPDF's ``page.rect`` gives them; a page
+        tree or a page box out of the ordinary (UserUnit, an empty box, ...) raises ParseError."""
         sizes: list[tuple[float, float]] = []
         self._walk(self._pages, {}, sizes, set(), 0)
         if len(sizes) != self.page_count:
@@ -600,21 +602,33 @@ class Pdf:
             raise ParseError("a /Count differs from the pages under it")
 
 
+def _f32(value: float) -> float:
+    """``value`` rounded to a C float, as MuPDF keeps coordinates."""
+    return _FLOAT.unpack(_FLOAT.pack(value))[0]  # type: ignore[no-any-return]  # a float
+
+
+def _box(pdf: PdfFile, value: object) -> tuple[float, float, float, float]:
+    """A rectangle as MuPDF reads it: four numbers as C floats, corners ordered."""
+    box = pdf.get(value)
+    values = [pdf.get(v) for v in box] if isinstance(box, list) else []
+    if len(values) != 4 or not all(type(v) in (int, float) and abs(v) < 1e7 for v in values):  # type: ignore[arg-type]
+        raise ParseError("a page box that is not four numbers")
+    a, b, c, d = (_f32(v) for v in values)  # type: ignore[arg-type]  # numbers, checked above
+    return min(a, c), min(b, d), max(a, c), max(b, d)
+
+
 def _page_size(pdf: PdfFile, page: dict[str, object], inherited: dict[str, object]) -> tuple[float, float]:
+    """A page's size as PyMuPDF's ``page.rect``: the MediaBox cut by the CropBox, rotated."""
     if "UserUnit" in page:
         raise ParseError("/UserUnit")
-    box = pdf.get(inherited.get("MediaBox"))
-    values = [pdf.get(v) for v in box] if isinstance(box, list) else []
-    if len(values) != 4 or not all(type(v) is int and abs(v) < 1 << 24 for v in values):
-        raise ParseError("not a whole-number MediaBox")
-    crop = pdf.get(inherited.get("CropBox"))
-    if crop is not None and (not isinstance(crop, list) or [pdf.get(v) for v in crop] != values):
-        raise ParseError("a CropBox other than the MediaBox")
-    x0, y0, x1, y1 = values  # type: ignore[misc]  # four ints, checked above
-    if x1 - x0 < 1 or y1 - y0 < 1:
-        raise ParseError("an empty or inverted MediaBox")
+    x0, y0, x1, y1 = _box(pdf, inherited.get("MediaBox"))
+    if "CropBox" in inherited:
+        c0, d0, c1, d1 = _box(pdf, inherited["CropBox"])
+        x0, y0, x1, y1 = max(x0, c0), max(y0, d0), min(x1, c1), min(y1, d1)
+    w, h = _f32(x1 - x0), _f32(y1 - y0)
+    if w < 1 or h < 1:
+        raise ParseError("an empty page box")
     rotate = pdf.get(inherited.get("Rotate", 0))
     if type(rotate) is not int or rotate % 90:
         raise ParseError("a /Rotate that is not a multiple of 90")
-    w, h = float(x1 - x0), float(y1 - y0)  # type: ignore[operator]
     return (h, w) if rotate % 180 else (w, h)
