@@ -99,7 +99,7 @@ class _Lexer:
             return self._literal()
         if c == b"[":
             self.pos += 1
-            items = []
+            items: list[object] = []
             while True:
                 self.skip()
                 if self.data[self.pos:self.pos + 1] == b"]":
@@ -307,7 +307,7 @@ class PdfFile:
         if not (isinstance(index, list) and len(index) % 2 == 0 and all(type(i) is int and i >= 0 for i in index)):
             raise ParseError("bad /Index")
         raw = self.decode(obj)
-        w0, w1, w2 = widths  # type: ignore[misc]  # checked above
+        w0, w1, w2 = widths
         row = w0 + w1 + w2
         pos = 0
         for start, count in zip(index[0::2], index[1::2], strict=True):
@@ -580,7 +580,7 @@ class Pdf:
               seen: set[int], depth: int) -> None:
         if depth > MAX_PAGE_TREE:
             raise ParseError("page tree too deep")
-        here = {k: node[k] for k in ("MediaBox", "CropBox", "Rotate") if k in node}
+        here: dict[str, object] = {k: node[k] for k in ("MediaBox", "CropBox", "Rotate") if k in node}
         inherited = {**inherited, **here}
         kind = node.get("Type")
         if kind == "Page":

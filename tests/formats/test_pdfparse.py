@@ -50,7 +50,8 @@ def test_the_corpus_has_what_it_claims(pdf_corpus: dict[str, Path]) -> None:
     for name, key in (("qpdf-objstms", "Info"), ("qpdf-objstms", "Root"), ("mupdf-objstms", "Pages")):
         pdf = parsed(name)
         ref = (pdf.catalog if key == "Pages" else pdf.file.trailer)[key]
-        assert isinstance(ref, Ref) and pdf.file.entries[ref.num].kind == 2, (name, key)  # inside an object stream
+        entry = pdf.file.entries[ref.num] if isinstance(ref, Ref) else None
+        assert entry is not None and entry.kind == 2, (name, key)  # inside an object stream
     assert parsed("mupdf-incremental").file.trailer.get("Prev") and parsed("mupdf-objstms-incremental").file.trailer.get("Prev")
     assert parsed("mupdf-incremental").page_count == 4  # the page added by the update
     assert parsed("mupdf-objstms-incremental").info()["Title"] == "second version"
