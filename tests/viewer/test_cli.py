@@ -119,8 +119,9 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
 # finder to Page.find_tables, a metadata look-up to nothing at run time.
 NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
-                          "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine")
-NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "socket", "jsonschema_rs", "viewer.mail", "pymupdf")
+                          "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs")
+NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "socket", "jsonschema_rs", "viewer.mail", "logging",
+                        "pymupdf")
 
 
 def _modules(*argv: str, tmp_path) -> set[str]:
