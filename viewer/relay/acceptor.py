@@ -277,11 +277,14 @@ class ListenerPool:
                 return
             except OSError as exc:  # EMFILE and the like: pause accepting a moment
                 log.error("the listener cannot accept a connection: %s", exc)
-                sock = self._sock
-                self.loop.remove_reader(sock.fileno())
-                self.loop.call_later(0.1, lambda: self._sock is sock and self.loop.add_reader(sock.fileno(), self._accept))
+                self.loop.remove_reader(self._sock.fileno())
+                self.loop.call_later(0.1, self._resume_accept, self._sock)
                 return
             self._hand_over(conn, peer_ip(addr))
+
+    def _resume_accept(self, sock: socket.socket) -> None:
+        if self._sock is sock:  # not stopped meanwhile
+            self.loop.add_reader(sock.fileno(), self._accept)
 
     def _hand_over(self, conn: socket.socket, client: str) -> None:
         refusal = self.guard.admit(client)

@@ -71,7 +71,7 @@ class RelaySMTP(aio.SMTP):
         """The relay is stopping: close now between commands, or right after the current message's reply."""
         self.draining = True
         if not self.in_data and self.transport is not None:
-            self.transport.write(STOPPING)
+            cast(asyncio.Transport, self.transport).write(STOPPING)
             self.transport.close()
 
     def _setup(self, handler: Any, tables: Tables, *, data_size_limit: int | None = aio.DATA_SIZE_DEFAULT, enable_SMTPUTF8: bool = False,  # noqa: N803 - aiosmtpd's name

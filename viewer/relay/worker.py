@@ -186,7 +186,7 @@ class Worker:
         await self.stopping.wait()
         try:
             await asyncio.wait_for(self._idle.wait(), DRAIN_MAX)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("listener worker %d: %d session(s) still open after %.0f s; closing them",
                         os.getpid(), len(self.sessions), DRAIN_MAX)
             for session in list(self.sessions.values()):
