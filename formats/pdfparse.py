@@ -211,6 +211,7 @@ class PdfFile:
         self.last_is_stream = False
         self._objects: dict[int, object] = {}
         self._objstms: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
+        self._loading: set[int] = set()  # objects being read: one needed to read itself is a loop
         self._read_xref()
 
     # -- cross-reference -------------------------------------------------------------------------
@@ -368,40 +369,30 @@ class PdfFile:
         if ref.num in self._objects:
             return self._objects[ref.num]
         entry = self.entries.get(ref.num)
-        if entry is None:
-            return None  # free or absent: null, as the standard says
-        if entry.kind == 1:
-            if entry.b != ref.gen:
-                return None
-            self._objects[ref.num] = None  # a loop through /Length ends here
-            value = self._parse_object(entry.a, ref.num, entry.b)
-        else:
-            if ref.gen != 0:
-                return None
-            value = self._from_objstm(entry.a, entry.b, ref.num)
+        if entry is None or ref.gen != (entry.b if entry.kind == 1 else 0):
+            return None  # free, absent or another generation: null, as the standard says
+        if ref.num in self._loading:
+            raise ParseError(f"object {ref.num} needs itself to be read")
+        self._loading.add(ref.num)
+        try:
+            if entry.kind == 1:
+                value = self._parse_object(entry.a, ref.num, entry.b)
+            else:
+                value = self._from_objstm(entry.a, entry.b, ref.num)
+        finally:
+            self._loading.discard(ref.num)
         self._objects[ref.num] = value
         return value
 
     def _from_objstm(self, stm: int, index: int, num: int) -> object:
         if stm not in self._objstms:
-            entry = self.entries.get(stm)
-            if entry is None or entry.kind != 1:
-                raise ParseError(f"object stream {stm} is not a plain object")
-            obj = self._parse_object(entry.a, stm, entry.b)
-            if not isinstance(obj, Stream) or obj.dict.get("Type") != "ObjStm":
-                raise ParseError(f"object {stm} is not an object stream")
-            n, first = obj.dict.get("N"), obj.dict.get("First")
-            if type(n) is not int or type(first) is not int or n < 0 or first < 0:
-                raise ParseError(f"bad /N or /First in object stream {stm}")
-            raw = self.decode(obj)
-            lex = _Lexer(raw[:first])
-            pairs = []
-            for _ in range(n):
-                a, b = lex.value(), lex.value()
-                if type(a) is not int or type(b) is not int:
-                    raise ParseError(f"bad header of object stream {stm}")
-                pairs.append((a, first + b))
-            self._objstms[stm] = (raw, pairs)
+            if stm in self._loading:
+                raise ParseError(f"object stream {stm} needs itself to be read")
+            self._loading.add(stm)
+            try:
+                self._objstms[stm] = self._read_objstm(stm)
+            finally:
+                self._loading.discard(stm)
         raw, pairs = self._objstms[stm]
         if index >= len(pairs) or pairs[index][0] != num:
             raise ParseError(f"object {num} is not at index {index} of object stream {stm}")
@@ -410,6 +401,27 @@ class PdfFile:
         if isinstance(value, Ref):
             raise ParseError("an object stream holds a bare reference")
         return value
+
+    def _read_objstm(self, stm: int) -> tuple[bytes, list[tuple[int, int]]]:
+        """An object stream's decoded data and its (object number, offset) pairs."""
+        entry = self.entries.get(stm)
+        if entry is None or entry.kind != 1:
+            raise ParseError(f"object stream {stm} is not a plain object")
+        obj = self._parse_object(entry.a, stm, entry.b)
+        if not isinstance(obj, Stream) or obj.dict.get("Type") != "ObjStm":
+            raise ParseError(f"object {stm} is not an object stream")
+        n, first = obj.dict.get("N"), obj.dict.get("First")
+        if type(n) is not int or type(first) is not int or n < 0 or first < 0:
+            raise ParseError(f"bad /N or /First in object stream {stm}")
+        raw = self.decode(obj)
+        lex = _Lexer(raw[:first])
+        pairs = []
+        for _ in range(n):
+            a, b = lex.value(), lex.value()
+            if type(a) is not int or type(b) is not int:
+                raise ParseError(f"bad header of object stream {stm}")
+            pairs.append((a, first + b))
+        return raw, pairs
 
     def decode(self, stream: Stream) -> bytes:
         """A stream's data with its filters undone (FlateDecode, PNG predictors, or none)."""
