@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 GAP = 12  # pixels between pages and around them (the page view's layout)
 MAX_ZOOM = 6.4  # the page view's largest zoom step
 MIN_FIT_ZOOM = 0.05
-DEFAULT_WINDOW = "1000x780"  # a first window's size (MainWindow) when no geometry is remembered
 CHILD_LIFETIME_S = 60  # the child ends by itself after this, whatever it is doing (SIGALRM)
 VIEW_FILE = "first-page-view.json"  # in the user's cache folder: the page area of the last start-up's window
 DISABLE_ENV = "SPOOLVIEW_FIRST_PAGE"  # "sequential": no child (the benchmark's comparison, a diagnosis)
@@ -73,9 +72,10 @@ def render_dpi(zoom: float, screen_dpi: float) -> float:
 
 
 def window_key(geometry: str) -> str:
-    """The size ("WxH") a first window asks for: the remembered geometry's, else the default."""
+    """What a first window's size is made from: the remembered geometry's size ("WxH", which the window
+    keeps within the screen), else "default" (MainWindow's own size, as it is)."""
     size = geometry.split("+")[0].split("-")[0] if geometry else ""
-    return size if "x" in size else DEFAULT_WINDOW
+    return size if "x" in size else "default"
 
 
 def view_file() -> Path:
@@ -121,7 +121,7 @@ def predicted_dpi(record: dict | None, geometry: str, page: tuple[float, float])
 class Child:
     """The parent's end of a first-page child: its pid and pipes, messages as they come."""
 
-    def __init__(self, pid: int, reader: int, writer: int, path: str) -> None:
+    def __init__(self, pid: int, reader: int, writer: int | None, path: str) -> None:
         self.pid = pid
         self.path = path
         self._reader = reader
