@@ -202,6 +202,43 @@ def available(path: str) -> bool:
     return os.path.isfile(path)
 
 
+_started: Child | None = None  # forked by ``start_for_command``, not yet taken by the open command
+_OPEN_OPTIONS = ("--new-window", "--no-reuse")
+
+
+def start_for_command(words: list[str]) -> None:
+    """Fork the child as soon as the command line is known to be a cold ``spoolview [open] FILE...``
+    (``viewer.cli`` calls it once the running viewer did not take the files, before argparse and
+    logging are imported); ``take`` hands it to the open command. Anything unusual (another
+    option, ``--config``, no display) waits for the open command, which forks then if it can."""
+    global _started
+    path = first_file(words)
+    if path is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        _started = start(path)
+
+
+def first_file(words: list[str]) -> str | None:
+    """The file a plain ``[-v] open [--new-window] FILE...`` (the words viewer.cli made) opens first, else None."""
+    i = 0
+    while i < len(words) and words[i] in ("-v", "--verbose"):
+        i += 1
+    rest = words[i + 1:] if words[i:i + 1] == ["open"] else []
+    files = [w for w in rest if w not in _OPEN_OPTIONS]
+    if not files or any(w.startswith("-") for w in files):
+        return None
+    return files[0]
+
+
+def take(path: str) -> Child | None:
+    """The child ``start_for_command`` forked for ``path`` (else None; one for another file is ended)."""
+    global _started
+    child, _started = _started, None
+    if child is not None and child.path != path:
+        child.stop()
+        return None
+    return child
+
+
 def start(path: str, *, work: Callable[[str, int, int], int] | None = None) -> Child | None:
     """Fork a child drawing ``path``'s first page (None when not possible here: the ordinary road).
 

@@ -141,3 +141,25 @@ def test_no_child_where_it_cannot_help(tmp_path, monkeypatch):
     finally:
         stop.set()
         worker.join()
+
+
+def test_the_cli_forks_early_only_for_a_plain_open_of_files():
+    assert firstpage.first_file(["open", "a.pdf", "b.pdf"]) == "a.pdf"
+    assert firstpage.first_file(["open", "--new-window", "a.pdf"]) == "a.pdf"
+    assert firstpage.first_file(["-v", "open", "--no-reuse", "a.pdf"]) == "a.pdf"
+    assert firstpage.first_file(["open"]) is None  # an empty window: nothing to draw
+    assert firstpage.first_file(["--config", "x.toml", "open", "a.pdf"]) is None  # other settings: the command forks
+    assert firstpage.first_file(["open", "--help", "a.pdf"]) is None
+
+
+def test_a_child_for_another_file_is_not_taken(tmp_path):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a child that waits to be ended, as the first-page child waits for requests
+        os.read(read_end, 1)
+        os._exit(0)
+    firstpage._started = firstpage.Child(pid, read_end, write_end, "a.pdf")
+    assert firstpage.take("b.pdf") is None
+    with pytest.raises(ChildProcessError):  # ended and reaped
+        os.waitpid(pid, os.WNOHANG)
+    assert firstpage.take("a.pdf") is None  # nothing left to take
