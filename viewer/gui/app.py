@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
 PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
+SPARE_AFTER_MS = 800  # quiet time after start-up's plugins or a hand-over before the next spare window is built
 
 
 def skip_layout_model() -> None:
@@ -80,6 +81,11 @@ class App:
         self.hooks = [] if defer_plugins else plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
         self.listener: instance.Listener | None = None
+        # While serving: a hidden, fully built window (plugins installed, laid out at the remembered
+        # size) that the next hand-over fills and shows. Never in ``windows``: it is no open document.
+        self.spare: MainWindow | None = None
+        self._spare_language = self._spare_geometry = ""
+        self._spare_job: str | None = None
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -113,6 +119,7 @@ class App:
         if self._plugins_pending:
             return_freed_memory()
         self.load_plugins()
+        self.prepare_spare()
 
     def load_plugins(self) -> None:
         """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
@@ -135,6 +142,10 @@ class App:
         """
         wanted: list[str | None] = list(paths) or [None]
         for path in wanted:
+            spare = self._take_spare()
+            if spare is not None:
+                self._fill_spare(spare, path)
+                continue
             window = self.new_window(defer_plugins=bool(path))
             if path:
                 # Laid out and mapped now: the page is rendered at the fitted width without
@@ -144,6 +155,60 @@ class App:
                 window.after_idle(self._plugins_when_painted, window)
             window.lift()
             window.focus_force()
+        self.prepare_spare()
+
+    def prepare_spare(self, delay_ms: int = SPARE_AFTER_MS) -> None:
+        """Build the spare window for the next hand-over once the viewer has been quiet ``delay_ms``."""
+        if self.listener is None or self.spare is not None or self._spare_job is not None:
+            return
+        self._spare_job = self.root.after(delay_ms, self._spare_when_idle)
+
+    def _spare_when_idle(self) -> None:
+        self._spare_job = self.root.after_idle(self.build_spare)
+
+    def build_spare(self) -> MainWindow | None:
+        """The hidden window the next hand-over fills (built now unless there is one, or the app is ending)."""
+        self._spare_job = None
+        if self.spare is None and self.windows and not self._plugins_pending:
+            from viewer.gui.windows import lay_out_withdrawn
+
+            spare = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
+                               hidden=True)
+            self._spare_geometry = spare.remembered_geometry()
+            lay_out_withdrawn(spare, self._spare_geometry)
+            self.spare, self._spare_language = spare, i18n.language()
+        return self.spare
+
+    def _take_spare(self) -> MainWindow | None:
+        """The spare window made current (settings, language, place), counted as open; None without one."""
+        spare, self.spare = self.spare, None
+        if spare is None or not spare.winfo_exists():
+            return None
+        from viewer.settings_store import shared
+
+        if not getattr(self.settings, "load_failed", False):  # as new_window: the settings may have changed on disk
+            self.settings = shared().refresh()
+        spare.settings = self.settings
+        if self._spare_language != i18n.language():  # the language changed since it was built
+            spare.retranslate()
+        spare.language_var.set(spare.language_setting())
+        geometry = spare.remembered_geometry()
+        if geometry != self._spare_geometry:  # a window was moved or resized, then closed, since
+            spare.geometry(geometry)
+            spare.update_idletasks()
+        self.windows.append(spare)
+        return spare
+
+    def _fill_spare(self, window: MainWindow, path: str | None) -> None:
+        """Open ``path`` in the withdrawn spare, put page 1 on its canvas, then show it: it appears whole.
+
+        An error or password dialog shows the window first (MainWindow.reveal)."""
+        if path:
+            window.open_path(path)
+            window.pageview.render_pending(limit=1)
+        window.deiconify()
+        window.lift()
+        window.focus_force()
 
     def _plugins_when_painted(self, window: MainWindow) -> None:
         """Install ``window``'s plugins once its page is painted, or a little later at worst (an error dialog)."""
@@ -157,6 +222,8 @@ class App:
         """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
         self.listener = listener
         self.root.tk.createfilehandler(listener.fileno(), tk.READABLE, lambda *_: listener.handle(self.open_files))
+        if not self._plugins_pending:  # else once they are loaded (after_first_paint)
+            self.prepare_spare()
 
     def window_closed(self, window: Any) -> None:
         if window in self.windows:
@@ -180,6 +247,9 @@ class App:
 
     def destroy(self) -> None:
         self.stop_serving()
+        if self._spare_job is not None:
+            self.root.after_cancel(self._spare_job)
+            self._spare_job = None
         try:
             self.root.destroy()
         except tk.TclError:
