@@ -101,6 +101,9 @@ def test_a_document_set_while_hidden_is_drawn_once_shown(root, make_pdf):
     b = ThumbnailBar(window, on_select=lambda i: None)
     b.pack(fill="y", expand=True)
     try:
+        from viewer.gui.windows import lay_out_withdrawn
+
+        lay_out_withdrawn(window, "200x600")  # as the spare: sized before, so no <Configure> when shown
         root.update()
         b.set_source(DocumentSource(document))
         root.update()
