@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
 PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
-SPARE_AFTER_MS = 800  # quiet time after start-up's plugins or a hand-over before the next spare window is built
+SPARE_AFTER_MS = 500  # quiet time after start-up's plugins or a hand-over before the next spare window is built
 
 
 def skip_layout_model() -> None:
@@ -146,25 +146,37 @@ class App:
     def open_files(self, paths: list[str]) -> None:
         """Open each file in a new window of this process (an empty window for none).
 
-        What a second ``spoolview FILE`` asks through the single-instance socket. The page is
-        painted first: the window's plugins (mail icon, menus) are installed once it is on screen.
+        What a second ``spoolview FILE`` asks through the single-instance socket. The spare
+        window takes the first file; without one (back to back, or more files) a window is built
+        hidden the same way, its plugins (mail icon, menus) installed once its page is on screen.
+        Either is shown with page 1 already drawn.
         """
         wanted: list[str | None] = list(paths) or [None]
         for path in wanted:
-            spare = self._take_spare()
-            if spare is not None:
-                self._fill_spare(spare, path)
-                continue
-            window = self.new_window(defer_plugins=bool(path))
-            if path:
-                # Laid out and mapped now: the page is rendered at the fitted width without
-                # waiting for the window's first <Configure> from the X server.
-                window.update_idletasks()
-                window.after_idle(window.open_path, path)
-                window.after_idle(self._plugins_when_painted, window)
-            window.lift()
-            window.focus_force()
+            window = self._take_spare()
+            if window is None:
+                self._refresh_settings()
+                window = self._hidden_window(defer_plugins=bool(path))
+                self.windows.append(window)
+                if path:
+                    window.after_idle(self._plugins_when_painted, window)
+            self._fill_spare(window, path)
         self.prepare_spare()
+
+    def _refresh_settings(self) -> None:
+        from viewer.settings_store import shared
+
+        if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
+            self.settings = shared().refresh()  # another process may have changed it since
+
+    def _hidden_window(self, *, defer_plugins: bool = False) -> MainWindow:
+        """A new window, withdrawn and laid out at the remembered size (``_fill_spare`` shows it)."""
+        from viewer.gui.windows import lay_out_withdrawn
+
+        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
+                            defer_hooks=defer_plugins, hidden=True)
+        lay_out_withdrawn(window, window.remembered_geometry())
+        return window
 
     def prepare_spare(self, delay_ms: int = SPARE_AFTER_MS) -> None:
         """Build the spare window for the next hand-over once the viewer has been quiet ``delay_ms``."""
@@ -179,13 +191,8 @@ class App:
         """The hidden window the next hand-over fills (built now unless there is one, or the app is ending)."""
         self._spare_job = None
         if self.spare is None and self.windows and not self._plugins_pending:
-            from viewer.gui.windows import lay_out_withdrawn
-
-            spare = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
-                               hidden=True)
-            self._spare_geometry = spare.remembered_geometry()
-            lay_out_withdrawn(spare, self._spare_geometry)
-            self.spare, self._spare_language = spare, i18n.language()
+            self.spare = self._hidden_window()
+            self._spare_geometry, self._spare_language = self.spare.remembered_geometry(), i18n.language()
         return self.spare
 
     def _take_spare(self) -> MainWindow | None:
@@ -193,10 +200,7 @@ class App:
         spare, self.spare = self.spare, None
         if spare is None or not spare.winfo_exists():
             return None
-        from viewer.settings_store import shared
-
-        if not getattr(self.settings, "load_failed", False):  # as new_window: the settings may have changed on disk
-            self.settings = shared().refresh()
+        self._refresh_settings()  # as new_window: the settings may have changed on disk
         spare.settings = self.settings
         if self._spare_language != i18n.language():  # the language changed since it was built
             spare.retranslate()
@@ -211,13 +215,16 @@ class App:
     def _fill_spare(self, window: MainWindow, path: str | None) -> None:
         """Open ``path`` in the withdrawn spare, put page 1 on its canvas, then show it: it appears whole.
 
-        An error or password dialog shows the window first (MainWindow.reveal)."""
-        if path:
-            window.open_path(path)
-            window.pageview.render_pending(limit=1)
-        window.deiconify()
-        window.lift()
-        window.focus_force()
+        An error or password dialog shows the window first (MainWindow.reveal); a bug on the way
+        still leaves it shown (it counts as open: hidden, it would keep the viewer from ending)."""
+        try:
+            if path:
+                window.open_path(path)
+                window.pageview.render_pending(limit=1)
+        finally:
+            window.deiconify()
+            window.lift()
+            window.focus_force()
 
     def _plugins_when_painted(self, window: MainWindow) -> None:
         """Install ``window``'s plugins once its page is painted, or a little later at worst (an error dialog)."""
