@@ -215,3 +215,17 @@ def test_a_port_taken_is_one_error_and_starts_no_worker(tmp_path):
         with pytest.raises(ListenerError, match=f"cannot start on 127.0.0.1:{port}.*listener.port"):
             p.start()
         assert p.workers == []
+
+
+def test_a_worker_that_cannot_start_stops_the_start_with_one_error(tmp_path, capfd):
+    (tmp_path / "not-a-folder").write_text("")
+    config = make_config(tmp_path, None, listener={"enabled": True, "port": free_port(), "processes": 2},
+                         log={"folder": str(tmp_path / "not-a-folder" / "log")})
+    p = ListenerPool(config, 2)
+    with pytest.raises(ListenerError, match="worker processes did not start.*listener.processes = 1"):
+        p.start()
+    err = capfd.readouterr().err
+    assert "listener worker" in err and "not-a-folder" in err and "Traceback" not in err
+    assert all(w.proc.poll() is not None for w in p.workers)  # nothing left running
+    with pytest.raises(OSError):  # the port was given back
+        socket.create_connection(("127.0.0.1", p.config.port), timeout=2).close()
