@@ -99,7 +99,8 @@ class Worker:
     def _flush(self) -> None:
         out, self._out = self._out, []
         while out and not self.parent_gone:
-            packet, size = [], 0
+            packet: list[bytes] = []
+            size = 0
             while out and (not packet or size + len(out[0]) < OUT_MAX):
                 size += len(out[0]) + 1
                 packet.append(out.pop(0))
