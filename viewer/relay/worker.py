@@ -85,6 +85,7 @@ class Worker:
         self.stopping: asyncio.Event | None = None
         self.parent_gone = False
         self._out: list[bytes] = []
+        self.family = socket.AF_INET6 if ":" in config.listener.host else socket.AF_INET  # the acceptor's
 
     # -- to the relay process -------------------------------------------------------------
     def send(self, message: bytes) -> None:
@@ -165,12 +166,12 @@ class Worker:
                 self._stop()
 
     def _serve(self, cid: int, fd: int) -> None:
-        sock = socket.socket(fileno=fd)
+        # Family and type given: socket() would ask the kernel three times. The event loop makes it non-blocking.
+        sock = socket.socket(self.family, socket.SOCK_STREAM, 0, fileno=fd)
         if self.stopping is not None and self.stopping.is_set():
             sock.close()  # handed over while stopping: the client retries later
             self.send(b"X %d" % cid)
             return
-        sock.setblocking(False)
 
         def factory() -> RelaySMTP:
             session = RelaySMTP(self.handler, guard=_Link(self, cid), auth_max_failures=self.config.listener.auth_max_failures,
