@@ -64,6 +64,7 @@ class _Link:
 
     def failed_login(self, address: str, user: str, on_connection: int) -> None:
         self.worker.send(b"F %d %d %s" % (self.cid, on_connection, user.encode("utf-8", "replace")[:256].hex().encode()))
+        self.worker.flush()  # before the client reads its 535: counted before it can try elsewhere
 
     async def auth_wait(self, address: str) -> float:
         return await self.worker.ask_wait(self.cid)
@@ -95,9 +96,10 @@ class Worker:
             return
         self._out.append(message)
         if len(self._out) == 1:
-            self.loop.call_soon(self._flush)
+            self.loop.call_soon(self.flush)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Send what waits for the end of this turn of the loop now."""
         out, self._out = self._out, []
         while out and not self.parent_gone:
             packet: list[bytes] = []
@@ -230,7 +232,7 @@ class Worker:
             self.handler.commit.stop()  # every message handed over is durable (or failed) before exiting
         commit = self.handler.commit
         self.send(b"T %.6f %d %d" % (time.process_time(), commit.groups, commit.messages))
-        self._flush()
+        self.flush()
         self.loop.close()
         return 0
 

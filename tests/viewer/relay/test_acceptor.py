@@ -126,7 +126,7 @@ def test_failed_logins_are_counted_per_address_whatever_the_worker(pool, tls_fil
                 c.ehlo()
                 assert c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", "guess"))[0] == 535
         # Two failures from one address, in two processes: one count, one doubling ladder.
-        assert p.guard.failures("127.0.0.1") == 2
+        assert _wait(lambda: p.guard.failures("127.0.0.1") == 2)
         assert p.guard.auth_delay("127.0.0.1") == pytest.approx(0.02)
         lines = [r.getMessage() for r in caplog.records]
         assert any("authentication failed for user 'scanner' from 127.0.0.1 (1 on this connection, 2 from this address)"
