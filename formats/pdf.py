@@ -120,9 +120,24 @@ def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> 
             lock = Lock(user, _owner_password(), PERMISSIONS)
         draw_page, count = spv_pages(doc.backend) if doc.source == "spv" else text_pages(doc.backend)
         return write(draw_page, count, doc.info, fallback_title=fallback, lock=lock)
+    if doc.source in ("pdf", "eml", "ps"):
+        from formats.mupdf import MupdfBackend
+        from formats.pdfmeta import add_info
+
+        if not isinstance(doc.backend, MupdfBackend):
+            raise DocumentError("this document cannot be converted to PDF", code="pdf.not_convertible", file=doc.path)
+        if not doc.backend.encrypted and doc.backend.data is not None:
+            data: bytes = doc.backend.data  # PyMuPDF not even opened when formats.pdfparse read the file
+        else:
+            # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
+            # that resets the decryption key and the copy comes out blank.
+            data = doc.backend.doc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
+        if doc.info == doc.backend.embedded_info:
+            return data  # the file already says what the document is
+        return add_info(data, doc.info)
     import pymupdf
 
-    from formats.pdfmeta import add_info, finish
+    from formats.pdfmeta import finish
 
     if doc.source == "spv":
         from formats.draw import spv_document
@@ -135,16 +150,6 @@ def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> 
     mdoc = getattr(doc.backend, "doc", None)
     if mdoc is None:
         raise DocumentError("this document cannot be converted to PDF", code="pdf.not_convertible", file=doc.path)
-    if doc.source in ("pdf", "eml", "ps"):
-        if not getattr(doc.backend, "encrypted", False) and doc.backend.data is not None:
-            data: bytes = doc.backend.data
-        else:
-            # Decrypted copy. Never query ``needs_pass`` after authenticating: with PyMuPDF 2.0
-            # that resets the decryption key and the copy comes out blank.
-            data = mdoc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
-        if doc.info == doc.backend.embedded_info:
-            return data  # the file already says what the document is
-        return add_info(data, doc.info)
     try:
         converted: bytes = mdoc.convert_to_pdf()
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises many types on a broken document

@@ -7,12 +7,16 @@ secret value is ever logged.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 SERVICE = "spoolview"
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: Any) -> None:
+    """A warning on this module's logger (logging imported only then: a send that reads no keyring skips it)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 
 def _backend() -> Any:
@@ -51,7 +55,7 @@ def keyring_get(name: str) -> str | None:
     try:
         return backend.get_password(SERVICE, name)
     except Exception as exc:  # noqa: BLE001 - a broken backend must not stop a send
-        log.warning("keyring %s: cannot read secret %r (%s)", keyring_name(), name, type(exc).__name__)
+        _warn("keyring %s: cannot read secret %r (%s)", keyring_name(), name, type(exc).__name__)
         return None
 
 
@@ -63,7 +67,7 @@ def keyring_set(name: str, value: str) -> bool:
     try:
         backend.set_password(SERVICE, name, value)
     except Exception as exc:  # noqa: BLE001 - keyring backends raise many types: fall back to the file
-        log.warning("keyring %s: cannot store secret %r (%s)", keyring_name(), name, type(exc).__name__)
+        _warn("keyring %s: cannot store secret %r (%s)", keyring_name(), name, type(exc).__name__)
         return False
     return True
 

@@ -88,13 +88,30 @@ def _open(args: argparse.Namespace, *, demo: bool) -> int:
 
         if instance.forward(list(args.files)):  # a viewer of this user runs: it opens them
             return 0
-    try:  # tkinter is imported under viewer/gui only
-        from viewer.gui.app import DisplayUnavailable, run
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("tkinter", "_tkinter"):
-            raise
-        return _no_window(args, "cli.no_display.no_tk", demo=demo)
+    # A cold start: page 1 of the first file is drawn by a forked child while Tk starts here
+    # (viewer/firstpage.py), and the cyclic GC waits until the window is up (gui/app.py).
+    early = None
+    if args.files:
+        from viewer import firstpage
+
+        early = firstpage.start(args.files[0])
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return run(list(args.files))
-    except DisplayUnavailable as exc:
-        return _no_window(args, exc, demo=demo)
+        try:  # tkinter is imported under viewer/gui only
+            from viewer.gui.app import DisplayUnavailable, run
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("tkinter", "_tkinter"):
+                raise
+            return _no_window(args, "cli.no_display.no_tk", demo=demo)
+        try:
+            return run(list(args.files), early=early, freeze_start_up=collecting)
+        except DisplayUnavailable as exc:
+            return _no_window(args, exc, demo=demo)
+    finally:
+        if early is not None:
+            early.stop()
+        if collecting and not gc.isenabled():
+            gc.enable()

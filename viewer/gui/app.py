@@ -7,6 +7,8 @@ Every window reads the process's one settings store (viewer.settings_store).
 
 from __future__ import annotations
 
+import functools
+import gc
 import importlib
 import logging
 import sys
@@ -22,7 +24,7 @@ from viewer.gui.recent import ViewerState
 from viewer.gui.toolbar import IconPhotos
 
 if TYPE_CHECKING:
-    from viewer import instance
+    from viewer import firstpage, instance
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class App:
         self.hooks = [] if defer_plugins else plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
         self.listener: instance.Listener | None = None
+        self.freeze_start_up = False  # the CLI turned the cyclic GC off for the start-up (run())
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -109,10 +112,16 @@ class App:
         return window
 
     def after_first_paint(self) -> None:
-        """What start-up leaves until the first page is on screen: the plugins, the heap policy."""
+        """What start-up leaves until the first page is on screen: the plugins, the heap policy, the GC."""
         if self._plugins_pending:
             return_freed_memory()
         self.load_plugins()
+        if self.freeze_start_up:
+            # What start-up made stays for the process's life: frozen, the cyclic GC never scans it again
+            # (nor frees a start-up Tk object from a worker thread); it collects what comes after.
+            self.freeze_start_up = False
+            gc.freeze()
+            gc.enable()
 
     def load_plugins(self) -> None:
         """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
@@ -190,12 +199,16 @@ class DisplayUnavailable(SpoolviewError):
     """No window can open: the display refused the connection (or there is none)."""
 
 
-def run(paths: list[str], *, serve: bool = True) -> int:
+def run(paths: list[str], *, serve: bool = True, early: firstpage.Child | None = None,
+        freeze_start_up: bool = False) -> int:
     """Open a window per file (one empty window without files) and run until all are closed.
 
     With ``serve``, later ``spoolview FILE`` invocations of this user open their files here
-    (unless another viewer already answers them). Raises DisplayUnavailable when Tk cannot
-    reach a display.
+    (unless another viewer already answers them). ``early`` draws the first file's page 1
+    (viewer/firstpage.py), shown before the document is opened here. With
+    ``freeze_start_up`` (the CLI turned the cyclic GC off before importing Tk), the GC is
+    turned on again once the first page and the plugins are in, the start-up's objects
+    frozen. Raises DisplayUnavailable when Tk cannot reach a display.
     """
     try:
         app = App(defer_plugins=True)
@@ -209,21 +222,28 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         listener = instance.Listener.start()
         if listener is not None:
             app.serve(listener)
+    app.freeze_start_up = freeze_start_up
     if not paths:
         app.new_window()
-    for path in paths:
+
+    # The plugins come once the first page is on screen (or a little later at worst). A timer,
+    # not at once: the event loop first flushes the painted page to the X server.
+    def painted() -> None:
+        app.root.after(20, app.after_first_paint)
+
+    for n, path in enumerate(paths):
         window = app.new_window()
         # Shown and laid out first (the page is rendered at the fitted width without waiting for the
         # X server's <Configure>); opened at idle, so an error dialog has a parent to sit on.
         window.update_idletasks()
-        window.after_idle(window.open_path, path)
-    opening = app.windows[0]
-    if paths:  # the plugins come once the first page is on screen (or a little later at worst)
-        # A timer, not at once: the event loop first flushes the painted page to the X server.
-        def painted() -> None:
-            app.root.after(20, app.after_first_paint)
+        if n == 0 and early is not None and early.path == path:
+            from viewer.gui.firstpage import EarlyPage
 
-        opening.after_idle(lambda: opening.pageview.when_painted(painted))
+            EarlyPage(window, early, then=functools.partial(window.pageview.when_painted, painted))
+            continue
+        window.after_idle(window.open_path, path)
+        if n == 0:
+            window.after_idle(functools.partial(window.pageview.when_painted, painted))
     app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.after_first_paint)
     try:
         app.root.mainloop()

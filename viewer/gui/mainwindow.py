@@ -331,7 +331,8 @@ class MainWindow(tk.Toplevel):
             self.pageview.pack(fill="both", expand=True)
             if self.thumbnails_shown:
                 self.paned.insert(0, self.thumbnails, weight=0)
-        self.pageview.set_source(None)
+        if self.pageview.source is not None:  # else it may show page 1 of the file being opened (gui/firstpage.py)
+            self.pageview.set_source(None)
         self.thumbnails.set_source(None)
         self.source = None
         if self.document is not None:
