@@ -12,7 +12,7 @@ from aiosmtpd import smtp as aio
 
 from viewer.relay.guard import Guard
 
-__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "FAST_SETUP", "peer_ip"]
+__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "TOO_MANY_CONNECTIONS", "STOPPING", "FAST_SETUP", "peer_ip"]
 
 log = logging.getLogger("viewer.relay.listener")
 

@@ -38,7 +38,7 @@ from viewer.relay.guard import AUTH_DELAY_MAX
 from viewer.relay.listener import RelayHandler, new_event_loop, smtp_kwargs
 from viewer.relay.message import Parsed
 from viewer.relay.queue import Queue
-from viewer.relay.session import RelaySMTP, Tables
+from viewer.relay.session import STOPPING, RelaySMTP, Tables
 
 __all__ = ["Worker", "main"]
 
@@ -170,8 +170,12 @@ class Worker:
     def _serve(self, cid: int, fd: int) -> None:
         # Family and type given: socket() would ask the kernel three times. The event loop makes it non-blocking.
         sock = socket.socket(self.family, socket.SOCK_STREAM, 0, fileno=fd)
-        if self.stopping is not None and self.stopping.is_set():
-            sock.close()  # handed over while stopping: the client retries later
+        if self.stopping is not None and self.stopping.is_set():  # handed over while stopping: the client retries later
+            try:
+                sock.send(STOPPING)
+            except OSError:
+                pass
+            sock.close()
             self.send(b"X %d" % cid)
             return
 
