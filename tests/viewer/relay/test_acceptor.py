@@ -229,3 +229,15 @@ def test_a_worker_that_cannot_start_stops_the_start_with_one_error(tmp_path, cap
     assert all(w.proc.poll() is not None for w in p.workers)  # nothing left running
     with pytest.raises(OSError):  # the port was given back
         socket.create_connection(("127.0.0.1", p.config.port), timeout=2).close()
+
+
+def test_workers_are_never_an_open_relay_and_listen_on_loopback_only(pool):
+    p = pool(relay_networks=["10.0.0.0/8"])  # loopback not allowed: only authenticated users could relay
+    assert p._sock is not None and p._sock.getsockname()[0] == "127.0.0.1"  # the default host
+    for _ in range(4):  # over both workers
+        with smtplib.SMTP("127.0.0.1", p.config.port, timeout=10) as c:
+            c.ehlo()
+            c.mail("alice@example.com")
+            code, reply = c.rcpt("bob@example.com")
+            assert code == 550 and b"5.7.1 Relaying denied" in reply
+    assert not _queued_files(p)
