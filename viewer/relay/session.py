@@ -125,6 +125,9 @@ class RelaySMTP(aio.SMTP):
                 return
             self.admitted = True
         super().connection_made(transport)
+        if self.draining:  # drained while its connection was being set up
+            cast(asyncio.Transport, transport).write(STOPPING)
+            transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.refused:
