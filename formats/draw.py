@@ -1,26 +1,30 @@
-"""Drawing spv and text-spool pages on a reportlab canvas (shared by to_pdf and display)."""
+"""Drawing spv and text-spool pages on a canvas (shared by to_pdf and display).
+
+The canvas is formats.pdfcanvas's (our own PDF writer); the drawing uses only the part of
+reportlab's Canvas interface that canvas has, so the tests draw the same pages on
+reportlab's as an independent oracle.
+"""
 
 from __future__ import annotations
 
-import io
+import os
 from collections.abc import Callable
 from typing import Any
 
-from reportlab.lib.colors import HexColor
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen.canvas import Canvas
-
 from formats.native import MM, SpvBackend
+from formats.pdfcanvas import Canvas
 
 BLACK = "#000000"
-_colors: dict[str, Any] = {}
+_colors: dict[str, tuple[float, float, float]] = {}
 
 
-def _color(value: str | None) -> Any:
+def _color(value: str | None) -> tuple[float, float, float]:
+    """``#RRGGBB`` (the schema's form) as the fractions reportlab's HexColor gives."""
     value = value or BLACK
     c = _colors.get(value)
     if c is None:
-        c = _colors[value] = HexColor(value)
+        n = int(value[1:7], 16)
+        c = _colors[value] = ((n >> 16) / 255, ((n >> 8) & 0xFF) / 255, (n & 0xFF) / 255)
     return c
 
 
@@ -78,9 +82,8 @@ def draw_spv_page(c: Canvas, backend: SpvBackend, index: int) -> None:
                 fill=1 if fill else 0,
             )
         elif kind == "image":
-            img = backend.image(item["resource"], page=index + 1, item=n + 1)
             c.drawImage(
-                _reader(backend, item["resource"], img),
+                backend.image(item["resource"], page=index + 1, item=n + 1),
                 item["x"] * MM,
                 height - (item["y"] + item["height"]) * MM,
                 item["width"] * MM,
@@ -89,13 +92,6 @@ def draw_spv_page(c: Canvas, backend: SpvBackend, index: int) -> None:
             )
         elif kind == "table":
             _draw_table(c, backend, item, height)
-
-
-def _reader(backend: SpvBackend, name: str, img: Any) -> ImageReader:
-    reader = backend.readers.get(name)
-    if reader is None:
-        reader = backend.readers[name] = ImageReader(img)
-    return reader
 
 
 def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: float) -> None:
@@ -143,37 +139,22 @@ def _draw_table(c: Canvas, backend: SpvBackend, item: dict[str, Any], height: fl
         y -= rh
 
 
-def plain_canvas(buf: io.BytesIO, compress: int = 1, pdf_version: tuple[int, int] | None = None) -> Canvas:
-    """A canvas whose initial font is an embedded one (no stray Base-14 reference), no metadata set."""
-    from formats.fonts import register_reportlab
-
-    return Canvas(buf, pageCompression=compress, invariant=1, pdfVersion=pdf_version,
-                  initialFontName=register_reportlab("sans"),  # type: ignore[arg-type]  # types-reportlab: float, wrongly
-                  initialFontSize=10)
+CHUNK = 250  # pages per PDF joined by PyMuPDF for very long spools (memory follows a chunk)
 
 
-def new_canvas(buf: io.BytesIO, title: str = "") -> Canvas:
-    c = plain_canvas(buf, 1)
-    c.setCreator("spoolview")
-    c.setProducer("spoolview")
-    if title:
-        c.setTitle(title)
-    return c
+def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, compress: bool = True) -> bytes:
+    """Pages drawn by ``draw_page`` as a bare PDF (no metadata): for display (not compressed,
+    MuPDF reads it faster) or for PyMuPDF to finish (PDF/A, long spools)."""
+    from formats.pdfobj import Name, Writer
+    from formats.pdfwrite import new_canvas
 
-
-CHUNK = 250  # pages drawn per reportlab document: reportlab keeps every page uncompressed until it saves
-
-
-def _pdf(draw_page: Callable[[Canvas, int], None], indexes: range, title: str | None) -> bytes:
-    """Pages drawn by ``draw_page`` as PDF bytes: a whole document (``title`` given, streams
-    compressed, metadata set) or an uncompressed one-page PDF for display (``title`` None)."""
-    buf = io.BytesIO()
-    c = new_canvas(buf, title) if title is not None else plain_canvas(buf, 0)
+    c = new_canvas()
     for i in indexes:
         draw_page(c, i)
         c.showPage()
-    c.save()
-    return buf.getvalue()
+    w = Writer("1.4", compress=compress)
+    root = w.add({"Type": Name("Catalog"), "Pages": c.objects(w)})
+    return w.finish(root, None, os.urandom(16))
 
 
 def _document(draw_page: Callable[[Canvas, int], None], count: int) -> Any:
@@ -182,17 +163,17 @@ def _document(draw_page: Callable[[Canvas, int], None], count: int) -> Any:
     import pymupdf
 
     if count <= CHUNK:
-        return pymupdf.open(stream=_pdf(draw_page, range(count), ""), filetype="pdf")
+        return pymupdf.open(stream=_pdf(draw_page, range(count)), filetype="pdf")
     out = pymupdf.open()
     for start in range(0, count, CHUNK):
-        with pymupdf.open(stream=_pdf(draw_page, range(start, min(start + CHUNK, count)), ""), filetype="pdf") as part:
+        with pymupdf.open(stream=_pdf(draw_page, range(start, min(start + CHUNK, count))), filetype="pdf") as part:
             out.insert_pdf(part)
     return out
 
 
 def spv_page_pdf(backend: SpvBackend, index: int) -> bytes:
     """A one-page PDF of page ``index`` (for display)."""
-    return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(index, index + 1), None)
+    return _pdf(lambda c, i: draw_spv_page(c, backend, i), range(index, index + 1), compress=False)
 
 
 def spv_pages(backend: SpvBackend) -> tuple[Callable[[Canvas, int], None], int]:
@@ -212,23 +193,22 @@ def spv_document(backend: SpvBackend) -> Any:
 
 def draw_text_page(c: Canvas, backend: Any, index: int) -> None:
     """Draw one page of a text spool in the mono font."""
-    from formats.fonts import register_reportlab
+    from formats.fonts import register
     from formats.textspool import MARGIN_MM
 
     w_mm, h_mm = backend.size_mm
     c.setPageSize((w_mm * MM, h_mm * MM))
-    name = register_reportlab("mono")
-    t = c.beginText()
-    t.setFont(name, backend.font_size, backend.leading)
-    t.setTextOrigin(MARGIN_MM * MM, h_mm * MM - MARGIN_MM * MM - backend.leading * 0.8)
-    for line in backend.pages[index]:
-        t.textLine(line)
-    c.drawText(t)
+    c.setFont(register("mono"), backend.font_size)
+    x = MARGIN_MM * MM
+    top = h_mm * MM - MARGIN_MM * MM - backend.leading * 0.8
+    for k, line in enumerate(backend.pages[index]):
+        if line:
+            c.drawString(x, top - k * backend.leading, line)
 
 
 def text_page_pdf(backend: Any, index: int) -> bytes:
     """A one-page PDF of page ``index`` of a text spool (for display)."""
-    return _pdf(lambda c, i: draw_text_page(c, backend, i), range(index, index + 1), None)
+    return _pdf(lambda c, i: draw_text_page(c, backend, i), range(index, index + 1), compress=False)
 
 
 def text_document(backend: Any) -> Any:

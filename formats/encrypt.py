@@ -1,11 +1,10 @@
-"""AES-256 PDF encryption (ISO 32000-2 standard security handler, revision 6) for reportlab's canvas.
+"""AES-256 PDF encryption (ISO 32000-2 standard security handler, revision 6) for formats.pdfobj's writer.
 
-reportlab formats every string and stream through ``document.encrypt`` (``prepare``,
-``register``, ``encode``, ``info``); its own AES-256 path needs the pure-Python ``pyaes``
-and writes the deprecated revision 5. ``Aes256`` is that hook with AES from
-``cryptography`` (OpenSSL): the file key is random, each string or stream gets a random IV
-and PKCS#7 padding (AESV3), and the /Encrypt dictionary carries O, U, OE, UE and Perms
-computed with algorithms 2.B, 8, 9 and 10 of ISO 32000-2.
+``Aes256`` gives the writer its ``encode`` (every string and stream of every object but the
+/Encrypt dictionary) and the /Encrypt dictionary (``info``), with AES from ``cryptography``
+(OpenSSL): the file key is random, each string or stream gets a random IV and PKCS#7
+padding (AESV3), and the /Encrypt dictionary carries O, U, OE, UE and Perms computed with
+algorithms 2.B, 8, 9 and 10 of ISO 32000-2.
 """
 
 from __future__ import annotations
@@ -14,13 +13,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from reportlab.pdfbase.pdfdoc import DummyDoc, PDFCatalog, PDFDictionary, PDFName, PDFObject
 
-__all__ = ["Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b", "p_value", "password_bytes", "security_entries",
-           "use"]
+from formats.pdfobj import Name, Obj, Raw
+
+__all__ = ["EXTENSIONS", "Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b", "p_value", "password_bytes",
+           "security_entries"]
 
 MAX_PASSWORD_BYTES = 127  # ISO 32000-2 7.6.4.3.3: the UTF-8 password is truncated to 127 bytes
 RESERVED_BITS = 0xFFFFF0C0  # bits 7, 8 and 13-32 of /P must be 1 (bits 1-2 must be 0)
@@ -115,35 +114,18 @@ def encrypt_bytes(key: bytes, data: bytes) -> bytes:
     return iv + _cbc(key, iv, data + bytes((pad,)) * pad)
 
 
-def _hex(data: bytes) -> str:
-    return f"<{data.hex().upper()}>"
+def _hex(data: bytes) -> Raw:
+    return Raw(b"<" + data.hex().upper().encode("ascii") + b">")
 
 
-class _EncryptDictionary(PDFObject):
-    """The /Encrypt dictionary, written unencrypted (reportlab's DummyDoc bypasses the hook)."""
-
-    __RefOnly__ = 1
-
-    def __init__(self, entries: SecurityEntries) -> None:
-        self.entries = entries
-
-    def format(self, document: Any) -> bytes:
-        e = self.entries
-        stdcf = PDFDictionary({"AuthEvent": PDFName("DocOpen"), "CFM": PDFName("AESV3"), "Length": 32})
-        d = PDFDictionary({
-            "Filter": PDFName("Standard"), "V": 5, "R": 6, "Length": 256,
-            "CF": PDFDictionary({"StdCF": stdcf}), "StmF": PDFName("StdCF"), "StrF": PDFName("StdCF"),
-            "O": _hex(e.O), "U": _hex(e.U), "OE": _hex(e.OE), "UE": _hex(e.UE), "Perms": _hex(e.Perms), "P": e.P,
-        })
-        out: bytes = d.format(DummyDoc())
-        return out
+# The catalog's /Extensions of an AES-256 file: PDF 1.7 with Adobe's extension level 8 (the
+# same handler as PDF 2.0), as Acrobat writes it.
+EXTENSIONS: dict[str, Obj] = {"ADBE": {"BaseVersion": Name("1.7"), "ExtensionLevel": 8}}
 
 
 class Aes256:
-    """reportlab's encryption hook (``canvas._doc.encrypt``, see ``use``) writing AES-256, revision 6.
-
-    Never a subclass of reportlab's StandardEncryption: importing reportlab.lib.pdfencrypt
-    imports platypus (tens of milliseconds); reportlab's document only calls the four methods."""
+    """The writer's encryption (``prepare`` once, then ``encode`` each string and stream, ``info``
+    for the /Encrypt dictionary): AES-256, revision 6."""
 
     def __init__(self, user_password: str, owner_password: str, permissions: int) -> None:
         self._user = user_password
@@ -155,15 +137,12 @@ class Aes256:
     def __repr__(self) -> str:  # never show the passwords or the key
         return "Aes256(***)"
 
-    def prepare(self, document: Any) -> None:
-        """Make the file key and the /Encrypt entries (reportlab calls this before writing objects)."""
+    def prepare(self) -> None:
+        """Make the file key and the /Encrypt entries (once: one key per file)."""
         if self.entries is None:
             self.key = os.urandom(32)
             self.entries = security_entries(self._user, self._owner, self._permissions, self.key)
             self._user = self._owner = ""  # no longer needed
-
-    def register(self, objnum: int, version: int) -> None:
-        """The object being written (AESV3 keys do not depend on it)."""
 
     def encode(self, data: bytes | str) -> bytes:
         """A string or stream encrypted with the file key."""
@@ -171,21 +150,12 @@ class Aes256:
             raise ValueError("encryption not prepared")
         return encrypt_bytes(self.key, data.encode("latin-1") if isinstance(data, str) else data)
 
-    def info(self) -> _EncryptDictionary:
-        """The /Encrypt dictionary object."""
-        if self.entries is None:
+    def info(self) -> dict[str, Obj]:
+        """The /Encrypt dictionary (written unencrypted)."""
+        e = self.entries
+        if e is None:
             raise ValueError("encryption not prepared")
-        return _EncryptDictionary(self.entries)
-
-
-def use(canvas: Any, user_password: str, owner_password: str, permissions: int) -> Aes256:
-    """Make ``canvas`` write an AES-256 (revision 6) encrypted PDF; the header says PDF 1.7 with
-    Adobe's extension level 8 (the same handler as PDF 2.0), as Acrobat writes it."""
-    hook = Aes256(user_password, owner_password, permissions)
-    doc = canvas._doc
-    doc.encrypt = hook
-    doc._pdfVersion = max(doc._pdfVersion, (1, 7))
-    catalog = doc.Catalog
-    catalog.Extensions = PDFDictionary({"ADBE": PDFDictionary({"BaseVersion": PDFName("1.7"), "ExtensionLevel": 8})})
-    catalog.__NoDefault__ = [*PDFCatalog.__NoDefault__, "Extensions"]  # written inline (not in __Refs__)
-    return hook
+        stdcf: dict[str, Obj] = {"AuthEvent": Name("DocOpen"), "CFM": Name("AESV3"), "Length": 32}
+        return {"Filter": Name("Standard"), "V": 5, "R": 6, "Length": 256, "CF": {"StdCF": stdcf},
+                "StmF": Name("StdCF"), "StrF": Name("StdCF"), "O": _hex(e.O), "U": _hex(e.U), "OE": _hex(e.OE),
+                "UE": _hex(e.UE), "Perms": _hex(e.Perms), "P": e.P}

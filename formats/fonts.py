@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from formats.document import DocumentError
+from formats.ttfsubset import FontError, TrueType
 
 FAMILIES = ("sans", "serif", "mono")
 
@@ -78,40 +79,42 @@ def font_file(family: str, bold: bool = False, italic: bool = False) -> Path:
 
 
 def font_name(family: str, bold: bool = False, italic: bool = False) -> str:
-    """The name the font is registered under in reportlab."""
+    """The name a built-in face is registered under (see ``register``)."""
     return f"SV-{family}{'-B' if bold else ''}{'-I' if italic else ''}"
 
 
-_registered: set[str] = set()
+# Parsed faces by registered name, kept for the process (a batch draws many documents with them).
+_faces: dict[str, TrueType] = {}
 
 
-def register_reportlab(family: str, bold: bool = False, italic: bool = False) -> str:
-    """Register the font with reportlab (once) and return its name."""
+def register(family: str, bold: bool = False, italic: bool = False) -> str:
+    """Read a built-in face (once per process) and return the name ``face`` knows it by."""
     name = font_name(family, bold, italic)
-    if name not in _registered:
-        from reportlab.pdfbase import pdfmetrics
-
-        from formats.fontcache import load_ttfont
-
-        pdfmetrics.registerFont(load_ttfont(name, font_file(family, bold, italic)))
-        _registered.add(name)
+    if name not in _faces:
+        path = font_file(family, bold, italic)
+        try:
+            _faces[name] = TrueType(path.read_bytes())
+        except (OSError, FontError) as exc:
+            raise DocumentError(f"the font file {path} cannot be read ({exc})", code="fonts.unreadable",
+                                params={"path": str(path), "reason": str(exc)},
+                                hint="reinstall spoolview or the Debian package fonts-dejavu-core") from None
     return name
 
 
 def register_bytes(name: str, data: bytes) -> str:
-    """Register an embedded TrueType font from a spool's resources; return its reportlab name."""
+    """Read an embedded TrueType font from a spool's resources; return the name ``face`` knows it by."""
     import hashlib
-    import io
 
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont
-
-    rl_name = "SVR-" + hashlib.sha1(data).hexdigest()[:16]
-    if rl_name not in _registered:
+    key = "SVR-" + hashlib.sha1(data).hexdigest()[:16]
+    if key not in _faces:
         try:
-            pdfmetrics.registerFont(TTFont(rl_name, io.BytesIO(data)))
-        except (TTFError, Exception) as exc:  # noqa: BLE001 - any parse failure is bad input
+            _faces[key] = TrueType(data)
+        except FontError as exc:
             raise DocumentError(f"font resource '{name}' is not a usable TrueType font ({exc})", code="font.unusable",
                                 params={"name": name, "reason": str(exc)}) from None
-        _registered.add(rl_name)
-    return rl_name
+    return key
+
+
+def face(name: str) -> TrueType:
+    """The parsed face registered under ``name`` (by ``register`` or ``register_bytes``)."""
+    return _faces[name]

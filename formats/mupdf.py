@@ -1,31 +1,56 @@
-"""PDF, XPS and images (PNG, JPEG, TIFF incl. multi-page) through PyMuPDF."""
+"""PDF, XPS and images (PNG, JPEG, TIFF incl. multi-page) through PyMuPDF.
+
+A well-formed, unencrypted PDF is opened without PyMuPDF: formats.pdfparse reads its page
+count, document info and (simple) page sizes, and PyMuPDF (~90 ms to import) opens it only
+when a page is drawn, searched or read (``MupdfBackend.doc``). Anything else is opened by
+PyMuPDF at once, which repairs it or says why it cannot.
+"""
 
 from __future__ import annotations
 
 import re
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import pymupdf
 
 from formats.document import DocInfo, Document, DocumentError, Page, PasswordRequired
 from formats.meta import read_sidecar
 
-pymupdf.TOOLS.mupdf_display_errors(False)
-pymupdf.TOOLS.mupdf_display_warnings(False)
+
+@cache
+def mupdf() -> Any:
+    """The pymupdf module, imported on first use, with MuPDF's messages on stderr turned off."""
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    return pymupdf
 
 
 class MupdfBackend:
-    """A PyMuPDF document; pages are loaded by PyMuPDF on demand."""
+    """A PyMuPDF document; pages are loaded by PyMuPDF on demand. Without ``doc``, PyMuPDF opens
+    ``data`` (a PDF formats.pdfparse accepted) the first time ``doc`` is asked for."""
 
     def __init__(self, doc: Any, data: bytes | None = None, path: Path | None = None) -> None:
-        self.doc = doc
+        self._doc = doc
         self.path = path
         self.data = data  # original bytes when known (PDF pass-through)
         self.encrypted = False  # opened with a password: to_pdf writes a decrypted copy
         self.embedded_info = DocInfo()  # the document info the file itself carries (XMP)
+        self.sizes: list[tuple[float, float]] | None = None  # page sizes read without PyMuPDF
         self._pages: dict[int, Any] = {}
+
+    @property
+    def doc(self) -> Any:
+        """The PyMuPDF document (opened now when the file was read by formats.pdfparse)."""
+        if self._doc is None:
+            try:
+                self._doc = mupdf().open(stream=self.data, filetype="pdf")
+            except Exception as exc:  # noqa: BLE001 - PyMuPDF raises various types on bad input
+                raise DocumentError(f"cannot read this PDF file ({reason(exc)})", code="file.damaged",
+                                    params={"kind": "PDF", "reason": reason(exc)}, file=self.path, hint=_DAMAGED) from None
+        return self._doc
 
     def mupdf_page(self, index: int) -> Any:
         page = self._pages.get(index)
@@ -43,7 +68,8 @@ class MupdfBackend:
     def close(self) -> None:
         self.__dict__.pop("_render_cache", None)
         self._pages.clear()
-        self.doc.close()
+        if self._doc is not None:
+            self._doc.close()
 
 
 def check_image_file(path: Path) -> None:
@@ -74,6 +100,11 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
     if kind == "image":
         check_image_file(path)
     data = path.read_bytes() if kind == "pdf" else None
+    if data is not None:
+        quick = open_parsed(path, data)
+        if quick is not None:
+            return quick
+    pymupdf = mupdf()
     repaired = False
     embedded = DocInfo()
     try:
@@ -137,6 +168,42 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
         repaired=repaired,
         _page_loader=load,
     )
+
+
+def open_parsed(path: Path, data: bytes) -> Document | None:
+    """The PDF read by formats.pdfparse, PyMuPDF left unimported; None when the reader declines
+    (damaged, encrypted, unusual): then PyMuPDF opens it."""
+    from formats.pdfparse import ParseError, Pdf
+
+    try:
+        parsed = Pdf(data)
+        xmp = parsed.xmp()
+    except ParseError:
+        return None
+    embedded = DocInfo()
+    if "spoolview" in xmp:  # no spoolview block (its namespace), no info: formats.pdfmeta not even imported
+        from formats.pdfmeta import read_xmp
+
+        embedded = read_xmp(xmp)
+    backend = MupdfBackend(None, data, path)
+    backend.embedded_info = embedded
+    # The sidecar, written for this file, wins field by field over what the PDF carries.
+    info = DocInfo.from_dict({**embedded.to_dict(), **read_sidecar(path).to_dict()})
+    simple = True
+
+    def load(index: int) -> Page:
+        nonlocal simple
+        if simple and backend.sizes is None:
+            try:
+                backend.sizes = parsed.page_sizes()
+            except ParseError:
+                simple = False  # an unusual page tree or page box: PyMuPDF measures the pages
+        if backend.sizes is not None:
+            return Page(index, *backend.sizes[index])
+        rect = backend.mupdf_page(index).rect
+        return Page(index=index, width=rect.width, height=rect.height)
+
+    return Document(path=path, source="pdf", info=info, page_count=parsed.page_count, backend=backend, _page_loader=load)
 
 
 def repair(data: bytes, password: str | None = None) -> bytes | None:

@@ -6,10 +6,8 @@ import base64
 import binascii
 import codecs
 import copy
-import io
 import json
 import re
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, NoReturn, overload
 from formats.document import DocInfo, Document, DocumentError, Page
 from formats.drawn import DrawnPages
 from formats.limits import DEFAULT, Limits
+from formats.pdfimage import Picture, UnreadableImage
 
 MM = 72.0 / 25.4  # points per millimetre
 A4 = (210.0, 297.0)
@@ -134,8 +133,7 @@ class SpvBackend:
         self.image_resources: dict[str, Any] = res.get("images") or {}
         self.font_resources: dict[str, Any] = res.get("fonts") or {}
         self._checked: set[int] = set()
-        self._images: dict[str, Any] = {}
-        self.readers: dict[str, Any] = {}  # reportlab ImageReaders of the images, by name
+        self._images: dict[str, Picture] = {}
         self._fonts: dict[str, str] = {}
         self._drawn = DrawnPages(self._page_pdf)
 
@@ -218,41 +216,36 @@ class SpvBackend:
         return float(raw.get("width", self.default_size[0])), float(raw.get("height", self.default_size[1]))
 
     # -- resources ------------------------------------------------------------------
-    def image(self, name: str, *, page: int | None = None, item: int | None = None) -> Any:
-        """The decoded image resource as a PIL image (cached); bombs are refused."""
+    def image(self, name: str, *, page: int | None = None, item: int | None = None) -> Picture:
+        """The image resource, its size read and its data checked (cached); bombs are refused.
+
+        PNG and JPEG are read without Pillow (formats.pdfimage); other formats import it."""
         if name in self._images:
             return self._images[name]
-        from PIL import Image
-
         where: dict[str, Any] = {"file": self.path, "page": page, "item": item, "field": f"resources.images.{name}"}
         try:
             blob = base64.b64decode(self.image_resources[name]["data"], validate=True)
         except (binascii.Error, ValueError):
             raise DocumentError(f"image resource {name!r} is not valid base64", code="image.base64", params={"name": name}, **where) from None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                img = Image.open(io.BytesIO(blob))
-            w, h = img.size
-        except Image.DecompressionBombError:
-            w = h = MAX_IMAGE_PIXELS  # far beyond the limit: refused just below
-        except Exception:  # noqa: BLE001 - any decoder failure is bad input
+            img = Picture(blob)
+        except UnreadableImage:
             raise DocumentError(f"image resource {name!r} is not a readable image", code="image.unreadable", params={"name": name},
                                 **where) from None
-        check_image_size(w, h, what=f"image resource {name!r}", **where)
+        check_image_size(img.width, img.height, what=f"image resource {name!r}", **where)
         try:
-            img.load()
-        except Exception:  # noqa: BLE001 - Pillow's load raises many types on damaged data
+            img.check()
+        except UnreadableImage:
             raise DocumentError(f"image resource {name!r} is damaged", code="image.damaged", params={"name": name}, **where) from None
         self._images[name] = img
         return img
 
     def font(self, family: str, bold: bool, italic: bool) -> str:
-        """The reportlab font name for a family (built-in or resource)."""
+        """The registered font name for a family (built-in or resource, see formats.fonts.face)."""
         from formats import fonts
 
         if family in FAMILIES:
-            return fonts.register_reportlab(family, bold, italic)
+            return fonts.register(family, bold, italic)
         if family not in self._fonts:
             try:
                 blob = base64.b64decode(self.font_resources[family]["data"], validate=True)

@@ -212,12 +212,31 @@ def finish(mdoc: pymupdf.Document, info: DocInfo, *, fallback_title: str = "", p
 
 def add_info(pdf: bytes, info: DocInfo) -> bytes:
     """A PDF made elsewhere with our document info added to its XMP, its own properties kept
-    (Title and Subject filled only where empty). Unchanged when ``info`` is empty."""
+    (Title, Author and Subject filled only where empty). Unchanged when ``info`` is empty.
+
+    A PDF formats.pdfparse reads gets an incremental update (its bytes kept as the prefix of
+    the result, PyMuPDF not imported); any other is rewritten by PyMuPDF."""
     if not info.to_dict():
         return pdf
-    import pymupdf
+    from formats.pdfparse import ParseError, Pdf
+    from formats.pdfupdate import set_info
 
     props = Properties.of(info)
+    try:
+        parsed = Pdf(pdf)
+        existing = parsed.xmp()
+        meta = parsed.info()
+        merged = merge_xmp(existing, info) if existing.strip() else ""
+        changes = {k: v for k, v in (("Title", props.title), ("Subject", props.subject), ("Author", props.author)) if v and not meta.get(k)}
+        return set_info(parsed, info=changes, xmp=merged or xmp(info, props))
+    except ParseError:
+        return _add_info_mupdf(pdf, info, props)
+
+
+def _add_info_mupdf(pdf: bytes, info: DocInfo, props: Properties) -> bytes:
+    """add_info through PyMuPDF (a PDF formats.pdfparse declines), the whole file rewritten."""
+    import pymupdf
+
     mdoc = pymupdf.open(stream=pdf, filetype="pdf")
     try:
         existing = mdoc.get_xml_metadata() or ""

@@ -1,19 +1,20 @@
-"""Drawn documents (spv, text) written as the finished PDF in one reportlab pass: properties, XMP, AES-256."""
+"""Drawn documents (spv, text) written as the finished PDF in one pass: pages, properties, XMP, AES-256.
+
+The pages are drawn on formats.pdfcanvas (our own writer: embedded DejaVu subsets, no
+reportlab), the document gets the Info dictionary and XMP packet formats.pdfmeta.finish
+writes, and with a ``Lock`` every string and stream is encrypted (formats.encrypt).
+"""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFName, PDFStream, PDFString
-from reportlab.pdfgen.canvas import Canvas
 
 from formats.document import DocInfo
-from formats.draw import plain_canvas
+from formats.pdfcanvas import Canvas
 from formats.pdfmeta import Properties, pdf_date, producer, xmp
+from formats.pdfobj import Name, Obj, Stream, Writer
 
 __all__ = ["Lock", "write"]
 
@@ -31,29 +32,19 @@ class Lock:
         return f"Lock(permissions={self.permissions})"
 
 
-class _Info(PDFInfo):
+def new_canvas() -> Canvas:
+    """A canvas drawing with the faces of formats.fonts."""
+    from formats.fonts import face
+
+    return Canvas(face)
+
+
+def info_dict(props: Properties) -> dict[str, Obj]:
     """The Info dictionary as formats.pdfmeta.finish writes it: empty properties left out."""
-
-    def __init__(self, props: Properties) -> None:
-        super().__init__()
-        self.props = props
-
-    def digest(self, md5object: Any) -> None:
-        # The trailer /ID comes from this digest: random bytes make it unique per file.
-        md5object.update(f"{self.props.title}\0{self.props.author}\0{self.props.created}".encode() + os.urandom(16))
-
-    def format(self, document: Any) -> bytes:
-        p = self.props
-        date = pdf_date(p.created)
-        values = {"Title": p.title, "Author": p.author, "Subject": p.subject, "Creator": "spoolview",
-                  "Producer": producer(), "CreationDate": date, "ModDate": date}
-        out: bytes = PDFDictionary({k: PDFString(v) for k, v in values.items() if v}).format(document)
-        return out
-
-
-def _metadata(text: str) -> PDFStream:
-    """The catalog's /Metadata stream (not compressed: PDF/A and XMP scanners read it as is)."""
-    return PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}), text.encode("utf-8"))
+    date = pdf_date(props.created)
+    values = {"Title": props.title, "Author": props.author, "Subject": props.subject, "Creator": "spoolview",
+              "Producer": producer(), "CreationDate": date, "ModDate": date}
+    return {k: v for k, v in values.items() if v}
 
 
 def write(draw_page: Callable[[Canvas, int], None], count: int, info: DocInfo, *, fallback_title: str = "",
@@ -61,16 +52,29 @@ def write(draw_page: Callable[[Canvas, int], None], count: int, info: DocInfo, *
     """``count`` pages drawn by ``draw_page`` as one finished PDF: the document info and XMP of
     formats.pdfmeta (as ``finish`` writes them) and, with ``lock``, AES-256 protection."""
     props = Properties.of(info, fallback_title, now)
-    buf = io.BytesIO()
-    c = plain_canvas(buf, pdf_version=(1, 4))  # the catalog's /Metadata is PDF 1.4
-    c._doc.info = _Info(props)  # type: ignore[attr-defined]  # reportlab's document; the stubs leave it out
-    c.setCatalogEntry("Metadata", _metadata(xmp(info, props)))
-    if lock is not None:
-        from formats.encrypt import use
-
-        use(c, lock.user_password, lock.owner_password, lock.permissions)
+    c = new_canvas()
     for i in range(count):
         draw_page(c, i)
         c.showPage()
-    c.save()
-    return buf.getvalue()
+    hook = None
+    if lock is not None:
+        from formats.encrypt import Aes256
+
+        hook = Aes256(lock.user_password, lock.owner_password, lock.permissions)
+        hook.prepare()
+    # The catalog's /Metadata is PDF 1.4; AES-256 is PDF 1.7 with Adobe's extension level 8.
+    w = Writer("1.7" if hook else "1.4", encrypt=hook.encode if hook else None)
+    pages = c.objects(w)
+    # The metadata stream is not compressed: PDF/A and XMP scanners read it as is.
+    metadata = w.add(Stream({"Type": Name("Metadata"), "Subtype": Name("XML")}, xmp(info, props).encode("utf-8"),
+                            compress=False))
+    catalog: dict[str, Obj] = {"Type": Name("Catalog"), "Pages": pages, "Metadata": metadata}
+    encrypt = None
+    if hook is not None:
+        from formats.encrypt import EXTENSIONS
+
+        catalog["Extensions"] = EXTENSIONS
+        encrypt = w.add(hook.info(), plain=True)
+    root = w.add(catalog)
+    info_ref = w.add(info_dict(props))
+    return w.finish(root, info_ref, os.urandom(16), encrypt)

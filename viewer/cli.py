@@ -126,13 +126,9 @@ def _forwarded_at_once(words: list[str]) -> bool:
     files = words[1:]
     if words[:1] != [DEFAULT_COMMAND] or not files or any(f.startswith("-") or not os.path.isfile(f) for f in files):
         return False
-    from viewer.commands.gui import display_problem
+    from viewer import instance  # only os, sys and _socket: not viewer.commands.gui (pathlib, re)
 
-    if display_problem() is not None:
-        return False
-    from viewer import instance
-
-    return instance.forward(files)
+    return instance.has_display() and instance.forward(files)
 
 
 def _mistyped(word: str) -> bool:
@@ -166,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK
+    if command == DEFAULT_COMMAND:  # a cold `spoolview FILE`: page 1 is drawn meanwhile (viewer/firstpage.py)
+        from viewer import firstpage
+
+        firstpage.start_for_command(words)
     parser = build_parser(command)
     args = parser.parse_args(words)
     if args.config:

@@ -26,7 +26,6 @@ def open_document(
     send job, the watched folder and the GUI use it as if it came from a .spv."""
     if settings is None:
         settings = _load()
-    _cache_font_metrics()
     doc = _open(path, password=password, encoding=encoding, limits=settings.limits.to_limits(),
                 cache_dir=paths.cache_dir() / "postscript")
     try:
@@ -35,14 +34,6 @@ def open_document(
         doc.close()
         raise
     return doc
-
-
-def _cache_font_metrics() -> None:
-    """Drawing the document reads the fonts' parsed metrics from the user's cache (formats/fontcache.py)."""
-    from formats import fontcache
-
-    # Made private (0700) when the first face is saved; a folder that cannot be made means no cache.
-    fontcache.use_folder(paths.cache_dir() / "fonts", create=paths.ensure_private_dir)
 
 
 def read_page_info(doc: Document, settings: Settings, directory: Any = None) -> DocInfo:

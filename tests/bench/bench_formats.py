@@ -80,9 +80,10 @@ def raw_reportlab(pages: int) -> bytes:
     """The same pages as make_large_spool.py drawn with bare reportlab calls."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from formats.fonts import register_reportlab
+    from formats.fonts import register
+    from tests.support.reportlab_oracle import register as register_reportlab
 
-    sans, bold = register_reportlab("sans"), register_reportlab("sans", True)
+    sans, bold = register_reportlab(register("sans")), register_reportlab(register("sans", True))
     mm = 72 / 25.4
     h = 297 * mm
     buf = io.BytesIO()

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from viewer.relay.acceptor import ListenerPool
 from viewer.relay.config import from_dict
 from viewer.relay.queue import Queue
 from viewer.relay.service import RelayService
@@ -45,6 +46,7 @@ SESSIONS = int(os.environ.get("BENCH_LISTENER_SESSIONS", "8"))
 SIZE = 30 * 1024
 ROUNDS = int(os.environ.get("BENCH_LISTENER_ROUNDS", "3"))
 NOTES: list[str] = []
+NOTES_ALSO: list[str] = []
 NOTES_PF: list[float] = []  # Postfix's CPU per message (ms), per round
 
 # smtp-source's session in Python (a separate process, so it has the other core): one
@@ -125,30 +127,56 @@ def drive(port: int, *, peers: bool) -> float:
     return COUNT / float(out.stdout.strip())
 
 
-def relay_config(base: Path, listen: int, sink: int):
+def relay_config(base: Path, listen: int, sink: int, processes: int = 0):
     return from_dict({
         "queue": {"folder": str(base / "queue")},
         "smarthost": {"host": "127.0.0.1", "port": sink, "connections": 2},
         # smtp-source opens a new connection as soon as the last one is closed, before the
         # listener has counted the old one out: 8 sessions can look like 11 for a moment
         # (Postfix runs with its per-client count limit off, too).
-        "listener": {"enabled": True, "port": listen, "hostname": "bench.example", "max_connections_per_client": 100},
+        "listener": {"enabled": True, "port": listen, "hostname": "bench.example", "max_connections_per_client": 100,
+                     "processes": processes},
         "log": {"level": "WARNING"},
     })
 
 
-def spoolview_rate(base: Path, sink: int, *, peers: bool) -> float:
+def _relay_cpu(svc: RelayService) -> tuple[float, float]:
+    """CPU seconds so far of the relay process, and of its listener workers."""
+    listener = svc.listener
+    workers = listener.pids if isinstance(listener, ListenerPool) else []
+    return time.process_time(), sum(_proc_cpu(pid) for pid in workers)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def spoolview_rate(base: Path, sink: int, *, peers: bool, processes: int = 0, notes: list[str] | None = None) -> float:
     port = free_port()
-    svc = RelayService(relay_config(base, port, sink)).start()
-    assert svc.listener is not None
-    cpu = time.process_time()
+    svc = RelayService(relay_config(base, port, sink, processes)).start()
+    listener = svc.listener
+    assert listener is not None
+    main0, workers0 = _relay_cpu(svc)
     try:
         rate = drive(port, peers=peers)
+        main1, workers1 = _relay_cpu(svc)  # before the stop: the workers are still there to be read
+        rss = [_rss_mb(pid) for pid in listener.pids] if isinstance(listener, ListenerPool) else []
     finally:
         svc.stop()
-    commit = svc.listener.handler.commit
-    NOTES.append(f"{(time.process_time() - cpu) * 1000 / COUNT:.2f} ms of relay CPU per message (listener and delivery), "
-                 f"{commit.messages / max(commit.groups, 1):.1f} messages per group commit")
+    used = (main1 - main0) + (workers1 - workers0)
+    if isinstance(listener, ListenerPool):
+        groups, messages = listener.groups, listener.messages
+        shape = (f"{listener.processes} listener processes: relay process {(main1 - main0) * 1000 / COUNT:.2f} ms, "
+                 f"workers {(workers1 - workers0) * 1000 / COUNT:.2f} ms, workers' RSS {', '.join(f'{r:.0f}' for r in rss)} MB")
+    else:
+        commit = listener.handler.commit
+        groups, messages, shape = commit.groups, commit.messages, "one process"
+    (NOTES if notes is None else notes).append(
+        f"{used * 1000 / COUNT:.2f} ms of relay CPU per message (listener and delivery; {shape}), "
+        f"{messages / max(groups, 1):.1f} messages per group commit")
     return rate
 
 
@@ -460,11 +488,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers", action="store_true", help="also measure Postfix (installs Debian's postfix if missing)")
     parser.add_argument("--only", choices=("listener", "pickup"), help="one part only (with --peers)")
+    parser.add_argument("--processes", type=int, default=0, help="listener.processes for spoolview (0: one per core)")
+    parser.add_argument("--also-processes", type=int, metavar="N",
+                        help="also measure spoolview with listener.processes = N, in the same rounds")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the stock aiosmtpd baseline (the slowest part)")
     args = parser.parse_args()
     if args.peers:
         ensure_postfix()
     sink, sink_port = start_sink(args.peers)
     ours: list[float] = []
+    also: list[float] = []
     stock: list[float] = []
     postfix: list[float] = []
     pickup: dict[bool, list[tuple[float, float, float]]] = {False: [], True: []}
@@ -473,9 +506,14 @@ def main() -> None:
         for _ in range(ROUNDS):  # interleaved, so a busy moment of the machine hits all alike
             if args.only != "pickup":
                 with tempfile.TemporaryDirectory() as tmp:
-                    ours.append(spoolview_rate(Path(tmp), sink_port, peers=args.peers))
-                with tempfile.TemporaryDirectory() as tmp:
-                    stock.append(stock_rate(Path(tmp), peers=args.peers))
+                    ours.append(spoolview_rate(Path(tmp), sink_port, peers=args.peers, processes=args.processes))
+                if args.also_processes is not None:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        also.append(spoolview_rate(Path(tmp), sink_port, peers=args.peers, processes=args.also_processes,
+                                                   notes=NOTES_ALSO))
+                if not args.no_baseline:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        stock.append(stock_rate(Path(tmp), peers=args.peers))
                 if args.peers:
                     postfix.append(postfix_rate(sink_port))
             if args.peers and args.only != "listener":
@@ -493,11 +531,19 @@ def main() -> None:
         gen = "smtp-source" if args.peers else "smtp-source's session in Python"
         print(f"relay listener, {gen} -s {SESSIONS} -m {COUNT}, {SIZE // 1024} KB, one message per connection, "
               f"median of {ROUNDS} (msg/s accepted, 250 only once durable)")
-        ours_m, stock_m = statistics.median(ours), statistics.median(stock)
+        ours_m = statistics.median(ours)
         print(f"  spoolview listener          {ours_m:8.0f} msg/s   ({_figures(ours)})")
-        print(f"  baseline: stock aiosmtpd    {stock_m:8.0f} msg/s   ({_figures(stock)})   ratio {ours_m / stock_m:.2f}x")
+        if stock:
+            stock_m = statistics.median(stock)
+            print(f"  baseline: stock aiosmtpd    {stock_m:8.0f} msg/s   ({_figures(stock)})   ratio {ours_m / stock_m:.2f}x")
         for note in NOTES:
             print(f"    spoolview: {note}")
+        if also:
+            also_m = statistics.median(also)
+            print(f"  spoolview, processes = {args.also_processes:<3} {also_m:8.0f} msg/s   ({_figures(also)})   "
+                  f"ratio {ours_m / also_m:.2f}x (per round {', '.join(f'{o / a:.2f}' for o, a in zip(ours, also, strict=True))})")
+            for note in NOTES_ALSO:
+                print(f"    spoolview: {note}")
         if postfix:
             pf = statistics.median(postfix)
             ratios = [o / p for o, p in zip(ours, postfix, strict=True)]

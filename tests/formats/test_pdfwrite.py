@@ -1,4 +1,4 @@
-"""formats.pdfwrite: one reportlab pass gives the properties, XMP and protection formats.pdfmeta.finish gave."""
+"""formats.pdfwrite: one pass of our writer gives the properties, XMP and protection formats.pdfmeta.finish gave."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pymupdf
-from reportlab.pdfgen.canvas import Canvas
 
 from formats.document import DocInfo
-from formats.fonts import register_reportlab
+from formats.fonts import register
 from formats.pdf import PERMISSIONS
+from formats.pdfcanvas import Canvas
 from formats.pdfmeta import Properties, pdf_date, producer, read_xmp
 from formats.pdfwrite import Lock, write
 from tests.support.tools import require_tool
@@ -23,7 +23,7 @@ INFO = DocInfo(kind="facture", number="F2026-0107", customer="CLI003", issuer="B
 
 
 def _draw(c: Canvas, index: int) -> None:
-    c.setFont(register_reportlab("sans"), 12)
+    c.setFont(register("sans"), 12)
     c.drawString(72, 720, f"page {index + 1} éàü")
 
 

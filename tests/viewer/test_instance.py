@@ -156,3 +156,60 @@ def test_close_leaves_a_successors_socket_alone(runtime):
         assert second.path.exists()
     finally:
         second.close()
+
+
+@pytest.mark.parametrize("name", [
+    "/plain/a.pdf", "/with space/é à ç/devis « 42 ».spv", '/quote"and\\backslash/x.pdf', "/tab\tnew\nline/\x7f\x01.pdf",
+    "/astral/\U0001f4c4.pdf", os.fsdecode(b"/latin1-bytes/\xe9t\xe9.pdf"),
+])
+def test_the_request_is_the_json_the_viewer_reads(name):
+    line = instance.encode_request([name, "/b.pdf"])
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
+    assert json.loads(line) == {"open": [name, "/b.pdf"]}
+    assert line == json.dumps({"open": [name, "/b.pdf"]}).encode() + b"\n"
+
+
+def test_the_scope_tag_is_stable_and_tells_scopes_apart():
+    assert instance.scope_tag("") == 0x811C9DC5 and instance.scope_tag("a") == 0xE40C292C  # FNV-1a's reference values
+    assert instance.scope_tag(":0||/home/a") != instance.scope_tag(":1||/home/a")
+
+
+def test_the_client_loads_no_json_socket_py_or_pathlib(runtime, tmp_path):
+    """The hand-over costs the interpreter's start and a round trip: a fresh interpreter's modules after it."""
+    import subprocess
+    import sys
+
+    listener = instance.Listener.start()
+    opened: list[str] = []
+    server = threading.Thread(target=_serve_once, args=(listener, opened))
+    server.start()
+    probe = ("import sys; from viewer import instance; ok = instance.forward([sys.argv[1]]); "
+             "print(ok, sorted({'json', 'socket', 'pathlib', 're', 'enum', 'struct', 'zlib'} & set(sys.modules)))")
+    try:
+        done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "a.pdf")], capture_output=True, text=True,
+                              env=dict(os.environ), timeout=60)
+    finally:
+        server.join(10)
+        listener.close()
+    assert done.stdout.split(None, 1) == ["True", "[]\n"], done.stderr
+    assert opened == [str(tmp_path / "a.pdf")]
+
+
+def test_the_viewer_answers_before_opening_and_an_opening_error_stays_on_its_side(runtime):
+    listener = instance.Listener.start()
+    client = socket.socket(socket.AF_UNIX)
+    replies = []
+
+    def opening(files):
+        replies.append(json.loads(client.recv(1000)))  # already answered when the opening starts
+        raise RuntimeError("a bug in the window")
+
+    try:
+        client.connect(str(listener.path))
+        client.sendall(instance.encode_request(["/x.pdf"]))
+        with pytest.raises(RuntimeError):  # Tk reports it in the viewer (a dialog), the client is done
+            listener.handle(opening)
+    finally:
+        client.close()
+        listener.close()
+    assert replies == [{"ok": True}]

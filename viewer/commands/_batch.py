@@ -181,7 +181,7 @@ class Conversion:
             importlib.import_module(module)
         try:
             for bold in (False, True):
-                fonts.register_reportlab("sans", bold)
+                fonts.register("sans", bold)
         except DocumentError:
             pass  # no fonts: the first document says so, in its own words
 

@@ -7,6 +7,8 @@ Every window reads the process's one settings store (viewer.settings_store).
 
 from __future__ import annotations
 
+import functools
+import gc
 import importlib
 import logging
 import sys
@@ -22,12 +24,13 @@ from viewer.gui.recent import ViewerState
 from viewer.gui.toolbar import IconPhotos
 
 if TYPE_CHECKING:
-    from viewer import instance
+    from viewer import firstpage, instance
 
 log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
 PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
+SPARE_AFTER_MS = 500  # quiet time after start-up's plugins or a hand-over before the next spare window is built
 
 
 def skip_layout_model() -> None:
@@ -80,6 +83,12 @@ class App:
         self.hooks = [] if defer_plugins else plugin_hooks(plugins)
         self.windows: list[MainWindow] = []
         self.listener: instance.Listener | None = None
+        self.freeze_start_up = False  # the CLI turned the cyclic GC off for the start-up (run())
+        # While serving: a hidden, fully built window (plugins installed, laid out at the remembered
+        # size) that the next hand-over fills and shows. Never in ``windows``: it is no open document.
+        self.spare: MainWindow | None = None
+        self._spare_language = self._spare_geometry = ""
+        self._spare_job: str | None = None
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -109,10 +118,17 @@ class App:
         return window
 
     def after_first_paint(self) -> None:
-        """What start-up leaves until the first page is on screen: the plugins, the heap policy."""
+        """What start-up leaves until the first page is on screen: the plugins, the heap policy, the GC."""
         if self._plugins_pending:
             return_freed_memory()
         self.load_plugins()
+        if self.freeze_start_up:
+            # What start-up made stays for the process's life: frozen, the cyclic GC never scans it again
+            # (nor frees a start-up Tk object from a worker thread); it collects what comes after.
+            self.freeze_start_up = False
+            gc.freeze()
+            gc.enable()
+        self.prepare_spare()
 
     def load_plugins(self) -> None:
         """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
@@ -130,18 +146,83 @@ class App:
     def open_files(self, paths: list[str]) -> None:
         """Open each file in a new window of this process (an empty window for none).
 
-        What a second ``spoolview FILE`` asks through the single-instance socket. The page is
-        painted first: the window's plugins (mail icon, menus) are installed once it is on screen.
+        What a second ``spoolview FILE`` asks through the single-instance socket. The spare
+        window takes the first file; without one (back to back, or more files) a window is built
+        hidden the same way, its plugins (mail icon, menus) installed once its page is on screen.
+        Either is shown with page 1 already drawn.
         """
         wanted: list[str | None] = list(paths) or [None]
         for path in wanted:
-            window = self.new_window(defer_plugins=bool(path))
+            window = self._take_spare()
+            if window is None:
+                self._refresh_settings()
+                window = self._hidden_window(defer_plugins=bool(path))
+                self.windows.append(window)
+                if path:
+                    window.after_idle(self._plugins_when_painted, window)
+            self._fill_spare(window, path)
+        self.prepare_spare()
+
+    def _refresh_settings(self) -> None:
+        from viewer.settings_store import shared
+
+        if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
+            self.settings = shared().refresh()  # another process may have changed it since
+
+    def _hidden_window(self, *, defer_plugins: bool = False) -> MainWindow:
+        """A new window, withdrawn and laid out at the remembered size (``_fill_spare`` shows it)."""
+        from viewer.gui.windows import lay_out_withdrawn
+
+        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
+                            defer_hooks=defer_plugins, hidden=True)
+        lay_out_withdrawn(window, window.remembered_geometry())
+        return window
+
+    def prepare_spare(self, delay_ms: int = SPARE_AFTER_MS) -> None:
+        """Build the spare window for the next hand-over once the viewer has been quiet ``delay_ms``."""
+        if self.listener is None or self.spare is not None or self._spare_job is not None:
+            return
+        self._spare_job = self.root.after(delay_ms, self._spare_when_idle)
+
+    def _spare_when_idle(self) -> None:
+        self._spare_job = self.root.after_idle(self.build_spare)
+
+    def build_spare(self) -> MainWindow | None:
+        """The hidden window the next hand-over fills (built now unless there is one, or the app is ending)."""
+        self._spare_job = None
+        if self.spare is None and self.windows and not self._plugins_pending:
+            self.spare = self._hidden_window()
+            self._spare_geometry, self._spare_language = self.spare.remembered_geometry(), i18n.language()
+        return self.spare
+
+    def _take_spare(self) -> MainWindow | None:
+        """The spare window made current (settings, language, place), counted as open; None without one."""
+        spare, self.spare = self.spare, None
+        if spare is None or not spare.winfo_exists():
+            return None
+        self._refresh_settings()  # as new_window: the settings may have changed on disk
+        spare.settings = self.settings
+        if self._spare_language != i18n.language():  # the language changed since it was built
+            spare.retranslate()
+        spare.language_var.set(spare.language_setting())
+        geometry = spare.remembered_geometry()
+        if geometry != self._spare_geometry:  # a window was moved or resized, then closed, since
+            spare.geometry(geometry)
+            spare.update_idletasks()
+        self.windows.append(spare)
+        return spare
+
+    def _fill_spare(self, window: MainWindow, path: str | None) -> None:
+        """Open ``path`` in the withdrawn spare, put page 1 on its canvas, then show it: it appears whole.
+
+        An error or password dialog shows the window first (MainWindow.reveal); a bug on the way
+        still leaves it shown (it counts as open: hidden, it would keep the viewer from ending)."""
+        try:
             if path:
-                # Laid out and mapped now: the page is rendered at the fitted width without
-                # waiting for the window's first <Configure> from the X server.
-                window.update_idletasks()
-                window.after_idle(window.open_path, path)
-                window.after_idle(self._plugins_when_painted, window)
+                window.open_path(path)
+                window.pageview.render_pending(limit=1)
+        finally:
+            window.deiconify()
             window.lift()
             window.focus_force()
 
@@ -157,6 +238,8 @@ class App:
         """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
         self.listener = listener
         self.root.tk.createfilehandler(listener.fileno(), tk.READABLE, lambda *_: listener.handle(self.open_files))
+        if not self._plugins_pending:  # else once they are loaded (after_first_paint)
+            self.prepare_spare()
 
     def window_closed(self, window: Any) -> None:
         if window in self.windows:
@@ -180,6 +263,9 @@ class App:
 
     def destroy(self) -> None:
         self.stop_serving()
+        if self._spare_job is not None:
+            self.root.after_cancel(self._spare_job)
+            self._spare_job = None
         try:
             self.root.destroy()
         except tk.TclError:
@@ -190,12 +276,16 @@ class DisplayUnavailable(SpoolviewError):
     """No window can open: the display refused the connection (or there is none)."""
 
 
-def run(paths: list[str], *, serve: bool = True) -> int:
+def run(paths: list[str], *, serve: bool = True, early: firstpage.Child | None = None,
+        freeze_start_up: bool = False) -> int:
     """Open a window per file (one empty window without files) and run until all are closed.
 
     With ``serve``, later ``spoolview FILE`` invocations of this user open their files here
-    (unless another viewer already answers them). Raises DisplayUnavailable when Tk cannot
-    reach a display.
+    (unless another viewer already answers them). ``early`` draws the first file's page 1
+    (viewer/firstpage.py), shown before the document is opened here. With
+    ``freeze_start_up`` (the CLI turned the cyclic GC off before importing Tk), the GC is
+    turned on again once the first page and the plugins are in, the start-up's objects
+    frozen. Raises DisplayUnavailable when Tk cannot reach a display.
     """
     try:
         app = App(defer_plugins=True)
@@ -209,21 +299,28 @@ def run(paths: list[str], *, serve: bool = True) -> int:
         listener = instance.Listener.start()
         if listener is not None:
             app.serve(listener)
+    app.freeze_start_up = freeze_start_up
     if not paths:
         app.new_window()
-    for path in paths:
+
+    # The plugins come once the first page is on screen (or a little later at worst). A timer,
+    # not at once: the event loop first flushes the painted page to the X server.
+    def painted() -> None:
+        app.root.after(20, app.after_first_paint)
+
+    for n, path in enumerate(paths):
         window = app.new_window()
         # Shown and laid out first (the page is rendered at the fitted width without waiting for the
         # X server's <Configure>); opened at idle, so an error dialog has a parent to sit on.
         window.update_idletasks()
-        window.after_idle(window.open_path, path)
-    opening = app.windows[0]
-    if paths:  # the plugins come once the first page is on screen (or a little later at worst)
-        # A timer, not at once: the event loop first flushes the painted page to the X server.
-        def painted() -> None:
-            app.root.after(20, app.after_first_paint)
+        if n == 0 and early is not None and early.path == path:
+            from viewer.gui.firstpage import EarlyPage
 
-        opening.after_idle(lambda: opening.pageview.when_painted(painted))
+            EarlyPage(window, early, then=functools.partial(window.pageview.when_painted, painted))
+            continue
+        window.after_idle(window.open_path, path)
+        if n == 0:
+            window.after_idle(functools.partial(window.pageview.when_painted, painted))
     app.root.after(PLUGINS_AT_LATEST_MS if paths else 1, app.after_first_paint)
     try:
         app.root.mainloop()

@@ -14,12 +14,15 @@ import bisect
 import tkinter as tk
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from tkinter import ttk
+
+from viewer import firstpage
+from viewer.firstpage import GAP  # pixels between pages and around them
 
 Rect = tuple[float, float, float, float]
 
-GAP = 12  # pixels between pages and around them
-ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 6.4)
+ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, firstpage.MAX_ZOOM)
 PREFETCH = 2  # pages rendered ahead of and behind the visible ones
 SETTLE_MS = 400  # quiet time after the last page rendered before ``on_settled`` is called
 BACKGROUND = "#7f8790"
@@ -159,6 +162,7 @@ class PageView(ttk.Frame):
         self._last_width = 0
         self._total_height = 1
         self.rendered = 0  # pages rendered since the document was set (tests, benchmarks)
+        self._preview: tuple[int, tuple[float, float], Path] | None = None  # (pages, page 1's size, file) before it opens
         self._when_painted: list[Callable[[], object]] = []
         self.canvas.bind("<Configure>", self._on_configure)
         for widget in (self.canvas,):
@@ -172,9 +176,23 @@ class PageView(ttk.Frame):
 
     # ----------------------------------------------------------------- document
     def set_source(self, source: DocumentSource | None) -> None:
-        """Show ``source`` from its first page (None empties the view)."""
+        """Show ``source`` from its first page (None empties the view).
+
+        The document a preview was laid out for (``preview``) takes its place as it is: the
+        pixels of page 1 already on screen stay (no flash), the other pages render as usual."""
         self._when_painted = []  # those waited for the previous document
         self._cancel_jobs()
+        preview, self._preview = self._preview, None
+        if source is not None and preview is not None and self.source is None and self._adopts(source, preview):
+            self.source = source
+            self._failed.clear()
+            self._hits, self._current_hit = {}, None
+            self.rendered = 0
+            if source.page_count > 1:
+                self._sizes_job = self.after_idle(self._load_sizes, 1)
+            self._schedule()
+            self.on_change()
+            return
         self.source = source
         self.cache.clear()
         self._failed.clear()
@@ -194,6 +212,42 @@ class PageView(ttk.Frame):
         self.canvas.xview_moveto(0)
         self._schedule()
         self.on_change()
+
+    def preview(self, page_count: int, first: tuple[float, float], path: str | Path) -> float:
+        """Lay out ``page_count`` pages the size of page 1 (``first``, in points) of the file ``path``
+        before it is open; returns the dpi page 1 is shown at (``show_preview`` gives its pixels)."""
+        self.set_source(None)
+        self._preview = (page_count, first, Path(path).resolve())
+        self._sizes = [first] * page_count
+        self._pinned = 0
+        self._relayout(keep=False)
+        return self.render_dpi
+
+    def show_preview(self, dpi: float, ppm: bytes) -> bool:
+        """Show ``ppm`` (page 1 of the previewed file rendered at ``dpi``, as ``DocumentSource.render_ppm``
+        renders it); False, and nothing shown, when the page is shown at another dpi now."""
+        if self._preview is None or dpi != self.render_dpi:
+            return False
+        key = self._key(0)
+        self.cache.put(key, ppm)
+        self._show(0, key, ppm)
+        return True
+
+    @property
+    def previewing(self) -> bool:
+        """True while a preview waits for its document (``preview``)."""
+        return self._preview is not None
+
+    def _adopts(self, source: DocumentSource, preview: tuple[int, tuple[float, float], Path]) -> bool:
+        """``source`` is the previewed file, with as many pages and page 1 of the same size."""
+        count, first, path = preview
+        document_path = getattr(source.document, "path", None)
+        if source.page_count != count or document_path is None or Path(document_path).resolve() != path:
+            return False
+        try:
+            return source.page_size(0) == first
+        except Exception:  # noqa: BLE001 - an unreadable page 1: the ordinary road reports it
+            return False
 
     @property
     def page_count(self) -> int:
@@ -238,7 +292,7 @@ class PageView(ttk.Frame):
 
     @property
     def render_dpi(self) -> float:
-        return round(self.zoom * self.screen_dpi, 2)
+        return firstpage.render_dpi(self.zoom, self.screen_dpi)
 
     def _rotated(self, index: int) -> tuple[float, float]:
         w, h = self._sizes[index]
@@ -247,14 +301,9 @@ class PageView(ttk.Frame):
     def _fit_zoom(self) -> float | None:
         if not self._sizes or self.fit is None:
             return None
-        width = max(self.canvas.winfo_width(), 50) - 2 * GAP
-        height = max(self.canvas.winfo_height(), 50) - 2 * GAP
-        w, h = self._rotated(min(self.current_page, self.page_count - 1))
-        per_point = self.screen_dpi / 72.0
-        zoom = width / (w * per_point)
-        if self.fit == "page":
-            zoom = min(zoom, height / (h * per_point))
-        return max(0.05, min(zoom, ZOOM_STEPS[-1]))
+        view = (self.canvas.winfo_width(), self.canvas.winfo_height())
+        return firstpage.fit_zoom(view, self._rotated(min(self.current_page, self.page_count - 1)), self.screen_dpi,
+                                  self.fit)
 
     def _relayout(self, keep: bool = True) -> None:
         anchor = self._anchor() if keep else None
@@ -280,10 +329,16 @@ class PageView(ttk.Frame):
             self.canvas.create_rectangle(x0, y0, x0 + bw, y0 + bh, fill="white", outline="#50565c",
                                          tags=("page", f"p{i}"))
         self._total_height = max(y, 1)
+        self._last_width = self.canvas.winfo_width()  # laid out for this width: its <Configure> changes nothing
         self.canvas.configure(scrollregion=(0, 0, total_w, self._total_height))
         self._draw_hits()
         if anchor is not None:
             self._scroll_to_anchor(*anchor)
+        for index in self.visible_pages():  # pixels already rendered for this layout go back at once: no white frame
+            key = self._key(index)
+            data = self.cache.get(key) if (self.source is not None or self._preview is not None) else None
+            if data is not None and key not in self._failed:
+                self._show(index, key, data)
         self._schedule()
 
     def _anchor(self) -> tuple[int, float] | None:

@@ -527,9 +527,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def format_date(timeval: float | None = None) -> str:
     """An RFC 5322 date in the local time zone, as ``email.utils.formatdate(timeval, localtime=True)``."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    now = datetime.fromtimestamp(time.time() if timeval is None else timeval, timezone.utc).astimezone()
+    now = datetime.fromtimestamp(time.time() if timeval is None else timeval, UTC).astimezone()
     return (f"{_DAYS[now.weekday()]}, {now.day:02d} {_MONTHS[now.month - 1]} {now.year:04d} "
             f"{now.hour:02d}:{now.minute:02d}:{now.second:02d} {now.strftime('%z')}")
 

@@ -6,6 +6,7 @@ import functools
 import ipaddress
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ __all__ = [
     "LogConfig",
     "ConfigError",
     "load_config",
+    "listener_processes",
+    "workers_supported",
     "check_password_env",
     "default_config_path",
 ]
@@ -33,6 +36,7 @@ __all__ = [
 SECURITY_MODES = ("none", "starttls", "tls")
 AUTH_MODES = ("password", "oauth2")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PROCESSES_MAX = 64
 
 
 class ConfigError(SpoolviewError):
@@ -72,6 +76,10 @@ class ListenerConfig:
     idle_timeout: float = 60.0  # seconds a client may stay silent before it is disconnected
     auth_max_failures: int = 3  # wrong logins on one connection before it is closed
     auth_delay: float = 1.0  # seconds the next AUTH of a failing address waits; doubles per failure (max 30)
+    # Processes running SMTP sessions. 0: one per CPU core this process may use; 1: the
+    # sessions run in the relay process itself. Above 1 (Linux), the relay process accepts
+    # every connection, enforces the limits above for all of them, and hands it to a worker.
+    processes: int = 0
 
 
 @dataclass
@@ -295,6 +303,11 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
             raise ConfigError(f"{source}: listener.{key} must be 1 or more")
     if lst.idle_timeout <= 0:
         raise ConfigError(f"{source}: listener.idle_timeout must be above 0 seconds")
+    if not 0 <= lst.processes <= PROCESSES_MAX:
+        raise ConfigError(f"{source}: listener.processes must be between 0 (one per CPU core) and {PROCESSES_MAX}")
+    if lst.processes > 1 and not workers_supported():
+        raise ConfigError(f"{source}: listener.processes above 1 needs Linux (connections are handed to worker "
+                          "processes over a Unix socket); set it to 1 or 0")
     if lst.auth_delay < 0:
         raise ConfigError(f"{source}: listener.auth_delay must be 0 or more seconds")
     r = config.retry
@@ -308,6 +321,20 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
     for addr in config.reports.copies:
         if not isinstance(addr, str) or "@" not in addr:
             raise ConfigError(f"{source}: reports.copies: {addr!r} is not an e-mail address")
+
+
+def workers_supported() -> bool:
+    """Whether listener worker processes can run here (Linux: SOCK_SEQPACKET and SCM_RIGHTS)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
+
+
+def listener_processes(listener: ListenerConfig) -> int:
+    """How many processes run the listener's SMTP sessions (``processes``, 0 resolved to the cores)."""
+    if listener.processes:
+        return listener.processes
+    if not workers_supported():
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), PROCESSES_MAX))
 
 
 def check_password_env(config: RelayConfig) -> None:

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
+from typing import Protocol
 
-__all__ = ["ClientGuard", "AUTH_DELAY_MAX", "AUTH_MEMORY"]
+__all__ = ["ClientGuard", "Guard", "AUTH_DELAY_MAX", "AUTH_MEMORY"]
 
 AUTH_DELAY_MAX = 30.0  # seconds: the longest wait before an AUTH from a failing address is answered
 AUTH_MEMORY = 900.0  # seconds after its last failure an address is forgiven
 ADDRESSES_MAX = 4096  # addresses remembered at most (the oldest are forgotten first)
+
+log = logging.getLogger("viewer.relay.listener")
+
+
+class Guard(Protocol):
+    """What a session asks of the limits: this process's ClientGuard, or a worker's link to the relay process's."""
+
+    def admit(self, address: str) -> str | None: ...
+
+    def release(self, address: str) -> None: ...
+
+    def failed_login(self, address: str, user: str, on_connection: int) -> None: ...
+
+    async def auth_wait(self, address: str) -> float: ...
 
 
 class ClientGuard:
@@ -72,6 +88,16 @@ class ClientGuard:
         while len(self._failures) > ADDRESSES_MAX:
             self._failures.popitem(last=False)
         return count
+
+    def failed_login(self, address: str, user: str, on_connection: int) -> None:
+        """A wrong login from ``address`` (the ``on_connection``-th on its connection): counted and logged."""
+        total = self.auth_failed(address)
+        log.warning("authentication failed for user %r from %s (%d on this connection, %d from this address); "
+                    "the next AUTH from there waits %.2f s", user, address, on_connection, total, self.auth_delay(address))
+
+    async def auth_wait(self, address: str) -> float:
+        """``auth_delay`` for a session (a worker process's guard asks the relay process instead)."""
+        return self.auth_delay(address)
 
     def auth_delay(self, address: str) -> float:
         """Seconds the next AUTH from ``address`` waits before it is looked at (0 when it never failed)."""

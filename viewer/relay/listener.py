@@ -32,7 +32,7 @@ from viewer.relay.message import (
 from viewer.relay.queue import Queue
 from viewer.relay.session import RelaySMTP, Tables, peer_ip
 
-__all__ = ["RelayHandler", "RelaySMTP", "Listener", "ListenerError", "relay_allowed"]
+__all__ = ["RelayHandler", "RelaySMTP", "Listener", "ListenerError", "relay_allowed", "smtp_kwargs", "new_event_loop"]
 
 log = logging.getLogger("viewer.relay.listener")
 
@@ -97,7 +97,7 @@ class RelayHandler:
         except MalformedMessage as exc:
             return f"550 5.6.0 Malformed message: {exc}"
         try:
-            qid = await asyncio.wrap_future(self.commit.submit(data))  # durable once this returns
+            qid = await self.commit.submit_async(data)  # durable once this returns
         except OSError as exc:
             log.error("cannot queue a message from %s: %s", peer_ip(session.peer), exc)
             return QUEUE_FAILED
@@ -162,6 +162,31 @@ def tls_context(config: ListenerConfig) -> ssl.SSLContext | None:
     return ctx
 
 
+def smtp_kwargs(config: RelayConfig) -> dict:
+    """aiosmtpd's session arguments for the configured listener (TLS context loaded: ListenerError if it cannot be)."""
+    lc = config.listener
+    kwargs: dict = dict(
+        hostname=config.hostname,
+        ident="spoolview relay",
+        data_size_limit=config.queue.max_message_size,
+        auth_require_tls=True,
+        auth_required=False,
+        timeout=lc.idle_timeout,
+    )
+    ctx = tls_context(lc)
+    if ctx is not None:
+        kwargs.update(tls_context=ctx, require_starttls=lc.require_tls)
+    if lc.users:
+        kwargs["authenticator"] = _Users(lc.users)
+    return kwargs
+
+
+def bind_error(config: ListenerConfig, exc: OSError) -> ListenerError:
+    """The one-line error for a port the listener cannot take."""
+    return ListenerError(f"the SMTP listener cannot start on {config.host}:{config.port}: {exc.strerror or exc}; "
+                         "choose another listener.port or stop the program using it")
+
+
 class Listener:
     """Starts and stops the SMTP server; fails loudly when it does not come up."""
 
@@ -169,24 +194,11 @@ class Listener:
         lc = config.listener
         self.config = lc
         self.handler = RelayHandler(queue, lc, on_queued)
-        kwargs: dict = dict(
-            hostname=lc.host,
-            port=lc.port,
-            server_hostname=config.hostname,
-            ident="spoolview relay",
-            data_size_limit=config.queue.max_message_size,
-            auth_require_tls=True,
-            auth_required=False,
-            timeout=lc.idle_timeout,
-        )
-        ctx = tls_context(lc)
-        if ctx is not None:
-            kwargs.update(tls_context=ctx, require_starttls=lc.require_tls)
-        if lc.users:
-            kwargs["authenticator"] = _Users(lc.users)
+        kwargs = smtp_kwargs(config)
         self.guard = ClientGuard(max_connections=lc.max_connections, max_per_client=lc.max_connections_per_client,
                                  auth_delay=min(lc.auth_delay, AUTH_DELAY_MAX))
-        self.controller = _Controller(self.handler, guard=self.guard, auth_max_failures=lc.auth_max_failures, **kwargs)
+        self.controller = _Controller(self.handler, guard=self.guard, auth_max_failures=lc.auth_max_failures,
+                                      hostname=lc.host, port=lc.port, server_hostname=kwargs.pop("hostname"), **kwargs)
 
     def start(self) -> None:
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
@@ -195,10 +207,7 @@ class Listener:
             try:
                 probe.bind((self.config.host, self.config.port))
             except OSError as exc:
-                raise ListenerError(
-                    f"the SMTP listener cannot start on {self.config.host}:{self.config.port}: {exc.strerror or exc}; "
-                    "choose another listener.port or stop the program using it"
-                ) from None
+                raise bind_error(self.config, exc) from None
         self.handler.commit.start()
         try:
             self.controller.start()

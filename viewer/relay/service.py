@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from viewer.fsutil import private_dir, private_file
-from viewer.relay.config import ConfigError, RelayConfig
+from viewer.relay.acceptor import ListenerPool
+from viewer.relay.config import ConfigError, RelayConfig, listener_processes
 from viewer.relay.delivery import Deliverer, DeliveryPool, RouteFactory, smarthost_route
 from viewer.relay.journal import Journal
 from viewer.relay.listener import Listener
@@ -101,7 +102,7 @@ class RelayService:
         self.pickup = (PickupFolder(config.pickup.folder, self.queue, max_size=config.queue.max_message_size,
                                     settle=config.pickup.settle_seconds)
                        if config.pickup.folder else None)
-        self.listener: Listener | None = None
+        self.listener: Listener | ListenerPool | None = None
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self._observer = None
@@ -136,7 +137,10 @@ class RelayService:
             if self.pickup and self.config.pickup.events:
                 self._observer = start_observer(Path(self.config.pickup.folder), self._pickup_event)
             if self.config.listener.enabled:
-                listener = Listener(self.config, self.queue, on_queued=self._queued)
+                processes = listener_processes(self.config.listener)
+                listener: Listener | ListenerPool = (
+                    Listener(self.config, self.queue, on_queued=self._queued) if processes == 1
+                    else ListenerPool(self.config, processes, on_queued=self._queued))
                 listener.start()
                 self.listener = listener
         except BaseException:  # e.g. the listener's port is taken: undo what started
@@ -258,9 +262,10 @@ class RelayService:
             if not more:
                 self._pickup_wake.wait(self.config.pickup.scan_interval)
 
-    def _queued(self, qid: str, parsed: Parsed) -> None:
-        """A message the listener made durable: delivery takes the listener's parse, not the file's."""
-        carried = parsed if len(parsed.content) <= self.CARRY_MAX else None
+    def _queued(self, qid: str, parsed: Parsed | None) -> None:
+        """A message the listener made durable: delivery takes the listener's parse, not the file's
+        (None: a worker process received it; delivery reads the file)."""
+        carried = parsed if parsed is not None and len(parsed.content) <= self.CARRY_MAX else None
         with self._ready_lock:
             self._ready[f"{qid}.eml"] = (self.queue.incoming / f"{qid}.eml", carried, True)
         self.wake.set()

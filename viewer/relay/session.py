@@ -10,15 +10,16 @@ from typing import Any, cast
 import aiosmtpd
 from aiosmtpd import smtp as aio
 
-from viewer.relay.guard import ClientGuard
+from viewer.relay.guard import Guard
 
-__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "FAST_SETUP", "peer_ip"]
+__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "TOO_MANY_CONNECTIONS", "STOPPING", "FAST_SETUP", "peer_ip"]
 
 log = logging.getLogger("viewer.relay.listener")
 
 TOO_MANY_FAILURES = "421 4.7.0 Too many failed logins, closing the connection"
 TOO_MANY_CONNECTIONS = b"421 4.7.0 Too many connections, try again later\r\n"
 IDLE = b"421 4.4.2 Idle for too long, closing the connection\r\n"
+STOPPING = b"421 4.3.2 The relay is stopping, try again later\r\n"
 
 # aiosmtpd 1.4 builds three method tables with dir() and inspect.getmembers() for every
 # connection (~1.5 ms of CPU: most of a short session). Its constructor is repeated here
@@ -51,7 +52,7 @@ class Tables:
 class RelaySMTP(aio.SMTP):
     """aiosmtpd's SMTP session with the listener's limits: connection caps, idle timeout, AUTH failures."""
 
-    def __init__(self, handler: Any, *, guard: ClientGuard, auth_max_failures: int, tables: Tables | None = None,
+    def __init__(self, handler: Any, *, guard: Guard, auth_max_failures: int, tables: Tables | None = None,
                  **kwargs: Any) -> None:
         if tables is not None and FAST_SETUP and not set(kwargs) - _FAST_KWARGS and "EHLO" not in tables.hooks:
             self._setup(handler, tables, **kwargs)
@@ -63,6 +64,15 @@ class RelaySMTP(aio.SMTP):
         self.admitted = False
         self.refused = False
         self.auth_failures = 0  # on this connection
+        self.in_data = False  # between DATA and its reply: a drain lets the message finish
+        self.draining = False
+
+    def drain(self) -> None:
+        """The relay is stopping: close now between commands, or right after the current message's reply."""
+        self.draining = True
+        if not self.in_data and self.transport is not None:
+            cast(asyncio.Transport, self.transport).write(STOPPING)
+            self.transport.close()
 
     def _setup(self, handler: Any, tables: Tables, *, data_size_limit: int | None = aio.DATA_SIZE_DEFAULT, enable_SMTPUTF8: bool = False,  # noqa: N803 - aiosmtpd's name
                hostname: str | None = None, ident: str | None = None, tls_context: Any = None, require_starttls: bool = False,
@@ -115,6 +125,9 @@ class RelaySMTP(aio.SMTP):
                 return
             self.admitted = True
         super().connection_made(transport)
+        if self.draining:  # drained while its connection was being set up
+            cast(asyncio.Transport, transport).write(STOPPING)
+            transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.refused:
@@ -134,16 +147,13 @@ class RelaySMTP(aio.SMTP):
         """A wrong user or password on this connection (called by the authenticator): the reply
         to give instead of aiosmtpd's 535 when it is one too many, else None."""
         self.auth_failures += 1
-        total = self.guard.auth_failed(self.client)
-        log.warning("authentication failed for user %r from %s (%d on this connection, %d from this address); "
-                    "the next AUTH from there waits %.2f s", user, self.client, self.auth_failures, total,
-                    self.guard.auth_delay(self.client))
+        self.guard.failed_login(self.client, user, self.auth_failures)
         if self.auth_failures >= self.auth_max_failures:
             return TOO_MANY_FAILURES
         return None
 
     async def smtp_AUTH(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
-        wait = self.guard.auth_delay(self.client)
+        wait = await self.guard.auth_wait(self.client)
         if wait:
             await asyncio.sleep(wait)
         failures = self.auth_failures
@@ -176,6 +186,16 @@ class RelaySMTP(aio.SMTP):
         if arg:
             await self.push("501 Syntax: DATA")
             return
+        self.in_data = True
+        try:
+            await self._data()
+        finally:
+            self.in_data = False
+            if self.draining and self.transport is not None:
+                self.transport.close()
+
+    async def _data(self) -> None:
+        assert self.envelope is not None
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         data = await self._read_data()
         if data is None:

@@ -77,6 +77,8 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
         ({**MINIMAL, "listener": {"max_connections_per_client": 0}}, "listener.max_connections_per_client must be 1 or more"),
         ({**MINIMAL, "listener": {"idle_timeout": 0}}, "listener.idle_timeout must be above 0"),
         ({**MINIMAL, "listener": {"auth_delay": -1}}, "listener.auth_delay must be 0 or more"),
+        ({**MINIMAL, "listener": {"processes": -1}}, "listener.processes must be between 0 (one per CPU core) and 64"),
+        ({**MINIMAL, "listener": {"processes": 65}}, "listener.processes must be between 0 (one per CPU core) and 64"),
     ],
 )
 def test_bad_values_are_named(data, words):
@@ -136,3 +138,20 @@ def test_default_networks_let_both_loopbacks_relay_and_nobody_else():
     assert relay_allowed("127.0.0.1", nets, False) and relay_allowed("::1", nets, False)
     assert relay_allowed("::ffff:127.0.0.1", nets, False)
     assert not relay_allowed("::2", nets, False) and not relay_allowed("10.0.0.1", nets, False)
+
+
+def test_listener_processes_default_to_the_cores_this_process_may_use(monkeypatch):
+    import sys
+
+    from viewer.relay.config import listener_processes
+
+    config = from_dict(MINIMAL)
+    assert config.listener.processes == 0
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert listener_processes(config.listener) == 3
+    assert listener_processes(from_dict({**MINIMAL, "listener": {"processes": 1}}).listener) == 1  # in the relay process
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert listener_processes(config.listener) == 1  # no worker processes there
+    with pytest.raises(ConfigError, match="listener.processes above 1 needs Linux"):
+        from_dict({**MINIMAL, "listener": {"processes": 2}})

@@ -721,7 +721,7 @@ def warm_up() -> None:
         from formats import fonts
 
         for bold in (False, True):
-            fonts.register_reportlab("sans", bold)
+            fonts.register("sans", bold)
     except Exception as exc:  # noqa: BLE001 - only a head start; the click reports real problems
         log.debug("warm-up: %s", error_text(exc))
 
