@@ -30,6 +30,21 @@ def _never(value: Any) -> bool:
     return False
 
 
+def _all(checks: tuple[Check, ...]) -> Check:
+    """One check passing when each of ``checks`` passes (in order, stopping at the first refusal)."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+
+    def every(value: Any) -> bool:
+        for one in checks:
+            if not one(value):
+                return False
+        return True
+    return every
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -100,19 +115,7 @@ class Checker:
             if build is None:
                 raise TypeError(f"schemacheck: keyword {word!r} is not implemented: use jsonschema")
             checks.append(build(self, node, expected))
-        checks = [c for c in checks if c is not _always]
-        if not checks:
-            check = _always
-        elif len(checks) == 1:
-            check = checks[0]
-        else:
-            every = tuple(checks)
-
-            def check(value: Any) -> bool:
-                for one in every:
-                    if not one(value):
-                        return False
-                return True
+        check = _all(tuple(c for c in checks if c is not _always))
         done.append(check)
         self._compiled[key] = check
         return check
