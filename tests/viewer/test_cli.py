@@ -120,7 +120,8 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
 NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
                           "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs",
-                          "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize")
+                          "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize",
+                          "viewer.mail.trace", "secrets", "hmac")
 NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "viewer.mail", "logging", "pymupdf")
 
 
