@@ -8,7 +8,7 @@ on reportlab's canvas. ``objects`` writes the page tree into a formats.pdfobj.Wr
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from typing import Any
 
 from formats.pdfimage import Picture
@@ -208,8 +208,14 @@ class Canvas:
 
 
 def _tag(order: list[int], name: str) -> str:
-    digest = hashlib.sha1(repr((order, name)).encode()).digest()
-    return "".join(chr(65 + b % 26) for b in digest[:6])
+    """The subset's six-letter tag, from its glyphs (zlib's checksums: hashlib would load OpenSSL)."""
+    key = repr((order, name)).encode()
+    n = zlib.crc32(key) << 32 | zlib.adler32(key)
+    letters = []
+    for _ in range(6):
+        n, r = divmod(n, 26)
+        letters.append(chr(65 + r))
+    return "".join(letters)
 
 
 def _to_unicode(chars: dict[int, str]) -> bytes:
