@@ -588,6 +588,8 @@ class Pdf:
         count = self.file.get(pages.get("Count"))
         if type(count) is not int or count < 1:
             raise ParseError("no pages or a bad /Count")
+        if count >= min(self.file.trailer["Size"], max(self.file.entries) + 1):  # type: ignore[call-overload]
+            raise ParseError("a /Count of more pages than objects")  # MuPDF: "Invalid number of pages"
         self.page_count: int = count
         self._pages = pages
 

@@ -175,6 +175,21 @@ def test_inconsistent_structures_are_declined(objects: list[bytes], trailer: byt
         Pdf(_classic(objects, trailer)).info()
 
 
+@pytest.mark.parametrize(("count", "size"), [(3, 4), (4, 4), (5, 4), (4, 10)])
+def test_a_count_beyond_the_objects_is_declined_as_mupdf_refuses_it(count: int, size: int) -> None:
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count %d/Kids[3 0 R]>>" % count, PAGES[2]]
+    data = _classic(objects, b"<</Size %d/Root 1 0 R>>" % size)
+    try:
+        expected: object = pymupdf.open(stream=data, filetype="pdf").page_count
+    except RuntimeError:
+        expected = ParseError
+    if expected is ParseError:
+        with pytest.raises(ParseError, match="Count"):
+            Pdf(data)
+    else:
+        assert Pdf(data).page_count == expected == 3
+
+
 def test_a_prev_chain_that_loops_is_declined() -> None:
     first = _classic(PAGES, b"<</Size 4/Root 1 0 R>>")
     xref = int(first[first.rindex(b"startxref") + 9:].split()[0])
