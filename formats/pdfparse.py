@@ -623,14 +623,18 @@ class Pdf:
 
     def page_sizes(self) -> list[tuple[float, float]]:
         """Each page's (width, height) in points as PyMuPDF's ``page.rect`` gives them; a page
-        tree or a page box out of the ordinary (UserUnit, an empty box, ...) raises ParseError."""
+        tree or a page box out of the ordinary (UserUnit, an empty box, a /Parent that is not
+        the node above, ...) raises ParseError."""
+        root = self.catalog.get("Pages")
+        if not isinstance(root, Ref):
+            raise ParseError("a page tree root that is not an indirect object")
         sizes: list[tuple[float, float]] = []
-        self._walk(self._pages, {}, sizes, set(), 0)
+        self._walk(root, self._pages, {}, sizes, {root.num}, 0)
         if len(sizes) != self.page_count:
             raise ParseError("/Count differs from the pages in the tree")
         return sizes
 
-    def _walk(self, node: dict[str, object], inherited: dict[str, object], sizes: list[tuple[float, float]],
+    def _walk(self, ref: Ref, node: dict[str, object], inherited: dict[str, object], sizes: list[tuple[float, float]],
               seen: set[int], depth: int) -> None:
         if depth > MAX_PAGE_TREE:
             raise ParseError("page tree too deep")
@@ -651,7 +655,9 @@ class Pdf:
             child = self.file.get(kid)
             if not isinstance(child, dict):
                 raise ParseError("a page tree kid that is not a dictionary")
-            self._walk(child, inherited, sizes, seen, depth + 1)
+            if child.get("Parent") != ref:
+                raise ParseError("a page whose /Parent is not the node above it")  # MuPDF inherits through /Parent
+            self._walk(kid, child, inherited, sizes, seen, depth + 1)
         if self.file.get(node.get("Count")) != len(sizes) - start:
             raise ParseError("a /Count differs from the pages under it")
 

@@ -105,7 +105,7 @@ def test_open_document_leaves_pymupdf_closed_until_a_page_is_drawn(pdf_corpus: d
     with open_document(path) as doc:
         assert doc.backend._doc is None and doc.page_count == mdoc.page_count and not doc.repaired
         assert [(p.width, p.height) for p in doc.pages()] == [(p.rect.width, p.rect.height) for p in mdoc]
-        assert doc.backend._doc is None
+        assert (doc.backend._doc is None) == (doc.page_count <= mupdf_module.WALK_PAGES)  # longer: PyMuPDF measures
         assert page_text(doc, 0) == mdoc[0].get_text()
         assert doc.backend._doc is not None and doc.backend._doc.page_count == doc.page_count
 
@@ -206,6 +206,16 @@ def test_a_page_tree_whose_counts_disagree_is_left_to_pymupdf() -> None:
         parsed.page_sizes()
 
 
+def test_a_page_whose_parent_is_elsewhere_is_measured_by_pymupdf() -> None:
+    """MuPDF inherits a page's MediaBox through its /Parent, not through the path that led to it."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 1/Kids[3 0 R]/MediaBox[0 0 50 50]>>",
+               b"<</Type/Page/Parent 4 0 R>>", b"<</Type/Pages/Count 0/Kids[]/MediaBox[0 0 80 90]>>"]
+    parsed = Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>"))
+    assert parsed.page_count == 1
+    with pytest.raises(ParseError, match="Parent"):
+        parsed.page_sizes()
+
+
 def test_a_stream_length_that_lies_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 99>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="endstream"):
@@ -230,7 +240,7 @@ def _with_xref_stream(plain: dict[int, bytes], packed: dict[int, tuple[int, int]
 
 def test_object_streams_and_their_loops() -> None:
     body = b"2 0 3 40 "
-    objs = body + b"<</Type/Pages/Count 1/Kids[3 0 R]>>".ljust(40) + b"<</Type/Page/MediaBox[0 0 10 20]>>"
+    objs = body + b"<</Type/Pages/Count 1/Kids[3 0 R]>>".ljust(40) + b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 20]>>"
     stm = b"<</Type/ObjStm/N 2/First %d/Length %d>>\nstream\n" % (len(body), len(objs)) + objs + b"\nendstream"
     good = _with_xref_stream({1: b"<</Type/Catalog/Pages 2 0 R>>", 4: stm}, {2: (4, 0), 3: (4, 1)}, 6)
     parsed = Pdf(good)
