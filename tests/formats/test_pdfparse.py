@@ -258,3 +258,16 @@ def test_a_stream_whose_length_needs_itself_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 4 0 R>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="itself"):
         Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
+
+
+def test_a_large_file_is_left_to_pymupdf(pdf_corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_ENTRIES cross-reference entries pure Python reads slower than PyMuPDF imports and opens."""
+    import formats.pdfparse
+
+    data = pdf_corpus["mupdf-300-pages"].read_bytes()
+    assert Pdf(data).page_count == 300
+    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", 100)
+    with pytest.raises(ParseError, match="more than 100"):
+        Pdf(data)
+    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", len(PdfFile(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).entries))
+    assert Pdf(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).page_count == 1  # the limit itself is allowed
