@@ -162,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK
+    if command == DEFAULT_COMMAND:  # a cold `spoolview FILE`: page 1 is drawn meanwhile (viewer/firstpage.py)
+        from viewer import firstpage
+
+        firstpage.start_for_command(words)
     parser = build_parser(command)
     args = parser.parse_args(words)
     if args.config:

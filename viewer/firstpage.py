@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 GAP = 12  # pixels between pages and around them (the page view's layout)
 MAX_ZOOM = 6.4  # the page view's largest zoom step
 MIN_FIT_ZOOM = 0.05
-DEFAULT_WINDOW = "1000x780"  # a first window's size (MainWindow) when no geometry is remembered
 CHILD_LIFETIME_S = 60  # the child ends by itself after this, whatever it is doing (SIGALRM)
 VIEW_FILE = "first-page-view.json"  # in the user's cache folder: the page area of the last start-up's window
 DISABLE_ENV = "SPOOLVIEW_FIRST_PAGE"  # "sequential": no child (the benchmark's comparison, a diagnosis)
@@ -73,9 +72,10 @@ def render_dpi(zoom: float, screen_dpi: float) -> float:
 
 
 def window_key(geometry: str) -> str:
-    """The size ("WxH") a first window asks for: the remembered geometry's, else the default."""
+    """What a first window's size is made from: the remembered geometry's size ("WxH", which the window
+    keeps within the screen), else "default" (MainWindow's own size, as it is)."""
     size = geometry.split("+")[0].split("-")[0] if geometry else ""
-    return size if "x" in size else DEFAULT_WINDOW
+    return size if "x" in size else "default"
 
 
 def view_file() -> Path:
@@ -121,7 +121,7 @@ def predicted_dpi(record: dict | None, geometry: str, page: tuple[float, float])
 class Child:
     """The parent's end of a first-page child: its pid and pipes, messages as they come."""
 
-    def __init__(self, pid: int, reader: int, writer: int, path: str) -> None:
+    def __init__(self, pid: int, reader: int, writer: int | None, path: str) -> None:
         self.pid = pid
         self.path = path
         self._reader = reader
@@ -200,6 +200,43 @@ def available(path: str) -> bool:
     if threading is not None and threading.active_count() > 1:
         return False  # a fork copies one thread only: another's locks would stay taken in the child
     return os.path.isfile(path)
+
+
+_started: Child | None = None  # forked by ``start_for_command``, not yet taken by the open command
+_OPEN_OPTIONS = ("--new-window", "--no-reuse")
+
+
+def start_for_command(words: list[str]) -> None:
+    """Fork the child as soon as the command line is known to be a cold ``spoolview [open] FILE...``
+    (``viewer.cli`` calls it once the running viewer did not take the files, before argparse and
+    logging are imported); ``take`` hands it to the open command. Anything unusual (another
+    option, ``--config``, no display) waits for the open command, which forks then if it can."""
+    global _started
+    path = first_file(words)
+    if path is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        _started = start(path)
+
+
+def first_file(words: list[str]) -> str | None:
+    """The file a plain ``[-v] open [--new-window] FILE...`` (the words viewer.cli made) opens first, else None."""
+    i = 0
+    while i < len(words) and words[i] in ("-v", "--verbose"):
+        i += 1
+    rest = words[i + 1:] if words[i:i + 1] == ["open"] else []
+    files = [w for w in rest if w not in _OPEN_OPTIONS]
+    if not files or any(w.startswith("-") for w in files):
+        return None
+    return files[0]
+
+
+def take(path: str) -> Child | None:
+    """The child ``start_for_command`` forked for ``path`` (else None; one for another file is ended)."""
+    global _started
+    child, _started = _started, None
+    if child is not None and child.path != path:
+        child.stop()
+        return None
+    return child
 
 
 def start(path: str, *, work: Callable[[str, int, int], int] | None = None) -> Child | None:

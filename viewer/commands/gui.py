@@ -10,6 +10,8 @@ TYPE_CHECKING = False  # not typing's: the hand-over to a running viewer never i
 if TYPE_CHECKING:  # the parser is built by viewer/cli.py; `spoolview FILE` into a running viewer never imports argparse
     import argparse
 
+    from viewer import firstpage
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_QUOTE = ROOT / "samples" / "devis-D2026-0042.spv"
 
@@ -74,6 +76,19 @@ def cmd_view_demo(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace, *, demo: bool) -> int:
+    # A cold start draws page 1 of the first file in a forked child while Tk starts here
+    # (viewer/firstpage.py; viewer.cli forks it before argparse when it can).
+    from viewer import firstpage
+
+    early = firstpage.take(args.files[0]) if args.files else None
+    try:
+        return _open_window(args, early, demo=demo)
+    finally:
+        if early is not None:
+            early.stop()
+
+
+def _open_window(args: argparse.Namespace, early: firstpage.Child | None, *, demo: bool) -> int:
     missing = [f for f in args.files if not Path(f).exists()]
     if missing:  # the window would say it too; on the command line say it at once
         from viewer.cli import language
@@ -88,13 +103,11 @@ def _open(args: argparse.Namespace, *, demo: bool) -> int:
 
         if instance.forward(list(args.files)):  # a viewer of this user runs: it opens them
             return 0
-    # A cold start: page 1 of the first file is drawn by a forked child while Tk starts here
-    # (viewer/firstpage.py), and the cyclic GC waits until the window is up (gui/app.py).
-    early = None
-    if args.files:
+    if early is None and args.files:
         from viewer import firstpage
 
         early = firstpage.start(args.files[0])
+    # The cyclic GC waits until the window is up (gui/app.py: then frozen and turned on again).
     import gc
 
     collecting = gc.isenabled()

@@ -38,7 +38,7 @@ class EarlyPage:
         self.then = then
         self.done = False
         self.shown = False  # page 1 came from the child
-        self._asked: list[float] = []
+        self.asked: list[float] = []  # the dpis page 1 was asked at (none: the child predicted the window)
         self._record: dict | None = None
         self._handler = True
         window.tk.createfilehandler(child.fileno(), tk.READABLE, self._readable)
@@ -78,19 +78,20 @@ class EarlyPage:
     def _page(self, dpi: float, ppm: bytes) -> None:
         if self.window.pageview.show_preview(dpi, ppm):
             self.shown = True
-            log.info("page 1 of %s shown from the first-page child (pid %d)", self.child.path, self.child.pid)
+            pid = self.child.pid
             self._end()
+            log.info("page 1 of %s shown from the first-page child (pid %d, ended)", self.child.path, pid)
             self.window.after(PAINT_MS, self._open)
         elif self.window.pageview.previewing:  # the window changed size since: page 1 at the new dpi
             self._ask(self.window.pageview.render_dpi)
 
     def _ask(self, dpi: float) -> None:
-        if dpi in self._asked:
+        if dpi in self.asked:
             return
-        if len(self._asked) >= MAX_REQUESTS or not self.child.request(dpi):
+        if len(self.asked) >= MAX_REQUESTS or not self.child.request(dpi):
             self._fall_back("page 1 could not be asked at the window's size")
             return
-        self._asked.append(dpi)
+        self.asked.append(dpi)
 
     def _give_up(self) -> None:
         self._timer = None

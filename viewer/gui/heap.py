@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Callable
 
@@ -14,6 +13,8 @@ def _glibc(name: str) -> Callable[..., int] | None:
     """The C library's function ``name`` when the process runs on glibc, else None."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here: called once the first page is painted, not before
+
     try:
         function: Callable[..., int] = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):  # not glibc (musl has neither mallopt nor malloc_trim): its own policy
@@ -31,6 +32,8 @@ def return_freed_memory() -> bool:
     mallopt = _glibc("mallopt")
     if mallopt is None:
         return False
+    import ctypes
+
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]  # type: ignore[attr-defined]  # a ctypes function
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
@@ -46,5 +49,7 @@ def trim() -> bool:
     malloc_trim = _glibc("malloc_trim")
     if malloc_trim is None:
         return False
+    import ctypes
+
     malloc_trim.argtypes = [ctypes.c_size_t]  # type: ignore[attr-defined]  # a ctypes function
     return bool(malloc_trim(0))

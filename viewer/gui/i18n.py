@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).with_name("locale")
+SHARED_LOCALE_DIR = Path(__file__).parents[1] / "locale"  # viewer/locale: viewer.messages' texts (the command line's)
 LANGUAGES = ("fr", "en")
 _current = "fr"
 
@@ -35,12 +36,14 @@ def system_language() -> str:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """All keys of ``lang``, merged over every domain file (and the error texts the command line shares)."""
-    from viewer import messages
+    """All keys of ``lang``, merged over every domain file (and the error texts the command line shares).
 
-    merged: dict[str, str] = dict(messages.catalogue(lang))
-    for path in sorted(LOCALE_DIR.glob(f"*.{lang}.json")):
-        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    The shared files are read here, as ``viewer.messages.catalogue`` reads them, without importing
+    that module (it imports the document reader's errors, which the first window does not need)."""
+    merged: dict[str, str] = {}
+    for folder in (SHARED_LOCALE_DIR, LOCALE_DIR):
+        for path in sorted(folder.glob(f"*.{lang}.json")):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
     return merged
 
 
