@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from formats.document import DocInfo, DocumentError
@@ -21,6 +20,8 @@ def read_sidecar(path: Path) -> DocInfo:
         return DocInfo()
     raw = meta.read_bytes()
     DEFAULT.check_depth(raw, meta)  # a sidecar is one flat object
+    import json  # only when there is a sidecar: a PDF without one is converted without the JSON decoder
+
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -173,14 +173,18 @@ def open_mupdf(path: Path, kind: str, *, password: str | None = None) -> Documen
 def open_parsed(path: Path, data: bytes) -> Document | None:
     """The PDF read by formats.pdfparse, PyMuPDF left unimported; None when the reader declines
     (damaged, encrypted, unusual): then PyMuPDF opens it."""
-    from formats.pdfmeta import read_xmp
     from formats.pdfparse import ParseError, Pdf
 
     try:
         parsed = Pdf(data)
-        embedded = read_xmp(parsed.xmp())
+        xmp = parsed.xmp()
     except ParseError:
         return None
+    embedded = DocInfo()
+    if "spoolview" in xmp:  # no spoolview block (its namespace), no info: formats.pdfmeta not even imported
+        from formats.pdfmeta import read_xmp
+
+        embedded = read_xmp(xmp)
     backend = MupdfBackend(None, data, path)
     backend.embedded_info = embedded
     # The sidecar, written for this file, wins field by field over what the PDF carries.

@@ -8,8 +8,6 @@ through PyMuPDF.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,7 +89,7 @@ def to_pdf(doc: Document, *, pdfa: bool = False, protection: Protection | None =
     protection.check()
     if protection.mode != "none" and not _one_pass(doc, pdfa):
         return protect(to_pdf(doc, pdfa=pdfa), protection)
-    secret = hmac.new(_CACHE_KEY, protection.password.encode("utf-8"), hashlib.sha256).digest() if protection.password else b""
+    secret = _password_key(protection.password) if protection.password else b""
     key = (pdfa, protection.mode, secret, *sorted(doc.info.to_dict().items()))  # a changed info makes a new PDF
     kept = doc._pdf.get(key)
     if kept is None:
@@ -100,6 +98,14 @@ def to_pdf(doc: Document, *, pdfa: bool = False, protection: Protection | None =
         if len(kept) <= KEEP_PDF:
             doc._pdf[key] = kept
     return kept
+
+
+def _password_key(password: str) -> bytes:
+    """The password's part of the cache key: an HMAC (hashlib is imported only when a password is given)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(_CACHE_KEY, password.encode("utf-8"), hashlib.sha256).digest()
 
 
 def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> bytes:
@@ -122,7 +128,6 @@ def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> 
         return write(draw_page, count, doc.info, fallback_title=fallback, lock=lock)
     if doc.source in ("pdf", "eml", "ps"):
         from formats.mupdf import MupdfBackend
-        from formats.pdfmeta import add_info
 
         if not isinstance(doc.backend, MupdfBackend):
             raise DocumentError("this document cannot be converted to PDF", code="pdf.not_convertible", file=doc.path)
@@ -134,6 +139,8 @@ def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> 
             data = doc.backend.doc.tobytes(encryption=ENCRYPT_NONE, garbage=1, deflate=True)
         if doc.info == doc.backend.embedded_info:
             return data  # the file already says what the document is
+        from formats.pdfmeta import add_info
+
         return add_info(data, doc.info)
     import pymupdf
 

@@ -1,7 +1,7 @@
 """Images for PDF XObjects without Pillow when the file can pass through as it is.
 
-A JPEG (grey or RGB) goes in as DCTDecode; an 8-bit non-interlaced PNG in grey, RGB or a
-palette, without transparency, goes in as its own zlib data with the PNG predictor (nothing
+A JPEG (grey or RGB) goes in as DCTDecode; a non-interlaced PNG in grey, RGB (8 bits) or a
+palette (1 to 8 bits), without transparency, goes in as its own zlib data with the PNG predictor (nothing
 decoded, only checked to inflate to the right size). Anything else (transparency, 16 bits,
 interlacing, GIF, BMP, TIFF, CMYK JPEG) is decoded by Pillow, imported only then, into raw
 samples and an /SMask for the alpha channel, as reportlab's ``mask="auto"`` drew it.
@@ -95,7 +95,8 @@ class Picture:
     # -- PNG passed through ---------------------------------------------------------------
     def _passes_png(self) -> bool:
         p = self._png
-        return p["depth"] == 8 and p["interlace"] == 0 and p["ctype"] in (0, 2, 3) and b"tRNS" not in self._chunk_types()
+        depth_ok = p["depth"] == 8 or (p["depth"] in (1, 2, 4) and p["ctype"] in (0, 3))
+        return depth_ok and p["interlace"] == 0 and p["ctype"] in (0, 2, 3) and b"tRNS" not in self._chunk_types()
 
     def _chunk_types(self) -> bytes:
         if "chunks" not in self._png:
@@ -130,7 +131,7 @@ class Picture:
         p.update(chunks=True, idat=bytes(idat), types=bytes(types), palette=palette)
         if self._passes_png():
             channels = {0: 1, 2: 3, 3: 1}[p["ctype"]]
-            expected = self.height * (1 + self.width * channels)
+            expected = self.height * (1 + (self.width * channels * p["depth"] + 7) // 8)
             try:
                 inflater = zlib.decompressobj()
                 size = len(inflater.decompress(bytes(idat), expected + 1))
@@ -142,7 +143,7 @@ class Picture:
 
     # -- anything else, through Pillow ----------------------------------------------------
     def _decoded(self) -> tuple[str, bytes, bytes | None]:
-        """(colour space, samples, alpha samples or None) decoded by Pillow."""
+        """(colour space, samples, alpha samples or None) decoded by Pillow (always 8 bits)."""
         if "decoded" in self._png:
             return self._png["decoded"]  # type: ignore[no-any-return]
         import io
@@ -190,8 +191,9 @@ class Picture:
             if p["ctype"] == 3:
                 pal = p["palette"]
                 space = [Name("Indexed"), Name("DeviceRGB"), len(pal) // 3 - 1, bytes(pal)]
-            parms: dict[str, Obj] = {"Predictor": 15, "Colors": colors, "BitsPerComponent": 8, "Columns": self.width}
-            return Stream({**base, "ColorSpace": space, "Filter": Name("FlateDecode"), "DecodeParms": parms},
+            parms: dict[str, Obj] = {"Predictor": 15, "Colors": colors, "BitsPerComponent": p["depth"], "Columns": self.width}
+            return Stream({**base, "ColorSpace": space, "BitsPerComponent": p["depth"], "Filter": Name("FlateDecode"),
+                           "DecodeParms": parms},
                           self._png_stream()), None
         space_name, samples, alpha = self._decoded()
         image = Stream({**base, "ColorSpace": Name(space_name), "SMask": smask if alpha is not None else None}, samples)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from typing import NamedTuple
 
 MAX_DEPTH = 64  # nested arrays/dictionaries, and references followed in a row
 MAX_SECTIONS = 256  # xref sections in the /Prev chain (incremental updates)
@@ -31,36 +30,73 @@ class Name(str):
     __slots__ = ()
 
 
-class Ref(NamedTuple):
+# Plain tuple classes, not typing.NamedTuple: three of those cost ~2 M instructions to create
+# at import, 5% of the interpreter's own start.
+class Ref(tuple[int, int]):
     """An indirect reference ``num gen R``."""
 
-    num: int
-    gen: int
+    __slots__ = ()
+
+    def __new__(cls, num: int, gen: int) -> Ref:
+        return tuple.__new__(cls, (num, gen))
+
+    @property
+    def num(self) -> int:
+        return self[0]
+
+    @property
+    def gen(self) -> int:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"Ref({self[0]}, {self[1]})"
 
 
-class Stream(NamedTuple):
-    """A stream object: its dictionary and where its raw data sits in the file (or in memory)."""
+class Stream:
+    """A stream object: its dictionary and its raw (still encoded) data."""
 
-    dict: dict[str, object]
-    raw: bytes
+    __slots__ = ("dict", "raw")
+
+    def __init__(self, d: dict[str, object], raw: bytes) -> None:
+        self.dict = d
+        self.raw = raw
 
 
 _WS = b"\x00\t\n\x0c\r "
 _SKIP = re.compile(rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*")
 _NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
 _NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
-_REF = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
-_KEYWORD = re.compile(rb"[A-Za-z]+")
+_REF = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R")
 _HEX = re.compile(rb"<([0-9A-Fa-f\x00\t\n\x0c\r ]*)>")
 _LITERAL_CHUNK = re.compile(rb"[^()\\]*")
-_OBJ = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
-_STREAM_EOL = re.compile(rb"stream(?:\r\n|\n|\r)")
-_END = re.compile(rb"[\x00\t\n\x0c\r ]*endstream[\x00\t\n\x0c\r ]*endobj(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
-_ENDOBJ = re.compile(rb"[\x00\t\n\x0c\r ]*endobj(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
-_STARTXREF = re.compile(rb"startxref[\x00\t\n\x0c\r ]+(\d+)")
-_XREF_HEAD = re.compile(rb"xref[\x00\t\n\x0c\r ]*")
+_OBJ = re.compile(rb"[\x00\t\n\x0c\r ]*(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*(?:\r\n|\n|\r)")
-_ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*")
+_ENDS = frozenset(b"\x00\t\n\x0c\r ()<>[]{}/%")  # white space and delimiters: where a keyword ends
+_EOL_PAIRS = (b" \r", b" \n", b"\r\n")
+
+
+def _ends(data: bytes, pos: int) -> bool:
+    """Whether a token ends at ``pos`` (end of data, white space or a delimiter)."""
+    return pos >= len(data) or data[pos] in _ENDS
+
+
+def _after_ws(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def _keyword(data: bytes, pos: int, word: bytes) -> int:
+    """The end of ``word`` at ``pos`` (after white space), or -1."""
+    pos = _after_ws(data, pos)
+    end = pos + len(word)
+    return end if data.startswith(word, pos) and _ends(data, end) else -1
+
+
+def _obj_header(data: bytes, offset: int) -> re.Match[bytes] | None:
+    """``num gen obj`` at ``offset`` (after white space)."""
+    m = _OBJ.match(data, offset)
+    return m if m is not None and _ends(data, m.end()) else None
 _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f",
             ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
 
@@ -108,7 +144,7 @@ class _Lexer:
                 items.append(self.value(depth + 1))
         if c and c in b"0123456789":
             m = _REF.match(data, pos)
-            if m is not None:
+            if m is not None and _ends(data, m.end()):
                 self.pos = m.end()
                 return Ref(int(m.group(1)), int(m.group(2)))
         if c and c in b"+-.0123456789":
@@ -118,12 +154,10 @@ class _Lexer:
             self.pos = m.end()
             text = m.group()
             return float(text) if b"." in text else int(text)
-        m = _KEYWORD.match(data, pos)
-        if m is not None:
-            word = m.group()
-            if word in (b"true", b"false", b"null"):
-                self.pos = m.end()
-                return None if word == b"null" else word == b"true"
+        for word, value in ((b"true", True), (b"false", False), (b"null", None)):
+            if data.startswith(word, pos) and _ends(data, pos + len(word)):
+                self.pos = pos + len(word)
+                return value
         raise ParseError(f"unexpected {data[pos:pos + 12]!r} at {pos}")
 
     def _dict(self, depth: int) -> dict[str, object]:
@@ -190,12 +224,13 @@ def _name(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-class Entry(NamedTuple):
+class Entry:
     """One cross-reference entry: kind 1 (offset, gen) or 2 (object stream number, index)."""
 
-    kind: int
-    a: int
-    b: int
+    __slots__ = ("kind", "a", "b")
+
+    def __init__(self, kind: int, a: int, b: int) -> None:
+        self.kind, self.a, self.b = kind, a, b
 
 
 class PdfFile:
@@ -211,15 +246,16 @@ class PdfFile:
         self.last_is_stream = False
         self._objects: dict[int, object] = {}
         self._objstms: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
+        self._loading: set[int] = set()  # objects being read: one needed to read itself is a loop
         self._read_xref()
 
     # -- cross-reference -------------------------------------------------------------------------
     def _read_xref(self) -> None:
-        tail = self.data[-1024:]
-        found = list(_STARTXREF.finditer(tail))
-        if not found:
+        at = self.data.rfind(b"startxref", max(0, len(self.data) - 1024))
+        number = self.data[at + 9:at + 40].split(None, 1)[:1] if at >= 0 else []
+        if not number or not number[0].isdigit() or self.data[at + 9] not in _WS:
             raise ParseError("no startxref at the end of the file")
-        offset = self.startxref = int(found[-1].group(1))
+        offset = self.startxref = int(number[0])
         seen: set[int] = set()
         first = True
         while True:
@@ -251,7 +287,7 @@ class PdfFile:
             raise ParseError("encrypted")
         for num, entry in self.entries.items():  # every object where the xref says it is
             if entry is not None and entry.kind == 1:
-                m = _OBJ.match(self.data, entry.a)
+                m = _obj_header(self.data, entry.a)
                 if m is None or int(m.group(1)) != num or int(m.group(2)) != entry.b:
                     raise ParseError(f"object {num} is not at offset {entry.a}")
 
@@ -261,9 +297,7 @@ class PdfFile:
 
     def _read_table(self, offset: int) -> dict[str, object]:
         data = self.data
-        m = _XREF_HEAD.match(data, offset)
-        assert m is not None
-        pos = m.end()
+        pos = _after_ws(data, offset + 4)
         while True:
             sub = _SUBSECTION.match(data, pos)
             if sub is None:
@@ -271,11 +305,15 @@ class PdfFile:
             start, count = int(sub.group(1)), int(sub.group(2))
             pos = sub.end()
             end = pos + 20 * count
-            if _ENTRIES.match(data, pos, end).end() != end:  # type: ignore[union-attr]  # matches empty
-                raise ParseError(f"bad cross-reference entries at {pos}")
+            if end > len(data):
+                raise ParseError(f"cross-reference entries cut short at {pos}")
             for k in range(count):
-                row = data[pos + 20 * k:pos + 20 * k + 18]
-                if row[17:18] == b"n":
+                row = data[pos + 20 * k:pos + 20 * k + 20]
+                kind = row[17:18]
+                if not (row[:10].isdigit() and row[11:16].isdigit() and row[10] == row[16] == 32
+                        and kind in (b"n", b"f") and row[18:] in _EOL_PAIRS):
+                    raise ParseError(f"bad cross-reference entry at {pos + 20 * k}")
+                if kind == b"n":
                     self._set(start + k, Entry(1, int(row[:10]), int(row[11:16])))
                 else:
                     self._set(start + k, None)
@@ -291,7 +329,7 @@ class PdfFile:
         return trailer
 
     def _read_xref_stream(self, offset: int) -> dict[str, object]:
-        m = _OBJ.match(self.data, offset)
+        m = _obj_header(self.data, offset)
         if m is None:
             raise ParseError(f"startxref {offset} points at neither xref nor an object")
         obj = self._parse_object(offset, int(m.group(1)), int(m.group(2)))
@@ -330,17 +368,20 @@ class PdfFile:
     def _parse_object(self, offset: int, num: int, gen: int) -> object:
         """The object ``num gen obj`` at ``offset`` (a Stream for a stream)."""
         data = self.data
-        m = _OBJ.match(data, offset)
+        m = _obj_header(data, offset)
         if m is None or int(m.group(1)) != num or int(m.group(2)) != gen:
             raise ParseError(f"object {num} is not at offset {offset}")
         lex = _Lexer(data, m.end())
         value = lex.value()
         lex.skip()
-        s = _STREAM_EOL.match(data, lex.pos)
-        if s is None:
-            if _ENDOBJ.match(data, lex.pos) is None:
+        if not data.startswith(b"stream", lex.pos):
+            if _keyword(data, lex.pos, b"endobj") < 0:
                 raise ParseError(f"object {num} does not end with endobj")
             return value
+        start = lex.pos + 6
+        start += 2 if data.startswith(b"\r\n", start) else 1 if data[start:start + 1] in (b"\n", b"\r") else 0
+        if start == lex.pos + 6:
+            raise ParseError(f"stream {num}: no end of line after the stream keyword")
         if not isinstance(value, dict):
             raise ParseError(f"stream {num} without a dictionary")
         length = value.get("Length")
@@ -350,8 +391,8 @@ class PdfFile:
             length = self.get(length)
         if type(length) is not int or length < 0:
             raise ParseError(f"bad /Length of stream {num}")
-        start = s.end()
-        if start + length > len(data) or _END.match(data, start + length) is None:
+        end = _keyword(data, start + length, b"endstream") if start + length <= len(data) else -1
+        if end < 0 or _keyword(data, end, b"endobj") < 0:
             raise ParseError(f"stream {num}: no endstream after /Length bytes")
         return Stream(value, data[start:start + length])
 
@@ -368,40 +409,30 @@ class PdfFile:
         if ref.num in self._objects:
             return self._objects[ref.num]
         entry = self.entries.get(ref.num)
-        if entry is None:
-            return None  # free or absent: null, as the standard says
-        if entry.kind == 1:
-            if entry.b != ref.gen:
-                return None
-            self._objects[ref.num] = None  # a loop through /Length ends here
-            value = self._parse_object(entry.a, ref.num, entry.b)
-        else:
-            if ref.gen != 0:
-                return None
-            value = self._from_objstm(entry.a, entry.b, ref.num)
+        if entry is None or ref.gen != (entry.b if entry.kind == 1 else 0):
+            return None  # free, absent or another generation: null, as the standard says
+        if ref.num in self._loading:
+            raise ParseError(f"object {ref.num} needs itself to be read")
+        self._loading.add(ref.num)
+        try:
+            if entry.kind == 1:
+                value = self._parse_object(entry.a, ref.num, entry.b)
+            else:
+                value = self._from_objstm(entry.a, entry.b, ref.num)
+        finally:
+            self._loading.discard(ref.num)
         self._objects[ref.num] = value
         return value
 
     def _from_objstm(self, stm: int, index: int, num: int) -> object:
         if stm not in self._objstms:
-            entry = self.entries.get(stm)
-            if entry is None or entry.kind != 1:
-                raise ParseError(f"object stream {stm} is not a plain object")
-            obj = self._parse_object(entry.a, stm, entry.b)
-            if not isinstance(obj, Stream) or obj.dict.get("Type") != "ObjStm":
-                raise ParseError(f"object {stm} is not an object stream")
-            n, first = obj.dict.get("N"), obj.dict.get("First")
-            if type(n) is not int or type(first) is not int or n < 0 or first < 0:
-                raise ParseError(f"bad /N or /First in object stream {stm}")
-            raw = self.decode(obj)
-            lex = _Lexer(raw[:first])
-            pairs = []
-            for _ in range(n):
-                a, b = lex.value(), lex.value()
-                if type(a) is not int or type(b) is not int:
-                    raise ParseError(f"bad header of object stream {stm}")
-                pairs.append((a, first + b))
-            self._objstms[stm] = (raw, pairs)
+            if stm in self._loading:
+                raise ParseError(f"object stream {stm} needs itself to be read")
+            self._loading.add(stm)
+            try:
+                self._objstms[stm] = self._read_objstm(stm)
+            finally:
+                self._loading.discard(stm)
         raw, pairs = self._objstms[stm]
         if index >= len(pairs) or pairs[index][0] != num:
             raise ParseError(f"object {num} is not at index {index} of object stream {stm}")
@@ -410,6 +441,27 @@ class PdfFile:
         if isinstance(value, Ref):
             raise ParseError("an object stream holds a bare reference")
         return value
+
+    def _read_objstm(self, stm: int) -> tuple[bytes, list[tuple[int, int]]]:
+        """An object stream's decoded data and its (object number, offset) pairs."""
+        entry = self.entries.get(stm)
+        if entry is None or entry.kind != 1:
+            raise ParseError(f"object stream {stm} is not a plain object")
+        obj = self._parse_object(entry.a, stm, entry.b)
+        if not isinstance(obj, Stream) or obj.dict.get("Type") != "ObjStm":
+            raise ParseError(f"object {stm} is not an object stream")
+        n, first = obj.dict.get("N"), obj.dict.get("First")
+        if type(n) is not int or type(first) is not int or n < 0 or first < 0:
+            raise ParseError(f"bad /N or /First in object stream {stm}")
+        raw = self.decode(obj)
+        lex = _Lexer(raw[:first])
+        pairs = []
+        for _ in range(n):
+            a, b = lex.value(), lex.value()
+            if type(a) is not int or type(b) is not int:
+                raise ParseError(f"bad header of object stream {stm}")
+            pairs.append((a, first + b))
+        return raw, pairs
 
     def decode(self, stream: Stream) -> bytes:
         """A stream's data with its filters undone (FlateDecode, PNG predictors, or none)."""

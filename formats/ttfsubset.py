@@ -121,7 +121,7 @@ class TrueType:
         for i in range(count):
             platform, encoding, sub = struct.unpack_from(">HHI", data, cmap_off + 4 + 8 * i)
             found.setdefault((platform, encoding), cmap_off + sub)
-        for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0), (3, 0)):
+        for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0), (3, 0), (1, 0)):
             if key not in found:
                 continue
             off = found[key]
@@ -143,6 +143,10 @@ class TrueType:
                 length = struct.unpack_from(">H", data, off + 2)[0]
                 return {"fmt": 4, "starts": starts, "ends": ends, "deltas": deltas, "ranges": ranges,
                         "ranges_at": ranges_at, "limit": off + length}
+            if fmt == 6:  # one trimmed array (what ``subset`` writes for a one-byte code)
+                first, n = struct.unpack_from(">HH", data, off + 6)
+                gids = _ushorts(data, off + 10, n)
+                return {"fmt": 6, "starts": array("I", [first]), "ends": array("I", [first + n - 1]), "gids": gids}
         raise FontError("no Unicode character map")
 
     def _lookup(self, code: int) -> int:
@@ -157,6 +161,8 @@ class TrueType:
             return 0
         if c["fmt"] == 12:
             gid = int(c["gids"][i]) + code - start  # type: ignore[index]
+        elif c["fmt"] == 6:
+            gid = int(c["gids"][code - start])  # type: ignore[index]
         else:
             delta, rng = c["deltas"][i], c["ranges"][i]  # type: ignore[index]
             if rng == 0:

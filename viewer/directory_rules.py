@@ -8,7 +8,6 @@ search results the same way and apply L1 in one place.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,6 +45,8 @@ class DirectoryError(SpoolviewError):
 
 @record
 class Customer:
+    """A customer of the directory (a docstring spares @record dataclasses' inspect.signature and tokenize)."""
+
     code: str
     name: str
     email: str = ""
@@ -57,6 +58,8 @@ class Customer:
 
 @record
 class Contact:
+    """A contact person of a customer, with the addresses of each type."""
+
     code: str
     customer_code: str
     name: str
@@ -103,20 +106,23 @@ class Reader(Protocol):
 
 
 _LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ı": "i", "ħ": "h", "Ħ": "h"})
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_WORD = re.compile(r"[^\W_]+")
+# Patterns compiled on first use (re's cache): a send whose names are plain ASCII compiles neither.
+_COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_WORD = r"[^\W_]+"
 
 
 def fold(text: str) -> str:
     """Search key: lower case, accents removed, spaces collapsed ("Élodie  M" -> "elodie m")."""
     if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_LETTERS)))
+        import unicodedata
+
+        text = re.sub(_COMBINING, "", unicodedata.normalize("NFKD", text.translate(_LETTERS)))
     return " ".join(text.casefold().split())
 
 
 def words(text: str) -> set[str]:
     """The folded words of a name, for word-prefix search."""
-    return set(_WORD.findall(fold(text)))
+    return set(re.findall(_WORD, fold(text)))
 
 
 def add_ranked(found: dict[tuple[str, str], tuple[tuple[int, int, str], Entry]], kind: str, row: Any, key: str) -> None:

@@ -5,7 +5,7 @@ Whole processes, as a user runs them:
 - ``spoolview send DIR/*.spv --jobs 2`` over COUNT quotes (made from the sample quote, each
   with its own number and customer, each customer with its own address in the directory)
   through the pickup route, from exec to exit: documents/s, next to the quote's pages drawn
-  by reportlab alone (formats.draw, no PDF finishing, no protection) in one process of the
+  by the PDF writer alone (formats.draw, no PDF finishing, no protection) in one process of the
   same run (pages/s, and the documents/s that makes), and ``--jobs 1``;
 - the peak memory of the whole process tree (the batch, its fork server and workers),
   sampled every 20 ms from /proc: the sum of RSS (pages shared between the workers counted
@@ -158,15 +158,15 @@ def send_batch(folder: Path, jobs: int, force: bool = True) -> dict[str, float]:
             "pss": sampler.peak_pss, "sent": sent}
 
 
-def reportlab_pages(seconds: float = 3.0) -> tuple[float, float]:
-    """(pages/s, CPU s per page) of the sample quote drawn by reportlab alone, in a process of its own."""
+def writer_pages(seconds: float = 3.0) -> tuple[float, float]:
+    """(pages/s, CPU s per page) of the sample quote drawn by the PDF writer alone, in a process of its own."""
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1]); import formats; "
         "from formats.draw import _pdf, draw_spv_page; d = formats.open_document(sys.argv[2]); b = d.backend; "
-        "n = len(b.pages_raw); draw = lambda c, i: draw_spv_page(c, b, i); _pdf(draw, range(n), ''); "
+        "n = len(b.pages_raw); draw = lambda c, i: draw_spv_page(c, b, i); _pdf(draw, range(n)); "
         "t0, c0, pages = time.perf_counter(), time.process_time(), 0\n"
         "while time.perf_counter() - t0 < float(sys.argv[3]):\n"
-        "    _pdf(draw, range(n), ''); pages += n\n"
+        "    _pdf(draw, range(n)); pages += n\n"
         "print(pages / (time.perf_counter() - t0), (time.process_time() - c0) / pages)"
     )
     out = subprocess.run([sys.executable, "-c", code, str(ROOT), str(QUOTE), str(seconds)], check=True,
@@ -235,7 +235,7 @@ def main() -> int:
         prepare(home, max(args.count, args.big, args.drops))
         pages = make_quotes(top / "quotes", args.count)
         make_quotes(top / "quotes-big", args.big)
-        raw_pps, raw_cpu = reportlab_pages()
+        raw_pps, raw_cpu = writer_pages()
         parallel = send_batch(top / "quotes", args.jobs)
         rerun = send_batch(top / "quotes", args.jobs, force=False)
         single = send_batch(top / "quotes", 1)
@@ -255,14 +255,14 @@ def main() -> int:
             raise SystemExit(f"the re-run sent {rerun['sent']} quotes again")
         print(f"  {'re-run, all sent before':<24} {rerun['wall']:6.2f} s  {args.count / rerun['wall']:6.1f} docs/s skipped"
               f"                   CPU {rerun['cpu']:6.2f} s = {1000 * rerun['cpu'] / args.count:5.1f} ms/doc (nothing converted)")
-        print(f"  reportlab alone (draw the quote's pages, one process)  {raw_pps:6.1f} pages/s = {raw_pps / pages:6.1f} docs/s on one core, "
+        print(f"  PDF writer alone (draw the quote's pages, one process)  {raw_pps:6.1f} pages/s = {raw_pps / pages:6.1f} docs/s on one core, "
               f"CPU {1000 * raw_cpu * pages:5.1f} ms/doc")
-        print(f"  ratio --jobs {args.jobs} docs/s to reportlab alone on one core: {args.count / parallel['wall'] / (raw_pps / pages):.2f}; "
+        print(f"  ratio --jobs {args.jobs} docs/s to the PDF writer alone on one core: {args.count / parallel['wall'] / (raw_pps / pages):.2f}; "
               f"--jobs {args.jobs} to --jobs 1: {single['wall'] / parallel['wall']:.2f}")
         if args.big > args.count:  # what one more document costs, start-up aside, and what 2 idle cores would make of it
             marginal = (big["cpu"] - parallel["cpu"]) / (args.big - args.count)
             print(f"  CPU of one more document (the {args.big} and {args.count} runs): {1000 * marginal:5.1f} ms "
-                  f"(reportlab's share {raw_cpu * pages / marginal:.0%}); ceiling on {cores} idle cores: "
+                  f"(the writer's share {raw_cpu * pages / marginal:.0%}); ceiling on {cores} idle cores: "
                   f"{cores / marginal:5.1f} docs/s")
         print("peak memory of the whole process tree (batch + fork server + workers), sampled every 20 ms")
         for label, r in ((f"--jobs {args.jobs}, {args.count} quotes", parallel), ("--jobs 1, " + str(args.count) + " quotes", single),

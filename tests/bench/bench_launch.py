@@ -158,27 +158,59 @@ def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
                 print(f"  {name}: not installed (make bench-peers installs it)")
 
 
+USER_PAUSE = 3.0  # s: a user's next `spoolview FILE` comes seconds after the last page showed
+
+
 def warm(scr: screen.Screen, pdf: Path, second: Path) -> None:
+    """Hand-overs to the running viewer: each after a pause (its idle work done: the plugins, the mail
+    warm-up, the spare window made ready), then back to back (the next comes as soon as the page shows)."""
     first = screen.start([SPOOLVIEW, str(pdf)])
+
+    def hand_over() -> float:
+        start = time.perf_counter()
+        proc = screen.start([SPOOLVIEW, str(second)])
+        seen = scr.wait_for(RED, MARK_PIXELS)
+        proc.wait(timeout=30)
+        if proc.returncode != 0:
+            raise SystemExit(f"the second spoolview ended with status {proc.returncode}")
+        close_newest_window(first.pid)
+        scr.wait_gone(RED)
+        return seen - start
+
     try:
         scr.wait_for(BLUE, MARK_PIXELS, proc=first)
-        times = []
+        paused = []
         for _ in range(RUNS):
-            start = time.perf_counter()
-            proc = screen.start([SPOOLVIEW, str(second)])
-            seen = scr.wait_for(RED, MARK_PIXELS)
-            times.append(seen - start)
-            proc.wait(timeout=30)
-            if proc.returncode != 0:
-                raise SystemExit(f"the second spoolview ended with status {proc.returncode}")
+            time.sleep(USER_PAUSE)
+            paused.append(hand_over())
+        back_to_back = [hand_over() for _ in range(RUNS)]
+        alone = median(lambda: whole([sys.executable, "-c", "pass"]))
+        time.sleep(USER_PAUSE)
+        count = instructions([sys.executable, SPOOLVIEW, str(second)])  # a real hand-over, under valgrind
+        if count is not None:
+            scr.wait_for(RED, MARK_PIXELS)
             close_newest_window(first.pid)
             scr.wait_gone(RED)
-        alone = median(lambda: whole([sys.executable, "-c", "pass"]))
     finally:
         screen.stop(first)
-    w = statistics.median(times)
-    print("warm start: second `spoolview FILE` while a viewer runs, exec to its page painted (target <= 100 ms)")
-    row("1-page PDF into the running viewer", w, "python -c pass", alone)
+    print(f"warm start: second `spoolview FILE` while a viewer runs, exec to its page painted (median of {RUNS}; "
+          "target <= 100 ms)")
+    row(f"1-page PDF, {USER_PAUSE:g} s after the last", statistics.median(paused), "python -c pass", alone)
+    row("1-page PDF, back to back", statistics.median(back_to_back), "python -c pass", alone)
+    base = instructions([sys.executable, "-c", "pass"])
+    if count is not None and base:
+        print(f"  {'the `spoolview FILE` process (valgrind)':<46} {count / 1e6:7.1f} Mi   {'python -c pass':<28} "
+              f"{base / 1e6:7.1f} Mi   ratio {count / base:5.2f}")
+
+
+def instructions(argv: list[str]) -> int | None:
+    """Instructions ``argv``'s process runs (valgrind's callgrind), None without valgrind."""
+    if not shutil.which("valgrind"):
+        return None
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+                          capture_output=True, text=True)
+    found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    return int(found[-1].split()[-1]) if found else None
 
 
 # The bare Tk floor of "click -> window drawn": a button (the mail icon's blue) opening a

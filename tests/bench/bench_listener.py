@@ -140,11 +140,18 @@ def relay_config(base: Path, listen: int, sink: int, processes: int = 0):
     })
 
 
-def _relay_cpu(svc: RelayService) -> float:
-    """CPU seconds so far of the relay process and of its listener workers."""
+def _relay_cpu(svc: RelayService) -> tuple[float, float]:
+    """CPU seconds so far of the relay process, and of its listener workers."""
     listener = svc.listener
     workers = listener.pids if isinstance(listener, ListenerPool) else []
-    return time.process_time() + sum(_proc_cpu(pid) for pid in workers)
+    return time.process_time(), sum(_proc_cpu(pid) for pid in workers)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def spoolview_rate(base: Path, sink: int, *, peers: bool, processes: int = 0, notes: list[str] | None = None) -> float:
@@ -152,19 +159,23 @@ def spoolview_rate(base: Path, sink: int, *, peers: bool, processes: int = 0, no
     svc = RelayService(relay_config(base, port, sink, processes)).start()
     listener = svc.listener
     assert listener is not None
-    cpu = _relay_cpu(svc)
+    main0, workers0 = _relay_cpu(svc)
     try:
         rate = drive(port, peers=peers)
-        used = _relay_cpu(svc) - cpu  # before the stop: the workers are still there to be read
+        main1, workers1 = _relay_cpu(svc)  # before the stop: the workers are still there to be read
+        rss = [_rss_mb(pid) for pid in listener.pids] if isinstance(listener, ListenerPool) else []
     finally:
         svc.stop()
+    used = (main1 - main0) + (workers1 - workers0)
     if isinstance(listener, ListenerPool):
-        groups, messages, shape = listener.groups, listener.messages, f"{listener.processes} listener processes"
+        groups, messages = listener.groups, listener.messages
+        shape = (f"{listener.processes} listener processes: relay process {(main1 - main0) * 1000 / COUNT:.2f} ms, "
+                 f"workers {(workers1 - workers0) * 1000 / COUNT:.2f} ms, workers' RSS {', '.join(f'{r:.0f}' for r in rss)} MB")
     else:
         commit = listener.handler.commit
         groups, messages, shape = commit.groups, commit.messages, "one process"
     (NOTES if notes is None else notes).append(
-        f"{used * 1000 / COUNT:.2f} ms of relay CPU per message (listener and delivery, {shape}), "
+        f"{used * 1000 / COUNT:.2f} ms of relay CPU per message (listener and delivery; {shape}), "
         f"{messages / max(groups, 1):.1f} messages per group commit")
     return rate
 

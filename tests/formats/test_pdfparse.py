@@ -195,3 +195,41 @@ def test_a_stream_length_that_lies_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 99>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="endstream"):
         Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
+
+
+def _with_xref_stream(plain: dict[int, bytes], packed: dict[int, tuple[int, int]], size: int) -> bytes:
+    """A PDF whose objects ``plain`` are written out and ``packed`` (num: (stream, index)) sit in object streams."""
+    out = bytearray(b"%PDF-1.5\n")
+    rows = {0: b"\x00\x00\x00\xff"}
+    for num, body in sorted(plain.items()):
+        rows[num] = b"\x01" + len(out).to_bytes(2, "big") + b"\x00"
+        out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
+    rows.update({num: b"\x02" + stm.to_bytes(2, "big") + bytes([k]) for num, (stm, k) in packed.items()})
+    xref = len(out)
+    rows[size - 1] = b"\x01" + xref.to_bytes(2, "big") + b"\x00"
+    data = b"".join(rows.get(n, b"\x00\x00\x00\x00") for n in range(size))
+    out += b"%d 0 obj\n<</Type/XRef/Size %d/W[1 2 1]/Root 1 0 R/Length %d>>\nstream\n" % (size - 1, size, len(data))
+    out += data + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_object_streams_and_their_loops() -> None:
+    body = b"2 0 3 40 "
+    objs = body + b"<</Type/Pages/Count 1/Kids[3 0 R]>>".ljust(40) + b"<</Type/Page/MediaBox[0 0 10 20]>>"
+    stm = b"<</Type/ObjStm/N 2/First %d/Length %d>>\nstream\n" % (len(body), len(objs)) + objs + b"\nendstream"
+    good = _with_xref_stream({1: b"<</Type/Catalog/Pages 2 0 R>>", 4: stm}, {2: (4, 0), 3: (4, 1)}, 6)
+    parsed = Pdf(good)
+    assert parsed.page_count == 1 and parsed.page_sizes() == [(10.0, 20.0)]
+    assert pymupdf.open(stream=good, filetype="pdf").page_count == 1
+    looped = stm.replace(b"/Type/ObjStm", b"/Type/ObjStm/Filter 2 0 R")  # its filter inside itself
+    with pytest.raises(ParseError, match="needs itself"):
+        Pdf(_with_xref_stream({1: b"<</Type/Catalog/Pages 2 0 R>>", 4: looped}, {2: (4, 0), 3: (4, 1)}, 6))
+    wrong = _with_xref_stream({1: b"<</Type/Catalog/Pages 2 0 R>>", 4: stm}, {2: (4, 1), 3: (4, 0)}, 6)
+    with pytest.raises(ParseError, match="index"):
+        Pdf(wrong)
+
+
+def test_a_stream_whose_length_needs_itself_is_declined() -> None:
+    objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 4 0 R>>\nstream\nabc\nendstream"]
+    with pytest.raises(ParseError, match="itself"):
+        Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()

@@ -156,6 +156,9 @@ def test_a_pickup_send_and_a_pdf_convert_import_only_what_they_use(tmp_path, sam
     # formats blocks pymupdf.layout with a None entry in sys.modules: not an import.
     loaded = {m for m in converted if m in NOT_ON_A_PDF_CONVERT or m.split(".")[0] in NOT_ON_A_PDF_CONVERT} - {"pymupdf.layout"}
     assert not loaded, loaded
+    # `info` of a well-formed PDF: page count and sizes read by formats.pdfparse, PyMuPDF left out.
+    shown = _modules("info", str(samples / "notice.pdf"), tmp_path=tmp_path)
+    assert not {m for m in shown if m.split(".")[0] == "pymupdf"} - {"pymupdf.layout"}
 
 
 def test_the_modules_a_send_leaves_out_are_imported_when_used(tmp_path, samples):

@@ -349,9 +349,10 @@ def test_warm_up_loads_the_conversion_and_fonts_before_the_first_document():
         "import sys; from viewer import settings; from viewer.commands._batch import Conversion; "
         "from formats import fonts; assert 'pymupdf' not in sys.modules and 'reportlab' not in sys.modules; "
         "Conversion(settings.Settings()).warm_up(); "
-        "assert {'reportlab', 'formats.draw', 'formats.pdfwrite', 'formats.encrypt'} <= set(sys.modules), sorted(sys.modules); "
+        "assert {'formats.draw', 'formats.pdfwrite', 'formats.encrypt'} <= set(sys.modules), sorted(sys.modules); "
         "assert 'pymupdf' not in sys.modules, 'spools are written without PyMuPDF'; "
-        "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= fonts._registered"
+        "assert 'reportlab' not in sys.modules and 'PIL' not in sys.modules, 'nor reportlab, nor Pillow'; "
+        "assert {fonts.font_name('sans'), fonts.font_name('sans', True)} <= set(fonts._faces)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)

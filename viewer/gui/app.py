@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
 PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
+SPARE_AFTER_MS = 500  # quiet time after start-up's plugins or a hand-over before the next spare window is built
 
 
 def skip_layout_model() -> None:
@@ -83,6 +84,11 @@ class App:
         self.windows: list[MainWindow] = []
         self.listener: instance.Listener | None = None
         self.freeze_start_up = False  # the CLI turned the cyclic GC off for the start-up (run())
+        # While serving: a hidden, fully built window (plugins installed, laid out at the remembered
+        # size) that the next hand-over fills and shows. Never in ``windows``: it is no open document.
+        self.spare: MainWindow | None = None
+        self._spare_language = self._spare_geometry = ""
+        self._spare_job: str | None = None
 
     def callback_error(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
         """A bug in a menu or button command: log the traceback, show a dialog, keep running."""
@@ -122,6 +128,7 @@ class App:
             self.freeze_start_up = False
             gc.freeze()
             gc.enable()
+        self.prepare_spare()
 
     def load_plugins(self) -> None:
         """Import deferred plugins and install them in every open window (once; later calls do nothing)."""
@@ -139,18 +146,83 @@ class App:
     def open_files(self, paths: list[str]) -> None:
         """Open each file in a new window of this process (an empty window for none).
 
-        What a second ``spoolview FILE`` asks through the single-instance socket. The page is
-        painted first: the window's plugins (mail icon, menus) are installed once it is on screen.
+        What a second ``spoolview FILE`` asks through the single-instance socket. The spare
+        window takes the first file; without one (back to back, or more files) a window is built
+        hidden the same way, its plugins (mail icon, menus) installed once its page is on screen.
+        Either is shown with page 1 already drawn.
         """
         wanted: list[str | None] = list(paths) or [None]
         for path in wanted:
-            window = self.new_window(defer_plugins=bool(path))
+            window = self._take_spare()
+            if window is None:
+                self._refresh_settings()
+                window = self._hidden_window(defer_plugins=bool(path))
+                self.windows.append(window)
+                if path:
+                    window.after_idle(self._plugins_when_painted, window)
+            self._fill_spare(window, path)
+        self.prepare_spare()
+
+    def _refresh_settings(self) -> None:
+        from viewer.settings_store import shared
+
+        if not getattr(self.settings, "load_failed", False):  # stand-in defaults stay until the file is fixed
+            self.settings = shared().refresh()  # another process may have changed it since
+
+    def _hidden_window(self, *, defer_plugins: bool = False) -> MainWindow:
+        """A new window, withdrawn and laid out at the remembered size (``_fill_spare`` shows it)."""
+        from viewer.gui.windows import lay_out_withdrawn
+
+        window = MainWindow(self.root, app=self, state=self.state, settings=self.settings, hooks=self.hooks,
+                            defer_hooks=defer_plugins, hidden=True)
+        lay_out_withdrawn(window, window.remembered_geometry())
+        return window
+
+    def prepare_spare(self, delay_ms: int = SPARE_AFTER_MS) -> None:
+        """Build the spare window for the next hand-over once the viewer has been quiet ``delay_ms``."""
+        if self.listener is None or self.spare is not None or self._spare_job is not None:
+            return
+        self._spare_job = self.root.after(delay_ms, self._spare_when_idle)
+
+    def _spare_when_idle(self) -> None:
+        self._spare_job = self.root.after_idle(self.build_spare)
+
+    def build_spare(self) -> MainWindow | None:
+        """The hidden window the next hand-over fills (built now unless there is one, or the app is ending)."""
+        self._spare_job = None
+        if self.spare is None and self.windows and not self._plugins_pending:
+            self.spare = self._hidden_window()
+            self._spare_geometry, self._spare_language = self.spare.remembered_geometry(), i18n.language()
+        return self.spare
+
+    def _take_spare(self) -> MainWindow | None:
+        """The spare window made current (settings, language, place), counted as open; None without one."""
+        spare, self.spare = self.spare, None
+        if spare is None or not spare.winfo_exists():
+            return None
+        self._refresh_settings()  # as new_window: the settings may have changed on disk
+        spare.settings = self.settings
+        if self._spare_language != i18n.language():  # the language changed since it was built
+            spare.retranslate()
+        spare.language_var.set(spare.language_setting())
+        geometry = spare.remembered_geometry()
+        if geometry != self._spare_geometry:  # a window was moved or resized, then closed, since
+            spare.geometry(geometry)
+            spare.update_idletasks()
+        self.windows.append(spare)
+        return spare
+
+    def _fill_spare(self, window: MainWindow, path: str | None) -> None:
+        """Open ``path`` in the withdrawn spare, put page 1 on its canvas, then show it: it appears whole.
+
+        An error or password dialog shows the window first (MainWindow.reveal); a bug on the way
+        still leaves it shown (it counts as open: hidden, it would keep the viewer from ending)."""
+        try:
             if path:
-                # Laid out and mapped now: the page is rendered at the fitted width without
-                # waiting for the window's first <Configure> from the X server.
-                window.update_idletasks()
-                window.after_idle(window.open_path, path)
-                window.after_idle(self._plugins_when_painted, window)
+                window.open_path(path)
+                window.pageview.render_pending(limit=1)
+        finally:
+            window.deiconify()
             window.lift()
             window.focus_force()
 
@@ -166,6 +238,8 @@ class App:
         """Answer other ``spoolview FILE`` invocations of this user from the Tk event loop."""
         self.listener = listener
         self.root.tk.createfilehandler(listener.fileno(), tk.READABLE, lambda *_: listener.handle(self.open_files))
+        if not self._plugins_pending:  # else once they are loaded (after_first_paint)
+            self.prepare_spare()
 
     def window_closed(self, window: Any) -> None:
         if window in self.windows:
@@ -189,6 +263,9 @@ class App:
 
     def destroy(self) -> None:
         self.stop_serving()
+        if self._spare_job is not None:
+            self.root.after_cancel(self._spare_job)
+            self._spare_job = None
         try:
             self.root.destroy()
         except tk.TclError:

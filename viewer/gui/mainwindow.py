@@ -89,10 +89,13 @@ class MainWindow(tk.Toplevel):
 
     def __init__(self, master: tk.Misc, *, app: Any = None, state: ViewerState | None = None,
                  settings: Any = None, hooks: Iterable[Callable[[MainWindow], object]] = (),
-                 defer_hooks: bool = False) -> None:
+                 defer_hooks: bool = False, hidden: bool = False) -> None:
         """``hooks`` install the plugins in this window: at once, or with ``defer_hooks`` when
-        ``install_hooks()`` is called (once its first page is on screen)."""
+        ``install_hooks()`` is called (once its first page is on screen). A ``hidden`` window is
+        withdrawn before it is ever mapped (the application's spare window, shown by ``deiconify``)."""
         super().__init__(master, class_="Spoolview")
+        if hidden:
+            self.withdraw()
         self.app = app
         self.state = state or ViewerState.load()
         self.settings = settings if settings is not None else load_settings()
@@ -282,6 +285,7 @@ class MainWindow(tk.Toplevel):
             except PasswordRequired:
                 from viewer.gui import dialogs
 
+                self.reveal()
                 if tries >= MAX_PASSWORD_TRIES:
                     dialogs.show_error(self, _("password.gave_up", name=path.name))
                     return False
@@ -386,7 +390,17 @@ class MainWindow(tk.Toplevel):
         """Show ``message`` in an error dialog (tests answer it through ``dialogs.respond_with``)."""
         from viewer.gui import dialogs
 
+        self.reveal()
         dialogs.show_error(self, message)
+
+    def reveal(self) -> None:
+        """Show this window if it is still withdrawn (a spare being filled): a dialog needs its parent on screen."""
+        if self.wm_state() == "withdrawn":
+            self.deiconify()
+
+    def remembered_geometry(self) -> str:
+        """The size and place a new window takes now: the last closed window's, kept on the screen."""
+        return self._initial_geometry()
 
     # ------------------------------------------------------------------ commands
     def cmd_open(self) -> None:

@@ -46,6 +46,7 @@ class ThumbnailBar(ttk.Frame):
         self.canvas.bind("<Button-5>", lambda e: self._yview("scroll", "3", "units"))
         self.canvas.bind("<MouseWheel>", lambda e: self._yview("scroll", "-3" if e.delta > 0 else "3", "units"))
         self.canvas.bind("<Configure>", lambda e: self._schedule())
+        self.bind("<Map>", lambda e: self._schedule())  # a document set while hidden (a spare window) is drawn once shown
 
     def set_source(self, source: DocumentSource | None, sizes: list[tuple[float, float]] | None = None) -> None:
         if self._job is not None:

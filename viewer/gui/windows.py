@@ -99,6 +99,25 @@ def dress(window: tk.Toplevel, name: str, *, close: Callable[[], Any] | None = N
     window.bind("<Destroy>", on_destroy, add="+")
 
 
+def lay_out_withdrawn(window: tk.Toplevel, geometry: str) -> None:
+    """Lay ``window`` out at ``geometry`` (``WxH[+X+Y]``) while it stays withdrawn, so that once shown
+    its widgets have their sizes at once (a page view renders at the right width before it is mapped).
+
+    ``window`` must have been withdrawn before it was ever mapped. Tk gives a toplevel its size
+    only when it maps it, and tells a widget its new size only once the widget has an X window:
+    so Tk's first (withdrawn) map is let happen, every widget's X window is made, and the
+    geometry is set again.
+    """
+    window.update_idletasks()
+    widgets: list[tk.Misc] = [window]
+    while widgets:
+        widget = widgets.pop()
+        widget.winfo_id()  # Tk_MakeWindowExist
+        widgets.extend(widget.winfo_children())
+    window.geometry(geometry)
+    window.update_idletasks()
+
+
 def elide_middle(text: str, fits: Callable[[str], bool]) -> str:
     """``text`` with its middle replaced by "…" until ``fits(result)``: both ends of a path stay readable."""
     if fits(text) or len(text) < 3:

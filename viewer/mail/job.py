@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -361,6 +360,8 @@ def server_identity(draft: Draft, route: Route) -> tuple[str | None, str | None]
     if not isinstance(route, ServerRoute):
         return None, None
     wanted = draft.sender or draft.settings.from_identity()
+    from email.utils import parseaddr  # the server route only
+
     address = parseaddr(wanted)[1].lower()
     try:
         me = route.connection.identities()

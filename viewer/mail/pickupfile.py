@@ -15,7 +15,6 @@ name holds a control character is refused (``PickupFormatError``), never guessed
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 
 __all__ = [
     "PickupFormatError",
@@ -141,6 +140,8 @@ def _address(value: str) -> str:
     value = value.strip()
     if value in ("<>", ""):
         return ""
+    from email.utils import parseaddr  # reading an envelope back, not writing one
+
     _, addr = parseaddr(value)
     return addr or value.strip("<>")
 

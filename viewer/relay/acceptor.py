@@ -40,7 +40,7 @@ log = logging.getLogger("viewer.relay.listener")
 START_TIMEOUT = 30.0  # seconds for the workers to come up
 RESPAWN_DELAY = 1.0  # a worker that died within QUICK_DEATH of its start is replaced after this
 QUICK_DEATH = 5.0
-PACKET = 4096
+PACKET = 65536
 ROOT = Path(viewer.__file__).resolve().parent.parent
 
 
@@ -77,6 +77,7 @@ class ListenerPool:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._ready = threading.Event()
+        self._start_failed = False
         self._stopping = False
         self._all_gone = threading.Event()
         self.replaced = 0  # workers started again after dying
@@ -101,7 +102,7 @@ class ListenerPool:
         self._thread = threading.Thread(target=self.loop.run_forever, name="relay-acceptor", daemon=True)
         self._thread.start()
         self.loop.call_soon_threadsafe(self._start_workers)
-        if not self._ready.wait(START_TIMEOUT) or not all(w.ready for w in self.workers):
+        if not self._ready.wait(START_TIMEOUT) or self._start_failed or not all(w.ready for w in self.workers):
             self.stop(timeout=5)
             raise ListenerError(f"the SMTP listener's {self.processes} worker processes did not start "
                                 f"(see relay.log); set listener.processes = 1 to run the sessions in the relay process")
@@ -140,6 +141,7 @@ class ListenerPool:
                 self._spawn()
         except OSError as exc:
             log.error("cannot start a listener worker process: %s", exc)
+            self._start_failed = True
             self._ready.set()
 
     def _spawn(self) -> None:
@@ -176,31 +178,35 @@ class ListenerPool:
             if not data:
                 self._worker_gone(worker)
                 return
-            kind, _, rest = data.partition(b" ")
-            if kind == b"Q":
-                if self.on_queued:
-                    self.on_queued(rest.decode("ascii"), None)
-            elif kind == b"X":
-                self._closed(worker, int(rest))
-            elif kind == b"A":
-                cid = int(rest)
-                entry = self.conns.get(cid)
-                wait = self.guard.auth_delay(entry[0]) if entry else AUTH_DELAY_MAX
-                self._send(worker, b"W %d %.3f" % (cid, wait))
-            elif kind == b"F":
-                cid_text, count, user = rest.split(b" ", 2)
-                entry = self.conns.get(int(cid_text))
-                if entry:
-                    self.guard.failed_login(entry[0], user.decode("utf-8", "replace"), int(count))
-            elif kind == b"R":
-                worker.ready = True
-                if all(w.ready or w.gone for w in self.workers):
-                    self._ready.set()
-            elif kind == b"T":
-                cpu, groups, messages = rest.split()
-                self.worker_cpu += float(cpu)
-                self.groups += int(groups)
-                self.messages += int(messages)
+            for message in data.split(b"\n"):
+                self._message(worker, message)
+
+    def _message(self, worker: _Worker, message: bytes) -> None:
+        kind, _, rest = message.partition(b" ")
+        if kind == b"Q":
+            if self.on_queued:
+                self.on_queued(rest.decode("ascii"), None)
+        elif kind == b"X":
+            self._closed(worker, int(rest))
+        elif kind == b"A":
+            cid = int(rest)
+            entry = self.conns.get(cid)
+            wait = self.guard.auth_delay(entry[0]) if entry else AUTH_DELAY_MAX
+            self._send(worker, b"W %d %.3f" % (cid, wait))
+        elif kind == b"F":
+            cid_text, count, user = rest.split(b" ", 2)
+            entry = self.conns.get(int(cid_text))
+            if entry:
+                self.guard.failed_login(entry[0], bytes.fromhex(user.decode("ascii")).decode("utf-8", "replace"), int(count))
+        elif kind == b"R":
+            worker.ready = True
+            if all(w.ready or w.gone for w in self.workers):
+                self._ready.set()
+        elif kind == b"T":
+            cpu, groups, messages = rest.split()
+            self.worker_cpu += float(cpu)
+            self.groups += int(groups)
+            self.messages += int(messages)
 
     def _closed(self, worker: _Worker, cid: int) -> None:
         entry = self.conns.pop(cid, None)
@@ -226,8 +232,9 @@ class ListenerPool:
                 worker.proc.kill()
                 code = worker.proc.wait()
         self.workers.remove(worker)
-        if not worker.ready:  # died before it came up: the start reports it
+        if not worker.ready and not self._ready.is_set():  # died while the listener starts: start() says so
             log.error("listener worker %d exited with code %s before it was ready", worker.proc.pid, code)
+            self._start_failed = True
             self._ready.set()
             return
         quick = time.monotonic() - worker.started < QUICK_DEATH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from concurrent.futures import Future
@@ -31,7 +32,7 @@ class GroupCommit:
 
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
-        self._pending: list[tuple[bytes, Future[str]]] = []
+        self._pending: list[tuple[bytes, Future[str] | asyncio.Future[str]]] = []
         self._cond = threading.Condition()
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -48,6 +49,19 @@ class GroupCommit:
     def submit(self, data: bytes) -> Future[str]:
         """Queue ``data`` (pickup format); the future gives its queue id once it is durable."""
         future: Future[str] = Future()
+        with self._cond:
+            if self._stopping:
+                future.set_exception(OSError("the relay is stopping"))
+                return future
+            self._pending.append((data, future))
+            self._cond.notify()
+        return future
+
+    def submit_async(self, data: bytes) -> asyncio.Future[str]:
+        """``submit`` for a session on an event loop: the futures of a group are settled in one
+        call into their loop (one wake-up of the loop per group, not one per message)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
         with self._cond:
             if self._stopping:
                 future.set_exception(OSError("the relay is stopping"))
@@ -76,13 +90,39 @@ class GroupCommit:
             try:
                 ids = self.queue.store_batch([data for data, _ in group])
             except BaseException as exc:
-                for _, future in group:
-                    future.set_exception(exc if isinstance(exc, OSError) else OSError(str(exc)))
+                error = exc if isinstance(exc, OSError) else OSError(str(exc))
+                _settle([(future, None, error) for _, future in group])
                 if not isinstance(exc, Exception):
                     raise
                 continue
             with self._cond:
                 self.groups += 1
                 self.messages += len(group)
-            for (_, future), qid in zip(group, ids, strict=True):
-                future.set_result(qid)
+            _settle([(future, qid, None) for (_, future), qid in zip(group, ids, strict=True)])
+
+
+def _settle(results: list[tuple[Future[str] | asyncio.Future[str], str | None, OSError | None]]) -> None:
+    """Resolve a group's futures: thread futures at once, each event loop's in one call into it."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[str], str | None, OSError | None]]] = {}
+    for future, qid, error in results:
+        if isinstance(future, asyncio.Future):
+            by_loop.setdefault(future.get_loop(), []).append((future, qid, error))
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(qid or "")
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, items)
+        except RuntimeError:  # the loop was closed: nobody waits any more
+            pass
+
+
+def _settle_in_loop(items: list[tuple[asyncio.Future[str], str | None, OSError | None]]) -> None:
+    for future, qid, error in items:
+        if future.done():  # the session was cancelled meanwhile
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(qid or "")

@@ -97,7 +97,7 @@ class RelayHandler:
         except MalformedMessage as exc:
             return f"550 5.6.0 Malformed message: {exc}"
         try:
-            qid = await asyncio.wrap_future(self.commit.submit(data))  # durable once this returns
+            qid = await self.commit.submit_async(data)  # durable once this returns
         except OSError as exc:
             log.error("cannot queue a message from %s: %s", peer_ip(session.peer), exc)
             return QUEUE_FAILED

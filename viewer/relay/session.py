@@ -12,7 +12,7 @@ from aiosmtpd import smtp as aio
 
 from viewer.relay.guard import Guard
 
-__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "FAST_SETUP", "peer_ip"]
+__all__ = ["RelaySMTP", "Tables", "TOO_MANY_FAILURES", "TOO_MANY_CONNECTIONS", "STOPPING", "FAST_SETUP", "peer_ip"]
 
 log = logging.getLogger("viewer.relay.listener")
 
@@ -125,6 +125,9 @@ class RelaySMTP(aio.SMTP):
                 return
             self.admitted = True
         super().connection_made(transport)
+        if self.draining:  # drained while its connection was being set up
+            cast(asyncio.Transport, transport).write(STOPPING)
+            transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.refused:

@@ -2,7 +2,9 @@
 
 Started by ``viewer.relay.acceptor`` as ``python -m viewer.relay.worker FD`` with the relay's
 configuration (pickled, without the smart host's secrets) on its standard input. FD is its
-end of a SOCK_SEQPACKET socket pair with the relay process; every message is one packet:
+end of a SOCK_SEQPACKET socket pair with the relay process. The relay process sends one
+message a packet (a connection's fd travels with its ``C``); a worker sends the messages of
+one turn of its event loop together, one a line:
 
     relay process -> worker            worker -> relay process
     C <id>   + a connection's fd       R                      ready
@@ -30,18 +32,20 @@ import socket
 import sys
 import time
 
+from viewer.errors import SpoolviewError
 from viewer.relay.config import RelayConfig
 from viewer.relay.guard import AUTH_DELAY_MAX
 from viewer.relay.listener import RelayHandler, new_event_loop, smtp_kwargs
 from viewer.relay.message import Parsed
 from viewer.relay.queue import Queue
-from viewer.relay.session import RelaySMTP, Tables
+from viewer.relay.session import STOPPING, RelaySMTP, Tables
 
 __all__ = ["Worker", "main"]
 
 log = logging.getLogger("viewer.relay.listener")
 
 PACKET = 4096
+OUT_MAX = 16384  # bytes of messages in one packet to the relay process
 DRAIN_MAX = 30.0  # seconds a stopping worker waits for the messages being received
 
 
@@ -59,7 +63,8 @@ class _Link:
         self.worker.closed(self.cid)
 
     def failed_login(self, address: str, user: str, on_connection: int) -> None:
-        self.worker.send(b"F %d %d " % (self.cid, on_connection) + user.encode("utf-8", "replace")[:256])
+        self.worker.send(b"F %d %d %s" % (self.cid, on_connection, user.encode("utf-8", "replace")[:256].hex().encode()))
+        self.worker.flush()  # before the client reads its 535: counted before it can try elsewhere
 
     async def auth_wait(self, address: str) -> float:
         return await self.worker.ask_wait(self.cid)
@@ -80,15 +85,40 @@ class Worker:
         self.loop = new_event_loop()
         self.stopping: asyncio.Event | None = None
         self.parent_gone = False
+        self._out: list[bytes] = []
+        self.family = socket.AF_INET6 if ":" in config.listener.host else socket.AF_INET  # the acceptor's
 
     # -- to the relay process -------------------------------------------------------------
-    def send(self, packet: bytes) -> None:
+    def send(self, message: bytes) -> None:
+        """Send ``message`` to the relay process with the others of this turn of the loop, in one packet
+        (a system call costs more than the Python around it: a session's close and its queued id go together)."""
         if self.parent_gone:
             return
-        try:
-            self.channel.send(packet)
-        except OSError:  # the relay process is gone: the drain follows from the reader
-            self.parent_gone = True
+        self._out.append(message)
+        if len(self._out) == 1:
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Send what waits for the end of this turn of the loop now."""
+        out, self._out = self._out, []
+        while out and not self.parent_gone:
+            packet: list[bytes] = []
+            size = 0
+            while out and (not packet or size + len(out[0]) < OUT_MAX):
+                size += len(out[0]) + 1
+                packet.append(out.pop(0))
+            try:
+                self.channel.send(b"\n".join(packet))
+            except BlockingIOError:  # the relay process is busy: wait for it (it always reads)
+                self.channel.setblocking(True)
+                try:
+                    self.channel.send(b"\n".join(packet))
+                except OSError:
+                    self.parent_gone = True
+                finally:
+                    self.channel.setblocking(False)
+            except OSError:  # the relay process is gone: the drain follows from the reader
+                self.parent_gone = True
 
     def _queued(self, qid: str, parsed: Parsed) -> None:
         self.send(b"Q " + qid.encode("ascii"))
@@ -138,12 +168,16 @@ class Worker:
                 self._stop()
 
     def _serve(self, cid: int, fd: int) -> None:
-        sock = socket.socket(fileno=fd)
-        if self.stopping is not None and self.stopping.is_set():
-            sock.close()  # handed over while stopping: the client retries later
+        # Family and type given: socket() would ask the kernel three times. The event loop makes it non-blocking.
+        sock = socket.socket(self.family, socket.SOCK_STREAM, 0, fileno=fd)
+        if self.stopping is not None and self.stopping.is_set():  # handed over while stopping: the client retries later
+            try:
+                sock.send(STOPPING)
+            except OSError:
+                pass
+            sock.close()
             self.send(b"X %d" % cid)
             return
-        sock.setblocking(False)
 
         def factory() -> RelaySMTP:
             session = RelaySMTP(self.handler, guard=_Link(self, cid), auth_max_failures=self.config.listener.auth_max_failures,
@@ -201,8 +235,8 @@ class Worker:
         finally:
             self.handler.commit.stop()  # every message handed over is durable (or failed) before exiting
         commit = self.handler.commit
-        self.channel.setblocking(True)
         self.send(b"T %.6f %d %d" % (time.process_time(), commit.groups, commit.messages))
+        self.flush()
         self.loop.close()
         return 0
 
@@ -215,8 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     from viewer.relay.service import setup_logging
 
-    setup_logging(config)
-    return Worker(config, channel).run()
+    try:
+        setup_logging(config)
+        worker = Worker(config, channel)
+    except SpoolviewError as exc:  # e.g. the log folder cannot be written: one line, the relay reports the rest
+        print(f"spoolview relay: listener worker {os.getpid()}: {exc}", file=sys.stderr)
+        return 2
+    return worker.run()
 
 
 if __name__ == "__main__":

@@ -263,3 +263,172 @@ def test_a_handed_over_file_that_fails_still_gets_the_plugins(root, monkeypatch,
         time.sleep(0.005)
     assert seen == [application.windows[-1]]
     assert shown, "the open error was shown"
+
+
+# ---------------------------------------------------------------- the spare window (warm start)
+def _serving(root, tmp_path, monkeypatch, plugins=()):
+    """An App serving hand-overs on a private runtime folder, one window showing a.pdf, its spare built."""
+    from viewer import instance
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    application = app_mod.App(root, plugins=plugins)
+    application.serve(instance.Listener.start())
+    return application
+
+
+def _spoolview(*files, cwd=None):
+    """A real second `spoolview FILE` process (the console script's code: viewer.cli)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root_dir = Path(app_mod.__file__).resolve().parents[2]
+    return subprocess.Popen([sys.executable, "-m", "viewer.cli", *map(str, files)], cwd=cwd or root_dir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+
+def _pump_until(root, done, limit=60.0):
+    import time
+
+    deadline = time.monotonic() + limit
+    while not done() and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.005)
+    root.update()
+    assert done(), "timed out"
+
+
+def _x_map_state(window) -> str:
+    """What the X server says of the window's frame: IsViewable, IsUnMapped..."""
+    import subprocess
+
+    info = subprocess.run(["xwininfo", "-id", window.wm_frame()], capture_output=True, text=True, check=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in info.splitlines() if "Map State" in line)
+
+
+def test_the_spare_is_built_hidden_laid_out_and_is_no_open_document(root, tmp_path, monkeypatch, make_pdf):
+    application = _serving(root, tmp_path, monkeypatch)
+    first = application.new_window(str(make_pdf("a.pdf")))
+    spare = application.build_spare()
+    root.update()
+    assert spare is not None and spare is application.spare and application.windows == [first]
+    assert spare.wm_state() == "withdrawn" and not spare.winfo_ismapped() and _x_map_state(spare) == "IsUnMapped"
+    assert spare.pageview.canvas.winfo_width() > 100  # laid out while hidden: page 1 renders at the fitted width
+    assert application.build_spare() is spare  # one at a time
+    quits = []
+    monkeypatch.setattr(root, "quit", lambda: quits.append(True))
+    first.close()  # the last real window: the viewer ends although the spare exists
+    root.update()
+    assert application.windows == [] and quits == [True]
+    assert spare.wm_state() == "withdrawn"  # never shown, even empty
+    application.stop_serving()
+
+
+def test_a_hand_over_shows_its_document_in_the_spare_with_page_one_drawn_before_it_maps(root, tmp_path, monkeypatch,
+                                                                                      make_pdf):
+    from viewer import instance
+
+    application = _serving(root, tmp_path, monkeypatch)
+    first = application.new_window(str(make_pdf("a.pdf")))
+    spare = application.build_spare()
+    at_map = []
+    real_deiconify = spare.deiconify
+    spare.deiconify = lambda: (at_map.append((spare.pageview.photo(0) is not None, spare.title())),
+                               real_deiconify())
+    second = make_pdf("b.pdf", pages=("Second", "document"))
+    proc = _spoolview(second)
+    _pump_until(root, lambda: proc.poll() is not None and len(application.windows) == 2)
+    assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
+    opened = application.windows[1]
+    assert opened is spare and application.windows[0] is first
+    assert len(at_map) == 1 and at_map[0][0] is True and "b.pdf" in at_map[0][1]  # page 1 drawn, title set, then mapped
+    assert "b.pdf" in opened.title()
+    assert opened.current_document.path == second and opened.current_document.page_count == 2
+    assert opened.pageview.current_page == 0 and opened.page_entry.get() == "1"
+    _pump_until(root, lambda: _x_map_state(opened) == "IsViewable" and opened.thumbnails.rendered() > 0)
+    _pump_until(root, lambda: application.spare is not None, limit=30)  # the next one, once the viewer is quiet
+    assert application.spare is not opened and application.spare.wm_state() == "withdrawn"
+    application.stop_serving()
+    assert not instance.socket_path().exists()
+
+
+def test_two_hand_overs_in_quick_succession_both_open(root, tmp_path, monkeypatch, make_pdf):
+    application = _serving(root, tmp_path, monkeypatch)
+    application.new_window(str(make_pdf("a.pdf")))
+    application.build_spare()
+    files = [make_pdf("b.pdf", pages=("B",)), make_pdf("c.pdf", pages=("C1", "C2", "C3"))]
+    procs = [_spoolview(f) for f in files]
+    _pump_until(root, lambda: all(p.poll() is not None for p in procs) and len(application.windows) == 3)
+    assert [p.wait() for p in procs] == [0, 0]
+    shown = {w.current_document.path: w.current_document.page_count for w in application.windows[1:]}
+    assert shown == {files[0]: 1, files[1]: 3}  # one in the spare, the other in a window built at once
+    application.stop_serving()
+
+
+def test_a_corrupt_file_handed_over_says_so_and_the_viewer_goes_on(root, tmp_path, monkeypatch, make_pdf, answer):
+    shown = answer(lambda d: d.cancel())
+    application = _serving(root, tmp_path, monkeypatch)
+    application.new_window(str(make_pdf("a.pdf")))
+    spare = application.build_spare()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 nothing else")
+    proc = _spoolview(broken)
+    _pump_until(root, lambda: proc.poll() is not None and bool(shown))
+    assert proc.wait() == 0  # handed over: the viewer tells the user, not the command line
+    assert shown[0].kind == "error" and "broken.pdf" in shown[0].message and "ne peut pas être ouvert" in shown[0].message
+    assert application.windows[-1] is spare and spare.wm_state() == "normal"  # the dialog's parent was shown
+    assert spare.current_document is None
+    good = make_pdf("good.pdf")
+    proc = _spoolview(good)
+    _pump_until(root, lambda: proc.poll() is not None and application.windows[-1].current_document is not None)
+    assert application.windows[-1].current_document.path == good
+    application.stop_serving()
+
+
+def test_the_spare_follows_a_language_change(root, tmp_path, monkeypatch, make_pdf):
+    from viewer.gui import i18n
+
+    application = _serving(root, tmp_path, monkeypatch)
+    first = application.new_window(str(make_pdf("a.pdf")))
+    spare = application.build_spare()
+    assert spare.menubar.entrycget(0, "label") == "Fichier"
+    try:
+        first.set_language("en")
+        application.open_files([str(make_pdf("b.pdf"))])
+        assert application.windows[-1] is spare
+        assert spare.menubar.entrycget(0, "label") == "File" and spare.language_var.get() == "en"
+    finally:
+        i18n.set_language("fr")
+    application.stop_serving()
+
+
+def test_a_stale_socket_makes_spoolview_start_its_own_viewer(tmp_path, monkeypatch, make_pdf):
+    import socket
+    import subprocess
+    import time
+
+    from viewer import instance
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    path = instance.socket_path()
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(str(path))  # a viewer that died: the file stays, nobody listens
+    dead.close()
+    document = make_pdf("own.pdf")
+    proc = _spoolview(document)
+    try:
+        found = ""
+        deadline = time.monotonic() + 60
+        while not found and time.monotonic() < deadline and proc.poll() is None:
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(proc.pid), "--name", "own.pdf"],
+                                   capture_output=True, text=True).stdout.strip()
+            time.sleep(0.1)
+        assert found, f"no window of its own (status {proc.poll()})"
+        assert instance.Listener.start() is None  # it took the socket over: it answers the next one
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

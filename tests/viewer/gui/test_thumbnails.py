@@ -88,3 +88,32 @@ def test_thumbnails_scrolled_away_are_dropped(bar):
     assert 0 not in bar._shown and not first & set(bar._shown)
     assert bar.rendered() <= 3 * len(bar.visible())
     assert len(bar.canvas.find_withtag("frame")) == len(bar._tops)  # every page keeps its frame
+
+
+def test_a_document_set_while_hidden_is_drawn_once_shown(root, make_pdf):
+    """A spare window gets its document withdrawn: its thumbnails come when it is mapped."""
+    import time
+    import tkinter as tk
+
+    document = formats.open_document(make_pdf(pages=["A", "B"]))
+    window = tk.Toplevel(root)
+    window.withdraw()
+    b = ThumbnailBar(window, on_select=lambda i: None)
+    b.pack(fill="y", expand=True)
+    try:
+        from viewer.gui.windows import lay_out_withdrawn
+
+        lay_out_withdrawn(window, "200x600")  # as the spare: sized before, so no <Configure> when shown
+        root.update()
+        b.set_source(DocumentSource(document))
+        root.update()
+        assert b.rendered() == 0  # not on screen: nothing rendered for nobody
+        window.deiconify()
+        deadline = time.monotonic() + 30
+        while b.rendered() == 0 and time.monotonic() < deadline:
+            root.update()
+            time.sleep(0.005)
+        assert b.rendered() > 0
+    finally:
+        window.destroy()
+        document.close()

@@ -265,3 +265,21 @@ def test_tk_own_dialogs_speak_the_interface_language(small_screen, tmp_path):
         assert "Cancel" in english["file"] and {"Yes", "No"} <= set(english["yesno"]), english
     finally:
         i18n.set_language("fr")
+
+
+def test_a_withdrawn_window_is_laid_out_at_its_size_without_being_shown(root):
+    import tkinter as tk
+
+    window = tk.Toplevel(root)
+    window.withdraw()
+    frame = tk.Frame(window)
+    frame.pack(fill="both", expand=True)
+    canvas = tk.Canvas(frame, highlightthickness=0)
+    canvas.pack(fill="both", expand=True)
+    try:
+        windows.lay_out_withdrawn(window, "640x480")
+        root.update()
+        assert (canvas.winfo_width(), canvas.winfo_height()) == (640, 480)
+        assert window.wm_state() == "withdrawn" and not window.winfo_ismapped()
+    finally:
+        window.destroy()

@@ -557,3 +557,24 @@ def test_base64_lines_are_those_of_encodebytes_with_crlf(data):
     from viewer.mail.compose import _b64
 
     assert _b64(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_the_date_and_message_id_are_shaped_as_email_utils_makes_them(monkeypatch):
+    import email.utils
+    import re
+    import time
+
+    from viewer.mail.compose import format_date, make_msgid
+
+    for zone in ("Europe/Paris", "America/St_Johns", "UTC", "Asia/Kolkata"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        for when in (0, 1_700_000_000.75, 1_719_835_199, 2_000_000_000):  # winter, summer, a leap year's day
+            assert format_date(when) == email.utils.formatdate(when, localtime=True)
+    monkeypatch.delenv("TZ")
+    time.tzset()
+    assert email.utils.parsedate_to_datetime(format_date()).tzinfo is not None
+    ours, theirs = make_msgid("example.com"), email.utils.make_msgid(domain="example.com")
+    shape = re.compile(r"<\d+\.\d+\.\d+@example\.com>")
+    assert shape.fullmatch(ours) and shape.fullmatch(theirs)
+    assert make_msgid("example.com") != ours

@@ -126,7 +126,7 @@ def test_failed_logins_are_counted_per_address_whatever_the_worker(pool, tls_fil
                 c.ehlo()
                 assert c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", "guess"))[0] == 535
         # Two failures from one address, in two processes: one count, one doubling ladder.
-        assert p.guard.failures("127.0.0.1") == 2
+        assert _wait(lambda: p.guard.failures("127.0.0.1") == 2)
         assert p.guard.auth_delay("127.0.0.1") == pytest.approx(0.02)
         lines = [r.getMessage() for r in caplog.records]
         assert any("authentication failed for user 'scanner' from 127.0.0.1 (1 on this connection, 2 from this address)"
@@ -215,3 +215,29 @@ def test_a_port_taken_is_one_error_and_starts_no_worker(tmp_path):
         with pytest.raises(ListenerError, match=f"cannot start on 127.0.0.1:{port}.*listener.port"):
             p.start()
         assert p.workers == []
+
+
+def test_a_worker_that_cannot_start_stops_the_start_with_one_error(tmp_path, capfd):
+    (tmp_path / "not-a-folder").write_text("")
+    config = make_config(tmp_path, None, listener={"enabled": True, "port": free_port(), "processes": 2},
+                         log={"folder": str(tmp_path / "not-a-folder" / "log")})
+    p = ListenerPool(config, 2)
+    with pytest.raises(ListenerError, match="worker processes did not start.*listener.processes = 1"):
+        p.start()
+    err = capfd.readouterr().err
+    assert "listener worker" in err and "not-a-folder" in err and "Traceback" not in err
+    assert all(w.proc.poll() is not None for w in p.workers)  # nothing left running
+    with pytest.raises(OSError):  # the port was given back
+        socket.create_connection(("127.0.0.1", p.config.port), timeout=2).close()
+
+
+def test_workers_are_never_an_open_relay_and_listen_on_loopback_only(pool):
+    p = pool(relay_networks=["10.0.0.0/8"])  # loopback not allowed: only authenticated users could relay
+    assert p._sock is not None and p._sock.getsockname()[0] == "127.0.0.1"  # the default host
+    for _ in range(4):  # over both workers
+        with smtplib.SMTP("127.0.0.1", p.config.port, timeout=10) as c:
+            c.ehlo()
+            c.mail("alice@example.com")
+            code, reply = c.rcpt("bob@example.com")
+            assert code == 550 and b"5.7.1 Relaying denied" in reply
+    assert not _queued_files(p)

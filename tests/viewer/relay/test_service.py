@@ -446,6 +446,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="listener worker processes need Linux")
 def test_sigterm_drains_the_listener_workers_and_a_restart_delivers_each_message_once(smtpd, tmp_path):
     port = free_port()

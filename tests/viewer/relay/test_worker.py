@@ -107,7 +107,7 @@ def test_auth_waits_and_failures_go_to_the_relay_process(tmp_path, server_cert, 
         tls.sendall(b"AUTH PLAIN " + base64.b64encode(b"\0scanner\0guess") + b"\r\n")
         assert channel.recv(100) == b"A 9"  # the wait is the relay process's to say, for all workers alike
         channel.send(b"W 9 0.000")
-        assert channel.recv(100) == b"F 9 1 scanner"  # counted there, per address
+        assert channel.recv(100) == b"F 9 1 " + b"scanner".hex().encode()  # counted there, per address
         assert _lines(tls).startswith(b"535")
         tls.close()
         assert channel.recv(100) == b"X 9"
@@ -132,3 +132,25 @@ def test_stop_packet_ends_the_worker_with_its_figures(worker):
     figures = channel.recv(100)
     assert figures.startswith(b"T ") and len(figures.split()) == 4
     assert proc.wait(20) == 0
+
+
+def test_a_stopping_worker_finishes_the_message_being_received_and_turns_new_connections_away(worker):
+    proc, channel, queue = worker
+    busy = _hand_over(channel, 1)
+    assert _lines(busy).startswith(b"220")
+    for command in (b"HELO me", b"MAIL FROM:<alice@example.com>", b"RCPT TO:<bob@example.com>", b"DATA"):
+        busy.sendall(command + b"\r\n")
+        _lines(busy)
+    busy.sendall(simple_message(5)[:10])  # inside DATA when the stop comes
+    channel.send(b"S")
+    late = _hand_over(channel, 2)
+    assert _lines(late) == b"421 4.3.2 The relay is stopping, try again later\r\n"
+    late.close()
+    busy.sendall(simple_message(5)[10:] + b".\r\n")
+    assert _lines(busy).startswith(b"250 2.0.0 Queued as ")
+    assert busy.recv(100) == b""  # then closed
+    busy.close()
+    reports = b"\n".join(iter(lambda: channel.recv(4096), b"")).split(b"\n")
+    assert b"X 2" in reports and b"X 1" in reports and any(r.startswith(b"Q ") for r in reports)
+    assert proc.wait(20) == 0
+    assert len(list(queue.incoming.iterdir())) == 1

@@ -6,7 +6,6 @@ import errno
 import os
 import re
 import secrets
-import socket
 import string
 import time
 from collections.abc import Callable
@@ -39,7 +38,7 @@ _MAX_NAME_TRIES = 20
 
 
 def _host() -> str:
-    name = socket.gethostname().split(".")[0] or "HOST"
+    name = os.uname().nodename.split(".")[0] or "HOST"  # socket.gethostname(), without importing socket
     return _HOST_SAFE.sub("_", name)[:32]
 
 
