@@ -20,12 +20,18 @@ ordinary way, which says what is wrong as it always did.
 Parent and child talk on two pipes. Child -> parent: messages of a 4-byte length, a JSON
 header and ``header["size"]`` bytes of payload::
 
-    {"kind": "info", "pages": N, "page": [w, h], "name": "...", "view": [...] or null}
+    {"kind": "info", "pages": N, "page": [w, h], "name": "...", "view": the record used or null}
     {"kind": "page", "dpi": 123.45, "size": bytes}  + PPM bytes of page 1 at that dpi
     {"kind": "none"}  (not a paged document, or it failed to open: the parent opens it itself)
 
 Parent -> child: ``render DPI\\n`` lines; end of file = done. The child renders at once,
-without waiting to be asked, at the dpi the last start-up's window gave (``view_record``).
+without waiting to be asked, at the dpi the last start-up's window gave (``read_view``:
+the page area recorded in the user's cache folder for the remembered window size).
+
+``viewer.cli`` forks as soon as a plain ``spoolview [open] FILE...`` is known to be cold
+(``start_for_command``), before argparse and logging; the open command ``take``s it. Not
+forked: another platform, another thread running (a fork copies one thread),
+``SPOOLVIEW_FIRST_PAGE=sequential``.
 
 No tkinter here: the page-fitting arithmetic the page view uses lives here so the child
 computes the same zoom without Tk.

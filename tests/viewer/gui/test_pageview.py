@@ -311,3 +311,44 @@ def test_the_next_page_is_prefetched_even_when_one_page_fills_the_budget(view, d
     view.render_pending()
     assert view._key(4) in view.cache and view._key(2) not in view.cache  # forward only
     assert view.photo(3) is not None
+
+
+def test_a_preview_is_taken_over_by_its_document_without_rendering_page_1_again(view, doc, make_pdf):
+    from formats import render
+
+    size = DocumentSource(doc).page_size(0)
+    dpi = view.preview(doc.page_count, size, doc.path)
+    assert view.previewing and view.page_count == doc.page_count and view.photo(0) is None
+    pixels = render.render_ppm(doc, 0, dpi=dpi)
+    assert not view.show_preview(dpi + 1, pixels)  # drawn for another size: not shown
+    assert view.show_preview(dpi, pixels)
+    shown = view.photo(0)
+    assert shown is not None
+    asked = []
+
+    class Recording(DocumentSource):
+        def render_ppm(self, index, dpi, rotation):
+            asked.append(index)
+            return super().render_ppm(index, dpi, rotation)
+
+    view.set_source(Recording(doc))  # the previewed file: taken over as it is
+    assert not view.previewing and view.photo(0) is shown
+    view.render_pending()
+    assert view.photo(0) is shown
+    assert asked and 0 not in asked  # its neighbours rendered, page 1 not again
+
+
+def test_a_preview_is_not_taken_over_by_another_file(view, doc, make_pdf):
+    from formats import render
+
+    other = formats.open_document(make_pdf("other.pdf", pages=[f"Other {i}" for i in range(12)]))
+    try:
+        dpi = view.preview(doc.page_count, DocumentSource(doc).page_size(0), doc.path)
+        assert view.show_preview(dpi, render.render_ppm(doc, 0, dpi=dpi))
+        view.set_source(DocumentSource(other))  # same pages, same size, another file: drawn afresh
+        assert not view.previewing and view.photo(0) is None
+        view.render_pending()
+        assert view.photo(0) is not None and view.rendered >= 1
+    finally:
+        view.set_source(None)
+        other.close()
