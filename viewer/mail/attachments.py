@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
-
 from formats.document import Document
 from formats.pdf import MODES, Protection, to_pdf
 from viewer.errors import SpoolviewError
@@ -73,7 +71,11 @@ def spool_attachment(doc: Document) -> Attachment:
         data = doc.path.read_bytes()
     except OSError as exc:
         raise AttachmentError(f"cannot read {doc.path} to attach it ({exc.strerror or exc}): check the file is still there") from None
-    mimetype = _SPOOL_TYPES.get(doc.source) or mimetypes.guess_type(doc.path.name)[0] or "application/octet-stream"
+    mimetype = _SPOOL_TYPES.get(doc.source)
+    if mimetype is None:  # mimetypes (which reads the system's type tables) only for a kind we do not know
+        import mimetypes
+
+        mimetype = mimetypes.guess_type(doc.path.name)[0] or "application/octet-stream"
     return Attachment(doc.path.name, data, mimetype)
 
 

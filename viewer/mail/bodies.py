@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 
 __all__ = ["html_to_text", "text_to_html", "text_to_rtf"]
 
 
+def _escape(text: str) -> str:
+    """``html.escape(text)`` (quotes included) without importing html and its entity table."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
+
+
 def text_to_html(text: str) -> str:
     """A plain body as simple HTML paragraphs (what the HTML editor starts from)."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip("\n"))]
-    parts = ["<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs if p.strip()]
+    parts = ["<p>" + _escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs if p.strip()]
     return "<html><body>\n" + "\n".join(parts) + "\n</body></html>\n"
 
 
@@ -21,7 +26,9 @@ def html_to_text(source: str) -> str:
     text = re.sub(r"(?i)<br\s*/?>\s*\n?", "\n", text)
     text = re.sub(r"(?i)</p\s*>\s*", "\n\n", text)
     text = re.sub(r"(?s)<[^>]+>", "", text)
-    text = html_lib.unescape(text)
+    import html  # its entity table is large: imported when HTML is read back to text, not written
+
+    text = html.unescape(text)
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 

@@ -385,9 +385,10 @@ def _image_type(data: bytes) -> tuple[str, str]:
     return "application/octet-stream", ""
 
 
-_CID_RE = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
-_CID_NAME_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+")
-_MIMETYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+# Compiled on first use (re's cache): only an HTML body with inline images reads them.
+_CID_RE = r"""(?i)cid:([^"'\s>)]+)"""
+_CID_NAME_RE = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+"
+_MIMETYPE_RE = r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*"
 MAX_FILENAME = 255
 
 
@@ -401,7 +402,7 @@ def _file_part(filename: str, data: bytes, mimetype: str, notes: list[str], cid:
     if len(filename) > MAX_FILENAME:
         raise ComposeError(f"attachment file name {filename[:40]!r}... is longer than {MAX_FILENAME} characters: shorten it")
     mimetype = mimetype.strip().lower()
-    if not _MIMETYPE_RE.fullmatch(mimetype):
+    if not re.fullmatch(_MIMETYPE_RE, mimetype):
         raise ComposeError(f"attachment {filename!r}: MIME type {mimetype!r} is not of the form type/subtype")
     if mimetype.split("/")[0] in ("multipart", "message"):
         notes.append(f"attachment {filename!r} sent as application/octet-stream instead of {mimetype}")
@@ -430,13 +431,13 @@ def _body(spec: MailSpec, advanced: Advanced, notes: list[str]) -> tuple[bytes, 
 
     images = dict(spec.inline_images)
     for name in images:
-        if not _CID_NAME_RE.fullmatch(name):
+        if not re.fullmatch(_CID_NAME_RE, name):
             raise ComposeError(
                 f"inline image name {name!r} cannot be a Content-ID: use letters, digits, dots, @, - or _"
             )
     related: dict[str, bytes] = {}
     if html is not None and advanced.process_cid:
-        for name in dict.fromkeys(unquote(m) for m in _CID_RE.findall(html)):
+        for name in dict.fromkeys(unquote(m) for m in re.findall(_CID_RE, html)):
             if name in images:
                 related[name] = images.pop(name)
             else:

@@ -52,16 +52,17 @@ def split_lines(data: bytes) -> list[bytes]:
 
 
 _EOL_ONE = rb"(?:\r\n|\n|\r(?!\n))"
-_BLANK = re.compile(_EOL_ONE + b"(" + _EOL_ONE + b")")
-_LEADING_BLANK = re.compile(_EOL_ONE)
+# Compiled on first use (re's cache): writing a pickup file does not split a head from its body.
+_BLANK = _EOL_ONE + b"(" + _EOL_ONE + b")"
+_LEADING_BLANK = _EOL_ONE
 
 
 def split_head(content: bytes) -> tuple[list[bytes], bytes]:
     """The lines up to the first blank line (included), and the rest untouched (no per-line work)."""
-    first = _LEADING_BLANK.match(content)
+    first = re.match(_LEADING_BLANK, content)
     if first:
         return [first.group(0)], content[first.end():]
-    blank = _BLANK.search(content)
+    blank = re.search(_BLANK, content)
     if blank is None:
         return split_lines(content), b""
     return split_lines(content[:blank.end()]), content[blank.end():]

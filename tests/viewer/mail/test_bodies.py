@@ -15,3 +15,12 @@ def test_plain_text_round_trips_through_simple_html():
 def test_rtf_escapes_what_rtf_reserves_and_non_ascii():
     rtf = text_to_rtf("a{b}\\c é 😀\n")
     assert "a\\{b\\}\\\\c" in rtf and "\\u233?" in rtf and "\\u-10179?\\u-8704?" in rtf
+
+
+def test_the_html_escape_is_the_standard_librarys():
+    import html
+
+    from viewer.mail.bodies import _escape
+
+    for text in ("a & b < c > d", "\"quoted\" and 'single'", "&amp; already", "plain", "é <ü>"):
+        assert _escape(text) == html.escape(text)

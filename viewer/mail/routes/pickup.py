@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import string
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -31,7 +30,7 @@ __all__ = ["QUEUED", "PickupRoute", "file_name", "pickup_bytes", "atomic_write",
 
 QUEUED = "queued in the pickup folder"  # the route's own reply per recipient (worded again by the CLI)
 
-_ALPHABET = string.ascii_lowercase + string.digits
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"  # string.ascii_lowercase + digits (no string import)
 _HOST_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_NAME_TRIES = 20
 
