@@ -185,7 +185,11 @@ class _Deferred(ModuleType):
 
 def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
-    _defer_inspect()
+    if COMMANDS.get(command or "", ("", ""))[0] in _NO_LOGGING_SETUP and not any(
+            w == "--jobs" or w.startswith("--jobs=") for w in words):
+        # Not with worker processes: a `send --jobs 2` interrupted by Ctrl+C then hung
+        # (tests/viewer/test_commands_batch.py), a cause not yet understood; nor elsewhere, untried.
+        _defer_inspect()
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK
     if command == DEFAULT_COMMAND:  # a cold `spoolview FILE`: page 1 is drawn meanwhile (viewer/firstpage.py)
