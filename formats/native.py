@@ -50,18 +50,16 @@ def _validators() -> tuple[Any, Any, dict[str, Any]]:
 
 @lru_cache(maxsize=2)
 def _fast_validator(part: str) -> Any:
-    """A compiled (Rust) validator when jsonschema-rs is installed, else None.
+    """The quick valid/invalid check (formats.schemacheck) of ``part``.
 
     ``part`` is "page" (one page) or "envelope" (all but the pages' items). It only
     answers valid/invalid quickly; error messages always come from jsonschema.
     """
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return None
+    from formats.schemacheck import Checker
+
     if part == "page":
-        return jsonschema_rs.validator_for({"$defs": schema()["$defs"], "$ref": "#/$defs/page"})
-    return jsonschema_rs.validator_for(_envelope_schema())
+        return Checker({"$defs": schema()["$defs"], "$ref": "#/$defs/page"})
+    return Checker(_envelope_schema())
 
 
 def _fast_page_validator() -> Any:

@@ -69,9 +69,9 @@ KEEP_PDF = 20_000_000  # a converted PDF up to this size is kept with its docume
 
 def _owner_password() -> str:
     """120 random bits, never shown; longer owner passwords only slow the AES-256 key derivation."""
-    import secrets
+    import base64  # secrets.token_urlsafe(15), without importing secrets (and hmac) for it
 
-    return secrets.token_urlsafe(15)
+    return base64.urlsafe_b64encode(os.urandom(15)).rstrip(b"=").decode("ascii")
 
 
 def _one_pass(doc: Document, pdfa: bool) -> bool:

@@ -1,15 +1,15 @@
 """A small PDF canvas: the part of reportlab's Canvas that formats.draw uses, written by formats.pdfobj.
 
-Pages are content streams of text (BT/Tf/Tm/Tj in embedded TrueType subsets: Type0 fonts,
-Identity-H, CIDFontType2 with widths and a ToUnicode map so text can be extracted), lines,
-rectangles and image XObjects. Coordinates are PDF points from the bottom-left corner, as
+Pages are content streams of text (BT/Tf/Tm/Tj in embedded TrueType subsets: simple
+TrueType fonts of at most 255 characters each, printable ASCII under its own code, with
+widths and a ToUnicode map so text can be extracted), lines, rectangles and image XObjects. Coordinates are PDF points from the bottom-left corner, as
 on reportlab's canvas. ``objects`` writes the page tree into a formats.pdfobj.Writer.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
+import zlib
+from collections.abc import Callable
 
 from formats.pdfimage import Picture
 from formats.pdfobj import Name, Obj, Ref, Stream, Writer, fmt_number
@@ -90,7 +90,7 @@ class _FontUse:
 class Canvas:
     """Pages being drawn; ``objects`` writes them (see module doc)."""
 
-    def __init__(self, fonts: Any) -> None:
+    def __init__(self, fonts: Callable[[str], TrueType]) -> None:
         """``fonts(name)`` gives the TrueType face registered under ``name`` (formats.fonts.face)."""
         self._fonts = fonts
         self._uses: dict[int, _FontUse] = {}
@@ -180,7 +180,7 @@ class Canvas:
         self._reset()
 
     # -- output -----------------------------------------------------------------------------------
-    def objects(self, w: Writer, compress: bool = True) -> Ref:
+    def objects(self, w: Writer) -> Ref:
         """Write the pages, fonts and images into ``w``; the reference of the page tree."""
         resources: dict[str, Obj] = {"ProcSet": [Name("PDF"), Name("Text"), Name("ImageB"), Name("ImageC"),
                                                  Name("ImageI")]}
@@ -200,7 +200,7 @@ class Canvas:
         tree = w.reserve()
         kids: list[Obj] = []
         for width, height, content in self.pages:
-            stream = w.add(Stream({}, content, compress))
+            stream = w.add(Stream({}, content))
             kids.append(w.add({"Type": Name("Page"), "Parent": tree, "MediaBox": [0, 0, width, height],
                                "Resources": res, "Contents": stream}))
         w.put(tree, {"Type": Name("Pages"), "Kids": kids, "Count": len(kids)})
@@ -208,8 +208,14 @@ class Canvas:
 
 
 def _tag(order: list[int], name: str) -> str:
-    digest = hashlib.sha1(repr((order, name)).encode()).digest()
-    return "".join(chr(65 + b % 26) for b in digest[:6])
+    """The subset's six-letter tag, from its glyphs (zlib's checksums: hashlib would load OpenSSL)."""
+    key = repr((order, name)).encode()
+    n = zlib.crc32(key) << 32 | zlib.adler32(key)
+    letters = []
+    for _ in range(6):
+        n, r = divmod(n, 26)
+        letters.append(chr(65 + r))
+    return "".join(letters)
 
 
 def _to_unicode(chars: dict[int, str]) -> bytes:

@@ -16,6 +16,7 @@ import zlib
 MAX_DEPTH = 64  # nested arrays/dictionaries, and references followed in a row
 MAX_SECTIONS = 256  # xref sections in the /Prev chain (incremental updates)
 MAX_PAGE_TREE = 64  # depth of the page tree
+MAX_ENTRIES = 4000  # cross-reference entries (~1,300 pages): beyond, pure Python reads slower than PyMuPDF imports
 MAX_STREAM = 64 << 20  # decoded size of one stream we read (xref, object stream, XMP)
 _FLOAT = struct.Struct("f")
 
@@ -247,6 +248,7 @@ class PdfFile:
         self._objects: dict[int, object] = {}
         self._objstms: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
         self._loading: set[int] = set()  # objects being read: one needed to read itself is a loop
+        self._entries_read = 0
         self._read_xref()
 
     # -- cross-reference -------------------------------------------------------------------------
@@ -291,6 +293,12 @@ class PdfFile:
                 if m is None or int(m.group(1)) != num or int(m.group(2)) != entry.b:
                     raise ParseError(f"object {num} is not at offset {entry.a}")
 
+    def _count(self, count: int) -> None:
+        """Count ``count`` more cross-reference entries; a large file goes to PyMuPDF."""
+        self._entries_read += count
+        if self._entries_read > MAX_ENTRIES:
+            raise ParseError(f"more than {MAX_ENTRIES} cross-reference entries: PyMuPDF reads it faster")
+
     def _set(self, num: int, entry: Entry | None) -> None:
         if num not in self.entries:  # the newest section read first wins
             self.entries[num] = entry
@@ -303,6 +311,7 @@ class PdfFile:
             if sub is None:
                 break
             start, count = int(sub.group(1)), int(sub.group(2))
+            self._count(count)
             pos = sub.end()
             end = pos + 20 * count
             if end > len(data):
@@ -344,6 +353,7 @@ class PdfFile:
         index = d.get("Index", [0, size])
         if not (isinstance(index, list) and len(index) % 2 == 0 and all(type(i) is int and i >= 0 for i in index)):
             raise ParseError("bad /Index")
+        self._count(sum(index[1::2]))
         raw = self.decode(obj)
         w0, w1, w2 = widths
         row = w0 + w1 + w2
@@ -588,6 +598,8 @@ class Pdf:
         count = self.file.get(pages.get("Count"))
         if type(count) is not int or count < 1:
             raise ParseError("no pages or a bad /Count")
+        if count >= min(self.file.trailer["Size"], max(self.file.entries) + 1):  # type: ignore[call-overload]
+            raise ParseError("a /Count of more pages than objects")  # MuPDF: "Invalid number of pages"
         self.page_count: int = count
         self._pages = pages
 
@@ -621,14 +633,18 @@ class Pdf:
 
     def page_sizes(self) -> list[tuple[float, float]]:
         """Each page's (width, height) in points as PyMuPDF's ``page.rect`` gives them; a page
-        tree or a page box out of the ordinary (UserUnit, an empty box, ...) raises ParseError."""
+        tree or a page box out of the ordinary (UserUnit, an empty box, a /Parent that is not
+        the node above, ...) raises ParseError."""
+        root = self.catalog.get("Pages")
+        if not isinstance(root, Ref):
+            raise ParseError("a page tree root that is not an indirect object")
         sizes: list[tuple[float, float]] = []
-        self._walk(self._pages, {}, sizes, set(), 0)
+        self._walk(root, self._pages, {}, sizes, {root.num}, 0)
         if len(sizes) != self.page_count:
             raise ParseError("/Count differs from the pages in the tree")
         return sizes
 
-    def _walk(self, node: dict[str, object], inherited: dict[str, object], sizes: list[tuple[float, float]],
+    def _walk(self, ref: Ref, node: dict[str, object], inherited: dict[str, object], sizes: list[tuple[float, float]],
               seen: set[int], depth: int) -> None:
         if depth > MAX_PAGE_TREE:
             raise ParseError("page tree too deep")
@@ -649,7 +665,9 @@ class Pdf:
             child = self.file.get(kid)
             if not isinstance(child, dict):
                 raise ParseError("a page tree kid that is not a dictionary")
-            self._walk(child, inherited, sizes, seen, depth + 1)
+            if child.get("Parent") != ref:
+                raise ParseError("a page whose /Parent is not the node above it")  # MuPDF inherits through /Parent
+            self._walk(kid, child, inherited, sizes, seen, depth + 1)
         if self.file.get(node.get("Count")) != len(sizes) - start:
             raise ParseError("a /Count differs from the pages under it")
 

@@ -266,7 +266,7 @@ class TrueType:
             return []
         out = []
         pos = 10
-        while True:
+        while pos + 4 <= len(glyph):  # a damaged glyph ends its list where its data ends
             flags, gid = struct.unpack_from(">HH", glyph, pos)
             out.append((pos + 2, gid))
             pos += 4 + (4 if flags & _ARG_WORDS else 2)
@@ -277,7 +277,8 @@ class TrueType:
             elif flags & _TWO_BY_TWO:
                 pos += 8
             if not flags & _MORE:
-                return out
+                break
+        return out
 
     def closure(self, gids: Iterable[int]) -> list[int]:
         """``gids`` followed by the components their composite glyphs need (each glyph once)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from types import ModuleType
 
 from viewer import __version__
 
@@ -22,6 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import Any
 
 # name -> (module whose ``register(subparsers)`` adds it, one-line help for `spoolview --help`).
 # A handler is set with ``parser.set_defaults(func=handler)`` and returns the exit status.
@@ -158,8 +160,32 @@ def language() -> str:
     return cli_language(setting)
 
 
+def _defer_inspect() -> None:
+    """Load ``inspect`` on its first use, not when ``dataclasses`` imports it.
+
+    dataclasses reads inspect only to write the docstring of a class that has none; importing
+    it (with ast, dis, tokenize and linecache) cost a send about 1x `python -c pass`. A stand-in
+    module named inspect waits in sys.modules: the first attribute read from it imports the
+    real module (which takes its place) and answers from it, so whatever uses inspect gets the
+    real thing, and a command whose classes all have docstrings never loads it.
+    (importlib.util.LazyLoader cannot do this on Python 3.11: ``import`` reads ``__spec__``.)
+    """
+    if "inspect" not in sys.modules:
+        sys.modules["inspect"] = _Deferred("inspect")
+
+
+class _Deferred(ModuleType):
+    """A module imported for real when one of its attributes is first read (see _defer_inspect)."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
+    _defer_inspect()
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK
     if command == DEFAULT_COMMAND:  # a cold `spoolview FILE`: page 1 is drawn meanwhile (viewer/firstpage.py)

@@ -11,6 +11,9 @@ line each way::
     client -> {"open": ["/abs/a.pdf", ...]}\\n     ("open": [] asks for an empty window)
     viewer -> {"ok": true}\\n  (or {"ok": false, "error": "..."})
 
+The viewer answers as soon as the request is valid, before it opens anything: the client
+ends at once, and what goes wrong while opening (a corrupt file) is shown by the viewer.
+
 A socket file left by a viewer that died is recognised (nobody answers) and replaced.
 No Tk here: the client side runs before tkinter is imported; gui.app serves requests.
 """

@@ -7,7 +7,9 @@ unless ``--here`` asks for $DISPLAY). Each launch execs the real ``spoolview`` c
 with XGetImage (tests/bench/screen.py) until the page's marker colour shows: the time
 counts interpreter start, imports, the window, rendering and the X server drawing it.
 Baselines measured in the same run: ``python -c pass`` and a bare python + PyMuPDF + Tk
-script showing the same PDF. ``--peers`` adds evince and mupdf when installed.
+script showing the same PDF. ``--peers`` adds evince and mupdf when installed. ``warm``
+hands files over 3 s apart (the viewer's spare window ready) and back to back, and counts
+the instructions of one `spoolview FILE` process handing over (valgrind, when installed).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fixtures of the formats tests: a corpus of real PDFs written by independent programs.
 
-Needs the Debian packages qpdf, poppler-utils (pdfinfo) and ghostscript (tools/system-deps.sh).
+Needs the Debian packages qpdf and ghostscript (tools/system-deps.sh lists them).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+
+from tests.support.tools import require_tool
 
 TITLE_UTF16 = "Devis n° 42 — Ελληνικά 日本"  # not PDFDocEncoding: written as UTF-16BE
 PDFDOC_BYTES = bytes(b for b in range(0x20, 0x100) if b not in (0x28, 0x29, 0x5C, 0x7F, 0x9F, 0xAD))
@@ -49,15 +51,12 @@ def _pdfium(path: Path) -> None:
     doc.close()
 
 
-def _ghostscript(path: Path, tmp: Path) -> bool:
-    if shutil.which("gs") is None:
-        return False
+def _ghostscript(path: Path, tmp: Path) -> None:
     ps = tmp / "gs.ps"
     ps.write_text("%!PS\n/Helvetica findfont 20 scalefont setfont 72 700 moveto (Ghostscript) show showpage\n"
                   "72 700 moveto (page 2) show showpage\n")
-    subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", f"-sOutputFile={path}", str(ps)],
+    subprocess.run([require_tool("gs"), "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", f"-sOutputFile={path}", str(ps)],
                    check=True, capture_output=True, timeout=60)
-    return True
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +101,10 @@ def pdf_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     many.save(keep("mupdf-300-pages"), garbage=4, deflate=True, use_objstms=1)
     for name, options in (("qpdf-linearized", ["--linearize"]), ("qpdf-objstms", ["--object-streams=generate"]),
                           ("qpdf-qdf", ["--qdf", "--object-streams=disable"])):
-        subprocess.run(["qpdf", *options, str(corpus["mupdf-garbage-deflate"]), str(keep(name))], check=True, timeout=60)
+        subprocess.run([require_tool("qpdf"), *options, str(corpus["mupdf-garbage-deflate"]), str(keep(name))], check=True, timeout=60)
     _reportlab(keep("reportlab"))
     _pdfium(keep("pdfium"))
-    if not _ghostscript(keep("ghostscript"), tmp):
-        del corpus["ghostscript"]
+    _ghostscript(keep("ghostscript"), tmp)
     from formats import open_document
     from formats.pdf import to_pdf
 

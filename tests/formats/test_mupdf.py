@@ -194,3 +194,23 @@ def test_a_pdf_neither_engine_reads_is_still_a_clear_error(tmp_path: Path) -> No
     with pytest.raises(DocumentError) as err:
         open_document(path)
     assert str(err.value).startswith(str(path)) and ("damaged" in str(err.value) or "no pages" in str(err.value))
+
+
+@pytest.mark.parametrize("kids", [b"[3 0 R]", b"[]"])
+def test_a_count_mupdf_refuses_is_said_to_have_no_pages(tmp_path: Path, kids: bytes) -> None:
+    """MuPDF raises "Invalid number of pages" for a /Count beyond the file's objects (a traceback once)."""
+    body = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 5/Kids%s>>" % kids,
+            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100 200]>>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for k, obj in enumerate(body, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % k + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f\r\n" + b"".join(b"%010d 00000 n\r\n" % o for o in offsets)
+    out += b"trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    path = tmp_path / "count.pdf"
+    path.write_bytes(bytes(out))
+    with pytest.raises(DocumentError) as caught:  # PDFium reads no page of it either
+        open_document(path)
+    assert caught.value.code == "document.no_pages" and "count.pdf: the document has no pages" in str(caught.value)

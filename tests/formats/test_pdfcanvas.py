@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 from formats import open_document
 from formats.document import Document
 from formats.draw import spv_pages, text_pages
-from formats.fonts import font_file, register
+from formats.fonts import face, font_file, register
 from formats.native import SpoolWriter
 from formats.pdf import to_pdf
 from formats.pdfcanvas import Canvas
@@ -133,8 +133,8 @@ def test_every_kind_really_has_every_family_and_image(tmp_path: Path) -> None:
     new.write_bytes(to_pdf(open_document(every_kind(tmp_path))))
     fonts = subprocess.run([require_tool("pdffonts"), str(new)], capture_output=True, text=True, check=True,
                            timeout=30).stdout
-    for face in ("DejaVuSans-BoldOblique", "DejaVuSerif-Italic", "DejaVuSansMono-Bold", "DejaVuSerif-Bold"):
-        assert f"+{face} " in fonts
+    for name in ("DejaVuSans-BoldOblique", "DejaVuSerif-Italic", "DejaVuSansMono-Bold", "DejaVuSerif-Bold"):
+        assert f"+{name} " in fonts
     images = subprocess.run([require_tool("pdfimages"), "-list", str(new)], capture_output=True, text=True, check=True,
                             timeout=30).stdout
     kinds = [line.split()[2] for line in images.splitlines()[2:]]
@@ -144,7 +144,7 @@ def test_every_kind_really_has_every_family_and_image(tmp_path: Path) -> None:
 
 def test_non_ascii_text_round_trips(tmp_path: Path) -> None:
     text = "Éric à l'œuvre : « 12 € » — Łódź, Ærø, ß, ‰"
-    c = Canvas(_face)
+    c = Canvas(face)
     c.setFont(register("serif", False, True), 11)
     c.drawString(40, 700, text)
     c.drawRightString(500, 680, text)
@@ -159,7 +159,7 @@ def test_more_than_255_characters_of_one_face_open_more_subsets(tmp_path: Path) 
     chars = "".join(chr(c) for c in range(0x100, 0x17F)) + "".join(chr(c) for c in range(0x391, 0x3C9)) + \
         "".join(chr(c) for c in range(0x410, 0x450)) + "".join(chr(c) for c in range(0xC0, 0x100))
     assert len(set(chars)) > 255
-    c = Canvas(_face)
+    c = Canvas(face)
     c.setFont(register("sans"), 8)
     lines = [chars[k:k + 60] for k in range(0, len(chars), 60)]
     for k, line in enumerate(lines):
@@ -175,15 +175,9 @@ def test_more_than_255_characters_of_one_face_open_more_subsets(tmp_path: Path) 
 
 
 def test_no_font_set_is_a_programming_error() -> None:
-    c = Canvas(_face)
+    c = Canvas(face)
     with pytest.raises(ValueError, match="no font set"):
         c.drawString(1, 1, "x")
-
-
-def _face(name: str) -> object:
-    from formats.fonts import face
-
-    return face(name)
 
 
 def _bare(c: Canvas) -> bytes:

@@ -12,6 +12,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
+from formats.fonts import face
 from formats.pdfcanvas import Canvas
 from formats.pdfimage import BOMB, Picture, UnreadableImage
 from formats.pdfobj import Name, Writer
@@ -31,7 +32,7 @@ def _gradient(mode: str) -> Image.Image:
 
 def _drawn(picture: Picture) -> Image.Image:
     """The image as MuPDF renders it from the PDF our writer makes (one point per pixel, on white)."""
-    c = Canvas(lambda name: None)
+    c = Canvas(face)
     c.setPageSize((picture.width, picture.height))
     c.drawImage(picture, 0, 0, picture.width, picture.height)
     c.showPage()

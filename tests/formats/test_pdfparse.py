@@ -22,8 +22,6 @@ INFO_KEYS = {"title": "Title", "author": "Author", "subject": "Subject", "keywor
 
 
 def _corpus_file(pdf_corpus: dict[str, Path], name: str) -> Path:
-    if name not in pdf_corpus:
-        pytest.skip(f"{name}: its writer is not installed")
     return pdf_corpus[name]
 
 
@@ -105,7 +103,7 @@ def test_open_document_leaves_pymupdf_closed_until_a_page_is_drawn(pdf_corpus: d
     with open_document(path) as doc:
         assert doc.backend._doc is None and doc.page_count == mdoc.page_count and not doc.repaired
         assert [(p.width, p.height) for p in doc.pages()] == [(p.rect.width, p.rect.height) for p in mdoc]
-        assert doc.backend._doc is None
+        assert (doc.backend._doc is None) == (doc.page_count <= mupdf_module.WALK_PAGES)  # longer: PyMuPDF measures
         assert page_text(doc, 0) == mdoc[0].get_text()
         assert doc.backend._doc is not None and doc.backend._doc.page_count == doc.page_count
 
@@ -175,6 +173,21 @@ def test_inconsistent_structures_are_declined(objects: list[bytes], trailer: byt
         Pdf(_classic(objects, trailer)).info()
 
 
+@pytest.mark.parametrize(("count", "size"), [(3, 4), (4, 4), (5, 4), (4, 10)])
+def test_a_count_beyond_the_objects_is_declined_as_mupdf_refuses_it(count: int, size: int) -> None:
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count %d/Kids[3 0 R]>>" % count, PAGES[2]]
+    data = _classic(objects, b"<</Size %d/Root 1 0 R>>" % size)
+    try:
+        expected: object = pymupdf.open(stream=data, filetype="pdf").page_count
+    except RuntimeError:
+        expected = ParseError
+    if expected is ParseError:
+        with pytest.raises(ParseError, match="Count"):
+            Pdf(data)
+    else:
+        assert Pdf(data).page_count == expected == 3
+
+
 def test_a_prev_chain_that_loops_is_declined() -> None:
     first = _classic(PAGES, b"<</Size 4/Root 1 0 R>>")
     xref = int(first[first.rindex(b"startxref") + 9:].split()[0])
@@ -188,6 +201,16 @@ def test_a_page_tree_whose_counts_disagree_is_left_to_pymupdf() -> None:
     parsed = Pdf(_classic(objects, b"<</Size 4/Root 1 0 R>>"))
     assert parsed.page_count == 2  # /Count, as MuPDF counts
     with pytest.raises(ParseError, match="Count"):
+        parsed.page_sizes()
+
+
+def test_a_page_whose_parent_is_elsewhere_is_measured_by_pymupdf() -> None:
+    """MuPDF inherits a page's MediaBox through its /Parent, not through the path that led to it."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 1/Kids[3 0 R]/MediaBox[0 0 50 50]>>",
+               b"<</Type/Page/Parent 4 0 R>>", b"<</Type/Pages/Count 0/Kids[]/MediaBox[0 0 80 90]>>"]
+    parsed = Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>"))
+    assert parsed.page_count == 1
+    with pytest.raises(ParseError, match="Parent"):
         parsed.page_sizes()
 
 
@@ -215,7 +238,7 @@ def _with_xref_stream(plain: dict[int, bytes], packed: dict[int, tuple[int, int]
 
 def test_object_streams_and_their_loops() -> None:
     body = b"2 0 3 40 "
-    objs = body + b"<</Type/Pages/Count 1/Kids[3 0 R]>>".ljust(40) + b"<</Type/Page/MediaBox[0 0 10 20]>>"
+    objs = body + b"<</Type/Pages/Count 1/Kids[3 0 R]>>".ljust(40) + b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 20]>>"
     stm = b"<</Type/ObjStm/N 2/First %d/Length %d>>\nstream\n" % (len(body), len(objs)) + objs + b"\nendstream"
     good = _with_xref_stream({1: b"<</Type/Catalog/Pages 2 0 R>>", 4: stm}, {2: (4, 0), 3: (4, 1)}, 6)
     parsed = Pdf(good)
@@ -233,3 +256,16 @@ def test_a_stream_whose_length_needs_itself_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 4 0 R>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="itself"):
         Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
+
+
+def test_a_large_file_is_left_to_pymupdf(pdf_corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_ENTRIES cross-reference entries pure Python reads slower than PyMuPDF imports and opens."""
+    import formats.pdfparse
+
+    data = pdf_corpus["mupdf-300-pages"].read_bytes()
+    assert Pdf(data).page_count == 300
+    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", 100)
+    with pytest.raises(ParseError, match="more than 100"):
+        Pdf(data)
+    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", len(PdfFile(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).entries))
+    assert Pdf(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).page_count == 1  # the limit itself is allowed

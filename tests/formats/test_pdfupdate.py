@@ -12,6 +12,7 @@ from formats.document import DocInfo
 from formats.pdfmeta import add_info, doc_info
 from formats.pdfparse import Name, Pdf, Ref, _Lexer
 from formats.pdfupdate import serialize, set_info
+from tests.support.tools import require_tool
 
 from .test_pdfparse import CORPUS, _corpus_file
 
@@ -20,12 +21,12 @@ INFO = DocInfo(kind="devis", number="D2026-0042", customer="CLI001", title="Devi
 
 
 def pdfinfo(path: Path) -> dict[str, str]:
-    out = subprocess.run(["pdfinfo", "-enc", "UTF-8", str(path)], capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run([require_tool("pdfinfo"), "-enc", "UTF-8", str(path)], capture_output=True, text=True, check=True, timeout=60).stdout
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
 
 
 def qpdf_check(path: Path) -> str:
-    proc = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([require_tool("qpdf"), "--check", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr  # 3 would be warnings
     return proc.stdout
 

@@ -81,6 +81,11 @@ def test_a_lock_encrypts_strings_streams_and_the_metadata(tmp_path: Path) -> Non
     assert b"F2026-0107" not in data and b"spoolview:number" not in data  # nothing readable without the key
     assert pdfinfo(out, "-upw", "pw")["Title"] == "Facture F2026-0107"
     assert pdfinfo(out, "-opw", "owner-pw")["Title"] == "Facture F2026-0107"  # the owner password opens it too
+    text = subprocess.run([require_tool("pdftotext"), "-upw", "pw", str(out), "-"], capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+    assert "page 1 éàü" in text and "page 2 éàü" in text  # the fonts' ToUnicode maps decrypted too
+    wrong = subprocess.run([require_tool("pdftotext"), "-upw", "nope", str(out), "-"], capture_output=True, timeout=30)
+    assert wrong.returncode != 0
     pdf = pymupdf.open(out)
     assert pdf.authenticate("owner-pw") and read_xmp(pdf.get_xml_metadata()).number == "F2026-0107"
     assert subprocess.run([require_tool("qpdf"), "--password=pw", "--check", str(out)], capture_output=True,

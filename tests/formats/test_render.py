@@ -113,3 +113,17 @@ def test_search_after_many_pages_were_drawn(tmp_path: Path) -> None:
     assert len(search_page(doc, 19, "page 19")) == 1
     assert "page 0" in page_text(doc, 0)
     doc.close()
+
+
+@pytest.mark.parametrize("name", ["devis-D2026-0042.spv", "releve-CLI003.txt"])
+def test_a_spools_first_page_is_displayed_without_reportlab_or_pillow(name: str) -> None:
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / name
+    code = ("import sys; import formats; from formats.render import render_ppm; "
+            "d = formats.open_document(sys.argv[1]); ppm = render_ppm(d, 0); assert ppm.startswith(b'P6'); "
+            "print(sorted(m for m in ('reportlab', 'PIL') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -72,3 +72,12 @@ def test_the_names_and_metrics_a_descriptor_needs() -> None:
     assert oblique.fixed_pitch and oblique.italic_angle < 0
     sans = TrueType(font_file("sans").read_bytes())
     assert not sans.fixed_pitch and sans.italic_angle == 0 and 0 < sans.cap_height <= sans.ascent
+
+
+def test_a_damaged_composite_glyph_does_not_break_the_subset() -> None:
+    face = TrueType(font_file("sans").read_bytes())
+    e_acute = face.gid("é")
+    glyph = face._glyph(e_acute)
+    truncated = glyph[:16]  # the first component and half of the second
+    assert len(face._components(truncated)) == 1
+    assert face._components(b"\xff\xff" + bytes(8)) == []  # a header and no component at all

@@ -119,9 +119,10 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
 # finder to Page.find_tables, a metadata look-up to nothing at run time.
 NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
-                          "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs")
-NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "socket", "jsonschema_rs", "viewer.mail", "logging",
-                        "pymupdf")
+                          "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs",
+                          "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize",
+                          "viewer.mail.trace", "secrets", "hmac", "tomllib")
+NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "viewer.mail", "logging", "pymupdf")
 
 
 def _modules(*argv: str, tmp_path) -> set[str]:
@@ -326,3 +327,23 @@ def test_a_refused_connection_to_the_application_server_is_explained_in_french(t
     assert proc.stderr == (f"spoolview : erreur : le serveur d'applications {url} est injoignable : "
                            "vérifiez qu'il fonctionne et l'adresse du profil « bureau »\n")
     assert "secret" not in proc.stdout + proc.stderr
+
+
+def test_inspect_deferred_by_the_command_line_is_the_real_module_on_first_use():
+    probe = (
+        "import sys\n"
+        "from viewer import cli\n"
+        "cli._defer_inspect()\n"
+        "import dataclasses\n"
+        "assert 'ast' not in sys.modules, 'inspect was loaded by importing dataclasses'\n"
+        "@dataclasses.dataclass\n"
+        "class Undocumented:\n"
+        "    size: int = 2\n"
+        "assert Undocumented.__doc__ == 'Undocumented(size: int = 2)', Undocumented.__doc__\n"
+        "import inspect\n"
+        "assert sys.modules['inspect'] is inspect and inspect.isfunction(cli.main)\n"
+        "assert str(inspect.signature(cli.main)) == '(argv: \\'Sequence[str] | None\\' = None) -> \\'int\\''\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr

@@ -186,3 +186,46 @@ def test_field_types_read_without_compiling_are_get_type_hints_own() -> None:
     for cls in classes:
         hints = typing.get_type_hints(cls)
         assert _field_types(cls) == {f.name: hints[f.name] for f in dataclasses.fields(cls)}, cls
+
+
+# -- the plain reader: tomllib's answer or none -------------------------------------------------
+
+PLAIN_LINES = [
+    'a = 1', 'a = -0', 'a = +7', 'a = 007', 'a = 1_000', 'a = 30.0', 'a = .5', 'a = 1.', 'a = 1e5', 'a = inf',
+    'a = true', 'a = True', 'a = false', 'a = []', 'a = [1]', 'a = ""', 'a = "x y"', 'a = "é, ü"', 'a = "a\\"b"',
+    'a = "a\\\\b"', "a = 'lit'", 'a = "x" # note', 'a = "x\tz"', 'a = "x\x01"', '"a" = 1', 'a.b = 1', 'a b = 1',
+    'a = ', '= 1', '[t]', '[t.u]', '[ t ]', '[[t]]', '[t', '[t.]', '[t]\na = 1\n[t]', '[t]\na = 1\na = 2',
+    '[t]\nu = 1\n[t.u]', '[t.u]\n[t]\nv = 1', '# comment', '#\x01', 'a = 1\r\nb = 2', 'a-b_c = 1', 'é = 1',
+]
+
+
+@pytest.mark.parametrize("line", PLAIN_LINES)
+def test_the_plain_reader_answers_as_tomllib_or_leaves_the_file_to_it(line):
+    import tomllib
+
+    from viewer.tomlconfig import plain_toml
+
+    text = f"top = 1\n[section]\n{line}\nlast = \"z\"\n"
+    try:
+        expected = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        expected = None
+    got = plain_toml(text)
+    assert got is None or got == expected, (got, expected)
+    if got is not None:  # the same types too: 1 is not 1.0, True is not 1
+        assert repr(got) == repr(expected)
+
+
+def test_the_settings_spoolview_writes_are_read_without_tomllib(tmp_path, monkeypatch):
+    import tomllib
+
+    from viewer import settings as S
+    from viewer.tomlconfig import plain_toml
+
+    monkeypatch.setenv("SPOOLVIEW_HOME", str(tmp_path))
+    settings = S.Settings()
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    text = S.paths.config_file().read_text(encoding="utf-8")
+    assert plain_toml(text) == tomllib.loads(text)
+    assert S.load() == settings

@@ -9,7 +9,6 @@ import email.charset
 import email.quoprimime
 import os
 import re
-import secrets
 import time
 from dataclasses import field
 from functools import cached_property
@@ -349,7 +348,7 @@ def _text_part(text: str, subtype: str, charset: tuple[str, str], advanced: Adva
 
 def _multipart(subtype: str, parts: list[bytes], *, close: bool = True, params: str = "") -> bytes:
     """A multipart entity; without ``close`` its closing ``--boundary--`` is left out (S7)."""
-    boundary = f"=_{subtype[:3]}_{secrets.token_hex(12)}"
+    boundary = f"=_{subtype[:3]}_{os.urandom(12).hex()}"
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"{params}{CRLF}{CRLF}'.encode("ascii")
     delimiter = f"{CRLF}--{boundary}{CRLF}".encode("ascii")
     out = head + delimiter[2:] + delimiter.join(parts)

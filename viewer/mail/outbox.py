@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from viewer.errors import SpoolviewError
-from viewer.mail import trace as tracing
 from viewer.mail.compose import Composed
 from viewer.mail.history import ACCEPTED, FAILED, REFUSED, History, HistoryEntry
 from viewer.mail.journal import ERROR, OK, Journal, LogLine
@@ -33,6 +32,7 @@ from viewer.records import record
 from viewer.settings import Settings
 
 if TYPE_CHECKING:  # the SMTP login is read where the direct SMTP route is chosen
+    from viewer.mail import trace as tracing
     from viewer.mail.credentials import Credentials
 
 __all__ = ["Outbox", "Outcome"]
@@ -212,7 +212,9 @@ class Outbox:
         self.throttle = throttle or Throttle(settings.advanced.delay_seconds)
         self.journal = Journal(settings.copies)
         self.tracer: tracing.Tracer | None = None
-        if settings.debug.trace:
+        if settings.debug.trace:  # the trace module is imported only then
+            from viewer.mail import trace as tracing
+
             self.tracer = tracing.Tracer(settings.debug.trace_folder, secrets=tracing.settings_secrets(settings))
         self._traced_settings = False
         self._traced_choice: Choice | None = None
@@ -221,6 +223,8 @@ class Outbox:
     # -- route ------------------------------------------------------------------------
     def _trace_settings(self) -> None:
         if self.tracer is not None and not self._traced_settings:
+            from viewer.mail import trace as tracing
+
             self._traced_settings = True
             self._trace("settings", json.dumps(tracing.settings_summary(self.settings), ensure_ascii=False, default=str))
 
@@ -236,6 +240,8 @@ class Outbox:
 
         credentials = credentials_for(self.settings)
         if self.tracer is not None:
+            from viewer.mail import trace as tracing
+
             self.tracer.add_secrets([*tracing.settings_secrets(self.settings), *credentials.secret_forms()])
         return credentials
 

@@ -432,3 +432,19 @@ def test_a_stale_socket_makes_spoolview_start_its_own_viewer(tmp_path, monkeypat
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_spare_takes_the_size_a_window_left_since_it_was_built(root, tmp_path, monkeypatch, make_pdf):
+    application = _serving(root, tmp_path, monkeypatch)
+    application.new_window(str(make_pdf("a.pdf")))
+    spare = application.build_spare()
+    wide = spare.pageview.canvas.winfo_width()
+    application.state.geometry = "700x600+20+20"  # a window was resized, then closed
+    application.open_files([str(make_pdf("b.pdf"))])
+    root.update()
+    assert application.windows[-1] is spare and (spare.winfo_width(), spare.winfo_height()) == (700, 600)
+    narrow = spare.pageview.canvas.winfo_width()
+    assert narrow < wide
+    photo = spare.pageview.photo(0)
+    assert photo is not None and photo.width() <= narrow  # page 1 fitted to the new width, not the old
+    application.stop_serving()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import string
 import time
 from collections.abc import Callable
@@ -48,7 +47,7 @@ def file_name(extension: str = ".eml", *, now: datetime | None = None) -> str:
     stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 100:04d}"
     if extension and not extension.startswith("."):
         extension = "." + extension
-    number = int.from_bytes(secrets.token_bytes(11), "big")  # 88 random bits, 16 base-36 digits
+    number = int.from_bytes(os.urandom(11), "big")  # 88 random bits, 16 base-36 digits
     digits = []
     for _ in range(16):
         number, rest = divmod(number, 36)
@@ -137,7 +136,7 @@ def atomic_write(
 
 def _write(folder: Path, tmp_dir: Path, data: bytes, extension: str, name: str | None, fsync: bool) -> Path:
     prefix = "" if tmp_dir != folder else "."
-    tmp = tmp_dir / f"{prefix}{secrets.token_hex(8)}.{os.getpid()}.part"
+    tmp = tmp_dir / f"{prefix}{os.urandom(8).hex()}.{os.getpid()}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
