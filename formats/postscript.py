@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from formats.document import Document, DocumentError
@@ -67,6 +66,8 @@ def convert(path: Path, data: bytes, cache_dir: Path, limits: Limits = DEFAULT) 
             "Ghostscript is needed to open PostScript files and is not installed", code="ps.no_ghostscript",
             params={"install": INSTALL}, file=path, hint=f"install it: {INSTALL}"
         )
+    import tempfile  # here, not at the top: detect sniffs every file with is_postscript
+
     fd, tmp = tempfile.mkstemp(prefix=".gs-", suffix=".pdf", dir=folder)  # 0600
     os.close(fd)
     cmd = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", f"-dLastPage={limits.max_pages + 1}",

@@ -121,7 +121,7 @@ NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", 
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
                           "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs",
                           "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize",
-                          "viewer.mail.trace", "secrets", "hmac", "tomllib")
+                          "viewer.mail.trace", "secrets", "hmac", "tomllib", "tempfile", "random")
 NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "viewer.mail", "logging", "pymupdf")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -162,12 +163,16 @@ def test_render_refuses_unknown_type_before_drawing(samples: Path, tmp_path: Pat
 
 
 def test_convert_into_unwritable_folder(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import tempfile
+    from viewer.commands import documents
 
-    def refused(*a: object, **k: object) -> None:
-        raise PermissionError(13, "Permission denied")
+    real_open = documents.os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", refused)  # root may write anywhere: simulate
+    def refused(path: str, *a: object, **k: object) -> int:
+        if os.path.basename(path).startswith(".spoolview-"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents.os, "open", refused)  # root may write anywhere: simulate
     code, _, err = run(capsys, "convert", str(samples / "notice.pdf"), "-o", str(tmp_path / "x.pdf"))
     assert code == 1 and f"cannot write in {tmp_path} (Permission denied)" in err
 

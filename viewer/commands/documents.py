@@ -88,6 +88,20 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _private_temporary(folder: Path) -> tuple[int, str]:
+    """A new file ``.spoolview-XXXXXXXXXXXX`` in ``folder``, 0600, opened for writing: tempfile.mkstemp's
+    guarantees (exclusive creation, no symlink followed, closed on exec) without importing tempfile
+    and random for it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        tmp = os.path.join(folder, f".spoolview-{os.urandom(6).hex()}")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -96,9 +110,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     if path.is_dir():
         raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it")
     try:
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix=".spoolview-", dir=folder)
+        fd, tmp = _private_temporary(folder)
     except OSError as exc:
         raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder") from None
     try:
