@@ -29,7 +29,7 @@ ERROR_CODES: dict[str, tuple[str, ...]] = {
     "image.missing": ("name",), "image.base64": ("name",), "image.unreadable": ("name",), "image.damaged": ("name",),
     "image.too_large": ("width", "height", "limit"), "image.bomb": ("width", "height", "limit"),
     "font.unknown_family": ("family",), "font.base64": ("family",), "font.unusable": ("name", "reason"),
-    "fonts.missing": (),
+    "fonts.missing": (), "fonts.unreadable": ("path", "reason"),
     "limit.file_size": ("size", "limit"), "limit.pages": ("count", "limit"), "limit.items": ("count", "limit"),
     "limit.depth": ("limit",),
     "meta.not_utf8": (), "meta.json": ("line", "column", "reason"), "meta.not_object": (), "meta.not_text": (),
