@@ -122,7 +122,7 @@ def main() -> int:
         sent = len(list(pickup.glob("*"))) if pickup.is_dir() else 0
         print(f"command line, whole process from exec to exit (median of {RUNS}; {sent} mails in the pickup folder)")
         row("send quote (pickup route)", send, "python -c pass", python, 12)
-        row("send quote (pickup route)", send, "python+reportlab quote -> PDF", raw_send)
+        row("send quote (pickup route)", send, "python + formats: quote -> PDF", raw_send)
         row("convert notice.pdf", convert, "python -c pass", python, 8)
         row("convert notice.pdf", convert, "python+pymupdf open+save", raw_convert)
         if peers:
