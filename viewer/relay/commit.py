@@ -49,12 +49,7 @@ class GroupCommit:
     def submit(self, data: bytes) -> Future[str]:
         """Queue ``data`` (pickup format); the future gives its queue id once it is durable."""
         future: Future[str] = Future()
-        with self._cond:
-            if self._stopping:
-                future.set_exception(OSError("the relay is stopping"))
-                return future
-            self._pending.append((data, future))
-            self._cond.notify()
+        self._enqueue(data, future)
         return future
 
     def submit_async(self, data: bytes) -> asyncio.Future[str]:
@@ -62,13 +57,17 @@ class GroupCommit:
         call into their loop (one wake-up of the loop per group, not one per message)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
+        self._enqueue(data, future)
+        return future
+
+    def _enqueue(self, data: bytes, future: Future[str] | asyncio.Future[str]) -> None:
+        """Hand ``data`` to the commit threads, or fail ``future`` at once when stopping."""
         with self._cond:
             if self._stopping:
                 future.set_exception(OSError("the relay is stopping"))
-                return future
+                return
             self._pending.append((data, future))
             self._cond.notify()
-        return future
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish what was handed over, then end the thread."""
