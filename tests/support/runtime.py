@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 
@@ -12,8 +11,8 @@ def runtime_dir(tmp_path: Path) -> Path:
 
     Not inside ``tmp_path``: a socket path there, ``.../spoolview/viewer-*.sock``, passes the 107
     bytes a Unix socket name may have once pytest-xdist adds its worker's level (``popen-gw0``),
-    and the viewer then runs without its single-instance socket. Made in the temporary folder
-    (the test process's own, tests/conftest.py), named by a tag of ``tmp_path``."""
-    folder = Path(tempfile.gettempdir()) / f"run-{hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    and the viewer then runs without its single-instance socket. Made in the ``run`` folder of
+    the test process's base temporary folder (tests/conftest.py), named by a tag of ``tmp_path``."""
+    folder = tmp_path.parent / "run" / hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
