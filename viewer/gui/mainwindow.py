@@ -561,8 +561,12 @@ class MainWindow(tk.Toplevel):
             self.after_cancel(self._status_job)
             self._status_job = None
         document = self.document
-        self.status.set_document(document.name if document else "", document.source if document else "",
-                                 bool(document and document.repaired))
+        opening = self.pageview.preview_path if document is None else None
+        if opening is not None:  # page 1 shown before its document is open (viewer/gui/firstpage.py)
+            self.status.set_opening(opening.name)
+        else:
+            self.status.set_document(document.name if document else "", document.source if document else "",
+                                     bool(document and document.repaired))
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)

@@ -233,10 +233,25 @@ class PageView(ttk.Frame):
         self._show(0, key, ppm)
         return True
 
+    def paint_now(self) -> None:
+        """Draw what waits to be drawn and have the X server show it before returning.
+
+        For a long step about to block the event loop: the canvas redraws in an idle callback,
+        which Tk runs only once no event and no due timer is left, so a step started by a
+        timer could run before the page it follows was ever drawn. The pointer query is a
+        round trip: the server has drawn everything sent before it answers."""
+        self.update_idletasks()
+        self.winfo_pointerxy()
+
     @property
     def previewing(self) -> bool:
         """True while a preview waits for its document (``preview``)."""
         return self._preview is not None
+
+    @property
+    def preview_path(self) -> Path | None:
+        """The file whose preview is shown while it opens (``preview``), else None."""
+        return self._preview[2] if self._preview is not None else None
 
     def _adopts(self, source: DocumentSource, preview: tuple[int, tuple[float, float], Path]) -> bool:
         """``source`` is the previewed file, with as many pages and page 1 of the same size."""
