@@ -189,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             w == "--jobs" or w.startswith("--jobs=") for w in words):
         # Not with worker processes: a `send --jobs 2` interrupted by Ctrl+C then hung
         # (tests/viewer/test_commands_batch.py), a cause not yet understood; nor elsewhere, untried.
+        # The viewer window too: inspect (with dis, ast, tokenize) was 2% of a cold start's instructions.
         _defer_inspect()
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK

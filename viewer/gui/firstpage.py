@@ -106,7 +106,7 @@ class EarlyPage:
         try:
             if self.window.pageview.previewing:
                 self.window.pageview.set_source(None)
-            self.window.after(OPEN_AFTER_MS, self._open)
+            self.window.after_idle(self._open)
         except tk.TclError:  # the window is gone
             pass
 
