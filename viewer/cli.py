@@ -208,12 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.environ["SPOOLVIEW_CONFIG"] = args.config
     if args.verbose or COMMANDS.get(command or "", ("", ""))[0] not in _NO_LOGGING_SETUP:
-        import logging
+        from viewer import logsetup
 
-        logging.basicConfig(
-            level=logging.INFO if args.verbose else logging.WARNING,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        if vars(args).get("log_later"):  # the cold road: set up with the first record, or the first page
+            logsetup.later(args.verbose)
+        else:
+            logsetup.configure(args.verbose)
     func = vars(args).get("func")
     if func is None:  # a command whose module did not set a handler
         build_parser(command).print_help()

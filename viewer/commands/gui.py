@@ -39,7 +39,7 @@ def plain_open(words: list[str]) -> SimpleNamespace | None:
     if not files or any(w.startswith("-") for w in files):
         return None
     return SimpleNamespace(files=files, new_window=len(files) < len(words) - 1, config=None, verbose=False,
-                           func=cmd_open)
+                           func=cmd_open, log_later=True)
 
 
 NEW_WINDOW_OPTIONS = ("--new-window", "--no-reuse")  # register()'s, and plain_open's
