@@ -596,6 +596,10 @@ def set_password(settings: Settings, password: str, environment: str | None = No
     name = environment or settings.active_environment
     if not _NAME_RE.match(name):
         raise SettingsError(f"environment name {name!r} may only hold letters, digits, '-' and '_'")
+    if password:
+        from viewer.saslprep import saslprep
+
+        saslprep(password, stored=True)  # SaslprepError (which character, where) before anything is stored
     env = settings.environments.setdefault(name, Environment())
     where = set_secret(smtp_secret_name(name), password, settings.path)
     env.smtp_password = password

@@ -156,3 +156,20 @@ def test_password_bad_environment_name(capsys: pytest.CaptureFixture[str], monke
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     code, _, err = run(capsys, "settings", "password", "-e", "no good")
     assert code == 1 and "letters" in err
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("fr", "spoolview : erreur : le mot de passe contient un caractère à usage privé (U+E000, caractère n° 3), "
+           "interdit dans un mot de passe : choisissez-en un autre"),
+    ("en", "spoolview: error: the password holds a private-use character (U+E000, character 3), which a password may "
+           "not hold: choose another password"),
+])
+def test_a_password_saslprep_refuses_is_not_stored_and_says_why(capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch, lang: str, said: str) -> None:
+    run(capsys, "settings", "set", "printing.language", lang)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\ue000x\n"))
+    code, out, err = run(capsys, "settings", "password")
+    assert (code, out, err.strip()) == (1, "", said)
+    assert S.get_password(S.load()) == ""
+    monkeypatch.setattr("sys.stdin", io.StringIO("cafe\u0301\u00a0noir\n"))  # decomposed, a no-break space: accepted
+    assert run(capsys, "settings", "password")[0] == 0
