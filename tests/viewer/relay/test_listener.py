@@ -304,7 +304,7 @@ def test_a_user_logs_in_however_the_accents_and_spaces_of_the_password_are_typed
         with _client(lst) as c:
             c.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
             c.ehlo()
-            assert c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", typed))[0] == code, typed  # UTF-8, as typed
+            assert c.docmd("AUTH", "PLAIN " + auth_plain("scanner", typed))[0] == code, typed  # UTF-8, as typed
 
 
 def test_the_viewers_own_smtp_route_logs_in_to_the_relay_with_a_typed_no_break_space(listen, tls_files, ca_file):
