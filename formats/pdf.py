@@ -1,9 +1,9 @@
 """PDF output: to_pdf (reportlab for spools, pass-through or conversion otherwise) and protect.
 
-A spool or text document is written in one reportlab pass with its properties, XMP and,
-when asked, its AES-256 protection (formats.pdfwrite): PyMuPDF is not even imported on that
-road. PDF/A, very long spools, documents that are PDFs already and ``protect`` of any PDF go
-through PyMuPDF.
+A spool or text document is written in one pass with its properties, XMP and, when asked,
+its AES-256 protection (formats.pdfwrite): PyMuPDF is not even imported on that road. A
+well-formed PDF is protected by formats.pdfprotect, also without PyMuPDF. PDF/A, very long
+spools and ``protect`` of a PDF that formats.pdfparse declines go through PyMuPDF.
 """
 
 from __future__ import annotations
@@ -175,6 +175,14 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     protection.check()
     if protection.mode == "none":
         return pdf
+    from formats.pdfparse import ParseError
+    from formats.pdfprotect import protect_parsed
+
+    user = protection.password if protection.mode == "password" else ""
+    try:
+        return protect_parsed(pdf, user, PERMISSIONS)  # a well-formed PDF: no PyMuPDF
+    except ParseError:
+        pass  # damaged, encrypted already, signed, unusual: PyMuPDF repairs it or says why not
     import pymupdf
 
     try:
@@ -185,7 +193,6 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         if doc.needs_pass or _was_encrypted(doc):
             raise ProtectionError("the PDF is already protected", code="protect.already", hint="protect the unprotected original")
         owner = _owner_password()
-        user = protection.password if protection.mode == "password" else ""
         protected: bytes = doc.tobytes(
             encryption=ENCRYPT_AES_256,
             owner_pw=owner,
