@@ -260,3 +260,18 @@ def test_server_run_serves_and_workers_share_the_database(server_toml, workers):
                     assert fresh.get("/history/alice", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     finally:
         spawned.stop()
+
+
+@pytest.mark.parametrize(("locale", "said"), [
+    ("fr_FR.UTF-8", "spoolview : erreur : le mot de passe contient un caractère de contrôle (U+0007, caractère n° 4), "
+                    "interdit dans un mot de passe : choisissez-en un autre"),
+    ("en_US.UTF-8", "spoolview: error: the password holds a control character (U+0007, character 4), which a password "
+                    "may not hold: choose another password"),
+])
+def test_a_password_saslprep_refuses_is_told_when_set_in_both_languages(server_toml, capsys, monkeypatch, locale, said):
+    monkeypatch.setenv("LC_ALL", locale)
+    monkeypatch.setenv("LANGUAGE", locale[:2])
+    assert run(["server", "adduser", "dora", "--config", str(server_toml)], "mot\u0007passe\n") == 1
+    assert capsys.readouterr().err.strip() == said
+    assert run(["server", "adduser", "dora", "--config", str(server_toml)], "cafe\u0301\n") == 0  # nothing half-made
+    assert login_ok(server_toml, "dora", "café")

@@ -187,6 +187,12 @@ class Database:
                 raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`")
             conn.execute(delete(tokens).where(tokens.c.user == name))  # a new password ends old sessions
 
+    def replace_password_hash(self, name: str, old: str, new: str) -> bool:
+        """Store ``new`` for the same password (a rehash), only if the hash is still ``old``; sessions go on."""
+        with self.engine.begin() as conn:
+            where = (users.c.name == name) & (users.c.password_hash == old)
+            return bool(conn.execute(update(users).where(where).values(password_hash=new)).rowcount)
+
     def delete_user(self, name: str) -> None:
         with self.engine.begin() as conn:
             done = conn.execute(delete(users).where(users.c.name == name)).rowcount
