@@ -12,7 +12,8 @@ import pytest
 from formats.pdf import PERMISSIONS, Protection, ProtectionError, protect
 from formats.pdfparse import ParseError
 from formats.pdfprotect import protect_parsed
-from tests.formats.test_pdfparse import CORPUS, DAMAGED, PAGES, _classic
+from tests.formats.test_pdfparse import CORPUS, DAMAGED, PAGES
+from tests.support.pdfbytes import classic_pdf
 from tests.support.tools import require_tool
 
 PASSWORD = "Żółw-sécret"
@@ -116,7 +117,7 @@ def test_what_the_reader_declines_goes_to_pymupdf_as_before(damaged_corpus: dict
 
 
 def test_a_signed_pdf_is_left_to_pymupdf() -> None:
-    signed = _classic([b"<</Type/Catalog/Pages 2 0 R/AcroForm<</SigFlags 3/Fields[4 0 R]>>>>", PAGES[1], PAGES[2],
+    signed = classic_pdf([b"<</Type/Catalog/Pages 2 0 R/AcroForm<</SigFlags 3/Fields[4 0 R]>>>>", PAGES[1], PAGES[2],
                        b"<</FT/Sig/T(s)/V<</Type/Sig/Filter/Adobe.PPKLite/ByteRange[0 1 2 3]/Contents<00>>>>>"],
                       b"<</Size 5/Root 1 0 R>>")
     with pytest.raises(ParseError, match="signed"):
@@ -130,7 +131,7 @@ def test_a_signed_pdf_is_left_to_pymupdf() -> None:
       b"<</Length 0/F(external.dat)>>\nstream\n\nendstream"], "external file"),
 ])
 def test_unusual_objects_are_left_to_pymupdf(objects: list[bytes], why: str) -> None:
-    data = _classic(objects, b"<</Size %d/Root 1 0 R>>" % (len(objects) + 1))
+    data = classic_pdf(objects, b"<</Size %d/Root 1 0 R>>" % (len(objects) + 1))
     with pytest.raises(ParseError, match=why):
         protect_parsed(data, "", PERMISSIONS)
     assert protect(data, Protection("no-modify")).startswith(b"%PDF")  # PyMuPDF still protects it
@@ -139,7 +140,7 @@ def test_unusual_objects_are_left_to_pymupdf(objects: list[bytes], why: str) -> 
 def test_numbers_references_and_strings_survive_the_rewrite(tmp_path: Path) -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Odd[0.000012345 -3.25 9 0 R (a\\)b) <00ff>]>>", PAGES[1],
                b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100.123456789 200]>>"]
-    data = _classic(objects, b"<</Size 4/Root 1 0 R>>")  # 9 0 R: a missing object, null
+    data = classic_pdf(objects, b"<</Size 4/Root 1 0 R>>")  # 9 0 R: a missing object, null
     out = tmp_path / "odd.pdf"
     out.write_bytes(protect_parsed(data, "", PERMISSIONS))
     shown = _run("qpdf", "--show-object=1", "--filtered-stream-data", str(out)).stdout
