@@ -9,11 +9,11 @@ spools and ``protect`` of a PDF that formats.pdfparse declines go through PyMuPD
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from formats.document import Document, DocumentError
 from formats.lock import locked
+from formats.records import record
 
 if TYPE_CHECKING:
     import pymupdf
@@ -36,7 +36,7 @@ class ProtectionError(DocumentError):
     """The protection asked for cannot be applied (bad mode, bad password, bad PDF)."""
 
 
-@dataclass
+@record
 class Protection:
     """How to protect a PDF: "none", "no-modify" (no password to open) or "password"."""
 
