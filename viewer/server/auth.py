@@ -40,10 +40,10 @@ def hash_password(password: str) -> str:
     Raises SpoolviewError (a SaslprepError naming the refused character) for a password that
     cannot be stored, so the one who sets it is told at once."""
     if not password:
-        raise SpoolviewError("the password is empty: choose a password", msgid="password.empty")
+        raise SpoolviewError("the password is empty: choose a password", msgid="server.password_empty")
     if len(password) > MAX_PASSWORD:
         raise SpoolviewError(f"the password is longer than {MAX_PASSWORD} characters: choose a shorter one",
-                             msgid="password.too_long", params={"limit": MAX_PASSWORD})
+                             msgid="server.password_too_long", params={"limit": MAX_PASSWORD})
     return _hash(saslprep(password, stored=True))
 
 
