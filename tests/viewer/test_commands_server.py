@@ -275,3 +275,25 @@ def test_a_password_saslprep_refuses_is_told_when_set_in_both_languages(server_t
     assert capsys.readouterr().err.strip() == said
     assert run(["server", "adduser", "dora", "--config", str(server_toml)], "cafe\u0301\n") == 0  # nothing half-made
     assert login_ok(server_toml, "dora", "café")
+
+
+def test_user_commands_speak_french(server_toml, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    config = ["--config", str(server_toml)]
+    assert run(["server", "adduser", "alice", *config], "pw-1\n") == 0
+    assert capsys.readouterr().out == "utilisateur alice ajouté\n"
+    assert run(["server", "adduser", "alice", *config], "pw-1\n") == 1
+    assert capsys.readouterr().err == ("spoolview : erreur : l'utilisateur « alice » existe déjà : changez son mot de passe avec "
+                                       "`spoolview server passwd alice`\n")
+    assert run(["server", "passwd", "alice", *config], "pw-2\n") == 0
+    assert capsys.readouterr().out == "mot de passe de alice changé ; ses sessions ouvertes ont été fermées\n"
+    assert run(["server", "user", "alice", *config]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "utilisateur alice", "  identité du serveur : (aucune : renseignez from_identity dans la voie d'envoi du serveur)",
+        "  identités propres : (aucune)", "  adresse propre (Reply-To) : (aucune)"]
+    assert run(["server", "deluser", "alice", *config]) == 0
+    assert capsys.readouterr().out == "utilisateur alice supprimé\n"
+    assert run(["server", "deluser", "alice", *config]) == 1
+    assert capsys.readouterr().err == "spoolview : erreur : aucun utilisateur « alice » sur ce serveur\n"
+    assert run(["server", "adduser", "bad name", *config], "pw\n") == 1
+    assert "le nom d'utilisateur « bad name » n'est pas permis" in capsys.readouterr().err

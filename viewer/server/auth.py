@@ -26,7 +26,8 @@ class BadUserName(SpoolviewError):
 def check_user_name(name: str) -> str:
     """Return ``name`` if it is 1–64 letters, digits or ``. _ - @``; raise BadUserName otherwise."""
     if not name or len(name) > 64 or not set(name) <= USER_NAME_CHARS:
-        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'")
+        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'",
+                          msgid="server.user.bad_name", params={"name": name})
     return name
 
 
