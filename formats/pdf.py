@@ -123,7 +123,7 @@ def _to_pdf(doc: Document, pdfa: bool, protection: Protection | None = None) -> 
         lock = None
         if protection is not None and protection.mode != "none":
             user = protection.password if protection.mode == "password" else ""
-            lock = Lock(user, _owner_password(), PERMISSIONS)
+            lock = Lock(user, None, PERMISSIONS)  # no owner password: the one PyMuPDF needs is random and forgotten
         draw_page, count = spv_pages(doc.backend) if doc.source == "spv" else text_pages(doc.backend)
         return write(draw_page, count, doc.info, fallback_title=fallback, lock=lock)
     if doc.source in ("pdf", "eml", "ps"):

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.procs import child_map
 from viewer.relay.acceptor import ListenerPool
 from viewer.relay.config import from_dict
 from viewer.relay.queue import Queue
@@ -232,14 +233,7 @@ def _proc_cpu(pid: int) -> float:
 
 def tree_cpu(root: int) -> float:
     """CPU seconds used so far by ``root`` (Postfix's master) and every process below it, living or reaped."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
+    children = child_map()
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()

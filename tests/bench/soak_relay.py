@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import tomli_w
 
+from tests.support.procs import children
 from tests.support.smtpd import RecordingHandler, SmtpServer, free_port
 
 TOTAL = int(os.environ.get("SOAK_MESSAGES", "10000"))
@@ -61,19 +62,6 @@ def ids_in(folder: Path) -> set[int]:
                 continue
             if m:
                 found.add(int(m.group(1)))
-    return found
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``: the relay's listener workers."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
     return found
 
 

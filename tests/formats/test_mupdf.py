@@ -14,6 +14,7 @@ import pytest
 from formats import DocumentError, open_document
 from formats.document import PasswordRequired
 from formats.render import page_text, render_image
+from tests.support.pdfbytes import classic_pdf
 
 
 def make_xps(path: Path, pages: int = 2) -> Path:
@@ -199,18 +200,10 @@ def test_a_pdf_neither_engine_reads_is_still_a_clear_error(tmp_path: Path) -> No
 @pytest.mark.parametrize("kids", [b"[3 0 R]", b"[]"])
 def test_a_count_mupdf_refuses_is_said_to_have_no_pages(tmp_path: Path, kids: bytes) -> None:
     """MuPDF raises "Invalid number of pages" for a /Count beyond the file's objects (a traceback once)."""
-    body = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 5/Kids%s>>" % kids,
-            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100 200]>>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for k, obj in enumerate(body, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % k + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 4\n0000000000 65535 f\r\n" + b"".join(b"%010d 00000 n\r\n" % o for o in offsets)
-    out += b"trailer\n<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    out = classic_pdf([b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 5/Kids%s>>" % kids,
+                       b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100 200]>>"], b"<</Size 4/Root 1 0 R>>")
     path = tmp_path / "count.pdf"
-    path.write_bytes(bytes(out))
+    path.write_bytes(out)
     with pytest.raises(DocumentError) as caught:  # PDFium reads no page of it either
         open_document(path)
     assert caught.value.code == "document.no_pages" and "count.pdf: the document has no pages" in str(caught.value)

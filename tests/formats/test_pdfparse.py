@@ -11,6 +11,7 @@ from formats import DocumentError, PasswordRequired, open_document
 from formats import mupdf as mupdf_module
 from formats.pdfmeta import doc_info, read_xmp
 from formats.pdfparse import Name, ParseError, Pdf, PdfFile, Ref, _Lexer, text_string
+from tests.support.pdfbytes import classic_pdf
 
 CORPUS = ("mupdf-plain", "mupdf-garbage-deflate", "mupdf-objstms", "mupdf-incremental", "mupdf-objstms-incremental",
           "mupdf-rotated-cropped", "mupdf-pdfdoc-title", "mupdf-300-pages", "qpdf-linearized", "qpdf-objstms", "qpdf-qdf",
@@ -136,25 +137,11 @@ def test_bad_objects_raise_a_parse_error(source: bytes) -> None:
         _Lexer(source).value()
 
 
-def _classic(objects: list[bytes], trailer: bytes, *, startxref: int | None = None) -> bytes:
-    """A small PDF with a classic xref table over ``objects`` (numbered from 1)."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for k, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f\r\n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n\r\n" % o for o in offsets)
-    out += b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % (xref if startxref is None else startxref)
-    return bytes(out)
-
-
 PAGES = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 1/Kids[3 0 R]>>", b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100 200]>>"]
 
 
 def test_a_hand_written_pdf_reads() -> None:
-    parsed = Pdf(_classic(PAGES, b"<</Size 4/Root 1 0 R>>"))
+    parsed = Pdf(classic_pdf(PAGES, b"<</Size 4/Root 1 0 R>>"))
     assert parsed.page_count == 1 and parsed.page_sizes() == [(100.0, 200.0)] and parsed.info() == {} and parsed.xmp() == ""
 
 
@@ -170,13 +157,13 @@ def test_a_hand_written_pdf_reads() -> None:
 ])
 def test_inconsistent_structures_are_declined(objects: list[bytes], trailer: bytes, why: str) -> None:
     with pytest.raises(ParseError, match=why):
-        Pdf(_classic(objects, trailer)).info()
+        Pdf(classic_pdf(objects, trailer)).info()
 
 
 @pytest.mark.parametrize(("count", "size"), [(3, 4), (4, 4), (5, 4), (4, 10)])
 def test_a_count_beyond_the_objects_is_declined_as_mupdf_refuses_it(count: int, size: int) -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count %d/Kids[3 0 R]>>" % count, PAGES[2]]
-    data = _classic(objects, b"<</Size %d/Root 1 0 R>>" % size)
+    data = classic_pdf(objects, b"<</Size %d/Root 1 0 R>>" % size)
     try:
         expected: object = pymupdf.open(stream=data, filetype="pdf").page_count
     except RuntimeError:
@@ -189,16 +176,16 @@ def test_a_count_beyond_the_objects_is_declined_as_mupdf_refuses_it(count: int, 
 
 
 def test_a_prev_chain_that_loops_is_declined() -> None:
-    first = _classic(PAGES, b"<</Size 4/Root 1 0 R>>")
+    first = classic_pdf(PAGES, b"<</Size 4/Root 1 0 R>>")
     xref = int(first[first.rindex(b"startxref") + 9:].split()[0])
-    looped = _classic(PAGES, b"<</Size 4/Root 1 0 R/Prev %d>>" % xref)
+    looped = classic_pdf(PAGES, b"<</Size 4/Root 1 0 R/Prev %d>>" % xref)
     with pytest.raises(ParseError, match="loops"):
         PdfFile(looped)
 
 
 def test_a_page_tree_whose_counts_disagree_is_left_to_pymupdf() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 2/Kids[3 0 R]>>", PAGES[2]]
-    parsed = Pdf(_classic(objects, b"<</Size 4/Root 1 0 R>>"))
+    parsed = Pdf(classic_pdf(objects, b"<</Size 4/Root 1 0 R>>"))
     assert parsed.page_count == 2  # /Count, as MuPDF counts
     with pytest.raises(ParseError, match="Count"):
         parsed.page_sizes()
@@ -208,7 +195,7 @@ def test_a_page_whose_parent_is_elsewhere_is_measured_by_pymupdf() -> None:
     """MuPDF inherits a page's MediaBox through its /Parent, not through the path that led to it."""
     objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Count 1/Kids[3 0 R]/MediaBox[0 0 50 50]>>",
                b"<</Type/Page/Parent 4 0 R>>", b"<</Type/Pages/Count 0/Kids[]/MediaBox[0 0 80 90]>>"]
-    parsed = Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>"))
+    parsed = Pdf(classic_pdf(objects, b"<</Size 5/Root 1 0 R>>"))
     assert parsed.page_count == 1
     with pytest.raises(ParseError, match="Parent"):
         parsed.page_sizes()
@@ -217,7 +204,7 @@ def test_a_page_whose_parent_is_elsewhere_is_measured_by_pymupdf() -> None:
 def test_a_stream_length_that_lies_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 99>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="endstream"):
-        Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
+        Pdf(classic_pdf(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
 
 
 def _with_xref_stream(plain: dict[int, bytes], packed: dict[int, tuple[int, int]], size: int) -> bytes:
@@ -255,7 +242,7 @@ def test_object_streams_and_their_loops() -> None:
 def test_a_stream_whose_length_needs_itself_is_declined() -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Metadata 4 0 R>>", PAGES[1], PAGES[2], b"<</Length 4 0 R>>\nstream\nabc\nendstream"]
     with pytest.raises(ParseError, match="itself"):
-        Pdf(_classic(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
+        Pdf(classic_pdf(objects, b"<</Size 5/Root 1 0 R>>")).xmp()
 
 
 def test_a_large_file_is_left_to_pymupdf(pdf_corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,5 +254,5 @@ def test_a_large_file_is_left_to_pymupdf(pdf_corpus: dict[str, Path], monkeypatc
     monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", 100)
     with pytest.raises(ParseError, match="more than 100"):
         Pdf(data)
-    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", len(PdfFile(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).entries))
-    assert Pdf(_classic(PAGES, b"<</Size 4/Root 1 0 R>>")).page_count == 1  # the limit itself is allowed
+    monkeypatch.setattr(formats.pdfparse, "MAX_ENTRIES", len(PdfFile(classic_pdf(PAGES, b"<</Size 4/Root 1 0 R>>")).entries))
+    assert Pdf(classic_pdf(PAGES, b"<</Size 4/Root 1 0 R>>")).page_count == 1  # the limit itself is allowed

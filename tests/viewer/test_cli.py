@@ -116,12 +116,15 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
 # top-level import once; docs/performance.md says what each cost): TLS and SMTP belong to the
 # SMTP route, header parsing to the routes that read messages back, the batch module to
 # patterns and lists, the [extract] reader to settings that have a rule, PyMuPDF's table
-# finder to Page.find_tables, a metadata look-up to nothing at run time.
+# finder to Page.find_tables, a metadata look-up to nothing at run time; the "no-modify"
+# protection's AES is the libcrypto's through ctypes (formats.aes), without cryptography's
+# binding, and its empty user password's hashes are constants (no hashlib).
 NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
                           "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs",
                           "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize",
-                          "viewer.mail.trace", "secrets", "hmac", "tomllib", "tempfile", "random", "html", "mimetypes")
+                          "viewer.mail.trace", "secrets", "hmac", "tomllib", "tempfile", "random", "html", "mimetypes",
+                          "cryptography", "hashlib")
 NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "viewer.mail", "logging", "pymupdf")
 
 

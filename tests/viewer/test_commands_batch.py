@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.support.procs import descendants, still_running
 from tests.support.smtpd import RecordingHandler
 from viewer import settings as S
 from viewer.cli import main
@@ -216,40 +216,6 @@ class StallingHandler(RecordingHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def descendants(pid: int) -> set[int]:
-    """The processes below ``pid`` (its worker processes and their fork server), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def all_gone(pids: set[int], within: float = 30.0) -> set[int]:
-    """The pids still running (not zombies) after waiting up to ``within`` seconds for them to end."""
-    deadline = time.monotonic() + within
-    while True:
-        alive = set()
-        for pid in pids:
-            try:
-                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    alive.add(pid)
-            except OSError:
-                pass
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.05)
-
-
 def start_batch(tmp_path: Path, jobs: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "viewer.cli", "send", str(tmp_path / "out" / "*.spv"), "--jobs", str(jobs)],
@@ -271,7 +237,7 @@ def test_killed_in_the_middle_then_rerun_sends_everything_once(capsys, tmp_path,
         batch.communicate(timeout=30)
         handler.release.set()
     assert bool(workers) == (jobs > 1)
-    assert not all_gone(workers), "worker processes outlived the killed batch"
+    assert not still_running(workers), "worker processes outlived the killed batch"
     assert sorted(r for m in server.messages for r in m.rcpt_tos) == [address(i) for i in range(1, 7)]
     code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
     assert code == 3, out + err  # the unreadable document and the one without recipient remain
@@ -305,7 +271,7 @@ def test_ctrl_c_stops_cleanly_reports_only_what_was_sent_and_a_rerun_sends_the_r
     lines = out.splitlines()
     assert all(f"-> {address(i + 1)}: accepted by " in line for i, line in enumerate(lines[:6])), out
     assert len(lines) in (6, 7) and "accepted" not in "".join(lines[6:]), out  # never document 7: the server did not accept it
-    assert not all_gone(workers), "worker processes outlived the interrupted batch"
+    assert not still_running(workers), "worker processes outlived the interrupted batch"
     code, out, err = run(capsys, "send", tmp_path / "out" / "*.spv", "--jobs", jobs)
     assert out.splitlines()[-1] == f"{COUNT} documents: 16 sent, 6 skipped (already sent), 1 unreadable, 1 no recipient"
     got = Counter(r for m in server.messages for r in m.rcpt_tos)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.procs import still_running
 from viewer.commands._workers import CRASHED, Ordered
 
 
@@ -31,20 +32,6 @@ class Task:
 
 def crashed(n: int, why: str) -> tuple[int, int]:
     return -1, 0
-
-
-def gone(pid: int, within: float = 30.0) -> bool:
-    """True once ``pid`` has ended (a zombie counts as ended), waiting up to ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_one_job_runs_here_in_order():
@@ -96,7 +83,7 @@ def test_stopping_early_terminates_the_workers(tmp_path):
     _, (_, pid) = next(results)
     hold.unlink()  # the next conversions wait: the workers are busy when the batch stops
     results.close()  # what Ctrl+C does through contextlib.closing in Batch.run
-    assert gone(pid), f"worker {pid} still running after the batch stopped"
+    assert not still_running({pid}), f"worker {pid} still running after the batch stopped"
 
 
 def test_workers_ignore_ctrl_c_the_parent_handles_it(tmp_path):
@@ -135,6 +122,6 @@ def test_kept_workers_are_warmed_at_start_serve_every_map_and_stop_on_close(tmp_
     assert {r[1] for _, r in first + second} <= warmed
     assert {int(p.name) for p in tmp_path.iterdir()} == warmed
     pool.close()
-    assert all(gone(pid) for pid in warmed)
+    assert not still_running(set(warmed))
     assert [r[0] for _, r in pool.map(range(3))] == [0, 1, 4]  # after close(), a map starts workers again
     pool.close()

@@ -13,20 +13,13 @@ import time
 import pytest
 
 from tests.support.smtpd import free_port
-from tests.viewer.relay.conftest import make_config, simple_message
+from tests.viewer.relay.conftest import auth_plain, banner, check_per_client_cap, connect, make_config, simple_message
 from viewer.relay.acceptor import ListenerPool
 from viewer.relay.listener import ListenerError
 from viewer.relay.queue import Queue
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "send_fds") or not os.uname().sysname == "Linux",
                                 reason="listener worker processes need Linux")
-
-
-@pytest.fixture
-def tls_files(tmp_path, server_cert):
-    path = tmp_path / "server.pem"
-    server_cert.private_key_and_cert_chain_pem.write_to_path(str(path))
-    return path
 
 
 @pytest.fixture
@@ -58,59 +51,33 @@ def _wait(predicate, timeout: float = 20.0) -> bool:
     return predicate()
 
 
-def _connect(p: ListenerPool, source: str = "127.0.0.1") -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", p.config.port), timeout=10, source_address=(source, 0))
-    return sock
-
-
-def _banner(sock: socket.socket) -> bytes:
-    return sock.recv(200)
-
-
 def _queued_files(p: ListenerPool) -> set[str]:
     return {path.name.removesuffix(".eml") for path in p.queue.incoming.iterdir()}  # type: ignore[attr-defined]  # set by the fixture
 
 
 def test_per_client_cap_holds_across_processes(pool):
     p = pool(max_connections_per_client=3, relay_networks=["127.0.0.0/8"])
-    held = [_connect(p) for _ in range(3)]
-    try:
-        assert all(_banner(s).startswith(b"220") for s in held)
-        # The three are spread over both workers: the cap is not a per-process share.
+
+    def spread_over_both_workers() -> None:  # the cap is not a per-process share
         assert len({id(worker) for _, worker in p.conns.values()}) == 2
-        extra = _connect(p)
-        assert _banner(extra) == b"421 4.7.0 Too many connections, try again later\r\n"
-        assert extra.recv(100) == b""  # closed by the acceptor
-        extra.close()
-        # Another client address is not locked out by the first one's connections.
-        with smtplib.SMTP("127.0.0.1", p.config.port, timeout=10, source_address=("127.0.0.2", 0)) as c:
-            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
-        assert len(p.queue.due()) == 1
-    finally:
-        for s in held:
-            s.close()
+
+    check_per_client_cap(p.config.port, p.queue, 3, while_held=spread_over_both_workers)
 
 
 def test_total_cap_holds_across_processes_and_is_freed_on_close(pool):
     p = pool(max_connections=2, max_connections_per_client=50, relay_networks=["127.0.0.0/8"])
-    first, second = _connect(p), _connect(p, "127.0.0.2")
-    assert _banner(first).startswith(b"220") and _banner(second).startswith(b"220")
-    third = _connect(p, "127.0.0.3")
-    assert _banner(third).startswith(b"421 4.7.0 Too many connections")
+    first, second = connect(p.config.port), connect(p.config.port, "127.0.0.2")
+    assert banner(first).startswith(b"220") and banner(second).startswith(b"220")
+    third = connect(p.config.port, "127.0.0.3")
+    assert banner(third).startswith(b"421 4.7.0 Too many connections")
     third.close()
     first.close()  # the worker reports the close; the acceptor counts it out
     assert _wait(lambda: p.guard.connections == 1)
-    again = _connect(p, "127.0.0.3")
-    assert _banner(again).startswith(b"220")
+    again = connect(p.config.port, "127.0.0.3")
+    assert banner(again).startswith(b"220")
     again.close()
     second.close()
     assert _wait(lambda: p.guard.connections == 0 and not p.conns)
-
-
-def _auth_plain(user: str, password: str) -> str:
-    import base64
-
-    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
 
 
 def test_failed_logins_are_counted_per_address_whatever_the_worker(pool, tls_files, ca_file, caplog):
@@ -124,7 +91,7 @@ def test_failed_logins_are_counted_per_address_whatever_the_worker(pool, tls_fil
             for c in clients:
                 c.starttls(context=ctx)
                 c.ehlo()
-                assert c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", "guess"))[0] == 535
+                assert c.docmd("AUTH", "PLAIN " + auth_plain("scanner", "guess"))[0] == 535
         # Two failures from one address, in two processes: one count, one doubling ladder.
         assert _wait(lambda: p.guard.failures("127.0.0.1") == 2)
         assert p.guard.auth_delay("127.0.0.1") == pytest.approx(0.02)

@@ -10,19 +10,12 @@ import threading
 import pytest
 
 from tests.support.smtpd import free_port
-from tests.viewer.relay.conftest import make_config, simple_message
+from tests.viewer.relay.conftest import auth_plain, banner, check_per_client_cap, connect, make_config, simple_message
 from viewer.relay.listener import Listener, ListenerError, RelayHandler, relay_allowed
 from viewer.relay.message import parse_message
 from viewer.relay.queue import Queue
 
 RELAY_DENIED = 550
-
-
-@pytest.fixture
-def tls_files(tmp_path, server_cert):
-    path = tmp_path / "server.pem"
-    server_cert.private_key_and_cert_chain_pem.write_to_path(str(path))
-    return path
 
 
 @pytest.fixture
@@ -222,23 +215,6 @@ def test_size_enforced_on_the_data_when_the_client_does_not_declare_it(listen):
 # -- limits (issue 12.4, 12.7, 12.8) -------------------------------------------------------
 
 
-def _banner(sock) -> bytes:
-    sock.settimeout(10)
-    data = b""
-    while not data.endswith(b"\r\n"):
-        chunk = sock.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def _connect(lst, source: str = "127.0.0.1"):
-    import socket
-
-    return socket.create_connection(("127.0.0.1", lst.config.port), timeout=10, source_address=(source, 0))
-
-
 def test_recipients_per_message_capped_with_452(listen):
     lst = listen(max_recipients=5)
     with _client(lst) as c:
@@ -263,54 +239,35 @@ def test_recipients_default_cap_is_100(listen):
 
 def test_connections_per_client_capped_others_still_served(listen):
     lst = listen(max_connections_per_client=3, relay_networks=["127.0.0.0/8"])
-    held = [_connect(lst) for _ in range(3)]
-    try:
-        assert all(_banner(s).startswith(b"220") for s in held)
-        extra = _connect(lst)
-        assert _banner(extra).startswith(b"421 4.7.0")
-        assert extra.recv(100) == b""  # closed by the listener
-        extra.close()
-        # Another client address is not locked out by the first one's idle connections.
-        with smtplib.SMTP("127.0.0.1", lst.config.port, timeout=10, source_address=("127.0.0.2", 0)) as c:
-            c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
-        assert len(lst.queue.due()) == 1
-    finally:
-        for s in held:
-            s.close()
+    check_per_client_cap(lst.config.port, lst.queue, 3)
 
 
 def test_total_connections_capped_and_freed_on_close(listen):
     lst = listen(max_connections=2, max_connections_per_client=50)
-    first, second = _connect(lst), _connect(lst)
-    assert _banner(first).startswith(b"220") and _banner(second).startswith(b"220")
-    third = _connect(lst)
-    assert _banner(third).startswith(b"421")
+    first, second = connect(lst.config.port), connect(lst.config.port)
+    assert banner(first).startswith(b"220") and banner(second).startswith(b"220")
+    third = connect(lst.config.port)
+    assert banner(third).startswith(b"421")
     third.close()
     first.close()
     for _ in range(100):  # the listener sees the close a moment later
-        again = _connect(lst)
-        banner = _banner(again)
+        again = connect(lst.config.port)
+        greeting = banner(again)
         again.close()
-        if banner.startswith(b"220"):
+        if greeting.startswith(b"220"):
             break
         threading.Event().wait(0.05)
-    assert banner.startswith(b"220")
+    assert greeting.startswith(b"220")
     second.close()
 
 
 def test_idle_client_disconnected_after_idle_timeout(listen):
     lst = listen(idle_timeout=0.3)
-    sock = _connect(lst)
-    assert _banner(sock).startswith(b"220")
+    sock = connect(lst.config.port)
+    assert banner(sock).startswith(b"220")
     sock.settimeout(10)
     assert sock.recv(200).startswith(b"421 4.4.2")  # nothing sent: the listener gives up on us
     sock.close()
-
-
-def _auth_plain(user: str, password: str) -> str:
-    import base64
-
-    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
 
 
 def test_auth_brute_force_disconnected_counted_and_logged(listen, tls_files, ca_file, caplog):
@@ -324,7 +281,7 @@ def test_auth_brute_force_disconnected_counted_and_logged(listen, tls_files, ca_
             c.ehlo()
             with pytest.raises(smtplib.SMTPServerDisconnected):
                 for n in range(200):
-                    replies.append(c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", f"guess-{n}")))
+                    replies.append(c.docmd("AUTH", "PLAIN " + auth_plain("scanner", f"guess-{n}")))
     assert [code for code, _ in replies] == [535, 535, 421]  # the third failure closes the connection
     assert lst.guard.failures("127.0.0.1") == 3
     assert lst.guard.auth_delay("127.0.0.1") == pytest.approx(0.04)  # doubles with each failure
@@ -347,7 +304,7 @@ def test_a_user_logs_in_however_the_accents_and_spaces_of_the_password_are_typed
         with _client(lst) as c:
             c.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
             c.ehlo()
-            assert c.docmd("AUTH", "PLAIN " + _auth_plain("scanner", typed))[0] == code, typed  # UTF-8, as typed
+            assert c.docmd("AUTH", "PLAIN " + auth_plain("scanner", typed))[0] == code, typed  # UTF-8, as typed
 
 
 def test_the_viewers_own_smtp_route_logs_in_to_the_relay_with_a_typed_no_break_space(listen, tls_files, ca_file):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+from tests.support.procs import children
 from tests.support.smtpd import RecordingHandler, free_port
 from tests.viewer.relay.conftest import drop, make_config, outcomes, simple_message
 from viewer.relay.queue import Queue
@@ -433,19 +434,6 @@ def test_sigkill_during_listener_injection_loses_no_acknowledged_message(smtpd, 
     assert acknowledged <= set(_ids(smtpd.handler))  # none lost
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (the listener's workers of a ``relay run``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="listener worker processes need Linux")
 def test_sigterm_drains_the_listener_workers_and_a_restart_delivers_each_message_once(smtpd, tmp_path):
@@ -453,9 +441,9 @@ def test_sigterm_drains_the_listener_workers_and_a_restart_delivers_each_message
     config = _write_config(tmp_path, smtpd, listener={"enabled": True, "port": port, "processes": 2})
     proc = _start(config)
     deadline = time.monotonic() + 20
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert len(workers) == 2
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

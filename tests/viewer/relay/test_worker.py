@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sockets import recv_until, smtp_reply_done
 from tests.viewer.relay.conftest import make_config, simple_message
 from viewer.relay.config import SmartHostConfig
 from viewer.relay.queue import Queue
@@ -59,13 +60,7 @@ def _hand_over(channel: socket.socket, cid: int) -> socket.socket:
 
 def _lines(sock: socket.socket) -> bytes:
     """One whole reply (all the lines of a multi-line one)."""
-    data = b""
-    while not data.endswith(b"\r\n") or data.rsplit(b"\r\n", 2)[-2][3:4] == b"-":
-        got = sock.recv(4096)
-        if not got:
-            break
-        data += got
-    return data
+    return recv_until(sock, smtp_reply_done)
 
 
 def test_a_handed_over_connection_is_served_reported_and_counted_out(worker):

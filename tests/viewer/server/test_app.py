@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from tests.support.sockets import recv_until
 from tests.viewer.server.live import LiveServer, smtp_config
 from viewer.server import db as dbmod
 
@@ -258,13 +259,7 @@ def _raw_request(port: int, head: str, timeout: float = 20) -> bytes:
 
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(head.encode())
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return recv_until(sock, lambda data: b"\r\n\r\n" in data)
 
 
 def test_a_request_without_token_is_refused_before_its_body_is_read(server):
