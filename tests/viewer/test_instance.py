@@ -10,13 +10,13 @@ import threading
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from viewer import instance
 
 
 @pytest.fixture
 def runtime(tmp_path, monkeypatch):
-    folder = tmp_path / "run"
-    folder.mkdir(mode=0o700)
+    folder = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     return folder
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from viewer.commands import gui
 
 pytestmark = pytest.mark.gui
@@ -85,8 +86,7 @@ def _env(tmp_path, *, display: bool, lang: str = "C.UTF-8") -> dict[str, str]:
     """The test's environment for a child spoolview, with or without the (Xvfb) display."""
     env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     env["LANG"] = lang
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700, exist_ok=True)
+    run = runtime_dir(tmp_path)
     env["XDG_RUNTIME_DIR"] = str(run)  # no running viewer of another test takes the files
     if not display:
         env.pop("DISPLAY", None)
