@@ -1,22 +1,19 @@
 """AES-256 PDF encryption (ISO 32000-2 standard security handler, revision 6) for formats.pdfobj's writer.
 
 ``Aes256`` gives the writer its ``encode`` (every string and stream of every object but the
-/Encrypt dictionary) and the /Encrypt dictionary (``info``), with AES from ``cryptography``
-(OpenSSL): the file key is random, each string or stream gets a random IV and PKCS#7
+/Encrypt dictionary) and the /Encrypt dictionary (``info``), with OpenSSL's AES (formats.aes:
+the libcrypto hashlib loaded, else ``cryptography``): the file key is random, each string or stream gets a random IV and PKCS#7
 padding (AESV3), and the /Encrypt dictionary carries O, U, OE, UE and Perms computed with
 algorithms 2.B, 8, 9 and 10 of ISO 32000-2.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
-from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+from formats.aes import cbc_encrypt, ecb_encrypt
 from formats.pdfobj import Name, Obj, Raw
+from formats.records import record
 
 __all__ = ["EXTENSIONS", "Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b", "p_value", "password_bytes",
            "security_entries"]
@@ -24,7 +21,15 @@ __all__ = ["EXTENSIONS", "Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b"
 MAX_PASSWORD_BYTES = 127  # ISO 32000-2 7.6.4.3.3: the UTF-8 password is truncated to 127 bytes
 RESERVED_BITS = 0xFFFFF0C0  # bits 7, 8 and 13-32 of /P must be 1 (bits 1-2 must be 0)
 _ZERO_IV = bytes(16)
-_HASHES = (hashlib.sha256, hashlib.sha384, hashlib.sha512)
+# The empty user password's salts and hashes (algorithm 2.B), made once with hash_2b and checked
+# by tests/formats/test_encrypt.py. A file that opens without a password is readable by anyone:
+# these values are public (anyone recomputes them from the file's U), so every such file shares
+# them, as every file of one process did before, and none pays two of the four hashes (the file
+# key stays random and per file).
+_OPEN_U_SALT = bytes.fromhex("7833d813dd34f14e")
+_OPEN_U_HASH = bytes.fromhex("4fdae1853d535c456c760cdb828341489d7ffc8051c4c566f62ca53bdfcc17d4")
+_OPEN_KEY_SALT = bytes.fromhex("445a3ee60d2d8028")
+_OPEN_KEY_HASH = bytes.fromhex("95cabf5fe0890bd7eef4d4da3f6561c8301d6ce7e0fd3640c1578161a4470490")
 
 
 def password_bytes(password: str) -> bytes:
@@ -37,33 +42,21 @@ def password_bytes(password: str) -> bytes:
     return password.encode("utf-8")[:MAX_PASSWORD_BYTES]
 
 
-def _cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
-    """AES-CBC of ``data`` (a multiple of 16 bytes), no padding; the key size picks AES-128 or AES-256."""
-    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    return enc.update(data) + enc.finalize()
-
-
 def hash_2b(password: bytes, salt: bytes, udata: bytes = b"") -> bytes:
     """Algorithm 2.B: the revision 6 password hash (SHA-256, then at least 64 rounds of
     AES-128-CBC and SHA-256/384/512 chosen by the data); ``udata`` is the 48-byte U for
     the owner password, empty for the user password."""
+    import hashlib  # only when a password is hashed: not on the "no-modify" road
+
+    hashes = (hashlib.sha256, hashlib.sha384, hashlib.sha512)
     k = hashlib.sha256(password + salt + udata).digest()
     rounds = 0
     e = b""
     while rounds < 64 or e[-1] > rounds - 32:
-        e = _cbc(k[:16], k[16:32], (password + k + udata) * 64)
-        k = _HASHES[sum(e[:16]) % 3](e).digest()  # the first 16 bytes as a big number, modulo 3
+        e = cbc_encrypt(k[:16], k[16:32], (password + k + udata) * 64)
+        k = hashes[sum(e[:16]) % 3](e).digest()  # the first 16 bytes as a big number, modulo 3
         rounds += 1
     return k[:32]
-
-
-@lru_cache(maxsize=1)
-def _open_hashes() -> tuple[bytes, bytes, bytes, bytes]:
-    """Salts and hashes of the empty user password (a PDF that opens without one), made once
-    per process: anyone computes them from the file, so sharing them between files hides nothing
-    (the owner password and each file's key stay random)."""
-    uvs, uks = os.urandom(8), os.urandom(8)
-    return uvs, uks, hash_2b(b"", uvs), hash_2b(b"", uks)
 
 
 def p_value(permissions: int) -> int:
@@ -72,7 +65,7 @@ def p_value(permissions: int) -> int:
     return p - (1 << 32) if p >= 1 << 31 else p
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecurityEntries:
     """The values of the standard security handler's /Encrypt dictionary (revision 6)."""
 
@@ -84,26 +77,35 @@ class SecurityEntries:
     P: int
 
 
-def security_entries(user: str, owner: str, permissions: int, file_key: bytes,
+def security_entries(user: str, owner: str | None, permissions: int, file_key: bytes,
                      salts: bytes | None = None) -> SecurityEntries:
     """Algorithms 8 (U, UE), 9 (O, OE) and 10 (Perms) for a 32-byte ``file_key``;
-    ``salts`` (32 bytes: user validation and key salts, then the owner's) random when None."""
-    upw, opw = password_bytes(user), password_bytes(owner)
-    if salts is None and not upw:
-        uvs, uks, u_hash, ue_key = _open_hashes()
-        ovs, oks = os.urandom(8), os.urandom(8)
+    ``salts`` (32 bytes: user validation and key salts, then the owner's) random when None.
+
+    ``owner`` None: no owner password at all, as when spoolview draws one at random and forgets
+    it. O's hash and OE are then random bytes: what a hash of an unknown random password looks
+    like, and no password unlocks them (readers try the owner password, fail, and open the file
+    with the user password and its permissions, as before); algorithm 2.B's two owner hashes,
+    half the work of protecting a file, are not computed."""
+    upw = password_bytes(user)
+    fixed = salts is not None
+    salts = salts if salts is not None else os.urandom(32)
+    uvs, uks, ovs, oks = salts[:8], salts[8:16], salts[16:24], salts[24:32]
+    if not upw and not fixed:
+        uvs, uks, u_hash, ue_key = _OPEN_U_SALT, _OPEN_KEY_SALT, _OPEN_U_HASH, _OPEN_KEY_HASH
     else:
-        salts = salts if salts is not None else os.urandom(32)
-        uvs, uks, ovs, oks = salts[:8], salts[8:16], salts[16:24], salts[24:32]
         u_hash, ue_key = hash_2b(upw, uvs), hash_2b(upw, uks)
     u = u_hash + uvs + uks
-    ue = _cbc(ue_key, _ZERO_IV, file_key)
-    o = hash_2b(opw, ovs, u) + ovs + oks
-    oe = _cbc(hash_2b(opw, oks, u), _ZERO_IV, file_key)
+    ue = cbc_encrypt(ue_key, _ZERO_IV, file_key)
+    if owner is None:
+        o, oe = os.urandom(32) + ovs + oks, os.urandom(32)
+    else:
+        opw = password_bytes(owner)
+        o = hash_2b(opw, ovs, u) + ovs + oks
+        oe = cbc_encrypt(hash_2b(opw, oks, u), _ZERO_IV, file_key)
     p = p_value(permissions)
     block = (p & 0xFFFFFFFF).to_bytes(4, "little") + b"\xff\xff\xff\xff" + b"Tadb" + os.urandom(4)  # T: metadata encrypted
-    ecb = Cipher(algorithms.AES(file_key), modes.ECB()).encryptor()  # one block, as algorithm 10 says
-    perms = ecb.update(block) + ecb.finalize()
+    perms = ecb_encrypt(file_key, block)  # one block, as algorithm 10 says
     return SecurityEntries(o, u, oe, ue, perms, p)
 
 
@@ -111,7 +113,7 @@ def encrypt_bytes(key: bytes, data: bytes) -> bytes:
     """AESV3 of one string or stream: a random 16-byte IV, then AES-256-CBC of the PKCS#7-padded data."""
     iv = os.urandom(16)
     pad = 16 - len(data) % 16
-    return iv + _cbc(key, iv, data + bytes((pad,)) * pad)
+    return iv + cbc_encrypt(key, iv, data + bytes((pad,)) * pad)
 
 
 def _hex(data: bytes) -> Raw:
@@ -127,7 +129,7 @@ class Aes256:
     """The writer's encryption (``prepare`` once, then ``encode`` each string and stream, ``info``
     for the /Encrypt dictionary): AES-256, revision 6."""
 
-    def __init__(self, user_password: str, owner_password: str, permissions: int) -> None:
+    def __init__(self, user_password: str, owner_password: str | None, permissions: int) -> None:
         self._user = user_password
         self._owner = owner_password
         self._permissions = permissions
@@ -142,7 +144,7 @@ class Aes256:
         if self.entries is None:
             self.key = os.urandom(32)
             self.entries = security_entries(self._user, self._owner, self._permissions, self.key)
-            self._user = self._owner = ""  # no longer needed
+            self._user, self._owner = "", None  # no longer needed
 
     def encode(self, data: bytes | str) -> bytes:
         """A string or stream encrypted with the file key."""

@@ -21,9 +21,9 @@ __all__ = ["Lock", "write"]
 
 class Lock:
     """The AES-256 protection of a written PDF: the user password ("" opens without one), the
-    owner password and the permission bits (formats.pdf.PERMISSIONS)."""
+    owner password (None: none that anyone knows) and the permission bits (formats.pdf.PERMISSIONS)."""
 
-    def __init__(self, user_password: str, owner_password: str, permissions: int) -> None:
+    def __init__(self, user_password: str, owner_password: str | None, permissions: int) -> None:
         self.user_password = user_password
         self.owner_password = owner_password
         self.permissions = permissions

@@ -342,13 +342,55 @@ class SettingsError(SpoolviewError):
 
 @record
 class Problem:
-    """One finding of ``check()``: the dotted key and a sentence saying what to do."""
+    """One finding of ``check()``: the dotted key and a sentence saying what to do.
+
+    ``message`` is the English sentence (logs, tests); ``msgid`` and ``params`` word it in the
+    interface language (``text(lang)``, from viewer/locale/messages.<lang>.json); a problem
+    that quotes an error (a rules file, an extraction rule) words that error instead.
+    """
 
     key: str
     message: str
+    msgid: str = ""
+    params: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang`` (fr, en)."""
+        from viewer.messages import describe, text
+
+        cause = self.params.get("error")
+        if not self.msgid:
+            return describe(cause, lang) if isinstance(cause, BaseException) else self.message
+        return text(lang, self.msgid, **{k: describe(v, lang) if isinstance(v, BaseException) else v
+                                         for k, v in self.params.items()})
+
+
+Said = tuple[str, dict[str, object]]  # a problem's words: (msgid without "settings.problem.", params)
+
+
+def _problem(key: str, said: Said) -> Problem:
+    """The Problem of ``key`` worded by ``said``, its English sentence from the catalogue."""
+    msgid, params = said
+    problem = Problem(key, "", f"settings.problem.{msgid}", params)
+    problem.message = problem.text("en")
+    return problem
+
+
+def _quoting(key: str, error: BaseException) -> Problem:
+    """A Problem whose sentence is ``error``'s own (worded in the interface language when it has a code)."""
+    from viewer.messages import describe
+
+    return Problem(key, describe(error, "en"), "", {"error": error})
+
+
+def _refused(msgid: str, **params: object) -> SettingsError:
+    """A SettingsError worded by ``msgid`` (its English text from the catalogue, as logs keep it)."""
+    from viewer.messages import text
+
+    return SettingsError(text("en", msgid, **params), msgid=msgid, params=params)
 
 
 def smtp_secret_name(environment: str) -> str:
@@ -595,7 +637,11 @@ def set_password(settings: Settings, password: str, environment: str | None = No
     """
     name = environment or settings.active_environment
     if not _NAME_RE.match(name):
-        raise SettingsError(f"environment name {name!r} may only hold letters, digits, '-' and '_'")
+        raise _refused("settings.error.environment_name", name=name)
+    if password:
+        from viewer.saslprep import saslprep
+
+        saslprep(password, stored=True)  # SaslprepError (which character, where) before anything is stored
     env = settings.environments.setdefault(name, Environment())
     where = set_secret(smtp_secret_name(name), password, settings.path)
     env.smtp_password = password
@@ -614,19 +660,19 @@ def _parse(key: str, raw: str, typ: Any) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise SettingsError(f"{key} takes true or false (also yes/no, on/off, 1/0), not {raw!r}")
+        raise _refused("settings.error.bool", key=key, value=raw)
     if typ is int:
         try:
             return int(text)
         except ValueError:
-            raise SettingsError(f"{key} takes a whole number, not {raw!r}") from None
+            raise _refused("settings.error.int", key=key, value=raw) from None
     if typ is float:
         try:
             value = float(text.replace(",", "."))
         except ValueError:
-            raise SettingsError(f"{key} takes a number such as 15 or 2.5, not {raw!r}") from None
+            raise _refused("settings.error.float", key=key, value=raw) from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise SettingsError(f"{key} takes a finite number, not {raw!r}")
+            raise _refused("settings.error.finite", key=key, value=raw)
         return value
     return raw
 
@@ -668,40 +714,36 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         section = getattr(settings, head)
         hints = typing.get_type_hints(type(section))
         if parts[1] not in hints:
-            raise SettingsError(
-                f"unknown setting {key!r}; the keys of [{head}] are: "
-                + ", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section))
-            )
+            raise _refused("settings.error.unknown_in_section", key=key, section=head,
+                           keys=", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section)))
         converted = _parse(key, value, hints[parts[1]])
         if key in CHOICES and converted not in CHOICES[key]:
-            raise SettingsError(f"{key} takes one of: {', '.join(CHOICES[key])} (not {value!r})")
+            raise _refused("settings.error.choice", key=key, choices=", ".join(CHOICES[key]), value=value)
         low, high = _RANGES.get(key, (None, None))
         if (low is not None and converted < low) or (high is not None and converted > high):
-            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise SettingsError(f"{key} takes a value {bounds} (not {value!r})")
+            if high is not None:
+                raise _refused("settings.error.range", key=key, low=low, high=high, value=value)
+            raise _refused("settings.error.minimum", key=key, low=low, value=value)
         setattr(section, parts[1], converted)
     elif key == "active_environment":
         if value not in settings.environments:
-            raise SettingsError(
-                f"unknown environment {value!r}; known: {', '.join(sorted(settings.environments)) or 'none'}."
-                f" Create it with `spoolview settings set environments.{value}.smtp_user USER`"
-            )
+            known = ", ".join(sorted(settings.environments))
+            raise _refused("settings.error.environment", name=value, known=known) if known else \
+                _refused("settings.error.environment_none", name=value)
         settings.active_environment = value
     elif head in ("environments", "profiles") and len(parts) == 3:
         name, field_name = parts[1], parts[2]
         if not _NAME_RE.match(name):
-            raise SettingsError(f"{head} name {name!r} may only hold letters, digits, '-' and '_'")
+            raise _refused("settings.error.environment_name" if head == "environments" else "settings.error.profile_name", name=name)
         if head == "environments":
             if field_name == "smtp_password":
-                raise SettingsError(
-                    f"passwords are not set this way; run `spoolview settings password --environment {name}`"
-                )
+                raise _refused("settings.error.password_key", name=name)
             if field_name not in ENVIRONMENT_KEYS:
-                raise SettingsError(f"unknown setting {key!r}; an environment has: smtp_user (and a password)")
+                raise _refused("settings.error.unknown_environment_key", key=key)
             settings.environments.setdefault(name, Environment()).smtp_user = value
         else:
             if field_name not in PROFILE_KEYS:
-                raise SettingsError(f"unknown setting {key!r}; a profile has: {', '.join(PROFILE_KEYS)}")
+                raise _refused("settings.error.unknown_profile_key", key=key, keys=", ".join(PROFILE_KEYS))
             setattr(settings.profiles.setdefault(name, ConnectionProfile(name=name)), field_name, value)
     elif head == "templates" and len(parts) >= 3 and parts[1] in TEMPLATE_KEYS:
         table = getattr(settings.templates, parts[1])
@@ -714,23 +756,24 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         import difflib  # only for a mistyped key
 
         close = difflib.get_close_matches(key, _valid_keys(), n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
+        if close:
+            raise _refused("settings.error.unknown_close", key=key, close=close[0], keys=", ".join(_valid_keys()))
+        raise _refused("settings.error.unknown", key=key, keys=", ".join(_valid_keys()))
 
 
 # --- checking ----------------------------------------------------------------------------
 
 
-def _folder_problem(folder: str) -> str | None:
+def _folder_problem(folder: str) -> Said | None:
     """Why ``folder`` cannot be used (exists and writable, or creatable), or None."""
     if not folder.strip():
-        return "no folder is given; set one"
+        return "folder.none", {}
     target = Path(folder).expanduser()
     if target.exists():
         if not target.is_dir():
-            return f"{target} exists but is not a folder; choose a folder"
+            return "folder.not_folder", {"target": target}
         if not os.access(target, os.W_OK | os.X_OK):
-            return f"{target} is not writable by you; fix its permissions or choose another folder"
+            return "folder.not_writable", {"target": target}
         return None
     parent = target.parent
     for _ in range(len(target.parts)):
@@ -738,47 +781,43 @@ def _folder_problem(folder: str) -> str | None:
             break
         parent = parent.parent
     if not parent.is_dir():
-        return f"{target} cannot be created because {parent} is not a folder; choose another folder"
+        return "folder.parent_not_folder", {"target": target, "parent": parent}
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{target} cannot be created in {parent} (not writable by you); create it or choose another folder"
+        return "folder.parent_not_writable", {"target": target, "parent": parent}
     return None
 
 
-def _route_problem(address_type: str, template: str) -> str | None:
+def _route_problem(address_type: str, template: str) -> Said | None:
     if not template:
         if address_type == "EMAIL":
-            return "no route is set for e-mail addresses; the usual value is SERV_SMTP:%ADR%"
+            return "route.email_missing", {}
         return None
     prefix, sep, rest = template.partition(":")
     if not sep or prefix not in ROUTE_PREFIXES:
-        return (
-            f"template {template!r} has an unknown route prefix {prefix!r}; supported: "
-            + ", ".join(f"{p}:" for p in ROUTE_PREFIXES)
-            + " (for example SERV_SMTP:%ADR%)"
-        )
+        return "route.prefix", {"template": template, "prefix": prefix, "supported": ", ".join(f"{p}:" for p in ROUTE_PREFIXES)}
     if rest.count("%ADR%") != 1:
-        return f"template {template!r} must contain %ADR% exactly once (where the address goes)"
+        return "route.adr", {"template": template}
     if any(c.isspace() for c in rest):
-        return f"template {template!r} contains spaces; remove them"
+        return "route.spaces", {"template": template}
     return None
 
 
-def _address_problem(value: str) -> str | None:
+def _address_problem(value: str) -> Said | None:
     from email.utils import parseaddr
 
     if "\r" in value or "\n" in value:
-        return "contains a line break; remove it"
+        return "address.line_break", {}
     _name, address = parseaddr(value)
     if not address or address.count("@") != 1 or not all(address.split("@")):
-        return f"{value!r} is not an address like Name <name@example.com>"
+        return "address.invalid", {"value": value}
     return None
 
 
-def _charset_problem(name: str) -> str | None:
+def _charset_problem(name: str) -> Said | None:
     try:
         codecs.lookup(name)
     except LookupError:
-        return f"{name!r} is not a known code page; use for example windows-1252, windows-1257 or utf-8"
+        return "charset.unknown", {"name": name}
     return None
 
 
@@ -788,21 +827,21 @@ def _oauth_problems(settings: Settings) -> list[Problem]:
 
     fn, found = settings.functions, []
     if not fn.oauth_client_id.strip():
-        found.append(Problem("functions.oauth_client_id", "OAuth 2.0 needs the application (client) ID registered with the provider (see docs/oauth.md)"))
+        found.append(_problem("functions.oauth_client_id", ("oauth.client_id", {})))
     if fn.oauth_provider == "microsoft" and not fn.oauth_tenant.strip():
-        found.append(Problem("functions.oauth_tenant", "give the Microsoft 365 tenant (its ID or domain), or organizations"))
+        found.append(_problem("functions.oauth_tenant", ("oauth.tenant", {})))
     if fn.oauth_provider == "custom":
         parts = urlsplit(fn.oauth_issuer or fn.oauth_token_url)
         if not (fn.oauth_issuer or fn.oauth_token_url):
-            found.append(Problem("functions.oauth_issuer", "the custom OAuth provider needs its issuer URL (https://…)"))
+            found.append(_problem("functions.oauth_issuer", ("oauth.issuer_missing", {})))
         elif parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or "")):
-            found.append(Problem("functions.oauth_issuer", f"{fn.oauth_issuer or fn.oauth_token_url!r} is not an https address: tokens would cross the network unencrypted"))
+            found.append(_problem("functions.oauth_issuer", ("oauth.issuer_plain", {"url": fn.oauth_issuer or fn.oauth_token_url})))
     if fn.oauth_browser:
         try:
             if not shlex.split(fn.oauth_browser):
                 raise ValueError
         except ValueError:
-            found.append(Problem("functions.oauth_browser", f"{fn.oauth_browser!r} is not a command; give a program and its arguments ({{url}} where the address goes)"))
+            found.append(_problem("functions.oauth_browser", ("oauth.browser", {"command": fn.oauth_browser})))
     env = settings.environment
     if not (env.oauth_client_secret or env.oauth_client_secret_env) and fn.oauth_client_id:
         from viewer.oauth.store import load_tokens
@@ -812,7 +851,7 @@ def _oauth_problems(settings: Settings) -> list[Problem]:
         except SpoolviewError:
             stored = None
         if stored is None:
-            found.append(Problem(f"environments.{settings.active_environment}", "not signed in to the OAuth 2.0 provider: run `spoolview oauth login` (or Se connecter… in the SMTP settings)"))
+            found.append(_problem(f"environments.{settings.active_environment}", ("oauth.not_signed_in", {})))
     return found
 
 
@@ -820,46 +859,57 @@ def _watch_problems(settings: Settings) -> list[Problem]:
     """What stops `spoolview watch` (without FOLDER) from running with these settings."""
     watch, found = settings.watch, []
     if watch.enabled and not watch.folder.strip():
-        found.append(Problem("watch.folder", "the watched folder is switched on but no folder is given; set watch.folder"))
+        found.append(_problem("watch.folder", ("watch.no_folder", {})))
     if watch.folder.strip() and not Path(watch.folder).expanduser().is_dir():
-        found.append(Problem("watch.folder", f"{watch.folder} is not a folder; create it or correct the path"))
+        found.append(_problem("watch.folder", ("watch.not_folder", {"folder": watch.folder})))
     for name in ("done", "failed", "hold"):
         value = getattr(watch, name)
         if value.strip():
             problem = _folder_problem(value)
             if problem:
-                found.append(Problem(f"watch.{name}", problem))
+                found.append(_problem(f"watch.{name}", problem))
     if watch.settle < 0:
-        found.append(Problem("watch.settle", "the settle time cannot be negative"))
+        found.append(_problem("watch.settle", ("watch.settle", {})))
     if watch.interval < 0.1:
-        found.append(Problem("watch.interval", "the scan interval must be at least 0.1 second"))
+        found.append(_problem("watch.interval", ("watch.interval", {})))
     if not 1 <= watch.jobs <= 64:
-        found.append(Problem("watch.jobs", "the number of worker processes must be from 1 to 64"))
+        found.append(_problem("watch.jobs", ("watch.jobs", {})))
     if watch.rules.strip():
         from viewer import watchrules
 
         try:
             watchrules.load(Path(watch.rules).expanduser(), settings, password="(checked when the watcher starts)")
         except watchrules.RulesError as exc:
-            found.append(Problem("watch.rules", str(exc)))
+            found.append(_quoting("watch.rules", exc))
     return found
+
+
+def _password_problem(name: str, password: str) -> Said | None:
+    """Why an environment's password (as typed in the settings window) cannot be stored, or None."""
+    from viewer.saslprep import SaslprepError, saslprep
+
+    try:
+        saslprep(password, stored=True)
+    except SaslprepError as exc:
+        return "env.password_refused", {"name": name, "reason": exc}
+    return None
 
 
 def check(settings: Settings) -> list[Problem]:
     """Every problem in the settings, each with its key and what to do; [] when all is well."""
     found: list[Problem] = []
 
-    def add(key: str, message: str | None) -> None:
-        if message:
-            found.append(Problem(key, message))
+    def add(key: str, said: Said | None) -> None:
+        if said:
+            found.append(_problem(key, said))
 
     for key in settings.unknown_keys:
-        add(key, "unknown setting (misspelt, or from another version); remove or rename it in the file")
+        add(key, ("unknown_key", {}))
     for key, allowed in CHOICES.items():
         section, name = key.split(".")
         value = getattr(getattr(settings, section), name)
         if value not in allowed:
-            add(key, f"{value!r} is not one of: {', '.join(allowed)}")
+            add(key, ("choice", {"value": value, "allowed": ", ".join(allowed)}))
 
     # S1 printing, S8 debug, S4/S6 folders.
     if settings.printing.journal:
@@ -871,21 +921,20 @@ def check(settings: Settings) -> list[Problem]:
 
     # The network printer (`printer serve`): no password in clear on the network.
     if settings.printer.users and not (settings.printer.tls_cert and settings.printer.tls_key):
-        add("printer.users", "users need tls_cert and tls_key: a password never crosses the network unencrypted")
+        add("printer.users", ("printer.users", {}))
 
     # S2 PDF.
     pdf = settings.pdf
     if pdf.pdfa and pdf.protection != "none":
-        add("pdf.pdfa", f'PDF/A forbids encryption: with protection "{pdf.protection}" the PDFs are protected, not PDF/A; '
-                        'choose protection "none" for archival PDFs')
+        add("pdf.pdfa", ("pdf.pdfa", {"protection": pdf.protection}))
     if pdf.protection == "password" and pdf.password_policy == "no":
-        add("pdf.password_policy", 'protection "password" needs a password policy of yes or ask, not no')
+        add("pdf.password_policy", ("pdf.policy_no", {}))
     if pdf.password_policy in ("yes", "ask") and pdf.protection == "none":
-        add("pdf.protection", f'the password policy is {pdf.password_policy!r} but protection is "none"; choose password')
+        add("pdf.protection", ("pdf.protection_none", {"policy": pdf.password_policy}))
     if pdf.use_external and not pdf.external_command.strip():
-        add("pdf.external_command", "an external PDF program is switched on but no command is given")
+        add("pdf.external_command", ("pdf.external_missing", {}))
     elif pdf.use_external and ("{input}" not in pdf.external_command or "{output}" not in pdf.external_command):
-        add("pdf.external_command", "the command must contain {input} and {output}")
+        add("pdf.external_command", ("pdf.external_placeholders", {}))
 
     # S3 routing.
     for address_type in ADDRESS_TYPES:
@@ -897,78 +946,74 @@ def check(settings: Settings) -> list[Problem]:
         if value:
             add(key, _address_problem(value))
     if not settings.from_identity():
-        add("service.from_identity", "no From identity is set; give the sender address (Name <name@example.com>)")
+        add("service.from_identity", ("from_missing", {}))
     if fn.send_direct and not fn.host.strip():
-        add("functions.host", "direct sending is on but no SMTP server name is given")
+        add("functions.host", ("host_missing", {}))
     if fn.host and (any(c.isspace() for c in fn.host) or "/" in fn.host or ":" in fn.host.strip("[]")):
-        add("functions.host", f"{fn.host!r} is not a server name; give only the name (the port has its own field)")
+        add("functions.host", ("host_invalid", {"host": fn.host}))
     if not 0 <= fn.port <= 65535:
-        add("functions.port", f"{fn.port} is not a TCP port; use 0 (automatic), 25, 465, 587 or another port up to 65535")
+        add("functions.port", ("port_range", {"port": fn.port}))
     port = fn.effective_port()
     if fn.ssl and fn.tls_mode == "implicit" and port == 25:
-        add("functions.port", "implicit TLS on port 25 does not work; use port 465 (or STARTTLS on 587)")
+        add("functions.port", ("port_implicit_25", {}))
     elif fn.ssl and port == 25:
-        add("functions.port", "SSL/TLS with port 25: submission with TLS uses port 587 (or 465 for implicit TLS)")
+        add("functions.port", ("port_ssl_25", {}))
     if not fn.ssl and port == 465:
-        add("functions.ssl", "port 465 expects implicit TLS; tick ssl and set tls_mode to implicit")
+        add("functions.ssl", ("ssl_465", {}))
     user = settings.environments.get(settings.active_environment, Environment()).smtp_user
     oauth = fn.auth == "oauth2"
     if fn.send_direct and (user or oauth) and not fn.ssl and not is_loopback(fn.host):
-        secret = "access token" if oauth else "password"
-        add("functions.ssl", f"{'user ' + repr(user) if user else 'the OAuth 2.0 login'} to {fn.host} without SSL/TLS is refused: "
-            f"the {secret} would cross the network unencrypted; tick ssl (STARTTLS on port 587)")
+        which = ("ssl_user_token" if oauth else "ssl_user_password") if user else "ssl_oauth"
+        add("functions.ssl", (which, {"user": user, "host": fn.host}))
     if oauth:
         for problem in _oauth_problems(settings):
             found.append(problem)
     if fn.timeout <= 0:
-        add("functions.timeout", "the timeout must be more than 0 seconds")
+        add("functions.timeout", ("timeout", {}))
     if fn.ca_file and not Path(fn.ca_file).expanduser().is_file():
-        add("functions.ca_file", f"{fn.ca_file} is not a file; give a PEM certificate bundle or leave it empty")
+        add("functions.ca_file", ("ca_file", {"file": fn.ca_file}))
     if fn.domain and any(c.isspace() for c in fn.domain):
-        add("functions.domain", f"{fn.domain!r} contains spaces; give a domain name")
+        add("functions.domain", ("domain", {"domain": fn.domain}))
 
     # Environments.
     if settings.active_environment not in settings.environments:
-        add(
-            "active_environment",
-            f"unknown environment {settings.active_environment!r}; known: "
-            + (", ".join(sorted(settings.environments)) or "none"),
-        )
+        known = ", ".join(sorted(settings.environments))
+        add("active_environment", ("env_unknown", {"name": settings.active_environment, "known": known}) if known
+            else ("env_unknown_none", {"name": settings.active_environment}))
     for name, env in settings.environments.items():
         if not _NAME_RE.match(name):
-            add(f"environments.{name}", "an environment name may only hold letters, digits, '-' and '_'")
+            add(f"environments.{name}", ("env_name", {}))
+        if env.smtp_password:
+            add(f"environments.{name}.smtp_password", _password_problem(name, env.smtp_password))
         if env.smtp_user and not env.smtp_password and fn.auth == "password":
             try:
                 has_password = bool(get_password(settings, name))
             except SettingsError:
                 has_password = False
             if not has_password:
-                add(
-                    f"environments.{name}.smtp_password",
-                    f"user {env.smtp_user!r} has no password; run `spoolview settings password --environment {name}`",
-                )
+                add(f"environments.{name}.smtp_password", ("env_no_password", {"user": env.smtp_user, "name": name}))
 
     # S7 advanced.
     adv = settings.advanced
     if adv.delay_seconds < 0:
-        add("advanced.delay_seconds", "the delay between two sends cannot be negative")
+        add("advanced.delay_seconds", ("delay", {}))
     ext = adv.file_extension
     if not ext.startswith(".") or len(ext) < 2 or any(c in ext for c in "/\\ \t") or ext.count(".") != 1:
-        add("advanced.file_extension", f"{ext!r} is not a file extension; use .eml (or .txt)")
+        add("advanced.file_extension", ("extension", {"ext": ext}))
     add("advanced.default_charset", _charset_problem(adv.default_charset))
     if adv.charset:
         add("advanced.charset", _charset_problem(adv.charset))
     elif not adv.use_default_charset:
-        add("advanced.charset", "use_default_charset is off but no code page is given")
+        add("advanced.charset", ("charset_missing", {}))
     if adv.allow_html and adv.allow_rtf:
-        add("advanced.allow_rtf", "HTML and RTF bodies are both allowed; HTML is used, untick one of them")
+        add("advanced.allow_rtf", ("html_rtf", {}))
 
     # Document limits and the extraction rules.
     for f in dataclasses.fields(DocumentLimits):
         if getattr(settings.limits, f.name) < 1:
-            add(f"limits.{f.name}", "must be 1 or more")
+            add(f"limits.{f.name}", ("limit_min", {}))
     if settings.limits.max_depth > 500:
-        add("limits.max_depth", "at most 500 (deeper JSON cannot be read safely; a spool needs 7)")
+        add("limits.max_depth", ("depth_max", {}))
     from formats.extract import FIELDS as RULE_FIELDS
     from formats.extract import RuleError, compile_rule, parse_region
 
@@ -978,14 +1023,14 @@ def check(settings: Settings) -> list[Problem]:
             try:
                 compile_rule(name, pattern)
             except RuleError as exc:
-                add(f"extract.{name}", exc.message + (f" ({exc.hint})" if exc.hint else ""))
+                found.append(_quoting(f"extract.{name}", exc))
     for name in ("region", "customer_region"):
         try:
             parse_region(getattr(settings.extract, name), name)
         except RuleError as exc:
-            add(f"extract.{name}", exc.message)
+            found.append(_quoting(f"extract.{name}", exc))
     if settings.extract.customer_by_name and not settings.extract.customer:
-        add("extract.customer_by_name", "is on but no customer rule finds the name; write the customer rule")
+        add("extract.customer_by_name", ("customer_by_name", {}))
 
     # The watched folder.
     for problem in _watch_problems(settings):
@@ -998,17 +1043,17 @@ def check(settings: Settings) -> list[Problem]:
 
             make_url(settings.directory.database_url)
         except Exception:  # noqa: BLE001 - any parse failure is the user's to fix
-            add("directory.database_url", "not a database URL such as sqlite:////path/directory.sqlite")
+            add("directory.database_url", ("database_url", {}))
     for name, profile in settings.profiles.items():
         parts = urlsplit(profile.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            add(f"profiles.{name}.url", f"{profile.url!r} is not an http(s) address such as https://server:8443")
+            add(f"profiles.{name}.url", ("profile_url", {"url": profile.url}))
         elif parts.scheme == "http" and not is_loopback(parts.hostname or ""):
-            add(f"profiles.{name}.url", f"{profile.url!r} is plain http: your password and session would cross the network unencrypted; use https")
+            add(f"profiles.{name}.url", ("profile_plain", {"url": profile.url}))
         if profile.ca_file and not Path(profile.ca_file).expanduser().is_file():
-            add(f"profiles.{name}.ca_file", f"{profile.ca_file} is not a file")
+            add(f"profiles.{name}.ca_file", ("profile_ca", {"file": profile.ca_file}))
     for sub in TEMPLATE_KEYS:
         for name in getattr(settings.templates, sub):
             if name.count(".") != 1 or not all(name.split(".")):
-                add(f"templates.{sub}.{name}", "a template key is KIND.LANGUAGE, for example devis.fr")
+                add(f"templates.{sub}.{name}", ("template_key", {}))
     return found

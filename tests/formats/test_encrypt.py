@@ -83,7 +83,12 @@ def test_fixed_salts_give_the_same_entries_and_fresh_ones_differ() -> None:
     assert security_entries("u", "o", PERMISSIONS, key).U != first.U
 
 
-def test_the_empty_user_password_is_hashed_once_per_process_and_still_validates() -> None:
+def test_the_empty_user_password_entries_are_real_hashes_shared_by_every_open_file() -> None:
+    from formats import encrypt
+
+    # The constants are what algorithm 2.B gives for "" and their salts (not made-up bytes).
+    assert hash_2b(b"", encrypt._OPEN_U_SALT) == encrypt._OPEN_U_HASH
+    assert hash_2b(b"", encrypt._OPEN_KEY_SALT) == encrypt._OPEN_KEY_HASH
     key1, key2 = os.urandom(32), os.urandom(32)
     a = security_entries("", "owner-1", PERMISSIONS, key1)
     b = security_entries("", "owner-2", PERMISSIONS, key2)
@@ -91,6 +96,37 @@ def test_the_empty_user_password_is_hashed_once_per_process_and_still_validates(
     assert a.O[32:] != b.O[32:] and a.UE != b.UE  # owner salts and the file keys are not
     assert _decrypt(hash_2b(b"", a.U[40:48]), a.UE, bytes(16)) == key1
     assert _decrypt(hash_2b(b"", b.U[40:48]), b.UE, bytes(16)) == key2
+
+
+def test_without_an_owner_password_no_password_gives_owner_rights() -> None:
+    key = os.urandom(32)
+    e = security_entries("", None, PERMISSIONS, key)
+    f = security_entries("", None, PERMISSIONS, key)
+    assert len(e.O) == 48 and len(e.OE) == 32 and e.O != f.O and e.OE != f.OE  # random, per file
+    for attempt in (b"", b"owner", b"user"):  # the owner check fails: the user's rights apply
+        assert hash_2b(attempt, e.O[32:40], e.U) != e.O[:32]
+    assert hash_2b(b"", e.U[32:40]) == e.U[:32]  # opens without a password
+    assert _decrypt(hash_2b(b"", e.U[40:48]), e.UE, bytes(16)) == key
+    ecb = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
+    perms = ecb.update(e.Perms) + ecb.finalize()
+    assert perms[8:12] == b"Tadb" and int.from_bytes(perms[:4], "little", signed=True) == p_value(PERMISSIONS)
+
+
+def test_a_user_password_without_an_owner_password_still_opens(tmp_path: Path) -> None:
+    from formats.pdfwrite import Lock, write
+    from tests.formats.test_pdfwrite import INFO, NOW, _draw
+
+    out = tmp_path / "user-only.pdf"
+    out.write_bytes(write(_draw, 2, INFO, lock=Lock("pw-ü", None, PERMISSIONS), now=NOW))
+    qpdf = require_tool("qpdf")
+    shown = subprocess.run([qpdf, "--password=pw-ü", "--show-encryption", str(out)], capture_output=True, text=True,
+                           timeout=30)
+    assert shown.returncode == 0 and "Supplied password is user password" in shown.stdout
+    assert "modify anything: not allowed" in shown.stdout and "file encryption method: AESv3" in shown.stdout
+    assert subprocess.run([qpdf, "--password=pw-ü", "--check", str(out)], capture_output=True, timeout=30).returncode == 0
+    assert subprocess.run([qpdf, "--check", str(out)], capture_output=True, timeout=30).returncode != 0  # no password
+    assert subprocess.run([require_tool("pdfinfo"), "-upw", "pw-ü", str(out)], capture_output=True,
+                          timeout=30).returncode == 0
 
 
 def test_p_value_sets_the_reserved_bits_as_mupdf_does() -> None:

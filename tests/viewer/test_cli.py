@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from tests.support.runtime import runtime_dir
+from tests.support.tools import require_tool
 from viewer import cli
 
 
@@ -117,12 +118,15 @@ def test_send_with_a_directory_guards_the_customer_without_sqlalchemy(tmp_path, 
 # top-level import once; docs/performance.md says what each cost): TLS and SMTP belong to the
 # SMTP route, header parsing to the routes that read messages back, the batch module to
 # patterns and lists, the [extract] reader to settings that have a rule, PyMuPDF's table
-# finder to Page.find_tables, a metadata look-up to nothing at run time.
+# finder to Page.find_tables, a metadata look-up to nothing at run time; the "no-modify"
+# protection's AES is the libcrypto's through ctypes (formats.aes), without cryptography's
+# binding, and its empty user password's hashes are constants (no hashlib).
 NOT_ON_THE_PICKUP_SEND = ("reportlab", "PIL", "ssl", "smtplib", "email.policy", "email.parser", "email.header", "importlib.metadata",
                           "importlib.resources", "getpass", "viewer.commands._batch", "viewer.mail.routes.smtp",
                           "viewer.mail.credentials", "formats.extract", "pymupdf._table_refine", "platformdirs",
                           "jsonschema_rs", "email.utils", "socket", "ast", "dis", "tokenize",
-                          "viewer.mail.trace", "secrets", "hmac", "tomllib", "tempfile", "random", "html", "mimetypes")
+                          "viewer.mail.trace", "secrets", "hmac", "tomllib", "tempfile", "random", "html", "mimetypes",
+                          "cryptography", "hashlib")
 NOT_ON_A_PDF_CONVERT = (*NOT_ON_THE_PICKUP_SEND, "email", "sqlite3", "viewer.mail", "logging", "pymupdf")
 
 
@@ -161,6 +165,28 @@ def test_a_pickup_send_and_a_pdf_convert_import_only_what_they_use(tmp_path, sam
     # `info` of a well-formed PDF: page count and sizes read by formats.pdfparse, PyMuPDF left out.
     shown = _modules("info", str(samples / "notice.pdf"), tmp_path=tmp_path)
     assert not {m for m in shown if m.split(".")[0] == "pymupdf"} - {"pymupdf.layout"}
+
+
+def test_a_pickup_send_of_a_pdf_protects_it_without_pymupdf(tmp_path, samples):
+    from viewer import paths
+    from viewer import settings as S
+
+    settings = S.Settings()  # protection "no-modify" by default: the PDF is encrypted by formats.pdfprotect
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    sent = _modules("send", str(samples / "notice.pdf"), "--to", "client@example.com", tmp_path=tmp_path)
+    loaded = {m for m in sent if m in NOT_ON_THE_PICKUP_SEND or m.split(".")[0] in (*NOT_ON_THE_PICKUP_SEND, "pymupdf")}
+    assert not loaded - {"pymupdf.layout"}, loaded  # formats blocks pymupdf.layout with a None entry
+    import email
+
+    message = email.message_from_bytes(next((paths.data_dir() / "pickup").glob("*.eml")).read_bytes())
+    part = next(p for p in message.walk() if p.get_content_type() == "application/pdf")
+    attached = tmp_path / "attached.pdf"
+    attached.write_bytes(part.get_payload(decode=True))
+    shown = subprocess.run([require_tool("qpdf"), "--show-encryption", str(attached)], capture_output=True, text=True,
+                           timeout=30).stdout
+    assert "file encryption method: AESv3" in shown and "modify anything: not allowed" in shown
+    assert subprocess.run([require_tool("qpdf"), "--check", str(attached)], capture_output=True, timeout=30).returncode == 0
 
 
 def test_the_modules_a_send_leaves_out_are_imported_when_used(tmp_path, samples):

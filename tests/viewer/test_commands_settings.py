@@ -85,7 +85,7 @@ def test_check_ok_and_problems(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "settings", "check")
     assert code == 1
     assert "functions.port: implicit TLS on port 25" in out
-    assert "1 problem(s)" in err
+    assert "1 problem in " in err
 
 
 def test_show_json_never_contains_password(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,3 +156,101 @@ def test_password_bad_environment_name(capsys: pytest.CaptureFixture[str], monke
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     code, _, err = run(capsys, "settings", "password", "-e", "no good")
     assert code == 1 and "letters" in err
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("fr", "spoolview : erreur : le mot de passe contient un caractère à usage privé (U+E000, caractère n° 3), "
+           "interdit dans un mot de passe : choisissez-en un autre"),
+    ("en", "spoolview: error: the password holds a private-use character (U+E000, character 3), which a password may "
+           "not hold: choose another password"),
+])
+def test_a_password_saslprep_refuses_is_not_stored_and_says_why(capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch, lang: str, said: str) -> None:
+    run(capsys, "settings", "set", "printing.language", lang)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\ue000x\n"))
+    code, out, err = run(capsys, "settings", "password")
+    assert (code, out, err.strip()) == (1, "", said)
+    assert S.get_password(S.load()) == ""
+    monkeypatch.setattr("sys.stdin", io.StringIO("cafe\u0301\u00a0noir\n"))  # decomposed, a no-break space: accepted
+    assert run(capsys, "settings", "password")[0] == 0
+
+
+def test_check_and_set_speak_french(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`settings check` and the warning of `settings set` follow the interface language (here the locale's)."""
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    run(capsys, "settings", "set", "service.from_identity", "Moi <moi@example.com>")
+    code, out, _ = run(capsys, "settings", "check")
+    assert (code, out) == (0, f"{paths.config_file()} : aucun problème\n")
+    code, _, err = run(capsys, "settings", "set", "routing.email", "SERV_SMTP:fixe@example.com")
+    assert code == 0 and err == ("attention : routing.email : le modèle « SERV_SMTP:fixe@example.com » doit contenir "
+                                 "%ADR% une seule fois (à l'endroit de l'adresse)\n")
+    run(capsys, "settings", "set", "functions.port", "465")
+    code, out, err = run(capsys, "settings", "check")
+    assert code == 1
+    assert out.splitlines() == [
+        "routing.email : le modèle « SERV_SMTP:fixe@example.com » doit contenir %ADR% une seule fois (à l'endroit de l'adresse)",
+        "functions.ssl : le port 465 attend du TLS implicite : cochez ssl et mettez tls_mode à implicit",
+    ]
+    assert err == f"2 problèmes dans {paths.config_file()}\n"
+
+
+def test_check_in_english_with_both_plural_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "settings", "set", "printing.language", "en")
+    run(capsys, "settings", "set", "service.from_identity", "Me <me@example.com>")
+    run(capsys, "settings", "set", "advanced.file_extension", "eml")
+    code, out, err = run(capsys, "settings", "check")
+    assert (code, out, err) == (1, "advanced.file_extension: 'eml' is not a file extension; use .eml (or .txt)\n",
+                                f"1 problem in {paths.config_file()}\n")
+    run(capsys, "settings", "set", "advanced.delay_seconds", "0")
+    run(capsys, "settings", "set", "functions.domain", "a b")
+    code, out, err = run(capsys, "settings", "check")
+    assert code == 1 and "functions.domain: 'a b' contains spaces; give a domain name" in out
+    assert err == f"2 problems in {paths.config_file()}\n"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_settings_problem_is_worded_in_both_languages_with_its_own_fields(lang: str) -> None:
+    import ast
+    import string
+
+    from viewer import messages
+
+    source = Path(S.__file__).read_text(encoding="utf-8")
+    table = messages.catalogue(lang)
+    said = set()
+    for node in ast.walk(ast.parse(source)):  # every ("msgid", {params}) a problem is made of
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Dict):
+            first = node.elts[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                key = f"settings.problem.{first.value}"
+                given = {k.value for k in node.elts[1].keys if isinstance(k, ast.Constant)}
+                fields = {f for _, f, _, _ in string.Formatter().parse(table.get(key, "")) if f}
+                assert key in table and fields <= given, key
+                said.add(key)
+    words = {k for k in table if k.startswith("settings.problem.")}
+    assert len(said) > 50 and words - said <= {"settings.problem.ssl_user_password", "settings.problem.ssl_user_token",
+                                               "settings.problem.ssl_oauth", "settings.problem.env_unknown",
+                                               "settings.problem.env_unknown_none"}, words - said
+
+
+@pytest.mark.parametrize(("argv", "fr", "en"), [
+    (("functions.port", "abc"), "functions.port prend un nombre entier, pas « abc »", "functions.port takes a whole number, not 'abc'"),
+    (("functions.port", "70000"), "functions.port prend une valeur de 0 à 65535 (pas « 70000 »)",
+     "functions.port takes a value from 0 to 65535 (not '70000')"),
+    (("functions.ssl", "peut-être"), "functions.ssl prend la valeur true ou false (aussi oui/non, yes/no, on/off, 1/0), pas « peut-être »",
+     "functions.ssl takes true or false (also yes/no, on/off, 1/0), not 'peut-être'"),
+    (("active_environment", "prod"), "environnement « prod » inconnu (environnements connus : default) : créez-le avec "
+     "`spoolview settings set environments.prod.smtp_user UTILISATEUR`",
+     "unknown environment 'prod'; known: default. Create it with `spoolview settings set environments.prod.smtp_user USER`"),
+    (("profiles.a b.url", "x"), "le nom de profil « a b » ne peut contenir que des lettres, des chiffres, « - » et « _ »",
+     "profile name 'a b' may only hold letters, digits, '-' and '_'"),
+    (("functions.prot", "587"), "réglage « functions.prot » inconnu ; les réglages de [functions] sont : ",
+     "unknown setting 'functions.prot'; the keys of [functions] are: "),
+])
+def test_a_refused_value_is_said_in_both_languages(capsys: pytest.CaptureFixture[str], argv: tuple[str, str], fr: str,
+                                                   en: str) -> None:
+    for lang, said, prefix in (("fr", fr, "spoolview : erreur : "), ("en", en, "spoolview: error: ")):
+        assert run(capsys, "settings", "set", "printing.language", lang)[0] == 0
+        code, out, err = run(capsys, "settings", "set", *argv)
+        assert (code, out) == (1, "")
+        assert err.startswith(prefix + said), err

@@ -141,6 +141,9 @@ def cmd_password(args: argparse.Namespace) -> int:
     password = read_new_password(f"password of printer user {args.user}: ")
     if not password:
         raise SpoolviewError("no password given; nothing was stored (use --delete to forget one)")
+    from viewer.saslprep import saslprep
+
+    saslprep(password, stored=True)  # SaslprepError (which character, where) before anything is stored
     where = S.set_secret(name, password, settings.path)
     listed = args.user in settings.printer.users
     print(f"stored the password of printer user {args.user!r} (in the {'keyring' if where == 'keyring' else 'settings file'})"

@@ -12,6 +12,7 @@ import tomli_w
 from viewer import paths
 from viewer import settings as S
 from viewer.errors import SpoolviewError
+from viewer.messages import cli_language, counted, text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,30 +87,37 @@ def cmd_set(args: argparse.Namespace) -> int:
     S.set_value(settings, args.key, args.value)
     path = S.save(settings)
     print(f"{args.key} = {json.dumps(_current(settings, args.key), ensure_ascii=False)}  ({path})")
+    lang = _language(settings)
     for problem in S.check(settings):
         if problem.key == args.key or problem.key.startswith(args.key + "."):
-            print(f"warning: {problem}", file=sys.stderr)
+            print(text(lang, "settings.set.warning", key=problem.key, message=problem.text(lang)), file=sys.stderr)
     return 0
+
+
+def _language(settings: S.Settings) -> str:
+    """fr or en: the interface language setting of ``settings``, else the locale's (as every command)."""
+    return cli_language(settings.printing.language)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = S.load()
     problems = S.check(settings)
+    lang = _language(settings)
     if not problems:
-        print(f"{settings.path}: no problem found")
+        print(text(lang, "settings.check.none", path=settings.path))
         return 0
     for problem in problems:
-        print(f"{problem.key}: {problem.message}")
-    print(f"{len(problems)} problem(s) in {settings.path}", file=sys.stderr)
+        print(text(lang, "settings.check.line", key=problem.key, message=problem.text(lang)))
+    print(counted(lang, "settings.check.count", len(problems), path=settings.path), file=sys.stderr)
     return 1
 
 
-def read_new_password(prompt: str) -> str:
-    """A new password: typed twice without echo on a terminal, else one line of standard input."""
+def read_new_password(prompt: str, lang: str = "en") -> str:
+    """A new password: typed twice without echo on a terminal (asked in ``lang``), else one line of standard input."""
     if sys.stdin is not None and sys.stdin.isatty():
         first = getpass.getpass(prompt)
-        if first != getpass.getpass("Again, to confirm: "):
-            raise SpoolviewError("the two passwords differ; nothing was changed, run the command again")
+        if first != getpass.getpass(text(lang, "password.confirm")):
+            raise SpoolviewError("the two passwords differ; nothing was changed, run the command again", msgid="password.differ")
         return first
     line = sys.stdin.readline() if sys.stdin is not None else ""
     return line.rstrip("\r\n")
@@ -117,18 +125,21 @@ def read_new_password(prompt: str) -> str:
 
 def cmd_password(args: argparse.Namespace) -> int:
     settings = S.load()
+    lang = _language(settings)
     name = args.environment or settings.active_environment
     if args.delete:
         S.delete_secret(S.smtp_secret_name(name), settings.path)
-        print(f"password of environment {name} forgotten")
+        print(text(lang, "settings.password.forgotten", name=name))
         return 0
-    password = read_new_password(f"SMTP password for environment {name}: ")
+    password = read_new_password(text(lang, "settings.password.prompt", name=name), lang)
     if not password:
-        raise SpoolviewError("no password given; nothing was stored (use --delete to forget one)")
+        raise SpoolviewError("no password given; nothing was stored (use --delete to forget one)", msgid="settings.password.none")
     is_new = name not in settings.environments
     where = S.set_password(settings, password, name)
     if is_new:
         S.save(settings)  # record the new environment itself
-    place = "the system keyring" if where == "keyring" else f"the private settings file {settings.path}"
-    print(f"password of environment {name} stored in {place}")
+    if where == "keyring":
+        print(text(lang, "settings.password.stored.keyring", name=name))
+    else:
+        print(text(lang, "settings.password.stored.file", name=name, path=settings.path))
     return 0

@@ -95,21 +95,32 @@ def _utf8(text: str, what: str) -> bytes:
         ) from None
 
 
+def prepared_password(password: str) -> str:
+    """The password as sent: its SASLprep form (RFC 4013), so "é" typed precomposed or decomposed, or a
+    no-break space, log in the same; as it is when SASLprep refuses it (the server decides)."""
+    from viewer.saslprep import SaslprepError, saslprep
+
+    try:
+        return saslprep(password)
+    except SaslprepError:
+        return password
+
+
 def sasl_plain(user: str, password: str) -> bytes:
-    """RFC 4616 PLAIN message: NUL user NUL password, both UTF-8."""
+    """RFC 4616 PLAIN message: NUL user NUL password (SASLprep form), both UTF-8."""
     if "\0" in user or "\0" in password:
         raise ConfigurationError("the user or password holds a NUL character, which AUTH PLAIN cannot carry: set it again")
-    return b"\0" + _utf8(user, "user name") + b"\0" + _utf8(password, "password")
+    return b"\0" + _utf8(user, "user name") + b"\0" + _utf8(prepared_password(password), "password")
 
 
 def sasl_login_answers(user: str, password: str) -> tuple[bytes, bytes]:
-    """The two answers of AUTH LOGIN (user, then password), UTF-8."""
-    return _utf8(user, "user name"), _utf8(password, "password")
+    """The two answers of AUTH LOGIN (user, then the password's SASLprep form), UTF-8."""
+    return _utf8(user, "user name"), _utf8(prepared_password(password), "password")
 
 
 def sasl_cram_md5(user: str, password: str, challenge: bytes) -> bytes:
-    """RFC 2195 answer: user SP hex HMAC-MD5(password, challenge), the key in UTF-8."""
-    digest = hmac.new(_utf8(password, "password"), challenge, hashlib.md5).hexdigest()
+    """RFC 2195 answer: user SP hex HMAC-MD5(password, challenge), the key (SASLprep form) in UTF-8."""
+    digest = hmac.new(_utf8(prepared_password(password), "password"), challenge, hashlib.md5).hexdigest()
     return _utf8(user, "user name") + b" " + digest.encode("ascii")
 
 
@@ -149,12 +160,13 @@ class PasswordCredentials(Credentials):
     def secret_forms(self) -> list[str]:
         if not self.password:
             return []
-        forms = {self.password}
-        for text in (self.password, f"\0{self.user}\0{self.password}", f"{self.user}\0{self.user}\0{self.password}"):
-            try:
-                forms.add(b64(text.encode("utf-8")))
-            except UnicodeError:  # refused when logging in; nothing to hide in an encoded form
-                pass
+        forms = {self.password, prepared_password(self.password)}
+        for password in set(forms):  # as typed, and as sent
+            for text in (password, f"\0{self.user}\0{password}", f"{self.user}\0{self.user}\0{password}"):
+                try:
+                    forms.add(b64(text.encode("utf-8")))
+                except UnicodeError:  # refused when logging in; nothing to hide in an encoded form
+                    pass
         return sorted(forms, key=len, reverse=True)
 
     def describe(self) -> str:

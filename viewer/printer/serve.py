@@ -338,7 +338,7 @@ class Handler(BaseHTTPRequestHandler):
         except (binascii.Error, UnicodeDecodeError):
             return None
         expected = users.get(user)
-        if expected is None or not hmac.compare_digest(password.encode(), expected.encode()):
+        if expected is None or not _same_password(password, expected):
             self.log_message("authentication failed for user %r", user)
             time.sleep(AUTH_DELAY)
             return None
@@ -562,3 +562,15 @@ def run(config: ServeConfig) -> int:
     finally:
         server.stop()
     return 0 if stop.is_set() else 1
+
+
+def _same_password(given: str, expected: str) -> bool:
+    """Constant-time: the SASLprep forms (RFC 4013: "é" precomposed or decomposed, a no-break space, are one
+    password) are equal, or the texts as they are (a password SASLprep refuses, stored before it was checked)."""
+    from viewer.saslprep import SaslprepError, saslprep
+
+    try:
+        same = hmac.compare_digest(saslprep(given).encode(), saslprep(expected).encode())
+    except SaslprepError:
+        same = False
+    return hmac.compare_digest(given.encode(), expected.encode()) or same

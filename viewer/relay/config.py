@@ -296,6 +296,8 @@ def validate(config: RelayConfig, source: str = "relay.toml") -> None:
             raise ConfigError(f"{source}: listener.{key} {value} does not exist")
     if lst.users and not lst.tls_cert:
         raise ConfigError(f"{source}: listener.users needs listener.tls_cert/tls_key (AUTH is only offered over TLS)")
+    for user, password in lst.users.items():
+        _check_user_password(source, user, password)
     if lst.require_tls and not lst.tls_cert:
         raise ConfigError(f"{source}: listener.require_tls needs listener.tls_cert/tls_key")
     for key in ("max_recipients", "max_connections", "max_connections_per_client", "auth_max_failures"):
@@ -335,6 +337,18 @@ def listener_processes(listener: ListenerConfig) -> int:
     if not workers_supported():
         return 1
     return max(1, min(len(os.sched_getaffinity(0)), PROCESSES_MAX))
+
+
+def _check_user_password(source: object, user: str, password: str) -> None:
+    """A listener user's password must be one a client can send: not empty, and one SASLprep (RFC 4013) accepts."""
+    from viewer.saslprep import SaslprepError, saslprep
+
+    if not password:
+        raise ConfigError(f"{source}: listener.users: the password of {user!r} is empty; give one (or remove the user)")
+    try:
+        saslprep(password, stored=True)
+    except SaslprepError as exc:  # its words name the character's position, never the password
+        raise ConfigError(f"{source}: listener.users: the password of {user!r} cannot be used: {exc}") from None
 
 
 def check_password_env(config: RelayConfig) -> None:

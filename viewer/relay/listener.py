@@ -31,6 +31,7 @@ from viewer.relay.message import (
 )
 from viewer.relay.queue import Queue
 from viewer.relay.session import RelaySMTP, Tables, peer_ip
+from viewer.saslprep import SaslprepError, saslprep
 
 __all__ = ["RelayHandler", "RelaySMTP", "Listener", "ListenerError", "relay_allowed", "smtp_kwargs", "new_event_loop"]
 
@@ -108,21 +109,43 @@ class RelayHandler:
 
 
 class _Users:
-    """aiosmtpd authenticator over the configured users (constant-time compare); failures are counted."""
+    """aiosmtpd authenticator over the configured users; failures are counted.
+
+    Passwords are compared in their SASLprep form (RFC 4013: "é" precomposed or decomposed, a
+    no-break space, are the same password), constant-time; then as received, byte for byte, so
+    a client that sends the configured text as it is written in relay.toml still logs in.
+    """
 
     def __init__(self, users: dict[str, str]) -> None:
         self.users = users
+        self.prepared = {user: _prepared(password) for user, password in users.items()}
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
         ok = False
         message = None
         if isinstance(auth_data, LoginPassword):
             user = auth_data.login.decode("utf-8", "replace")
-            expected = self.users.get(user)
-            ok = expected is not None and hmac.compare_digest(expected.encode("utf-8"), auth_data.password)
+            ok = user in self.users and self.matches(user, auth_data.password)
             if not ok and isinstance(server, RelaySMTP):
                 message = server.auth_failed(user)
         return AuthResult(success=ok, handled=False, message=message, auth_data=auth_data if ok else None)
+
+    def matches(self, user: str, given: bytes) -> bool:
+        expected = self.prepared[user]
+        try:
+            prepared = saslprep(given.decode("utf-8"))
+        except (UnicodeDecodeError, SaslprepError):
+            prepared = None
+        same = prepared is not None and expected is not None and hmac.compare_digest(expected, prepared.encode("utf-8"))
+        return hmac.compare_digest(self.users[user].encode("utf-8"), given) or same
+
+
+def _prepared(password: str) -> bytes | None:
+    """The SASLprep form of a configured password (None when it has none: it is then compared as written)."""
+    try:
+        return saslprep(password).encode("utf-8")
+    except SaslprepError:
+        return None
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

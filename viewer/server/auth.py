@@ -1,4 +1,4 @@
-"""Passwords (scrypt), bearer tokens (random, stored hashed, expiring) and the failed-login limit."""
+"""Passwords (SASLprep, then scrypt), bearer tokens (random, stored hashed, expiring) and the failed-login limit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from viewer.errors import SpoolviewError
+from viewer.saslprep import SaslprepError, saslprep
 from viewer.server.db import Database
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -25,7 +26,8 @@ class BadUserName(SpoolviewError):
 def check_user_name(name: str) -> str:
     """Return ``name`` if it is 1–64 letters, digits or ``. _ - @``; raise BadUserName otherwise."""
     if not name or len(name) > 64 or not set(name) <= USER_NAME_CHARS:
-        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'")
+        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'",
+                          msgid="server.user.bad_name", params={"name": name})
     return name
 
 
@@ -34,13 +36,21 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 def hash_password(password: str) -> str:
-    """``scrypt$n$r$p$salt$key`` with a fresh 16-byte salt (hex)."""
+    """``scrypt$n$r$p$salt$key`` of the SASLprep form of ``password`` (RFC 4013, as stored), with a fresh salt.
+
+    Raises SpoolviewError (a SaslprepError naming the refused character) for a password that
+    cannot be stored, so the one who sets it is told at once."""
     if not password:
-        raise SpoolviewError("the password is empty: choose a password")
+        raise SpoolviewError("the password is empty: choose a password", msgid="server.password_empty")
     if len(password) > MAX_PASSWORD:
-        raise SpoolviewError(f"the password is longer than {MAX_PASSWORD} characters")
+        raise SpoolviewError(f"the password is longer than {MAX_PASSWORD} characters: choose a shorter one",
+                             msgid="server.password_too_long", params={"limit": MAX_PASSWORD})
+    return _hash(saslprep(password, stored=True))
+
+
+def _hash(prepared: str) -> str:
     salt = secrets.token_bytes(SALT_BYTES)
-    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    key = _scrypt(prepared, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
 
 
@@ -48,9 +58,7 @@ def hash_password(password: str) -> str:
 _DUMMY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * SALT_BYTES}${'00' * KEY_BYTES}"
 
 
-def verify_password(password: str, stored: str | None) -> bool:
-    """True when ``password`` matches ``stored`` (constant-time compare)."""
-    target = stored or _DUMMY
+def _matches(password: str, target: str) -> bool:
     try:
         scheme, n, r, p, salt, key = target.split("$")
         if scheme != "scrypt":
@@ -58,7 +66,40 @@ def verify_password(password: str, stored: str | None) -> bool:
         got = _scrypt(password[:MAX_PASSWORD], bytes.fromhex(salt), int(n), int(r), int(p))
     except (ValueError, MemoryError):
         return False
-    return hmac.compare_digest(got, bytes.fromhex(key)) and stored is not None
+    return hmac.compare_digest(got, bytes.fromhex(key))
+
+
+def check_password(password: str, stored: str | None) -> tuple[bool, str | None]:
+    """Whether ``password`` matches ``stored``, and the hash to store instead (else None).
+
+    The SASLprep form is checked first; when it differs from the password as received, the
+    received form is checked too, so a hash made before passwords were prepared still
+    matches, and is then replaced by the hash of the prepared form. Both forms are checked
+    whether or not the user exists (timing tells nothing of who exists).
+    """
+    target = stored or _DUMMY
+    try:
+        prepared: str | None = saslprep(password[:MAX_PASSWORD])
+    except SaslprepError:  # a password no one could set now: only an old hash of it, as received, can match
+        prepared = None
+    if prepared is not None and _matches(prepared, target):
+        return stored is not None, None
+    if prepared == password[:MAX_PASSWORD] or not _matches(password, target) or stored is None:
+        return False, None
+    return True, (_hash(prepared) if prepared is not None and _storable(prepared) else None)
+
+
+def _storable(prepared: str) -> bool:
+    try:
+        saslprep(prepared, stored=True)
+    except SaslprepError:
+        return False
+    return True
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """True when ``password`` matches ``stored`` (constant-time compare, SASLprep form then as received)."""
+    return check_password(password, stored)[0]
 
 
 def token_hash(token: str) -> str:
@@ -140,7 +181,9 @@ class Authenticator:
             raise RateLimited(self._retry_after(addr_start, now))
         stored = self.db.password_hash(user)
         with self.slots:
-            good = verify_password(password, stored)
+            good, rehashed = check_password(password, stored)
+        if good and rehashed is not None and stored is not None:
+            self.db.replace_password_hash(user, stored, rehashed)  # its sessions go on: the password is the same
         if not good:
             self.db.bump(addr_key, now, window)
             self.db.bump(pair_key, now, window)

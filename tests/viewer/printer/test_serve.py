@@ -525,3 +525,18 @@ def test_a_generic_postscript_driver_prints_text_the_rules_read(printer, cupsd_l
     assert code == 0, err
     info = json.loads(out)["info"]
     assert (info["kind"], info["number"], info["customer"]) == ("facture", "F2026-0107", "CLI002")
+
+
+def test_a_printer_user_signs_in_however_the_accents_and_spaces_of_the_password_are_typed(tmp_path, tls_files, ca_file):
+    """SASLprep (RFC 4013): the password stored decomposed, typed precomposed or with a no-break space."""
+    users_settings(tls_files)
+    S.set_secret("printer-user:anne", "cafe\u0301 cre\u0300me", S.load().path)
+    started = start_printer(tmp_path / "printed")
+    try:
+        pdf = b"%PDF-1.4\n%%EOF\n"
+        assert ipp_print(started.port, ca_file, ("anne", "café\u00a0crème"), "anne", pdf)[:2] == (200, 0)
+        assert ipp_print(started.port, ca_file, ("anne", "café crème"), "anne", pdf)[0] == 200  # signed in (one job at a time)
+        assert ipp_print(started.port, ca_file, ("anne", "cafe creme"), "anne", pdf)[0] == 401
+    finally:
+        code, err = started.stop()
+    assert code == 0, err

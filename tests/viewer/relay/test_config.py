@@ -155,3 +155,17 @@ def test_listener_processes_default_to_the_cores_this_process_may_use(monkeypatc
     assert listener_processes(config.listener) == 1  # no worker processes there
     with pytest.raises(ConfigError, match="listener.processes above 1 needs Linux"):
         from_dict({**MINIMAL, "listener": {"processes": 2}})
+
+
+@pytest.mark.parametrize(("password", "words"), [
+    ("", "the password of 'bob' is empty"),
+    ("pw\u0007", "the password of 'bob' cannot be used: the password holds a control character (U+0007, character 3)"),
+])
+def test_a_listener_user_whose_password_cannot_be_sent_is_refused_at_load(tmp_path, password, words):
+    pem = tmp_path / "server.pem"
+    pem.write_text("x")
+    data = {**MINIMAL, "listener": {"tls_cert": str(pem), "tls_key": str(pem), "users": {"bob": password}}}
+    with pytest.raises(ConfigError) as caught:
+        from_dict(data)
+    assert words in str(caught.value)
+    assert password not in str(caught.value) or not password

@@ -294,3 +294,25 @@ def test_auth_brute_force_disconnected_counted_and_logged(listen, tls_files, ca_
         c.login("scanner", "pw-1234")
         c.sendmail("alice@example.com", ["bob@example.com"], simple_message())
     assert len(lst.queue.due()) == 1
+
+
+def test_a_user_logs_in_however_the_accents_and_spaces_of_the_password_are_typed(listen, tls_files, ca_file):
+    """SASLprep (RFC 4013) on both sides of the comparison: relay.toml holds one form, clients send others."""
+    lst = listen(relay_networks=[], tls_cert=str(tls_files), tls_key=str(tls_files), auth_max_failures=10,
+                 auth_delay=0, users={"scanner": "cafe\u0301 cre\u0300me"})
+    for typed, code in (("café crème", 235), ("café\u00a0crème", 235), ("cafe\u0301 cre\u0300me", 235), ("cafe creme", 535)):
+        with _client(lst) as c:
+            c.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
+            c.ehlo()
+            assert c.docmd("AUTH", "PLAIN " + auth_plain("scanner", typed))[0] == code, typed  # UTF-8, as typed
+
+
+def test_the_viewers_own_smtp_route_logs_in_to_the_relay_with_a_typed_no_break_space(listen, tls_files, ca_file):
+    from viewer.mail.routes.base import Envelope
+    from viewer.mail.routes.smtp import SmtpRoute
+
+    lst = listen(relay_networks=[], tls_cert=str(tls_files), tls_key=str(tls_files), users={"scanner": "été 2026"})
+    route = SmtpRoute("127.0.0.1", lst.config.port, timeout=10, security="starttls", ca_file=str(ca_file), user="scanner",
+                      password="e\u0301te\u0301\u00a02026")
+    route.send(simple_message(), Envelope("alice@example.com", ("bob@example.com",)))
+    assert len(lst.queue.due()) == 1

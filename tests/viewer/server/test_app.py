@@ -460,3 +460,18 @@ def test_a_malformed_key_is_refused_before_sending(client, smtpd, key):
     response = client.post("/send", headers={**login(client), "Idempotency-Key": key}, json=send_body())
     assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
     assert smtpd.messages == []
+
+
+def test_a_password_logs_in_however_its_accents_and_spaces_are_typed_and_old_hashes_are_upgraded(tmp_path, smtpd):
+    """SASLprep (RFC 4013) over HTTP: precomposed, decomposed and no-break-space forms are one password."""
+    from viewer.server.auth import _hash
+
+    with LiveServer(smtp_config(tmp_path, smtpd), users={"dora": "cafe\u0301 cre\u0300me"}) as live, \
+            httpx.Client(base_url=live.url, timeout=30) as c:
+        for typed in ("café crème", "cafe\u0301 cre\u0300me", "café\u00a0crème"):
+            assert c.post("/login", json={"user": "dora", "password": typed}).status_code == 200, typed
+        assert c.post("/login", json={"user": "dora", "password": "cafe creme"}).status_code == 401
+        live.app.state.db.add_user("old", _hash("e\u0301te\u0301"))  # stored before passwords were prepared
+        assert c.post("/login", json={"user": "old", "password": "été"}).status_code == 401
+        assert c.post("/login", json={"user": "old", "password": "e\u0301te\u0301"}).status_code == 200
+        assert c.post("/login", json={"user": "old", "password": "été"}).status_code == 200  # rehashed at the last login

@@ -144,3 +144,51 @@ def test_counters_are_shared_through_the_database(tmp_path, db):
     with pytest.raises(RateLimited):
         make_auth(other).login("alice", "s3cret", "10.0.0.1")
     other.dispose()
+
+
+# -- SASLprep (RFC 4013): one password however it is typed; old hashes still work ----------------
+
+PRECOMPOSED, DECOMPOSED, NO_BREAK = "café crème", "cafe\u0301 cre\u0300me", "café\u00a0crème"
+
+
+@pytest.mark.parametrize("typed", [PRECOMPOSED, DECOMPOSED, NO_BREAK])
+def test_a_password_set_one_way_logs_in_typed_any_way(db, typed):
+    db.add_user("eve", hash_password(DECOMPOSED))
+    auth = make_auth(db)
+    assert auth.login("eve", typed, "127.0.0.1") is not None
+    assert auth.login("eve", "cafe crème", "127.0.0.1") is None  # another password is still another password
+
+
+def test_a_hash_made_before_passwords_were_prepared_still_works_and_is_rehashed(db):
+    from viewer.server.auth import _hash
+
+    legacy = _hash(DECOMPOSED)  # what hash_password stored before SASLprep: the password as typed
+    db.add_user("old", legacy)
+    auth = make_auth(db)
+    assert auth.login("old", PRECOMPOSED, "127.0.0.1") is None  # the old hash knows only the typed form
+    token, _expires = auth.login("old", DECOMPOSED, "127.0.0.1")
+    rehashed = db.password_hash("old")
+    assert rehashed != legacy and verify_password(PRECOMPOSED, rehashed)
+    assert auth.check(token).user == "old"  # the rehash ended no session
+    assert auth.login("old", PRECOMPOSED, "127.0.0.1") is not None  # now every form logs in
+    assert auth.login("old", NO_BREAK, "127.0.0.1") is not None
+    assert db.password_hash("old") == rehashed  # a prepared match is not rehashed again
+
+
+def test_an_old_hash_of_a_password_saslprep_refuses_still_matches_as_typed_and_is_kept(db):
+    from viewer.server.auth import _hash
+
+    legacy = _hash("tab\there")  # a control character: no one can set it now
+    db.add_user("tab", legacy)
+    auth = make_auth(db)
+    assert auth.login("tab", "tab\there", "127.0.0.1") is not None
+    assert db.password_hash("tab") == legacy
+
+
+@pytest.mark.parametrize(("password", "code"), [("mot\u0007passe", "saslprep.control"), ("a\u0221b", "saslprep.unassigned"),
+                                                ("\u0627abc", "saslprep.bidi")])
+def test_a_password_saslprep_refuses_cannot_be_set_and_the_error_says_why(password, code):
+    with pytest.raises(SpoolviewError) as caught:
+        hash_password(password)
+    assert caught.value.msgid == code
+    assert password not in str(caught.value)

@@ -635,15 +635,10 @@ class SettingsDialog(tk.Toplevel):
         problems = self.apply()
         if problems:
             return problems
-        try:
-            from viewer.settings import check
-        except ImportError:
-            return []
-        found = []
-        for problem in check(self.candidate):
-            key = str(getattr(problem, "key", "") or "")
-            found.append((self._field_key(key), str(getattr(problem, "message", problem))))
-        return found
+        from viewer.gui.i18n import language
+        from viewer.settings import check
+
+        return [(self._field_key(problem.key), problem.text(language())) for problem in check(self.candidate)]
 
     def _field_key(self, key: str) -> str:
         """The control that shows the setting ``key`` of a Problem."""

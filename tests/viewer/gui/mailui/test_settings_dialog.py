@@ -224,3 +224,19 @@ def test_window_keeps_its_size_from_screen_to_screen(root, notify):
             assert tab.winfo_reqwidth() <= dialog.canvas.winfo_reqwidth() + 1  # nothing cut off
     assert len(sizes) == 1, sizes
     assert dialog.winfo_width() <= dialog.winfo_screenwidth() and dialog.winfo_height() <= dialog.winfo_screenheight()
+
+
+def test_problems_are_told_in_the_interface_language_and_a_password_saslprep_refuses_is_not_saved(root, notify):
+    dialog = SettingsDialog(root, fresh(), notify=notify)
+    dialog.vars["functions.send_direct"].set(True)
+    dialog.vars["functions.host"].set("")
+    dialog.vars["env.user"].set("ventes")
+    dialog.vars["env.password"].set("mot\u0007passe")
+    assert not dialog.ok()
+    message = notify.last()[2]
+    assert "l'envoi direct est activé mais aucun nom de serveur SMTP n'est indiqué" in message
+    assert ("le mot de passe de l'environnement « default » ne peut pas être enregistré : le mot de passe contient un "
+            "caractère de contrôle (U+0007, caractère n° 4)") in message
+    assert "direct sending" not in message and "mot\u0007passe" not in message
+    assert "env.user" in dialog.invalid
+    assert not settings_mod.paths.config_file().exists()
