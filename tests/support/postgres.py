@@ -50,7 +50,9 @@ class Cluster:
 
     def __init__(self) -> None:
         self.bin = bin_dir()
-        self.folder = Path(tempfile.mkdtemp(prefix="spoolview-pg-"))
+        # As root the server runs as the postgres account, which cannot enter the suite's private
+        # (0700, root's) TMPDIR (tests/conftest.py): its folder goes in the system's /tmp.
+        self.folder = Path(tempfile.mkdtemp(prefix="spoolview-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self.data = self.folder / "data"
         self.port = _free_port()
         self.user = "spoolview"
