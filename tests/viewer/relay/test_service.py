@@ -167,6 +167,17 @@ def _wait_unique(handler: RecordingHandler, count: int, timeout: float) -> None:
             handler.arrived.wait(0.2)
 
 
+def _wait_listening(port: int, timeout: float = 20.0) -> None:
+    """Return once the relay's listener accepts connections on ``port`` (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def _stop(proc: subprocess.Popen) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -409,13 +420,7 @@ def test_sigkill_during_listener_injection_loses_no_acknowledged_message(smtpd, 
                 acknowledged.add(n)
 
     proc = _start(config)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    _wait_listening(port)
     clients = [threading.Thread(target=session) for _ in range(6)]
     for t in clients:
         t.start()
@@ -429,6 +434,7 @@ def test_sigkill_during_listener_injection_loses_no_acknowledged_message(smtpd, 
         t.join(15)
     assert len(acknowledged) >= 60
     proc = _start(config)
+    _wait_listening(port)  # up, its signal handlers in place: the SIGTERM below asks for a clean stop
     _wait_unique(smtpd.handler, len(acknowledged), 60)
     assert _stop(proc) == 0
     assert acknowledged <= set(_ids(smtpd.handler))  # none lost
