@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
+
+from formats.records import record
 
 SourceKind = Literal["spv", "text", "pdf", "ps", "xps", "image", "eml"]
 
@@ -94,7 +96,7 @@ class PasswordRequired(DocumentError):
     """The document is encrypted and no (or a wrong) password was given."""
 
 
-@dataclass
+@record
 class DocInfo:
     """What the ERP says about the printed document: kind, number, customer, contact, hints."""
 
@@ -123,7 +125,7 @@ class DocInfo:
         return cls(**{k: str(v) for k, v in data.items() if k in names and v is not None})
 
 
-@dataclass
+@record
 class Page:
     """One page: its size in points (1/72 inch) and its index (0-based) in the document."""
 
@@ -132,7 +134,7 @@ class Page:
     height: float
 
 
-@dataclass
+@record
 class Document:
     """An opened document. Pages are loaded lazily by the reader behind ``backend``.
 

@@ -10,10 +10,10 @@ algorithms 2.B, 8, 9 and 10 of ISO 32000-2.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from formats.aes import cbc_encrypt, ecb_encrypt
 from formats.pdfobj import Name, Obj, Raw
+from formats.records import record
 
 __all__ = ["EXTENSIONS", "Aes256", "SecurityEntries", "encrypt_bytes", "hash_2b", "p_value", "password_bytes",
            "security_entries"]
@@ -65,7 +65,7 @@ def p_value(permissions: int) -> int:
     return p - (1 << 32) if p >= 1 << 31 else p
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecurityEntries:
     """The values of the standard security handler's /Encrypt dictionary (revision 6)."""
 

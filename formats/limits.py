@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from formats.document import DocumentError
+from formats.records import record
 
 _STRING = re.compile(rb'"[^"]*"')
 _PAIR = re.compile(rb"\[\]|\{\}")
 _KEEP = bytes(b for b in range(256) if b not in b'[]{}"\\')
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """What one document may hold. The viewer fills it from its settings; these are the defaults."""
 

@@ -10,7 +10,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn, overload
@@ -19,6 +19,7 @@ from formats.document import DocInfo, Document, DocumentError, Page
 from formats.drawn import DrawnPages
 from formats.limits import DEFAULT, Limits
 from formats.pdfimage import Picture, UnreadableImage
+from formats.records import record
 
 MM = 72.0 / 25.4  # points per millimetre
 A4 = (210.0, 297.0)
@@ -488,7 +489,7 @@ def _font(family: str, size: float, bold: bool, italic: bool) -> dict[str, Any]:
     return font
 
 
-@dataclass
+@record
 class PageBuilder:
     """Items of one page, added with millimetre coordinates (origin top-left)."""
 

@@ -1,19 +1,19 @@
 """PDF output: to_pdf (reportlab for spools, pass-through or conversion otherwise) and protect.
 
-A spool or text document is written in one reportlab pass with its properties, XMP and,
-when asked, its AES-256 protection (formats.pdfwrite): PyMuPDF is not even imported on that
-road. PDF/A, very long spools, documents that are PDFs already and ``protect`` of any PDF go
-through PyMuPDF.
+A spool or text document is written in one pass with its properties, XMP and, when asked,
+its AES-256 protection (formats.pdfwrite): PyMuPDF is not even imported on that road. A
+well-formed PDF is protected by formats.pdfprotect, also without PyMuPDF. PDF/A, very long
+spools and ``protect`` of a PDF that formats.pdfparse declines go through PyMuPDF.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from formats.document import Document, DocumentError
 from formats.lock import locked
+from formats.records import record
 
 if TYPE_CHECKING:
     import pymupdf
@@ -36,7 +36,7 @@ class ProtectionError(DocumentError):
     """The protection asked for cannot be applied (bad mode, bad password, bad PDF)."""
 
 
-@dataclass
+@record
 class Protection:
     """How to protect a PDF: "none", "no-modify" (no password to open) or "password"."""
 
@@ -175,6 +175,14 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
     protection.check()
     if protection.mode == "none":
         return pdf
+    from formats.pdfparse import ParseError
+    from formats.pdfprotect import protect_parsed
+
+    user = protection.password if protection.mode == "password" else ""
+    try:
+        return protect_parsed(pdf, user, PERMISSIONS)  # a well-formed PDF: no PyMuPDF
+    except ParseError:
+        pass  # damaged, encrypted already, signed, unusual: PyMuPDF repairs it or says why not
     import pymupdf
 
     try:
@@ -185,7 +193,6 @@ def protect(pdf: bytes, protection: Protection) -> bytes:
         if doc.needs_pass or _was_encrypted(doc):
             raise ProtectionError("the PDF is already protected", code="protect.already", hint="protect the unprotected original")
         owner = _owner_password()
-        user = protection.password if protection.mode == "password" else ""
         protected: bytes = doc.tobytes(
             encryption=ENCRYPT_AES_256,
             owner_pw=owner,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from formats.document import DocInfo
+from formats.records import record
 
 if TYPE_CHECKING:
     import pymupdf
@@ -35,7 +36,7 @@ def producer() -> str:
     return f"spoolview {__version__}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Properties:
     """The standard properties written in a PDF made by spoolview."""
 

@@ -324,7 +324,7 @@ def test_long_spools_and_pdfa_still_go_through_pymupdf(samples: Path, tmp_path: 
     monkeypatch.setattr(fp, "ONE_PASS_PAGES", 1)  # the 2-page quote is now "long": drawn in chunks, joined by PyMuPDF
     out = tmp_path / "long.pdf"
     out.write_bytes(to_pdf(open_document(samples / "devis-D2026-0042.spv"), protection=Protection("password", "pw")))
-    assert out.read_bytes().startswith(b"%PDF-1.4")  # written by MuPDF
+    assert out.read_bytes().startswith(b"%PDF-1.7\n")  # joined by MuPDF, then protected by formats.pdfprotect
     report = qpdf_encryption(out, "pw")
     assert "R = 6" in report.stdout and "modify anything: not allowed" in report.stdout
     assert qpdf_check(out, "pw") == 0 and qpdf_check(out, None) != 0

@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from tests.support.runtime import runtime_dir
+from tests.support.tools import require_tool
 from viewer import cli
 
 
@@ -165,6 +167,28 @@ def test_a_pickup_send_and_a_pdf_convert_import_only_what_they_use(tmp_path, sam
     assert not {m for m in shown if m.split(".")[0] == "pymupdf"} - {"pymupdf.layout"}
 
 
+def test_a_pickup_send_of_a_pdf_protects_it_without_pymupdf(tmp_path, samples):
+    from viewer import paths
+    from viewer import settings as S
+
+    settings = S.Settings()  # protection "no-modify" by default: the PDF is encrypted by formats.pdfprotect
+    settings.service.from_identity = "Ventes <ventes@example.com>"
+    S.save(settings)
+    sent = _modules("send", str(samples / "notice.pdf"), "--to", "client@example.com", tmp_path=tmp_path)
+    loaded = {m for m in sent if m in NOT_ON_THE_PICKUP_SEND or m.split(".")[0] in (*NOT_ON_THE_PICKUP_SEND, "pymupdf")}
+    assert not loaded - {"pymupdf.layout"}, loaded  # formats blocks pymupdf.layout with a None entry
+    import email
+
+    message = email.message_from_bytes(next((paths.data_dir() / "pickup").glob("*.eml")).read_bytes())
+    part = next(p for p in message.walk() if p.get_content_type() == "application/pdf")
+    attached = tmp_path / "attached.pdf"
+    attached.write_bytes(part.get_payload(decode=True))
+    shown = subprocess.run([require_tool("qpdf"), "--show-encryption", str(attached)], capture_output=True, text=True,
+                           timeout=30).stdout
+    assert "file encryption method: AESv3" in shown and "modify anything: not allowed" in shown
+    assert subprocess.run([require_tool("qpdf"), "--check", str(attached)], capture_output=True, timeout=30).returncode == 0
+
+
 def test_the_modules_a_send_leaves_out_are_imported_when_used(tmp_path, samples):
     from viewer import settings as S
 
@@ -191,8 +215,7 @@ def test_a_file_for_the_running_viewer_is_handed_over_before_argparse_and_loggin
 
     from viewer import instance
 
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
+    run = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     monkeypatch.setenv("DISPLAY", ":97")  # never opened: the running "viewer" is this test's listener
     listener = instance.Listener.start()

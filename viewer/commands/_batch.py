@@ -173,12 +173,13 @@ class Conversion:
         first document: a watcher picks its first file up as fast as the others."""
         import importlib
 
-        from formats import fonts
+        from formats import aes, fonts
         from formats.document import DocumentError
 
         for module in ("viewer.docopen", "viewer.mail.attachments", "formats.draw", "formats.pdfmeta",
                        "formats.pdfwrite", "formats.encrypt"):
             importlib.import_module(module)
+        aes.backend()  # OpenSSL's AES found (ctypes) now, not on the first protected PDF
         try:
             for bold in (False, True):
                 fonts.register("sans", bold)

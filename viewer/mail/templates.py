@@ -158,12 +158,18 @@ def _percent_to_braces(template: str) -> str:
     return _PERCENT.sub(lambda m: "{" + PERCENT_FIELDS[m.group(1)] + "}" if m.group(1) in PERCENT_FIELDS else m.group(), template)
 
 
+# One pattern for every field (a field's own pattern, compiled per empty field, cost ~0.5 M
+# instructions each on every send): a match whose field is not empty is put back as it was.
+_FIELD_AFTER_CONNECTOR = re.compile(_CONNECTORS + r"?\s*\{([^{}]*)\}")
+_SPACE_BEFORE_STOP = re.compile(r"[ \t]+([,.])")
+
+
 def _drop_empty(template: str, values: dict[str, str]) -> str:
     """Remove each empty field with the connector word before it, then the space left before , and ."""
-    for name, value in values.items():
-        if not value.strip():
-            template = re.sub(_CONNECTORS + r"?\s*\{" + re.escape(name) + r"\}", "", template)
-    return re.sub(r"[ \t]+([,.])", r"\1", template)
+    empty = {name for name, value in values.items() if not value.strip()}
+    if empty:
+        template = _FIELD_AFTER_CONNECTOR.sub(lambda m: "" if m.group(1) in empty else m.group(), template)
+    return _SPACE_BEFORE_STOP.sub(r"\1", template)
 
 
 GREETINGS = {"fr": ("Bonjour", "{civility} {last_name}"), "en": ("Hello", "Dear {civility} {last_name}")}

@@ -201,3 +201,27 @@ def test_percent_fields_fill_like_braces(settings):
     settings.templates.subjects["devis.fr"] = "%DOCUMENT% %NUMERO% — %CLIENT% (%INCONNU%)"
     subject, _ = render("devis", "fr", fields(), settings)
     assert subject == "devis D2026-0042 — Menuiserie Martin (%INCONNU%)"
+
+
+def _drop_empty_one_field_at_a_time(template: str, values: dict[str, str]) -> str:
+    """The former _drop_empty: one pattern per empty field, applied in turn."""
+    import re
+
+    from viewer.mail import templates as T
+
+    for name, value in values.items():
+        if not value.strip():
+            template = re.sub(T._CONNECTORS + r"?\s*\{" + re.escape(name) + r"\}", "", template)
+    return re.sub(r"[ \t]+([,.])", r"\1", template)
+
+
+def test_empty_fields_are_dropped_as_one_pattern_per_field_dropped_them():
+    from viewer.mail import templates as T
+
+    texts = [*T.DEFAULT_SUBJECTS.values(), *T.DEFAULT_BODIES.values(), "du {a} de {b}", "x du{a}{b} .", "{{a}} {a}, {b}.",
+             "n° {a} dated {b} amounting to {c}, of {a}", "{unknown} du {b}", "{a}{b}{c}", "du {a} {{b}} {b}"]
+    fields = sorted({*T.FIELDS, "a", "b", "c"})
+    for text in texts:
+        for empty in ([], ["a"], ["b"], ["a", "c"], ["a", "b", "c"], fields):
+            values = {name: "" if name in empty else "x" for name in fields}
+            assert T._drop_empty(text, values) == _drop_empty_one_field_at_a_time(text, values), (text, empty)
