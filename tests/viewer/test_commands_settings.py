@@ -270,3 +270,16 @@ def test_a_broken_settings_file_is_said_in_french(capsys: pytest.CaptureFixture[
     assert err.startswith(f"spoolview : erreur : {path}:1 : ce n'est pas un fichier TOML valide (« ")
     assert err.endswith(" ») ; corrigez-le à la main, ou déplacez-le pour repartir des valeurs par défaut (il n'a pas été modifié)\n")
     assert path.read_text(encoding="utf-8") == "[functions\n"
+
+
+def test_show_comments_speak_french(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, out, _ = run(capsys, "settings", "show")
+    assert code == 0 and out.startswith(f"# {paths.config_file()} (pas encore écrit : valeurs par défaut)\n")
+    assert out.endswith("\n# mots de passe : default non défini\n")
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[functions]\ncolour = 1\n", encoding="utf-8")
+    code, out, _ = run(capsys, "settings", "show")
+    assert out.startswith(f"# {path}\n")
+    assert out.endswith("# réglages inconnus (gardés, voir `spoolview settings check`) : functions.colour\n")
