@@ -34,10 +34,13 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## test: Debian packages, static checks, then the suite (GUI tests under Xvfb via pytest-xvfb)
+## test: Debian packages, static checks, then the suite on every core (pytest-xdist: each worker has
+##       its own Xvfb through pytest-xvfb and its own temporary and runtime folders, tests/conftest.py).
+##       `make test PYTEST_WORKERS=3` sets the number of workers; PYTEST_WORKERS=0, one process.
+PYTEST_WORKERS ?= auto
 test: deps $(STAMP)
 	$(MAKE) check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 ## bench: benchmarks print figures and ratios against raw baselines
 bench: $(STAMP)

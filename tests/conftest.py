@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import ssl
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,26 @@ def _collect_garbage_in_the_main_thread():
     """Each test module's cyclic garbage collected when the module ends, in the main thread."""
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_temp_and_runtime_folders(tmp_path_factory: pytest.TempPathFactory):
+    """This test process's own temporary folder (TMPDIR) and runtime folder (XDG_RUNTIME_DIR).
+
+    Under pytest-xdist each worker is a process of its own, with a base temporary folder of its
+    own: the folders made inside it are shared by no other worker nor by another run of the
+    suite on the machine. So the fixed names the product uses there (the single-instance
+    socket's ``spoolview-UID`` folder, the print backend's search for running viewers) never
+    meet another worker's viewer, and subprocesses inherit the same folders."""
+    base = tmp_path_factory.getbasetemp()
+    temp, run = base / "tmp", base / "run"
+    temp.mkdir(mode=0o700, exist_ok=True)
+    run.mkdir(mode=0o700, exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(temp))
+        patch.setenv("XDG_RUNTIME_DIR", str(run))
+        patch.setattr(tempfile, "tempdir", str(temp))
+        yield
 
 
 @pytest.fixture(autouse=True)

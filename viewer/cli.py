@@ -185,33 +185,38 @@ class _Deferred(ModuleType):
 
 def main(argv: Sequence[str] | None = None) -> int:
     command, words = split_command(list(sys.argv[1:] if argv is None else argv))
-    if COMMANDS.get(command or "", ("", ""))[0] in _NO_LOGGING_SETUP and not any(
+    if (COMMANDS.get(command or "", ("", ""))[0] in _NO_LOGGING_SETUP or command == DEFAULT_COMMAND) and not any(
             w == "--jobs" or w.startswith("--jobs=") for w in words):
         # Not with worker processes: a `send --jobs 2` interrupted by Ctrl+C then hung
         # (tests/viewer/test_commands_batch.py), a cause not yet understood; nor elsewhere, untried.
+        # The viewer window too: inspect (with dis, ast, tokenize) was 2% of a cold start's instructions.
         _defer_inspect()
     if command == DEFAULT_COMMAND and _forwarded_at_once(words):
         return EXIT_OK
+    args: Any = None
     if command == DEFAULT_COMMAND:  # a cold `spoolview FILE`: page 1 is drawn meanwhile (viewer/firstpage.py)
         from viewer import firstpage
+        from viewer.commands import gui
 
         firstpage.start_for_command(words)
-    parser = build_parser(command)
-    args = parser.parse_args(words)
+        args = gui.plain_open(words)  # `spoolview [open] [--new-window] FILE...`: no argparse on the cold road
+    if args is None:
+        parser = build_parser(command)
+        args = parser.parse_args(words)
     if args.config:
         import os
 
         os.environ["SPOOLVIEW_CONFIG"] = args.config
     if args.verbose or COMMANDS.get(command or "", ("", ""))[0] not in _NO_LOGGING_SETUP:
-        import logging
+        from viewer import logsetup
 
-        logging.basicConfig(
-            level=logging.INFO if args.verbose else logging.WARNING,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        if vars(args).get("log_later"):  # the cold road: set up with the first record, or the first page
+            logsetup.later(args.verbose)
+        else:
+            logsetup.configure(args.verbose)
     func = vars(args).get("func")
     if func is None:  # a command whose module did not set a handler
-        parser.print_help()
+        build_parser(command).print_help()
         return EXIT_USAGE
     try:
         return int(func(args) or 0)

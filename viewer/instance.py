@@ -26,7 +26,6 @@ import sys
 TYPE_CHECKING = False  # not typing's: the client side (a `spoolview FILE` handing over) stays light
 if TYPE_CHECKING:
     import _socket
-    import socket
     from collections.abc import Callable
     from pathlib import Path
 
@@ -215,7 +214,7 @@ def forward(files: list[str], *, path: str | os.PathLike[str] | None = None, tim
 class Listener:
     """The running viewer's end: a listening socket whose requests a callback handles."""
 
-    def __init__(self, sock: socket.socket, path: Path) -> None:
+    def __init__(self, sock: _socket.socket, path: Path) -> None:
         self.sock = sock
         self.path = path
         self._inode = os.stat(path).st_ino
@@ -223,13 +222,13 @@ class Listener:
     @classmethod
     def start(cls, path: Path | None = None) -> Listener | None:
         """Listen on the user's socket; None when another viewer already listens (or no safe folder)."""
+        import _socket  # the C module: socket.py (its enums, selectors) was 2% of a cold start
         import errno
-        import socket
 
         path = path or socket_path()
         if path is None:
             return None
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             _bind_private(sock, path)
         except OSError as exc:
@@ -256,13 +255,15 @@ class Listener:
         once instead of sharing the processor with the window being painted. What goes wrong in
         the opening (a corrupt file) is then shown by the viewer, as for a file opened from it.
         """
+        import _socket
         import json
 
         try:
-            conn, _ = self.sock.accept()
+            fd, _ = self.sock._accept()  # type: ignore[attr-defined]  # the C accept that socket.py wraps
         except (BlockingIOError, InterruptedError):
             return False
-        with conn:
+        conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM, 0, fd)
+        try:
             conn.settimeout(1.0)  # the client writes its line at once; never hang the window
             if not same_user(conn):
                 _send(conn, {"ok": False, "error": "refused: another user"})
@@ -276,6 +277,8 @@ class Listener:
                 _send(conn, {"ok": False, "error": str(exc)})
                 return False
             _send(conn, {"ok": True})
+        finally:
+            conn.close()
         open_files(files)
         return True
 
@@ -309,9 +312,9 @@ def _bind_private(sock: _socket.socket, path: Path) -> None:
 
 def _alive(path: Path) -> bool:
     """Someone listens on ``path`` (a refused or failed connection means a stale file)."""
-    import socket
+    import _socket
 
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     probe.settimeout(1.0)
     try:
         probe.connect(str(path))

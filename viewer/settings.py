@@ -386,6 +386,13 @@ def _quoting(key: str, error: BaseException) -> Problem:
     return Problem(key, describe(error, "en"), "", {"error": error})
 
 
+def _refused(msgid: str, **params: object) -> SettingsError:
+    """A SettingsError worded by ``msgid`` (its English text from the catalogue, as logs keep it)."""
+    from viewer.messages import text
+
+    return SettingsError(text("en", msgid, **params), msgid=msgid, params=params)
+
+
 def smtp_secret_name(environment: str) -> str:
     """Name under which an environment's SMTP password is stored."""
     return f"smtp:{environment}"
@@ -630,7 +637,7 @@ def set_password(settings: Settings, password: str, environment: str | None = No
     """
     name = environment or settings.active_environment
     if not _NAME_RE.match(name):
-        raise SettingsError(f"environment name {name!r} may only hold letters, digits, '-' and '_'")
+        raise _refused("settings.error.environment_name", name=name)
     if password:
         from viewer.saslprep import saslprep
 
@@ -653,19 +660,19 @@ def _parse(key: str, raw: str, typ: Any) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise SettingsError(f"{key} takes true or false (also yes/no, on/off, 1/0), not {raw!r}")
+        raise _refused("settings.error.bool", key=key, value=raw)
     if typ is int:
         try:
             return int(text)
         except ValueError:
-            raise SettingsError(f"{key} takes a whole number, not {raw!r}") from None
+            raise _refused("settings.error.int", key=key, value=raw) from None
     if typ is float:
         try:
             value = float(text.replace(",", "."))
         except ValueError:
-            raise SettingsError(f"{key} takes a number such as 15 or 2.5, not {raw!r}") from None
+            raise _refused("settings.error.float", key=key, value=raw) from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise SettingsError(f"{key} takes a finite number, not {raw!r}")
+            raise _refused("settings.error.finite", key=key, value=raw)
         return value
     return raw
 
@@ -707,40 +714,36 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         section = getattr(settings, head)
         hints = typing.get_type_hints(type(section))
         if parts[1] not in hints:
-            raise SettingsError(
-                f"unknown setting {key!r}; the keys of [{head}] are: "
-                + ", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section))
-            )
+            raise _refused("settings.error.unknown_in_section", key=key, section=head,
+                           keys=", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section)))
         converted = _parse(key, value, hints[parts[1]])
         if key in CHOICES and converted not in CHOICES[key]:
-            raise SettingsError(f"{key} takes one of: {', '.join(CHOICES[key])} (not {value!r})")
+            raise _refused("settings.error.choice", key=key, choices=", ".join(CHOICES[key]), value=value)
         low, high = _RANGES.get(key, (None, None))
         if (low is not None and converted < low) or (high is not None and converted > high):
-            bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise SettingsError(f"{key} takes a value {bounds} (not {value!r})")
+            if high is not None:
+                raise _refused("settings.error.range", key=key, low=low, high=high, value=value)
+            raise _refused("settings.error.minimum", key=key, low=low, value=value)
         setattr(section, parts[1], converted)
     elif key == "active_environment":
         if value not in settings.environments:
-            raise SettingsError(
-                f"unknown environment {value!r}; known: {', '.join(sorted(settings.environments)) or 'none'}."
-                f" Create it with `spoolview settings set environments.{value}.smtp_user USER`"
-            )
+            known = ", ".join(sorted(settings.environments))
+            raise _refused("settings.error.environment", name=value, known=known) if known else \
+                _refused("settings.error.environment_none", name=value)
         settings.active_environment = value
     elif head in ("environments", "profiles") and len(parts) == 3:
         name, field_name = parts[1], parts[2]
         if not _NAME_RE.match(name):
-            raise SettingsError(f"{head} name {name!r} may only hold letters, digits, '-' and '_'")
+            raise _refused("settings.error.environment_name" if head == "environments" else "settings.error.profile_name", name=name)
         if head == "environments":
             if field_name == "smtp_password":
-                raise SettingsError(
-                    f"passwords are not set this way; run `spoolview settings password --environment {name}`"
-                )
+                raise _refused("settings.error.password_key", name=name)
             if field_name not in ENVIRONMENT_KEYS:
-                raise SettingsError(f"unknown setting {key!r}; an environment has: smtp_user (and a password)")
+                raise _refused("settings.error.unknown_environment_key", key=key)
             settings.environments.setdefault(name, Environment()).smtp_user = value
         else:
             if field_name not in PROFILE_KEYS:
-                raise SettingsError(f"unknown setting {key!r}; a profile has: {', '.join(PROFILE_KEYS)}")
+                raise _refused("settings.error.unknown_profile_key", key=key, keys=", ".join(PROFILE_KEYS))
             setattr(settings.profiles.setdefault(name, ConnectionProfile(name=name)), field_name, value)
     elif head == "templates" and len(parts) >= 3 and parts[1] in TEMPLATE_KEYS:
         table = getattr(settings.templates, parts[1])
@@ -753,8 +756,9 @@ def set_value(settings: Settings, key: str, value: str) -> None:
         import difflib  # only for a mistyped key
 
         close = difflib.get_close_matches(key, _valid_keys(), n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise SettingsError(f"unknown setting {key!r}; {hint}valid keys: {', '.join(_valid_keys())}")
+        if close:
+            raise _refused("settings.error.unknown_close", key=key, close=close[0], keys=", ".join(_valid_keys()))
+        raise _refused("settings.error.unknown", key=key, keys=", ".join(_valid_keys()))
 
 
 # --- checking ----------------------------------------------------------------------------

@@ -10,19 +10,16 @@ GUI callers do both on the UI thread.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from viewer import paths
+from viewer import logsetup, paths
 from viewer import settings as settings_mod
 from viewer.errors import SpoolviewError
 from viewer.settings import Settings
 
 __all__ = ["Listener", "SettingsStore", "shared"]
-
-log = logging.getLogger(__name__)
 
 Listener = Callable[[Settings], None]
 
@@ -58,7 +55,7 @@ class SettingsStore:
             loaded = settings_mod.load(self.path)
         except SpoolviewError as exc:  # a broken file: keep what we had; `spoolview settings check` explains
             self.problem = str(exc)
-            log.warning("settings not re-read: %s", exc)
+            logsetup.logger(__name__).warning("settings not re-read: %s", exc)
             return fallback
         self.problem = ""
         return loaded

@@ -107,16 +107,46 @@ class Decision:
     def hold(self) -> bool:
         return self.action == "hold"
 
-    def describe(self, address_type: str = "EMAIL") -> str:
-        """``hold for review`` or ``send as FAX, template relance, protection password`` (``address_type``: the watcher's)."""
+    def describe(self, address_type: str = "EMAIL", lang: str = "en") -> str:
+        """``hold for review`` or ``send as FAX, template relance, protection password`` (``address_type``: the
+        watcher's), in ``lang`` (fr, en)."""
+        from viewer.messages import text
+
         if self.hold:
-            return "hold for review (nothing sent)"
-        parts = [f"send as {self.address_type or address_type}"]
+            return text(lang, "watch.decision.hold")
+        parts = [text(lang, "watch.decision.send", address_type=self.address_type or address_type)]
         if self.template:
-            parts.append(f"template {self.template}")
+            parts.append(text(lang, "watch.decision.template", template=self.template))
         if self.protection:
-            parts.append(f"protection {self.protection}")
+            parts.append(text(lang, "watch.decision.protection", protection=self.protection))
         return ", ".join(parts)
+
+    def who(self, lang: str = "en") -> str:
+        """The rule that decided (``rule`` with its file:line), in ``lang``."""
+        return rule_text(lang, self.rule)
+
+
+_LABEL = r'^rule (?P<n>\d+)(?: "(?P<name>.*)")? \((?P<where>[^()]*)\)$'
+_DEFAULT = r"^no rule matched: the default of (?P<source>.+)$"
+
+
+def rule_text(lang: str, label: str) -> str:
+    """A Decision's ``rule`` (``rule 2 "Fax" (rules.toml:10)``, ``no rule matched: the default of F``) in ``lang``;
+    as it is in English, or when it is not one of those."""
+    import re
+
+    from viewer.messages import text
+
+    if lang == "en":
+        return label
+    found = re.match(_LABEL, label, re.S)
+    if found:
+        named = "watch.rule.named" if found["name"] is not None else "watch.rule.bare"
+        return text(lang, named, n=found["n"], name=found["name"] or "", where=found["where"])
+    found = re.match(_DEFAULT, label, re.S)
+    if found:
+        return text(lang, "watch.rule.default", source=found["source"])
+    return label
 
 
 @dataclass

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from tests.support.tools import require_tool
 from viewer import cli
 
@@ -214,8 +215,7 @@ def test_a_file_for_the_running_viewer_is_handed_over_before_argparse_and_loggin
 
     from viewer import instance
 
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
+    run = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     monkeypatch.setenv("DISPLAY", ":97")  # never opened: the running "viewer" is this test's listener
     listener = instance.Listener.start()

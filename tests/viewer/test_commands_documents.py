@@ -236,3 +236,24 @@ def test_convert_pdfa_and_its_conflict_with_protection(samples: Path, tmp_path: 
     assert "<pdfaid:part>2</pdfaid:part>" in pymupdf.open(out).get_xml_metadata()
     code, _, err = run(capsys, "convert", str(samples / "devis-D2026-0042.spv"), "-o", str(out), "--pdfa", "--protect", "no-modify")
     assert code == 1 and "PDF/A forbids encryption" in err
+
+
+def test_convert_and_render_speak_french(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    quote = str(samples / "devis-D2026-0042.spv")
+    out = tmp_path / "devis.pdf"
+    code, said, _ = run(capsys, "convert", quote, "-o", str(out), "--protect", "no-modify")
+    assert code == 0 and said == f"{out} : {out.stat().st_size} octets, protection « no-modify »\n"
+    code, _, err = run(capsys, "convert", quote, "-o", str(out), "--protect", "password", "--password-file",
+                       str(tmp_path / "absent.txt"))
+    assert (code, err) == (1, f"spoolview : erreur : le fichier de mot de passe {tmp_path / 'absent.txt'} est introuvable : "
+                              "vérifiez son nom et son dossier\n")
+    code, _, err = run(capsys, "convert", quote, "-o", str(tmp_path / "nulle-part" / "x.pdf"))
+    assert err == (f"spoolview : erreur : le dossier {tmp_path / 'nulle-part'} n'existe pas : créez-le ou choisissez un autre "
+                   "fichier de sortie\n")
+    png = tmp_path / "p2.png"
+    code, said, _ = run(capsys, "render", quote, "--page", "2", "--dpi", "20", "-o", str(png))
+    assert code == 0 and said.startswith(f"{png} : page 2, ") and said.endswith(" pixels\n")
+    code, _, err = run(capsys, "render", quote, "--page", "9", "-o", str(png))
+    assert (code, err) == (1, f"spoolview : erreur : {quote} : il n'y a pas de page 9 (le document en a 2)\n")

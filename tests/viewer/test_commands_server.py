@@ -275,3 +275,55 @@ def test_a_password_saslprep_refuses_is_told_when_set_in_both_languages(server_t
     assert capsys.readouterr().err.strip() == said
     assert run(["server", "adduser", "dora", "--config", str(server_toml)], "cafe\u0301\n") == 0  # nothing half-made
     assert login_ok(server_toml, "dora", "café")
+
+
+def test_user_commands_speak_french(server_toml, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    config = ["--config", str(server_toml)]
+    assert run(["server", "adduser", "alice", *config], "pw-1\n") == 0
+    assert capsys.readouterr().out == "utilisateur alice ajouté\n"
+    assert run(["server", "adduser", "alice", *config], "pw-1\n") == 1
+    assert capsys.readouterr().err == ("spoolview : erreur : l'utilisateur « alice » existe déjà : changez son mot de passe avec "
+                                       "`spoolview server passwd alice`\n")
+    assert run(["server", "passwd", "alice", *config], "pw-2\n") == 0
+    assert capsys.readouterr().out == "mot de passe de alice changé ; ses sessions ouvertes ont été fermées\n"
+    assert run(["server", "user", "alice", *config]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "utilisateur alice", "  identité du serveur : (aucune : renseignez from_identity dans la voie d'envoi du serveur)",
+        "  identités propres : (aucune)", "  adresse propre (Reply-To) : (aucune)"]
+    assert run(["server", "deluser", "alice", *config]) == 0
+    assert capsys.readouterr().out == "utilisateur alice supprimé\n"
+    assert run(["server", "deluser", "alice", *config]) == 1
+    assert capsys.readouterr().err == "spoolview : erreur : aucun utilisateur « alice » sur ce serveur\n"
+    assert run(["server", "adduser", "bad name", *config], "pw\n") == 1
+    assert "le nom d'utilisateur « bad name » n'est pas permis" in capsys.readouterr().err
+
+
+def test_connect_status_history_and_profiles_speak_french(tmp_path, smtpd, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    with LiveServer(smtp_config(tmp_path, smtpd, from_identity="s@example.com"), users={"alice": "café"}) as live:
+        assert run(["profiles", "add", "bureau", live.url, "--user", "alice"]) == 0
+        assert capsys.readouterr().out == f"profil « bureau » enregistré : {live.url} en tant que alice\n"
+        assert run(["connect", "bureau"], "cafe\u0301\n") == 0  # typed decomposed: the server prepares it (SASLprep)
+        out = capsys.readouterr().out
+        assert out.startswith(f"connecté à {live.url} en tant que alice (profil « bureau ») ; la session dure ")
+        assert run(["connection"]) == 0
+        assert capsys.readouterr().out.endswith(" ; le serveur répond\n")
+        from viewer.connection import current
+
+        smtpd.handler.rcpt_replies["no@example.org"] = "550 5.1.1 unknown"
+        current().send(b"From: s@example.com\r\nSubject: Devis 9\r\n\r\nbody\r\n", "s@example.com",
+                       ("c@example.org", "no@example.org"), document="devis 9")
+        assert run(["connection", "--history"]) == 0
+        line = capsys.readouterr().out.splitlines()[-1]
+        assert "\tc@example.org, no@example.org (refusé : " in line and line.endswith("\tNON envoyé : des destinataires ont été refusés")
+        assert run(["disconnect"]) == 0
+        assert capsys.readouterr().out == f"déconnecté de {live.url}\n"
+        assert run(["connection"]) == 0
+        assert capsys.readouterr().out == "mode local (pas connecté)\n"
+    assert run(["profiles", "remove", "bureau"]) == 0
+    assert capsys.readouterr().out == "profil « bureau » supprimé\n"
+    assert run(["profiles", "remove", "bureau"]) == 1
+    assert capsys.readouterr().err == "spoolview : erreur : aucun profil de connexion « bureau » (`spoolview profiles list` les montre)\n"
+    assert run(["profiles", "list"]) == 0
+    assert capsys.readouterr().out.startswith("aucun profil de connexion : ajoutez-en un")

@@ -231,3 +231,26 @@ def test_every_settings_problem_is_worded_in_both_languages_with_its_own_fields(
     assert len(said) > 50 and words - said <= {"settings.problem.ssl_user_password", "settings.problem.ssl_user_token",
                                                "settings.problem.ssl_oauth", "settings.problem.env_unknown",
                                                "settings.problem.env_unknown_none"}, words - said
+
+
+@pytest.mark.parametrize(("argv", "fr", "en"), [
+    (("functions.port", "abc"), "functions.port prend un nombre entier, pas « abc »", "functions.port takes a whole number, not 'abc'"),
+    (("functions.port", "70000"), "functions.port prend une valeur de 0 à 65535 (pas « 70000 »)",
+     "functions.port takes a value from 0 to 65535 (not '70000')"),
+    (("functions.ssl", "peut-être"), "functions.ssl prend la valeur true ou false (aussi oui/non, yes/no, on/off, 1/0), pas « peut-être »",
+     "functions.ssl takes true or false (also yes/no, on/off, 1/0), not 'peut-être'"),
+    (("active_environment", "prod"), "environnement « prod » inconnu (environnements connus : default) : créez-le avec "
+     "`spoolview settings set environments.prod.smtp_user UTILISATEUR`",
+     "unknown environment 'prod'; known: default. Create it with `spoolview settings set environments.prod.smtp_user USER`"),
+    (("profiles.a b.url", "x"), "le nom de profil « a b » ne peut contenir que des lettres, des chiffres, « - » et « _ »",
+     "profile name 'a b' may only hold letters, digits, '-' and '_'"),
+    (("functions.prot", "587"), "réglage « functions.prot » inconnu ; les réglages de [functions] sont : ",
+     "unknown setting 'functions.prot'; the keys of [functions] are: "),
+])
+def test_a_refused_value_is_said_in_both_languages(capsys: pytest.CaptureFixture[str], argv: tuple[str, str], fr: str,
+                                                   en: str) -> None:
+    for lang, said, prefix in (("fr", fr, "spoolview : erreur : "), ("en", en, "spoolview: error: ")):
+        assert run(capsys, "settings", "set", "printing.language", lang)[0] == 0
+        code, out, err = run(capsys, "settings", "set", *argv)
+        assert (code, out) == (1, "")
+        assert err.startswith(prefix + said), err

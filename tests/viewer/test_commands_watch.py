@@ -25,7 +25,7 @@ from tests.support.tools import require_tool
 from tests.viewer.test_commands_batch import CORRUPT, COUNT, NOBODY, REFUSED, address, run, setup_batch
 from viewer import settings as S
 from viewer.cli import build_parser
-from viewer.commands.watch import EXIT_CONFIG, UNIT_EXEC, UNIT_NAME, cmd_watch, unit_text
+from viewer.commands.watch import EXIT_CONFIG, EXIT_FAILED, UNIT_EXEC, UNIT_NAME, cmd_watch, unit_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -628,7 +628,8 @@ def test_held_log_and_start_line_in_french(tmp_path, smtpd):
             f"règles de {rules} (3 règles) retiennent dans {folder / 'hold'}") in err.splitlines()[0]
     text = log.read_text(encoding="utf-8").splitlines()
     assert text[0].startswith("devis-D2026-0042.spv a été retenu pour vérification le ") and text[0].endswith(" : rien n'a été envoyé.")
-    assert text[2].startswith('devis D2026-0042 : retenu pour vérification : par rule 1 "Atelier Dupré quotes are checked first"')
+    assert text[2] == ("devis D2026-0042 : retenu pour vérification : par la règle 1 « Atelier Dupré quotes are checked first » "
+                       f"({rules}:4)")
     assert text[-1] == (f"Pour l'envoyer une fois vérifié : spoolview send {folder / 'hold' / 'devis-D2026-0042.spv'} "
                         "(ou modifiez la règle, puis remettez-le dans le dossier surveillé).")
     assert smtpd.messages == []
@@ -639,3 +640,33 @@ def test_a_configuration_error_is_introduced_in_french(capsys, tmp_path):
     code, out, err = run(capsys, "watch", "--once", "--rules", tmp_path / "absente.toml", tmp_path)
     assert code == EXIT_CONFIG and out == ""
     assert err.startswith("spoolview : erreur : ") and "absente.toml" in err and "Traceback" not in err
+
+
+def test_check_rules_in_french_names_each_documents_rule_and_an_unreadable_one(capsys, tmp_path, smtpd):
+    folder, rules = setup_rules(tmp_path, smtpd)
+    _french()
+    (folder / "abime.spv").write_text("{", encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--check-rules", rules, folder)
+    assert code == EXIT_FAILED, out + err
+    lines = out.splitlines()
+    assert lines[0] == f"{rules} : 3 règles, aucun problème"
+    assert lines[1].startswith("abime.spv : illisible : JSON invalide ligne 1, colonne 2 (« ")
+    assert lines[2:] == [
+        f"devis-D2026-0042.spv (devis D2026-0042, client CLI001) : la règle 1 « Atelier Dupré quotes are checked first » "
+        f"({rules}:4) : retenir pour vérification (rien n'est envoyé)",
+        f"devis-D2026-0050.spv (devis D2026-0050, client CLI003) : aucune règle ne correspond : le choix par défaut de {rules} : "
+        "envoyer en EMAIL, protection « no-modify »",
+        f"facture-F2026-0107-fax.spv (facture F2026-0107, client CLI002) : la règle 2 « Kowalski invoices by fax » ({rules}:10) : "
+        "envoyer en FAX, protection « none »",
+        f"facture-F2026-0107.spv (facture F2026-0107, client CLI002) : la règle 3 « Invoices: the reminder text, "
+        f"password-protected » ({rules}:18) : envoyer en EMAIL, modèle « relance », protection « password »",
+    ]
+    assert smtpd.messages == []
+
+
+def test_check_rules_with_one_rule_says_it_in_the_singular(capsys, tmp_path):
+    rules = tmp_path / "one.toml"
+    rules.write_text('[[rule]]\nkind = "devis"\naction = "hold"\n', encoding="utf-8")
+    assert run(capsys, "watch", "--check-rules", rules)[1] == f"{rules}: 1 rule, no problem found\n"
+    _french()
+    assert run(capsys, "watch", "--check-rules", rules)[1] == f"{rules} : 1 règle, aucun problème\n"

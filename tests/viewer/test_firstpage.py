@@ -4,6 +4,8 @@ and its work run in this process on real documents (the fork itself: tests/viewe
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -163,3 +165,27 @@ def test_a_child_for_another_file_is_not_taken(tmp_path):
     with pytest.raises(ChildProcessError):  # ended and reaped
         os.waitpid(pid, os.WNOHANG)
     assert firstpage.take("a.pdf") is None  # nothing left to take
+
+
+def test_the_childs_pipe_holds_a_page_at_once():
+    """A page of PPM crosses the child's pipe in a few writes, not in 64 KB steps."""
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    default = fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ)
+    os.close(read_end)
+    os.close(write_end)
+    with open("/proc/sys/fs/pipe-max-size") as limit:
+        wanted = min(int(limit.read()), firstpage.PIPE_BYTES)
+    assert wanted > default
+    probe = (  # a fresh process: no thread running (a test runner's would keep the fork from happening)
+        "import fcntl, sys\n"
+        "from viewer import firstpage\n"
+        "child = firstpage.start(sys.argv[1], work=lambda path, to_parent, from_parent: 0)\n"
+        "print(fcntl.fcntl(child.fileno(), fcntl.F_GETPIPE_SZ))\n"
+        "child.stop()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(SAMPLES / "notice.pdf")], capture_output=True, text=True,
+                          timeout=60, cwd=SAMPLES.parent)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == wanted

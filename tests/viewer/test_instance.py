@@ -10,13 +10,13 @@ import threading
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from viewer import instance
 
 
 @pytest.fixture
 def runtime(tmp_path, monkeypatch):
-    folder = tmp_path / "run"
-    folder.mkdir(mode=0o700)
+    folder = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     return folder
 
@@ -213,3 +213,21 @@ def test_the_viewer_answers_before_opening_and_an_opening_error_stays_on_its_sid
         client.close()
         listener.close()
     assert replies == [{"ok": True}]
+
+
+def test_the_viewer_listens_without_socket_py(runtime, tmp_path):
+    """Listening is on a cold start's road: the C socket module only; a hand-over is still served."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, threading; from viewer import instance\n"
+             "listener = instance.Listener.start()\n"
+             "loaded = 'socket' in sys.modules\n"
+             "import select; opened = []\n"
+             "client = threading.Thread(target=lambda: opened.append(instance.forward([sys.argv[1]])))\n"
+             "client.start(); select.select([listener], [], [], 30); handled = listener.handle(opened.extend)\n"
+             "client.join(30); listener.close(); print(loaded, handled, sorted(map(str, opened)))\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "a.pdf")], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"False True [{str(tmp_path / 'a.pdf')!r}, 'True']\n", done.stdout  # opened, answered

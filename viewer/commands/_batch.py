@@ -151,7 +151,7 @@ class Conversion:
                 name = job.document_key(doc)
                 chosen = self.rules.choose(doc.info, item.path.name) if self.rules is not None else None
                 if chosen is not None and chosen.hold:
-                    return Converted(name, problem=f"{HELD}\t{text(self.lang, 'batch.held_by', rule=chosen.rule)}", decision=chosen)
+                    return Converted(name, problem=f"{HELD}\t{text(self.lang, 'batch.held_by', rule=chosen.who(self.lang))}", decision=chosen)
                 if self.skip_sent and _accepted_before(name):
                     return Converted(name, Document(doc.path, doc.source, doc.info, doc.page_count), decision=chosen,
                                      sent_before=True)
@@ -378,7 +378,8 @@ class Batch:
             else:
                 result = Result(SENT if outcome.ok else REFUSED, name, f"{name} -> {line(outcome, lang)}", outcome)
         if converted.decision is not None:
-            result = replace(result, rule=f"{converted.decision.rule}: {converted.decision.describe(self.args.address_type)}")
+            result = replace(result, rule=text(lang, "batch.rule", rule=converted.decision.who(lang),
+                                                decision=converted.decision.describe(self.args.address_type, lang)))
         self.counts[result.category] += 1
         return result
 

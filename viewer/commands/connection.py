@@ -47,80 +47,100 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     return (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
 
 
+def _language() -> str:
+    """fr or en, as every command: the interface language setting, else the locale's."""
+    from viewer.cli import language
+
+    return language()
+
+
 def cmd_connect(args: argparse.Namespace) -> int:
     from viewer.connection import Connection, current, get_profile
+    from viewer.messages import text
 
     profile = get_profile(args.profile)
     previous = current()
     if previous is not None and previous.profile.name != profile.name:
         previous.disconnect()
     conn = Connection(profile)
-    conn.connect(_password(args, f"password for {profile.user} on {conn.url}: "))
+    lang = _language()
+    conn.connect(_password(args, text(lang, "connection.password_prompt", user=profile.user, url=conn.url)))
     minutes = max(0, int((conn.expires_at - time.time()) / 60))
-    print(f"connected to {conn.url} as {profile.user} (profile {profile.name}); the session lasts {minutes} min")
+    print(text(lang, "connection.connected", url=conn.url, user=profile.user, profile=profile.name, minutes=minutes))
     return 0
 
 
 def cmd_disconnect(args: argparse.Namespace) -> int:
     from viewer.connection import current
+    from viewer.messages import text
 
     conn = current()
+    lang = _language()
     if conn is None:
-        print("not connected")
+        print(text(lang, "connection.not_connected"))
         return 0
     conn.disconnect()
-    print(f"disconnected from {conn.url}")
+    print(text(lang, "connection.disconnected", url=conn.url))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from viewer.connection import current
+    from viewer.messages import counted, text
 
     conn = current()
+    lang = _language()
     if conn is None or not conn.is_connected:
-        print("local (not connected)")
+        print(text(lang, "connection.local"))
         return 0
     answers = conn.reachable()
-    state = "server answers" if answers else "server does NOT answer: sends will be made locally"
-    print(f"connected to {conn.url} as {conn.profile.user} (profile {conn.profile.name}); {state}")
+    state = text(lang, "connection.state.answers" if answers else "connection.state.silent")
+    print(text(lang, "connection.status", url=conn.url, user=conn.profile.user, profile=conn.profile.name, state=state))
     waiting = unknown_sends.of(conn.url, conn.profile.user)
     if waiting and not args.history:
-        print(f"{len(waiting)} send(s) with an unknown outcome: `spoolview connection --history` asks the server")
+        print(counted(lang, "connection.unknown_waiting", len(waiting)))
     if args.history:
         for send in waiting:
-            _report_unknown(conn, send, answers)
+            _report_unknown(conn, send, answers, lang)
         for item in conn.history(args.history):
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item["at"]))
-            outcome = "sent" if item["ok"] else "NOT sent: " + (item["error"] or "some recipients refused")
-            to = ", ".join(f"{r['address']}{'' if r['accepted'] else ' (refused: ' + (r.get('reply') or '') + ')'}" for r in item["recipients"])
+            outcome = text(lang, "connection.history.sent") if item["ok"] else \
+                text(lang, "connection.history.not_sent", reason=item["error"] or text(lang, "connection.history.some_refused"))
+            to = ", ".join(r["address"] if r["accepted"] else text(lang, "connection.history.refused", address=r["address"],
+                                                                     reply=r.get("reply") or "")
+                           for r in item["recipients"])
             print(f"{when}\t{item['document'] or '-'}\t{item['subject']}\t{to}\t{outcome}")
     return 0
 
 
-def _report_unknown(conn: Any, item: Any, answers: bool) -> None:
+def _report_unknown(conn: Any, item: Any, answers: bool, lang: str = "en") -> None:
     """Ask the server what became of a send whose answer was lost; print it (forgotten once known)."""
+    from viewer.messages import text
+
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.at))
-    label = f"{when}\t{item.document or '-'}\tkey {item.key}\t{', '.join(item.recipients)}"
+    label = f"{when}\t{item.document or '-'}\t{text(lang, 'connection.unknown.key', key=item.key)}\t{', '.join(item.recipients)}"
     if not answers:
-        print(f"{label}\toutcome still UNKNOWN: the server does not answer; do not send it again")
+        print(f"{label}\t{text(lang, 'connection.unknown.silent')}")
         return
     found = unknown_sends.resolve(conn, item)
     if found.state == "absent":
-        print(f"{label}\tNOT sent: the server never received it; you may send it again")
+        print(f"{label}\t{text(lang, 'connection.unknown.absent')}")
     elif not found.known:
-        print(f"{label}\toutcome still UNKNOWN ({found.detail}); do not send it again")
+        print(f"{label}\t{text(lang, 'connection.unknown.still', detail=found.detail)}")
     else:
-        parts = [f"{a}: {'accepted' if ok else 'refused (' + reply + ')'}" for a, ok, reply in found.recipients]
-        verdict = "sent" if found.state == "sent" else "NOT sent to every recipient"
-        print(f"{label}\tnow known: {verdict} ({'; '.join(parts)})")
+        parts = [text(lang, "connection.unknown.accepted", address=a) if ok else
+                 text(lang, "connection.unknown.refused", address=a, reply=reply) for a, ok, reply in found.recipients]
+        verdict = text(lang, "connection.unknown.sent" if found.state == "sent" else "connection.unknown.not_all")
+        print(f"{label}\t{text(lang, 'connection.unknown.known', verdict=verdict, parts='; '.join(parts))}")
 
 
 def cmd_profiles_list(args: argparse.Namespace) -> int:
     from viewer.connection import profiles
+    from viewer.messages import text
 
     found = profiles()
     if not found:
-        print("no connection profile: add one with `spoolview profiles add NAME URL --user USER`")
+        print(text(_language(), "connection.profiles.none"))
     for name, p in sorted(found.items()):
         extra = f" ca_file={p.ca_file}" if p.ca_file else ""
         print(f"{name}\t{p.url}\tuser={p.user}{extra}")
@@ -130,30 +150,34 @@ def cmd_profiles_list(args: argparse.Namespace) -> int:
 def cmd_profiles_add(args: argparse.Namespace) -> int:
     from viewer import settings as S
     from viewer.connection import check_url
+    from viewer.messages import text
 
     if not re.match(r"^[A-Za-z0-9_-]+$", args.name):
-        raise SpoolviewError(f"profile name {args.name!r} may only hold letters, digits, '-' and '_'")
+        raise SpoolviewError(f"profile name {args.name!r} may only hold letters, digits, '-' and '_'",
+                             msgid="settings.error.profile_name", params={"name": args.name})
     url = check_url(args.url)
     if args.ca_file:
         from pathlib import Path
 
         if not Path(args.ca_file).is_file():
-            raise SpoolviewError(f"CA file {args.ca_file} not found")
+            raise SpoolviewError(f"CA file {args.ca_file} not found", msgid="connection.profiles.no_ca_file",
+                                 params={"file": args.ca_file})
     settings = S.load()
     settings.profiles[args.name] = S.ConnectionProfile(name=args.name, url=url, user=args.user, ca_file=args.ca_file)
     S.save(settings)
-    print(f"profile {args.name} saved: {url} as {args.user}")
+    print(text(_language(), "connection.profiles.saved", name=args.name, url=url, user=args.user))
     return 0
 
 
 def cmd_profiles_remove(args: argparse.Namespace) -> int:
     from viewer import settings as S
+    from viewer.messages import text
 
     settings = S.load()
     if args.name not in settings.profiles:
-        raise SpoolviewError(f"no connection profile {args.name!r}")
+        raise SpoolviewError(f"no connection profile {args.name!r}", msgid="connection.profiles.unknown", params={"name": args.name})
     del settings.profiles[args.name]
     S.save(settings)
     S.delete_secret(S.server_secret_name(args.name))
-    print(f"profile {args.name} removed")
+    print(text(_language(), "connection.profiles.removed", name=args.name))
     return 0

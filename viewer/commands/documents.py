@@ -67,14 +67,16 @@ def read_password(path: Path | None) -> str | None:
             lines = path.read_text(encoding="utf-8").splitlines()
             text = lines[0] if lines else ""
     except FileNotFoundError:
-        raise SpoolviewError(f"password file {path} not found") from None
+        raise SpoolviewError(f"password file {path} not found", msgid="documents.password_file.missing", params={"file": path}) from None
     except UnicodeDecodeError:
-        raise SpoolviewError(f"password file {path} is not UTF-8 text") from None
+        raise SpoolviewError(f"password file {path} is not UTF-8 text", msgid="documents.password_file.not_utf8",
+                             params={"file": path}) from None
     except OSError as exc:
-        raise SpoolviewError(f"cannot read the password file {path}: {exc.strerror or exc}") from None
+        raise SpoolviewError(f"cannot read the password file {path}: {exc.strerror or exc}", msgid="documents.password_file.unreadable",
+                             params={"file": path, "reason": exc.strerror or exc}) from None
     text = text.rstrip("\r\n")
     if not text:
-        raise SpoolviewError(f"password file {path} is empty")
+        raise SpoolviewError(f"password file {path} is empty", msgid="documents.password_file.empty", params={"file": path})
     return text
 
 
@@ -106,13 +108,16 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise SpoolviewError(f"folder {folder} does not exist; create it or choose another output")
+        raise SpoolviewError(f"folder {folder} does not exist; create it or choose another output", msgid="documents.output.no_folder",
+                             params={"folder": folder})
     if path.is_dir():
-        raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it")
+        raise SpoolviewError(f"{path} is a folder; give the name of the file to write in it", msgid="documents.output.is_folder",
+                             params={"path": path})
     try:
         fd, tmp = _private_temporary(folder)
     except OSError as exc:
-        raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder") from None
+        raise SpoolviewError(f"cannot write in {folder} ({exc.strerror or exc}); choose another output folder",
+                             msgid="documents.output.folder_not_writable", params={"folder": folder, "reason": exc.strerror or exc}) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -120,7 +125,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise SpoolviewError(f"cannot write {path} ({exc.strerror or exc}); check the disk space and access rights") from None
+        raise SpoolviewError(f"cannot write {path} ({exc.strerror or exc}); check the disk space and access rights",
+                             msgid="documents.output.not_written", params={"path": path, "reason": exc.strerror or exc}) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -193,19 +199,25 @@ def cmd_convert(args: argparse.Namespace) -> int:
     settings = load()
     pdfa = settings.pdf.pdfa if args.pdfa is None else args.pdfa
     if pdfa and args.protect != "none":
-        raise SpoolviewError("PDF/A forbids encryption: use --no-pdfa with --protect, or --protect none for an archival PDF")
+        raise SpoolviewError("PDF/A forbids encryption: use --no-pdfa with --protect, or --protect none for an archival PDF",
+                             msgid="documents.convert.pdfa_protected")
     password = read_password(args.password_file)
     protection = Protection(args.protect, password or "")
     if args.protect == "password" and not password:
-        raise SpoolviewError("--protect password needs --password-file with the password to open the PDF")
+        raise SpoolviewError("--protect password needs --password-file with the password to open the PDF",
+                             msgid="documents.convert.no_password")
     protection.check()
     # --password-file protects the output; --input-password-file opens an encrypted input.
     with _open(args, args.input_password_file, "--input-password-file", settings) as doc:
         pdf = to_pdf(doc, pdfa=pdfa, protection=protection)
         repaired = doc.repaired
     write_atomic(args.output, pdf)
-    notes = (", PDF/A-2b" if pdfa and doc.source in ("spv", "text") else "") + (", input repaired (damaged file)" if repaired else "")
-    print(f"{args.output}: {len(pdf)} bytes, protection {args.protect}{notes}")
+    from viewer.cli import language
+    from viewer.messages import text
+
+    lang = language()
+    notes = (", PDF/A-2b" if pdfa and doc.source in ("spv", "text") else "") + (text(lang, "documents.convert.repaired") if repaired else "")
+    print(text(lang, "documents.convert.done", file=args.output, size=len(pdf), protection=args.protect, notes=notes))
     return 0
 
 
@@ -214,19 +226,24 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".ppm": "PPM"}.get(args.output.suffix.lower())
     if fmt is None:  # checked before drawing: a big page is not drawn for nothing
-        raise SpoolviewError(f"{args.output}: unknown image type; use .png, .jpg or .ppm")
+        raise SpoolviewError(f"{args.output}: unknown image type; use .png, .jpg or .ppm", msgid="documents.render.image_type",
+                             params={"file": args.output})
     if not 1 <= args.dpi <= 1200:
-        raise SpoolviewError("--dpi must be between 1 and 1200")
+        raise SpoolviewError("--dpi must be between 1 and 1200", msgid="documents.render.dpi")
     with _open(args, args.password_file, "--password-file") as doc:
         if not 1 <= args.page <= doc.page_count:
-            raise SpoolviewError(f"{args.file}: no page {args.page} (the document has {doc.page_count})")
+            raise SpoolviewError(f"{args.file}: no page {args.page} (the document has {doc.page_count})", msgid="documents.render.no_page",
+                                 params={"file": args.file, "page": args.page, "count": doc.page_count})
         img = render_image(doc, args.page - 1, dpi=args.dpi, rotation=args.rotation)
     import io
 
     buf = io.BytesIO()
     img.save(buf, fmt)
     write_atomic(args.output, buf.getvalue())
-    print(f"{args.output}: page {args.page}, {img.width} x {img.height} pixels")
+    from viewer.cli import language
+    from viewer.messages import text
+
+    print(text(language(), "documents.render.done", file=args.output, page=args.page, width=img.width, height=img.height))
     return 0
 
 

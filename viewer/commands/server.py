@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.commands.settings import read_new_password
 from viewer.errors import SpoolviewError
+from viewer.messages import text
 
 if TYPE_CHECKING:
     from viewer.server.config import ServerConfig
@@ -41,13 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--identity", action="append", metavar="ADDRESS", help="a From address this user may send as, besides the server's from_identity (repeat for several)")
         p.add_argument("--email", metavar="ADDRESS", help="the user's own address, allowed in Reply-To")
 
-    for name, text, func in (
+    for name, summary, func in (
         ("adduser", "create a user (password prompted, or read from standard input)", cmd_adduser),
         ("user", "show or change a user's sending identities", cmd_user),
         ("deluser", "delete a user and end its sessions", cmd_deluser),
         ("passwd", "change a user's password and end its sessions", cmd_passwd),
     ):
-        p = sub.add_parser(name, help=text)
+        p = sub.add_parser(name, help=summary)
         common(p)
         p.add_argument("name", help="user name")
         if name in ("adduser", "user"):
@@ -77,6 +78,13 @@ def _database(args: argparse.Namespace) -> Iterator[Any]:
         db.dispose()
 
 
+def _language() -> str:
+    """fr or en, as every command: the interface language setting, else the locale's."""
+    from viewer.cli import language
+
+    return language()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from viewer.server.config import ServerConfigError
     from viewer.server.delivery import server_settings
@@ -88,20 +96,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         if value is not None:
             setattr(config, key, value)
     if bool(config.certfile) != bool(config.keyfile):
-        raise ServerConfigError("--certfile and --keyfile go together")
+        raise ServerConfigError("--certfile and --keyfile go together", msgid="server.cli.cert_pair")
     if config.workers < 1:
-        raise ServerConfigError("--workers must be at least 1")
+        raise ServerConfigError("--workers must be at least 1", msgid="server.cli.workers")
     server_settings(config)  # a wrong route table is said now, not after the banner
     _warn_if_readable_secret(config)
     _check_port(config.host, config.port)
     db = _database_for(config)
+    lang = _language()
     if not db.user_names():
-        print("spoolview: warning: the server has no user yet: add one with `spoolview server adduser NAME`", file=sys.stderr)
+        print(text(lang, "cli.warning", detail=text(lang, "server.cli.no_user")), file=sys.stderr)
     db.dispose()
     scheme = "https" if config.certfile else "http"
     if config.host not in ("127.0.0.1", "::1", "localhost") and not config.certfile:
-        print("spoolview: warning: serving plain http beyond this computer: put it behind TLS (--certfile/--keyfile or a reverse proxy)", file=sys.stderr)
-    print(f"spoolview server on {scheme}://{config.host}:{config.port} (workers: {config.workers}); Ctrl+C stops it", file=sys.stderr)
+        print(text(lang, "cli.warning", detail=text(lang, "server.cli.plain_http")), file=sys.stderr)
+    print(text(lang, "server.cli.started", url=f"{scheme}://{config.host}:{config.port}", workers=config.workers), file=sys.stderr)
     serve(config)
     return 0
 
@@ -119,7 +128,8 @@ def _warn_if_readable_secret(config: ServerConfig) -> None:
     except OSError:
         return
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(f"spoolview: warning: {path} holds an SMTP password and other accounts can read it: run `chmod 600 {path}`", file=sys.stderr)
+        lang = _language()
+        print(text(lang, "cli.warning", detail=text(lang, "server.cli.readable_secret", path=path)), file=sys.stderr)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -169,10 +179,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise DatabaseError(f"cannot migrate the server database {safe_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     except Exception as exc:  # noqa: BLE001 - alembic's own errors (unknown revision): one line, no traceback
         raise DatabaseError(f"cannot migrate the server database {safe_url(url)}: {exc}") from None
+    lang = _language()
     if before == after:
-        print(f"server database {safe_url(url)} is up to date (schema revision {after})")
+        print(text(lang, "server.cli.migrate.current", url=safe_url(url), revision=after))
     else:
-        print(f"server database {safe_url(url)}: schema revision {before or 'none'} -> {after}")
+        print(text(lang, "server.cli.migrate.done", url=safe_url(url), before=before or text(lang, "server.cli.migrate.none"),
+                   after=after))
     return 0
 
 
@@ -180,14 +192,16 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     from viewer.server.auth import check_user_name, hash_password
 
     name = check_user_name(args.name)
+    lang = _language()
     identities = _addresses(args.identity, "--identity")
     email = _addresses([args.email], "--email")[0] if args.email else None
     with _database(args) as db:
         if name in db.user_names():
-            raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password")
-        db.add_user(name, hash_password(read_new_password(f"password for {name}: ")))
+            raise SpoolviewError(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password",
+                                 msgid="server.user.exists", params={"name": name})
+        db.add_user(name, hash_password(read_new_password(text(lang, "server.cli.password_prompt", name=name), lang)))
         db.set_identities(name, identities or None, email)
-    print(f"user {name} added")
+    print(text(lang, "server.cli.added", name=name))
     return 0
 
 
@@ -200,7 +214,8 @@ def cmd_user(args: argparse.Namespace) -> int:
     with _database(args) as db:
         row = db.user(args.name)
         if row is None:
-            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
+            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`",
+                              msgid="server.user.unknown", params={"name": args.name})
         if args.clear_identities or identities:
             db.set_identities(args.name, ([] if args.clear_identities else row.identities) + identities)
         if email is not None:
@@ -210,10 +225,11 @@ def cmd_user(args: argparse.Namespace) -> int:
     from viewer.server.delivery import server_settings
 
     server_identity = server_settings(config).from_identity()
-    print(f"user {row.name}")
-    print(f"  server identity: {server_identity or '(none: set from_identity in the route)'}")
-    print(f"  own identities:  {', '.join(row.identities) or '(none)'}")
-    print(f"  own address (Reply-To): {row.email or '(none)'}")
+    lang = _language()
+    print(text(lang, "server.cli.user", name=row.name))
+    print(text(lang, "server.cli.user.server_identity", identity=server_identity or text(lang, "server.cli.user.no_server_identity")))
+    print(text(lang, "server.cli.user.identities", identities=", ".join(row.identities) or text(lang, "server.cli.user.none")))
+    print(text(lang, "server.cli.user.email", email=row.email or text(lang, "server.cli.user.none")))
     return 0
 
 
@@ -221,18 +237,20 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     from viewer.server.auth import hash_password
     from viewer.server.db import UnknownUser
 
+    lang = _language()
     with _database(args) as db:
         if args.name not in db.user_names():
-            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`")
-        db.set_password(args.name, hash_password(read_new_password(f"password for {args.name}: ")))
-    print(f"password of {args.name} changed; its open sessions were ended")
+            raise UnknownUser(f"no user {args.name!r} on this server: add it with `spoolview server adduser {args.name}`",
+                              msgid="server.user.unknown", params={"name": args.name})
+        db.set_password(args.name, hash_password(read_new_password(text(lang, "server.cli.password_prompt", name=args.name), lang)))
+    print(text(lang, "server.cli.password_changed", name=args.name))
     return 0
 
 
 def cmd_deluser(args: argparse.Namespace) -> int:
     with _database(args) as db:
         db.delete_user(args.name)
-    print(f"user {args.name} deleted")
+    print(text(_language(), "server.cli.deleted", name=args.name))
     return 0
 
 

@@ -477,13 +477,15 @@ def _run(args: argparse.Namespace, settings: Settings, where: Plan, rules: Rules
 def check_rules(args: argparse.Namespace, settings: Settings) -> int:
     """`--check-rules FILE [DOC...]`: the file's problems (exit 2), else the rule each document matches."""
     from viewer import watchrules
+    from viewer.cli import language
     from viewer.commands._batch import expand
     from viewer.docopen import open_document
+    from viewer.messages import counted, describe, text
 
+    lang = language()
     password = "(given to the watcher)" if args.password_file is not None else ""
     rules = watchrules.load(args.check_rules, settings, password=password)
-    count = len(rules.rules)
-    print(f"{args.check_rules}: {count} rule{'s' if count != 1 else ''}, no problem found")
+    print(counted(lang, "watch.check.ok", len(rules.rules), file=args.check_rules))
     documents: list[Path] = []
     for path in args.paths:
         if path.is_dir():
@@ -496,12 +498,15 @@ def check_rules(args: argparse.Namespace, settings: Settings) -> int:
         try:
             info = open_document(path, settings).info
         except Exception as exc:  # noqa: BLE001 - DocumentError, SpoolviewError, OSError: said for this document, the others go on
-            print(f"{path.name}: unreadable: {exc}")
+            reason = describe(exc, lang, file_name_only=True, named=path) if lang != "en" else str(exc)
+            print(text(lang, "watch.check.unreadable", name=path.name, reason=reason))
             status = EXIT_FAILED
             continue
-        about = ", ".join(part for part in (f"{info.kind} {info.number}".strip(), f"customer {info.customer}" if info.customer else "") if part)
+        about = [f"{info.kind} {info.number}".strip()] + ([text(lang, "watch.check.customer", customer=info.customer)]
+                                                          if info.customer else [])
         decision = rules.choose(info, path.name)
-        print(f"{path.name} ({about or 'no document info'}): {decision.rule}: {decision.describe(args.address_type)}")
+        print(text(lang, "watch.check.line", name=path.name, about=", ".join(a for a in about if a) or text(lang, "watch.check.no_info"),
+                   rule=decision.who(lang), decision=decision.describe(args.address_type, lang)))
     return status
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
-import logging
 import sys
 import tkinter as tk
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from viewer import logsetup
 from viewer.errors import SpoolviewError
 from viewer.gui import i18n
 from viewer.gui.heap import return_freed_memory
@@ -26,7 +26,6 @@ from viewer.gui.toolbar import IconPhotos
 if TYPE_CHECKING:
     from viewer import firstpage, instance
 
-log = logging.getLogger(__name__)
 
 PLUGINS = ("viewer.gui.mailui",)  # the mail icon, send dialog, records, settings screens, menus
 PLUGINS_AT_LATEST_MS = 1500  # when the first page takes longer (or fails), the plugins load anyway
@@ -95,7 +94,7 @@ class App:
         from viewer.gui import dialogs
         from viewer.gui.dialogs import user_message
 
-        log.error("unexpected error in a window command", exc_info=(kind, value, tb))
+        logsetup.logger(__name__).error("unexpected error in a window command", exc_info=(kind, value, tb))
         parent = next((w for w in reversed(self.windows) if w.winfo_exists()), self.root)
         try:
             dialogs.show_error(parent, user_message(value))
@@ -118,7 +117,8 @@ class App:
         return window
 
     def after_first_paint(self) -> None:
-        """What start-up leaves until the first page is on screen: the plugins, the heap policy, the GC."""
+        """What start-up leaves until the first page is on screen: logging, the plugins, the heap policy, the GC."""
+        logsetup.now()  # before the plugins: their modules log through logging.getLogger
         if self._plugins_pending:
             return_freed_memory()
         self.load_plugins()
@@ -141,6 +141,7 @@ class App:
                 try:
                     hook(window)
                 except Exception:  # a plugin must not take the viewer down
+                    log = logsetup.logger(__name__)
                     log.exception("GUI plugin %r failed to install", hook)
 
     def open_files(self, paths: list[str]) -> None:

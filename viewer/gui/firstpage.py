@@ -12,19 +12,16 @@ file the ordinary way, which shows today's messages (a damaged file, a password 
 
 from __future__ import annotations
 
-import logging
 import tkinter as tk
 from collections.abc import Callable
 from typing import Any
 
-from viewer import firstpage
+from viewer import firstpage, logsetup
 from viewer.gui.i18n import _
 
-log = logging.getLogger(__name__)
-
 TIMEOUT_MS = 3000  # from the window's layout: a child without page 1 by then is given up
+OPEN_AFTER_MS = 1  # the document opens at a timer once page 1 is on screen (PageView.paint_now): input first
 MAX_REQUESTS = 3  # page 1 asked again when the window's size changed meanwhile; then given up
-PAINT_MS = 20  # the page is drawn and flushed to the X server before the document is opened
 
 
 class EarlyPage:
@@ -77,11 +74,12 @@ class EarlyPage:
 
     def _page(self, dpi: float, ppm: bytes) -> None:
         if self.window.pageview.show_preview(dpi, ppm):
+            self.window.pageview.paint_now()  # on screen before the document's opening blocks the loop
             self.shown = True
             pid = self.child.pid
             self._end()
-            log.info("page 1 of %s shown from the first-page child (pid %d, ended)", self.child.path, pid)
-            self.window.after(PAINT_MS, self._open)
+            logsetup.logger(__name__).info("page 1 of %s shown from the first-page child (pid %d, ended)", self.child.path, pid)
+            self.window.after(OPEN_AFTER_MS, self._open)
         elif self.window.pageview.previewing:  # the window changed size since: page 1 at the new dpi
             self._ask(self.window.pageview.render_dpi)
 
@@ -100,7 +98,7 @@ class EarlyPage:
 
     def _fall_back(self, why: str) -> None:
         """The ordinary road: the window opens the file itself (and says what is wrong with it)."""
-        log.info("first page of %s drawn the ordinary way: %s", self.child.path, why)
+        logsetup.logger(__name__).info("first page of %s drawn the ordinary way: %s", self.child.path, why)
         self._end()
         try:
             if self.window.pageview.previewing:

@@ -22,13 +22,13 @@ their entries without editing this file — each is installed by ``install(windo
 from __future__ import annotations
 
 import functools
-import logging
 import tkinter as tk
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
+from viewer import logsetup
 from viewer.gui import heap, i18n, menus, theme
 from viewer.gui.i18n import _
 from viewer.gui.pageview import DocumentSource, PageView
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 # Imported when first used, not at start-up (the first page is painted sooner):
 # viewer.gui.dialogs, filecommands and search (its bar is built when first shown).
 
-log = logging.getLogger(__name__)
 
 MENUS = ("file", "view", "connection", "tools", "settings", "help")
 SPOOL_KINDS = ("spv", "text")
@@ -136,6 +135,7 @@ class MainWindow(tk.Toplevel):
             try:
                 hook(self)
             except Exception:  # a plugin must not take the viewer down
+                log = logsetup.logger(__name__)
                 log.exception("GUI plugin %r failed to install", hook)
 
     def _initial_geometry(self) -> str:
@@ -343,6 +343,7 @@ class MainWindow(tk.Toplevel):
             try:
                 self.document.close()
             except Exception:  # closing a reader never matters to the user
+                log = logsetup.logger(__name__)
                 log.debug("closing %s failed", self.document.path, exc_info=True)
             self.document = None
             for callback in list(self.on_document_changed):
@@ -561,8 +562,12 @@ class MainWindow(tk.Toplevel):
             self.after_cancel(self._status_job)
             self._status_job = None
         document = self.document
-        self.status.set_document(document.name if document else "", document.source if document else "",
-                                 bool(document and document.repaired))
+        opening = self.pageview.preview_path if document is None else None
+        if opening is not None:  # page 1 shown before its document is open (viewer/gui/firstpage.py)
+            self.status.set_opening(opening.name)
+        else:
+            self.status.set_document(document.name if document else "", document.source if document else "",
+                                     bool(document and document.repaired))
         count = self.pageview.page_count
         current = self.pageview.current_page
         self.status.set_page(current, count)
@@ -625,6 +630,7 @@ def load_settings() -> Any:
     try:
         return settings.load()
     except Exception:  # a broken settings file must not stop the viewer; `spoolview settings check` explains
+        log = logsetup.logger(__name__)
         log.warning("settings could not be read; using defaults", exc_info=True)
         defaults = settings.Settings()
         defaults.load_failed = True  # type: ignore[attr-defined]  # never write these over the file
@@ -636,11 +642,12 @@ def save_settings(value: Any) -> None:
     from viewer import settings
 
     if getattr(value, "load_failed", False):
-        log.warning("settings not saved: the settings file could not be read and is kept as it is")
+        logsetup.logger(__name__).warning("settings not saved: the settings file could not be read and is kept as it is")
         return
     try:
         settings.save(value)
     except Exception:  # the choice still holds for this session
+        log = logsetup.logger(__name__)
         log.warning("settings could not be saved", exc_info=True)
 
 

@@ -23,6 +23,7 @@ from viewer.firstpage import GAP  # pixels between pages and around them
 Rect = tuple[float, float, float, float]
 
 ZOOM_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, firstpage.MAX_ZOOM)
+TOP_ONLY = "top"  # marks the key of a page shown in part (``show_preview``): its whole image replaces it
 PREFETCH = 2  # pages rendered ahead of and behind the visible ones
 SETTLE_MS = 400  # quiet time after the last page rendered before ``on_settled`` is called
 BACKGROUND = "#7f8790"
@@ -60,6 +61,17 @@ SCREENS_CACHED = 2  # the page cache holds this many screens of PPM pixels (visi
 def cache_budget(screen_width: int, screen_height: int, screens: int = SCREENS_CACHED) -> int:
     """Bytes of rendered pages to keep for a screen of this size: a few screens' worth of PPM."""
     return screens * max(screen_width, 640) * max(screen_height, 480) * PPM_BYTES_PER_PIXEL
+
+
+def top_rows(ppm: bytes, rows: int) -> bytes:
+    """The first ``rows`` rows of a binary PPM (P6, 8 bits a sample, as ``render_ppm`` writes it), as a
+    PPM of its own; the image itself when it has no more rows than that."""
+    _magic, width, height = ppm[:40].split(maxsplit=3)[:3]
+    w, h = int(width), int(height)
+    if rows >= h:
+        return ppm
+    start = len(ppm) - w * h * 3  # the pixels end the file; one whitespace byte comes before them
+    return b"P6\n%d %d\n255\n" % (w, rows) + ppm[start:start + w * rows * 3]
 
 
 def ppm_bytes(width: int, height: int) -> int:
@@ -230,13 +242,36 @@ class PageView(ttk.Frame):
             return False
         key = self._key(0)
         self.cache.put(key, ppm)
-        self._show(0, key, ppm)
+        # Only the rows the window shows: Tk decodes, copies and sends the X server every pixel of a
+        # photo, and page 1 usually runs below the window's edge. The whole page replaces it from the
+        # cache, at no render, once the document is open (``_work``).
+        height = self.canvas.winfo_height()
+        if height <= 1:  # not laid out yet: the whole page
+            self._show(0, key, ppm)
+            return True
+        rows = int(self.canvas.canvasy(height)) - self._tops[0] + 2  # 2: the row cut in half, and rounding
+        self._show(0, (*key, TOP_ONLY), top_rows(ppm, max(rows, 1)))
         return True
+
+    def paint_now(self) -> None:
+        """Draw what waits to be drawn and have the X server show it before returning.
+
+        For a long step about to block the event loop: the canvas redraws in an idle callback,
+        which Tk runs only once no event and no due timer is left, so a step started by a
+        timer could run before the page it follows was ever drawn. The pointer query is a
+        round trip: the server has drawn everything sent before it answers."""
+        self.update_idletasks()
+        self.winfo_pointerxy()
 
     @property
     def previewing(self) -> bool:
         """True while a preview waits for its document (``preview``)."""
         return self._preview is not None
+
+    @property
+    def preview_path(self) -> Path | None:
+        """The file whose preview is shown while it opens (``preview``), else None."""
+        return self._preview[2] if self._preview is not None else None
 
     def _adopts(self, source: DocumentSource, preview: tuple[int, tuple[float, float], Path]) -> bool:
         """``source`` is the previewed file, with as many pages and page 1 of the same size."""
@@ -516,11 +551,13 @@ class PageView(ttk.Frame):
             return  # not on screen yet: the zoom depends on the size; <Configure> reschedules
         visible = set(self.visible_pages())
         for index in list(self._images):  # off screen: the photo goes, its PPM stays in the cache
-            if index not in visible or self._images[index][1] != self._key(index):
+            shown = self._images[index][1]
+            if index not in visible or (shown != self._key(index) and shown != (*self._key(index), TOP_ONLY)):
                 self.canvas.delete(self._images.pop(index)[0])
-        for index in self._wanted():
+        for index in self._wanted():  # a page shown in part (a preview's top rows) is shown whole, in place
             key = self._key(index)
-            if index in self._images or key in self._failed or (index not in visible and key in self.cache):
+            done = index in self._images and self._images[index][1] == key
+            if done or key in self._failed or (index not in visible and key in self.cache):
                 continue
             data = self.cache.get(key)
             if data is None:

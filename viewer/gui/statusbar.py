@@ -52,6 +52,10 @@ class StatusBar(ttk.Frame):
         note = f" ({_('status.document_repaired')})" if repaired else ""
         self._put(self.document, f"{name} — {_('kind.' + kind)}{note}" if name else _("status.no_document"))
 
+    def set_opening(self, name: str) -> None:
+        """The file ``name`` is being opened (its first page may already show)."""
+        self._put(self.document, _("status.opening", name=name))
+
     def set_page(self, index: int, count: int) -> None:
         self._put(self.page, _("status.page", page=index + 1, count=count) if count else "")
 

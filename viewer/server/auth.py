@@ -26,7 +26,8 @@ class BadUserName(SpoolviewError):
 def check_user_name(name: str) -> str:
     """Return ``name`` if it is 1–64 letters, digits or ``. _ - @``; raise BadUserName otherwise."""
     if not name or len(name) > 64 or not set(name) <= USER_NAME_CHARS:
-        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'")
+        raise BadUserName(f"user name {name!r} is not allowed: use 1 to 64 letters, digits, '.', '_', '-' or '@'",
+                          msgid="server.user.bad_name", params={"name": name})
     return name
 
 
@@ -40,10 +41,10 @@ def hash_password(password: str) -> str:
     Raises SpoolviewError (a SaslprepError naming the refused character) for a password that
     cannot be stored, so the one who sets it is told at once."""
     if not password:
-        raise SpoolviewError("the password is empty: choose a password", msgid="password.empty")
+        raise SpoolviewError("the password is empty: choose a password", msgid="server.password_empty")
     if len(password) > MAX_PASSWORD:
         raise SpoolviewError(f"the password is longer than {MAX_PASSWORD} characters: choose a shorter one",
-                             msgid="password.too_long", params={"limit": MAX_PASSWORD})
+                             msgid="server.password_too_long", params={"limit": MAX_PASSWORD})
     return _hash(saslprep(password, stored=True))
 
 

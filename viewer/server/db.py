@@ -178,13 +178,15 @@ class Database:
             with self.engine.begin() as conn:
                 conn.execute(insert(users).values(name=name, password_hash=password_hash, created_at=time.time()))
         except IntegrityError:
-            raise UserExists(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password") from None
+            raise UserExists(f"user {name!r} already exists: use `spoolview server passwd {name}` to change the password",
+                             msgid="server.user.exists", params={"name": name}) from None
 
     def set_password(self, name: str, password_hash: str) -> None:
         with self.engine.begin() as conn:
             done = conn.execute(update(users).where(users.c.name == name).values(password_hash=password_hash)).rowcount
             if not done:
-                raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`")
+                raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`",
+                                  msgid="server.user.unknown", params={"name": name})
             conn.execute(delete(tokens).where(tokens.c.user == name))  # a new password ends old sessions
 
     def replace_password_hash(self, name: str, old: str, new: str) -> bool:
@@ -197,7 +199,7 @@ class Database:
         with self.engine.begin() as conn:
             done = conn.execute(delete(users).where(users.c.name == name)).rowcount
             if not done:
-                raise UnknownUser(f"no user {name!r} on this server")
+                raise UnknownUser(f"no user {name!r} on this server", msgid="server.user.unknown_bare", params={"name": name})
             conn.execute(delete(tokens).where(tokens.c.user == name))
 
     def password_hash(self, name: str) -> str | None:
@@ -220,7 +222,8 @@ class Database:
             return
         with self.engine.begin() as conn:
             if not conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount:
-                raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`")
+                raise UnknownUser(f"no user {name!r} on this server: add it with `spoolview server adduser {name}`",
+                                  msgid="server.user.unknown", params={"name": name})
 
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:

@@ -71,19 +71,28 @@ with dialogs.respond_with(answer):
     window = application.new_window()
     window.update_idletasks()
     opened: list[bool] = []
+    painted: list[tuple[bytes, bool, bytes | None]] = []  # the screen, a document open?, the page's pixels
+    paint_now = window.pageview.paint_now
+
+    def paint_now_and_look() -> None:
+        """The screen as soon as EarlyPage has page 1 painted, before it returns to the event loop."""
+        paint_now()
+        if not painted:
+            pageview = window.pageview
+            painted.append((screenshot("1-early-page", window), window.current_document is not None,
+                            pageview.cache.get((0, pageview.render_dpi, 0))))
+            report["status_early"] = window.status.document.get()
+
+    window.pageview.paint_now = paint_now_and_look  # type: ignore[method-assign]
     early = EarlyPage(window, child, then=lambda: opened.append(True), timeout_ms=int(os.environ.get("PROBE_TIMEOUT_MS", "3000")))
     report["waited_s"] = pump(lambda: early.done)
     report["shown"] = early.shown
     report["asked"] = early.asked
     if early.shown:
-        application.root.update_idletasks()  # drawn; the document opens at a timer, not yet run
-        pageview = window.pageview
-        key = (0, pageview.render_dpi, 0)
-        early_pixels = pageview.cache.get(key)
-        before = screenshot("1-early-page", window)
-        report["document_before"] = window.current_document is not None
+        before, report["document_before"], early_pixels = painted[0]
     pump(lambda: bool(opened))
     report["opened"] = window.current_document is not None
+    report["status_opened"] = window.status.document.get()
     application.root.update()
     if early.shown and window.current_document is not None:
         window.pageview.render_pending()

@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from viewer.gui import app as app_mod
 
 pytestmark = pytest.mark.gui
@@ -111,8 +112,7 @@ def test_a_second_spoolview_opens_its_file_in_the_running_viewer(root, make_pdf,
 
     from viewer import instance
 
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
+    run = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     application = app_mod.App(root, plugins=())
     application.serve(instance.Listener.start())
@@ -270,8 +270,7 @@ def _serving(root, tmp_path, monkeypatch, plugins=()):
     """An App serving hand-overs on a private runtime folder, one window showing a.pdf, its spare built."""
     from viewer import instance
 
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700, exist_ok=True)
+    run = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     application = app_mod.App(root, plugins=plugins)
     application.serve(instance.Listener.start())
@@ -411,8 +410,7 @@ def test_a_stale_socket_makes_spoolview_start_its_own_viewer(tmp_path, monkeypat
 
     from viewer import instance
 
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700)
+    run = runtime_dir(tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     path = instance.socket_path()
     dead = socket.socket(socket.AF_UNIX)

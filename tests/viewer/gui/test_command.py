@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.runtime import runtime_dir
 from viewer.commands import gui
 
 pytestmark = pytest.mark.gui
@@ -85,8 +86,7 @@ def _env(tmp_path, *, display: bool, lang: str = "C.UTF-8") -> dict[str, str]:
     """The test's environment for a child spoolview, with or without the (Xvfb) display."""
     env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     env["LANG"] = lang
-    run = tmp_path / "run"
-    run.mkdir(mode=0o700, exist_ok=True)
+    run = runtime_dir(tmp_path)
     env["XDG_RUNTIME_DIR"] = str(run)  # no running viewer of another test takes the files
     if not display:
         env.pop("DISPLAY", None)
@@ -162,3 +162,90 @@ def test_make_run_with_a_display_opens_the_viewer_on_the_sample_quote(tmp_path):
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert "converting" not in err and "Traceback" not in err
+
+
+# -- the plain `spoolview [open] FILE...`, read without argparse ------------------------------------
+@pytest.mark.parametrize(("words", "files", "new_window"), [
+    (["open", "a.pdf"], ["a.pdf"], False),
+    (["open", "a.pdf", "b.spv"], ["a.pdf", "b.spv"], False),
+    (["open", "--new-window", "a.pdf"], ["a.pdf"], True),
+    (["open", "a.pdf", "--no-reuse"], ["a.pdf"], True),
+])
+def test_the_plain_form_is_read_without_argparse(words, files, new_window):
+    args = gui.plain_open(words)
+    assert args is not None
+    assert (args.files, args.new_window, args.config, args.verbose) == (files, new_window, None, False)
+    assert args.func is gui.cmd_open
+
+
+@pytest.mark.parametrize("words", [
+    ["open"],  # no file: an empty window, argparse's road
+    ["-v", "open", "a.pdf"],  # verbose: logging set up by argparse's road
+    ["--config", "x.toml", "open", "a.pdf"],
+    ["open", "--help"],
+    ["open", "--new-window"],
+    ["open", "a.pdf", "-x"],  # an unknown option: argparse says so
+    ["view-demo"],
+])
+def test_anything_else_is_left_to_argparse(words):
+    assert gui.plain_open(words) is None
+
+
+def _spoolview(*argv: str, tmp_path) -> tuple[int, str, set[str]]:
+    """A real ``spoolview ARGV`` without a display: its status, its stderr and the modules it imported."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr))\n"
+        "from viewer.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["LANG"] = env["LC_ALL"] = "C.UTF-8"
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env)
+    modules = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES ")).split()[1:]
+    message = "\n".join(x for x in proc.stderr.splitlines() if not x.startswith("MODULES "))
+    return proc.returncode, message, set(modules)
+
+
+def test_spoolview_file_takes_the_plain_road_and_says_the_same_as_argparses(tmp_path, samples):
+    pdf = str(samples / "notice.pdf")
+    code, plain, modules = _spoolview(pdf, str(tmp_path / "missing.pdf"), tmp_path=tmp_path)
+    assert "argparse" not in modules
+    code_v, verbose, modules_v = _spoolview("-v", pdf, str(tmp_path / "missing.pdf"), tmp_path=tmp_path)
+    assert "argparse" in modules_v  # the same command line through argparse
+    assert code == code_v == gui.EXIT_NO_DISPLAY
+    assert plain == verbose
+    assert "missing.pdf: no such file" in plain and "no graphical display (DISPLAY is not set)" in plain
+    assert "notice.pdf -o notice.pdf" in plain
+
+
+def test_a_cold_spoolview_file_logs_a_broken_settings_file_as_before(tmp_path, spoolview_home, samples):
+    """The plain road sets logging up with its first record: the warning keeps its usual format."""
+    import re
+
+    (spoolview_home / "config").mkdir(parents=True)
+    (spoolview_home / "config" / "settings.toml").write_text("[mail\nbroken = \n")
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    spoolview = str(Path(sys.executable).with_name("spoolview"))
+    proc = subprocess.Popen([spoolview, "--new-window", str(samples / "notice.pdf")], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "XDG_RUNTIME_DIR": str(run)})
+    import threading
+
+    stopper = threading.Timer(90, proc.kill)  # a viewer that never logs it ends, and the test says so
+    stopper.start()
+    try:
+        lines: list[str] = []
+        while not any("settings could not be read" in line for line in lines):
+            line = proc.stderr.readline() if proc.stderr else ""
+            assert line, f"spoolview ended or closed stderr: {lines}"
+            lines.append(line)
+    finally:
+        stopper.cancel()
+        proc.terminate()
+        proc.wait(timeout=30)
+    warning = next(line for line in lines if "settings could not be read" in line)
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING viewer\.gui\.mainwindow: settings could not be "
+                    r"read; using defaults$", warning), lines

@@ -43,6 +43,8 @@ def test_the_early_page_stays_pixel_for_pixel_when_the_document_opens(make_pdf, 
     assert not first["tk_before_fork"]
     assert first["shown"] and not first["document_before"]  # on screen before the document was opened here
     assert first["opened"] and first["screen_has_page"]
+    assert first["status_early"] == "Ouverture de early.pdf…"  # not « Aucun document » while it opens
+    assert first["status_opened"].startswith("early.pdf — "), first["status_opened"]
     assert first["screen_same"], "the page area changed when the real view took over"
     assert first["own_render_same"]  # this process's own render of page 1 gives the child's pixels
     assert first["asked"], "no window recorded yet: the child was asked for the window's size"

@@ -331,10 +331,13 @@ def test_a_preview_is_taken_over_by_its_document_without_rendering_page_1_again(
             asked.append(index)
             return super().render_ppm(index, dpi, rotation)
 
+    assert shown.height() <= 500 < view._boxes[0][1]  # only the rows the 500-pixel-high view shows of page 1
     view.set_source(Recording(doc))  # the previewed file: taken over as it is
     assert not view.previewing and view.photo(0) is shown
     view.render_pending()
-    assert view.photo(0) is shown
+    whole = view.photo(0)
+    assert whole is not None and whole is not shown  # the whole page from the cache, in place
+    assert whole.width() == shown.width() and whole.height() >= view._boxes[0][1]
     assert asked and 0 not in asked  # its neighbours rendered, page 1 not again
 
 

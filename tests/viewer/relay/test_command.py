@@ -140,3 +140,27 @@ def test_check_warns_when_a_readable_file_holds_a_password(tmp_path, smtpd, caps
     cfg.chmod(0o600)
     main(["relay", "check", "--config", str(cfg)])
     assert "warning" not in capsys.readouterr().out
+
+
+def test_status_flush_and_check_speak_french(tmp_path, smtpd, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    cfg = _config(tmp_path, smtpd.port, listener={"enabled": True})
+    q = Queue(tmp_path / "q")
+    q.register()
+    qid = q.store(simple_message(2))
+    q.defer(q.claim(q.incoming / f"{qid}.eml"), {"id": qid}, 4_000_000_000)
+    assert main(["relay", "status", "--config", str(cfg)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"file d'attente    {tmp_path / 'q'}"  # the labels in one column, as wide as the longest
+    assert "différés          1" in lines and "processus         1 en marche" in lines, lines
+    assert main(["relay", "flush", "--config", str(cfg)]) == 0
+    assert capsys.readouterr().out == "1 message différé va être réessayé maintenant\n"
+    assert main(["relay", "check", "--config", str(cfg)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"configuration {cfg} : correcte", f"dossier de la file d'attente {tmp_path / 'q'} : écriture possible",
+        f"dossier de dépôt {tmp_path / 'p'} : correct", "écoute sur 127.0.0.1:2525 : relaie pour 127.0.0.1/32, ::1/128",
+        f"serveur relais (smart host) 127.0.0.1:{smtpd.port} (none) : connexion réussie"]
+    cfg = _config(tmp_path, smtpd.port, pickup={"folder": str(tmp_path / "absent")})
+    assert main(["relay", "check", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().err == (f"spoolview : erreur : le dossier de dépôt {tmp_path / 'absent'} n'existe pas : "
+                                       "créez-le ou corrigez pickup.folder\n")
