@@ -33,7 +33,10 @@ def protect_parsed(data: bytes, user_password: str, permissions: int) -> bytes:
     from formats.encrypt import EXTENSIONS, Aes256
 
     pdf = Pdf(data)
+    pdf.page_sizes()  # the page tree walked and checked as for `info`: an unusual one goes to PyMuPDF
     trailer = pdf.file.trailer
+    if "Info" in trailer and not isinstance(trailer["Info"], Ref):
+        raise ParseError("a direct /Info dictionary in the trailer")
     hook = Aes256(user_password, None, permissions)
     hook.prepare()
     w = pdfobj.Writer(_version(data), encrypt=hook.encode, compress=False)

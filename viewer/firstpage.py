@@ -221,6 +221,11 @@ def start_for_command(words: list[str]) -> None:
     global _started
     path = first_file(words)
     if path is not None and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        # What both sides import anyway (the settings' classes, the remembered window) is imported once,
+        # here: neither side's road is longer, and a busy machine has that much less to do.
+        import viewer.gui.recent
+        import viewer.settings  # noqa: F401
+
         _started = start(path)
 
 

@@ -406,7 +406,7 @@ def server_secret_name(profile: str) -> str:
 # --- types -------------------------------------------------------------------------------
 
 
-ADVICE = "correct the file by hand (it was left unchanged)"
+ADVICE = tomlconfig.words("correct the file by hand (it was left unchanged)", "settings.advice.by_hand")
 
 
 class _Reader:
@@ -418,12 +418,14 @@ class _Reader:
         self.toml = tomlconfig.TomlFile(path, text, error=SettingsError, advice=ADVICE,
                                         hide=lambda dotted: "password" in dotted or "secret" in dotted or dotted.startswith(SECRETS_TABLE))
 
-    def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
+    def fail(self, table: tuple[str, ...], key: str, what: str | SpoolviewError) -> SpoolviewError:
         return self.toml.fail(table, key, what)
 
     def table(self, table: tuple[str, ...], key: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(table, key, f"must be a table [{'.'.join((*table, key))}], found {value!r}")
+            dotted = ".".join((*table, key))
+            raise self.fail(table, key, tomlconfig.words(f"must be a table [{dotted}], found {value!r}", "toml.must_table",
+                                                         table=dotted, found=repr(value)))
         return value
 
     def fields(self, obj: Any, table: tuple[str, ...], data: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
@@ -464,8 +466,8 @@ class _Reader:
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
     """The parsed file and its text, None when it does not exist; SettingsError if broken."""
-    return tomlconfig.read(path, SettingsError, advice="correct it by hand or move it away to start from the "
-                                                      "defaults (it was left unchanged)")
+    return tomlconfig.read(path, SettingsError, advice=tomlconfig.words(
+        "correct it by hand or move it away to start from the defaults (it was left unchanged)", "settings.advice.move_away"))
 
 
 def load(path: Path | None = None) -> Settings:

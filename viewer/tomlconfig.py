@@ -11,7 +11,8 @@ Each field's annotation says what the file may hold:
 
 Unknown keys are either refused (``unknown="error"``) or handed back so that the caller can
 keep and report them (``unknown="keep"``, the viewer's settings). Every error names the file
-and the line of the key, says what was expected and what was found.
+and the line of the key, says what was expected and what was found; its English text is
+``str()``, and its ``msgid``/``params`` (``toml.*`` in viewer/locale) word it in French too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["TomlFile", "describe", "plain_toml", "read"]
+from viewer.errors import SpoolviewError
+
+__all__ = ["Advice", "TomlFile", "describe", "plain_toml", "read", "words"]
+
+Advice = str | SpoolviewError  # what ends every error: a text, or words with their catalogue key
+
+
+def words(english: str, msgid: str, **params: object) -> SpoolviewError:
+    """A sentence with its catalogue key: ``str()`` is ``english``; viewer.messages words it in the interface language."""
+    return SpoolviewError(english, msgid=msgid, params=params)
 
 
 def describe(example: Any) -> str:
@@ -45,6 +55,23 @@ def describe(example: Any) -> str:
     if kind is dict or dataclasses.is_dataclass(kind):
         return "a table"
     return f"a {kind.__name__}"
+
+
+def _kind(example: Any) -> SpoolviewError:
+    """describe(example) with its catalogue key."""
+    said = describe(example)
+    names = {"true or false": "bool", "a whole number": "int", "a number": "float", 'a text in quotes ("…")': "text",
+             "a list in brackets, e.g. [1, 2]": "list", "a table": "table"}
+    if said in names:
+        return words(said, f"toml.kind.{names[said]}")
+    return words(said, "toml.kind.other", name=said.removeprefix("a "))
+
+
+def _tail(advice: Advice) -> Advice:
+    """``; advice`` (worded when ``advice`` is), or "" without advice."""
+    if not advice:
+        return ""
+    return words(f"; {advice}", "toml.advice", advice=advice)
 
 
 _PLAIN_TYPES = {"str": str, "int": int, "bool": bool, "float": float}
@@ -92,25 +119,27 @@ def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
     return None
 
 
-def read(path: Path, error: Callable[[str], Exception], *, advice: str = "") -> tuple[dict[str, Any], str] | None:
+def read(path: Path, error: type[SpoolviewError], *, advice: Advice = "") -> tuple[dict[str, Any], str] | None:
     """The parsed file and its text; None when it does not exist; ``error(message)`` when broken.
 
     ``advice`` ends every message (e.g. "correct it by hand (it was left unchanged)").
     """
-    tail = f"; {advice}" if advice else ""
+    tail = _tail(advice)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise error(f"{path}: is a folder, not a file; give a file name") from None
+        raise error(f"{path}: is a folder, not a file; give a file name", msgid="toml.read.folder", params={"path": path}) from None
     except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+        raise error(f"{path}: cannot be read ({exc.strerror}); check its permissions", msgid="toml.read.unreadable",
+                    params={"path": path, "reason": exc.strerror}) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise error(f"{path}:{line}: not UTF-8 text{tail}") from None
+        raise error(f"{path}:{line}: not UTF-8 text{tail}", msgid="toml.read.not_utf8",
+                    params={"where": f"{path}:{line}", "tail": tail}) from None
     quick = plain_toml(text)
     if quick is not None:
         return quick, text
@@ -121,7 +150,8 @@ def read(path: Path, error: Callable[[str], Exception], *, advice: str = "") -> 
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{path}:{m.group(1)}" if m else str(path)
-        raise error(f"{where}: not a valid TOML file ({exc}){tail}") from None
+        raise error(f"{where}: not a valid TOML file ({exc}){tail}", msgid="toml.read.invalid",
+                    params={"where": where, "reason": exc, "tail": tail}) from None
 
 
 def plain_toml(text: str) -> dict[str, Any] | None:
@@ -200,8 +230,8 @@ def _plain_value(value: str) -> Any:
 class TomlFile:
     """Loads tables of one parsed TOML file into dataclasses, with `file:line` errors."""
 
-    def __init__(self, source: str | Path, text: str = "", *, error: Callable[[str], Exception],
-                 base: Path | None = None, advice: str = "", hide: Callable[[str], bool] = lambda dotted: False) -> None:
+    def __init__(self, source: str | Path, text: str = "", *, error: type[SpoolviewError],
+                 base: Path | None = None, advice: Advice = "", hide: Callable[[str], bool] = lambda dotted: False) -> None:
         self.source = str(source)
         self.text = text
         self.error = error
@@ -216,17 +246,18 @@ class TomlFile:
         line = _line_of(self.text, table, key) if self.text else None
         return f"{self.source}:{line}" if line else self.source
 
-    def fail(self, table: tuple[str, ...], key: str, what: str) -> Exception:
+    def fail(self, table: tuple[str, ...], key: str, what: str | SpoolviewError) -> SpoolviewError:
         """An error naming the file, the line and the dotted key: ``file:line: a.b what``."""
-        return self.refuse(table, key, f"{'.'.join((*table, key))} {what}")
+        dotted = ".".join((*table, key))
+        return self.refuse(table, key, words(f"{dotted} {what}", "toml.key", key=dotted, what=what))
 
-    def refuse(self, table: tuple[str, ...], key: str, message: str) -> Exception:
+    def refuse(self, table: tuple[str, ...], key: str, message: str | SpoolviewError) -> SpoolviewError:
         """An error ``file:line: message`` (the line of ``key`` in ``[table]``)."""
-        tail = f"; {self.advice}" if self.advice else ""
-        return self.error(f"{self.where(table, key)}: {message}{tail}")
+        tail, where = _tail(self.advice), self.where(table, key)
+        return self.error(f"{where}: {message}{tail}", msgid="toml.placed", params={"where": where, "what": message, "tail": tail})
 
-    def _shown(self, dotted: str, value: Any) -> str:
-        return "(hidden)" if self.hide(dotted) else repr(value)
+    def _shown(self, dotted: str, value: Any) -> str | SpoolviewError:
+        return words("(hidden)", "toml.hidden") if self.hide(dotted) else repr(value)
 
     # -- loading --------------------------------------------------------------------------
     def load(self, obj: Any, data: Any, table: tuple[str, ...] = (), *,
@@ -234,7 +265,8 @@ class TomlFile:
         """Set the fields of dataclass instance ``obj`` from the mapping ``data`` (the table ``table``)."""
         if not isinstance(data, dict):
             parent, key = (table[:-1], table[-1]) if table else ((), "")
-            raise self.fail(parent, key, f"must be a table [{'.'.join(table)}], found {describe(data)}")
+            raise self.fail(parent, key, words(f"must be a table [{'.'.join(table)}], found {describe(data)}", "toml.must_table",
+                                               table=".".join(table), found=_kind(data)))
         self._mode = unknown
         hints = _field_types(type(obj))
         names = [f.name for f in dataclasses.fields(obj) if f.name not in skip and f.init]
@@ -244,7 +276,9 @@ class TomlFile:
                     self.unknown[(*table, key)] = value
                     continue
                 dotted = ".".join((*table, key))
-                raise self.refuse(table, key, f"unknown key {dotted} (known: {', '.join(sorted(names))})")
+                known = ", ".join(sorted(names))
+                raise self.refuse(table, key, words(f"unknown key {dotted} (known: {known})", "toml.unknown_key", key=dotted,
+                                                    known=known))
             current = getattr(obj, key)
             setattr(obj, key, self.value(hints[key], value, table, key, current))
         return obj
@@ -264,20 +298,26 @@ class TomlFile:
                     return self.value(option, value, table, key, current)
                 except Exception:  # noqa: BLE001 - self.error may be any class: try the next kind
                     continue
-            raise self.fail(table, key, f"must be {' or '.join(describe(o) for o in options)}, found {describe(value)}")
+            kinds = [_kind(o) for o in options]
+            kind: str | SpoolviewError = " or ".join(map(str, kinds))
+            if len(kinds) == 2:
+                kind = words(str(kind), "toml.kind.either", first=kinds[0], second=kinds[1])
+            raise self.fail(table, key, _must(kind, _kind(value)))
         if origin is Literal:
             if value not in args:
-                raise self.fail(table, key, f"must be one of {', '.join(map(repr, args))}, not {self._shown(key, value)}")
+                choices, shown = ", ".join(map(repr, args)), self._shown(key, value)
+                raise self.fail(table, key, words(f"must be one of {choices}, not {shown}", "toml.one_of", choices=choices,
+                                                  value=shown))
             return value
         if origin is list:
             if not isinstance(value, list):
                 dotted = ".".join((*table, key))
-                raise self.fail(table, key, f"must be {describe(list)}, found {self._shown(dotted, value)}")
+                raise self.fail(table, key, _must(_kind(list), self._shown(dotted, value)))
             item = args[0] if args else Any
             return [self.value(item, v, table, key) for v in value]
         if origin is dict or typ is dict:
             if not isinstance(value, dict):
-                raise self.fail(table, key, f"must be {describe(dict)}, found {describe(value)}")
+                raise self.fail(table, key, _must(_kind(dict), _kind(value)))
             item = args[1] if len(args) == 2 else Any
             return {k: self.value(item, v, (*table, key), k) for k, v in value.items()}
         if isinstance(typ, type) and dataclasses.is_dataclass(typ):
@@ -301,5 +341,9 @@ class TomlFile:
             raise TypeError(f"tomlconfig cannot load a field of type {typ!r} ({'.'.join((*table, key))})")
         if not ok:
             dotted = ".".join((*table, key))
-            raise self.fail(table, key, f"must be {describe(typ)}, found {self._shown(dotted, value)}")
+            raise self.fail(table, key, _must(_kind(typ), self._shown(dotted, value)))
         return value
+
+
+def _must(kind: str | SpoolviewError, found: str | SpoolviewError) -> SpoolviewError:
+    return words(f"must be {kind}, found {found}", "toml.must_be", kind=kind, found=found)

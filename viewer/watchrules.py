@@ -42,8 +42,11 @@ from viewer.settings import ADDRESS_TYPES, Settings
 
 __all__ = ["Decision", "Rule", "Rules", "RulesError", "load"]
 
-ADVICE = "correct the rules file (the watcher took no document)"
+ADVICE = tomlconfig.words("correct the rules file (the watcher took no document)", "watch.rules.advice")
 _SEND_FIELDS = ("address_type", "template", "protection", "password_file")
+
+
+W = tomlconfig.words
 
 
 class RulesError(SpoolviewError):
@@ -128,6 +131,17 @@ class Decision:
 
 _LABEL = r'^rule (?P<n>\d+)(?: "(?P<name>.*)")? \((?P<where>[^()]*)\)$'
 _DEFAULT = r"^no rule matched: the default of (?P<source>.+)$"
+
+
+def _label_words(label: str) -> str | SpoolviewError:
+    """A rule's label quoted in an error, with its catalogue key (as ``rule_text`` words it)."""
+    import re
+
+    found = re.match(_LABEL, label, re.S)
+    if found is None:
+        return label
+    key = "watch.rule.named" if found["name"] is not None else "watch.rule.bare"
+    return W(label, key, n=found["n"], name=found["name"] or "", where=found["where"])
 
 
 def rule_text(lang: str, label: str) -> str:
@@ -216,33 +230,36 @@ def load(path: Path, settings: Settings, *, password: str = "") -> Rules:
     """
     parsed = tomlconfig.read(path, RulesError, advice=ADVICE)
     if parsed is None:
-        raise RulesError(f"{path}: no such rules file; check the path (--rules, or watch.rules in the settings)")
+        raise RulesError(f"{path}: no such rules file; check the path (--rules, or watch.rules in the settings)",
+                         msgid="watch.rules.missing", params={"path": path})
     data, text = parsed
     toml = tomlconfig.TomlFile(path, text, error=RulesError, base=path.parent, advice=ADVICE)
     rules = Rules(path)
     for key in data:
         if key not in ("rule", "default"):
-            raise toml.refuse((), key, f"unknown key {key} (known: default, rule): write each rule under [[rule]] "
-                                       "and the defaults under [default]")
+            raise toml.refuse((), key, W(f"unknown key {key} (known: default, rule): write each rule under [[rule]] "
+                                         "and the defaults under [default]", "watch.rules.unknown_key", key=key))
     if "default" in data:
         toml.load(rules.default, data["default"], ("default",))
         _check(toml, settings, rules.default, "default", data["default"])
     entries = data.get("rule", [])
     if not isinstance(entries, list):
-        raise toml.refuse((), "rule", "rule must be a list of rules: write each one under its own [[rule]] header "
-                                      "(two brackets)")
+        raise toml.refuse((), "rule", W("rule must be a list of rules: write each one under its own [[rule]] header "
+                                        "(two brackets)", "watch.rules.not_list"))
     for index, entry in enumerate(entries, 1):
         where = f"rule[{index}]"
         if not isinstance(entry, dict):
-            raise toml.refuse((), "rule", f"{where} must be a table: write each rule under its own [[rule]] header")
+            raise toml.refuse((), "rule", W(f"{where} must be a table: write each rule under its own [[rule]] header",
+                                            "watch.rules.not_table", where=where))
         rule = toml.load(Rule(), entry, (where,))
         rule.name = rule.name.strip()
         rule.label = f"rule {index}" + (f' "{rule.name}"' if rule.name else "") + f" ({toml.where((), where)})"
         _check(toml, settings, rule, where, entry)
         for earlier in rules.rules:
             if earlier.takes_all:
-                raise toml.refuse((), where, f"{where} can never match: {earlier.label} has no kind, customer or file "
-                                             "and takes every document; put it last, or make it the [default]")
+                raise toml.refuse((), where, W(f"{where} can never match: {earlier.label} has no kind, customer or file "
+                                               "and takes every document; put it last, or make it the [default]",
+                                               "watch.rules.never", where=where, earlier=_label_words(earlier.label)))
         rules.rules.append(rule)
     for holder in (rules.default, *rules.rules):
         if holder.password_file is not None and holder.password_file not in rules.passwords:
@@ -252,9 +269,10 @@ def load(path: Path, settings: Settings, *, password: str = "") -> Rules:
         decision = rules._decision("", holder if isinstance(holder, Rule) else None)
         if decision.protection == "password" and not decision.hold and not decision.password and not password:
             where = holder_where(rules, holder)
-            raise RulesError(f'{_at(toml, where, "protection")}: {where}.protection "password" needs a password: add '
-                             'password_file = "FILE" (its first line) to this rule or to [default], or give --password-file; '
-                             + ADVICE)
+            at = _at(toml, where, "protection")
+            raise RulesError(f'{at}: {where}.protection "password" needs a password: add password_file = "FILE" (its first '
+                             f'line) to this rule or to [default], or give --password-file; {ADVICE}',
+                             msgid="watch.rules.no_password", params={"where": at, "table": where, "advice": ADVICE})
     return rules
 
 
@@ -272,28 +290,31 @@ def _check(toml: tomlconfig.TomlFile, settings: Settings, holder: Default, where
     patterns = zip(("kind", "customer", "file"), holder.patterns(), strict=True) if isinstance(holder, Rule) else iter(())
     for key, items in patterns:
         if key in given and not items:
-            raise toml.fail(table, key, "is empty: give at least one value, or remove the key")
+            raise toml.fail(table, key, W("is empty: give at least one value, or remove the key", "watch.rules.empty"))
         if any(not item.strip() for item in items):
-            raise toml.fail(table, key, 'holds an empty text: give a value such as "devis" or "CLI0*"')
+            raise toml.fail(table, key, W('holds an empty text: give a value such as "devis" or "CLI0*"', "watch.rules.empty_text"))
     if holder.address_type is not None:
         kind = holder.address_type.strip().upper()
         if kind not in ADDRESS_TYPES:
-            raise toml.fail(table, "address_type", f"must be one of {', '.join(ADDRESS_TYPES)}, not {holder.address_type!r}")
+            raise toml.fail(table, "address_type", W(f"must be one of {', '.join(ADDRESS_TYPES)}, not {holder.address_type!r}",
+                                                     "toml.one_of", choices=", ".join(ADDRESS_TYPES),
+                                                     value=repr(holder.address_type)))
         if not settings.routing.template(kind):
-            raise toml.fail(table, "address_type", f'is "{kind}" but the settings give no route for {kind} '
+            raise toml.fail(table, "address_type", W(f'is "{kind}" but the settings give no route for {kind} '
                             f"(routing.{kind.lower()} is empty): set it, e.g. `spoolview settings set routing.{kind.lower()} "
-                            "'SERV_SMTP:%ADR%@fax.example.com'`")
+                            "'SERV_SMTP:%ADR%@fax.example.com'`", "watch.rules.no_route", kind=kind, key=kind.lower()))
     if holder.template is not None:
         name = holder.template.strip().lower()
         if not name or name not in _template_names(settings):
-            raise toml.fail(table, "template", f"{holder.template!r} is not a template: define "
+            raise toml.fail(table, "template", W(f"{holder.template!r} is not a template: define "
                             f"templates.subjects.{name or 'NAME'}.fr and templates.bodies.{name or 'NAME'}.fr (and .en) in the "
-                            "settings, or use a kind's: devis, commande, facture, releve")
+                            "settings, or use a kind's: devis, commande, facture, releve", "watch.rules.template",
+                            template=holder.template, name=name or "NAME"))
     if holder.action == "hold" and isinstance(holder, Rule):  # [default]'s send keys still serve the rules that send
         unused = [key for key in _SEND_FIELDS if key in given]
         if unused:
-            raise toml.fail(table, unused[0], 'is never used: this rule holds its documents (action = "hold") and sends '
-                            f"nothing; remove {', '.join(unused)}")
+            raise toml.fail(table, unused[0], W('is never used: this rule holds its documents (action = "hold") and sends '
+                            f"nothing; remove {', '.join(unused)}", "watch.rules.unused", keys=", ".join(unused)))
 
 
 def _at(toml: tomlconfig.TomlFile, where: str, key: str) -> str:
@@ -306,13 +327,16 @@ def _read_password(toml: tomlconfig.TomlFile, where: str, path: Path) -> str:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise toml.fail((where,), "password_file", f"{path} does not exist: give the file whose first line is the PDF password") from None
+        raise toml.fail((where,), "password_file", W(f"{path} does not exist: give the file whose first line is the PDF password",
+                                                     "watch.rules.password_missing", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise toml.fail((where,), "password_file", f"{path} cannot be read ({why}): check its rights") from None
+        raise toml.fail((where,), "password_file", W(f"{path} cannot be read ({why}): check its rights",
+                                                     "watch.rules.password_unreadable", path=path, reason=why)) from None
     if not lines or not lines[0]:
-        raise toml.fail((where,), "password_file", f"{path} is empty: write the PDF password on its first line")
+        raise toml.fail((where,), "password_file", W(f"{path} is empty: write the PDF password on its first line",
+                                                     "watch.rules.password_empty", path=path))
     if path.stat().st_mode & 0o004:
-        raise toml.fail((where,), "password_file", f"{path} can be read by every user of this computer: "
-                        f"`chmod 600 {path}` (or 640 for the service's group)")
+        raise toml.fail((where,), "password_file", W(f"{path} can be read by every user of this computer: "
+                        f"`chmod 600 {path}` (or 640 for the service's group)", "watch.rules.password_readable", path=path))
     return lines[0]

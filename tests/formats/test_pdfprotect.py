@@ -137,6 +137,18 @@ def test_unusual_objects_are_left_to_pymupdf(objects: list[bytes], why: str) -> 
     assert protect(data, Protection("no-modify")).startswith(b"%PDF")  # PyMuPDF still protects it
 
 
+def test_a_direct_info_or_an_odd_page_tree_is_left_to_pymupdf() -> None:
+    direct = classic_pdf(PAGES, b"<</Size 4/Root 1 0 R/Info<</Title(t)>>>>")
+    with pytest.raises(ParseError, match="Info"):
+        protect_parsed(direct, "", PERMISSIONS)
+    orphan = classic_pdf([PAGES[0], PAGES[1], b"<</Type/Page/Parent 1 0 R/MediaBox[0 0 100 200]>>"],
+                         b"<</Size 4/Root 1 0 R>>")  # the page's /Parent is not the node above it
+    with pytest.raises(ParseError, match="Parent"):
+        protect_parsed(orphan, "", PERMISSIONS)
+    protected = pymupdf.open(stream=protect(direct, Protection("no-modify")), filetype="pdf")  # by PyMuPDF
+    assert protected.metadata["encryption"].endswith("256-bit AES") and protected.page_count == 1
+
+
 def test_numbers_references_and_strings_survive_the_rewrite(tmp_path: Path) -> None:
     objects = [b"<</Type/Catalog/Pages 2 0 R/Odd[0.000012345 -3.25 9 0 R (a\\)b) <00ff>]>>", PAGES[1],
                b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 100.123456789 200]>>"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib
+import pickle
 import re
 import subprocess
 import sys
@@ -177,6 +178,7 @@ def test_each_record_of_the_project_has_the_fields_and_behaviour_of_its_dataclas
         if "__repr__" not in cls.__dict__:
             assert repr(r) == repr(d)
         assert r == cls() and (r == d) is False
+        assert pickle.loads(pickle.dumps(r)) == r  # as a worker process receives it (send --jobs)
 
 
 def test_class_variables_are_not_fields_and_bases_fields_come_first() -> None:

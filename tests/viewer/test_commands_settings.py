@@ -254,3 +254,32 @@ def test_a_refused_value_is_said_in_both_languages(capsys: pytest.CaptureFixture
         code, out, err = run(capsys, "settings", "set", *argv)
         assert (code, out) == (1, "")
         assert err.startswith(prefix + said), err
+
+
+def test_a_broken_settings_file_is_said_in_french(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[functions]\nport = \"587\"\n", encoding="utf-8")
+    code, out, err = run(capsys, "settings", "check")
+    assert (code, out) == (1, "")
+    assert err == (f"spoolview : erreur : {path}:2 : la clé functions.port doit être un nombre entier, et non '587' ; "
+                   "corrigez le fichier à la main (il n'a pas été modifié)\n")
+    path.write_text("[functions\n", encoding="utf-8")
+    code, out, err = run(capsys, "settings", "check")
+    assert err.startswith(f"spoolview : erreur : {path}:1 : ce n'est pas un fichier TOML valide (« ")
+    assert err.endswith(" ») ; corrigez-le à la main, ou déplacez-le pour repartir des valeurs par défaut (il n'a pas été modifié)\n")
+    assert path.read_text(encoding="utf-8") == "[functions\n"
+
+
+def test_show_comments_speak_french(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, out, _ = run(capsys, "settings", "show")
+    assert code == 0 and out.startswith(f"# {paths.config_file()} (pas encore écrit : valeurs par défaut)\n")
+    assert out.endswith("\n# mots de passe : default non défini\n")
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[functions]\ncolour = 1\n", encoding="utf-8")
+    code, out, _ = run(capsys, "settings", "show")
+    assert out.startswith(f"# {path}\n")
+    assert out.endswith("# réglages inconnus (gardés, voir `spoolview settings check`) : functions.colour\n")

@@ -670,3 +670,27 @@ def test_check_rules_with_one_rule_says_it_in_the_singular(capsys, tmp_path):
     assert run(capsys, "watch", "--check-rules", rules)[1] == f"{rules}: 1 rule, no problem found\n"
     _french()
     assert run(capsys, "watch", "--check-rules", rules)[1] == f"{rules} : 1 règle, aucun problème\n"
+
+
+def test_check_rules_words_a_bad_rules_file_in_french(capsys, tmp_path, smtpd):
+    folder, rules = setup_rules(tmp_path, smtpd)
+    _french()
+    rules.write_text(RULES.replace('action = "hold"', 'action = "sned"'), encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--check-rules", rules)
+    assert (code, out) == (EXIT_CONFIG, "")
+    assert err == (f"spoolview : erreur : {rules}:8 : la clé rule[1].action doit valoir l'une des valeurs 'send', 'hold', "
+                   "et non 'sned' ; corrigez le fichier de règles (la surveillance n'a pris aucun document)\n")
+    rules.write_text(RULES.replace('template = "relance"', 'template = "rappel"'), encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--check-rules", rules)
+    assert code == EXIT_CONFIG and err.startswith(
+        f"spoolview : erreur : {rules}:21 : la clé rule[3].template « rappel » n'est pas un modèle : définissez "
+        "templates.subjects.rappel.fr et templates.bodies.rappel.fr (et .en) dans les paramètres")
+    rules.write_text('[[rule]]\nname = "tout"\n\n[[rule]]\nkind = "devis"\n', encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--check-rules", rules)
+    assert err == (f"spoolview : erreur : {rules}:4 : rule[2] ne peut jamais s'appliquer : la règle 1 « tout » ({rules}:1) "
+                   "n'a ni kind, ni customer, ni file et prend tous les documents ; placez cette règle en dernier, ou faites-en "
+                   "le [default] ; corrigez le fichier de règles (la surveillance n'a pris aucun document)\n")
+    rules.write_text('[[rule]]\nkind = 3\n', encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--check-rules", rules)
+    assert "la clé rule[1].kind doit être un texte entre guillemets (\"…\") ou une liste entre crochets, par exemple [1, 2], " \
+           "et non un nombre entier" in err

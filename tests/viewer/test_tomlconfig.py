@@ -10,9 +10,10 @@ from typing import Any, Literal
 import pytest
 
 from viewer import tomlconfig
+from viewer.errors import SpoolviewError
 
 
-class BadConfig(Exception):
+class BadConfig(SpoolviewError):
     pass
 
 

@@ -61,11 +61,14 @@ def cmd_show(args: argparse.Namespace) -> int:
             data["environments"][name]["smtp_password"] = state
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(f"# {settings.path}" + ("" if settings.path and settings.path.exists() else " (not written yet: defaults)"))
+    lang = _language(settings)  # the comments only: the TOML itself and --json are the same in both languages
+    written = settings.path is not None and settings.path.exists()
+    print(f"# {settings.path}" if written else text(lang, "settings.show.defaults", path=settings.path))
     print(tomli_w.dumps(data), end="")
-    print("\n# passwords: " + ", ".join(f"{name} {state}" for name, state in states.items()))
+    print("\n" + text(lang, "settings.show.passwords", states=", ".join(
+        text(lang, f"settings.show.password.{state.replace(' ', '_')}", name=name) for name, state in states.items())))
     if settings.unknown_keys:
-        print("# unknown keys (kept, see `spoolview settings check`): " + ", ".join(settings.unknown_keys))
+        print(text(lang, "settings.show.unknown", keys=", ".join(settings.unknown_keys)))
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import os
 import sys
 import tkinter as tk
 from collections.abc import Callable
@@ -41,6 +42,43 @@ def skip_layout_model() -> None:
         sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]  # None blocks the import
 
 
+COMPOSE_ENV = "XCOMPOSECACHE"
+
+
+def compose_cache() -> str | None:
+    """Let Xlib keep the parsed Compose table in a private folder of the user's cache; returns the
+    variable's previous value (None: unset) for ``restore_compose_cache``.
+
+    Tk opens the X input method when it connects to the display, and Xlib's local input method
+    (dead keys, the Compose key) then parses the locale's Compose file, about 5,700 lines read a
+    character at a time, three times over (Tk opens the method, registers for its restarts, and
+    opens it again): a quarter of a cold start's instructions in the window's process. libX11
+    caches the parsed table itself, in ``$XCOMPOSECACHE`` (a folder of the user's, 0700; each
+    table cached under its file's name and checked against its date, a day at most), so the
+    table, the user's ~/.XCompose and XCOMPOSEFILE work as they always did; it never does for
+    root. Left as it is when set by the user, or off Linux and the BSDs.
+    """
+    previous = os.environ.get(COMPOSE_ENV)
+    if previous is not None or not (sys.platform.startswith("linux") or "bsd" in sys.platform):
+        return previous
+    from viewer import paths
+
+    try:
+        folder = paths.ensure_private_dir(paths.cache_dir() / "compose")
+    except OSError:  # no cache folder: Xlib parses the table, as before
+        return None
+    os.environ[COMPOSE_ENV] = str(folder)
+    return None
+
+
+def restore_compose_cache(previous: str | None) -> None:
+    """The variable as it was before ``compose_cache``: programs started from the viewer do not inherit ours."""
+    if previous is None:
+        os.environ.pop(COMPOSE_ENV, None)
+    else:
+        os.environ[COMPOSE_ENV] = previous
+
+
 def dpi_aware() -> None:
     """On Windows, ask for real pixels so pages and icons are drawn sharp on HiDPI screens."""
     if sys.platform != "win32":
@@ -66,7 +104,13 @@ class App:
         skip_layout_model()
         if root is None:
             dpi_aware()
-        self.root = root or tk.Tk(className="spoolview")
+        if root is None:
+            previous = compose_cache()
+            try:
+                root = tk.Tk(className="spoolview")
+            finally:
+                restore_compose_cache(previous)
+        self.root = root
         self.root.withdraw()
         self.root.report_callback_exception = self.callback_error
         from viewer.settings_store import shared

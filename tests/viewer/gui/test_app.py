@@ -446,3 +446,44 @@ def test_the_spare_takes_the_size_a_window_left_since_it_was_built(root, tmp_pat
     photo = spare.pageview.photo(0)
     assert photo is not None and photo.width() <= narrow  # page 1 fitted to the new width, not the old
     application.stop_serving()
+
+
+def test_xlib_keeps_the_compose_table_in_a_private_folder_while_tk_starts(spoolview_home, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.delenv("XCOMPOSECACHE", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    previous = app_mod.compose_cache()
+    folder = os.environ.get("XCOMPOSECACHE", "")
+    try:
+        assert previous is None and folder.startswith(str(spoolview_home))
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700  # libX11 ignores a folder others can write
+    finally:
+        app_mod.restore_compose_cache(previous)
+    assert "XCOMPOSECACHE" not in os.environ  # programs the viewer starts do not inherit it
+    monkeypatch.setenv("XCOMPOSECACHE", "/the/users/own")
+    previous = app_mod.compose_cache()
+    assert previous == os.environ["XCOMPOSECACHE"] == "/the/users/own"  # the user's choice stands
+    app_mod.restore_compose_cache(previous)
+    assert os.environ["XCOMPOSECACHE"] == "/the/users/own"
+
+
+def test_the_viewers_tk_starts_with_the_compose_cache_and_leaves_no_trace_of_it(spoolview_home, monkeypatch):
+    import os
+
+    monkeypatch.delenv("XCOMPOSECACHE", raising=False)
+    seen: list[str | None] = []
+    real_tk = app_mod.tk.Tk
+
+    def tk_seeing_the_environment(*args, **kwargs):
+        seen.append(os.environ.get("XCOMPOSECACHE"))
+        return real_tk(*args, **kwargs)
+
+    monkeypatch.setattr(app_mod.tk, "Tk", tk_seeing_the_environment)
+    application = app_mod.App(plugins=())
+    try:
+        assert seen and seen[0] == str(spoolview_home / "cache" / "compose")
+        assert "XCOMPOSECACHE" not in os.environ
+    finally:
+        application.destroy()

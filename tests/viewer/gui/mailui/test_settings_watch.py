@@ -74,13 +74,13 @@ def test_change_save_and_reload_from_disk(root, notify, tmp_path):
 
 
 @pytest.mark.parametrize(("key", "value", "said"), [
-    ("watch.interval", "0.05", "at least 0.1 second"),
+    ("watch.interval", "0.05", "l'intervalle d'examen doit être d'au moins 0,1 seconde"),  # the settings' words, in French
     ("watch.settle", "abc", "« abc » n'est pas un nombre positif"),
     ("watch.settle", "-2", "« -2 » n'est pas un nombre positif"),
     ("watch.jobs", "0", "« 0 » n'est pas un nombre de processus : saisissez un nombre entier de 1 à 64"),
     ("watch.jobs", "deux", "« deux » n'est pas un nombre de processus"),
-    ("watch.folder", "MISSING", "is not a folder; create it or correct the path"),
-    ("watch.rules", "BROKEN", "rule[1].action must be one of 'send', 'hold', not 'sned'"),
+    ("watch.folder", "MISSING", "n'est pas un dossier : créez-le ou corrigez le chemin"),
+    ("watch.rules", "BROKEN", "la clé rule[1].action doit valoir l'une des valeurs 'send', 'hold', et non 'sned'"),
 ])
 def test_a_bad_value_is_refused_with_its_field_named_and_nothing_saved(root, notify, tmp_path, key, value, said):
     path = settings_mod.paths.config_file()
