@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.procs import child_map
+from tests.support.sockets import wait_listening
 from viewer.relay.acceptor import ListenerPool
 from viewer.relay.config import from_dict
 from viewer.relay.queue import Queue
@@ -106,14 +107,8 @@ def free_port() -> int:
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port}")
+    if not wait_listening(port, timeout):
+        raise SystemExit(f"nothing listens on port {port}")
 
 
 def drive(port: int, *, peers: bool) -> float:

@@ -20,6 +20,7 @@ import tomli_w
 
 from tests.support.procs import children
 from tests.support.smtpd import RecordingHandler, free_port
+from tests.support.sockets import wait_listening
 from tests.viewer.relay.conftest import drop, make_config, outcomes, simple_message
 from viewer.relay.queue import Queue
 from viewer.relay.service import RelayService
@@ -167,17 +168,6 @@ def _wait_unique(handler: RecordingHandler, count: int, timeout: float) -> None:
             handler.arrived.wait(0.2)
 
 
-def _wait_listening(port: int, timeout: float = 20.0) -> None:
-    """Return once the relay's listener accepts connections on ``port`` (bounded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-
-
 def _stop(proc: subprocess.Popen) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -282,8 +272,6 @@ def test_files_from_the_viewers_pickup_route_are_relayed(smtpd, service_for):
 
 
 def test_listener_port_taken_stops_everything_with_one_error(smtpd, tmp_path):
-    import socket
-
     from viewer.relay.listener import ListenerError
 
     with socket.socket() as busy:
@@ -420,7 +408,7 @@ def test_sigkill_during_listener_injection_loses_no_acknowledged_message(smtpd, 
                 acknowledged.add(n)
 
     proc = _start(config)
-    _wait_listening(port)
+    assert wait_listening(port)
     clients = [threading.Thread(target=session) for _ in range(6)]
     for t in clients:
         t.start()
@@ -434,7 +422,7 @@ def test_sigkill_during_listener_injection_loses_no_acknowledged_message(smtpd, 
         t.join(15)
     assert len(acknowledged) >= 60
     proc = _start(config)
-    _wait_listening(port)  # up, its signal handlers in place: the SIGTERM below asks for a clean stop
+    assert wait_listening(port)  # up, its signal handlers in place: the SIGTERM below asks for a clean stop
     _wait_unique(smtpd.handler, len(acknowledged), 60)
     assert _stop(proc) == 0
     assert acknowledged <= set(_ids(smtpd.handler))  # none lost
