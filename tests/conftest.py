@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 import ssl
 from pathlib import Path
 
@@ -18,8 +19,15 @@ def pytest_configure(config: pytest.Config) -> None:
     Left automatic, it runs in whichever thread allocates when its threshold is reached: a test's
     SMTP or HTTP server thread then collected Tk objects left by GUI tests, each of whose
     ``__del__`` waits about a second for a Tk main loop, and the server missed its clients'
-    timeouts. Objects without cycles are still freed at once, by reference counting."""
+    timeouts. Objects without cycles are still freed at once, by reference counting.
+
+    Ctrl+C behaves as at a terminal in the programs the tests start: a suite started in the
+    background by a non-interactive shell (a CI runner, ``make test &``) inherits SIGINT
+    ignored, which exec passes on to every child, and the tests that press Ctrl+C on a batch
+    would see it go on. A Python handler is reset to the default by exec."""
     gc.disable()
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True, scope="module")
