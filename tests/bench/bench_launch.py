@@ -7,7 +7,9 @@ unless ``--here`` asks for $DISPLAY). Each launch execs the real ``spoolview`` c
 with XGetImage (tests/bench/screen.py) until the page's marker colour shows: the time
 counts interpreter start, imports, the window, rendering and the X server drawing it.
 Baselines measured in the same run: ``python -c pass`` and a bare python + PyMuPDF + Tk
-script showing the same PDF. ``--peers`` adds evince and mupdf when installed. ``warm``
+script showing the same PDF. Run as root, ``cold`` also launches everything as an ordinary
+account (nobody, a home of its own), as an office user does: some caches (Xlib's Compose table)
+are never used for root. ``--peers`` adds evince and mupdf when installed. ``warm``
 hands files over 3 s apart (the viewer's spare window ready) and back to back, and counts
 the instructions of one `spoolview FILE` process handing over (valgrind, when installed).
 """
@@ -158,6 +160,57 @@ def cold(scr: screen.Screen, pdf: Path, quote_pdf: Path, peers: bool) -> None:
                 row("sample quote .spv", quote, f"{name} on its PDF", peer_q)
             else:
                 print(f"  {name}: not installed (make bench-peers installs it)")
+
+
+def ordinary_user(folder: Path) -> tuple[list[str], dict[str, str]] | None:
+    """When the bench runs as root: the command prefix and environment that run a program as an
+    ordinary account (nobody) with a home, cache and runtime folder of its own, as an office user
+    starts it. Xlib keeps its parsed Compose table (XCOMPOSECACHE) only for users other than root,
+    and so do other caches: root's launches are not what a user waits for. None when not root or
+    without setpriv."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return None
+    import pwd
+
+    account = pwd.getpwnam("nobody")
+    home = folder / "user"
+    shutil.copytree(Path(os.environ["SPOOLVIEW_HOME"]), home / "spoolview")  # the settings without the save offer
+    (home / "run").mkdir(mode=0o700)
+    for path in (home, *home.rglob("*")):
+        os.chown(path, account.pw_uid, account.pw_gid)
+    folder.chmod(0o755)  # the documents, readable by the account
+    env = {**os.environ, "HOME": str(home), "USER": "nobody", "LOGNAME": "nobody", "SPOOLVIEW_HOME": str(home / "spoolview"),
+           "XDG_RUNTIME_DIR": str(home / "run"), "XDG_CACHE_HOME": str(home / ".cache"),
+           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local" / "share")}
+    env.pop("XCOMPOSECACHE", None)
+    prefix = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import tkinter, pymupdf"], env=env, capture_output=True, text=True)
+    if probe.returncode:
+        where = Path(os.path.realpath(sys.executable))
+        print(f"cold start as an ordinary user: not measured, nobody cannot run {where} "
+              f"({probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else probe.returncode}); "
+              "an interpreter under a private home (pyenv in /root) needs that folder passable (chmod o+x)")
+        return None
+    return prefix, env
+
+
+def cold_as_user(scr: screen.Screen, folder: Path, pdf: Path, quote_pdf: Path, peers: bool) -> None:
+    user = ordinary_user(folder)
+    if user is None:
+        return
+    prefix, env = user
+    flag = new_window_flag()
+    raw = median(lambda: launch(scr, [*prefix, sys.executable, "-c", RAW_VIEWER, str(pdf)], env=env))
+    one = median(lambda: launch(scr, [*prefix, SPOOLVIEW, *flag, str(pdf)], env=env))
+    quote = median(lambda: launch(scr, [*prefix, SPOOLVIEW, *flag, str(QUOTE)], env=env))
+    print(f"cold start as an ordinary user (nobody, a home of its own; median of {RUNS}; target <= evince)")
+    row("1-page PDF", one, "python+pymupdf+Tk, same PDF", raw)
+    row("sample quote .spv", quote, "python+pymupdf+Tk, its PDF", raw)
+    if peers and shutil.which("evince"):
+        peer = median(lambda: launch(scr, [*prefix, "evince", str(pdf)], env=env))
+        row("1-page PDF", one, "evince, same PDF", peer)
+        peer_q = median(lambda: launch(scr, [*prefix, "evince", str(quote_pdf)], env=env))
+        row("sample quote .spv", quote, "evince on its PDF", peer_q)
 
 
 USER_PAUSE = 3.0  # s: a user's next `spoolview FILE` comes seconds after the last page showed
@@ -419,6 +472,7 @@ def main() -> int:
             big_pdf.write_bytes(to_pdf(doc))
         if "cold" in parts:
             cold(scr, pdf, quote_pdf, peers)
+            cold_as_user(scr, folder, pdf, quote_pdf, peers)
         if "warm" in parts:
             warm(scr, pdf, second)
         if "mail" in parts:
