@@ -31,7 +31,8 @@ the page area recorded in the user's cache folder for the remembered window size
 ``viewer.cli`` forks as soon as a plain ``spoolview [open] FILE...`` is known to be cold
 (``start_for_command``), before argparse and logging; the open command ``take``s it. Not
 forked: another platform, another thread running (a fork copies one thread),
-``SPOOLVIEW_FIRST_PAGE=sequential``.
+``SPOOLVIEW_FIRST_PAGE=sequential``. A PDF's page 1 is drawn through MuPDF's C library
+(formats/mupdfc.py) unless ``SPOOLVIEW_FIRST_PAGE=pymupdf``.
 
 No tkinter here: the page-fitting arithmetic the page view uses lives here so the child
 computes the same zoom without Tk.
@@ -50,12 +51,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from formats.document import Document
+
 GAP = 12  # pixels between pages and around them (the page view's layout)
 MAX_ZOOM = 6.4  # the page view's largest zoom step
 MIN_FIT_ZOOM = 0.05
 CHILD_LIFETIME_S = 60  # the child ends by itself after this, whatever it is doing (SIGALRM)
 VIEW_FILE = "first-page-view.json"  # in the user's cache folder: the page area of the last start-up's window
-DISABLE_ENV = "SPOOLVIEW_FIRST_PAGE"  # "sequential": no child (the benchmark's comparison, a diagnosis)
+DISABLE_ENV = "SPOOLVIEW_FIRST_PAGE"  # "sequential": no child; "pymupdf": a PDF's page 1 by PyMuPDF (benchmark, diagnosis)
 _LENGTH = struct.Struct(">I")
 PIPE_BYTES = 4 << 20  # the child -> parent pipe's wanted size (a page's PPM), capped by the system's limit
 PR_SET_PDEATHSIG = 1
@@ -357,15 +360,30 @@ def draw_first_page(path: str, to_parent: int, from_parent: int) -> int:
     record = read_view()
     send(to_parent, {"kind": "info", "pages": document.page_count, "page": size, "name": document.name,
                      "view": record})
-    from formats.render import render_ppm
-
+    render = _renderer(document, path)
     dpi = predicted_dpi(record, ViewerState.load().geometry, size)
     if dpi is not None:
-        send(to_parent, {"kind": "page", "dpi": dpi}, render_ppm(document, 0, dpi=dpi))
+        send(to_parent, {"kind": "page", "dpi": dpi}, render(dpi))
     with os.fdopen(from_parent, "rb") as requests:
         for line in requests:
             word, _, value = line.decode().partition(" ")
             if word == "render":
                 dpi = float(value)
-                send(to_parent, {"kind": "page", "dpi": dpi}, render_ppm(document, 0, dpi=dpi))
+                send(to_parent, {"kind": "page", "dpi": dpi}, render(dpi))
     return 0
+
+
+def _renderer(document: Document, path: str) -> Callable[[float], bytes]:
+    """Page 1 at a dpi, as PPM. A PDF file is drawn by PyMuPDF's MuPDF library through ctypes
+    (formats/mupdfc.py: the same pixels, without PyMuPDF's ~250 M-instruction import, the longer
+    side of a cold start; a MuPDF error there ends this child, and the window draws the page the
+    ordinary way), anything else by the viewer's renderer."""
+    if document.source == "pdf" and path.lower().endswith(".pdf") and os.environ.get(DISABLE_ENV) != "pymupdf":
+        from formats.mupdfc import Renderer
+
+        renderer = Renderer.open(path)
+        if renderer is not None:
+            return renderer.render
+    from formats.render import render_ppm
+
+    return lambda dpi: render_ppm(document, 0, dpi=dpi)

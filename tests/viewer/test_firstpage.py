@@ -13,7 +13,8 @@ import pytest
 
 from viewer import firstpage
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
 A4 = (595.0, 842.0)
 
 
@@ -189,3 +190,33 @@ def test_the_childs_pipe_holds_a_page_at_once():
                           timeout=60, cwd=SAMPLES.parent)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == wanted
+
+
+CHILD_IN_A_PROCESS = (
+    "import os, sys; from viewer import firstpage\n"
+    "out = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600); r, w = os.pipe()\n"
+    "os.write(w, b'render 96.5\\n'); os.close(w)\n"
+    "assert firstpage.draw_first_page(sys.argv[1], out, r) == 0\n"
+    "print('pymupdf' in sys.modules)\n"
+)
+
+
+@pytest.mark.parametrize("road", ["", "pymupdf"])
+def test_a_pdfs_page_1_is_drawn_without_importing_pymupdf_and_as_the_viewer_draws_it(tmp_path, road):
+    """The child draws a PDF through MuPDF's C library (formats/mupdfc.py): PyMuPDF's import, the
+    longer side of a cold start, is skipped; SPOOLVIEW_FIRST_PAGE=pymupdf takes the old road. Same bytes."""
+    from formats import render
+    from viewer.docopen import open_document
+
+    pdf, out = SAMPLES / "notice.pdf", tmp_path / "messages"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), firstpage.DISABLE_ENV: road}
+    done = subprocess.run([sys.executable, "-c", CHILD_IN_A_PROCESS, str(pdf), str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(road == "pymupdf")  # PyMuPDF imported only on the old road
+    reader = os.open(out, os.O_RDONLY)
+    messages = firstpage.Child(0, reader, None, str(pdf)).read()
+    os.close(reader)
+    assert [h["kind"] for h, _ in messages] == ["info", "page"]
+    with open_document(pdf) as doc:
+        assert messages[1][0]["dpi"] == 96.5 and messages[1][1] == render.render_ppm(doc, 0, dpi=96.5)
