@@ -52,10 +52,21 @@ class Renderer:
 
     def __init__(self, lib: ctypes.CDLL, ctx: int, doc: int, page: int) -> None:
         self._lib, self._ctx, self._doc, self._page = lib, ctx, doc, page
+        self._data: bytes | None = None  # the PDF in memory, read in place by MuPDF's stream
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], index: int = 0) -> Renderer | None:
-        """The renderer of page ``index`` (None: no library, an unknown version, a password asked)."""
+        """The renderer of page ``index`` of a PDF file (None: no library, an unknown version, a password asked)."""
+        return cls._open(os.fsencode(path), None, index)
+
+    @classmethod
+    def from_pdf_bytes(cls, data: bytes, index: int = 0) -> Renderer | None:
+        """The renderer of page ``index`` of a PDF in memory (a spool's page drawn by formats.draw),
+        as ``pymupdf.open(stream=data, filetype="pdf")`` reads it."""
+        return cls._open(None, data, index)
+
+    @classmethod
+    def _open(cls, path: bytes | None, data: bytes | None, index: int) -> Renderer | None:
         found = library()
         if found is None:
             return None
@@ -80,15 +91,22 @@ class Renderer:
             ("fz_pixmap_components", ctypes.c_int, [vp, vp]),
             ("fz_pixmap_samples", vp, [vp, vp]),
             ("fz_drop_pixmap", None, [vp, vp]),
+            ("fz_open_memory", vp, [vp, ctypes.c_char_p, ctypes.c_size_t]),
+            ("fz_open_document_with_stream", vp, [vp, ctypes.c_char_p, vp]),
         ):
             function = getattr(lib, name)  # cached on the library (lib[name] would be a new object each time)
             function.restype = restype
             function.argtypes = argtypes
         lib.fz_register_document_handlers(ctx)
-        doc = lib.fz_open_document(ctx, os.fsencode(path))
+        if data is not None:  # the stream reads ``data`` in place: the renderer keeps it alive
+            doc = lib.fz_open_document_with_stream(ctx, b"application/pdf", lib.fz_open_memory(ctx, data, len(data)))
+        else:
+            doc = lib.fz_open_document(ctx, path)
         if lib.fz_needs_password(ctx, doc):
             return None
-        return cls(lib, ctx, doc, lib.fz_load_page(ctx, doc, index))
+        renderer = cls(lib, ctx, doc, lib.fz_load_page(ctx, doc, index))
+        renderer._data = data
+        return renderer
 
     def render(self, dpi: float) -> bytes:
         """The page at ``dpi`` as PPM (P6), as ``formats.render.render_ppm`` makes it."""

@@ -374,14 +374,20 @@ def draw_first_page(path: str, to_parent: int, from_parent: int) -> int:
 
 
 def _renderer(document: Document, path: str) -> Callable[[float], bytes]:
-    """Page 1 at a dpi, as PPM. A PDF file is drawn by PyMuPDF's MuPDF library through ctypes
+    """Page 1 at a dpi, as PPM. A PDF file or a spool's page is drawn by PyMuPDF's MuPDF library through ctypes
     (formats/mupdfc.py: the same pixels, without PyMuPDF's ~250 M-instruction import, the longer
     side of a cold start; a MuPDF error there ends this child, and the window draws the page the
     ordinary way), anything else by the viewer's renderer."""
-    if document.source == "pdf" and path.lower().endswith(".pdf") and os.environ.get(DISABLE_ENV) != "pymupdf":
+    if os.environ.get(DISABLE_ENV) != "pymupdf" and document.source in ("pdf", "spv"):
         from formats.mupdfc import Renderer
 
-        renderer = Renderer.open(path)
+        renderer = None
+        if document.source == "spv":  # page 1 drawn as a one-page PDF, as the viewer draws it for display
+            from formats.draw import spv_page_pdf
+
+            renderer = Renderer.from_pdf_bytes(spv_page_pdf(document.backend, 0))
+        elif path.lower().endswith(".pdf"):
+            renderer = Renderer.open(path)
         if renderer is not None:
             return renderer.render
     from formats.render import render_ppm

@@ -103,3 +103,14 @@ def test_an_unreadable_file_ends_the_process_without_importing_pymupdf(tmp_path)
     done = subprocess.run([sys.executable, "-c", code, str(good), str(bad)], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 1 and "not reached" not in done.stdout and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("dpi", [96.0, 133.3])
+def test_a_spools_page_drawn_in_memory_is_drawn_as_the_viewer_draws_it(dpi):
+    from formats.draw import spv_page_pdf
+
+    quote = SAMPLES / "devis-D2026-0042.spv"
+    with open_document(quote) as doc:
+        renderer = mupdfc.Renderer.from_pdf_bytes(spv_page_pdf(doc.backend, 0))
+        assert renderer is not None
+        assert renderer.render(dpi) == render.render_ppm(doc, 0, dpi=dpi)

@@ -202,13 +202,15 @@ CHILD_IN_A_PROCESS = (
 
 
 @pytest.mark.parametrize("road", ["", "pymupdf"])
-def test_a_pdfs_page_1_is_drawn_without_importing_pymupdf_and_as_the_viewer_draws_it(tmp_path, road):
-    """The child draws a PDF through MuPDF's C library (formats/mupdfc.py): PyMuPDF's import, the
-    longer side of a cold start, is skipped; SPOOLVIEW_FIRST_PAGE=pymupdf takes the old road. Same bytes."""
+@pytest.mark.parametrize("name", ["notice.pdf", "devis-D2026-0042.spv"])
+def test_page_1_is_drawn_without_importing_pymupdf_and_as_the_viewer_draws_it(tmp_path, road, name):
+    """The child draws a PDF, or a spool's page drawn as PDF, through MuPDF's C library
+    (formats/mupdfc.py): PyMuPDF's import, the longer side of a cold start, is skipped;
+    SPOOLVIEW_FIRST_PAGE=pymupdf takes the old road. Same bytes."""
     from formats import render
     from viewer.docopen import open_document
 
-    pdf, out = SAMPLES / "notice.pdf", tmp_path / "messages"
+    pdf, out = SAMPLES / name, tmp_path / "messages"
     env = {**os.environ, "PYTHONPATH": str(ROOT), firstpage.DISABLE_ENV: road}
     done = subprocess.run([sys.executable, "-c", CHILD_IN_A_PROCESS, str(pdf), str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
