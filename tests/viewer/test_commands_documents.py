@@ -23,7 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_info_text_and_json(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "info", str(samples / "devis-D2026-0042.spv"))
     assert code == 0
-    assert "spv, 2 page(s)" in out and "customer: CLI001" in out and "contact: CT0001" in out
+    assert "spv, 2 pages" in out and "customer: CLI001" in out and "contact: CT0001" in out
     code, out, _ = run(capsys, "info", "--json", str(samples / "releve-CLI003.txt"))
     data = json.loads(out)
     assert data["source"] == "text" and data["pages"] == 3
@@ -35,6 +35,8 @@ def test_info_lists_mail_attachments(samples: Path, capsys: pytest.CaptureFixtur
     data = json.loads(out)
     assert data["attachments"][0]["filename"] == "devis-D2026-0042.pdf"
     assert data["headers"]["Subject"].startswith("Votre devis")
+    code, out, _ = run(capsys, "info", str(samples / "mail-devis.eml"))
+    assert code == 0 and "  attachment: devis-D2026-0042.pdf (application/pdf, " in out and out.endswith(" bytes)\n")
 
 
 def test_convert_plain_and_no_modify(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,7 +134,7 @@ def test_encrypted_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and "wrong password" in err
     pw.write_text("u")
     code, out, _ = run(capsys, "info", str(path), "--password-file", str(pw))
-    assert code == 0 and "pdf, 1 page(s)" in out
+    assert code == 0 and "pdf, 1 page, " in out
 
 
 def test_convert_encrypted_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -224,7 +226,7 @@ def test_info_and_convert_say_a_damaged_file_was_repaired(samples: Path, tmp_pat
     path = tmp_path / "damaged.pdf"
     path.write_bytes(re.sub(rb"/Count \d+", b"/Count 0", raw))  # MuPDF finds no page; PDFium finds two
     code, out, _ = run(capsys, "info", str(path))
-    assert code == 0 and "2 page(s)" in out and "damaged file, repaired on reading" in out
+    assert code == 0 and "2 pages" in out and "damaged file, repaired on reading" in out
     code, out, _ = run(capsys, "convert", str(path), "-o", str(tmp_path / "c.pdf"))
     assert code == 0 and "input repaired (damaged file)" in out
 
@@ -257,3 +259,37 @@ def test_convert_and_render_speak_french(samples: Path, tmp_path: Path, capsys: 
     assert code == 0 and said.startswith(f"{png} : page 2, ") and said.endswith(" pixels\n")
     code, _, err = run(capsys, "render", quote, "--page", "9", "-o", str(png))
     assert (code, err) == (1, f"spoolview : erreur : {quote} : il n'y a pas de page 9 (le document en a 2)\n")
+
+
+def test_info_speaks_french_and_english(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`info`'s lines follow the interface language (the locale's, then printing.language); --json stays as it is."""
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    quote = samples / "devis-D2026-0042.spv"
+    code, out, _ = run(capsys, "info", str(quote))
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"{quote} : spv, 2 pages, 595 x 842 pt", lines
+    assert "  client : CLI001" in lines and "  code du contact : CT0001" in lines and "  type de document : devis" in lines
+    code, out, _ = run(capsys, "info", str(samples / "mail-devis.eml"))
+    assert code == 0 and "  pièce jointe : devis-D2026-0042.pdf (application/pdf, " in out and out.endswith(" octets)\n")
+    code, out, _ = run(capsys, "info", "--json", str(quote))
+    assert json.loads(out)["info"]["customer"] == "CLI001"  # the machine-readable output keeps its English keys
+    code, _, err = run(capsys, "info", str(tmp_path / "absent.spv"))
+    assert code == 1 and err.startswith("spoolview : erreur : ")
+    assert main(["settings", "set", "printing.language", "en"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "info", str(quote))
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"{quote}: spv, 2 pages, 595 x 842 pt"
+    assert "  customer: CLI001" in lines and "  contact: CT0001" in lines and "  kind: devis" in lines
+
+
+def test_every_docinfo_field_has_a_label_in_both_languages() -> None:
+    import dataclasses
+
+    from formats.document import DocInfo
+    from viewer.messages import catalogue
+
+    for lang in ("fr", "en"):
+        missing = [f.name for f in dataclasses.fields(DocInfo) if f"documents.info.field.{f.name}" not in catalogue(lang)]
+        assert missing == [], (lang, missing)

@@ -169,17 +169,22 @@ def cmd_info(args: argparse.Namespace) -> int:
 
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    repaired = " (damaged file, repaired on reading)" if doc.repaired else ""
-    print(f"{data['file']}: {doc.source}, {doc.page_count} page(s), {first.width:.0f} x {first.height:.0f} pt{repaired}")
+    from viewer.cli import language
+    from viewer.messages import counted, text
+
+    lang = language()
+    repaired = text(lang, "documents.info.repaired") if doc.repaired else ""
+    print(counted(lang, "documents.info.summary", doc.page_count, file=data["file"], source=doc.source,
+                  width=f"{first.width:.0f}", height=f"{first.height:.0f}", repaired=repaired))
     for key, value in data["info"].items():
-        print(f"  {key}: {value}")
+        print(text(lang, "documents.info.line", label=text(lang, f"documents.info.field.{key}"), value=value))
     if "read_from_page" in data:
-        read = ", ".join(f"{k}={v}" for k, v in data["read_from_page"].items()) or "nothing"
-        print(f"  read from the page by the [extract] rules: {read}")
+        read = ", ".join(f"{k}={v}" for k, v in data["read_from_page"].items()) or text(lang, "documents.info.read_nothing")
+        print(text(lang, "documents.info.read_from_page", read=read))
     for key, value in data.get("headers", {}).items():
-        print(f"  {key}: {value}")
+        print(text(lang, "documents.info.line", label=key, value=value))
     for att in data.get("attachments", []):
-        print(f"  attachment: {att['filename']} ({att['content_type']}, {att['size']} bytes)")
+        print(counted(lang, "documents.info.attachment", att["size"], filename=att["filename"], content_type=att["content_type"]))
     return 0
 
 
