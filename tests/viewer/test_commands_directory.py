@@ -20,7 +20,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def imported(capsys: pytest.CaptureFixture[str], samples: Path) -> None:
     code, out, err = run(capsys, "directory", "import", str(samples / "customers.csv"), str(samples / "contacts.csv"))
     assert code == 0, err
-    assert out.startswith("imported 9 customer(s) (9 new) and 6 contact(s) (6 new)")
+    assert out.startswith("imported 9 customers (9 new) and 6 contacts (6 new)")
 
 
 def test_import_into_default_database(imported: None) -> None:
@@ -47,7 +47,7 @@ def test_import_replace(capsys: pytest.CaptureFixture[str], imported: None, tmp_
     small = tmp_path / "c.csv"
     small.write_text("code;name\nN1;Nouveau\n")
     code, out, _ = run(capsys, "directory", "import", "--replace", str(small))
-    assert code == 0 and "holds 1 customer(s) and 0 contact(s)" in out
+    assert code == 0 and "holds 1 customer and 0 contacts" in out
 
 
 def test_list_and_search(capsys: pytest.CaptureFixture[str], imported: None) -> None:
@@ -93,3 +93,49 @@ def test_lookup(capsys: pytest.CaptureFixture[str], imported: None) -> None:
     assert code == 1 and "CLI009 (Transports Nørgaard) has no e-mail address" in err
     code, _, err = run(capsys, "directory", "lookup", "CLI001", "--type", "PIGEON")
     assert code == 1 and "unknown address type" in err
+
+
+def test_directory_commands_speak_french(capsys: pytest.CaptureFixture[str], samples: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """import, list, show and lookup follow the interface language (here the locale's); the data columns stay as they are."""
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, _, err = run(capsys, "directory", "list")
+    assert (code, err) == (0, "l'annuaire est vide : importez-le avec `spoolview directory import clients.csv contacts.csv`\n")
+    bad = tmp_path / "c.csv"
+    bad.write_text("code;name;email\nA;Alpha;nope\n")
+    code, out, err = run(capsys, "directory", "import", str(bad))
+    assert (code, out) == (1, "") and err.endswith(
+        "spoolview : erreur : rien n'a été importé : corrigez les lignes ci-dessus et importez de nouveau\n")
+    code, out, _ = run(capsys, "directory", "import", str(samples / "customers.csv"), str(samples / "contacts.csv"))
+    assert (code, out) == (0, "importés : 9 clients (nouveaux : 9) et 6 contacts (nouveaux : 6) ; "
+                              "l'annuaire contient 9 clients et 6 contacts\n")
+    code, _, err = run(capsys, "directory", "list", "--limit", "8")
+    assert (code, err) == (0, "... et 1 autre : utilisez --search ou --limit\n")
+    code, out, err = run(capsys, "directory", "list", "--search", "dvorak")
+    assert out.splitlines()[0].split()[:2] == ["client", "CLI005"]
+    code, _, err = run(capsys, "directory", "list", "-s", "zzz")
+    assert (code, err) == (0, "rien ne commence par « zzz »\n")
+    code, out, _ = run(capsys, "directory", "show", "CLI002")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "client  CLI002  Brasserie Kowalski & Fils"
+    assert "  fax      : +33 3 88 12 34 56" in lines
+    assert "  par défaut pour « facture » : factures@brasserie-kowalski.example" in lines
+    code, out, _ = run(capsys, "directory", "show", "CT0002")
+    assert out.splitlines()[:2] == ["contact  CT0002  Jean Lefèvre", "  client   CLI001  Atelier Dupré SARL"]
+    code, _, err = run(capsys, "directory", "show", "NOPE")
+    assert (code, err) == (1, "spoolview : erreur : aucun client ni contact NOPE dans l'annuaire : "
+                              "trouvez les codes avec `spoolview directory list --search TEXTE`\n")
+    code, out, _ = run(capsys, "directory", "lookup", "CLI002", "--kind", "facture")
+    assert (code, out) == (0, "factures@brasserie-kowalski.example  "
+                              "(adresse par défaut pour ce type de document : Brasserie Kowalski & Fils)\n")
+
+
+def test_directory_commands_follow_the_language_setting(capsys: pytest.CaptureFixture[str], imported: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    assert run(capsys, "settings", "set", "printing.language", "en")[0] == 0
+    code, out, _ = run(capsys, "directory", "show", "CLI001")
+    assert code == 0 and out.splitlines()[:2] == ["customer  CLI001  Atelier Dupré SARL",
+                                                  "  email    contact@atelier-dupre.example"]
+    code, _, err = run(capsys, "directory", "list", "--limit", "7")
+    assert err == "... 2 more; use --search or --limit\n"

@@ -42,76 +42,99 @@ def _open() -> Directory:
     return open_directory(S.load())
 
 
+def _language() -> str:
+    """fr or en, as every command: the interface language setting, else the locale's."""
+    from viewer.cli import language
+
+    return language()
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from viewer.messages import counted, text
+
+    lang = _language()
     with _open() as directory:
         report = directory.import_csv(args.customers, args.contacts, replace=args.replace)
         if not report.ok:
             for error in report.errors:
                 print(error, file=sys.stderr)
-            print("spoolview: error: nothing was imported; correct the lines above and import again", file=sys.stderr)
+            print(text(lang, "cli.error", detail=text(lang, "directory.import.nothing")), file=sys.stderr)
             return 1
-        print(
-            f"imported {report.customers} customer(s) ({report.customers_new} new) and "
-            f"{report.contacts} contact(s) ({report.contacts_new} new); "
-            f"the directory holds {directory.count()} customer(s) and {directory.count('contact')} contact(s)"
-        )
+        print(text(
+            lang, "directory.import.done",
+            customers=counted(lang, "directory.count.customers", report.customers), customers_new=report.customers_new,
+            contacts=counted(lang, "directory.count.contacts", report.contacts), contacts_new=report.contacts_new,
+            total_customers=counted(lang, "directory.count.customers", directory.count()),
+            total_contacts=counted(lang, "directory.count.contacts", directory.count("contact")),
+        ))
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from viewer.messages import counted, text
+
+    lang = _language()
     with _open() as directory:
         if args.search:
             entries = directory.search(args.search, limit=args.limit)
             for e in entries:
                 owner = f"  [{e.customer_code}]" if e.kind == "contact" else ""
-                print(f"{e.kind:<8}  {e.code:<12}  {e.name:<40}  {e.email}{owner}")
+                print(f"{text(lang, f'directory.kind.{e.kind}'):<8}  {e.code:<12}  {e.name:<40}  {e.email}{owner}")
             if not entries:
-                print(f"nothing starts with {args.search!r}", file=sys.stderr)
+                print(text(lang, "directory.list.no_match", search=args.search), file=sys.stderr)
             return 0
         items = directory.customers(limit=args.limit)
         for c in items:
             print(f"{c.code:<12}  {c.name:<40}  {c.email}")
         total = directory.count()
         if not items:
-            print("the directory is empty: import it with `spoolview directory import customers.csv contacts.csv`", file=sys.stderr)
+            print(text(lang, "directory.list.empty"), file=sys.stderr)
         elif total > len(items):
-            print(f"... {total - len(items)} more; use --search or --limit", file=sys.stderr)
+            print(counted(lang, "directory.list.more", total - len(items)), file=sys.stderr)
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from viewer.messages import text
+
+    lang = _language()
+    kind = {k: text(lang, f"directory.kind.{k}") for k in ("customer", "contact")}
     with _open() as directory:
         customer = directory.customer(args.code)
         if customer is not None:
-            print(f"customer  {customer.code}  {customer.name}")
+            print(f"{kind['customer']}  {customer.code}  {customer.name}")
             for label in ("email", "email2", "fax", "fax2"):
-                print(f"  {label:<8} {getattr(customer, label) or '-'}")
-            for kind, address in sorted(customer.defaults.items()):
-                print(f"  default for {kind}: {address}")
+                print(text(lang, "directory.show.field", label=label, value=getattr(customer, label) or "-"))
+            for document_kind, address in sorted(customer.defaults.items()):
+                print(text(lang, "directory.show.default", kind=document_kind, address=address))
             for each in directory.contacts_of(customer.code):
-                print(f"  contact  {each.code}  {each.name}  {each.email or '-'}  {each.fax}".rstrip())
+                print(f"  {kind['contact']}  {each.code}  {each.name}  {each.email or '-'}  {each.fax}".rstrip())
             return 0
         contact = directory.contact(args.code)
         if contact is None:
             raise SpoolviewError(
-                f"no customer or contact {args.code} in the directory; find codes with `spoolview directory list --search TEXT`"
+                f"no customer or contact {args.code} in the directory; find codes with `spoolview directory list --search TEXT`",
+                msgid="directory.show.unknown", params={"code": args.code},
             )
         owner = directory.customer(contact.customer_code)
-        print(f"contact  {contact.code}  {contact.name}")
-        print(f"  customer {contact.customer_code}  {owner.name if owner else ''}".rstrip())
-        print(f"  email    {contact.email or '-'}")
-        print(f"  fax      {contact.fax or '-'}")
+        print(f"{kind['contact']}  {contact.code}  {contact.name}")
+        print(f"  {kind['customer']:<8} {contact.customer_code}  {owner.name if owner else ''}".rstrip())
+        print(text(lang, "directory.show.field", label="email", value=contact.email or "-"))
+        print(text(lang, "directory.show.field", label="fax", value=contact.fax or "-"))
     return 0
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
     from formats.document import DocInfo
+    from viewer.messages import text
 
     with _open() as directory:
         result = directory.lookup(DocInfo(kind=args.kind, customer=args.customer, contact=args.contact), args.type)
     if not result.found:
         raise SpoolviewError(result.message)
-    print(f"{result.address}  ({result.source}: {result.name})")
+    lang = _language()
+    print(text(lang, "directory.lookup.found", address=result.address,
+               source=text(lang, f"directory.source.{result.source}"), name=result.name))
     if result.message:
         print(result.message, file=sys.stderr)
     return 0
