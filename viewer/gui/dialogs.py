@@ -89,9 +89,9 @@ class Dialog(tk.Toplevel):
         top = self.parent.winfo_toplevel()
         if top.winfo_viewable():  # a transient of a withdrawn window would stay hidden
             self.transient(top)
+        self.update_idletasks()  # its size, computed while withdrawn: placed before it is mapped,
+        self._place()  # never shown first in the screen's corner and then moved (a flash at start-up)
         self.deiconify()
-        self.update_idletasks()
-        self._place()
         try:
             self.wait_visibility()
             self.grab_set()

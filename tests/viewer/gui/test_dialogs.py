@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tkinter as tk
+
 import pytest
 
 from viewer.gui import dialogs
@@ -132,3 +134,24 @@ def test_keyboard_works_at_once_escape_and_return(root):
     p = dialogs.PasswordDialog(root, "secret.pdf", _utest=True)
     assert p.initial_focus() is not p.ok_button
     p.destroy()
+
+
+def test_a_dialog_is_mapped_where_it_stays_centred_on_its_window(root):
+    """Placed while still withdrawn: it is never shown in the screen's corner first and then moved
+    (with no window manager to place it, that corner showed at each start-up's save offer)."""
+    top = tk.Toplevel(root)
+    top.geometry("800x600+200+150")
+    top.update()
+    mapped: list[tuple[int, int]] = []
+
+    class Probe(dialogs.SavePreviewDialog):
+        def _show(self) -> None:
+            self.bind("<Map>", lambda e: mapped.append((self.winfo_rootx(), self.winfo_rooty())) if e.widget is self else None)
+            self.after(200, self.cancel)
+            super()._show()
+
+    d = Probe(top, "devis.spv")
+    assert d.result is None and mapped, "the dialog was never mapped"
+    x, y = mapped[0]
+    assert 200 < x < 200 + 800 and 150 < y < 150 + 600, mapped  # over its window from the first frame, not at (0, 0)
+    top.destroy()
