@@ -90,6 +90,8 @@ class Lookup:
     message: str = ""  # shown to the user: why there is no address, or a fallback note
     found: bool = False
     address_type: str = "EMAIL"
+    msgid: str = ""  # the catalogue key of ``message`` (viewer/locale: directory.lookup.*), '' for none
+    params: dict[str, str] = field(default_factory=dict)  # its fields; "note" is the key of the note it starts with
 
 
 class Reader(Protocol):
@@ -140,21 +142,27 @@ def lookup(directory: Reader, info: DocInfo, address_type: str = "EMAIL") -> Loo
     the document kind (e-mail only), else the customer's main address of that type."""
     address_type = address_type.upper()
     if address_type not in CUSTOMER_COLUMNS:
-        raise DirectoryError(f"unknown address type {address_type!r}; use one of: {', '.join(CUSTOMER_COLUMNS)}")
+        raise DirectoryError(f"unknown address type {address_type!r}; use one of: {', '.join(CUSTOMER_COLUMNS)}",
+                             msgid="directory.lookup.unknown_type",
+                             params={"type": address_type, "types": ", ".join(CUSTOMER_COLUMNS)})
     what = "fax number" if address_type.startswith("FAX") else "e-mail address"
     if address_type.endswith("2"):
         what = f"second {what}"
     result = Lookup(customer_code=info.customer, contact_code=info.contact, address_type=address_type)
     note = ""
+    params = {"note": ""}
     contact = directory.contact(info.contact) if info.contact else None
     if info.contact and contact is None:
         note = f"Contact {info.contact} is not in the directory"
+        params = {"note": "directory.lookup.note.contact_unknown", "contact": info.contact}
     if contact is not None and info.customer and contact.customer_code != info.customer:
         # Never send one customer's document to another customer's contact.
         result.message = (
             f"Contact {contact.code} ({contact.name}) belongs to customer {contact.customer_code}, not to"
             f" {info.customer} named by the document: check the document or type the {what}."
         )
+        result.msgid, result.params = "directory.lookup.other_customer", {
+            "contact": contact.code, "contact_name": contact.name, "owner": contact.customer_code, "customer": info.customer}
         return result
     if contact is not None:
         result.customer_code = result.customer_code or contact.customer_code
@@ -163,9 +171,11 @@ def lookup(directory: Reader, info: DocInfo, address_type: str = "EMAIL") -> Loo
         if address:
             return _found(result, address, contact.name, "contact")
         note = f"Contact {contact.code} ({contact.name}) has no {what}"
+        params = {"note": "directory.lookup.note.contact_no_address", "contact": contact.code, "contact_name": contact.name}
     if not result.customer_code:
         start = f"{note} and the document" if note else "The document"
         result.message = f"{start} names no customer: type the {what}."
+        result.msgid, result.params = "directory.lookup.no_customer_note" if note else "directory.lookup.no_customer", params
         return result
     customer = directory.customer(result.customer_code)
     if customer is None:
@@ -173,21 +183,24 @@ def lookup(directory: Reader, info: DocInfo, address_type: str = "EMAIL") -> Loo
             f"Customer {result.customer_code} is not in the directory: type the {what}"
             " or import the directory (spoolview directory import)."
         )
+        result.msgid, result.params = "directory.lookup.unknown_customer", {"customer": result.customer_code}
         return result
     result.name = customer.name
     if address_type == "EMAIL" and info.kind:
         address = customer.defaults.get(fold(info.kind), "")
         if address:
-            return _found(result, address, customer.name, "default", note)
+            return _found(result, address, customer.name, "default", note, params)
     address = _customer_address(customer, CUSTOMER_COLUMNS[address_type])
     if address:
-        return _found(result, address, customer.name, "main", note)
+        return _found(result, address, customer.name, "main", note, params)
     result.message = f"Customer {customer.code} ({customer.name}) has no {what}: type one or add it to the directory."
+    result.msgid, result.params = "directory.lookup.no_address", {**params, "customer": customer.code, "name": customer.name}
     if note:
         result.message = (
             f"{note} and customer {customer.code} ({customer.name}) has none either:"
             " type one or add it to the directory."
         )
+        result.msgid = "directory.lookup.no_address_note"
     return result
 
 
@@ -199,7 +212,9 @@ def _customer_address(customer: Customer, column: str) -> str:
     return {"email": customer.email, "email2": customer.email2, "fax": customer.fax, "fax2": customer.fax2}[column]
 
 
-def _found(result: Lookup, address: str, name: str, source: str, note: str = "") -> Lookup:
+def _found(result: Lookup, address: str, name: str, source: str, note: str = "", params: dict[str, str] | None = None) -> Lookup:
     message = f"{note}: the customer's address is used." if note else ""
+    if note:
+        result.msgid, result.params = "directory.lookup.customer_used", params or {}
     result.address, result.name, result.source, result.found, result.message = address, name, source, True, message
     return result

@@ -139,3 +139,41 @@ def test_directory_commands_follow_the_language_setting(capsys: pytest.CaptureFi
                                                   "  email    contact@atelier-dupre.example"]
     code, _, err = run(capsys, "directory", "list", "--limit", "7")
     assert err == "... 2 more; use --search or --limit\n"
+
+
+def test_lookup_speaks_french(capsys: pytest.CaptureFixture[str], imported: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, out, err = run(capsys, "directory", "lookup", "CLI001", "--contact", "CT0404")
+    assert (code, err) == (0, "Le contact CT0404 n'est pas dans l'annuaire : l'adresse du client est utilisée.\n")
+    assert out == "contact@atelier-dupre.example  (adresse principale du client : Atelier Dupré SARL)\n"
+    code, _, err = run(capsys, "directory", "lookup", "CLI009")
+    assert (code, err) == (1, "spoolview : erreur : Le client CLI009 (Transports Nørgaard) n'a pas d'adresse e-mail : "
+                              "saisissez le destinataire ou complétez l'annuaire.\n")
+    code, _, err = run(capsys, "directory", "lookup", "CLI404", "--type", "FAX")
+    assert (code, err) == (1, "spoolview : erreur : Le client CLI404 n'est pas dans l'annuaire : saisissez le numéro de fax "
+                              "ou importez l'annuaire (spoolview directory import).\n")
+    code, _, err = run(capsys, "directory", "lookup", "--contact", "CT0404")
+    assert (code, err) == (1, "spoolview : erreur : Le contact CT0404 n'est pas dans l'annuaire et le document ne nomme "
+                              "aucun client : saisissez l'adresse e-mail.\n")
+    code, _, err = run(capsys, "directory", "lookup", "CLI001", "--type", "PIGEON")
+    assert (code, err) == (1, "spoolview : erreur : type d'adresse « PIGEON » inconnu : utilisez l'un de ceux-ci : "
+                              "EMAIL, EMAIL2, FAX, FAX2\n")
+
+
+@pytest.mark.parametrize(("customer", "contact", "kind"), [
+    ("CLI001", "CT0404", "EMAIL"), ("CLI009", "", "EMAIL"), ("CLI009", "CT0404", "EMAIL"), ("CLI404", "", "FAX2"),
+    ("", "", "EMAIL2"), ("", "CT0404", "EMAIL"), ("CLI002", "CT0001", "EMAIL"), ("CLI009", "", "FAX"),
+])
+def test_lookup_messages_in_english_are_the_directorys_own(capsys: pytest.CaptureFixture[str], imported: None,
+                                                           customer: str, contact: str, kind: str) -> None:
+    """The catalogue's English is word for word the message the look-up gives the GUI and the server."""
+    from formats.document import DocInfo
+    from viewer import settings
+    from viewer.commands.directory import _lookup_fields
+    from viewer.directory import open_directory
+    from viewer.messages import text
+
+    with open_directory(settings.load()) as directory:
+        result = directory.lookup(DocInfo(customer=customer, contact=contact), kind)
+    assert result.message and result.msgid
+    assert text("en", result.msgid, **_lookup_fields("en", result)) == result.message

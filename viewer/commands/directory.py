@@ -8,6 +8,7 @@ from pathlib import Path
 
 from viewer import settings as S
 from viewer.directory import ADDRESS_TYPES_HELP, Directory, open_directory
+from viewer.directory_rules import Lookup
 from viewer.errors import SpoolviewError
 
 
@@ -130,11 +131,23 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     with _open() as directory:
         result = directory.lookup(DocInfo(kind=args.kind, customer=args.customer, contact=args.contact), args.type)
-    if not result.found:
-        raise SpoolviewError(result.message)
     lang = _language()
+    if not result.found:
+        raise SpoolviewError(result.message, msgid=result.msgid, params=_lookup_fields(lang, result))
     print(text(lang, "directory.lookup.found", address=result.address,
                source=text(lang, f"directory.source.{result.source}"), name=result.name))
     if result.message:
-        print(result.message, file=sys.stderr)
+        print(text(lang, result.msgid, **_lookup_fields(lang, result)) if result.msgid else result.message, file=sys.stderr)
     return 0
+
+
+def _lookup_fields(lang: str, result: Lookup) -> dict[str, object]:
+    """The fields of the look-up's message in ``lang``: the kind of address asked for and the note it starts with."""
+    from viewer.messages import text
+
+    kind = result.address_type.lower()
+    fields: dict[str, object] = {**result.params, "the_what": text(lang, f"directory.what.{kind}.the"),
+                                 "no_what": text(lang, f"directory.what.{kind}.no")}
+    if result.params.get("note"):
+        fields["note"] = text(lang, result.params["note"], **fields)
+    return fields
